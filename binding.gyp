@@ -1,0 +1,21 @@
+{
+  "targets": [
+    {
+      "target_name": "kaio",
+      "sources": [
+        "native/addon.cc",
+        "native/uring.cc",
+        "native/poller.cc",
+        "native/js_errors.cc",
+        "native/js_ring.cc",
+        "native/js_probe.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-O2", "-fexceptions"]
+    }
+  ]
+}

@@ -1,0 +1,94 @@
+// The only untyped boundary: loads the addon and describes what it exports.
+// Nothing outside lib/ sees these types.
+import * as path from 'node:path';
+
+export interface NativeRingOptions {
+  entries: number;
+  cqEntries: number;
+  sqpoll: boolean;
+  sqThreadIdle: number;
+  iopoll: boolean;
+  coopTaskrun: boolean;
+  singleIssuer: boolean;
+}
+
+export interface NativeRingInfo {
+  fd: number;
+  sqEntries: number;
+  cqEntries: number;
+  features: number;
+  setupFlags: number;
+  /** ops[opcode] is 1 when IORING_REGISTER_PROBE says the kernel has it. */
+  ops: Uint8Array;
+}
+
+export interface NativeRing {
+  info(): NativeRingInfo;
+  /**
+   * Writes one SQE. Returns 1, or 0 when the SQ (or the CQ budget) is full.
+   * Fields by op: see native/js_ring.cc FillSqe.
+   */
+  prep(
+    op: number,
+    fd: number,
+    sqeFlags: number,
+    buf: unknown,
+    offset: number | bigint,
+    len: number | bigint,
+    opFlags: number,
+    userData: number,
+    buf2?: ArrayBufferView,
+  ): number;
+  /** Submitted count or -errno. */
+  submit(): number;
+  submitAndWait(minComplete: number): number;
+  /** Copies ready CQEs into the completion array; returns how many. */
+  reap(): number;
+  close(): void;
+}
+
+export interface NativeRingConstructor {
+  new (
+    options: NativeRingOptions,
+    onComplete: (count: number) => void,
+    completions: Int32Array,
+    counters: Float64Array,
+  ): NativeRing;
+}
+
+export interface NativeProbe {
+  kernel?: string;
+  machine?: string;
+  ioUring: {
+    available: boolean;
+    error?: Error & { code: string; errno: number; syscall: string };
+    features?: number;
+    setupFlags?: number;
+    ops?: number[];
+  };
+  memlock: { soft?: number; hard?: number };
+  capIpcLock: boolean;
+}
+
+export interface Binding {
+  Ring: NativeRingConstructor;
+  probe(): NativeProbe;
+}
+
+/** Indices of the counters native keeps in a Float64Array shared with JS. */
+export const enum Counter {
+  Submitted = 0,
+  Completed = 1,
+  EnterCalls = 2,
+  FixedOps = 3,
+  InFlight = 4,
+  Slots = 8,
+}
+
+/** Each CQE arrives as four int32: user_data low, user_data high, res, flags. */
+export const CQE_INTS = 4;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const load = require('node-gyp-build') as (dir: string) => unknown;
+
+export const binding = load(path.join(__dirname, '..', '..')) as Binding;

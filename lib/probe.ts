@@ -1,0 +1,77 @@
+// probe(): what this kernel and process allow, without changing anything.
+import { readFileSync } from 'node:fs';
+import { binding } from './binding';
+import { bitNames, FEATURE_NAMES, OP_NAMES, SETUP_FLAG_NAMES } from './opcodes';
+
+export interface ProbeResult {
+  /** uname -r */
+  kernel: string;
+  ioUring: {
+    /** A ring could be set up by this process. */
+    available: boolean;
+    /** Why not, when it could not (e.g. code 'EPERM' from io_uring_setup). */
+    error?: { code: string; errno: number; syscall: string; message: string };
+    /** Opcodes the kernel supports, by IORING_OP_ name without the prefix. */
+    ops: string[];
+    /** IORING_FEAT_* names. */
+    features: string[];
+    /** IORING_SETUP_* flags a default Ring gets here. */
+    setupFlags: string[];
+  };
+  memlock: {
+    /** RLIMIT_MEMLOCK soft limit in bytes (Infinity when unlimited). */
+    soft: number;
+    hard: number;
+    /** Bytes locked or pinned by this process now (VmLck + VmPin of /proc/self/status). */
+    lockedBytes: number;
+  };
+  /** The process holds CAP_IPC_LOCK (pinning is then not limited by RLIMIT_MEMLOCK). */
+  capIpcLock: boolean;
+}
+
+/** Bytes this process has locked/pinned now, from /proc/self/status. */
+export function lockedBytes(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'latin1');
+    let total = 0;
+    for (const key of ['VmLck', 'VmPin']) {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+      if (m) total += Number(m[1]) * 1024;
+    }
+    return total;
+  } catch {
+    return 0;
+  }
+}
+
+export function probeIoUring(): ProbeResult['ioUring'] & { opcodes: Set<number> } {
+  const raw = binding.probe().ioUring;
+  const opcodes = new Set(raw.ops ?? []);
+  const result: ProbeResult['ioUring'] & { opcodes: Set<number> } = {
+    available: raw.available,
+    ops: [...opcodes].map((op) => OP_NAMES[op] ?? `OP_${op}`),
+    features: bitNames(raw.features ?? 0, FEATURE_NAMES),
+    setupFlags: bitNames(raw.setupFlags ?? 0, SETUP_FLAG_NAMES),
+    opcodes,
+  };
+  if (raw.error) {
+    const { code, errno, syscall, message } = raw.error;
+    result.error = { code, errno, syscall, message };
+  }
+  return result;
+}
+
+export function probe(): ProbeResult {
+  const raw = binding.probe();
+  const { opcodes: _opcodes, ...ioUring } = probeIoUring();
+  return {
+    kernel: raw.kernel ?? 'unknown',
+    ioUring,
+    memlock: {
+      soft: raw.memlock.soft ?? Infinity,
+      hard: raw.memlock.hard ?? Infinity,
+      lockedBytes: lockedBytes(),
+    },
+    capIpcLock: raw.capIpcLock,
+  };
+}

@@ -1,0 +1,647 @@
+// Ring: one io_uring instance with promise ops on Node's event loop.
+//
+// Every op takes a slot (lib/slots.ts), writes its SQE straight into the
+// kernel's SQ through native prep(), and the first op of a tick schedules one
+// flush: one io_uring_enter for everything queued in that tick. When the SQ is
+// full, ops wait in a FIFO here and go out as completions make room.
+// Completions arrive in batches through one native->JS call.
+import { constants as osConstants } from 'node:os';
+import { constants as fsConstants } from 'node:fs';
+import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from './binding';
+import { AbortError, invalidArgType, outOfRange, stateError, systemError, unsupported } from './errors';
+import {
+  bitNames,
+  FEATURE_NAMES,
+  FEAT_RW_CUR_POS,
+  FSYNC_DATASYNC,
+  Kind,
+  KIND_SHIFT,
+  Op,
+  opName,
+  OP_NAMES,
+  SETUP_FLAG_NAMES,
+  SQE_FIXED_FILE,
+} from './opcodes';
+import { SlotTable, type Transform } from './slots';
+import {
+  validateBoolean,
+  validateBuffer,
+  validateBuffers,
+  validateInteger,
+  validateKeys,
+  validateObject,
+  validateOffset,
+  validatePosition,
+  validateSignal,
+} from './validate';
+import { FixedFile, fixedFileOwner } from './fixed-file';
+import { parseStatx, STATX_BUF_SIZE, STATX_DEFAULT_MASK, type StatxResult } from './statx';
+
+const { errno: E } = osConstants;
+const EAGAIN = -E.EAGAIN;
+const EBUSY = -E.EBUSY;
+const EINTR = -E.EINTR;
+const AT_FDCWD = -100;
+const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
+
+/** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
+export const MAX_ENTRIES = 32768;
+export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
+
+export interface RingOptions {
+  /** SQ size (rounded up to a power of two by the kernel). Default 256. */
+  entries?: number;
+  /** CQ size; default twice `entries`. */
+  cqEntries?: number;
+  /** Kernel thread polls the SQ (IORING_SETUP_SQPOLL). Off by default: it burns a CPU. */
+  sqpoll?: boolean;
+  /** Milliseconds the SQPOLL thread spins before sleeping. Default 1000. */
+  sqThreadIdle?: number;
+  /** Busy-poll completions (IORING_SETUP_IOPOLL); O_DIRECT files on polled devices only. */
+  iopoll?: boolean;
+  /** IORING_SETUP_COOP_TASKRUN where the kernel has it. Default true. */
+  coopTaskrun?: boolean;
+  /** IORING_SETUP_SINGLE_ISSUER where the kernel has it. Default true. */
+  singleIssuer?: boolean;
+}
+
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer'] as const;
+
+export interface OpOptions {
+  /** Aborting asks the kernel to cancel (IORING_OP_ASYNC_CANCEL); an op it already finished keeps its result. */
+  signal?: AbortSignal;
+}
+
+export interface RwOptions extends OpOptions {
+  /** RWF_* flags for preadv2/pwritev2 semantics (RWF_HIPRI, RWF_DSYNC, RWF_NOWAIT, ...). */
+  flags?: number;
+}
+
+export interface FsyncOptions extends OpOptions {
+  /** fdatasync(2) instead of fsync(2). */
+  datasync?: boolean;
+}
+
+export interface FallocateOptions extends OpOptions {
+  /** fallocate(2) mode bits (FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, ...). Default 0. */
+  mode?: number;
+}
+
+export interface OpenOptions extends OpOptions {
+  /** Directory fd the path is relative to. Default: the current directory. */
+  dirfd?: number;
+}
+
+export interface StatxOptions extends OpOptions {
+  dirfd?: number;
+  /** AT_* flags, e.g. AT_SYMLINK_NOFOLLOW (0x100) or AT_EMPTY_PATH (0x1000). */
+  flags?: number;
+  /** STATX_* mask of fields wanted. Default basic stats, birth time and DIO alignment. */
+  mask?: number;
+}
+
+export interface RingStats {
+  /** SQEs the kernel has consumed. */
+  submitted: number;
+  /** CQEs reaped. */
+  completed: number;
+  /** Ops handed to the ring whose completion has not arrived. */
+  inFlight: number;
+  /** Ops waiting in JS for room in the SQ. */
+  queued: number;
+  /** Reads and writes issued as *_FIXED ops on registered buffers. */
+  fixedOps: number;
+  /** io_uring_enter(2) calls. */
+  enterCalls: number;
+}
+
+export interface RingParams {
+  sqEntries: number;
+  cqEntries: number;
+  /** IORING_FEAT_* names the kernel reported. */
+  features: string[];
+  /** IORING_SETUP_* flags the ring was created with. */
+  setupFlags: string[];
+}
+
+export type Fd = number | FixedFile;
+
+/** Node's string open flags, as fs.open takes them. */
+const OPEN_FLAGS: Record<string, number> = (() => {
+  const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsConstants;
+  return {
+    r: O_RDONLY,
+    rs: O_RDONLY | O_SYNC,
+    sr: O_RDONLY | O_SYNC,
+    'r+': O_RDWR,
+    'rs+': O_RDWR | O_SYNC,
+    'sr+': O_RDWR | O_SYNC,
+    w: O_TRUNC | O_CREAT | O_WRONLY,
+    wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+    xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+    'w+': O_TRUNC | O_CREAT | O_RDWR,
+    'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+    'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+    a: O_APPEND | O_CREAT | O_WRONLY,
+    ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+    xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+    as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+    sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+    'a+': O_APPEND | O_CREAT | O_RDWR,
+    'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+    'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+    'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+    'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+  };
+})();
+const O_CLOEXEC = 0o2000000;
+
+export function parseOpenFlags(flags: unknown): number {
+  if (flags === undefined) return fsConstants.O_RDONLY;
+  if (typeof flags === 'number') return validateInteger(flags, 'flags', 0, 0x7fffffff);
+  if (typeof flags === 'string') {
+    const value = OPEN_FLAGS[flags];
+    if (value === undefined) throw invalidArgType('flags', `one of ${Object.keys(OPEN_FLAGS).join(', ')}`, flags);
+    return value;
+  }
+  throw invalidArgType('flags', 'of type string or number', flags);
+}
+
+function pathArg(value: unknown, name = 'path'): string {
+  if (typeof value === 'string') {
+    if (value.includes('\0')) throw invalidArgType(name, 'a string without null bytes', value);
+    return value;
+  }
+  if (value instanceof URL) {
+    if (value.protocol !== 'file:') throw invalidArgType(name, 'a file: URL', value.href);
+    return decodeURIComponent(value.pathname);
+  }
+  if (Buffer.isBuffer(value)) return pathArg(value.toString(), name);
+  throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
+}
+
+function opOptions<T extends object>(options: unknown, allowed: readonly string[]): T {
+  if (options === undefined) return {} as T;
+  const o = validateObject<T>(options, 'options');
+  validateKeys(o, 'options', allowed);
+  return o;
+}
+
+/**
+ * An io_uring instance. See io_uring(7).
+ *
+ * ```ts
+ * const ring = new Ring({ entries: 256 });
+ * const n = await ring.read(fd, buf, 0);
+ * await ring.close();
+ * ```
+ */
+export class Ring {
+  readonly backend = 'io_uring' as const;
+  readonly #native: NativeRing;
+  readonly #info: NativeRingInfo;
+  readonly #cq: Int32Array;
+  readonly #counters: Float64Array;
+  readonly #slots = new SlotTable();
+  // Ops waiting for SQ room, FIFO; their arguments stay in the #q* arrays.
+  #queue: number[] = [];
+  #queueHead = 0;
+  #qOp: number[] = [];
+  #qFd: number[] = [];
+  #qSqeFlags: number[] = [];
+  #qBuf: unknown[] = [];
+  #qOffset: Array<number | bigint> = [];
+  #qLen: Array<number | bigint> = [];
+  #qOpFlags: number[] = [];
+  #qBuf2: Array<ArrayBufferView | undefined> = [];
+  /** Slots whose SQE has been written (so abort must go through the kernel). */
+  #inRing: boolean[] = [];
+  #flushScheduled = false;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #userHandler: ((tag: number, res: number, flags: number) => void) | undefined;
+
+  constructor(options: RingOptions = {}) {
+    const o = validateObject<RingOptions>(options, 'options');
+    validateKeys(o, 'options', RING_OPTIONS);
+    const entries = o.entries === undefined ? 256 : validateInteger(o.entries, 'options.entries', 1, MAX_ENTRIES);
+    const cqEntries =
+      o.cqEntries === undefined ? 0 : validateInteger(o.cqEntries, 'options.cqEntries', entries, MAX_CQ_ENTRIES);
+    const sqThreadIdle =
+      o.sqThreadIdle === undefined ? 1000 : validateInteger(o.sqThreadIdle, 'options.sqThreadIdle', 0, 2 ** 32 - 1);
+    const flag = (v: unknown, name: string, dflt: boolean): boolean =>
+      v === undefined ? dflt : validateBoolean(v, `options.${name}`);
+    const nativeOptions = {
+      entries,
+      cqEntries,
+      sqpoll: flag(o.sqpoll, 'sqpoll', false),
+      sqThreadIdle,
+      iopoll: flag(o.iopoll, 'iopoll', false),
+      coopTaskrun: flag(o.coopTaskrun, 'coopTaskrun', true),
+      singleIssuer: flag(o.singleIssuer, 'singleIssuer', true),
+    };
+    // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
+    // bound lazily from what the kernel granted.
+    const cqCapacity = Math.max(cqEntries, entries * 2, 8);
+    this.#cq = new Int32Array(Math.min(cqCapacity, MAX_CQ_ENTRIES) * CQE_INTS);
+    this.#counters = new Float64Array(Counter.Slots);
+    try {
+      this.#native = new binding.Ring(nativeOptions, this.#onComplete, this.#cq, this.#counters);
+    } catch (e) {
+      throw ringSetupError(e);
+    }
+    this.#info = this.#native.info();
+  }
+
+  /** Sizes, features and setup flags the kernel granted. */
+  get params(): RingParams {
+    return {
+      sqEntries: this.#info.sqEntries,
+      cqEntries: this.#info.cqEntries,
+      features: bitNames(this.#info.features, FEATURE_NAMES),
+      setupFlags: bitNames(this.#info.setupFlags, SETUP_FLAG_NAMES),
+    };
+  }
+
+  /** True when IORING_REGISTER_PROBE says this kernel has the op (IORING_OP_ name or number). */
+  supports(op: string | number): boolean {
+    const code = typeof op === 'number' ? op : OP_CODES.get(op.replace(/^IORING_OP_/, '').toUpperCase());
+    return code !== undefined && this.#info.ops[code] === 1;
+  }
+
+  get stats(): RingStats {
+    const c = this.#counters;
+    return {
+      submitted: c[Counter.Submitted],
+      completed: c[Counter.Completed],
+      inFlight: c[Counter.InFlight],
+      queued: this.#queue.length - this.#queueHead,
+      fixedOps: c[Counter.FixedOps],
+      enterCalls: c[Counter.EnterCalls],
+    };
+  }
+
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  // ── ops ────────────────────────────────────────────────────────────────
+
+  /** read(2)/pread(2) as IORING_OP_READ (READ_FIXED on registered buffers). Resolves to bytes read. */
+  read(fd: Fd, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rw(Op.READ, 'read', fd, buffer, position, options);
+  }
+
+  /** write(2)/pwrite(2) as IORING_OP_WRITE (WRITE_FIXED on registered buffers). Resolves to bytes written. */
+  write(fd: Fd, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rw(Op.WRITE, 'write', fd, buffer, position, options);
+  }
+
+  /** preadv2(2) as IORING_OP_READV. */
+  readv(fd: Fd, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rwv(Op.READV, 'readv', fd, buffers, position, options);
+  }
+
+  /** pwritev2(2) as IORING_OP_WRITEV. */
+  writev(fd: Fd, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rwv(Op.WRITEV, 'writev', fd, buffers, position, options);
+  }
+
+  /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC). */
+  fsync(fd: Fd, options?: FsyncOptions): Promise<void> {
+    try {
+      const o = opOptions<FsyncOptions>(options, ['datasync', 'signal']);
+      const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
+      const [rawFd, sqeFlags] = this.#fd(fd);
+      const syscall = datasync ? 'fdatasync' : 'fsync';
+      return this.#start(Op.FSYNC, rawFd, sqeFlags, undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** fallocate(2) as IORING_OP_FALLOCATE (5.6). */
+  fallocate(fd: Fd, offset: number | bigint, length: number | bigint, options?: FallocateOptions): Promise<void> {
+    try {
+      const o = opOptions<FallocateOptions>(options, ['mode', 'signal']);
+      const off = validateOffset(offset, 'offset');
+      const len = validateOffset(length, 'length');
+      if (len === 0) throw outOfRange('length', '> 0', len);
+      const mode = o.mode === undefined ? 0 : validateInteger(o.mode, 'options.mode', 0, 0xff);
+      const [rawFd, sqeFlags] = this.#fd(fd);
+      return this.#start(Op.FALLOCATE, rawFd, sqeFlags, undefined, off, len, mode, undefined, 'fallocate', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
+  nop(options?: OpOptions): Promise<void> {
+    try {
+      const o = opOptions<OpOptions>(options, ['signal']);
+      return this.#start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** openat(2) as IORING_OP_OPENAT (5.6). Resolves to the new fd (close-on-exec). */
+  openat(path: string | Buffer | URL, flags?: string | number, mode = 0o666, options?: OpenOptions): Promise<number> {
+    try {
+      const p = pathArg(path);
+      const f = parseOpenFlags(flags) | O_CLOEXEC;
+      validateInteger(mode, 'mode', 0, 0o7777);
+      const o = opOptions<OpenOptions>(options, ['dirfd', 'signal']);
+      const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
+      const cpath = Buffer.from(`${p}\0`);
+      return this.#start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** close(2) of a file descriptor as IORING_OP_CLOSE (5.6). Not to be confused with close(), which closes the ring. */
+  closeFd(fd: number, options?: OpOptions): Promise<void> {
+    try {
+      validateInteger(fd, 'fd', 0, 0x7fffffff);
+      const o = opOptions<OpOptions>(options, ['signal']);
+      return this.#start(Op.CLOSE, fd, 0, undefined, 0, 0, 0, undefined, 'close', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** statx(2) as IORING_OP_STATX (5.6). */
+  statx(path: string | Buffer | URL, options?: StatxOptions): Promise<StatxResult> {
+    try {
+      const p = pathArg(path);
+      const o = opOptions<StatxOptions>(options, ['dirfd', 'flags', 'mask', 'signal']);
+      const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
+      const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      const mask = o.mask === undefined ? STATX_DEFAULT_MASK : validateInteger(o.mask, 'options.mask', 0, 0xffffffff);
+      const cpath = Buffer.from(`${p}\0`);
+      const out = new Uint8Array(STATX_BUF_SIZE);
+      return this.#start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  // ── lifetime ───────────────────────────────────────────────────────────
+
+  /**
+   * Stops new ops (they reject with ERR_KAIO_CLOSED), waits for the ones
+   * queued or in flight, then tears the ring down. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#closed = (async () => {
+      await this.#slots.whenIdle();
+      await this.#userIdle();
+      this.#native.close();
+    })();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  #rw(op: number, syscall: string, fd: Fd, buffer: ArrayBufferView, position: unknown, options?: RwOptions): Promise<number> {
+    try {
+      const buf = validateBuffer(buffer);
+      const pos = this.#position(position);
+      const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
+      const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      const [rawFd, sqeFlags] = this.#fd(fd);
+      return this.#start(op, rawFd, sqeFlags, buf, pos, 0, rwFlags, undefined, syscall, undefined, buf, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #rwv(op: number, syscall: string, fd: Fd, buffers: ArrayBufferView[], position: unknown, options?: RwOptions): Promise<number> {
+    try {
+      // Copy the list: the caller may change their array before submission.
+      const list = validateBuffers(buffers).slice();
+      const pos = this.#position(position);
+      const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
+      const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      const [rawFd, sqeFlags] = this.#fd(fd);
+      return this.#start(op, rawFd, sqeFlags, list, pos, 0, rwFlags, undefined, syscall, undefined, list, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #position(position: unknown): number | bigint {
+    const pos = validatePosition(position);
+    if (pos === -1 && !(this.#info.features & FEAT_RW_CUR_POS))
+      throw unsupported('position -1 (current file position)', 'by this kernel (needs IORING_FEAT_RW_CUR_POS, 5.6)');
+    return pos;
+  }
+
+  #fd(fd: Fd): [number, number] {
+    if (typeof fd === 'number') {
+      if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
+      return [fd, 0];
+    }
+    if (fd instanceof FixedFile) {
+      const owner = fixedFileOwner(fd);
+      if (owner !== this)
+        throw stateError(
+          'ERR_KAIO_FIXED_FILE',
+          owner === undefined
+            ? `FixedFile ${fd.index} was unregistered`
+            : `FixedFile ${fd.index} belongs to another ring`,
+        );
+      return [fd.index, SQE_FIXED_FILE];
+    }
+    throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
+  }
+
+  #start<T = number>(
+    op: number,
+    fd: number,
+    sqeFlags: number,
+    buf: unknown,
+    offset: number | bigint,
+    len: number | bigint,
+    opFlags: number,
+    buf2: ArrayBufferView | undefined,
+    syscall: string,
+    path: string | undefined,
+    keep: unknown,
+    signal: AbortSignal | undefined,
+    transform?: Transform,
+  ): Promise<T> {
+    if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`));
+    if (this.#info.ops[op] !== 1)
+      return Promise.reject(unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())'));
+    if (signal !== undefined) {
+      validateSignal(signal);
+      if (signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+    }
+    const slots = this.#slots;
+    const id = slots.alloc();
+    const promise = slots.start<T>(id, syscall, keep, path, transform);
+    if (this.#queue.length === this.#queueHead && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
+      this.#inRing[id] = true;
+      this.#scheduleFlush();
+    } else {
+      this.#qOp[id] = op;
+      this.#qFd[id] = fd;
+      this.#qSqeFlags[id] = sqeFlags;
+      this.#qBuf[id] = buf;
+      this.#qOffset[id] = offset;
+      this.#qLen[id] = len;
+      this.#qOpFlags[id] = opFlags;
+      this.#qBuf2[id] = buf2;
+      this.#inRing[id] = false;
+      this.#queue.push(id);
+    }
+    if (signal !== undefined) slots.watch(id, signal, () => this.#abort(id));
+    return promise;
+  }
+
+  #abort(id: number): void {
+    const slots = this.#slots;
+    if (!this.#inRing[id]) {
+      // Still in our queue: the kernel never saw it.
+      slots.rejectEarly(id, new AbortError(undefined, { cause: slots.signal[id]?.reason }));
+      return;
+    }
+    // Best effort: if the SQ is full the op simply finishes normally.
+    if (this.#native.prep(Op.ASYNC_CANCEL, -1, 0, undefined, id, 0, 0, CANCEL_USER_DATA)) this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const r = this.#native.submit();
+    if (r >= 0) return;
+    if (r === EAGAIN || r === EBUSY || r === EINTR) {
+      // The kernel is short of resources: completions will free some.
+      setImmediate(() => this.#scheduleFlush());
+      return;
+    }
+    throw systemError(r, 'io_uring_enter');
+  };
+
+  /** Moves queued ops into the SQ while it has room. */
+  #pump(): void {
+    const q = this.#queue;
+    let head = this.#queueHead;
+    let moved = false;
+    while (head < q.length) {
+      const id = q[head];
+      if (this.#slots.isSettled(id)) {
+        this.#slots.free(id); // aborted while queued
+        head++;
+        continue;
+      }
+      if (!this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id], this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id]))
+        break;
+      this.#qBuf[id] = undefined;
+      this.#qBuf2[id] = undefined;
+      this.#inRing[id] = true;
+      moved = true;
+      head++;
+    }
+    if (head === q.length) {
+      q.length = 0;
+      head = 0;
+    } else if (head > 4096 && head * 2 > q.length) {
+      q.splice(0, head);
+      head = 0;
+    }
+    this.#queueHead = head;
+    if (moved) this.#scheduleFlush();
+  }
+
+  /** Called by native once per completion batch; must never throw. */
+  readonly #onComplete = (count: number): void => {
+    const cq = this.#cq;
+    const slots = this.#slots;
+    for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
+      const kind = cq[base + 1];
+      if (kind === Kind.Promise) {
+        const id = cq[base];
+        this.#inRing[id] = false;
+        slots.settle(id, cq[base + 2]);
+      } else if (kind === Kind.User) {
+        this.#deliverUser(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
+      }
+    }
+    if (this.#queue.length !== this.#queueHead) this.#pump();
+    if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0) this.#wakeUserWaiters();
+  };
+
+  #deliverUser(tag: number, res: number, flags: number): void {
+    const handler = this.#userHandler;
+    if (!handler) return;
+    try {
+      handler(tag, res, flags);
+    } catch (e) {
+      // Report like any callback's error without unwinding the batch.
+      process.nextTick(() => {
+        throw e;
+      });
+    }
+  }
+
+  #userWaiters: Array<() => void> = [];
+
+  #wakeUserWaiters(): void {
+    const w = this.#userWaiters;
+    this.#userWaiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when no op of any kind is in the ring. */
+  #userIdle(): Promise<void> {
+    if (this.#counters[Counter.InFlight] === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#userWaiters.push(resolve));
+  }
+
+  /** @internal For the batch API and registered resources (same file family). */
+  get _native(): NativeRing {
+    return this.#native;
+  }
+  /** @internal */
+  get _info(): NativeRingInfo {
+    return this.#info;
+  }
+  /** @internal */
+  _setUserHandler(handler: ((tag: number, res: number, flags: number) => void) | undefined): void {
+    this.#userHandler = handler;
+  }
+  /** @internal */
+  _scheduleFlush(): void {
+    this.#scheduleFlush();
+  }
+}
+
+const NO_OPTIONS: RwOptions = Object.freeze({});
+const toVoid = (): void => undefined;
+const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
+
+function ringSetupError(e: unknown): unknown {
+  const err = e as { code?: string; message?: string };
+  if (err && err.code === 'EPERM') {
+    err.message +=
+      '\nio_uring is blocked here (kernel.io_uring_disabled, a seccomp profile such as Docker\'s default, or a sandbox).' +
+      " createContext({ backend: 'auto' }) falls back to Linux AIO or the thread pool.";
+  } else if (err && err.code === 'ENOMEM') {
+    err.message += '\nThe ring\'s memory counts against RLIMIT_MEMLOCK on kernels before 5.12; try fewer entries or raise `ulimit -l`.';
+  }
+  return e;
+}

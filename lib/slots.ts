@@ -1,0 +1,169 @@
+// The slot table: each op in flight is a small integer id into parallel
+// arrays holding its promise's settle functions and the memory it uses, so
+// that memory stays reachable until the kernel has finished with it. Ids are
+// reused through a free list; nothing is allocated per op but the promise.
+import { constants } from 'node:os';
+import { AbortError, systemError } from './errors';
+
+const ECANCELED = -constants.errno.ECANCELED;
+const EINTR = -constants.errno.EINTR;
+
+export type Transform = (res: number, id: number) => unknown;
+
+export class SlotTable {
+  resolve: Array<((value: any) => void) | undefined> = [];
+  reject: Array<((reason: unknown) => void) | undefined> = [];
+  /** Memory the kernel may touch (buffer, iovec list, path); dropped at settle. */
+  keep: unknown[] = [];
+  syscall: string[] = [];
+  path: Array<string | undefined> = [];
+  transform: Array<Transform | undefined> = [];
+  signal: Array<AbortSignal | undefined> = [];
+  onAbort: Array<(() => void) | undefined> = [];
+  aborted: boolean[] = [];
+  /** Ids in use. */
+  live = 0;
+  #free: number[] = [];
+  #next = -1;
+  #idle: Array<() => void> = [];
+
+  /** A bound executor: no closure is made per op. */
+  readonly #executor = (resolve: (value: any) => void, reject: (reason: unknown) => void): void => {
+    this.resolve[this.#next] = resolve;
+    this.reject[this.#next] = reject;
+  };
+
+  alloc(): number {
+    this.live++;
+    const id = this.#free.pop();
+    if (id !== undefined) return id;
+    const fresh = this.resolve.length;
+    this.resolve.push(undefined);
+    this.reject.push(undefined);
+    this.keep.push(undefined);
+    this.syscall.push('');
+    this.path.push(undefined);
+    this.transform.push(undefined);
+    this.signal.push(undefined);
+    this.onAbort.push(undefined);
+    this.aborted.push(false);
+    return fresh;
+  }
+
+  /** Makes the promise of slot id. */
+  promise<T>(id: number): Promise<T> {
+    this.#next = id;
+    return new Promise<T>(this.#executor);
+  }
+
+  /** Fills the bookkeeping for an op; returns its promise. */
+  start<T>(id: number, syscall: string, keep: unknown, path?: string, transform?: Transform): Promise<T> {
+    this.syscall[id] = syscall;
+    this.keep[id] = keep;
+    this.path[id] = path;
+    this.transform[id] = transform;
+    return this.promise<T>(id);
+  }
+
+  /**
+   * Watches signal for slot id. onAbort runs once if it fires first; it
+   * should cancel the op in the kernel (or settle it if not submitted yet).
+   */
+  watch(id: number, signal: AbortSignal, onAbort: () => void): void {
+    this.signal[id] = signal;
+    const listener = (): void => {
+      this.aborted[id] = true;
+      onAbort();
+    };
+    this.onAbort[id] = listener;
+    signal.addEventListener('abort', listener, { once: true });
+  }
+
+  /** Settles slot id with a kernel result (res >= 0 or -errno) and frees it. */
+  settle(id: number, res: number): void {
+    const resolve = this.resolve[id];
+    const reject = this.reject[id];
+    if (!resolve || !reject) {
+      // Rejected early (aborted while still queued): only the id is left.
+      this.free(id);
+      return;
+    }
+    const aborted = this.aborted[id];
+    const signal = this.signal[id];
+    let value: unknown = res;
+    let error: unknown;
+    if (aborted && (res === ECANCELED || res === EINTR)) {
+      error = new AbortError(undefined, { cause: signal?.reason });
+    } else if (res < 0) {
+      error = systemError(res, this.syscall[id], this.path[id]);
+    } else {
+      const transform = this.transform[id];
+      if (transform) {
+        try {
+          value = transform(res, id);
+        } catch (e) {
+          error = e;
+        }
+      }
+    }
+    this.free(id);
+    if (error !== undefined) reject(error);
+    else resolve(value);
+  }
+
+  /** Settles slot id with an error that did not come from the kernel, and frees it. */
+  fail(id: number, error: unknown): void {
+    const reject = this.reject[id];
+    this.free(id);
+    reject?.(error);
+  }
+
+  /**
+   * Rejects slot id now but keeps the id taken: something (a queue) still
+   * refers to it, and settle() frees it when that is done.
+   */
+  rejectEarly(id: number, error: unknown): void {
+    const reject = this.reject[id];
+    this.resolve[id] = undefined;
+    this.reject[id] = undefined;
+    this.keep[id] = undefined;
+    this.#unwatch(id);
+    reject?.(error);
+  }
+
+  isSettled(id: number): boolean {
+    return this.resolve[id] === undefined;
+  }
+
+  #unwatch(id: number): void {
+    const signal = this.signal[id];
+    const listener = this.onAbort[id];
+    if (signal && listener) signal.removeEventListener('abort', listener);
+    this.signal[id] = undefined;
+    this.onAbort[id] = undefined;
+  }
+
+  free(id: number): void {
+    this.#unwatch(id);
+    this.resolve[id] = undefined;
+    this.reject[id] = undefined;
+    this.keep[id] = undefined;
+    this.syscall[id] = '';
+    this.path[id] = undefined;
+    this.transform[id] = undefined;
+    this.aborted[id] = false;
+    this.#free.push(id);
+    this.live--;
+    if (this.live === 0 && this.#idle.length) {
+      const waiters = this.#idle;
+      this.#idle = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once no slot is in use. */
+  whenIdle(): Promise<void> {
+    if (this.live === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+}

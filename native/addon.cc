@@ -1,0 +1,19 @@
+#include "addon.h"
+
+namespace kaio {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  exports.Set("Ring", DefineRing(env, data));
+  exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  return exports;
+}
+
+}  // namespace kaio
+
+static Napi::Object InitKaio(Napi::Env env, Napi::Object exports) {
+  return kaio::Init(env, exports);
+}
+
+NODE_API_MODULE(kaio, InitKaio)

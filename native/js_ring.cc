@@ -1,0 +1,531 @@
+// N-API adapter for one io_uring instance. It only translates: JS values to
+// SQE fields, CQEs to a preallocated Int32Array, and one JS call per batch.
+// The promise layer (slot table, queueing, errors) lives in lib/ring.ts.
+#include <sys/poll.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "addon.h"
+#include "js_errors.h"
+#include "poller.h"
+#include "uring.h"
+
+namespace kaio {
+
+namespace {
+
+// Layout of the Float64Array JS hands us for counters (see lib/binding.ts).
+enum Counter {
+  kSubmitted,
+  kCompleted,
+  kEnterCalls,
+  kFixedOps,
+  kInFlight,
+  kCounterSlots,
+};
+
+// Each CQE is copied out as four int32: user_data low, user_data high, res, flags.
+constexpr unsigned kCqeInts = 4;
+
+// user_data of ops kaio issues for itself (cancel-all at teardown); their
+// CQEs are never shown to JS.
+constexpr uint64_t kInternalUserData = ~0ull;
+
+// How long teardown waits for the kernel to finish ops it could not cancel.
+constexpr int kQuiesceTimeoutMs = 10000;
+
+uint64_t ToUserData(napi_env env, napi_value v) {
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return static_cast<uint64_t>(d);
+}
+
+// A position: number or bigint; -1 means "the file's current position".
+uint64_t ToOffset(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_bigint) {
+    int64_t i = 0;
+    bool lossless;
+    napi_get_value_bigint_int64(env, v, &i, &lossless);
+    return static_cast<uint64_t>(i);
+  }
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  if (d < 0) return ~0ull;
+  return static_cast<uint64_t>(d);
+}
+
+uint32_t ToU32(napi_env env, napi_value v) {
+  uint32_t u = 0;
+  napi_get_value_uint32(env, v, &u);
+  return u;
+}
+
+int32_t ToI32(napi_env env, napi_value v) {
+  int32_t i = 0;
+  napi_get_value_int32(env, v, &i);
+  return i;
+}
+
+int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+class RingWrap : public Napi::ObjectWrap<RingWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit RingWrap(const Napi::CallbackInfo& info);
+  ~RingWrap() override { Shutdown(); }
+
+ private:
+  // A registered buffer table slice: `count` buffers of `size` bytes from `base`.
+  struct Region {
+    uintptr_t base;
+    size_t size;
+    unsigned count;
+    unsigned first_index;
+  };
+
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Prep(const Napi::CallbackInfo& info);
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  Napi::Value SubmitAndWait(const Napi::CallbackInfo& info);
+  Napi::Value Reap(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  bool FillSqe(napi_env env, const Napi::CallbackInfo& info, uint8_t op);
+  bool CollectIovecs(napi_env env, napi_value list, int* region);
+  int FindFixed(uintptr_t addr, size_t len) const;
+  unsigned ReapInto();
+  void Completed(unsigned n);
+  void Started();
+  void SyncCounters();
+  void Dispatch();
+  void Quiesce();
+  void Shutdown();
+  static void OnReadable(void* self);
+  static void OnEnvCleanup(void* self);
+
+  Uring ring_;
+  Poller poller_;
+  napi_env env_ = nullptr;
+  bool cleanup_hook_ = false;
+  Napi::FunctionReference on_complete_;
+  std::unique_ptr<Napi::AsyncContext> async_context_;
+  Napi::Reference<Napi::Int32Array> cq_ref_;
+  int32_t* cq_out_ = nullptr;
+  unsigned cq_capacity_ = 0;  // in CQEs
+  Napi::Reference<Napi::Float64Array> counters_ref_;
+  double* counters_ = nullptr;
+  uint64_t in_flight_ = 0;  // SQEs handed out whose CQE has not been reaped
+  bool held_ = false;       // strong reference that keeps a busy ring from GC
+  bool supported_[256] = {};
+  std::vector<Region> regions_;
+  // iovec arrays of queued readv/writev SQEs, by SQE index. With
+  // IORING_FEAT_SUBMIT_STABLE the kernel has copied them once it consumed the
+  // SQE, so each index's storage is reused by the next SQE in that place.
+  std::vector<std::vector<iovec>> iovecs_;
+  std::vector<iovec> scratch_;
+};
+
+Napi::Function RingWrap::Define(Napi::Env env) {
+  return DefineClass(env, "NativeRing",
+                     {
+                         InstanceMethod<&RingWrap::Info>("info"),
+                         InstanceMethod<&RingWrap::Prep>("prep"),
+                         InstanceMethod<&RingWrap::Submit>("submit"),
+                         InstanceMethod<&RingWrap::SubmitAndWait>("submitAndWait"),
+                         InstanceMethod<&RingWrap::Reap>("reap"),
+                         InstanceMethod<&RingWrap::Close>("close"),
+                     });
+}
+
+// new NativeRing(options, onComplete, completions: Int32Array, counters: Float64Array)
+RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(info) {
+  Napi::Env env = info.Env();
+  env_ = env;
+  Napi::Object o = info[0].As<Napi::Object>();
+  UringOptions opts;
+  opts.entries = o.Get("entries").As<Napi::Number>().Uint32Value();
+  opts.cq_entries = o.Get("cqEntries").As<Napi::Number>().Uint32Value();
+  opts.sqpoll = o.Get("sqpoll").ToBoolean();
+  opts.sq_thread_idle_ms = o.Get("sqThreadIdle").As<Napi::Number>().Uint32Value();
+  opts.iopoll = o.Get("iopoll").ToBoolean();
+  opts.coop_taskrun = o.Get("coopTaskrun").ToBoolean();
+  opts.single_issuer = o.Get("singleIssuer").ToBoolean();
+
+  int r = ring_.Setup(opts);
+  if (r < 0) ThrowErrno(env, r, "io_uring_setup");
+  if (ProbeOps(ring_.fd(), supported_) < 0) {
+    // Kernels before 5.6 have no probe; only the 5.1 ops are assumed.
+    for (uint8_t op : {abi::kOpNop, abi::kOpReadv, abi::kOpWritev, abi::kOpFsync,
+                       abi::kOpReadFixed, abi::kOpWriteFixed})
+      supported_[op] = true;
+  }
+
+  on_complete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:Ring");
+  Napi::Int32Array cq = info[2].As<Napi::Int32Array>();
+  cq_ref_ = Napi::Persistent(cq);
+  cq_out_ = cq.Data();
+  cq_capacity_ = static_cast<unsigned>(cq.ElementLength() / kCqeInts);
+  Napi::Float64Array counters = info[3].As<Napi::Float64Array>();
+  if (counters.ElementLength() < kCounterSlots || cq_capacity_ == 0) {
+    ring_.Close();
+    throw Napi::RangeError::New(env, "completion or counter array too small");
+  }
+  counters_ref_ = Napi::Persistent(counters);
+  counters_ = counters.Data();
+  iovecs_.resize(ring_.sq_entries());
+
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  bool spin = ring_.setup_flags() & abi::kSetupIopoll;
+  r = poller_.Start(loop, ring_.fd(), spin, &RingWrap::OnReadable, this);
+  if (r < 0) {
+    ring_.Close();
+    ThrowErrno(env, r, "uv_poll_init");
+  }
+  napi_add_env_cleanup_hook(env, &RingWrap::OnEnvCleanup, this);
+  cleanup_hook_ = true;
+}
+
+Napi::Value RingWrap::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("fd", ring_.fd());
+  o.Set("sqEntries", ring_.sq_entries());
+  o.Set("cqEntries", ring_.cq_entries());
+  o.Set("features", ring_.features());
+  o.Set("setupFlags", ring_.setup_flags());
+  Napi::Uint8Array ops = Napi::Uint8Array::New(env, 256);
+  for (unsigned i = 0; i < 256; i++) ops[i] = supported_[i] ? 1 : 0;
+  o.Set("ops", ops);
+  return o;
+}
+
+int RingWrap::FindFixed(uintptr_t addr, size_t len) const {
+  for (const Region& r : regions_) {
+    if (addr < r.base || addr >= r.base + r.size * r.count) continue;
+    size_t i = (addr - r.base) / r.size;
+    uintptr_t end = r.base + (i + 1) * r.size;
+    if (addr + len > end) return -1;  // spans two registered buffers
+    return static_cast<int>(r.first_index + i);
+  }
+  return -1;
+}
+
+// Fills scratch_ from a JS array of views. *region is the registered buffer
+// index shared by all of them, or -1.
+bool RingWrap::CollectIovecs(napi_env env, napi_value list, int* region) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, list, &n) != napi_ok) return false;
+  scratch_.resize(n);
+  *region = n ? 0 : -1;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    napi_get_element(env, list, i, &v);
+    void* data;
+    size_t len;
+    if (!ViewBytes(env, v, &data, &len)) return false;
+    scratch_[i].iov_base = data;
+    scratch_[i].iov_len = len;
+    if (*region < 0 || regions_.empty()) {
+      *region = -1;
+      continue;
+    }
+    int idx = FindFixed(reinterpret_cast<uintptr_t>(data), len);
+    if (idx < 0 || (i > 0 && idx != *region)) *region = -1;
+    else *region = idx;
+  }
+  return true;
+}
+
+// prep(op, fd, sqeFlags, buf, offset, len, opFlags, userData, buf2) -> 1, or
+// 0 when the SQ (or the CQ budget) is full and the caller must queue.
+Napi::Value RingWrap::Prep(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!ring_.is_open()) ThrowErrno(info.Env(), -EBADF, "io_uring_enter");
+  // Never hand the kernel more ops than the CQ can hold: no overflow.
+  if (in_flight_ >= ring_.cq_entries()) return Napi::Number::New(env, 0);
+  uint8_t op = static_cast<uint8_t>(ToU32(env, info[0]));
+  if (!FillSqe(env, info, op)) return Napi::Number::New(env, 0);
+  Started();
+  return Napi::Number::New(env, 1);
+}
+
+bool RingWrap::FillSqe(napi_env env, const Napi::CallbackInfo& info, uint8_t op) {
+  int32_t fd = ToI32(env, info[1]);
+  uint8_t sqe_flags = static_cast<uint8_t>(ToU32(env, info[2]));
+  uint64_t user_data = ToUserData(env, info[7]);
+  void* data = nullptr;
+  size_t len = 0;
+  int fixed = -1;
+
+  switch (op) {
+    case abi::kOpRead:
+    case abi::kOpWrite:
+    case abi::kOpOpenat:
+    case abi::kOpStatx:
+      if (!ViewBytes(env, info[3], &data, &len))
+        throw Napi::TypeError::New(env, "buffer must be an ArrayBufferView");
+      if ((op == abi::kOpRead || op == abi::kOpWrite) && !regions_.empty())
+        fixed = FindFixed(reinterpret_cast<uintptr_t>(data), len);
+      break;
+    case abi::kOpReadv:
+    case abi::kOpWritev:
+      if (!CollectIovecs(env, info[3], &fixed))
+        throw Napi::TypeError::New(env, "buffers must be ArrayBufferViews");
+      if (fixed >= 0 && !supported_[op == abi::kOpReadv ? abi::kOpReadvFixed
+                                                        : abi::kOpWritevFixed])
+        fixed = -1;
+      break;
+    default:
+      break;
+  }
+
+  abi::Sqe* sqe = ring_.GetSqe();
+  if (!sqe) return false;
+  sqe->fd = fd;
+  sqe->flags = sqe_flags;
+  sqe->user_data = user_data;
+  switch (op) {
+    case abi::kOpRead:
+    case abi::kOpWrite:
+      sqe->opcode = fixed < 0 ? op
+                  : static_cast<uint8_t>(op == abi::kOpRead ? abi::kOpReadFixed : abi::kOpWriteFixed);
+      sqe->addr = reinterpret_cast<uintptr_t>(data);
+      sqe->len = static_cast<uint32_t>(len);
+      sqe->off = ToOffset(env, info[4]);
+      sqe->op_flags = ToU32(env, info[6]);  // RWF_*
+      break;
+    case abi::kOpReadv:
+    case abi::kOpWritev: {
+      std::vector<iovec>& slot = iovecs_[ring_.IndexOf(sqe)];
+      slot.swap(scratch_);
+      sqe->opcode = fixed < 0 ? op
+                  : static_cast<uint8_t>(op == abi::kOpReadv ? abi::kOpReadvFixed : abi::kOpWritevFixed);
+      sqe->addr = reinterpret_cast<uintptr_t>(slot.data());
+      sqe->len = static_cast<uint32_t>(slot.size());
+      sqe->off = ToOffset(env, info[4]);
+      sqe->op_flags = ToU32(env, info[6]);
+      break;
+    }
+    case abi::kOpFsync:
+      sqe->opcode = op;
+      sqe->op_flags = ToU32(env, info[6]);  // IORING_FSYNC_DATASYNC
+      break;
+    case abi::kOpFallocate:
+      // The kernel reads the mode from len and the length from addr.
+      sqe->opcode = op;
+      sqe->off = ToOffset(env, info[4]);
+      sqe->addr = ToOffset(env, info[5]);
+      sqe->len = ToU32(env, info[6]);
+      break;
+    case abi::kOpOpenat:
+      sqe->opcode = op;
+      sqe->addr = reinterpret_cast<uintptr_t>(data);  // NUL-terminated path
+      sqe->len = ToU32(env, info[5]);                  // mode
+      sqe->op_flags = ToU32(env, info[6]);             // O_* flags
+      break;
+    case abi::kOpStatx: {
+      void* out = nullptr;
+      size_t out_len = 0;
+      if (!ViewBytes(env, info[8], &out, &out_len) || out_len < 256)
+        throw Napi::TypeError::New(env, "statx buffer must hold 256 bytes");
+      sqe->opcode = op;
+      sqe->addr = reinterpret_cast<uintptr_t>(data);
+      sqe->len = ToU32(env, info[5]);       // STATX_* mask
+      sqe->op_flags = ToU32(env, info[6]);  // AT_* flags
+      sqe->off = reinterpret_cast<uintptr_t>(out);
+      break;
+    }
+    case abi::kOpAsyncCancel:
+      sqe->opcode = op;
+      sqe->addr = ToUserData(env, info[4]);  // user_data of the target
+      sqe->op_flags = ToU32(env, info[6]);
+      break;
+    case abi::kOpNop:
+    case abi::kOpClose:
+      sqe->opcode = op;
+      break;
+    default:
+      // Keep the SQE slot valid: it is already handed out.
+      sqe->opcode = abi::kOpNop;
+      sqe->user_data = user_data;
+      Started();
+      throw Napi::TypeError::New(env, "unknown opcode");
+  }
+  if (fixed >= 0) {
+    sqe->buf_index = static_cast<uint16_t>(fixed);
+    counters_[kFixedOps]++;
+  }
+  return true;
+}
+
+void RingWrap::Started() {
+  in_flight_++;
+  counters_[kInFlight] = static_cast<double>(in_flight_);
+  if (!held_) {
+    // A ring with ops in flight stays alive (and keeps the loop alive) even
+    // if JS drops every reference to it.
+    held_ = true;
+    Ref();
+    poller_.Ref();
+  }
+}
+
+void RingWrap::Completed(unsigned n) {
+  in_flight_ -= n;
+  counters_[kCompleted] += n;
+  counters_[kInFlight] = static_cast<double>(in_flight_);
+  if (in_flight_ == 0 && held_) {
+    held_ = false;
+    poller_.Unref();
+    Unref();
+  }
+}
+
+void RingWrap::SyncCounters() {
+  counters_[kEnterCalls] = static_cast<double>(ring_.enter_calls());
+}
+
+Napi::Value RingWrap::Submit(const Napi::CallbackInfo& info) {
+  if (!ring_.is_open()) return Napi::Number::New(info.Env(), -EBADF);
+  int r = ring_.Submit(0);
+  if (r > 0) counters_[kSubmitted] += r;
+  SyncCounters();
+  return Napi::Number::New(info.Env(), r);
+}
+
+// submitAndWait(minComplete): submits and blocks until minComplete CQEs are
+// ready; JS then calls reap(). Returns submitted count or -errno.
+Napi::Value RingWrap::SubmitAndWait(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  uint32_t want = ToU32(env, info[0]);
+  if (want > in_flight_) want = static_cast<uint32_t>(in_flight_);
+  int r = ring_.Submit(want);
+  if (r > 0) counters_[kSubmitted] += r;
+  SyncCounters();
+  return Napi::Number::New(env, r);
+}
+
+// Copies ready CQEs into the shared Int32Array; returns how many.
+unsigned RingWrap::ReapInto() {
+  if (!ring_.is_open()) return 0;
+  int32_t* out = cq_out_;
+  unsigned n = 0;
+  auto copy = [&](const abi::Cqe& c) {
+    if (c.user_data == kInternalUserData) return;  // teardown's cancel
+    out[0] = static_cast<int32_t>(c.user_data & 0xffffffffu);
+    out[1] = static_cast<int32_t>(c.user_data >> 32);
+    out[2] = c.res;
+    out[3] = static_cast<int32_t>(c.flags);
+    out += kCqeInts;
+    n++;
+  };
+  unsigned seen = ring_.Drain(copy, cq_capacity_);
+  if (seen < cq_capacity_ && ring_.NeedsFlush()) {
+    ring_.FlushCompletions();
+    seen += ring_.Drain(copy, cq_capacity_ - seen);
+  }
+  if (seen) Completed(seen);
+  SyncCounters();
+  return n;
+}
+
+Napi::Value RingWrap::Reap(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), ReapInto());
+}
+
+void RingWrap::OnReadable(void* self) { static_cast<RingWrap*>(self)->Dispatch(); }
+
+void RingWrap::Dispatch() {
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  unsigned n = ReapInto();
+  if (n == 0) return;
+  try {
+    on_complete_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
+  } catch (const Napi::Error& e) {
+    // The JS side settles promises without throwing; anything that still
+    // escapes goes to 'uncaughtException' like any callback's error.
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// Cancels whatever is still in flight and waits (bounded) for the kernel to
+// let go of it, so no buffer can be written after we return.
+void RingWrap::Quiesce() {
+  if (!ring_.is_open() || in_flight_ == 0) return;
+  if (abi::Sqe* sqe = ring_.GetSqe()) {
+    sqe->opcode = abi::kOpAsyncCancel;
+    sqe->op_flags = abi::kCancelAll | abi::kCancelAny;
+    sqe->user_data = kInternalUserData;
+    in_flight_++;
+  }
+  ring_.Submit(0);
+  int64_t deadline = MonotonicMs() + kQuiesceTimeoutMs;
+  while (in_flight_ > 0) {
+    unsigned seen = ring_.Drain([](const abi::Cqe&) {}, ~0u);
+    if (ring_.NeedsFlush()) {
+      ring_.FlushCompletions();
+      seen += ring_.Drain([](const abi::Cqe&) {}, ~0u);
+    }
+    in_flight_ -= seen < in_flight_ ? seen : in_flight_;
+    if (in_flight_ == 0) break;
+    int64_t left = deadline - MonotonicMs();
+    if (left <= 0) break;
+    pollfd p = {ring_.fd(), POLLIN, 0};
+    poll(&p, 1, static_cast<int>(left));
+  }
+}
+
+void RingWrap::Shutdown() {
+  if (cleanup_hook_) {
+    napi_remove_env_cleanup_hook(env_, &RingWrap::OnEnvCleanup, this);
+    cleanup_hook_ = false;
+  }
+  poller_.Close();
+  if (!ring_.is_open()) return;
+  Quiesce();
+  // The SQ/CQ memory is the kernel's and refcounted: unmapping it is safe
+  // even if an op outlived the timeout.
+  ring_.Close();
+}
+
+void RingWrap::OnEnvCleanup(void* self) {
+  auto* ring = static_cast<RingWrap*>(self);
+  ring->cleanup_hook_ = false;  // hooks are removed by the environment
+  ring->Shutdown();
+}
+
+Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
+  Shutdown();
+  if (held_) {
+    held_ = false;
+    Unref();
+  }
+  in_flight_ = 0;
+  if (counters_) counters_[kInFlight] = 0;
+  return info.Env().Undefined();
+}
+
+Napi::Function DefineRing(Napi::Env env, AddonData* data) {
+  Napi::Function ctor = RingWrap::Define(env);
+  data->ring_ctor = Napi::Persistent(ctor);
+  return ctor;
+}
+
+}  // namespace kaio

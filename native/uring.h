@@ -1,0 +1,121 @@
+// A raw io_uring instance: setup, the shared SQ/CQ rings, enter and register.
+// Plain C++ that speaks -errno and knows nothing of JavaScript.
+// See io_uring_setup(2), io_uring_enter(2), io_uring_register(2).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "abi.h"
+
+namespace kaio {
+
+struct UringOptions {
+  unsigned entries = 256;
+  unsigned cq_entries = 0;  // 0: kernel default (2 x entries)
+  bool sqpoll = false;
+  unsigned sq_thread_idle_ms = 1000;
+  bool iopoll = false;
+  // Newer setup flags are tried first and dropped one by one on EINVAL.
+  bool coop_taskrun = true;
+  bool single_issuer = true;
+};
+
+class Uring {
+ public:
+  Uring() = default;
+  Uring(const Uring&) = delete;
+  Uring& operator=(const Uring&) = delete;
+  ~Uring() { Close(); }
+
+  // Returns 0 or -errno.
+  int Setup(const UringOptions& options);
+  void Close();
+  bool is_open() const { return fd_ >= 0; }
+
+  int fd() const { return fd_; }
+  unsigned sq_entries() const { return sq_entries_; }
+  unsigned cq_entries() const { return cq_entries_; }
+  uint32_t features() const { return features_; }
+  uint32_t setup_flags() const { return setup_flags_; }
+
+  // Next free SQE, zeroed, or nullptr when the SQ is full. The SQE becomes
+  // visible to the kernel at the next Submit().
+  abi::Sqe* GetSqe();
+  unsigned IndexOf(const abi::Sqe* sqe) const {
+    return static_cast<unsigned>(sqe - sqes_);
+  }
+  // SQEs written since the last Submit().
+  unsigned Unsubmitted() const { return sqe_tail_ - sqe_head_; }
+  // Publishes queued SQEs and enters the kernel if needed. Returns the number
+  // the kernel consumed, or -errno (EAGAIN/EBUSY: try again after reaping).
+  int Submit(unsigned wait_nr = 0);
+  // Blocks until at least wait_nr CQEs are ready (or an error).
+  int Wait(unsigned wait_nr);
+
+  // Hands every ready CQE to fn(const Cqe&) and publishes the new head once.
+  template <typename Fn>
+  unsigned Drain(Fn&& fn, unsigned max) {
+    uint32_t head = cq_khead_->load(std::memory_order_relaxed);
+    uint32_t tail = cq_ktail_->load(std::memory_order_acquire);
+    unsigned n = 0;
+    // Head and tail wrap at 2^32; unsigned subtraction keeps them comparable.
+    while (head != tail && n < max) {
+      fn(cqes_[head & cq_mask_]);
+      head++;
+      n++;
+    }
+    if (n) cq_khead_->store(head, std::memory_order_release);
+    return n;
+  }
+  bool CqReady() const {
+    return cq_khead_->load(std::memory_order_relaxed) !=
+           cq_ktail_->load(std::memory_order_acquire);
+  }
+  // The kernel holds CQEs it could not post (overflow) or task work that only
+  // runs when we enter: an enter with GETEVENTS moves them into the CQ.
+  bool NeedsFlush() const {
+    return sq_kflags_->load(std::memory_order_acquire) &
+           (abi::kSqCqOverflow | abi::kSqTaskrun);
+  }
+  int FlushCompletions();
+
+  int Enter(unsigned to_submit, unsigned min_complete, unsigned flags);
+  int Register(unsigned opcode, const void* arg, unsigned nr_args);
+  uint64_t enter_calls() const { return enter_calls_; }
+
+ private:
+  int MapRings(const abi::Params& p);
+
+  int fd_ = -1;
+  uint32_t setup_flags_ = 0;
+  uint32_t features_ = 0;
+  unsigned sq_entries_ = 0;
+  unsigned cq_entries_ = 0;
+
+  void* sq_ring_ = nullptr;
+  size_t sq_ring_size_ = 0;
+  void* cq_ring_ = nullptr;  // same as sq_ring_ with IORING_FEAT_SINGLE_MMAP
+  size_t cq_ring_size_ = 0;
+  abi::Sqe* sqes_ = nullptr;
+  size_t sqes_size_ = 0;
+
+  std::atomic<uint32_t>* sq_khead_ = nullptr;
+  std::atomic<uint32_t>* sq_ktail_ = nullptr;
+  std::atomic<uint32_t>* sq_kflags_ = nullptr;
+  uint32_t sq_mask_ = 0;
+  std::atomic<uint32_t>* cq_khead_ = nullptr;
+  std::atomic<uint32_t>* cq_ktail_ = nullptr;
+  uint32_t cq_mask_ = 0;
+  abi::Cqe* cqes_ = nullptr;
+
+  uint32_t sqe_head_ = 0;  // first SQE not yet published
+  uint32_t sqe_tail_ = 0;  // next SQE to hand out
+  uint64_t enter_calls_ = 0;
+};
+
+// Fills `supported` (indexed by opcode, 256 entries) from IORING_REGISTER_PROBE.
+// Returns the number of opcodes the kernel knows, or -errno.
+int ProbeOps(int ring_fd, bool supported[256]);
+
+}  // namespace kaio

@@ -1,0 +1,44 @@
+'use strict';
+// Shared test helpers: temp files and byte comparison. Tests talk to the real kernel.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-test-'));
+process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+
+let n = 0;
+/** A fresh file path under a per-run temp dir (on the same fs as /tmp). */
+function tmpPath(name = 'file') {
+  return path.join(root, `${process.pid}-${n++}-${name}`);
+}
+
+/** Creates a file of `size` random bytes; returns { path, data }. */
+function randomFile(size, name) {
+  const p = tmpPath(name);
+  const data = crypto.randomBytes(size);
+  fs.writeFileSync(p, data);
+  return { path: p, data };
+}
+
+/** Opens path with fs flags, registering the fd for closing after the test. */
+function openFd(p, flags = 'r+') {
+  return fs.openSync(p, flags);
+}
+
+/** True when the filesystem under dir accepts O_DIRECT. */
+function directSupported(dir = root) {
+  const p = path.join(dir, `odirect-check-${process.pid}`);
+  try {
+    const fd = fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_RDWR | fs.constants.O_DIRECT);
+    fs.closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(p, { force: true });
+  }
+}
+
+module.exports = { root, tmpPath, randomFile, openFd, directSupported };
