@@ -7,6 +7,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("Ring", DefineRing(env, data));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  InitPinned(env, exports);
+  InitAio(env, exports);
+  InitThreadpool(env, exports);
   return exports;
 }
 

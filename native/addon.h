@@ -13,4 +13,9 @@ struct AddonData {
 Napi::Function DefineRing(Napi::Env env, AddonData* data);
 Napi::Value Probe(const Napi::CallbackInfo& info);
 
+// Each feature file adds its exports here (one call in Init per file).
+void InitPinned(Napi::Env env, Napi::Object exports);      // js_pinned.cc
+void InitAio(Napi::Env env, Napi::Object exports);         // js_aio.cc
+void InitThreadpool(Napi::Env env, Napi::Object exports);  // js_threadpool.cc
+
 }  // namespace kaio
