@@ -33,6 +33,7 @@ import {
   validateOffset,
   validatePosition,
   validateSignal,
+  MAX_RW,
 } from './validate';
 import { FixedFile, fixedFileOwner } from './fixed-file';
 import { parseStatx, STATX_BUF_SIZE, STATX_DEFAULT_MASK, type StatxResult } from './statx';
@@ -41,8 +42,15 @@ const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
 const EBUSY = -E.EBUSY;
 const EINTR = -E.EINTR;
+const EBADF = -E.EBADF;
 const AT_FDCWD = -100;
 const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
+// Batch ops carry, above the kind in the user_data high word, the id of the
+// #userKeep entry that holds their buffer (0: none). In-flight ops never
+// exceed the CQ size (<= 2^16), so user_data stays below 2^53, exact in a double.
+const KIND_MASK = 0xf;
+const KEEP_UNIT = 16;
+const KEEP_SHIFT = 4;
 
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
@@ -220,6 +228,11 @@ export class Ring {
   #closing = false;
   #closed: Promise<void> | undefined;
   #userHandler: ((tag: number, res: number, flags: number) => void) | undefined;
+  /** Buffers of batch ops in flight, by keep id (0 unused); ids recycled through #userFree. */
+  #userKeep: unknown[] = [undefined];
+  #userFree: number[] = [];
+  /** True while completions are being delivered (submitAndWait is refused then). */
+  #dispatching = false;
 
   constructor(options: RingOptions = {}) {
     const o = validateObject<RingOptions>(options, 'options');
@@ -387,6 +400,148 @@ export class Ring {
     }
   }
 
+  // ── batch API ──────────────────────────────────────────────────────────
+  //
+  // prep* only writes an SQE (no promise, no closure, no object per op);
+  // submit() hands everything prepared to the kernel with one io_uring_enter;
+  // each completion goes to the onCompletion handler as (tag, res, flags).
+  // The buffer of an op is held in #userKeep until its CQE arrives, by a small
+  // id carried in the user_data high word next to the kind.
+
+  /**
+   * Sets the function that receives every completion of a prep* op:
+   * `handler(tag, res, flags)`, `res` being bytes transferred or -errno.
+   * Called synchronously, in batches: from Node's event loop, or from
+   * submitAndWait() before it returns. `null` removes it.
+   */
+  onCompletion(handler: ((tag: number, res: number, flags: number) => void) | null): void {
+    if (handler !== null && typeof handler !== 'function')
+      throw invalidArgType('handler', 'of type function or null', handler);
+    this.#userHandler = handler ?? undefined;
+  }
+
+  /** Queues IORING_OP_READ (READ_FIXED on registered memory). False when the SQ or CQ budget is full. */
+  prepRead(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRw(Op.READ, fd, buffer, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_WRITE (WRITE_FIXED on registered memory). False when full. */
+  prepWrite(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRw(Op.WRITE, fd, buffer, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_READV. The array and its buffers must stay unchanged until the completion. */
+  prepReadv(fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRwv(Op.READV, fd, buffers, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_WRITEV. The array and its buffers must stay unchanged until the completion. */
+  prepWritev(fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRwv(Op.WRITEV, fd, buffers, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_FSYNC (fdatasync(2) semantics with datasync). False when full. */
+  prepFsync(fd: Fd, tag: number, datasync = false): boolean {
+    this.#prepCheck(tag);
+    if (typeof datasync !== 'boolean') throw invalidArgType('datasync', 'of type boolean', datasync);
+    const sqeFlags = this.#sqeFlags(fd);
+    const rawFd = sqeFlags === 0 ? (fd as number) : (fd as FixedFile).index;
+    return this.#prepUser(Op.FSYNC, rawFd, sqeFlags, undefined, 0, datasync ? FSYNC_DATASYNC : 0, tag, undefined);
+  }
+
+  /** Queues IORING_OP_NOP. False when full. */
+  prepNop(tag: number): boolean {
+    this.#prepCheck(tag);
+    return this.#prepUser(Op.NOP, -1, 0, undefined, 0, 0, tag, undefined);
+  }
+
+  /**
+   * Hands every prepared SQE (batch and promise ops alike) to the kernel with
+   * one io_uring_enter. Returns how many the kernel took; 0 when it is short
+   * of resources (EAGAIN/EBUSY) and the SQEs stay queued for the next call.
+   */
+  submit(): number {
+    const r = this.#native.submit();
+    if (r >= 0) return r;
+    if (r === EAGAIN || r === EBUSY || r === EINTR) return 0;
+    throw this.#enterError(r);
+  }
+
+  /**
+   * Submits like submit(), then blocks the thread until at least minComplete
+   * completions are ready (capped at the number of ops in flight, so it never
+   * waits for ops that do not exist), reaps every ready completion and
+   * delivers them — onCompletion is called for each before this returns;
+   * promise ops among them settle (their callbacks run as usual, later).
+   * Returns how many completions of prep* ops were delivered.
+   * Not allowed inside the onCompletion handler.
+   */
+  submitAndWait(minComplete = 1): number {
+    if (typeof minComplete !== 'number' || (minComplete >>> 0) !== minComplete)
+      validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
+    if (this.#dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
+    const r = this.#native.submitAndWait(minComplete);
+    if (r < 0 && r !== EAGAIN && r !== EBUSY && r !== EINTR) throw this.#enterError(r);
+    const n = this.#native.reap();
+    return n === 0 ? 0 : this.#dispatch(n);
+  }
+
+  #prepRw(op: number, fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags: number): boolean {
+    this.#prepCheck(tag);
+    if (!ArrayBuffer.isView(buffer) || buffer.byteLength === 0 || buffer.byteLength > MAX_RW) validateBuffer(buffer);
+    const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
+      ? position
+      : this.#position(position);
+    if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
+    const sqeFlags = this.#sqeFlags(fd);
+    const rawFd = sqeFlags === 0 ? (fd as number) : (fd as FixedFile).index;
+    return this.#prepUser(op, rawFd, sqeFlags, buffer, pos, flags, tag, buffer);
+  }
+
+  #prepRwv(op: number, fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags: number): boolean {
+    this.#prepCheck(tag);
+    validateBuffers(buffers);
+    const pos = this.#position(position);
+    if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
+    const sqeFlags = this.#sqeFlags(fd);
+    const rawFd = sqeFlags === 0 ? (fd as number) : (fd as FixedFile).index;
+    return this.#prepUser(op, rawFd, sqeFlags, buffers, pos, flags, tag, buffers);
+  }
+
+  #enterError(r: number): Error {
+    if (r === EBADF && this.#closing) return stateError('ERR_KAIO_CLOSED', 'Ring is closed');
+    return systemError(r, 'io_uring_enter');
+  }
+
+  #prepCheck(tag: number): void {
+    if (typeof tag !== 'number' || (tag >>> 0) !== tag) validateInteger(tag, 'tag', 0, 2 ** 32 - 1);
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed');
+    if (this.#userHandler === undefined)
+      throw stateError('ERR_KAIO_NO_HANDLER', 'Set ring.onCompletion(handler) before prep*(): completions would be lost');
+  }
+
+  /** 0 for a plain fd, IOSQE_FIXED_FILE for a FixedFile of this ring; throws otherwise. */
+  #sqeFlags(fd: Fd): number {
+    if (typeof fd === 'number' && (fd | 0) === fd && fd >= 0) return 0;
+    return this.#fd(fd)[1];
+  }
+
+  #prepUser(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number | bigint, opFlags: number, tag: number, keep: unknown): boolean {
+    if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+    let keepId = 0;
+    if (keep !== undefined) {
+      keepId = this.#userFree.length !== 0 ? this.#userFree.pop()! : this.#userKeep.length;
+      this.#userKeep[keepId] = keep;
+    }
+    const userData = tag + KIND_SHIFT * (Kind.User + keepId * KEEP_UNIT);
+    if (this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, userData) !== 0) return true;
+    if (keepId !== 0) {
+      this.#userKeep[keepId] = undefined;
+      this.#userFree.push(keepId);
+    }
+    return false;
+  }
+
   // ── lifetime ───────────────────────────────────────────────────────────
 
   /**
@@ -396,6 +551,8 @@ export class Ring {
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
     this.#closing = true;
+    // Batch ops prepared but never submitted must reach the kernel to finish.
+    if (this.#counters[Counter.InFlight] !== 0) this.#scheduleFlush();
     this.#closed = (async () => {
       await this.#slots.whenIdle();
       await this.#userIdle();
@@ -569,21 +726,37 @@ export class Ring {
 
   /** Called by native once per completion batch; must never throw. */
   readonly #onComplete = (count: number): void => {
+    this.#dispatch(count);
+  };
+
+  /** Delivers `count` reaped CQEs; returns how many were batch (kind 1) ops. */
+  #dispatch(count: number): number {
     const cq = this.#cq;
     const slots = this.#slots;
+    let user = 0;
+    this.#dispatching = true;
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
-      const kind = cq[base + 1];
+      const high = cq[base + 1];
+      const kind = high & KIND_MASK;
       if (kind === Kind.Promise) {
         const id = cq[base];
         this.#inRing[id] = false;
         slots.settle(id, cq[base + 2]);
       } else if (kind === Kind.User) {
+        const keepId = high >>> KEEP_SHIFT;
+        if (keepId !== 0) {
+          this.#userKeep[keepId] = undefined;
+          this.#userFree.push(keepId);
+        }
+        user++;
         this.#deliverUser(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       }
     }
+    this.#dispatching = false;
     if (this.#queue.length !== this.#queueHead) this.#pump();
     if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0) this.#wakeUserWaiters();
-  };
+    return user;
+  }
 
   #deliverUser(tag: number, res: number, flags: number): void {
     const handler = this.#userHandler;
