@@ -1,0 +1,29 @@
+'use strict';
+// 4 KiB random reads from the page cache at queue depth 32: kaio's batch and
+// promise APIs against node:fs's three styles, fio and Axboe's t/io_uring.
+//   node bench/randread-pagecache.js [--rounds=3] [--runtime=3]
+const c = require('./common');
+
+const file = c.dataFile('bench-1g.dat', 1 << 30);
+c.warm(file);
+const common = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=32', '--direct=0'];
+const rows = c.rounds([
+  { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles']) },
+  { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise']) },
+  { name: 'fs.promises FileHandle.read', run: () => c.kaio([...common, '--api=node-promises']) },
+  { name: 'fs.read (callbacks)', run: () => c.kaio([...common, '--api=node-callback']) },
+  { name: 'fs.readSync', run: () => c.kaio([...common, '--api=node-sync']) },
+  {
+    name: 'fio io_uring',
+    skip: c.fioVersion ? undefined : c.FIO_MISSING,
+    run: () => c.fio([`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=32', '--direct=0',
+      '--fixedbufs', '--registerfiles', '--iodepth_batch_submit=32', '--iodepth_batch_complete_min=1']),
+  },
+  {
+    name: 't/io_uring',
+    skip: c.tIoUring ? undefined : c.TIO_MISSING,
+    run: () => c.tio(['-p0', '-d32', '-s8', '-c8', '-B1', '-F1', '-O0'], file),
+  },
+]);
+console.log(c.header('4 KiB random read, page cache, QD 32'));
+console.log(c.table('IOPS', rows, ['fio io_uring', 't/io_uring', 'fs.promises FileHandle.read']));

@@ -1,0 +1,421 @@
+// The benchmark engine behind `kaio bench`: runs one fio-like job through
+// one API (kaio's batch or promise API, or node:fs as a peer) and measures
+// ops, bytes, latency, CPU and memory growth.
+import * as fs from 'node:fs';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Ring } from '../ring';
+import type { FixedFile } from '../fixed-file';
+import { Histogram } from './histogram';
+import type { BenchJob } from './options';
+
+export interface BenchResult {
+  job: BenchJob;
+  ops: number;
+  bytes: number;
+  seconds: number;
+  iops: number;
+  /** MiB/s */
+  bw: number;
+  /** Microseconds; undefined unless latencies were recorded. */
+  lat?: { p50: number; p99: number; p999: number; mean: number; min: number; max: number };
+  /** CPU time over wall time, percent (100 = one core busy). */
+  cpu: { user: number; sys: number };
+  /** Growth over the run, bytes (after a forced GC where available). */
+  memory: { heapBefore: number; heapAfter: number; rssBefore: number; rssAfter: number };
+  /** What could not be done as asked (e.g. fixedbufs without registered buffers). */
+  notes: string[];
+  error?: { code: string; errno: number };
+}
+
+const O_DIRECT = fs.constants.O_DIRECT;
+
+/** Creates (or extends) the job's file with incompressible, fully allocated data. */
+export function prepareFile(path: string, size: number): void {
+  let have = 0;
+  try {
+    have = fs.statSync(path).size;
+  } catch {
+    // missing: created below
+  }
+  if (have >= size) return;
+  fs.mkdirSync(dirname(path), { recursive: true });
+  const fd = fs.openSync(path, 'a');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    // xorshift fill: cheap and not all zeros (no hole, no compression).
+    let x = 0x9e3779b9;
+    for (let i = 0; i < chunk.length; i += 4) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      chunk.writeInt32LE(x | 0, i);
+    }
+    while (have < size) {
+      const n = Math.min(chunk.length, size - have);
+      fs.writeSync(fd, chunk, 0, n, have);
+      have += n;
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * `count` views of `size` bytes that O_DIRECT accepts. JS cannot ask for an
+ * aligned address, so the start offset inside one large ArrayBuffer is found
+ * by trying O_DIRECT reads at each candidate offset: EINVAL means misaligned.
+ * (With --fixedbufs and registered buffers, the pool's page-aligned memory is used.)
+ */
+export function alignedViews(fd: number, count: number, size: number, align = 4096): Buffer[] {
+  const stride = Math.ceil(size / align) * align;
+  const ab = new ArrayBuffer(stride * count + align);
+  // A one-sector read can pass misaligned (it needs no splitting), so probe
+  // with a whole page.
+  for (let off = 0; off < align; off += 8) {
+    try {
+      fs.readSync(fd, new Uint8Array(ab, off, 4096), 0, 4096, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EINVAL') continue;
+      throw e;
+    }
+    return Array.from({ length: count }, (_, i) => Buffer.from(ab, off + i * stride, size));
+  }
+  throw new Error('no O_DIRECT-aligned offset found (does the filesystem support O_DIRECT?)');
+}
+
+/** xorshift32: a fast, allocation-free source of random block numbers. */
+function makeRandom(seed = 0x2545f491): () => number {
+  let x = seed | 0;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+interface Ctx {
+  job: BenchJob;
+  fd: number;
+  blocks: number;
+  buffers: Buffer[];
+  hist: Histogram | undefined;
+  notes: string[];
+  nextOffset: () => number;
+  deadline: number;
+  maxOps: number;
+}
+
+type Counts = { ops: number; bytes: number; error?: { code: string; errno: number } };
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+export async function runJob(job: BenchJob): Promise<BenchResult> {
+  const notes: string[] = [];
+  const isWrite = job.rw === 'randwrite' || job.rw === 'write';
+  let fd = -1;
+  let blocks = 0;
+  if (job.rw !== 'nop') {
+    prepareFile(job.filename, job.size);
+    const flags = (isWrite ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? O_DIRECT : 0);
+    fd = fs.openSync(job.filename, flags);
+    blocks = Math.floor(job.size / job.bs);
+  }
+  const random = makeRandom();
+  let seq = 0;
+  const nextOffset =
+    job.rw === 'randread' || job.rw === 'randwrite'
+      ? () => Math.floor(random() * blocks) * job.bs
+      : () => {
+          const off = seq * job.bs;
+          seq = seq + 1 === blocks ? 0 : seq + 1;
+          return off;
+        };
+  const depth = job.api === 'node-sync' ? 1 : job.iodepth;
+  const ctx: Ctx = {
+    job,
+    fd,
+    blocks,
+    buffers: [],
+    hist: job.lat ? new Histogram() : undefined,
+    notes,
+    nextOffset,
+    deadline: 0,
+    maxOps: job.numberIos || Infinity,
+  };
+  if (job.rw !== 'nop' && !job.api.startsWith('node') && job.fixedbufs) {
+    // buffers come from the ring's registered pool; see runKaio
+  } else if (job.rw !== 'nop') {
+    ctx.buffers = job.direct ? alignedViews(fd, depth, job.bs) : Array.from({ length: depth }, () => Buffer.alloc(job.bs));
+    if (isWrite) for (const b of ctx.buffers) b.fill(0x5a);
+  }
+
+  gc();
+  const mem0 = process.memoryUsage();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  ctx.deadline = t0 + job.runtime * 1000;
+  let counts: Counts;
+  try {
+    switch (job.api) {
+      case 'batch':
+      case 'promise':
+        counts = await runKaio(ctx, isWrite);
+        break;
+      case 'node-promises':
+        counts = await runNodePromises(ctx, isWrite);
+        break;
+      case 'node-callback':
+        counts = await runNodeCallback(ctx, isWrite);
+        break;
+      case 'node-sync':
+        counts = runNodeSync(ctx, isWrite);
+        break;
+    }
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  gc();
+  const mem1 = process.memoryUsage();
+  const h = ctx.hist;
+  return {
+    job,
+    ops: counts.ops,
+    bytes: counts.bytes,
+    seconds,
+    iops: counts.ops / seconds,
+    bw: counts.bytes / seconds / 1024 / 1024,
+    lat:
+      h && h.count
+        ? {
+            p50: h.percentile(50) / 1000,
+            p99: h.percentile(99) / 1000,
+            p999: h.percentile(99.9) / 1000,
+            mean: h.sum / h.count / 1000,
+            min: h.min / 1000,
+            max: h.max / 1000,
+          }
+        : undefined,
+    cpu: { user: (cpu.user / 1e4) / seconds, sys: (cpu.system / 1e4) / seconds },
+    memory: { heapBefore: mem0.heapUsed, heapAfter: mem1.heapUsed, rssBefore: mem0.rss, rssAfter: mem1.rss },
+    notes,
+    error: counts.error,
+  };
+}
+
+/** kaio: batch (blocking submitAndWait loop, like fio) or promise (async workers on the event loop). */
+async function runKaio(ctx: Ctx, isWrite: boolean): Promise<Counts> {
+  const { job } = ctx;
+  const depth = job.iodepth;
+  let entries = job.entries;
+  if (!entries) for (entries = 8; entries < depth; entries *= 2);
+  const ring = new Ring({ entries, cqEntries: Math.max(entries * 2, depth * 2) });
+  type Registering = {
+    registerBuffers?: (o: { count: number; size: number }) => { buffers: Buffer[] };
+    registerFiles?: (fds: number[]) => FixedFile[];
+  };
+  const reg = ring as unknown as Registering;
+  let file: number | FixedFile = ctx.fd;
+  if (job.rw !== 'nop' && job.fixedbufs) {
+    if (typeof reg.registerBuffers === 'function') {
+      ctx.buffers = reg.registerBuffers({ count: depth, size: job.bs }).buffers;
+      if (isWrite) for (const b of ctx.buffers) b.fill(0x5a);
+    } else {
+      ctx.notes.push('fixedbufs: this build has no registerBuffers(); plain buffers used');
+      ctx.buffers = job.direct ? alignedViews(ctx.fd, depth, job.bs) : Array.from({ length: depth }, () => Buffer.alloc(job.bs));
+    }
+  }
+  if (job.rw !== 'nop' && job.registerfiles) {
+    if (typeof reg.registerFiles === 'function') file = reg.registerFiles([ctx.fd])[0];
+    else ctx.notes.push('registerfiles: this build has no registerFiles(); plain fd used');
+  }
+  try {
+    return job.api === 'batch' ? runBatch(ctx, ring, file, isWrite) : await runPromise(ctx, ring, file, isWrite);
+  } finally {
+    await ring.close();
+  }
+}
+
+function runBatch(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrite: boolean): Counts {
+  const { job, buffers, hist, nextOffset, maxOps, deadline } = ctx;
+  const depth = job.iodepth;
+  const nop = job.rw === 'nop';
+  const start = new Float64Array(depth);
+  let issued = 0;
+  let ops = 0;
+  let bytes = 0;
+  let inFlight = 0;
+  let stopping = false;
+  let error: Counts['error'];
+  const issue = (tag: number): boolean => {
+    if (hist) start[tag] = performance.now();
+    const ok = nop
+      ? ring.prepNop(tag)
+      : isWrite
+        ? ring.prepWrite(file, buffers[tag], nextOffset(), tag)
+        : ring.prepRead(file, buffers[tag], nextOffset(), tag);
+    if (ok) {
+      issued++;
+      inFlight++;
+    }
+    return ok;
+  };
+  // Tags whose op could not be prepared yet (SQ full): retried after a submit.
+  const spare: number[] = [];
+  ring.onCompletion((tag, res) => {
+    inFlight--;
+    if (res < 0) {
+      error ??= { code: `errno ${res}`, errno: res };
+      stopping = true;
+      return;
+    }
+    ops++;
+    bytes += res;
+    if (hist) hist.record((performance.now() - start[tag]) * 1e6);
+    if (stopping || issued >= maxOps) return;
+    if (!issue(tag)) spare.push(tag);
+  });
+  for (let tag = 0; tag < depth && issued < maxOps; tag++) if (!issue(tag)) spare.push(tag);
+  const min = Math.max(1, job.batchCompleteMin);
+  let loops = 0;
+  while (inFlight > 0 || spare.length) {
+    ring.submitAndWait(Math.min(min, inFlight));
+    while (spare.length && !stopping && issued < maxOps) {
+      if (!issue(spare[spare.length - 1])) break;
+      spare.pop();
+    }
+    if (stopping || issued >= maxOps) spare.length = 0;
+    if ((++loops & 63) === 0 && performance.now() >= deadline) stopping = true;
+  }
+  ring.onCompletion(null);
+  return { ops, bytes, error };
+}
+
+async function runPromise(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrite: boolean): Promise<Counts> {
+  const { job, buffers, hist, nextOffset, maxOps } = ctx;
+  const nop = job.rw === 'nop';
+  let issued = 0;
+  let ops = 0;
+  let bytes = 0;
+  let stopping = false;
+  let error: Counts['error'];
+  const timer = setTimeout(() => (stopping = true), Math.max(0, ctx.deadline - performance.now()));
+  const worker = async (i: number): Promise<void> => {
+    const buf = buffers[i];
+    while (!stopping && issued < maxOps) {
+      issued++;
+      const t = hist ? performance.now() : 0;
+      try {
+        if (nop) await ring.nop();
+        else {
+          const n = await (isWrite ? ring.write(file, buf, nextOffset()) : ring.read(file, buf, nextOffset()));
+          bytes += n;
+        }
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        error ??= { code: String(err.code), errno: Number(err.errno) };
+        stopping = true;
+        return;
+      }
+      ops++;
+      if (hist) hist.record((performance.now() - t) * 1e6);
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < job.iodepth; i++) workers.push(worker(i));
+  await Promise.all(workers);
+  clearTimeout(timer);
+  return { ops, bytes, error };
+}
+
+async function runNodePromises(ctx: Ctx, isWrite: boolean): Promise<Counts> {
+  const { job, buffers, hist, nextOffset, maxOps } = ctx;
+  if (job.rw === 'nop') throw new Error('--rw=nop needs --api=batch or --api=promise');
+  const fh = await fs.promises.open(job.filename, isWrite ? 'r+' : 'r');
+  let issued = 0;
+  let ops = 0;
+  let bytes = 0;
+  let stopping = false;
+  const timer = setTimeout(() => (stopping = true), Math.max(0, ctx.deadline - performance.now()));
+  const worker = async (i: number): Promise<void> => {
+    const buf = buffers[i];
+    while (!stopping && issued < maxOps) {
+      issued++;
+      const t = hist ? performance.now() : 0;
+      const n = isWrite
+        ? (await fh.write(buf, 0, buf.length, nextOffset())).bytesWritten
+        : (await fh.read(buf, 0, buf.length, nextOffset())).bytesRead;
+      bytes += n;
+      ops++;
+      if (hist) hist.record((performance.now() - t) * 1e6);
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < job.iodepth; i++) workers.push(worker(i));
+  await Promise.all(workers);
+  clearTimeout(timer);
+  await fh.close();
+  return { ops, bytes };
+}
+
+function runNodeCallback(ctx: Ctx, isWrite: boolean): Promise<Counts> {
+  const { job, buffers, hist, nextOffset, maxOps, fd } = ctx;
+  if (job.rw === 'nop') throw new Error('--rw=nop needs --api=batch or --api=promise');
+  return new Promise((resolve) => {
+    let issued = 0;
+    let ops = 0;
+    let bytes = 0;
+    let inFlight = 0;
+    let stopping = false;
+    let error: Counts['error'];
+    const start = new Float64Array(job.iodepth);
+    const timer = setTimeout(() => (stopping = true), Math.max(0, ctx.deadline - performance.now()));
+    const callbacks = buffers.map((_, i) => (err: NodeJS.ErrnoException | null, n: number): void => {
+      inFlight--;
+      if (err) {
+        error ??= { code: String(err.code), errno: Number(err.errno) };
+        stopping = true;
+      } else {
+        ops++;
+        bytes += n;
+        if (hist) hist.record((performance.now() - start[i]) * 1e6);
+        if (!stopping && issued < maxOps) return issue(i);
+      }
+      if (inFlight === 0) {
+        clearTimeout(timer);
+        resolve({ ops, bytes, error });
+      }
+    });
+    const issue = (i: number): void => {
+      issued++;
+      inFlight++;
+      if (hist) start[i] = performance.now();
+      const buf = buffers[i];
+      if (isWrite) fs.write(fd, buf, 0, buf.length, nextOffset(), callbacks[i]);
+      else fs.read(fd, buf, 0, buf.length, nextOffset(), callbacks[i]);
+    };
+    for (let i = 0; i < job.iodepth && issued < maxOps; i++) issue(i);
+  });
+}
+
+function runNodeSync(ctx: Ctx, isWrite: boolean): Counts {
+  const { job, buffers, hist, nextOffset, maxOps, fd, deadline } = ctx;
+  if (job.rw === 'nop') throw new Error('--rw=nop needs --api=batch or --api=promise');
+  const buf = buffers[0];
+  let ops = 0;
+  let bytes = 0;
+  while (ops < maxOps) {
+    const t = hist ? performance.now() : 0;
+    bytes += isWrite ? fs.writeSync(fd, buf, 0, buf.length, nextOffset()) : fs.readSync(fd, buf, 0, buf.length, nextOffset());
+    ops++;
+    if (hist) hist.record((performance.now() - t) * 1e6);
+    if ((ops & 255) === 0 && performance.now() >= deadline) break;
+  }
+  return { ops, bytes };
+}
