@@ -45,6 +45,10 @@ export interface NativeRing {
   /** Copies ready CQEs into the completion array; returns how many. */
   reap(): number;
   close(): void;
+  /** The batch API's staging area: STAGE_FIELDS doubles per op, and their buffers. */
+  setStaging(ops: Float64Array, buffers: unknown[]): void;
+  /** Writes the first count staged ops into the SQ, all or none: 1, or 0 when there is no room. */
+  fillStaged(count: number): number;
 }
 
 export interface NativeRingConstructor {

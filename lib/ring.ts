@@ -51,6 +51,8 @@ const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
 const KIND_MASK = 0xf;
 const KEEP_UNIT = 16;
 const KEEP_SHIFT = 4;
+/** Doubles per staged batch op; layout in native/js_ring.cc (kStageFields). */
+const STAGE_FIELDS = 6;
 
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
@@ -233,6 +235,12 @@ export class Ring {
   #userFree: number[] = [];
   /** True while completions are being delivered (submitAndWait is refused then). */
   #dispatching = false;
+  // Batch ops staged in JS (STAGE_FIELDS doubles each, buffer in #stageBuf)
+  // and written into the SQ by one native call at submit: a native call per
+  // op cost more than the kernel's work for it.
+  #stage: Float64Array;
+  readonly #stageBuf: unknown[] = [];
+  #staged = 0;
 
   constructor(options: RingOptions = {}) {
     const o = validateObject<RingOptions>(options, 'options');
@@ -264,6 +272,8 @@ export class Ring {
       throw ringSetupError(e);
     }
     this.#info = this.#native.info();
+    this.#stage = new Float64Array(this.#info.sqEntries * STAGE_FIELDS);
+    this.#native.setStaging(this.#stage, this.#stageBuf);
   }
 
   /** Sizes, features and setup flags the kernel granted. */
@@ -461,6 +471,7 @@ export class Ring {
    * of resources (EAGAIN/EBUSY) and the SQEs stay queued for the next call.
    */
   submit(): number {
+    if (this.#staged !== 0) this.#fillStaged();
     const r = this.#native.submit();
     if (r >= 0) return r;
     if (r === EAGAIN || r === EBUSY || r === EINTR) return 0;
@@ -480,6 +491,7 @@ export class Ring {
     if (typeof minComplete !== 'number' || (minComplete >>> 0) !== minComplete)
       validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
     if (this.#dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
+    if (this.#staged !== 0) this.#fillStaged();
     const r = this.#native.submitAndWait(minComplete);
     if (r < 0 && r !== EAGAIN && r !== EBUSY && r !== EINTR) throw this.#enterError(r);
     const n = this.#native.reap();
@@ -508,6 +520,16 @@ export class Ring {
     return this.#prepUser(op, rawFd, sqeFlags, buffers, pos, flags, tag, buffers);
   }
 
+  /** Moves staged batch ops into the SQ (all or none); false when there is no room yet. */
+  #fillStaged(): boolean {
+    const n = this.#staged;
+    if (!this.#native.fillStaged(n)) return false;
+    const bufs = this.#stageBuf;
+    for (let i = 0; i < n; i++) bufs[i] = undefined;
+    this.#staged = 0;
+    return true;
+  }
+
   #enterError(r: number): Error {
     if (r === EBADF && this.#closing) return stateError('ERR_KAIO_CLOSED', 'Ring is closed');
     return systemError(r, 'io_uring_enter');
@@ -533,8 +555,25 @@ export class Ring {
       keepId = this.#userFree.length !== 0 ? this.#userFree.pop()! : this.#userKeep.length;
       this.#userKeep[keepId] = keep;
     }
-    const userData = tag + KIND_SHIFT * (Kind.User + keepId * KEEP_UNIT);
-    if (this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, userData) !== 0) return true;
+    const high = Kind.User + keepId * KEEP_UNIT;
+    const n = this.#staged;
+    if (typeof pos === 'number') {
+      if (n < this.#info.sqEntries && this.#counters[Counter.InFlight] + n < this.#info.cqEntries) {
+        const e = n * STAGE_FIELDS;
+        const st = this.#stage;
+        st[e] = op | (sqeFlags << 8);
+        st[e + 1] = fd;
+        st[e + 2] = pos;
+        st[e + 3] = opFlags;
+        st[e + 4] = tag;
+        st[e + 5] = high;
+        if (buf !== undefined) this.#stageBuf[n] = buf;
+        this.#staged = n + 1;
+        return true;
+      }
+    } else if (this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, tag + KIND_SHIFT * high) !== 0) {
+      return true; // a bigint offset beyond 2^53: the general path takes it
+    }
     if (keepId !== 0) {
       this.#userKeep[keepId] = undefined;
       this.#userFree.push(keepId);
@@ -552,6 +591,7 @@ export class Ring {
     if (this.#closed) return this.#closed;
     this.#closing = true;
     // Batch ops prepared but never submitted must reach the kernel to finish.
+    if (this.#staged !== 0) this.#fillStaged();
     if (this.#counters[Counter.InFlight] !== 0) this.#scheduleFlush();
     this.#closed = (async () => {
       await this.#slots.whenIdle();
@@ -683,6 +723,7 @@ export class Ring {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    if (this.#staged !== 0) this.#fillStaged();
     const r = this.#native.submit();
     if (r >= 0) return;
     if (r === EAGAIN || r === EBUSY || r === EINTR) {
@@ -754,7 +795,9 @@ export class Ring {
     }
     this.#dispatching = false;
     if (this.#queue.length !== this.#queueHead) this.#pump();
-    if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0) this.#wakeUserWaiters();
+    // Closing with batch ops still staged (the SQ was full): they go now.
+    if (this.#closing && this.#staged !== 0 && this.#fillStaged()) this.#scheduleFlush();
+    if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0 && this.#staged === 0) this.#wakeUserWaiters();
     return user;
   }
 
@@ -781,7 +824,7 @@ export class Ring {
 
   /** Resolves when no op of any kind is in the ring. */
   #userIdle(): Promise<void> {
-    if (this.#counters[Counter.InFlight] === 0) return Promise.resolve();
+    if (this.#counters[Counter.InFlight] === 0 && this.#staged === 0) return Promise.resolve();
     return new Promise((resolve) => this.#userWaiters.push(resolve));
   }
 

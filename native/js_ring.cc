@@ -32,6 +32,12 @@ enum Counter {
 // Each CQE is copied out as four int32: user_data low, user_data high, res, flags.
 constexpr unsigned kCqeInts = 4;
 
+// Each staged op (the batch API's prep*) is six doubles JS writes without a
+// native call: op | sqeFlags << 8, fd, offset (-1: current position),
+// op flags, user_data low, user_data high. Its buffer (a view, or an array of
+// views for readv/writev) sits at the same index of the staged-buffer array.
+constexpr unsigned kStageFields = 6;
+
 // user_data of ops kaio issues for itself (cancel-all at teardown); their
 // CQEs are never shown to JS.
 constexpr uint64_t kInternalUserData = ~0ull;
@@ -102,6 +108,9 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   Napi::Value SubmitAndWait(const Napi::CallbackInfo& info);
   Napi::Value Reap(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetStaging(const Napi::CallbackInfo& info);
+  Napi::Value FillStaged(const Napi::CallbackInfo& info);
+  void FillStagedSqe(napi_env env, napi_value bufs, unsigned i);
 
   bool FillSqe(napi_env env, const Napi::CallbackInfo& info, uint8_t op);
   bool CollectIovecs(napi_env env, napi_value list, int* region);
@@ -136,6 +145,10 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   // SQE, so each index's storage is reused by the next SQE in that place.
   std::vector<std::vector<iovec>> iovecs_;
   std::vector<iovec> scratch_;
+  Napi::Reference<Napi::Float64Array> staging_ref_;
+  const double* staging_ = nullptr;
+  unsigned staging_cap_ = 0;  // in ops
+  Napi::Reference<Napi::Array> staged_bufs_ref_;
 };
 
 Napi::Function RingWrap::Define(Napi::Env env) {
@@ -147,6 +160,8 @@ Napi::Function RingWrap::Define(Napi::Env env) {
                          InstanceMethod<&RingWrap::SubmitAndWait>("submitAndWait"),
                          InstanceMethod<&RingWrap::Reap>("reap"),
                          InstanceMethod<&RingWrap::Close>("close"),
+                         InstanceMethod<&RingWrap::SetStaging>("setStaging"),
+                         InstanceMethod<&RingWrap::FillStaged>("fillStaged"),
                      });
 }
 
@@ -520,6 +535,98 @@ Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
   in_flight_ = 0;
   if (counters_) counters_[kInFlight] = 0;
   return info.Env().Undefined();
+}
+
+// setStaging(ops: Float64Array, buffers: Array): the batch API's staging area.
+Napi::Value RingWrap::SetStaging(const Napi::CallbackInfo& info) {
+  Napi::Float64Array ops = info[0].As<Napi::Float64Array>();
+  staging_ref_ = Napi::Persistent(ops);
+  staging_ = ops.Data();
+  staging_cap_ = static_cast<unsigned>(ops.ElementLength() / kStageFields);
+  staged_bufs_ref_ = Napi::Persistent(info[1].As<Napi::Array>());
+  return info.Env().Undefined();
+}
+
+// fillStaged(count): writes the first `count` staged ops into the SQ, all or
+// none. Returns 1, or 0 when the SQ (after submitting what it holds) or the
+// CQ budget has no room for all of them; the caller keeps them staged then.
+// One native call per batch instead of one per op is the point.
+Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!ring_.is_open()) ThrowErrno(env, -EBADF, "io_uring_enter");
+  unsigned count = ToU32(env, info[0]);
+  if (count > staging_cap_) throw Napi::RangeError::New(env, "staged count out of range");
+  if (in_flight_ + count > ring_.cq_entries()) return Napi::Number::New(env, 0);
+  if (ring_.SqFree() < count) {
+    // Promise ops fill the same SQ: hand those to the kernel first.
+    int r = ring_.Submit(0);
+    if (r > 0) counters_[kSubmitted] += r;
+    SyncCounters();
+    if (ring_.SqFree() < count) return Napi::Number::New(env, 0);
+  }
+  napi_value bufs = staged_bufs_ref_.Value();
+  for (unsigned i = 0; i < count; i++) FillStagedSqe(env, bufs, i);
+  return Napi::Number::New(env, 1);
+}
+
+void RingWrap::FillStagedSqe(napi_env env, napi_value bufs, unsigned i) {
+  const double* e = staging_ + i * kStageFields;
+  uint32_t packed = static_cast<uint32_t>(e[0]);
+  uint8_t op = static_cast<uint8_t>(packed & 0xff);
+  abi::Sqe* sqe = ring_.GetSqe();  // room was checked by the caller
+  sqe->opcode = op;
+  sqe->flags = static_cast<uint8_t>(packed >> 8);
+  sqe->fd = static_cast<int32_t>(e[1]);
+  sqe->user_data = static_cast<uint64_t>(e[4]) | (static_cast<uint64_t>(e[5]) << 32);
+  int fixed = -1;
+  switch (op) {
+    case abi::kOpRead:
+    case abi::kOpWrite: {
+      napi_value v;
+      void* data = nullptr;
+      size_t len = 0;
+      // JS staged a view here; a view detached since reads as zero bytes.
+      if (napi_get_element(env, bufs, i, &v) == napi_ok) ViewBytes(env, v, &data, &len);
+      if (!regions_.empty()) fixed = FindFixed(reinterpret_cast<uintptr_t>(data), len);
+      if (fixed >= 0)
+        sqe->opcode = static_cast<uint8_t>(op == abi::kOpRead ? abi::kOpReadFixed : abi::kOpWriteFixed);
+      sqe->addr = reinterpret_cast<uintptr_t>(data);
+      sqe->len = static_cast<uint32_t>(len);
+      sqe->off = e[2] < 0 ? ~0ull : static_cast<uint64_t>(e[2]);
+      sqe->op_flags = static_cast<uint32_t>(e[3]);  // RWF_*
+      break;
+    }
+    case abi::kOpReadv:
+    case abi::kOpWritev: {
+      napi_value v;
+      std::vector<iovec>& slot = iovecs_[ring_.IndexOf(sqe)];
+      if (napi_get_element(env, bufs, i, &v) != napi_ok || !CollectIovecs(env, v, &fixed)) {
+        scratch_.clear();  // the list changed under us: a zero-length op
+        fixed = -1;
+      }
+      if (fixed >= 0 && !supported_[op == abi::kOpReadv ? abi::kOpReadvFixed : abi::kOpWritevFixed])
+        fixed = -1;
+      slot.swap(scratch_);
+      if (fixed >= 0)
+        sqe->opcode = static_cast<uint8_t>(op == abi::kOpReadv ? abi::kOpReadvFixed : abi::kOpWritevFixed);
+      sqe->addr = reinterpret_cast<uintptr_t>(slot.data());
+      sqe->len = static_cast<uint32_t>(slot.size());
+      sqe->off = e[2] < 0 ? ~0ull : static_cast<uint64_t>(e[2]);
+      sqe->op_flags = static_cast<uint32_t>(e[3]);
+      break;
+    }
+    case abi::kOpFsync:
+      sqe->op_flags = static_cast<uint32_t>(e[3]);  // IORING_FSYNC_DATASYNC
+      break;
+    default:  // NOP; JS stages nothing else
+      sqe->opcode = abi::kOpNop;
+      break;
+  }
+  if (fixed >= 0) {
+    sqe->buf_index = static_cast<uint16_t>(fixed);
+    counters_[kFixedOps]++;
+  }
+  Started();
 }
 
 Napi::Function DefineRing(Napi::Env env, AddonData* data) {

@@ -47,6 +47,10 @@ class Uring {
   }
   // SQEs written since the last Submit().
   unsigned Unsubmitted() const { return sqe_tail_ - sqe_head_; }
+  // SQEs GetSqe() can still hand out before the kernel consumes some.
+  unsigned SqFree() const {
+    return sq_entries_ - (sqe_tail_ - sq_khead_->load(std::memory_order_acquire));
+  }
   // Publishes queued SQEs and enters the kernel if needed. Returns the number
   // the kernel consumed, or -errno (EAGAIN/EBUSY: try again after reaping).
   int Submit(unsigned wait_nr = 0);
