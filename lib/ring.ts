@@ -53,6 +53,12 @@ const KEEP_UNIT = 16;
 const KEEP_SHIFT = 4;
 /** Doubles per staged batch op; layout in native/js_ring.cc (kStageFields). */
 const STAGE_FIELDS = 6;
+/** Ops the staging path writes (native FillStagedSqe); the rest go through prep(). */
+const STAGEABLE = (() => {
+  const t = new Uint8Array(256);
+  for (const op of [Op.NOP, Op.READ, Op.WRITE, Op.READV, Op.WRITEV, Op.FSYNC]) t[op] = 1;
+  return t;
+})();
 
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
@@ -241,6 +247,7 @@ export class Ring {
   #stage: Float64Array;
   readonly #stageBuf: unknown[] = [];
   #staged = 0;
+  #stageStalled = false;
 
   constructor(options: RingOptions = {}) {
     const o = validateObject<RingOptions>(options, 'options');
@@ -520,10 +527,34 @@ export class Ring {
     return this.#prepUser(op, rawFd, sqeFlags, buffers, pos, flags, tag, buffers);
   }
 
-  /** Moves staged batch ops into the SQ (all or none); false when there is no room yet. */
+  /**
+   * Stages one op for the next fillStaged(); false when the SQ or the CQ
+   * budget (ops in flight plus staged <= CQ size) has no room.
+   */
+  #stageOp(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number, opFlags: number, low: number, high: number): boolean {
+    const n = this.#staged;
+    if (n >= this.#info.sqEntries || this.#counters[Counter.InFlight] + n >= this.#info.cqEntries) return false;
+    const e = n * STAGE_FIELDS;
+    const st = this.#stage;
+    st[e] = op | (sqeFlags << 8);
+    st[e + 1] = fd;
+    st[e + 2] = pos;
+    st[e + 3] = opFlags;
+    st[e + 4] = low;
+    st[e + 5] = high;
+    if (buf !== undefined) this.#stageBuf[n] = buf;
+    this.#staged = n + 1;
+    return true;
+  }
+
+  /** Moves staged ops into the SQ (all or none); false when there is no room yet. */
   #fillStaged(): boolean {
     const n = this.#staged;
-    if (!this.#native.fillStaged(n)) return false;
+    if (!this.#native.fillStaged(n)) {
+      this.#stageStalled = true;
+      return false;
+    }
+    this.#stageStalled = false;
     const bufs = this.#stageBuf;
     for (let i = 0; i < n; i++) bufs[i] = undefined;
     this.#staged = 0;
@@ -556,21 +587,8 @@ export class Ring {
       this.#userKeep[keepId] = keep;
     }
     const high = Kind.User + keepId * KEEP_UNIT;
-    const n = this.#staged;
     if (typeof pos === 'number') {
-      if (n < this.#info.sqEntries && this.#counters[Counter.InFlight] + n < this.#info.cqEntries) {
-        const e = n * STAGE_FIELDS;
-        const st = this.#stage;
-        st[e] = op | (sqeFlags << 8);
-        st[e + 1] = fd;
-        st[e + 2] = pos;
-        st[e + 3] = opFlags;
-        st[e + 4] = tag;
-        st[e + 5] = high;
-        if (buf !== undefined) this.#stageBuf[n] = buf;
-        this.#staged = n + 1;
-        return true;
-      }
+      if (this.#stageOp(op, fd, sqeFlags, buf, pos, opFlags, tag, high)) return true;
     } else if (this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true; // a bigint offset beyond 2^53: the general path takes it
     }
@@ -685,7 +703,10 @@ export class Ring {
     const slots = this.#slots;
     const id = slots.alloc();
     const promise = slots.start<T>(id, syscall, keep, path, transform);
-    if (this.#queue.length === this.#queueHead && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
+    if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === this.#queueHead && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0)) {
+      this.#inRing[id] = true;
+      this.#scheduleFlush();
+    } else if (this.#queue.length === this.#queueHead && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
       this.#inRing[id] = true;
       this.#scheduleFlush();
     } else {
@@ -795,8 +816,9 @@ export class Ring {
     }
     this.#dispatching = false;
     if (this.#queue.length !== this.#queueHead) this.#pump();
-    // Closing with batch ops still staged (the SQ was full): they go now.
-    if (this.#closing && this.#staged !== 0 && this.#fillStaged()) this.#scheduleFlush();
+    // Staged ops that found no room at the last flush (or that close() is
+    // waiting for) go out now that completions made some.
+    if (this.#staged !== 0 && (this.#stageStalled || this.#closing)) this.#scheduleFlush();
     if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0 && this.#staged === 0) this.#wakeUserWaiters();
     return user;
   }

@@ -296,4 +296,28 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     }
     assert.equal(status, 7);
   });
+
+  it('batch and promise ops share one ring; many more ops than the SQ holds all complete', async () => {
+    const { path, data } = randomFile(1 << 20);
+    const fd = fs.openSync(path, 'r');
+    const ring = new Ring({ entries: 8, cqEntries: 16 });
+    const got = collector(ring);
+    const reads = [];
+    const accepted = [];
+    for (let i = 0; i < 2000; i++) {
+      const b = Buffer.alloc(512);
+      const pos = (i * 4096) % (1 << 20);
+      reads.push(ring.read(fd, b, pos).then((n) => assert.deepEqual(b.subarray(0, n), data.subarray(pos, pos + 512))));
+      // Promise ops take the room first: prepNop may answer false here.
+      if (i % 100 === 0 && ring.prepNop(i)) accepted.push(i);
+    }
+    assert.ok(accepted.length >= 1);
+    ring.submit();
+    await Promise.all(reads);
+    while (got.length < accepted.length) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(got.map((g) => g[0]).sort((a, b) => a - b), accepted);
+    assert.equal(ring.stats.inFlight, 0);
+    fs.closeSync(fd);
+    await ring.close();
+  });
 });
