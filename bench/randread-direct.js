@@ -7,7 +7,9 @@ const file = c.dataFile('bench-1g.dat', 1 << 30);
 const common = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=32', '--direct=1'];
 const rows = c.rounds([
   { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise', '--fixedbufs']) },
+  { name: 'kaio promise API, submitBatch 4', run: () => c.kaio([...common, '--api=promise', '--fixedbufs', '--iodepth_batch_submit=4']) },
   { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles']) },
+  { name: 'kaio batch API, submit/complete 8', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles', '--iodepth_batch_submit=8', '--iodepth_batch_complete_min=8']) },
   {
     name: 'fio io_uring --fixedbufs',
     skip: c.fioVersion ? undefined : c.FIO_MISSING,

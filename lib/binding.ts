@@ -10,6 +10,8 @@ export interface NativeRingOptions {
   iopoll: boolean;
   coopTaskrun: boolean;
   singleIssuer: boolean;
+  /** Most staged SQEs per io_uring_enter; 0: all. */
+  submitBatch: number;
 }
 
 export interface NativeRingInfo {

@@ -320,4 +320,19 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     fs.closeSync(fd);
     await ring.close();
   });
+
+  it('submitBatch splits one submit into several io_uring_enter calls, and is validated', async () => {
+    assert.throws(() => new Ring({ submitBatch: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => new Ring({ submitBatch: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => new Ring({ submitBatch: '4' }), { code: 'ERR_INVALID_ARG_TYPE' });
+    const ring = new Ring({ entries: 32, submitBatch: 4 });
+    const got = collector(ring);
+    for (let i = 0; i < 16; i++) assert.ok(ring.prepNop(i));
+    const before = ring.stats.enterCalls;
+    ring.submit();
+    assert.equal(ring.stats.enterCalls - before, 4, '16 ops in chunks of 4');
+    drain(ring, got, 16);
+    assert.equal(ring.stats.submitted, 16);
+    await ring.close();
+  });
 });

@@ -19,7 +19,8 @@ export function formatResult(r: BenchResult): string {
     `kaio bench: rw=${j.rw} bs=${j.bs} iodepth=${j.iodepth} direct=${j.direct ? 1 : 0} api=${j.api}` +
       (j.rw === 'nop' ? '' : ` file=${j.filename}`) +
       (j.fixedbufs ? ' fixedbufs' : '') +
-      (j.registerfiles ? ' registerfiles' : ''),
+      (j.registerfiles ? ' registerfiles' : '') +
+      (j.batchSubmit ? ` iodepth_batch_submit=${j.batchSubmit}` : ''),
     `  IOPS=${si(r.iops)}, BW=${r.bw.toFixed(1)}MiB/s (${r.ops} ops in ${r.seconds.toFixed(2)}s)`,
   ];
   if (r.lat) {

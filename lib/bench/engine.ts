@@ -215,7 +215,7 @@ async function runKaio(ctx: Ctx, isWrite: boolean): Promise<Counts> {
   const depth = job.iodepth;
   let entries = job.entries;
   if (!entries) for (entries = 8; entries < depth; entries *= 2);
-  const ring = new Ring({ entries, cqEntries: Math.max(entries * 2, depth * 2) });
+  const ring = new Ring({ entries, cqEntries: Math.max(entries * 2, depth * 2), submitBatch: job.batchSubmit });
   type Registering = {
     registerBuffers?: (o: { count: number; size: number }) => { buffers: Buffer[] };
     registerFiles?: (fds: number[]) => FixedFile[];

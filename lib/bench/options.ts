@@ -23,6 +23,8 @@ export interface BenchJob {
   api: Api;
   /** Batch API: completions to wait for per submitAndWait (fio's iodepth_batch_complete_min). */
   batchCompleteMin: number;
+  /** Most ops per io_uring_enter (fio's iodepth_batch_submit; Ring's submitBatch). 0: all at once. */
+  batchSubmit: number;
   /** Record each op's latency (default: on at iodepth 1). */
   lat: boolean;
   /** Ring SQ size; 0: the smallest power of two >= iodepth (at least 8). */
@@ -68,7 +70,8 @@ export const USAGE = `usage: kaio bench [--rw=randread|read|randwrite|write|nop]
                   [--direct=0|1] [--size=1g] [--runtime=5] [--number_ios=N]
                   [--filename=PATH] [--fixedbufs] [--registerfiles]
                   [--api=batch|promise|node-promises|node-callback|node-sync]
-                  [--iodepth_batch_complete_min=1] [--lat] [--entries=N]
+                  [--iodepth_batch_submit=0] [--iodepth_batch_complete_min=1]
+                  [--lat] [--entries=N]
                   [--output-format=normal|json]`;
 
 export function parseArgs(argv: readonly string[]): BenchJob {
@@ -85,6 +88,7 @@ export function parseArgs(argv: readonly string[]): BenchJob {
     registerfiles: false,
     api: 'batch',
     batchCompleteMin: 1,
+    batchSubmit: 0,
     lat: false,
     entries: 0,
     json: false,
@@ -137,6 +141,10 @@ export function parseArgs(argv: readonly string[]): BenchJob {
         break;
       case 'iodepth_batch_complete_min':
         job.batchCompleteMin = parseInt32(need(), '--iodepth_batch_complete_min', 0, 32768);
+        break;
+      case 'iodepth_batch_submit':
+      case 'iodepth_batch':
+        job.batchSubmit = parseInt32(need(), '--iodepth_batch_submit', 0, 32768);
         break;
       case 'lat':
         lat = parseBool(value, '--lat');
