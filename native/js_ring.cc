@@ -173,7 +173,10 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
       supported_[op] = true;
   }
 
-  on_complete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // Weak while idle: the JS Ring owns this function, and a strong reference
+  // from here would keep an unused Ring alive forever. Strong while ops are
+  // in flight (see Started), so their completions always have somewhere to go.
+  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:Ring");
   Napi::Int32Array cq = info[2].As<Napi::Int32Array>();
   cq_ref_ = Napi::Persistent(cq);
@@ -381,6 +384,7 @@ void RingWrap::Started() {
     // if JS drops every reference to it.
     held_ = true;
     Ref();
+    on_complete_.Ref();
     poller_.Ref();
   }
 }
@@ -392,6 +396,7 @@ void RingWrap::Completed(unsigned n) {
   if (in_flight_ == 0 && held_) {
     held_ = false;
     poller_.Unref();
+    on_complete_.Unref();
     Unref();
   }
 }
@@ -454,10 +459,14 @@ void RingWrap::OnReadable(void* self) { static_cast<RingWrap*>(self)->Dispatch()
 void RingWrap::Dispatch() {
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
+  // Take handles first: reaping the last op drops the strong references that
+  // keep the JS side alive, and the next allocation could collect it.
+  Napi::Function fn = on_complete_.Value();
+  Napi::Object self = Value();
   unsigned n = ReapInto();
-  if (n == 0) return;
+  if (n == 0 || fn.IsEmpty()) return;
   try {
-    on_complete_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
+    fn.MakeCallback(self, {Napi::Number::New(env, n)}, *async_context_);
   } catch (const Napi::Error& e) {
     // The JS side settles promises without throwing; anything that still
     // escapes goes to 'uncaughtException' like any callback's error.
@@ -515,6 +524,7 @@ Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
   if (held_) {
     held_ = false;
+    on_complete_.Unref();
     Unref();
   }
   in_flight_ = 0;
