@@ -44,8 +44,7 @@ export function lockedBytes(): number {
   }
 }
 
-export function probeIoUring(): ProbeResult['ioUring'] & { opcodes: Set<number> } {
-  const raw = binding.probe().ioUring;
+export function probeIoUring(raw = binding.probe().ioUring): ProbeResult['ioUring'] & { opcodes: Set<number> } {
   const opcodes = new Set(raw.ops ?? []);
   const result: ProbeResult['ioUring'] & { opcodes: Set<number> } = {
     available: raw.available,
@@ -63,7 +62,7 @@ export function probeIoUring(): ProbeResult['ioUring'] & { opcodes: Set<number> 
 
 export function probe(): ProbeResult {
   const raw = binding.probe();
-  const { opcodes: _opcodes, ...ioUring } = probeIoUring();
+  const { opcodes: _opcodes, ...ioUring } = probeIoUring(raw.ioUring);
   return {
     kernel: raw.kernel ?? 'unknown',
     ioUring,
