@@ -18,3 +18,5 @@ export { probe } from './probe';
 export type { ProbeResult } from './probe';
 export { AbortError } from './errors';
 export type { ErrnoError } from './errors';
+export { open, File, defaultContext } from './file';
+export type { FileIo, OpenFileOptions, ReadResult, WriteResult } from './file';
