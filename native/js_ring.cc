@@ -127,7 +127,8 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   unsigned cq_capacity_ = 0;  // in CQEs
   Napi::Reference<Napi::Float64Array> counters_ref_;
   double* counters_ = nullptr;
-  uint64_t in_flight_ = 0;  // SQEs handed out whose CQE has not been reaped
+  uint64_t in_flight_ = 0;
+  uint32_t last_sq_head_ = 0;  // SQEs handed out whose CQE has not been reaped
   bool held_ = false;       // strong reference that keeps a busy ring from GC
   bool supported_[256] = {};
   std::vector<Region> regions_;
@@ -190,6 +191,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
   counters_ref_ = Napi::Persistent(counters);
   counters_ = counters.Data();
   iovecs_.resize(ring_.sq_entries());
+  last_sq_head_ = ring_.SqHead();
 
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -403,12 +405,15 @@ void RingWrap::Completed(unsigned n) {
 
 void RingWrap::SyncCounters() {
   counters_[kEnterCalls] = static_cast<double>(ring_.enter_calls());
+  // What the kernel consumed, whether by enter or by the SQPOLL thread.
+  uint32_t head = ring_.SqHead();
+  counters_[kSubmitted] += static_cast<uint32_t>(head - last_sq_head_);
+  last_sq_head_ = head;
 }
 
 Napi::Value RingWrap::Submit(const Napi::CallbackInfo& info) {
   if (!ring_.is_open()) return Napi::Number::New(info.Env(), -EBADF);
   int r = ring_.Submit(0);
-  if (r > 0) counters_[kSubmitted] += r;
   SyncCounters();
   return Napi::Number::New(info.Env(), r);
 }
@@ -421,7 +426,6 @@ Napi::Value RingWrap::SubmitAndWait(const Napi::CallbackInfo& info) {
   uint32_t want = ToU32(env, info[0]);
   if (want > in_flight_) want = static_cast<uint32_t>(in_flight_);
   int r = ring_.Submit(want);
-  if (r > 0) counters_[kSubmitted] += r;
   SyncCounters();
   return Napi::Number::New(env, r);
 }
