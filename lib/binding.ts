@@ -73,6 +73,60 @@ export interface NativeProbe {
 export interface Binding {
   Ring: NativeRingConstructor;
   probe(): NativeProbe;
+  Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;
+  aioProbe(): 0 | (Error & { code: string; errno: number; syscall: string });
+  Threadpool: NativeBackendConstructor<NativeThreadpoolOptions, NativeBackend>;
+}
+
+/** The AIO and thread-pool contexts (native/js_aio.cc, native/js_threadpool.cc). */
+export interface NativeBackend {
+  /**
+   * Takes one op: 1, or 0 when all `entries` places are taken and the caller
+   * must queue. `buf` is a view (read/write) or an array of views (readv/writev).
+   */
+  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number): number;
+  /** Submits what prep() took; returns completions copied to the shared array, or -errno. */
+  submit(): number;
+  close(): void;
+}
+
+export interface NativeAio extends NativeBackend {
+  info(): { entries: number; eventfd: number; userRing: boolean };
+}
+
+export interface NativeAioOptions {
+  entries: number;
+  userRing: boolean;
+}
+
+export interface NativeThreadpoolOptions {
+  entries: number;
+}
+
+export interface NativeBackendConstructor<O, T> {
+  new (options: O, onComplete: (count: number) => void, completions: Int32Array, counters: Float64Array): T;
+}
+
+/** Op codes of the AIO and thread-pool contexts (native/js_values.h). */
+export const enum BackendOp {
+  Read = 0,
+  Write = 1,
+  Readv = 2,
+  Writev = 3,
+  Fsync = 4,
+  Fdatasync = 5,
+}
+
+/** Counters of the AIO and thread-pool contexts (native/js_values.h). */
+export const enum BackendCounter {
+  Submitted = 0,
+  Completed = 1,
+  SubmitCalls = 2,
+  LockedOps = 3,
+  InFlight = 4,
+  GeteventsCalls = 5,
+  Pending = 6,
+  Slots = 8,
 }
 
 /** Indices of the counters native keeps in a Float64Array shared with JS. */

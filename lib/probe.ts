@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { binding } from './binding';
 import { bitNames, FEATURE_NAMES, OP_NAMES, SETUP_FLAG_NAMES } from './opcodes';
+import { aioLimits } from './aio';
+import { chooseBackend, type Backend } from './context';
 
 export interface ProbeResult {
   /** uname -r */
@@ -27,6 +29,29 @@ export interface ProbeResult {
   };
   /** The process holds CAP_IPC_LOCK (pinning is then not limited by RLIMIT_MEMLOCK). */
   capIpcLock: boolean;
+  /** Linux native AIO. */
+  aio: {
+    /** io_setup works for this process. */
+    available: boolean;
+    /** Why not (e.g. code 'EPERM' from io_setup under a seccomp filter). */
+    error?: { code: string; errno: number; syscall: string; message: string };
+    /** fs.aio-max-nr: events all AIO contexts of the system may reserve. */
+    maxNr?: number;
+    /** fs.aio-nr: events reserved now. */
+    nr?: number;
+  };
+  /** The backend createContext() picks here, and why (e.g. 'io_uring_setup: EPERM'). */
+  backend: { backend: Backend; reason: string };
+}
+
+export function probeAio(): ProbeResult['aio'] {
+  const raw = binding.aioProbe();
+  const out: ProbeResult['aio'] = { available: raw === 0, ...aioLimits() };
+  if (raw !== 0) {
+    const { code, errno, syscall, message } = raw;
+    out.error = { code, errno, syscall, message };
+  }
+  return out;
 }
 
 /** Bytes this process has locked/pinned now, from /proc/self/status. */
@@ -73,5 +98,7 @@ export function probe(): ProbeResult {
       lockedBytes: lockedBytes(),
     },
     capIpcLock: raw.capIpcLock,
+    aio: probeAio(),
+    backend: chooseBackend(ioUring),
   };
 }

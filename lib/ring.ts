@@ -36,6 +36,7 @@ import {
 } from './validate';
 import { FixedFile, fixedFileOwner } from './fixed-file';
 import { parseStatx, STATX_BUF_SIZE, STATX_DEFAULT_MASK, type StatxResult } from './statx';
+import type { IoContext } from './context';
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -196,7 +197,7 @@ function opOptions<T extends object>(options: unknown, allowed: readonly string[
  * await ring.close();
  * ```
  */
-export class Ring {
+export class Ring implements IoContext {
   readonly backend = 'io_uring' as const;
   readonly #native: NativeRing;
   readonly #info: NativeRingInfo;
