@@ -86,7 +86,9 @@ AioWrap::AioWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AioWrap>(inf
   int r = aio_.Setup(entries, user_ring);
   if (r < 0) ThrowErrno(env, r, "io_setup");
 
-  on_complete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // Weak while idle: the callback closes over the JS context, and a strong
+  // reference from here would keep an unused context alive forever.
+  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:AioContext");
   out_ref_ = Napi::Persistent(out);
   out_ = out.Data();
@@ -246,6 +248,7 @@ void AioWrap::Started() {
     // even if JS drops every reference to it.
     held_ = true;
     Ref();
+    on_complete_.Ref();  // the JS context and the buffers its slots hold
     poller_.Ref();
   }
 }
@@ -257,6 +260,7 @@ void AioWrap::Completed(unsigned n) {
   if (in_flight_ == 0 && held_) {
     held_ = false;
     poller_.Unref();
+    on_complete_.Unref();
     Unref();
   }
 }
@@ -273,13 +277,16 @@ void AioWrap::Dispatch() {
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
   aio_.ClearEventfd();
+  if (!held_) return;  // a wake-up for completions already reaped
+  // Held before Completed() may turn our references weak.
+  Napi::Function fn = on_complete_.Value();
   // The JS call may drop the last reference; stay alive until we return.
   Ref();
   while (aio_.is_open()) {
     unsigned n = ReapInto();
     if (n == 0) break;
     try {
-      on_complete_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
+      fn.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
@@ -311,6 +318,7 @@ Napi::Value AioWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
   if (held_) {
     held_ = false;
+    on_complete_.Unref();
     Unref();
   }
   in_flight_ = 0;

@@ -157,7 +157,9 @@ ThreadpoolWrap::ThreadpoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   uv_check_init(loop_, check_);
   check_->data = this;
 
-  on_complete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // Weak while idle: the callback closes over the JS context, and a strong
+  // reference from here would keep an unused context alive forever.
+  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:ThreadpoolContext");
   out_ref_ = Napi::Persistent(out);
   out_ = out.Data();
@@ -243,11 +245,13 @@ void ThreadpoolWrap::Deliver() {
   done.clear();
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
+  // Held before Completed() may turn our references weak.
+  Napi::Function fn = on_complete_.Value();
   // The JS call may drop the last reference; stay alive until we return.
   Ref();
   Completed(n);
   try {
-    on_complete_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
+    fn.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
   } catch (const Napi::Error& e) {
     napi_fatal_exception(env, e.Value());
   }
@@ -260,6 +264,7 @@ void ThreadpoolWrap::Started() {
   if (!held_) {
     held_ = true;
     Ref();
+    on_complete_.Ref();  // the JS context and the buffers its slots hold
   }
 }
 
@@ -269,6 +274,7 @@ void ThreadpoolWrap::Completed(unsigned n) {
   counters_[kBcInFlight] = static_cast<double>(in_flight_);
   if (in_flight_ == 0 && held_) {
     held_ = false;
+    on_complete_.Unref();
     Unref();
   }
 }
@@ -310,6 +316,7 @@ Napi::Value ThreadpoolWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
   if (held_) {
     held_ = false;
+    on_complete_.Unref();
     Unref();
   }
   in_flight_ = 0;
