@@ -243,19 +243,17 @@ void ThreadpoolWrap::Deliver() {
     out += kCompletionInts;
   }
   done.clear();
-  Napi::Env env(env_);
-  Napi::HandleScope scope(env);
-  // Held before Completed() may turn our references weak.
-  Napi::Function fn = on_complete_.Value();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
+  // Taken before Completed() may turn our references weak.
+  napi_value fn = RefValue(env_, on_complete_);
+  napi_value self = RefValue(env_, napi_ref(*this));
   // The JS call may drop the last reference; stay alive until we return.
   Ref();
   Completed(n);
-  try {
-    fn.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  CallBatch(env_, fn, self, *async_context_, n);
   Unref();
+  napi_close_handle_scope(env_, scope);
 }
 
 void ThreadpoolWrap::Started() {

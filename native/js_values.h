@@ -66,6 +66,29 @@ inline int64_t MonotonicMs() {
   return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
 }
 
+// Calls fn(count) with recv as `this`, in an async context, for one batch of
+// completions. Raw N-API on purpose: while a worker is being terminated
+// these calls fail, and the wrappers would turn that failure into a fatal
+// error; here a failed call just delivers nothing.
+inline void CallBatch(napi_env env, napi_value fn, napi_value recv, napi_async_context context, unsigned count) {
+  napi_value arg;
+  napi_value result;
+  if (fn == nullptr || recv == nullptr || napi_create_uint32(env, count, &arg) != napi_ok) return;
+  napi_status st = napi_make_callback(env, context, recv, fn, 1, &arg, &result);
+  if (st != napi_pending_exception) return;
+  // The JS side settles promises without throwing; anything that still
+  // escapes goes to 'uncaughtException' like any callback's error.
+  napi_value error;
+  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+}
+
+// The value of a reference, or nullptr (no exception) when it cannot be had.
+inline napi_value RefValue(napi_env env, napi_ref ref) {
+  napi_value v = nullptr;
+  if (ref == nullptr || napi_get_reference_value(env, ref, &v) != napi_ok) return nullptr;
+  return v;
+}
+
 // Ops of the AIO and thread-pool backends (lib/binding.ts BackendOp).
 enum BackendOp : uint32_t {
   kBackendRead = 0,
