@@ -13,6 +13,10 @@ export type {
   Fd,
 } from './ring';
 export { FixedFile } from './fixed-file';
+export { BufferPool, alignedBuffer, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE } from './pool';
+export type { BufferPoolOptions, MemlockError } from './pool';
+export { dioAlignment } from './dio';
+export type { DioAlignment } from './dio';
 export type { StatxResult } from './statx';
 export { probe } from './probe';
 export type { ProbeResult } from './probe';
