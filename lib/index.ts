@@ -1,5 +1,5 @@
 // kaio: kernel async file I/O for Node.js.
-export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES } from './ring';
+export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES, MAX_FIXED_FILES } from './ring';
 export type {
   RingOptions,
   OpOptions,
@@ -11,6 +11,7 @@ export type {
   RingStats,
   RingParams,
   Fd,
+  RegisterFilesOptions,
 } from './ring';
 export { FixedFile } from './fixed-file';
 export { BufferPool, alignedBuffer, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE } from './pool';

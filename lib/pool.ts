@@ -101,6 +101,7 @@ export interface MemlockError extends ErrnoError {
 
 function mib(n: number): string {
   if (n === Infinity) return 'unlimited';
+  if (n === 0) return '0 bytes';
   const m = n / (1024 * 1024);
   return `${Number.isInteger(m) ? m : m.toFixed(2)} MiB (${n} bytes)`;
 }
@@ -109,13 +110,26 @@ function mib(n: number): string {
  * Builds the error thrown when memory cannot be pinned: the bytes asked, the
  * limit, what is pinned now, and how to raise the limit.
  */
-export function memlockError(errno: number, syscall: string, bytes: number, limit: number, locked: number): MemlockError {
+export function memlockError(
+  errno: number,
+  syscall: string,
+  bytes: number,
+  limit: number,
+  locked: number,
+  byKernel = false,
+): MemlockError {
   const what = syscall === 'mlock' ? 'lock' : 'pin';
   const err = systemError(-E.ENOMEM, syscall) as MemlockError;
   const kb = Math.ceil((bytes + locked) / 1024);
-  const kernelSaid = errno === -E.EPERM ? ' (the kernel answered EPERM)' : '';
+  let why = '';
+  if (byKernel) {
+    why =
+      ` (the kernel refused${errno === -E.EPERM ? ' with EPERM' : ''}` +
+      (syscall === 'io_uring_register' ? '; it counts the pins of every process of this user' : '') +
+      ')';
+  }
   err.message =
-    `ENOMEM: cannot ${what} ${mib(bytes)} of buffers${kernelSaid}: RLIMIT_MEMLOCK allows ${mib(limit)} ` +
+    `ENOMEM: cannot ${what} ${mib(bytes)} of buffers${why}: RLIMIT_MEMLOCK allows ${mib(limit)} ` +
     `and this process has ${mib(locked)} pinned or locked already, ${syscall}\n` +
     `Raise the limit for the process that runs node: \`ulimit -l ${kb}\` (or \`ulimit -l unlimited\`) in its shell, ` +
     '`LimitMEMLOCK=infinity` in its systemd unit, `docker run --ulimit memlock=-1:-1` for a container ' +
@@ -355,7 +369,7 @@ export function createPool(options: unknown, pinner: Pinner): BufferPool {
     const r = pinner.pin(memory, size, count);
     if (r < 0) {
       if (isMemlockErrno(r)) {
-        pinError = memlockError(r, pinner.method, bytes, binding.memlockInfo().soft, locked);
+        pinError = memlockError(r, pinner.method, bytes, binding.memlockInfo().soft, locked, true);
       } else {
         pinError = systemError(r, pinner.method);
       }
