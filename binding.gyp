@@ -10,6 +10,7 @@
         "native/js_ring.cc",
         "native/js_probe.cc",
         "native/js_pinned.cc",
+        "native/pinned.cc",
         "native/js_aio.cc",
         "native/js_threadpool.cc",
         "native/aio.cc"

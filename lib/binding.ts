@@ -45,6 +45,20 @@ export interface NativeRing {
   /** Copies ready CQEs into the completion array; returns how many. */
   reap(): number;
   close(): void;
+  /**
+   * Registers `count` buffers of `size` bytes at the start of `memory` (an
+   * ArrayBuffer from pinnedAlloc) in the ring's buffer table. Returns the
+   * first buffer index, or -errno (-ENOSPC: no room left in the table).
+   */
+  registerBuffers(memory: ArrayBuffer, size: number, count: number): number;
+  /** Clears the table slots of the region starting at firstIndex. 0 or -errno. */
+  unregisterBuffers(firstIndex: number): number;
+  /** IORING_REGISTER_FILES: fd -1 leaves a slot empty. 0 or -errno. */
+  registerFiles(fds: Int32Array): number;
+  /** IORING_REGISTER_FILES_UPDATE from offset. Slots updated, or -errno. */
+  updateFiles(offset: number, fds: Int32Array): number;
+  /** IORING_UNREGISTER_FILES. 0 or -errno. */
+  unregisterFiles(): number;
 }
 
 export interface NativeRingConstructor {
@@ -70,9 +84,31 @@ export interface NativeProbe {
   capIpcLock: boolean;
 }
 
+export interface NativeDioInfo {
+  mask: number;
+  memAlign: number;
+  offsetAlign: number;
+  devMajor: number;
+  devMinor: number;
+  blksize: number;
+}
+
 export interface Binding {
   Ring: NativeRingConstructor;
   probe(): NativeProbe;
+  /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
+  pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;
+  /** mlock(2)/munlock(2) of a pinnedAlloc mapping: 0 or -errno. */
+  pinnedLock(memory: ArrayBuffer): number;
+  pinnedUnlock(memory: ArrayBuffer): number;
+  /** Detaches the ArrayBuffer (every view becomes length 0) and unmaps. False if already released. */
+  pinnedRelease(memory: ArrayBuffer): boolean;
+  pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
+  /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
+  statxDioAlign(fd: number, path?: string): NativeDioInfo | number;
+  memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
+  pageSize: number;
+  hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;
   aioProbe(): 0 | (Error & { code: string; errno: number; syscall: string });
   Threadpool: NativeBackendConstructor<NativeThreadpoolOptions, NativeBackend>;
