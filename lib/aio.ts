@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { binding, BackendCounter, type NativeAio } from './binding';
 import { QueuedContext, validateEntries } from './backend';
 import type { ContextStats, IoContext } from './context';
+import { mlockPinner, type Pinner } from './pool';
 import { validateBoolean, validateKeys, validateObject } from './validate';
 
 export interface AioContextOptions {
@@ -19,6 +20,8 @@ export interface AioContextStats extends ContextStats {
   submitCalls: number;
   /** io_getevents(2) calls (0 while completions are reaped from the mapped ring). */
   geteventsCalls: number;
+  /** Reads and writes on BufferPool memory. */
+  poolOps: number;
 }
 
 export interface AioContextParams {
@@ -105,6 +108,12 @@ export class AioContext extends QueuedContext implements IoContext {
       ...super.stats,
       submitCalls: this._counter(BackendCounter.SubmitCalls),
       geteventsCalls: this._counter(BackendCounter.GeteventsCalls),
+      poolOps: this._poolOps,
     };
+  }
+
+  /** @internal Linux AIO has no buffer registration: pools are mlock(2)ed. */
+  protected override _pinner(): Pinner {
+    return mlockPinner();
   }
 }

@@ -6,6 +6,16 @@ import { BackendCounter, BackendOp, CQE_INTS, type NativeBackend } from './bindi
 import type { ContextStats } from './context';
 import { AbortError, invalidArgType, outOfRange, stateError, unsupported } from './errors';
 import { FixedFile } from './fixed-file';
+import {
+  createPool,
+  dropPools,
+  hasLivePools,
+  holdPools,
+  type BufferPool,
+  type BufferPoolOptions,
+  type HeldPools,
+  type Pinner,
+} from './pool';
 import type { FsyncOptions, RwOptions } from './ring';
 import { SlotTable } from './slots';
 import {
@@ -69,6 +79,11 @@ export abstract class QueuedContext {
   #qFlags: number[] = [];
   /** Slots handed to native (abort can no longer take them back). */
   #inNative: boolean[] = [];
+  /** Pools an op uses (they cannot be released under it), by slot. */
+  #held: Array<HeldPools | undefined> = [];
+  /** Pools made by registerBuffers() and not released yet. */
+  readonly #pools = new Set<BufferPool>();
+  #poolOps = 0;
   #flushScheduled = false;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -92,6 +107,28 @@ export abstract class QueuedContext {
       inFlight: c[BackendCounter.InFlight] - c[BackendCounter.Pending],
       queued: this.#queue.length - this.#queueHead + c[BackendCounter.Pending],
     };
+  }
+
+  /** @internal Reads and writes whose memory lay in a BufferPool. */
+  protected get _poolOps(): number {
+    return this.#poolOps;
+  }
+
+  /** @internal How this backend holds pool memory in RAM. */
+  protected abstract _pinner(): Pinner;
+
+  /**
+   * `count` page-aligned buffers of `size` bytes (see BufferPool), held in
+   * RAM the way this backend can: AioContext mlock(2)s them (Linux AIO has
+   * no kernel registration), ThreadpoolContext leaves them unpinned. Throws
+   * synchronously; ENOMEM explains RLIMIT_MEMLOCK unless `fallback: true`.
+   */
+  registerBuffers(options: BufferPoolOptions): BufferPool {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', `${this.#traits.name} is closed (registerBuffers)`);
+    const pinner = this._pinner();
+    const pool = createPool(options, { ...pinner, forget: (p) => void this.#pools.delete(p) });
+    this.#pools.add(pool);
+    return pool;
   }
 
   /** @internal Raw counters for subclasses' stats. */
@@ -161,14 +198,11 @@ export abstract class QueuedContext {
     this.#closing = true;
     this.#closed = (async () => {
       await this.#slots.whenIdle();
-      await this._beforeClose();
+      for (const pool of [...this.#pools]) await pool.release();
       this.#native.close();
     })();
     return this.#closed;
   }
-
-  /** @internal Subclasses release what they own (pools) once no op is left. */
-  protected async _beforeClose(): Promise<void> {}
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
@@ -210,9 +244,12 @@ export abstract class QueuedContext {
       validateSignal(signal);
       if (signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     }
-    this._noteOp(buf);
+    // Throws for a pool being released, before anything is taken.
+    const held = hasLivePools() ? holdPools(keep) : undefined;
+    if (held !== undefined) this.#poolOps++;
     const slots = this.#slots;
     const id = slots.alloc();
+    this.#held[id] = held;
     const promise = slots.start<T>(id, syscall, keep, undefined, transform);
     if (this.#queue.length === this.#queueHead && this.#native.prep(op, fd, buf, pos, rwFlags, id)) {
       this.#inNative[id] = true;
@@ -230,13 +267,11 @@ export abstract class QueuedContext {
     return promise;
   }
 
-  /** @internal Hook for subclasses that count ops on their own memory. */
-  protected _noteOp(_buf: unknown): void {}
-
   #abort(id: number): void {
     // Neither AIO (io_cancel does not apply to file I/O) nor a worker thread
     // can stop an op once handed over: only ops still queued here abort.
     if (this.#inNative[id]) return;
+    this.#dropHeld(id);
     this.#slots.rejectEarly(id, new AbortError(undefined, { cause: this.#slots.signal[id]?.reason }));
   }
 
@@ -253,6 +288,13 @@ export abstract class QueuedContext {
     if (r > 0) this.#onComplete(r);
     else if (r === EAGAIN) setImmediate(() => this.#scheduleFlush());
   };
+
+  #dropHeld(id: number): void {
+    const held = this.#held[id];
+    if (held === undefined) return;
+    this.#held[id] = undefined;
+    dropPools(held);
+  }
 
   /** Moves queued ops into the native context while it has room. */
   #pump(): void {
@@ -290,6 +332,7 @@ export abstract class QueuedContext {
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
       const id = out[base];
       this.#inNative[id] = false;
+      if (this.#held[id] !== undefined) this.#dropHeld(id);
       slots.settle(id, out[base + 2]);
     }
     if (this.#queue.length !== this.#queueHead) this.#pump();

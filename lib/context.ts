@@ -6,6 +6,7 @@ import { binding } from './binding';
 import { invalidArgValue } from './errors';
 import { Ring, type FsyncOptions, type RwOptions } from './ring';
 import { ThreadpoolContext } from './threadpool';
+import type { BufferPool, BufferPoolOptions } from './pool';
 import { validateInteger, validateKeys, validateObject } from './validate';
 
 export type Backend = 'io_uring' | 'aio' | 'threadpool';
@@ -43,7 +44,12 @@ export interface IoContext {
   writev(fd: number, buffers: ArrayBufferView[], position?: number | bigint, options?: RwOptions): Promise<number>;
   /** fsync(2), or fdatasync(2) with `{ datasync: true }`. */
   fsync(fd: number, options?: FsyncOptions): Promise<void>;
-  /** Waits for ops in flight, then releases the context. Idempotent. */
+  /**
+   * Page-aligned buffers held in RAM as this backend can: registered with
+   * io_uring, mlock(2)ed on 'aio', plain memory on 'threadpool'.
+   */
+  registerBuffers(options: BufferPoolOptions): BufferPool;
+  /** Waits for ops in flight, then releases the context (and its pools). Idempotent. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

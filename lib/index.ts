@@ -27,5 +27,5 @@ export type { IoContext, Backend, ContextOptions, ContextStats, BackendChoice } 
 export { AioContext } from './aio';
 export type { AioContextOptions, AioContextStats, AioContextParams } from './aio';
 export { ThreadpoolContext } from './threadpool';
-export type { ThreadpoolContextOptions } from './threadpool';
+export type { ThreadpoolContextOptions, ThreadpoolContextStats } from './threadpool';
 export type { ErrnoError } from './errors';

@@ -3,7 +3,8 @@
 // systems where neither io_uring nor Linux AIO is allowed.
 import { binding } from './binding';
 import { QueuedContext, validateEntries } from './backend';
-import type { IoContext } from './context';
+import type { ContextStats, IoContext } from './context';
+import { unpinnedPinner, type Pinner } from './pool';
 import { validateKeys, validateObject } from './validate';
 
 export interface ThreadpoolContextOptions {
@@ -16,6 +17,11 @@ export interface ThreadpoolContextOptions {
 
 const TP_OPTIONS = ['entries'] as const;
 
+export interface ThreadpoolContextStats extends ContextStats {
+  /** Reads and writes on BufferPool memory. */
+  poolOps: number;
+}
+
 export class ThreadpoolContext extends QueuedContext implements IoContext {
   readonly backend = 'threadpool' as const;
 
@@ -26,5 +32,14 @@ export class ThreadpoolContext extends QueuedContext implements IoContext {
     super({ name: 'ThreadpoolContext', currentPosition: true }, entries, (onComplete, completions, counters) =>
       new binding.Threadpool({ entries }, onComplete, completions, counters),
     );
+  }
+
+  override get stats(): ThreadpoolContextStats {
+    return { ...super.stats, poolOps: this._poolOps };
+  }
+
+  /** @internal Worker threads copy through the page cache: nothing to pin. */
+  protected override _pinner(): Pinner {
+    return unpinnedPinner;
   }
 }
