@@ -227,6 +227,24 @@ for (const backend of BACKENDS) {
       assert.equal(ctx.stats.submitted, 0);
     });
 
+    it('aborting an op still waiting for room rejects it with AbortError; the others complete', async () => {
+      const { path, data } = randomFile(64 * 1024);
+      const fd = open(path, 'r');
+      const ac = new AbortController();
+      const bufs = Array.from({ length: 64 }, () => Buffer.alloc(1024));
+      const reads = bufs.map((b, i) => ctx.read(fd, b, i * 1024, i === 63 ? { signal: ac.signal } : undefined));
+      ac.abort(new Error('changed my mind'));
+      const settled = await Promise.allSettled(reads);
+      assert.equal(settled[63].status, 'rejected');
+      assert.equal(settled[63].reason.name, 'AbortError');
+      assert.equal(settled[63].reason.cause.message, 'changed my mind');
+      for (let i = 0; i < 63; i++) {
+        assert.equal(settled[i].value, 1024);
+        assert.ok(bufs[i].equals(data.subarray(i * 1024, (i + 1) * 1024)));
+      }
+      assert.equal(ctx.stats.inFlight, 0);
+    });
+
     it('position -1 reads at the file position where the backend can, else ERR_KAIO_UNSUPPORTED', async () => {
       const { path, data } = randomFile(100);
       const fd = open(path, 'r');
