@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -15,7 +16,8 @@ namespace {
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-// struct statx (include/uapi/linux/stat.h), only what is read here.
+// struct statx (include/uapi/linux/stat.h); the build's headers may predate
+// the DIO fields.
 struct StatxTimestamp {
   int64_t tv_sec;
   uint32_t tv_nsec;
@@ -41,10 +43,7 @@ constexpr int kAtEmptyPath = 0x1000;
 
 }  // namespace
 
-size_t PageSize() {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
-}
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
 size_t HugePageSize() {
   FILE* f = fopen("/proc/meminfo", "re");
@@ -58,9 +57,26 @@ size_t HugePageSize() {
   return kb * 1024;
 }
 
-int PinnedAlloc(size_t length, bool want_huge, PinnedMapping* out) {
+int PinnedAlloc(size_t length, bool want_huge, size_t alignment, PinnedMapping* out) {
   *out = PinnedMapping();
-  if (length == 0) return -EINVAL;
+  if (length == 0 || (alignment & (alignment - 1))) return -EINVAL;
+  if (alignment > PageSize()) {
+    // Map the slack too, then give back what lies before and after the
+    // aligned range.
+    size_t len = RoundUp(length, PageSize());
+    void* p = mmap(nullptr, len + alignment, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -errno;
+    uintptr_t start = reinterpret_cast<uintptr_t>(p);
+    uintptr_t aligned = RoundUp(start, alignment);
+    if (aligned > start) munmap(p, aligned - start);
+    size_t tail = start + len + alignment - (aligned + len);
+    if (tail) munmap(reinterpret_cast<void*>(aligned + len), tail);
+    out->base = reinterpret_cast<void*>(aligned);
+    out->length = length;
+    out->mapped_length = len;
+    return 0;
+  }
   size_t huge = want_huge ? HugePageSize() : 0;
   if (huge) {
     size_t len = RoundUp(length, huge);
@@ -78,7 +94,8 @@ int PinnedAlloc(size_t length, bool want_huge, PinnedMapping* out) {
   size_t len = RoundUp(length, PageSize());
   void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return -errno;
-  // Transparent huge pages still help the kernel coalesce a registered buffer.
+  // Transparent huge pages still let the kernel map a registered buffer
+  // with fewer, larger segments.
   if (want_huge) madvise(p, len, MADV_HUGEPAGE);
   out->base = p;
   out->length = length;
@@ -121,6 +138,27 @@ int StatxDioAlign(int fd, const char* path, DioInfo* out) {
   out->dev_minor = st.stx_dev_minor;
   out->blksize = st.stx_blksize;
   return 0;
+}
+
+MemlockInfo GetMemlockInfo() {
+  MemlockInfo info = {UINT64_MAX, UINT64_MAX, false};
+  rlimit lim;
+  if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0) {
+    info.soft = lim.rlim_cur == RLIM_INFINITY ? UINT64_MAX : lim.rlim_cur;
+    info.hard = lim.rlim_max == RLIM_INFINITY ? UINT64_MAX : lim.rlim_max;
+  }
+  // capget(2), _LINUX_CAPABILITY_VERSION_3: two 32-bit words per set.
+  struct {
+    uint32_t version;
+    int pid;
+  } header = {0x20080522, 0};
+  struct {
+    uint32_t effective, permitted, inheritable;
+  } data[2] = {};
+  constexpr int kCapIpcLock = 14;
+  if (syscall(SYS_capget, &header, data) == 0)
+    info.cap_ipc_lock = data[kCapIpcLock / 32].effective & (1u << (kCapIpcLock % 32));
+  return info;
 }
 
 }  // namespace kaio
