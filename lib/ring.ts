@@ -611,8 +611,10 @@ export class Ring {
       if (kind === Kind.Promise) {
         const id = cq[base];
         this.#inRing[id] = false;
-        if (this.#held[id] !== undefined) this.#dropHeld(id);
         slots.settle(id, cq[base + 2]);
+        // After settling, so the op's continuation runs before a waiting
+        // pool.release() detaches the memory it just filled.
+        if (this.#held[id] !== undefined) this.#dropHeld(id);
       } else if (kind === Kind.User) {
         this.#deliverUser(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       }
