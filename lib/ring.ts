@@ -223,6 +223,15 @@ export class Ring {
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
   readonly #slots = new SlotTable();
+  /** Pools an op in flight uses (released only when it completes), by slot. */
+  #held: Array<HeldPools | undefined> = [];
+  /** Pools made by registerBuffers() that are not released yet. */
+  readonly #pools = new Set<BufferPool>();
+  /** First table index of each registered pool, by its memory. */
+  readonly #poolIndex = new Map<ArrayBuffer, number>();
+  #registeredBuffers = 0;
+  /** The registered file table, one handle per slot. */
+  #files: FixedFile[] | undefined;
   // Ops waiting for SQ room, FIFO; their arguments stay in the #q* arrays.
   #queue: number[] = [];
   #queueHead = 0;
@@ -240,15 +249,6 @@ export class Ring {
   #closing = false;
   #closed: Promise<void> | undefined;
   #userHandler: ((tag: number, res: number, flags: number) => void) | undefined;
-  /** Pools an op in flight uses (released only when it completes), by slot. */
-  #held: Array<HeldPools | undefined> = [];
-  /** Pools made by registerBuffers() that are not released yet. */
-  readonly #pools = new Set<BufferPool>();
-  /** First table index of each registered pool, by its memory. */
-  readonly #poolIndex = new Map<ArrayBuffer, number>();
-  #registeredBuffers = 0;
-  /** The registered file table, one handle per slot. */
-  #files: FixedFile[] | undefined;
 
   constructor(options: RingOptions = {}) {
     const o = validateObject<RingOptions>(options, 'options');
