@@ -25,6 +25,7 @@
 // unmapped under an op, whichever backend issued it.
 import { constants as bufferConstants } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
+import { markAsUntransferable } from 'node:worker_threads';
 import { binding } from './binding';
 import { invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
 import { vmBytes } from './probe';
@@ -237,6 +238,8 @@ export class BufferPool {
     const buffers: Buffer[] = [];
     for (let i = 0; i < count; i++) buffers.push(Buffer.from(memory, i * size, size));
     this.buffers = Object.freeze(buffers);
+    // postMessage/structuredClone must never move the memory out from under us.
+    markAsUntransferable(memory);
     poolByMemory.set(memory, this);
     livePools++;
   }
@@ -394,5 +397,6 @@ export function alignedBuffer(size: number, alignment: number = PAGE_SIZE): Buff
   if ((alignment & (alignment - 1)) !== 0) throw invalidArgValue('alignment', `must be a power of two. Received ${alignment}`);
   const memory = binding.pinnedAlloc(size, false, alignment);
   if (typeof memory === 'number') throw systemError(memory, 'mmap');
+  markAsUntransferable(memory);
   return Buffer.from(memory, 0, size);
 }

@@ -87,6 +87,29 @@ describe('33 registered buffers: release, close and lifetime', () => {
     await pool.release(); // again: nothing happens
   });
 
+  it('pool memory cannot be transferred away (postMessage, structuredClone)', async () => {
+    const pool = ring.registerBuffers({ count: 1, size: 4096 });
+    pool.buffers[0].fill(7);
+    const ab = pool.buffers[0].buffer;
+    try {
+      const copy = structuredClone(ab, { transfer: [ab] });
+      assert.notEqual(copy, ab);
+    } catch (e) {
+      assert.equal(e.name, 'DataCloneError');
+    }
+    const { port1, port2 } = new MessageChannel();
+    try {
+      port1.postMessage(pool.buffers[0], [ab]);
+    } catch (e) {
+      assert.equal(e.name, 'DataCloneError');
+    }
+    port1.close();
+    port2.close();
+    assert.equal(pool.buffers[0].length, 4096, 'still attached');
+    assert.equal(pool.buffers[0][4095], 7);
+    await pool.release();
+  });
+
   it('an op aborted while queued stops holding its pool', async () => {
     const small = new Ring({ entries: 1, cqEntries: 1 });
     const { path: p } = randomFile(64 * 1024);
