@@ -62,7 +62,7 @@ export interface Pinner {
   lockedBytes(): number;
   /** Buffers this pinner can still take (the ring's table has 16,384 slots); Infinity if unbounded. */
   freeBuffers(): number;
-  /** Pins `count` buffers of `size` bytes at the start of memory. Returns 0 or -errno. */
+  /** Pins `count` buffers of `size` bytes at the start of memory. Returns 0 or -errno (or throws its own error). */
   pin(memory: ArrayBuffer, size: number, count: number): number;
   /** Undoes pin(). Called once, when no op holds the pool. */
   unpin(memory: ArrayBuffer): void;
@@ -369,7 +369,13 @@ export function createPool(options: unknown, pinner: Pinner): BufferPool {
     throw systemError(memory, 'mmap', undefined, `Could not map ${mib(bytes)} for a BufferPool.`);
   if (pin) {
     const locked = pinner.lockedBytes();
-    const r = pinner.pin(memory, size, count);
+    let r: number;
+    try {
+      r = pinner.pin(memory, size, count);
+    } catch (e) {
+      binding.pinnedRelease(memory);
+      throw e;
+    }
     if (r < 0) {
       if (isMemlockErrno(r)) {
         pinError = memlockError(r, pinner.method, bytes, binding.memlockInfo().soft, locked, true);

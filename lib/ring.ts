@@ -667,6 +667,14 @@ export class Ring {
     freeBuffers: () => MAX_POOL_BUFFERS - this.#registeredBuffers,
     pin: (memory, size, count) => {
       const first = this.#native.registerBuffers(memory, size, count);
+      if (first === -osConstants.errno.ENOSPC) {
+        // Enough slots are free, but not side by side: released pools left holes.
+        throw outOfRange(
+          'options.count',
+          `a run of free slots in the ring's table of ${MAX_POOL_BUFFERS} buffers; released pools left no ${count} in a row`,
+          count,
+        );
+      }
       if (first < 0) return first;
       this.#poolIndex.set(memory, first);
       return 0;

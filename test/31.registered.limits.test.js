@@ -80,6 +80,21 @@ describe('31 registered buffers: limits and bad arguments', () => {
     await Promise.all([small.release(), again.release()]);
   });
 
+  it('says so when released pools left free slots but no run long enough', async () => {
+    const pools = [];
+    for (let i = 0; i < 4; i++) pools.push(ring.registerBuffers({ count: 4096, size: 4096 }));
+    await Promise.all([pools[0].release(), pools[2].release()]); // 8192 free, in two runs of 4096
+    const before = vmPin();
+    assert.throws(() => ring.registerBuffers({ count: 5000, size: 4096 }), {
+      code: 'ERR_OUT_OF_RANGE',
+      message: /released pools left no 5000 in a row/,
+    });
+    assert.equal(vmPin(), before);
+    const fits = ring.registerBuffers({ count: 4096, size: 4096 });
+    assert.equal(fits.registered, true);
+    await Promise.all([pools[1].release(), pools[3].release(), fits.release()]);
+  });
+
   it('refuses to register on a closed ring', async () => {
     await ring.close();
     assert.throws(() => ring.registerBuffers({ count: 1, size: 4096 }), { code: 'ERR_KAIO_CLOSED' });
