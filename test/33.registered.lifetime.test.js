@@ -218,7 +218,7 @@ describe('33 registered buffers: release, close and lifetime', () => {
            keep = null;
            for (let i = 0; i < 10; i++) {
              const r = new Ring({ entries: 4 });
-             r.registerBuffers({ count: 2, size: 64 * 1024 }).buffers[0].fill(1);
+             r.registerBuffers({ count: 2, size: 64 * 1024, fallback: true }).buffers[0].fill(1);
              await r.nop();
            }
            await collect();
