@@ -25,6 +25,20 @@ export interface NativeRingInfo {
 export interface NativeRing {
   info(): NativeRingInfo;
   /**
+   * Registers `count` buffers of `size` bytes at the start of `memory` (an
+   * ArrayBuffer from pinnedAlloc) in the ring's buffer table. Returns the
+   * first buffer index, or -errno (-ENOSPC: no room left in the table).
+   */
+  registerBuffers(memory: ArrayBuffer, size: number, count: number): number;
+  /** Clears the table slots of the region starting at firstIndex. 0 or -errno. */
+  unregisterBuffers(firstIndex: number): number;
+  /** IORING_REGISTER_FILES: fd -1 leaves a slot empty. 0 or -errno. */
+  registerFiles(fds: Int32Array): number;
+  /** IORING_REGISTER_FILES_UPDATE from offset. Slots updated, or -errno. */
+  updateFiles(offset: number, fds: Int32Array): number;
+  /** IORING_UNREGISTER_FILES. 0 or -errno. */
+  unregisterFiles(): number;
+  /**
    * Writes one SQE. Returns 1, or 0 when the SQ (or the CQ budget) is full.
    * Fields by op: see native/js_ring.cc FillSqe.
    */
@@ -45,20 +59,6 @@ export interface NativeRing {
   /** Copies ready CQEs into the completion array; returns how many. */
   reap(): number;
   close(): void;
-  /**
-   * Registers `count` buffers of `size` bytes at the start of `memory` (an
-   * ArrayBuffer from pinnedAlloc) in the ring's buffer table. Returns the
-   * first buffer index, or -errno (-ENOSPC: no room left in the table).
-   */
-  registerBuffers(memory: ArrayBuffer, size: number, count: number): number;
-  /** Clears the table slots of the region starting at firstIndex. 0 or -errno. */
-  unregisterBuffers(firstIndex: number): number;
-  /** IORING_REGISTER_FILES: fd -1 leaves a slot empty. 0 or -errno. */
-  registerFiles(fds: Int32Array): number;
-  /** IORING_REGISTER_FILES_UPDATE from offset. Slots updated, or -errno. */
-  updateFiles(offset: number, fds: Int32Array): number;
-  /** IORING_UNREGISTER_FILES. 0 or -errno. */
-  unregisterFiles(): number;
 }
 
 export interface NativeRingConstructor {

@@ -25,6 +25,7 @@
 // unmapped under an op, whichever backend issued it.
 import { constants as bufferConstants } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
+import { markAsUntransferable } from 'node:worker_threads';
 import { binding } from './binding';
 import { invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
 import { vmBytes } from './probe';
@@ -61,7 +62,7 @@ export interface Pinner {
   lockedBytes(): number;
   /** Buffers this pinner can still take (the ring's table has 16,384 slots); Infinity if unbounded. */
   freeBuffers(): number;
-  /** Pins `count` buffers of `size` bytes at the start of memory. Returns 0 or -errno. */
+  /** Pins `count` buffers of `size` bytes at the start of memory. Returns 0 or -errno (or throws its own error). */
   pin(memory: ArrayBuffer, size: number, count: number): number;
   /** Undoes pin(). Called once, when no op holds the pool. */
   unpin(memory: ArrayBuffer): void;
@@ -237,6 +238,8 @@ export class BufferPool {
     const buffers: Buffer[] = [];
     for (let i = 0; i < count; i++) buffers.push(Buffer.from(memory, i * size, size));
     this.buffers = Object.freeze(buffers);
+    // postMessage/structuredClone must never move the memory out from under us.
+    markAsUntransferable(memory);
     poolByMemory.set(memory, this);
     livePools++;
   }
@@ -366,7 +369,13 @@ export function createPool(options: unknown, pinner: Pinner): BufferPool {
     throw systemError(memory, 'mmap', undefined, `Could not map ${mib(bytes)} for a BufferPool.`);
   if (pin) {
     const locked = pinner.lockedBytes();
-    const r = pinner.pin(memory, size, count);
+    let r: number;
+    try {
+      r = pinner.pin(memory, size, count);
+    } catch (e) {
+      binding.pinnedRelease(memory);
+      throw e;
+    }
     if (r < 0) {
       if (isMemlockErrno(r)) {
         pinError = memlockError(r, pinner.method, bytes, binding.memlockInfo().soft, locked, true);
@@ -394,5 +403,6 @@ export function alignedBuffer(size: number, alignment: number = PAGE_SIZE): Buff
   if ((alignment & (alignment - 1)) !== 0) throw invalidArgValue('alignment', `must be a power of two. Received ${alignment}`);
   const memory = binding.pinnedAlloc(size, false, alignment);
   if (typeof memory === 'number') throw systemError(memory, 'mmap');
+  markAsUntransferable(memory);
   return Buffer.from(memory, 0, size);
 }

@@ -224,6 +224,15 @@ export class Ring implements IoContext {
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
   readonly #slots = new SlotTable();
+  /** Pools an op in flight uses (released only when it completes), by slot. */
+  #held: Array<HeldPools | undefined> = [];
+  /** Pools made by registerBuffers() that are not released yet. */
+  readonly #pools = new Set<BufferPool>();
+  /** First table index of each registered pool, by its memory. */
+  readonly #poolIndex = new Map<ArrayBuffer, number>();
+  #registeredBuffers = 0;
+  /** The registered file table, one handle per slot. */
+  #files: FixedFile[] | undefined;
   // Ops waiting for SQ room, FIFO; their arguments stay in the #q* arrays.
   #queue: number[] = [];
   #queueHead = 0;
@@ -241,15 +250,6 @@ export class Ring implements IoContext {
   #closing = false;
   #closed: Promise<void> | undefined;
   #userHandler: ((tag: number, res: number, flags: number) => void) | undefined;
-  /** Pools an op in flight uses (released only when it completes), by slot. */
-  #held: Array<HeldPools | undefined> = [];
-  /** Pools made by registerBuffers() that are not released yet. */
-  readonly #pools = new Set<BufferPool>();
-  /** First table index of each registered pool, by its memory. */
-  readonly #poolIndex = new Map<ArrayBuffer, number>();
-  #registeredBuffers = 0;
-  /** The registered file table, one handle per slot. */
-  #files: FixedFile[] | undefined;
 
   constructor(options: RingOptions = {}) {
     const o = validateObject<RingOptions>(options, 'options');
@@ -612,8 +612,10 @@ export class Ring implements IoContext {
       if (kind === Kind.Promise) {
         const id = cq[base];
         this.#inRing[id] = false;
-        if (this.#held[id] !== undefined) this.#dropHeld(id);
         slots.settle(id, cq[base + 2]);
+        // After settling, so the op's continuation runs before a waiting
+        // pool.release() detaches the memory it just filled.
+        if (this.#held[id] !== undefined) this.#dropHeld(id);
       } else if (kind === Kind.User) {
         this.#deliverUser(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       }
@@ -666,6 +668,14 @@ export class Ring implements IoContext {
     freeBuffers: () => MAX_POOL_BUFFERS - this.#registeredBuffers,
     pin: (memory, size, count) => {
       const first = this.#native.registerBuffers(memory, size, count);
+      if (first === -osConstants.errno.ENOSPC) {
+        // Enough slots are free, but not side by side: released pools left holes.
+        throw outOfRange(
+          'options.count',
+          `a run of free slots in the ring's table of ${MAX_POOL_BUFFERS} buffers; released pools left no ${count} in a row`,
+          count,
+        );
+      }
       if (first < 0) return first;
       this.#poolIndex.set(memory, first);
       return 0;

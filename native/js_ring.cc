@@ -97,11 +97,6 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   };
 
   Napi::Value Info(const Napi::CallbackInfo& info);
-  Napi::Value Prep(const Napi::CallbackInfo& info);
-  Napi::Value Submit(const Napi::CallbackInfo& info);
-  Napi::Value SubmitAndWait(const Napi::CallbackInfo& info);
-  Napi::Value Reap(const Napi::CallbackInfo& info);
-  Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value UnregisterBuffers(const Napi::CallbackInfo& info);
   Napi::Value RegisterFiles(const Napi::CallbackInfo& info);
@@ -110,6 +105,11 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   int EnsureBufferTable(const iovec* first, unsigned count);
   int FreeBufferRun(unsigned count) const;
   int UpdateBuffers(unsigned offset, const iovec* iov, unsigned count);
+  Napi::Value Prep(const Napi::CallbackInfo& info);
+  Napi::Value Submit(const Napi::CallbackInfo& info);
+  Napi::Value SubmitAndWait(const Napi::CallbackInfo& info);
+  Napi::Value Reap(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
 
   bool FillSqe(napi_env env, const Napi::CallbackInfo& info, uint8_t op);
   bool CollectIovecs(napi_env env, napi_value list, int* region);
@@ -155,16 +155,16 @@ Napi::Function RingWrap::Define(Napi::Env env) {
   return DefineClass(env, "NativeRing",
                      {
                          InstanceMethod<&RingWrap::Info>("info"),
-                         InstanceMethod<&RingWrap::Prep>("prep"),
-                         InstanceMethod<&RingWrap::Submit>("submit"),
-                         InstanceMethod<&RingWrap::SubmitAndWait>("submitAndWait"),
-                         InstanceMethod<&RingWrap::Reap>("reap"),
-                         InstanceMethod<&RingWrap::Close>("close"),
                          InstanceMethod<&RingWrap::RegisterBuffers>("registerBuffers"),
                          InstanceMethod<&RingWrap::UnregisterBuffers>("unregisterBuffers"),
                          InstanceMethod<&RingWrap::RegisterFiles>("registerFiles"),
                          InstanceMethod<&RingWrap::UpdateFiles>("updateFiles"),
                          InstanceMethod<&RingWrap::UnregisterFiles>("unregisterFiles"),
+                         InstanceMethod<&RingWrap::Prep>("prep"),
+                         InstanceMethod<&RingWrap::Submit>("submit"),
+                         InstanceMethod<&RingWrap::SubmitAndWait>("submitAndWait"),
+                         InstanceMethod<&RingWrap::Reap>("reap"),
+                         InstanceMethod<&RingWrap::Close>("close"),
                      });
 }
 
@@ -245,6 +245,140 @@ int RingWrap::FindFixed(uintptr_t addr, size_t len) const {
     return static_cast<int>(r.first_index + i);
   }
   return -1;
+}
+
+// Slots are found first-fit in the sparse table; regions_ is sorted.
+int RingWrap::FreeBufferRun(unsigned count) const {
+  unsigned next = 0;
+  for (const Region& r : regions_) {
+    if (r.first_index - next >= count) return static_cast<int>(next);
+    next = r.first_index + r.count;
+  }
+  if (abi::kMaxRegisteredBuffers - next >= count) return static_cast<int>(next);
+  return -ENOSPC;
+}
+
+// IORING_REGISTER_BUFFERS_UPDATE (5.13). The kernel pins (and charges to
+// RLIMIT_MEMLOCK) each buffer; an iovec {0, 0} empties a slot, and an op
+// already using the old buffer keeps it until it completes.
+int RingWrap::UpdateBuffers(unsigned offset, const iovec* iov, unsigned count) {
+  abi::RsrcUpdate2 up = {};
+  up.offset = offset;
+  up.data = reinterpret_cast<uintptr_t>(iov);
+  up.nr = count;
+  int r = ring_.Register(abi::kRegisterBuffersUpdate, &up, sizeof(up));
+  if (r < 0 || static_cast<unsigned>(r) == count) return r;
+  // Part went in before the kernel stopped (out of memory or memlock):
+  // take those back out, the pool is all or nothing.
+  std::vector<iovec> empty(r, iovec{nullptr, 0});
+  up.data = reinterpret_cast<uintptr_t>(empty.data());
+  up.nr = static_cast<uint32_t>(r);
+  ring_.Register(abi::kRegisterBuffersUpdate, &up, sizeof(up));
+  return -ENOMEM;
+}
+
+// The first pool creates the table. Returns the first index used by `first`
+// when it registered them itself (old kernels), 0 when it only made the
+// sparse table, or -errno.
+int RingWrap::EnsureBufferTable(const iovec* first, unsigned count) {
+  if (buffer_table_ != BufferTable::kNone) return 0;
+  abi::RsrcRegister reg = {};
+  reg.nr = abi::kMaxRegisteredBuffers;
+  reg.flags = abi::kRsrcRegisterSparse;
+  int r = ring_.Register(abi::kRegisterBuffers2, &reg, sizeof(reg));
+  if (r >= 0) {
+    buffer_table_ = BufferTable::kSparse;
+    return 0;
+  }
+  if (r != -EINVAL) return r;
+  // Before 5.19 there is no sparse table: register this pool as the table.
+  r = ring_.Register(abi::kRegisterBuffers, first, count);
+  if (r < 0) return r;
+  buffer_table_ = BufferTable::kSingle;
+  return 1;
+}
+
+// registerBuffers(memory: ArrayBuffer, size, count) -> first index, or -errno.
+Napi::Value RingWrap::RegisterBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, info[0], &data, &length) != napi_ok || !data)
+    return Napi::Number::New(env, -EINVAL);
+  size_t size = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+  unsigned count = ToU32(env, info[2]);
+  if (size == 0 || count == 0 || size * count > length) return Napi::Number::New(env, -EINVAL);
+  std::vector<iovec> iov(count);
+  for (unsigned i = 0; i < count; i++)
+    iov[i] = iovec{static_cast<char*>(data) + i * size, size};
+
+  int index;
+  if (buffer_table_ == BufferTable::kSingle) return Napi::Number::New(env, -EBUSY);
+  int made = EnsureBufferTable(iov.data(), count);
+  if (made < 0) return Napi::Number::New(env, made);
+  if (made == 1) {
+    index = 0;
+  } else {
+    index = FreeBufferRun(count);
+    if (index < 0) return Napi::Number::New(env, index);
+    int r = UpdateBuffers(static_cast<unsigned>(index), iov.data(), count);
+    if (r < 0) return Napi::Number::New(env, r);
+  }
+  Region region = {reinterpret_cast<uintptr_t>(data), size, count, static_cast<unsigned>(index)};
+  auto at = regions_.begin();
+  while (at != regions_.end() && at->first_index < region.first_index) ++at;
+  regions_.insert(at, region);
+  return Napi::Number::New(env, index);
+}
+
+// unregisterBuffers(firstIndex) -> 0 or -errno. New ops stop using the
+// region at once; ops in flight keep their pages pinned until they finish.
+Napi::Value RingWrap::UnregisterBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned first = ToU32(env, info[0]);
+  auto it = regions_.begin();
+  while (it != regions_.end() && it->first_index != first) ++it;
+  if (it == regions_.end()) return Napi::Number::New(env, -ENOENT);
+  unsigned count = it->count;
+  regions_.erase(it);
+  if (!ring_.is_open()) return Napi::Number::New(env, 0);
+  int r;
+  if (buffer_table_ == BufferTable::kSingle) {
+    r = ring_.Register(abi::kUnregisterBuffers, nullptr, 0);
+    if (r >= 0) buffer_table_ = BufferTable::kNone;
+  } else {
+    std::vector<iovec> empty(count, iovec{nullptr, 0});
+    r = UpdateBuffers(first, empty.data(), count);
+  }
+  return Napi::Number::New(env, r < 0 ? r : 0);
+}
+
+// registerFiles(fds: Int32Array) -> 0 or -errno. fd -1 leaves a slot empty.
+Napi::Value RingWrap::RegisterFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
+  int r = ring_.Register(abi::kRegisterFiles, fds.Data(), static_cast<unsigned>(fds.ElementLength()));
+  return Napi::Number::New(env, r < 0 ? r : 0);
+}
+
+// updateFiles(offset, fds: Int32Array) -> slots updated, or -errno.
+Napi::Value RingWrap::UpdateFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  Napi::Int32Array fds = info[1].As<Napi::Int32Array>();
+  abi::FilesUpdate up = {};
+  up.offset = ToU32(env, info[0]);
+  up.fds = reinterpret_cast<uintptr_t>(fds.Data());
+  int r = ring_.Register(abi::kRegisterFilesUpdate, &up, static_cast<unsigned>(fds.ElementLength()));
+  return Napi::Number::New(env, r);
+}
+
+Napi::Value RingWrap::UnregisterFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, ring_.Register(abi::kUnregisterFiles, nullptr, 0));
 }
 
 // Fills scratch_ from a JS array of views. *region is the registered buffer
@@ -557,140 +691,6 @@ Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
   in_flight_ = 0;
   if (counters_) counters_[kInFlight] = 0;
   return info.Env().Undefined();
-}
-
-// Slots are found first-fit in the sparse table; regions_ is sorted.
-int RingWrap::FreeBufferRun(unsigned count) const {
-  unsigned next = 0;
-  for (const Region& r : regions_) {
-    if (r.first_index - next >= count) return static_cast<int>(next);
-    next = r.first_index + r.count;
-  }
-  if (abi::kMaxRegisteredBuffers - next >= count) return static_cast<int>(next);
-  return -ENOSPC;
-}
-
-// IORING_REGISTER_BUFFERS_UPDATE (5.13). The kernel pins (and charges to
-// RLIMIT_MEMLOCK) each buffer; an iovec {0, 0} empties a slot, and an op
-// already using the old buffer keeps it until it completes.
-int RingWrap::UpdateBuffers(unsigned offset, const iovec* iov, unsigned count) {
-  abi::RsrcUpdate2 up = {};
-  up.offset = offset;
-  up.data = reinterpret_cast<uintptr_t>(iov);
-  up.nr = count;
-  int r = ring_.Register(abi::kRegisterBuffersUpdate, &up, sizeof(up));
-  if (r < 0 || static_cast<unsigned>(r) == count) return r;
-  // Part went in before the kernel stopped (out of memory or memlock):
-  // take those back out, the pool is all or nothing.
-  std::vector<iovec> empty(r, iovec{nullptr, 0});
-  up.data = reinterpret_cast<uintptr_t>(empty.data());
-  up.nr = static_cast<uint32_t>(r);
-  ring_.Register(abi::kRegisterBuffersUpdate, &up, sizeof(up));
-  return -ENOMEM;
-}
-
-// The first pool creates the table. Returns the first index used by `first`
-// when it registered them itself (old kernels), 0 when it only made the
-// sparse table, or -errno.
-int RingWrap::EnsureBufferTable(const iovec* first, unsigned count) {
-  if (buffer_table_ != BufferTable::kNone) return 0;
-  abi::RsrcRegister reg = {};
-  reg.nr = abi::kMaxRegisteredBuffers;
-  reg.flags = abi::kRsrcRegisterSparse;
-  int r = ring_.Register(abi::kRegisterBuffers2, &reg, sizeof(reg));
-  if (r >= 0) {
-    buffer_table_ = BufferTable::kSparse;
-    return 0;
-  }
-  if (r != -EINVAL) return r;
-  // Before 5.19 there is no sparse table: register this pool as the table.
-  r = ring_.Register(abi::kRegisterBuffers, first, count);
-  if (r < 0) return r;
-  buffer_table_ = BufferTable::kSingle;
-  return 1;
-}
-
-// registerBuffers(memory: ArrayBuffer, size, count) -> first index, or -errno.
-Napi::Value RingWrap::RegisterBuffers(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
-  void* data = nullptr;
-  size_t length = 0;
-  if (napi_get_arraybuffer_info(env, info[0], &data, &length) != napi_ok || !data)
-    return Napi::Number::New(env, -EINVAL);
-  size_t size = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
-  unsigned count = ToU32(env, info[2]);
-  if (size == 0 || count == 0 || size * count > length) return Napi::Number::New(env, -EINVAL);
-  std::vector<iovec> iov(count);
-  for (unsigned i = 0; i < count; i++)
-    iov[i] = iovec{static_cast<char*>(data) + i * size, size};
-
-  int index;
-  if (buffer_table_ == BufferTable::kSingle) return Napi::Number::New(env, -EBUSY);
-  int made = EnsureBufferTable(iov.data(), count);
-  if (made < 0) return Napi::Number::New(env, made);
-  if (made == 1) {
-    index = 0;
-  } else {
-    index = FreeBufferRun(count);
-    if (index < 0) return Napi::Number::New(env, index);
-    int r = UpdateBuffers(static_cast<unsigned>(index), iov.data(), count);
-    if (r < 0) return Napi::Number::New(env, r);
-  }
-  Region region = {reinterpret_cast<uintptr_t>(data), size, count, static_cast<unsigned>(index)};
-  auto at = regions_.begin();
-  while (at != regions_.end() && at->first_index < region.first_index) ++at;
-  regions_.insert(at, region);
-  return Napi::Number::New(env, index);
-}
-
-// unregisterBuffers(firstIndex) -> 0 or -errno. New ops stop using the
-// region at once; ops in flight keep their pages pinned until they finish.
-Napi::Value RingWrap::UnregisterBuffers(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  unsigned first = ToU32(env, info[0]);
-  auto it = regions_.begin();
-  while (it != regions_.end() && it->first_index != first) ++it;
-  if (it == regions_.end()) return Napi::Number::New(env, -ENOENT);
-  unsigned count = it->count;
-  regions_.erase(it);
-  if (!ring_.is_open()) return Napi::Number::New(env, 0);
-  int r;
-  if (buffer_table_ == BufferTable::kSingle) {
-    r = ring_.Register(abi::kUnregisterBuffers, nullptr, 0);
-    if (r >= 0) buffer_table_ = BufferTable::kNone;
-  } else {
-    std::vector<iovec> empty(count, iovec{nullptr, 0});
-    r = UpdateBuffers(first, empty.data(), count);
-  }
-  return Napi::Number::New(env, r < 0 ? r : 0);
-}
-
-// registerFiles(fds: Int32Array) -> 0 or -errno. fd -1 leaves a slot empty.
-Napi::Value RingWrap::RegisterFiles(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
-  Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
-  int r = ring_.Register(abi::kRegisterFiles, fds.Data(), static_cast<unsigned>(fds.ElementLength()));
-  return Napi::Number::New(env, r < 0 ? r : 0);
-}
-
-// updateFiles(offset, fds: Int32Array) -> slots updated, or -errno.
-Napi::Value RingWrap::UpdateFiles(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
-  Napi::Int32Array fds = info[1].As<Napi::Int32Array>();
-  abi::FilesUpdate up = {};
-  up.offset = ToU32(env, info[0]);
-  up.fds = reinterpret_cast<uintptr_t>(fds.Data());
-  int r = ring_.Register(abi::kRegisterFilesUpdate, &up, static_cast<unsigned>(fds.ElementLength()));
-  return Napi::Number::New(env, r);
-}
-
-Napi::Value RingWrap::UnregisterFiles(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!ring_.is_open()) return Napi::Number::New(env, 0);
-  return Napi::Number::New(env, ring_.Register(abi::kUnregisterFiles, nullptr, 0));
 }
 
 Napi::Function DefineRing(Napi::Env env, AddonData* data) {

@@ -3,9 +3,15 @@
 // that name the limit.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { Ring, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE } = require('..');
+const { Ring, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE, probe } = require('..');
 
 const GiB = 1024 * 1024 * 1024;
+
+/** Whether this process may pin `bytes` more (CAP_IPC_LOCK, or room under RLIMIT_MEMLOCK). */
+function canPin(bytes) {
+  const { capIpcLock, memlock } = probe();
+  return capIpcLock || memlock.soft - memlock.lockedBytes >= bytes;
+}
 
 function vmPin() {
   const m = /^VmPin:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
@@ -66,7 +72,8 @@ describe('31 registered buffers: limits and bad arguments', () => {
     });
   });
 
-  it('counts buffers across pools: at most 16,384 per ring', async () => {
+  it('counts buffers across pools: at most 16,384 per ring', async function () {
+    if (!canPin(65 * 1024 * 1024)) this.skip(); // pins 64 MiB: needs CAP_IPC_LOCK or ulimit -l
     const big = ring.registerBuffers({ count: 16380, size: 4096 });
     assert.throws(() => ring.registerBuffers({ count: 5, size: 4096 }), {
       code: 'ERR_OUT_OF_RANGE',
@@ -78,6 +85,22 @@ describe('31 registered buffers: limits and bad arguments', () => {
     const again = ring.registerBuffers({ count: 100, size: 4096 });
     assert.equal(again.registered, true);
     await Promise.all([small.release(), again.release()]);
+  });
+
+  it('says so when released pools left free slots but no run long enough', async function () {
+    if (!canPin(65 * 1024 * 1024)) this.skip(); // pins 64 MiB: needs CAP_IPC_LOCK or ulimit -l
+    const pools = [];
+    for (let i = 0; i < 4; i++) pools.push(ring.registerBuffers({ count: 4096, size: 4096 }));
+    await Promise.all([pools[0].release(), pools[2].release()]); // 8192 free, in two runs of 4096
+    const before = vmPin();
+    assert.throws(() => ring.registerBuffers({ count: 5000, size: 4096 }), {
+      code: 'ERR_OUT_OF_RANGE',
+      message: /released pools left no 5000 in a row/,
+    });
+    assert.equal(vmPin(), before);
+    const fits = ring.registerBuffers({ count: 4096, size: 4096 });
+    assert.equal(fits.registered, true);
+    await Promise.all([pools[1].release(), pools[3].release(), fits.release()]);
   });
 
   it('refuses to register on a closed ring', async () => {
