@@ -5,11 +5,13 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { invalidArgType, outOfRange, systemError } from './errors';
-import { Ring, parseOpenFlags } from './ring';
+import { parseOpenFlags } from './ring';
+import { createContext, type IoContext } from './context';
 import { validateBuffer, validateBuffers, validateInteger, validatePosition, MAX_RW } from './validate';
 
-/** What a File needs from its context; every kaio backend provides it. */
+/** What a File needs from its context; every kaio backend (IoContext) provides it. */
 export interface FileIo {
+  readonly backend?: string;
   read(fd: number, buffer: ArrayBufferView, position?: number | bigint): Promise<number>;
   write(fd: number, buffer: ArrayBufferView, position?: number | bigint): Promise<number>;
   readv(fd: number, buffers: ArrayBufferView[], position?: number | bigint): Promise<number>;
@@ -18,7 +20,7 @@ export interface FileIo {
 }
 
 export interface OpenFileOptions {
-  /** The context that carries the I/O. Default: one shared io_uring ring per thread. */
+  /** The context that carries the I/O. Default: one shared createContext() per thread (io_uring where allowed). */
   context?: FileIo;
 }
 
@@ -36,13 +38,20 @@ const fsOpen = promisify(fs.open);
 const fsClose = promisify(fs.close);
 const fsFstat = promisify(fs.fstat);
 const fsFtruncate = promisify(fs.ftruncate);
+const fsRead = (fd: number, b: ArrayBufferView, o: number, l: number, p: null): Promise<number> =>
+  new Promise((res, rej) => fs.read(fd, b as NodeJS.ArrayBufferView, o, l, p, (e, n) => (e ? rej(e) : res(n))));
+const fsWrite = (fd: number, b: ArrayBufferView, o: number, l: number, p: null): Promise<number> =>
+  new Promise((res, rej) => fs.write(fd, b as NodeJS.ArrayBufferView, o, l, p, (e, n) => (e ? rej(e) : res(n))));
 
-let sharedRing: Ring | undefined;
+let shared: IoContext | undefined;
 
-/** The per-thread default context: created on first use, never keeps the process alive when idle. */
-export function defaultContext(): FileIo {
-  if (!sharedRing || sharedRing.closed) sharedRing = new Ring({ entries: 256 });
-  return sharedRing;
+/**
+ * The per-thread default context (createContext() with backend 'auto'):
+ * made on first use; never keeps the process alive when idle.
+ */
+export function defaultContext(): IoContext {
+  if (!shared || shared.closed) shared = createContext();
+  return shared;
 }
 
 /** Opens a file like fs.promises.open and returns a kaio File. */
@@ -65,9 +74,13 @@ export class File {
   readonly #io: FileIo;
   #closing: Promise<void> | undefined;
 
+  // Linux AIO has no "current position": such reads and writes use node:fs.
+  readonly #currentPosition: boolean;
+
   constructor(fd: number, io: FileIo) {
     this.#fd = validateInteger(fd, 'fd', 0, 0x7fffffff);
     this.#io = io;
+    this.#currentPosition = io.backend !== 'aio';
   }
 
   /** The numeric fd, or -1 once closed (as Node's FileHandle). */
@@ -97,7 +110,8 @@ export class File {
     }
     const view = this.#slice(buffer, offset, length);
     const fd = this.#open('read');
-    const bytesRead = await this.#io.read(fd, view, validatePosition(position));
+    const pos = validatePosition(position);
+    const bytesRead = pos === -1 && !this.#currentPosition ? await fsRead(fd, view, 0, view.byteLength, null) : await this.#io.read(fd, view, pos);
     return { bytesRead, buffer };
   }
 
@@ -120,7 +134,8 @@ export class File {
     const offset = offsetOrPosition === undefined || offsetOrPosition === null ? undefined : Number(offsetOrPosition);
     const length = typeof lengthOrEncoding === 'number' ? lengthOrEncoding : undefined;
     const view = this.#slice(data, offset, length);
-    const n = await this.#io.write(fd, view, validatePosition(position));
+    const pos = validatePosition(position);
+    const n = pos === -1 && !this.#currentPosition ? await fsWrite(fd, view, 0, view.byteLength, null) : await this.#io.write(fd, view, pos);
     return { bytesWritten: n, buffer: data };
   }
 
@@ -214,7 +229,8 @@ export class File {
     const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     while (done < u8.length) {
       const at = position === -1 ? -1 : typeof position === 'bigint' ? position + BigInt(done) : position + done;
-      const n = await this.#io.write(fd, u8.subarray(done), at);
+      const chunk = u8.subarray(done);
+      const n = at === -1 && !this.#currentPosition ? await fsWrite(fd, chunk, 0, chunk.byteLength, null) : await this.#io.write(fd, chunk, at);
       if (n === 0) break;
       done += n;
     }

@@ -102,3 +102,23 @@ describe('15 open(): a FileHandle look-alike', () => {
     await fh.close();
   });
 });
+
+describe('15 open() over each backend', () => {
+  const { createContext } = require('..');
+  for (const backend of ['io_uring', 'aio', 'threadpool']) {
+    it(`${backend}: positional and current-position reads and writes`, async () => {
+      const ctx = createContext({ backend });
+      const p = tmpPath();
+      const fh = await open(p, 'w+', 0o666, { context: ctx });
+      await fh.write('abc');
+      await fh.write('def');
+      await fh.write(Buffer.from('XY'), 0, 2, 1);
+      assert.equal(fs.readFileSync(p, 'utf8'), 'aXYdef');
+      const { buffer } = await fh.read(Buffer.alloc(3), 0, 3, 3);
+      assert.equal(buffer.toString(), 'def');
+      assert.equal(await fh.readFile('utf8'), 'aXYdef');
+      await fh.close();
+      await ctx.close();
+    });
+  }
+});
