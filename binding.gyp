@@ -10,8 +10,10 @@
         "native/js_ring.cc",
         "native/js_probe.cc",
         "native/js_pinned.cc",
+        "native/pinned.cc",
         "native/js_aio.cc",
-        "native/js_threadpool.cc"
+        "native/js_threadpool.cc",
+        "native/aio.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -27,6 +27,20 @@ export interface NativeRingInfo {
 export interface NativeRing {
   info(): NativeRingInfo;
   /**
+   * Registers `count` buffers of `size` bytes at the start of `memory` (an
+   * ArrayBuffer from pinnedAlloc) in the ring's buffer table. Returns the
+   * first buffer index, or -errno (-ENOSPC: no room left in the table).
+   */
+  registerBuffers(memory: ArrayBuffer, size: number, count: number): number;
+  /** Clears the table slots of the region starting at firstIndex. 0 or -errno. */
+  unregisterBuffers(firstIndex: number): number;
+  /** IORING_REGISTER_FILES: fd -1 leaves a slot empty. 0 or -errno. */
+  registerFiles(fds: Int32Array): number;
+  /** IORING_REGISTER_FILES_UPDATE from offset. Slots updated, or -errno. */
+  updateFiles(offset: number, fds: Int32Array): number;
+  /** IORING_UNREGISTER_FILES. 0 or -errno. */
+  unregisterFiles(): number;
+  /**
    * Writes one SQE. Returns 1, or 0 when the SQ (or the CQ budget) is full.
    * Fields by op: see native/js_ring.cc FillSqe.
    */
@@ -76,9 +90,85 @@ export interface NativeProbe {
   capIpcLock: boolean;
 }
 
+export interface NativeDioInfo {
+  mask: number;
+  memAlign: number;
+  offsetAlign: number;
+  devMajor: number;
+  devMinor: number;
+  blksize: number;
+}
+
 export interface Binding {
   Ring: NativeRingConstructor;
   probe(): NativeProbe;
+  /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
+  pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;
+  /** mlock(2)/munlock(2) of a pinnedAlloc mapping: 0 or -errno. */
+  pinnedLock(memory: ArrayBuffer): number;
+  pinnedUnlock(memory: ArrayBuffer): number;
+  /** Detaches the ArrayBuffer (every view becomes length 0) and unmaps. False if already released. */
+  pinnedRelease(memory: ArrayBuffer): boolean;
+  pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
+  /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
+  statxDioAlign(fd: number, path?: string): NativeDioInfo | number;
+  memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
+  pageSize: number;
+  hugePageSize: number;
+  Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;
+  aioProbe(): 0 | (Error & { code: string; errno: number; syscall: string });
+  Threadpool: NativeBackendConstructor<NativeThreadpoolOptions, NativeBackend>;
+}
+
+/** The AIO and thread-pool contexts (native/js_aio.cc, native/js_threadpool.cc). */
+export interface NativeBackend {
+  /**
+   * Takes one op: 1, or 0 when all `entries` places are taken and the caller
+   * must queue. `buf` is a view (read/write) or an array of views (readv/writev).
+   */
+  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number): number;
+  /** Submits what prep() took; returns completions copied to the shared array, or -errno. */
+  submit(): number;
+  close(): void;
+}
+
+export interface NativeAio extends NativeBackend {
+  info(): { entries: number; eventfd: number; userRing: boolean };
+}
+
+export interface NativeAioOptions {
+  entries: number;
+  userRing: boolean;
+}
+
+export interface NativeThreadpoolOptions {
+  entries: number;
+}
+
+export interface NativeBackendConstructor<O, T> {
+  new (options: O, onComplete: (count: number) => void, completions: Int32Array, counters: Float64Array): T;
+}
+
+/** Op codes of the AIO and thread-pool contexts (native/js_values.h). */
+export const enum BackendOp {
+  Read = 0,
+  Write = 1,
+  Readv = 2,
+  Writev = 3,
+  Fsync = 4,
+  Fdatasync = 5,
+}
+
+/** Counters of the AIO and thread-pool contexts (native/js_values.h). */
+export const enum BackendCounter {
+  Submitted = 0,
+  Completed = 1,
+  SubmitCalls = 2,
+  LockedOps = 3,
+  InFlight = 4,
+  GeteventsCalls = 5,
+  Pending = 6,
+  Slots = 8,
 }
 
 /** Indices of the counters native keeps in a Float64Array shared with JS. */

@@ -1,5 +1,5 @@
 // kaio: kernel async file I/O for Node.js.
-export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES } from './ring';
+export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES, MAX_FIXED_FILES } from './ring';
 export type {
   RingOptions,
   OpOptions,
@@ -11,10 +11,23 @@ export type {
   RingStats,
   RingParams,
   Fd,
+  RegisterFilesOptions,
 } from './ring';
 export { FixedFile } from './fixed-file';
+export { BufferPool, alignedBuffer, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE } from './pool';
+export type { BufferPoolOptions, MemlockError } from './pool';
+export { dioAlignment } from './dio';
+export type { DioAlignment } from './dio';
 export type { StatxResult } from './statx';
 export { probe } from './probe';
 export type { ProbeResult } from './probe';
 export { AbortError } from './errors';
+export { createContext } from './context';
+export type { IoContext, Backend, ContextOptions, ContextStats, BackendChoice } from './context';
+export { AioContext } from './aio';
+export type { AioContextOptions, AioContextStats, AioContextParams } from './aio';
+export { ThreadpoolContext } from './threadpool';
+export type { ThreadpoolContextOptions, ThreadpoolContextStats } from './threadpool';
 export type { ErrnoError } from './errors';
+export { open, File, defaultContext } from './file';
+export type { FileIo, OpenFileOptions, ReadResult, WriteResult } from './file';

@@ -35,8 +35,21 @@ import {
   validateSignal,
   MAX_RW,
 } from './validate';
-import { FixedFile, fixedFileOwner } from './fixed-file';
+import { disownFixedFile, FixedFile, fixedFileOwner } from './fixed-file';
+import {
+  BufferPool,
+  createPool,
+  dropPools,
+  hasLivePools,
+  holdPools,
+  MAX_POOL_BUFFERS,
+  type BufferPoolOptions,
+  type HeldPools,
+  type Pinner,
+} from './pool';
+import { vmBytes } from './probe';
 import { parseStatx, STATX_BUF_SIZE, STATX_DEFAULT_MASK, type StatxResult } from './statx';
+import type { IoContext } from './context';
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -148,6 +161,14 @@ export interface RingParams {
 
 export type Fd = number | FixedFile;
 
+export interface RegisterFilesOptions {
+  /** Slots in the table (>= fds.length); the ones past fds start empty, for updateFiles(). */
+  size?: number;
+}
+
+/** Most slots a registered file table may have (IORING_MAX_FIXED_FILES). */
+export const MAX_FIXED_FILES = 1 << 20;
+
 /** Node's string open flags, as fs.open takes them. */
 const OPEN_FLAGS: Record<string, number> = (() => {
   const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsConstants;
@@ -218,13 +239,22 @@ function opOptions<T extends object>(options: unknown, allowed: readonly string[
  * await ring.close();
  * ```
  */
-export class Ring {
+export class Ring implements IoContext {
   readonly backend = 'io_uring' as const;
   readonly #native: NativeRing;
   readonly #info: NativeRingInfo;
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
   readonly #slots = new SlotTable();
+  /** Pools an op in flight uses (released only when it completes), by slot. */
+  #held: Array<HeldPools | undefined> = [];
+  /** Pools made by registerBuffers() that are not released yet. */
+  readonly #pools = new Set<BufferPool>();
+  /** First table index of each registered pool, by its memory. */
+  readonly #poolIndex = new Map<ArrayBuffer, number>();
+  #registeredBuffers = 0;
+  /** The registered file table, one handle per slot. */
+  #files: FixedFile[] | undefined;
   // Ops waiting for SQ room, FIFO; their arguments stay in the #q* arrays.
   #queue: number[] = [];
   #queueHead = 0;
@@ -554,6 +584,15 @@ export class Ring {
     return true;
   }
 
+  /**
+   * Before an op takes the direct prep() path: staged ops go into the SQ
+   * first, so they keep their place and count against the SQ and CQ budget.
+   * False when they could not (no room: the op must wait too).
+   */
+  #unstaged(): boolean {
+    return this.#staged === 0 || this.#fillStaged();
+  }
+
   /** Moves staged ops into the SQ (all or none); false when there is no room yet. */
   #fillStaged(): boolean {
     const n = this.#staged;
@@ -596,7 +635,7 @@ export class Ring {
     const high = Kind.User + keepId * KEEP_UNIT;
     if (typeof pos === 'number') {
       if (this.#stageOp(op, fd, sqeFlags, buf, pos, opFlags, tag, high)) return true;
-    } else if (this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, tag + KIND_SHIFT * high) !== 0) {
+    } else if (this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true; // a bigint offset beyond 2^53: the general path takes it
     }
     if (keepId !== 0) {
@@ -621,7 +660,9 @@ export class Ring {
     this.#closed = (async () => {
       await this.#slots.whenIdle();
       await this.#userIdle();
+      for (const pool of [...this.#pools]) await pool.release();
       this.#native.close();
+      this.#disownFiles();
     })();
     return this.#closed;
   }
@@ -707,13 +748,16 @@ export class Ring {
       validateSignal(signal);
       if (signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
     }
+    // Throws for a pool being released, before anything is taken.
+    const held = hasLivePools() ? holdPools(keep) : undefined;
     const slots = this.#slots;
     const id = slots.alloc();
+    this.#held[id] = held;
     const promise = slots.start<T>(id, syscall, keep, path, transform);
     if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === this.#queueHead && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0)) {
       this.#inRing[id] = true;
       this.#scheduleFlush();
-    } else if (this.#queue.length === this.#queueHead && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
+    } else if (this.#queue.length === this.#queueHead && this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
       this.#inRing[id] = true;
       this.#scheduleFlush();
     } else {
@@ -736,6 +780,7 @@ export class Ring {
     const slots = this.#slots;
     if (!this.#inRing[id]) {
       // Still in our queue: the kernel never saw it.
+      this.#dropHeld(id);
       slots.rejectEarly(id, new AbortError(undefined, { cause: slots.signal[id]?.reason }));
       return;
     }
@@ -774,7 +819,7 @@ export class Ring {
         head++;
         continue;
       }
-      if (!this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id], this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id]))
+      if (!this.#unstaged() || !this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id], this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id]))
         break;
       this.#qBuf[id] = undefined;
       this.#qBuf2[id] = undefined;
@@ -811,6 +856,9 @@ export class Ring {
         const id = cq[base];
         this.#inRing[id] = false;
         slots.settle(id, cq[base + 2]);
+        // After settling, so the op's continuation runs before a waiting
+        // pool.release() detaches the memory it just filled.
+        if (this.#held[id] !== undefined) this.#dropHeld(id);
       } else if (kind === Kind.User) {
         const keepId = high >>> KEEP_SHIFT;
         if (keepId !== 0) {
@@ -841,6 +889,138 @@ export class Ring {
         throw e;
       });
     }
+  }
+
+  #dropHeld(id: number): void {
+    const held = this.#held[id];
+    if (held === undefined) return;
+    this.#held[id] = undefined;
+    dropPools(held);
+  }
+
+  // ── registered buffers and files ───────────────────────────────────────
+
+  /**
+   * Allocates `count` page-aligned buffers of `size` bytes and registers them
+   * with the kernel (IORING_REGISTER_BUFFERS2/_UPDATE; 5.13, several pools per
+   * ring from 5.19). Reads and writes on any view inside them then go out as
+   * READ_FIXED / WRITE_FIXED (READV_FIXED / WRITEV_FIXED on 6.15+) by
+   * themselves. The pages are pinned and charged to RLIMIT_MEMLOCK: see
+   * README, "Registered buffers". Throws synchronously.
+   */
+  registerBuffers(options: BufferPoolOptions): BufferPool {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerBuffers)');
+    const pool = createPool(options, this.#pinner);
+    this.#pools.add(pool);
+    if (pool.registered) this.#registeredBuffers += pool.count;
+    return pool;
+  }
+
+  readonly #pinner: Pinner = {
+    method: 'io_uring_register',
+    lockedBytes: () => vmBytes('VmPin'),
+    freeBuffers: () => MAX_POOL_BUFFERS - this.#registeredBuffers,
+    pin: (memory, size, count) => {
+      const first = this.#native.registerBuffers(memory, size, count);
+      if (first === -osConstants.errno.ENOSPC) {
+        // Enough slots are free, but not side by side: released pools left holes.
+        throw outOfRange(
+          'options.count',
+          `a run of free slots in the ring's table of ${MAX_POOL_BUFFERS} buffers; released pools left no ${count} in a row`,
+          count,
+        );
+      }
+      if (first < 0) return first;
+      this.#poolIndex.set(memory, first);
+      return 0;
+    },
+    unpin: (memory) => {
+      const first = this.#poolIndex.get(memory);
+      if (first === undefined) return;
+      this.#poolIndex.delete(memory);
+      // Ops already in the kernel keep their pages until they finish; new
+      // ones stop using the index at once.
+      this.#native.unregisterBuffers(first);
+    },
+    forget: (pool) => {
+      if (this.#pools.delete(pool) && pool.registered) this.#registeredBuffers -= pool.count;
+    },
+  };
+
+  /**
+   * Registers a file table (IORING_REGISTER_FILES) and returns one FixedFile
+   * per slot, usable wherever an fd is. The table holds its own reference to
+   * each file: closing the fd does not unregister it. With `size`, the
+   * slots past fds.length start empty (fd -1) for updateFiles(). One table
+   * per ring; unregisterFiles() drops it.
+   */
+  registerFiles(fds: readonly number[], options?: RegisterFilesOptions): FixedFile[] {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerFiles)');
+    const list = fileList(fds, 'fds');
+    const o = options === undefined ? {} : validateObject<RegisterFilesOptions>(options, 'options');
+    validateKeys(o, 'options', ['size']);
+    const size = o.size === undefined ? list.length : validateInteger(o.size, 'options.size', Math.max(list.length, 1), MAX_FIXED_FILES);
+    if (size === 0) throw outOfRange('fds.length', '>= 1 (or options.size >= 1 for an empty table)', 0);
+    if (this.#files)
+      throw stateError('ERR_KAIO_FIXED_FILE', 'This ring already has a registered file table; use updateFiles() or unregisterFiles() first');
+    const table = new Int32Array(size).fill(-1);
+    table.set(list);
+    const r = this.#native.registerFiles(table);
+    if (r < 0)
+      throw systemError(r, 'io_uring_register', undefined, r === -osConstants.errno.EMFILE ? 'A file table may not have more slots than RLIMIT_NOFILE allows.' : undefined);
+    this.#files = Array.from(table, (fd, i) => new FixedFile(this, i, fd));
+    return this.#files.slice();
+  }
+
+  /**
+   * Replaces slots offset.. of the file table (IORING_REGISTER_FILES_UPDATE);
+   * fd -1 empties a slot. Returns the new handles; the old handles of those
+   * slots stop working (ERR_KAIO_FIXED_FILE).
+   */
+  updateFiles(offset: number, fds: readonly number[]): FixedFile[] {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (updateFiles)');
+    const files = this.#files;
+    if (!files) throw stateError('ERR_KAIO_FIXED_FILE', 'This ring has no registered file table; call registerFiles() first');
+    const list = fileList(fds, 'fds');
+    validateInteger(offset, 'offset', 0, files.length - 1);
+    if (list.length === 0 || offset + list.length > files.length)
+      throw outOfRange('fds.length', `>= 1 && <= ${files.length - offset} (the table has ${files.length} slots)`, list.length);
+    const table = Int32Array.from(list);
+    const done = this.#native.updateFiles(offset, table);
+    const updated = done < 0 ? 0 : done;
+    const out: FixedFile[] = [];
+    for (let i = 0; i < updated; i++) {
+      disownFixedFile(files[offset + i]);
+      out.push((files[offset + i] = new FixedFile(this, offset + i, list[i])));
+    }
+    if (updated < list.length) {
+      // The kernel reports only how many went in; ask again for the first
+      // failing slot alone to learn why.
+      const r = done < 0 ? done : this.#native.updateFiles(offset + updated, table.subarray(updated, updated + 1));
+      const err = systemError(r < 0 ? r : -osConstants.errno.EIO, 'io_uring_register');
+      if (r >= 0) {
+        disownFixedFile(files[offset + updated]);
+        files[offset + updated] = new FixedFile(this, offset + updated, list[updated]);
+      }
+      err.message += `
+${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${list[updated]}) failed.`;
+      throw err;
+    }
+    return out;
+  }
+
+  /** Drops the file table (IORING_UNREGISTER_FILES); every FixedFile of it stops working. */
+  unregisterFiles(): void {
+    if (!this.#files) return;
+    const r = this.#native.unregisterFiles();
+    this.#disownFiles();
+    if (r < 0) throw systemError(r, 'io_uring_register');
+  }
+
+  #disownFiles(): void {
+    if (!this.#files) return;
+    for (const f of this.#files) disownFixedFile(f);
+    this.#files = undefined;
   }
 
   #userWaiters: Array<() => void> = [];
@@ -878,6 +1058,12 @@ export class Ring {
 const NO_OPTIONS: RwOptions = Object.freeze({});
 const toVoid = (): void => undefined;
 const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
+
+function fileList(value: unknown, name: string): number[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an array of file descriptors', value);
+  for (let i = 0; i < value.length; i++) validateInteger(value[i], `${name}[${i}]`, -1, 0x7fffffff);
+  return value as number[];
+}
 
 function ringSetupError(e: unknown): unknown {
   const err = e as { code?: string; message?: string };

@@ -25,11 +25,22 @@ export function validateObject<T extends object>(value: unknown, name: string): 
   return value as T;
 }
 
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
 /** Rejects misspelt option names instead of ignoring them. */
 export function validateKeys(options: object, name: string, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
-    const near = allowed.find((a) => a.toLowerCase() === key.toLowerCase());
+    const near = allowed.find((a) => editDistance(a.toLowerCase(), key.toLowerCase()) <= 2);
     const hint = near ? ` (did you mean "${near}"?)` : `; known options: ${allowed.join(', ')}`;
     throw invalidArgValue(`${name}.${key}`, `is not a known option${hint}`);
   }

@@ -86,6 +86,14 @@ struct RsrcUpdate2 {
   uint32_t resv2;
 };
 
+// IORING_REGISTER_FILES_UPDATE argument (io_uring_files_update).
+struct FilesUpdate {
+  uint32_t offset;
+  uint32_t resv;
+  uint64_t fds;  // pointer to int32_t[nr]
+};
+
+static_assert(sizeof(FilesUpdate) == 16, "io_uring_files_update");
 static_assert(sizeof(SqringOffsets) == 40, "io_sqring_offsets");
 static_assert(sizeof(CqringOffsets) == 40, "io_cqring_offsets");
 static_assert(sizeof(Params) == 120, "io_uring_params");
@@ -137,7 +145,7 @@ constexpr uint32_t kFsyncDatasync = 1u << 0;
 constexpr uint32_t kCancelAll = 1u << 0;   // 5.19
 constexpr uint32_t kCancelAny = 1u << 2;   // 5.19
 constexpr uint16_t kProbeOpSupported = 1u << 0;
-constexpr uint32_t kRsrcRegisterSparse = 1u << 0;
+constexpr uint32_t kRsrcRegisterSparse = 1u << 0;  // 5.19
 
 // Opcodes (enum io_uring_op). Minimum kernel in the comment.
 enum Op : uint8_t {
@@ -165,11 +173,13 @@ enum RegisterOp : unsigned {
   kRegisterFiles = 2,
   kUnregisterFiles = 3,
   kRegisterEventfd = 4,
+  kRegisterFilesUpdate = 6,    // 5.5
   kUnregisterEventfd = 5,
   kRegisterProbe = 8,
   kRegisterFiles2 = 13,        // 5.13
   kRegisterFilesUpdate2 = 14,  // 5.13
   kRegisterBuffers2 = 15,      // 5.13
+  kRegisterBuffersUpdate = 16, // 5.13
 };
 
 // Kernel limits on registered buffers (io_uring/rsrc.c).

@@ -1,8 +1,140 @@
-// Placeholder: filled in by the pinned feature.
+// N-API adapter for pinned memory (native/pinned.h). The memory reaches JS
+// as one external ArrayBuffer per mapping; the mapping is attached to that
+// ArrayBuffer (napi_wrap), so it lives exactly as long as some view of it
+// can be reached, and release detaches every view before the unmap.
+#include <fcntl.h>
+
+#include <cmath>
+#include <string>
+
 #include "addon.h"
+#include "js_errors.h"
+#include "pinned.h"
 
 namespace kaio {
 
-void InitPinned(Napi::Env, Napi::Object) {}
+namespace {
+
+void FinalizeMapping(napi_env, void* data, void*) {
+  auto* m = static_cast<PinnedMapping*>(data);
+  PinnedFree(m);
+  delete m;
+}
+
+PinnedMapping* MappingOf(napi_env env, napi_value ab) {
+  bool is = false;
+  if (napi_is_arraybuffer(env, ab, &is) != napi_ok || !is) return nullptr;
+  void* data = nullptr;
+  if (napi_unwrap(env, ab, &data) != napi_ok) return nullptr;
+  return static_cast<PinnedMapping*>(data);
+}
+
+// pinnedAlloc(length, huge, alignment?) -> ArrayBuffer, or -errno.
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  double length = info[0].As<Napi::Number>().DoubleValue();
+  bool huge = info[1].ToBoolean();
+  size_t alignment = info.Length() > 2 && info[2].IsNumber()
+                         ? static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue())
+                         : 0;
+  auto* m = new PinnedMapping();
+  int r = PinnedAlloc(static_cast<size_t>(length), huge, alignment, m);
+  if (r < 0) {
+    delete m;
+    return Napi::Number::New(env, r);
+  }
+  napi_value ab;
+  if (napi_create_external_arraybuffer(env, m->base, m->length, nullptr, nullptr, &ab) != napi_ok ||
+      napi_wrap(env, ab, m, FinalizeMapping, nullptr, nullptr) != napi_ok) {
+    PinnedFree(m);
+    delete m;
+    throw Napi::Error::New(env, "cannot wrap pinned memory in an ArrayBuffer");
+  }
+  return Napi::Value(env, ab);
+}
+
+// pinnedLock(ab) / pinnedUnlock(ab) -> 0 or -errno.
+Napi::Value Lock(const Napi::CallbackInfo& info) {
+  PinnedMapping* m = MappingOf(info.Env(), info[0]);
+  return Napi::Number::New(info.Env(), m ? PinnedLock(m) : -EINVAL);
+}
+
+Napi::Value Unlock(const Napi::CallbackInfo& info) {
+  PinnedMapping* m = MappingOf(info.Env(), info[0]);
+  return Napi::Number::New(info.Env(), m ? PinnedUnlock(m) : -EINVAL);
+}
+
+// pinnedRelease(ab): detaches the ArrayBuffer (every view reads as length 0)
+// and unmaps. The wrap's finalizer later only frees the bookkeeping.
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  PinnedMapping* m = MappingOf(env, info[0]);
+  if (!m || !m->base) return Napi::Boolean::New(env, false);
+  if (napi_detach_arraybuffer(env, info[0]) != napi_ok)
+    throw Napi::Error::New(env, "cannot detach pinned memory");
+  PinnedFree(m);
+  return Napi::Boolean::New(env, true);
+}
+
+// pinnedInfo(ab) -> { huge, locked, mappedLength } or undefined.
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PinnedMapping* m = MappingOf(env, info[0]);
+  if (!m || !m->base) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("huge", m->huge);
+  o.Set("locked", m->locked);
+  o.Set("mappedLength", static_cast<double>(m->mapped_length));
+  return o;
+}
+
+// statxDioAlign(fd, path?) -> { mask, memAlign, offsetAlign, devMajor, devMinor, blksize } or -errno.
+Napi::Value DioAlign(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string path;
+  bool by_path = info.Length() > 1 && info[1].IsString();
+  if (by_path) path = info[1].As<Napi::String>().Utf8Value();
+  DioInfo d;
+  int r = StatxDioAlign(fd, by_path ? path.c_str() : nullptr, &d);
+  if (r < 0) return Napi::Number::New(env, r);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("mask", d.mask);
+  o.Set("memAlign", d.mem_align);
+  o.Set("offsetAlign", d.offset_align);
+  o.Set("devMajor", d.dev_major);
+  o.Set("devMinor", d.dev_minor);
+  o.Set("blksize", d.blksize);
+  return o;
+}
+
+Napi::Value Limit(Napi::Env env, uint64_t v) {
+  return Napi::Number::New(env, v == UINT64_MAX ? INFINITY : static_cast<double>(v));
+}
+
+// memlockInfo() -> { soft, hard, capIpcLock } (Infinity when unlimited).
+Napi::Value Memlock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MemlockInfo m = GetMemlockInfo();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("soft", Limit(env, m.soft));
+  o.Set("hard", Limit(env, m.hard));
+  o.Set("capIpcLock", m.cap_ipc_lock);
+  return o;
+}
+
+}  // namespace
+
+void InitPinned(Napi::Env env, Napi::Object exports) {
+  exports.Set("pinnedAlloc", Napi::Function::New(env, Alloc, "pinnedAlloc"));
+  exports.Set("pinnedLock", Napi::Function::New(env, Lock, "pinnedLock"));
+  exports.Set("pinnedUnlock", Napi::Function::New(env, Unlock, "pinnedUnlock"));
+  exports.Set("pinnedRelease", Napi::Function::New(env, Release, "pinnedRelease"));
+  exports.Set("pinnedInfo", Napi::Function::New(env, Info, "pinnedInfo"));
+  exports.Set("statxDioAlign", Napi::Function::New(env, DioAlign, "statxDioAlign"));
+  exports.Set("memlockInfo", Napi::Function::New(env, Memlock, "memlockInfo"));
+  exports.Set("pageSize", static_cast<double>(PageSize()));
+  exports.Set("hugePageSize", static_cast<double>(HugePageSize()));
+}
 
 }  // namespace kaio

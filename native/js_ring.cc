@@ -103,6 +103,14 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   };
 
   Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value RegisterBuffers(const Napi::CallbackInfo& info);
+  Napi::Value UnregisterBuffers(const Napi::CallbackInfo& info);
+  Napi::Value RegisterFiles(const Napi::CallbackInfo& info);
+  Napi::Value UpdateFiles(const Napi::CallbackInfo& info);
+  Napi::Value UnregisterFiles(const Napi::CallbackInfo& info);
+  int EnsureBufferTable(const iovec* first, unsigned count);
+  int FreeBufferRun(unsigned count) const;
+  int UpdateBuffers(unsigned offset, const iovec* iov, unsigned count);
   Napi::Value Prep(const Napi::CallbackInfo& info);
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value SubmitAndWait(const Napi::CallbackInfo& info);
@@ -136,10 +144,15 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   unsigned cq_capacity_ = 0;  // in CQEs
   Napi::Reference<Napi::Float64Array> counters_ref_;
   double* counters_ = nullptr;
-  uint64_t in_flight_ = 0;  // SQEs handed out whose CQE has not been reaped
+  uint64_t in_flight_ = 0;
+  uint32_t last_sq_head_ = 0;  // SQEs handed out whose CQE has not been reaped
   bool held_ = false;       // strong reference that keeps a busy ring from GC
   bool supported_[256] = {};
-  std::vector<Region> regions_;
+  std::vector<Region> regions_;  // sorted by first_index
+  // How the buffer table was registered: none yet, a sparse table of
+  // kMaxRegisteredBuffers slots (5.19+, any number of pools), or the first
+  // pool's buffers alone (older kernels: one pool at a time).
+  enum class BufferTable { kNone, kSparse, kSingle } buffer_table_ = BufferTable::kNone;
   // iovec arrays of queued readv/writev SQEs, by SQE index. With
   // IORING_FEAT_SUBMIT_STABLE the kernel has copied them once it consumed the
   // SQE, so each index's storage is reused by the next SQE in that place.
@@ -156,6 +169,11 @@ Napi::Function RingWrap::Define(Napi::Env env) {
   return DefineClass(env, "NativeRing",
                      {
                          InstanceMethod<&RingWrap::Info>("info"),
+                         InstanceMethod<&RingWrap::RegisterBuffers>("registerBuffers"),
+                         InstanceMethod<&RingWrap::UnregisterBuffers>("unregisterBuffers"),
+                         InstanceMethod<&RingWrap::RegisterFiles>("registerFiles"),
+                         InstanceMethod<&RingWrap::UpdateFiles>("updateFiles"),
+                         InstanceMethod<&RingWrap::UnregisterFiles>("unregisterFiles"),
                          InstanceMethod<&RingWrap::Prep>("prep"),
                          InstanceMethod<&RingWrap::Submit>("submit"),
                          InstanceMethod<&RingWrap::SubmitAndWait>("submitAndWait"),
@@ -191,7 +209,10 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
       supported_[op] = true;
   }
 
-  on_complete_ = Napi::Persistent(info[1].As<Napi::Function>());
+  // Weak while idle: the JS Ring owns this function, and a strong reference
+  // from here would keep an unused Ring alive forever. Strong while ops are
+  // in flight (see Started), so their completions always have somewhere to go.
+  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:Ring");
   Napi::Int32Array cq = info[2].As<Napi::Int32Array>();
   cq_ref_ = Napi::Persistent(cq);
@@ -205,6 +226,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
   counters_ref_ = Napi::Persistent(counters);
   counters_ = counters.Data();
   iovecs_.resize(ring_.sq_entries());
+  last_sq_head_ = ring_.SqHead();
 
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
@@ -243,6 +265,140 @@ int RingWrap::FindFixed(uintptr_t addr, size_t len) const {
   return -1;
 }
 
+// Slots are found first-fit in the sparse table; regions_ is sorted.
+int RingWrap::FreeBufferRun(unsigned count) const {
+  unsigned next = 0;
+  for (const Region& r : regions_) {
+    if (r.first_index - next >= count) return static_cast<int>(next);
+    next = r.first_index + r.count;
+  }
+  if (abi::kMaxRegisteredBuffers - next >= count) return static_cast<int>(next);
+  return -ENOSPC;
+}
+
+// IORING_REGISTER_BUFFERS_UPDATE (5.13). The kernel pins (and charges to
+// RLIMIT_MEMLOCK) each buffer; an iovec {0, 0} empties a slot, and an op
+// already using the old buffer keeps it until it completes.
+int RingWrap::UpdateBuffers(unsigned offset, const iovec* iov, unsigned count) {
+  abi::RsrcUpdate2 up = {};
+  up.offset = offset;
+  up.data = reinterpret_cast<uintptr_t>(iov);
+  up.nr = count;
+  int r = ring_.Register(abi::kRegisterBuffersUpdate, &up, sizeof(up));
+  if (r < 0 || static_cast<unsigned>(r) == count) return r;
+  // Part went in before the kernel stopped (out of memory or memlock):
+  // take those back out, the pool is all or nothing.
+  std::vector<iovec> empty(r, iovec{nullptr, 0});
+  up.data = reinterpret_cast<uintptr_t>(empty.data());
+  up.nr = static_cast<uint32_t>(r);
+  ring_.Register(abi::kRegisterBuffersUpdate, &up, sizeof(up));
+  return -ENOMEM;
+}
+
+// The first pool creates the table. Returns the first index used by `first`
+// when it registered them itself (old kernels), 0 when it only made the
+// sparse table, or -errno.
+int RingWrap::EnsureBufferTable(const iovec* first, unsigned count) {
+  if (buffer_table_ != BufferTable::kNone) return 0;
+  abi::RsrcRegister reg = {};
+  reg.nr = abi::kMaxRegisteredBuffers;
+  reg.flags = abi::kRsrcRegisterSparse;
+  int r = ring_.Register(abi::kRegisterBuffers2, &reg, sizeof(reg));
+  if (r >= 0) {
+    buffer_table_ = BufferTable::kSparse;
+    return 0;
+  }
+  if (r != -EINVAL) return r;
+  // Before 5.19 there is no sparse table: register this pool as the table.
+  r = ring_.Register(abi::kRegisterBuffers, first, count);
+  if (r < 0) return r;
+  buffer_table_ = BufferTable::kSingle;
+  return 1;
+}
+
+// registerBuffers(memory: ArrayBuffer, size, count) -> first index, or -errno.
+Napi::Value RingWrap::RegisterBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, info[0], &data, &length) != napi_ok || !data)
+    return Napi::Number::New(env, -EINVAL);
+  size_t size = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+  unsigned count = ToU32(env, info[2]);
+  if (size == 0 || count == 0 || size * count > length) return Napi::Number::New(env, -EINVAL);
+  std::vector<iovec> iov(count);
+  for (unsigned i = 0; i < count; i++)
+    iov[i] = iovec{static_cast<char*>(data) + i * size, size};
+
+  int index;
+  if (buffer_table_ == BufferTable::kSingle) return Napi::Number::New(env, -EBUSY);
+  int made = EnsureBufferTable(iov.data(), count);
+  if (made < 0) return Napi::Number::New(env, made);
+  if (made == 1) {
+    index = 0;
+  } else {
+    index = FreeBufferRun(count);
+    if (index < 0) return Napi::Number::New(env, index);
+    int r = UpdateBuffers(static_cast<unsigned>(index), iov.data(), count);
+    if (r < 0) return Napi::Number::New(env, r);
+  }
+  Region region = {reinterpret_cast<uintptr_t>(data), size, count, static_cast<unsigned>(index)};
+  auto at = regions_.begin();
+  while (at != regions_.end() && at->first_index < region.first_index) ++at;
+  regions_.insert(at, region);
+  return Napi::Number::New(env, index);
+}
+
+// unregisterBuffers(firstIndex) -> 0 or -errno. New ops stop using the
+// region at once; ops in flight keep their pages pinned until they finish.
+Napi::Value RingWrap::UnregisterBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned first = ToU32(env, info[0]);
+  auto it = regions_.begin();
+  while (it != regions_.end() && it->first_index != first) ++it;
+  if (it == regions_.end()) return Napi::Number::New(env, -ENOENT);
+  unsigned count = it->count;
+  regions_.erase(it);
+  if (!ring_.is_open()) return Napi::Number::New(env, 0);
+  int r;
+  if (buffer_table_ == BufferTable::kSingle) {
+    r = ring_.Register(abi::kUnregisterBuffers, nullptr, 0);
+    if (r >= 0) buffer_table_ = BufferTable::kNone;
+  } else {
+    std::vector<iovec> empty(count, iovec{nullptr, 0});
+    r = UpdateBuffers(first, empty.data(), count);
+  }
+  return Napi::Number::New(env, r < 0 ? r : 0);
+}
+
+// registerFiles(fds: Int32Array) -> 0 or -errno. fd -1 leaves a slot empty.
+Napi::Value RingWrap::RegisterFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
+  int r = ring_.Register(abi::kRegisterFiles, fds.Data(), static_cast<unsigned>(fds.ElementLength()));
+  return Napi::Number::New(env, r < 0 ? r : 0);
+}
+
+// updateFiles(offset, fds: Int32Array) -> slots updated, or -errno.
+Napi::Value RingWrap::UpdateFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  Napi::Int32Array fds = info[1].As<Napi::Int32Array>();
+  abi::FilesUpdate up = {};
+  up.offset = ToU32(env, info[0]);
+  up.fds = reinterpret_cast<uintptr_t>(fds.Data());
+  int r = ring_.Register(abi::kRegisterFilesUpdate, &up, static_cast<unsigned>(fds.ElementLength()));
+  return Napi::Number::New(env, r);
+}
+
+Napi::Value RingWrap::UnregisterFiles(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, ring_.Register(abi::kUnregisterFiles, nullptr, 0));
+}
+
 // Fills scratch_ from a JS array of views. *region is the registered buffer
 // index shared by all of them, or -1.
 bool RingWrap::CollectIovecs(napi_env env, napi_value list, int* region) {
@@ -262,7 +418,10 @@ bool RingWrap::CollectIovecs(napi_env env, napi_value list, int* region) {
       *region = -1;
       continue;
     }
-    int idx = FindFixed(reinterpret_cast<uintptr_t>(data), len);
+    // READV_FIXED takes the iovecs' own addresses, each of which must lie in
+    // the one registered buffer buf_index names, and fails an empty one with
+    // EFAULT (io_uring/rsrc.c, io_vec_fill_bvec).
+    int idx = len ? FindFixed(reinterpret_cast<uintptr_t>(data), len) : -1;
     if (idx < 0 || (i > 0 && idx != *region)) *region = -1;
     else *region = idx;
   }
@@ -399,6 +558,7 @@ void RingWrap::Started() {
     // if JS drops every reference to it.
     held_ = true;
     Ref();
+    on_complete_.Ref();
     poller_.Ref();
   }
 }
@@ -410,18 +570,22 @@ void RingWrap::Completed(unsigned n) {
   if (in_flight_ == 0 && held_) {
     held_ = false;
     poller_.Unref();
+    on_complete_.Unref();
     Unref();
   }
 }
 
 void RingWrap::SyncCounters() {
   counters_[kEnterCalls] = static_cast<double>(ring_.enter_calls());
+  // What the kernel consumed, whether by enter or by the SQPOLL thread.
+  uint32_t head = ring_.SqHead();
+  counters_[kSubmitted] += static_cast<uint32_t>(head - last_sq_head_);
+  last_sq_head_ = head;
 }
 
 Napi::Value RingWrap::Submit(const Napi::CallbackInfo& info) {
   if (!ring_.is_open()) return Napi::Number::New(info.Env(), -EBADF);
   int r = ring_.Submit(0);
-  if (r > 0) counters_[kSubmitted] += r;
   SyncCounters();
   return Napi::Number::New(info.Env(), r);
 }
@@ -434,7 +598,6 @@ Napi::Value RingWrap::SubmitAndWait(const Napi::CallbackInfo& info) {
   uint32_t want = ToU32(env, info[0]);
   if (want > in_flight_) want = static_cast<uint32_t>(in_flight_);
   int r = ring_.Submit(want);
-  if (r > 0) counters_[kSubmitted] += r;
   SyncCounters();
   return Napi::Number::New(env, r);
 }
@@ -472,10 +635,14 @@ void RingWrap::OnReadable(void* self) { static_cast<RingWrap*>(self)->Dispatch()
 void RingWrap::Dispatch() {
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
+  // Take handles first: reaping the last op drops the strong references that
+  // keep the JS side alive, and the next allocation could collect it.
+  Napi::Function fn = on_complete_.Value();
+  Napi::Object self = Value();
   unsigned n = ReapInto();
-  if (n == 0) return;
+  if (n == 0 || fn.IsEmpty()) return;
   try {
-    on_complete_.MakeCallback(Value(), {Napi::Number::New(env, n)}, *async_context_);
+    fn.MakeCallback(self, {Napi::Number::New(env, n)}, *async_context_);
   } catch (const Napi::Error& e) {
     // The JS side settles promises without throwing; anything that still
     // escapes goes to 'uncaughtException' like any callback's error.
@@ -521,6 +688,9 @@ void RingWrap::Shutdown() {
   // The SQ/CQ memory is the kernel's and refcounted: unmapping it is safe
   // even if an op outlived the timeout.
   ring_.Close();
+  // Closing the ring fd dropped its buffer and file tables.
+  regions_.clear();
+  buffer_table_ = BufferTable::kNone;
 }
 
 void RingWrap::OnEnvCleanup(void* self) {
@@ -533,6 +703,7 @@ Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
   if (held_) {
     held_ = false;
+    on_complete_.Unref();
     Unref();
   }
   in_flight_ = 0;
@@ -562,8 +733,7 @@ Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
   if (in_flight_ + count > ring_.cq_entries()) return Napi::Number::New(env, 0);
   if (ring_.SqFree() < count) {
     // Promise ops fill the same SQ: hand those to the kernel first.
-    int r = ring_.Submit(0);
-    if (r > 0) counters_[kSubmitted] += r;
+    ring_.Submit(0);
     SyncCounters();
     if (ring_.SqFree() < count) return Napi::Number::New(env, 0);
   }
@@ -572,10 +742,7 @@ Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
     FillStagedSqe(env, bufs, i);
     // With submitBatch, every full chunk is its own io_uring_enter (a doorbell
     // for the device); the last one goes with the caller's submit.
-    if (submit_batch_ && (i + 1) % submit_batch_ == 0 && i + 1 < count) {
-      int r = ring_.Submit(0);
-      if (r > 0) counters_[kSubmitted] += r;
-    }
+    if (submit_batch_ && (i + 1) % submit_batch_ == 0 && i + 1 < count) ring_.Submit(0);
   }
   SyncCounters();
   return Napi::Number::New(env, 1);

@@ -45,6 +45,7 @@ class Uring {
   unsigned IndexOf(const abi::Sqe* sqe) const {
     return static_cast<unsigned>(sqe - sqes_);
   }
+  uint32_t SqHead() const { return sq_khead_->load(std::memory_order_acquire); }
   // SQEs written since the last Submit().
   unsigned Unsubmitted() const { return sqe_tail_ - sqe_head_; }
   // SQEs GetSqe() can still hand out before the kernel consumes some.

@@ -1,0 +1,67 @@
+// O_DIRECT alignment: what memory address, file offset and length a file
+// needs for direct I/O.
+import { readFileSync } from 'node:fs';
+import { binding } from './binding';
+import { invalidArgType, outOfRange, systemError } from './errors';
+import { PAGE_SIZE } from './pool';
+
+export interface DioAlignment {
+  /** Required alignment of buffer addresses (0: O_DIRECT is not supported on this file). */
+  memory: number;
+  /** Required alignment of file offsets and lengths (0: O_DIRECT is not supported). */
+  offset: number;
+  /**
+   * Where the numbers come from: 'statx' (STATX_DIOALIGN, Linux 6.1+),
+   * 'blockdev' (the device's logical block size), or 'default' (the page
+   * size, which satisfies every device when nothing better is known).
+   */
+  source: 'statx' | 'blockdev' | 'default';
+}
+
+const STATX_DIOALIGN = 0x2000;
+
+function logicalBlockSize(major: number, minor: number): number {
+  // A partition has no queue/ of its own; its disk's is one level up.
+  for (const rel of ['queue/logical_block_size', '../queue/logical_block_size']) {
+    try {
+      const n = Number(readFileSync(`/sys/dev/block/${major}:${minor}/${rel}`, 'latin1').trim());
+      if (Number.isInteger(n) && n > 0) return n;
+    } catch {
+      // not a block device, or no sysfs
+    }
+  }
+  return 0;
+}
+
+/**
+ * O_DIRECT alignment of a file, by fd or path: statx(2) STATX_DIOALIGN where
+ * the kernel (6.1+) and filesystem report it, else the logical block size of
+ * the device the file is on, else the page size.
+ */
+export function dioAlignment(fdOrPath: number | string | Buffer | URL): DioAlignment {
+  let info;
+  let path: string | undefined;
+  if (typeof fdOrPath === 'number') {
+    if (!Number.isInteger(fdOrPath) || fdOrPath < 0 || fdOrPath > 0x7fffffff)
+      throw outOfRange('fdOrPath', '>= 0 && <= 2147483647', fdOrPath);
+    info = binding.statxDioAlign(fdOrPath);
+  } else {
+    if (fdOrPath instanceof URL) {
+      if (fdOrPath.protocol !== 'file:') throw invalidArgType('fdOrPath', 'a file: URL', fdOrPath.href);
+      path = decodeURIComponent(fdOrPath.pathname);
+    } else if (Buffer.isBuffer(fdOrPath)) {
+      path = fdOrPath.toString();
+    } else if (typeof fdOrPath === 'string') {
+      path = fdOrPath;
+    } else {
+      throw invalidArgType('fdOrPath', 'of type number or string or an instance of Buffer or URL', fdOrPath);
+    }
+    if (path.includes('\0')) throw invalidArgType('fdOrPath', 'a string without null bytes', path);
+    info = binding.statxDioAlign(-1, path);
+  }
+  if (typeof info === 'number') throw systemError(info, 'statx', path);
+  if (info.mask & STATX_DIOALIGN) return { memory: info.memAlign, offset: info.offsetAlign, source: 'statx' };
+  const lbs = logicalBlockSize(info.devMajor, info.devMinor);
+  if (lbs > 0) return { memory: lbs, offset: lbs, source: 'blockdev' };
+  return { memory: PAGE_SIZE, offset: PAGE_SIZE, source: 'default' };
+}

@@ -1,0 +1,117 @@
+// Small JS-value conversions shared by the AIO and thread-pool adapters.
+// JS has validated every argument before it gets here.
+#pragma once
+
+#include <napi.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "js_errors.h"
+
+namespace kaio {
+
+// A position: number or bigint; -1 means "the file's current position".
+inline int64_t ToPosition(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_bigint) {
+    int64_t i = 0;
+    bool lossless;
+    napi_get_value_bigint_int64(env, v, &i, &lossless);
+    return i;
+  }
+  double d = 0;
+  napi_get_value_double(env, v, &d);
+  return d < 0 ? -1 : static_cast<int64_t>(d);
+}
+
+inline uint32_t ToU32(napi_env env, napi_value v) {
+  uint32_t u = 0;
+  napi_get_value_uint32(env, v, &u);
+  return u;
+}
+
+inline int32_t ToI32(napi_env env, napi_value v) {
+  int32_t i = 0;
+  napi_get_value_int32(env, v, &i);
+  return i;
+}
+
+// One view, or an array of views, as iovecs.
+inline bool ToIovecs(napi_env env, napi_value v, bool list, std::vector<iovec>* out) {
+  out->clear();
+  if (!list) {
+    iovec iov;
+    if (!ViewBytes(env, v, &iov.iov_base, &iov.iov_len)) return false;
+    out->push_back(iov);
+    return true;
+  }
+  uint32_t n = 0;
+  if (napi_get_array_length(env, v, &n) != napi_ok) return false;
+  out->resize(n);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value item;
+    napi_get_element(env, v, i, &item);
+    if (!ViewBytes(env, item, &(*out)[i].iov_base, &(*out)[i].iov_len)) return false;
+  }
+  return true;
+}
+
+inline int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
+
+// Calls fn(count) with recv as `this`, in an async context, for one batch of
+// completions. Raw N-API on purpose: while a worker is being terminated
+// these calls fail, and the wrappers would turn that failure into a fatal
+// error; here a failed call just delivers nothing.
+inline void CallBatch(napi_env env, napi_value fn, napi_value recv, napi_async_context context, unsigned count) {
+  napi_value arg;
+  napi_value result;
+  if (fn == nullptr || recv == nullptr || napi_create_uint32(env, count, &arg) != napi_ok) return;
+  napi_status st = napi_make_callback(env, context, recv, fn, 1, &arg, &result);
+  if (st != napi_pending_exception) return;
+  // The JS side settles promises without throwing; anything that still
+  // escapes goes to 'uncaughtException' like any callback's error.
+  napi_value error;
+  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+}
+
+// The value of a reference, or nullptr (no exception) when it cannot be had.
+inline napi_value RefValue(napi_env env, napi_ref ref) {
+  napi_value v = nullptr;
+  if (ref == nullptr || napi_get_reference_value(env, ref, &v) != napi_ok) return nullptr;
+  return v;
+}
+
+// Ops of the AIO and thread-pool backends (lib/binding.ts BackendOp).
+enum BackendOp : uint32_t {
+  kBackendRead = 0,
+  kBackendWrite = 1,
+  kBackendReadv = 2,
+  kBackendWritev = 3,
+  kBackendFsync = 4,
+  kBackendFdatasync = 5,
+};
+
+// Float64Array counters shared with JS (lib/binding.ts BackendCounter).
+enum BackendCounter {
+  kBcSubmitted = 0,
+  kBcCompleted = 1,
+  kBcSubmitCalls = 2,
+  kBcLockedOps = 3,
+  kBcInFlight = 4,
+  kBcGeteventsCalls = 5,
+  kBcPending = 6,
+  kBcSlots = 8,
+};
+
+// Each completion is four int32 (as the ring's CQEs): id, 0, res, 0.
+constexpr unsigned kCompletionInts = 4;
+
+}  // namespace kaio
