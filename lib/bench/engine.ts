@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Ring } from '../ring';
+import { alignedBuffer } from '../pool';
 import type { FixedFile } from '../fixed-file';
 import { Histogram } from './histogram';
 import type { BenchJob } from './options';
@@ -23,7 +24,7 @@ export interface BenchResult {
   cpu: { user: number; sys: number };
   /** Growth over the run, bytes (after a forced GC where available). */
   memory: { heapBefore: number; heapAfter: number; rssBefore: number; rssAfter: number };
-  /** What could not be done as asked (e.g. fixedbufs without registered buffers). */
+  /** What could not be done as asked (e.g. fixedbufs that could not be pinned). */
   notes: string[];
   error?: { code: string; errno: number };
 }
@@ -62,27 +63,9 @@ export function prepareFile(path: string, size: number): void {
   }
 }
 
-/**
- * `count` views of `size` bytes that O_DIRECT accepts. JS cannot ask for an
- * aligned address, so the start offset inside one large ArrayBuffer is found
- * by trying O_DIRECT reads at each candidate offset: EINVAL means misaligned.
- * (With --fixedbufs and registered buffers, the pool's page-aligned memory is used.)
- */
-export function alignedViews(fd: number, count: number, size: number, align = 4096): Buffer[] {
-  const stride = Math.ceil(size / align) * align;
-  const ab = new ArrayBuffer(stride * count + align);
-  // A one-sector read can pass misaligned (it needs no splitting), so probe
-  // with a whole page.
-  for (let off = 0; off < align; off += 8) {
-    try {
-      fs.readSync(fd, new Uint8Array(ab, off, 4096), 0, 4096, 0);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EINVAL') continue;
-      throw e;
-    }
-    return Array.from({ length: count }, (_, i) => Buffer.from(ab, off + i * stride, size));
-  }
-  throw new Error('no O_DIRECT-aligned offset found (does the filesystem support O_DIRECT?)');
+/** `count` page-aligned buffers of `size` bytes (O_DIRECT accepts them). */
+export function alignedBuffers(count: number, size: number): Buffer[] {
+  return Array.from({ length: count }, () => alignedBuffer(size));
 }
 
 /** xorshift32: a fast, allocation-free source of random block numbers. */
@@ -106,6 +89,8 @@ interface Ctx {
   nextOffset: () => number;
   deadline: number;
   maxOps: number;
+  /** ring.stats.fixedOps at the end (kaio APIs). */
+  fixedOps: number;
 }
 
 type Counts = { ops: number; bytes: number; error?: { code: string; errno: number } };
@@ -146,11 +131,12 @@ export async function runJob(job: BenchJob): Promise<BenchResult> {
     nextOffset,
     deadline: 0,
     maxOps: job.numberIos || Infinity,
+    fixedOps: 0,
   };
   if (job.rw !== 'nop' && !job.api.startsWith('node') && job.fixedbufs) {
     // buffers come from the ring's registered pool; see runKaio
   } else if (job.rw !== 'nop') {
-    ctx.buffers = job.direct ? alignedViews(fd, depth, job.bs) : Array.from({ length: depth }, () => Buffer.alloc(job.bs));
+    ctx.buffers = job.direct ? alignedBuffers(depth, job.bs) : Array.from({ length: depth }, () => Buffer.alloc(job.bs));
     if (isWrite) for (const b of ctx.buffers) b.fill(0x5a);
   }
 
@@ -184,6 +170,8 @@ export async function runJob(job: BenchJob): Promise<BenchResult> {
   gc();
   const mem1 = process.memoryUsage();
   const h = ctx.hist;
+  if (job.fixedbufs && !job.api.startsWith('node') && job.rw !== 'nop' && ctx.fixedOps < counts.ops)
+    notes.push(`fixedbufs: ${counts.ops - ctx.fixedOps} of ${counts.ops} ops were not *_FIXED (pool not pinned?)`);
   return {
     job,
     ops: counts.ops,
@@ -216,28 +204,19 @@ async function runKaio(ctx: Ctx, isWrite: boolean): Promise<Counts> {
   let entries = job.entries;
   if (!entries) for (entries = 8; entries < depth; entries *= 2);
   const ring = new Ring({ entries, cqEntries: Math.max(entries * 2, depth * 2), submitBatch: job.batchSubmit });
-  type Registering = {
-    registerBuffers?: (o: { count: number; size: number }) => { buffers: Buffer[] };
-    registerFiles?: (fds: number[]) => FixedFile[];
-  };
-  const reg = ring as unknown as Registering;
   let file: number | FixedFile = ctx.fd;
   if (job.rw !== 'nop' && job.fixedbufs) {
-    if (typeof reg.registerBuffers === 'function') {
-      ctx.buffers = reg.registerBuffers({ count: depth, size: job.bs }).buffers;
-      if (isWrite) for (const b of ctx.buffers) b.fill(0x5a);
-    } else {
-      ctx.notes.push('fixedbufs: this build has no registerBuffers(); plain buffers used');
-      ctx.buffers = job.direct ? alignedViews(ctx.fd, depth, job.bs) : Array.from({ length: depth }, () => Buffer.alloc(job.bs));
-    }
+    // Registered (pinned) buffers: reads and writes go out as READ_FIXED/WRITE_FIXED.
+    const page = 4096;
+    const pool = ring.registerBuffers({ count: depth, size: Math.ceil(job.bs / page) * page, fallback: true });
+    ctx.buffers = pool.buffers.map((b) => b.subarray(0, job.bs));
+    if (isWrite) for (const b of ctx.buffers) b.fill(0x5a);
   }
-  if (job.rw !== 'nop' && job.registerfiles) {
-    if (typeof reg.registerFiles === 'function') file = reg.registerFiles([ctx.fd])[0];
-    else ctx.notes.push('registerfiles: this build has no registerFiles(); plain fd used');
-  }
+  if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([ctx.fd])[0];
   try {
     return job.api === 'batch' ? runBatch(ctx, ring, file, isWrite) : await runPromise(ctx, ring, file, isWrite);
   } finally {
+    ctx.fixedOps = ring.stats.fixedOps;
     await ring.close();
   }
 }
