@@ -3,14 +3,22 @@
 //   node bench/nop.js [--rounds=3] [--runtime=3]
 const c = require('./common');
 
+const file = c.dataFile('bench-1g.dat', 1 << 30); // t/io_uring wants a file even for NOPs
 const rows = c.rounds([
-  { name: 'kaio batch API', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=batch', '--entries=128']) },
-  { name: 'kaio promise API', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=promise', '--entries=128']) },
+  { name: 'kaio batch API, depth 128', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=batch']) },
+  { name: 'kaio batch API, depth 512', run: () => c.kaio(['--rw=nop', '--iodepth=512', '--api=batch']) },
+  { name: 'kaio promise API, depth 128', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=promise']) },
+  { name: 'kaio promise API, depth 512', run: () => c.kaio(['--rw=nop', '--iodepth=512', '--api=promise']) },
   {
-    name: 't/io_uring -N1 (C, batches of 32)',
+    name: 't/io_uring -N1 -d32 -s32 -c32 (C)',
     skip: c.tIoUring ? undefined : c.TIO_MISSING,
-    run: () => c.tio(['-N1', '-d32', '-s32', '-c32'], c.dataFile('bench-1g.dat', 1 << 30)),
+    run: () => c.tio(['-N1', '-d32', '-s32', '-c32'], file),
+  },
+  {
+    name: 't/io_uring -N1 -d128 -s32 -c32 (C)',
+    skip: c.tIoUring ? undefined : c.TIO_MISSING,
+    run: () => c.tio(['-N1', '-d128', '-s32', '-c32'], file),
   },
 ]);
 console.log(c.header('NOP ops, one core'));
-console.log(c.table('ops/s', rows, ['t/io_uring -N1 (C, batches of 32)']));
+console.log(c.table('ops/s', rows, ['t/io_uring -N1 -d32 -s32 -c32 (C)']));
