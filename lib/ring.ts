@@ -275,6 +275,8 @@ export class Ring implements IoContext {
   /** Buffers of batch ops in flight, by keep id (0 unused); ids recycled through #userFree. */
   #userKeep: unknown[] = [undefined];
   #userFree: number[] = [];
+  /** Registered pools a batch op's buffer lies in, by keep id (released after its CQE). */
+  #userHeld: Array<HeldPools | undefined> = [undefined];
   /** True while completions are being delivered (submitAndWait is refused then). */
   #dispatching = false;
   // Batch ops staged in JS (STAGE_FIELDS doubles each, buffer in #stageBuf)
@@ -629,8 +631,11 @@ export class Ring implements IoContext {
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
     let keepId = 0;
     if (keep !== undefined) {
+      // A registered pool cannot be released while an op uses its memory.
+      const held = hasLivePools() ? holdPools(keep) : undefined;
       keepId = this.#userFree.length !== 0 ? this.#userFree.pop()! : this.#userKeep.length;
       this.#userKeep[keepId] = keep;
+      this.#userHeld[keepId] = held;
     }
     const high = Kind.User + keepId * KEEP_UNIT;
     if (typeof pos === 'number') {
@@ -638,11 +643,18 @@ export class Ring implements IoContext {
     } else if (this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true; // a bigint offset beyond 2^53: the general path takes it
     }
-    if (keepId !== 0) {
-      this.#userKeep[keepId] = undefined;
-      this.#userFree.push(keepId);
-    }
+    if (keepId !== 0) this.#releaseKeep(keepId);
     return false;
+  }
+
+  #releaseKeep(keepId: number): void {
+    this.#userKeep[keepId] = undefined;
+    const held = this.#userHeld[keepId];
+    if (held !== undefined) {
+      this.#userHeld[keepId] = undefined;
+      dropPools(held);
+    }
+    this.#userFree.push(keepId);
   }
 
   // ── lifetime ───────────────────────────────────────────────────────────
@@ -861,10 +873,7 @@ export class Ring implements IoContext {
         if (this.#held[id] !== undefined) this.#dropHeld(id);
       } else if (kind === Kind.User) {
         const keepId = high >>> KEEP_SHIFT;
-        if (keepId !== 0) {
-          this.#userKeep[keepId] = undefined;
-          this.#userFree.push(keepId);
-        }
+        if (keepId !== 0) this.#releaseKeep(keepId);
         user++;
         this.#deliverUser(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       }

@@ -47,4 +47,31 @@ describe('51 batch API with registered buffers and files', () => {
     assert.throws(() => b.prepRead({}, Buffer.alloc(8), 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('a pool in use by a batch op is released only after the op completes', async function () {
+    const { path, data } = randomFile(8192);
+    const fd = fs.openSync(path, 'r');
+    const ring = new Ring({ entries: 8 });
+    const pool = ring.registerBuffers({ count: 2, size: 4096, fallback: true });
+    const got = [];
+    ring.onCompletion((tag, res) => got.push([tag, res]));
+    const buf = pool.buffers[1];
+    assert.ok(ring.prepRead(fd, buf, 4096, 7));
+    assert.equal(pool.inUse, 1);
+    let released = false;
+    const release = pool.release().then(() => (released = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(released, false, 'waits for the prepared op');
+    assert.equal(buf.length, 4096, 'not detached while in use');
+    ring.submit();
+    while (got.length < 1) ring.submitAndWait(1);
+    assert.deepEqual(got, [[7, 4096]]);
+    assert.deepEqual(Buffer.from(buf), data.subarray(4096));
+    await release;
+    assert.equal(pool.inUse, 0);
+    assert.equal(buf.length, 0, 'detached after release');
+    assert.throws(() => ring.prepRead(fd, pool.buffers[0], 0, 8), { code: 'ERR_INVALID_ARG_VALUE' });
+    fs.closeSync(fd);
+    await ring.close();
+  });
 });
