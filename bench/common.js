@@ -56,18 +56,23 @@ function kaio(flags) {
   return { iops: r.iops, bw: r.bw, lat: r.lat, notes: r.notes, cpu: r.cpu, memory: r.memory };
 }
 
-/** Runs fio (io_uring engine) with flags; returns { iops, bw, lat } or undefined when fio is missing. */
-function fio(flags) {
+/**
+ * Runs fio (io_uring engine) with flags; returns { iops, bw, lat } or
+ * undefined when fio is missing. Total-latency percentiles (submit to
+ * completion, like kaio's) only with lat: they cost fio extra clock reads.
+ * invalidate=0: fio would otherwise drop the file from the page cache first.
+ */
+function fio(flags, { lat = false } = {}) {
   if (!fioVersion) return undefined;
   const out = execFileSync(
     'fio',
     ['--name=kaio-peer', '--ioengine=io_uring', '--time_based', `--runtime=${settings.runtime}`, '--norandommap', '--randrepeat=0',
-      '--invalidate=0', '--lat_percentiles=1', '--output-format=json', ...flags],
+      '--invalidate=0', ...(lat ? ['--lat_percentiles=1'] : []), '--output-format=json', ...flags],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   const job = JSON.parse(out.slice(out.indexOf('{'))).jobs[0];
   const io = job.read.io_bytes > 0 ? job.read : job.write;
-  const pct = io.lat_ns && io.lat_ns.percentile;
+  const pct = lat && io.lat_ns && io.lat_ns.percentile;
   return {
     iops: io.iops,
     bw: io.bw_bytes / 1048576,

@@ -12,7 +12,7 @@ const rows = c.rounds([
   {
     name: 'fio io_uring',
     skip: c.fioVersion ? undefined : c.FIO_MISSING,
-    run: () => c.fio([`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=1', '--direct=1', '--fixedbufs']),
+    run: () => c.fio([`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=1', '--direct=1', '--fixedbufs'], { lat: true }),
   },
 ]);
 console.log(c.header('QD 1 latency, 4 KiB random read, O_DIRECT'));
