@@ -335,4 +335,31 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     assert.equal(ring.stats.submitted, 16);
     await ring.close();
   });
+
+  it('works in a worker thread (the blocking loop it is meant for), and a worker ending with ops prepared does not crash', async () => {
+    const { Worker } = require('node:worker_threads');
+    const { path, data } = randomFile(64 * 1024);
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const { Ring } = require(${JSON.stringify(require.resolve('..'))});
+      const ring = new Ring({ entries: 16 });
+      const fd = fs.openSync(workerData.path, 'r');
+      const bufs = Array.from({ length: 16 }, () => Buffer.alloc(4096));
+      let done = 0, bytes = 0;
+      ring.onCompletion((tag, res) => { done++; bytes += res; });
+      for (let i = 0; i < 16; i++) ring.prepRead(fd, bufs[i], i * 4096, i);
+      while (done < 16) ring.submitAndWait(4);
+      parentPort.postMessage({ done, bytes, first: bufs[0].toString('hex', 0, 8) });
+      for (let i = 0; i < 8; i++) ring.prepRead(fd, bufs[i], 0, i);   // left prepared
+      ring.submit();
+      for (let i = 0; i < 4; i++) ring.prepNop(i);                     // and staged`;
+    const w = new Worker(code, { eval: true, workerData: { path } });
+    const msg = await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    assert.deepEqual(msg, { done: 16, bytes: 65536, first: data.toString('hex', 0, 8) });
+    await new Promise((resolve) => w.once('exit', resolve));
+  });
 });
