@@ -65,6 +65,11 @@ export interface NativeRing {
   setStaging(ops: Float64Array, buffers: unknown[]): void;
   /** Writes the first count staged ops into the SQ, all or none: 1, or 0 when there is no room. */
   fillStaged(count: number): number;
+  /**
+   * fillStaged(count) + submitAndWait(minComplete) + reap() in one call:
+   * 2 * reaped + (1 if the staged ops were filled), or -errno.
+   */
+  submitAndReap(count: number, minComplete: number): number;
 }
 
 export interface NativeRingConstructor {

@@ -537,10 +537,12 @@ export class Ring implements IoContext {
     if (typeof minComplete !== 'number' || (minComplete >>> 0) !== minComplete)
       validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
     if (this.#dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
-    if (this.#staged !== 0) this.#fillStaged();
-    const r = this.#native.submitAndWait(minComplete);
-    if (r < 0 && r !== EAGAIN && r !== EBUSY && r !== EINTR) throw this.#enterError(r);
-    const n = this.#native.reap();
+    // One native call: fill what is staged, enter, reap.
+    const r = this.#native.submitAndReap(this.#staged, minComplete);
+    if (r < 0) throw this.#enterError(r);
+    if (r & 1) this.#stagedFilled();
+    else if (this.#staged !== 0) this.#stageStalled = true;
+    const n = r >>> 1;
     return n === 0 ? 0 : this.#dispatch(n);
   }
 
@@ -602,11 +604,15 @@ export class Ring implements IoContext {
       this.#stageStalled = true;
       return false;
     }
+    this.#stagedFilled();
+    return true;
+  }
+
+  #stagedFilled(): void {
     this.#stageStalled = false;
     const bufs = this.#stageBuf;
-    for (let i = 0; i < n; i++) bufs[i] = undefined;
+    for (let i = 0, n = this.#staged; i < n; i++) bufs[i] = undefined;
     this.#staged = 0;
-    return true;
   }
 
   #enterError(r: number): Error {

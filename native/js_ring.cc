@@ -131,6 +131,8 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value SetStaging(const Napi::CallbackInfo& info);
   Napi::Value FillStaged(const Napi::CallbackInfo& info);
+  Napi::Value SubmitAndReap(const Napi::CallbackInfo& info);
+  bool FillStagedOps(napi_env env, unsigned count);
   void FillStagedSqe(napi_env env, napi_value bufs, unsigned i);
 
   bool FillSqe(napi_env env, const Napi::CallbackInfo& info, uint8_t op);
@@ -194,6 +196,7 @@ Napi::Function RingWrap::Define(Napi::Env env) {
                          InstanceMethod<&RingWrap::Close>("close"),
                          InstanceMethod<&RingWrap::SetStaging>("setStaging"),
                          InstanceMethod<&RingWrap::FillStaged>("fillStaged"),
+                         InstanceMethod<&RingWrap::SubmitAndReap>("submitAndReap"),
                      });
 }
 
@@ -741,14 +744,37 @@ Napi::Value RingWrap::SetStaging(const Napi::CallbackInfo& info) {
 Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!ring_.is_open()) ThrowErrno(env, -EBADF, "io_uring_enter");
+  return Napi::Number::New(env, FillStagedOps(env, ToU32(env, info[0])) ? 1 : 0);
+}
+
+// submitAndReap(count, minComplete): fillStaged(count), submitAndWait and
+// reap in one native call, for the batch API's loop. Returns
+// 2 * reaped + (1 if the staged ops were filled), or -errno from the enter
+// (EAGAIN/EBUSY/EINTR are not errors here: what is ready is still reaped).
+Napi::Value RingWrap::SubmitAndReap(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
   unsigned count = ToU32(env, info[0]);
+  bool filled = count == 0 || FillStagedOps(env, count);
+  uint32_t want = ToU32(env, info[1]);
+  if (want > in_flight_) want = static_cast<uint32_t>(in_flight_);
+  int r = ring_.Submit(want);
+  if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR) {
+    SyncCounters();
+    return Napi::Number::New(env, r);
+  }
+  unsigned n = ReapInto();
+  return Napi::Number::New(env, 2.0 * n + (filled && count ? 1 : 0));
+}
+
+bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
   if (count > staging_cap_) throw Napi::RangeError::New(env, "staged count out of range");
-  if (in_flight_ + count > ring_.cq_entries()) return Napi::Number::New(env, 0);
+  if (in_flight_ + count > ring_.cq_entries()) return false;
   if (ring_.SqFree() < count) {
     // Promise ops fill the same SQ: hand those to the kernel first.
     ring_.Submit(0);
     SyncCounters();
-    if (ring_.SqFree() < count) return Napi::Number::New(env, 0);
+    if (ring_.SqFree() < count) return false;
   }
   napi_value bufs = staged_bufs_ref_.Value();
   for (unsigned i = 0; i < count; i++) {
@@ -758,7 +784,7 @@ Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
     if (submit_batch_ && (i + 1) % submit_batch_ == 0 && i + 1 < count) ring_.Submit(0);
   }
   SyncCounters();
-  return Napi::Number::New(env, 1);
+  return true;
 }
 
 void RingWrap::FillStagedSqe(napi_env env, napi_value bufs, unsigned i) {
