@@ -123,6 +123,7 @@ function rounds(peers) {
       p50: pick((x) => x.lat && x.lat.p50),
       p99: pick((x) => x.lat && x.lat.p99),
       all: s.map((x) => x.iops),
+      rawAll: s,
       notes: [...new Set(s.flatMap((x) => x.notes || []))],
       memory: s[s.length - 1].memory,
     };
@@ -131,12 +132,21 @@ function rounds(peers) {
 
 function fmtOps(n) {
   if (n === undefined) return '';
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  if (n >= 1e6) return `${(n / 1e6).toPrecision(3)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toPrecision(3)}k`;
   return n.toFixed(0);
 }
 
-/** Prints a markdown table: each row's median and its ratio to each reference row. */
+/**
+ * The median over rounds of row/ref measured in the same round (the machine
+ * drifts between rounds, so pairs are fairer than a ratio of medians).
+ */
+function pairedRatio(r, ref) {
+  if (r.all.length !== ref.all.length) return (r.iops / ref.iops).toFixed(2);
+  return median(r.all.map((x, i) => x / ref.all[i])).toFixed(2);
+}
+
+/** Prints a markdown table: each row's median and its ratio (paired by round) to each reference row. */
 function table(title, rows, refs, { latency = false } = {}) {
   const byName = new Map(rows.map((r) => [r.name, r]));
   const head = ['peer', latency ? 'p50 µs' : 'IOPS (median)', latency ? 'p99 µs' : 'MiB/s'];
@@ -155,7 +165,7 @@ function table(title, rows, refs, { latency = false } = {}) {
       const ref = byName.get(refName);
       if (!ref || ref.missing) cells.push('—');
       else if (latency) cells.push(`${(r.p50 / ref.p50).toFixed(2)} / ${(r.p99 / ref.p99).toFixed(2)}`);
-      else cells.push((r.iops / ref.iops).toFixed(2));
+      else cells.push(pairedRatio(r, ref));
     }
     cells.push(r.all.map(fmtOps).join(', '));
     lines.push(`| ${cells.join(' | ')} |`);
