@@ -12,6 +12,7 @@
 
 #include "addon.h"
 #include "js_errors.h"
+#include "js_values.h"
 #include "poller.h"
 #include "uring.h"
 
@@ -51,32 +52,10 @@ uint64_t ToUserData(napi_env env, napi_value v) {
   return static_cast<uint64_t>(d);
 }
 
-// A position: number or bigint; -1 means "the file's current position".
+// A position (number or bigint) as the SQE's off; -1 becomes ~0, which the
+// kernel reads as "the file's current position".
 uint64_t ToOffset(napi_env env, napi_value v) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  if (t == napi_bigint) {
-    int64_t i = 0;
-    bool lossless;
-    napi_get_value_bigint_int64(env, v, &i, &lossless);
-    return static_cast<uint64_t>(i);
-  }
-  double d = 0;
-  napi_get_value_double(env, v, &d);
-  if (d < 0) return ~0ull;
-  return static_cast<uint64_t>(d);
-}
-
-uint32_t ToU32(napi_env env, napi_value v) {
-  uint32_t u = 0;
-  napi_get_value_uint32(env, v, &u);
-  return u;
-}
-
-int32_t ToI32(napi_env env, napi_value v) {
-  int32_t i = 0;
-  napi_get_value_int32(env, v, &i);
-  return i;
+  return static_cast<uint64_t>(ToPosition(env, v));
 }
 
 // Staged buffers are nearly always Buffers (Uint8Array): one N-API call that
@@ -92,11 +71,6 @@ void ByteViewBytes(napi_env env, napi_value v, void** data, size_t* len) {
   ViewBytes(env, v, data, len);
 }
 
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
-}
 
 }  // namespace
 
@@ -649,21 +623,17 @@ Napi::Value RingWrap::Reap(const Napi::CallbackInfo& info) {
 void RingWrap::OnReadable(void* self) { static_cast<RingWrap*>(self)->Dispatch(); }
 
 void RingWrap::Dispatch() {
-  Napi::Env env(env_);
-  Napi::HandleScope scope(env);
+  // Raw N-API: while a worker is being terminated these calls fail, and a
+  // failure must mean "deliver nothing", not a fatal error (js_values.h).
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
   // Take handles first: reaping the last op drops the strong references that
   // keep the JS side alive, and the next allocation could collect it.
-  Napi::Function fn = on_complete_.Value();
-  Napi::Object self = Value();
+  napi_value fn = RefValue(env_, on_complete_);
+  napi_value self = RefValue(env_, napi_ref(*this));
   unsigned n = ReapInto();
-  if (n == 0 || fn.IsEmpty()) return;
-  try {
-    fn.MakeCallback(self, {Napi::Number::New(env, n)}, *async_context_);
-  } catch (const Napi::Error& e) {
-    // The JS side settles promises without throwing; anything that still
-    // escapes goes to 'uncaughtException' like any callback's error.
-    napi_fatal_exception(env, e.Value());
-  }
+  if (n > 0) CallBatch(env_, fn, self, *async_context_, n);
+  napi_close_handle_scope(env_, scope);
 }
 
 // Cancels whatever is still in flight and waits (bounded) for the kernel to

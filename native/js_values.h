@@ -1,5 +1,5 @@
-// Small JS-value conversions shared by the AIO and thread-pool adapters.
-// JS has validated every argument before it gets here.
+// Small JS-value conversions shared by the N-API adapters (js_ring, js_aio,
+// js_threadpool). JS has validated every argument before it gets here.
 #pragma once
 
 #include <napi.h>
