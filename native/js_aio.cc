@@ -9,6 +9,7 @@
 
 #include "addon.h"
 #include "aio.h"
+#include "busy_hold.h"
 #include "js_errors.h"
 #include "js_values.h"
 #include "poller.h"
@@ -48,7 +49,7 @@ class AioWrap : public Napi::ObjectWrap<AioWrap> {
   unsigned out_capacity_ = 0;  // in completions
   Napi::Reference<Napi::Float64Array> counters_ref_;
   double* counters_ = nullptr;
-  bool held_ = false;
+  BusyHold hold_;  // see busy_hold.h
 
   // One iocb (and its iovec array) per op the context may hold; the kernel
   // reads both at io_submit and reports the iocb's address in io_event.obj.
@@ -89,6 +90,7 @@ AioWrap::AioWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AioWrap>(inf
   // Weak while idle: the callback closes over the JS context, and a strong
   // reference from here would keep an unused context alive forever.
   on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
+  hold_.Bind(this, &on_complete_, &poller_);
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:AioContext");
   out_ref_ = Napi::Persistent(out);
   out_ = out.Data();
@@ -243,26 +245,14 @@ Napi::Value AioWrap::Submit(const Napi::CallbackInfo& info) {
 void AioWrap::Started() {
   in_flight_++;
   counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  if (!held_) {
-    // A context with ops in flight stays alive (and keeps the loop alive)
-    // even if JS drops every reference to it.
-    held_ = true;
-    Ref();
-    on_complete_.Ref();  // the JS context and the buffers its slots hold
-    poller_.Ref();
-  }
+  hold_.Take();
 }
 
 void AioWrap::Completed(unsigned n) {
   in_flight_ -= n;
   counters_[kBcCompleted] += n;
   counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  if (in_flight_ == 0 && held_) {
-    held_ = false;
-    poller_.Unref();
-    on_complete_.Unref();
-    Unref();
-  }
+  if (in_flight_ == 0) hold_.Drop();
 }
 
 void AioWrap::SyncCounters() {
@@ -275,7 +265,7 @@ void AioWrap::OnReadable(void* self) { static_cast<AioWrap*>(self)->Dispatch(); 
 
 void AioWrap::Dispatch() {
   aio_.ClearEventfd();
-  if (!held_) return;  // a wake-up for completions already reaped
+  if (!hold_.held()) return;  // a wake-up for completions already reaped
   napi_handle_scope scope;
   if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
   // Taken before Completed() may turn our references weak.
@@ -314,11 +304,7 @@ void AioWrap::OnEnvCleanup(void* self) {
 
 Napi::Value AioWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
-  if (held_) {
-    held_ = false;
-    on_complete_.Unref();
-    Unref();
-  }
+  hold_.Drop();
   in_flight_ = 0;
   if (counters_) counters_[kBcInFlight] = 0;
   return info.Env().Undefined();

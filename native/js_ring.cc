@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "busy_hold.h"
 #include "js_errors.h"
 #include "js_values.h"
 #include "poller.h"
@@ -135,7 +136,7 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   double* counters_ = nullptr;
   uint64_t in_flight_ = 0;
   uint32_t last_sq_head_ = 0;  // SQEs handed out whose CQE has not been reaped
-  bool held_ = false;       // strong reference that keeps a busy ring from GC
+  BusyHold hold_;  // see busy_hold.h
   bool supported_[256] = {};
   std::vector<Region> regions_;  // sorted by first_index
   // How the buffer table was registered: none yet, a sparse table of
@@ -203,6 +204,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
   // from here would keep an unused Ring alive forever. Strong while ops are
   // in flight (see Started), so their completions always have somewhere to go.
   on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
+  hold_.Bind(this, &on_complete_, &poller_);
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:Ring");
   Napi::Int32Array cq = info[2].As<Napi::Int32Array>();
   cq_ref_ = Napi::Persistent(cq);
@@ -543,26 +545,14 @@ bool RingWrap::FillSqe(napi_env env, const Napi::CallbackInfo& info, uint8_t op)
 void RingWrap::Started() {
   in_flight_++;
   counters_[kInFlight] = static_cast<double>(in_flight_);
-  if (!held_) {
-    // A ring with ops in flight stays alive (and keeps the loop alive) even
-    // if JS drops every reference to it.
-    held_ = true;
-    Ref();
-    on_complete_.Ref();
-    poller_.Ref();
-  }
+  hold_.Take();
 }
 
 void RingWrap::Completed(unsigned n) {
   in_flight_ -= n;
   counters_[kCompleted] += n;
   counters_[kInFlight] = static_cast<double>(in_flight_);
-  if (in_flight_ == 0 && held_) {
-    held_ = false;
-    poller_.Unref();
-    on_complete_.Unref();
-    Unref();
-  }
+  if (in_flight_ == 0) hold_.Drop();
 }
 
 void RingWrap::SyncCounters() {
@@ -687,11 +677,7 @@ void RingWrap::OnEnvCleanup(void* self) {
 
 Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
-  if (held_) {
-    held_ = false;
-    on_complete_.Unref();
-    Unref();
-  }
+  hold_.Drop();
   in_flight_ = 0;
   if (counters_) counters_[kInFlight] = 0;
   return info.Env().Undefined();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "addon.h"
+#include "busy_hold.h"
 #include "js_errors.h"
 #include "js_values.h"
 
@@ -121,7 +122,7 @@ class ThreadpoolWrap : public Napi::ObjectWrap<ThreadpoolWrap> {
   Napi::Reference<Napi::Float64Array> counters_ref_;
   double* counters_ = nullptr;
   uint64_t in_flight_ = 0;
-  bool held_ = false;
+  BusyHold hold_;  // see busy_hold.h
 };
 
 Napi::Function ThreadpoolWrap::Define(Napi::Env env) {
@@ -160,6 +161,7 @@ ThreadpoolWrap::ThreadpoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   // Weak while idle: the callback closes over the JS context, and a strong
   // reference from here would keep an unused context alive forever.
   on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
+  hold_.Bind(this, &on_complete_);
   async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:ThreadpoolContext");
   out_ref_ = Napi::Persistent(out);
   out_ = out.Data();
@@ -259,22 +261,14 @@ void ThreadpoolWrap::Deliver() {
 void ThreadpoolWrap::Started() {
   in_flight_++;
   counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  if (!held_) {
-    held_ = true;
-    Ref();
-    on_complete_.Ref();  // the JS context and the buffers its slots hold
-  }
+  hold_.Take();
 }
 
 void ThreadpoolWrap::Completed(unsigned n) {
   in_flight_ -= n;
   counters_[kBcCompleted] += n;
   counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  if (in_flight_ == 0 && held_) {
-    held_ = false;
-    on_complete_.Unref();
-    Unref();
-  }
+  if (in_flight_ == 0) hold_.Drop();
 }
 
 void ThreadpoolWrap::Shutdown() {
@@ -312,11 +306,7 @@ void ThreadpoolWrap::OnEnvCleanup(void* self) {
 
 Napi::Value ThreadpoolWrap::Close(const Napi::CallbackInfo& info) {
   Shutdown();
-  if (held_) {
-    held_ = false;
-    on_complete_.Unref();
-    Unref();
-  }
+  hold_.Drop();
   in_flight_ = 0;
   if (counters_) counters_[kBcInFlight] = 0;
   return info.Env().Undefined();
