@@ -17,7 +17,7 @@ import {
   type Pinner,
 } from './pool';
 import type { FsyncOptions, RwOptions } from './ring';
-import { SlotTable } from './slots';
+import { IdQueue, SlotTable } from './slots';
 import {
   validateBoolean,
   validateBuffer,
@@ -70,8 +70,7 @@ export abstract class QueuedContext {
   readonly #counters: Float64Array;
   readonly #slots = new SlotTable();
   // Ops waiting for a free place in the native context, FIFO.
-  #queue: number[] = [];
-  #queueHead = 0;
+  readonly #queue = new IdQueue();
   #qOp: BackendOp[] = [];
   #qFd: number[] = [];
   #qBuf: unknown[] = [];
@@ -105,7 +104,7 @@ export abstract class QueuedContext {
       submitted: c[BackendCounter.Submitted],
       completed: c[BackendCounter.Completed],
       inFlight: c[BackendCounter.InFlight] - c[BackendCounter.Pending],
-      queued: this.#queue.length - this.#queueHead + c[BackendCounter.Pending],
+      queued: this.#queue.length + c[BackendCounter.Pending],
     };
   }
 
@@ -251,7 +250,7 @@ export abstract class QueuedContext {
     const id = slots.alloc();
     this.#held[id] = held;
     const promise = slots.start<T>(id, syscall, keep, undefined, transform);
-    if (this.#queue.length === this.#queueHead && this.#native.prep(op, fd, buf, pos, rwFlags, id)) {
+    if (this.#queue.length === 0 && this.#native.prep(op, fd, buf, pos, rwFlags, id)) {
       this.#inNative[id] = true;
       this.#scheduleFlush();
     } else {
@@ -283,7 +282,7 @@ export abstract class QueuedContext {
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
-    if (this.#counters[BackendCounter.InFlight] === 0 && this.#queue.length === this.#queueHead) return;
+    if (this.#counters[BackendCounter.InFlight] === 0 && this.#queue.length === 0) return;
     const r = this.#native.submit();
     if (r > 0) this.#onComplete(r);
     else if (r === EAGAIN) setImmediate(() => this.#scheduleFlush());
@@ -298,32 +297,16 @@ export abstract class QueuedContext {
 
   /** Moves queued ops into the native context while it has room. */
   #pump(): void {
-    const q = this.#queue;
-    let head = this.#queueHead;
-    let moved = false;
-    while (head < q.length) {
-      const id = q[head];
-      if (this.#slots.isSettled(id)) {
-        this.#slots.free(id); // aborted while queued
-        head++;
-        continue;
-      }
-      if (!this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qBuf[id], this.#qPos[id], this.#qFlags[id], id)) break;
-      this.#qBuf[id] = undefined;
-      this.#inNative[id] = true;
-      moved = true;
-      head++;
-    }
-    if (head === q.length) {
-      q.length = 0;
-      head = 0;
-    } else if (head > 4096 && head * 2 > q.length) {
-      q.splice(0, head);
-      head = 0;
-    }
-    this.#queueHead = head;
-    if (moved) this.#scheduleFlush();
+    if (this.#queue.drain(this.#slots, this.#startQueued) > 0) this.#scheduleFlush();
   }
+
+  /** Hands one queued op to the kernel; false when there is still no room. */
+  readonly #startQueued = (id: number): boolean => {
+    if (!this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qBuf[id], this.#qPos[id], this.#qFlags[id], id)) return false;
+    this.#qBuf[id] = undefined;
+    this.#inNative[id] = true;
+    return true;
+  };
 
   /** Called by native once per completion batch (and by flush); never throws. */
   readonly #onComplete = (count: number): void => {
@@ -335,7 +318,7 @@ export abstract class QueuedContext {
       if (this.#held[id] !== undefined) this.#dropHeld(id);
       slots.settle(id, out[base + 2]);
     }
-    if (this.#queue.length !== this.#queueHead) this.#pump();
+    if (this.#queue.length !== 0) this.#pump();
     if (this.#counters[BackendCounter.Pending] > 0) this.#scheduleFlush();
   };
 }

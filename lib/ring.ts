@@ -22,7 +22,7 @@ import {
   SETUP_FLAG_NAMES,
   SQE_FIXED_FILE,
 } from './opcodes';
-import { SlotTable, type Transform } from './slots';
+import { IdQueue, SlotTable, type Transform } from './slots';
 import {
   validateBoolean,
   validateBuffer,
@@ -256,8 +256,7 @@ export class Ring implements IoContext {
   /** The registered file table, one handle per slot. */
   #files: FixedFile[] | undefined;
   // Ops waiting for SQ room, FIFO; their arguments stay in the #q* arrays.
-  #queue: number[] = [];
-  #queueHead = 0;
+  readonly #queue = new IdQueue();
   #qOp: number[] = [];
   #qFd: number[] = [];
   #qSqeFlags: number[] = [];
@@ -344,7 +343,7 @@ export class Ring implements IoContext {
       submitted: c[Counter.Submitted],
       completed: c[Counter.Completed],
       inFlight: c[Counter.InFlight],
-      queued: this.#queue.length - this.#queueHead,
+      queued: this.#queue.length,
       fixedOps: c[Counter.FixedOps],
       enterCalls: c[Counter.EnterCalls],
     };
@@ -772,10 +771,10 @@ export class Ring implements IoContext {
     const id = slots.alloc();
     this.#held[id] = held;
     const promise = slots.start<T>(id, syscall, keep, path, transform);
-    if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === this.#queueHead && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0)) {
+    if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === 0 && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0)) {
       this.#inRing[id] = true;
       this.#scheduleFlush();
-    } else if (this.#queue.length === this.#queueHead && this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
+    } else if (this.#queue.length === 0 && this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
       this.#inRing[id] = true;
       this.#scheduleFlush();
     } else {
@@ -827,34 +826,22 @@ export class Ring implements IoContext {
 
   /** Moves queued ops into the SQ while it has room. */
   #pump(): void {
-    const q = this.#queue;
-    let head = this.#queueHead;
-    let moved = false;
-    while (head < q.length) {
-      const id = q[head];
-      if (this.#slots.isSettled(id)) {
-        this.#slots.free(id); // aborted while queued
-        head++;
-        continue;
-      }
-      if (!this.#unstaged() || !this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id], this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id]))
-        break;
-      this.#qBuf[id] = undefined;
-      this.#qBuf2[id] = undefined;
-      this.#inRing[id] = true;
-      moved = true;
-      head++;
-    }
-    if (head === q.length) {
-      q.length = 0;
-      head = 0;
-    } else if (head > 4096 && head * 2 > q.length) {
-      q.splice(0, head);
-      head = 0;
-    }
-    this.#queueHead = head;
-    if (moved) this.#scheduleFlush();
+    if (this.#queue.drain(this.#slots, this.#startQueued) > 0) this.#scheduleFlush();
   }
+
+  /** Hands one queued op to the kernel; false when there is still no room. */
+  readonly #startQueued = (id: number): boolean => {
+    if (!this.#unstaged()) return false;
+    const started = this.#native.prep(
+      this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id],
+      this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id],
+    );
+    if (!started) return false;
+    this.#qBuf[id] = undefined;
+    this.#qBuf2[id] = undefined;
+    this.#inRing[id] = true;
+    return true;
+  };
 
   /** Called by native once per completion batch; must never throw. */
   readonly #onComplete = (count: number): void => {
@@ -885,7 +872,7 @@ export class Ring implements IoContext {
       }
     }
     this.#dispatching = false;
-    if (this.#queue.length !== this.#queueHead) this.#pump();
+    if (this.#queue.length !== 0) this.#pump();
     // Staged ops that found no room at the last flush (or that close() is
     // waiting for) go out now that completions made some.
     if (this.#staged !== 0 && (this.#stageStalled || this.#closing)) this.#scheduleFlush();

@@ -167,3 +167,51 @@ export class SlotTable {
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 }
+
+/**
+ * Ids of ops waiting for room in the kernel's queue, first in first out.
+ * Popping from the front is O(1): the array is compacted only now and then.
+ */
+export class IdQueue {
+  #ids: number[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#ids.length - this.#head;
+  }
+
+  push(id: number): void {
+    this.#ids.push(id);
+  }
+
+  /**
+   * Starts queued ops in order while start(id) says it could; an op whose
+   * slot was settled while it waited (aborted) is only freed. Returns how
+   * many were started.
+   */
+  drain(slots: SlotTable, start: (id: number) => boolean): number {
+    const q = this.#ids;
+    let head = this.#head;
+    let started = 0;
+    while (head < q.length) {
+      const id = q[head];
+      if (slots.isSettled(id)) {
+        slots.free(id);
+      } else if (start(id)) {
+        started++;
+      } else {
+        break;
+      }
+      head++;
+    }
+    if (head === q.length) {
+      q.length = 0;
+      head = 0;
+    } else if (head > 4096 && head * 2 > q.length) {
+      q.splice(0, head);
+      head = 0;
+    }
+    this.#head = head;
+    return started;
+  }
+}
