@@ -8,7 +8,9 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { once } = require('node:events');
 
-const pkg = path.resolve(__dirname, '..');
+const { packageForAnyUser } = require('./helpers');
+
+const pkg = packageForAnyUser();
 const MiB = 1024 * 1024;
 const NOBODY = 65534;
 

@@ -9,7 +9,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 const { AioContext, ThreadpoolContext, BufferPool, createContext, probe } = require('..');
-const { tmpPath, directSupported } = require('./helpers');
+const { tmpPath, directSupported, packageForAnyUser } = require('./helpers');
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -139,7 +139,7 @@ describe('45 registerBuffers through IoContext', () => {
 });
 
 describe('45 AIO pools under RLIMIT_MEMLOCK, unprivileged', function () {
-  const pkg = path.resolve(__dirname, '..');
+  const pkg = packageForAnyUser();
   let dir;
   before(function () {
     if (process.getuid() !== 0) this.skip(); // needs root to start children as another user

@@ -41,4 +41,36 @@ function directSupported(dir = root) {
   }
 }
 
-module.exports = { root, tmpPath, randomFile, openFd, directSupported };
+let publicCopy;
+/**
+ * A copy of the built package that any user can load, for children that drop
+ * privileges: the checkout itself may sit under a directory (like /root)
+ * that other users cannot enter.
+ */
+function packageForAnyUser() {
+  if (publicCopy) return publicCopy;
+  const pkg = path.resolve(__dirname, '..');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-pkg-'));
+  fs.chmodSync(dir, 0o755);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const native = require('node-gyp-build').path(pkg); // the addon this run loads
+  for (const part of ['package.json', 'dist', 'node_modules/node-gyp-build'])
+    fs.cpSync(path.join(pkg, part), path.join(dir, part), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  fs.copyFileSync(native, path.join(dir, 'build', 'Release', 'kaio.node'));
+  for (const f of walk(dir)) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+  publicCopy = dir;
+  return dir;
+}
+
+function walk(dir) {
+  const out = [dir];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+module.exports = { root, tmpPath, randomFile, openFd, directSupported, packageForAnyUser };
