@@ -1,10 +1,13 @@
 // Ring: one io_uring instance with promise ops on Node's event loop.
 //
-// Every op takes a slot (lib/slots.ts), writes its SQE straight into the
-// kernel's SQ through native prep(), and the first op of a tick schedules one
-// flush: one io_uring_enter for everything queued in that tick. When the SQ is
-// full, ops wait in a FIFO here and go out as completions make room.
-// Completions arrive in batches through one native->JS call.
+// Every op takes a slot (lib/slots.ts) and is staged: six numbers in a shared
+// Float64Array (the common ops) or one native prep() (the rest). The first op
+// of a tick schedules one flush, which writes the staged SQEs with one native
+// call and submits everything with one io_uring_enter. When the SQ (or the CQ
+// budget) is full, ops wait in a FIFO here and go out as completions make
+// room. Completions arrive in batches through one native->JS call. The batch
+// API (prep*, submit, submitAndWait, onCompletion) is the same machinery
+// without the promise.
 import { constants as osConstants } from 'node:os';
 import { constants as fsConstants } from 'node:fs';
 import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from './binding';
