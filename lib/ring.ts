@@ -360,22 +360,22 @@ export class Ring implements IoContext {
 
   /** read(2)/pread(2) as IORING_OP_READ (READ_FIXED on registered buffers). Resolves to bytes read. */
   read(fd: Fd, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    return this.#rw(Op.READ, 'read', fd, buffer, position, options);
+    return this.#rw(Op.READ, 'read', fd, buffer, false, position, options);
   }
 
   /** write(2)/pwrite(2) as IORING_OP_WRITE (WRITE_FIXED on registered buffers). Resolves to bytes written. */
   write(fd: Fd, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    return this.#rw(Op.WRITE, 'write', fd, buffer, position, options);
+    return this.#rw(Op.WRITE, 'write', fd, buffer, false, position, options);
   }
 
   /** preadv2(2) as IORING_OP_READV. */
   readv(fd: Fd, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    return this.#rwv(Op.READV, 'readv', fd, buffers, position, options);
+    return this.#rw(Op.READV, 'readv', fd, buffers, true, position, options);
   }
 
   /** pwritev2(2) as IORING_OP_WRITEV. */
   writev(fd: Fd, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    return this.#rwv(Op.WRITEV, 'writev', fd, buffers, position, options);
+    return this.#rw(Op.WRITEV, 'writev', fd, buffers, true, position, options);
   }
 
   /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC). */
@@ -383,9 +383,8 @@ export class Ring implements IoContext {
     try {
       const o = opOptions<FsyncOptions>(options, ['datasync', 'signal']);
       const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
-      const [rawFd, sqeFlags] = this.#fd(fd);
       const syscall = datasync ? 'fdatasync' : 'fsync';
-      return this.#start(Op.FSYNC, rawFd, sqeFlags, undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
+      return this.#start(Op.FSYNC, this.#fd(fd), sqeFlagsOf(fd), undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -399,8 +398,7 @@ export class Ring implements IoContext {
       const len = validateOffset(length, 'length');
       if (len === 0) throw outOfRange('length', '> 0', len);
       const mode = o.mode === undefined ? 0 : validateInteger(o.mode, 'options.mode', 0, 0xff);
-      const [rawFd, sqeFlags] = this.#fd(fd);
-      return this.#start(Op.FALLOCATE, rawFd, sqeFlags, undefined, off, len, mode, undefined, 'fallocate', undefined, undefined, o.signal, toVoid);
+      return this.#start(Op.FALLOCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, off, len, mode, undefined, 'fallocate', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -502,8 +500,8 @@ export class Ring implements IoContext {
   prepFsync(fd: Fd, tag: number, datasync = false): boolean {
     this.#prepCheck(tag);
     if (typeof datasync !== 'boolean') throw invalidArgType('datasync', 'of type boolean', datasync);
-    const sqeFlags = this.#sqeFlags(fd);
-    const rawFd = sqeFlags === 0 ? (fd as number) : (fd as FixedFile).index;
+    const rawFd = this.#fd(fd);
+    const sqeFlags = sqeFlagsOf(fd);
     return this.#prepUser(Op.FSYNC, rawFd, sqeFlags, undefined, 0, datasync ? FSYNC_DATASYNC : 0, tag, undefined);
   }
 
@@ -555,8 +553,8 @@ export class Ring implements IoContext {
       ? position
       : this.#position(position);
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
-    const sqeFlags = this.#sqeFlags(fd);
-    const rawFd = sqeFlags === 0 ? (fd as number) : (fd as FixedFile).index;
+    const rawFd = this.#fd(fd);
+    const sqeFlags = sqeFlagsOf(fd);
     return this.#prepUser(op, rawFd, sqeFlags, buffer, pos, flags, tag, buffer);
   }
 
@@ -565,8 +563,8 @@ export class Ring implements IoContext {
     validateBuffers(buffers);
     const pos = this.#position(position);
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
-    const sqeFlags = this.#sqeFlags(fd);
-    const rawFd = sqeFlags === 0 ? (fd as number) : (fd as FixedFile).index;
+    const rawFd = this.#fd(fd);
+    const sqeFlags = sqeFlagsOf(fd);
     return this.#prepUser(op, rawFd, sqeFlags, buffers, pos, flags, tag, buffers);
   }
 
@@ -629,12 +627,6 @@ export class Ring implements IoContext {
       throw stateError('ERR_KAIO_NO_HANDLER', 'Set ring.onCompletion(handler) before prep*(): completions would be lost');
   }
 
-  /** 0 for a plain fd, IOSQE_FIXED_FILE for a FixedFile of this ring; throws otherwise. */
-  #sqeFlags(fd: Fd): number {
-    if (typeof fd === 'number' && (fd | 0) === fd && fd >= 0) return 0;
-    return this.#fd(fd)[1];
-  }
-
   #prepUser(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number | bigint, opFlags: number, tag: number, keep: unknown): boolean {
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
     let keepId = 0;
@@ -693,28 +685,14 @@ export class Ring implements IoContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
-  #rw(op: number, syscall: string, fd: Fd, buffer: ArrayBufferView, position: unknown, options?: RwOptions): Promise<number> {
+  #rw(op: number, syscall: string, fd: Fd, data: unknown, vectored: boolean, position: unknown, options?: RwOptions): Promise<number> {
     try {
-      const buf = validateBuffer(buffer);
+      // A list is copied: the caller may change their array before submission.
+      const buf = vectored ? validateBuffers(data).slice() : validateBuffer(data);
       const pos = this.#position(position);
       const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      const [rawFd, sqeFlags] = this.#fd(fd);
-      return this.#start(op, rawFd, sqeFlags, buf, pos, 0, rwFlags, undefined, syscall, undefined, buf, o.signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  #rwv(op: number, syscall: string, fd: Fd, buffers: ArrayBufferView[], position: unknown, options?: RwOptions): Promise<number> {
-    try {
-      // Copy the list: the caller may change their array before submission.
-      const list = validateBuffers(buffers).slice();
-      const pos = this.#position(position);
-      const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
-      const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      const [rawFd, sqeFlags] = this.#fd(fd);
-      return this.#start(op, rawFd, sqeFlags, list, pos, 0, rwFlags, undefined, syscall, undefined, list, o.signal);
+      return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), buf, pos, 0, rwFlags, undefined, syscall, undefined, buf, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -727,10 +705,11 @@ export class Ring implements IoContext {
     return pos;
   }
 
-  #fd(fd: Fd): [number, number] {
+  /** The fd, or a FixedFile's index in this ring's table; throws for anything else. */
+  #fd(fd: Fd): number {
     if (typeof fd === 'number') {
-      if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
-      return [fd, 0];
+      if ((fd | 0) !== fd || fd < 0) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
+      return fd;
     }
     if (fd instanceof FixedFile) {
       const owner = fixedFileOwner(fd);
@@ -741,7 +720,7 @@ export class Ring implements IoContext {
             ? `FixedFile ${fd.index} was unregistered`
             : `FixedFile ${fd.index} belongs to another ring`,
         );
-      return [fd.index, SQE_FIXED_FILE];
+      return fd.index;
     }
     throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
   }
@@ -1061,6 +1040,8 @@ ${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${
 }
 
 const NO_OPTIONS: RwOptions = Object.freeze({});
+/** IOSQE_FIXED_FILE for a registered file's index (checked by Ring#fd), else 0. */
+const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_FILE);
 const toVoid = (): void => undefined;
 const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
 

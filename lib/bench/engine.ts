@@ -276,9 +276,13 @@ function runBatch(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrite: boole
   return { ops, bytes, error };
 }
 
-async function runPromise(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrite: boolean): Promise<Counts> {
-  const { job, buffers, hist, nextOffset, maxOps } = ctx;
-  const nop = job.rw === 'nop';
+/**
+ * iodepth async loops, each awaiting one op (buffer i) at a time until the
+ * deadline or the op budget: how a promise user keeps a queue depth. The
+ * same driver runs kaio's promise API and node:fs's, so they compare fairly.
+ */
+async function runAwaitLoops(ctx: Ctx, op: (buf: Buffer) => Promise<number | void>): Promise<Counts> {
+  const { job, buffers, hist, maxOps } = ctx;
   let issued = 0;
   let ops = 0;
   let bytes = 0;
@@ -291,11 +295,8 @@ async function runPromise(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrit
       issued++;
       const t = hist ? performance.now() : 0;
       try {
-        if (nop) await ring.nop();
-        else {
-          const n = await (isWrite ? ring.write(file, buf, nextOffset()) : ring.read(file, buf, nextOffset()));
-          bytes += n;
-        }
+        const n = await op(buf);
+        if (n !== undefined) bytes += n;
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         error ??= { code: String(err.code), errno: Number(err.errno) };
@@ -313,34 +314,23 @@ async function runPromise(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrit
   return { ops, bytes, error };
 }
 
+function runPromise(ctx: Ctx, ring: Ring, file: number | FixedFile, isWrite: boolean): Promise<Counts> {
+  const { nextOffset } = ctx;
+  if (ctx.job.rw === 'nop') return runAwaitLoops(ctx, () => ring.nop());
+  return runAwaitLoops(ctx, (buf) => (isWrite ? ring.write(file, buf, nextOffset()) : ring.read(file, buf, nextOffset())));
+}
+
 async function runNodePromises(ctx: Ctx, isWrite: boolean): Promise<Counts> {
-  const { job, buffers, hist, nextOffset, maxOps } = ctx;
+  const { job, nextOffset } = ctx;
   if (job.rw === 'nop') throw new Error('--rw=nop needs --api=batch or --api=promise');
   const fh = await fs.promises.open(job.filename, isWrite ? 'r+' : 'r');
-  let issued = 0;
-  let ops = 0;
-  let bytes = 0;
-  let stopping = false;
-  const timer = setTimeout(() => (stopping = true), Math.max(0, ctx.deadline - performance.now()));
-  const worker = async (i: number): Promise<void> => {
-    const buf = buffers[i];
-    while (!stopping && issued < maxOps) {
-      issued++;
-      const t = hist ? performance.now() : 0;
-      const n = isWrite
-        ? (await fh.write(buf, 0, buf.length, nextOffset())).bytesWritten
-        : (await fh.read(buf, 0, buf.length, nextOffset())).bytesRead;
-      bytes += n;
-      ops++;
-      if (hist) hist.record((performance.now() - t) * 1e6);
-    }
-  };
-  const workers: Promise<void>[] = [];
-  for (let i = 0; i < job.iodepth; i++) workers.push(worker(i));
-  await Promise.all(workers);
-  clearTimeout(timer);
+  const counts = await runAwaitLoops(ctx, async (buf) =>
+    isWrite
+      ? (await fh.write(buf, 0, buf.length, nextOffset())).bytesWritten
+      : (await fh.read(buf, 0, buf.length, nextOffset())).bytesRead,
+  );
   await fh.close();
-  return { ops, bytes };
+  return counts;
 }
 
 function runNodeCallback(ctx: Ctx, isWrite: boolean): Promise<Counts> {
