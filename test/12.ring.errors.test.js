@@ -110,6 +110,10 @@ describe('12 Ring: failure paths', () => {
       // ArrayBuffer.isView refuses objects that merely look like views:
       await assert.rejects(ring.read(fd, fake, 0), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ring.readv(fd, new Array(1025).fill(buf), 0), { code: 'ERR_OUT_OF_RANGE', message: /1024/ });
+      // More than one transfer can move (MAX_RW_COUNT), without allocating it:
+      const big = Buffer.alloc(4 << 20);
+      await assert.rejects(ring.readv(fd, new Array(1024).fill(big), 0), { code: 'ERR_OUT_OF_RANGE', message: /2147479552/ });
+      await assert.rejects(ring.writev(fd, new Array(600).fill(big), 0), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.readv(fd, [], 0), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.readv(fd, buf, 0), { code: 'ERR_INVALID_ARG_TYPE' });
     });
