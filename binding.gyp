@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/uring.cc",
+        "native/buffer_table.cc",
         "native/poller.cc",
         "native/js_errors.cc",
         "native/js_ring.cc",

@@ -27,6 +27,8 @@ import {
   validateObject,
   validatePosition,
   validateSignal,
+  isAborted,
+  abortReason,
 } from './validate';
 
 const EAGAIN = -osConstants.errno.EAGAIN;
@@ -241,7 +243,7 @@ export abstract class QueuedContext {
     if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `${this.#traits.name} is closed (${syscall})`));
     if (signal !== undefined) {
       validateSignal(signal);
-      if (signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
     }
     // Throws for a pool being released, before anything is taken.
     const held = hasLivePools() ? holdPools(keep) : undefined;
@@ -271,7 +273,7 @@ export abstract class QueuedContext {
     // can stop an op once handed over: only ops still queued here abort.
     if (this.#inNative[id]) return;
     this.#dropHeld(id);
-    this.#slots.rejectEarly(id, new AbortError(undefined, { cause: this.#slots.signal[id]?.reason }));
+    this.#slots.rejectEarly(id, new AbortError(undefined, { cause: abortReason(this.#slots.signal[id]) }));
   }
 
   #scheduleFlush(): void {

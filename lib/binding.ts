@@ -10,6 +10,7 @@ export interface NativeRingOptions {
   iopoll: boolean;
   coopTaskrun: boolean;
   singleIssuer: boolean;
+  submitAll: boolean;
   /** Most staged SQEs per io_uring_enter; 0: all. */
   submitBatch: number;
 }
@@ -42,7 +43,8 @@ export interface NativeRing {
   unregisterFiles(): number;
   /**
    * Writes one SQE. Returns 1, or 0 when the SQ (or the CQ budget) is full.
-   * Fields by op: see native/js_ring.cc FillSqe.
+   * Fields by op: see native/js_ring.cc DecodePrep (read/write: `len` is the
+   * checked byte length; readv/writev: `buf` is a [view, length, ...] list).
    */
   prep(
     op: number,
@@ -55,10 +57,13 @@ export interface NativeRing {
     userData: number,
     buf2?: ArrayBufferView,
   ): number;
-  /** Submitted count or -errno. */
+  /**
+   * Submitted count or -errno. On an error other than EAGAIN/EBUSY/EINTR the
+   * ops the kernel did not consume are taken back and come out of the next
+   * reap() as completions with that error.
+   */
   submit(): number;
-  submitAndWait(minComplete: number): number;
-  /** Copies ready CQEs into the completion array; returns how many. */
+  /** Copies failed submissions and ready CQEs into the completion array; returns how many. */
   reap(): number;
   close(): void;
   /** The batch API's staging area: STAGE_FIELDS doubles per op, and their buffers. */

@@ -28,8 +28,10 @@ import {
 import { IdQueue, SlotTable, type Transform } from './slots';
 import {
   validateBoolean,
-  validateBuffer,
-  validateBuffers,
+  checkedLength,
+  snapshotBuffers,
+  isAborted,
+  abortReason,
   validateInteger,
   validateKeys,
   validateObject,
@@ -67,8 +69,8 @@ const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
 const KIND_MASK = 0xf;
 const KEEP_UNIT = 16;
 const KEEP_SHIFT = 4;
-/** Doubles per staged batch op; layout in native/js_ring.cc (kStageFields). */
-const STAGE_FIELDS = 6;
+/** Doubles per staged op; the layout is described in native/js_ring.cc (kStageFields). */
+const STAGE_FIELDS = 7;
 /** Ops the staging path writes (native FillStagedSqe); the rest go through prep(). */
 const STAGEABLE = (() => {
   const t = new Uint8Array(256);
@@ -96,6 +98,12 @@ export interface RingOptions {
   /** IORING_SETUP_SINGLE_ISSUER where the kernel has it. Default true. */
   singleIssuer?: boolean;
   /**
+   * IORING_SETUP_SUBMIT_ALL where the kernel has it (5.18): a failing op does
+   * not stop the kernel from taking the ops after it. Default true; false
+   * sets the ring up as older kernels do (kaio then resubmits the rest).
+   */
+  submitAll?: boolean;
+  /**
    * Most ops per io_uring_enter when a tick's (or a submit()'s) ops go out;
    * 0 (default): all in one. Small values (1-8) ring the device's doorbell
    * more often, which keeps some virtual disks busier at depth (see README).
@@ -103,7 +111,7 @@ export interface RingOptions {
   submitBatch?: number;
 }
 
-const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitBatch'] as const;
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch'] as const;
 
 export interface OpOptions {
   /** Aborting asks the kernel to cancel (IORING_OP_ASYNC_CANCEL); an op it already finished keeps its result. */
@@ -307,6 +315,7 @@ export class Ring implements IoContext {
       iopoll: flag(o.iopoll, 'iopoll', false),
       coopTaskrun: flag(o.coopTaskrun, 'coopTaskrun', true),
       singleIssuer: flag(o.singleIssuer, 'singleIssuer', true),
+      submitAll: flag(o.submitAll, 'submitAll', true),
       submitBatch: o.submitBatch === undefined ? 0 : validateInteger(o.submitBatch, 'options.submitBatch', 0, MAX_ENTRIES),
     };
     // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
@@ -336,6 +345,7 @@ export class Ring implements IoContext {
 
   /** True when IORING_REGISTER_PROBE says this kernel has the op (IORING_OP_ name or number). */
   supports(op: string | number): boolean {
+    if (typeof op !== 'string' && typeof op !== 'number') throw invalidArgType('op', 'of type string or number', op);
     const code = typeof op === 'number' ? op : OP_CODES.get(op.replace(/^IORING_OP_/, '').toUpperCase());
     return code !== undefined && this.#info.ops[code] === 1;
   }
@@ -502,13 +512,13 @@ export class Ring implements IoContext {
     if (typeof datasync !== 'boolean') throw invalidArgType('datasync', 'of type boolean', datasync);
     const rawFd = this.#fd(fd);
     const sqeFlags = sqeFlagsOf(fd);
-    return this.#prepUser(Op.FSYNC, rawFd, sqeFlags, undefined, 0, datasync ? FSYNC_DATASYNC : 0, tag, undefined);
+    return this.#prepUser(Op.FSYNC, rawFd, sqeFlags, undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, tag);
   }
 
   /** Queues IORING_OP_NOP. False when full. */
   prepNop(tag: number): boolean {
     this.#prepCheck(tag);
-    return this.#prepUser(Op.NOP, -1, 0, undefined, 0, 0, tag, undefined);
+    return this.#prepUser(Op.NOP, -1, 0, undefined, 0, 0, 0, tag);
   }
 
   /**
@@ -520,8 +530,10 @@ export class Ring implements IoContext {
     if (this.#staged !== 0) this.#fillStaged();
     const r = this.#native.submit();
     if (r >= 0) return r;
-    if (r === EAGAIN || r === EBUSY || r === EINTR) return 0;
-    throw this.#enterError(r);
+    if (r === EBADF) throw this.#enterError(r);
+    // The ops the kernel refused arrive as completions with -errno.
+    this.#afterSubmit(r);
+    return 0;
   }
 
   /**
@@ -548,31 +560,31 @@ export class Ring implements IoContext {
 
   #prepRw(op: number, fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags: number): boolean {
     this.#prepCheck(tag);
-    if (!ArrayBuffer.isView(buffer) || buffer.byteLength === 0 || buffer.byteLength > MAX_RW) validateBuffer(buffer);
+    const bytes = checkedLength(buffer);
     const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
       ? position
       : this.#position(position);
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
     const rawFd = this.#fd(fd);
     const sqeFlags = sqeFlagsOf(fd);
-    return this.#prepUser(op, rawFd, sqeFlags, buffer, pos, flags, tag, buffer);
+    return this.#prepUser(op, rawFd, sqeFlags, buffer, bytes, pos, flags, tag);
   }
 
   #prepRwv(op: number, fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags: number): boolean {
     this.#prepCheck(tag);
-    validateBuffers(buffers);
+    const list = snapshotBuffers(buffers);
     const pos = this.#position(position);
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
     const rawFd = this.#fd(fd);
     const sqeFlags = sqeFlagsOf(fd);
-    return this.#prepUser(op, rawFd, sqeFlags, buffers, pos, flags, tag, buffers);
+    return this.#prepUser(op, rawFd, sqeFlags, list.pairs, 0, pos, flags, tag);
   }
 
   /**
    * Stages one op for the next fillStaged(); false when the SQ or the CQ
    * budget (ops in flight plus staged <= CQ size) has no room.
    */
-  #stageOp(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number, opFlags: number, low: number, high: number): boolean {
+  #stageOp(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number, opFlags: number, low: number, high: number, bytes: number): boolean {
     const n = this.#staged;
     if (n >= this.#info.sqEntries || this.#counters[Counter.InFlight] + n >= this.#info.cqEntries) return false;
     const e = n * STAGE_FIELDS;
@@ -583,6 +595,7 @@ export class Ring implements IoContext {
     st[e + 3] = opFlags;
     st[e + 4] = low;
     st[e + 5] = high;
+    st[e + 6] = bytes;
     if (buf !== undefined) this.#stageBuf[n] = buf;
     this.#staged = n + 1;
     return true;
@@ -627,21 +640,26 @@ export class Ring implements IoContext {
       throw stateError('ERR_KAIO_NO_HANDLER', 'Set ring.onCompletion(handler) before prep*(): completions would be lost');
   }
 
-  #prepUser(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number | bigint, opFlags: number, tag: number, keep: unknown): boolean {
+  /**
+   * Stages (or, for a bigint offset beyond 2^53, preps) one batch op. `mem`
+   * is a view with its checked byte length, or kaio's [view, length, ...]
+   * copy of a readv/writev list; it is held until the op's completion.
+   */
+  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number): boolean {
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
     let keepId = 0;
-    if (keep !== undefined) {
+    if (mem !== undefined) {
       // A registered pool cannot be released while an op uses its memory.
-      const held = hasLivePools() ? holdPools(keep) : undefined;
+      const held = hasLivePools() ? holdPools(mem) : undefined;
       keepId = this.#userFree.length !== 0 ? this.#userFree.pop()! : this.#userKeep.length;
-      this.#userKeep[keepId] = keep;
+      this.#userKeep[keepId] = mem;
       this.#userHeld[keepId] = held;
     }
     const high = Kind.User + keepId * KEEP_UNIT;
     if (typeof pos === 'number') {
-      if (this.#stageOp(op, fd, sqeFlags, buf, pos, opFlags, tag, high)) return true;
-    } else if (this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, pos, 0, opFlags, tag + KIND_SHIFT * high) !== 0) {
-      return true; // a bigint offset beyond 2^53: the general path takes it
+      if (this.#stageOp(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
+    } else if (this.#unstaged() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
+      return true;
     }
     if (keepId !== 0) this.#releaseKeep(keepId);
     return false;
@@ -687,12 +705,19 @@ export class Ring implements IoContext {
 
   #rw(op: number, syscall: string, fd: Fd, data: unknown, vectored: boolean, position: unknown, options?: RwOptions): Promise<number> {
     try {
-      // A list is copied: the caller may change their array before submission.
-      const buf = vectored ? validateBuffers(data).slice() : validateBuffer(data);
+      // What is checked here is what the kernel gets: a list is copied in
+      // one pass, and a buffer's length is fixed now (see lib/validate.ts).
+      let mem: unknown;
+      let bytes = 0;
+      if (vectored) mem = snapshotBuffers(data).pairs;
+      else {
+        bytes = checkedLength(data);
+        mem = data;
+      }
       const pos = this.#position(position);
       const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), buf, pos, 0, rwFlags, undefined, syscall, undefined, buf, o.signal);
+      return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -745,7 +770,7 @@ export class Ring implements IoContext {
       return Promise.reject(unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())'));
     if (signal !== undefined) {
       validateSignal(signal);
-      if (signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
+      if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
     }
     // Throws for a pool being released, before anything is taken.
     const held = hasLivePools() ? holdPools(keep) : undefined;
@@ -753,7 +778,7 @@ export class Ring implements IoContext {
     const id = slots.alloc();
     this.#held[id] = held;
     const promise = slots.start<T>(id, syscall, keep, path, transform);
-    if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === 0 && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0)) {
+    if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === 0 && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0, len as number)) {
       this.#inRing[id] = true;
       this.#scheduleFlush();
     } else if (this.#queue.length === 0 && this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
@@ -780,7 +805,7 @@ export class Ring implements IoContext {
     if (!this.#inRing[id]) {
       // Still in our queue: the kernel never saw it.
       this.#dropHeld(id);
-      slots.rejectEarly(id, new AbortError(undefined, { cause: slots.signal[id]?.reason }));
+      slots.rejectEarly(id, new AbortError(undefined, { cause: abortReason(slots.signal[id]) }));
       return;
     }
     // Best effort: if the SQ is full the op simply finishes normally.
@@ -796,15 +821,33 @@ export class Ring implements IoContext {
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     if (this.#staged !== 0) this.#fillStaged();
-    const r = this.#native.submit();
-    if (r >= 0) return;
-    if (r === EAGAIN || r === EBUSY || r === EINTR) {
-      // The kernel is short of resources: completions will free some.
-      setImmediate(() => this.#scheduleFlush());
-      return;
-    }
-    throw systemError(r, 'io_uring_enter');
+    this.#afterSubmit(this.#native.submit());
   };
+
+  /**
+   * What a submit's result asks for. EAGAIN/EBUSY: the kernel is short of
+   * resources and completions will free some, so try again later. Any other
+   * error: native took back the ops the kernel did not consume and fails
+   * them with it; reap those (never inside a completion batch, whose array
+   * the reap would overwrite).
+   */
+  #afterSubmit(r: number): void {
+    if (r >= 0) return;
+    if (r === EAGAIN || r === EBUSY || r === EINTR) setImmediate(() => this.#scheduleFlush());
+    else this.#scheduleReap();
+  }
+
+  #reapScheduled = false;
+
+  #scheduleReap(): void {
+    if (this.#reapScheduled) return;
+    this.#reapScheduled = true;
+    setImmediate(() => {
+      this.#reapScheduled = false;
+      const n = this.#native.reap();
+      if (n > 0) this.#dispatch(n);
+    });
+  }
 
   /** Moves queued ops into the SQ while it has room. */
   #pump(): void {
@@ -814,10 +857,18 @@ export class Ring implements IoContext {
   /** Hands one queued op to the kernel; false when there is still no room. */
   readonly #startQueued = (id: number): boolean => {
     if (!this.#unstaged()) return false;
-    const started = this.#native.prep(
-      this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id],
-      this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id],
-    );
+    let started: number;
+    try {
+      started = this.#native.prep(
+        this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id],
+        this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id],
+      );
+    } catch (e) {
+      // Runs inside a completion batch: fail this op, never the batch.
+      this.#dropHeld(id);
+      this.#slots.fail(id, e);
+      return true;
+    }
     if (!started) return false;
     this.#qBuf[id] = undefined;
     this.#qBuf2[id] = undefined;
@@ -1021,22 +1072,6 @@ ${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${
     return new Promise((resolve) => this.#userWaiters.push(resolve));
   }
 
-  /** @internal For the batch API and registered resources (same file family). */
-  get _native(): NativeRing {
-    return this.#native;
-  }
-  /** @internal */
-  get _info(): NativeRingInfo {
-    return this.#info;
-  }
-  /** @internal */
-  _setUserHandler(handler: ((tag: number, res: number, flags: number) => void) | undefined): void {
-    this.#userHandler = handler;
-  }
-  /** @internal */
-  _scheduleFlush(): void {
-    this.#scheduleFlush();
-  }
 }
 
 const NO_OPTIONS: RwOptions = Object.freeze({});

@@ -55,7 +55,7 @@ int Uring::Setup(const UringOptions& o) {
   // COOP_TASKRUN only matters for the submitting task; SQPOLL has its own.
   if (o.coop_taskrun && !o.sqpoll)
     ladder[steps++] = abi::kSetupCoopTaskrun | abi::kSetupTaskrunFlag;
-  ladder[steps++] = abi::kSetupSubmitAll;
+  if (o.submit_all) ladder[steps++] = abi::kSetupSubmitAll;
   uint32_t optional = 0;
   for (unsigned i = 0; i < steps; i++) optional |= ladder[i];
 
@@ -146,30 +146,41 @@ abi::Sqe* Uring::GetSqe() {
 }
 
 int Uring::Submit(unsigned wait_nr) {
-  unsigned fresh = sqe_tail_ - sqe_head_;
-  if (fresh) {
+  if (sqe_tail_ != sqe_head_) {
     // Release: the SQE contents must be visible before the new tail.
     sq_ktail_->store(sqe_tail_, std::memory_order_release);
     sqe_head_ = sqe_tail_;
   }
-  // SQEs the kernel has not consumed yet, including ones an earlier enter
-  // left behind with EAGAIN/EBUSY.
-  unsigned pending = sqe_tail_ - sq_khead_->load(std::memory_order_acquire);
   unsigned flags = wait_nr ? abi::kEnterGetevents : 0;
   if (setup_flags_ & abi::kSetupSqpoll) {
+    // A store then a load may be reordered: without a full fence between the
+    // tail store above and this load, we could read NEED_WAKEUP before the
+    // sleeping thread sees the new tail, and never wake it.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    unsigned pending = SqPending();
     // The kernel thread consumes the SQ; enter only to wake it or to wait.
-    if (sq_kflags_->load(std::memory_order_acquire) & abi::kSqNeedWakeup)
+    if (sq_kflags_->load(std::memory_order_relaxed) & abi::kSqNeedWakeup)
       flags |= abi::kEnterSqWakeup;
     if (!flags) return static_cast<int>(pending);
     int r = Enter(0, wait_nr, flags);
     return r < 0 ? r : static_cast<int>(pending);
   }
+  // SQEs the kernel has not consumed yet, including ones an earlier enter
+  // left behind (EAGAIN/EBUSY, or a failing SQE without SUBMIT_ALL).
+  unsigned pending = SqPending();
   if (!pending && !wait_nr) return 0;
-  return Enter(pending, wait_nr, flags);
-}
-
-int Uring::Wait(unsigned wait_nr) {
-  return Enter(0, wait_nr, abi::kEnterGetevents);
+  int total = 0;
+  for (;;) {
+    int r = Enter(pending, wait_nr, flags);
+    if (r < 0) return total ? total : r;
+    total += r;
+    unsigned left = SqPending();
+    // The kernel stops early only after consuming a failing SQE (it posted
+    // that SQE's CQE): enter again for the rest. It does not wait then, so
+    // the wait goes with the next enter too.
+    if (left == 0 || left >= pending) return total;
+    pending = left;
+  }
 }
 
 int Uring::FlushCompletions() {
