@@ -60,6 +60,8 @@ export const SQE_FIXED_FILE = 1 << 0;
 export const FSYNC_DATASYNC = 1 << 0;
 export const FEAT_RW_CUR_POS = 1 << 3;
 export const SETUP_SQPOLL = 1 << 1;
+/** SQPOLL rings take plain fds (5.11); before, only registered files. */
+export const FEAT_SQPOLL_NONFIXED = 1 << 7;
 export const SETUP_IOPOLL = 1 << 0;
 
 /** user_data high word: who an op belongs to. */

@@ -16,6 +16,8 @@ import {
   bitNames,
   FEATURE_NAMES,
   FEAT_RW_CUR_POS,
+  FEAT_SQPOLL_NONFIXED,
+  SETUP_SQPOLL,
   FSYNC_DATASYNC,
   Kind,
   KIND_SHIFT,
@@ -254,6 +256,8 @@ export class Ring implements IoContext {
   readonly backend = 'io_uring' as const;
   readonly #native: NativeRing;
   readonly #info: NativeRingInfo;
+  /** An SQPOLL ring on a kernel before 5.11 takes registered files only. */
+  readonly #fixedFilesOnly: boolean;
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
   readonly #slots = new SlotTable();
@@ -329,6 +333,7 @@ export class Ring implements IoContext {
       throw ringSetupError(e);
     }
     this.#info = this.#native.info();
+    this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
     this.#stage = new Float64Array(this.#info.sqEntries * STAGE_FIELDS);
     this.#native.setStaging(this.#stage, this.#stageBuf);
   }
@@ -646,6 +651,9 @@ export class Ring implements IoContext {
    * copy of a readv/writev list; it is held until the op's completion.
    */
   #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number): boolean {
+    // Again, last: checking the arguments may have run the caller's code
+    // (a getter, a Proxy trap), which may have closed the ring.
+    this.#prepCheck(tag);
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
     let keepId = 0;
     if (mem !== undefined) {
@@ -734,7 +742,9 @@ export class Ring implements IoContext {
   #fd(fd: Fd): number {
     if (typeof fd === 'number') {
       if ((fd | 0) !== fd || fd < 0) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
-      return fd;
+      if (this.#fixedFilesOnly)
+        throw unsupported('a plain fd on an SQPOLL ring', 'by this kernel (IORING_FEAT_SQPOLL_NONFIXED, 5.11): register the file with registerFiles() and pass the FixedFile');
+      return fd | 0;
     }
     if (fd instanceof FixedFile) {
       const owner = fixedFileOwner(fd);
