@@ -175,7 +175,7 @@ export function parseArgs(argv: readonly string[]): BenchJob {
   }
   if (job.rw !== 'nop' && !job.filename) throw invalidArgValue('--filename', `is required for --rw=${job.rw}`);
   if (job.direct && (job.bs % 512 !== 0)) throw invalidArgValue('--bs', 'must be a multiple of 512 with --direct=1');
-  if (job.rw === 'nop' && job.api.startsWith('node')) throw invalidArgValue('--rw', 'nop needs --api=batch or --api=promise');
+  if (job.rw === 'nop' && job.api.startsWith('node')) throw invalidArgValue('--rw', 'is nop, which needs --api=batch or --api=promise');
   if (job.rw !== 'nop' && job.size && job.size < job.bs) throw invalidArgValue('--size', 'must be at least --bs');
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
   job.lat = lat ?? job.iodepth === 1;
