@@ -27,7 +27,8 @@ import {
   SETUP_FLAG_NAMES,
   SQE_FIXED_FILE,
 } from './opcodes';
-import { IdQueue, SlotTable, type Transform } from './slots';
+import { type Transform } from './slots';
+import { OpQueue, type OpSink } from './op-queue';
 import {
   validateBoolean,
   checkedLength,
@@ -260,9 +261,6 @@ export class Ring implements IoContext {
   readonly #fixedFilesOnly: boolean;
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
-  readonly #slots = new SlotTable();
-  /** Pools an op in flight uses (released only when it completes), by slot. */
-  #held: Array<HeldPools | undefined> = [];
   /** Pools made by registerBuffers() that are not released yet. */
   readonly #pools = new Set<BufferPool>();
   /** First table index of each registered pool, by its memory. */
@@ -270,19 +268,24 @@ export class Ring implements IoContext {
   #registeredBuffers = 0;
   /** The registered file table, one handle per slot. */
   #files: FixedFile[] | undefined;
-  // Ops waiting for SQ room, FIFO; their arguments stay in the #q* arrays.
-  readonly #queue = new IdQueue();
-  #qOp: number[] = [];
-  #qFd: number[] = [];
-  #qSqeFlags: number[] = [];
-  #qBuf: unknown[] = [];
-  #qOffset: Array<number | bigint> = [];
-  #qLen: Array<number | bigint> = [];
-  #qOpFlags: number[] = [];
-  #qBuf2: Array<ArrayBufferView | undefined> = [];
-  /** Slots whose SQE has been written (so abort must go through the kernel). */
-  #inRing: boolean[] = [];
-  #flushScheduled = false;
+  /** How the promise layer hands ops to this ring. */
+  readonly #sink: OpSink = {
+    tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
+      // An op that may be cancelled needs its SQE now (the cancel names it).
+      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
+          this.#stageOp(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
+      return this.#unstaged() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
+    },
+    flush: () => {
+      if (this.#staged !== 0) this.#fillStaged();
+      this.#afterSubmit(this.#native.submit());
+    },
+    cancel: (id) => {
+      // Best effort: if the SQ is full the op simply finishes normally.
+      if (this.#native.prep(Op.ASYNC_CANCEL, -1, 0, undefined, id, 0, 0, CANCEL_USER_DATA)) this.#ops.scheduleFlush();
+    },
+  };
+  readonly #ops = new OpQueue(this.#sink);
   #closing = false;
   #closed: Promise<void> | undefined;
   #userHandler: ((tag: number, res: number, flags: number) => void) | undefined;
@@ -361,7 +364,7 @@ export class Ring implements IoContext {
       submitted: c[Counter.Submitted],
       completed: c[Counter.Completed],
       inFlight: c[Counter.InFlight],
-      queued: this.#queue.length,
+      queued: this.#ops.queued,
       fixedOps: c[Counter.FixedOps],
       enterCalls: c[Counter.EnterCalls],
     };
@@ -694,9 +697,9 @@ export class Ring implements IoContext {
     this.#closing = true;
     // Batch ops prepared but never submitted must reach the kernel to finish.
     if (this.#staged !== 0) this.#fillStaged();
-    if (this.#counters[Counter.InFlight] !== 0) this.#scheduleFlush();
+    if (this.#counters[Counter.InFlight] !== 0) this.#ops.scheduleFlush();
     this.#closed = (async () => {
-      await this.#slots.whenIdle();
+      await this.#ops.whenIdle();
       await this.#userIdle();
       for (const pool of [...this.#pools]) await pool.release();
       this.#native.close();
@@ -764,11 +767,11 @@ export class Ring implements IoContext {
     op: number,
     fd: number,
     sqeFlags: number,
-    buf: unknown,
+    mem: unknown,
     offset: number | bigint,
     len: number | bigint,
     opFlags: number,
-    buf2: ArrayBufferView | undefined,
+    extra: ArrayBufferView | undefined,
     syscall: string,
     path: string | undefined,
     keep: unknown,
@@ -778,61 +781,8 @@ export class Ring implements IoContext {
     if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`));
     if (this.#info.ops[op] !== 1)
       return Promise.reject(unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())'));
-    if (signal !== undefined) {
-      validateSignal(signal);
-      if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
-    }
-    // Throws for a pool being released, before anything is taken.
-    const held = hasLivePools() ? holdPools(keep) : undefined;
-    const slots = this.#slots;
-    const id = slots.alloc();
-    this.#held[id] = held;
-    const promise = slots.start<T>(id, syscall, keep, path, transform);
-    if (signal === undefined && STAGEABLE[op] === 1 && typeof offset === 'number' && this.#queue.length === 0 && this.#stageOp(op, fd, sqeFlags, buf, offset, opFlags, id, 0, len as number)) {
-      this.#inRing[id] = true;
-      this.#scheduleFlush();
-    } else if (this.#queue.length === 0 && this.#unstaged() && this.#native.prep(op, fd, sqeFlags, buf, offset, len, opFlags, id, buf2)) {
-      this.#inRing[id] = true;
-      this.#scheduleFlush();
-    } else {
-      this.#qOp[id] = op;
-      this.#qFd[id] = fd;
-      this.#qSqeFlags[id] = sqeFlags;
-      this.#qBuf[id] = buf;
-      this.#qOffset[id] = offset;
-      this.#qLen[id] = len;
-      this.#qOpFlags[id] = opFlags;
-      this.#qBuf2[id] = buf2;
-      this.#inRing[id] = false;
-      this.#queue.push(id);
-    }
-    if (signal !== undefined) slots.watch(id, signal, () => this.#abort(id));
-    return promise;
+    return this.#ops.start<T>(op, fd, sqeFlags, mem, offset, len, opFlags, extra, syscall, path, keep, signal, transform);
   }
-
-  #abort(id: number): void {
-    const slots = this.#slots;
-    if (!this.#inRing[id]) {
-      // Still in our queue: the kernel never saw it.
-      this.#dropHeld(id);
-      slots.rejectEarly(id, new AbortError(undefined, { cause: abortReason(slots.signal[id]) }));
-      return;
-    }
-    // Best effort: if the SQ is full the op simply finishes normally.
-    if (this.#native.prep(Op.ASYNC_CANCEL, -1, 0, undefined, id, 0, 0, CANCEL_USER_DATA)) this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    process.nextTick(this.#flush);
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    if (this.#staged !== 0) this.#fillStaged();
-    this.#afterSubmit(this.#native.submit());
-  };
 
   /**
    * What a submit's result asks for. EAGAIN/EBUSY: the kernel is short of
@@ -843,7 +793,7 @@ export class Ring implements IoContext {
    */
   #afterSubmit(r: number): void {
     if (r >= 0) return;
-    if (r === EAGAIN || r === EBUSY || r === EINTR) setImmediate(() => this.#scheduleFlush());
+    if (r === EAGAIN || r === EBUSY || r === EINTR) setImmediate(() => this.#ops.scheduleFlush());
     else this.#scheduleReap();
   }
 
@@ -859,33 +809,6 @@ export class Ring implements IoContext {
     });
   }
 
-  /** Moves queued ops into the SQ while it has room. */
-  #pump(): void {
-    if (this.#queue.drain(this.#slots, this.#startQueued) > 0) this.#scheduleFlush();
-  }
-
-  /** Hands one queued op to the kernel; false when there is still no room. */
-  readonly #startQueued = (id: number): boolean => {
-    if (!this.#unstaged()) return false;
-    let started: number;
-    try {
-      started = this.#native.prep(
-        this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qBuf[id], this.#qOffset[id],
-        this.#qLen[id], this.#qOpFlags[id], id, this.#qBuf2[id],
-      );
-    } catch (e) {
-      // Runs inside a completion batch: fail this op, never the batch.
-      this.#dropHeld(id);
-      this.#slots.fail(id, e);
-      return true;
-    }
-    if (!started) return false;
-    this.#qBuf[id] = undefined;
-    this.#qBuf2[id] = undefined;
-    this.#inRing[id] = true;
-    return true;
-  };
-
   /** Called by native once per completion batch; must never throw. */
   readonly #onComplete = (count: number): void => {
     this.#dispatch(count);
@@ -894,19 +817,14 @@ export class Ring implements IoContext {
   /** Delivers `count` reaped CQEs; returns how many were batch (kind 1) ops. */
   #dispatch(count: number): number {
     const cq = this.#cq;
-    const slots = this.#slots;
+    const ops = this.#ops;
     let user = 0;
     this.#dispatching = true;
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
       const high = cq[base + 1];
       const kind = high & KIND_MASK;
       if (kind === Kind.Promise) {
-        const id = cq[base];
-        this.#inRing[id] = false;
-        slots.settle(id, cq[base + 2]);
-        // After settling, so the op's continuation runs before a waiting
-        // pool.release() detaches the memory it just filled.
-        if (this.#held[id] !== undefined) this.#dropHeld(id);
+        ops.complete(cq[base], cq[base + 2]);
       } else if (kind === Kind.User) {
         const keepId = high >>> KEEP_SHIFT;
         if (keepId !== 0) this.#releaseKeep(keepId);
@@ -915,10 +833,10 @@ export class Ring implements IoContext {
       }
     }
     this.#dispatching = false;
-    if (this.#queue.length !== 0) this.#pump();
+    ops.pump();
     // Staged ops that found no room at the last flush (or that close() is
     // waiting for) go out now that completions made some.
-    if (this.#staged !== 0 && (this.#stageStalled || this.#closing)) this.#scheduleFlush();
+    if (this.#staged !== 0 && (this.#stageStalled || this.#closing)) ops.scheduleFlush();
     if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0 && this.#staged === 0) this.#wakeUserWaiters();
     return user;
   }
@@ -934,13 +852,6 @@ export class Ring implements IoContext {
         throw e;
       });
     }
-  }
-
-  #dropHeld(id: number): void {
-    const held = this.#held[id];
-    if (held === undefined) return;
-    this.#held[id] = undefined;
-    dropPools(held);
   }
 
   // ── registered buffers and files ───────────────────────────────────────
