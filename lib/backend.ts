@@ -3,7 +3,7 @@
 // context that takes at most `entries` ops at a time.
 import { constants as osConstants } from 'node:os';
 import { BackendCounter, BackendOp, CQE_INTS, type NativeBackend } from './binding';
-import type { ContextStats } from './context';
+import type { ContextStats, FsyncOptions, RwOptions } from './types';
 import { AbortError, invalidArgType, outOfRange, stateError, unsupported } from './errors';
 import { FixedFile } from './fixed-file';
 import {
@@ -16,7 +16,6 @@ import {
   type HeldPools,
   type Pinner,
 } from './pool';
-import type { FsyncOptions, RwOptions } from './ring';
 import { IdQueue, SlotTable } from './slots';
 import {
   validateBoolean,

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { invalidArgType, outOfRange, systemError } from './errors';
 import { parseOpenFlags } from './ring';
-import { createContext, type IoContext } from './context';
+import { createContext } from './context';
+import type { IoContext } from './types';
 import { validateBuffer, validateBuffers, validateInteger, validateKeys, validateObject, validatePosition, MAX_RW } from './validate';
 
 /** What a File needs from its context; every kaio backend (IoContext) provides it. */

@@ -28,7 +28,7 @@ import { constants as osConstants } from 'node:os';
 import { markAsUntransferable } from 'node:worker_threads';
 import { binding } from './binding';
 import { illegalConstructor, invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
-import { vmBytes } from './probe';
+import { vmBytes } from './procfs';
 import { validateBoolean, validateInteger, validateKeys, validateObject, viewBuffer, viewByteOffset, viewBytes } from './validate';
 
 const { errno: E } = osConstants;

@@ -26,7 +26,9 @@ import {
   OP_NAMES,
   SETUP_FLAG_NAMES,
   SQE_FIXED_FILE,
-} from './opcodes';
+  STATX_BUF_SIZE,
+  STATX_DEFAULT_MASK,
+} from './abi';
 import { type Transform } from './slots';
 import { OpQueue, type OpSink } from './op-queue';
 import {
@@ -55,9 +57,9 @@ import {
   type HeldPools,
   type Pinner,
 } from './pool';
-import { vmBytes } from './probe';
-import { parseStatx, STATX_BUF_SIZE, STATX_DEFAULT_MASK, type StatxResult } from './statx';
-import type { IoContext } from './context';
+import { vmBytes } from './procfs';
+import { parseStatx } from './statx';
+import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from './types';
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -115,39 +117,6 @@ export interface RingOptions {
 }
 
 const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch'] as const;
-
-export interface OpOptions {
-  /** Aborting asks the kernel to cancel (IORING_OP_ASYNC_CANCEL); an op it already finished keeps its result. */
-  signal?: AbortSignal;
-}
-
-export interface RwOptions extends OpOptions {
-  /** RWF_* flags for preadv2/pwritev2 semantics (RWF_HIPRI, RWF_DSYNC, RWF_NOWAIT, ...). */
-  flags?: number;
-}
-
-export interface FsyncOptions extends OpOptions {
-  /** fdatasync(2) instead of fsync(2). */
-  datasync?: boolean;
-}
-
-export interface FallocateOptions extends OpOptions {
-  /** fallocate(2) mode bits (FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, ...). Default 0. */
-  mode?: number;
-}
-
-export interface OpenOptions extends OpOptions {
-  /** Directory fd the path is relative to. Default: the current directory. */
-  dirfd?: number;
-}
-
-export interface StatxOptions extends OpOptions {
-  dirfd?: number;
-  /** AT_* flags, e.g. AT_SYMLINK_NOFOLLOW (0x100) or AT_EMPTY_PATH (0x1000). */
-  flags?: number;
-  /** STATX_* mask of fields wanted. Default basic stats, birth time and DIO alignment. */
-  mask?: number;
-}
 
 export interface RingStats {
   /** SQEs the kernel has consumed. */

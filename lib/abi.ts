@@ -1,5 +1,6 @@
-// io_uring opcodes (enum io_uring_op) and flags kaio uses. Minimum kernel in
-// the comment; probe() asks the running kernel which ones it really has.
+// Kernel constants kaio uses, in one place: io_uring opcodes (enum
+// io_uring_op), setup and feature flags, statx masks. Minimum kernel in the
+// comment; probe() asks the running kernel which ones it really has.
 
 export const enum Op {
   NOP = 0, // 5.1
@@ -71,3 +72,10 @@ export const enum Kind {
   Internal = 2,
 }
 export const KIND_SHIFT = 2 ** 32;
+
+// statx(2) (include/uapi/linux/stat.h).
+export const STATX_BUF_SIZE = 256;
+export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BTIME = 0x800;
+export const STATX_DIOALIGN = 0x2000; // 6.1
+export const STATX_DEFAULT_MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN;
