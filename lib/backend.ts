@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import { BackendCounter, BackendOp, CQE_INTS, type NativeBackend } from './binding';
 import type { ContextStats, FsyncOptions, RwOptions } from './types';
 import { AbortError, invalidArgType, outOfRange, stateError, unsupported } from './errors';
-import { FixedFile } from './fixed-file';
+import { FixedFile } from './ring';
 import {
   createPool,
   dropPools,
@@ -24,6 +24,7 @@ import {
   validateInteger,
   validateKeys,
   validateObject,
+  validateOptions,
   validatePosition,
   validateSignal,
   isAborted,
@@ -52,13 +53,6 @@ export type NativeFactory = (
   completions: Int32Array,
   counters: Float64Array,
 ) => NativeBackend;
-
-function opOptions<T extends object>(options: unknown, allowed: readonly string[]): T {
-  if (options === undefined) return {} as T;
-  const o = validateObject<T>(options, 'options');
-  validateKeys(o, 'options', allowed);
-  return o;
-}
 
 export function validateEntries(value: unknown, dflt: number): number {
   return value === undefined ? dflt : validateInteger(value, 'options.entries', 1, MAX_CONTEXT_ENTRIES);
@@ -180,7 +174,7 @@ export abstract class QueuedContext {
   /** fsync(2), or fdatasync(2) with `{ datasync: true }`. */
   fsync(fd: number, options?: FsyncOptions): Promise<void> {
     try {
-      const o = opOptions<FsyncOptions>(options, ['datasync', 'signal']);
+      const o = validateOptions<FsyncOptions>(options, ['datasync', 'signal']);
       const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
       const op = datasync ? BackendOp.Fdatasync : BackendOp.Fsync;
       return this.#start<void>(op, this.#fd(fd), undefined, 0, 0, undefined, o.signal, toVoid);
@@ -214,7 +208,7 @@ export abstract class QueuedContext {
     const pos = validatePosition(position);
     if (pos === -1 && !this.#traits.currentPosition)
       throw unsupported('position -1 (current file position)', this.#traits.currentPositionWhy ?? `on ${this.#traits.name}`);
-    const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
+    const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
     const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
     return this.#start<number>(op, this.#fd(fd), buf, pos, rwFlags, keep, o.signal);
   }

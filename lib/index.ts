@@ -9,7 +9,7 @@ export type {
   Fd,
   RegisterFilesOptions,
 } from './ring';
-export { FixedFile } from './fixed-file';
+export { FixedFile } from './ring';
 export { BufferPool, alignedBuffer, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE } from './pool';
 export type { BufferPoolOptions, MemlockError } from './pool';
 export { dioAlignment } from './dio';

@@ -37,6 +37,14 @@ function editDistance(a: string, b: string): number {
   return prev[b.length];
 }
 
+/** An options object (or undefined for none) with only the `allowed` keys. */
+export function validateOptions<T extends object>(options: unknown, allowed: readonly string[], name = 'options'): T {
+  if (options === undefined) return {} as T;
+  const o = validateObject<T>(options, name);
+  validateKeys(o, name, allowed);
+  return o;
+}
+
 /** Rejects misspelt option names instead of ignoring them. */
 export function validateKeys(options: object, name: string, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Ring } from '../ring';
 import { alignedBuffer } from '../pool';
-import type { FixedFile } from '../fixed-file';
+import type { FixedFile } from '../ring';
 import { Histogram } from './histogram';
 import type { BenchJob } from './options';
 import { BenchError, prepareTarget } from './target';

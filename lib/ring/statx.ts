@@ -1,6 +1,6 @@
 // struct statx (include/uapi/linux/stat.h), decoded from the 256-byte buffer
 // IORING_OP_STATX fills.
-import type { StatxResult } from './types';
+import type { StatxResult } from '../types';
 
 
 const S_IFMT = 0o170000;

@@ -9,9 +9,8 @@
 // API (prep*, submit, submitAndWait, onCompletion) is the same machinery
 // without the promise.
 import { constants as osConstants } from 'node:os';
-import { constants as fsConstants } from 'node:fs';
-import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from './binding';
-import { AbortError, invalidArgType, outOfRange, stateError, systemError, unsupported } from './errors';
+import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from '../binding';
+import { AbortError, invalidArgType, outOfRange, stateError, systemError, unsupported } from '../errors';
 import {
   bitNames,
   FEATURE_NAMES,
@@ -28,9 +27,9 @@ import {
   SQE_FIXED_FILE,
   STATX_BUF_SIZE,
   STATX_DEFAULT_MASK,
-} from './abi';
-import { type Transform } from './slots';
-import { OpQueue, type OpSink } from './op-queue';
+} from '../abi';
+import { type Transform } from '../slots';
+import { OpQueue, type OpSink } from '../op-queue';
 import {
   validateBoolean,
   checkedLength,
@@ -40,11 +39,12 @@ import {
   validateInteger,
   validateKeys,
   validateObject,
+  validateOptions,
   validateOffset,
   validatePosition,
   validateSignal,
   MAX_RW,
-} from './validate';
+} from '../validate';
 import { disownFixedFile, FixedFile, fixedFileOwner } from './fixed-file';
 import {
   BufferPool,
@@ -56,17 +56,18 @@ import {
   type BufferPoolOptions,
   type HeldPools,
   type Pinner,
-} from './pool';
-import { vmBytes } from './procfs';
+} from '../pool';
+import { vmBytes } from '../procfs';
 import { parseStatx } from './statx';
-import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from './types';
+import { Staging, STAGEABLE } from './staging';
+import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
+import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
 const EBUSY = -E.EBUSY;
 const EINTR = -E.EINTR;
 const EBADF = -E.EBADF;
-const AT_FDCWD = -100;
 const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
 // Batch ops carry, above the kind in the user_data high word, the id of the
 // #userKeep entry that holds their buffer (0: none). In-flight ops never
@@ -74,15 +75,6 @@ const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
 const KIND_MASK = 0xf;
 const KEEP_UNIT = 16;
 const KEEP_SHIFT = 4;
-/** Doubles per staged op; the layout is described in native/js_ring.cc (kStageFields). */
-const STAGE_FIELDS = 7;
-/** Ops the staging path writes (native FillStagedSqe); the rest go through prep(). */
-const STAGEABLE = (() => {
-  const t = new Uint8Array(256);
-  for (const op of [Op.NOP, Op.READ, Op.WRITE, Op.READV, Op.WRITEV, Op.FSYNC]) t[op] = 1;
-  return t;
-})();
-
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
 export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
@@ -152,67 +144,6 @@ export interface RegisterFilesOptions {
 /** Most slots a registered file table may have (IORING_MAX_FIXED_FILES). */
 export const MAX_FIXED_FILES = 1 << 20;
 
-/** Node's string open flags, as fs.open takes them. */
-const OPEN_FLAGS: Record<string, number> = (() => {
-  const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsConstants;
-  return {
-    r: O_RDONLY,
-    rs: O_RDONLY | O_SYNC,
-    sr: O_RDONLY | O_SYNC,
-    'r+': O_RDWR,
-    'rs+': O_RDWR | O_SYNC,
-    'sr+': O_RDWR | O_SYNC,
-    w: O_TRUNC | O_CREAT | O_WRONLY,
-    wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
-    xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
-    'w+': O_TRUNC | O_CREAT | O_RDWR,
-    'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
-    'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
-    a: O_APPEND | O_CREAT | O_WRONLY,
-    ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
-    xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
-    as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
-    sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
-    'a+': O_APPEND | O_CREAT | O_RDWR,
-    'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
-    'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
-    'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-    'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-  };
-})();
-const O_CLOEXEC = 0o2000000;
-
-export function parseOpenFlags(flags: unknown): number {
-  if (flags === undefined) return fsConstants.O_RDONLY;
-  if (typeof flags === 'number') return validateInteger(flags, 'flags', 0, 0x7fffffff);
-  if (typeof flags === 'string') {
-    const value = OPEN_FLAGS[flags];
-    if (value === undefined) throw invalidArgType('flags', `one of ${Object.keys(OPEN_FLAGS).join(', ')}`, flags);
-    return value;
-  }
-  throw invalidArgType('flags', 'of type string or number', flags);
-}
-
-function pathArg(value: unknown, name = 'path'): string {
-  if (typeof value === 'string') {
-    if (value.includes('\0')) throw invalidArgType(name, 'a string without null bytes', value);
-    return value;
-  }
-  if (value instanceof URL) {
-    if (value.protocol !== 'file:') throw invalidArgType(name, 'a file: URL', value.href);
-    return decodeURIComponent(value.pathname);
-  }
-  if (Buffer.isBuffer(value)) return pathArg(value.toString(), name);
-  throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
-}
-
-function opOptions<T extends object>(options: unknown, allowed: readonly string[]): T {
-  if (options === undefined) return {} as T;
-  const o = validateObject<T>(options, 'options');
-  validateKeys(o, 'options', allowed);
-  return o;
-}
-
 /**
  * An io_uring instance. See io_uring(7).
  *
@@ -242,11 +173,11 @@ export class Ring implements IoContext {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
       // An op that may be cancelled needs its SQE now (the cancel names it).
       if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
-          this.#stageOp(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
-      return this.#unstaged() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
+          this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
+      return this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
     },
     flush: () => {
-      if (this.#staged !== 0) this.#fillStaged();
+      if (this.#staging.count !== 0) this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
     },
     cancel: (id) => {
@@ -265,13 +196,8 @@ export class Ring implements IoContext {
   #userHeld: Array<HeldPools | undefined> = [undefined];
   /** True while completions are being delivered (submitAndWait is refused then). */
   #dispatching = false;
-  // Batch ops staged in JS (STAGE_FIELDS doubles each, buffer in #stageBuf)
-  // and written into the SQ by one native call at submit: a native call per
-  // op cost more than the kernel's work for it.
-  #stage: Float64Array;
-  readonly #stageBuf: unknown[] = [];
-  #staged = 0;
-  #stageStalled = false;
+  /** Ops written into the SQ by one native call per tick (see staging.ts). */
+  #staging!: Staging;
 
   constructor(options: RingOptions = {}) {
     const o = validateObject<RingOptions>(options, 'options');
@@ -306,8 +232,7 @@ export class Ring implements IoContext {
     }
     this.#info = this.#native.info();
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
-    this.#stage = new Float64Array(this.#info.sqEntries * STAGE_FIELDS);
-    this.#native.setStaging(this.#stage, this.#stageBuf);
+    this.#staging = new Staging(this.#native, this.#info, this.#counters);
   }
 
   /** Sizes, features and setup flags the kernel granted. */
@@ -368,7 +293,7 @@ export class Ring implements IoContext {
   /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC). */
   fsync(fd: Fd, options?: FsyncOptions): Promise<void> {
     try {
-      const o = opOptions<FsyncOptions>(options, ['datasync', 'signal']);
+      const o = validateOptions<FsyncOptions>(options, ['datasync', 'signal']);
       const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
       const syscall = datasync ? 'fdatasync' : 'fsync';
       return this.#start(Op.FSYNC, this.#fd(fd), sqeFlagsOf(fd), undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
@@ -380,7 +305,7 @@ export class Ring implements IoContext {
   /** fallocate(2) as IORING_OP_FALLOCATE (5.6). */
   fallocate(fd: Fd, offset: number | bigint, length: number | bigint, options?: FallocateOptions): Promise<void> {
     try {
-      const o = opOptions<FallocateOptions>(options, ['mode', 'signal']);
+      const o = validateOptions<FallocateOptions>(options, ['mode', 'signal']);
       const off = validateOffset(offset, 'offset');
       const len = validateOffset(length, 'length');
       if (len === 0) throw outOfRange('length', '> 0', len);
@@ -394,7 +319,7 @@ export class Ring implements IoContext {
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
   nop(options?: OpOptions): Promise<void> {
     try {
-      const o = opOptions<OpOptions>(options, ['signal']);
+      const o = validateOptions<OpOptions>(options, ['signal']);
       return this.#start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
@@ -407,7 +332,7 @@ export class Ring implements IoContext {
       const p = pathArg(path);
       const f = parseOpenFlags(flags) | O_CLOEXEC;
       validateInteger(mode, 'mode', 0, 0o7777);
-      const o = opOptions<OpenOptions>(options, ['dirfd', 'signal']);
+      const o = validateOptions<OpenOptions>(options, ['dirfd', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
       const cpath = Buffer.from(`${p}\0`);
       return this.#start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
@@ -420,7 +345,7 @@ export class Ring implements IoContext {
   closeFd(fd: number, options?: OpOptions): Promise<void> {
     try {
       validateInteger(fd, 'fd', 0, 0x7fffffff);
-      const o = opOptions<OpOptions>(options, ['signal']);
+      const o = validateOptions<OpOptions>(options, ['signal']);
       return this.#start(Op.CLOSE, fd, 0, undefined, 0, 0, 0, undefined, 'close', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
@@ -431,7 +356,7 @@ export class Ring implements IoContext {
   statx(path: string | Buffer | URL, options?: StatxOptions): Promise<StatxResult> {
     try {
       const p = pathArg(path);
-      const o = opOptions<StatxOptions>(options, ['dirfd', 'flags', 'mask', 'signal']);
+      const o = validateOptions<StatxOptions>(options, ['dirfd', 'flags', 'mask', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
       const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       const mask = o.mask === undefined ? STATX_DEFAULT_MASK : validateInteger(o.mask, 'options.mask', 0, 0xffffffff);
@@ -504,7 +429,7 @@ export class Ring implements IoContext {
    * of resources (EAGAIN/EBUSY) and the SQEs stay queued for the next call.
    */
   submit(): number {
-    if (this.#staged !== 0) this.#fillStaged();
+    if (this.#staging.count !== 0) this.#staging.fill();
     const r = this.#native.submit();
     if (r >= 0) return r;
     if (r === EBADF) throw this.#enterError(r);
@@ -527,10 +452,10 @@ export class Ring implements IoContext {
       validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
     if (this.#dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
     // One native call: fill what is staged, enter, reap.
-    const r = this.#native.submitAndReap(this.#staged, minComplete);
+    const r = this.#native.submitAndReap(this.#staging.count, minComplete);
     if (r < 0) throw this.#enterError(r);
-    if (r & 1) this.#stagedFilled();
-    else if (this.#staged !== 0) this.#stageStalled = true;
+    if (r & 1) this.#staging.filled();
+    else if (this.#staging.count !== 0) this.#staging.stalled = true;
     const n = r >>> 1;
     return n === 0 ? 0 : this.#dispatch(n);
   }
@@ -555,54 +480,6 @@ export class Ring implements IoContext {
     const rawFd = this.#fd(fd);
     const sqeFlags = sqeFlagsOf(fd);
     return this.#prepUser(op, rawFd, sqeFlags, list.pairs, 0, pos, flags, tag);
-  }
-
-  /**
-   * Stages one op for the next fillStaged(); false when the SQ or the CQ
-   * budget (ops in flight plus staged <= CQ size) has no room.
-   */
-  #stageOp(op: number, fd: number, sqeFlags: number, buf: unknown, pos: number, opFlags: number, low: number, high: number, bytes: number): boolean {
-    const n = this.#staged;
-    if (n >= this.#info.sqEntries || this.#counters[Counter.InFlight] + n >= this.#info.cqEntries) return false;
-    const e = n * STAGE_FIELDS;
-    const st = this.#stage;
-    st[e] = op | (sqeFlags << 8);
-    st[e + 1] = fd;
-    st[e + 2] = pos;
-    st[e + 3] = opFlags;
-    st[e + 4] = low;
-    st[e + 5] = high;
-    st[e + 6] = bytes;
-    if (buf !== undefined) this.#stageBuf[n] = buf;
-    this.#staged = n + 1;
-    return true;
-  }
-
-  /**
-   * Before an op takes the direct prep() path: staged ops go into the SQ
-   * first, so they keep their place and count against the SQ and CQ budget.
-   * False when they could not (no room: the op must wait too).
-   */
-  #unstaged(): boolean {
-    return this.#staged === 0 || this.#fillStaged();
-  }
-
-  /** Moves staged ops into the SQ (all or none); false when there is no room yet. */
-  #fillStaged(): boolean {
-    const n = this.#staged;
-    if (!this.#native.fillStaged(n)) {
-      this.#stageStalled = true;
-      return false;
-    }
-    this.#stagedFilled();
-    return true;
-  }
-
-  #stagedFilled(): void {
-    this.#stageStalled = false;
-    const bufs = this.#stageBuf;
-    for (let i = 0, n = this.#staged; i < n; i++) bufs[i] = undefined;
-    this.#staged = 0;
   }
 
   #enterError(r: number): Error {
@@ -637,8 +514,8 @@ export class Ring implements IoContext {
     }
     const high = Kind.User + keepId * KEEP_UNIT;
     if (typeof pos === 'number') {
-      if (this.#stageOp(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
-    } else if (this.#unstaged() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
+      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
+    } else if (this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true;
     }
     if (keepId !== 0) this.#releaseKeep(keepId);
@@ -665,7 +542,7 @@ export class Ring implements IoContext {
     if (this.#closed) return this.#closed;
     this.#closing = true;
     // Batch ops prepared but never submitted must reach the kernel to finish.
-    if (this.#staged !== 0) this.#fillStaged();
+    if (this.#staging.count !== 0) this.#staging.fill();
     if (this.#counters[Counter.InFlight] !== 0) this.#ops.scheduleFlush();
     this.#closed = (async () => {
       await this.#ops.whenIdle();
@@ -695,7 +572,7 @@ export class Ring implements IoContext {
         mem = data;
       }
       const pos = this.#position(position);
-      const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
+      const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
     } catch (e) {
@@ -805,8 +682,8 @@ export class Ring implements IoContext {
     ops.pump();
     // Staged ops that found no room at the last flush (or that close() is
     // waiting for) go out now that completions made some.
-    if (this.#staged !== 0 && (this.#stageStalled || this.#closing)) ops.scheduleFlush();
-    if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0 && this.#staged === 0) this.#wakeUserWaiters();
+    if (this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) ops.scheduleFlush();
+    if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0) this.#wakeUserWaiters();
     return user;
   }
 
@@ -958,7 +835,7 @@ ${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${
 
   /** Resolves when no op of any kind is in the ring. */
   #userIdle(): Promise<void> {
-    if (this.#counters[Counter.InFlight] === 0 && this.#staged === 0) return Promise.resolve();
+    if (this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0) return Promise.resolve();
     return new Promise((resolve) => this.#userWaiters.push(resolve));
   }
 
@@ -969,12 +846,6 @@ const NO_OPTIONS: RwOptions = Object.freeze({});
 const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_FILE);
 const toVoid = (): void => undefined;
 const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
-
-function fileList(value: unknown, name: string): number[] {
-  if (!Array.isArray(value)) throw invalidArgType(name, 'an array of file descriptors', value);
-  for (let i = 0; i < value.length; i++) validateInteger(value[i], `${name}[${i}]`, -1, 0x7fffffff);
-  return value as number[];
-}
 
 function ringSetupError(e: unknown): unknown {
   const err = e as { code?: string; message?: string };
