@@ -60,6 +60,7 @@ import {
 import { vmBytes } from '../procfs';
 import { parseStatx } from './statx';
 import { Staging, STAGEABLE } from './staging';
+import { Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
 import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
 
@@ -136,13 +137,6 @@ export interface RingParams {
 
 export type Fd = number | FixedFile;
 
-export interface RegisterFilesOptions {
-  /** Slots in the table (>= fds.length); the ones past fds start empty, for updateFiles(). */
-  size?: number;
-}
-
-/** Most slots a registered file table may have (IORING_MAX_FIXED_FILES). */
-export const MAX_FIXED_FILES = 1 << 20;
 
 /**
  * An io_uring instance. See io_uring(7).
@@ -161,13 +155,8 @@ export class Ring implements IoContext {
   readonly #fixedFilesOnly: boolean;
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
-  /** Pools made by registerBuffers() that are not released yet. */
-  readonly #pools = new Set<BufferPool>();
-  /** First table index of each registered pool, by its memory. */
-  readonly #poolIndex = new Map<ArrayBuffer, number>();
-  #registeredBuffers = 0;
-  /** The registered file table, one handle per slot. */
-  #files: FixedFile[] | undefined;
+  /** Registered buffers and files. */
+  #registration!: Registration;
   /** How the promise layer hands ops to this ring. */
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
@@ -233,6 +222,7 @@ export class Ring implements IoContext {
     this.#info = this.#native.info();
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
     this.#staging = new Staging(this.#native, this.#info, this.#counters);
+    this.#registration = new Registration(this.#native, this);
   }
 
   /** Sizes, features and setup flags the kernel granted. */
@@ -547,9 +537,9 @@ export class Ring implements IoContext {
     this.#closed = (async () => {
       await this.#ops.whenIdle();
       await this.#userIdle();
-      for (const pool of [...this.#pools]) await pool.release();
+      await this.#registration.releasePools();
       this.#native.close();
-      this.#disownFiles();
+      this.#registration.disownFiles();
     })();
     return this.#closed;
   }
@@ -700,7 +690,7 @@ export class Ring implements IoContext {
     }
   }
 
-  // ── registered buffers and files ───────────────────────────────────────
+  // ── registered buffers and files (registration.ts) ─────────────────────
 
   /**
    * Allocates `count` page-aligned buffers of `size` bytes and registers them
@@ -712,42 +702,8 @@ export class Ring implements IoContext {
    */
   registerBuffers(options: BufferPoolOptions): BufferPool {
     if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerBuffers)');
-    const pool = createPool(options, this.#pinner);
-    this.#pools.add(pool);
-    if (pool.registered) this.#registeredBuffers += pool.count;
-    return pool;
+    return this.#registration.registerBuffers(options);
   }
-
-  readonly #pinner: Pinner = {
-    method: 'io_uring_register',
-    lockedBytes: () => vmBytes('VmPin'),
-    freeBuffers: () => MAX_POOL_BUFFERS - this.#registeredBuffers,
-    pin: (memory, size, count) => {
-      const first = this.#native.registerBuffers(memory, size, count);
-      if (first === -osConstants.errno.ENOSPC) {
-        // Enough slots are free, but not side by side: released pools left holes.
-        throw outOfRange(
-          'options.count',
-          `a run of free slots in the ring's table of ${MAX_POOL_BUFFERS} buffers; released pools left no ${count} in a row`,
-          count,
-        );
-      }
-      if (first < 0) return first;
-      this.#poolIndex.set(memory, first);
-      return 0;
-    },
-    unpin: (memory) => {
-      const first = this.#poolIndex.get(memory);
-      if (first === undefined) return;
-      this.#poolIndex.delete(memory);
-      // Ops already in the kernel keep their pages until they finish; new
-      // ones stop using the index at once.
-      this.#native.unregisterBuffers(first);
-    },
-    forget: (pool) => {
-      if (this.#pools.delete(pool) && pool.registered) this.#registeredBuffers -= pool.count;
-    },
-  };
 
   /**
    * Registers a file table (IORING_REGISTER_FILES) and returns one FixedFile
@@ -758,20 +714,7 @@ export class Ring implements IoContext {
    */
   registerFiles(fds: readonly number[], options?: RegisterFilesOptions): FixedFile[] {
     if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerFiles)');
-    const list = fileList(fds, 'fds');
-    const o = options === undefined ? {} : validateObject<RegisterFilesOptions>(options, 'options');
-    validateKeys(o, 'options', ['size']);
-    const size = o.size === undefined ? list.length : validateInteger(o.size, 'options.size', Math.max(list.length, 1), MAX_FIXED_FILES);
-    if (size === 0) throw outOfRange('fds.length', '>= 1 (or options.size >= 1 for an empty table)', 0);
-    if (this.#files)
-      throw stateError('ERR_KAIO_FIXED_FILE', 'This ring already has a registered file table; use updateFiles() or unregisterFiles() first');
-    const table = new Int32Array(size).fill(-1);
-    table.set(list);
-    const r = this.#native.registerFiles(table);
-    if (r < 0)
-      throw systemError(r, 'io_uring_register', undefined, r === -osConstants.errno.EMFILE ? 'A file table may not have more slots than RLIMIT_NOFILE allows.' : undefined);
-    this.#files = Array.from(table, (fd, i) => new FixedFile(this, i, fd));
-    return this.#files.slice();
+    return this.#registration.registerFiles(fds, options);
   }
 
   /**
@@ -781,48 +724,12 @@ export class Ring implements IoContext {
    */
   updateFiles(offset: number, fds: readonly number[]): FixedFile[] {
     if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (updateFiles)');
-    const files = this.#files;
-    if (!files) throw stateError('ERR_KAIO_FIXED_FILE', 'This ring has no registered file table; call registerFiles() first');
-    const list = fileList(fds, 'fds');
-    validateInteger(offset, 'offset', 0, files.length - 1);
-    if (list.length === 0 || offset + list.length > files.length)
-      throw outOfRange('fds.length', `>= 1 && <= ${files.length - offset} (the table has ${files.length} slots)`, list.length);
-    const table = Int32Array.from(list);
-    const done = this.#native.updateFiles(offset, table);
-    const updated = done < 0 ? 0 : done;
-    const out: FixedFile[] = [];
-    for (let i = 0; i < updated; i++) {
-      disownFixedFile(files[offset + i]);
-      out.push((files[offset + i] = new FixedFile(this, offset + i, list[i])));
-    }
-    if (updated < list.length) {
-      // The kernel reports only how many went in; ask again for the first
-      // failing slot alone to learn why.
-      const r = done < 0 ? done : this.#native.updateFiles(offset + updated, table.subarray(updated, updated + 1));
-      const err = systemError(r < 0 ? r : -osConstants.errno.EIO, 'io_uring_register');
-      if (r >= 0) {
-        disownFixedFile(files[offset + updated]);
-        files[offset + updated] = new FixedFile(this, offset + updated, list[updated]);
-      }
-      err.message += `
-${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${list[updated]}) failed.`;
-      throw err;
-    }
-    return out;
+    return this.#registration.updateFiles(offset, fds);
   }
 
   /** Drops the file table (IORING_UNREGISTER_FILES); every FixedFile of it stops working. */
   unregisterFiles(): void {
-    if (!this.#files) return;
-    const r = this.#native.unregisterFiles();
-    this.#disownFiles();
-    if (r < 0) throw systemError(r, 'io_uring_register');
-  }
-
-  #disownFiles(): void {
-    if (!this.#files) return;
-    for (const f of this.#files) disownFixedFile(f);
-    this.#files = undefined;
+    this.#registration.unregisterFiles();
   }
 
   #userWaiters: Array<() => void> = [];
