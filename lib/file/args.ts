@@ -95,7 +95,7 @@ export function getOptions<T extends object>(options: unknown, defaults: T): T &
   let o: Record<string, unknown>;
   if (typeof options === 'string') o = { ...defaults, encoding: options };
   else if (typeof options === 'object') o = options as Record<string, unknown>;
-  else throw invalidArgType('options', 'one of type string or Object', options);
+  else throw invalidArgType('options', 'one of type string or object', options);
   if (o.encoding !== 'buffer') validateEncoding(o.encoding);
   if (o.signal !== undefined) validateAbortSignal(o.signal, 'options.signal');
   return o as T;
@@ -109,8 +109,8 @@ export function validateAbortSignal(signal: unknown, name: string): AbortSignal 
 }
 
 export function validateBufferArray(buffers: unknown, name = 'buffers'): ArrayBufferView[] {
-  if (!Array.isArray(buffers)) throw invalidArgType(name, 'an instance of ArrayBufferView[]', buffers);
-  for (const b of buffers) if (!ArrayBuffer.isView(b)) throw invalidArgType(name, 'an instance of ArrayBufferView[]', buffers);
+  if (!Array.isArray(buffers)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
+  for (const b of buffers) if (!ArrayBuffer.isView(b)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
   return buffers as ArrayBufferView[];
 }
 

@@ -9,14 +9,13 @@ import * as fs from 'node:fs';
 import type { Interface as ReadlineInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import { inspect } from 'node:util';
-import { AbortError, invalidArgType, invalidArgValue, outOfRange, stateError } from '../errors';
+import { AbortError, invalidArgType, invalidArgValue, outOfRange, stateError, systemError } from '../errors';
 import type { IoContext } from '../types';
 import {
   fileMode,
   getOptions,
   validateBufferArray,
   validateBufferArg,
-  validateEncoding,
   validateInteger,
 } from './args';
 import type { DirectIo } from './direct';
@@ -218,7 +217,7 @@ export class FileHandle extends EventEmitter {
       const bytesRead = buffers.length === 0 ? 0 : await this.#vectored(false, fd, buffers as unknown as ArrayBufferView[], at);
       return { __proto__: null, bytesRead, buffers } as unknown as { bytesRead: number; buffers: T };
     } catch (e) {
-      throw withCallerStack(e);
+      throw withCallerStack(renameSyscall(e, 'readv', 'read'));
     } finally {
       this.#settled();
     }
@@ -298,7 +297,10 @@ export class FileHandle extends EventEmitter {
     } else {
       if (typeof data !== 'string')
         throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
-      const encoding = validateEncoding(lengthOrEncoding) ?? 'utf8';
+      // As Node: an unknown encoding writes UTF-8; odd-length hex is refused.
+      const encoding = typeof lengthOrEncoding === 'string' && Buffer.isEncoding(lengthOrEncoding) ? lengthOrEncoding : 'utf8';
+      if (encoding.toLowerCase() === 'hex' && data.length % 2 !== 0)
+        throw invalidArgValue('encoding', `is invalid for data of length ${data.length}. Received ${inspect(lengthOrEncoding)}`);
       view = Buffer.from(data, encoding);
       at = typeof offsetOrOptions === 'number' || typeof offsetOrOptions === 'bigint' ? readPosition(offsetOrOptions) : -1;
     }
@@ -324,7 +326,7 @@ export class FileHandle extends EventEmitter {
       const bytesWritten = await this.#vectored(true, fd, buffers as unknown as ArrayBufferView[], at);
       return { __proto__: null, bytesWritten, buffers } as unknown as { bytesWritten: number; buffers: T };
     } catch (e) {
-      throw withCallerStack(e);
+      throw withCallerStack(renameSyscall(e, 'writev', 'write'));
     } finally {
       this.#settled();
     }
@@ -552,7 +554,8 @@ export class FileHandle extends EventEmitter {
     if (this.#direct) return this.#direct.read(fd, view, at);
     if (at === -1 && !this.#currentPosition)
       return cb<number>((done) => fs.read(fd, view, 0, view.byteLength, null, done));
-    return this.#io.read(fd, view, at);
+    const op = this.#io.read(fd, view, at);
+    return this.#currentPosition ? op : op.catch((e) => aioReadError(e, fd));
   }
 
   #write(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
@@ -573,6 +576,25 @@ export class FileHandle extends EventEmitter {
   get _locked(): boolean {
     return this.#locked;
   }
+}
+
+/** libuv names a failed readv/writev after read/write; so does Node's error. */
+function renameSyscall(e: unknown, from: string, to: string): unknown {
+  const err = e as { syscall?: string; message?: string };
+  if (err && err.syscall === from) {
+    err.syscall = to;
+    if (typeof err.message === 'string') err.message = err.message.replace(`, ${from}`, `, ${to}`);
+  }
+  return e;
+}
+
+/** Linux AIO refuses a directory with EINVAL where read(2) says EISDIR: report what read(2) would. */
+async function aioReadError(e: unknown, fd: number): Promise<never> {
+  if ((e as { errno?: number })?.errno === -22) {
+    const st = await cb<fs.Stats>((done) => fs.fstat(fd, done)).catch(() => undefined);
+    if (st?.isDirectory()) throw systemError(-21, 'read');
+  }
+  throw e;
 }
 
 /** Node's ERR_FS_FILE_TOO_LARGE. */

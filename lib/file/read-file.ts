@@ -52,7 +52,7 @@ export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | Buf
 export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
   const o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
   if (path instanceof FileHandle) return path.readFile(o);
-  const flags = openFlags(o.flag || 'r', 'flag');
+  const flags = openFlags(o.flag || 'r');
   const p = validatePath(path);
   checkAborted(o.signal);
   const context = o.context ?? defaultContext();
@@ -87,7 +87,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   }
   const bytes = writeFileData(data, o.encoding);
   if (path instanceof FileHandle) return path.writeFile(bytes as WriteFileData, o);
-  const flags = openFlags(flag, 'flag');
+  const flags = openFlags(flag);
   const p = validatePath(path);
   const mode = fileMode(o.mode, 'mode', 0o666);
   checkAborted(o.signal);
