@@ -214,7 +214,9 @@ export class FileHandle extends EventEmitter {
     const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
     this.#pending++;
     try {
-      const bytesRead = buffers.length === 0 ? 0 : await this.#vectored(false, fd, buffers as unknown as ArrayBufferView[], at);
+      // readv(2) of no buffers: Node passes it to the kernel, which says EINVAL.
+      if (buffers.length === 0) throw systemError(-22, 'read');
+      const bytesRead = await this.#vectored(false, fd, buffers as unknown as ArrayBufferView[], at);
       return { __proto__: null, bytesRead, buffers } as unknown as { bytesRead: number; buffers: T };
     } catch (e) {
       throw withCallerStack(renameSyscall(e, 'readv', 'read'));
@@ -472,10 +474,8 @@ export class FileHandle extends EventEmitter {
     if (this.#closing) throw stateError('ERR_INVALID_STATE', 'Invalid state: The FileHandle is closing');
     if (this.#locked) throw stateError('ERR_INVALID_STATE', 'Invalid state: The FileHandle is locked');
     if (options.type !== undefined && typeof options.type !== 'string') throw invalidArgType('options.type', 'of type string', options.type);
+    // Locked for good, as Node's: the stream owns the handle's position.
     this.#locked = true;
-    const unlock = (): void => {
-      this.#locked = false;
-    };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const handle = this;
     return new ReadableStream({
@@ -484,14 +484,8 @@ export class FileHandle extends EventEmitter {
       async pull(controller: ReadableByteStreamController) {
         const view = controller.byobRequest!.view!;
         const { bytesRead } = await handle.read(view, 0, view.byteLength);
-        if (bytesRead === 0) {
-          unlock();
-          controller.close();
-        }
+        if (bytesRead === 0) controller.close();
         controller.byobRequest!.respond(bytesRead);
-      },
-      cancel() {
-        unlock();
       },
     }) as ReadableStream<Uint8Array>;
   }
