@@ -19,6 +19,8 @@ import {
   validateInteger,
 } from './args';
 import type { DirectIo } from './direct';
+import { asRing } from './ring-ops';
+import { STATX_BASIC_STATS } from '../abi';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 
@@ -70,6 +72,7 @@ export const WRITE_CHUNK = 512 * 1024;
 export const IO_MAX = 2 ** 31 - 1;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
+const AT_EMPTY_PATH = 0x1000;
 
 function cb<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -248,11 +251,25 @@ export class FileHandle extends EventEmitter {
   /** @internal readFile's loop, from `from` (-1: the current position). */
   async #readAll(fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined, from: number): Promise<string | Buffer> {
     checkAborted(signal);
-    const st = await cb<fs.Stats>((done) => fs.fstat(fd, done));
+    const size = await this.#regularSize(fd);
     checkAborted(signal);
-    const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0;
     if (size > IO_MAX) throw fileTooLarge(size);
     return readLoop((view, at) => this.#read(fd, view, at), size, encoding, signal, from);
+  }
+
+  /** The size of a regular file, else 0 (fstat; statx on the ring where it has the op). */
+  async #regularSize(fd: number): Promise<number> {
+    const ring = asRing(this.#io, 'STATX');
+    if (ring) {
+      try {
+        const st = await ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS });
+        return st.isFile() ? Number(st.size) : 0;
+      } catch (e) {
+        throw renameSyscall(e, 'statx', 'fstat');
+      }
+    }
+    const st = await cb<fs.Stats>((done) => fs.fstat(fd, done));
+    return (st.mode & S_IFMT) === S_IFREG ? st.size : 0;
   }
 
   // ── writes ─────────────────────────────────────────────────────────────

@@ -5,18 +5,13 @@ import { createContext } from '../context';
 import { validateKeys, validateObject } from '../validate';
 import { invalidArgType } from '../errors';
 import type { IoContext } from '../types';
-import { Ring } from '../ring';
+import { asRing } from './ring-ops';
 import { fileMode, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import { FileHandle, type FileIo } from './handle';
 import { makeDirect } from './direct';
 
-/** The context as a Ring that has `op`, or undefined. */
-export function asRing(context: FileIo, ...ops: string[]): Ring | undefined {
-  if (!(context instanceof Ring) || context.closed) return undefined;
-  for (const op of ops) if (!context.supports(op)) return undefined;
-  return context;
-}
+export { asRing } from './ring-ops';
 
 export interface OpenFileOptions {
   /** The context that carries the I/O. Default: one shared createContext() per thread (io_uring where allowed). */
