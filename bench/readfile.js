@@ -2,7 +2,7 @@
 // kaio's node:fs/promises surface against node:fs/promises itself:
 //   readFile of 10,000 small files (1-16 KiB), 32 at a time;
 //   4 KiB random reads through one FileHandle, 32 at a time (page cache).
-//   node bench/readfile.js [--rounds=3] [--runtime=3]
+//   node bench/readfile.js [--rounds=3] [--runtime=3] [--backend=io_uring|aio|threadpool]
 // Each peer runs in a fresh process, rounds interleaved (see common.js).
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -11,6 +11,8 @@ const c = require('./common');
 
 const FILES = 10000;
 const QD = 32;
+const backendArg = process.argv.find((a) => a.startsWith('--backend='));
+const backend = backendArg ? backendArg.slice(10) : undefined;
 const smallDir = path.join(__dirname, '..', '.bench-data', 'small-files');
 
 function smallFiles() {
@@ -68,7 +70,7 @@ async function child(peer, runtimeS) {
 function run(peer, file) {
   const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, `--runtime=${c.settings.runtime}`], {
     encoding: 'utf8',
-    env: { ...process.env, KAIO_BENCH_FILE: file },
+    env: { ...process.env, KAIO_BENCH_FILE: file, ...(backend ? { KAIO_BACKEND: backend } : {}) },
   });
   return JSON.parse(out);
 }
@@ -92,7 +94,7 @@ if (childArg) {
     { name: 'kaio FileHandle.read', run: () => run('randread:kaio', file) },
     { name: 'fs.promises FileHandle.read', run: () => run('randread:node', file) },
   ]);
-  console.log(c.header('node:fs/promises drop-in: readFile and FileHandle.read'));
+  console.log(c.header(`node:fs/promises drop-in: readFile and FileHandle.read (kaio on ${backend || 'its default context'})`));
   console.log(c.table(`readFile of ${FILES} files of 1-16 KiB, ${QD} at a time (files/s)`, rf, ['fs.promises readFile']));
   console.log('');
   console.log(c.table(`4 KiB random reads through one FileHandle, QD ${QD}, page cache`, rr, ['fs.promises FileHandle.read']));

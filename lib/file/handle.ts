@@ -197,7 +197,7 @@ export class FileHandle extends EventEmitter {
     if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
     if (len < 0) throw outOfRange('length', '>= 0', len);
     if (off + len > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
-    const view = u8(buffer, off, len);
+    const view = off === 0 && len === buffer.byteLength ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
     this.#pending++;
     try {
@@ -248,6 +248,21 @@ export class FileHandle extends EventEmitter {
     }
   }
 
+  /**
+   * @internal The module-level readFile on a handle it just opened: the
+   * current position is 0, so the reads name offsets from 0, which every
+   * backend (AIO too) does itself.
+   */
+  async _readFileFromStart(options: ReadFileOptions): Promise<string | Buffer> {
+    const fd = this.#check('readFile');
+    this.#pending++;
+    try {
+      return await this.#readAll(fd, options.encoding ?? undefined, options.signal, this.#direct ? -1 : 0);
+    } finally {
+      this.#settled();
+    }
+  }
+
   /** @internal readFile's loop, from `from` (-1: the current position). */
   async #readAll(fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined, from: number): Promise<string | Buffer> {
     checkAborted(signal);
@@ -290,7 +305,7 @@ export class FileHandle extends EventEmitter {
   ): Promise<WriteResult<T>> {
     const fd = this.#check('write');
     if ((data as ArrayBufferView | undefined)?.byteLength === 0) return { __proto__: null, bytesWritten: 0, buffer: data } as unknown as WriteResult<T>;
-    let view: Uint8Array;
+    let view: ArrayBufferView;
     let at: number | bigint;
     if (ArrayBuffer.isView(data)) {
       let offset = offsetOrOptions;
@@ -311,7 +326,7 @@ export class FileHandle extends EventEmitter {
       if (len > data.byteLength - off) throw outOfRange('length', `<= ${data.byteLength - off}`, len);
       if (len < 0) throw outOfRange('length', '>= 0', len);
       validateInteger(len, 'length', 0, 2 ** 31 - 1);
-      view = u8(data, off, len);
+      view = off === 0 && len === data.byteLength ? data : u8(data, off, len);
       at = typeof pos === 'number' || typeof pos === 'bigint' ? readPosition(pos) : -1;
     } else {
       if (typeof data !== 'string')
@@ -561,19 +576,20 @@ export class FileHandle extends EventEmitter {
   }
 
   /** One read at `at` (-1: current position). */
-  #read(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
-    if (this.#direct) return this.#direct.read(fd, view, at);
+  #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
+    if (this.#direct) return this.#direct.read(fd, u8(view), at);
     if (at === -1 && !this.#currentPosition)
-      return cb<number>((done) => fs.read(fd, view, 0, view.byteLength, null, done));
+      return cb<number>((done) => fs.read(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
     const op = this.#io.read(fd, view, at);
-    return this.#currentPosition ? op : op.catch((e) => aioReadError(e, fd));
+    return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, false));
   }
 
-  #write(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
-    if (this.#direct) return this.#direct.write(fd, view, at);
+  #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
+    if (this.#direct) return this.#direct.write(fd, u8(view), at);
     if (at === -1 && !this.#currentPosition)
-      return cb<number>((done) => fs.write(fd, view, 0, view.byteLength, null, done));
-    return this.#io.write(fd, view, at);
+      return cb<number>((done) => fs.write(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
+    const op = this.#io.write(fd, view, at);
+    return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, true));
   }
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
@@ -599,13 +615,19 @@ function renameSyscall(e: unknown, from: string, to: string): unknown {
   return e;
 }
 
-/** Linux AIO refuses a directory with EINVAL where read(2) says EISDIR: report what read(2) would. */
-async function aioReadError(e: unknown, fd: number): Promise<never> {
-  if ((e as { errno?: number })?.errno === -22) {
-    const st = await cb<fs.Stats>((done) => fs.fstat(fd, done)).catch(() => undefined);
-    if (st?.isDirectory()) throw systemError(-21, 'read');
-  }
-  throw e;
+/**
+ * Linux AIO refuses files it cannot do asynchronously (procfs, sysfs, some
+ * character devices) with EINVAL where pread(2)/pwrite(2) would work, and a
+ * directory with EINVAL where read(2) says EISDIR: report what the syscall
+ * would, going through node:fs for such files.
+ */
+async function aioFallback(e: unknown, fd: number, view: ArrayBufferView, at: number | bigint, write: boolean): Promise<number> {
+  if ((e as { errno?: number })?.errno !== -22) throw e;
+  const st = await cb<fs.Stats>((done) => fs.fstat(fd, done)).catch(() => undefined);
+  if (st?.isDirectory()) throw systemError(-21, write ? 'write' : 'read');
+  const pos = at as number; // node:fs takes a bigint position too
+  const v = view as NodeJS.ArrayBufferView;
+  return cb<number>((done) => (write ? fs.write(fd, v, 0, view.byteLength, pos, done) : fs.read(fd, v, 0, view.byteLength, pos, done)));
 }
 
 /** Node's ERR_FS_FILE_TOO_LARGE. */

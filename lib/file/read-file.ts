@@ -61,7 +61,7 @@ export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions
     const ring = flags === 0 ? asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ') : undefined;
     if (ring) return await ringReadFile(ring, p, encoding, o.signal);
     const handle = await openWith(context, p, flags, 0o666, false);
-    return await closing(handle, handle.readFile(o));
+    return await closing(handle, handle._readFileFromStart(o));
   } catch (e) {
     throw withCallerStack(e);
   }
