@@ -621,7 +621,7 @@ function renameSyscall(e: unknown, from: string, to: string): unknown {
  * directory with EINVAL where read(2) says EISDIR: report what the syscall
  * would, going through node:fs for such files.
  */
-async function aioFallback(e: unknown, fd: number, view: ArrayBufferView, at: number | bigint, write: boolean): Promise<number> {
+export async function aioFallback(e: unknown, fd: number, view: ArrayBufferView, at: number | bigint, write: boolean): Promise<number> {
   if ((e as { errno?: number })?.errno !== -22) throw e;
   const st = await cb<fs.Stats>((done) => fs.fstat(fd, done)).catch(() => undefined);
   if (st?.isDirectory()) throw systemError(-21, write ? 'write' : 'read');

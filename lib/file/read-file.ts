@@ -9,13 +9,13 @@
 // (open, fstat, read, close, each a thread-pool round trip). Linking the four
 // into one submission needs a direct descriptor (open into a registered file
 // slot, IORING_OP_OPENAT's file_index), which the ring does not expose yet.
-import type * as fs from 'node:fs';
 import { STATX_BASIC_STATS } from '../abi';
 import { AbortError } from '../errors';
 import type { Ring } from '../ring';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
-import { FileHandle, IO_MAX, READ_CHUNK, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import * as nodeFs from 'node:fs';
+import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, openWith } from './open';
 
@@ -37,7 +37,7 @@ export interface KaioWriteFileOptions {
   context?: FileIo;
 }
 
-type PathOrHandle = fs.PathLike | FileHandle;
+type PathOrHandle = nodeFs.PathLike | FileHandle;
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -60,8 +60,7 @@ export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions
   try {
     const ring = flags === 0 ? asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ') : undefined;
     if (ring) return await ringReadFile(ring, p, encoding, o.signal);
-    const handle = await openWith(context, p, flags, 0o666, false);
-    return await closing(handle, handle._readFileFromStart(o));
+    return await plainReadFile(context, p, flags, encoding, o.signal);
   } catch (e) {
     throw withCallerStack(e);
   }
@@ -160,4 +159,30 @@ async function ringReadFile(ring: Ring, p: string, encoding: BufferEncoding | un
   } finally {
     if (!closed) await ring.closeFd(fd).catch(noop);
   }
+}
+
+function fsCall<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/**
+ * readFile of a path on AIO or the thread pool: open, fstat and close on
+ * node:fs (neither backend has them), the reads through the context at
+ * offsets from 0 (a fresh fd's position), no FileHandle in between.
+ */
+async function plainReadFile(io: FileIo, p: string, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  const fd = await fsCall<number>((done) => nodeFs.open(p, flags, 0o666, done));
+  let data: string | Buffer;
+  try {
+    const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));
+    const size = st.isFile() ? st.size : 0;
+    if (size > IO_MAX) throw fileTooLarge(size);
+    const aio = io.backend === 'aio';
+    data = await readLoop((view, at) => (aio ? io.read(fd, view, at).catch((e) => aioFallback(e, fd, view, at, false)) : io.read(fd, view, at)), size, encoding, signal, 0);
+  } catch (e) {
+    nodeFs.close(fd, noop);
+    throw e;
+  }
+  await fsCall<void>((done) => nodeFs.close(fd, done));
+  return data;
 }
