@@ -253,6 +253,17 @@ const CASES = {
     const s = fh.createReadStream({ signal: aborted, autoClose: false });
     await step(t, dir, () => new Promise((resolve) => s.on('error', resolve)));
     await fh.close();
+    // Aborted after the first chunk: an AbortError, then the handle closes with the stream.
+    await fsp.writeFile(path.join(dir, 'big'), Buffer.alloc(1 << 20, 7));
+    const fh2 = await impl.open(path.join(dir, 'big'), 'r');
+    const ac = new AbortController();
+    const s2 = fh2.createReadStream({ highWaterMark: 1024, signal: ac.signal });
+    s2.once('data', () => ac.abort());
+    await step(t, dir, () => new Promise((resolve) => {
+      const ev = [];
+      s2.on('error', (e) => ev.push(norm(e, dir)));
+      s2.on('close', () => resolve([...ev, 'close', fh2.fd]));
+    }));
   },
   async 'concurrent ops on one handle'(impl, dir, t) {
     const fh = await impl.open(path.join(dir, 'c'), 'w+');

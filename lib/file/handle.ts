@@ -248,21 +248,6 @@ export class FileHandle extends EventEmitter {
     }
   }
 
-  /**
-   * @internal The module-level readFile on a handle it just opened: the
-   * current position is 0, so the reads name offsets from 0, which every
-   * backend (AIO too) does itself.
-   */
-  async _readFileFromStart(options: ReadFileOptions): Promise<string | Buffer> {
-    const fd = this.#check('readFile');
-    this.#pending++;
-    try {
-      return await this.#readAll(fd, options.encoding ?? undefined, options.signal, this.#direct ? -1 : 0);
-    } finally {
-      this.#settled();
-    }
-  }
-
   /** @internal readFile's loop, from `from` (-1: the current position). */
   async #readAll(fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined, from: number): Promise<string | Buffer> {
     checkAborted(signal);
@@ -395,25 +380,31 @@ export class FileHandle extends EventEmitter {
     }
   }
 
-  /** @internal writeFile's loop (at the current position), shared with the module-level writeFile. */
-  async writeAll(fd: number, data: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, signal: AbortSignal | undefined, encoding: BufferEncoding | undefined): Promise<void> {
+  /**
+   * @internal writeFile's loop, shared with the module-level writeFile: at
+   * the current position, or (`from` >= 0, a fresh fd not in append mode) at
+   * offsets from `from`, which every backend (AIO too) does itself.
+   */
+  async writeAll(fd: number, data: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, signal: AbortSignal | undefined, encoding: BufferEncoding | undefined, from = -1): Promise<void> {
     checkAborted(signal);
     if (!ArrayBuffer.isView(data)) {
+      let at = from;
       for await (const item of data as AsyncIterable<unknown>) {
         checkAborted(signal);
         const chunk = ArrayBuffer.isView(item) ? u8(item) : Buffer.from(item as string, encoding || 'utf8');
-        await this.#writeChunks(fd, chunk, signal);
+        await this.#writeChunks(fd, chunk, signal, at);
+        if (at !== -1) at += chunk.byteLength;
       }
       return;
     }
-    await this.#writeChunks(fd, u8(data), signal);
+    await this.#writeChunks(fd, u8(data), signal, from);
   }
 
-  async #writeChunks(fd: number, bytes: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+  async #writeChunks(fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, from: number): Promise<void> {
     let done = 0;
     while (done < bytes.byteLength) {
       checkAborted(signal);
-      const n = await this.#write(fd, bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done)), -1);
+      const n = await this.#write(fd, bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done)), from === -1 ? -1 : from + done);
       done += n;
       checkAborted(signal);
     }
@@ -597,11 +588,6 @@ export class FileHandle extends EventEmitter {
     if (at === -1 && !this.#currentPosition)
       return cb<number>((done) => (write ? fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, done) : fs.readv(fd, buffers as NodeJS.ArrayBufferView[], null, done)));
     return write ? this.#io.writev(fd, buffers, at) : this.#io.readv(fd, buffers, at);
-  }
-
-  /** @internal Streams count their ops against close() through the handle's own read/write. */
-  get _locked(): boolean {
-    return this.#locked;
   }
 }
 

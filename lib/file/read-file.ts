@@ -10,7 +10,7 @@
 // into one submission needs a direct descriptor (open into a registered file
 // slot, IORING_OP_OPENAT's file_index), which the ring does not expose yet.
 import { STATX_BASIC_STATS } from '../abi';
-import { AbortError } from '../errors';
+import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
@@ -80,10 +80,7 @@ export async function appendFile(path: PathOrHandle, data: WriteFileData, option
 
 async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFileOptions, flag: string | number): Promise<void> {
   const flush = o.flush ?? false;
-  if (typeof flush !== 'boolean') {
-    const { invalidArgType } = await import('../errors');
-    throw invalidArgType('options.flush', 'of type boolean', flush);
-  }
+  if (typeof flush !== 'boolean') throw invalidArgType('options.flush', 'of type boolean', flush);
   const bytes = writeFileData(data, o.encoding);
   if (path instanceof FileHandle) return path.writeFile(bytes as WriteFileData, o);
   const flags = openFlags(flag);
@@ -94,7 +91,9 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   try {
     const handle = await openWith(context, p, flags, mode, false);
     const work = (async () => {
-      await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined);
+      // A fresh fd is at offset 0: name the offsets unless appending.
+      const from = flags & nodeFs.constants.O_APPEND ? -1 : 0;
+      await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, from);
       if (flush) await handle.sync();
     })();
     await closing(handle, work);
