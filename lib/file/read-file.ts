@@ -1,17 +1,14 @@
 // Module-level readFile, writeFile and appendFile, with node:fs/promises'
 // arguments, options, results and errors.
 //
-// readFile of a path on io_uring:
-// - on the default context, one submission (lib/ring/linked.ts): openat into
-//   a direct descriptor, linked to a 64 KiB read of it, hard-linked to its
-//   close, with a statx of the path alongside. A regular file the read
-//   reached the end of is done; anything else (larger, not regular, a read
-//   error, all slots busy) goes the next way.
-// - otherwise two submissions: openat and statx together, then the read,
-//   sized from statx, and the close together (the read is ahead of the close
-//   in the SQ and holds its own reference to the file, so the close cannot
-//   pull the file from under it). node:fs makes four thread-pool round trips
-//   (open, fstat, read, close).
+// readFile of a path on io_uring: openat and statx go out in one submission,
+// then the read, sized from statx, and the close go out together in the next
+// (the read is ahead of the close in the SQ and holds its own reference to
+// the file, so the close cannot pull the file from under it). Two trips to
+// the kernel for a file of any size up to 512 KiB, where node:fs makes four
+// (open, fstat, read, close, each a thread-pool round trip). Linking the four
+// into one submission needs a direct descriptor (open into a registered file
+// slot, IORING_OP_OPENAT's file_index), which the ring does not expose yet.
 import { STATX_BASIC_STATS } from '../abi';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';

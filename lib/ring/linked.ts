@@ -37,7 +37,7 @@ export class LinkedReader {
   readonly #limit: number;
 
   /** Throws when the kernel lacks a piece (the caller then reads the plain way). */
-  constructor(slots = 64, limit = 64 * 1024) {
+  constructor(slots = 64, limit = 128 * 1024) {
     const ring = new Ring({ entries: slots * 4 });
     try {
       for (const op of ['OPENAT', 'CLOSE', 'STATX', 'READ']) if (!ring.supports(op)) throw new Error(`no IORING_OP_${op}`);
