@@ -127,7 +127,6 @@ struct OpSpec {
   uint32_t len = 0;
   uint32_t op_flags = 0;
   int fixed = -1;  // registered buffer index, or -1
-  uint32_t file_index = 0;  // OPENAT/CLOSE on a direct descriptor: slot + 1 (5.15)
 };
 
 class RingWrap : public Napi::ObjectWrap<RingWrap> {
@@ -418,7 +417,6 @@ bool RingWrap::DecodePrep(napi_env env, const Napi::CallbackInfo& info, OpSpec* 
       s->addr = reinterpret_cast<uintptr_t>(path);  // NUL-terminated
       s->len = ToU32(env, info[5]);                 // mode, or STATX_* mask
       s->op_flags = ToU32(env, info[6]);            // O_* or AT_* flags
-      if (s->op == abi::kOpOpenat && info[8].IsNumber()) s->file_index = ToU32(env, info[8]);
       if (s->op == abi::kOpStatx) {
         void* out = nullptr;
         size_t out_len = 0;
@@ -431,10 +429,8 @@ bool RingWrap::DecodePrep(napi_env env, const Napi::CallbackInfo& info, OpSpec* 
       s->addr = ToUserData(env, info[4]);  // user_data of the target
       s->op_flags = ToU32(env, info[6]);
       return true;
-    case abi::kOpClose:
-      if (info[8].IsNumber()) s->file_index = ToU32(env, info[8]);
-      return true;
     case abi::kOpNop:
+    case abi::kOpClose:
       return true;
     default:
       return false;
@@ -453,7 +449,6 @@ bool RingWrap::PutSqe(const OpSpec& s) {
   sqe->addr = s.addr;
   sqe->len = s.len;
   sqe->op_flags = s.op_flags;
-  sqe->file_index = s.file_index;
   if (Vectored(s.op)) {
     std::vector<iovec>& slot = iovecs_[ring_.IndexOf(sqe)];
     slot.swap(scratch_);

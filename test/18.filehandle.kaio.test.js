@@ -123,31 +123,6 @@ describe('18 FileHandle: what kaio adds', function () {
     assert.equal(ring.stats.enterCalls - before, 2);
   });
 
-  it('readFile on the default context: openat -> read -> close linked in one submission, no fd left behind', async function () {
-    if (kaio.defaultContext().backend !== 'io_uring') this.skip('the default context is not io_uring here');
-    const { _linkedRing } = require('../dist/lib/file/read-file.js');
-    const p = path.join(dir, 'linked');
-    const data = crypto.randomBytes(20000);
-    fs.writeFileSync(p, data);
-    assert.ok((await kaio.readFile(p)).equals(data));
-    const ring = _linkedRing();
-    if (ring === undefined) this.skip('no direct descriptors (IORING_OP_OPENAT file_index, 5.15) on this kernel');
-    const fds = fs.readdirSync('/proc/self/fd').length;
-    const before = ring.stats.enterCalls;
-    assert.equal(await kaio.readFile(p, 'base64'), data.toString('base64'));
-    assert.equal(ring.stats.enterCalls - before, 1);
-    // More at once than the reader has slots: the rest take the two-submission path.
-    const all = await Promise.all(Array.from({ length: 200 }, () => kaio.readFile(p)));
-    for (const b of all) assert.ok(b.equals(data));
-    // Errors are the open's, a directory's is read's, a large file is read whole.
-    await assert.rejects(kaio.readFile(path.join(dir, 'nope')), { code: 'ENOENT', syscall: 'open', errno: -2 });
-    await assert.rejects(kaio.readFile(dir), { code: 'EISDIR', syscall: 'read' });
-    const big = crypto.randomBytes(200 * 1024);
-    fs.writeFileSync(p, big);
-    assert.ok((await kaio.readFile(p)).equals(big));
-    assert.equal(fs.readdirSync('/proc/self/fd').length, fds);
-  });
-
   it('readFile on io_uring of files that are not regular or not sized: reads to EOF', async function () {
     const ring = ctxOr(this, 'io_uring');
     const status = await kaio.readFile('/proc/self/status', { context: ring, encoding: 'utf8' });

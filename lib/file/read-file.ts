@@ -12,7 +12,6 @@
 import { STATX_BASIC_STATS } from '../abi';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
-import { LinkedReader } from '../ring/linked';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import * as nodeFs from 'node:fs';
@@ -60,11 +59,6 @@ export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions
   const encoding = o.encoding ?? undefined;
   try {
     const ring = flags === 0 ? asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ') : undefined;
-    if (ring && o.context === undefined) {
-      const got = await linkedReadFile(p, encoding);
-      if (got !== undefined) return got;
-      checkAborted(o.signal);
-    }
     if (ring) return await ringReadFile(ring, p, encoding, o.signal);
     return await plainReadFile(context, p, flags, encoding, o.signal);
   } catch (e) {
@@ -190,45 +184,4 @@ async function plainReadFile(io: FileIo, p: string, flags: number, encoding: Buf
   }
   await fsCall<void>((done) => nodeFs.close(fd, done));
   return data;
-}
-
-let linked: LinkedReader | null | undefined;
-
-/**
- * readFile on the default context in one submission (lib/ring/linked.ts):
- * the file's bytes when it is a regular file the read reached the end of;
- * undefined when the caller must read it the two-submission way (no slot
- * free, a large or non-regular file, a read error whose exact form that
- * path reports, or a kernel without direct descriptors). Rejects with the
- * open's error.
- */
-async function linkedReadFile(p: string, encoding: BufferEncoding | undefined): Promise<string | Buffer | undefined> {
-  if (linked === undefined) {
-    try {
-      linked = new LinkedReader();
-    } catch {
-      linked = null;
-    }
-  }
-  const job = linked?.read(p);
-  if (job === undefined) return undefined;
-  let r;
-  try {
-    r = await job;
-  } catch (e) {
-    // EINVAL: direct descriptors refused (a kernel before 5.15); stop trying.
-    if ((e as { errno?: number }).errno === -22) {
-      linked = null;
-      return undefined;
-    }
-    if ((e as { syscall?: string }).syscall === 'open') throw e;
-    return undefined;
-  }
-  if (!r.stat || !r.stat.isFile() || r.data.length >= r.limit) return undefined;
-  return encoding ? r.data.toString(encoding) : r.data;
-}
-
-/** @internal The ring of the one-submission readFile, once made (for tests). */
-export function _linkedRing(): Ring | undefined {
-  return linked ? linked.ring : undefined;
 }

@@ -358,15 +358,6 @@ export class Ring implements IoContext {
     }
   }
 
-  /**
-   * @internal One promise op with the caller's SQE flags (IOSQE_IO_LINK, ...)
-   * and `extra` (a direct descriptor's file_index for OPENAT/CLOSE); for
-   * lib/ring/linked.ts, which keeps its chains whole.
-   */
-  _startRaw<T = number>(op: number, fd: number, sqeFlags: number, mem: unknown, offset: number, len: number, opFlags: number, extra: unknown, syscall: string, path: string | undefined, transform?: Transform): Promise<T> {
-    return this.#start<T>(op, fd, sqeFlags, mem, offset, len, opFlags, extra as ArrayBufferView | undefined, syscall, path, mem, undefined, transform);
-  }
-
   // ── batch API ──────────────────────────────────────────────────────────
   //
   // prep* only writes an SQE (no promise, no closure, no object per op);
