@@ -2,7 +2,7 @@
 // kaio's node:fs/promises surface against node:fs/promises itself:
 //   readFile of 10,000 small files (1-16 KiB), 32 at a time;
 //   4 KiB random reads through one FileHandle, 32 at a time (page cache).
-//   node bench/readfile.js [--rounds=3] [--runtime=3] [--backend=io_uring|aio|threadpool]
+//   node bench/readfile.js [--rounds=3] [--runtime=3] [--backend=io_uring|aio|threadpool] [--qd=32]
 // Each peer runs in a fresh process, rounds interleaved (see common.js).
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -10,7 +10,8 @@ const path = require('node:path');
 const c = require('./common');
 
 const FILES = 10000;
-const QD = 32;
+const qdArg = process.argv.find((a) => a.startsWith('--qd='));
+const QD = qdArg ? Number(qdArg.slice(5)) : 32;
 const backendArg = process.argv.find((a) => a.startsWith('--backend='));
 const backend = backendArg ? backendArg.slice(10) : undefined;
 const smallDir = path.join(__dirname, '..', '.bench-data', 'small-files');

@@ -6,9 +6,12 @@
 // (the read is ahead of the close in the SQ and holds its own reference to
 // the file, so the close cannot pull the file from under it). Two trips to
 // the kernel for a file of any size up to 512 KiB, where node:fs makes four
-// (open, fstat, read, close, each a thread-pool round trip). Linking the four
-// into one submission needs a direct descriptor (open into a registered file
-// slot, IORING_OP_OPENAT's file_index), which the ring does not expose yet.
+// (open, fstat, read, close, each a thread-pool round trip). One linked
+// submission (openat into a direct descriptor -> read -> close) was built and
+// measured slower here (0.61x at depth 1, 0.70x at depth 32; see
+// BENCHMARKS.md): each link step runs as task work after io_uring_enter has
+// returned and reaped, so its completions wait for the next event-loop turn,
+// where the unlinked ops complete inside the enter.
 import { STATX_BASIC_STATS } from '../abi';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
