@@ -22,8 +22,6 @@ import {
   validateBuffer,
   validateBuffers,
   validateInteger,
-  validateKeys,
-  validateObject,
   validateOptions,
   validatePosition,
   validateSignal,
