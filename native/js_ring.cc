@@ -73,33 +73,6 @@ uint64_t ToOffset(napi_env env, napi_value v) {
 
 bool Transient(int r) { return r == -EAGAIN || r == -EBUSY || r == -EINTR; }
 
-// The bytes of a view JS validated at `checked` bytes. A view detached or
-// shrunk since then yields address 0, which the kernel fails with EFAULT:
-// the op fails and no other memory is touched. Staged views are nearly
-// always Buffers, for which one N-API call does.
-void CheckedBytes(napi_env env, napi_value v, size_t checked, void** data, size_t* len) {
-  void* d = nullptr;
-  size_t n = 0;
-  napi_typedarray_type type;
-  size_t count;
-  if (napi_get_typedarray_info(env, v, &type, &count, &d, nullptr, nullptr) == napi_ok &&
-      (type == napi_uint8_array || type == napi_int8_array || type == napi_uint8_clamped_array)) {
-    n = count;
-  } else if (!ViewBytes(env, v, &d, &n)) {
-    d = nullptr;
-    n = 0;
-  }
-  *data = n >= checked ? d : nullptr;
-  *len = checked;
-}
-
-double NumberAt(napi_env env, napi_value list, uint32_t i) {
-  napi_value v;
-  double d = 0;
-  if (napi_get_element(env, list, i, &v) == napi_ok) napi_get_value_double(env, v, &d);
-  return d;
-}
-
 // The registered-buffer variant of a read/write opcode.
 uint8_t FixedVariant(uint8_t op) {
   switch (op) {
