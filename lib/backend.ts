@@ -8,7 +8,7 @@ import { invalidArgType, outOfRange, stateError, unsupported } from './errors';
 import { FixedFile } from './ring';
 import { OpQueue, type OpSink } from './op-queue';
 import { createPool, poolOf, type BufferPool, type BufferPoolOptions, type Pinner } from './pool';
-import { checkedLength, snapshotBuffers, validateBoolean, validateInteger, validateOptions, validatePosition } from './validate';
+import { checkedMemory, validateBoolean, validateInteger, validateOptions, validatePosition } from './validate';
 
 const EAGAIN = -osConstants.errno.EAGAIN;
 const NO_OPTIONS: RwOptions = Object.freeze({});
@@ -163,17 +163,15 @@ export abstract class QueuedContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
+  /** checkedMemory()'s second result, without an object per op. */
+  readonly #checked = { bytes: 0 };
+
   #rw(op: BackendOp, fd: unknown, data: unknown, vectored: boolean, position: unknown, options: RwOptions | undefined): Promise<number> {
     try {
       // What is checked here is what native uses (see lib/validate.ts): a
       // list is copied in one pass, a buffer's length is fixed now.
-      let mem: unknown;
-      let bytes = 0;
-      if (vectored) mem = snapshotBuffers(data).pairs;
-      else {
-        bytes = checkedLength(data);
-        mem = data;
-      }
+      const mem = checkedMemory(data, vectored, this.#checked);
+      const bytes = this.#checked.bytes;
       const pos = validatePosition(position);
       if (pos === -1 && !this.#traits.currentPosition)
         throw unsupported('position -1 (current file position)', this.#traits.currentPositionWhy ?? `on ${this.#traits.name}`);

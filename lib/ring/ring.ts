@@ -34,6 +34,7 @@ import {
   validateBoolean,
   checkedLength,
   snapshotBuffers,
+  checkedMemory,
   validateInteger,
   validateKeys,
   validateObject,
@@ -507,17 +508,15 @@ export class Ring implements IoContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
+  /** checkedMemory()'s second result, without an object per op. */
+  readonly #checked = { bytes: 0 };
+
   #rw(op: number, syscall: string, fd: Fd, data: unknown, vectored: boolean, position: unknown, options?: RwOptions): Promise<number> {
     try {
       // What is checked here is what the kernel gets: a list is copied in
       // one pass, and a buffer's length is fixed now (see lib/validate.ts).
-      let mem: unknown;
-      let bytes = 0;
-      if (vectored) mem = snapshotBuffers(data).pairs;
-      else {
-        bytes = checkedLength(data);
-        mem = data;
-      }
+      const mem = checkedMemory(data, vectored, this.#checked);
+      const bytes = this.#checked.bytes;
       const pos = this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
