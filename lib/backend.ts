@@ -315,8 +315,10 @@ export abstract class QueuedContext {
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
       const id = out[base];
       this.#inNative[id] = false;
-      if (this.#held[id] !== undefined) this.#dropHeld(id);
+      // Settle first, then drop the pool hold: a pending pool.release()
+      // detaches the memory only after the op's continuation has run.
       slots.settle(id, out[base + 2]);
+      if (this.#held[id] !== undefined) this.#dropHeld(id);
     }
     if (this.#queue.length !== 0) this.#pump();
     if (this.#counters[BackendCounter.Pending] > 0) this.#scheduleFlush();
