@@ -42,3 +42,29 @@ describe('46 a pool released while a read on it is pending', () => {
     });
   }
 });
+
+describe('46 an op blocked on a FIFO nobody writes to', () => {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const fixture = path.join(__dirname, 'fixtures', 'blocked-fifo.js');
+  const run = (backend, mode) =>
+    spawnSync(process.execPath, [fixture, backend, mode], { encoding: 'utf8', timeout: 30_000 });
+
+  for (const backend of ['threadpool', 'aio']) {
+    it(`${backend}: the event loop keeps running while the read waits; a write resolves it`, function () {
+      if (backend === 'aio' && !probe().aio.available) this.skip(); // io_setup refused here
+      const r = run(backend, 'loop');
+      assert.equal(r.signal, null, `killed (the read blocked the loop?) ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^immediate, timer, read 5; data hello$/m);
+    });
+
+    it(`${backend}: worker.terminate() of a worker blocked that way completes, the process exits cleanly`, function () {
+      if (backend === 'aio' && !probe().aio.available) this.skip(); // io_setup refused here
+      const r = run(backend, 'terminate');
+      assert.equal(r.signal, null, `killed or aborted: ${r.stderr}`);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /terminated 1\ndone/);
+    });
+  }
+});
