@@ -68,3 +68,46 @@ describe('46 an op blocked on a FIFO nobody writes to', () => {
     });
   }
 });
+
+describe('46 contexts dropped without close() are collected before they exhaust the system', () => {
+  const { spawnSync } = require('node:child_process');
+  const path = require('node:path');
+  const fixture = path.join(__dirname, 'fixtures', 'dropped-contexts.js');
+  // --expose-gc only for the final check: during the loop GC runs by itself.
+  const run = (kind, count, entries) => {
+    const r = spawnSync(process.execPath, ['--expose-gc', fixture, kind, String(count), String(entries)], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+
+  it('aio: 100 dropped contexts of 64 entries never hold 5% of fs.aio-max-nr, none fails with EAGAIN', function () {
+    if (!probe().aio.available) this.skip(); // io_setup refused here
+    // Each AioContext's io_destroy waits about an RCU grace period (~30 ms),
+    // so the count stays small. fs.aio-nr is system-wide: what this process
+    // holds is counted by the contexts it has not yet collected.
+    const { maxNr } = probe().aio;
+    const r = run('aio', 100, 64);
+    assert.equal(r.failed, 0, r.firstError);
+    assert.ok(r.peakAlive * 64 < 0.05 * (maxNr ?? 65536), `${r.peakAlive} contexts of 64 entries alive at once`);
+    assert.equal(r.alive, 0, 'contexts left after gc');
+  });
+
+  it('threadpool: 2000 dropped contexts are collected as they go', () => {
+    const r = run('threadpool', 2000, 64);
+    assert.equal(r.failed, 0, r.firstError);
+    assert.ok(r.peakAlive < 1000, `${r.peakAlive} contexts alive at once`);
+    assert.equal(r.alive, 0, 'contexts left after gc');
+  });
+
+  // Needs the lead's Ring changes (dropped Rings collected at all, and the
+  // RingExternalCost charge in js_ring.cc): enable after that merge.
+  it.skip('io_uring: 5000 dropped Rings of 4 entries do not pile up fds', () => {
+    const r = run('ring', 5000, 4);
+    assert.equal(r.failed, 0, r.firstError);
+    assert.ok(r.peakAlive < 600, `${r.peakAlive} rings alive at once`);
+    assert.ok(r.end < 50, `${r.end} fds more than at the start`);
+  });
+});
