@@ -279,6 +279,7 @@ unsigned AioWrap::ReapInto() {
 Napi::Value AioWrap::Submit(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!aio_.is_open()) return Napi::Number::New(env, -EBADF);
+  offload_.Flush();
   int r = Flush();
   if (r < 0 && failed_.empty()) return Napi::Number::New(env, r);
   // Buffered AIO usually completes inside io_submit: deliver it now rather

@@ -121,8 +121,10 @@ Napi::Value ThreadpoolWrap::Prep(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 1);
 }
 
-// Work is queued by prep(); nothing waits here. Kept for the shared JS path.
+// Hands what prep() took to the worker threads; completions come later
+// through the async handle.
 Napi::Value ThreadpoolWrap::Submit(const Napi::CallbackInfo& info) {
+  if (open_) offload_.Flush();
   return Napi::Number::New(info.Env(), 0);
 }
 

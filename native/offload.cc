@@ -162,21 +162,32 @@ bool SpawnLocked(Workers& w) {
   return true;
 }
 
-void Enqueue(OffloadJob* job) {
+// One lock and at most one wake-up per idle thread for a whole batch.
+void Enqueue(std::vector<OffloadJob*>& jobs) {
   Workers& w = W();
+  size_t wake;
   {
     std::lock_guard<std::mutex> lock(w.mu);
-    w.queue.push_back(job);
-    if (w.idle < w.queue.size()) SpawnLocked(w);
+    for (OffloadJob* job : jobs) w.queue.push_back(job);
+    while (w.idle < w.queue.size() && SpawnLocked(w)) {
+    }
     if (w.threads == 0) {
-      // Could not start any thread: fail the job rather than lose it.
-      w.queue.pop_back();
-      job->result = -EAGAIN;
-      Finish(job);
+      // Could not start any thread: fail the jobs rather than lose them.
+      for (OffloadJob* job : jobs) {
+        w.queue.pop_back();
+        job->result = -EAGAIN;
+        Finish(job);
+      }
+      jobs.clear();
       return;
     }
+    wake = w.idle < jobs.size() ? w.idle : jobs.size();
   }
-  w.cv.notify_one();
+  jobs.clear();
+  if (wake > 1)
+    w.cv.notify_all();
+  else if (wake == 1)
+    w.cv.notify_one();
 }
 
 // Page-aligned room for segments of these lengths, each starting at the
@@ -293,8 +304,12 @@ bool Offload::Queue(napi_env env, uint32_t slot, uint32_t id, uint32_t op, int f
     referenced_ = true;
     uv_ref(reinterpret_cast<uv_handle_t*>(async_));
   }
-  Enqueue(job);
+  staged_.push_back(job);
   return true;
+}
+
+void Offload::Flush() {
+  if (!staged_.empty()) Enqueue(staged_);
 }
 
 // Fills the caller's views from the bounce buffer; the op's result, or
@@ -375,6 +390,8 @@ void Offload::Shutdown(napi_env env) {
     ch->done.clear();
   }
   for (size_t i = taken_pos_; i < taken_.size(); i++) drop.push_back(taken_[i]);
+  for (OffloadJob* j : staged_) drop.push_back(j);
+  staged_.clear();
   taken_.clear();
   taken_pos_ = 0;
   // Jobs a thread is in now are the thread's to free; the rest are ours.

@@ -43,7 +43,7 @@ class Offload {
   int Start(uv_loop_t* loop, unsigned slots, void (*ready)(void*), void* data);
   bool open() const { return async_ != nullptr; }
 
-  // Queues one op in place `slot` (free, < slots). bufs: a view (or, for
+  // Prepares one op in place `slot` (free, < slots). bufs: a view (or, for
   // the vectored ops, an array of views); write data is copied now.
   // position -1: the fd's current position. stream: the fd may block
   // indefinitely (pipe, socket, device); with retry_espipe an op refused
@@ -51,6 +51,10 @@ class Offload {
   // semantics for streams). False when a buffer is not an ArrayBufferView.
   bool Queue(napi_env env, uint32_t slot, uint32_t id, uint32_t op, int fd, napi_value bufs, int64_t position,
              int rw_flags, bool stream, bool retry_espipe);
+
+  // Hands the ops queued since the last call to the worker threads (one
+  // lock and wake-up per batch). Call once per tick, after Queue()s.
+  void Flush();
 
   // Hands up to max finished ops to put(slot, id, res), read data copied
   // into the caller's views first. JS thread only.
@@ -88,7 +92,8 @@ class Offload {
   std::shared_ptr<OffloadChannel> channel_;
   uv_async_t* async_ = nullptr;
   std::vector<Slot> slots_;
-  std::vector<OffloadJob*> taken_;  // finished, not yet handed to put
+  std::vector<OffloadJob*> staged_;  // queued, not yet handed to the threads
+  std::vector<OffloadJob*> taken_;   // finished, not yet handed to put
   size_t taken_pos_ = 0;
   unsigned in_flight_ = 0;
   bool referenced_ = false;
