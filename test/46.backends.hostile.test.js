@@ -111,3 +111,52 @@ describe('46 contexts dropped without close() are collected before they exhaust 
     assert.ok(r.end < 50, `${r.end} fds more than at the start`);
   });
 });
+
+describe('46 thread-pool ops go through kaio-owned memory', () => {
+  const os = require('node:os');
+  const path = require('node:path');
+  const { execFileSync } = require('node:child_process');
+  let dir;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bounce-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const backend of ['threadpool', 'aio']) {
+    it(`${backend}: a read whose view is detached while it waits (on a FIFO) rejects with EFAULT`, async function () {
+      if (backend === 'aio' && !probe().aio.available) this.skip(); // io_setup refused here
+      const fifo = path.join(dir, `fifo-${backend}`);
+      execFileSync('mkfifo', [fifo]);
+      const fd = fs.openSync(fifo, fs.constants.O_RDWR);
+      const ctx = backend === 'aio' ? new AioContext({ entries: 2 }) : new ThreadpoolContext({ entries: 2 });
+      try {
+        const view = new Uint8Array(16);
+        const reading = ctx.read(fd, view, backend === 'aio' ? 0 : -1);
+        await new Promise(setImmediate);
+        structuredClone(view.buffer, { transfer: [view.buffer] });
+        assert.equal(view.byteLength, 0);
+        fs.writeSync(fd, 'hello');
+        await assert.rejects(reading, { code: 'EFAULT' });
+      } finally {
+        await ctx.close();
+        fs.closeSync(fd);
+      }
+    });
+  }
+
+  it('threadpool: write() takes the bytes when it is called; later changes to the buffer are not written', async () => {
+    const file = path.join(dir, 'snapshot');
+    const fd = fs.openSync(file, 'w+');
+    const ctx = new ThreadpoolContext({ entries: 2 });
+    try {
+      const buf = Buffer.from('abcdefgh');
+      const writing = ctx.write(fd, buf, 0);
+      buf.fill(0);
+      assert.equal(await writing, 8);
+      assert.equal(fs.readFileSync(file, 'latin1'), 'abcdefgh');
+    } finally {
+      await ctx.close();
+      fs.closeSync(fd);
+    }
+  });
+});
