@@ -75,10 +75,4 @@ inline int64_t ThreadpoolExternalCost(unsigned entries) {
   return kExternalBase / 4 + 4096 * static_cast<int64_t>(entries);
 }
 
-// An io_uring instance holds an fd (RLIMIT_NOFILE is per process, often
-// 1024) and its mapped SQ/CQ rings and SQE array.
-inline int64_t RingExternalCost(unsigned sq_entries, unsigned cq_entries) {
-  return kExternalBase + 64 * static_cast<int64_t>(sq_entries) + 16 * static_cast<int64_t>(cq_entries);
-}
-
 }  // namespace kaio
