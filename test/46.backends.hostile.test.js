@@ -144,6 +144,44 @@ describe('46 thread-pool ops go through kaio-owned memory', () => {
     });
   }
 
+  it('threadpool: a read whose (resizable) buffer shrank while it waits rejects with EFAULT', async () => {
+    const fifo = path.join(dir, 'fifo-shrink');
+    execFileSync('mkfifo', [fifo]);
+    const fd = fs.openSync(fifo, fs.constants.O_RDWR);
+    const ctx = new ThreadpoolContext({ entries: 2 });
+    try {
+      const memory = new ArrayBuffer(16, { maxByteLength: 16 });
+      const view = new Uint8Array(memory); // tracks the buffer's length
+      const reading = ctx.read(fd, view, -1);
+      await new Promise(setImmediate);
+      memory.resize(4);
+      fs.writeSync(fd, 'hello');
+      await assert.rejects(reading, { code: 'EFAULT' });
+      assert.deepEqual([...view], [0, 0, 0, 0]);
+    } finally {
+      await ctx.close();
+      fs.closeSync(fd);
+    }
+  });
+
+  it('aio: reads and writes on character devices run off io_submit and behave as on a file', async function () {
+    if (!probe().aio.available) this.skip(); // io_setup refused here
+    const zero = fs.openSync('/dev/zero', 'r');
+    const nul = fs.openSync('/dev/null', 'w');
+    const ctx = new AioContext({ entries: 2 });
+    try {
+      const buf = Buffer.alloc(4096, 1);
+      assert.equal(await ctx.read(zero, buf, 0), 4096);
+      assert.ok(buf.every((b) => b === 0));
+      assert.equal(await ctx.write(nul, Buffer.from('gone'), 0), 4);
+      assert.equal(ctx.stats.submitCalls, 0, 'no io_submit for a character device');
+    } finally {
+      await ctx.close();
+      fs.closeSync(zero);
+      fs.closeSync(nul);
+    }
+  });
+
   it('threadpool: write() takes the bytes when it is called; later changes to the buffer are not written', async () => {
     const file = path.join(dir, 'snapshot');
     const fd = fs.openSync(file, 'w+');
