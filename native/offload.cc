@@ -305,10 +305,17 @@ bool Offload::Queue(napi_env env, uint32_t slot, uint32_t id, uint32_t op, int f
     uv_ref(reinterpret_cast<uv_handle_t*>(async_));
   }
   staged_.push_back(job);
+  // The first op of a batch starts at once (a thread works while JS
+  // prepares the rest); the others go together at Flush().
+  if (!eager_done_) {
+    eager_done_ = true;
+    Enqueue(staged_);
+  }
   return true;
 }
 
 void Offload::Flush() {
+  eager_done_ = false;
   if (!staged_.empty()) Enqueue(staged_);
 }
 

@@ -97,6 +97,7 @@ class Offload {
   size_t taken_pos_ = 0;
   unsigned in_flight_ = 0;
   bool referenced_ = false;
+  bool eager_done_ = false;  // this batch's first op went out at once
   void (*ready_)(void*) = nullptr;
   void* data_ = nullptr;
 };
