@@ -53,7 +53,8 @@ class Offload {
              int rw_flags, bool stream, bool retry_espipe);
 
   // Hands the ops queued since the last call to the worker threads (one
-  // lock and wake-up per batch). Call once per tick, after Queue()s.
+  // lock and wake-up per batch; the batch's first op already went at its
+  // Queue()). Call once per tick, after Queue()s.
   void Flush();
 
   // Hands up to max finished ops to put(slot, id, res), read data copied
