@@ -1,10 +1,10 @@
-// Small JS-value conversions shared by the N-API adapters (js_ring, js_aio,
-// js_threadpool). JS has validated every argument before it gets here.
+// JS values to C, for the N-API adapters: positions, integers, and the
+// memory of a read or write exactly as JS checked it. JS has validated every
+// argument before it gets here.
 #pragma once
 
 #include <napi.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include <cstdint>
 #include <vector>
@@ -88,59 +88,5 @@ inline void ToIovecs(napi_env env, napi_value v, bool list, size_t checked, std:
                  &(*out)[i].iov_len);
   }
 }
-
-inline int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
-}
-
-// Calls fn(count) with recv as `this`, in an async context, for one batch of
-// completions. Raw N-API on purpose: while a worker is being terminated
-// these calls fail, and the wrappers would turn that failure into a fatal
-// error; here a failed call just delivers nothing.
-inline void CallBatch(napi_env env, napi_value fn, napi_value recv, napi_async_context context, unsigned count) {
-  napi_value arg;
-  napi_value result;
-  if (fn == nullptr || recv == nullptr || napi_create_uint32(env, count, &arg) != napi_ok) return;
-  napi_status st = napi_make_callback(env, context, recv, fn, 1, &arg, &result);
-  if (st != napi_pending_exception) return;
-  // The JS side settles promises without throwing; anything that still
-  // escapes goes to 'uncaughtException' like any callback's error.
-  napi_value error;
-  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-}
-
-// The value of a reference, or nullptr (no exception) when it cannot be had.
-inline napi_value RefValue(napi_env env, napi_ref ref) {
-  napi_value v = nullptr;
-  if (ref == nullptr || napi_get_reference_value(env, ref, &v) != napi_ok) return nullptr;
-  return v;
-}
-
-// Ops of the AIO and thread-pool backends (lib/binding.ts BackendOp).
-enum BackendOp : uint32_t {
-  kBackendRead = 0,
-  kBackendWrite = 1,
-  kBackendReadv = 2,
-  kBackendWritev = 3,
-  kBackendFsync = 4,
-  kBackendFdatasync = 5,
-};
-
-// Float64Array counters shared with JS (lib/binding.ts BackendCounter).
-enum BackendCounter {
-  kBcSubmitted = 0,
-  kBcCompleted = 1,
-  kBcSubmitCalls = 2,
-  kBcLockedOps = 3,
-  kBcInFlight = 4,
-  kBcGeteventsCalls = 5,
-  kBcPending = 6,
-  kBcSlots = 8,
-};
-
-// Each completion is four int32 (as the ring's CQEs): id, 0, res, 0.
-constexpr unsigned kCompletionInts = 4;
 
 }  // namespace kaio
