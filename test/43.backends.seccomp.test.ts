@@ -1,16 +1,17 @@
-'use strict';
 // io_uring blocked for real: a child installs a seccomp filter that returns
 // EPERM for io_uring_setup (as Docker's default profile does), then execs
 // node. createContext() must fall back and keep working.
-const assert = require('node:assert/strict');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fixture } from './helpers';
 
-const helper = path.join(__dirname, 'fixtures', 'seccomp-exec.py');
-const child = path.join(__dirname, 'fixtures', 'backend-child.js');
+const helper = fixture('seccomp-exec.py');
+const child = fixture('backend-child.js');
 const AIO_SYSCALLS = ['io_setup', 'io_submit', 'io_getevents', 'io_destroy'];
 
-function runBlocked(syscalls, env = {}) {
+function runBlocked(syscalls: string[], env: Record<string, string> = {}) {
+
   const r = spawnSync('python3', [helper, syscalls.join(','), '--', process.execPath, child], {
     encoding: 'utf8',
     env: { ...process.env, KAIO_BACKEND: '', ...env },

@@ -1,12 +1,12 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pkgRoot } from './helpers';
 
 // The README's examples must run as written.
 describe('19 README examples run', () => {
-  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(pkgRoot, 'README.md'), 'utf8');
   const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
   it('has runnable examples', () => {
@@ -18,7 +18,7 @@ describe('19 README examples run', () => {
     it(`example ${i + 1} runs`, () => {
       // Run from inside the package so require('kaio') resolves to this checkout.
       const r = spawnSync(process.execPath, ['-e', code], {
-        cwd: path.join(__dirname, '..'),
+        cwd: pkgRoot,
         encoding: 'utf8',
         timeout: 30000,
       });
