@@ -67,8 +67,7 @@ describe('10 Ring: setup, params and close', () => {
     const fresh = ringFds().filter((fd) => !before.has(fd));
     assert.equal(fresh.length, 1);
     const info = fs.readFileSync(`/proc/self/fdinfo/${fresh[0]}`, 'utf8');
-    const flags = parseInt(/^flags:\s+(\d+)/m.exec(info)![1]
-, 8);
+    const flags = parseInt(/^flags:\s+(\d+)/m.exec(info)![1], 8);
     assert.ok(flags & 0o2000000, 'O_CLOEXEC set');
     await ring.close();
     assert.ok(!ringFds().includes(fresh[0]), 'ring fd closed after close()');

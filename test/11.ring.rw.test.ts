@@ -8,7 +8,6 @@ import { tmpPath, randomFile } from './helpers';
 function rng(seed: number) {
   let s = seed >>> 0;
   return (n: number) => {
-
     s = (s * 1664525 + 1013904223) >>> 0;
     return s % n;
   };

@@ -4,7 +4,6 @@ import { execFileSync } from 'node:child_process';
 import { Ring } from 'kaio';
 import { tmpPath, root, type KaioError } from './helpers';
 
-
 function kernelError(code: string, syscall: string) {
   return (err: KaioError) => {
     assert.equal(err.code, code);

@@ -108,8 +108,7 @@ describe('14 Ring: file ops and setup modes', () => {
     assert.ok(r.params.setupFlags.includes('IOPOLL'));
     const { path: p } = randomFile(4096);
     const fd = fs.openSync(p, 'r');
-    await assert.rejects(r.read(fd, Buffer.alloc(16), 0), (e: KaioError) => ['EOPNOTSUPP', 'ENOTSUP'].includes(e.code!)
-);
+    await assert.rejects(r.read(fd, Buffer.alloc(16), 0), (e: KaioError) => ['EOPNOTSUPP', 'ENOTSUP'].includes(e.code!));
     fs.closeSync(fd);
     await r.close();
   });

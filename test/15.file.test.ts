@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { open, File, Ring, createContext, type Backend } from 'kaio';
+import { open, File, Ring, createContext } from 'kaio';
 import { tmpPath, randomFile } from './helpers';
 
 describe('15 open(): a FileHandle look-alike', () => {
@@ -108,7 +108,6 @@ describe('15 open(): a FileHandle look-alike', () => {
 
 describe('15 open() over each backend', () => {
   for (const backend of ['io_uring', 'aio', 'threadpool'] as const) {
-
     it(`${backend}: positional and current-position reads and writes`, async () => {
       const ctx = createContext({ backend });
       const p = tmpPath();

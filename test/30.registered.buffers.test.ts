@@ -177,7 +177,6 @@ describe('30 registered buffers: fixed reads and writes', () => {
       const at = pos;
       pos += v.length;
       return ring.read(fd, v, at).then((n) => [v, at, n] as const);
-
     });
     for (const [v, at, n] of await Promise.all(jobs)) {
       assert.equal(n, v.length);

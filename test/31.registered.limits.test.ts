@@ -8,7 +8,6 @@ const GiB = 1024 * 1024 * 1024;
 
 /** Whether this process may pin `bytes` more (CAP_IPC_LOCK, or room under RLIMIT_MEMLOCK). */
 function canPin(bytes: number) {
-
   const { capIpcLock, memlock } = probe();
   return capIpcLock || memlock.soft - memlock.lockedBytes >= bytes;
 }

@@ -3,7 +3,6 @@
 // and workers or the garbage collector can end with pools alive.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
@@ -185,7 +184,6 @@ describe('33 registered buffers: release, close and lifetime', () => {
       );
       const [msg]: unknown[] = await once(worker, 'message');
       assert.equal(msg, 'ready');
-
       if (how === 'terminate') await worker.terminate();
       else await once(worker, 'exit');
     }

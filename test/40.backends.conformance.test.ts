@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { createContext, probe, AioContext, ThreadpoolContext, Ring, FixedFile, type Backend, type IoContext } from 'kaio';
-
 import { root, tmpPath, randomFile, directSupported, type KaioError } from './helpers';
 
 const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
@@ -54,7 +53,6 @@ for (const backend of BACKENDS) {
         assert.equal(typeof ctx[m as keyof IoContext], 'function', String(m));
       const s = ctx.stats;
       for (const k of ['submitted', 'completed', 'inFlight', 'queued']) assert.equal(typeof s[k as keyof typeof s], 'number', k);
-
       assert.equal(ctx.closed, false);
     });
 
@@ -343,7 +341,6 @@ describe('40 conformance: the classes', () => {
   it('AioContext, ThreadpoolContext and Ring are the backends createContext makes', async function () {
     const p = probe();
     const made: [IoContext, Backend][] = [];
-
     if (p.aio.available) made.push([new AioContext({ entries: 2 }), 'aio']);
     made.push([new ThreadpoolContext({ entries: 2 }), 'threadpool']);
     if (p.ioUring.available) made.push([new Ring({ entries: 2 }), 'io_uring']);

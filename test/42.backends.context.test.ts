@@ -40,7 +40,6 @@ describe('42 createContext and probe()', () => {
     assert.equal(typeof aio.maxNr, 'number');
     assert.equal(typeof aio.nr, 'number');
     assert.ok(aio.maxNr! > 0);
-
   });
 
   it('a named backend gives that class', async function () {

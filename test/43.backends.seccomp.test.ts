@@ -2,7 +2,6 @@
 // EPERM for io_uring_setup (as Docker's default profile does), then execs
 // node. createContext() must fall back and keep working.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fixture } from './helpers';
 
@@ -11,7 +10,6 @@ const child = fixture('backend-child.js');
 const AIO_SYSCALLS = ['io_setup', 'io_submit', 'io_getevents', 'io_destroy'];
 
 function runBlocked(syscalls: string[], env: Record<string, string> = {}) {
-
   const r = spawnSync('python3', [helper, syscalls.join(','), '--', process.execPath, child], {
     encoding: 'utf8',
     env: { ...process.env, KAIO_BACKEND: '', ...env },

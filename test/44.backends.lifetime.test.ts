@@ -2,7 +2,6 @@
 // thread) write memory that was freed: process exit, worker exit and
 // terminate, and GC of a context that still has ops.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fixture } from './helpers';
 import { probe } from 'kaio';
@@ -10,7 +9,6 @@ import { probe } from 'kaio';
 const exitFixture = fixture('backend-exit.js');
 
 function run(backend: string, mode: string, flags: string[] = []) {
-
   return spawnSync(process.execPath, [...flags, exitFixture, backend, mode], { encoding: 'utf8', timeout: 30_000 });
 }
 

@@ -163,7 +163,6 @@ describe('45 AIO pools under RLIMIT_MEMLOCK, unprivileged', function () {
     });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
-
   }
 
   it('beyond the limit: ENOMEM from mlock that says how much, the limit, and how to raise it', () => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-
 import { Ring } from 'kaio';
 import { randomFile, tmpPath, type KaioError } from './helpers';
 
-import os from 'node:os';
 const errno = os.constants.errno;
 
 /** Collects completions as [tag, res, flags]. */

@@ -54,7 +54,6 @@ describe('51 batch API with registered buffers and files', () => {
     const ring = new Ring({ entries: 8 });
     const pool = ring.registerBuffers({ count: 2, size: 4096, fallback: true });
     const got: [number, number][] = [];
-
     ring.onCompletion((tag, res) => got.push([tag, res]));
     const buf = pool.buffers[1];
     assert.ok(ring.prepRead(fd, buf, 4096, 7));

@@ -50,8 +50,7 @@ describe('52 kaio command: probe and bench', () => {
     assert.equal(r.status, 0, r.stderr);
     const res = JSON.parse(r.stdout);
     assert.equal(res.ops, 500);
-    assert.ok(!res.notes.some((n: string) =>
- /fixedbufs/.test(n)) || /not pinned/.test(res.notes.join()), res.notes.join());
+    assert.ok(!res.notes.some((n: string) => /fixedbufs/.test(n)) || /not pinned/.test(res.notes.join()), res.notes.join());
   });
 
   it('refuses unknown flags and bad values with exit code 2', () => {
