@@ -17,7 +17,8 @@
         "native/sysinfo.cc",
         "native/js_aio.cc",
         "native/js_threadpool.cc",
-        "native/aio.cc"
+        "native/aio.cc",
+        "native/offload.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

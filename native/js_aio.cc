@@ -1,6 +1,15 @@
 // N-API adapter for one Linux AIO context. It only translates: JS values to
 // iocbs, io_events to a preallocated Int32Array, and one JS call per batch.
 // The promise layer (slot table, queueing, errors) lives in lib/aio.ts.
+//
+// io_submit does a read or write on a pipe, socket or character device
+// inline, blocking the event loop until it can finish (and a worker in that
+// state cannot be terminated). Such ops never reach io_submit: prep checks
+// the fd's type and runs them on kaio's worker threads (offload.h) instead,
+// with the same completion path; only regular files and block devices go
+// to the kernel's AIO.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -10,8 +19,10 @@
 #include "addon.h"
 #include "aio.h"
 #include "busy_hold.h"
+#include "external_memory.h"
 #include "js_errors.h"
 #include "js_values.h"
+#include "offload.h"
 #include "poller.h"
 
 namespace kaio {
@@ -40,6 +51,8 @@ class AioWrap : public Napi::ObjectWrap<AioWrap> {
 
   Aio aio_;
   Poller poller_;
+  Offload offload_;  // ops on fds that AIO would block on
+  ExternalMemory external_;
   napi_env env_ = nullptr;
   bool cleanup_hook_ = false;
   Napi::FunctionReference on_complete_;
@@ -112,6 +125,13 @@ AioWrap::AioWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AioWrap>(inf
     aio_.Destroy();
     ThrowErrno(env, r, "uv_poll_init");
   }
+  r = offload_.Start(loop, entries, &AioWrap::OnReadable, this);
+  if (r < 0) {
+    poller_.Close();
+    aio_.Destroy();
+    ThrowErrno(env, r, "uv_async_init");
+  }
+  external_.Charge(env, AioExternalCost(entries));
   napi_add_env_cleanup_hook(env, &AioWrap::OnEnvCleanup, this);
   cleanup_hook_ = true;
 }
@@ -132,6 +152,23 @@ Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
   if (free_.empty()) return Napi::Number::New(env, 0);
   uint32_t op = ToU32(env, info[0]);
   uint32_t index = free_.back();
+  if (op <= kBackendWritev) {
+    int fd = ToI32(env, info[1]);
+    struct stat st;
+    // fstat failing (EBADF...) leaves the op to io_submit, which reports it.
+    if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+      // A stream has no offset: like AIO, read it at its current position
+      // (a character device that takes offsets gets the one asked for).
+      if (!offload_.Queue(env, index, ToU32(env, info[5]), op, fd, info[2],
+                          static_cast<size_t>(info[6].As<Napi::Number>().DoubleValue()), ToPosition(env, info[3]),
+                          ToI32(env, info[4]), true, true))
+        throw Napi::TypeError::New(env, "buffers must be ArrayBufferViews");
+      free_.pop_back();
+      counters_[kBcSubmitted]++;
+      Started();
+      return Napi::Number::New(env, 1);
+    }
+  }
   abi::Iocb& cb = iocbs_[index];
   std::memset(&cb, 0, sizeof cb);
   cb.aio_data = ToU32(env, info[5]);
@@ -214,6 +251,14 @@ unsigned AioWrap::ReapInto() {
   size_t f = 0;
   for (; f < failed_.size() && n < out_capacity_; f++) put(failed_[f].first, failed_[f].second);
   failed_.erase(failed_.begin(), failed_.begin() + static_cast<long>(f));
+  if (offload_.in_flight() && n < out_capacity_)
+    offload_.Collect(
+        env_,
+        [&](uint32_t slot, uint32_t id, int32_t res) {
+          free_.push_back(slot);
+          put(id, res);
+        },
+        out_capacity_ - n);
   unsigned reaped = aio_.Reap(
       [&](const abi::IoEvent& ev) {
         auto* cb = reinterpret_cast<abi::Iocb*>(static_cast<uintptr_t>(ev.obj));
@@ -234,6 +279,7 @@ unsigned AioWrap::ReapInto() {
 Napi::Value AioWrap::Submit(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!aio_.is_open()) return Napi::Number::New(env, -EBADF);
+  offload_.Flush();
   int r = Flush();
   if (r < 0 && failed_.empty()) return Napi::Number::New(env, r);
   // Buffered AIO usually completes inside io_submit: deliver it now rather
@@ -287,12 +333,15 @@ void AioWrap::Shutdown() {
     cleanup_hook_ = false;
   }
   poller_.Close();
+  // Ops on worker threads are abandoned to them; nothing waits for those.
+  offload_.Shutdown(env_);
   // io_destroy waits for every op the kernel holds, so the iocbs, iovecs
   // and buffers may be released afterwards.
   aio_.Destroy();
   pending_.clear();
   failed_.clear();
   in_kernel_ = 0;
+  external_.Release();
 }
 
 void AioWrap::OnEnvCleanup(void* self) {
