@@ -103,6 +103,23 @@ function build(target, tc) {
   return out;
 }
 
+/** Highest version tag of `prefix` (GLIBC_, GLIBCXX_) the binary needs, from `readelf -V`. */
+function needs(file) {
+  const r = spawnSync('readelf', ['-V', '-W', file], { encoding: 'utf8' });
+  if (r.status !== 0) return 'readelf unavailable';
+  const highest = (prefix) => {
+    const vs = [...r.stdout.matchAll(new RegExp(`Name: ${prefix}_([0-9.]+)`, 'g'))].map((m) => m[1]);
+    const key = (v) => v.split('.').map(Number);
+    vs.sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+      return 0;
+    });
+    return vs.length > 0 ? `${prefix}_${vs[vs.length - 1]}` : `no ${prefix}`;
+  };
+  return `needs ${highest('GLIBC')}, ${highest('GLIBCXX')}`;
+}
+
 function main(argv) {
   const hostOnly = argv.includes('--host') || process.env.KAIO_PREBUILD === 'host';
   const wanted = hostOnly
@@ -116,7 +133,9 @@ function main(argv) {
       return 1;
     }
     const out = build(target, tc);
-    console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes)`);
+    // What the machine that loads it must have: the build machine's glibc and libstdc++
+    // headers decide this (Debian 12 here), not kaio's code alone.
+    console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes; ${needs(out)})`);
   }
   return 0;
 }
