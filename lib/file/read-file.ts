@@ -8,8 +8,9 @@
 // the kernel for a file of any size up to 512 KiB, where node:fs makes four
 // (open, fstat, read, close, each a thread-pool round trip). One linked
 // submission (openat into a direct descriptor -> read -> close) was built and
-// measured slower here (0.61x at depth 1, 0.70x at depth 32; see
-// BENCHMARKS.md): each link step runs as task work after io_uring_enter has
+// measured no faster here (0.70x at depth 32; without COOP_TASKRUN 1.01x,
+// and 0.61x at depth 1; see BENCHMARKS.md): each link step runs as task
+// work after io_uring_enter has
 // returned and reaped, so its completions wait for the next event-loop turn,
 // where the unlinked ops complete inside the enter.
 import { STATX_BASIC_STATS } from '../abi';
