@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import { dioAlignment } from '../dio';
 import { alignedBuffer } from '../pool';
-import type { FileIo } from './handle';
+import type { FileIo } from './file-io';
 
 export interface DirectIo {
   read(fd: number, view: Uint8Array, at: number | bigint): Promise<number>;

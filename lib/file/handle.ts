@@ -6,11 +6,12 @@
 // node:fs, as Node itself does.
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
+import type { FileIo, ReadResult, WriteResult } from './file-io';
+export type { FileIo, ReadResult, WriteResult };
 import type { Interface as ReadlineInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 import { inspect } from 'node:util';
 import { AbortError, invalidArgType, invalidArgValue, outOfRange, stateError, systemError } from '../errors';
-import type { IoContext } from '../types';
 import {
   fileMode,
   getOptions,
@@ -24,18 +25,7 @@ import { STATX_BASIC_STATS } from '../abi';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 
-/** What a FileHandle needs from its context; every kaio backend (IoContext) provides it. */
-export type FileIo = Pick<IoContext, 'read' | 'write' | 'readv' | 'writev' | 'fsync'> & { readonly backend?: string };
 
-export interface ReadResult<T extends ArrayBufferView> {
-  bytesRead: number;
-  buffer: T;
-}
-
-export interface WriteResult<T> {
-  bytesWritten: number;
-  buffer: T;
-}
 
 export interface ReadOptions<T extends ArrayBufferView = Buffer> {
   buffer?: T;

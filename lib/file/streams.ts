@@ -5,7 +5,18 @@
 // and close() waits for the stream's ops.
 import * as fs from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
-import type { FileHandle } from './handle';
+import type { EventEmitter } from 'node:events';
+import type { ReadResult, WriteResult } from './file-io';
+
+/** What the streams use of a FileHandle (kept here so streams.ts does not import the handle). */
+export interface StreamHandle extends Pick<EventEmitter, 'on' | 'off'> {
+  readonly fd: number;
+  read(buffer: Buffer, offset: number, length: number, position: number | bigint | null): Promise<ReadResult<Buffer>>;
+  write(buffer: Buffer, offset: number, length: number, position: number | bigint | null): Promise<WriteResult<Buffer>>;
+  writev(buffers: Buffer[], position: number | bigint | null): Promise<{ bytesWritten: number; buffers: Buffer[] }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
 
 export interface ReadStreamOptions {
   encoding?: BufferEncoding | null;
@@ -29,7 +40,7 @@ export interface WriteStreamOptions {
 
 type Done = (err: NodeJS.ErrnoException | null, ...rest: unknown[]) => void;
 
-function handleOps(handle: FileHandle): Record<string, Function> {
+function handleOps(handle: StreamHandle): Record<string, Function> {
   return {
     open(_path: unknown, _flags: unknown, _mode: unknown, done: Done) {
       done(null, handle.fd);
@@ -53,7 +64,7 @@ function handleOps(handle: FileHandle): Record<string, Function> {
 }
 
 /** Ties a stream to its handle as Node does: closing the handle closes the stream. */
-function follow<T extends fs.ReadStream | fs.WriteStream>(handle: FileHandle, stream: T): T {
+function follow<T extends fs.ReadStream | fs.WriteStream>(handle: StreamHandle, stream: T): T {
   const s = stream as unknown as NodeJS.EventEmitter & { close(): void };
   const onClose = (): void => {
     s.close();
@@ -68,14 +79,14 @@ type StreamCtor<T> = new (path: unknown, options: unknown) => T;
 const ReadStreamCtor = fs.ReadStream as unknown as StreamCtor<fs.ReadStream>;
 const WriteStreamCtor = fs.WriteStream as unknown as StreamCtor<fs.WriteStream>;
 
-export function readStream(handle: FileHandle, options?: ReadStreamOptions): fs.ReadStream {
+export function readStream(handle: StreamHandle, options?: ReadStreamOptions): fs.ReadStream {
   return follow(handle, new ReadStreamCtor(undefined, { ...(options ?? {}), fd: handle.fd, fs: handleOps(handle) }));
 }
 
-export function writeStream(handle: FileHandle, options?: WriteStreamOptions): fs.WriteStream {
+export function writeStream(handle: StreamHandle, options?: WriteStreamOptions): fs.WriteStream {
   return follow(handle, new WriteStreamCtor(undefined, { ...(options ?? {}), fd: handle.fd, fs: handleOps(handle) }));
 }
 
-export function readLines(handle: FileHandle, options?: ReadStreamOptions): Interface {
+export function readLines(handle: StreamHandle, options?: ReadStreamOptions): Interface {
   return createInterface({ input: readStream(handle, options), crlfDelay: Infinity });
 }
