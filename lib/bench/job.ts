@@ -266,6 +266,7 @@ class Run {
     this.slotLen[tag] = len;
     this.issued++;
     this.issuedBytes += len;
+    if (dir === 1) this.writesSinceSync++;
     if (job.verify && dir === 1) fillBlock(job.verify, this.buf(tag), off, ++this.seq, job.verifyPattern);
     this.tPrep[tag] = now;
     this.inFlight++;
@@ -306,7 +307,6 @@ class Run {
       if (dir === 1) this.written?.set(this.slotOff[tag], len);
       else if (job.rw === 'read' || job.rw === 'randread') this.check(this.buf(tag), this.slotOff[tag]);
     }
-    if (dir === 1) this.writesSinceSync++;
   }
 
   check(buf: Buffer, off: number): void {
@@ -337,7 +337,6 @@ class Run {
   }
 
   syncDone(t: number, now: number): void {
-    this.writesSinceSync = 0;
     this.syncIos++;
     this.syncLat.record((now - t) * 1e6);
     this.progress[P_SYNC]++;
@@ -537,26 +536,23 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
   const { job } = run;
   const depth = run.depthMax;
   const nop = job.rw === 'nop';
-  const SYNC_TAG = depth;
+  const SYNC = 3; // slotDir of an fsync in a slot
   const free: number[] = [];
-  let syncInFlight = false;
-  let syncT = 0;
   let reaped = 0;
   let tSub = 0;
   ring.onCompletion((tag, res) => {
     const now = performance.now();
     reaped++;
-    if (tag === SYNC_TAG) {
-      syncInFlight = false;
+    free.push(tag);
+    if (run.slotDir[tag] === SYNC) {
       run.inFlight--;
       if (res < 0) {
         run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${job.fdatasync ? 'fdatasync' : 'fsync'}` };
         run.stopping = true;
-      } else run.syncDone(syncT, now);
+      } else run.syncDone(run.tPrep[tag], now);
       return;
     }
     run.done(tag, nop ? 0 : res, run.tSub[tag], now);
-    free.push(tag);
   });
   for (let t = depth - 1; t >= 0; t--) free.push(t);
   const flags = 0;
@@ -565,16 +561,19 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
   let staged: number[] = [];
   const min = Math.max(1, job.batchCompleteMin);
   for (;;) {
-    // Fill the queue.
+    // Fill the queue: after every fsync=N writes issued, an fsync takes the next slot (as fio does).
     let now = performance.now();
     while (free.length) {
       const tag = free[free.length - 1];
-      if (!syncInFlight && run.syncDue() && !run.stopping) {
-        syncT = now;
-        if (!ring.prepFsync(file, SYNC_TAG, job.fdatasync > 0)) break;
-        syncInFlight = true;
-        run.inFlight++;
+      if (run.syncDue() && !run.stopping) {
+        if (!ring.prepFsync(file, tag, job.fdatasync > 0)) break;
+        run.slotDir[tag] = SYNC;
+        run.tPrep[tag] = now;
         run.writesSinceSync = 0;
+        run.inFlight++;
+        free.pop();
+        staged.push(tag);
+        continue;
       }
       if (!run.next(tag, now)) break;
       const ok = nop
@@ -587,6 +586,7 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
         run.inFlight--;
         run.issued--;
         run.issuedBytes -= run.slotLen[tag];
+        if (run.slotDir[tag] === 1) run.writesSinceSync--;
         break;
       }
       free.pop();
@@ -686,6 +686,7 @@ function runFsSync(run: Run, fd: number): void {
   const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;
   for (;;) {
     if (run.syncDue() && !run.stopping) {
+      run.writesSinceSync = 0;
       const t = performance.now();
       fsync(fd);
       run.syncDone(t, performance.now());

@@ -620,7 +620,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     const err = e as Error & { code?: string };
     const m = /Unknown option '(-[^']+)'/.exec(err.message);
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
-    throw bad('argument', err.message.replace(/\s*\n\s*/g, ' '));
+    throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
   const program: Program = { format: 'normal', output: '', eta: 'auto', jobs: [], defaulted: false };
   const global: Array<[string, string]> = [];
@@ -699,6 +699,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
         ['rw', 'randread'],
         ['bs', '4k'],
         ['iodepth', '32'],
+        ['direct', '1'],
         ['size', '256m'],
         ['runtime', '5'],
         ['time_based', '1'],
@@ -714,7 +715,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
 
 export const USAGE = `usage: kaio bench [options] [jobfile ...]
   fio's option names, values and units; --opt=value or --opt value.
-  With no arguments: a 5 s 4k random read at iodepth 32 on a temp file (removed after).
+  With no arguments: a 5 s O_DIRECT 4k random read at iodepth 32 on a 256 MiB temp file (removed after).
 
   --name=NAME            start a job (options before the first --name are global)
   --filename=PATH        file or block device (default: a temp file, or NAME.N.0 with --name)

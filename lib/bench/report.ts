@@ -332,16 +332,17 @@ function latLine(label: string, hist: Histogram): string {
 
 function percentileBlock(name: string, hist: Histogram, list: number[]): string[] {
   const vals = hist.percentiles(list);
+  // nsec unless the values are all large: then usec, or msec.
   let unit = 'nsec';
   let div = 1;
-  const top = Math.max(...vals);
-  if (top > 9999) {
+  const lo = Math.min(...vals);
+  const hi = Math.max(...vals);
+  if (lo > 2e6 && hi > 99999e3) {
+    unit = 'msec';
+    div = 1e6;
+  } else if (lo > 2000 && hi > 99999) {
     unit = 'usec';
     div = 1000;
-    if (top / 1000 > 9999) {
-      unit = 'msec';
-      div = 1e6;
-    }
   }
   const scaled = vals.map((v) => Math.round(v / div));
   const width = Math.max(5, ...scaled.map((v) => String(v).length));

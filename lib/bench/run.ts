@@ -107,6 +107,15 @@ function invalidate(file: string): string | undefined {
   }
 }
 
+function directWorks(file: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function maxBs(job: BenchJob): number {
   return Math.max(...job.bs, ...job.bssplit.flat().map(([s]) => s));
 }
@@ -169,6 +178,11 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 allowMountedWrite: job.allowMountedWrite,
               });
               t = { size: target.size, blockDevice: target.blockDevice, notes: target.notes };
+              if (program.defaulted && job.direct && !directWorks(filename)) {
+                // Only the job kaio made up itself changes; a --direct=1 the user gave fails instead.
+                job.direct = false;
+                t.notes.push(`${path.dirname(filename)} does not support O_DIRECT: the default job runs buffered`);
+              }
               laidOut.set(filename, t);
               if (job.invalidate && !job.direct && (st?.isFile() || target.blockDevice || !st)) {
                 const why = invalidate(filename);
