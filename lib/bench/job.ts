@@ -596,7 +596,9 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
       ring.submit();
       tSub = performance.now();
       for (const t of staged) run.tSub[t] = tSub;
-      run.submitLevels[batchBucket(staged.length)]++;
+      // one io_uring_enter per iodepth_batch_submit ops (Ring's submitBatch)
+      const per = job.batchSubmit || staged.length;
+      for (let left = staged.length; left > 0; left -= per) run.submitLevels[batchBucket(Math.min(left, per))]++;
       run.depthLevels[depthBucket(run.inFlight)] += staged.length;
       staged = [];
     }

@@ -70,6 +70,8 @@ export interface BenchJob {
   /** Ring SQ size (kaio); 0: the smallest power of two >= iodepth. */
   entries: number;
   percentileList: number[];
+  /** Percentiles of the total latency (lat_ns) too, not only of clat. */
+  latPercentiles: boolean;
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
 }
@@ -149,6 +151,7 @@ const OPTS: Record<string, OptDef> = {
   unlink: { kind: 'bool' },
   entries: { kind: 'int' },
   percentile_list: { kind: 'str' },
+  lat_percentiles: { kind: 'bool' },
   lat: { kind: 'bool' }, // kaio 0.1: latencies are now always recorded; accepted and ignored
   'output-format': { kind: 'str', program: true },
   output: { kind: 'str', program: true },
@@ -295,7 +298,8 @@ function defaults(): BenchJob {
     size: 0,
     offset: 0,
     iodepth: 1,
-    batchSubmit: 0,
+    // fio's default: each op goes to the kernel as soon as it is ready (0: all of a fill at once)
+    batchSubmit: 1,
     batchCompleteMin: 1,
     batchCompleteMax: 0,
     direct: false,
@@ -327,6 +331,7 @@ function defaults(): BenchJob {
     unlink: false,
     entries: 0,
     percentileList: DEFAULT_PERCENTILES,
+    latPercentiles: false,
     given: {},
   };
 }
@@ -491,6 +496,9 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'percentile_list':
       job.percentileList = parsePercentiles(value);
       break;
+    case 'lat_percentiles':
+      job.latPercentiles = parseBool(value, n);
+      break;
     case 'lat':
       parseBool(value, n);
       break;
@@ -527,7 +535,7 @@ function finish(job: BenchJob): BenchJob {
   if (job.rampTime && job.timeBased && job.rampTime >= job.runtime + job.rampTime) throw bad('--ramp_time', 'leaves no runtime');
   if (job.size && job.size < Math.max(...job.bs)) throw bad('--size', 'must be at least --bs');
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
-  if (job.batchSubmit > job.iodepth) job.batchSubmit = job.iodepth;
+  if (job.batchSubmit > job.iodepth || job.batchSubmit === 0) job.batchSubmit = job.iodepth;
   return job;
 }
 
@@ -732,7 +740,7 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --fsync=N --fdatasync=N --end_fsync=1
   --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
   --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
-  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9
+  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1
   --output-format=normal|json|json+ --output=FILE --eta=auto|always|never
   --help --version
 

@@ -171,7 +171,7 @@ function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Rec
     drop_ios: 0,
     slat_ns: latJson(d.slat, undefined, false),
     clat_ns: latJson(d.clat, percentiles, plus),
-    lat_ns: latJson(d.lat, undefined, false),
+    lat_ns: latJson(d.lat, r.job.latPercentiles ? percentiles : undefined, plus && r.job.latPercentiles),
     bw_min: Math.round(bw.min),
     bw_max: Math.round(bw.max),
     bw_agg: groupBytes > 0 ? (d.bytes / groupBytes) * 100 : 0,
