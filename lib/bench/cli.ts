@@ -56,10 +56,17 @@ async function bench(args: readonly string[]): Promise<number> {
   const stop = new SharedArrayBuffer(4);
   const flag = new Int32Array(stop);
   let signals = 0;
+  let tempDir = '';
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     Atomics.store(flag, 0, 1);
     if (signals === 1) process.stderr.write(`${live ? '\n' : ''}kaio bench: terminating on signal ${sig}; results so far follow\n`);
+    else {
+      // A second signal: the jobs did not stop (a stuck device?). Leave now, without the temp file.
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+      process.stderr.write(`kaio bench: second ${sig}: exiting without results\n`);
+      process.exit(130);
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -68,6 +75,7 @@ async function bench(args: readonly string[]): Promise<number> {
   try {
     result = await runProgram(program, {
       stop,
+      tempDir: (dir) => (tempDir = dir),
       status: live ? (line) => process.stderr.write(`\r${line}\x1b[K`) : undefined,
     });
   } catch (e) {

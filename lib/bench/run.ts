@@ -129,6 +129,8 @@ export interface RunHooks {
   status?: (line: string) => void;
   /** Set by the caller (SIGINT): stop every job, keep what was measured. */
   stop: SharedArrayBuffer;
+  /** Told about the temp dir of the default job, so a forced exit can remove it. */
+  tempDir?: (dir: string) => void;
 }
 
 /** Runs every group of the program in order; throws BenchError for a target that cannot be used. */
@@ -136,7 +138,13 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
   const stop = new Int32Array(hooks.stop);
   let tmpDir = '';
-  const tmp = (): string => (tmpDir ||= fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench-')));
+  const tmp = (): string => {
+    if (!tmpDir) {
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench-'));
+      hooks.tempDir?.(tmpDir);
+    }
+    return tmpDir;
+  };
   // Group jobs: a job with stonewall waits for every job before it.
   const groups: BenchJob[][] = [];
   for (const job of program.jobs) {
