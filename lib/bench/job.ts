@@ -125,6 +125,8 @@ class Run {
   issued = 0;
   issuedBytes = 0;
   writesSinceSync = 0;
+  /** fsyncs due (fsync=N / fdatasync=N) and not yet issued. */
+  syncPending = 0;
   inFlight = 0;
   seq = 0;
   /** Depth levels are counted at submit (batch API), else at issue. */
@@ -266,7 +268,11 @@ class Run {
     this.slotLen[tag] = len;
     this.issued++;
     this.issuedBytes += len;
-    if (dir === 1) this.writesSinceSync++;
+    if (dir === 1 && (job.fsync || job.fdatasync) && ++this.writesSinceSync >= (job.fsync || job.fdatasync)) {
+      // fio: an fsync after every N writes issued
+      this.writesSinceSync = 0;
+      this.syncPending++;
+    }
     if (job.verify && dir === 1) fillBlock(job.verify, this.buf(tag), off, ++this.seq, job.verifyPattern);
     this.tPrep[tag] = now;
     this.inFlight++;
@@ -332,8 +338,7 @@ class Run {
   }
 
   syncDue(): boolean {
-    const n = this.job.fsync || this.job.fdatasync;
-    return n > 0 && this.writesSinceSync >= n;
+    return this.syncPending > 0;
   }
 
   syncDone(t: number, now: number): void {
@@ -569,7 +574,7 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
         if (!ring.prepFsync(file, tag, job.fdatasync > 0)) break;
         run.slotDir[tag] = SYNC;
         run.tPrep[tag] = now;
-        run.writesSinceSync = 0;
+        run.syncPending--;
         run.inFlight++;
         free.pop();
         staged.push(tag);
@@ -586,7 +591,6 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
         run.inFlight--;
         run.issued--;
         run.issuedBytes -= run.slotLen[tag];
-        if (run.slotDir[tag] === 1) run.writesSinceSync--;
         break;
       }
       free.pop();
@@ -614,22 +618,31 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
 /** iodepth async loops, each with one op in flight: how a promise user keeps a queue depth. */
 async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, sync: () => Promise<void>): Promise<void> {
   run.begin();
+  /** Issues the fsyncs due; false after an error. */
+  const syncs = async (): Promise<boolean> => {
+    while (run.syncDue() && !run.stopping) {
+      run.syncPending--;
+      const t = performance.now();
+      try {
+        await sync();
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        run.error ??= { errno: Number(err.errno) || 5, message: `io error on ${run.filename}: ${err.code}: fsync` };
+        run.stopping = true;
+        return false;
+      }
+      run.syncDone(t, performance.now());
+    }
+    return true;
+  };
   const loop = async (tag: number): Promise<void> => {
     for (;;) {
-      if (run.syncDue() && !run.stopping) {
-        run.writesSinceSync = 0;
-        const t = performance.now();
-        try {
-          await sync();
-        } catch (e) {
-          const err = e as NodeJS.ErrnoException;
-          run.error ??= { errno: Number(err.errno) || 5, message: `io error on ${run.filename}: ${err.code}: fsync` };
-          run.stopping = true;
-          return;
-        }
-        run.syncDone(t, performance.now());
+      if (!(await syncs())) return;
+      if (!run.next(tag, performance.now())) {
+        // the last writes' fsync may be due still
+        await syncs();
+        return;
       }
-      if (!run.next(tag, performance.now())) return;
       let res: number;
       try {
         res = await op(tag);
@@ -687,13 +700,16 @@ function runFsSync(run: Run, fd: number): void {
   run.begin();
   const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;
   for (;;) {
-    if (run.syncDue() && !run.stopping) {
-      run.writesSinceSync = 0;
+    while (run.syncDue() && !run.stopping) {
+      run.syncPending--;
       const t = performance.now();
       fsync(fd);
       run.syncDone(t, performance.now());
     }
-    if (!run.next(0, performance.now())) break;
+    if (!run.next(0, performance.now())) {
+      if (run.syncDue()) continue; // the last writes' fsync
+      break;
+    }
     const b = run.buf(0);
     let res: number;
     try {
