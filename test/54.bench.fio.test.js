@@ -279,20 +279,27 @@ describe('54 kaio bench: what the jobs do', () => {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('every engine reads and writes the same op count, with clat percentiles', () => {
+  it('every engine reads and writes the same op count, with clat percentiles (all at once: one job per engine, one worker each)', () => {
     const f = path.join(dir, 'engines');
-    for (const e of ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync']) {
-      for (const api of e === 'io_uring' ? ['batch', 'promise'] : [undefined]) {
-        const r = kaio([`--filename=${f}`, '--name=e', '--size=256k', '--rw=randrw', '--iodepth=4', `--ioengine=${e}`, ...(api ? [`--api=${api}`] : []),
-          '--number_ios=200', '--output-format=json']);
-        assert.equal(r.status, 0, `${e} ${api}: ${r.stderr}`);
-        const j = JSON.parse(r.stdout).jobs[0];
-        assert.equal(j.read.total_ios + j.write.total_ios, 200, e);
-        assert.equal(j.read.io_bytes + j.write.io_bytes, 200 * 4096, e);
-        assert.equal(j.kaio.ioengine, e);
-        if (j.read.total_ios) assert.ok(j.read.clat_ns.percentile['50.000000'] > 0, e);
-      }
-    }
+    const engines = [['io_uring', 'batch'], ['io_uring', 'promise'], ['libaio'], ['psync'], ['pvsync2'], ['fs'], ['fs-sync']];
+    const args = [`--filename=${f}`, '--size=256k', '--rw=randrw', '--iodepth=4', '--number_ios=200', '--output-format=json'];
+    for (const [e, api] of engines) args.push(`--name=${e}-${api || ''}`, `--ioengine=${e}`, ...(api ? [`--api=${api}`] : []));
+    const r = kaio(args);
+    assert.equal(r.status, 0, r.stderr);
+    const jobs = JSON.parse(r.stdout).jobs;
+    assert.equal(jobs.length, engines.length);
+    jobs.forEach((j, i) => {
+      const [e, api] = engines[i];
+      assert.equal(j.kaio.ioengine, e);
+      assert.equal(j.kaio.api, api);
+      assert.equal(j.groupid, 0, 'no stonewall: one group, run together');
+      assert.equal(j.read.total_ios + j.write.total_ios, 200, e);
+      assert.equal(j.read.io_bytes + j.write.io_bytes, 200 * 4096, e);
+      assert.ok(j.read.total_ios > 0 && j.write.total_ios > 0, e);
+      assert.ok(j.read.clat_ns.percentile['50.000000'] > 0, e);
+      assert.equal(j.read.clat_ns.N, j.read.total_ios, e);
+      if (e === 'io_uring' && api === 'batch') assert.equal(j.read.slat_ns.N, j.read.total_ios, 'the batch API measures slat');
+    });
   });
 
   it('--direct=1 really opens O_DIRECT with every engine (the flags of the open file, from /proc/PID/fdinfo)', async function () {
@@ -316,25 +323,25 @@ describe('54 kaio bench: what the jobs do', () => {
       }
       return flags;
     };
-    const runs = [...['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync'].map((e) => [e, 1]), ['io_uring', 0], ['fs', 0]];
-    for (const [e, direct] of runs) {
-      {
-        const child = spawn(process.execPath, [bin, 'bench', `--filename=${f}`, '--name=d', '--size=1m', `--direct=${direct}`, `--ioengine=${e}`,
-          '--rw=randread', '--time_based', '--runtime=60', '--output-format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let err = '';
-        child.stderr.on('data', (d) => (err += d));
-        let done = false;
-        const exited = new Promise((resolve) => child.on('exit', (c) => resolve(c))).finally(() => (done = true));
-        let flags = [];
-        // The job opens its target (in its worker) once the file is checked.
-        while (!done && !(flags = openFlags(child.pid)).length) await new Promise((r) => setTimeout(r, 10));
-        await new Promise((r) => setTimeout(r, 50));
-        flags = openFlags(child.pid);
-        child.kill('SIGINT');
-        assert.equal(await exited, 130, `${e}: ${err}`);
-        assert.ok(flags.length > 0, `${e}: the target is open`);
-        for (const fl of flags) assert.equal((fl & fs.constants.O_DIRECT) !== 0, direct === 1, `${e} direct=${direct}: flags 0${fl.toString(8)}`);
-      }
+    // One process per setting, one job per engine (each in its own worker, each opening the file).
+    for (const [direct, engines] of [[1, ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync']], [0, ['io_uring', 'libaio', 'fs']]]) {
+      const args = [`--filename=${f}`, '--size=1m', `--direct=${direct}`, '--rw=randread', '--time_based', '--runtime=60', '--output-format=json'];
+      for (const e of engines) args.push(`--name=${e}`, `--ioengine=${e}`);
+      const child = spawn(process.execPath, [bin, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      let out = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.stdout.on('data', (d) => (out += d));
+      let done = false;
+      const exited = new Promise((resolve) => child.on('exit', (c) => resolve(c))).finally(() => (done = true));
+      let flags = [];
+      // Each job opens its target in its worker once the file is checked.
+      while (!done && (flags = openFlags(child.pid)).length < engines.length) await new Promise((r) => setTimeout(r, 10));
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, err);
+      assert.ok(flags.length >= engines.length, `every job has the target open: ${flags.length} fds`);
+      for (const fl of flags) assert.equal((fl & fs.constants.O_DIRECT) !== 0, direct === 1, `direct=${direct}: flags 0${fl.toString(8)}`);
+      assert.deepEqual(JSON.parse(out).jobs.map((j) => j.kaio.ioengine), engines);
     }
   });
 
@@ -378,14 +385,15 @@ describe('54 kaio bench: what the jobs do', () => {
 
   it('fsync=N issues an fsync after every N writes; end_fsync adds one at the end', () => {
     const f = path.join(dir, 'sync');
-    for (const e of ['io_uring', 'libaio', 'fs-sync']) {
-      const r = kaio([`--filename=${f}`, '--name=s', '--size=256k', '--rw=randwrite', '--fsync=8', '--number_ios=64', '--iodepth=4',
-        `--ioengine=${e}`, '--output-format=json']);
-      assert.equal(r.status, 0, `${e}: ${r.stderr}`);
-      assert.equal(JSON.parse(r.stdout).jobs[0].sync.total_ios, 8, e);
-    }
-    const r = kaio([`--filename=${f}`, '--name=s', '--size=256k', '--rw=write', '--end_fsync=1', '--number_ios=16', '--output-format=json']);
-    assert.equal(JSON.parse(r.stdout).jobs[0].sync.total_ios, 1);
+    const engines = ['io_uring', 'libaio', 'psync', 'fs', 'fs-sync'];
+    const args = [`--filename=${f}`, '--size=256k', '--rw=randwrite', '--fsync=8', '--number_ios=64', '--iodepth=4', '--output-format=json'];
+    for (const e of engines) args.push(`--name=${e}`, `--ioengine=${e}`);
+    args.push('--name=end', '--rw=write', '--fsync=0', '--end_fsync=1', '--number_ios=16');
+    const r = kaio(args);
+    assert.equal(r.status, 0, r.stderr);
+    const jobs = JSON.parse(r.stdout).jobs;
+    engines.forEach((e, i) => assert.equal(jobs[i].sync.total_ios, 8, e));
+    assert.equal(jobs[engines.length].sync.total_ios, 1, 'end_fsync');
   });
 
   it('sequential jobs cover the region in order; size ends the job when neither runtime nor number_ios is given', () => {
