@@ -396,6 +396,27 @@ describe('54 kaio bench: what the jobs do', () => {
     assert.equal(jobs[engines.length].sync.total_ios, 1, 'end_fsync');
   });
 
+  it("a buffered run drops the file's pages from the page cache first (fio's invalidate=1); --invalidate=0 keeps them", function () {
+    const f = path.join(dir, 'cached');
+    fs.writeFileSync(f, Buffer.alloc(4 << 20, 7));
+    fs.readFileSync(f); // now in the page cache (dirty or not)
+    const cached = () => {
+      const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', f], { encoding: 'utf8' });
+      return r.status === 0 ? Number(r.stdout.trim()) : undefined;
+    };
+    if (cached() === undefined) this.skip('fincore (util-linux) is not installed');
+    assert.equal(cached(), 4 << 20);
+    // One 4 KiB read at offset 0: afterwards only what it read (plus readahead) is cached.
+    let r = kaio([`--filename=${f}`, '--name=i', '--rw=read', '--number_ios=1', '--output-format=json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(cached() < 4 << 20, `still cached: ${cached()}`);
+    assert.deepEqual(JSON.parse(r.stdout).jobs[0].kaio.notes, []);
+    fs.readFileSync(f);
+    r = kaio([`--filename=${f}`, '--name=i', '--rw=read', '--number_ios=1', '--invalidate=0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(cached(), 4 << 20);
+  });
+
   it('sequential jobs cover the region in order; size ends the job when neither runtime nor number_ios is given', () => {
     const f = path.join(dir, 'seq');
     const r = kaio([`--filename=${f}`, '--name=s', '--size=1m', '--offset=256k', '--rw=read', '--bs=64k', '--output-format=json']);

@@ -99,6 +99,13 @@ function deviceOf(file: string, blockDevice: boolean): string | undefined {
  */
 function invalidate(file: string): string | undefined {
   try {
+    // Dirty pages are not dropped: write them back first.
+    const fd = fs.openSync(file, fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
     return undefined;
   } catch (e) {
