@@ -260,6 +260,20 @@ describe("54 kaio bench: output in fio's shape", () => {
     assert.equal(JSON.parse(fs.readFileSync(out, 'utf8')).jobs[0].read.total_ios, 50);
   });
 
+  it('--plot FILE.svg draws IOPS over time: one line per job and direction, one point per 500 ms sample', () => {
+    const svg = path.join(dir, 'p.svg');
+    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=pl', '--size=1m', '--rw=randrw', '--time_based', '--runtime=1200ms',
+      `--plot=${svg}`, '--output-format=json']);
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout).jobs[0];
+    const text = fs.readFileSync(svg, 'utf8');
+    assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>[\s\S]*<\/svg>\n$/);
+    const lines = [...text.matchAll(/<polyline [^>]*points="([^"]*)"><title>([^<]*)<\/title>/g)];
+    assert.deepEqual(lines.map((m) => m[2]), ['pl.0 read (g0)', 'pl.0 write (g0)']);
+    assert.equal(lines[0][1].split(' ').length, j.read.iops_samples);
+    assert.equal(kaio(['--plot=x.png']).status, 2);
+  });
+
   it('--help prints usage on stdout and exits 0; --version prints the version', () => {
     const h = kaio(['--help']);
     assert.equal(h.status, 0);

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { probe } from '../probe';
 import { parseCommandLine, USAGE, type Program } from './options';
 import { headerText, toJson, toText, VERSION } from './report';
-import { runProgram, type ProgramResult } from './run';
+import { plotSvg } from './plot';
+import { runProgram, SAMPLE_MS, type ProgramResult } from './run';
 
 /** An error as one line: its message (Node's system errors already name code, syscall and path). */
 export function oneLine(e: unknown): string {
@@ -94,6 +95,14 @@ async function bench(args: readonly string[]): Promise<number> {
       for (const g of result.groups) for (const i of g.instances) for (const n of i.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
       write(toText(result, started));
     } else write(`${JSON.stringify(toJson(result, program.format === 'json+', started), null, 2)}\n`);
+    if (program.plot) {
+      try {
+        fs.writeFileSync(program.plot, plotSvg(result, SAMPLE_MS));
+      } catch (e) {
+        process.stderr.write(`kaio bench: --plot: ${oneLine(e)}\n`);
+        return 1;
+      }
+    }
   }
   if (error) {
     process.stderr.write(`kaio bench: ${error}\n`);

@@ -80,6 +80,8 @@ export interface Program {
   format: OutputFormat;
   output: string;
   eta: 'auto' | 'always' | 'never';
+  /** --plot FILE.svg: IOPS over time. */
+  plot: string;
   jobs: BenchJob[];
   /** No job was described at all: run the default job on a temp file, then remove it. */
   defaulted: boolean;
@@ -156,6 +158,7 @@ const OPTS: Record<string, OptDef> = {
   'output-format': { kind: 'str', program: true },
   output: { kind: 'str', program: true },
   eta: { kind: 'str', program: true },
+  plot: { kind: 'str', program: true },
 };
 
 /** A usage problem: the command prints it as one line and exits 2. */
@@ -630,7 +633,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
     throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
-  const program: Program = { format: 'normal', output: '', eta: 'auto', jobs: [], defaulted: false };
+  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false };
   const global: Array<[string, string]> = [];
   const cmdJobs: Section[] = [];
   const files: string[] = [];
@@ -650,6 +653,9 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
       } else if (t.name === 'output') {
         if (!value) throw bad('--output', 'needs a file name');
         program.output = value;
+      } else if (t.name === 'plot') {
+        if (!value.endsWith('.svg')) throw bad('--plot', `needs a file name ending in .svg (got ${JSON.stringify(value)})`);
+        program.plot = value;
       } else if (t.name === 'eta') {
         if (value !== 'auto' && value !== 'always' && value !== 'never') throw bad('--eta', `must be auto, always or never (got ${value})`);
         program.eta = value;
@@ -741,7 +747,7 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
   --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
   --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1
-  --output-format=normal|json|json+ --output=FILE --eta=auto|always|never
+  --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
   --help --version
 
   Job files (INI): [global] and [job] sections, include FILE, stonewall;

@@ -61,7 +61,8 @@ export interface ProgramResult {
   cleanup: string[];
 }
 
-const SAMPLE_MS = 500;
+/** bw/iops sample window, ms (fio's bw_avg_time / iops_avg_time default). */
+export const SAMPLE_MS = 500;
 
 function readDiskStat(dev: string): number[] | undefined {
   try {
