@@ -49,6 +49,37 @@ export interface DirOutcome {
   lat: HistogramData;
 }
 
+/** CPU use of the job's own thread (fio reports its job threads' rusage the same way). */
+export interface ThreadCpu {
+  /** Seconds of user and system time. */
+  usr: number;
+  sys: number;
+  ctx: number;
+  majf: number;
+  minf: number;
+}
+
+const TICK = 0.01; // USER_HZ is 100 on every Linux architecture's /proc interface
+
+/** This thread's counters, from /proc/thread-self (undefined without procfs). */
+function threadCpu(): ThreadCpu | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = fs.readFileSync('/proc/thread-self/status', 'utf8');
+    const ctx = [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    return { usr: Number(f[11]) * TICK, sys: Number(f[12]) * TICK, ctx, majf: Number(f[9]), minf: Number(f[7]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuSince(a: ThreadCpu | undefined): ThreadCpu | undefined {
+  const b = threadCpu();
+  if (!a || !b) return undefined;
+  return { usr: b.usr - a.usr, sys: b.sys - a.sys, ctx: b.ctx - a.ctx, majf: b.majf - a.majf, minf: b.minf - a.minf };
+}
+
 export interface JobOutcome {
   dirs: [DirOutcome, DirOutcome, DirOutcome];
   sync: { ios: number; lat: HistogramData };
@@ -63,6 +94,8 @@ export interface JobOutcome {
   error?: { message: string; errno: number };
   verified: number;
   fixedOps: number;
+  /** The job thread's CPU use over the measured part. */
+  cpu?: ThreadCpu;
 }
 
 const DIR_NAMES = ['read', 'write', 'trim'];
@@ -132,6 +165,8 @@ class Run {
   /** Depth levels are counted at submit (batch API), else at issue. */
   batched = false;
   ramping: boolean;
+  cpu0: ThreadCpu | undefined;
+  cpu: ThreadCpu | undefined;
   t0 = 0;
   tEnd = 0;
   deadline: number;
@@ -194,6 +229,7 @@ class Run {
   begin(): void {
     const now = performance.now();
     this.t0 = now;
+    this.cpu0 = threadCpu();
     this.rampEnd = now + this.job.rampTime * 1000;
     if (this.job.runtime) this.deadline = this.rampEnd + this.job.runtime * 1000;
     this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
@@ -218,6 +254,7 @@ class Run {
     for (let i = 0; i < 6; i++) this.progress[i] = 0;
     this.progress[P_SYNC] = 0;
     this.t0 = now;
+    this.cpu0 = threadCpu();
     this.progress[P_STATE] = S_RUN;
   }
 
@@ -367,6 +404,7 @@ class Run {
       error: this.error,
       verified: this.verified,
       fixedOps,
+      cpu: this.cpu,
     };
   }
 }
@@ -444,6 +482,7 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
         break;
     }
     run.tEnd = performance.now();
+    run.cpu = cpuSince(run.cpu0);
     if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
       const t = performance.now();
       fs.fsyncSync(fd);

@@ -59,6 +59,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     size: first.size,
     verified: 0,
   };
+  const threadCpu: Array<NonNullable<JobOutcome['cpu']> & { ms: number }> = [];
   for (const inst of insts) {
     r.notes.push(...inst.notes);
     const o: JobOutcome | undefined = inst.outcome;
@@ -72,6 +73,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       r.errorMessage ??= o.error.message;
     }
     r.runtimeMs = Math.max(r.runtimeMs, o.runtimeMs);
+    if (o.cpu) threadCpu.push({ ...o.cpu, ms: o.runtimeMs });
     r.verified += o.verified;
     o.dirs.forEach((d, k) => {
       const t = r.dirs[k];
@@ -92,6 +94,13 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       r.submit[i] += o.submit[i];
       r.complete[i] += o.complete[i];
     }
+  }
+  // CPU: each job thread's own (/proc/thread-self), as fio reports its threads'
+  // rusage; the process's, shared evenly, where that is not available.
+  if (threadCpu.length === insts.length && threadCpu.length) {
+    const ms = Math.max(...threadCpu.map((c) => c.ms)) || 1;
+    const sum = (k: 'usr' | 'sys' | 'ctx' | 'majf' | 'minf'): number => threadCpu.reduce((a, c) => a + c[k], 0);
+    r.cpu = { usr: (sum('usr') * 1e5) / ms, sys: (sum('sys') * 1e5) / ms, ctx: sum('ctx'), majf: sum('majf'), minf: sum('minf') };
   }
   // bw/iops samples: summed across instances window by window (fio's aggregate view).
   for (let k = 0; k < 3; k++) {
