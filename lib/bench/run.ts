@@ -405,9 +405,6 @@ function scaled(n: number, base: number, units: string[]): string {
     v /= base;
     u++;
   }
-  if (u > 0 && v >= 1000 && Math.round(v) >= 1000 && u < units.length - 1 && !Number.isInteger(v)) {
-    // 4 digits without decimals is fine (fio prints 1766MiB)
-  }
   let s: string;
   if (Number.isInteger(v) || v >= 100) s = Math.round(v).toString();
   else if (v >= 10) s = v.toFixed(1);
