@@ -65,10 +65,13 @@ export const SETUP_SQPOLL = 1 << 1;
 export const FEAT_SQPOLL_NONFIXED = 1 << 7;
 export const SETUP_IOPOLL = 1 << 0;
 
-/** user_data high word: who an op belongs to. */
+/** user_data high word: which layer an op belongs to. */
 export const enum Kind {
+  /** The promise API (op-queue.ts): user_data low is the slot id. */
   Promise = 0,
-  User = 1,
+  /** The batch API (ring/batch.ts): user_data low is the caller's tag. */
+  Batch = 1,
+  /** kaio's own (cancels): never shown to anyone. */
   Internal = 2,
 }
 export const KIND_SHIFT = 2 ** 32;

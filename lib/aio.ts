@@ -55,6 +55,9 @@ function setupError(e: unknown, entries: number): unknown {
  *
  * AIO is only truly asynchronous for O_DIRECT files: on buffered files
  * io_submit does the I/O before it returns.
+ * Reads and writes on fds that are neither regular files nor block devices
+ * (pipes, sockets, character devices) never reach io_submit, which would
+ * block the event loop on them: they run on the thread pool's workers.
  */
 export class AioContext extends QueuedContext implements IoContext {
   readonly backend = 'aio' as const;

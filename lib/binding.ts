@@ -134,9 +134,10 @@ export interface Binding {
 export interface NativeBackend {
   /**
    * Takes one op: 1, or 0 when all `entries` places are taken and the caller
-   * must queue. `buf` is a view (read/write) or an array of views (readv/writev).
+   * must queue. `buf` is a view (read/write, `len` its checked byte length)
+   * or kaio's [view, length, ...] copy of a readv/writev list.
    */
-  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number): number;
+  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number, len: number): number;
   /** Submits what prep() took; returns completions copied to the shared array, or -errno. */
   submit(): number;
   close(): void;

@@ -165,6 +165,20 @@ export function snapshotBuffers(value: unknown, name = 'buffers'): ViewList {
   return { views, pairs, bytes: total };
 }
 
+/**
+ * The memory argument of a read or write, as native takes it: the view
+ * itself (its checked length goes to `checked.bytes`), or for a vectored op
+ * kaio's [view, length, ...] copy of the list (`checked.bytes` = 0).
+ */
+export function checkedMemory(data: unknown, vectored: boolean, checked: { bytes: number }): unknown {
+  if (vectored) {
+    checked.bytes = 0;
+    return snapshotBuffers(data).pairs;
+  }
+  checked.bytes = checkedLength(data);
+  return data;
+}
+
 export function validateBuffers(value: unknown, name = 'buffers'): ArrayBufferView[] {
   return snapshotBuffers(value, name).views;
 }

@@ -1,4 +1,5 @@
-// A raw io_uring instance: setup, the shared SQ/CQ rings, enter and register.
+// A raw io_uring instance: setup, the shared SQ/CQ rings, enter and register
+// (uring_setup.cc, uring_queue.cc, uring_register.cc, as liburing splits them).
 // Plain C++ that speaks -errno and knows nothing of JavaScript.
 // See io_uring_setup(2), io_uring_enter(2), io_uring_register(2).
 #pragma once

@@ -10,7 +10,7 @@
 // without the promise.
 import { constants as osConstants } from 'node:os';
 import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from '../binding';
-import { AbortError, invalidArgType, outOfRange, stateError, systemError, unsupported } from '../errors';
+import { invalidArgType, outOfRange, stateError, systemError, unsupported } from '../errors';
 import {
   bitNames,
   FEATURE_NAMES,
@@ -34,34 +34,21 @@ import {
   validateBoolean,
   checkedLength,
   snapshotBuffers,
-  isAborted,
-  abortReason,
+  checkedMemory,
   validateInteger,
   validateKeys,
   validateObject,
   validateOptions,
   validateOffset,
   validatePosition,
-  validateSignal,
-  MAX_RW,
 } from '../validate';
-import { disownFixedFile, FixedFile, fixedFileOwner } from './fixed-file';
-import {
-  BufferPool,
-  createPool,
-  dropPools,
-  hasLivePools,
-  holdPools,
-  MAX_POOL_BUFFERS,
-  type BufferPoolOptions,
-  type HeldPools,
-  type Pinner,
-} from '../pool';
-import { vmBytes } from '../procfs';
+import { FixedFile, fixedFileOwner } from './fixed-file';
+import type { BufferPool, BufferPoolOptions } from '../pool';
 import { parseStatx } from './statx';
 import { Staging, STAGEABLE } from './staging';
+import { BatchOps, KIND_MASK } from './batch';
 import { Registration, type RegisterFilesOptions } from './registration';
-import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
+import { AT_FDCWD, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
 import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
 
 const { errno: E } = osConstants;
@@ -70,12 +57,6 @@ const EBUSY = -E.EBUSY;
 const EINTR = -E.EINTR;
 const EBADF = -E.EBADF;
 const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
-// Batch ops carry, above the kind in the user_data high word, the id of the
-// #userKeep entry that holds their buffer (0: none). In-flight ops never
-// exceed the CQ size (<= 2^16), so user_data stays below 2^53, exact in a double.
-const KIND_MASK = 0xf;
-const KEEP_UNIT = 16;
-const KEEP_SHIFT = 4;
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
 export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
@@ -163,10 +144,10 @@ export class Ring implements IoContext {
       // An op that may be cancelled needs its SQE now (the cancel names it).
       if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
           this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
-      return this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
+      return this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
     },
     flush: () => {
-      if (this.#staging.count !== 0) this.#staging.fill();
+      this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
     },
     cancel: (id) => {
@@ -177,14 +158,8 @@ export class Ring implements IoContext {
   readonly #ops = new OpQueue(this.#sink);
   #closing = false;
   #closed: Promise<void> | undefined;
-  #userHandler: ((tag: number, res: number, flags: number) => void) | undefined;
-  /** Buffers of batch ops in flight, by keep id (0 unused); ids recycled through #userFree. */
-  #userKeep: unknown[] = [undefined];
-  #userFree: number[] = [];
-  /** Registered pools a batch op's buffer lies in, by keep id (released after its CQE). */
-  #userHeld: Array<HeldPools | undefined> = [undefined];
-  /** True while completions are being delivered (submitAndWait is refused then). */
-  #dispatching = false;
+  /** The batch API's handler and the memory its ops hold (batch.ts). */
+  readonly #batch = new BatchOps();
   /** Ops written into the SQ by one native call per tick (see staging.ts). */
   #staging!: Staging;
 
@@ -363,7 +338,7 @@ export class Ring implements IoContext {
   // prep* only writes an SQE (no promise, no closure, no object per op);
   // submit() hands everything prepared to the kernel with one io_uring_enter;
   // each completion goes to the onCompletion handler as (tag, res, flags).
-  // The buffer of an op is held in #userKeep until its CQE arrives, by a small
+  // The memory of an op is held (batch.ts) until its CQE arrives, by a small
   // id carried in the user_data high word next to the kind.
 
   /**
@@ -375,7 +350,7 @@ export class Ring implements IoContext {
   onCompletion(handler: ((tag: number, res: number, flags: number) => void) | null): void {
     if (handler !== null && typeof handler !== 'function')
       throw invalidArgType('handler', 'of type function or null', handler);
-    this.#userHandler = handler ?? undefined;
+    this.#batch.handler = handler ?? undefined;
   }
 
   /** Queues IORING_OP_READ (READ_FIXED on registered memory). False when the SQ or CQ budget is full. */
@@ -419,7 +394,7 @@ export class Ring implements IoContext {
    * of resources (EAGAIN/EBUSY) and the SQEs stay queued for the next call.
    */
   submit(): number {
-    if (this.#staging.count !== 0) this.#staging.fill();
+    this.#staging.fill();
     const r = this.#native.submit();
     if (r >= 0) return r;
     if (r === EBADF) throw this.#enterError(r);
@@ -440,7 +415,7 @@ export class Ring implements IoContext {
   submitAndWait(minComplete = 1): number {
     if (typeof minComplete !== 'number' || (minComplete >>> 0) !== minComplete)
       validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
-    if (this.#dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
+    if (this.#batch.dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
     // One native call: fill what is staged, enter, reap.
     const r = this.#native.submitAndReap(this.#staging.count, minComplete);
     if (r < 0) throw this.#enterError(r);
@@ -480,7 +455,7 @@ export class Ring implements IoContext {
   #prepCheck(tag: number): void {
     if (typeof tag !== 'number' || (tag >>> 0) !== tag) validateInteger(tag, 'tag', 0, 2 ** 32 - 1);
     if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed');
-    if (this.#userHandler === undefined)
+    if (this.#batch.handler === undefined)
       throw stateError('ERR_KAIO_NO_HANDLER', 'Set ring.onCompletion(handler) before prep*(): completions would be lost');
   }
 
@@ -494,32 +469,15 @@ export class Ring implements IoContext {
     // (a getter, a Proxy trap), which may have closed the ring.
     this.#prepCheck(tag);
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
-    let keepId = 0;
-    if (mem !== undefined) {
-      // A registered pool cannot be released while an op uses its memory.
-      const held = hasLivePools() ? holdPools(mem) : undefined;
-      keepId = this.#userFree.length !== 0 ? this.#userFree.pop()! : this.#userKeep.length;
-      this.#userKeep[keepId] = mem;
-      this.#userHeld[keepId] = held;
-    }
-    const high = Kind.User + keepId * KEEP_UNIT;
+    // A registered pool cannot be released while an op uses its memory.
+    const high = this.#batch.hold(mem, Kind.Batch);
     if (typeof pos === 'number') {
       if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
-    } else if (this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
+    } else if (this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true;
     }
-    if (keepId !== 0) this.#releaseKeep(keepId);
+    this.#batch.release(high);
     return false;
-  }
-
-  #releaseKeep(keepId: number): void {
-    this.#userKeep[keepId] = undefined;
-    const held = this.#userHeld[keepId];
-    if (held !== undefined) {
-      this.#userHeld[keepId] = undefined;
-      dropPools(held);
-    }
-    this.#userFree.push(keepId);
   }
 
   // ── lifetime ───────────────────────────────────────────────────────────
@@ -532,11 +490,11 @@ export class Ring implements IoContext {
     if (this.#closed) return this.#closed;
     this.#closing = true;
     // Batch ops prepared but never submitted must reach the kernel to finish.
-    if (this.#staging.count !== 0) this.#staging.fill();
+    this.#staging.fill();
     if (this.#counters[Counter.InFlight] !== 0) this.#ops.scheduleFlush();
     this.#closed = (async () => {
       await this.#ops.whenIdle();
-      await this.#userIdle();
+      await this.#batch.whenIdle(this.#idle);
       await this.#registration.releasePools();
       this.#native.close();
       this.#registration.disownFiles();
@@ -550,17 +508,15 @@ export class Ring implements IoContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
+  /** checkedMemory()'s second result, without an object per op. */
+  readonly #checked = { bytes: 0 };
+
   #rw(op: number, syscall: string, fd: Fd, data: unknown, vectored: boolean, position: unknown, options?: RwOptions): Promise<number> {
     try {
       // What is checked here is what the kernel gets: a list is copied in
       // one pass, and a buffer's length is fixed now (see lib/validate.ts).
-      let mem: unknown;
-      let bytes = 0;
-      if (vectored) mem = snapshotBuffers(data).pairs;
-      else {
-        bytes = checkedLength(data);
-        mem = data;
-      }
+      const mem = checkedMemory(data, vectored, this.#checked);
+      const bytes = this.#checked.bytes;
       const pos = this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
@@ -655,39 +611,26 @@ export class Ring implements IoContext {
     const cq = this.#cq;
     const ops = this.#ops;
     let user = 0;
-    this.#dispatching = true;
+    const batch = this.#batch;
+    batch.dispatching = true;
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
       const high = cq[base + 1];
       const kind = high & KIND_MASK;
       if (kind === Kind.Promise) {
         ops.complete(cq[base], cq[base + 2]);
-      } else if (kind === Kind.User) {
-        const keepId = high >>> KEEP_SHIFT;
-        if (keepId !== 0) this.#releaseKeep(keepId);
+      } else if (kind === Kind.Batch) {
+        batch.release(high);
         user++;
-        this.#deliverUser(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
+        batch.deliver(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       }
     }
-    this.#dispatching = false;
-    ops.pump();
+    batch.dispatching = false;
+    ops.startWaiting();
     // Staged ops that found no room at the last flush (or that close() is
     // waiting for) go out now that completions made some.
     if (this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) ops.scheduleFlush();
-    if (this.#userWaiters.length && this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0) this.#wakeUserWaiters();
+    batch.wakeIfIdle(this.#idle());
     return user;
-  }
-
-  #deliverUser(tag: number, res: number, flags: number): void {
-    const handler = this.#userHandler;
-    if (!handler) return;
-    try {
-      handler(tag, res, flags);
-    } catch (e) {
-      // Report like any callback's error without unwinding the batch.
-      process.nextTick(() => {
-        throw e;
-      });
-    }
   }
 
   // ── registered buffers and files (registration.ts) ─────────────────────
@@ -732,20 +675,8 @@ export class Ring implements IoContext {
     this.#registration.unregisterFiles();
   }
 
-  #userWaiters: Array<() => void> = [];
-
-  #wakeUserWaiters(): void {
-    const w = this.#userWaiters;
-    this.#userWaiters = [];
-    for (const f of w) f();
-  }
-
-  /** Resolves when no op of any kind is in the ring. */
-  #userIdle(): Promise<void> {
-    if (this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#userWaiters.push(resolve));
-  }
-
+  /** No op of any kind is in the ring or staged. */
+  readonly #idle = (): boolean => this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0;
 }
 
 const NO_OPTIONS: RwOptions = Object.freeze({});
