@@ -262,7 +262,7 @@ describe("54 kaio bench: output in fio's shape", () => {
 
   it('--plot FILE.svg draws IOPS over time: one line per job and direction, one point per 500 ms sample', () => {
     const svg = path.join(dir, 'p.svg');
-    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=pl', '--size=1m', '--rw=randrw', '--time_based', '--runtime=1200ms',
+    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=pl', '--size=1m', '--rw=randrw', '--time_based', '--runtime=1s',
       `--plot=${svg}`, '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(r.stdout).jobs[0];
@@ -362,7 +362,7 @@ describe('54 kaio bench: what the jobs do', () => {
   it('randrw keeps the rwmixread ratio within a few percent', () => {
     const f = path.join(dir, 'mix');
     for (const [mix, args] of [[70, ['--rwmixread=70']], [25, ['--rwmixwrite=75']]]) {
-      const r = kaio([`--filename=${f}`, '--name=m', '--size=1m', '--rw=randrw', ...args, '--iodepth=8', '--number_ios=20000', '--output-format=json']);
+      const r = kaio([`--filename=${f}`, '--name=m', '--size=1m', '--rw=randrw', ...args, '--iodepth=8', '--number_ios=10000', '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
       const j = JSON.parse(r.stdout).jobs[0];
       const share = (j.read.total_ios / (j.read.total_ios + j.write.total_ios)) * 100;
@@ -590,10 +590,16 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
         });
         child.on('exit', () => reject(new Error(`exited early: ${err}`)));
       });
-      // Wait for the temp file to be laid out and the job to start, then stop it.
-      for (let i = 0; i < 200 && !fs.readdirSync(tmp).length; i++) await new Promise((r) => setTimeout(r, 25));
+      // Wait until the temp file is fully laid out (256 MiB): the job starts right after, so a
+      // SIGINT from then on stops a running job (it may have done no I/O yet: no timing is assumed).
+      const laidOut = () => {
+        const [d] = fs.readdirSync(tmp);
+        if (!d) return false;
+        const [f] = fs.readdirSync(path.join(tmp, d));
+        return f !== undefined && fs.statSync(path.join(tmp, d, f)).size === 256 * 1024 * 1024;
+      };
+      for (let i = 0; i < 3000 && !laidOut(); i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(fs.readdirSync(tmp).length, 1, 'one temp dir made under os.tmpdir()');
-      await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGINT');
       const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);

@@ -136,7 +136,6 @@ class Run {
   readonly mixRand: Rand;
   readonly bsRand: Rand;
   readonly random: boolean;
-  readonly isWrite: [boolean, boolean];
   readonly maxLen: number;
   readonly hist: Array<{ slat: Histogram; clat: Histogram; lat: Histogram }>;
   readonly syncLat = new Histogram();
@@ -191,8 +190,10 @@ class Run {
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
     const used = this.directionsUsed();
     const usedLens = [0, 1].filter((d) => used[d]).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
-    this.unit = Math.min(...(usedLens.length ? usedLens : lens));
     this.maxLen = Math.max(...(usedLens.length ? usedLens : lens));
+    // With verify, random ops are aligned to the largest block, so two writes never half-overlap
+    // (a block read back is always one write's, whole).
+    this.unit = job.verify ? this.maxLen : Math.min(...(usedLens.length ? usedLens : lens));
     if (this.end - this.start < this.maxLen) throw new IoError(`job region (offset ${this.start}, size ${setup.size}) is smaller than the block size ${this.maxLen}`, 22);
     this.blocks = Math.floor((this.end - this.start) / this.unit);
     const seed = (job.randrepeat ? job.randseed : (Math.random() * 2 ** 32) >>> 0) + setup.jobnum * 0x9e37;
@@ -205,7 +206,6 @@ class Run {
         job.distribution.kind === 'random'
           ? new UniformPicker(this.blocks, this.rand, !job.norandommap)
           : new SkewedPicker(this.blocks, this.rand, job.distribution);
-    this.isWrite = [false, true];
     this.hist = [0, 1, 2].map(() => ({ slat: new Histogram(), clat: new Histogram(), lat: new Histogram() }));
     const d = this.depthMax + 1;
     this.slotDir = new Uint8Array(d);
