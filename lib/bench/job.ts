@@ -647,7 +647,9 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
     }
     if (run.inFlight === 0) break;
     reaped = 0;
-    ring.submitAndWait(Math.min(min, run.inFlight));
+    // Like fio: take what is already in the CQ (no syscall), enter the kernel only to wait for more.
+    ring.submitAndWait(0);
+    if (reaped < min && run.inFlight > 0) ring.submitAndWait(Math.min(min - reaped, run.inFlight));
     if (reaped) run.completeLevels[batchBucket(reaped)]++;
     now = performance.now();
     if (!run.stopping) run.more(now);
