@@ -173,6 +173,9 @@ group_reporting
       const doc = JSON.parse(r.stdout);
       assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.groupid, j.read.total_ios]), [['a', 0, 100], ['b', 1, 300]]);
       assert.equal(doc.jobs[1].kaio.jobs, 3);
+      // fio's JSON: the file's [global] under "global options", each job's own section under "job options".
+      assert.deepEqual(doc['global options'], { filename: data, size: '1m', number_ios: '100' });
+      assert.deepEqual(doc.jobs[1]['job options'], { name: 'b', stonewall: '1', rw: 'randread', numjobs: '3', group_reporting: '1' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -94,7 +94,7 @@ async function bench(args: readonly string[]): Promise<number> {
     if (program.format === 'normal') {
       for (const g of result.groups) for (const i of g.instances) for (const n of i.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
       write(toText(result, started));
-    } else write(`${JSON.stringify(toJson(result, program.format === 'json+', started), null, 2)}\n`);
+    } else write(`${JSON.stringify(toJson(result, program.format === 'json+', started, program.globalOptions), null, 2)}\n`);
     if (program.plot) {
       try {
         fs.writeFileSync(program.plot, plotSvg(result, SAMPLE_MS));

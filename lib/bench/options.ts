@@ -85,6 +85,8 @@ export interface Program {
   jobs: BenchJob[];
   /** No job was described at all: run the default job on a temp file, then remove it. */
   defaulted: boolean;
+  /** Options of job files' [global] sections (fio's JSON "global options"). */
+  globalOptions: Record<string, string>;
 }
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
@@ -633,7 +635,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
     throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
-  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false };
+  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
   const global: Array<[string, string]> = [];
   const cmdJobs: Section[] = [];
   const files: string[] = [];
@@ -668,16 +670,17 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (key !== 'name') target.push([key, value]);
   }
 
-  const build = (name: string, layers: Array<Array<[string, string]>>): BenchJob => {
+  /** A job from option layers, later ones winning; "job options" shows layers from `shown` on. */
+  const build = (name: string, layers: Array<Array<[string, string]>>, shown = 0): BenchJob => {
     const job = defaults();
     job.name = name;
-    for (const layer of layers) {
+    layers.forEach((layer, i) => {
       for (const [rawKey, value] of layer) {
         const key = canonical(rawKey, '');
         apply(job, key, value);
-        job.given[rawKey] = value;
+        if (i >= shown) job.given[rawKey] = value;
       }
-    }
+    });
     if (name) job.given = { name, ...job.given };
     return finish(job);
   };
@@ -694,9 +697,11 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     for (const s of sections) {
       if (s.name === 'global' || s.name === '') {
         fileGlobal = [...fileGlobal, ...s.opts];
+        for (const [k, v] of s.opts) program.globalOptions[k] = v;
         continue;
       }
-      program.jobs.push(build(s.name, [fileGlobal, s.opts, global]));
+      // fio's JSON lists a job file's [global] under "global options", the job's own under "job options".
+      program.jobs.push(build(s.name, [fileGlobal, s.opts, global], 1));
     }
   }
   for (const j of cmdJobs) program.jobs.push(build(j.name, [global, j.opts]));

@@ -298,7 +298,7 @@ function diskJson(d: DiskStat): Record<string, unknown> {
   };
 }
 
-export function toJson(res: ProgramResult, plus: boolean, started: Date): Record<string, unknown> {
+export function toJson(res: ProgramResult, plus: boolean, started: Date, globalOptions: Record<string, string> = {}): Record<string, unknown> {
   const disks = new Map<string, DiskStat>();
   for (const g of res.groups) for (const d of g.disks) if (!disks.has(d.name)) disks.set(d.name, d);
   return {
@@ -306,6 +306,7 @@ export function toJson(res: ProgramResult, plus: boolean, started: Date): Record
     timestamp: Math.floor(started.getTime() / 1000),
     timestamp_ms: started.getTime(),
     time: ctime(started),
+    ...(Object.keys(globalOptions).length ? { 'global options': globalOptions } : {}),
     jobs: reportedJobs(res).map((r) => jobJson(r, plus, groupBytesOf(res, r.groupid))),
     disk_util: [...disks.values()].map(diskJson),
   };
