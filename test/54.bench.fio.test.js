@@ -97,6 +97,7 @@ describe('54 kaio bench: fio options on the command line', () => {
     assert.deepEqual(parse(['--name=a', '--percentile_list=50:99:99.9']).jobs[0].percentileList, [50, 99, 99.9]);
     for (const e of ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync']) assert.equal(parse(['--name=a', `--ioengine=${e}`]).jobs[0].ioengine, e);
     assert.equal(parse(['--name=a', '--api=promise']).jobs[0].api, 'promise');
+    assert.equal(parse(['--readonly', '--thread', '--name=a', '--rw=randread']).jobs[0].rw, 'randread');
   });
 
   it('options before the first --name are global; each --name starts a job; job options are kept as given', () => {
@@ -522,6 +523,8 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       [['--output-format=xml'], /output-format/],
       [['--eta=sometimes'], /--eta/],
       [['--allow_mounted_write=2'], /--allow_mounted_write/],
+      [['--readonly', '--name=w', '--rw=randwrite'], /--readonly.*job w writes/],
+      [['--readonly', '--name=m', '--rw=randrw', '--rwmixread=90'], /--readonly/],
       [['--nope=1'], /--nope/],
       [['-x'], /-x/],
       [['--name'], /--name/],
@@ -537,7 +540,10 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       }, args.join(' '));
     }
     // ... and the command turns that into one line and exit 2, before any I/O.
-    for (const [args, re] of [bad[0], bad[16], bad[17], bad[37], bad[39]]) {
+    const viaCli = ['--rw=sideways', '--ioengine=posixaio', '--ioengine=fs --fixedbufs', '-x', 'kaio-no-such-job-file.fio', '--readonly --name=w --rw=randwrite'];
+    const picked = bad.filter(([args]) => viaCli.includes(args.join(' ')));
+    assert.equal(picked.length, viaCli.length);
+    for (const [args, re] of picked) {
       const r = kaio(args);
       assertOneLine(r, 2, re, args.join(' '));
       assert.equal(r.stdout, '', args.join(' '));

@@ -161,6 +161,8 @@ const OPTS: Record<string, OptDef> = {
   output: { kind: 'str', program: true },
   eta: { kind: 'str', program: true },
   plot: { kind: 'str', program: true },
+  readonly: { kind: 'set', program: true },
+  thread: { kind: 'set' }, // jobs always run as threads here (fio's --thread); accepted
 };
 
 /** A usage problem: the command prints it as one line and exits 2. */
@@ -504,6 +506,9 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'lat_percentiles':
       job.latPercentiles = parseBool(value, n);
       break;
+    case 'thread':
+      parseBool(value, n);
+      break;
     case 'lat':
       parseBool(value, n);
       break;
@@ -638,6 +643,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
   const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
   const global: Array<[string, string]> = [];
   const cmdJobs: Section[] = [];
+  let readonly = false;
   const files: string[] = [];
   for (const t of tokens ?? []) {
     if (t.kind === 'positional') {
@@ -655,6 +661,8 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
       } else if (t.name === 'output') {
         if (!value) throw bad('--output', 'needs a file name');
         program.output = value;
+      } else if (t.name === 'readonly') {
+        readonly = parseBool(value || '1', '--readonly');
       } else if (t.name === 'plot') {
         if (!value.endsWith('.svg')) throw bad('--plot', `needs a file name ending in .svg (got ${JSON.stringify(value)})`);
         program.plot = value;
@@ -729,6 +737,10 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (!job.filename) program.defaulted = true;
     program.jobs.push(job);
   }
+  if (readonly) {
+    const w = program.jobs.find((j) => j.rw === 'write' || j.rw === 'randwrite' || ((j.rw === 'rw' || j.rw === 'randrw') && j.rwmixread < 100));
+    if (w) throw bad('--readonly', `job ${w.name} writes (rw=${w.rw})`);
+  }
   return program;
 }
 
@@ -753,6 +765,7 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
   --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1
   --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
+  --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
   --help --version
 
   Job files (INI): [global] and [job] sections, include FILE, stonewall;
