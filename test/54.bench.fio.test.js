@@ -435,6 +435,19 @@ describe('54 kaio bench: what the jobs do', () => {
     assert.equal(cached(), 4 << 20);
   });
 
+  it('size=N% takes that share of an existing file; a missing file is an error', () => {
+    const f = path.join(dir, 'pct');
+    fs.writeFileSync(f, Buffer.alloc(1 << 20, 3));
+    let r = kaio([`--filename=${f}`, '--name=p', '--size=25%', '--rw=read', '--bs=4k', '--output-format=json']);
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout).jobs[0];
+    assert.equal(j.read.io_bytes, 256 * 1024);
+    assert.equal(j.kaio.size, 256 * 1024);
+    r = kaio([`--filename=${path.join(dir, 'nope')}`, '--name=p', '--size=25%']);
+    assertOneLine(r, 1, /percentage needs an existing file/, 'missing file');
+    assert.throws(() => parse(['--size=0%']), /percentage/);
+  });
+
   it('sequential jobs cover the region in order; size ends the job when neither runtime nor number_ios is given', () => {
     const f = path.join(dir, 'seq');
     const r = kaio([`--filename=${f}`, '--name=s', '--size=1m', '--offset=256k', '--rw=read', '--bs=64k', '--output-format=json']);

@@ -33,6 +33,8 @@ export interface BenchJob {
   bssplit: [Array<[number, number]>, Array<[number, number]>, Array<[number, number]>];
   /** Bytes of the target the job uses; 0: not given (the file's or device's size). */
   size: number;
+  /** size=N%: that share of the file or device (0: not given). */
+  sizePercent: number;
   offset: number;
   iodepth: number;
   batchSubmit: number;
@@ -303,6 +305,7 @@ function defaults(): BenchJob {
     bs: [4096, 4096, 4096],
     bssplit: [[], [], []],
     size: 0,
+    sizePercent: 0,
     offset: 0,
     iodepth: 1,
     // fio's default: each op goes to the kernel as soon as it is ready (0: all of a fill at once)
@@ -386,9 +389,19 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'bssplit':
       job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
       break;
-    case 'size':
-      job.size = parseSize(value, n);
+    case 'size': {
+      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+      if (pct) {
+        const p = Number(pct[1]);
+        if (!(p > 0 && p <= 100)) throw bad(n, `a percentage must be in (0, 100] (got ${value})`);
+        job.sizePercent = p;
+        job.size = 0;
+      } else {
+        job.size = parseSize(value, n);
+        job.sizePercent = 0;
+      }
       break;
+    }
     case 'offset':
       job.offset = parseSize(value, n, true);
       break;
@@ -754,7 +767,7 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --rw=read|write|randread|randwrite|rw|readwrite|randrw   (default read)
   --rwmixread=50 --rwmixwrite=50
   --bs=4k | --bs=4k,64k (read,write)   --bssplit=4k/50:64k/50[,write split]
-  --size=SIZE --offset=SIZE --number_ios=N
+  --size=SIZE|N% --offset=SIZE --number_ios=N
   --ioengine=io_uring|libaio|psync|pvsync2|fs|fs-sync   (default io_uring)
   --api=batch|promise    io_uring through kaio's batch (default) or promise API
   --iodepth=1 --iodepth_batch_submit=N --iodepth_batch_complete_min=N --iodepth_batch_complete_max=N

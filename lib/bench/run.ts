@@ -184,6 +184,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             let t = laidOut.get(filename);
             if (!t) {
               const st = fs.statSync(filename, { throwIfNoEntry: false });
+              if (job.sizePercent && !st)
+                throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
               const have = st && st.isFile() && !job.size ? st.size : 0;
               const target = prepareTarget({
                 filename,
@@ -206,6 +208,10 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               }
             }
             size = job.size || t.size - job.offset;
+            if (job.sizePercent) {
+              const bs = maxBs(job);
+              size = Math.min(size, Math.floor((t.size * job.sizePercent) / 100 / bs) * bs);
+            }
             if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${job.offset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
