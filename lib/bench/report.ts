@@ -376,7 +376,8 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
     const secs = r.runtimeMs / 1000;
     const bw = secs > 0 ? d.bytes / secs : 0;
     lines.push(
-      `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(r.runtimeMs)}msec)`,
+      `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(r.runtimeMs)}msec)` +
+        (k === 1 ? '; 0 zone resets' : ''),
     );
     if (d.hasSlat) lines.push(latLine('    slat', d.slat));
     lines.push(latLine('    clat', d.clat));
@@ -385,8 +386,11 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
     const b = stats(d.bw);
     const io = stats(d.iops);
     const per = groupBytes[k] ? (d.bytes / groupBytes[k]) * 100 : 0;
-    lines.push(`   bw (  KiB/s): min=${Math.round(b.min)}, max=${Math.round(b.max)}, per=${f2(per)}%, avg=${f2(b.mean)}, stdev=${f2(b.dev)}, samples=${d.bw.length}`);
-    lines.push(`   iops        : min=${String(Math.round(io.min)).padStart(5)}, max=${String(Math.round(io.max)).padStart(5)}, avg=${f2(io.mean)}, stdev=${f2(io.dev)}, samples=${d.iops.length}`);
+    // Like fio, no bw/iops lines without samples (a run shorter than one 500 ms window).
+    if (d.bw.length) {
+      lines.push(`   bw (  KiB/s): min=${Math.round(b.min)}, max=${Math.round(b.max)}, per=${f2(per)}%, avg=${f2(b.mean)}, stdev=${f2(b.dev)}, samples=${d.bw.length}`);
+      lines.push(`   iops        : min=${String(Math.round(io.min)).padStart(5)}, max=${String(Math.round(io.max)).padStart(5)}, avg=${f2(io.mean)}, stdev=${f2(io.dev)}, samples=${d.iops.length}`);
+    }
   });
   if (r.sync.ios) {
     lines.push(`  fsync/fdatasync/sync_file_range:`);
@@ -468,7 +472,12 @@ export function headerText(jobs: BenchJob[]): string {
   for (const job of jobs) {
     if (g < 0 || job.stonewall) g++;
     n += job.numjobs;
-    const bs = job.bs.map((b, i) => `(${'RWT'[i]}) ${b}B-${b}B`).join(', ');
+    const bs = job.bs
+      .map((b, i) => {
+        const sizes = job.bssplit[i].length ? job.bssplit[i].map(([x]) => x) : [b];
+        return `(${'RWT'[i]}) ${Math.min(...sizes)}B-${Math.max(...sizes)}B`;
+      })
+      .join(', ');
     lines.push(
       `${job.name}: (g=${g}): rw=${job.rw}, bs=${bs}, ioengine=${job.ioengine}${job.ioengine === 'io_uring' ? `(${job.api})` : ''}, iodepth=${job.iodepth}`,
     );
