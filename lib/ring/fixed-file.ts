@@ -10,7 +10,7 @@ export class FixedFile {
   /** The fd that was registered (the table holds its own reference), or -1 for an empty slot. */
   readonly fd: number;
 
-  /** @internal Made by Ring.registerFiles(). */
+  /** Not for users: made by ring.registerFiles(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
   constructor(owner: object, index: number, fd: number) {
     this.index = index;
     this.fd = fd;

@@ -1,11 +1,10 @@
-'use strict';
 // Registered buffers: fixed ops really happen (stats.fixedOps) and move the
 // same bytes node:fs sees, with and without O_DIRECT, whole and sub-ranges.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const { Ring, BufferPool, probe } = require('..');
-const { randomFile, directSupported, tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { Ring, BufferPool, probe } from 'kaio';
+import { randomFile, directSupported, tmpPath } from './helpers';
 
 const KiB = 1024;
 
@@ -15,7 +14,7 @@ function vmPin() {
 }
 
 describe('30 registered buffers: fixed reads and writes', () => {
-  let ring;
+  let ring: Ring;
   beforeEach(() => {
     ring = new Ring({ entries: 64 });
   });
@@ -177,7 +176,7 @@ describe('30 registered buffers: fixed reads and writes', () => {
     const jobs = views.map((v) => {
       const at = pos;
       pos += v.length;
-      return ring.read(fd, v, at).then((n) => [v, at, n]);
+      return ring.read(fd, v, at).then((n) => [v, at, n] as const);
     });
     for (const [v, at, n] of await Promise.all(jobs)) {
       assert.equal(n, v.length);

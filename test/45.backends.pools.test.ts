@@ -1,21 +1,20 @@
-'use strict';
 // registerBuffers on the AIO and thread-pool backends: the same BufferPool,
 // mlock(2)ed on AIO (no kernel registration exists there), plain memory on
 // the thread pool.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const crypto = require('node:crypto');
-const { spawnSync } = require('node:child_process');
-const { AioContext, ThreadpoolContext, BufferPool, createContext, probe } = require('..');
-const { tmpPath, directSupported, packageForAnyUser } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { AioContext, ThreadpoolContext, BufferPool, createContext, probe, type IoContext } from 'kaio';
+import { tmpPath, directSupported, packageForAnyUser } from './helpers';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const NOBODY = 65534;
 
-function aioOrSkip(ctx) {
+function aioOrSkip(ctx: Mocha.Context) {
   if (!probe().aio.available) ctx.skip(); // io_setup refused here
 }
 
@@ -86,7 +85,9 @@ describe('45 AioContext.registerBuffers', () => {
     const ctx = new AioContext({ entries: 2 });
     assert.throws(() => ctx.registerBuffers({ count: 0, size: 4096 }), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ctx.registerBuffers({ count: 1, size: 100 }), { code: 'ERR_OUT_OF_RANGE', message: /page/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ctx.registerBuffers({ count: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ctx.registerBuffers({ count: 1, size: 4096, fallbak: true }), { code: 'ERR_INVALID_ARG_VALUE' });
     await ctx.close();
     assert.throws(() => ctx.registerBuffers({ count: 1, size: 4096 }), { code: 'ERR_KAIO_CLOSED' });
@@ -105,7 +106,8 @@ describe('45 ThreadpoolContext.registerBuffers', () => {
     const data = crypto.randomBytes(16 * KiB);
     fs.writeFileSync(p, data);
     const fd = fs.openSync(p, 'r');
-    assert.equal(await ctx.readv(fd, pool.buffers, 0), 16 * KiB);
+    // Type: pool.buffers is readonly Buffer[], readv() wants a mutable array.
+    assert.equal(await ctx.readv(fd, pool.buffers as Buffer[], 0), 16 * KiB);
     assert.ok(Buffer.concat(pool.buffers).equals(data));
     assert.equal(ctx.stats.poolOps, 1);
     fs.closeSync(fd);
@@ -115,9 +117,9 @@ describe('45 ThreadpoolContext.registerBuffers', () => {
 });
 
 describe('45 registerBuffers through IoContext', () => {
-  for (const backend of ['io_uring', 'aio', 'threadpool']) {
+  for (const backend of ['io_uring', 'aio', 'threadpool'] as const) {
     it(`${backend}: same call, same BufferPool`, async function () {
-      let ctx;
+      let ctx: IoContext;
       try {
         ctx = createContext({ backend, entries: 4 });
       } catch {
@@ -140,16 +142,16 @@ describe('45 registerBuffers through IoContext', () => {
 
 describe('45 AIO pools under RLIMIT_MEMLOCK, unprivileged', function () {
   const pkg = packageForAnyUser();
-  let dir;
+  let dir: string | undefined;
   before(function () {
-    if (process.getuid() !== 0) this.skip(); // needs root to start children as another user
+    if (process.getuid!() !== 0) this.skip(); // needs root to start children as another user
     if (!probe().aio.available) this.skip(); // io_setup refused here
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-aio-memlock-'));
     fs.chmodSync(dir, 0o777);
   });
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
 
-  function child(script) {
+  function child(script: string) {
     const prelude = `const kaio = require(${JSON.stringify(pkg)}); const fs = require('node:fs');
       const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');`;
     const r = spawnSync('/bin/sh', ['-c', 'ulimit -l 8192 && exec "$0" -e "$1"', process.execPath, prelude + script], {
@@ -160,7 +162,7 @@ describe('45 AIO pools under RLIMIT_MEMLOCK, unprivileged', function () {
       timeout: 20_000,
     });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout.trim().split('\n').pop());
+    return JSON.parse(r.stdout.trim().split('\n').pop()!);
   }
 
   it('beyond the limit: ENOMEM from mlock that says how much, the limit, and how to raise it', () => {

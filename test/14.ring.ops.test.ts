@@ -1,11 +1,10 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring } = require('..');
-const { tmpPath, randomFile, root } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring } from 'kaio';
+import { tmpPath, randomFile, root, skip, type KaioError } from './helpers';
 
 describe('14 Ring: file ops and setup modes', () => {
-  let ring;
+  let ring: Ring;
   before(() => {
     ring = new Ring({ entries: 32 });
   });
@@ -21,7 +20,7 @@ describe('14 Ring: file ops and setup modes', () => {
   });
 
   it('fallocate grows the file; KEEP_SIZE mode does not', async function () {
-    if (!ring.supports('FALLOCATE')) this.skip('kernel lacks IORING_OP_FALLOCATE');
+    if (!ring.supports('FALLOCATE')) skip(this, 'kernel lacks IORING_OP_FALLOCATE');
     const p = tmpPath();
     const fd = fs.openSync(p, 'w+');
     await ring.fallocate(fd, 0, 1 << 20);
@@ -34,7 +33,7 @@ describe('14 Ring: file ops and setup modes', () => {
   });
 
   it('openat, read through the new fd, closeFd', async function () {
-    if (!ring.supports('OPENAT') || !ring.supports('CLOSE')) this.skip('kernel lacks OPENAT/CLOSE');
+    if (!ring.supports('OPENAT') || !ring.supports('CLOSE')) skip(this, 'kernel lacks OPENAT/CLOSE');
     const { path: p, data } = randomFile(100);
     const fd = await ring.openat(p, 'r');
     assert.ok(Number.isInteger(fd) && fd > 2);
@@ -53,7 +52,7 @@ describe('14 Ring: file ops and setup modes', () => {
     const st = fs.fstatSync(fd);
     assert.equal(st.mode & 0o777, 0o640 & ~process.umask());
     const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-    assert.ok(parseInt(/^flags:\s+(\d+)/m.exec(info)[1], 8) & 0o2000000, 'O_CLOEXEC');
+    assert.ok(parseInt(/^flags:\s+(\d+)/m.exec(info)![1], 8) & 0o2000000, 'O_CLOEXEC');
     await ring.closeFd(fd);
     await assert.rejects(ring.openat(name, 'wx', 0o640, { dirfd: dfd }), { code: 'EEXIST' });
     const viaUrl = await ring.openat(new URL(`file://${root}/${name}`), fs.constants.O_RDONLY);
@@ -62,7 +61,7 @@ describe('14 Ring: file ops and setup modes', () => {
   });
 
   it('statx agrees with fs.statSync', async function () {
-    if (!ring.supports('STATX')) this.skip('kernel lacks IORING_OP_STATX');
+    if (!ring.supports('STATX')) skip(this, 'kernel lacks IORING_OP_STATX');
     const { path: p } = randomFile(12345);
     const st = await ring.statx(p);
     const ref = fs.statSync(p, { bigint: true });
@@ -87,7 +86,7 @@ describe('14 Ring: file ops and setup modes', () => {
     try {
       r = new Ring({ entries: 8, sqpoll: true, sqThreadIdle: 10 });
     } catch (e) {
-      this.skip(`SQPOLL not allowed here: ${e.code}`);
+      skip(this, `SQPOLL not allowed here: ${(e as KaioError).code}`);
     }
     assert.ok(r.params.setupFlags.includes('SQPOLL'));
     const { path: p, data } = randomFile(4096);
@@ -109,7 +108,7 @@ describe('14 Ring: file ops and setup modes', () => {
     assert.ok(r.params.setupFlags.includes('IOPOLL'));
     const { path: p } = randomFile(4096);
     const fd = fs.openSync(p, 'r');
-    await assert.rejects(r.read(fd, Buffer.alloc(16), 0), (e) => ['EOPNOTSUPP', 'ENOTSUP'].includes(e.code));
+    await assert.rejects(r.read(fd, Buffer.alloc(16), 0), (e: KaioError) => ['EOPNOTSUPP', 'ENOTSUP'].includes(e.code!));
     fs.closeSync(fd);
     await r.close();
   });

@@ -1,10 +1,9 @@
-'use strict';
 // The batch API on registered buffers and files: staged ops still go out as
 // READ_FIXED/WRITE_FIXED with IOSQE_FIXED_FILE.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring } = require('..');
-const { randomFile, tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring } from 'kaio';
+import { randomFile, tmpPath } from './helpers';
 
 describe('51 batch API with registered buffers and files', () => {
   it('prepRead/prepWrite into pool buffers are *_FIXED ops, on a FixedFile too', async function () {
@@ -44,6 +43,7 @@ describe('51 batch API with registered buffers and files', () => {
     b.onCompletion(() => {});
     assert.throws(() => b.prepRead(file, Buffer.alloc(8), 0, 1), { code: 'ERR_KAIO_FIXED_FILE' });
     assert.throws(() => b.prepFsync(file, 1), { code: 'ERR_KAIO_FIXED_FILE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => b.prepRead({}, Buffer.alloc(8), 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
     await Promise.all([a.close(), b.close()]);
   });
@@ -53,7 +53,7 @@ describe('51 batch API with registered buffers and files', () => {
     const fd = fs.openSync(path, 'r');
     const ring = new Ring({ entries: 8 });
     const pool = ring.registerBuffers({ count: 2, size: 4096, fallback: true });
-    const got = [];
+    const got: [number, number][] = [];
     ring.onCompletion((tag, res) => got.push([tag, res]));
     const buf = pool.buffers[1];
     assert.ok(ring.prepRead(fd, buf, 4096, 7));

@@ -1,14 +1,13 @@
-'use strict';
 // Memlock accounting, seen by an unprivileged process: children run as
 // another user without CAP_IPC_LOCK and with RLIMIT_MEMLOCK = 8 MiB.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
-const { once } = require('node:events');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 
-const { packageForAnyUser } = require('./helpers');
+import { packageForAnyUser } from './helpers';
 
 const pkg = packageForAnyUser();
 const MiB = 1024 * 1024;
@@ -27,7 +26,7 @@ const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const errOf = (e) => ({ code: e.code, errno: e.errno, syscall: e.syscall, message: e.message, bytes: e.bytes, limit: e.limit });
 `;
 
-function runAs(uid, script, memlockKiB = 8192) {
+function runAs(uid: number, script: string, memlockKiB = 8192) {
   const r = spawnSync('/bin/sh', ['-c', `ulimit -l ${memlockKiB} && exec "$0" -e "$1"`, process.execPath, prelude + script], {
     uid,
     gid: uid,
@@ -36,12 +35,13 @@ function runAs(uid, script, memlockKiB = 8192) {
     timeout: 20000,
   });
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
 describe('32 registered buffers: RLIMIT_MEMLOCK, unprivileged', function () {
   before(function () {
-    if (process.getuid() !== 0) this.skip(); // needs root to start children as another user
+    if (process.getuid!() !== 0) this.skip();
+ // needs root to start children as another user
   });
 
   it('runs the children without CAP_IPC_LOCK and with an 8 MiB limit', () => {

@@ -1,17 +1,15 @@
-'use strict';
 // Pool lifetime: release waits for the ops that use the pool, views are
 // detached afterwards (never dangling), closing a ring releases its pools,
 // and workers or the garbage collector can end with pools alive.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { Worker } = require('node:worker_threads');
-const { once } = require('node:events');
-const { Ring } = require('..');
-const { randomFile, tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { Ring } from 'kaio';
+import { randomFile, tmpPath, pkgRoot } from './helpers';
 
-const pkg = path.resolve(__dirname, '..');
+const pkg = pkgRoot;
 
 function vmPin() {
   const m = /^VmPin:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'latin1'));
@@ -29,7 +27,7 @@ function fifo() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('33 registered buffers: release, close and lifetime', () => {
-  let ring;
+  let ring: Ring;
   beforeEach(() => {
     ring = new Ring({ entries: 8 });
   });
@@ -90,18 +88,18 @@ describe('33 registered buffers: release, close and lifetime', () => {
   it('pool memory cannot be transferred away (postMessage, structuredClone)', async () => {
     const pool = ring.registerBuffers({ count: 1, size: 4096 });
     pool.buffers[0].fill(7);
-    const ab = pool.buffers[0].buffer;
+    const ab = pool.buffers[0].buffer as ArrayBuffer;
     try {
       const copy = structuredClone(ab, { transfer: [ab] });
       assert.notEqual(copy, ab);
     } catch (e) {
-      assert.equal(e.name, 'DataCloneError');
+      assert.equal((e as Error).name, 'DataCloneError');
     }
     const { port1, port2 } = new MessageChannel();
     try {
       port1.postMessage(pool.buffers[0], [ab]);
     } catch (e) {
-      assert.equal(e.name, 'DataCloneError');
+      assert.equal((e as Error).name, 'DataCloneError');
     }
     port1.close();
     port2.close();
@@ -170,7 +168,7 @@ describe('33 registered buffers: release, close and lifetime', () => {
     const fd = fifo();
     if (fd === undefined) this.skip();
     for (const how of ['exit', 'terminate']) {
-      const worker = new Worker(
+      const worker: Worker = new Worker(
         `const { Ring } = require(${JSON.stringify(pkg)});
          const { parentPort, workerData } = require('node:worker_threads');
          const ring = new Ring({ entries: 4 });
@@ -184,7 +182,7 @@ describe('33 registered buffers: release, close and lifetime', () => {
          });`,
         { eval: true, workerData: { fd, how } },
       );
-      const [msg] = await once(worker, 'message');
+      const [msg]: unknown[] = await once(worker, 'message');
       assert.equal(msg, 'ready');
       if (how === 'terminate') await worker.terminate();
       else await once(worker, 'exit');

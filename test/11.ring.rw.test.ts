@@ -1,21 +1,20 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const { Ring } = require('..');
-const { tmpPath, randomFile } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { Ring } from 'kaio';
+import { tmpPath, randomFile } from './helpers';
 
 // Deterministic "random" sizes and offsets so a failure can be replayed.
-function rng(seed) {
+function rng(seed: number) {
   let s = seed >>> 0;
-  return (n) => {
+  return (n: number) => {
     s = (s * 1664525 + 1013904223) >>> 0;
     return s % n;
   };
 }
 
 describe('11 Ring: reads and writes agree byte for byte with node:fs', () => {
-  let ring;
+  let ring: Ring;
   before(() => {
     ring = new Ring({ entries: 64 });
   });

@@ -1,37 +1,35 @@
-'use strict';
 // One conformance suite, run against every backend this process can set up:
 // the same calls must give the same bytes and the same errors on all three.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const { createContext, probe, AioContext, ThreadpoolContext, Ring } = require('..');
-const { FixedFile } = require('..');
-const { root, tmpPath, randomFile, directSupported } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { createContext, probe, AioContext, ThreadpoolContext, Ring, FixedFile, type Backend, type IoContext } from 'kaio';
+import { root, tmpPath, randomFile, directSupported, type KaioError } from './helpers';
 
-const BACKENDS = ['io_uring', 'aio', 'threadpool'];
+const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
 const PAGE = 4096;
 
 /** Page-aligned memory for O_DIRECT: a WebAssembly memory starts on a page boundary. */
-function aligned(size) {
+function aligned(size: number) {
   const pages = Math.ceil(size / 65536) || 1;
   return Buffer.from(new WebAssembly.Memory({ initial: pages }).buffer, 0, size);
 }
 
-function available(backend) {
+function available(backend: Backend) {
   try {
     const ctx = createContext({ backend, entries: 4 });
     void ctx.close();
     return null;
   } catch (e) {
-    return `${backend} cannot be set up here: ${e.message.split('\n')[0]}`;
+    return `${backend} cannot be set up here: ${(e as Error).message.split('\n')[0]}`;
   }
 }
 
 for (const backend of BACKENDS) {
   describe(`40 conformance: ${backend}`, function () {
-    const opened = [];
-    let ctx;
-    const open = (p, flags = 'r+') => {
+    const opened: number[] = [];
+    let ctx: IoContext;
+    const open = (p: string, flags: string | number = 'r+') => {
       const fd = fs.openSync(p, flags);
       opened.push(fd);
       return fd;
@@ -46,15 +44,15 @@ for (const backend of BACKENDS) {
     });
     afterEach(async () => {
       await ctx?.close();
-      while (opened.length) fs.closeSync(opened.pop());
+      while (opened.length) fs.closeSync(opened.pop()!);
     });
 
     it('is the asked backend and implements the interface', () => {
       assert.equal(ctx.backend, backend);
       for (const m of ['read', 'write', 'readv', 'writev', 'fsync', 'close', Symbol.asyncDispose])
-        assert.equal(typeof ctx[m], 'function', String(m));
+        assert.equal(typeof ctx[m as keyof IoContext], 'function', String(m));
       const s = ctx.stats;
-      for (const k of ['submitted', 'completed', 'inFlight', 'queued']) assert.equal(typeof s[k], 'number', k);
+      for (const k of ['submitted', 'completed', 'inFlight', 'queued']) assert.equal(typeof s[k as keyof typeof s], 'number', k);
       assert.equal(ctx.closed, false);
     });
 
@@ -187,7 +185,7 @@ for (const backend of BACKENDS) {
       await assert.rejects(ctx.write(ro, Buffer.alloc(8), 0), { code: 'EBADF', syscall: 'write' });
       await assert.rejects(ctx.writev(ro, [Buffer.alloc(8)], 0), { code: 'EBADF', syscall: 'writev' });
       const dir = open(root, 'r');
-      await assert.rejects(ctx.read(dir, Buffer.alloc(8), 0), (e) => ['EISDIR', 'EINVAL'].includes(e.code) && e.errno < 0);
+      await assert.rejects(ctx.read(dir, Buffer.alloc(8), 0), (e: KaioError) => ['EISDIR', 'EINVAL'].includes(e.code!) && e.errno! < 0);
       // One bad op among good ones fails alone.
       const results = await Promise.allSettled([
         ctx.read(wo, Buffer.alloc(8), 0),
@@ -201,19 +199,28 @@ for (const backend of BACKENDS) {
       const { path } = randomFile(16);
       const fd = open(path, 'r');
       const buf = Buffer.alloc(8);
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.read('3', buf, 0), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ctx.read(-1, buf, 0), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.read(fd, 'nope', 0), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ctx.read(fd, buf, -2), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ctx.read(fd, buf, 1.5), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.read(fd, buf, '0'), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.read(fd, buf, 0, { flag: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: /did you mean "flags"/ });
       await assert.rejects(ctx.read(fd, buf, 0, { flags: -1 }), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ctx.readv(fd, [], 0), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.readv(fd, buf, 0), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.writev(fd, [buf, 'x'], 0), { code: 'ERR_INVALID_ARG_TYPE', message: /buffers\[1\]/ });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.fsync(fd, { datasync: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.fsync(fd, null), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ctx.read(fd, buf, 0, { signal: {} }), { code: 'ERR_INVALID_ARG_TYPE' });
       assert.equal(ctx.stats.submitted, 0, 'nothing reached the kernel');
     });
@@ -239,7 +246,7 @@ for (const backend of BACKENDS) {
       assert.equal(settled[63].reason.name, 'AbortError');
       assert.equal(settled[63].reason.cause.message, 'changed my mind');
       for (let i = 0; i < 63; i++) {
-        assert.equal(settled[i].value, 1024);
+        assert.equal((settled[i] as PromiseFulfilledResult<number>).value, 1024);
         assert.ok(bufs[i].equals(data.subarray(i * 1024, (i + 1) * 1024)));
       }
       assert.equal(ctx.stats.inFlight, 0);
@@ -263,16 +270,25 @@ for (const backend of BACKENDS) {
 
     it('a FixedFile is refused where the backend has no registered files', async function () {
       if (backend === 'io_uring') this.skip(); // Ring has them
-      const file = new FixedFile({}, 0, 0);
-      await assert.rejects(ctx.read(file, Buffer.alloc(1), 0), { code: 'ERR_KAIO_UNSUPPORTED', message: /FixedFile/ });
+      if (!probe().ioUring.available) this.skip(); // no ring, so no FixedFile can exist
+      const { path } = randomFile(16);
+      const ring = new Ring({ entries: 2 });
+      try {
+        const [file] = ring.registerFiles([open(path, 'r')]);
+        assert.ok(file instanceof FixedFile);
+        // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+        await assert.rejects(ctx.read(file, Buffer.alloc(1), 0), { code: 'ERR_KAIO_UNSUPPORTED', message: /FixedFile/ });
+      } finally {
+        await ring.close();
+      }
     });
 
     it('RWF flags reach the kernel: an unknown flag is refused', async () => {
       const { path } = randomFile(4096);
       const fd = open(path, 'r');
       // Bit 30 is no RWF_* flag: preadv2, io_uring and AIO all refuse it.
-      await assert.rejects(ctx.read(fd, Buffer.alloc(8), 0, { flags: 1 << 30 }), (e) =>
-        ['EOPNOTSUPP', 'EINVAL', 'ENOTSUP'].includes(e.code),
+      await assert.rejects(ctx.read(fd, Buffer.alloc(8), 0, { flags: 1 << 30 }), (e: KaioError) =>
+        ['EOPNOTSUPP', 'EINVAL', 'ENOTSUP'].includes(e.code!),
       );
       const RWF_DSYNC = 2;
       const w = open(path, 'r+');
@@ -324,7 +340,7 @@ for (const backend of BACKENDS) {
 describe('40 conformance: the classes', () => {
   it('AioContext, ThreadpoolContext and Ring are the backends createContext makes', async function () {
     const p = probe();
-    const made = [];
+    const made: [IoContext, Backend][] = [];
     if (p.aio.available) made.push([new AioContext({ entries: 2 }), 'aio']);
     made.push([new ThreadpoolContext({ entries: 2 }), 'threadpool']);
     if (p.ioUring.available) made.push([new Ring({ entries: 2 }), 'io_uring']);

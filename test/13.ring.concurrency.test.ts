@@ -1,13 +1,11 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { Worker } = require('node:worker_threads');
-const { Ring } = require('..');
-const { randomFile } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { Ring } from 'kaio';
+import { randomFile, fixture } from './helpers';
 
-const fixture = (name) => path.join(__dirname, 'fixtures', name);
 
 describe('13 Ring: concurrency, batching and back-pressure', () => {
   it('100,000 ops started at once on a ring of 8 entries all complete correctly', async () => {
@@ -82,7 +80,7 @@ describe('13 Ring: concurrency, batching and back-pressure', () => {
     const results = await Promise.all(
       [0, 1, 2].map(
         (k) =>
-          new Promise((resolve, reject) => {
+          new Promise<{ k: number; sum: number; n: number }>((resolve, reject) => {
             const w = new Worker(fixture('worker-read.js'), { workerData: { path: p, k } });
             w.once('message', resolve);
             w.once('error', reject);

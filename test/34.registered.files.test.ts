@@ -1,13 +1,12 @@
-'use strict';
 // Registered files: FixedFile handles work wherever an fd does; a handle of
 // another ring or an unregistered one is a clear error.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring, FixedFile } = require('..');
-const { randomFile, tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring, FixedFile } from 'kaio';
+import { randomFile, tmpPath } from './helpers';
 
 describe('34 registered files', () => {
-  let ring;
+  let ring: Ring;
   beforeEach(() => {
     ring = new Ring({ entries: 16 });
   });
@@ -124,13 +123,16 @@ describe('34 registered files', () => {
 
   it('refuses bad arguments and a second table', () => {
     const fd = fs.openSync(tmpPath('args'), 'w');
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerFiles(fd), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerFiles(['3']), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => ring.registerFiles([1.5]), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ring.registerFiles([-2]), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ring.registerFiles([]), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ring.registerFiles([fd], { size: 0 }), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ring.registerFiles([fd, fd], { size: 1 }), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerFiles([fd], { sise: 4 }), { code: 'ERR_INVALID_ARG_VALUE' });
     assert.throws(() => ring.updateFiles(0, [fd]), { code: 'ERR_KAIO_FIXED_FILE', message: /no registered file table/ });
     ring.registerFiles([fd], { size: 2 });

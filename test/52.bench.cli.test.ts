@@ -1,13 +1,12 @@
-'use strict';
 // The kaio command: `kaio probe` and `kaio bench` (results are not timed here,
 // only checked for shape and for what the ops must have done).
-const assert = require('node:assert/strict');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { tmpPath, pkgRoot } from './helpers';
 
-const bin = path.join(__dirname, '..', 'bin', 'kaio');
-const kaio = (...args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
+const bin = path.join(pkgRoot, 'bin', 'kaio');
+const kaio = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
 
 /** The few numbers these tests check, from kaio bench's fio-shaped JSON (one job). */
 function summary(doc) {
@@ -65,7 +64,7 @@ describe('52 kaio command: probe and bench', () => {
     assert.equal(r.status, 0, r.stderr);
     const res = summary(JSON.parse(r.stdout));
     assert.equal(res.ops, 500);
-    assert.ok(!res.notes.some((n) => /fixedbufs/.test(n)) || /not pinned/.test(res.notes.join()), res.notes.join());
+    assert.ok(!res.notes.some((n: string) => /fixedbufs/.test(n)) || /not pinned/.test(res.notes.join()), res.notes.join());
   });
 
   it('refuses unknown flags and bad values with exit code 2', () => {

@@ -1,9 +1,8 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const fsp = require('node:fs/promises');
-const { open, File, Ring } = require('..');
-const { tmpPath, randomFile } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { open, File, Ring, createContext } from 'kaio';
+import { tmpPath, randomFile } from './helpers';
 
 describe('15 open(): a FileHandle look-alike', () => {
   it('read() has the shapes of fs.promises FileHandle.read', async () => {
@@ -16,7 +15,8 @@ describe('15 open(): a FileHandle look-alike', () => {
     const a = await fh.read(Buffer.alloc(100), 10, 50, 1000);
     const b = await ref.read(Buffer.alloc(100), 10, 50, 1000);
     assert.equal(a.bytesRead, b.bytesRead);
-    assert.ok(a.buffer.equals(b.buffer));
+    // Type: T infers as ArrayBufferView here, not Buffer (Buffer also fits the options-object shape).
+    assert.ok((a.buffer as Buffer).equals(b.buffer));
 
     const c = await fh.read({ buffer: Buffer.alloc(64), position: 5 });
     assert.equal(c.bytesRead, 64);
@@ -26,7 +26,7 @@ describe('15 open(): a FileHandle look-alike', () => {
     assert.equal(d.bytesRead, 16384);
     assert.ok(d.buffer.equals(data.subarray(0, 16384)));
     const e = await fh.read(Buffer.alloc(10), 0, 10, null); // continues at the file position
-    assert.ok(e.buffer.equals(data.subarray(16384, 16394)));
+    assert.ok((e.buffer as Buffer).equals(data.subarray(16384, 16394)));
 
     await fh.close();
     await ref.close();
@@ -69,7 +69,7 @@ describe('15 open(): a FileHandle look-alike', () => {
     const fh = await open(p, 'r', 0o666, { context: ring });
     const { bytesRead, buffer } = await fh.read(Buffer.alloc(100), 0, 100, 0);
     assert.equal(bytesRead, 100);
-    assert.ok(buffer.equals(data));
+    assert.ok((buffer as Buffer).equals(data));
     assert.ok(ring.stats.completed >= 1);
     await fh.close();
     await ring.close();
@@ -96,16 +96,18 @@ describe('15 open(): a FileHandle look-alike', () => {
     await assert.rejects(fh.read(Buffer.alloc(4), 5, 1, 0), { code: 'ERR_OUT_OF_RANGE' });
     await assert.rejects(fh.read(Buffer.alloc(4), 0, 5, 0), { code: 'ERR_OUT_OF_RANGE' });
     await assert.rejects(fh.read(Buffer.alloc(4), 0, 4, -5), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     await assert.rejects(fh.write(42), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     await assert.rejects(fh.write('x', 0, 'no-such-encoding'), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     await assert.rejects(fh.readv('x'), { code: 'ERR_INVALID_ARG_TYPE' });
     await fh.close();
   });
 });
 
 describe('15 open() over each backend', () => {
-  const { createContext } = require('..');
-  for (const backend of ['io_uring', 'aio', 'threadpool']) {
+  for (const backend of ['io_uring', 'aio', 'threadpool'] as const) {
     it(`${backend}: positional and current-position reads and writes`, async () => {
       const ctx = createContext({ backend });
       const p = tmpPath();

@@ -1,8 +1,7 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring, probe } = require('..');
-const { tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring, probe } from 'kaio';
+import { tmpPath } from './helpers';
 
 describe('10 Ring: setup, params and close', () => {
   it('sets up with defaults and reports what the kernel granted', async () => {
@@ -41,11 +40,16 @@ describe('10 Ring: setup, params and close', () => {
     assert.throws(() => new Ring({ entries: 0 }), { code: 'ERR_OUT_OF_RANGE', name: 'RangeError' });
     assert.throws(() => new Ring({ entries: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => new Ring({ entries: 65536 }), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ entries: '8' }), { code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
     assert.throws(() => new Ring({ entries: 64, cqEntries: 8 }), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ sqpoll: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ entires: 8 }), { code: 'ERR_INVALID_ARG_VALUE', message: /did you mean|known options/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ Entries: 8 }), { message: /did you mean "entries"/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring(null), { code: 'ERR_INVALID_ARG_TYPE' });
   });
 
@@ -63,7 +67,7 @@ describe('10 Ring: setup, params and close', () => {
     const fresh = ringFds().filter((fd) => !before.has(fd));
     assert.equal(fresh.length, 1);
     const info = fs.readFileSync(`/proc/self/fdinfo/${fresh[0]}`, 'utf8');
-    const flags = parseInt(/^flags:\s+(\d+)/m.exec(info)[1], 8);
+    const flags = parseInt(/^flags:\s+(\d+)/m.exec(info)![1], 8);
     assert.ok(flags & 0o2000000, 'O_CLOEXEC set');
     await ring.close();
     assert.ok(!ringFds().includes(fresh[0]), 'ring fd closed after close()');

@@ -1,16 +1,15 @@
-'use strict';
 // Leaving with ops in flight must not crash or let the kernel (or a worker
 // thread) write memory that was freed: process exit, worker exit and
 // terminate, and GC of a context that still has ops.
-const assert = require('node:assert/strict');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { probe } = require('..');
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fixture } from './helpers';
+import { probe } from 'kaio';
 
-const fixture = path.join(__dirname, 'fixtures', 'backend-exit.js');
+const exitFixture = fixture('backend-exit.js');
 
-function run(backend, mode, flags = []) {
-  return spawnSync(process.execPath, [...flags, fixture, backend, mode], { encoding: 'utf8', timeout: 30_000 });
+function run(backend: string, mode: string, flags: string[] = []) {
+  return spawnSync(process.execPath, [...flags, exitFixture, backend, mode], { encoding: 'utf8', timeout: 30_000 });
 }
 
 for (const backend of ['aio', 'threadpool']) {

@@ -1,8 +1,7 @@
-'use strict';
-const assert = require('node:assert/strict');
-const { createContext, probe, AioContext, ThreadpoolContext, Ring } = require('..');
+import assert from 'node:assert/strict';
+import { createContext, probe, AioContext, ThreadpoolContext, Ring } from 'kaio';
 
-async function withEnv(value, fn) {
+async function withEnv<T>(value: string | undefined, fn: () => T | Promise<T>): Promise<T> {
   const old = process.env.KAIO_BACKEND;
   if (value === undefined) delete process.env.KAIO_BACKEND;
   else process.env.KAIO_BACKEND = value;
@@ -37,10 +36,10 @@ describe('42 createContext and probe()', () => {
     const { aio } = probe();
     assert.equal(typeof aio.available, 'boolean');
     if (aio.available) assert.equal(aio.error, undefined);
-    else assert.equal(aio.error.syscall, 'io_setup');
+    else assert.equal(aio.error?.syscall, 'io_setup');
     assert.equal(typeof aio.maxNr, 'number');
     assert.equal(typeof aio.nr, 'number');
-    assert.ok(aio.maxNr > 0);
+    assert.ok(aio.maxNr! > 0);
   });
 
   it('a named backend gives that class', async function () {
@@ -79,11 +78,15 @@ describe('42 createContext and probe()', () => {
   });
 
   it('rejects bad options', () => {
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => createContext({ backend: 'libaio' }), { code: 'ERR_INVALID_ARG_VALUE', message: /'auto', 'io_uring', 'aio', 'threadpool'/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => createContext({ backend: 1 }), { code: 'ERR_INVALID_ARG_VALUE' });
     assert.throws(() => createContext({ entries: 0 }), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => createContext({ entries: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => createContext({ Backend: 'aio' }), { code: 'ERR_INVALID_ARG_VALUE', message: /did you mean "backend"/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => createContext('aio'), { code: 'ERR_INVALID_ARG_TYPE' });
   });
 });

@@ -1,14 +1,13 @@
-'use strict';
 // Limits are checked before anything is allocated or pinned, with errors
 // that name the limit.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE, probe } = require('..');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE, probe } from 'kaio';
 
 const GiB = 1024 * 1024 * 1024;
 
 /** Whether this process may pin `bytes` more (CAP_IPC_LOCK, or room under RLIMIT_MEMLOCK). */
-function canPin(bytes) {
+function canPin(bytes: number) {
   const { capIpcLock, memlock } = probe();
   return capIpcLock || memlock.soft - memlock.lockedBytes >= bytes;
 }
@@ -19,7 +18,7 @@ function vmPin() {
 }
 
 describe('31 registered buffers: limits and bad arguments', () => {
-  let ring;
+  let ring: Ring;
   beforeEach(() => {
     ring = new Ring({ entries: 8 });
   });
@@ -58,14 +57,23 @@ describe('31 registered buffers: limits and bad arguments', () => {
   });
 
   it('refuses wrong types and unknown options with Node codes', () => {
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers(), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers(64), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ size: 4096 }), { code: 'ERR_INVALID_ARG_TYPE', message: /options\.count/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ count: 1 }), { code: 'ERR_INVALID_ARG_TYPE', message: /options\.size/ });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ count: '1', size: 4096 }), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ count: 1, size: 4096n }), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ count: 1, size: 4096, fallback: 'yes' }), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ count: 1, size: 4096, hugePages: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.registerBuffers({ count: 1, size: 4096, Size: 1 }), {
       code: 'ERR_INVALID_ARG_VALUE',
       message: /did you mean "size"/,

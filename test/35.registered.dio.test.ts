@@ -1,9 +1,8 @@
-'use strict';
 // O_DIRECT helpers: alignedBuffer() and dioAlignment().
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring, alignedBuffer, dioAlignment } = require('..');
-const { randomFile, directSupported, root } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring, alignedBuffer, dioAlignment } from 'kaio';
+import { randomFile, directSupported, root } from './helpers';
 
 describe('35 O_DIRECT helpers', () => {
   it('alignedBuffer() gives zeroed, unregistered memory that O_DIRECT accepts', async function () {
@@ -31,6 +30,7 @@ describe('35 O_DIRECT helpers', () => {
   it('alignedBuffer() checks its arguments', () => {
     assert.throws(() => alignedBuffer(0), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => alignedBuffer(1.5), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => alignedBuffer('4096'), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => alignedBuffer(4096, 3000), { code: 'ERR_INVALID_ARG_VALUE', message: /power of two/ });
     assert.throws(() => alignedBuffer(4096, 0), { code: 'ERR_OUT_OF_RANGE' });
@@ -67,6 +67,7 @@ describe('35 O_DIRECT helpers', () => {
     assert.throws(() => dioAlignment('/nonexistent/kaio'), { code: 'ENOENT', syscall: 'statx', path: '/nonexistent/kaio' });
     assert.throws(() => dioAlignment(0x7ffffff0), { code: 'EBADF', syscall: 'statx' });
     assert.throws(() => dioAlignment(-1), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => dioAlignment({}), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => dioAlignment('a\0b'), { code: 'ERR_INVALID_ARG_TYPE' });
   });

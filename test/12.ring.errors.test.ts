@@ -1,14 +1,14 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring } = require('..');
-const { tmpPath, root } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { Ring } from 'kaio';
+import { tmpPath, root, type KaioError } from './helpers';
 
-function kernelError(code, syscall) {
-  return (err) => {
+function kernelError(code: string, syscall: string) {
+  return (err: KaioError) => {
     assert.equal(err.code, code);
     assert.equal(typeof err.errno, 'number');
-    assert.ok(err.errno < 0, 'errno is negative like Node');
+    assert.ok(err.errno! < 0, 'errno is negative like Node');
     assert.equal(err.syscall, syscall);
     assert.match(err.message, new RegExp(`^${code}: [a-z].*, ${syscall}`));
     return true;
@@ -16,9 +16,9 @@ function kernelError(code, syscall) {
 }
 
 describe('12 Ring: failure paths', () => {
-  let ring;
-  let file;
-  let fd;
+  let ring: Ring;
+  let file: string;
+  let fd: number;
   before(() => {
     ring = new Ring({ entries: 16 });
     file = tmpPath();
@@ -57,7 +57,7 @@ describe('12 Ring: failure paths', () => {
 
     it('ENOENT from openat and statx carries the path', async () => {
       const missing = `${root}/does-not-exist`;
-      await assert.rejects(ring.openat(missing, 'r'), (e) => {
+      await assert.rejects(ring.openat(missing, 'r'), (e: KaioError) => {
         kernelError('ENOENT', 'open')(e);
         assert.equal(e.path, missing);
         assert.match(e.message, /does-not-exist/);
@@ -74,23 +74,28 @@ describe('12 Ring: failure paths', () => {
         ring.nop(),
       ]);
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-      assert.equal(results[0].value, 4);
+      assert.equal((results[0] as PromiseFulfilledResult<number>).value, 4);
     });
   });
 
   describe('wrong arguments fail before the kernel, with Node codes', () => {
     const buf = Buffer.alloc(8);
     it('fd', async () => {
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read('3', buf, 0), { code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' });
       await assert.rejects(ring.read(-1, buf, 0), { code: 'ERR_OUT_OF_RANGE', name: 'RangeError' });
       await assert.rejects(ring.read(1.5, buf, 0), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.read(2 ** 31, buf, 0), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.fsync(null), { code: 'ERR_INVALID_ARG_TYPE' });
     });
 
     it('buffer', async () => {
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, 'abc', 0), { code: 'ERR_INVALID_ARG_TYPE', message: /Buffer, TypedArray, or DataView/ });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, new ArrayBuffer(8), 0), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.write(fd, [1, 2, 3], 0), { code: 'ERR_INVALID_ARG_TYPE' });
     });
 
@@ -108,6 +113,7 @@ describe('12 Ring: failure paths', () => {
       const fake = { byteLength: 0x80000000, buffer: new ArrayBuffer(0) };
       Object.setPrototypeOf(fake, Uint8Array.prototype);
       // ArrayBuffer.isView refuses objects that merely look like views:
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, fake, 0), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ring.readv(fd, new Array(1025).fill(buf), 0), { code: 'ERR_OUT_OF_RANGE', message: /1024/ });
       // More than one transfer can move (MAX_RW_COUNT), without allocating it:
@@ -115,6 +121,7 @@ describe('12 Ring: failure paths', () => {
       await assert.rejects(ring.readv(fd, new Array(1024).fill(big), 0), { code: 'ERR_OUT_OF_RANGE', message: /2147479552/ });
       await assert.rejects(ring.writev(fd, new Array(600).fill(big), 0), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.readv(fd, [], 0), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.readv(fd, buf, 0), { code: 'ERR_INVALID_ARG_TYPE' });
     });
 
@@ -125,23 +132,30 @@ describe('12 Ring: failure paths', () => {
       await assert.rejects(ring.read(fd, buf, 2 ** 53), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.read(fd, buf, -2n), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.read(fd, buf, 1n << 63n), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, buf, '0'), { code: 'ERR_INVALID_ARG_TYPE' });
     });
 
     it('options', async () => {
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, buf, 0, 5), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, buf, 0, { flag: 1 }), { code: 'ERR_INVALID_ARG_VALUE', message: /did you mean "flags"/ });
       await assert.rejects(ring.read(fd, buf, 0, { flags: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.read(fd, buf, 0, { signal: 'nope' }), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.fsync(fd, { datasync: 'yes' }), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ring.fallocate(fd, -1, 10), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.fallocate(fd, 0, 0), { code: 'ERR_OUT_OF_RANGE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.openat(42), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ring.openat(file, 'rw'), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ring.openat('a\0b'), { code: 'ERR_INVALID_ARG_TYPE' });
     });
 
     it('argument errors are rejections, never synchronous throws', () => {
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       const p = ring.read('x', buf, 0);
       assert.ok(p instanceof Promise);
       return assert.rejects(p);
@@ -165,9 +179,9 @@ describe('12 Ring: failure paths', () => {
       const ac = new AbortController();
       const pending = ring.read(r, Buffer.alloc(16), -1, { signal: ac.signal });
       setTimeout(() => ac.abort(new Error('stop')), 20);
-      await assert.rejects(pending, (e) => {
+      await assert.rejects(pending, (e: KaioError) => {
         assert.equal(e.name, 'AbortError');
-        assert.equal(e.cause.message, 'stop');
+        assert.equal((e.cause as Error).message, 'stop');
         return true;
       });
       fs.closeSync(r);
@@ -204,7 +218,7 @@ describe('12 Ring: failure paths', () => {
 // A pipe as two fds, via a FIFO node (Node has no pipe(2) wrapper).
 function pipe() {
   const p = tmpPath('fifo');
-  require('node:child_process').execFileSync('mkfifo', [p]);
+  execFileSync('mkfifo', [p]);
   const r = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const w = fs.openSync(p, fs.constants.O_WRONLY);
   // Blocking reads from here on: io_uring arms a poll and waits for data.

@@ -1,21 +1,22 @@
-'use strict';
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { execFileSync } = require('node:child_process');
-const { Ring } = require('..');
-const { randomFile, tmpPath } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Ring } from 'kaio';
+import { randomFile, tmpPath, type KaioError } from './helpers';
 
-const errno = require('node:os').constants.errno;
+const errno = os.constants.errno;
 
 /** Collects completions as [tag, res, flags]. */
-function collector(ring) {
-  const got = [];
+function collector(ring: Ring) {
+  const got: [number, number, number][] = [];
   ring.onCompletion((tag, res, flags) => got.push([tag, res, flags]));
   return got;
 }
 
 /** Reaps until `n` completions were delivered (blocking, like a bench loop). */
-function drain(ring, got, n) {
+function drain(ring: Ring, got: unknown[], n: number) {
   while (got.length < n) ring.submitAndWait(1);
 }
 
@@ -83,7 +84,7 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     const { path } = randomFile(4096);
     const ro = fs.openSync(path, 'r');
     const closed = 0x7ffffff0; // never open
-    const dir = fs.openSync(require('node:os').tmpdir(), 'r');
+    const dir = fs.openSync(os.tmpdir(), 'r');
     const ring = new Ring({ entries: 8 });
     const got = collector(ring);
     ring.prepWrite(ro, Buffer.alloc(16), 0, 1);
@@ -184,13 +185,13 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
         try {
           ring.submitAndWait(1);
         } catch (e) {
-          reentrant = e;
+          reentrant = e as KaioError;
         }
       }
     });
     ring.prepNop(0);
     while (count < 6) ring.submitAndWait(1);
-    assert.equal(reentrant.code, 'ERR_KAIO_REENTRANT');
+    assert.equal((reentrant as KaioError | undefined)?.code, 'ERR_KAIO_REENTRANT'); // set in the callback
     await ring.close();
   });
 
@@ -209,23 +210,33 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     const ring = new Ring({ entries: 8 });
     const buf = Buffer.alloc(16);
     assert.throws(() => ring.prepNop(1), { code: 'ERR_KAIO_NO_HANDLER' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.onCompletion('x'), { code: 'ERR_INVALID_ARG_TYPE' });
     collector(ring);
     for (const tag of [-1, 1.5, 2 ** 32, NaN]) assert.throws(() => ring.prepNop(tag), { code: 'ERR_OUT_OF_RANGE' }, String(tag));
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepNop('1'), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepNop(), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => ring.prepRead(-1, buf, 0, 1), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepRead('3', buf, 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepRead(0, 'buf', 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepRead(0, [buf], 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => ring.prepRead(0, buf, -2, 1), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ring.prepRead(0, buf, 1.5, 1), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepRead(0, buf, '0', 1), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => ring.prepRead(0, buf, 0, 1, -1), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => ring.prepReadv(0, [], 0, 1), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepWritev(0, [buf, 'x'], 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.prepFsync(0, 1, 'yes'), { code: 'ERR_INVALID_ARG_TYPE' });
     assert.throws(() => ring.submitAndWait(-1), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => ring.submitAndWait('1'), { code: 'ERR_INVALID_ARG_TYPE' });
     const ab = new ArrayBuffer(16);
     const view = new Uint8Array(ab);
@@ -292,7 +303,7 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     try {
       execFileSync(process.execPath, ['-e', script], { stdio: 'pipe' });
     } catch (e) {
-      status = e.status;
+      status = (e as { status: number }).status;
     }
     assert.equal(status, 7);
   });
@@ -324,6 +335,7 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
   it('submitBatch splits one submit into several io_uring_enter calls, and is validated', async () => {
     assert.throws(() => new Ring({ submitBatch: -1 }), { code: 'ERR_OUT_OF_RANGE' });
     assert.throws(() => new Ring({ submitBatch: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ submitBatch: '4' }), { code: 'ERR_INVALID_ARG_TYPE' });
     const ring = new Ring({ entries: 32, submitBatch: 4 });
     const got = collector(ring);
@@ -337,7 +349,6 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
   });
 
   it('works in a worker thread (the blocking loop it is meant for), and a worker ending with ops prepared does not crash', async () => {
-    const { Worker } = require('node:worker_threads');
     const { path, data } = randomFile(64 * 1024);
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
