@@ -8,8 +8,18 @@ import { tmpPath, pkgRoot } from './helpers';
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 const kaio = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
 
+interface FioDir {
+  total_ios: number;
+  io_bytes: number;
+  iops: number;
+  clat_ns: { percentile: Record<string, number> };
+}
+interface FioDoc {
+  jobs: Array<{ read: FioDir; write: FioDir; kaio: { api?: string; size: number; notes: string[] } }>;
+}
+
 /** The few numbers these tests check, from kaio bench's fio-shaped JSON (one job). */
-function summary(doc) {
+function summary(doc: FioDoc) {
   const j = doc.jobs[0];
   const io = j.read.total_ios ? j.read : j.write;
   return {
