@@ -107,6 +107,8 @@ function knownCombo(target, method, index, name) {
   // io_uring_enter fails with EBADF and the error is thrown from process.nextTick.
   if (method === 'closeFd' && isOpen(10)) return 10;
   if (target === 'scratchFh' && (name === 'ownBufferProperty' || name === 'lyingBufferSubclass') && isOpen('N4')) return 'N4';
+  if (target === 'scratchFh' && method === 'write' && index >= 1 && /^(symbol|detached)/.test(name) && isOpen('N5')) return 'N5';
+  if (target === 'kaio' && method === 'open' && index === 0 && /^detached/.test(name) && isOpen('N6')) return 'N6';
   if (target === 'scratchFh' && (method === 'truncate' || method === 'stat') && name === 'function' && isOpen('N1')) return 'N1';
   return 0;
 }
@@ -376,6 +378,8 @@ async function oneRun(plan, log) {
           const obj = target === 'pool' ? pool : target === 'scratchFh' ? scratchFh : ctx[target];
           if (!obj) return Promise.resolve();
           r = obj[method](...args);
+          // Known finding N2: batch ops prepared and never submitted starve the promise API.
+          if (method.startsWith('prep') && target === 'ring' && isOpen('N2')) { try { ctx.ring.submit(); } catch (e) { judgeError(e, 'submit after prep'); } }
           if (method === 'registerBuffers' && r && typeof r.release === 'function') closing.push(r.release().catch((e) => judgeError(e, `${where} release`)));
         }
       } catch (e) {
