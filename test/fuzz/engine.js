@@ -106,7 +106,7 @@ function knownCombo(target, method, index, name) {
   // closeFd(-0) closes fd 0; when a later ring gets fd 0 and it is closed again,
   // io_uring_enter fails with EBADF and the error is thrown from process.nextTick.
   if (method === 'closeFd' && isOpen(10)) return 10;
-  if (target === 'scratchFh' && (name === 'ownBufferProperty' || name === 'lyingBufferSubclass') && isOpen('N4')) return 'N4';
+  if (target === 'scratchFh' && /^(ownBufferProperty|lying)/.test(name) && isOpen('N4')) return 'N4';
   if (target === 'scratchFh' && method === 'write' && index >= 1 && /^(symbol|detached)/.test(name) && isOpen('N5')) return 'N5';
   if (target === 'kaio' && method === 'open' && index === 0 && /^detached/.test(name) && isOpen('N6')) return 'N6';
   if (target === 'scratchFh' && (method === 'truncate' || method === 'stat') && name === 'function' && isOpen('N1')) return 'N1';
@@ -328,6 +328,7 @@ async function oneRun(plan, log) {
     const entry = tagsOut.get(tag);
     if (entry) {
       tagsOut.delete(tag);
+      if (entry.snap) entry.snap(); // copy read bytes now: a pool release may detach the view after the handler
       entry.resolve(res);
     } else if (tag >= 1000 && tag < 2 ** 31) {
       errors.push(new Finding(`batch completion for unknown or already completed tag ${tag} (res ${res})`));
@@ -433,13 +434,14 @@ async function oneRun(plan, log) {
       const key = `${index}:${what}`;
       settleCounts.set(key, 0);
       let p;
+      let snapshot;
       try {
         if (via === 'batch') {
           const tag = nextTag++;
           const m = { read: 'prepRead', write: 'prepWrite', readv: 'prepReadv', writev: 'prepWritev' }[op.kind];
           const ok = op.kind === 'fsync' ? ctx.ring.prepFsync(modelFd, tag) : ctx.ring[m](modelFd, parts.length ? parts : view, pos, tag);
           if (!ok) p = Promise.resolve(null);
-          else p = new Promise((resolve) => tagsOut.set(tag, { resolve })).then((res) => (res < 0 ? Promise.reject(Object.assign(new Error(`batch res ${res}`), { code: `ERRNO${res}` })) : res));
+          else p = new Promise((resolve) => tagsOut.set(tag, { resolve, snap: () => { snapshot = Buffer.from(bytes); } })).then((res) => (res < 0 ? Promise.reject(Object.assign(new Error(`batch res ${res}`), { code: `ERRNO${res}` })) : res));
         } else if (via === 'fh') {
           if (op.kind === 'fsync') p = fh.sync();
           else if (op.kind === 'read') p = fh.read(view, 0, len, pos).then((r) => r.bytesRead);
@@ -474,7 +476,7 @@ async function oneRun(plan, log) {
           } else if (bytes.byteLength === 0 && via !== 'ring' && via !== 'batch' && isOpen('N3')) {
             log(`  (view detached before the continuation: new finding N3)`);
           } else {
-            const got = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+            const got = snapshot ? snapshot.subarray(0, n) : Buffer.from(bytes.buffer, bytes.byteOffset, n);
             const want = model.subarray(pos, pos + n);
             if (n !== len) throw new Finding(`${what}: short read ${n} of ${len} inside the file`);
             if (!got.equals(want)) {
