@@ -97,7 +97,8 @@ const OBJECTISH = new Set(['emptyObject', 'emptyArray', 'nullProto', 'function',
   'closingGetterObject', 'submittingGetterObject', 'url', 'signalLike', 'abortedSignal', 'hugeBufferLike', 'bigArray',
   'sparseArray', 'arrayOfHostile', 'symbol']);
 function knownCombo(target, method, index, name) {
-  if (target === 'kaio' && method === 'open' && index === 2 && (name === '-0' || name === 'negZeroMode') && isOpen(11)) return 11;
+  // open(p, 'r', -0) (mode) and open(p, -0) (flags) both abort in node:fs (args[i]->IsInt32()).
+  if (target === 'kaio' && method === 'open' && (index === 1 || index === 2) && (name === '-0' || name === 'negZeroMode') && isOpen(11)) return 11;
   if (target === 'kaio' && method === 'open' && index === 3 && isOpen(12)) return 12;
   if (method === 'supports' && isOpen(12)) return 12; // ring.supports({}) and other non-strings
   if (target === 'pool' && method === 'indexOf' && isOpen(12)) return 12;
