@@ -255,7 +255,9 @@ function callTable(env) {
 }
 
 const VIEW_KINDS = ['buffer', 'uint8', 'dataview', 'offsetInLarger', 'pool'];
-const VIAS = ['ring', 'aio', 'tp', 'auto', 'batch', 'fh'];
+// 'fixed': the promise API on a FixedFile of the modelled file (registered file table);
+// a hostile updateFiles() may swap the slot to the scratch file: the old handle must then refuse.
+const VIAS = ['ring', 'aio', 'tp', 'auto', 'batch', 'fh', 'fixed'];
 
 function arbitraries() {
   const hostileName = fc.constantFrom(...hostileNames());
@@ -303,6 +305,7 @@ async function oneRun(plan, log) {
   const ctx = {};
   const closing = [];
   let pool;
+  let fixed;
   let fh;
   let scratchFh;
   const tagsOut = new Map(); // tag -> { resolve, settled }
@@ -354,6 +357,7 @@ async function oneRun(plan, log) {
     ctx.auto = kaio.createContext({ entries: 3 });
     ctx.ring.onCompletion(batchHandler);
     statsNow = () => JSON.stringify(Object.fromEntries(Object.entries(ctx).map(([k, c]) => [k, { closed: c.closed, ...c.stats }])));
+    try { fixed = ctx.ring.registerFiles([modelFd], { size: 2 })[0]; } catch (e) { judgeError(e, 'registerFiles'); }
     if (plan.withPool) pool = ctx.ring.registerBuffers({ count: SLOTS, size: SLOT, fallback: true });
     fh = await kaio.open(modelPath, 'r+', 0o644, { context: ctx.auto });
     scratchFh = await kaio.open(scratchPath, 'r+');
@@ -450,10 +454,11 @@ async function oneRun(plan, log) {
           else if (op.kind === 'readv') p = fh.readv(parts, pos).then((r) => r.bytesRead);
           else p = fh.writev(parts, pos).then((r) => r.bytesWritten);
         } else {
-          const c = ctx[via];
-          if (op.kind === 'fsync') p = c.fsync(modelFd);
-          else if (op.kind === 'read' || op.kind === 'write') p = c[op.kind](modelFd, view, pos);
-          else p = c[op.kind](modelFd, parts, pos);
+          const c = ctx[via === 'fixed' ? 'ring' : via];
+          const target = via === 'fixed' && fixed ? fixed : modelFd;
+          if (op.kind === 'fsync') p = c.fsync(target);
+          else if (op.kind === 'read' || op.kind === 'write') p = c[op.kind](target, view, pos);
+          else p = c[op.kind](target, parts, pos);
         }
       } catch (e) {
         judgeError(e, what);
