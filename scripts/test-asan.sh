@@ -38,8 +38,10 @@ ubsan="$($cc -print-file-name=libubsan.so)"
 export KAIO_PREBUILD="$out"
 export KAIO_SANITIZED=1
 export LD_PRELOAD="$asan:$ubsan${LD_PRELOAD:+:$LD_PRELOAD}"
-# Node itself leaks at exit; V8 uses its own stack switching and signals.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1:abort_on_error=1:allow_user_segv_handler=1:handle_segv=1:detect_stack_use_after_return=0:print_summary=1}"
+# Node itself leaks at exit (detect_leaks=0). allow_user_segv_handler=0: ASan keeps
+# SIGSEGV for itself so a crash prints its stack (Node otherwise installs its own
+# handler for WebAssembly traps and the crash is silent).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1:abort_on_error=1:allow_user_segv_handler=0:handle_segv=1:detect_stack_use_after_return=0:print_summary=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 cd "$root"

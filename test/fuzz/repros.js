@@ -308,6 +308,28 @@ ring.nop().then(() => { clearTimeout(t); return ring.close(); }).then(() => cons
   console.log('OK');
 })();`,
   },
+  {
+    id: 'N8',
+    title: 'an op on a FixedFile started before updateFiles() never writes into the file that takes the slot',
+    script: `
+(async () => {
+  const a = file(''), b = file('');
+  const ring = new kaio.Ring();
+  const [fa] = ring.registerFiles([a.fd]);
+  const w = outcome('write', () => ring.write(fa, Buffer.from('meant for a'), 0));
+  ring.updateFiles(0, [b.fd]);              // same tick: slot 0 now names b
+  await w;
+  ring.onCompletion(() => {});
+  const [fb] = ring.updateFiles(0, [a.fd]);  // and the batch API: prep on the old handle, swap, submit
+  ring.prepWrite(fb, Buffer.from('meant for b'), 100, 1);
+  ring.updateFiles(0, [b.fd]);
+  try { ring.submitAndWait(1); } catch (e) { coded(e, 'submitAndWait'); }
+  await ring.close();
+  const inB = fs.readFileSync(b.p, 'latin1');
+  if (inB.includes('meant for a')) throw new Error('bytes of a write on the old FixedFile landed in the file that took its slot: b = ' + JSON.stringify(inB.replace(/\\0/g, '')));
+  console.log('OK');
+})();`,
+  },
 ];
 
 module.exports = { PRELUDE, REPROS };
