@@ -62,6 +62,7 @@ async function soakOne(backend, { ops, depth, fileSize, seed, dir }) {
   const fd = fs.openSync(p, 'r+');
   const ctx = backend === 'batch' ? new kaio.Ring({ entries: depth }) : kaio.createContext({ backend, entries: depth });
   const pool = ctx.registerBuffers({ count: depth, size: BLOCK, fallback: true });
+  const during = status(); // the pool's pinned (VmPin) or mlocked (VmLck) bytes show here when the process is accounted
   const busy = new Uint8Array(blocks);
   const noise = Buffer.alloc(2 * BLOCK);
   for (let i = 0; i < noise.length; i += 4) noise.writeUInt32LE(rand(), i);
@@ -138,7 +139,7 @@ async function soakOne(backend, { ops, depth, fileSize, seed, dir }) {
   fs.rmSync(p);
   if (!failure && !disk.equals(model)) fail(`file differs from the model at byte ${disk.findIndex((x, i) => x !== model[i])}`);
   if (failure) throw failure;
-  return { backend, ops: done, seconds: Number(secs.toFixed(2)), opsPerSec: Math.round(done / secs) };
+  return { backend, ops: done, seconds: Number(secs.toFixed(2)), opsPerSec: Math.round(done / secs), vmPinDuring: during.vmPin, vmLckDuring: during.vmLck, registered: pool.registered };
 }
 
 async function soak({ ops = 1e7, backends = ['io_uring', 'aio', 'threadpool', 'batch'], depth = 32, fileSize = 1 << 20, seed = 1, log = () => {} } = {}) {
