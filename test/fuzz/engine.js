@@ -377,7 +377,10 @@ async function oneRun(plan, log) {
       const known = knownCombo(target, method, Math.min(call.argIndex, base.length), call.value) ||
         (call.second && knownCombo(target, method, Math.min(call.second[0], base.length), call.second[1]));
       if (known) { log(`skipped ${target}.${method}: known finding ${known}`); return Promise.resolve(); }
-      // Harness limit, not a finding: truncate() to GiBs makes a later readFile() read GiBs of zeros.
+      // Harness limit, not a finding: a hostile position can make the (unmodelled) scratch
+      // file GiBs long and sparse; a later readFile() would then read GiBs of zeros.
+      if (method === 'readFile' && fs.fstatSync(scratchFd).size > 1 << 20) fs.ftruncateSync(scratchFd, 8192);
+      // Same for truncate() to GiBs.
       if (target === 'scratchFh' && method === 'truncate') { log('skipped scratchFh.truncate (hostile sizes make readFile slow)'); return Promise.resolve(); }
       const args = base.slice();
       const put = (i, name) => { args[Math.min(i, args.length)] = make(name, env); };
