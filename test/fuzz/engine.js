@@ -107,11 +107,11 @@ function knownCombo(target, method, index, name) {
   // closeFd(-0) closes fd 0; when a later ring gets fd 0 and it is closed again,
   // io_uring_enter fails with EBADF and the error is thrown from process.nextTick.
   if (method === 'closeFd' && isOpen(10)) return 10;
-  if (target === 'scratchFh' && /^(ownBufferProperty|lying)/.test(name) && isOpen('N4')) return 'N4';
-  if (target === 'scratchFh' && method === 'write' && index >= 1 && /^(symbol|detached)/.test(name) && isOpen('N5')) return 'N5';
+  if ((target === 'scratchFh' || target === 'roFh') && /^(ownBufferProperty|lying)/.test(name) && isOpen('N4')) return 'N4';
+  if ((target === 'scratchFh' || target === 'roFh') && method === 'write' && index >= 1 && /^(symbol|detached)/.test(name) && isOpen('N5')) return 'N5';
   if (target === 'kaio' && method === 'open' && index === 0 && /^detached/.test(name) && isOpen('N6')) return 'N6';
   if (target === 'ring' && method === 'updateFiles' && isOpen('N8')) return 'N8';
-  if (target === 'scratchFh' && (method === 'truncate' || method === 'stat') && name === 'function' && isOpen('N1')) return 'N1';
+  if ((target === 'scratchFh' || target === 'roFh') && (method === 'truncate' || method === 'stat') && name === 'function' && isOpen('N1')) return 'N1';
   return 0;
 }
 
@@ -244,15 +244,19 @@ function callTable(env) {
   const pool = [['indexOf', [Buffer.alloc(1)]], ['release', []]].map(([m, a]) => ['pool', m, a]);
   const fh = [
     ['read', [buf(), 0, 64, 0]], ['write', [buf(), 0, 64, 0]], ['write', ['text', 0]], ['readv', [[buf()], 0]],
-    ['writev', [[buf()], 0]], ['stat', []], ['sync', []], ['datasync', []], ['truncate', [128]], ['readFile', []],
+    ['writev', [[buf()], 0]], ['stat', []], ['sync', []], ['datasync', []], ['truncate', [128]],
     ['writeFile', ['x']], ['close', []],
   ].map(([m, a]) => ['scratchFh', m, a]);
+  // readFile on a small read-only file nothing writes: on the scratch file, a concurrent
+  // hostile write at a huge position would make it read GiBs of zeros (slow, not a finding).
+  const roFh = [['readFile', []], ['readFile', ['utf8']], ['stat', []], ['read', [buf(), 0, 64, 0]], ['write', [buf(), 0, 64, 0]]]
+    .map(([m, a]) => ['roFh', m, a]);
   const top = [
     ['createContext', [{ backend: 'threadpool', entries: 2 }]], ['open', [env.scratchPath, 'r+', 0o644, {}]],
     ['alignedBuffer', [4096, 4096]], ['dioAlignment', [env.scratchPath]], ['Ring', [{ entries: 2 }]],
     ['AioContext', [{ entries: 2 }]], ['ThreadpoolContext', [{ entries: 2 }]],
   ].map(([m, a]) => ['kaio', m, a]);
-  return [...ctxMethods('ring'), ...ctxMethods('aio'), ...ctxMethods('tp'), ...ctxMethods('auto'), ...ring, ...pool, ...fh, ...top];
+  return [...ctxMethods('ring'), ...ctxMethods('aio'), ...ctxMethods('tp'), ...ctxMethods('auto'), ...ring, ...pool, ...fh, ...roFh, ...top];
 }
 
 const VIEW_KINDS = ['buffer', 'uint8', 'dataview', 'offsetInLarger', 'pool'];
@@ -309,6 +313,8 @@ async function oneRun(plan, log) {
   let fixed;
   let fh;
   let scratchFh;
+  let roFh;
+  const roPath = path.join(dir, 'readonly');
   const tagsOut = new Map(); // tag -> { resolve, settled }
   let nextTag = 1000; // modelled batch tags: 1000 .. 2**31 - 1; others are hostile or re-entrant ones
   let reentryTag = 0;
@@ -369,6 +375,8 @@ async function oneRun(plan, log) {
     if (plan.withPool) pool = ctx.ring.registerBuffers({ count: SLOTS, size: SLOT, fallback: true });
     fh = await kaio.open(modelPath, 'r+', 0o644, { context: ctx.auto });
     scratchFh = await kaio.open(scratchPath, 'r+');
+    fs.writeFileSync(roPath, Buffer.alloc(4096, 0x72));
+    roFh = await kaio.open(roPath, 'r');
     const table = callTable(env);
 
     // ---- a hostile call: a public method, one or two arguments replaced.
@@ -379,7 +387,6 @@ async function oneRun(plan, log) {
       if (known) { log(`skipped ${target}.${method}: known finding ${known}`); return Promise.resolve(); }
       // Harness limit, not a finding: a hostile position can make the (unmodelled) scratch
       // file GiBs long and sparse; a later readFile() would then read GiBs of zeros.
-      if (method === 'readFile' && fs.fstatSync(scratchFd).size > 1 << 20) fs.ftruncateSync(scratchFd, 8192);
       // Same for truncate() to GiBs.
       if (target === 'scratchFh' && method === 'truncate') { log('skipped scratchFh.truncate (hostile sizes make readFile slow)'); return Promise.resolve(); }
       const args = base.slice();
@@ -394,7 +401,7 @@ async function oneRun(plan, log) {
           if (/^[A-Z]/.test(method)) { const o = new kaio[method](...args); if (o && typeof o.close === 'function') closing.push(Promise.resolve(o.close()).catch((e) => judgeError(e, `${where} close`))); r = undefined; }
           else r = kaio[method](...args);
         } else {
-          const obj = target === 'pool' ? pool : target === 'scratchFh' ? scratchFh : ctx[target];
+          const obj = target === 'pool' ? pool : target === 'scratchFh' ? scratchFh : target === 'roFh' ? roFh : ctx[target];
           if (!obj) return Promise.resolve();
           r = obj[method](...args);
           // Known finding N2: batch ops prepared and never submitted starve the promise API.
@@ -539,6 +546,7 @@ async function oneRun(plan, log) {
       if (ctx[k]) closes.push(Promise.resolve(ctx[k].close()).catch((e) => judgeError(e, `final ${k}.close`)));
     if (fh) closes.push(fh.close().catch((e) => judgeError(e, 'final fh.close')));
     if (scratchFh) closes.push(scratchFh.close().catch((e) => judgeError(e, 'final scratch close')));
+    if (roFh) closes.push(roFh.close().catch((e) => judgeError(e, 'final readonly close')));
     await withTimeout(Promise.all([...closing, ...closes]), WAVE_TIMEOUT_MS, 'closing every context');
     fs.closeSync(modelFd);
     fs.closeSync(scratchFd);
