@@ -1,16 +1,17 @@
-// ThreadpoolContext: preadv2/pwritev2/fsync/fdatasync on libuv's worker
-// threads (the pool node:fs uses), with the same promise API as Ring. For
-// systems where neither io_uring nor Linux AIO is allowed.
+// ThreadpoolContext: preadv2/pwritev2/fsync/fdatasync on kaio's own worker
+// threads (native/offload.h) through kaio-owned bounce buffers, with the
+// same promise API as Ring. For systems where neither io_uring nor Linux
+// AIO is allowed.
 import { binding } from './binding';
 import { QueuedContext, validateEntries } from './backend';
-import type { ContextStats, IoContext } from './context';
+import type { ContextStats, IoContext } from './types';
 import { unpinnedPinner, type Pinner } from './pool';
 import { validateKeys, validateObject } from './validate';
 
 export interface ThreadpoolContextOptions {
   /**
-   * Ops handed to libuv's pool at once; more wait in a queue here, so kaio
-   * cannot starve node:fs, dns and zlib of the pool. Default 64.
+   * Ops handed to the worker threads at once; more wait in a queue here.
+   * Default 64.
    */
   entries?: number;
 }
@@ -38,7 +39,7 @@ export class ThreadpoolContext extends QueuedContext implements IoContext {
     return { ...super.stats, poolOps: this._poolOps };
   }
 
-  /** @internal Worker threads copy through the page cache: nothing to pin. */
+  /** @internal Worker threads use their own bounce buffers: nothing to pin. */
   protected override _pinner(): Pinner {
     return unpinnedPinner;
   }
