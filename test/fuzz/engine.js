@@ -111,6 +111,7 @@ function knownCombo(target, method, index, name) {
   if ((target === 'scratchFh' || target === 'roFh') && method === 'write' && index >= 1 && /^(symbol|detached)/.test(name) && isOpen('N5')) return 'N5';
   if (target === 'kaio' && method === 'open' && index === 0 && /^detached/.test(name) && isOpen('N6')) return 'N6';
   if (target === 'ring' && method === 'updateFiles' && isOpen('N8')) return 'N8';
+  if ((target === 'scratchFh' || target === 'roFh') && method === 'write' && index === 0 && name === 'dataViewDetached' && isOpen('N9')) return 'N9';
   if ((target === 'scratchFh' || target === 'roFh') && (method === 'truncate' || method === 'stat') && name === 'function' && isOpen('N1')) return 'N1';
   return 0;
 }

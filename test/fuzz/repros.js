@@ -151,12 +151,8 @@ const t = setTimeout(() => { console.log('an op never settled'); process.exit(2)
     script: `
 process.on('uncaughtException', (e) => { console.log('uncaught: ' + e.message); process.exit(3); });
 (async () => {
-  const ring = new kaio.Ring();
-  const ringFd = ring.params && ring._info.fd;
-  const op = ring.nop();
-  fs.closeSync(ringFd);                     // the caller closes the ring's fd under it
-  await outcome('nop', () => op);
-  await outcome('close', () => ring.close());
+  // (Closing the ring's own fd under it is not tried: libuv aborts when an fd
+  // it watches is closed behind its back, whatever kaio does.)
   // Without touching the fd: a handler that submit()s (allowed), promise and batch
   // ops mixed, submitAndWait(0); a flush then runs after close() closed the fd
   // (EBADF from io_uring_enter in #flush, uncaught; ~2 runs in 3 on main).
@@ -327,6 +323,20 @@ ring.nop().then(() => { clearTimeout(t); return ring.close(); }).then(() => cons
   await ring.close();
   const inB = fs.readFileSync(b.p, 'latin1');
   if (inB.includes('meant for a')) throw new Error('bytes of a write on the old FixedFile landed in the file that took its slot: b = ' + JSON.stringify(inB.replace(/\\0/g, '')));
+  console.log('OK');
+})();`,
+  },
+  {
+    id: 'N9',
+    title: 'FileHandle write(detached DataView, offset, length, position) fails with a coded error',
+    script: `
+(async () => {
+  const { p } = file('x');
+  const fh = await kaio.open(p, 'r+');
+  const ab = new ArrayBuffer(8); const dv = new DataView(ab); structuredClone(ab, { transfer: [ab] });
+  await outcome('write(dv, 0, 1, 0)', () => fh.write(dv, 0, 1, 0));
+  await outcome('write(dv, 0)', () => fh.write(dv, 0));
+  await fh.close();
   console.log('OK');
 })();`,
   },
