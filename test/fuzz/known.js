@@ -28,10 +28,11 @@ const FINDINGS = {
   N7: 'a worker that is the only loader of kaio, terminated with a context alive (even idle): SIGSEGV in uv__finish_close (the close callback lives in the unloaded addon)',
   N8: 'an op on a FixedFile started before updateFiles() in the same tick is submitted after the swap: its bytes land in the file that now owns the slot',
   N9: 'FileHandle write(detached DataView, offset[, length, position]) → TypeError without code (read and write(dv) alone are coded)',
+  N10: "FileHandle read into a pool view while the pool is released: fh.read resolves after the release that waited for its inner op, so result.buffer is already detached (N3's case for FileHandle)",
 };
 // Fixed on main as of its merge into this branch (reproducers pass): 1, 2, 3, 4,
 // 5, 6, 7, 9, 10, 11, 12, 13, N3, N5, N7.
-const KNOWN_OPEN = [8, 'N1', 'N2', 'N4', 'N6', 'N8', 'N9'];
+const KNOWN_OPEN = [8, 'N1', 'N2', 'N4', 'N6', 'N8', 'N9', 'N10'];
 
 const open = new Set(KNOWN_OPEN);
 /** True while finding `id` is not fixed on this branch (KAIO_KNOWN_ALL=1 runs them all). */

@@ -340,6 +340,27 @@ ring.nop().then(() => { clearTimeout(t); return ring.close(); }).then(() => cons
   console.log('OK');
 })();`,
   },
+  {
+    id: 'N10',
+    title: "FileHandle.read into a pool view still sees its bytes when the pool's ring closes meanwhile (every backend)",
+    script: `
+(async () => {
+  const { p } = file(Buffer.alloc(8192, 7));
+  for (const backend of ['io_uring', 'aio', 'threadpool']) {
+    const ring = new kaio.Ring();
+    const pool = ring.registerBuffers({ count: 2, size: 4096, fallback: true });
+    const other = kaio.createContext({ backend });
+    const fh = await kaio.open(p, 'r', 0o644, { context: other });
+    const view = pool.buffers[1].subarray(0, 1000);
+    const seen = fh.read(view, 0, 1000, 100).then((r) => ({ n: r.bytesRead, len: r.buffer.length, first: r.buffer[0] }));
+    const closing = ring.close();
+    const s = await seen;
+    if (s.len !== 1000 || s.first !== 7) throw new Error(backend + ': fh.read result ' + JSON.stringify(s));
+    await closing; await fh.close(); await other.close();
+  }
+  console.log('OK');
+})();`,
+  },
 ];
 
 module.exports = { PRELUDE, REPROS };
