@@ -120,6 +120,9 @@ export class OpQueue {
       this.#qExtra[id] = extra;
       this.#inNative[id] = false;
       this.#queue.push(id);
+      // What fills native may be ops no flush would submit otherwise (the
+      // batch API's prepared SQEs): submit them, so completions make room.
+      this.scheduleFlush();
     }
     if (signal !== undefined) slots.watch(id, signal, () => this.#abort(id));
     return promise;
@@ -142,6 +145,23 @@ export class OpQueue {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     process.nextTick(this.#flush);
+  }
+
+  /**
+   * Fails the waiting ops `pick(fd, sqeFlags)` selects with `error` (e.g. ops
+   * on a registered file slot that is about to be replaced). Returns how many.
+   */
+  failWaiting(pick: (fd: number, sqeFlags: number) => boolean, error: () => unknown): number {
+    let n = 0;
+    this.#queue.forEach((id) => {
+      if (this.slots.isSettled(id) || !pick(this.#qFd[id], this.#qSqeFlags[id])) return;
+      this.#qMem[id] = undefined;
+      this.#qExtra[id] = undefined;
+      if (this.#held[id] !== undefined) this.#drop(id);
+      this.slots.rejectEarly(id, error());
+      n++;
+    });
+    return n;
   }
 
   /** Resolves once no op is queued or in flight. */

@@ -280,9 +280,11 @@ export class BufferPool {
    */
   release(): Promise<void> {
     if (this.#releasing) return this.#releasing;
-    this.#releasing = (this.#uses === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#idle = resolve))).then(
-      () => this.#free(),
-    );
+    // Freed a macrotask after the last op let go: the promise chains that op
+    // settled (a FileHandle's read around a ring's read, say) finish first
+    // and see the bytes they read, whatever number of awaits they take.
+    const idle = this.#uses === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#idle = resolve));
+    this.#releasing = idle.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.#free());
     return this.#releasing;
   }
 

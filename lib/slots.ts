@@ -181,6 +181,11 @@ export class IdQueue {
     return this.#ids.length - this.#head;
   }
 
+  /** Calls fn for each waiting id, oldest first. */
+  forEach(fn: (id: number) => void): void {
+    for (let i = this.#head; i < this.#ids.length; i++) fn(this.#ids[i]);
+  }
+
   push(id: number): void {
     this.#ids.push(id);
   }

@@ -5,6 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { invalidArgType, invalidArgValue, outOfRange } from '../errors';
+import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
 
 const shown = (v: unknown): string => `Received ${inspect(v)}`;
 
@@ -13,8 +14,9 @@ export function validatePath(value: unknown, name = 'path'): string {
   let p: string;
   if (typeof value === 'string') p = value;
   else if (value instanceof Uint8Array) {
-    if (value.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
-    p = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString();
+    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), checkedLength(value, name));
+    if (bytes.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
+    p = bytes.toString();
   } else if (value instanceof URL) {
     p = fileURLToPath(value);
   } else {
@@ -101,11 +103,9 @@ export function getOptions<T extends object>(options: unknown, defaults: T): T &
   return o as T;
 }
 
+/** A real AbortSignal (the engine's brand check, not its shape). */
 export function validateAbortSignal(signal: unknown, name: string): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  if (signal === null || typeof signal !== 'object' || !('aborted' in (signal as object)))
-    throw invalidArgType(name, 'an instance of AbortSignal', signal);
-  return signal as AbortSignal;
+  return validateSignal(signal, name);
 }
 
 export function validateBufferArray(buffers: unknown, name = 'buffers'): ArrayBufferView[] {

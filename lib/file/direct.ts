@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { dioAlignment } from '../dio';
 import { alignedBuffer } from '../pool';
 import type { FileIo } from './file-io';
+import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
 
 export interface DirectIo {
   read(fd: number, view: Uint8Array, at: number | bigint): Promise<number>;
@@ -112,13 +113,14 @@ class Direct implements DirectIo {
 
   async vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     // One bounce for the whole list.
-    const total = buffers.reduce((s, b) => s + b.byteLength, 0);
+    const total = buffers.reduce((s, b) => s + checkedLength(b), 0);
     const flat = new Uint8Array(total);
     if (write) {
       let o = 0;
       for (const b of buffers) {
-        flat.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), o);
-        o += b.byteLength;
+        const bytes = checkedLength(b);
+        flat.set(new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), bytes), o);
+        o += bytes;
       }
       return this.write(fd, flat, at);
     }
@@ -126,8 +128,8 @@ class Direct implements DirectIo {
     let o = 0;
     for (const b of buffers) {
       if (o >= n) break;
-      const take = Math.min(b.byteLength, n - o);
-      new Uint8Array(b.buffer, b.byteOffset, take).set(flat.subarray(o, o + take));
+      const take = Math.min(checkedLength(b), n - o);
+      new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), take).set(flat.subarray(o, o + take));
       o += take;
     }
     return n;

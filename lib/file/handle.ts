@@ -22,6 +22,7 @@ import {
 import type { DirectIo } from './direct';
 import { asRing } from './ring-ops';
 import { STATX_BASIC_STATS } from '../abi';
+import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 
@@ -79,8 +80,14 @@ function readPosition(p: unknown): number | bigint {
   return -1;
 }
 
-function u8(view: ArrayBufferView, offset = 0, length = view.byteLength - offset): Uint8Array {
-  return new Uint8Array(view.buffer, view.byteOffset + offset, length);
+/**
+ * A plain Uint8Array over a caller's view, from the engine's own getters (a
+ * subclass or an own `buffer` property cannot redirect it); a detached view
+ * fails with ERR_INVALID_ARG_VALUE.
+ */
+function u8(view: ArrayBufferView, offset = 0, length?: number): Uint8Array {
+  const size = checkedLength(view);
+  return new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view) + offset, length ?? size - offset);
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {
@@ -166,28 +173,29 @@ export class FileHandle extends EventEmitter {
       const o = (bufferOrOptions ?? {}) as ReadOptions<T>;
       buffer = o.buffer === undefined ? (Buffer.alloc(16384) as unknown as T) : o.buffer;
       offset = o.offset === undefined ? 0 : o.offset;
-      len = o.length === undefined ? buffer.byteLength - (offset as number) : o.length;
-      pos = o.position === undefined ? null : o.position;
       validateBufferArg(buffer);
+      len = o.length === undefined ? checkedLength(buffer, 'buffer') - (offset as number) : o.length;
+      pos = o.position === undefined ? null : o.position;
     } else {
       buffer = bufferOrOptions;
     }
+    const size = checkedLength(buffer, 'buffer');
     if (offset !== null && typeof offset === 'object') {
       const o = offset as ReadOptions<T>;
       offset = o.offset === undefined ? 0 : o.offset;
-      len = o.length === undefined ? buffer.byteLength - (offset as number) : o.length;
+      len = o.length === undefined ? size - (offset as number) : o.length;
       pos = o.position === undefined ? null : o.position;
     }
     if (offset === undefined || offset === null) offset = 0;
     else validateInteger(offset, 'offset', 0);
     const off = offset as number;
-    if (len === undefined || len === null) len = buffer.byteLength - off;
+    if (len === undefined || len === null) len = size - off;
     if (len === 0) return { __proto__: null, bytesRead: 0, buffer } as unknown as ReadResult<T>;
-    if (buffer.byteLength === 0) throw invalidArgValue('buffer', `is empty and cannot be written. Received ${inspectShort(buffer)}`);
+    if (size === 0) throw invalidArgValue('buffer', `is empty and cannot be written. Received ${inspectShort(buffer)}`);
     if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
     if (len < 0) throw outOfRange('length', '>= 0', len);
-    if (off + len > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
-    const view = off === 0 && len === buffer.byteLength ? buffer : u8(buffer, off, len);
+    if (off + len > size) throw outOfRange('length', `<= ${size - off}`, len);
+    const view = off === 0 && len === size ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
     this.#pending++;
     try {
@@ -279,29 +287,30 @@ export class FileHandle extends EventEmitter {
     position?: unknown,
   ): Promise<WriteResult<T>> {
     const fd = this.#check('write');
-    if ((data as ArrayBufferView | undefined)?.byteLength === 0) return { __proto__: null, bytesWritten: 0, buffer: data } as unknown as WriteResult<T>;
+    if (ArrayBuffer.isView(data) && viewBytes(data) === 0) return { __proto__: null, bytesWritten: 0, buffer: data } as unknown as WriteResult<T>;
     let view: ArrayBufferView;
     let at: number | bigint;
     if (ArrayBuffer.isView(data)) {
+      const size = checkedLength(data, 'buffer');
       let offset = offsetOrOptions;
       let length = lengthOrEncoding;
       let pos = position;
       if (typeof offset === 'object') {
         const o = (offsetOrOptions ?? {}) as { offset?: number; length?: number; position?: number | bigint | null };
         offset = o.offset === undefined ? 0 : o.offset;
-        length = o.length === undefined ? data.byteLength - (offset as number) : o.length;
+        length = o.length === undefined ? size - (offset as number) : o.length;
         pos = o.position === undefined ? null : o.position;
       }
       if (offset === undefined || offset === null) offset = 0;
       else validateInteger(offset, 'offset', 0);
       const off = offset as number;
-      if (typeof length !== 'number') length = data.byteLength - off;
+      if (typeof length !== 'number') length = size - off;
       const len = length as number;
-      if (off > data.byteLength) throw outOfRange('offset', `<= ${data.byteLength}`, off);
-      if (len > data.byteLength - off) throw outOfRange('length', `<= ${data.byteLength - off}`, len);
+      if (off > size) throw outOfRange('offset', `<= ${size}`, off);
+      if (len > size - off) throw outOfRange('length', `<= ${size - off}`, len);
       if (len < 0) throw outOfRange('length', '>= 0', len);
       validateInteger(len, 'length', 0, 2 ** 31 - 1);
-      view = off === 0 && len === data.byteLength ? data : u8(data, off, len);
+      view = off === 0 && len === size ? data : u8(data, off, len);
       at = typeof pos === 'number' || typeof pos === 'bigint' ? readPosition(pos) : -1;
     } else {
       if (typeof data !== 'string')

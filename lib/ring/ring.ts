@@ -47,8 +47,8 @@ import type { BufferPool, BufferPoolOptions } from '../pool';
 import { parseStatx } from './statx';
 import { Staging, STAGEABLE } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
-import { Registration, type RegisterFilesOptions } from './registration';
-import { AT_FDCWD, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
+import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
+import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
 import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
 
 const { errno: E } = osConstants;
@@ -667,12 +667,36 @@ export class Ring implements IoContext {
    */
   updateFiles(offset: number, fds: readonly number[]): FixedFile[] {
     if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (updateFiles)');
-    return this.#registration.updateFiles(offset, fds);
+    const list = fileList(fds, 'fds');
+    validateInteger(offset, 'offset', 0, MAX_FIXED_FILES - 1);
+    this.#beforeFileSlotsChange(offset, list.length);
+    return this.#registration.updateFiles(offset, list);
   }
 
   /** Drops the file table (IORING_UNREGISTER_FILES); every FixedFile of it stops working. */
   unregisterFiles(): void {
+    this.#beforeFileSlotsChange(0, MAX_FIXED_FILES);
     this.#registration.unregisterFiles();
+  }
+
+  /**
+   * Before table slots [first, first + count) change: every op already
+   * started goes to the kernel now, which binds it to the file the slot
+   * holds today; ops still waiting here for room on those slots fail (they
+   * would reach whichever file the slot holds next).
+   */
+  #beforeFileSlotsChange(first: number, count: number): void {
+    for (let i = 0; i < 2 && this.#staging.count !== 0; i++) {
+      this.#afterSubmit(this.#native.submit());
+      this.#staging.fill();
+    }
+    if (this.#staging.count !== 0)
+      throw stateError('ERR_KAIO_BUSY', 'Ops started on this ring have no room in the kernel yet; change the file table after some complete');
+    this.#afterSubmit(this.#native.submit());
+    this.#ops.failWaiting(
+      (fd, sqeFlags) => (sqeFlags & SQE_FIXED_FILE) !== 0 && fd >= first && fd < first + count,
+      () => stateError('ERR_KAIO_FIXED_FILE', 'The FixedFile\'s table slot changed before the op reached the kernel'),
+    );
   }
 
   /** No op of any kind is in the ring or staged. */

@@ -32,7 +32,7 @@ const FINDINGS = {
 };
 // Fixed on main as of its merge into this branch (reproducers pass): 1, 2, 3, 4,
 // 5, 6, 7, 9, 10, 11, 12, 13, N3, N5, N7.
-const KNOWN_OPEN = [8, 'N1', 'N2', 'N4', 'N6', 'N8', 'N9', 'N10'];
+const KNOWN_OPEN = [8];
 
 const open = new Set(KNOWN_OPEN);
 /** True while finding `id` is not fixed on this branch (KAIO_KNOWN_ALL=1 runs them all). */
