@@ -206,6 +206,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
   opts.coop_taskrun = o.Get("coopTaskrun").ToBoolean();
   opts.single_issuer = o.Get("singleIssuer").ToBoolean();
   opts.submit_all = o.Get("submitAll").ToBoolean();
+  opts.register_ring_fd = o.Get("registerRingFd").ToBoolean();
   submit_batch_ = o.Get("submitBatch").As<Napi::Number>().Uint32Value();
 
   Napi::Int32Array cq = info[2].As<Napi::Int32Array>();
@@ -260,6 +261,7 @@ Napi::Value RingWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("cqEntries", ring_.cq_entries());
   o.Set("features", ring_.features());
   o.Set("setupFlags", ring_.setup_flags());
+  o.Set("ringFdRegistered", ring_.ring_fd_registered());
   Napi::Uint8Array ops = Napi::Uint8Array::New(env, 256);
   for (unsigned i = 0; i < 256; i++) ops[i] = supported_[i] ? 1 : 0;
   o.Set("ops", ops);

@@ -88,9 +88,15 @@ export interface RingOptions {
    * more often, which keeps some virtual disks busier at depth (see README).
    */
   submitBatch?: number;
+  /**
+   * Enter the ring through the thread's registered-ring table
+   * (IORING_REGISTER_RING_FDS, 5.18; 16 slots per thread) instead of its fd.
+   * Default true; kaio uses the fd where the kernel or a full table says no.
+   */
+  registerRingFd?: boolean;
 }
 
-const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch'] as const;
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch', 'registerRingFd'] as const;
 
 export interface RingStats {
   /** SQEs the kernel has consumed. */
@@ -114,6 +120,8 @@ export interface RingParams {
   features: string[];
   /** IORING_SETUP_* flags the ring was created with. */
   setupFlags: string[];
+  /** io_uring_enter goes through the thread's registered-ring table (see RingOptions.registerRingFd). */
+  registeredRingFd: boolean;
 }
 
 export type Fd = number | FixedFile;
@@ -182,6 +190,7 @@ export class Ring implements IoContext {
       coopTaskrun: flag(o.coopTaskrun, 'coopTaskrun', true),
       singleIssuer: flag(o.singleIssuer, 'singleIssuer', true),
       submitAll: flag(o.submitAll, 'submitAll', true),
+      registerRingFd: flag(o.registerRingFd, 'registerRingFd', true),
       submitBatch: o.submitBatch === undefined ? 0 : validateInteger(o.submitBatch, 'options.submitBatch', 0, MAX_ENTRIES),
     };
     // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
@@ -207,6 +216,7 @@ export class Ring implements IoContext {
       cqEntries: this.#info.cqEntries,
       features: bitNames(this.#info.features, FEATURE_NAMES),
       setupFlags: bitNames(this.#info.setupFlags, SETUP_FLAG_NAMES),
+      registeredRingFd: this.#info.ringFdRegistered,
     };
   }
 
