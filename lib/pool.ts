@@ -226,6 +226,9 @@ export class BufferPool {
   #releasing: Promise<void> | undefined;
   #released = false;
   #idle: (() => void) | undefined;
+  /** The ring whose buffer table holds this pool, and the pool's first index there. */
+  #fixedRing: object | undefined;
+  #fixedFirst = -1;
 
   /** @internal Use ring.registerBuffers() (or createPool in a backend). */
   constructor(token: symbol, memory: ArrayBuffer, size: number, count: number, pinner: Pinner, registered: boolean, pinError?: ErrnoError) {
@@ -316,6 +319,17 @@ export class BufferPool {
       this.#idle = undefined;
       idle();
     }
+  }
+
+  /** @internal Set by the ring that registered the pool: its first index in that ring's table (undefined ring: none). */
+  _setFixed(ring: object | undefined, first: number): void {
+    this.#fixedRing = ring;
+    this.#fixedFirst = first;
+  }
+
+  /** @internal The pool's first index in `ring`'s buffer table, or -1 when that ring did not register it. */
+  _fixedFirst(ring: object): number {
+    return this.#fixedRing === ring ? this.#fixedFirst : -1;
   }
 
   /** @internal The pool's memory, for the backend's native side. */

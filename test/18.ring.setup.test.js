@@ -115,3 +115,67 @@ describe('18 Ring: set-up levers discovered at run time', () => {
     await ring.close();
   });
 });
+
+describe('18 Ring: registered memory staged as a buffer index and offset', () => {
+  let file;
+  let fd;
+  before(() => {
+    file = randomFile(64 * 1024);
+    fd = fs.openSync(file.path, 'r');
+  });
+  after(() => fs.closeSync(fd));
+
+  it("reads into any view of a pool buffer as READ_FIXED at the right place, on both APIs; spanning views and other rings' pools go out plain", async function () {
+    const ring = new Ring({ entries: 8 });
+    const other = new Ring({ entries: 8 });
+    let pool;
+    let foreign;
+    try {
+      pool = ring.registerBuffers({ count: 4, size: 4096 });
+      foreign = other.registerBuffers({ count: 1, size: 4096 });
+    } catch (e) {
+      await Promise.all([ring.close(), other.close()]);
+      if (e.code === 'ENOMEM' || e.code === 'EPERM') return this.skip();
+      throw e;
+    }
+    const mem = Buffer.from(pool.buffers[0].buffer, pool.buffers[0].byteOffset, pool.byteLength);
+    mem.fill(0xee);
+    const fixed0 = ring.stats.fixedOps;
+
+    // Buffer 2, bytes 100..600: index 2, offset 100.
+    const view = pool.buffers[2].subarray(100, 600);
+    assert.equal(await ring.read(fd, view, 1000), 500);
+    assert.deepEqual(view, file.data.subarray(1000, 1500));
+    assert.equal(ring.stats.fixedOps, fixed0 + 1);
+    // Nothing around it was written.
+    assert.ok(mem.subarray(0, 2 * 4096 + 100).every((b) => b === 0xee));
+    assert.ok(mem.subarray(2 * 4096 + 600).every((b) => b === 0xee));
+
+    // The batch API, on a Uint32Array view (byteOffset counts bytes).
+    const words = new Uint32Array(pool.buffers[0].buffer, pool.buffers[0].byteOffset + 3 * 4096 + 64, 16);
+    const seen = [];
+    ring.onCompletion((tag, res) => seen.push([tag, res]));
+    assert.equal(ring.prepRead(fd, words, 2048, 9), true);
+    assert.equal(ring.submitAndWait(1), 1);
+    assert.deepEqual(seen, [[9, 64]]);
+    assert.deepEqual(Buffer.from(words.buffer, words.byteOffset, 64), file.data.subarray(2048, 2112));
+    assert.equal(ring.stats.fixedOps, fixed0 + 2);
+    ring.onCompletion(null);
+
+    // A view across buffers 0 and 1 is no one registered buffer: a plain READ.
+    const span = Buffer.from(pool.buffers[0].buffer, pool.buffers[0].byteOffset + 4000, 200);
+    assert.equal(await ring.read(fd, span, 0), 200);
+    assert.deepEqual(span, file.data.subarray(0, 200));
+    // Another ring's pool: plain on this ring, fixed on its own.
+    assert.equal(await ring.read(fd, foreign.buffers[0], 4096), 4096);
+    assert.deepEqual(foreign.buffers[0], file.data.subarray(4096, 8192));
+    assert.equal(ring.stats.fixedOps, fixed0 + 2);
+    assert.equal(await other.read(fd, foreign.buffers[0].subarray(10, 20), 0), 10);
+    assert.equal(other.stats.fixedOps, 1);
+
+    // Released: its views are detached and refused before anything is staged.
+    await pool.release();
+    await assert.rejects(ring.read(fd, view, 0), { code: 'ERR_INVALID_ARG_VALUE' });
+    await Promise.all([ring.close(), other.close()]);
+  });
+});

@@ -43,9 +43,9 @@ import {
   validatePosition,
 } from '../validate';
 import { FixedFile, fixedFileOwner } from './fixed-file';
-import type { BufferPool, BufferPoolOptions } from '../pool';
+import type { BufferPool, BufferPoolOptions, HeldPools } from '../pool';
 import { parseStatx } from './statx';
-import { Staging, STAGEABLE } from './staging';
+import { fixedAt, Staging, STAGEABLE } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
 import { Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
@@ -151,7 +151,7 @@ export class Ring implements IoContext {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
       // An op that may be cancelled needs its SQE now (the cancel names it).
       if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
-          this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
+          this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number, this.#fixedAt(op, this.#ops.heldBy(id), mem, len as number))) return true;
       return this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
     },
     flush: () => {
@@ -482,7 +482,7 @@ export class Ring implements IoContext {
     // A registered pool cannot be released while an op uses its memory.
     const high = this.#batch.hold(mem, Kind.Batch);
     if (typeof pos === 'number') {
-      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
+      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes, this.#fixedAt(op, this.#batch.lastHeld, mem, bytes))) return true;
     } else if (this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true;
     }
@@ -517,6 +517,12 @@ export class Ring implements IoContext {
   }
 
   // ── internals ──────────────────────────────────────────────────────────
+
+  /** Staging field [7] of a read or write whose memory lies in `held` (see staging.ts fixedAt). */
+  #fixedAt(op: number, held: HeldPools | undefined, mem: unknown, bytes: number): number {
+    if (held === undefined || (op !== Op.READ && op !== Op.WRITE) || Array.isArray(held)) return -1;
+    return fixedAt(held, this, mem as ArrayBufferView, bytes);
+  }
 
   /** checkedMemory()'s second result, without an object per op. */
   readonly #checked = { bytes: 0 };
