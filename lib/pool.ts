@@ -160,9 +160,18 @@ export function hasLivePools(): boolean {
   return livePools !== 0;
 }
 
-/** The pool whose memory holds view, if any. */
+// Views already found in a pool. A view's ArrayBuffer never changes, and
+// asking for it is a call into the engine's C++ (JSTypedArray::GetBuffer),
+// dearer than this lookup; only hits are kept, so plain buffers add nothing.
+const poolByView = new WeakMap<ArrayBufferView, BufferPool>();
+
+/** The pool whose memory holds view, if any (none once the pool is released). */
 export function poolOf(view: ArrayBufferView): BufferPool | undefined {
-  return poolByMemory.get(viewBuffer(view) as ArrayBuffer);
+  const seen = poolByView.get(view);
+  if (seen !== undefined) return seen.released ? undefined : seen;
+  const pool = poolByMemory.get(viewBuffer(view) as ArrayBuffer);
+  if (pool !== undefined) poolByView.set(view, pool);
+  return pool;
 }
 
 /**
@@ -171,7 +180,7 @@ export function poolOf(view: ArrayBufferView): BufferPool | undefined {
  */
 export function holdPools(keep: unknown): HeldPools | undefined {
   if (ArrayBuffer.isView(keep)) {
-    const pool = poolByMemory.get(viewBuffer(keep) as ArrayBuffer);
+    const pool = poolOf(keep);
     if (pool === undefined) return undefined;
     pool._hold();
     return pool;
@@ -180,7 +189,7 @@ export function holdPools(keep: unknown): HeldPools | undefined {
   let held: BufferPool[] | undefined;
   for (const v of keep) {
     if (!ArrayBuffer.isView(v)) continue;
-    const pool = poolByMemory.get(viewBuffer(v) as ArrayBuffer);
+    const pool = poolOf(v);
     if (pool === undefined || held?.includes(pool)) continue;
     (held ??= []).push(pool);
   }

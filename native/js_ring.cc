@@ -699,7 +699,7 @@ void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s)
         // Registered memory JS found in a pool of this ring, which that pool
         // cannot leave while the op holds it: no view to look at. A slot
         // that is empty anyway gets address 0 (EFAULT), never other memory.
-        auto index = static_cast<unsigned>(e[7] / kStageIndexUnit);
+        auto index = static_cast<unsigned>(e[7] * (1 / kStageIndexUnit));  // exact: a power of two
         auto off = static_cast<size_t>(e[7] - index * kStageIndexUnit);
         s->len = static_cast<uint32_t>(e[6]);
         s->addr = buffers_.At(index, off, s->len);
