@@ -150,8 +150,11 @@ export class Ring implements IoContext {
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
       // An op that may be cancelled needs its SQE now (the cancel names it).
-      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
-          this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number, this.#fixedAt(op, this.#ops.heldBy(id), mem, len as number))) return true;
+      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number') {
+        const held = this.#ops.heldBy(id);
+        const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len as number);
+        if (this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number, fixed)) return true;
+      }
       return this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
     },
     flush: () => {
