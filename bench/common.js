@@ -201,7 +201,7 @@ function table(title, rows, refs, { latency = false } = {}) {
       else if (latency) cells.push(`${(r.p50 / ref.p50).toFixed(2)} / ${(r.p99 / ref.p99).toFixed(2)}`);
       else cells.push(pairedRatio(r, ref));
     }
-    cells.push(r.cpuus !== undefined ? r.cpuus.toFixed(2) : '');
+    cells.push(r.cpuus !== undefined ? r.cpuus.toPrecision(3) : '');
     const ref0 = refs[0] && byName.get(refs[0]);
     cells.push(r.cpuus !== undefined && ref0 && !ref0.missing && ref0.cpuus !== undefined ? pairedCpu(r, ref0) : '—');
     cells.push(r.all.map(fmtOps).join(', '));
