@@ -22,7 +22,7 @@ const settings = {
 
 /** A data file of `size` bytes under .bench-data/, written with real data once. */
 function dataFile(name, size) {
-  const { prepareFile } = require('../dist/lib/bench/engine.js');
+  const { prepareFile } = require('../dist/lib/bench/target.js');
   const p = path.join(dataDir, name);
   prepareFile(p, size);
   return p;
@@ -45,18 +45,31 @@ function findFio() {
 const fioVersion = findFio();
 const tIoUring = process.env.KAIO_T_IO_URING && fs.existsSync(process.env.KAIO_T_IO_URING) ? process.env.KAIO_T_IO_URING : undefined;
 
-/** Runs `kaio bench` with flags; returns { iops, bw (MiB/s), lat }. */
+/**
+ * Runs `kaio bench` with flags, time-based like the fio peer (and, like it,
+ * no random map, a random seed, no cache drop); returns { iops, bw (MiB/s), lat }
+ * from its fio-shaped JSON.
+ */
 function kaio(flags) {
-  const out = execFileSync(process.execPath, [kaioBin, 'bench', ...flags, `--runtime=${settings.runtime}`, '--output-format=json'], {
+  const out = execFileSync(process.execPath, [kaioBin, 'bench', '--name=kaio-peer', '--time_based', `--runtime=${settings.runtime}`,
+    '--norandommap', '--randrepeat=0', '--invalidate=0', '--lat_percentiles=1', ...flags, '--output-format=json'], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
-  const r = JSON.parse(out);
-  if (r.error) throw new Error(`kaio bench ${flags.join(' ')}: ${r.error.code}`);
-  // CPU time (user + system, every thread) per op: what a busy shared
-  // machine changes far less than it changes the rate.
-  const cpuus = r.cpu && r.iops ? ((r.cpu.user + r.cpu.sys) / 100 / r.iops) * 1e6 : undefined;
-  return { iops: r.iops, bw: r.bw, lat: r.lat, notes: r.notes, cpu: r.cpu, cpuus, memory: r.memory };
+  const job = JSON.parse(out).jobs[0];
+  if (job.error) throw new Error(`kaio bench ${flags.join(' ')}: ${job.kaio.error_message}`);
+  const io = job.write.total_ios > job.read.total_ios ? job.write : job.read;
+  const pct = io.lat_ns.percentile;
+  return {
+    iops: io.iops,
+    bw: io.bw_bytes / 1048576,
+    lat: pct ? { p50: pct['50.000000'] / 1000, p99: pct['99.000000'] / 1000, mean: io.lat_ns.mean / 1000 } : undefined,
+    notes: job.kaio.notes,
+    cpu: { user: job.usr_cpu, sys: job.sys_cpu },
+    // CPU time (user + system, every thread) per op: what a busy shared
+    // machine changes far less than it changes the rate.
+    cpuus: io.iops ? ((job.usr_cpu + job.sys_cpu) / 100 / io.iops) * 1e6 : undefined,
+  };
 }
 
 /**

@@ -13,18 +13,31 @@ const c = require('./common');
 const ops = Number(process.argv.find((a) => a.startsWith('--ops='))?.slice(6) || 1e7);
 
 if (process.argv[2] === '--child') {
-  const { runJob } = require('../dist/lib/bench/engine.js');
-  const { parseArgs } = require('../dist/lib/bench/options.js');
+  // The job runs right here (not in a worker thread as `kaio bench` runs it), so this heap is its heap.
+  const { runJobInstance } = require('../dist/lib/bench/job.js');
+  const { parseCommandLine } = require('../dist/lib/bench/options.js');
   const flags = JSON.parse(process.argv[3]);
   const n = Number(process.argv[4]);
+  const run = (ios) => {
+    const job = parseCommandLine(['--name=memory', '--norandommap', ...flags, `--number_ios=${ios}`], () => '').jobs[0];
+    return runJobInstance({
+      job,
+      jobnum: 0,
+      filename: job.filename,
+      size: job.size || 1 << 30,
+      blockDevice: false,
+      progress: new SharedArrayBuffer(64),
+      stop: new SharedArrayBuffer(4),
+    });
+  };
   (async () => {
-    await runJob(parseArgs([...flags, `--number_ios=${Math.max(1, Math.floor(n / 2))}`, '--runtime=600']));
+    await run(Math.max(1, Math.floor(n / 2)));
     global.gc();
     const m0 = process.memoryUsage();
-    const r = await runJob(parseArgs([...flags, `--number_ios=${n}`, '--runtime=600']));
+    const r = await run(n);
     global.gc();
     const m1 = process.memoryUsage();
-    process.stdout.write(JSON.stringify({ ops: r.ops, seconds: r.seconds, m0, m1 }));
+    process.stdout.write(JSON.stringify({ ops: r.dirs[0].ios + r.dirs[1].ios, seconds: r.runtimeMs / 1000, m0, m1 }));
   })();
   return;
 }

@@ -1,6 +1,6 @@
 'use strict';
 // 4 KiB random reads from the page cache at queue depth 32: kaio's batch and
-// promise APIs against node:fs's three styles, fio and Axboe's t/io_uring.
+// promise APIs against node:fs (promises and readSync), fio and Axboe's t/io_uring.
 //   node bench/randread-pagecache.js [--rounds=3] [--runtime=3]
 const c = require('./common');
 
@@ -11,9 +11,8 @@ const rows = c.rounds([
   { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles']) },
   { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise']) },
   { name: 'kaio promise API, fixed buffers + files', run: () => c.kaio([...common, '--api=promise', '--fixedbufs', '--registerfiles']) },
-  { name: 'fs.promises FileHandle.read', run: () => c.kaio([...common, '--api=node-promises']) },
-  { name: 'fs.read (callbacks)', run: () => c.kaio([...common, '--api=node-callback']) },
-  { name: 'fs.readSync', run: () => c.kaio([...common, '--api=node-sync']) },
+  { name: 'fs.promises FileHandle.read', run: () => c.kaio([...common, '--ioengine=fs']) },
+  { name: 'fs.readSync', run: () => c.kaio([...common, '--ioengine=fs-sync']) },
   {
     name: 'fio io_uring',
     skip: c.fioVersion ? undefined : c.FIO_MISSING,

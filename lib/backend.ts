@@ -221,7 +221,7 @@ export abstract class QueuedContext {
     const out = this.#out;
     const ops = this.#ops;
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) ops.complete(out[base], out[base + 2]);
-    ops.pump();
+    ops.startWaiting();
     if (this.#counters[BackendCounter.Pending] > 0) ops.scheduleFlush();
   };
 }

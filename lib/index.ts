@@ -24,5 +24,18 @@ export type { AioContextOptions, AioContextStats, AioContextParams } from './aio
 export { ThreadpoolContext } from './threadpool';
 export type { ThreadpoolContextOptions, ThreadpoolContextStats } from './threadpool';
 export type { ErrnoError } from './errors';
-export { open, File, defaultContext } from './file';
-export type { FileIo, OpenFileOptions, ReadResult, WriteResult } from './file';
+export { open, FileHandle, File, defaultContext, readFile, writeFile, appendFile } from './file';
+export type {
+  FileIo,
+  OpenFileOptions,
+  ReadResult,
+  WriteResult,
+  ReadOptions,
+  ReadFileOptions,
+  WriteFileOptions,
+  WriteFileData,
+  ReadStreamOptions,
+  WriteStreamOptions,
+  KaioReadFileOptions,
+  KaioWriteFileOptions,
+} from './file';

@@ -137,8 +137,8 @@ export class OpQueue {
     if (this.#held[id] !== undefined) this.#drop(id);
   }
 
-  /** After a batch of completions: queued ops take the room they made. */
-  pump(): void {
+  /** After a batch of completions: waiting ops take the room they made. */
+  startWaiting(): void {
     if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued) > 0) this.scheduleFlush();
   }
 

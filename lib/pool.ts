@@ -239,7 +239,7 @@ export class BufferPool {
   #fixedRing: object | undefined;
   #fixedFirst = -1;
 
-  /** @internal Use ring.registerBuffers() (or createPool in a backend). */
+  /** Not for users: use ring.registerBuffers() or ctx.registerBuffers(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
   constructor(token: symbol, memory: ArrayBuffer, size: number, count: number, pinner: Pinner, registered: boolean, pinError?: ErrnoError) {
     if (token !== MAKE_POOL) throw illegalConstructor('a BufferPool is made by registerBuffers() of a Ring or context');
     this.#memory = memory;

@@ -18,16 +18,13 @@
 
 #include "addon.h"
 #include "aio.h"
-#include "busy_hold.h"
-#include "external_memory.h"
-#include "js_errors.h"
-#include "js_values.h"
+#include "js_context.h"
 #include "offload.h"
 #include "poller.h"
 
 namespace kaio {
 
-class AioWrap : public Napi::ObjectWrap<AioWrap> {
+class AioWrap : public JsContext<AioWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit AioWrap(const Napi::CallbackInfo& info);
@@ -39,30 +36,17 @@ class AioWrap : public Napi::ObjectWrap<AioWrap> {
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
+  friend class JsContext<AioWrap>;
   int Flush();
   unsigned ReapInto();
-  void Started();
-  void Completed(unsigned n);
   void SyncCounters();
   void Dispatch();
   void Shutdown();
   static void OnReadable(void* self);
-  static void OnEnvCleanup(void* self);
 
   Aio aio_;
   Poller poller_;
   Offload offload_;  // ops on fds that AIO would block on
-  ExternalMemory external_;
-  napi_env env_ = nullptr;
-  bool cleanup_hook_ = false;
-  Napi::FunctionReference on_complete_;
-  std::unique_ptr<Napi::AsyncContext> async_context_;
-  Napi::Reference<Napi::Int32Array> out_ref_;
-  int32_t* out_ = nullptr;
-  unsigned out_capacity_ = 0;  // in completions
-  Napi::Reference<Napi::Float64Array> counters_ref_;
-  double* counters_ = nullptr;
-  BusyHold hold_;  // see busy_hold.h
 
   // One iocb (and its iovec array) per op the context may hold; the kernel
   // reads both at io_submit and reports the iocb's address in io_event.obj.
@@ -71,7 +55,6 @@ class AioWrap : public Napi::ObjectWrap<AioWrap> {
   std::vector<uint32_t> free_;
   std::vector<abi::Iocb*> pending_;  // prepared, not yet accepted by io_submit
   std::vector<std::pair<uint32_t, int32_t>> failed_;  // refused by io_submit
-  uint64_t in_flight_ = 0;  // prepared and not yet reported to JS
   uint64_t in_kernel_ = 0;  // accepted by io_submit, no io_event reaped yet
 };
 
@@ -86,30 +69,16 @@ Napi::Function AioWrap::Define(Napi::Env env) {
 }
 
 // new NativeAio({ entries, userRing }, onComplete, completions: Int32Array, counters: Float64Array)
-AioWrap::AioWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AioWrap>(info) {
+AioWrap::AioWrap(const Napi::CallbackInfo& info) : JsContext<AioWrap>(info) {
   Napi::Env env = info.Env();
-  env_ = env;
   Napi::Object o = info[0].As<Napi::Object>();
   unsigned entries = o.Get("entries").As<Napi::Number>().Uint32Value();
   bool user_ring = o.Get("userRing").ToBoolean();
-  Napi::Int32Array out = info[2].As<Napi::Int32Array>();
-  Napi::Float64Array counters = info[3].As<Napi::Float64Array>();
-  if (entries == 0 || out.ElementLength() < entries * kCompletionInts || counters.ElementLength() < kBcSlots)
-    throw Napi::RangeError::New(env, "completion or counter array too small");
+  if (entries == 0) throw Napi::RangeError::New(env, "entries must be at least 1");
+  CheckArrays(info, entries);
 
   int r = aio_.Setup(entries, user_ring);
   if (r < 0) ThrowErrno(env, r, "io_setup");
-
-  // Weak while idle: the callback closes over the JS context, and a strong
-  // reference from here would keep an unused context alive forever.
-  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
-  hold_.Bind(this, &on_complete_, &poller_);
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:AioContext");
-  out_ref_ = Napi::Persistent(out);
-  out_ = out.Data();
-  out_capacity_ = static_cast<unsigned>(out.ElementLength() / kCompletionInts);
-  counters_ref_ = Napi::Persistent(counters);
-  counters_ = counters.Data();
 
   iocbs_.resize(entries);
   iovs_.resize(entries);
@@ -131,9 +100,7 @@ AioWrap::AioWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<AioWrap>(inf
     aio_.Destroy();
     ThrowErrno(env, r, "uv_async_init");
   }
-  external_.Charge(env, AioExternalCost(entries));
-  napi_add_env_cleanup_hook(env, &AioWrap::OnEnvCleanup, this);
-  cleanup_hook_ = true;
+  BindJs(info, "kaio:AioContext", &poller_, AioExternalCost(entries));
 }
 
 Napi::Value AioWrap::Info(const Napi::CallbackInfo& info) {
@@ -241,11 +208,7 @@ unsigned AioWrap::ReapInto() {
   int32_t* out = out_;
   unsigned n = 0;
   auto put = [&](uint32_t id, int32_t res) {
-    out[0] = static_cast<int32_t>(id);
-    out[1] = 0;
-    out[2] = res;
-    out[3] = 0;
-    out += kCompletionInts;
+    PutCompletion(out, id, 0, res, 0);
     n++;
   };
   size_t f = 0;
@@ -287,19 +250,6 @@ Napi::Value AioWrap::Submit(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, ReapInto());
 }
 
-void AioWrap::Started() {
-  in_flight_++;
-  counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  hold_.Take();
-}
-
-void AioWrap::Completed(unsigned n) {
-  in_flight_ -= n;
-  counters_[kBcCompleted] += n;
-  counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  if (in_flight_ == 0) hold_.Drop();
-}
-
 void AioWrap::SyncCounters() {
   counters_[kBcSubmitCalls] = static_cast<double>(aio_.submit_calls());
   counters_[kBcGeteventsCalls] = static_cast<double>(aio_.getevents_calls());
@@ -311,27 +261,11 @@ void AioWrap::OnReadable(void* self) { static_cast<AioWrap*>(self)->Dispatch(); 
 void AioWrap::Dispatch() {
   aio_.ClearEventfd();
   if (!hold_.held()) return;  // a wake-up for completions already reaped
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
-  // Taken before Completed() may turn our references weak.
-  napi_value fn = RefValue(env_, on_complete_);
-  napi_value self = RefValue(env_, napi_ref(*this));
-  // The JS call may drop the last reference; stay alive until we return.
-  Ref();
-  while (aio_.is_open()) {
-    unsigned n = ReapInto();
-    if (n == 0) break;
-    CallBatch(env_, fn, self, *async_context_, n);
-  }
-  Unref();
-  napi_close_handle_scope(env_, scope);
+  Deliver([&]() { return ReapInto(); });
 }
 
 void AioWrap::Shutdown() {
-  if (cleanup_hook_) {
-    napi_remove_env_cleanup_hook(env_, &AioWrap::OnEnvCleanup, this);
-    cleanup_hook_ = false;
-  }
+  EndJs();
   poller_.Close();
   // Ops on worker threads are abandoned to them; nothing waits for those.
   offload_.Shutdown(env_);
@@ -341,20 +275,10 @@ void AioWrap::Shutdown() {
   pending_.clear();
   failed_.clear();
   in_kernel_ = 0;
-  external_.Release();
-}
-
-void AioWrap::OnEnvCleanup(void* self) {
-  auto* wrap = static_cast<AioWrap*>(self);
-  wrap->cleanup_hook_ = false;  // hooks are removed by the environment
-  wrap->Shutdown();
 }
 
 Napi::Value AioWrap::Close(const Napi::CallbackInfo& info) {
-  Shutdown();
-  hold_.Drop();
-  in_flight_ = 0;
-  if (counters_) counters_[kBcInFlight] = 0;
+  CloseJs();
   return info.Env().Undefined();
 }
 

@@ -17,28 +17,21 @@
 
 #include "addon.h"
 #include "buffer_table.h"
-#include "busy_hold.h"
-#include "js_errors.h"
-#include "js_values.h"
+#include "js_context.h"
 #include "poller.h"
+#include "sysinfo.h"
 #include "uring.h"
 
 namespace kaio {
 
 namespace {
 
-// Layout of the Float64Array JS hands us for counters (lib/binding.ts Counter).
-enum Counter {
-  kSubmitted,
-  kCompleted,
-  kEnterCalls,
-  kFixedOps,
-  kInFlight,
-  kCounterSlots,
+// The ring's own counters (lib/binding.ts Counter); submitted, completed
+// and in-flight are the shared ones (js_context.h).
+enum RingCounter : unsigned {
+  kEnterCalls = 2,
+  kFixedOps = 3,
 };
-
-// Each CQE is copied out as four int32: user_data low, user_data high, res, flags.
-constexpr unsigned kCqeInts = 4;
 
 // The staging layout, shared with lib/ring/staging.ts: each staged op is
 // eight doubles JS writes without a native call — op | sqeFlags << 8, fd,
@@ -105,7 +98,7 @@ struct OpSpec {
   int fixed = -1;  // registered buffer index, or -1
 };
 
-class RingWrap : public Napi::ObjectWrap<RingWrap> {
+class RingWrap : public JsContext<RingWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit RingWrap(const Napi::CallbackInfo& info);
@@ -135,31 +128,17 @@ class RingWrap : public Napi::ObjectWrap<RingWrap> {
   int SubmitNow(unsigned wait_nr);
   unsigned ReapInto();
   unsigned ReapDiscard();
-  void Completed(unsigned n);
-  void Started();
+  friend class JsContext<RingWrap>;
   void SyncCounters();
   void Dispatch();
   void Quiesce();
   void Shutdown();
   static void OnReadable(void* self);
-  static void OnEnvCleanup(void* self);
 
   Uring ring_;
   Poller poller_;
   BufferTable buffers_;
-  napi_env env_ = nullptr;
-  bool cleanup_hook_ = false;
-  int64_t external_ = 0;  // bytes reported with napi_adjust_external_memory
-  Napi::FunctionReference on_complete_;
-  std::unique_ptr<Napi::AsyncContext> async_context_;
-  Napi::Reference<Napi::Int32Array> cq_ref_;
-  int32_t* cq_out_ = nullptr;
-  unsigned cq_capacity_ = 0;  // in CQEs
-  Napi::Reference<Napi::Float64Array> counters_ref_;
-  double* counters_ = nullptr;
-  uint64_t in_flight_ = 0;     // SQEs written whose completion JS has not been given
   uint32_t last_sq_head_ = 0;  // for the submitted counter
-  BusyHold hold_;              // see busy_hold.h
   bool supported_[256] = {};
   // SQEs the kernel would not take (an enter error that waiting does not
   // cure), taken back from the SQ: delivered as completions at the next reap.
@@ -196,9 +175,8 @@ Napi::Function RingWrap::Define(Napi::Env env) {
 }
 
 // new NativeRing(options, onComplete, completions: Int32Array, counters: Float64Array)
-RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(info) {
+RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
   Napi::Env env = info.Env();
-  env_ = env;
   Napi::Object o = info[0].As<Napi::Object>();
   UringOptions opts;
   opts.entries = o.Get("entries").As<Napi::Number>().Uint32Value();
@@ -212,10 +190,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
   opts.register_ring_fd = o.Get("registerRingFd").ToBoolean();
   submit_batch_ = o.Get("submitBatch").As<Napi::Number>().Uint32Value();
 
-  Napi::Int32Array cq = info[2].As<Napi::Int32Array>();
-  Napi::Float64Array counters = info[3].As<Napi::Float64Array>();
-  if (counters.ElementLength() < kCounterSlots || cq.ElementLength() < kCqeInts)
-    throw Napi::RangeError::New(env, "completion or counter array too small");
+  CheckArrays(info, 1);
 
   int r = ring_.Setup(opts);
   if (r < 0) ThrowErrno(env, r, "io_uring_setup");
@@ -226,17 +201,6 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
       supported_[op] = true;
   }
 
-  // Weak while idle: the JS Ring owns this function, and a strong reference
-  // from here would keep an unused Ring alive forever. Strong while ops are
-  // in flight (see Started), so their completions always have somewhere to go.
-  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
-  hold_.Bind(this, &on_complete_, &poller_);
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:Ring");
-  cq_ref_ = Napi::Persistent(cq);
-  cq_out_ = cq.Data();
-  cq_capacity_ = static_cast<unsigned>(cq.ElementLength() / kCqeInts);
-  counters_ref_ = Napi::Persistent(counters);
-  counters_ = counters.Data();
   iovecs_.resize(ring_.sq_entries());
   last_sq_head_ = ring_.SqHead();
 
@@ -249,11 +213,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingWrap>(
     ring_.Close();
     ThrowErrno(env, r, "uv_poll_init");
   }
-  external_ = static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost;
-  int64_t ignored;
-  napi_adjust_external_memory(env, external_, &ignored);
-  napi_add_env_cleanup_hook(env, &RingWrap::OnEnvCleanup, this);
-  cleanup_hook_ = true;
+  BindJs(info, "kaio:Ring", &poller_, static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost);
 }
 
 Napi::Value RingWrap::Info(const Napi::CallbackInfo& info) {
@@ -452,24 +412,11 @@ Napi::Value RingWrap::Prep(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, PutSqe(s) ? 1 : 0);
 }
 
-void RingWrap::Started() {
-  in_flight_++;
-  counters_[kInFlight] = static_cast<double>(in_flight_);
-  hold_.Take();
-}
-
-void RingWrap::Completed(unsigned n) {
-  in_flight_ -= n;
-  counters_[kCompleted] += n;
-  counters_[kInFlight] = static_cast<double>(in_flight_);
-  if (in_flight_ == 0) hold_.Drop();
-}
-
 void RingWrap::SyncCounters() {
   counters_[kEnterCalls] = static_cast<double>(ring_.enter_calls());
   // What the kernel consumed, whether by enter or by the SQPOLL thread.
   uint32_t head = ring_.SqHead();
-  counters_[kSubmitted] += static_cast<uint32_t>(head - last_sq_head_);
+  counters_[kCounterSubmitted] += static_cast<uint32_t>(head - last_sq_head_);
   last_sq_head_ = head;
 }
 
@@ -496,27 +443,23 @@ Napi::Value RingWrap::Submit(const Napi::CallbackInfo& info) {
 // Int32Array; returns how many.
 unsigned RingWrap::ReapInto() {
   if (!ring_.is_open()) return 0;
-  int32_t* out = cq_out_;
+  int32_t* out = out_;
   unsigned n = 0;
   unsigned seen = 0;
   auto copy = [&](uint64_t user_data, int32_t res, uint32_t flags) {
     seen++;
     if (user_data == kInternalUserData) return;  // teardown's cancel
-    out[0] = static_cast<int32_t>(user_data & 0xffffffffu);
-    out[1] = static_cast<int32_t>(user_data >> 32);
-    out[2] = res;
-    out[3] = static_cast<int32_t>(flags);
-    out += kCqeInts;
+    PutCompletion(out, static_cast<uint32_t>(user_data), static_cast<uint32_t>(user_data >> 32), res, flags);
     n++;
   };
   size_t f = 0;
-  for (; f < failed_.size() && n < cq_capacity_; f++) copy(failed_[f].first, failed_[f].second, 0);
+  for (; f < failed_.size() && n < out_capacity_; f++) copy(failed_[f].first, failed_[f].second, 0);
   failed_.erase(failed_.begin(), failed_.begin() + static_cast<long>(f));
   auto cqe = [&](const abi::Cqe& c) { copy(c.user_data, c.res, c.flags); };
-  ring_.Drain(cqe, cq_capacity_ - n);
-  if (n < cq_capacity_ && in_flight_ > seen && ring_.NeedsFlush()) {
+  ring_.Drain(cqe, out_capacity_ - n);
+  if (n < out_capacity_ && in_flight_ > seen && ring_.NeedsFlush()) {
     ring_.FlushCompletions();
-    ring_.Drain(cqe, cq_capacity_ - n);
+    ring_.Drain(cqe, out_capacity_ - n);
   }
   if (seen) Completed(seen);
   SyncCounters();
@@ -530,17 +473,13 @@ Napi::Value RingWrap::Reap(const Napi::CallbackInfo& info) {
 void RingWrap::OnReadable(void* self) { static_cast<RingWrap*>(self)->Dispatch(); }
 
 void RingWrap::Dispatch() {
-  // Raw N-API: while a worker is being terminated these calls fail, and a
-  // failure must mean "deliver nothing", not a fatal error (js_values.h).
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
-  // Take handles first: reaping the last op drops the strong references that
-  // keep the JS side alive, and the next allocation could collect it.
-  napi_value fn = RefValue(env_, on_complete_);
-  napi_value self = RefValue(env_, napi_ref(*this));
-  unsigned n = ReapInto();
-  if (n > 0) CallBatch(env_, fn, self, *async_context_, n);
-  napi_close_handle_scope(env_, scope);
+  // Once per wake-up: what arrives meanwhile wakes the loop again.
+  bool once = false;
+  Deliver([&]() -> unsigned {
+    if (once) return 0;
+    once = true;
+    return ReapInto();
+  });
 }
 
 // Completions nobody will see (teardown): drained and counted only.
@@ -593,34 +532,17 @@ void RingWrap::Quiesce() {
 }
 
 void RingWrap::Shutdown() {
-  if (cleanup_hook_) {
-    napi_remove_env_cleanup_hook(env_, &RingWrap::OnEnvCleanup, this);
-    cleanup_hook_ = false;
-  }
+  EndJs();
   poller_.Close();
   if (!ring_.is_open()) return;
   Quiesce();
   ring_.Close();
   // Closing the ring fd dropped its buffer and file tables.
   buffers_.Forget();
-  if (external_) {
-    int64_t ignored;
-    napi_adjust_external_memory(env_, -external_, &ignored);
-    external_ = 0;
-  }
-}
-
-void RingWrap::OnEnvCleanup(void* self) {
-  auto* ring = static_cast<RingWrap*>(self);
-  ring->cleanup_hook_ = false;  // hooks are removed by the environment
-  ring->Shutdown();
 }
 
 Napi::Value RingWrap::Close(const Napi::CallbackInfo& info) {
-  Shutdown();
-  hold_.Drop();
-  in_flight_ = 0;
-  if (counters_) counters_[kInFlight] = 0;
+  CloseJs();
   return info.Env().Undefined();
 }
 

@@ -10,15 +10,12 @@
 #include <vector>
 
 #include "addon.h"
-#include "busy_hold.h"
-#include "external_memory.h"
-#include "js_errors.h"
-#include "js_values.h"
+#include "js_context.h"
 #include "offload.h"
 
 namespace kaio {
 
-class ThreadpoolWrap : public Napi::ObjectWrap<ThreadpoolWrap> {
+class ThreadpoolWrap : public JsContext<ThreadpoolWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit ThreadpoolWrap(const Napi::CallbackInfo& info);
@@ -29,28 +26,14 @@ class ThreadpoolWrap : public Napi::ObjectWrap<ThreadpoolWrap> {
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  void Started();
-  void Completed(unsigned n);
-  void Deliver();
+  friend class JsContext<ThreadpoolWrap>;
+  void Dispatch();
   void Shutdown();
   static void OnReady(void* self);
-  static void OnEnvCleanup(void* self);
 
   Offload offload_;
   std::vector<uint32_t> free_;
-  unsigned out_capacity_ = 0;
-  napi_env env_ = nullptr;
-  bool cleanup_hook_ = false;
   bool open_ = false;
-  Napi::FunctionReference on_complete_;
-  std::unique_ptr<Napi::AsyncContext> async_context_;
-  Napi::Reference<Napi::Int32Array> out_ref_;
-  int32_t* out_ = nullptr;
-  Napi::Reference<Napi::Float64Array> counters_ref_;
-  double* counters_ = nullptr;
-  uint64_t in_flight_ = 0;
-  BusyHold hold_;  // see busy_hold.h
-  ExternalMemory external_;
 };
 
 Napi::Function ThreadpoolWrap::Define(Napi::Env env) {
@@ -63,35 +46,19 @@ Napi::Function ThreadpoolWrap::Define(Napi::Env env) {
 }
 
 // new NativeThreadpool({ entries }, onComplete, completions: Int32Array, counters: Float64Array)
-ThreadpoolWrap::ThreadpoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ThreadpoolWrap>(info) {
+ThreadpoolWrap::ThreadpoolWrap(const Napi::CallbackInfo& info) : JsContext<ThreadpoolWrap>(info) {
   Napi::Env env = info.Env();
-  env_ = env;
   unsigned entries = info[0].As<Napi::Object>().Get("entries").As<Napi::Number>().Uint32Value();
-  Napi::Int32Array out = info[2].As<Napi::Int32Array>();
-  Napi::Float64Array counters = info[3].As<Napi::Float64Array>();
-  if (entries == 0 || out.ElementLength() < entries * kCompletionInts || counters.ElementLength() < kBcSlots)
-    throw Napi::RangeError::New(env, "completion or counter array too small");
+  if (entries == 0) throw Napi::RangeError::New(env, "entries must be at least 1");
+  CheckArrays(info, entries);
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   int r = offload_.Start(loop, entries, &ThreadpoolWrap::OnReady, this);
   if (r < 0) ThrowErrno(env, r, "uv_async_init");
   free_.reserve(entries);
   for (unsigned i = entries; i-- > 0;) free_.push_back(i);
-  out_capacity_ = entries;
-
-  // Weak while idle: the callback closes over the JS context, and a strong
-  // reference from here would keep an unused context alive forever.
-  on_complete_ = Napi::Weak(info[1].As<Napi::Function>());
-  hold_.Bind(this, &on_complete_);
-  async_context_ = std::make_unique<Napi::AsyncContext>(env, "kaio:ThreadpoolContext");
-  out_ref_ = Napi::Persistent(out);
-  out_ = out.Data();
-  counters_ref_ = Napi::Persistent(counters);
-  counters_ = counters.Data();
   open_ = true;
-  external_.Charge(env, ThreadpoolExternalCost(entries));
-  napi_add_env_cleanup_hook(env, &ThreadpoolWrap::OnEnvCleanup, this);
-  cleanup_hook_ = true;
+  BindJs(info, "kaio:ThreadpoolContext", nullptr, ThreadpoolExternalCost(entries));
 }
 
 // prep(op, fd, buf | [view, length, ...], position, rwFlags, id, checkedLength) -> 1 (queued on the
@@ -129,75 +96,36 @@ Napi::Value ThreadpoolWrap::Submit(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
-void ThreadpoolWrap::OnReady(void* self) { static_cast<ThreadpoolWrap*>(self)->Deliver(); }
+void ThreadpoolWrap::OnReady(void* self) { static_cast<ThreadpoolWrap*>(self)->Dispatch(); }
 
-void ThreadpoolWrap::Deliver() {
+void ThreadpoolWrap::Dispatch() {
   // A late wake-up for completions already delivered: the JS object may be
   // waiting for its finalizer by now, so touch no reference.
   if (!open_ || !hold_.held()) return;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env_, &scope) != napi_ok) return;
-  // Taken before Completed() may turn our references weak.
-  napi_value fn = RefValue(env_, on_complete_);
-  napi_value self = RefValue(env_, napi_ref(*this));
-  // The JS call may drop the last reference; stay alive until we return.
-  Ref();
-  while (open_) {
+  Deliver([&]() -> unsigned {
+    if (!open_) return 0;
     int32_t* out = out_;
     unsigned n = offload_.Collect(
         env_,
         [&](uint32_t slot, uint32_t id, int32_t res) {
           free_.push_back(slot);
-          out[0] = static_cast<int32_t>(id);
-          out[1] = 0;
-          out[2] = res;
-          out[3] = 0;
-          out += kCompletionInts;
+          PutCompletion(out, id, 0, res, 0);
         },
         out_capacity_);
-    if (n == 0) break;
-    Completed(n);
-    CallBatch(env_, fn, self, *async_context_, n);
-  }
-  Unref();
-  napi_close_handle_scope(env_, scope);
-}
-
-void ThreadpoolWrap::Started() {
-  in_flight_++;
-  counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  hold_.Take();
-}
-
-void ThreadpoolWrap::Completed(unsigned n) {
-  in_flight_ -= n;
-  counters_[kBcCompleted] += n;
-  counters_[kBcInFlight] = static_cast<double>(in_flight_);
-  if (in_flight_ == 0) hold_.Drop();
+    if (n) Completed(n);
+    return n;
+  });
 }
 
 // Never waits: ops a thread is still in are abandoned to it (offload.h).
 void ThreadpoolWrap::Shutdown() {
-  if (cleanup_hook_) {
-    napi_remove_env_cleanup_hook(env_, &ThreadpoolWrap::OnEnvCleanup, this);
-    cleanup_hook_ = false;
-  }
+  EndJs();
   open_ = false;
   offload_.Shutdown(env_);
-  external_.Release();
-}
-
-void ThreadpoolWrap::OnEnvCleanup(void* self) {
-  auto* wrap = static_cast<ThreadpoolWrap*>(self);
-  wrap->cleanup_hook_ = false;
-  wrap->Shutdown();
 }
 
 Napi::Value ThreadpoolWrap::Close(const Napi::CallbackInfo& info) {
-  Shutdown();
-  hold_.Drop();
-  in_flight_ = 0;
-  if (counters_) counters_[kBcInFlight] = 0;
+  CloseJs();
   return info.Env().Undefined();
 }
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "js_errors.h"
-#include "js_values.h"
+#include "js_context.h"
 
 namespace kaio {
 

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <time.h>
+
 #include <cstdint>
 
 namespace kaio {
@@ -31,5 +33,12 @@ struct DioInfo {
   uint32_t blksize;
 };
 int StatxDioAlign(int fd, const char* path, DioInfo* out);
+
+// Milliseconds on the monotonic clock.
+inline int64_t MonotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
+}
 
 }  // namespace kaio

@@ -221,11 +221,12 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       assert.equal(await ring.read(0, new Uint8Array(0), -0).catch((e) => e.code), 0);
     });
 
-    it('open() and its handle: -0 mode, null options, a null-prototype position', async () => {
+    it('open() and its handle: -0 mode, null options, a null-prototype options object', async () => {
       const p = tmpPath('open-args');
       fs.writeFileSync(p, 'abc');
       const fh = await open(p, 'r+', -0);
-      await assert.rejects(fh.write(Buffer.from('x'), Object.create(null)), { code: 'ERR_INVALID_ARG_TYPE' });
+      // Node takes a null-prototype object as the options form: one byte at the handle's position.
+      assert.equal((await fh.write(Buffer.from('x'), Object.create(null))).bytesWritten, 1);
       await fh.close();
       await assert.rejects(open(p, 'r', 0o666, null), { code: 'ERR_INVALID_ARG_TYPE' });
     });

@@ -1,45 +1,114 @@
 // `kaio bench ...` and `kaio probe`: the command behind bin/kaio.
+import * as fs from 'node:fs';
 import { probe } from '../probe';
-import { runJob, type BenchResult } from './engine';
-import { parseArgs, USAGE } from './options';
-
-function si(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
-  return n.toFixed(0);
-}
-
-function kib(n: number): string {
-  return `${n >= 0 ? '+' : ''}${(n / 1024).toFixed(0)} KiB`;
-}
-
-export function formatResult(r: BenchResult): string {
-  const j = r.job;
-  const lines = [
-    `kaio bench: rw=${j.rw} bs=${j.bs} iodepth=${j.iodepth} direct=${j.direct ? 1 : 0} api=${j.api}` +
-      (j.rw === 'nop' ? '' : ` file=${j.filename}`) +
-      (j.fixedbufs ? ' fixedbufs' : '') +
-      (j.registerfiles ? ' registerfiles' : '') +
-      (j.batchSubmit ? ` iodepth_batch_submit=${j.batchSubmit}` : ''),
-    `  IOPS=${si(r.iops)}, BW=${r.bw.toFixed(1)}MiB/s (${r.ops} ops in ${r.seconds.toFixed(2)}s)`,
-  ];
-  if (r.lat) {
-    const l = r.lat;
-    lines.push(`  lat (usec): p50=${l.p50.toFixed(1)}, p99=${l.p99.toFixed(1)}, p99.9=${l.p999.toFixed(1)}, mean=${l.mean.toFixed(1)}, min=${l.min.toFixed(1)}, max=${l.max.toFixed(1)}`);
-  }
-  lines.push(`  cpu: usr=${r.cpu.user.toFixed(1)}%, sys=${r.cpu.sys.toFixed(1)}%`);
-  const m = r.memory;
-  lines.push(`  memory: heap ${kib(m.heapAfter - m.heapBefore)} (now ${(m.heapAfter / 1048576).toFixed(1)} MiB), rss ${kib(m.rssAfter - m.rssBefore)} (now ${(m.rssAfter / 1048576).toFixed(1)} MiB)`);
-  for (const n of r.notes) lines.push(`  note: ${n}`);
-  if (r.error) lines.push(`  error: ${r.error.code} (${r.error.errno})`);
-  return lines.join('\n');
-}
+import { parseCommandLine, USAGE, type Program } from './options';
+import { headerText, toJson, toText, VERSION } from './report';
+import { plotSvg } from './plot';
+import { runProgram, SAMPLE_MS, type ProgramResult } from './run';
 
 /** An error as one line: its message (Node's system errors already name code, syscall and path). */
 export function oneLine(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const text = e.message.replace(/\s*\n\s*/g, ' ').trim();
-  return e.name === 'Error' || e.name === 'BenchError' || 'errno' in e ? text : `${e.name}: ${text}`;
+  const code = (e as { code?: unknown }).code;
+  const coded = typeof code === 'string' && code.startsWith('ERR_');
+  return coded || e.name === 'Error' || e.name === 'BenchError' || 'errno' in e ? text : `${e.name}: ${text}`;
+}
+
+function firstError(res: ProgramResult): string | undefined {
+  for (const g of res.groups)
+    for (const i of g.instances) {
+      if (i.failure) return i.failure;
+      if (i.outcome?.error) return i.outcome.error.message;
+    }
+  return undefined;
+}
+
+async function bench(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (args.includes('--version')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  let program: Program;
+  try {
+    program = parseCommandLine(args, (p) => fs.readFileSync(p, 'utf8'));
+  } catch (e) {
+    process.stderr.write(`kaio bench: ${oneLine(e)}\n`);
+    return 2;
+  }
+  const write = (text: string): void => {
+    if (program.output) fs.appendFileSync(program.output, text);
+    else process.stdout.write(text);
+  };
+  if (program.output) {
+    try {
+      fs.writeFileSync(program.output, '');
+    } catch (e) {
+      process.stderr.write(`kaio bench: --output: ${oneLine(e)}\n`);
+      return 1;
+    }
+  }
+  const started = new Date();
+  if (program.format === 'normal') write(headerText(program.jobs));
+  const stop = new SharedArrayBuffer(4);
+  const flag = new Int32Array(stop);
+  let signals = 0;
+  let tempDir = '';
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    Atomics.store(flag, 0, 1);
+    if (signals === 1) process.stderr.write(`${live ? '\n' : ''}kaio bench: terminating on signal ${sig}; results so far follow\n`);
+    else {
+      // A second signal: the jobs did not stop (a stuck device?). Leave now, without the temp file.
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+      process.stderr.write(`kaio bench: second ${sig}: exiting without results\n`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const live = program.eta === 'always' || (program.eta === 'auto' && process.stderr.isTTY === true);
+  let result: ProgramResult;
+  try {
+    result = await runProgram(program, {
+      stop,
+      tempDir: (dir) => (tempDir = dir),
+      status: live ? (line) => process.stderr.write(`\r${line}\x1b[K`) : undefined,
+    });
+  } catch (e) {
+    if (live) process.stderr.write('\r\x1b[K');
+    process.stderr.write(`kaio bench: ${oneLine(e)}\n`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  if (live) process.stderr.write('\r\x1b[K');
+  const error = firstError(result);
+  const ranAny = result.groups.some((g) => g.instances.some((i) => i.outcome));
+  if (ranAny) {
+    if (program.format === 'normal') {
+      for (const g of result.groups) for (const i of g.instances) for (const n of i.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
+      write(toText(result, started));
+    } else write(`${JSON.stringify(toJson(result, program.format === 'json+', started, program.globalOptions), null, 2)}\n`);
+    if (program.plot) {
+      try {
+        fs.writeFileSync(program.plot, plotSvg(result, SAMPLE_MS));
+      } catch (e) {
+        process.stderr.write(`kaio bench: --plot: ${oneLine(e)}\n`);
+        return 1;
+      }
+    }
+  }
+  if (error) {
+    process.stderr.write(`kaio bench: ${error}\n`);
+    return 1;
+  }
+  return result.interrupted || signals ? 130 : 0;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -48,27 +117,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(probe(), null, 2)}\n`);
     return 0;
   }
-  if (command === 'bench') {
-    if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
-    let job;
-    try {
-      job = parseArgs(rest);
-    } catch (e) {
-      process.stderr.write(`kaio bench: ${(e as Error).message}\n`);
-      return 2;
-    }
-    let result: BenchResult;
-    try {
-      result = await runJob(job);
-    } catch (e) {
-      process.stderr.write(`kaio bench: ${oneLine(e)}\n`);
-      return 1;
-    }
-    process.stdout.write(job.json ? `${JSON.stringify(result)}\n` : `${formatResult(result)}\n`);
-    return result.error ? 1 : 0;
+  if (command === 'bench') return bench(rest);
+  if (command === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
   }
   process.stderr.write(`usage: kaio probe\n       kaio bench --help\n`);
   return 2;

@@ -1,183 +1,785 @@
-// fio-like job options for `kaio bench`: the same flag names and units fio
-// takes, so a command line can be moved between the two.
+// fio's job options for `kaio bench`: the same names, values, units and
+// defaults, from the command line (util.parseArgs) and from fio job files, so
+// a job can be moved between the two tools unchanged.
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue } from '../errors';
 
-export type Rw = 'randread' | 'read' | 'randwrite' | 'write' | 'nop';
-export type Api = 'batch' | 'promise' | 'node-promises' | 'node-callback' | 'node-sync';
+export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
+export type Engine = 'io_uring' | 'libaio' | 'psync' | 'pvsync2' | 'fs' | 'fs-sync';
+export type Api = 'batch' | 'promise';
+export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
+export type OutputFormat = 'normal' | 'json' | 'json+';
 
+/** Directions, in fio's order (trim is never issued here, only reported as empty). */
+export const DDIR = ['read', 'write', 'trim'] as const;
+
+export interface Distribution {
+  kind: 'random' | 'zipf' | 'pareto' | 'normal';
+  /** θ for zipf, h for pareto, σ (percent of the range) for normal. */
+  param: number;
+}
+
+/** One job as fio would run it, every option resolved to its value. */
 export interface BenchJob {
-  rw: Rw;
-  /** Block size in bytes. */
-  bs: number;
-  iodepth: number;
-  direct: boolean;
-  /**
-   * Bytes of the target to use; 0 when --size is not given: all of a block
-   * device, or 1 GiB of a file. A regular file is laid out (with real data)
-   * if missing or shorter; a block device or other special file never is.
-   */
-  size: number;
-  /** Seconds; the run stops at whichever of runtime and numberIos comes first. */
-  runtime: number;
-  /** Ops to issue; 0 for no limit. */
-  numberIos: number;
+  name: string;
+  /** Empty: derived from name (fio's name.jobnum.filenum, under --directory). */
   filename: string;
+  directory: string;
+  rw: Rw;
+  rwmixread: number;
+  /** Block size per direction [read, write, trim], bytes. */
+  bs: [number, number, number];
+  /** Per direction, [size, percent] pairs; empty when --bssplit is not given. */
+  bssplit: [Array<[number, number]>, Array<[number, number]>, Array<[number, number]>];
+  /** Bytes of the target the job uses; 0: not given (the file's or device's size). */
+  size: number;
+  /** size=N%: that share of the file or device (0: not given). */
+  sizePercent: number;
+  offset: number;
+  iodepth: number;
+  batchSubmit: number;
+  batchCompleteMin: number;
+  batchCompleteMax: number;
+  direct: boolean;
+  invalidate: boolean;
+  /** Seconds; 0: no limit. */
+  runtime: number;
+  timeBased: boolean;
+  rampTime: number;
+  numjobs: number;
+  groupReporting: boolean;
+  ioengine: Engine;
+  /** io_uring only: the batch API (prep/submit/wait, like fio) or the promise API. */
+  api: Api;
   fixedbufs: boolean;
   registerfiles: boolean;
-  api: Api;
-  /** Batch API: completions to wait for per submitAndWait (fio's iodepth_batch_complete_min). */
-  batchCompleteMin: number;
-  /** Most ops per io_uring_enter (fio's iodepth_batch_submit; Ring's submitBatch). 0: all at once. */
-  batchSubmit: number;
-  /** Record each op's latency (default: on at iodepth 1). */
-  lat: boolean;
-  /** Ring SQ size; 0: the smallest power of two >= iodepth (at least 8). */
-  entries: number;
-  json: boolean;
-  /** Write jobs may write to a block device that is mounted or in use (fio's allow_mounted_write). */
+  sqthreadPoll: boolean;
+  hipri: boolean;
+  fsync: number;
+  fdatasync: number;
+  endFsync: boolean;
+  randrepeat: boolean;
+  randseed: number;
+  norandommap: boolean;
+  distribution: Distribution;
+  verify: Verify;
+  verifyPattern: Buffer;
+  doVerify: boolean;
+  numberIos: number;
   allowMountedWrite: boolean;
+  stonewall: boolean;
+  unlink: boolean;
+  /** Ring SQ size (kaio); 0: the smallest power of two >= iodepth. */
+  entries: number;
+  percentileList: number[];
+  /** Percentiles of the total latency (lat_ns) too, not only of clat. */
+  latPercentiles: boolean;
+  /** The options as given (fio's "job options" in JSON). */
+  given: Record<string, string>;
 }
 
-const RW: readonly Rw[] = ['randread', 'read', 'randwrite', 'write', 'nop'];
-const APIS: readonly Api[] = ['batch', 'promise', 'node-promises', 'node-callback', 'node-sync'];
+export interface Program {
+  format: OutputFormat;
+  output: string;
+  eta: 'auto' | 'always' | 'never';
+  /** --plot FILE.svg: IOPS over time. */
+  plot: string;
+  jobs: BenchJob[];
+  /** No job was described at all: run the default job on a temp file, then remove it. */
+  defaulted: boolean;
+  /** Options of job files' [global] sections (fio's JSON "global options"). */
+  globalOptions: Record<string, string>;
+}
 
-/** 4k, 1m, 1g, 512 (fio units: powers of 1024). */
-export function parseSize(text: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
-  if (!m) throw invalidArgValue(name, `must be a size like 4k, 1m or 1g (got ${JSON.stringify(text)})`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
+
+const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync'];
+const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
+const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
+
+type Kind = 'str' | 'int' | 'size' | 'bool' | 'set' | 'time' | 'choice';
+interface OptDef {
+  kind: Kind;
+  /** Program-wide (output) options, not job options. */
+  program?: boolean;
+  alias?: string;
+}
+
+/** Every option kaio bench knows, by fio name. */
+const OPTS: Record<string, OptDef> = {
+  name: { kind: 'str' },
+  filename: { kind: 'str' },
+  directory: { kind: 'str' },
+  rw: { kind: 'choice' },
+  readwrite: { kind: 'choice', alias: 'rw' },
+  rwmixread: { kind: 'int' },
+  rwmixwrite: { kind: 'int' },
+  bs: { kind: 'str' },
+  blocksize: { kind: 'str', alias: 'bs' },
+  bssplit: { kind: 'str' },
+  size: { kind: 'size' },
+  offset: { kind: 'size' },
+  iodepth: { kind: 'int' },
+  iodepth_batch_submit: { kind: 'int' },
+  iodepth_batch: { kind: 'int', alias: 'iodepth_batch_submit' },
+  iodepth_batch_complete_min: { kind: 'int' },
+  iodepth_batch_complete: { kind: 'int', alias: 'iodepth_batch_complete_min' },
+  iodepth_batch_complete_max: { kind: 'int' },
+  direct: { kind: 'bool' },
+  buffered: { kind: 'bool' },
+  invalidate: { kind: 'bool' },
+  runtime: { kind: 'time' },
+  timeout: { kind: 'time', alias: 'runtime' },
+  time_based: { kind: 'set' },
+  ramp_time: { kind: 'time' },
+  numjobs: { kind: 'int' },
+  group_reporting: { kind: 'set' },
+  ioengine: { kind: 'choice' },
+  api: { kind: 'choice' },
+  fixedbufs: { kind: 'bool' },
+  registerfiles: { kind: 'bool' },
+  sqthread_poll: { kind: 'bool' },
+  hipri: { kind: 'bool' },
+  fsync: { kind: 'int' },
+  fdatasync: { kind: 'int' },
+  end_fsync: { kind: 'bool' },
+  randrepeat: { kind: 'bool' },
+  randseed: { kind: 'int' },
+  norandommap: { kind: 'set' },
+  random_distribution: { kind: 'str' },
+  verify: { kind: 'choice' },
+  verify_pattern: { kind: 'str' },
+  do_verify: { kind: 'bool' },
+  number_ios: { kind: 'int' },
+  allow_mounted_write: { kind: 'bool' },
+  stonewall: { kind: 'set' },
+  wait_for_previous: { kind: 'set', alias: 'stonewall' },
+  unlink: { kind: 'bool' },
+  entries: { kind: 'int' },
+  percentile_list: { kind: 'str' },
+  lat_percentiles: { kind: 'bool' },
+  lat: { kind: 'bool' }, // kaio 0.1: latencies are now always recorded; accepted and ignored
+  'output-format': { kind: 'str', program: true },
+  output: { kind: 'str', program: true },
+  eta: { kind: 'str', program: true },
+  plot: { kind: 'str', program: true },
+  readonly: { kind: 'set', program: true },
+  thread: { kind: 'set' }, // jobs always run as threads here (fio's --thread); accepted
+};
+
+/** A usage problem: the command prints it as one line and exits 2. */
+function bad(name: string, why: string): Error {
+  return invalidArgValue(name, why);
+}
+
+/** 4k, 1m, 1g, 512, 4KiB (fio's units: powers of 1024). */
+export function parseSize(text: string, name: string, allowZero = false): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:([kmgtp])(?:i?b)?|b)?$/i.exec(text.trim());
+  if (!m) throw bad(name, `must be a size like 4k, 1m or 1g (got ${JSON.stringify(text)})`);
+  const unit = m[2] ? 1024 ** ('kmgtp'.indexOf(m[2].toLowerCase()) + 1) : 1;
   const v = Math.round(Number(m[1]) * unit);
-  if (!Number.isSafeInteger(v) || v <= 0) throw invalidArgValue(name, `must be a positive size (got ${text})`);
+  if (!Number.isSafeInteger(v) || v < 0 || (v === 0 && !allowZero)) throw bad(name, `must be a positive size (got ${text})`);
   return v;
 }
 
-/** Seconds; fio's default unit is seconds, "ms"/"m" suffixes accepted. */
+/** Seconds (fio's default unit), with us, ms, s, m, h, d suffixes. */
 export function parseTime(text: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw invalidArgValue(name, `must be a time like 10, 10s or 500ms (got ${JSON.stringify(text)})`);
-  const v = Number(m[1]) * (m[2] === 'ms' ? 0.001 : m[2] === 'm' ? 60 : 1);
-  if (!(v > 0)) throw invalidArgValue(name, `must be > 0 (got ${text})`);
+  const m = /^(\d+(?:\.\d+)?)\s*(us|usec|ms|msec|s|sec|m|min|h|d)?$/i.exec(text.trim());
+  if (!m) throw bad(name, `must be a time like 10, 10s, 500ms or 2m (got ${JSON.stringify(text)})`);
+  const scale: Record<string, number> = { us: 1e-6, usec: 1e-6, ms: 1e-3, msec: 1e-3, s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400 };
+  return Number(m[1]) * (m[2] ? scale[m[2].toLowerCase()] : 1);
+}
+
+function parseIntIn(text: string, name: string, min: number, max: number): number {
+  const v = /^-?\d+$/.test(text.trim()) ? Number(text) : /^0x[0-9a-f]+$/i.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw bad(name, `must be an integer from ${min} to ${max} (got ${text})`);
   return v;
 }
 
-function parseInt32(text: string, name: string, min: number, max: number): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min || v > max) throw invalidArgValue(name, `must be an integer from ${min} to ${max} (got ${text})`);
-  return v;
+function parseBool(text: string, name: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (t === '1' || t === 'true' || t === 'on' || t === 'yes') return true;
+  if (t === '0' || t === 'false' || t === 'off' || t === 'no') return false;
+  throw bad(name, `must be 0 or 1 (got ${text})`);
 }
 
-function parseBool(text: string | undefined, name: string): boolean {
-  if (text === undefined || text === '1' || text === 'true') return true;
-  if (text === '0' || text === 'false') return false;
-  throw invalidArgValue(name, `must be 0 or 1 (got ${text})`);
+/** "4k" (all directions) or "4k,8k[,16k]" (read, write, trim; an empty field keeps the default). */
+function parsePerDir<T>(text: string, name: string, one: (s: string) => T, dflt: T): [T, T, T] {
+  const parts = text.split(',');
+  if (parts.length > 3) throw bad(name, `takes at most 3 comma-separated values (read,write,trim), got ${text}`);
+  if (parts.length === 1) {
+    const v = one(parts[0]);
+    return [v, v, v];
+  }
+  const out: [T, T, T] = [dflt, dflt, dflt];
+  parts.forEach((p, i) => {
+    if (p.trim() !== '') out[i] = one(p);
+  });
+  if (parts.length === 2) out[2] = out[1];
+  return out;
 }
 
-export const USAGE = `usage: kaio bench [--rw=randread|read|randwrite|write|nop] [--bs=4k] [--iodepth=32]
-                  [--direct=0|1] [--size=1g] [--runtime=5] [--number_ios=N]
-                  [--filename=PATH] [--fixedbufs] [--registerfiles]
-                  [--api=batch|promise|node-promises|node-callback|node-sync]
-                  [--iodepth_batch_submit=0] [--iodepth_batch_complete_min=1]
-                  [--lat] [--entries=N] [--allow_mounted_write=0|1]
-                  [--output-format=normal|json]`;
+/** "4k/10:64k/50:32k/" — the percents add to 100; empty ones share what is left. */
+function parseSplit(text: string, name: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const open: number[] = [];
+  let sum = 0;
+  for (const item of text.split(':')) {
+    const [s, p] = item.split('/');
+    const size = parseSize(s, name);
+    if (p === undefined || p.trim() === '') {
+      open.push(out.length);
+      out.push([size, 0]);
+      continue;
+    }
+    const pct = Number(p);
+    if (!(pct >= 0 && pct <= 100)) throw bad(name, `percent must be 0-100 (got ${p} in ${text})`);
+    sum += pct;
+    out.push([size, pct]);
+  }
+  if (sum > 100) throw bad(name, `percents add up to ${sum}, more than 100`);
+  for (const i of open) out[i][1] = (100 - sum) / open.length;
+  if (!open.length && Math.abs(sum - 100) > 1e-9) throw bad(name, `percents add up to ${sum}, not 100`);
+  return out.filter(([, p]) => p > 0);
+}
 
-export function parseArgs(argv: readonly string[]): BenchJob {
-  const job: BenchJob = {
-    rw: 'randread',
-    bs: 4096,
-    iodepth: 32,
-    direct: false,
-    size: 0,
-    runtime: 5,
-    numberIos: 0,
+function parseDistribution(text: string): Distribution {
+  const [kind, p] = text.split(':');
+  const param = p === undefined ? NaN : Number(p);
+  const name = '--random_distribution';
+  switch (kind) {
+    case 'random':
+      return { kind, param: 0 };
+    case 'zipf':
+      if (!(param > 0) || param === 1) throw bad(name, `zipf:θ needs θ > 0 and θ != 1 (got ${text})`);
+      return { kind, param };
+    case 'pareto':
+      if (!(param > 0 && param < 1)) throw bad(name, `pareto:h needs 0 < h < 1 (got ${text})`);
+      return { kind, param };
+    case 'normal':
+      if (!(param > 0 && param <= 100)) throw bad(name, `normal:σ needs 0 < σ <= 100 (percent of the range) (got ${text})`);
+      return { kind, param };
+    default:
+      throw bad(name, `must be random, zipf:θ, pareto:h or normal:σ (got ${text})`);
+  }
+}
+
+/** 0xdeadbeef, a decimal number, or a quoted string ("abc" or 'abc'). */
+function parsePattern(text: string): Buffer {
+  const t = text.trim();
+  const q = /^(["'])(.*)\1$/.exec(t);
+  if (q) {
+    if (!q[2]) throw bad('--verify_pattern', 'is empty');
+    return Buffer.from(q[2]);
+  }
+  if (/^0x[0-9a-f]+$/i.test(t)) {
+    const hex = t.slice(2);
+    return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  }
+  if (/^\d+$/.test(t)) {
+    let n = BigInt(t);
+    const bytes: number[] = [];
+    do {
+      bytes.push(Number(n & 0xffn));
+      n >>= 8n;
+    } while (n > 0n);
+    return Buffer.from(bytes);
+  }
+  throw bad('--verify_pattern', `must be 0xHEX, a number or a quoted string (got ${text})`);
+}
+
+function parsePercentiles(text: string): number[] {
+  const list = text.split(':').map((s) => Number(s));
+  if (!list.length || list.length > 20 || list.some((p) => !(p > 0 && p <= 100)))
+    throw bad('--percentile_list', `must be up to 20 numbers in (0, 100] separated by ':' (got ${text})`);
+  return list;
+}
+
+function defaults(): BenchJob {
+  return {
+    name: '',
     filename: '',
+    directory: '',
+    rw: 'read',
+    rwmixread: 50,
+    bs: [4096, 4096, 4096],
+    bssplit: [[], [], []],
+    size: 0,
+    sizePercent: 0,
+    offset: 0,
+    iodepth: 1,
+    // fio's default: each op goes to the kernel as soon as it is ready (0: all of a fill at once)
+    batchSubmit: 1,
+    batchCompleteMin: 1,
+    batchCompleteMax: 0,
+    direct: false,
+    invalidate: true,
+    runtime: 0,
+    timeBased: false,
+    rampTime: 0,
+    numjobs: 1,
+    groupReporting: false,
+    ioengine: 'io_uring',
+    api: 'batch',
     fixedbufs: false,
     registerfiles: false,
-    api: 'batch',
-    batchCompleteMin: 1,
-    batchSubmit: 0,
-    lat: false,
-    entries: 0,
-    json: false,
+    sqthreadPoll: false,
+    hipri: false,
+    fsync: 0,
+    fdatasync: 0,
+    endFsync: false,
+    randrepeat: true,
+    randseed: 0x89,
+    norandommap: false,
+    distribution: { kind: 'random', param: 0 },
+    verify: '',
+    verifyPattern: Buffer.alloc(0),
+    doVerify: true,
+    numberIos: 0,
     allowMountedWrite: false,
+    stonewall: false,
+    unlink: false,
+    entries: 0,
+    percentileList: DEFAULT_PERCENTILES,
+    latPercentiles: false,
+    given: {},
   };
-  let lat: boolean | undefined;
-  for (const arg of argv) {
-    const m = /^--([a-z_-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw invalidArgValue('argument', `${JSON.stringify(arg)} is not a --flag[=value]\n${USAGE}`);
-    const [, key, value] = m;
-    const need = (): string => {
-      if (value === undefined || value === '') throw invalidArgValue(`--${key}`, 'needs a value');
-      return value;
-    };
-    switch (key) {
-      case 'rw':
-      case 'readwrite':
-        if (!RW.includes(need() as Rw)) throw invalidArgValue('--rw', `must be one of ${RW.join(', ')}`);
-        job.rw = value as Rw;
-        break;
-      case 'bs':
-        job.bs = parseSize(need(), '--bs');
-        break;
-      case 'iodepth':
-        job.iodepth = parseInt32(need(), '--iodepth', 1, 32768);
-        break;
-      case 'direct':
-        job.direct = parseBool(value, '--direct');
-        break;
-      case 'size':
-        job.size = parseSize(need(), '--size');
-        break;
-      case 'runtime':
-        job.runtime = parseTime(need(), '--runtime');
-        break;
-      case 'number_ios':
-        job.numberIos = parseInt32(need(), '--number_ios', 1, Number.MAX_SAFE_INTEGER);
-        break;
-      case 'filename':
-        job.filename = need();
-        break;
-      case 'fixedbufs':
-        job.fixedbufs = parseBool(value, '--fixedbufs');
-        break;
-      case 'registerfiles':
-        job.registerfiles = parseBool(value, '--registerfiles');
-        break;
-      case 'api':
-        if (!APIS.includes(need() as Api)) throw invalidArgValue('--api', `must be one of ${APIS.join(', ')}`);
-        job.api = value as Api;
-        break;
-      case 'iodepth_batch_complete_min':
-        job.batchCompleteMin = parseInt32(need(), '--iodepth_batch_complete_min', 0, 32768);
-        break;
-      case 'iodepth_batch_submit':
-      case 'iodepth_batch':
-        job.batchSubmit = parseInt32(need(), '--iodepth_batch_submit', 0, 32768);
-        break;
-      case 'lat':
-        lat = parseBool(value, '--lat');
-        break;
-      case 'entries':
-        job.entries = parseInt32(need(), '--entries', 1, 32768);
-        break;
-      case 'output-format':
-        if (value !== 'json' && value !== 'normal') throw invalidArgValue('--output-format', 'must be normal or json');
-        job.json = value === 'json';
-        break;
-      case 'allow_mounted_write':
-        job.allowMountedWrite = parseBool(value, '--allow_mounted_write');
-        break;
-      case 'ioengine':
-      case 'name':
-        break; // accepted for fio command-line compatibility
-      default:
-        throw invalidArgValue(`--${key}`, `is not a known flag\n${USAGE}`);
-    }
+}
+
+/** Canonical option name (aliases resolved), or throws for an unknown one. */
+function canonical(key: string, where: string): string {
+  const def = OPTS[key];
+  if (!def) {
+    if (TRIM_RW.includes(key)) throw bad(`--${key}`, 'is not an option');
+    throw bad(`--${key}`, `is not a known option${where}; see kaio bench --help`);
   }
-  if (job.rw !== 'nop' && !job.filename) throw invalidArgValue('--filename', `is required for --rw=${job.rw}`);
-  if (job.direct && (job.bs % 512 !== 0)) throw invalidArgValue('--bs', 'must be a multiple of 512 with --direct=1');
-  if (job.rw === 'nop' && job.api.startsWith('node')) throw invalidArgValue('--rw', 'is nop, which needs --api=batch or --api=promise');
-  if (job.rw !== 'nop' && job.size && job.size < job.bs) throw invalidArgValue('--size', 'must be at least --bs');
+  return def.alias ?? key;
+}
+
+/** Applies one option (already canonical) to a job. */
+function apply(job: BenchJob, key: string, value: string): void {
+  const n = `--${key}`;
+  const def = OPTS[key];
+  if (def.kind !== 'set' && def.kind !== 'bool' && value === '') throw bad(n, 'needs a value');
+  switch (key) {
+    case 'name':
+      job.name = value;
+      break;
+    case 'filename':
+      job.filename = value;
+      break;
+    case 'directory':
+      job.directory = value;
+      break;
+    case 'rw':
+      if (TRIM_RW.includes(value))
+        throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
+      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
+      job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
+      break;
+    case 'rwmixread':
+      job.rwmixread = parseIntIn(value, n, 0, 100);
+      break;
+    case 'rwmixwrite':
+      job.rwmixread = 100 - parseIntIn(value, n, 0, 100);
+      break;
+    case 'bs':
+      job.bs = parsePerDir(value, n, (s) => parseSize(s, n), 4096);
+      break;
+    case 'bssplit':
+      job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
+      break;
+    case 'size': {
+      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+      if (pct) {
+        const p = Number(pct[1]);
+        if (!(p > 0 && p <= 100)) throw bad(n, `a percentage must be in (0, 100] (got ${value})`);
+        job.sizePercent = p;
+        job.size = 0;
+      } else {
+        job.size = parseSize(value, n);
+        job.sizePercent = 0;
+      }
+      break;
+    }
+    case 'offset':
+      job.offset = parseSize(value, n, true);
+      break;
+    case 'iodepth':
+      job.iodepth = parseIntIn(value, n, 1, 65536);
+      break;
+    case 'iodepth_batch_submit':
+      job.batchSubmit = parseIntIn(value, n, 0, 65536);
+      break;
+    case 'iodepth_batch_complete_min':
+      job.batchCompleteMin = parseIntIn(value, n, 0, 65536);
+      break;
+    case 'iodepth_batch_complete_max':
+      job.batchCompleteMax = parseIntIn(value, n, 0, 65536);
+      break;
+    case 'direct':
+      job.direct = parseBool(value, n);
+      break;
+    case 'buffered':
+      job.direct = !parseBool(value, n);
+      break;
+    case 'invalidate':
+      job.invalidate = parseBool(value, n);
+      break;
+    case 'runtime':
+      job.runtime = parseTime(value, n);
+      break;
+    case 'time_based':
+      job.timeBased = parseBool(value, n);
+      break;
+    case 'ramp_time':
+      job.rampTime = parseTime(value, n);
+      break;
+    case 'numjobs':
+      job.numjobs = parseIntIn(value, n, 1, 256);
+      break;
+    case 'group_reporting':
+      job.groupReporting = parseBool(value, n);
+      break;
+    case 'ioengine':
+      if (!ENGINES.includes(value as Engine)) {
+        throw bad(n, `${JSON.stringify(value)} is not available; kaio bench has ${ENGINES.join(', ')}`);
+      }
+      job.ioengine = value as Engine;
+      break;
+    case 'api':
+      // kaio 0.1's --api=node-* name the node:fs engines.
+      if (value === 'node-promises' || value === 'node-callback') job.ioengine = 'fs';
+      else if (value === 'node-sync') job.ioengine = 'fs-sync';
+      else if (value === 'batch' || value === 'promise') job.api = value;
+      else throw bad(n, `must be batch or promise (got ${value})`);
+      break;
+    case 'fixedbufs':
+      job.fixedbufs = parseBool(value, n);
+      break;
+    case 'registerfiles':
+      job.registerfiles = parseBool(value, n);
+      break;
+    case 'sqthread_poll':
+      job.sqthreadPoll = parseBool(value, n);
+      break;
+    case 'hipri':
+      job.hipri = parseBool(value, n);
+      break;
+    case 'fsync':
+      job.fsync = parseIntIn(value, n, 0, 2 ** 31);
+      break;
+    case 'fdatasync':
+      job.fdatasync = parseIntIn(value, n, 0, 2 ** 31);
+      break;
+    case 'end_fsync':
+      job.endFsync = parseBool(value, n);
+      break;
+    case 'randrepeat':
+      job.randrepeat = parseBool(value, n);
+      break;
+    case 'randseed':
+      job.randseed = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+      break;
+    case 'norandommap':
+      job.norandommap = parseBool(value, n);
+      break;
+    case 'random_distribution':
+      job.distribution = parseDistribution(value);
+      break;
+    case 'verify':
+      if (value === '0' || value === 'null') job.verify = '';
+      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
+      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
+      break;
+    case 'verify_pattern':
+      job.verifyPattern = parsePattern(value);
+      break;
+    case 'do_verify':
+      job.doVerify = parseBool(value, n);
+      break;
+    case 'number_ios':
+      job.numberIos = parseIntIn(value, n, 1, Number.MAX_SAFE_INTEGER);
+      break;
+    case 'allow_mounted_write':
+      job.allowMountedWrite = parseBool(value, n);
+      break;
+    case 'stonewall':
+      job.stonewall = parseBool(value, n);
+      break;
+    case 'unlink':
+      job.unlink = parseBool(value, n);
+      break;
+    case 'entries':
+      job.entries = parseIntIn(value, n, 1, 32768);
+      break;
+    case 'percentile_list':
+      job.percentileList = parsePercentiles(value);
+      break;
+    case 'lat_percentiles':
+      job.latPercentiles = parseBool(value, n);
+      break;
+    case 'thread':
+      parseBool(value, n);
+      break;
+    case 'lat':
+      parseBool(value, n);
+      break;
+    default:
+      throw bad(n, 'is not a job option');
+  }
+}
+
+/** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
+function finish(job: BenchJob): BenchJob {
+  const e = job.ioengine;
+  const kaioRing = e === 'io_uring';
+  const nop = job.rw === 'nop';
+  if (nop && !kaioRing) throw bad('--rw', 'nop needs --ioengine=io_uring');
+  if (job.api === 'promise' && !kaioRing) throw bad('--api', `promise applies to --ioengine=io_uring only (got ${e})`);
+  if (job.fixedbufs && !kaioRing) throw bad('--fixedbufs', `needs --ioengine=io_uring (${e} has no registered buffers)`);
+  if (job.registerfiles && !kaioRing) throw bad('--registerfiles', `needs --ioengine=io_uring (got ${e})`);
+  if (job.sqthreadPoll && !kaioRing) throw bad('--sqthread_poll', `needs --ioengine=io_uring (got ${e})`);
+  if (job.hipri && !(kaioRing || e === 'pvsync2')) throw bad('--hipri', `needs --ioengine=io_uring or pvsync2 (got ${e})`);
+  if (job.hipri && !job.direct) throw bad('--hipri', 'needs --direct=1 (polled I/O is O_DIRECT only)');
+  if (job.fixedbufs && job.api === 'promise' && kaioRing) {
+    // The promise API picks *_FIXED by itself when a buffer is in a registered pool: fine.
+  }
+  const sizes = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
+  if (job.direct && sizes.some((s) => s % 512 !== 0)) throw bad('--bs', 'must be a multiple of 512 with --direct=1');
+  if (job.direct && job.offset % 512 !== 0) throw bad('--offset', 'must be a multiple of 512 with --direct=1');
+  if (job.verify && !nop) {
+    const min = Math.min(...job.bs, ...job.bssplit.flat().map(([s]) => s));
+    if (min < 64) throw bad('--verify', `needs blocks of at least 64 bytes to hold the verify header (bs ${min})`);
+  }
+  if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
+  if (job.verifyPattern.length && !job.verify) job.verify = 'pattern';
+  if (job.timeBased && !job.runtime) throw bad('--time_based', 'needs --runtime');
+  if (job.rampTime && job.timeBased && job.rampTime >= job.runtime + job.rampTime) throw bad('--ramp_time', 'leaves no runtime');
+  if (job.size && job.size < Math.max(...job.bs)) throw bad('--size', 'must be at least --bs');
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
-  job.lat = lat ?? job.iodepth === 1;
+  if (job.batchSubmit > job.iodepth || job.batchSubmit === 0) job.batchSubmit = job.iodepth;
   return job;
 }
+
+function normalize(argv: readonly string[]): string[] {
+  // util.parseArgs takes every option as a string; options fio allows without
+  // a value (set and bool options) get "=1", and "--opt 0|1" is joined.
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const m = /^--([A-Za-z0-9_-]+)$/.exec(a);
+    const def = m ? OPTS[m[1]] : undefined;
+    if (m && def && (def.kind === 'set' || def.kind === 'bool')) {
+      const next = argv[i + 1];
+      if (next !== undefined && /^(0|1|true|false|on|off|yes|no)$/i.test(next)) {
+        out.push(`${a}=${next}`);
+        i++;
+      } else out.push(`${a}=1`);
+    } else out.push(a);
+  }
+  return out;
+}
+
+interface Section {
+  name: string;
+  opts: Array<[string, string]>;
+}
+
+/** A fio job file: [global] and job sections, key=value lines, ; and # comments, include FILE. */
+export function parseJobFile(text: string, file: string, readFile: (p: string) => string, depth = 0): Section[] {
+  if (depth > 8) throw bad('include', `nesting too deep at ${file}`);
+  const sections: Section[] = [];
+  let cur: Section | undefined;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\r$/, '').trim();
+    if (!line || line.startsWith(';') || line.startsWith('#')) continue;
+    const where = `${file}:${i + 1}`;
+    const inc = /^include\s+(.+)$/.exec(line);
+    if (inc) {
+      const { dirname, resolve } = require('node:path') as typeof import('node:path');
+      const p = resolve(dirname(file), inc[1].trim());
+      let sub: string;
+      try {
+        sub = readFile(p);
+      } catch (e) {
+        throw bad('include', `${where}: cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      }
+      const inner = parseJobFile(sub, p, readFile, depth + 1);
+      // Options before any section in the included file belong to the current section.
+      for (const s of inner) {
+        if (s.name === '' && cur) cur.opts.push(...s.opts);
+        else sections.push((cur = s));
+      }
+      continue;
+    }
+    const sec = /^\[([^\]]+)\]$/.exec(line);
+    if (sec) {
+      cur = { name: sec[1].trim(), opts: [] };
+      sections.push(cur);
+      continue;
+    }
+    const kv = /^([A-Za-z0-9_-]+)\s*(?:=\s*(.*))?$/.exec(line);
+    if (!kv) throw bad('job file', `${where}: cannot parse ${JSON.stringify(line)}`);
+    const key = kv[1];
+    if (!OPTS[key]) throw bad(`${key}`, `${where}: is not a known option; see kaio bench --help`);
+    if (OPTS[key].program) throw bad(`${key}`, `${where}: is a command-line option, not a job option`);
+    if (!cur) {
+      cur = { name: '', opts: [] };
+      sections.push(cur);
+    }
+    const value = (kv[2] ?? '').trim();
+    cur.opts.push([key, OPTS[key].kind === 'set' || OPTS[key].kind === 'bool' ? value || '1' : value]);
+  }
+  return sections;
+}
+
+/**
+ * The whole command line: program options, then jobs. Options before the
+ * first --name are global (like fio's [global]); each --name starts a job;
+ * positional arguments are job files, whose jobs take the command line's
+ * global options over their own.
+ */
+export function parseCommandLine(argv: readonly string[], readFile: (p: string) => string): Program {
+  const options: Record<string, { type: 'string'; multiple: true }> = {};
+  for (const k of Object.keys(OPTS)) options[k] = { type: 'string', multiple: true };
+  let tokens;
+  try {
+    ({ tokens } = nodeParseArgs({ args: normalize(argv), options, strict: true, allowPositionals: true, tokens: true }));
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const m = /Unknown option '(-[^']+)'/.exec(err.message);
+    if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
+    throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
+  }
+  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
+  const global: Array<[string, string]> = [];
+  const cmdJobs: Section[] = [];
+  let readonly = false;
+  const files: string[] = [];
+  for (const t of tokens ?? []) {
+    if (t.kind === 'positional') {
+      files.push(t.value);
+      continue;
+    }
+    if (t.kind !== 'option') continue;
+    const value = t.value ?? '';
+    const def = OPTS[t.name];
+    if (def.program) {
+      if (t.name === 'output-format') {
+        const f = value.split(',')[0];
+        if (f !== 'normal' && f !== 'json' && f !== 'json+') throw bad('--output-format', `must be normal, json or json+ (got ${value})`);
+        program.format = f;
+      } else if (t.name === 'output') {
+        if (!value) throw bad('--output', 'needs a file name');
+        program.output = value;
+      } else if (t.name === 'readonly') {
+        readonly = parseBool(value || '1', '--readonly');
+      } else if (t.name === 'plot') {
+        if (!value.endsWith('.svg')) throw bad('--plot', `needs a file name ending in .svg (got ${JSON.stringify(value)})`);
+        program.plot = value;
+      } else if (t.name === 'eta') {
+        if (value !== 'auto' && value !== 'always' && value !== 'never') throw bad('--eta', `must be auto, always or never (got ${value})`);
+        program.eta = value;
+      }
+      continue;
+    }
+    const key = canonical(t.name, '');
+    if (key === 'name') cmdJobs.push({ name: value, opts: [] });
+    const target = cmdJobs.length ? cmdJobs[cmdJobs.length - 1].opts : global;
+    if (key !== 'name') target.push([key, value]);
+  }
+
+  /** A job from option layers, later ones winning; "job options" shows layers from `shown` on. */
+  const build = (name: string, layers: Array<Array<[string, string]>>, shown = 0): BenchJob => {
+    const job = defaults();
+    job.name = name;
+    layers.forEach((layer, i) => {
+      for (const [rawKey, value] of layer) {
+        const key = canonical(rawKey, '');
+        apply(job, key, value);
+        if (i >= shown) job.given[rawKey] = value;
+      }
+    });
+    if (name) job.given = { name, ...job.given };
+    return finish(job);
+  };
+
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFile(file);
+    } catch (e) {
+      throw bad('job file', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+    const sections = parseJobFile(text, file, readFile);
+    let fileGlobal: Array<[string, string]> = [];
+    for (const s of sections) {
+      if (s.name === 'global' || s.name === '') {
+        fileGlobal = [...fileGlobal, ...s.opts];
+        for (const [k, v] of s.opts) program.globalOptions[k] = v;
+        continue;
+      }
+      // fio's JSON lists a job file's [global] under "global options", the job's own under "job options".
+      program.jobs.push(build(s.name, [fileGlobal, s.opts, global], 1));
+    }
+  }
+  for (const j of cmdJobs) program.jobs.push(build(j.name, [global, j.opts]));
+  if (!program.jobs.length) {
+    if (files.length) throw bad('job file', `${files.join(', ')} describes no job`);
+    // No --name and no job file: one job from the command line's options
+    // (fio would insist on --name; kaio names it and, without --filename,
+    // runs it on a temp file it removes afterwards).
+    const given = new Set(global.map(([k]) => k));
+    const layers: Array<Array<[string, string]>> = [];
+    if (!given.size) {
+      program.defaulted = true;
+      layers.push([
+        ['rw', 'randread'],
+        ['bs', '4k'],
+        ['iodepth', '32'],
+        ['direct', '1'],
+        ['size', '256m'],
+        ['runtime', '5'],
+        ['time_based', '1'],
+      ]);
+    }
+    layers.push(global);
+    const job = build(given.size ? 'kaio' : 'kaio-default', layers);
+    if (!job.filename) program.defaulted = true;
+    program.jobs.push(job);
+  }
+  if (readonly) {
+    const w = program.jobs.find((j) => j.rw === 'write' || j.rw === 'randwrite' || ((j.rw === 'rw' || j.rw === 'randrw') && j.rwmixread < 100));
+    if (w) throw bad('--readonly', `job ${w.name} writes (rw=${w.rw})`);
+  }
+  return program;
+}
+
+export const USAGE = `usage: kaio bench [options] [jobfile ...]
+  fio's option names, values and units; --opt=value or --opt value.
+  With no arguments: a 5 s O_DIRECT 4k random read at iodepth 32 on a 256 MiB temp file (removed after).
+
+  --name=NAME            start a job (options before the first --name are global)
+  --filename=PATH        file or block device (default: a temp file, or NAME.N.0 with --name)
+  --directory=DIR        where NAME.N.0 files go
+  --rw=read|write|randread|randwrite|rw|readwrite|randrw   (default read)
+  --rwmixread=50 --rwmixwrite=50
+  --bs=4k | --bs=4k,64k (read,write)   --bssplit=4k/50:64k/50[,write split]
+  --size=SIZE|N% --offset=SIZE --number_ios=N
+  --ioengine=io_uring|libaio|psync|pvsync2|fs|fs-sync   (default io_uring)
+  --api=batch|promise    io_uring through kaio's batch (default) or promise API
+  --iodepth=1 --iodepth_batch_submit=N --iodepth_batch_complete_min=N --iodepth_batch_complete_max=N
+  --direct=0|1 --invalidate=1|0 --fixedbufs --registerfiles --sqthread_poll --hipri
+  --runtime=TIME --time_based --ramp_time=TIME --numjobs=N --group_reporting --stonewall
+  --fsync=N --fdatasync=N --end_fsync=1
+  --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
+  --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
+  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1
+  --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
+  --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
+  --help --version
+
+  Job files (INI): [global] and [job] sections, include FILE, stonewall;
+  command-line options before --name override the file's.`;

@@ -13,7 +13,7 @@ export class FixedFile {
   /** The ring whose table holds this slot; undefined once unregistered. A private field, not a WeakMap: every op on a FixedFile reads it. */
   #owner: object | undefined;
 
-  /** @internal Made by Ring.registerFiles(). */
+  /** Not for users: made by ring.registerFiles(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
   constructor(owner: object, index: number, fd: number) {
     this.index = index;
     this.fd = fd;

@@ -155,10 +155,10 @@ export class Ring implements IoContext {
         const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len as number);
         if (this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number, fixed)) return true;
       }
-      return this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
+      return this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
     },
     flush: () => {
-      if (this.#staging.count !== 0) this.#staging.fill();
+      this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
     },
     cancel: (id) => {
@@ -407,7 +407,7 @@ export class Ring implements IoContext {
    * of resources (EAGAIN/EBUSY) and the SQEs stay queued for the next call.
    */
   submit(): number {
-    if (this.#staging.count !== 0) this.#staging.fill();
+    this.#staging.fill();
     const r = this.#native.submit();
     if (r >= 0) return r;
     if (r === EBADF) throw this.#enterError(r);
@@ -486,7 +486,7 @@ export class Ring implements IoContext {
     const high = this.#batch.hold(mem, Kind.Batch);
     if (typeof pos === 'number') {
       if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes, this.#fixedAt(op, this.#batch.lastHeld, mem, bytes))) return true;
-    } else if (this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
+    } else if (this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true;
     }
     this.#batch.release(high);
@@ -503,7 +503,7 @@ export class Ring implements IoContext {
     if (this.#closed) return this.#closed;
     this.#closing = true;
     // Batch ops prepared but never submitted must reach the kernel to finish.
-    if (this.#staging.count !== 0) this.#staging.fill();
+    this.#staging.fill();
     if (this.#counters[Counter.InFlight] !== 0) this.#ops.scheduleFlush();
     this.#closed = (async () => {
       await this.#ops.whenIdle();
@@ -644,7 +644,7 @@ export class Ring implements IoContext {
       }
     }
     batch.dispatching = false;
-    ops.pump();
+    ops.startWaiting();
     // Staged ops that found no room at the last flush (or that close() is
     // waiting for) go out now that completions made some.
     if (this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) ops.scheduleFlush();

@@ -84,16 +84,12 @@ export class Staging {
   }
 
   /**
-   * Before an op takes the direct prep() path: staged ops go into the SQ
-   * first, so they keep their place and count against the SQ and CQ budget.
-   * False when they could not (no room: the op must wait too).
+   * Moves staged ops into the SQ, all or none; false when there is no room
+   * yet. Before an op takes the direct prep() path, so that staged ops keep
+   * their place and count against the SQ and CQ budget.
    */
-  flushed(): boolean {
-    return this.count === 0 || this.fill();
-  }
-
-  /** Moves staged ops into the SQ (all or none); false when there is no room yet. */
   fill(): boolean {
+    if (this.count === 0) return true;
     if (!this.#native.fillStaged(this.count)) {
       this.stalled = true;
       return false;

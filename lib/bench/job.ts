@@ -1,0 +1,766 @@
+// One instance of a job (fio's "thread"), run inside its own worker thread
+// with its own ring or context: picks each I/O (direction, offset, length),
+// issues it through the chosen engine, and records slat/clat/lat per
+// direction in fio-bucketed histograms. Live counters go to shared memory the
+// main thread samples; a shared flag stops the job (Ctrl-C).
+import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Ring, type FixedFile } from '../ring';
+import { AioContext } from '../aio';
+import { ThreadpoolContext } from '../threadpool';
+import { alignedBuffer } from '../pool';
+import type { IoContext } from '../types';
+import { Histogram, type HistogramData } from './histogram';
+import type { BenchJob } from './options';
+import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
+import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+
+/** Slots of the shared progress array. */
+export const P_IOS = 0; // + 2 * ddir
+export const P_BYTES = 1; // + 2 * ddir
+export const P_STATE = 6;
+export const P_SYNC = 7;
+export const P_SLOTS = 8;
+/** P_STATE values. */
+export const S_SETUP = 0;
+export const S_RAMP = 1;
+export const S_RUN = 2;
+export const S_VERIFY = 3;
+export const S_DONE = 4;
+
+export interface JobSetup {
+  job: BenchJob;
+  jobnum: number;
+  filename: string;
+  /** Bytes of the target the job uses (resolved by the main thread). */
+  size: number;
+  blockDevice: boolean;
+  progress: SharedArrayBuffer;
+  stop: SharedArrayBuffer;
+}
+
+export interface DirOutcome {
+  ios: number;
+  bytes: number;
+  short: number;
+  slat: HistogramData | null;
+  clat: HistogramData;
+  lat: HistogramData;
+}
+
+/** CPU use of the job's own thread (fio reports its job threads' rusage the same way). */
+export interface ThreadCpu {
+  /** Seconds of user and system time. */
+  usr: number;
+  sys: number;
+  ctx: number;
+  majf: number;
+  minf: number;
+}
+
+const TICK = 0.01; // USER_HZ is 100 on every Linux architecture's /proc interface
+
+/** This thread's counters, from /proc/thread-self (undefined without procfs). */
+function threadCpu(): ThreadCpu | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = fs.readFileSync('/proc/thread-self/status', 'utf8');
+    const ctx = [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    return { usr: Number(f[11]) * TICK, sys: Number(f[12]) * TICK, ctx, majf: Number(f[9]), minf: Number(f[7]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function cpuSince(a: ThreadCpu | undefined): ThreadCpu | undefined {
+  const b = threadCpu();
+  if (!a || !b) return undefined;
+  return { usr: b.usr - a.usr, sys: b.sys - a.sys, ctx: b.ctx - a.ctx, majf: b.majf - a.majf, minf: b.minf - a.minf };
+}
+
+export interface JobOutcome {
+  dirs: [DirOutcome, DirOutcome, DirOutcome];
+  sync: { ios: number; lat: HistogramData };
+  /** Milliseconds of the measured part (after ramp_time). */
+  runtimeMs: number;
+  /** Ops in flight when each op was issued: 1, 2, 4, 8, 16, 32, >=64. */
+  depth: number[];
+  /** Ops per submit / completions per reap: 0, 4, 8, 16, 32, 64, >=64. */
+  submit: number[];
+  complete: number[];
+  notes: string[];
+  error?: { message: string; errno: number };
+  verified: number;
+  fixedOps: number;
+  /** The job thread's CPU use over the measured part. */
+  cpu?: ThreadCpu;
+}
+
+const DIR_NAMES = ['read', 'write', 'trim'];
+
+function errnoCode(errno: number): string {
+  for (const [k, v] of Object.entries(osConstants.errno)) if (v === errno) return k;
+  return `errno ${errno}`;
+}
+
+function depthBucket(n: number): number {
+  return n <= 1 ? 0 : n <= 2 ? 1 : n <= 4 ? 2 : n <= 8 ? 3 : n <= 16 ? 4 : n <= 32 ? 5 : 6;
+}
+function batchBucket(n: number): number {
+  return n === 0 ? 0 : n <= 4 ? 1 : n <= 8 ? 2 : n <= 16 ? 3 : n <= 32 ? 4 : n <= 64 ? 5 : 6;
+}
+
+class IoError extends Error {
+  constructor(
+    message: string,
+    readonly errno: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The state of one job instance shared by every engine loop. */
+class Run {
+  readonly job: BenchJob;
+  readonly depthMax: number;
+  readonly progress: Float64Array;
+  readonly stopFlag: Int32Array;
+  readonly start: number;
+  readonly end: number;
+  readonly unit: number;
+  readonly blocks: number;
+  readonly picker: BlockPicker | undefined;
+  readonly rand: Rand;
+  readonly mixRand: Rand;
+  readonly bsRand: Rand;
+  readonly random: boolean;
+  readonly maxLen: number;
+  readonly hist: Array<{ slat: Histogram; clat: Histogram; lat: Histogram }>;
+  readonly syncLat = new Histogram();
+  readonly ios = [0, 0, 0];
+  readonly bytes = [0, 0, 0];
+  readonly shorts = [0, 0, 0];
+  syncIos = 0;
+  readonly depthLevels = new Array<number>(7).fill(0);
+  readonly submitLevels = new Array<number>(7).fill(0);
+  readonly completeLevels = new Array<number>(7).fill(0);
+  // per slot
+  readonly slotDir: Uint8Array;
+  readonly slotOff: Float64Array;
+  readonly slotLen: Uint32Array;
+  readonly tPrep: Float64Array;
+  readonly tSub: Float64Array;
+  buffers: Buffer[] = [];
+  cursor: number;
+  issued = 0;
+  issuedBytes = 0;
+  writesSinceSync = 0;
+  /** fsyncs due (fsync=N / fdatasync=N) and not yet issued. */
+  syncPending = 0;
+  inFlight = 0;
+  seq = 0;
+  /** Depth levels are counted at submit (batch API), else at issue. */
+  batched = false;
+  ramping: boolean;
+  cpu0: ThreadCpu | undefined;
+  cpu: ThreadCpu | undefined;
+  t0 = 0;
+  tEnd = 0;
+  deadline: number;
+  rampEnd: number;
+  stopping = false;
+  error: { message: string; errno: number } | undefined;
+  verifyFail: VerifyFailure | undefined;
+  verified = 0;
+  readonly written: Map<number, number> | undefined;
+  readonly notes: string[] = [];
+
+  constructor(
+    readonly setup: JobSetup,
+    readonly filename: string,
+  ) {
+    const job = (this.job = setup.job);
+    this.depthMax = job.ioengine === 'fs-sync' ? 1 : job.iodepth;
+    this.progress = new Float64Array(setup.progress);
+    this.stopFlag = new Int32Array(setup.stop);
+    this.start = job.offset;
+    this.end = job.offset + setup.size;
+    const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
+    const used = this.directionsUsed();
+    const usedLens = [0, 1].filter((d) => used[d]).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
+    this.maxLen = Math.max(...(usedLens.length ? usedLens : lens));
+    // With verify, random ops are aligned to the largest block, so two writes never half-overlap
+    // (a block read back is always one write's, whole).
+    this.unit = job.verify ? this.maxLen : Math.min(...(usedLens.length ? usedLens : lens));
+    if (this.end - this.start < this.maxLen) throw new IoError(`job region (offset ${this.start}, size ${setup.size}) is smaller than the block size ${this.maxLen}`, 22);
+    this.blocks = Math.floor((this.end - this.start) / this.unit);
+    const seed = (job.randrepeat ? job.randseed : (Math.random() * 2 ** 32) >>> 0) + setup.jobnum * 0x9e37;
+    this.rand = new Rand(seed);
+    this.mixRand = new Rand(seed ^ 0x5bd1e995);
+    this.bsRand = new Rand(seed ^ 0x27d4eb2f);
+    this.random = job.rw === 'randread' || job.rw === 'randwrite' || job.rw === 'randrw';
+    if (this.random)
+      this.picker =
+        job.distribution.kind === 'random'
+          ? new UniformPicker(this.blocks, this.rand, !job.norandommap)
+          : new SkewedPicker(this.blocks, this.rand, job.distribution);
+    this.hist = [0, 1, 2].map(() => ({ slat: new Histogram(), clat: new Histogram(), lat: new Histogram() }));
+    const d = this.depthMax + 1;
+    this.slotDir = new Uint8Array(d);
+    this.slotOff = new Float64Array(d);
+    this.slotLen = new Uint32Array(d);
+    this.tPrep = new Float64Array(d);
+    this.tSub = new Float64Array(d);
+    this.cursor = this.start;
+    this.ramping = job.rampTime > 0;
+    this.rampEnd = 0;
+    this.deadline = Infinity;
+    this.written = job.verify && used[1] && job.doVerify ? new Map() : undefined;
+  }
+
+  directionsUsed(): [boolean, boolean] {
+    const rw = this.job.rw;
+    const mixed = rw === 'rw' || rw === 'randrw';
+    return [rw === 'read' || rw === 'randread' || (mixed && this.job.rwmixread > 0), rw === 'write' || rw === 'randwrite' || (mixed && this.job.rwmixread < 100)];
+  }
+
+  begin(): void {
+    const now = performance.now();
+    this.t0 = now;
+    this.cpu0 = threadCpu();
+    this.rampEnd = now + this.job.rampTime * 1000;
+    if (this.job.runtime) this.deadline = this.rampEnd + this.job.runtime * 1000;
+    this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
+  }
+
+  /** Ramp over: forget what was measured, start the clock. */
+  #endRamp(now: number): void {
+    this.ramping = false;
+    for (const h of this.hist) {
+      h.slat.reset();
+      h.clat.reset();
+      h.lat.reset();
+    }
+    this.syncLat.reset();
+    this.ios.fill(0);
+    this.bytes.fill(0);
+    this.shorts.fill(0);
+    this.syncIos = 0;
+    this.depthLevels.fill(0);
+    this.submitLevels.fill(0);
+    this.completeLevels.fill(0);
+    for (let i = 0; i < 6; i++) this.progress[i] = 0;
+    this.progress[P_SYNC] = 0;
+    this.t0 = now;
+    this.cpu0 = threadCpu();
+    this.progress[P_STATE] = S_RUN;
+  }
+
+  /** Whether another op may start (budget, runtime, Ctrl-C, an error). */
+  more(now: number): boolean {
+    if (this.stopping) return false;
+    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) {
+      this.stopping = true;
+      return false;
+    }
+    const job = this.job;
+    if (this.ramping) return true;
+    if (job.numberIos) return this.issued < job.numberIos;
+    if (job.timeBased) return true;
+    return this.issuedBytes < this.end - this.start;
+  }
+
+  #len(dir: number): number {
+    const split = this.job.bssplit[dir];
+    if (!split.length) return this.job.bs[dir];
+    let r = this.bsRand.next() * 100;
+    for (const [s, p] of split) {
+      if (r < p) return s;
+      r -= p;
+    }
+    return split[split.length - 1][0];
+  }
+
+  /** Chooses the next op for slot `tag`; false when the job is done. */
+  next(tag: number, now: number): boolean {
+    if (!this.more(now)) return false;
+    const job = this.job;
+    let dir: number;
+    if (job.rw === 'rw' || job.rw === 'randrw') dir = this.mixRand.next() * 100 < job.rwmixread ? 0 : 1;
+    else dir = job.rw === 'write' || job.rw === 'randwrite' ? 1 : 0;
+    const len = this.#len(dir);
+    let off: number;
+    if (this.picker) {
+      off = this.start + this.picker.next() * this.unit;
+      if (off + len > this.end) off = this.start + Math.floor((this.end - this.start - len) / this.unit) * this.unit;
+    } else {
+      if (this.cursor + len > this.end) this.cursor = this.start;
+      off = this.cursor;
+      this.cursor += len;
+    }
+    this.slotDir[tag] = dir;
+    this.slotOff[tag] = off;
+    this.slotLen[tag] = len;
+    this.issued++;
+    this.issuedBytes += len;
+    if (dir === 1 && (job.fsync || job.fdatasync) && ++this.writesSinceSync >= (job.fsync || job.fdatasync)) {
+      // fio: an fsync after every N writes issued
+      this.writesSinceSync = 0;
+      this.syncPending++;
+    }
+    if (job.verify && dir === 1) fillBlock(job.verify, this.buf(tag), off, ++this.seq, job.verifyPattern);
+    this.tPrep[tag] = now;
+    this.inFlight++;
+    if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
+    return true;
+  }
+
+  buf(tag: number): Buffer {
+    const b = this.buffers[tag];
+    const len = this.slotLen[tag];
+    return len === b.length ? b : b.subarray(0, len);
+  }
+
+  /** One op finished: res is bytes or -errno; times in ms (performance.now()). */
+  done(tag: number, res: number, tSub: number, now: number): void {
+    this.inFlight--;
+    const dir = this.slotDir[tag];
+    const len = this.slotLen[tag];
+    if (res < 0) {
+      this.fail(tag, -res);
+      return;
+    }
+    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    const h = this.hist[dir];
+    const tPrep = this.tPrep[tag];
+    if (tSub > 0) {
+      h.slat.record((tSub - tPrep) * 1e6);
+      h.clat.record((now - tSub) * 1e6);
+    } else h.clat.record((now - tPrep) * 1e6);
+    h.lat.record((now - tPrep) * 1e6);
+    this.ios[dir]++;
+    this.bytes[dir] += res;
+    if (res < len && this.job.rw !== 'nop') this.shorts[dir]++;
+    this.progress[P_IOS + 2 * dir]++;
+    this.progress[P_BYTES + 2 * dir] += res;
+    const job = this.job;
+    if (job.verify) {
+      if (dir === 1) this.written?.set(this.slotOff[tag], len);
+      else if (job.rw === 'read' || job.rw === 'randread') this.check(this.buf(tag), this.slotOff[tag]);
+    }
+  }
+
+  check(buf: Buffer, off: number): void {
+    const job = this.job;
+    if (!job.verify || this.verifyFail) return;
+    const f = checkBlock(job.verify, buf, off, job.verifyPattern);
+    this.verified++;
+    if (f) {
+      this.verifyFail = f;
+      this.stopping = true;
+    }
+  }
+
+  fail(tag: number, errno: number): void {
+    if (!this.error) {
+      const dir = DIR_NAMES[this.slotDir[tag]];
+      this.error = {
+        errno,
+        message: `io error on ${this.filename}: ${errnoCode(errno)}: ${dir} offset=${this.slotOff[tag]}, buflen=${this.slotLen[tag]}`,
+      };
+    }
+    this.stopping = true;
+  }
+
+  syncDue(): boolean {
+    return this.syncPending > 0;
+  }
+
+  syncDone(t: number, now: number): void {
+    this.syncIos++;
+    this.syncLat.record((now - t) * 1e6);
+    this.progress[P_SYNC]++;
+  }
+
+  outcome(fixedOps: number): JobOutcome {
+    const dirs = this.hist.map((h, d) => ({
+      ios: this.ios[d],
+      bytes: this.bytes[d],
+      short: this.shorts[d],
+      slat: h.slat.count ? h.slat.toJSON() : null,
+      clat: h.clat.toJSON(),
+      lat: h.lat.toJSON(),
+    })) as JobOutcome['dirs'];
+    return {
+      dirs,
+      sync: { ios: this.syncIos, lat: this.syncLat.toJSON() },
+      runtimeMs: Math.max(0, (this.tEnd || performance.now()) - this.t0),
+      depth: this.depthLevels,
+      submit: this.submitLevels,
+      complete: this.completeLevels,
+      notes: this.notes,
+      error: this.error,
+      verified: this.verified,
+      fixedOps,
+      cpu: this.cpu,
+    };
+  }
+}
+
+function openFlags(run: Run): number {
+  const { job, setup } = run;
+  const [, writes] = run.directionsUsed();
+  const write = writes || job.rw === 'nop' ? writes : false;
+  // A write job on a block device holds an exclusive claim for the run (unless
+  // told to write to it in use), so it cannot be mounted meanwhile.
+  const excl = setup.blockDevice && write && !job.allowMountedWrite ? fs.constants.O_EXCL : 0;
+  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0) | excl;
+}
+
+function openTarget(run: Run): number {
+  const flags = openFlags(run);
+  try {
+    return fs.openSync(run.filename, flags);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (flags & fs.constants.O_EXCL && err.code === 'EBUSY')
+      throw new Error(`refusing to write to ${run.filename}: it is in use; --allow_mounted_write=1 to write anyway`);
+    if (run.job.direct && err.code === 'EINVAL')
+      throw new Error(`--direct=1: ${run.filename} is on a filesystem that does not support O_DIRECT (open: EINVAL)`);
+    throw e;
+  }
+}
+
+function fillRandom(bufs: Buffer[], seed: number): void {
+  let x = seed | 1;
+  for (const b of bufs) {
+    let i = 0;
+    for (; i + 4 <= b.length; i += 4) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      b.writeInt32LE(x, i);
+    }
+  }
+}
+
+/** Runs one job instance to its end (or to the stop flag) and reports what it measured. */
+export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
+  const run = new Run(setup, setup.filename);
+  const { job } = run;
+  const nop = job.rw === 'nop';
+  const fd = nop ? -1 : openTarget(run);
+  let fixedOps = 0;
+  const progress = run.progress;
+  try {
+    if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
+      run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
+      fillRandom(run.buffers, setup.jobnum + 1);
+    }
+    switch (job.ioengine) {
+      case 'io_uring':
+        fixedOps = await runRing(run, fd);
+        break;
+      case 'libaio': {
+        const ctx = new AioContext({ entries: Math.max(job.iodepth, 8) });
+        await runWithContext(run, fd, ctx, 0);
+        break;
+      }
+      case 'psync':
+      case 'pvsync2': {
+        const ctx = new ThreadpoolContext({ entries: job.iodepth });
+        await runWithContext(run, fd, ctx, job.hipri ? 1 /* RWF_HIPRI */ : 0);
+        break;
+      }
+      case 'fs':
+        await runFsPromises(run, fd);
+        break;
+      case 'fs-sync':
+        runFsSync(run, fd);
+        break;
+    }
+    run.tEnd = performance.now();
+    run.cpu = cpuSince(run.cpu0);
+    if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
+      const t = performance.now();
+      fs.fsyncSync(fd);
+      run.syncDone(t, performance.now());
+    }
+    if (!run.error && !run.verifyFail && run.written && run.written.size && Atomics.load(run.stopFlag, 0) === 0) {
+      progress[P_STATE] = S_VERIFY;
+      verifyWritten(run, fd);
+    }
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+    progress[P_STATE] = S_DONE;
+  }
+  const out = run.outcome(fixedOps);
+  if (run.verifyFail) {
+    const f = run.verifyFail;
+    out.error = {
+      errno: 84, // EILSEQ, as fio reports a verify failure
+      message: `verify: ${job.verify} failed on ${run.filename} at offset ${f.at} (block offset=${f.block}, len=${f.len}): ${f.why}`,
+    };
+  }
+  return out;
+}
+
+/** Reads back every block the job wrote (sync, after the timed part) and checks it. */
+function verifyWritten(run: Run, fd: number): void {
+  const offs = [...run.written!.keys()].sort((a, b) => a - b);
+  const buf = alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096);
+  let rfd = fd;
+  for (const off of offs) {
+    const len = run.written!.get(off)!;
+    const b = buf.subarray(0, len);
+    let n: number;
+    try {
+      n = fs.readSync(rfd, b, 0, len, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EBADF' && rfd === fd) {
+        rfd = fs.openSync(run.filename, fs.constants.O_RDONLY | (run.job.direct ? fs.constants.O_DIRECT : 0));
+        n = fs.readSync(rfd, b, 0, len, off);
+      } else throw e;
+    }
+    if (n !== len) {
+      run.verifyFail = { at: off + n, block: off, len, why: `short read (${n} of ${len} bytes)` };
+      break;
+    }
+    run.check(b, off);
+    if (run.verifyFail) break;
+  }
+  if (rfd !== fd) fs.closeSync(rfd);
+}
+
+/** io_uring through kaio's Ring: the batch API (like fio's engine) or the promise API. */
+async function runRing(run: Run, fd: number): Promise<number> {
+  const { job } = run;
+  const depth = run.depthMax;
+  let entries = job.entries;
+  if (!entries) for (entries = 8; entries < depth + 1; entries *= 2);
+  const ring = new Ring({
+    entries,
+    cqEntries: Math.max(entries * 2, (depth + 1) * 2),
+    submitBatch: job.batchSubmit,
+    sqpoll: job.sqthreadPoll,
+    iopoll: job.hipri,
+  });
+  try {
+    let file: number | FixedFile = fd;
+    if (job.rw !== 'nop' && job.fixedbufs) {
+      const pool = ring.registerBuffers({ count: depth + 1, size: Math.ceil(run.maxLen / 4096) * 4096, fallback: true });
+      run.buffers = pool.buffers.map((b) => b.subarray(0, run.maxLen));
+      fillRandom(run.buffers, run.setup.jobnum + 1);
+    }
+    if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([fd])[0];
+    if (job.api === 'batch') runBatch(run, ring, file);
+    else await runPromiseLoops(run, (tag) => ringOp(run, ring, file, tag), () => ring.fsync(fd, { datasync: job.fdatasync > 0 }));
+    const fixed = ring.stats.fixedOps;
+    if (job.fixedbufs && job.rw !== 'nop') {
+      const total = run.ios[0] + run.ios[1];
+      if (fixed < total) run.notes.push(`fixedbufs: ${total - fixed} of ${total} ops were not *_FIXED (buffers could not be registered)`);
+    }
+    return fixed;
+  } finally {
+    ring.onCompletion(null);
+    await ring.close();
+  }
+}
+
+function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Promise<number> {
+  if (run.job.rw === 'nop') return ring.nop().then(() => 0);
+  const off = run.slotOff[tag];
+  return run.slotDir[tag] === 1 ? ring.write(file, run.buf(tag), off) : ring.read(file, run.buf(tag), off);
+}
+
+/** fio's loop: prep up to iodepth, submit, wait for batch_complete_min, repeat. */
+function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
+  const { job } = run;
+  const depth = run.depthMax;
+  const nop = job.rw === 'nop';
+  const SYNC = 3; // slotDir of an fsync in a slot
+  const free: number[] = [];
+  let reaped = 0;
+  let tSub = 0;
+  ring.onCompletion((tag, res) => {
+    const now = performance.now();
+    reaped++;
+    free.push(tag);
+    if (run.slotDir[tag] === SYNC) {
+      run.inFlight--;
+      if (res < 0) {
+        run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${job.fdatasync ? 'fdatasync' : 'fsync'}` };
+        run.stopping = true;
+      } else run.syncDone(run.tPrep[tag], now);
+      return;
+    }
+    run.done(tag, nop ? 0 : res, run.tSub[tag], now);
+  });
+  for (let t = depth - 1; t >= 0; t--) free.push(t);
+  const flags = 0;
+  run.batched = true;
+  run.begin();
+  let staged: number[] = [];
+  const min = Math.max(1, job.batchCompleteMin);
+  for (;;) {
+    // Fill the queue: after every fsync=N writes issued, an fsync takes the next slot (as fio does).
+    let now = performance.now();
+    while (free.length) {
+      const tag = free[free.length - 1];
+      if (run.syncDue() && !run.stopping) {
+        if (!ring.prepFsync(file, tag, job.fdatasync > 0)) break;
+        run.slotDir[tag] = SYNC;
+        run.tPrep[tag] = now;
+        run.syncPending--;
+        run.inFlight++;
+        free.pop();
+        staged.push(tag);
+        continue;
+      }
+      if (!run.next(tag, now)) break;
+      const ok = nop
+        ? ring.prepNop(tag)
+        : run.slotDir[tag] === 1
+          ? ring.prepWrite(file, run.buf(tag), run.slotOff[tag], tag, flags)
+          : ring.prepRead(file, run.buf(tag), run.slotOff[tag], tag, flags);
+      if (!ok) {
+        // SQ full: give the op back (rare; the ring is sized for iodepth).
+        run.inFlight--;
+        run.issued--;
+        run.issuedBytes -= run.slotLen[tag];
+        break;
+      }
+      free.pop();
+      staged.push(tag);
+    }
+    if (staged.length) {
+      ring.submit();
+      tSub = performance.now();
+      for (const t of staged) run.tSub[t] = tSub;
+      // one io_uring_enter per iodepth_batch_submit ops (Ring's submitBatch)
+      const per = job.batchSubmit || staged.length;
+      for (let left = staged.length; left > 0; left -= per) run.submitLevels[batchBucket(Math.min(left, per))]++;
+      run.depthLevels[depthBucket(run.inFlight)] += staged.length;
+      staged = [];
+    }
+    if (run.inFlight === 0) break;
+    reaped = 0;
+    // Like fio: take what is already in the CQ (no syscall), enter the kernel only to wait for more.
+    ring.submitAndWait(0);
+    if (reaped < min && run.inFlight > 0) ring.submitAndWait(Math.min(min - reaped, run.inFlight));
+    if (reaped) run.completeLevels[batchBucket(reaped)]++;
+    now = performance.now();
+    if (!run.stopping) run.more(now);
+  }
+}
+
+/** iodepth async loops, each with one op in flight: how a promise user keeps a queue depth. */
+async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, sync: () => Promise<void>): Promise<void> {
+  run.begin();
+  /** Issues the fsyncs due; false after an error. */
+  const syncs = async (): Promise<boolean> => {
+    while (run.syncDue() && !run.stopping) {
+      run.syncPending--;
+      const t = performance.now();
+      try {
+        await sync();
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        run.error ??= { errno: Number(err.errno) || 5, message: `io error on ${run.filename}: ${err.code}: fsync` };
+        run.stopping = true;
+        return false;
+      }
+      run.syncDone(t, performance.now());
+    }
+    return true;
+  };
+  const loop = async (tag: number): Promise<void> => {
+    for (;;) {
+      if (!(await syncs())) return;
+      if (!run.next(tag, performance.now())) {
+        // the last writes' fsync may be due still
+        await syncs();
+        return;
+      }
+      let res: number;
+      try {
+        res = await op(tag);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const errno = typeof err.errno === 'number' ? Math.abs(err.errno) : 5;
+        run.inFlight--;
+        run.fail(tag, errno);
+        return;
+      }
+      run.done(tag, res, 0, performance.now());
+    }
+  };
+  const loops: Promise<void>[] = [];
+  for (let t = 0; t < run.depthMax; t++) loops.push(loop(t));
+  await Promise.all(loops);
+}
+
+/** libaio (AioContext) and psync/pvsync2 (ThreadpoolContext): kaio's promise API over that backend. */
+async function runWithContext(run: Run, fd: number, ctx: IoContext, rwFlags: number): Promise<void> {
+  const opts = rwFlags ? { flags: rwFlags } : undefined;
+  try {
+    await runPromiseLoops(
+      run,
+      (tag) => (run.slotDir[tag] === 1 ? ctx.write(fd, run.buf(tag), run.slotOff[tag], opts) : ctx.read(fd, run.buf(tag), run.slotOff[tag], opts)),
+      () => ctx.fsync(fd, { datasync: run.job.fdatasync > 0 }),
+    );
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** node:fs promises (FileHandle.read/write), the in-Node baseline; O_DIRECT really set with --direct=1. */
+async function runFsPromises(run: Run, fd: number): Promise<void> {
+  const fh = await fs.promises.open(run.filename, openFlags(run));
+  void fd;
+  try {
+    await runPromiseLoops(
+      run,
+      async (tag) => {
+        const b = run.buf(tag);
+        return run.slotDir[tag] === 1
+          ? (await fh.write(b, 0, b.length, run.slotOff[tag])).bytesWritten
+          : (await fh.read(b, 0, b.length, run.slotOff[tag])).bytesRead;
+      },
+      () => (run.job.fdatasync ? fh.datasync() : fh.sync()),
+    );
+  } finally {
+    await fh.close();
+  }
+}
+
+/** node:fs readSync/writeSync: one op at a time on the calling thread. */
+function runFsSync(run: Run, fd: number): void {
+  run.begin();
+  const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;
+  for (;;) {
+    while (run.syncDue() && !run.stopping) {
+      run.syncPending--;
+      const t = performance.now();
+      fsync(fd);
+      run.syncDone(t, performance.now());
+    }
+    if (!run.next(0, performance.now())) {
+      if (run.syncDue()) continue; // the last writes' fsync
+      break;
+    }
+    const b = run.buf(0);
+    let res: number;
+    try {
+      res = run.slotDir[0] === 1 ? fs.writeSync(fd, b, 0, b.length, run.slotOff[0]) : fs.readSync(fd, b, 0, b.length, run.slotOff[0]);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      run.inFlight--;
+      run.fail(0, typeof err.errno === 'number' ? Math.abs(err.errno) : 5);
+      break;
+    }
+    run.done(0, res, 0, performance.now());
+  }
+}

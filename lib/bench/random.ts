@@ -1,0 +1,165 @@
+// Where the next I/O of a job goes: a seeded PRNG (fio's randrepeat/randseed),
+// a random map so each block is hit once per pass (unless norandommap), and
+// the zipf, pareto and normal distributions of random_distribution.
+import type { Distribution } from './options';
+
+/** xorshift128+ folded to doubles in [0, 1): fast, seedable, allocation-free. */
+export class Rand {
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
+  constructor(seed: number) {
+    // splitmix-style spreading of the seed over four 32-bit words
+    let s = (seed >>> 0) ^ 0x9e3779b9;
+    const next = (): number => {
+      s = (s + 0x6d2b79f5) | 0;
+      let t = Math.imul(s ^ (s >>> 15), 1 | s);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (t ^ (t >>> 14)) >>> 0;
+    };
+    this.#a = next() || 1;
+    this.#b = next();
+    this.#c = next();
+    this.#d = next();
+  }
+
+  /** xoshiro128** : a double in [0, 1). */
+  next(): number {
+    const r = Math.imul(rotl(Math.imul(this.#b, 5), 7), 9) >>> 0;
+    const t = this.#b << 9;
+    this.#c ^= this.#a;
+    this.#d ^= this.#b;
+    this.#b ^= this.#c;
+    this.#a ^= this.#d;
+    this.#c ^= t;
+    this.#d = rotl(this.#d, 11);
+    return r / 4294967296;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** Picks block numbers in [0, n). */
+export interface BlockPicker {
+  next(): number;
+}
+
+/** Uniform random blocks; with a map, each block once per pass (fio's default random map). */
+export class UniformPicker implements BlockPicker {
+  readonly #bits: Uint32Array | undefined;
+  #used = 0;
+  constructor(
+    readonly n: number,
+    readonly rand: Rand,
+    map: boolean,
+  ) {
+    this.#bits = map ? new Uint32Array(Math.ceil(n / 32)) : undefined;
+  }
+  next(): number {
+    const r = Math.floor(this.rand.next() * this.n);
+    const bits = this.#bits;
+    if (!bits) return r;
+    if (this.#used === this.n) {
+      bits.fill(0);
+      this.#used = 0;
+    }
+    // The block drawn, or the next free one after it (wrapping), a word at a time.
+    let i = r;
+    for (;;) {
+      const w = i >>> 5;
+      const word = bits[w];
+      if (word !== 0xffffffff) {
+        const free = ~word >>> 0;
+        // first free bit at or after i within this word (or any in the word when i has wrapped)
+        const fromBit = i & 31;
+        const masked = (free >>> fromBit) << fromBit;
+        const pick = masked !== 0 ? masked : 0;
+        if (pick) {
+          const bit = 31 - Math.clz32(pick & -pick);
+          const blk = (w << 5) + bit;
+          if (blk < this.n) {
+            bits[w] = word | (1 << bit);
+            this.#used++;
+            return blk;
+          }
+        }
+      }
+      i = ((w + 1) << 5) % (this.#bits!.length << 5);
+      if (i >= this.n) i = 0;
+    }
+  }
+}
+
+/**
+ * Skewed distributions: a rank (0 = hottest) drawn from the distribution,
+ * spread over the range by a fixed permutation (rank * a + b mod n with a
+ * prime a), so the hot blocks are not all at the start of the file.
+ */
+export class SkewedPicker implements BlockPicker {
+  readonly #zeta: number = 0;
+  readonly #eta: number = 0;
+  readonly #alpha: number = 0;
+  readonly #zeta2: number = 0;
+  readonly #mul: number;
+  readonly #add: number;
+  constructor(
+    readonly n: number,
+    readonly rand: Rand,
+    readonly dist: Distribution,
+  ) {
+    if (dist.kind === 'zipf') {
+      // Gray et al.'s method (zeta over at most 10M items, like fio's cap).
+      const theta = dist.param;
+      const items = Math.min(n, 10_000_000);
+      let z = 0;
+      for (let i = 1; i <= items; i++) z += 1 / i ** theta;
+      this.#zeta = z;
+      this.#zeta2 = 1 + 1 / 2 ** theta;
+      this.#alpha = 1 / (1 - theta);
+      this.#eta = (1 - (2 / n) ** (1 - theta)) / (1 - this.#zeta2 / z);
+    }
+    let mul = 1000003 % n || 1;
+    while (gcd(mul, n) !== 1) mul++;
+    this.#mul = mul;
+    this.#add = Math.floor(rand.next() * n);
+  }
+  #rank(): number {
+    const u = this.rand.next();
+    const n = this.n;
+    switch (this.dist.kind) {
+      case 'zipf': {
+        const uz = u * this.#zeta;
+        if (uz < 1) return 0;
+        if (uz < this.#zeta2) return 1;
+        return Math.min(n - 1, Math.floor(n * (this.#eta * u - this.#eta + 1) ** this.#alpha));
+      }
+      case 'pareto': {
+        // P(rank <= x) follows x^h: h close to 0 is very skewed.
+        const h = this.dist.param;
+        return Math.min(n - 1, Math.floor(n * Math.pow(u, Math.log(h) / Math.log(1 - h))));
+      }
+      case 'normal': {
+        // Box-Muller around the middle, σ in percent of the range.
+        const v = this.rand.next() || 1e-12;
+        const g = Math.sqrt(-2 * Math.log(v)) * Math.cos(2 * Math.PI * u);
+        const x = Math.round(n / 2 + (g * this.dist.param * n) / 100);
+        return x < 0 ? 0 : x >= n ? n - 1 : x;
+      }
+      default:
+        return Math.floor(u * n);
+    }
+  }
+  next(): number {
+    const r = Math.max(0, this.#rank());
+    if (this.dist.kind === 'normal') return r;
+    return (r * this.#mul + this.#add) % this.n;
+  }
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}

@@ -1,0 +1,419 @@
+// The main thread of `kaio bench`: lays out targets, starts every job
+// instance (numjobs of each job) in its own worker thread, group by group
+// (stonewall), samples their counters every 500 ms for the bw/iops samples
+// and the live status line, stops them on Ctrl-C, and gathers what they
+// measured with the process's CPU use and the disk's utilisation.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { JobOutcome, JobSetup } from './job';
+import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
+import type { BenchJob, Program } from './options';
+import { BenchError, devNumbers, prepareTarget } from './target';
+
+export interface Instance {
+  job: BenchJob;
+  jobnum: number;
+  groupid: number;
+  filename: string;
+  size: number;
+  blockDevice: boolean;
+  progress: SharedArrayBuffer;
+  /** bw (KiB/s) and iops samples per direction, one per 500 ms window. */
+  bwSamples: [number[], number[], number[]];
+  iopsSamples: [number[], number[], number[]];
+  notes: string[];
+  outcome?: JobOutcome;
+  /** A failure outside the I/O (open, setup), one line. */
+  failure?: string;
+  /** Device "maj:min" the target lives on, for disk stats. */
+  dev?: string;
+}
+
+export interface DiskStat {
+  name: string;
+  readIos: number;
+  writeIos: number;
+  readMerges: number;
+  writeMerges: number;
+  readTicks: number;
+  writeTicks: number;
+  inQueue: number;
+  util: number;
+}
+
+export interface GroupResult {
+  id: number;
+  instances: Instance[];
+  /** Wall time of the group, ms. */
+  wallMs: number;
+  cpu: { usr: number; sys: number; ctx: number; majf: number; minf: number };
+  disks: DiskStat[];
+}
+
+export interface ProgramResult {
+  groups: GroupResult[];
+  interrupted: boolean;
+  /** Files kaio bench made and removes (temp files of the default job). */
+  cleanup: string[];
+}
+
+/** bw/iops sample window, ms (fio's bw_avg_time / iops_avg_time default). */
+export const SAMPLE_MS = 500;
+
+function readDiskStat(dev: string): number[] | undefined {
+  try {
+    return fs.readFileSync(`/sys/dev/block/${dev}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+function diskName(dev: string): string {
+  try {
+    return path.basename(fs.realpathSync(`/sys/dev/block/${dev}`));
+  } catch {
+    return dev;
+  }
+}
+
+/** The device a path's data lives on ("maj:min"), when sysfs knows it. */
+function deviceOf(file: string, blockDevice: boolean): string | undefined {
+  try {
+    const st = fs.statSync(file, { bigint: true });
+    const { major, minor } = devNumbers(blockDevice ? st.rdev : st.dev);
+    const id = `${major}:${minor}`;
+    return fs.existsSync(`/sys/dev/block/${id}/stat`) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Drops the file's pages from the page cache before a buffered run, as fio's
+ * invalidate=1 does with posix_fadvise(POSIX_FADV_DONTNEED). Node has no
+ * fadvise, so GNU dd does it (iflag=nocache count=0 advises DONTNEED over the
+ * whole file); only this file's pages, never a global drop_caches.
+ */
+function invalidate(file: string): string | undefined {
+  try {
+    // Dirty pages are not dropped: write them back first.
+    const fd = fs.openSync(file, fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
+    return undefined;
+  } catch (e) {
+    const err = e as { stderr?: Buffer; code?: string; message: string };
+    return `invalidate: page cache of ${file} not dropped (${err.code === 'ENOENT' ? 'no dd(1) to call posix_fadvise' : String(err.stderr ?? err.message).trim()})`;
+  }
+}
+
+function directWorks(file: string): boolean {
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function maxBs(job: BenchJob): number {
+  return Math.max(...job.bs, ...job.bssplit.flat().map(([s]) => s));
+}
+
+function writes(job: BenchJob): boolean {
+  return job.rw === 'write' || job.rw === 'randwrite' || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
+}
+
+export interface RunHooks {
+  /** Called every second while jobs run, with a fio-like status line. */
+  status?: (line: string) => void;
+  /** Set by the caller (SIGINT): stop every job, keep what was measured. */
+  stop: SharedArrayBuffer;
+  /** Told about the temp dir of the default job, so a forced exit can remove it. */
+  tempDir?: (dir: string) => void;
+}
+
+/** Runs every group of the program in order; throws BenchError for a target that cannot be used. */
+export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
+  const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
+  const stop = new Int32Array(hooks.stop);
+  let tmpDir = '';
+  const tmp = (): string => {
+    if (!tmpDir) {
+      tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench-'));
+      hooks.tempDir?.(tmpDir);
+    }
+    return tmpDir;
+  };
+  // Group jobs: a job with stonewall waits for every job before it.
+  const groups: BenchJob[][] = [];
+  for (const job of program.jobs) {
+    if (!groups.length || job.stonewall) groups.push([]);
+    groups[groups.length - 1].push(job);
+  }
+  try {
+    for (let g = 0; g < groups.length; g++) {
+      if (Atomics.load(stop, 0)) {
+        result.interrupted = true;
+        break;
+      }
+      const instances: Instance[] = [];
+      const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
+      for (const job of groups[g]) {
+        for (let n = 0; n < job.numjobs; n++) {
+          let filename = job.filename;
+          if (!filename && job.rw !== 'nop') {
+            const base = `${job.name}.${n}.0`;
+            if (program.defaulted) {
+              filename = path.join(tmp(), base);
+              result.cleanup.push(filename);
+            } else filename = path.join(job.directory || '.', base);
+          }
+          let size = job.size || 1024 ** 3;
+          let blockDevice = false;
+          const notes: string[] = [];
+          if (job.rw !== 'nop') {
+            let t = laidOut.get(filename);
+            if (!t) {
+              const st = fs.statSync(filename, { throwIfNoEntry: false });
+              if (job.sizePercent && !st)
+                throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
+              const have = st && st.isFile() && !job.size ? st.size : 0;
+              const target = prepareTarget({
+                filename,
+                // the default job's temp file: 256 MiB unless --size says otherwise
+                size: job.size ? job.offset + job.size : have || (program.defaulted ? 256 * 1024 ** 2 : 0),
+                bs: maxBs(job),
+                write: writes(job),
+                allowMountedWrite: job.allowMountedWrite,
+              });
+              t = { size: target.size, blockDevice: target.blockDevice, notes: target.notes };
+              if (program.defaulted && job.direct && !directWorks(filename)) {
+                // Only the job kaio made up itself changes; a --direct=1 the user gave fails instead.
+                job.direct = false;
+                t.notes.push(`${path.dirname(filename)} does not support O_DIRECT: the default job runs buffered`);
+              }
+              laidOut.set(filename, t);
+              if (job.invalidate && !job.direct && (st?.isFile() || target.blockDevice || !st)) {
+                const why = invalidate(filename);
+                if (why) t.notes.push(why);
+              }
+            }
+            size = job.size || t.size - job.offset;
+            if (job.sizePercent) {
+              const bs = maxBs(job);
+              size = Math.min(size, Math.floor((t.size * job.sizePercent) / 100 / bs) * bs);
+            }
+            if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${job.offset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
+            blockDevice = t.blockDevice;
+            if (n === 0) notes.push(...t.notes);
+          }
+          instances.push({
+            job,
+            jobnum: n,
+            groupid: g,
+            filename,
+            size,
+            blockDevice,
+            progress: new SharedArrayBuffer(P_SLOTS * 8),
+            bwSamples: [[], [], []],
+            iopsSamples: [[], [], []],
+            notes,
+            dev: job.rw === 'nop' ? undefined : deviceOf(filename, blockDevice),
+          });
+        }
+      }
+      result.groups.push(await runGroup(g, instances, hooks));
+      if (Atomics.load(stop, 0)) result.interrupted = true;
+      if (instances.some((i) => i.failure || i.outcome?.error)) break;
+    }
+  } finally {
+    for (const g of groups) for (const job of g) if (job.unlink && job.filename) fs.rmSync(job.filename, { force: true });
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+  return result;
+}
+
+async function runGroup(id: number, instances: Instance[], hooks: RunHooks): Promise<GroupResult> {
+  const devs = [...new Set(instances.map((i) => i.dev).filter((d): d is string => !!d))];
+  const disk0 = devs.map(readDiskStat);
+  const ru0 = process.resourceUsage();
+  const t0 = performance.now();
+  const last = instances.map(() => ({ t: 0, v: new Float64Array(P_SLOTS) }));
+  const sample = (final: boolean): void => {
+    const now = performance.now();
+    instances.forEach((inst, k) => {
+      const p = new Float64Array(inst.progress);
+      const state = p[P_STATE];
+      const l = last[k];
+      if (state === S_RUN && l.t === 0) {
+        // first look at a running job (or just after ramp): start its window
+        l.t = now;
+        l.v.set(p);
+        return;
+      }
+      if (l.t === 0 || (state !== S_RUN && !final)) return;
+      const dt = (now - l.t) / 1000;
+      if (dt < (final ? SAMPLE_MS / 2000 : 0.001)) return;
+      for (let d = 0; d < 2; d++) {
+        const ios = p[P_IOS + 2 * d] - l.v[P_IOS + 2 * d];
+        const bytes = p[P_BYTES + 2 * d] - l.v[P_BYTES + 2 * d];
+        if (ios < 0) continue; // ramp reset
+        if (inst.job.rw === 'nop' && d === 1) continue;
+        inst.iopsSamples[d].push(ios / dt);
+        inst.bwSamples[d].push(bytes / 1024 / dt);
+      }
+      l.t = state === S_RUN ? now : 0;
+      l.v.set(p);
+    });
+  };
+  const timer = setInterval(() => sample(false), SAMPLE_MS);
+  let statusTimer: NodeJS.Timeout | undefined;
+  if (hooks.status) {
+    const prev = new Float64Array(6);
+    let tPrev = performance.now();
+    statusTimer = setInterval(() => {
+      const now = performance.now();
+      const sum = new Float64Array(6);
+      let running = 0;
+      const letters: string[] = [];
+      for (const inst of instances) {
+        const p = new Float64Array(inst.progress);
+        for (let i = 0; i < 6; i++) sum[i] += p[i];
+        const st = p[P_STATE];
+        if (st !== S_DONE) running++;
+        letters.push(st === S_DONE ? '_' : st === S_RAMP ? '/' : st === S_VERIFY ? 'V' : statusLetter(inst.job));
+      }
+      const dt = (now - tPrev) / 1000;
+      const bw = [0, 1].map((d) => (sum[P_BYTES + 2 * d] - prev[P_BYTES + 2 * d]) / dt);
+      const iops = [0, 1].map((d) => (sum[P_IOS + 2 * d] - prev[P_IOS + 2 * d]) / dt);
+      prev.set(sum);
+      tPrev = now;
+      const job = instances[0].job;
+      const total = job.runtime ? (job.rampTime + job.runtime) * 1000 : 0;
+      const elapsed = now - t0;
+      const pct = total ? Math.min(100, (elapsed / total) * 100) : NaN;
+      const eta = total ? Math.max(0, Math.round((total - elapsed) / 1000)) : NaN;
+      const rates = [0, 1].filter((d) => bw[d] > 0 || iops[d] > 0 || (d === 0 && !bw[1]));
+      hooks.status!(
+        `Jobs: ${running} (f=${running}): [${letters.join('')}]` +
+          `[${Number.isNaN(pct) ? '-.-' : pct.toFixed(1)}%]` +
+          `[${rates.map((d) => `${'rw'[d]}=${bytesRate(bw[d])}`).join(',')}]` +
+          `[${rates.map((d) => `${'rw'[d]}=${iopsText(iops[d])}`).join(',')} IOPS]` +
+          `[eta ${Number.isNaN(eta) ? '--m:--s' : `${String(Math.floor(eta / 60)).padStart(2, '0')}m:${String(eta % 60).padStart(2, '0')}s`}]`,
+      );
+    }, 1000);
+  }
+  try {
+    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop)));
+  } finally {
+    clearInterval(timer);
+    if (statusTimer) clearInterval(statusTimer);
+  }
+  sample(true);
+  const wallMs = performance.now() - t0;
+  const ru = process.resourceUsage();
+  const disk1 = devs.map(readDiskStat);
+  const disks: DiskStat[] = [];
+  devs.forEach((dev, i) => {
+    const a = disk0[i];
+    const b = disk1[i];
+    if (!a || !b || a.length < 11) return;
+    const d = (k: number): number => b[k] - a[k];
+    disks.push({
+      name: diskName(dev),
+      readIos: d(0),
+      readMerges: d(1),
+      readTicks: d(3),
+      writeIos: d(4),
+      writeMerges: d(5),
+      writeTicks: d(7),
+      inQueue: d(10),
+      util: Math.min(100, (d(9) / wallMs) * 100),
+    });
+  });
+  const n = instances.length;
+  const secs = wallMs / 1000;
+  const cpu = {
+    // The process's use (Node has no per-thread rusage), shared evenly among the group's jobs.
+    usr: ((ru.userCPUTime - ru0.userCPUTime) / 1e4 / secs) / n,
+    sys: ((ru.systemCPUTime - ru0.systemCPUTime) / 1e4 / secs) / n,
+    ctx: Math.round((ru.voluntaryContextSwitches + ru.involuntaryContextSwitches - ru0.voluntaryContextSwitches - ru0.involuntaryContextSwitches) / n),
+    majf: Math.round((ru.majorPageFault - ru0.majorPageFault) / n),
+    minf: Math.round((ru.minorPageFault - ru0.minorPageFault) / n),
+  };
+  return { id, instances, wallMs, cpu, disks };
+}
+
+function statusLetter(job: BenchJob): string {
+  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
+}
+
+function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
+  const setup: JobSetup = {
+    job: inst.job,
+    jobnum: inst.jobnum,
+    filename: inst.filename,
+    size: inst.size,
+    blockDevice: inst.blockDevice,
+    progress: inst.progress,
+    stop,
+  };
+  return new Promise((resolve) => {
+    const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
+    w.on('message', (m: { outcome?: JobOutcome; error?: { message: string } }) => {
+      if (m.outcome) {
+        inst.outcome = m.outcome;
+        inst.notes.push(...m.outcome.notes);
+      } else if (m.error) inst.failure = m.error.message;
+    });
+    w.on('error', (e) => {
+      inst.failure ??= e.message.replace(/\s*\n\s*/g, ' ');
+    });
+    w.on('exit', (code) => {
+      if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
+      resolve();
+    });
+  });
+}
+
+/** 73.1MiB/s style. */
+export function bytesRate(bps: number): string {
+  return `${humanBytes(bps)}/s`;
+}
+
+/** fio's num2str: at most 4 digits, 1024-based units for bytes. */
+export function humanBytes(n: number): string {
+  return scaled(n, 1024, ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']);
+}
+
+/** 1000-based, for bytes as MB. */
+export function humanBytesSI(n: number): string {
+  return scaled(n, 1000, ['B', 'kB', 'MB', 'GB', 'TB', 'PB']);
+}
+
+export function iopsText(n: number): string {
+  return scaled(n, 1000, ['', 'k', 'M', 'G']);
+}
+
+function scaled(n: number, base: number, units: string[]): string {
+  let u = 0;
+  let v = n;
+  while (v >= 10000 && u < units.length - 1) {
+    v /= base;
+    u++;
+  }
+  let s: string;
+  if (Number.isInteger(v) || v >= 100) s = Math.round(v).toString();
+  else if (v >= 10) s = v.toFixed(1);
+  else s = v.toFixed(2);
+  return `${s}${units[u]}`;
+}

@@ -1,0 +1,120 @@
+// Argument checks of the fs.promises surface, with Node's own codes and
+// messages (lib/internal/fs/utils.js), so a caller switching imports sees the
+// same errors before anything reaches the kernel.
+import { constants as fsConstants } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { invalidArgType, invalidArgValue, outOfRange } from '../errors';
+
+const shown = (v: unknown): string => `Received ${inspect(v)}`;
+
+/** A path as Node takes it (string, Buffer/Uint8Array, file: URL), as the string the kernel gets. */
+export function validatePath(value: unknown, name = 'path'): string {
+  let p: string;
+  if (typeof value === 'string') p = value;
+  else if (value instanceof Uint8Array) {
+    if (value.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
+    p = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString();
+  } else if (value instanceof URL) {
+    p = fileURLToPath(value);
+  } else {
+    throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
+  }
+  if (p.includes('\0')) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
+  return p;
+}
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsConstants;
+const FLAGS: Record<string, number> = {
+  r: O_RDONLY,
+  rs: O_RDONLY | O_SYNC,
+  sr: O_RDONLY | O_SYNC,
+  'r+': O_RDWR,
+  'rs+': O_RDWR | O_SYNC,
+  'sr+': O_RDWR | O_SYNC,
+  w: O_TRUNC | O_CREAT | O_WRONLY,
+  wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+  xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+  'w+': O_TRUNC | O_CREAT | O_RDWR,
+  'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+  'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+  a: O_APPEND | O_CREAT | O_WRONLY,
+  ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+  xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+  as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+  sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+  'a+': O_APPEND | O_CREAT | O_RDWR,
+  'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+  'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+  'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+  'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+};
+
+/** Node's stringToFlags. */
+export function openFlags(flags: unknown, name = 'flags'): number {
+  if (typeof flags === 'number') return validateInt32(flags, name);
+  if (flags === undefined || flags === null) return O_RDONLY;
+  const v = typeof flags === 'string' ? FLAGS[flags] : undefined;
+  if (v === undefined) throw invalidArgValue(name, `is invalid. ${shown(flags)}`);
+  return v;
+}
+
+/** Node's parseFileMode: an integer or an octal string. */
+export function fileMode(value: unknown, name: string, dflt: number): number {
+  if (value === undefined || value === null) return dflt;
+  let v = value;
+  if (typeof v === 'string') {
+    if (!/^[0-7]+$/.test(v)) throw invalidArgValue(name, `must be a 32-bit unsigned integer or an octal string. ${shown(value)}`);
+    v = parseInt(v, 8);
+  }
+  return validateInteger(v, name, 0, 2 ** 32 - 1);
+}
+
+export function validateInt32(value: unknown, name: string, min = -(2 ** 31), max = 2 ** 31 - 1): number {
+  return validateInteger(value, name, min, max);
+}
+
+/** Node's validateInteger messages ("an integer", ">= a && <= b"). */
+export function validateInteger(value: unknown, name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value);
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value);
+  return value;
+}
+
+/** Node's assertEncoding. */
+export function validateEncoding(encoding: unknown, name = 'encoding'): BufferEncoding | undefined {
+  if (encoding === undefined || encoding === null || encoding === '' || encoding === 'buffer') return undefined;
+  if (typeof encoding !== 'string' || !Buffer.isEncoding(encoding)) throw invalidArgValue(name, `is invalid encoding. ${shown(encoding)}`);
+  return encoding;
+}
+
+/** Node's getOptions: a string is the encoding; null/undefined are the defaults. */
+export function getOptions<T extends object>(options: unknown, defaults: T): T & { encoding?: BufferEncoding | null; signal?: AbortSignal } {
+  if (options === undefined || options === null || typeof options === 'function') return { ...defaults };
+  let o: Record<string, unknown>;
+  if (typeof options === 'string') o = { ...defaults, encoding: options };
+  else if (typeof options === 'object') o = options as Record<string, unknown>;
+  else throw invalidArgType('options', 'one of type string or object', options);
+  if (o.encoding !== 'buffer') validateEncoding(o.encoding);
+  if (o.signal !== undefined) validateAbortSignal(o.signal, 'options.signal');
+  return o as T;
+}
+
+export function validateAbortSignal(signal: unknown, name: string): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  if (signal === null || typeof signal !== 'object' || !('aborted' in (signal as object)))
+    throw invalidArgType(name, 'an instance of AbortSignal', signal);
+  return signal as AbortSignal;
+}
+
+export function validateBufferArray(buffers: unknown, name = 'buffers'): ArrayBufferView[] {
+  if (!Array.isArray(buffers)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
+  for (const b of buffers) if (!ArrayBuffer.isView(b)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
+  return buffers as ArrayBufferView[];
+}
+
+export function validateBufferArg(buffer: unknown, name = 'buffer'): ArrayBufferView {
+  if (!ArrayBuffer.isView(buffer)) throw invalidArgType(name, 'an instance of Buffer, TypedArray, or DataView', buffer);
+  return buffer;
+}

@@ -1,0 +1,668 @@
+// FileHandle: node:fs/promises' FileHandle, method for method, whose reads,
+// writes and syncs go through a kaio context (io_uring by default). The
+// argument forms, defaults, result shapes and errors are Node 20's (its
+// lib/internal/fs/promises.js is the reference), so code switches by changing
+// the import. Metadata calls (stat, chmod, chown, utimes, truncate) use
+// node:fs, as Node itself does.
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import type { FileIo, ReadResult, WriteResult } from './file-io';
+export type { FileIo, ReadResult, WriteResult };
+import type { Interface as ReadlineInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
+import { inspect } from 'node:util';
+import { AbortError, invalidArgType, invalidArgValue, outOfRange, stateError, systemError } from '../errors';
+import {
+  fileMode,
+  getOptions,
+  validateBufferArray,
+  validateBufferArg,
+  validateInteger,
+} from './args';
+import type { DirectIo } from './direct';
+import { asRing } from './ring-ops';
+import { STATX_BASIC_STATS } from '../abi';
+import { fileClosed, withCallerStack } from './errors';
+import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
+
+
+
+export interface ReadOptions<T extends ArrayBufferView = Buffer> {
+  buffer?: T;
+  offset?: number | null;
+  length?: number | null;
+  /** null/undefined: the handle's current position (which then advances). */
+  position?: number | bigint | null;
+}
+
+export interface ReadFileOptions {
+  encoding?: BufferEncoding | null;
+  signal?: AbortSignal;
+}
+
+export interface WriteFileOptions {
+  encoding?: BufferEncoding | null;
+  signal?: AbortSignal;
+  mode?: number | string;
+  flag?: string | number;
+  flush?: boolean;
+}
+
+export type WriteFileData =
+  | string
+  | ArrayBufferView
+  | Iterable<string | ArrayBufferView>
+  | AsyncIterable<string | ArrayBufferView>;
+
+/** Node's kReadFileBufferLength / kReadFileUnknownBufferLength / kWriteFileMaxChunkSize. */
+export const READ_CHUNK = 512 * 1024;
+export const READ_UNKNOWN_CHUNK = 64 * 1024;
+export const WRITE_CHUNK = 512 * 1024;
+/** Node's kIoMaxLength: the largest file readFile reads (2 GiB). */
+export const IO_MAX = 2 ** 31 - 1;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const AT_EMPTY_PATH = 0x1000;
+
+function cb<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/** A position as Node's FileHandle takes it: a safe integer >= 0 (or, in kaio, a bigint >= 0); anything else is "current". */
+function readPosition(p: unknown): number | bigint {
+  if (typeof p === 'number') return Number.isSafeInteger(p) && p >= 0 ? p : -1;
+  if (typeof p === 'bigint') {
+    if (p < 0n) return -1;
+    if (p > 0x7fffffffffffffffn) throw outOfRange('position', `>= 0n && <= ${0x7fffffffffffffffn}n`, p);
+    return p <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(p) : p;
+  }
+  return -1;
+}
+
+function u8(view: ArrayBufferView, offset = 0, length = view.byteLength - offset): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset + offset, length);
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+function isCustomIterable(data: unknown): data is Iterable<unknown> | AsyncIterable<unknown> {
+  return (
+    data !== null &&
+    typeof data === 'object' &&
+    !ArrayBuffer.isView(data) &&
+    (typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function' ||
+      typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+  );
+}
+
+/** Node's writeFile data check: string, view or (async) iterable; a string becomes bytes. */
+export function writeFileData(data: unknown, encoding: BufferEncoding | null | undefined): ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown> {
+  if (ArrayBuffer.isView(data) || isCustomIterable(data)) return data;
+  if (typeof data !== 'string')
+    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  return Buffer.from(data, encoding || 'utf8');
+}
+
+/**
+ * A file handle; see node:fs/promises FileHandle. Made by open().
+ * Emits 'close' once its fd is closed.
+ */
+export class FileHandle extends EventEmitter {
+  #fd: number;
+  readonly #io: FileIo;
+  readonly #direct: DirectIo | undefined;
+  #closing: Promise<void> | undefined;
+  /** Ops of this handle not settled yet: close() waits for them, as Node's FileHandle does. */
+  #pending = 0;
+  #drained: (() => void) | undefined;
+  #locked = false;
+  /** Linux AIO has no "current position": such reads and writes go through node:fs. */
+  readonly #currentPosition: boolean;
+  readonly #closeFd: (fd: number) => Promise<void>;
+
+  /** @internal Made by open(). */
+  constructor(fd: number, io: FileIo, direct?: DirectIo, closeFd?: (fd: number) => Promise<void>) {
+    super();
+    this.#fd = validateInteger(fd, 'fd', 0, 0x7fffffff);
+    this.#io = io;
+    this.#direct = direct;
+    this.#currentPosition = io.backend !== 'aio';
+    this.#closeFd = closeFd ?? ((n) => cb<void>((done) => fs.close(n, done)));
+  }
+
+  /** The numeric fd, or -1 once closed (as Node's FileHandle). */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  // ── reads ──────────────────────────────────────────────────────────────
+
+  /**
+   * read(buffer, offset?, length?, position?), read(buffer, { offset, length, position })
+   * or read({ buffer, offset, length, position }). A position that is not an
+   * integer >= 0 (null, undefined) reads from the current file position and
+   * advances it. Resolves to { bytesRead, buffer }.
+   */
+  read<T extends ArrayBufferView = Buffer>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(buffer: T, options?: ReadOptions<T>): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(options?: ReadOptions<T>): Promise<ReadResult<T>>;
+  async read<T extends ArrayBufferView>(
+    bufferOrOptions?: T | ReadOptions<T> | null,
+    offsetOrOptions?: number | null | ReadOptions<T>,
+    length?: number | null,
+    position?: number | bigint | null,
+  ): Promise<ReadResult<T>> {
+    const fd = this.#check('read');
+    let buffer: T;
+    let offset: unknown = offsetOrOptions;
+    let len: unknown = length;
+    let pos: unknown = position;
+    if (!ArrayBuffer.isView(bufferOrOptions)) {
+      if (bufferOrOptions !== undefined && bufferOrOptions !== null && typeof bufferOrOptions !== 'object')
+        throw invalidArgType('options', 'of type object', bufferOrOptions);
+      if (Array.isArray(bufferOrOptions)) throw invalidArgType('options', 'of type object', bufferOrOptions);
+      const o = (bufferOrOptions ?? {}) as ReadOptions<T>;
+      buffer = o.buffer === undefined ? (Buffer.alloc(16384) as unknown as T) : o.buffer;
+      offset = o.offset === undefined ? 0 : o.offset;
+      len = o.length === undefined ? buffer.byteLength - (offset as number) : o.length;
+      pos = o.position === undefined ? null : o.position;
+      validateBufferArg(buffer);
+    } else {
+      buffer = bufferOrOptions;
+    }
+    if (offset !== null && typeof offset === 'object') {
+      const o = offset as ReadOptions<T>;
+      offset = o.offset === undefined ? 0 : o.offset;
+      len = o.length === undefined ? buffer.byteLength - (offset as number) : o.length;
+      pos = o.position === undefined ? null : o.position;
+    }
+    if (offset === undefined || offset === null) offset = 0;
+    else validateInteger(offset, 'offset', 0);
+    const off = offset as number;
+    if (len === undefined || len === null) len = buffer.byteLength - off;
+    if (len === 0) return { __proto__: null, bytesRead: 0, buffer } as unknown as ReadResult<T>;
+    if (buffer.byteLength === 0) throw invalidArgValue('buffer', `is empty and cannot be written. Received ${inspectShort(buffer)}`);
+    if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
+    if (len < 0) throw outOfRange('length', '>= 0', len);
+    if (off + len > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
+    const view = off === 0 && len === buffer.byteLength ? buffer : u8(buffer, off, len);
+    const at = readPosition(pos);
+    this.#pending++;
+    try {
+      const bytesRead = await this.#read(fd, view, at);
+      return { __proto__: null, bytesRead, buffer } as unknown as ReadResult<T>;
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
+    const fd = this.#check('readv');
+    validateBufferArray(buffers);
+    const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
+    this.#pending++;
+    try {
+      // readv(2) of no buffers: Node passes it to the kernel, which says EINVAL.
+      if (buffers.length === 0) throw systemError(-22, 'read');
+      const bytesRead = await this.#vectored(false, fd, buffers as unknown as ArrayBufferView[], at);
+      return { __proto__: null, bytesRead, buffers } as unknown as { bytesRead: number; buffers: T };
+    } catch (e) {
+      throw withCallerStack(renameSyscall(e, 'readv', 'read'));
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /**
+   * Reads from the current position to the end: a Buffer, or a string with
+   * an encoding. Sized from fstat for regular files, as Node's.
+   */
+  readFile(options?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>;
+  readFile(options: { encoding: BufferEncoding; signal?: AbortSignal } | BufferEncoding): Promise<string>;
+  readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
+  async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+    const fd = this.#check('readFile');
+    const o = getOptions(options, {} as ReadFileOptions);
+    this.#pending++;
+    try {
+      return await this.#readAll(fd, o.encoding ?? undefined, o.signal, -1);
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** @internal readFile's loop, from `from` (-1: the current position). */
+  async #readAll(fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined, from: number): Promise<string | Buffer> {
+    checkAborted(signal);
+    const size = await this.#regularSize(fd);
+    checkAborted(signal);
+    if (size > IO_MAX) throw fileTooLarge(size);
+    return readLoop((view, at) => this.#read(fd, view, at), size, encoding, signal, from);
+  }
+
+  /** The size of a regular file, else 0 (fstat; statx on the ring where it has the op). */
+  async #regularSize(fd: number): Promise<number> {
+    const ring = asRing(this.#io, 'STATX');
+    if (ring) {
+      try {
+        const st = await ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS });
+        return st.isFile() ? Number(st.size) : 0;
+      } catch (e) {
+        throw renameSyscall(e, 'statx', 'fstat');
+      }
+    }
+    const st = await cb<fs.Stats>((done) => fs.fstat(fd, done));
+    return (st.mode & S_IFMT) === S_IFREG ? st.size : 0;
+  }
+
+  // ── writes ─────────────────────────────────────────────────────────────
+
+  /**
+   * write(buffer, offset?, length?, position?), write(buffer, { offset, length, position })
+   * or write(string, position?, encoding?). A position that is not a number
+   * (null, undefined) writes at the current position (the end in append mode).
+   */
+  write<T extends ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<WriteResult<T>>;
+  write<T extends ArrayBufferView>(buffer: T, options?: { offset?: number; length?: number; position?: number | bigint | null }): Promise<WriteResult<T>>;
+  write(data: string, position?: number | bigint | null, encoding?: BufferEncoding | null): Promise<WriteResult<string>>;
+  async write<T extends ArrayBufferView | string>(
+    data: T,
+    offsetOrOptions?: unknown,
+    lengthOrEncoding?: unknown,
+    position?: unknown,
+  ): Promise<WriteResult<T>> {
+    const fd = this.#check('write');
+    if ((data as ArrayBufferView | undefined)?.byteLength === 0) return { __proto__: null, bytesWritten: 0, buffer: data } as unknown as WriteResult<T>;
+    let view: ArrayBufferView;
+    let at: number | bigint;
+    if (ArrayBuffer.isView(data)) {
+      let offset = offsetOrOptions;
+      let length = lengthOrEncoding;
+      let pos = position;
+      if (typeof offset === 'object') {
+        const o = (offsetOrOptions ?? {}) as { offset?: number; length?: number; position?: number | bigint | null };
+        offset = o.offset === undefined ? 0 : o.offset;
+        length = o.length === undefined ? data.byteLength - (offset as number) : o.length;
+        pos = o.position === undefined ? null : o.position;
+      }
+      if (offset === undefined || offset === null) offset = 0;
+      else validateInteger(offset, 'offset', 0);
+      const off = offset as number;
+      if (typeof length !== 'number') length = data.byteLength - off;
+      const len = length as number;
+      if (off > data.byteLength) throw outOfRange('offset', `<= ${data.byteLength}`, off);
+      if (len > data.byteLength - off) throw outOfRange('length', `<= ${data.byteLength - off}`, len);
+      if (len < 0) throw outOfRange('length', '>= 0', len);
+      validateInteger(len, 'length', 0, 2 ** 31 - 1);
+      view = off === 0 && len === data.byteLength ? data : u8(data, off, len);
+      at = typeof pos === 'number' || typeof pos === 'bigint' ? readPosition(pos) : -1;
+    } else {
+      if (typeof data !== 'string')
+        throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+      // As Node: an unknown encoding writes UTF-8; odd-length hex is refused.
+      const encoding = typeof lengthOrEncoding === 'string' && Buffer.isEncoding(lengthOrEncoding) ? lengthOrEncoding : 'utf8';
+      if (encoding.toLowerCase() === 'hex' && data.length % 2 !== 0)
+        throw invalidArgValue('encoding', `is invalid for data of length ${data.length}. Received ${inspect(lengthOrEncoding)}`);
+      view = Buffer.from(data, encoding);
+      at = typeof offsetOrOptions === 'number' || typeof offsetOrOptions === 'bigint' ? readPosition(offsetOrOptions) : -1;
+    }
+    this.#pending++;
+    try {
+      const bytesWritten = await this.#write(fd, view, at);
+      return { __proto__: null, bytesWritten, buffer: data } as unknown as WriteResult<T>;
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** writev(buffers, position?): gather write; a non-number position writes at the current position. */
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesWritten: number; buffers: T }> {
+    const fd = this.#check('writev');
+    validateBufferArray(buffers);
+    const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
+    if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as unknown as { bytesWritten: number; buffers: T };
+    this.#pending++;
+    try {
+      const bytesWritten = await this.#vectored(true, fd, buffers as unknown as ArrayBufferView[], at);
+      return { __proto__: null, bytesWritten, buffers } as unknown as { bytesWritten: number; buffers: T };
+    } catch (e) {
+      throw withCallerStack(renameSyscall(e, 'writev', 'write'));
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /**
+   * Writes data (string, buffer, or an (async) iterable of them) at the
+   * current position, as Node's handle.writeFile: it does not truncate; a
+   * handle opened with 'w' was truncated by open, one opened with 'a' appends.
+   */
+  async writeFile(data: WriteFileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const fd = this.#check('writeFile');
+    return this.#writeFileOn(fd, data, options);
+  }
+
+  /** Same as writeFile (Node's appendFile on a handle: appending is the open flag's business). */
+  async appendFile(data: WriteFileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const fd = this.#check('writeFile');
+    return this.#writeFileOn(fd, data, options);
+  }
+
+  async #writeFileOn(fd: number, data: WriteFileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
+    const o = getOptions(options, { encoding: 'utf8' } as WriteFileOptions);
+    const bytes = writeFileData(data, o.encoding);
+    this.#pending++;
+    try {
+      await this.writeAll(fd, bytes, o.signal, o.encoding ?? undefined);
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /**
+   * @internal writeFile's loop, shared with the module-level writeFile: at
+   * the current position, or (`from` >= 0, a fresh fd not in append mode) at
+   * offsets from `from`, which every backend (AIO too) does itself.
+   */
+  async writeAll(fd: number, data: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, signal: AbortSignal | undefined, encoding: BufferEncoding | undefined, from = -1): Promise<void> {
+    checkAborted(signal);
+    if (!ArrayBuffer.isView(data)) {
+      let at = from;
+      for await (const item of data as AsyncIterable<unknown>) {
+        checkAborted(signal);
+        const chunk = ArrayBuffer.isView(item) ? u8(item) : Buffer.from(item as string, encoding || 'utf8');
+        await this.#writeChunks(fd, chunk, signal, at);
+        if (at !== -1) at += chunk.byteLength;
+      }
+      return;
+    }
+    await this.#writeChunks(fd, u8(data), signal, from);
+  }
+
+  async #writeChunks(fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, from: number): Promise<void> {
+    let done = 0;
+    while (done < bytes.byteLength) {
+      checkAborted(signal);
+      const n = await this.#write(fd, bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done)), from === -1 ? -1 : from + done);
+      done += n;
+      checkAborted(signal);
+    }
+  }
+
+  // ── metadata and syncs ─────────────────────────────────────────────────
+
+  stat(options?: { bigint?: false }): Promise<fs.Stats>;
+  stat(options: { bigint: true }): Promise<fs.BigIntStats>;
+  stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats>;
+  async stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats> {
+    const fd = this.#check('fstat');
+    return this.#meta((done) => fs.fstat(fd, { bigint: options?.bigint === true }, done as never));
+  }
+
+  /** ftruncate(2); len defaults to 0, negative counts as 0 (as Node). */
+  async truncate(len: number = 0): Promise<void> {
+    const fd = this.#check('ftruncate');
+    validateInteger(len, 'len');
+    return this.#meta<void>((done) => fs.ftruncate(fd, Math.max(0, len), done));
+  }
+
+  async chmod(mode: number | string): Promise<void> {
+    const fd = this.#check('fchmod');
+    const m = fileMode(mode, 'mode', NaN);
+    return this.#meta<void>((done) => fs.fchmod(fd, m, done));
+  }
+
+  async chown(uid: number, gid: number): Promise<void> {
+    const fd = this.#check('fchown');
+    validateInteger(uid, 'uid', -1, 2 ** 32 - 1);
+    validateInteger(gid, 'gid', -1, 2 ** 32 - 1);
+    return this.#meta<void>((done) => fs.fchown(fd, uid, gid, done));
+  }
+
+  async utimes(atime: fs.TimeLike, mtime: fs.TimeLike): Promise<void> {
+    const fd = this.#check('futimes');
+    return this.#meta<void>((done) => fs.futimes(fd, atime, mtime, done));
+  }
+
+  /** fsync(2) through the context. */
+  async sync(): Promise<void> {
+    const fd = this.#check('fsync');
+    this.#pending++;
+    try {
+      await this.#io.fsync(fd);
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** fdatasync(2) through the context. */
+  async datasync(): Promise<void> {
+    const fd = this.#check('fdatasync');
+    this.#pending++;
+    try {
+      await this.#io.fsync(fd, { datasync: true });
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  // ── streams ────────────────────────────────────────────────────────────
+
+  /** A node:fs ReadStream over this handle (start, end, highWaterMark, encoding, autoClose, emitClose, signal). */
+  createReadStream(options?: ReadStreamOptions): fs.ReadStream {
+    return readStream(this, options);
+  }
+
+  /** A node:fs WriteStream over this handle (start, highWaterMark, encoding, autoClose, emitClose, flush, signal). */
+  createWriteStream(options?: WriteStreamOptions): fs.WriteStream {
+    return writeStream(this, options);
+  }
+
+  /** A readline Interface over createReadStream(options), one line per iteration. */
+  readLines(options?: ReadStreamOptions): ReadlineInterface {
+    return readLines(this, options);
+  }
+
+  /**
+   * A web ReadableStream of the bytes from the current position (a byte
+   * stream: BYOB readers work too). Locks the handle to the stream.
+   */
+  readableWebStream(options: { type?: 'bytes' } = {}): ReadableStream<Uint8Array> {
+    if (this.#fd === -1) throw stateError('ERR_INVALID_STATE', 'Invalid state: The FileHandle is closed');
+    if (this.#closing) throw stateError('ERR_INVALID_STATE', 'Invalid state: The FileHandle is closing');
+    if (this.#locked) throw stateError('ERR_INVALID_STATE', 'Invalid state: The FileHandle is locked');
+    if (options.type !== undefined && typeof options.type !== 'string') throw invalidArgType('options.type', 'of type string', options.type);
+    // Locked for good, as Node's: the stream owns the handle's position.
+    this.#locked = true;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const handle = this;
+    return new ReadableStream({
+      type: 'bytes',
+      autoAllocateChunkSize: 16384,
+      async pull(controller: ReadableByteStreamController) {
+        const view = controller.byobRequest!.view!;
+        const { bytesRead } = await handle.read(view, 0, view.byteLength);
+        if (bytesRead === 0) controller.close();
+        controller.byobRequest!.respond(bytesRead);
+      },
+    }) as ReadableStream<Uint8Array>;
+  }
+
+  // ── lifetime ───────────────────────────────────────────────────────────
+
+  /**
+   * Closes the fd once every op of this handle has settled (so no queued
+   * write can reach a file that reuses the number), then emits 'close'.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      const fd = this.#fd;
+      if (fd < 0) return Promise.resolve();
+      this.#fd = -1;
+      const idle = this.#pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
+      this.#closing = idle
+        .then(() => this.#closeFd(fd))
+        .then(() => {
+          this.emit('close');
+        });
+    }
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  /** The fd, or Node's "file closed" error named after the syscall. */
+  #check(syscall: string): number {
+    if (this.#fd === -1) throw fileClosed(syscall);
+    return this.#fd;
+  }
+
+  #settled(): void {
+    if (--this.#pending === 0 && this.#drained) {
+      const wake = this.#drained;
+      this.#drained = undefined;
+      wake();
+    }
+  }
+
+  async #meta<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+    this.#pending++;
+    try {
+      return await cb<T>(fn);
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** One read at `at` (-1: current position). */
+  #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
+    if (this.#direct) return this.#direct.read(fd, u8(view), at);
+    if (at === -1 && !this.#currentPosition)
+      return cb<number>((done) => fs.read(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
+    const op = this.#io.read(fd, view, at);
+    return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, false));
+  }
+
+  #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
+    if (this.#direct) return this.#direct.write(fd, u8(view), at);
+    if (at === -1 && !this.#currentPosition)
+      return cb<number>((done) => fs.write(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
+    const op = this.#io.write(fd, view, at);
+    return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, true));
+  }
+
+  #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    if (this.#direct) return this.#direct.vectored(write, fd, buffers, at);
+    if (at === -1 && !this.#currentPosition)
+      return cb<number>((done) => (write ? fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, done) : fs.readv(fd, buffers as NodeJS.ArrayBufferView[], null, done)));
+    return write ? this.#io.writev(fd, buffers, at) : this.#io.readv(fd, buffers, at);
+  }
+}
+
+/** libuv names a failed readv/writev after read/write; so does Node's error. */
+function renameSyscall(e: unknown, from: string, to: string): unknown {
+  const err = e as { syscall?: string; message?: string };
+  if (err && err.syscall === from) {
+    err.syscall = to;
+    if (typeof err.message === 'string') err.message = err.message.replace(`, ${from}`, `, ${to}`);
+  }
+  return e;
+}
+
+/**
+ * Linux AIO refuses files it cannot do asynchronously (procfs, sysfs, some
+ * character devices) with EINVAL where pread(2)/pwrite(2) would work, and a
+ * directory with EINVAL where read(2) says EISDIR: report what the syscall
+ * would, going through node:fs for such files.
+ */
+export async function aioFallback(e: unknown, fd: number, view: ArrayBufferView, at: number | bigint, write: boolean): Promise<number> {
+  if ((e as { errno?: number })?.errno !== -22) throw e;
+  const st = await cb<fs.Stats>((done) => fs.fstat(fd, done)).catch(() => undefined);
+  if (st?.isDirectory()) throw systemError(-21, write ? 'write' : 'read');
+  const pos = at as number; // node:fs takes a bigint position too
+  const v = view as NodeJS.ArrayBufferView;
+  return cb<number>((done) => (write ? fs.write(fd, v, 0, view.byteLength, pos, done) : fs.read(fd, v, 0, view.byteLength, pos, done)));
+}
+
+/** Node's ERR_FS_FILE_TOO_LARGE. */
+export function fileTooLarge(size: number): RangeError {
+  const err = new RangeError(`File size (${size}) is greater than 2 GiB`) as RangeError & { code: string };
+  err.code = 'ERR_FS_FILE_TOO_LARGE';
+  return err;
+}
+
+/**
+ * readFile's loop, as Node's readFileHandle: a regular file of known size is
+ * read into one buffer (in 512 KiB steps, checking the signal between them);
+ * otherwise 64 KiB chunks until a read returns 0. `from` -1 reads at the
+ * current position; >= 0 at explicit offsets from there.
+ */
+export async function readLoop(
+  read: (view: Uint8Array, at: number) => Promise<number>,
+  size: number,
+  encoding: BufferEncoding | undefined,
+  signal: AbortSignal | undefined,
+  from: number,
+): Promise<string | Buffer> {
+  let at = from;
+  const next = (n: number): void => {
+    if (at !== -1) at += n;
+  };
+  if (size > 0) {
+    const buffer = Buffer.allocUnsafeSlow(size);
+    let total = 0;
+    while (total < size) {
+      checkAborted(signal);
+      const n = await read(buffer.subarray(total, Math.min(size, total + READ_CHUNK)), at);
+      if (n === 0) break;
+      total += n;
+      next(n);
+      if (size <= READ_CHUNK && n !== size) break; // a short single read: the file shrank
+    }
+    const out = total === size ? buffer : buffer.subarray(0, total);
+    return encoding ? out.toString(encoding) : out;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const decoder = encoding ? new StringDecoder(encoding) : undefined;
+  let text = '';
+  for (;;) {
+    checkAborted(signal);
+    const chunk = Buffer.allocUnsafeSlow(READ_UNKNOWN_CHUNK);
+    const n = await read(chunk, at);
+    if (n === 0) break;
+    next(n);
+    total += n;
+    const got = n === chunk.length ? chunk : chunk.subarray(0, n);
+    if (decoder) text += decoder.write(got);
+    else chunks.push(got);
+  }
+  if (decoder) return text + decoder.end();
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total);
+}
+
+function inspectShort(v: unknown): string {
+  return inspect(v);
+}

@@ -1,0 +1,72 @@
+// open() and the per-thread default context: node:fs/promises' open over a
+// kaio context (openat on the ring where it has the op).
+import * as fs from 'node:fs';
+import { createContext } from '../context';
+import { validateKeys, validateObject } from '../validate';
+import { invalidArgType } from '../errors';
+import type { IoContext } from '../types';
+import { asRing } from './ring-ops';
+import { fileMode, openFlags, validatePath } from './args';
+import { withCallerStack } from './errors';
+import { FileHandle, type FileIo } from './handle';
+import { makeDirect } from './direct';
+
+export { asRing } from './ring-ops';
+
+export interface OpenFileOptions {
+  /** The context that carries the I/O. Default: one shared createContext() per thread (io_uring where allowed). */
+  context?: FileIo;
+  /**
+   * Open with O_DIRECT (bypass the page cache). kaio aligns for the caller:
+   * unaligned buffers, offsets and lengths go through aligned bounce memory.
+   */
+  direct?: boolean;
+}
+
+export const fsClose = (fd: number): Promise<void> =>
+  new Promise((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve())));
+
+let shared: IoContext | undefined;
+
+/**
+ * The per-thread default context (createContext() with backend 'auto'):
+ * made on first use; never keeps the process alive when idle.
+ */
+export function defaultContext(): IoContext {
+  if (!shared || shared.closed) shared = createContext();
+  return shared;
+}
+
+const O_DIRECT = fs.constants.O_DIRECT ?? 0o40000;
+
+/** Opens a file like fs.promises.open and returns a kaio FileHandle. */
+export async function open(path: fs.PathLike, flags: string | number = 'r', mode: number | string = 0o666, options: OpenFileOptions = {}): Promise<FileHandle> {
+  const p = validatePath(path);
+  let f = openFlags(flags);
+  const m = fileMode(mode, 'mode', 0o666);
+  const o = validateObject<OpenFileOptions>(options, 'options');
+  validateKeys(o, 'options', ['context', 'direct']);
+  if (o.direct !== undefined && typeof o.direct !== 'boolean') throw invalidArgType('options.direct', 'of type boolean', o.direct);
+  const context = o.context ?? defaultContext();
+  if (o.direct) f |= O_DIRECT;
+  try {
+    return await openWith(context, p, f, m, o.direct === true);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/** @internal open() without the argument checks. */
+export async function openWith(context: FileIo, p: string, flags: number, mode: number, direct: boolean): Promise<FileHandle> {
+  const ring = asRing(context, 'OPENAT');
+  const fd = ring
+    ? await ring.openat(p, flags, mode & 0o7777)
+    : await new Promise<number>((resolve, reject) => fs.open(p, flags, mode, (e, fd) => (e ? reject(e) : resolve(fd))));
+  const closeFd = ring && ring.supports('CLOSE') ? (n: number) => (ring.closed ? fsClose(n) : ring.closeFd(n)) : undefined;
+  try {
+    return new FileHandle(fd, context, direct ? await makeDirect(context, fd, flags) : undefined, closeFd);
+  } catch (e) {
+    fs.close(fd, () => undefined);
+    throw e;
+  }
+}

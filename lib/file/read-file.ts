@@ -1,0 +1,191 @@
+// Module-level readFile, writeFile and appendFile, with node:fs/promises'
+// arguments, options, results and errors.
+//
+// readFile of a path on io_uring: openat and statx go out in one submission,
+// then the read, sized from statx, and the close go out together in the next
+// (the read is ahead of the close in the SQ and holds its own reference to
+// the file, so the close cannot pull the file from under it). Two trips to
+// the kernel for a file of any size up to 512 KiB, where node:fs makes four
+// (open, fstat, read, close, each a thread-pool round trip). One linked
+// submission (openat into a direct descriptor -> read -> close) was built and
+// measured no faster here (0.70x at depth 32; without COOP_TASKRUN 1.01x,
+// and 0.61x at depth 1; see BENCHMARKS.md): each link step runs as task
+// work after io_uring_enter has
+// returned and reaped, so its completions wait for the next event-loop turn,
+// where the unlinked ops complete inside the enter.
+import { STATX_BASIC_STATS } from '../abi';
+import { AbortError, invalidArgType } from '../errors';
+import type { Ring } from '../ring';
+import { getOptions, openFlags, validatePath } from './args';
+import { withCallerStack } from './errors';
+import * as nodeFs from 'node:fs';
+import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import { fileMode } from './args';
+import { asRing, defaultContext, openWith } from './open';
+
+export interface KaioReadFileOptions {
+  encoding?: BufferEncoding | null;
+  flag?: string | number;
+  signal?: AbortSignal;
+  /** kaio: the context to read through (default: defaultContext()). */
+  context?: FileIo;
+}
+
+export interface KaioWriteFileOptions {
+  encoding?: BufferEncoding | null;
+  flag?: string | number;
+  mode?: number | string;
+  signal?: AbortSignal;
+  flush?: boolean;
+  /** kaio: the context to write through (default: defaultContext()). */
+  context?: FileIo;
+}
+
+type PathOrHandle = nodeFs.PathLike | FileHandle;
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+const noop = (): void => undefined;
+
+/** Reads a whole file: a Buffer, or a string with an encoding. */
+export function readFile(path: PathOrHandle, options?: { encoding?: null; flag?: string | number; signal?: AbortSignal; context?: FileIo } | null): Promise<Buffer>;
+export function readFile(path: PathOrHandle, options: { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal; context?: FileIo } | BufferEncoding): Promise<string>;
+export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
+export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+  const o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
+  if (path instanceof FileHandle) return path.readFile(o);
+  const flags = openFlags(o.flag || 'r');
+  const p = validatePath(path);
+  checkAborted(o.signal);
+  const context = o.context ?? defaultContext();
+  const encoding = o.encoding ?? undefined;
+  try {
+    const ring = flags === 0 ? asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ') : undefined;
+    if (ring) return await ringReadFile(ring, p, encoding, o.signal);
+    return await plainReadFile(context, p, flags, encoding, o.signal);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/** Writes data to a file (replacing it, with the default flag 'w'). */
+export async function writeFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
+  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false } as KaioWriteFileOptions);
+  return writeWith(path, data, o, o.flag || 'w');
+}
+
+/** Appends data to a file (flag 'a' by default), creating it. */
+export async function appendFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
+  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' } as KaioWriteFileOptions);
+  return writeWith(path, data, o, o.flag || 'a');
+}
+
+async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFileOptions, flag: string | number): Promise<void> {
+  const flush = o.flush ?? false;
+  if (typeof flush !== 'boolean') throw invalidArgType('options.flush', 'of type boolean', flush);
+  const bytes = writeFileData(data, o.encoding);
+  if (path instanceof FileHandle) return path.writeFile(bytes as WriteFileData, o);
+  const flags = openFlags(flag);
+  const p = validatePath(path);
+  const mode = fileMode(o.mode, 'mode', 0o666);
+  checkAborted(o.signal);
+  const context = o.context ?? defaultContext();
+  try {
+    const handle = await openWith(context, p, flags, mode, false);
+    const work = (async () => {
+      // A fresh fd is at offset 0: name the offsets unless appending.
+      const from = flags & nodeFs.constants.O_APPEND ? -1 : 0;
+      await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, from);
+      if (flush) await handle.sync();
+    })();
+    await closing(handle, work);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/** Node's handleFdClose: the op's error wins over close's; close's error surfaces when the op succeeded. */
+async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await op;
+  } catch (e) {
+    await handle.close().catch(noop);
+    throw e;
+  }
+  await handle.close();
+  return result;
+}
+
+const O_RDONLY_CLOEXEC = 0;
+
+async function ringReadFile(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  // One submission: openat and statx of the same path.
+  const opened = ring.openat(p, O_RDONLY_CLOEXEC);
+  const statted = ring.statx(p, { mask: STATX_BASIC_STATS });
+  statted.catch(noop);
+  const fd = await opened;
+  let closed = false;
+  try {
+    let size = 0;
+    try {
+      const st = await statted;
+      size = st.isFile() ? Number(st.size) : 0;
+    } catch {
+      // statx failed where openat did not (a race with rename): read to EOF
+    }
+    if (size > IO_MAX) throw fileTooLarge(size);
+    checkAborted(signal);
+    if (size > 0 && size <= READ_CHUNK) {
+      // The read and the close in one submission, the read first.
+      const buffer = Buffer.allocUnsafeSlow(size);
+      const read = ring.read(fd, buffer, 0);
+      const close = ring.closeFd(fd);
+      closed = true;
+      let n: number;
+      try {
+        n = await read;
+      } catch (e) {
+        await close.catch(noop);
+        throw e;
+      }
+      await close;
+      const out = n === size ? buffer : buffer.subarray(0, n);
+      return encoding ? out.toString(encoding) : out;
+    }
+    const data = await readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0);
+    closed = true;
+    await ring.closeFd(fd);
+    return data;
+  } finally {
+    if (!closed) await ring.closeFd(fd).catch(noop);
+  }
+}
+
+function fsCall<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/**
+ * readFile of a path on AIO or the thread pool: open, fstat and close on
+ * node:fs (neither backend has them), the reads through the context at
+ * offsets from 0 (a fresh fd's position), no FileHandle in between.
+ */
+async function plainReadFile(io: FileIo, p: string, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  const fd = await fsCall<number>((done) => nodeFs.open(p, flags, 0o666, done));
+  let data: string | Buffer;
+  try {
+    const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));
+    const size = st.isFile() ? st.size : 0;
+    if (size > IO_MAX) throw fileTooLarge(size);
+    const aio = io.backend === 'aio';
+    data = await readLoop((view, at) => (aio ? io.read(fd, view, at).catch((e) => aioFallback(e, fd, view, at, false)) : io.read(fd, view, at)), size, encoding, signal, 0);
+  } catch (e) {
+    nodeFs.close(fd, noop);
+    throw e;
+  }
+  await fsCall<void>((done) => nodeFs.close(fd, done));
+  return data;
+}

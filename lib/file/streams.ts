@@ -1,0 +1,92 @@
+// Streams over a FileHandle: node:fs's own ReadStream and WriteStream (so
+// start/end/highWaterMark/encoding/autoClose/emitClose/flush/signal, events
+// and back-pressure are Node's), given the handle's fd and an `fs` whose
+// read/write/close are the handle's, so the bytes go through the kaio context
+// and close() waits for the stream's ops.
+import * as fs from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import type { EventEmitter } from 'node:events';
+import type { ReadResult, WriteResult } from './file-io';
+
+/** What the streams use of a FileHandle (kept here so streams.ts does not import the handle). */
+export interface StreamHandle extends Pick<EventEmitter, 'on' | 'off'> {
+  readonly fd: number;
+  read(buffer: Buffer, offset: number, length: number, position: number | bigint | null): Promise<ReadResult<Buffer>>;
+  write(buffer: Buffer, offset: number, length: number, position: number | bigint | null): Promise<WriteResult<Buffer>>;
+  writev(buffers: Buffer[], position: number | bigint | null): Promise<{ bytesWritten: number; buffers: Buffer[] }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ReadStreamOptions {
+  encoding?: BufferEncoding | null;
+  autoClose?: boolean;
+  emitClose?: boolean;
+  start?: number;
+  end?: number;
+  highWaterMark?: number;
+  signal?: AbortSignal;
+}
+
+export interface WriteStreamOptions {
+  encoding?: BufferEncoding | null;
+  autoClose?: boolean;
+  emitClose?: boolean;
+  start?: number;
+  highWaterMark?: number;
+  flush?: boolean;
+  signal?: AbortSignal;
+}
+
+type Done = (err: NodeJS.ErrnoException | null, ...rest: unknown[]) => void;
+
+function handleOps(handle: StreamHandle): Record<string, Function> {
+  return {
+    open(_path: unknown, _flags: unknown, _mode: unknown, done: Done) {
+      done(null, handle.fd);
+    },
+    read(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
+      handle.read(buf, off, len, pos ?? null).then((r) => done(null, r.bytesRead, buf), (e) => done(e));
+    },
+    write(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
+      handle.write(buf, off, len, pos ?? null).then((r) => done(null, r.bytesWritten, buf), (e) => done(e));
+    },
+    writev(_fd: number, bufs: Buffer[], pos: number | undefined | null, done: Done) {
+      handle.writev(bufs, pos ?? null).then((r) => done(null, r.bytesWritten, bufs), (e) => done(e));
+    },
+    fsync(_fd: number, done: Done) {
+      handle.sync().then(() => done(null), (e) => done(e));
+    },
+    close(_fd: number, done: Done) {
+      handle.close().then(() => done(null), (e) => done(e));
+    },
+  };
+}
+
+/** Ties a stream to its handle as Node does: closing the handle closes the stream. */
+function follow<T extends fs.ReadStream | fs.WriteStream>(handle: StreamHandle, stream: T): T {
+  const s = stream as unknown as NodeJS.EventEmitter & { close(): void };
+  const onClose = (): void => {
+    s.close();
+  };
+  handle.on('close', onClose);
+  s.once('close', () => handle.off('close', onClose));
+  return stream;
+}
+
+// fs.ReadStream/WriteStream constructors take (path, options); @types declares no arguments.
+type StreamCtor<T> = new (path: unknown, options: unknown) => T;
+const ReadStreamCtor = fs.ReadStream as unknown as StreamCtor<fs.ReadStream>;
+const WriteStreamCtor = fs.WriteStream as unknown as StreamCtor<fs.WriteStream>;
+
+export function readStream(handle: StreamHandle, options?: ReadStreamOptions): fs.ReadStream {
+  return follow(handle, new ReadStreamCtor(undefined, { ...(options ?? {}), fd: handle.fd, fs: handleOps(handle) }));
+}
+
+export function writeStream(handle: StreamHandle, options?: WriteStreamOptions): fs.WriteStream {
+  return follow(handle, new WriteStreamCtor(undefined, { ...(options ?? {}), fd: handle.fd, fs: handleOps(handle) }));
+}
+
+export function readLines(handle: StreamHandle, options?: ReadStreamOptions): Interface {
+  return createInterface({ input: readStream(handle, options), crlfDelay: Infinity });
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { Ring } from 'kaio';
+import { tmpPath, randomFile, root, skip, type KaioError } from './helpers';
+
+describe('14 Ring: file ops and setup modes', () => {
+  let ring: Ring;
+  before(() => {
+    ring = new Ring({ entries: 32 });
+  });
+  after(() => ring.close());
+
+  it('fsync and fdatasync succeed on a written file', async () => {
+    const p = tmpPath();
+    const fd = fs.openSync(p, 'w+');
+    await ring.write(fd, Buffer.from('durable'), 0);
+    assert.equal(await ring.fsync(fd), undefined);
+    assert.equal(await ring.fsync(fd, { datasync: true }), undefined);
+    fs.closeSync(fd);
+  });
+
+  it('fallocate grows the file; KEEP_SIZE mode does not', async function () {
+    if (!ring.supports('FALLOCATE')) skip(this, 'kernel lacks IORING_OP_FALLOCATE');
+    const p = tmpPath();
+    const fd = fs.openSync(p, 'w+');
+    await ring.fallocate(fd, 0, 1 << 20);
+    assert.equal(fs.fstatSync(fd).size, 1 << 20);
+    await ring.fallocate(fd, 1 << 20, 1 << 20, { mode: 0x01 /* FALLOC_FL_KEEP_SIZE */ });
+    assert.equal(fs.fstatSync(fd).size, 1 << 20);
+    await ring.fallocate(fd, 0n, 3n << 20n);
+    assert.equal(fs.fstatSync(fd).size, 3 << 20);
+    fs.closeSync(fd);
+  });
+
+  it('openat, read through the new fd, closeFd', async function () {
+    if (!ring.supports('OPENAT') || !ring.supports('CLOSE')) skip(this, 'kernel lacks OPENAT/CLOSE');
+    const { path: p, data } = randomFile(100);
+    const fd = await ring.openat(p, 'r');
+    assert.ok(Number.isInteger(fd) && fd > 2);
+    const b = Buffer.alloc(100);
+    assert.equal(await ring.read(fd, b, 0), 100);
+    assert.ok(b.equals(data));
+    await ring.closeFd(fd);
+    assert.throws(() => fs.fstatSync(fd), { code: 'EBADF' });
+    await assert.rejects(ring.closeFd(fd), { code: 'EBADF', syscall: 'close' });
+  });
+
+  it('openat creates with flags and mode, relative to a dirfd, close-on-exec', async () => {
+    const dfd = fs.openSync(root, 'r');
+    const name = `created-${process.pid}`;
+    const fd = await ring.openat(name, 'wx', 0o640, { dirfd: dfd });
+    const st = fs.fstatSync(fd);
+    assert.equal(st.mode & 0o777, 0o640 & ~process.umask());
+    const info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    assert.ok(parseInt(/^flags:\s+(\d+)/m.exec(info)![1], 8) & 0o2000000, 'O_CLOEXEC');
+    await ring.closeFd(fd);
+    await assert.rejects(ring.openat(name, 'wx', 0o640, { dirfd: dfd }), { code: 'EEXIST' });
+    const viaUrl = await ring.openat(new URL(`file://${root}/${name}`), fs.constants.O_RDONLY);
+    await ring.closeFd(viaUrl);
+    fs.closeSync(dfd);
+  });
+
+  it('statx agrees with fs.statSync', async function () {
+    if (!ring.supports('STATX')) skip(this, 'kernel lacks IORING_OP_STATX');
+    const { path: p } = randomFile(12345);
+    const st = await ring.statx(p);
+    const ref = fs.statSync(p, { bigint: true });
+    assert.equal(st.size, 12345n);
+    assert.equal(st.ino, ref.ino);
+    assert.equal(BigInt(st.mode), ref.mode);
+    assert.equal(BigInt(st.nlink), ref.nlink);
+    assert.equal(BigInt(st.dev), ref.dev);
+    assert.equal(Math.floor(st.mtimeMs), Number(ref.mtimeMs));
+    assert.ok(st.isFile());
+    assert.ok(!st.isDirectory());
+    const dir = await ring.statx(root);
+    assert.ok(dir.isDirectory());
+  });
+
+  it('nop resolves to undefined', async () => {
+    assert.equal(await ring.nop(), undefined);
+  });
+
+  it('SQPOLL: a kernel thread consumes the SQ', async function () {
+    let r;
+    try {
+      r = new Ring({ entries: 8, sqpoll: true, sqThreadIdle: 10 });
+    } catch (e) {
+      skip(this, `SQPOLL not allowed here: ${(e as KaioError).code}`);
+    }
+    assert.ok(r.params.setupFlags.includes('SQPOLL'));
+    const { path: p, data } = randomFile(4096);
+    const fd = fs.openSync(p, 'r');
+    const b = Buffer.alloc(4096);
+    // Let the thread go idle between ops so the wakeup path is exercised.
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await r.read(fd, b, 0), 4096);
+      await new Promise((res) => setTimeout(res, 30));
+    }
+    assert.ok(b.equals(data));
+    await Promise.all(Array.from({ length: 200 }, () => r.nop()));
+    fs.closeSync(fd);
+    await r.close();
+  });
+
+  it('IOPOLL: completions are polled; buffered files are refused by the kernel', async () => {
+    const r = new Ring({ entries: 8, iopoll: true });
+    assert.ok(r.params.setupFlags.includes('IOPOLL'));
+    const { path: p } = randomFile(4096);
+    const fd = fs.openSync(p, 'r');
+    await assert.rejects(r.read(fd, Buffer.alloc(16), 0), (e: KaioError) => ['EOPNOTSUPP', 'ENOTSUP'].includes(e.code!));
+    fs.closeSync(fd);
+    await r.close();
+  });
+});

@@ -1,0 +1,60 @@
+'use strict';
+// The fuzzer (test/fuzz/engine.js) over every public method, short run:
+// fixed seed, 200 runs, in a child process so a crash or hang is a failure of
+// this test and not of mocha. Longer runs: `npm run fuzz -- --runs=N --seed=S`
+// (test/fuzz/run.js). Also: one reproducer per known finding (test/fuzz/repros.js),
+// skipped while the finding is listed in test/fuzz/known.js KNOWN_OPEN.
+const assert = require('node:assert');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const cp = require('node:child_process');
+const { runScript, describeEnd } = require('./fuzz/child-run');
+const { PRELUDE, REPROS } = require('./fuzz/repros');
+const { skipIfOpen, FINDINGS } = require('./fuzz/known');
+
+const SEED = 20261128;
+const RUNS = 200;
+
+describe('70 fuzz: every public method, hostile values, re-entrancy, a byte model', function () {
+  this.timeout(120000);
+
+  it(`seed ${SEED}, ${RUNS} runs: no crash, no hang, coded errors, every op settles once, the file equals the model`, async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fuzz-log-'));
+    const log = path.join(dir, 'steps.log');
+    try {
+      const r = await new Promise((resolve) => {
+        const child = cp.spawn(process.execPath, [path.join(__dirname, 'fuzz', 'child.js'), String(SEED), String(RUNS), log], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 100000);
+        child.on('close', (status, signal) => { clearTimeout(timer); resolve({ status, signal, stdout, stderr }); });
+      });
+      const last = r.stdout.trim().split('\n').pop() || '{}';
+      let result = {};
+      try { result = JSON.parse(last); } catch { /* crashed before printing */ }
+      const steps = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+      const lastRun = steps.slice(steps.map((l) => l.startsWith('--- run')).lastIndexOf(true));
+      assert.ok(
+        r.status === 0 && !r.signal && result.failed === false && result.numRuns === RUNS,
+        `fuzzer ${r.signal ? `crashed (${r.signal})` : `exit ${r.status}`}: ${result.error || ''}\n` +
+          `${(result.unexpected || []).join('\n')}\nstderr: ${r.stderr.slice(-2000)}\n` +
+          `steps of the last run (replay: KAIO_FUZZ_PATH=<path> node test/fuzz/child.js ${SEED} ${RUNS}; path ${result.path}):\n  ${lastRun.slice(-30).join('\n  ')}`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('reproducers of known findings (skipped while open, see test/fuzz/known.js)', function () {
+    for (const repro of REPROS) {
+      it(`${repro.id}: ${repro.title}`, async function () {
+        skipIfOpen(this, repro.id);
+        const r = await runScript(PRELUDE + repro.script, { timeoutMs: 20000 });
+        assert.ok(r.status === 0 && !r.signal && /^OK$/m.test(r.stdout), `finding ${repro.id} (${FINDINGS[repro.id]}): ${describeEnd(r)}`);
+      });
+    }
+  });
+});

@@ -1,0 +1,8 @@
+// The one WebAssembly API the tests use (page-aligned memory for O_DIRECT), which
+// the ES2022 lib and @types/node do not declare.
+declare namespace WebAssembly {
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
+    readonly buffer: ArrayBuffer;
+  }
+}

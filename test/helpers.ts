@@ -1,0 +1,95 @@
+// Shared test helpers: temp files and byte comparison. Tests talk to the real kernel.
+// Compiled to dist-test/helpers.js; test/helpers.js re-exports it for the plain JS tests.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+/** The package checkout (the compiled tests run from dist-test/, one level down). */
+export const pkgRoot = path.resolve(__dirname, '..');
+
+/** A file under test/fixtures (scripts run as child processes; they stay JS). */
+export function fixture(name: string): string {
+  return path.join(pkgRoot, 'test', 'fixtures', name);
+}
+
+export const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-test-'));
+process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+
+let n = 0;
+/** A fresh file path under a per-run private temp dir (on the same fs as /tmp). */
+export function tmpPath(name = 'file'): string {
+  return path.join(root, `${process.pid}-${n++}-${name}`);
+}
+
+/** Creates a file of `size` random bytes; returns { path, data }. */
+export function randomFile(size: number, name?: string): { path: string; data: Buffer } {
+  const p = tmpPath(name);
+  const data = crypto.randomBytes(size);
+  fs.writeFileSync(p, data);
+  return { path: p, data };
+}
+
+/** Opens path with fs flags. */
+export function openFd(p: string, flags: string | number = 'r+'): number {
+  return fs.openSync(p, flags);
+}
+
+/** True when the filesystem under dir accepts O_DIRECT. */
+export function directSupported(dir: string = root): boolean {
+  const p = path.join(dir, `odirect-check-${process.pid}`);
+  try {
+    const fd = fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR | fs.constants.O_DIRECT);
+    fs.closeSync(fd);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(p, { force: true });
+  }
+}
+
+/** The error a rejected promise or a throwing call gave, typed for property checks. */
+export type KaioError = Error & { code?: string; errno?: number; syscall?: string; [key: string]: unknown };
+
+let publicCopy: string | undefined;
+/**
+ * A copy of the built package that any user can load, for children that drop
+ * privileges: the checkout itself may sit under a directory (like /root)
+ * that other users cannot enter.
+ */
+export function packageForAnyUser(): string {
+  if (publicCopy) return publicCopy;
+  const pkg = pkgRoot;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-pkg-'));
+  fs.chmodSync(dir, 0o755);
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const native: string = require('node-gyp-build').path(pkg); // the addon this run loads
+  for (const part of ['package.json', 'dist', 'node_modules/node-gyp-build'])
+    fs.cpSync(path.join(pkg, part), path.join(dir, part), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'build', 'Release'), { recursive: true });
+  fs.copyFileSync(native, path.join(dir, 'build', 'Release', 'kaio.node'));
+  for (const f of walk(dir)) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
+  publicCopy = dir;
+  return dir;
+}
+
+function walk(dir: string): string[] {
+  const out = [dir];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Skips the running test and says why in its title (mocha's this.skip() takes
+ * no reason): the machine or kernel lacks what the test needs.
+ */
+export function skip(ctx: Mocha.Context, reason: string): never {
+  if (ctx.test) ctx.test.title += ` (skipped: ${reason})`;
+  ctx.skip();
+}
