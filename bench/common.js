@@ -66,6 +66,9 @@ function kaio(flags) {
     lat: pct ? { p50: pct['50.000000'] / 1000, p99: pct['99.000000'] / 1000, mean: io.lat_ns.mean / 1000 } : undefined,
     notes: job.kaio.notes,
     cpu: { user: job.usr_cpu, sys: job.sys_cpu },
+    // CPU time (user + system, every thread) per op: what a busy shared
+    // machine changes far less than it changes the rate.
+    cpuus: io.iops ? ((job.usr_cpu + job.sys_cpu) / 100 / io.iops) * 1e6 : undefined,
   };
 }
 
@@ -86,8 +89,10 @@ function fio(flags, { lat = false } = {}) {
   const job = JSON.parse(out.slice(out.indexOf('{'))).jobs[0];
   const io = job.read.io_bytes > 0 ? job.read : job.write;
   const pct = lat && io.lat_ns && io.lat_ns.percentile;
+  const seconds = job.job_runtime / 1000;
   return {
     iops: io.iops,
+    cpuus: io.total_ios ? (((job.usr_cpu + job.sys_cpu) / 100) * seconds / io.total_ios) * 1e6 : undefined,
     bw: io.bw_bytes / 1048576,
     lat: pct ? { p50: pct['50.000000'] / 1000, p99: pct['99.000000'] / 1000, mean: io.lat_ns.mean / 1000 } : undefined,
   };
@@ -96,11 +101,30 @@ function fio(flags, { lat = false } = {}) {
 /** Runs Axboe's t/io_uring (KAIO_T_IO_URING) with flags; median of its per-second IOPS lines. */
 function tio(flags, file) {
   if (!tIoUring) return undefined;
+  const cpu0 = childCpuSeconds();
+  const t0 = process.hrtime.bigint();
   const r = spawnSync(tIoUring, [...flags, `-r${settings.runtime + 1}`, ...(file ? [file] : [])], { encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = childCpuSeconds() - cpu0;
   const per = [...r.stdout.matchAll(/^IOPS=([\d.]+)([KM]?)/gm)].map((m) => Number(m[1]) * (m[2] === 'M' ? 1e6 : m[2] === 'K' ? 1e3 : 1));
   if (!per.length) throw new Error(`t/io_uring ${flags.join(' ')}: no IOPS lines\n${r.stdout}\n${r.stderr}`);
   const steady = per.length > 2 ? per.slice(1) : per;
-  return { iops: median(steady), bw: undefined };
+  // It prints the rate once a second but not for the last second: its ops
+  // are about the mean rate times the time it ran.
+  const ops = (per.reduce((a, b) => a + b, 0) / per.length) * wall;
+  return { iops: median(steady), bw: undefined, cpuus: cpu > 0 ? (cpu / ops) * 1e6 : undefined };
+}
+
+/** CPU seconds (user + system) of this process's waited-for children so far (/proc/self/stat). */
+function childCpuSeconds() {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 (cutime, cstime), counted from after the command name.
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function median(xs) {
@@ -135,6 +159,7 @@ function rounds(peers) {
       bw: pick((x) => x.bw),
       p50: pick((x) => x.lat && x.lat.p50),
       p99: pick((x) => x.lat && x.lat.p99),
+      cpuus: pick((x) => x.cpuus),
       all: s.map((x) => x.iops),
       rawAll: s,
       notes: [...new Set(s.flatMap((x) => x.notes || []))],
@@ -159,11 +184,20 @@ function pairedRatio(r, ref) {
   return median(r.all.map((x, i) => x / ref.all[i])).toFixed(2);
 }
 
+/** The median over rounds of row's CPU per op over ref's, paired by round (below 1: row uses less CPU per op). */
+function pairedCpu(r, ref) {
+  const a = r.rawAll.map((x) => x.cpuus);
+  const b = ref.rawAll.map((x) => x.cpuus);
+  if (a.length !== b.length || a.some((x) => x === undefined) || b.some((x) => x === undefined)) return (r.cpuus / ref.cpuus).toFixed(2);
+  return median(a.map((x, i) => x / b[i])).toFixed(2);
+}
+
 /** Prints a markdown table: each row's median and its ratio (paired by round) to each reference row. */
 function table(title, rows, refs, { latency = false } = {}) {
   const byName = new Map(rows.map((r) => [r.name, r]));
   const head = ['peer', latency ? 'p50 µs' : 'IOPS (median)', latency ? 'p99 µs' : 'MiB/s'];
   for (const ref of refs) head.push(`× ${ref}`);
+  head.push('CPU µs/op', `CPU/op ${refs[0] ? `÷ ${refs[0]}'s` : ''}`.trim());
   head.push('rounds');
   const lines = [`### ${title}`, '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
@@ -180,6 +214,9 @@ function table(title, rows, refs, { latency = false } = {}) {
       else if (latency) cells.push(`${(r.p50 / ref.p50).toFixed(2)} / ${(r.p99 / ref.p99).toFixed(2)}`);
       else cells.push(pairedRatio(r, ref));
     }
+    cells.push(r.cpuus !== undefined ? r.cpuus.toPrecision(3) : '');
+    const ref0 = refs[0] && byName.get(refs[0]);
+    cells.push(r.cpuus !== undefined && ref0 && !ref0.missing && ref0.cpuus !== undefined ? pairedCpu(r, ref0) : '—');
     cells.push(r.all.map(fmtOps).join(', '));
     lines.push(`| ${cells.join(' | ')} |`);
   }

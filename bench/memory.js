@@ -49,6 +49,9 @@ const runs = [
   ['promise API, NOP', ['--rw=nop', '--iodepth=128', '--api=promise']],
   ['batch API, 4 KiB page-cache read', [`--filename=${file}`, '--size=1g', '--rw=randread', '--iodepth=32', '--api=batch']],
   ['promise API, 4 KiB page-cache read', [`--filename=${file}`, '--size=1g', '--rw=randread', '--iodepth=32', '--api=promise']],
+  // Registered buffers and files: the staged buffer-index path.
+  ['batch API, 4 KiB read, fixed buffers + files', [`--filename=${file}`, '--size=1g', '--rw=randread', '--iodepth=32', '--api=batch', '--fixedbufs', '--registerfiles']],
+  ['promise API, 4 KiB read, fixed buffers + files', [`--filename=${file}`, '--size=1g', '--rw=randread', '--iodepth=32', '--api=promise', '--fixedbufs', '--registerfiles']],
 ];
 const kib = (n) => `${n >= 0 ? '+' : ''}${(n / 1024).toFixed(0)} KiB`;
 const lines = [

@@ -21,4 +21,4 @@ const rows = c.rounds([
   },
 ]);
 console.log(c.header('NOP ops, one core'));
-console.log(c.table('ops/s', rows, ['t/io_uring -N1 -d32 -s32 -c32 (C)']));
+console.log(c.table('ops/s', rows, ['t/io_uring -N1 -d128 -s32 -c32 (C)', 't/io_uring -N1 -d32 -s32 -c32 (C)']));

@@ -10,6 +10,7 @@ const common = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '
 const rows = c.rounds([
   { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles']) },
   { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise']) },
+  { name: 'kaio promise API, fixed buffers + files', run: () => c.kaio([...common, '--api=promise', '--fixedbufs', '--registerfiles']) },
   { name: 'fs.promises FileHandle.read', run: () => c.kaio([...common, '--ioengine=fs']) },
   { name: 'fs.readSync', run: () => c.kaio([...common, '--ioengine=fs-sync']) },
   {
@@ -25,4 +26,4 @@ const rows = c.rounds([
   },
 ]);
 console.log(c.header('4 KiB random read, page cache, QD 32'));
-console.log(c.table('IOPS', rows, ['fio io_uring', 't/io_uring', 'fs.promises FileHandle.read']));
+console.log(c.table('IOPS', rows, ['t/io_uring', 'fio io_uring', 'fs.promises FileHandle.read']));

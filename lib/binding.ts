@@ -11,6 +11,8 @@ export interface NativeRingOptions {
   coopTaskrun: boolean;
   singleIssuer: boolean;
   submitAll: boolean;
+  /** IORING_REGISTER_RING_FDS where the kernel and the thread's table allow. */
+  registerRingFd: boolean;
   /** Most staged SQEs per io_uring_enter; 0: all. */
   submitBatch: number;
 }
@@ -21,6 +23,8 @@ export interface NativeRingInfo {
   cqEntries: number;
   features: number;
   setupFlags: number;
+  /** The ring fd is in the thread's registered-ring table (IORING_REGISTER_RING_FDS). */
+  ringFdRegistered: boolean;
   /** ops[opcode] is 1 when IORING_REGISTER_PROBE says the kernel has it. */
   ops: Uint8Array;
 }

@@ -128,6 +128,11 @@ export class OpQueue {
     return promise;
   }
 
+  /** The pools op `id` holds (what holdPools() gave for its memory). */
+  heldBy(id: number): HeldPools | undefined {
+    return this.#held[id];
+  }
+
   /** A completion from native: settles the op, then drops what it held. */
   complete(id: number, res: number): void {
     this.#inNative[id] = false;

@@ -160,9 +160,18 @@ export function hasLivePools(): boolean {
   return livePools !== 0;
 }
 
-/** The pool whose memory holds view, if any. */
+// Views already found in a pool. A view's ArrayBuffer never changes, and
+// asking for it is a call into the engine's C++ (JSTypedArray::GetBuffer),
+// dearer than this lookup; only hits are kept, so plain buffers add nothing.
+const poolByView = new WeakMap<ArrayBufferView, BufferPool>();
+
+/** The pool whose memory holds view, if any (none once the pool is released). */
 export function poolOf(view: ArrayBufferView): BufferPool | undefined {
-  return poolByMemory.get(viewBuffer(view) as ArrayBuffer);
+  const seen = poolByView.get(view);
+  if (seen !== undefined) return seen.released ? undefined : seen;
+  const pool = poolByMemory.get(viewBuffer(view) as ArrayBuffer);
+  if (pool !== undefined) poolByView.set(view, pool);
+  return pool;
 }
 
 /**
@@ -171,7 +180,7 @@ export function poolOf(view: ArrayBufferView): BufferPool | undefined {
  */
 export function holdPools(keep: unknown): HeldPools | undefined {
   if (ArrayBuffer.isView(keep)) {
-    const pool = poolByMemory.get(viewBuffer(keep) as ArrayBuffer);
+    const pool = poolOf(keep);
     if (pool === undefined) return undefined;
     pool._hold();
     return pool;
@@ -180,7 +189,7 @@ export function holdPools(keep: unknown): HeldPools | undefined {
   let held: BufferPool[] | undefined;
   for (const v of keep) {
     if (!ArrayBuffer.isView(v)) continue;
-    const pool = poolByMemory.get(viewBuffer(v) as ArrayBuffer);
+    const pool = poolOf(v);
     if (pool === undefined || held?.includes(pool)) continue;
     (held ??= []).push(pool);
   }
@@ -226,6 +235,9 @@ export class BufferPool {
   #releasing: Promise<void> | undefined;
   #released = false;
   #idle: (() => void) | undefined;
+  /** The ring whose buffer table holds this pool, and the pool's first index there. */
+  #fixedRing: object | undefined;
+  #fixedFirst = -1;
 
   /** Not for users: use ring.registerBuffers() or ctx.registerBuffers(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
   constructor(token: symbol, memory: ArrayBuffer, size: number, count: number, pinner: Pinner, registered: boolean, pinError?: ErrnoError) {
@@ -318,6 +330,17 @@ export class BufferPool {
       this.#idle = undefined;
       idle();
     }
+  }
+
+  /** @internal Set by the ring that registered the pool: its first index in that ring's table (undefined ring: none). */
+  _setFixed(ring: object | undefined, first: number): void {
+    this.#fixedRing = ring;
+    this.#fixedFirst = first;
+  }
+
+  /** @internal The pool's first index in `ring`'s buffer table, or -1 when that ring did not register it. */
+  _fixedFirst(ring: object): number {
+    return this.#fixedRing === ring ? this.#fixedFirst : -1;
   }
 
   /** @internal The pool's memory, for the backend's native side. */

@@ -77,6 +77,13 @@ struct RsrcRegister {
   uint64_t tags;
 };
 
+// IORING_REGISTER_RING_FDS: data is the fd, offset the slot (-1: any free one).
+struct RsrcUpdate {
+  uint32_t offset;
+  uint32_t resv;
+  uint64_t data;
+};
+
 struct RsrcUpdate2 {
   uint32_t offset;
   uint32_t resv;
@@ -104,6 +111,7 @@ static_assert(offsetof(Sqe, file_index) == 44, "io_uring_sqe.file_index");
 static_assert(sizeof(Cqe) == 16, "io_uring_cqe");
 static_assert(sizeof(ProbeOp) == 8, "io_uring_probe_op");
 static_assert(sizeof(Probe) == 16, "io_uring_probe");
+static_assert(sizeof(RsrcUpdate) == 16, "io_uring_rsrc_update");
 static_assert(sizeof(RsrcRegister) == 32, "io_uring_rsrc_register");
 static_assert(sizeof(RsrcUpdate2) == 32, "io_uring_rsrc_update2");
 
@@ -121,6 +129,7 @@ constexpr uint32_t kSetupSubmitAll = 1u << 7;       // 5.18
 constexpr uint32_t kSetupCoopTaskrun = 1u << 8;     // 5.19
 constexpr uint32_t kSetupTaskrunFlag = 1u << 9;     // 5.19
 constexpr uint32_t kSetupSingleIssuer = 1u << 12;   // 6.0
+constexpr uint32_t kSetupNoSqarray = 1u << 16;      // 6.6
 
 // features reported by io_uring_setup
 constexpr uint32_t kFeatSingleMmap = 1u << 0;
@@ -131,6 +140,7 @@ constexpr uint32_t kFeatRwCurPos = 1u << 3;
 // io_uring_enter flags
 constexpr uint32_t kEnterGetevents = 1u << 0;
 constexpr uint32_t kEnterSqWakeup = 1u << 1;
+constexpr uint32_t kEnterRegisteredRing = 1u << 4;  // 5.18
 
 // sq_flags bits the kernel sets
 constexpr uint32_t kSqNeedWakeup = 1u << 0;
@@ -180,6 +190,8 @@ enum RegisterOp : unsigned {
   kRegisterFilesUpdate2 = 14,  // 5.13
   kRegisterBuffers2 = 15,      // 5.13
   kRegisterBuffersUpdate = 16, // 5.13
+  kRegisterRingFds = 20,       // 5.18
+  kUnregisterRingFds = 21,     // 5.18
 };
 
 // Kernel limits on registered buffers (io_uring/rsrc.c).

@@ -33,6 +33,16 @@ class BufferTable {
     }
     return -1;
   }
+  // The address of [off, off + len) in registered buffer `index`, or 0 when
+  // that index is empty or the range does not fit in its buffer.
+  uintptr_t At(unsigned index, size_t off, size_t len) const {
+    for (const Region& r : regions_) {
+      if (index < r.first_index || index - r.first_index >= r.count) continue;
+      if (off > r.size || len > r.size - off) return 0;
+      return r.base + (index - r.first_index) * r.size + off;
+    }
+    return 0;
+  }
   bool empty() const { return regions_.empty(); }
   // The ring's fd was closed: the kernel dropped the table with it.
   void Forget() {

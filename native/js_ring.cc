@@ -34,12 +34,15 @@ enum RingCounter : unsigned {
 };
 
 // The staging layout, shared with lib/ring/staging.ts: each staged op is
-// seven doubles JS writes without a native call — op | sqeFlags << 8, fd,
+// eight doubles JS writes without a native call — op | sqeFlags << 8, fd,
 // offset (-1: current position), op flags, user_data low, user_data high,
-// byte length (read/write: what JS validated). Its memory (a view, or for
-// readv/writev a list of [view, length, view, length, ...]) sits at the same
-// index of the staged-memory array.
-constexpr unsigned kStageFields = 7;
+// byte length (read/write: what JS validated), registered memory (read/write
+// on a buffer of this ring's table: index * 2^30 + offset in that buffer;
+// -1: none). Other memory (a view, or for readv/writev a list of [view,
+// length, view, length, ...]) sits at the same index of the staged-memory
+// array.
+constexpr unsigned kStageFields = 8;
+constexpr double kStageIndexUnit = 1 << 30;  // > any registered buffer's size
 
 // user_data of ops kaio issues for itself (cancel-all at teardown); their
 // CQEs are never shown to JS.
@@ -184,6 +187,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
   opts.coop_taskrun = o.Get("coopTaskrun").ToBoolean();
   opts.single_issuer = o.Get("singleIssuer").ToBoolean();
   opts.submit_all = o.Get("submitAll").ToBoolean();
+  opts.register_ring_fd = o.Get("registerRingFd").ToBoolean();
   submit_batch_ = o.Get("submitBatch").As<Napi::Number>().Uint32Value();
 
   CheckArrays(info, 1);
@@ -220,6 +224,7 @@ Napi::Value RingWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("cqEntries", ring_.cq_entries());
   o.Set("features", ring_.features());
   o.Set("setupFlags", ring_.setup_flags());
+  o.Set("ringFdRegistered", ring_.ring_fd_registered());
   Napi::Uint8Array ops = Napi::Uint8Array::New(env, 256);
   for (unsigned i = 0; i < 256; i++) ops[i] = supported_[i] ? 1 : 0;
   o.Set("ops", ops);
@@ -612,6 +617,17 @@ void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s)
   switch (s->op) {
     case abi::kOpRead:
     case abi::kOpWrite:
+      if (e[7] >= 0) {
+        // Registered memory JS found in a pool of this ring, which that pool
+        // cannot leave while the op holds it: no view to look at. A slot
+        // that is empty anyway gets address 0 (EFAULT), never other memory.
+        auto index = static_cast<unsigned>(e[7] * (1 / kStageIndexUnit));  // exact: a power of two
+        auto off = static_cast<size_t>(e[7] - index * kStageIndexUnit);
+        s->len = static_cast<uint32_t>(e[6]);
+        s->addr = buffers_.At(index, off, s->len);
+        s->fixed = s->addr ? static_cast<int>(index) : -1;
+        break;
+      }
       napi_get_element(env, mem, i, &v);
       ResolveMemory(env, v, static_cast<size_t>(e[6]), s);
       break;

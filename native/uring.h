@@ -23,6 +23,14 @@ struct UringOptions {
   // IORING_SETUP_SUBMIT_ALL (5.18): keep submitting past a failing SQE.
   // Off only to exercise the older kernels' partial submission.
   bool submit_all = true;
+  // IORING_SETUP_NO_SQARRAY (6.6): no SQ index array, SQEs are taken in order.
+  bool no_sqarray = true;
+  // IORING_REGISTER_RING_FDS (5.18): enter through the calling thread's
+  // registered-ring table instead of the fd (no fd lookup per enter). The
+  // slot belongs to the thread that set the ring up, which is the only one
+  // that enters it. Falls back to the fd when the kernel or the table (16
+  // slots per thread) says no.
+  bool register_ring_fd = true;
 };
 
 class Uring {
@@ -42,6 +50,8 @@ class Uring {
   unsigned cq_entries() const { return cq_entries_; }
   uint32_t features() const { return features_; }
   uint32_t setup_flags() const { return setup_flags_; }
+  // The ring fd is in this thread's registered-ring table (enters use it).
+  bool ring_fd_registered() const { return enter_flags_ & abi::kEnterRegisteredRing; }
   // Bytes of SQ, CQ and SQE memory mapped for this ring.
   size_t mapped_bytes() const {
     return sqes_size_ + sq_ring_size_ + (cq_ring_ != sq_ring_ ? cq_ring_size_ : 0);
@@ -119,8 +129,13 @@ class Uring {
 
  private:
   int MapRings(const abi::Params& p);
+  void RegisterRingFd();
 
   int fd_ = -1;
+  // What io_uring_enter is given: the fd, or with kEnterRegisteredRing the
+  // slot in this thread's registered-ring table.
+  int enter_fd_ = -1;
+  unsigned enter_flags_ = 0;
   uint32_t setup_flags_ = 0;
   uint32_t features_ = 0;
   unsigned sq_entries_ = 0;

@@ -64,7 +64,7 @@ int Uring::Enter(unsigned to_submit, unsigned min_complete, unsigned flags) {
   int r;
   do {
     enter_calls_++;
-    r = sys::Enter(fd_, to_submit, min_complete, flags);
+    r = sys::Enter(enter_fd_, to_submit, min_complete, flags | enter_flags_);
   } while (r == -EINTR);
   return r;
 }

@@ -37,8 +37,9 @@ int Uring::Setup(const UringOptions& o) {
   }
   // Optional flags, newest first: an older kernel answers EINVAL and is
   // asked again without the newest one left.
-  uint32_t ladder[3];
+  uint32_t ladder[4];
   unsigned steps = 0;
+  if (o.no_sqarray) ladder[steps++] = abi::kSetupNoSqarray;
   if (o.single_issuer) ladder[steps++] = abi::kSetupSingleIssuer;
   // COOP_TASKRUN only matters for the submitting task; SQPOLL has its own.
   if (o.coop_taskrun && !o.sqpoll)
@@ -60,16 +61,33 @@ int Uring::Setup(const UringOptions& o) {
   fd_ = fd;
   setup_flags_ = attempt.flags;
   features_ = attempt.features;
+  enter_fd_ = fd;
   int r = MapRings(attempt);
-  if (r < 0) Close();
-  return r;
+  if (r < 0) {
+    Close();
+    return r;
+  }
+  if (o.register_ring_fd) RegisterRingFd();
+  return 0;
+}
+
+void Uring::RegisterRingFd() {
+  abi::RsrcUpdate up = {};
+  up.offset = ~0u;  // any free slot
+  up.data = static_cast<uint64_t>(fd_);
+  if (Register(abi::kRegisterRingFds, &up, 1) != 1) return;  // EINVAL (< 5.18), EBUSY (table full)
+  enter_fd_ = static_cast<int>(up.offset);
+  enter_flags_ = abi::kEnterRegisteredRing;
 }
 
 int Uring::MapRings(const abi::Params& p) {
   sq_entries_ = p.sq_entries;
   cq_entries_ = p.cq_entries;
-  sq_ring_size_ = p.sq_off.array + p.sq_entries * sizeof(uint32_t);
+  bool no_array = setup_flags_ & abi::kSetupNoSqarray;
+  // Without the index array the SQ ring ends at its fields (p.sq_off.array
+  // is 0); NO_SQARRAY kernels all have SINGLE_MMAP, so the CQ size covers it.
   cq_ring_size_ = p.cq_off.cqes + p.cq_entries * sizeof(abi::Cqe);
+  sq_ring_size_ = no_array ? cq_ring_size_ : p.sq_off.array + p.sq_entries * sizeof(uint32_t);
   bool single = features_ & abi::kFeatSingleMmap;
   if (single) {
     if (cq_ring_size_ > sq_ring_size_) sq_ring_size_ = cq_ring_size_;
@@ -106,10 +124,12 @@ int Uring::MapRings(const abi::Params& p) {
   cq_mask_ = *at<uint32_t>(cq_ring_, p.cq_off.ring_mask);
   cqes_ = at<abi::Cqe>(cq_ring_, p.cq_off.cqes);
 
-  // SQEs are always handed out in ring order, so the indirection array is
-  // the identity and is written once.
-  uint32_t* array = at<uint32_t>(sq_ring_, p.sq_off.array);
-  for (uint32_t i = 0; i < p.sq_entries; i++) array[i] = i;
+  // SQEs are always handed out in ring order, so the indirection array (if
+  // the ring has one) is the identity and is written once.
+  if (!no_array) {
+    uint32_t* array = at<uint32_t>(sq_ring_, p.sq_off.array);
+    for (uint32_t i = 0; i < p.sq_entries; i++) array[i] = i;
+  }
   sqe_head_ = sqe_tail_ = sq_ktail_->load(std::memory_order_relaxed);
   return 0;
 }
@@ -120,6 +140,15 @@ void Uring::Close() {
   if (sq_ring_) munmap(sq_ring_, sq_ring_size_);
   sqes_ = nullptr;
   cq_ring_ = sq_ring_ = nullptr;
+  if (enter_flags_ & abi::kEnterRegisteredRing) {
+    // The registered slot holds a reference to the ring: drop it first, or
+    // close() would leave the ring alive until the thread exits.
+    abi::RsrcUpdate up = {};
+    up.offset = static_cast<uint32_t>(enter_fd_);
+    sys::Register(fd_, abi::kUnregisterRingFds, &up, 1);
+  }
+  enter_flags_ = 0;
+  enter_fd_ = -1;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }

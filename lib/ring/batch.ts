@@ -21,6 +21,8 @@ export class BatchOps {
   /** Registered pools that memory lies in (released after the CQE). */
   readonly #held: Array<HeldPools | undefined> = [undefined];
   readonly #free: number[] = [];
+  /** The pools the last hold() took for its memory. */
+  lastHeld: HeldPools | undefined;
   #idle: Array<() => void> = [];
 
   /**
@@ -29,8 +31,12 @@ export class BatchOps {
    * high word for an op of `kind`.
    */
   hold(mem: unknown, kind: number): number {
-    if (mem === undefined) return kind;
+    if (mem === undefined) {
+      this.lastHeld = undefined;
+      return kind;
+    }
     const held = hasLivePools() ? holdPools(mem) : undefined;
+    this.lastHeld = held;
     const id = this.#free.length !== 0 ? this.#free.pop()! : this.#mem.length;
     this.#mem[id] = mem;
     this.#held[id] = held;

@@ -37,6 +37,9 @@ export class Registration {
 
   registerBuffers(options: BufferPoolOptions): BufferPool {
     const pool = createPool(options, this.#pinner);
+    const first = this.#poolIndex.get(pool._memory);
+    // Ops on it then stage a buffer index and offset (staging.ts).
+    if (first !== undefined) pool._setFixed(this.#owner, first);
     this.#pools.add(pool);
     if (pool.registered) this.#registeredBuffers += pool.count;
     return pool;
@@ -74,6 +77,7 @@ export class Registration {
       this.#native.unregisterBuffers(first);
     },
     forget: (pool) => {
+      pool._setFixed(undefined, -1);
       if (this.#pools.delete(pool) && pool.registered) this.#registeredBuffers -= pool.count;
     },
   };

@@ -43,9 +43,9 @@ import {
   validatePosition,
 } from '../validate';
 import { FixedFile, fixedFileOwner } from './fixed-file';
-import type { BufferPool, BufferPoolOptions } from '../pool';
+import type { BufferPool, BufferPoolOptions, HeldPools } from '../pool';
 import { parseStatx } from './statx';
-import { Staging, STAGEABLE } from './staging';
+import { fixedAt, Staging, STAGEABLE } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
@@ -88,9 +88,15 @@ export interface RingOptions {
    * more often, which keeps some virtual disks busier at depth (see README).
    */
   submitBatch?: number;
+  /**
+   * Enter the ring through the thread's registered-ring table
+   * (IORING_REGISTER_RING_FDS, 5.18; 16 slots per thread) instead of its fd.
+   * Default true; kaio uses the fd where the kernel or a full table says no.
+   */
+  registerRingFd?: boolean;
 }
 
-const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch'] as const;
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch', 'registerRingFd'] as const;
 
 export interface RingStats {
   /** SQEs the kernel has consumed. */
@@ -114,6 +120,8 @@ export interface RingParams {
   features: string[];
   /** IORING_SETUP_* flags the ring was created with. */
   setupFlags: string[];
+  /** io_uring_enter goes through the thread's registered-ring table (see RingOptions.registerRingFd). */
+  registeredRingFd: boolean;
 }
 
 export type Fd = number | FixedFile;
@@ -142,8 +150,11 @@ export class Ring implements IoContext {
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
       // An op that may be cancelled needs its SQE now (the cancel names it).
-      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
-          this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
+      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number') {
+        const held = this.#ops.heldBy(id);
+        const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len as number);
+        if (this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number, fixed)) return true;
+      }
       return this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
     },
     flush: () => {
@@ -182,6 +193,7 @@ export class Ring implements IoContext {
       coopTaskrun: flag(o.coopTaskrun, 'coopTaskrun', true),
       singleIssuer: flag(o.singleIssuer, 'singleIssuer', true),
       submitAll: flag(o.submitAll, 'submitAll', true),
+      registerRingFd: flag(o.registerRingFd, 'registerRingFd', true),
       submitBatch: o.submitBatch === undefined ? 0 : validateInteger(o.submitBatch, 'options.submitBatch', 0, MAX_ENTRIES),
     };
     // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
@@ -207,6 +219,7 @@ export class Ring implements IoContext {
       cqEntries: this.#info.cqEntries,
       features: bitNames(this.#info.features, FEATURE_NAMES),
       setupFlags: bitNames(this.#info.setupFlags, SETUP_FLAG_NAMES),
+      registeredRingFd: this.#info.ringFdRegistered,
     };
   }
 
@@ -472,7 +485,7 @@ export class Ring implements IoContext {
     // A registered pool cannot be released while an op uses its memory.
     const high = this.#batch.hold(mem, Kind.Batch);
     if (typeof pos === 'number') {
-      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
+      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes, this.#fixedAt(op, this.#batch.lastHeld, mem, bytes))) return true;
     } else if (this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
       return true;
     }
@@ -507,6 +520,12 @@ export class Ring implements IoContext {
   }
 
   // ── internals ──────────────────────────────────────────────────────────
+
+  /** Staging field [7] of a read or write whose memory lies in `held` (see staging.ts fixedAt). */
+  #fixedAt(op: number, held: HeldPools | undefined, mem: unknown, bytes: number): number {
+    if (held === undefined || (op !== Op.READ && op !== Op.WRITE) || Array.isArray(held)) return -1;
+    return fixedAt(held, this, mem as ArrayBufferView, bytes);
+  }
 
   /** checkedMemory()'s second result, without an object per op. */
   readonly #checked = { bytes: 0 };

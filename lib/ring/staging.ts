@@ -6,12 +6,34 @@
 //   [0] opcode | sqeFlags << 8   [1] fd   [2] offset (-1: current position)
 //   [3] op flags (RWF_*, FSYNC_DATASYNC)  [4] user_data low  [5] user_data high
 //   [6] byte length JS checked (read/write)
-// The op's memory sits at the same index of `mem`: a view, or for
-// readv/writev kaio's [view, length, view, length, ...] copy of the list.
+//   [7] read/write on a registered buffer of this ring: its table index *
+//       2^30 + the offset in it (-1: none; see fixedAt). Native then needs no
+//       view: the pool cannot be released while the op holds it.
+// Other memory sits at the same index of `mem`: a view, or for readv/writev
+// kaio's [view, length, view, length, ...] copy of the list.
 import { Counter, type NativeRing, type NativeRingInfo } from '../binding';
 import { Op } from '../abi';
+import type { BufferPool } from '../pool';
+import { viewByteOffset } from '../validate';
 
-export const STAGE_FIELDS = 7;
+export const STAGE_FIELDS = 8;
+/** Registered buffers are at most 1 GiB: offsets in one stay below this. */
+const INDEX_UNIT = 2 ** 30;
+
+/**
+ * Field [7] for `bytes` of `view`, which lies in `pool` (held by the op):
+ * the buffer index in `ring`'s table and the offset in that buffer, or -1
+ * when the ring did not register the pool or the range spans two buffers.
+ */
+export function fixedAt(pool: BufferPool, ring: object, view: ArrayBufferView, bytes: number): number {
+  const first = pool._fixedFirst(ring);
+  if (first < 0) return -1;
+  const size = pool.size;
+  const at = viewByteOffset(view);
+  const i = Math.floor(at / size);
+  const off = at - i * size;
+  return off + bytes <= size ? (first + i) * INDEX_UNIT + off : -1;
+}
 
 /** Ops the staging path writes; the rest go through native prep(). */
 export const STAGEABLE = (() => {
@@ -43,7 +65,7 @@ export class Staging {
    * Stages one op for the next fill(); false when the SQ or the CQ budget
    * (ops in flight plus staged <= CQ size) has no room.
    */
-  add(op: number, fd: number, sqeFlags: number, mem: unknown, pos: number, opFlags: number, low: number, high: number, bytes: number): boolean {
+  add(op: number, fd: number, sqeFlags: number, mem: unknown, pos: number, opFlags: number, low: number, high: number, bytes: number, fixed: number): boolean {
     const n = this.count;
     if (n >= this.#info.sqEntries || this.#counters[Counter.InFlight] + n >= this.#info.cqEntries) return false;
     const e = n * STAGE_FIELDS;
@@ -55,7 +77,8 @@ export class Staging {
     st[e + 4] = low;
     st[e + 5] = high;
     st[e + 6] = bytes;
-    if (mem !== undefined) this.#mem[n] = mem;
+    st[e + 7] = fixed;
+    if (mem !== undefined && fixed < 0) this.#mem[n] = mem;
     this.count = n + 1;
     return true;
   }

@@ -1,0 +1,181 @@
+'use strict';
+// Ring set-up levers found at run time: the registered ring fd
+// (IORING_REGISTER_RING_FDS, 5.18) with its fallback to the plain fd, and
+// IORING_SETUP_NO_SQARRAY (6.6) in the setup flag ladder.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const { Worker } = require('node:worker_threads');
+const { Ring } = require('..');
+const { randomFile } = require('./helpers');
+
+function kernelAtLeast(major, minor) {
+  const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}
+
+// One op of each path through a ring: a staged read, a prep() op (openat is
+// never staged), a NOP.
+async function exercise(ring, fd, data) {
+  const buf = Buffer.alloc(4096);
+  assert.equal(await ring.read(fd, buf, 4096), 4096);
+  assert.deepEqual(buf, data.subarray(4096, 8192));
+  await ring.nop();
+  const fd2 = await ring.openat('/dev/null', 'r');
+  await ring.closeFd(fd2);
+}
+
+describe('18 Ring: set-up levers discovered at run time', () => {
+  let file;
+  let fd;
+  before(() => {
+    file = randomFile(64 * 1024);
+    fd = fs.openSync(file.path, 'r');
+  });
+  after(() => {
+    fs.closeSync(fd);
+  });
+
+  it('registers the ring fd where it can, falls back to the fd when the thread table is full, and every ring works', async function () {
+    const first = new Ring({ entries: 8 });
+    if (!first.params.registeredRingFd) {
+      await first.close();
+      this.skip(); // kernel before 5.18 (or the table is full already): nothing to compare
+    }
+    // The kernel gives each thread 16 slots; open rings until one falls back.
+    const rings = [first];
+    while (rings.length < 40 && rings[rings.length - 1].params.registeredRingFd) rings.push(new Ring({ entries: 8 }));
+    const registered = rings.filter((r) => r.params.registeredRingFd).length;
+    assert.ok(rings.length < 40, 'the registered-ring table never filled');
+    assert.equal(rings[rings.length - 1].params.registeredRingFd, false);
+    assert.ok(registered >= 1 && registered <= 16, `registered ${registered}`);
+    for (const r of rings) await exercise(r, fd, file.data);
+    await Promise.all(rings.map((r) => r.close()));
+
+    // Closing gave the slots back (and let the kernel free the rings).
+    const again = [];
+    for (let i = 0; i < registered; i++) again.push(new Ring({ entries: 8 }));
+    assert.equal(again.filter((r) => r.params.registeredRingFd).length, registered);
+    await Promise.all(again.map((r) => r.close()));
+  });
+
+  it('registerRingFd: false enters through the fd', async () => {
+    const ring = new Ring({ entries: 8, registerRingFd: false });
+    assert.equal(ring.params.registeredRingFd, false);
+    await exercise(ring, fd, file.data);
+    // The batch API's blocking path enters too.
+    const seen = [];
+    ring.onCompletion((tag, res) => seen.push([tag, res]));
+    assert.equal(ring.prepNop(7), true);
+    assert.equal(ring.submitAndWait(1), 1);
+    assert.deepEqual(seen, [[7, 0]]);
+    await ring.close();
+    assert.throws(() => new Ring({ registerRingFd: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('a ring in a worker thread uses that thread\'s own table', async () => {
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const { Ring } = require(${JSON.stringify(require.resolve('..'))});
+      (async () => {
+        const ring = new Ring({ entries: 8 });
+        await ring.nop();
+        const registered = ring.params.registeredRingFd;
+        await ring.close();
+        parentPort.postMessage(registered);
+      })();`;
+    const main = new Ring({ entries: 8 });
+    const w = new Worker(code, { eval: true });
+    const registered = await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await w.terminate();
+    // The worker's table is empty: it gets a slot whatever the main thread holds.
+    assert.equal(registered, kernelAtLeast(5, 18));
+    await main.nop();
+    await main.close();
+  });
+
+  it('sets the ring up without the SQ index array on 6.6+ (NO_SQARRAY), and ops still go through every path', async function () {
+    const ring = new Ring({ entries: 8, submitAll: false });
+    if (kernelAtLeast(6, 6)) assert.ok(ring.params.setupFlags.includes('NO_SQARRAY'));
+    else assert.ok(!ring.params.setupFlags.includes('NO_SQARRAY'));
+    // More ops than the SQ holds: queued ones go out as completions make room.
+    const bufs = Array.from({ length: 40 }, () => Buffer.alloc(512));
+    const n = await Promise.all(bufs.map((b, i) => ring.read(fd, b, i * 512)));
+    assert.deepEqual(n, bufs.map(() => 512));
+    bufs.forEach((b, i) => assert.deepEqual(b, file.data.subarray(i * 512, i * 512 + 512)));
+    // A failing op in the middle of a batch (without SUBMIT_ALL the kernel
+    // stops there and kaio enters again for the rest).
+    const bad = ring.read(1_000_000, Buffer.alloc(8), 0);
+    const good = ring.read(fd, Buffer.alloc(8), 0);
+    await assert.rejects(bad, { code: 'EBADF' });
+    assert.equal(await good, 8);
+    await ring.close();
+  });
+});
+
+describe('18 Ring: registered memory staged as a buffer index and offset', () => {
+  let file;
+  let fd;
+  before(() => {
+    file = randomFile(64 * 1024);
+    fd = fs.openSync(file.path, 'r');
+  });
+  after(() => fs.closeSync(fd));
+
+  it("reads into any view of a pool buffer as READ_FIXED at the right place, on both APIs; spanning views and other rings' pools go out plain", async function () {
+    const ring = new Ring({ entries: 8 });
+    const other = new Ring({ entries: 8 });
+    let pool;
+    let foreign;
+    try {
+      pool = ring.registerBuffers({ count: 4, size: 4096 });
+      foreign = other.registerBuffers({ count: 1, size: 4096 });
+    } catch (e) {
+      await Promise.all([ring.close(), other.close()]);
+      if (e.code === 'ENOMEM' || e.code === 'EPERM') return this.skip();
+      throw e;
+    }
+    const mem = Buffer.from(pool.buffers[0].buffer, pool.buffers[0].byteOffset, pool.byteLength);
+    mem.fill(0xee);
+    const fixed0 = ring.stats.fixedOps;
+
+    // Buffer 2, bytes 100..600: index 2, offset 100.
+    const view = pool.buffers[2].subarray(100, 600);
+    assert.equal(await ring.read(fd, view, 1000), 500);
+    assert.deepEqual(view, file.data.subarray(1000, 1500));
+    assert.equal(ring.stats.fixedOps, fixed0 + 1);
+    // Nothing around it was written.
+    assert.ok(mem.subarray(0, 2 * 4096 + 100).every((b) => b === 0xee));
+    assert.ok(mem.subarray(2 * 4096 + 600).every((b) => b === 0xee));
+
+    // The batch API, on a Uint32Array view (byteOffset counts bytes).
+    const words = new Uint32Array(pool.buffers[0].buffer, pool.buffers[0].byteOffset + 3 * 4096 + 64, 16);
+    const seen = [];
+    ring.onCompletion((tag, res) => seen.push([tag, res]));
+    assert.equal(ring.prepRead(fd, words, 2048, 9), true);
+    assert.equal(ring.submitAndWait(1), 1);
+    assert.deepEqual(seen, [[9, 64]]);
+    assert.deepEqual(Buffer.from(words.buffer, words.byteOffset, 64), file.data.subarray(2048, 2112));
+    assert.equal(ring.stats.fixedOps, fixed0 + 2);
+    ring.onCompletion(null);
+
+    // A view across buffers 0 and 1 is no one registered buffer: a plain READ.
+    const span = Buffer.from(pool.buffers[0].buffer, pool.buffers[0].byteOffset + 4000, 200);
+    assert.equal(await ring.read(fd, span, 0), 200);
+    assert.deepEqual(span, file.data.subarray(0, 200));
+    // Another ring's pool: plain on this ring, fixed on its own.
+    assert.equal(await ring.read(fd, foreign.buffers[0], 4096), 4096);
+    assert.deepEqual(foreign.buffers[0], file.data.subarray(4096, 8192));
+    assert.equal(ring.stats.fixedOps, fixed0 + 2);
+    assert.equal(await other.read(fd, foreign.buffers[0].subarray(10, 20), 0), 10);
+    assert.equal(other.stats.fixedOps, 1);
+
+    // Released: its views are detached and refused before anything is staged.
+    await pool.release();
+    await assert.rejects(ring.read(fd, view, 0), { code: 'ERR_INVALID_ARG_VALUE' });
+    await Promise.all([ring.close(), other.close()]);
+  });
+});
