@@ -11,14 +11,14 @@ const file = c.dataFile('bench-1g.dat', 1 << 30);
 const job = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=32', '--direct=1'];
 const ab = process.argv.includes('--ab');
 const peers = [
-  { name: 'fio --ioengine=io_uring', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio(job) },
-  { name: 'fio --ioengine=libaio', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio([...job, '--ioengine=libaio']) },
-  { name: 'kaio bench --ioengine=io_uring (batch API)', run: () => c.kaio([...job, '--ioengine=io_uring']) },
-  { name: 'kaio bench --ioengine=io_uring --api=promise', run: () => c.kaio([...job, '--ioengine=io_uring', '--api=promise']) },
-  { name: 'kaio bench --ioengine=libaio', run: () => c.kaio([...job, '--ioengine=libaio']) },
-  { name: 'kaio bench --ioengine=psync (thread pool)', run: () => c.kaio([...job, '--ioengine=psync']) },
-  { name: 'kaio bench --ioengine=fs (fs.promises, O_DIRECT)', run: () => c.kaio([...job, '--ioengine=fs']) },
-  { name: 'kaio bench --ioengine=fs-sync (readSync, QD 1)', run: () => c.kaio([...job, '--ioengine=fs-sync']) },
+  { name: 'fio --ioengine=io_uring', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio(job, { lat: true }) },
+  { name: 'fio --ioengine=libaio', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio([...job, '--ioengine=libaio'], { lat: true }) },
+  { name: 'kaio bench --ioengine=io_uring (batch API)', run: () => c.kaio([...job, '--ioengine=io_uring'], { lat: true }) },
+  { name: 'kaio bench --ioengine=io_uring --api=promise', run: () => c.kaio([...job, '--ioengine=io_uring', '--api=promise'], { lat: true }) },
+  { name: 'kaio bench --ioengine=libaio', run: () => c.kaio([...job, '--ioengine=libaio'], { lat: true }) },
+  { name: 'kaio bench --ioengine=psync (thread pool)', run: () => c.kaio([...job, '--ioengine=psync'], { lat: true }) },
+  { name: 'kaio bench --ioengine=fs (fs.promises, O_DIRECT)', run: () => c.kaio([...job, '--ioengine=fs'], { lat: true }) },
+  { name: 'kaio bench --ioengine=fs-sync (readSync, QD 1)', run: () => c.kaio([...job, '--ioengine=fs-sync'], { lat: true }) },
 ];
 const rows = c.rounds(ab ? [peers[0], peers[2]] : peers);
 console.log(c.header('kaio bench vs fio: 4 KiB random read, O_DIRECT, QD 32'));

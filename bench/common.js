@@ -50,16 +50,23 @@ const tIoUring = process.env.KAIO_T_IO_URING && fs.existsSync(process.env.KAIO_T
  * no random map, a random seed, no cache drop); returns { iops, bw (MiB/s), lat }
  * from its fio-shaped JSON.
  */
-function kaio(flags) {
+function kaio(flags, { lat = false } = {}) {
+  // Throughput runs time no op (fio's gtod_reduce, given to fio as well):
+  // t/io_uring times none either, and per-op clocks and histograms cost
+  // more than a NOP. Latency runs time every op, on both sides.
   const out = execFileSync(process.execPath, [kaioBin, 'bench', '--name=kaio-peer', '--time_based', `--runtime=${settings.runtime}`,
-    '--norandommap', '--randrepeat=0', '--invalidate=0', '--lat_percentiles=1', ...flags, '--output-format=json'], {
+    '--norandommap', '--randrepeat=0', '--invalidate=0', ...(lat ? ['--lat_percentiles=1'] : ['--gtod_reduce=1']),
+    // kaio's own batching (every op started in a tick, or one batch loop
+    // turn, in one io_uring_enter) unless a row asks for fio's per-op default.
+    ...(flags.some((f) => f.startsWith('--iodepth_batch_submit')) ? [] : ['--iodepth_batch_submit=0']),
+    ...flags, '--output-format=json'], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
   const job = JSON.parse(out).jobs[0];
   if (job.error) throw new Error(`kaio bench ${flags.join(' ')}: ${job.kaio.error_message}`);
   const io = job.write.total_ios > job.read.total_ios ? job.write : job.read;
-  const pct = io.lat_ns.percentile;
+  const pct = io.lat_ns && io.lat_ns.percentile;
   return {
     iops: io.iops,
     bw: io.bw_bytes / 1048576,
@@ -83,7 +90,7 @@ function fio(flags, { lat = false } = {}) {
   const out = execFileSync(
     'fio',
     ['--name=kaio-peer', '--ioengine=io_uring', '--time_based', `--runtime=${settings.runtime}`, '--norandommap', '--randrepeat=0',
-      '--invalidate=0', ...(lat ? ['--lat_percentiles=1'] : []), '--output-format=json', ...flags],
+      '--invalidate=0', ...(lat ? ['--lat_percentiles=1'] : ['--gtod_reduce=1']), '--output-format=json', ...flags],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   const job = JSON.parse(out.slice(out.indexOf('{'))).jobs[0];

@@ -7,8 +7,8 @@ const c = require('./common');
 const file = c.dataFile('bench-1g.dat', 1 << 30);
 const common = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=1', '--direct=1', '--lat'];
 const rows = c.rounds([
-  { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise', '--fixedbufs']) },
-  { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles']) },
+  { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise', '--fixedbufs'], { lat: true }) },
+  { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles'], { lat: true }) },
   {
     name: 'fio io_uring',
     skip: c.fioVersion ? undefined : c.FIO_MISSING,

@@ -5,8 +5,8 @@ const c = require('./common');
 
 const file = c.dataFile('bench-1g.dat', 1 << 30); // t/io_uring wants a file even for NOPs
 const rows = c.rounds([
-  { name: 'kaio batch API, depth 128', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=batch']) },
-  { name: 'kaio batch API, depth 512', run: () => c.kaio(['--rw=nop', '--iodepth=512', '--api=batch']) },
+  { name: 'kaio batch API, depth 128 (-s32 -c32)', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=batch', '--iodepth_batch_submit=32', '--iodepth_batch_complete_min=32']) },
+  { name: 'kaio batch API, depth 512 (-s32 -c32)', run: () => c.kaio(['--rw=nop', '--iodepth=512', '--api=batch', '--iodepth_batch_submit=32', '--iodepth_batch_complete_min=32']) },
   { name: 'kaio promise API, depth 128', run: () => c.kaio(['--rw=nop', '--iodepth=128', '--api=promise']) },
   { name: 'kaio promise API, depth 512', run: () => c.kaio(['--rw=nop', '--iodepth=512', '--api=promise']) },
   {

@@ -8,7 +8,7 @@ const file = c.dataFile('bench-1g.dat', 1 << 30);
 c.warm(file);
 const common = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=32', '--direct=0'];
 const rows = c.rounds([
-  { name: 'kaio batch API', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles']) },
+  { name: 'kaio batch API (-s8 -c8)', run: () => c.kaio([...common, '--api=batch', '--fixedbufs', '--registerfiles', '--iodepth_batch_submit=8', '--iodepth_batch_complete_min=8']) },
   { name: 'kaio promise API', run: () => c.kaio([...common, '--api=promise']) },
   { name: 'kaio promise API, fixed buffers + files', run: () => c.kaio([...common, '--api=promise', '--fixedbufs', '--registerfiles']) },
   { name: 'fs.promises FileHandle.read', run: () => c.kaio([...common, '--ioengine=fs']) },

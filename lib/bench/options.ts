@@ -74,6 +74,8 @@ export interface BenchJob {
   percentileList: number[];
   /** Percentiles of the total latency (lat_ns) too, not only of clat. */
   latPercentiles: boolean;
+  /** fio's gtod_reduce (or disable_lat/clat/slat all set): no per-op latency, fewer clock reads. */
+  gtodReduce: boolean;
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
 }
@@ -158,6 +160,10 @@ const OPTS: Record<string, OptDef> = {
   entries: { kind: 'int' },
   percentile_list: { kind: 'str' },
   lat_percentiles: { kind: 'bool' },
+  gtod_reduce: { kind: 'bool' },
+  disable_lat: { kind: 'bool' },
+  disable_clat: { kind: 'bool' },
+  disable_slat: { kind: 'bool' },
   lat: { kind: 'bool' }, // kaio 0.1: latencies are now always recorded; accepted and ignored
   'output-format': { kind: 'str', program: true },
   output: { kind: 'str', program: true },
@@ -342,6 +348,7 @@ function defaults(): BenchJob {
     entries: 0,
     percentileList: DEFAULT_PERCENTILES,
     latPercentiles: false,
+    gtodReduce: false,
     given: {},
   };
 }
@@ -518,6 +525,13 @@ function apply(job: BenchJob, key: string, value: string): void {
       break;
     case 'lat_percentiles':
       job.latPercentiles = parseBool(value, n);
+      break;
+    case 'gtod_reduce':
+    case 'disable_lat':
+    case 'disable_clat':
+    case 'disable_slat':
+      // One switch for all four: kaio's latency is one record per op.
+      job.gtodReduce = parseBool(value, n);
       break;
     case 'thread':
       parseBool(value, n);
@@ -776,7 +790,7 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --fsync=N --fdatasync=N --end_fsync=1
   --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
   --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
-  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1
+  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --gtod_reduce=0|1
   --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
   --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
   --help --version

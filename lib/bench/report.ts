@@ -379,10 +379,13 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
       `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(r.runtimeMs)}msec)` +
         (k === 1 ? '; 0 zone resets' : ''),
     );
-    if (d.hasSlat) lines.push(latLine('    slat', d.slat));
-    lines.push(latLine('    clat', d.clat));
-    lines.push(latLine('     lat', d.lat));
-    lines.push(...percentileBlock('clat', d.clat, r.job.percentileList));
+    // gtod_reduce: nothing was timed, so (as fio) no latency lines.
+    if (d.lat.count > 0) {
+      if (d.hasSlat) lines.push(latLine('    slat', d.slat));
+      lines.push(latLine('    clat', d.clat));
+      lines.push(latLine('     lat', d.lat));
+      lines.push(...percentileBlock('clat', d.clat, r.job.percentileList));
+    }
     const b = stats(d.bw);
     const io = stats(d.iops);
     const per = groupBytes[k] ? (d.bytes / groupBytes[k]) * 100 : 0;
