@@ -275,6 +275,24 @@ describe('16 ring: defects under partial submission and hostile use', () => {
   });
 });
 
+describe('16 ring: out of fds', () => {
+  it('EMFILE from io_uring_setup says how many rings are not closed and what to do', function () {
+    const code = `
+      const { Ring } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const rings = [];
+      try { for (;;) rings.push(new Ring({ entries: 2 })); }
+      catch (e) { process.stdout.write(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message, made: rings.length })); }
+    `;
+    const r = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" -e '${code.replace(/'/g, "'\\''")}'`], { encoding: 'utf8', timeout: 30000 });
+    if (r.status !== 0 && !r.stdout) this.skip(); // no sh or ulimit here
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.code, 'EMFILE');
+    assert.equal(out.syscall, 'io_uring_setup');
+    assert.match(out.message, new RegExp(`${out.made} ring\\(s\\) of this thread are not closed yet`));
+    assert.match(out.message, /close\(\) rings you are done with/);
+  });
+});
+
 describe('16 ring: SQPOLL on kernels without IORING_FEAT_SQPOLL_NONFIXED', () => {
   it('refuses plain fds up front (needs a kernel before 5.11)', async function () {
     const ring = new Ring({ entries: 4, sqpoll: true });

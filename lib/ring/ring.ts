@@ -209,6 +209,8 @@ export class Ring implements IoContext {
     this.#info = this.#native.info();
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
     this.#staging = new Staging(this.#native, this.#info, this.#counters);
+    liveRings++;
+    ringGone.register(this, undefined, this);
     this.#registration = new Registration(this.#native, this);
   }
 
@@ -510,6 +512,7 @@ export class Ring implements IoContext {
       await this.#batch.whenIdle(this.#idle);
       await this.#registration.releasePools();
       this.#native.close();
+      if (ringGone.unregister(this)) liveRings--;
       this.#registration.disownFiles();
     })();
     return this.#closed;
@@ -728,6 +731,10 @@ const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_F
 const toVoid = (): void => undefined;
 const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
 
+/** Rings made and not closed (or collected) in this thread, for the EMFILE message. */
+let liveRings = 0;
+const ringGone = new FinalizationRegistry<void>(() => void liveRings--);
+
 function ringSetupError(e: unknown): unknown {
   const err = e as { code?: string; message?: string };
   if (err && err.code === 'EPERM') {
@@ -736,6 +743,10 @@ function ringSetupError(e: unknown): unknown {
       " createContext({ backend: 'auto' }) falls back to Linux AIO or the thread pool.";
   } else if (err && err.code === 'ENOMEM') {
     err.message += '\nThe ring\'s memory counts against RLIMIT_MEMLOCK on kernels before 5.12; try fewer entries or raise `ulimit -l`.';
+  } else if (err && (err.code === 'EMFILE' || err.code === 'ENFILE')) {
+    err.message +=
+      `\nEvery ring holds an fd until it is closed; ${liveRings} ring(s) of this thread are not closed yet.` +
+      ' close() rings you are done with: one dropped without close() is freed only after the garbage collector runs, and Node finishes that only after the current task.';
   }
   return e;
 }
