@@ -6,3 +6,11 @@ declare namespace WebAssembly {
     readonly buffer: ArrayBuffer;
   }
 }
+
+// Resizable ArrayBuffers (ES2024, in Node 20), which the ES2022 lib does not declare.
+interface ArrayBufferConstructor {
+  new (byteLength: number, options: { maxByteLength: number }): ArrayBuffer;
+}
+interface ArrayBuffer {
+  resize(newByteLength: number): void;
+}

@@ -1,14 +1,12 @@
-'use strict';
 // Defects found by review and by hostile use (issues 8 and 9): each case here
 // failed (hung, crashed, wrote the wrong bytes or lost its error code) before
 // the fix it names.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { execFileSync, spawnSync } = require('node:child_process');
-const { Ring, BufferPool, open } = require('..');
-const { tmpPath, root } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { Ring, BufferPool, open, alignedBuffer, createContext } from 'kaio';
+import { tmpPath, root, pkgRoot, fixture, skip, type KaioError } from './helpers';
 
 /** A FIFO opened for reading and writing (reads block until data is written). */
 function fifo() {
@@ -19,10 +17,10 @@ function fifo() {
   return { r, w, close: () => { fs.closeSync(r); fs.closeSync(w); } };
 }
 
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('16 ring: defects under partial submission and hostile use', () => {
-  let ring;
+  let ring: Ring | undefined;
   afterEach(async () => {
     if (ring) await ring.close();
     ring = undefined;
@@ -32,6 +30,7 @@ describe('16 ring: defects under partial submission and hostile use', () => {
     it('a ring made with submitAll: false lacks the flag; submitAll is validated', async () => {
       ring = new Ring({ entries: 8, submitAll: false });
       assert.ok(!ring.params.setupFlags.includes('SUBMIT_ALL'));
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       assert.throws(() => new Ring({ submitAll: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
     });
 
@@ -47,7 +46,7 @@ describe('16 ring: defects under partial submission and hostile use', () => {
 
     it('batch ops after a failing SQE still complete', async () => {
       ring = new Ring({ entries: 8, submitAll: false });
-      const got = [];
+      const got: [number, number][] = [];
       ring.onCompletion((tag, res) => got.push([tag, res]));
       const failing = ring.openat(`/${'y'.repeat(5000)}`, 'r');
       for (let i = 0; i < 4; i++) assert.equal(ring.prepNop(i), true);
@@ -64,31 +63,30 @@ describe('16 ring: defects under partial submission and hostile use', () => {
     await ring.nop();
     const p = tmpPath('iopoll');
     fs.writeFileSync(p, Buffer.alloc(8192, 1));
-    let fd;
+    let fd: number;
     try {
       fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_DIRECT);
     } catch {
-      this.skip(); // no O_DIRECT on the test filesystem
+      skip(this, 'no O_DIRECT on the test filesystem');
     }
-    const { alignedBuffer } = require('..');
     try {
       const n = await ring.read(fd, alignedBuffer(4096), 0);
       assert.equal(n, 4096); // a polled device (see the kernel lab)
     } catch (e) {
-      assert.equal(e.code, 'ENOTSUP');
-      assert.equal(e.syscall, 'read');
+      assert.equal((e as KaioError).code, 'ENOTSUP');
+      assert.equal((e as KaioError).syscall, 'read');
     } finally {
       fs.closeSync(fd);
     }
   });
 
   it('an io_uring_enter error rejects the ops it concerns with code/errno/syscall; the process lives on', function () {
-    const helper = path.join(__dirname, 'fixtures', 'seccomp-exec.py');
-    const child = path.join(__dirname, 'fixtures', 'enter-blocked.js');
+    const helper = fixture('seccomp-exec.py');
+    const child = fixture('enter-blocked.js');
     const r = spawnSync('python3', [helper, 'io_uring_enter', '--', process.execPath, child], { encoding: 'utf8', timeout: 30000 });
-    if (r.status === 77 || r.error) this.skip(); // no python3 or no seccomp here
+    if (r.status === 77 || r.error) skip(this, 'no python3 or no seccomp here');
     assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
     assert.deepEqual(out.promise, { code: 'EPERM', errno: -1, syscall: 'read' });
     assert.deepEqual(out.batch, [-1, -1]);
     assert.equal(out.closed, true);
@@ -100,16 +98,17 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       const p = tmpPath('getters');
       fs.writeFileSync(p, Buffer.alloc(8192, 7));
       const fd = fs.openSync(p, 'r');
-      const got = [];
+      const got: [number, number][] = [];
       ring.onCompletion((tag, res) => got.push([tag, res]));
       const bufs = [Buffer.alloc(4096), Buffer.alloc(4096)];
       const list = [bufs[0], bufs[1]];
       let calls = 0;
+      const r = ring;
       Object.defineProperty(list, 1, {
         get() {
           calls++;
-          ring.prepNop(99);
-          ring.submit();
+          r.prepNop(99);
+          r.submit();
           return bufs[1];
         },
       });
@@ -121,10 +120,10 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       assert.ok(bufs[1].every((b) => b === 7));
       const throwing = [bufs[0]];
       Object.defineProperty(throwing, 0, { get() { throw new Error('boom'); } });
-      assert.throws(() => ring.prepReadv(fd, throwing, 0, 2), /boom/);
+      assert.throws(() => r.prepReadv(fd, throwing, 0, 2), /boom/);
       const closing = [bufs[0]];
-      Object.defineProperty(closing, 0, { get() { void ring.close(); return bufs[0]; } });
-      assert.throws(() => ring.prepReadv(fd, closing, 0, 3), { code: 'ERR_KAIO_CLOSED' });
+      Object.defineProperty(closing, 0, { get() { void r.close(); return bufs[0]; } });
+      assert.throws(() => r.prepReadv(fd, closing, 0, 3), { code: 'ERR_KAIO_CLOSED' });
       fs.closeSync(fd);
     });
 
@@ -132,16 +131,17 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       ring = new Ring({ entries: 8 });
       const p = tmpPath('list');
       const fd = fs.openSync(p, 'w+');
-      const got = [];
+      const got: [number, number][] = [];
       ring.onCompletion((tag, res) => got.push([tag, res]));
       const list = [Buffer.alloc(16, 1)];
       ring.prepWritev(fd, list, 0, 1);
       list[0] = Buffer.alloc(8192, 2);
+      // @ts-expect-error bad input on purpose: the list is changed after the call
       list.push('not a view');
       ring.submit();
       while (got.length < 1) ring.submitAndWait(1);
       assert.deepEqual(got[0], [1, 16]);
-      const plist = [Buffer.alloc(32, 3)];
+      const plist: Buffer[] = [Buffer.alloc(32, 3)];
       const w = ring.writev(fd, plist, 0);
       plist.length = 0;
       assert.equal(await w, 32);
@@ -177,10 +177,10 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       const lying = pool.buffers[0].subarray(0, 4096);
       Object.defineProperty(lying, 'buffer', { value: new ArrayBuffer(4096) });
       class Liar extends Uint8Array {
-        get buffer() { return new ArrayBuffer(8); }
-        get byteLength() { return 1; }
+        override get buffer() { return new ArrayBuffer(8); }
+        override get byteLength() { return 1; }
       }
-      const sub = new Liar(pool.buffers[1].buffer, pool.buffers[1].byteOffset, 4096);
+      const sub = new Liar(pool.buffers[1].buffer as ArrayBuffer, pool.buffers[1].byteOffset, 4096);
       const reads = [ring.read(r, lying, -1), ring.read(r, sub, -1)];
       await tick();
       assert.equal(pool.inUse, 2);
@@ -198,6 +198,7 @@ describe('16 ring: defects under partial submission and hostile use', () => {
     it('only a real AbortSignal is accepted (a signal-like object is refused up front)', async () => {
       ring = new Ring({ entries: 8 });
       const fake = { aborted: false, addEventListener() {} };
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.nop({ signal: fake }), { code: 'ERR_INVALID_ARG_TYPE' });
       class Sneaky extends AbortController {}
       const ac = new Sneaky();
@@ -214,9 +215,12 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       const dv = new DataView(ab);
       structuredClone(ab, { transfer: [ab] });
       await assert.rejects(ring.read(0, dv, 0), { code: 'ERR_INVALID_ARG_VALUE' });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       assert.throws(() => ring.supports({}), { code: 'ERR_INVALID_ARG_TYPE' });
       const pool = ring.registerBuffers({ count: 1, size: 4096, fallback: true });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       assert.throws(() => pool.indexOf(undefined), { code: 'ERR_INVALID_ARG_TYPE' });
+      // @ts-expect-error pools come from a ring, not from new
       assert.throws(() => new BufferPool(new ArrayBuffer(4096), 4096, 1), { code: 'ERR_ILLEGAL_CONSTRUCTOR' });
       const fd = fs.openSync(tmpPath('zero'), 'w+');
       assert.equal(await ring.read(fd, new Uint8Array(0), -0), 0); // -0 is position 0, not "current"
@@ -230,17 +234,17 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       // Node takes a null-prototype object as the options form: one byte at the handle's position.
       assert.equal((await fh.write(Buffer.from('x'), Object.create(null))).bytesWritten, 1);
       await fh.close();
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(open(p, 'r', 0o666, null), { code: 'ERR_INVALID_ARG_TYPE' });
     });
   });
 
   it('closing an open() handle waits for its queued writes: none reaches the next file with that fd', async () => {
-    const { createContext } = require('..');
     const ctx = createContext({ backend: 'io_uring', entries: 2 });
     const a = tmpPath('a');
     const b = tmpPath('b');
     const fa = await open(a, 'w+', 0o644, { context: ctx });
-    const writes = [];
+    const writes: Promise<unknown>[] = [];
     for (let i = 0; i < 64; i++) writes.push(fa.write(Buffer.alloc(4096, 1), 0, 4096, i * 4096));
     const closed = fa.close();
     const fb = await open(b, 'w+', 0o644, { context: ctx });
@@ -254,7 +258,7 @@ describe('16 ring: defects under partial submission and hostile use', () => {
 
   it('tells V8 what a ring costs: thousands of rings dropped without close() are collected (fds come back)', function () {
     const code = `
-      const { Ring } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const { Ring } = require(${JSON.stringify(pkgRoot)});
       const fs = require('node:fs');
       const fds = () => fs.readdirSync('/proc/self/fd').length;
       const before = fds();
@@ -280,13 +284,13 @@ describe('16 ring: defects under partial submission and hostile use', () => {
 describe('16 ring: out of fds', () => {
   it('EMFILE from io_uring_setup says how many rings are not closed and what to do', function () {
     const code = `
-      const { Ring } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const { Ring } = require(${JSON.stringify(pkgRoot)});
       const rings = [];
       try { for (;;) rings.push(new Ring({ entries: 2 })); }
       catch (e) { process.stdout.write(JSON.stringify({ code: e.code, syscall: e.syscall, message: e.message, made: rings.length })); }
     `;
     const r = spawnSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" -e '${code.replace(/'/g, "'\\''")}'`], { encoding: 'utf8', timeout: 30000 });
-    if (r.status !== 0 && !r.stdout) this.skip(); // no sh or ulimit here
+    if (r.status !== 0 && !r.stdout) skip(this, 'no sh or ulimit here');
     const out = JSON.parse(r.stdout);
     assert.equal(out.code, 'EMFILE');
     assert.equal(out.syscall, 'io_uring_setup');
@@ -299,7 +303,7 @@ describe('16 ring: SQPOLL on kernels without IORING_FEAT_SQPOLL_NONFIXED', () =>
   it('refuses plain fds up front (needs a kernel before 5.11)', async function () {
     const ring = new Ring({ entries: 4, sqpoll: true });
     try {
-      if (ring.params.features.includes('SQPOLL_NONFIXED')) this.skip(); // 5.11+: plain fds work on SQPOLL
+      if (ring.params.features.includes('SQPOLL_NONFIXED')) skip(this, 'kernel 5.11+: plain fds work on SQPOLL');
       await assert.rejects(ring.read(0, Buffer.alloc(1), 0), { code: 'ERR_KAIO_UNSUPPORTED' });
     } finally {
       await ring.close();
