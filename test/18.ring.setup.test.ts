@@ -1,22 +1,21 @@
-'use strict';
 // Ring set-up levers found at run time: the registered ring fd
 // (IORING_REGISTER_RING_FDS, 5.18) with its fallback to the plain fd, and
 // IORING_SETUP_NO_SQARRAY (6.6) in the setup flag ladder.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const { Worker } = require('node:worker_threads');
-const { Ring } = require('..');
-const { randomFile } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Ring, type BufferPool } from 'kaio';
+import { randomFile, pkgRoot, skip, type KaioError } from './helpers';
 
-function kernelAtLeast(major, minor) {
+function kernelAtLeast(major: number, minor: number): boolean {
   const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
   return a > major || (a === major && b >= minor);
 }
 
 // One op of each path through a ring: a staged read, a prep() op (openat is
 // never staged), a NOP.
-async function exercise(ring, fd, data) {
+async function exercise(ring: Ring, fd: number, data: Buffer): Promise<void> {
   const buf = Buffer.alloc(4096);
   assert.equal(await ring.read(fd, buf, 4096), 4096);
   assert.deepEqual(buf, data.subarray(4096, 8192));
@@ -26,8 +25,8 @@ async function exercise(ring, fd, data) {
 }
 
 describe('18 Ring: set-up levers discovered at run time', () => {
-  let file;
-  let fd;
+  let file: { path: string; data: Buffer };
+  let fd: number;
   before(() => {
     file = randomFile(64 * 1024);
     fd = fs.openSync(file.path, 'r');
@@ -40,7 +39,7 @@ describe('18 Ring: set-up levers discovered at run time', () => {
     const first = new Ring({ entries: 8 });
     if (!first.params.registeredRingFd) {
       await first.close();
-      this.skip(); // kernel before 5.18 (or the table is full already): nothing to compare
+      skip(this, 'kernel before 5.18 (or the table is full already): nothing to compare');
     }
     // The kernel gives each thread 16 slots; open rings until one falls back.
     const rings = [first];
@@ -53,7 +52,7 @@ describe('18 Ring: set-up levers discovered at run time', () => {
     await Promise.all(rings.map((r) => r.close()));
 
     // Closing gave the slots back (and let the kernel free the rings).
-    const again = [];
+    const again: Ring[] = [];
     for (let i = 0; i < registered; i++) again.push(new Ring({ entries: 8 }));
     assert.equal(again.filter((r) => r.params.registeredRingFd).length, registered);
     await Promise.all(again.map((r) => r.close()));
@@ -64,19 +63,20 @@ describe('18 Ring: set-up levers discovered at run time', () => {
     assert.equal(ring.params.registeredRingFd, false);
     await exercise(ring, fd, file.data);
     // The batch API's blocking path enters too.
-    const seen = [];
+    const seen: [number, number][] = [];
     ring.onCompletion((tag, res) => seen.push([tag, res]));
     assert.equal(ring.prepNop(7), true);
     assert.equal(ring.submitAndWait(1), 1);
     assert.deepEqual(seen, [[7, 0]]);
     await ring.close();
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ registerRingFd: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
   });
 
   it('a ring in a worker thread uses that thread\'s own table', async () => {
     const code = `
       const { parentPort } = require('node:worker_threads');
-      const { Ring } = require(${JSON.stringify(require.resolve('..'))});
+      const { Ring } = require(${JSON.stringify(pkgRoot)});
       (async () => {
         const ring = new Ring({ entries: 8 });
         await ring.nop();
@@ -86,7 +86,7 @@ describe('18 Ring: set-up levers discovered at run time', () => {
       })();`;
     const main = new Ring({ entries: 8 });
     const w = new Worker(code, { eval: true });
-    const registered = await new Promise((resolve, reject) => {
+    const registered = await new Promise<unknown>((resolve, reject) => {
       w.once('message', resolve);
       w.once('error', reject);
     });
@@ -117,8 +117,8 @@ describe('18 Ring: set-up levers discovered at run time', () => {
 });
 
 describe('18 Ring: registered memory staged as a buffer index and offset', () => {
-  let file;
-  let fd;
+  let file: { path: string; data: Buffer };
+  let fd: number;
   before(() => {
     file = randomFile(64 * 1024);
     fd = fs.openSync(file.path, 'r');
@@ -128,14 +128,15 @@ describe('18 Ring: registered memory staged as a buffer index and offset', () =>
   it("reads into any view of a pool buffer as READ_FIXED at the right place, on both APIs; spanning views and other rings' pools go out plain", async function () {
     const ring = new Ring({ entries: 8 });
     const other = new Ring({ entries: 8 });
-    let pool;
-    let foreign;
+    let pool: BufferPool;
+    let foreign: BufferPool;
     try {
       pool = ring.registerBuffers({ count: 4, size: 4096 });
       foreign = other.registerBuffers({ count: 1, size: 4096 });
     } catch (e) {
       await Promise.all([ring.close(), other.close()]);
-      if (e.code === 'ENOMEM' || e.code === 'EPERM') return this.skip();
+      const code = (e as KaioError).code;
+      if (code === 'ENOMEM' || code === 'EPERM') skip(this, `cannot register buffers here (${code})`);
       throw e;
     }
     const mem = Buffer.from(pool.buffers[0].buffer, pool.buffers[0].byteOffset, pool.byteLength);
@@ -153,7 +154,7 @@ describe('18 Ring: registered memory staged as a buffer index and offset', () =>
 
     // The batch API, on a Uint32Array view (byteOffset counts bytes).
     const words = new Uint32Array(pool.buffers[0].buffer, pool.buffers[0].byteOffset + 3 * 4096 + 64, 16);
-    const seen = [];
+    const seen: [number, number][] = [];
     ring.onCompletion((tag, res) => seen.push([tag, res]));
     assert.equal(ring.prepRead(fd, words, 2048, 9), true);
     assert.equal(ring.submitAndWait(1), 1);
