@@ -1,13 +1,15 @@
-'use strict';
 // Hostile-environment cases for the AIO and thread-pool backends (issue 9):
 // a pool released under a pending read, ops blocked on FIFOs, worker
 // termination with such ops, and contexts dropped without close().
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const { Ring, AioContext, ThreadpoolContext, probe } = require('..');
-const { randomFile } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { Ring, AioContext, ThreadpoolContext, probe, type IoContext } from 'kaio';
+import { randomFile, fixture, skip } from './helpers';
 
-function makers() {
+function makers(): [string, () => IoContext, boolean][] {
   const p = probe();
   return [
     ['io_uring', () => new Ring({ entries: 4 }), p.ioUring.available],
@@ -19,7 +21,7 @@ function makers() {
 describe('46 a pool released while a read on it is pending', () => {
   for (const [name, make, available] of makers()) {
     it(`${name}: the read's continuation sees the data, then the view detaches`, async function () {
-      if (!available) this.skip(); // this backend is refused here (see probe())
+      if (!available) skip(this, 'this backend is refused here (see probe())');
       const { path: file, data } = randomFile(4096, 'pool-release');
       const fd = fs.openSync(file, 'r');
       const ctx = make();
@@ -44,15 +46,13 @@ describe('46 a pool released while a read on it is pending', () => {
 });
 
 describe('46 an op blocked on a FIFO nobody writes to', () => {
-  const { spawnSync } = require('node:child_process');
-  const path = require('node:path');
-  const fixture = path.join(__dirname, 'fixtures', 'blocked-fifo.js');
-  const run = (backend, mode) =>
-    spawnSync(process.execPath, [fixture, backend, mode], { encoding: 'utf8', timeout: 30_000 });
+  const script = fixture('blocked-fifo.js');
+  const run = (backend: string, mode: string) =>
+    spawnSync(process.execPath, [script, backend, mode], { encoding: 'utf8', timeout: 30_000 });
 
   for (const backend of ['threadpool', 'aio']) {
     it(`${backend}: the event loop keeps running while the read waits; a write resolves it`, function () {
-      if (backend === 'aio' && !probe().aio.available) this.skip(); // io_setup refused here
+      if (backend === 'aio' && !probe().aio.available) skip(this, 'io_setup refused here');
       const r = run(backend, 'loop');
       assert.equal(r.signal, null, `killed (the read blocked the loop?) ${r.stderr}`);
       assert.equal(r.status, 0, r.stderr);
@@ -60,7 +60,7 @@ describe('46 an op blocked on a FIFO nobody writes to', () => {
     });
 
     it(`${backend}: worker.terminate() of a worker blocked that way completes, the process exits cleanly`, function () {
-      if (backend === 'aio' && !probe().aio.available) this.skip(); // io_setup refused here
+      if (backend === 'aio' && !probe().aio.available) skip(this, 'io_setup refused here');
       const r = run(backend, 'terminate');
       assert.equal(r.signal, null, `killed or aborted: ${r.stderr}`);
       assert.equal(r.status, 0, r.stderr);
@@ -70,21 +70,20 @@ describe('46 an op blocked on a FIFO nobody writes to', () => {
 });
 
 describe('46 contexts dropped without close() are collected before they exhaust the system', () => {
-  const { spawnSync } = require('node:child_process');
-  const path = require('node:path');
-  const fixture = path.join(__dirname, 'fixtures', 'dropped-contexts.js');
+  const script = fixture('dropped-contexts.js');
+  type Outcome = { failed: number; firstError?: string; peakAlive: number; alive: number; end: number };
   // --expose-gc only for the final check: during the loop GC runs by itself.
-  const run = (kind, count, entries) => {
-    const r = spawnSync(process.execPath, ['--expose-gc', fixture, kind, String(count), String(entries)], {
+  const run = (kind: string, count: number, entries: number): Outcome => {
+    const r = spawnSync(process.execPath, ['--expose-gc', script, kind, String(count), String(entries)], {
       encoding: 'utf8',
       timeout: 120_000,
     });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout);
+    return JSON.parse(r.stdout) as Outcome;
   };
 
   it('aio: 60 dropped contexts of 64 entries never hold 5% of fs.aio-max-nr, none fails with EAGAIN', function () {
-    if (!probe().aio.available) this.skip(); // io_setup refused here
+    if (!probe().aio.available) skip(this, 'io_setup refused here');
     // Each AioContext's io_destroy waits about an RCU grace period (~30 ms),
     // so the count stays small. fs.aio-nr is system-wide: what this process
     // holds is counted by the contexts it has not yet collected.
@@ -113,10 +112,7 @@ describe('46 contexts dropped without close() are collected before they exhaust 
 });
 
 describe('46 thread-pool ops go through kaio-owned memory', () => {
-  const os = require('node:os');
-  const path = require('node:path');
-  const { execFileSync } = require('node:child_process');
-  let dir;
+  let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bounce-'));
   });
@@ -124,7 +120,7 @@ describe('46 thread-pool ops go through kaio-owned memory', () => {
 
   for (const backend of ['threadpool', 'aio']) {
     it(`${backend}: a read whose view is detached while it waits (on a FIFO) rejects with EFAULT`, async function () {
-      if (backend === 'aio' && !probe().aio.available) this.skip(); // io_setup refused here
+      if (backend === 'aio' && !probe().aio.available) skip(this, 'io_setup refused here');
       const fifo = path.join(dir, `fifo-${backend}`);
       execFileSync('mkfifo', [fifo]);
       const fd = fs.openSync(fifo, fs.constants.O_RDWR);
@@ -165,7 +161,7 @@ describe('46 thread-pool ops go through kaio-owned memory', () => {
   });
 
   it('aio: reads and writes on character devices run off io_submit and behave as on a file', async function () {
-    if (!probe().aio.available) this.skip(); // io_setup refused here
+    if (!probe().aio.available) skip(this, 'io_setup refused here');
     const zero = fs.openSync('/dev/zero', 'r');
     const nul = fs.openSync('/dev/null', 'w');
     const ctx = new AioContext({ entries: 2 });
