@@ -1,33 +1,47 @@
-'use strict';
 // `kaio bench` on block devices (loop devices over temp files): read jobs never
 // write to the device, the job size comes from the device, and writes to a
 // mounted device are refused unless --allow_mounted_write=1.
-const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const { once } = require('node:events');
-const os = require('node:os');
-const path = require('node:path');
-const { spawn, spawnSync, execFileSync } = require('node:child_process');
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { once } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
+import { pkgRoot, skip } from './helpers';
 
-const bin = path.join(__dirname, '..', 'bin', 'kaio');
-const kaio = (...args) => spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 60000 });
+const bin = path.join(pkgRoot, 'bin', 'kaio');
+const kaio = (...args: string[]) => spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 60000 });
+
+interface FioDir {
+  total_ios: number;
+  io_bytes: number;
+}
+interface FioDoc {
+  jobs: Array<{ read: FioDir; write: FioDir; kaio: { size: number; notes: string[] } }>;
+}
+
+/** What a failed child process said (execFileSync errors carry its stderr). */
+function errText(e: unknown): string {
+  const err = e as { stderr?: string; message?: string };
+  return String(err.stderr || err.message);
+}
 
 const MiB = 1024 * 1024;
 const DEV_SIZE = 8 * MiB;
 const APIS = ['batch', 'promise', 'node-promises', 'node-callback', 'node-sync'];
 
-function run(cmd, args) {
+function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
 /** sha256 of everything readable through `p` (a device is read to its end). */
-function sha256(p) {
+function sha256(p: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
 }
 
 /** A known, non-zero pattern: 4 KiB block i holds sha256(i) repeated. */
-function pattern(size) {
+function pattern(size: number): Buffer {
   const buf = Buffer.alloc(size);
   for (let off = 0; off < size; off += 4096) {
     buf.fill(crypto.createHash('sha256').update(String(off / 4096)).digest(), off, Math.min(size, off + 4096));
@@ -36,7 +50,7 @@ function pattern(size) {
 }
 
 /** The few numbers these tests check, from kaio bench's fio-shaped JSON (one job). */
-function summary(doc) {
+function summary(doc: FioDoc) {
   const j = doc.jobs[0];
   return {
     ops: j.read.total_ios + j.write.total_ios,
@@ -47,7 +61,7 @@ function summary(doc) {
 }
 
 /** Exit status 1 and exactly one line on stderr, with no stack trace. */
-function assertOneLineError(r, re, what) {
+function assertOneLineError(r: SpawnSyncReturns<string>, re: RegExp, what: string): void {
   assert.equal(r.status, 1, `${what}: status ${r.status}, stderr: ${r.stderr}, stdout: ${r.stdout}`);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `${what}: stderr is not one line:\n${r.stderr}`);
@@ -57,14 +71,14 @@ function assertOneLineError(r, re, what) {
 }
 
 describe('53 kaio bench on block devices', function () {
-  let dir;
-  const loops = [];
-  const mounts = [];
-  let reason;
+  let dir: string | undefined;
+  const loops: string[] = [];
+  const mounts: string[] = [];
+  let reason: string | undefined;
 
   /** A loop device over a fresh DEV_SIZE temp file filled with the pattern. */
-  function loopDevice(name) {
-    const img = path.join(dir, `${name}.img`);
+  function loopDevice(name: string): string {
+    const img = path.join(dir as string, `${name}.img`);
     fs.writeFileSync(img, pattern(DEV_SIZE));
     const dev = run('losetup', ['--find', '--show', img]);
     loops.push(dev);
@@ -74,18 +88,18 @@ describe('53 kaio bench on block devices', function () {
   before(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-blockdev-'));
     if (process.platform !== 'linux') reason = 'loop devices are Linux-only';
-    else if (process.getuid() !== 0) reason = 'losetup needs root';
+    else if (process.getuid?.() !== 0) reason = 'losetup needs root';
     else {
       try {
         loopDevice('probe');
       } catch (e) {
-        reason = `losetup failed: ${String(e.stderr || e.message).trim()}`;
+        reason = `losetup failed: ${errText(e).trim()}`;
       }
     }
   });
 
   beforeEach(function () {
-    if (reason) this.skip(reason);
+    if (reason) skip(this, reason);
   });
 
   after(() => {
@@ -93,14 +107,14 @@ describe('53 kaio bench on block devices', function () {
       try {
         run('umount', [m]);
       } catch (e) {
-        console.error(`umount ${m}: ${e.stderr || e.message}`);
+        console.error(`umount ${m}: ${errText(e)}`);
       }
     }
     for (const dev of loops.splice(0)) {
       try {
         run('losetup', ['-d', dev]);
       } catch (e) {
-        console.error(`losetup -d ${dev}: ${e.stderr || e.message}`);
+        console.error(`losetup -d ${dev}: ${errText(e)}`);
       }
     }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -111,7 +125,7 @@ describe('53 kaio bench on block devices', function () {
     const before = sha256(dev);
     assert.equal(before, crypto.createHash('sha256').update(pattern(DEV_SIZE)).digest('hex'));
     for (const api of APIS) {
-      for (const [size, rw] of [['4m', 'read'], [undefined, 'randread']]) {
+      for (const [size, rw] of [['4m', 'read'], [undefined, 'randread']] as [string | undefined, string][]) {
         {
           const what = `${api} ${rw} size=${size}`;
           const args = [`--filename=${dev}`, `--rw=${rw}`, '--bs=4k', '--iodepth=4', `--api=${api}`, '--number_ios=64',
@@ -160,18 +174,18 @@ describe('53 kaio bench on block devices', function () {
     try {
       run('mkfs.ext4', ['-q', '-E', 'lazy_itable_init=0,lazy_journal_init=0', dev]);
     } catch (e) {
-      this.skip(`mkfs.ext4 failed: ${String(e.stderr || e.message).trim()}`);
+      skip(this, `mkfs.ext4 failed: ${errText(e).trim()}`);
     }
-    const mnt = fs.mkdtempSync(path.join(dir, 'mnt-'));
+    const mnt = fs.mkdtempSync(path.join(dir as string, 'mnt-'));
     try {
       // Read-only, so the filesystem itself writes nothing and the checksum holds still.
       run('mount', ['-o', 'ro', dev, mnt]);
     } catch (e) {
-      this.skip(`mount failed: ${String(e.stderr || e.message).trim()}`);
+      skip(this, `mount failed: ${errText(e).trim()}`);
     }
     mounts.unshift(mnt);
     const before = sha256(dev);
-    for (const [api, size] of [['batch', undefined], ['node-sync', '1m']]) {
+    for (const [api, size] of [['batch', undefined], ['node-sync', '1m']] as [string, string | undefined][]) {
       {
         const args = [`--filename=${dev}`, '--rw=randwrite', `--api=${api}`, '--number_ios=16', '--runtime=30'];
         if (size) args.push(`--size=${size}`);
@@ -196,8 +210,8 @@ describe('53 kaio bench on block devices', function () {
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      await new Promise((resolve, reject) => {
-        holder.stdout.once('data', resolve);
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once('data', () => resolve());
         holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
       });
       const r = kaio(`--filename=${dev}`, '--rw=write', '--number_ios=16', '--runtime=30');
@@ -215,7 +229,7 @@ describe('53 kaio bench on block devices', function () {
   it('a write job on an unmounted device runs (and with --allow_mounted_write=1)', () => {
     const dev = loopDevice('write');
     const before = sha256(dev);
-    for (const allow of [[], ['--allow_mounted_write=1']]) {
+    for (const allow of [[], ['--allow_mounted_write=1']] as string[][]) {
       const r = kaio(`--filename=${dev}`, '--rw=randwrite', '--bs=4k', '--api=batch', '--number_ios=32', '--runtime=30',
         '--output-format=json', ...allow);
       assert.equal(r.status, 0, `${allow}: ${r.stderr}`);
