@@ -1,43 +1,45 @@
-'use strict';
 // The same cases against node:fs/promises and kaio (on every backend this
 // machine sets up): results, file contents and errors must match.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const fsp = require('node:fs/promises');
-const os = require('node:os');
-const path = require('node:path');
-const { pathToFileURL } = require('node:url');
-const { pipeline } = require('node:stream/promises');
-const kaio = require('..');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import * as kaio from 'kaio';
+import type { FileHandle, IoContext, KaioReadFileOptions, KaioWriteFileOptions, WriteFileData } from 'kaio';
+import { skip, type KaioError } from './helpers';
 
-const BACKENDS = ['io_uring', 'aio', 'threadpool'];
+const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
 
-function mkdir() {
+function mkdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fh-'));
 }
 
 /** A result as plain data: buffers as hex, errors by their public fields (the temp dir masked). */
-function norm(v, dir) {
+function norm(v: unknown, dir: string): unknown {
   if (v instanceof Error) {
-    const out = { error: v.name, code: v.code, message: String(v.message).split(dir).join('<dir>') };
-    if (v.errno !== undefined) out.errno = v.errno;
-    if (v.syscall !== undefined) out.syscall = v.syscall;
-    if (v.path !== undefined) out.path = String(v.path).split(dir).join('<dir>');
+    const e = v as KaioError;
+    const out: Record<string, unknown> = { error: e.name, code: e.code, message: String(e.message).split(dir).join('<dir>') };
+    if (e.errno !== undefined) out.errno = e.errno;
+    if (e.syscall !== undefined) out.syscall = e.syscall;
+    if (e.path !== undefined) out.path = String(e.path).split(dir).join('<dir>');
     return out;
   }
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return { bytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') };
   if (Array.isArray(v)) return v.map((x) => norm(x, dir));
   if (typeof v === 'bigint') return `${v}n`;
   if (v && typeof v === 'object') {
-    const o = {};
-    for (const k of Object.keys(v)) o[k] = norm(v[k], dir);
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) o[k] = norm((v as Record<string, unknown>)[k], dir);
     return o;
   }
   return v;
 }
 
 /** Runs fn and records what it returned or threw. */
-async function step(trace, dir, fn) {
+async function step(trace: unknown[], dir: string, fn: () => unknown): Promise<void> {
   try {
     trace.push(norm(await fn(), dir));
   } catch (e) {
@@ -45,11 +47,30 @@ async function step(trace, dir, fn) {
   }
 }
 
-function nodeImpl() {
-  return { name: 'node', open: fsp.open, readFile: fsp.readFile, writeFile: fsp.writeFile, appendFile: fsp.appendFile };
+type PathOrHandle = fs.PathLike | FileHandle;
+type ReadFileOptions = Omit<KaioReadFileOptions, 'context'> | BufferEncoding | null;
+type WriteFileOptions = Omit<KaioWriteFileOptions, 'context'> | BufferEncoding | null;
+
+/**
+ * One implementation of the API under comparison. The cases are typed against
+ * kaio's public declarations; node:fs/promises is the reference they must match.
+ */
+interface Impl {
+  name: string;
+  open(path: fs.PathLike, flags?: string | number, mode?: number | string): Promise<FileHandle>;
+  readFile(path: PathOrHandle, options?: ReadFileOptions): Promise<string | Buffer>;
+  writeFile(path: PathOrHandle, data: WriteFileData, options?: WriteFileOptions): Promise<void>;
+  appendFile(path: PathOrHandle, data: WriteFileData, options?: WriteFileOptions): Promise<void>;
 }
 
-function kaioImpl(context) {
+function nodeImpl(): Impl {
+  const impl = { name: 'node', open: fsp.open, readFile: fsp.readFile, writeFile: fsp.writeFile, appendFile: fsp.appendFile };
+  // Node's declarations differ from kaio's in details (Mode, Stream data,
+  // FileHandle's own class); what the cases compare is behaviour at run time.
+  return impl as unknown as Impl;
+}
+
+function kaioImpl(context: IoContext): Impl {
   return {
     name: `kaio/${context.backend}`,
     open: (p, f, m) => kaio.open(p, f, m, { context }),
@@ -62,7 +83,7 @@ function kaioImpl(context) {
 const SEED = Buffer.from('The quick brown fox jumps over the lazy dog.\nSecond line\r\nthird\n\nlast');
 
 /** Each case gets a fresh dir with `a` holding SEED; returns its trace and the dir's files. */
-const CASES = {
+const CASES: Record<string, (impl: Impl, dir: string, t: unknown[]) => Promise<void>> = {
   async 'read: every overload and position form'(impl, dir, t) {
     const fh = await impl.open(path.join(dir, 'a'), 'r');
     await step(t, dir, () => fh.read(Buffer.alloc(10), 2, 5, 4));
@@ -83,16 +104,22 @@ const CASES = {
   async 'read: bad arguments'(impl, dir, t) {
     const fh = await impl.open(path.join(dir, 'a'), 'r');
     await step(t, dir, () => fh.read([1]));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.read(5));
     await step(t, dir, () => fh.read(Buffer.alloc(2), -1));
     await step(t, dir, () => fh.read(Buffer.alloc(2), 1.5));
     await step(t, dir, () => fh.read(Buffer.alloc(2), 0, 5));
     await step(t, dir, () => fh.read(Buffer.alloc(2), 0, -1));
     await step(t, dir, () => fh.read(Buffer.alloc(0)));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.readv([1]));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.readv('x'));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.truncate('x'));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.readFile({ encoding: 'bogus' }));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.readFile(5));
     await fh.close();
   },
@@ -109,10 +136,13 @@ const CASES = {
     await step(t, dir, () => fh.write('ÿ', undefined, 'latin1'));
     await step(t, dir, () => fh.write(new Uint32Array([0x41424344]), 0, 4, 60));
     await step(t, dir, () => fh.write(Buffer.alloc(0)));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.write(5));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.write({}));
     await step(t, dir, () => fh.write(Buffer.alloc(2), 3));
     await step(t, dir, () => fh.write(Buffer.alloc(2), 0, 5));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.write('x', 0, 'bogus'));
     await step(t, dir, () => fh.writev([Buffer.from('AB'), Buffer.from('CDE')], 70));
     await step(t, dir, () => fh.writev([Buffer.from('FG')]));
@@ -131,6 +161,7 @@ const CASES = {
     await step(t, dir, () => fh.writeFile('6869', 'hex'));
     await step(t, dir, () => fh.readFile('utf8'));
     await step(t, dir, () => fh.readFile());
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => fh.writeFile(5));
     await fh.close();
   },
@@ -160,7 +191,7 @@ const CASES = {
   },
   async 'stat, truncate, chmod, utimes, sync, datasync'(impl, dir, t) {
     const fh = await impl.open(path.join(dir, 'a'), 'r+');
-    const pick = (s) => ({ size: s.size, mode: s.mode, isFile: s.isFile() });
+    const pick = (s: fs.Stats | fs.BigIntStats) => ({ size: s.size, mode: s.mode, isFile: s.isFile() });
     await step(t, dir, async () => pick(await fh.stat()));
     await step(t, dir, async () => pick(await fh.stat({ bigint: true })));
     await step(t, dir, () => fh.truncate(7));
@@ -181,8 +212,10 @@ const CASES = {
     await step(t, dir, () => fh.close());
     await step(t, dir, () => fh.fd);
     await step(t, dir, () => fh.close());
-    const calls = { appendFile: ['x'], chmod: [0o644], chown: [0, 0], datasync: [], sync: [], read: [Buffer.alloc(1)], readv: [[Buffer.alloc(1)]], readFile: [], stat: [], truncate: [], utimes: [1, 1], write: [Buffer.alloc(1)], writev: [[Buffer.alloc(1)]], writeFile: ['x'] };
-    for (const [m, a] of Object.entries(calls)) await step(t, dir, () => fh[m](...a));
+    const calls: Record<string, unknown[]> = { appendFile: ['x'], chmod: [0o644], chown: [0, 0], datasync: [], sync: [], read: [Buffer.alloc(1)], readv: [[Buffer.alloc(1)]], readFile: [], stat: [], truncate: [], utimes: [1, 1], write: [Buffer.alloc(1)], writev: [[Buffer.alloc(1)]], writeFile: ['x'] };
+    // Every method by name, with arguments it accepts when open.
+    const methods = fh as unknown as Record<string, (...args: unknown[]) => unknown>;
+    for (const [m, a] of Object.entries(calls)) await step(t, dir, () => methods[m](...a));
     await step(t, dir, () => fh.createReadStream());
     await step(t, dir, () => fh.createWriteStream());
     await step(t, dir, () => fh.readLines());
@@ -197,6 +230,7 @@ const CASES = {
     await step(t, dir, () => impl.open(path.join(dir, 'nope'), 'r'));
     await step(t, dir, () => impl.open(path.join(dir, 'a'), 'wx'));
     await step(t, dir, () => impl.open(path.join(dir, 'a'), 'bogus'));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => impl.open(5));
     await step(t, dir, () => impl.open('a\0b'));
     const ro = await impl.open(path.join(dir, 'a'), 'r');
@@ -226,9 +260,12 @@ const CASES = {
     await step(t, dir, () => impl.readFile(p, { flag: 'r+' }));
     await step(t, dir, () => impl.readFile(path.join(dir, 'nope')));
     await step(t, dir, () => impl.readFile(dir));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => impl.readFile(p, 'bogus'));
     await step(t, dir, () => impl.readFile(p, { flag: 'zz' }));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => impl.readFile(42n));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => impl.writeFile(p, 42));
     await step(t, dir, () => impl.writeFile(path.join(dir, 'nodir', 'x'), 'x'));
     await step(t, dir, () => impl.readFile('/proc/self/status').then((b) => b.length > 0));
@@ -246,6 +283,7 @@ const CASES = {
     await step(t, dir, () => impl.readFile(p, { signal: aborted }));
     await step(t, dir, () => impl.writeFile(path.join(dir, 'x'), 'x', { signal: aborted }));
     await step(t, dir, () => fs.existsSync(path.join(dir, 'x')));
+    // @ts-expect-error bad input on purpose: the same error as node's
     await step(t, dir, () => impl.readFile(p, { signal: 'nope' }));
     const fh = await impl.open(p, 'r+');
     await step(t, dir, () => fh.readFile({ signal: aborted }));
@@ -260,7 +298,7 @@ const CASES = {
     const s2 = fh2.createReadStream({ highWaterMark: 1024, signal: ac.signal });
     s2.once('data', () => ac.abort());
     await step(t, dir, () => new Promise((resolve) => {
-      const ev = [];
+      const ev: unknown[] = [];
       s2.on('error', (e) => ev.push(norm(e, dir)));
       s2.on('close', () => resolve([...ev, 'close', fh2.fd]));
     }));
@@ -289,10 +327,10 @@ const CASES = {
   async 'streams: read (start, end, highWaterMark, encoding) and events'(impl, dir, t) {
     await fsp.writeFile(path.join(dir, 'big'), Buffer.from(Array.from({ length: 300000 }, (_, i) => i % 251)));
     // With autoClose false the stream is never destroyed: done at 'end'.
-    const collect = (s, until = 'close') =>
+    const collect = (s: fs.ReadStream, until = 'close') =>
       new Promise((resolve) => {
-        const ev = [];
-        const chunks = [];
+        const ev: unknown[] = [];
+        const chunks: string[] = [];
         for (const name of ['open', 'ready', 'end', 'close', 'error', 'pause', 'resume']) s.on(name, (e) => ev.push(name === 'error' ? norm(e, dir) : name));
         s.on('data', (c) => chunks.push(typeof c === 'string' ? c : Buffer.from(c).toString('hex')));
         s.on(until, () => resolve({ ev, chunks, bytesRead: s.bytesRead }));
@@ -306,7 +344,7 @@ const CASES = {
     await step(t, dir, () => fh.fd > 0);
     await fh.close();
     fh = await impl.open(path.join(dir, 'a'), 'r');
-    const lines = [];
+    const lines: string[] = [];
     await step(t, dir, async () => {
       for await (const l of fh.readLines()) lines.push(l);
       return lines;
@@ -314,7 +352,7 @@ const CASES = {
     fh = await impl.open(path.join(dir, 'a'), 'r');
     await step(t, dir, async () => {
       const r = fh.readableWebStream();
-      const parts = [];
+      const parts: Buffer[] = [];
       for await (const c of r) parts.push(Buffer.from(c));
       return Buffer.concat(parts);
     });
@@ -327,7 +365,7 @@ const CASES = {
     const from = await impl.open(path.join(dir, 'src'), 'r');
     const to = await impl.open(path.join(dir, 'dst'), 'w');
     const ws = to.createWriteStream({ highWaterMark: 4096 });
-    const wev = [];
+    const wev: string[] = [];
     for (const name of ['open', 'ready', 'finish', 'close', 'drain']) ws.on(name, () => wev.push(name));
     await step(t, dir, () => pipeline(from.createReadStream({ highWaterMark: 16384 }), ws));
     await step(t, dir, () => [...new Set(wev)]);
@@ -340,15 +378,15 @@ const CASES = {
   },
 };
 
-describe('17 FileHandle conformance with node:fs/promises', function () {
+describe('20 FileHandle conformance with node:fs/promises', function () {
   this.timeout(60000);
-  const contexts = {};
+  const contexts: Record<string, IoContext | KaioError> = {};
   before(function () {
     for (const b of BACKENDS) {
       try {
         contexts[b] = kaio.createContext({ backend: b });
       } catch (e) {
-        contexts[b] = e;
+        contexts[b] = e as KaioError;
       }
     }
   });
@@ -356,14 +394,14 @@ describe('17 FileHandle conformance with node:fs/promises', function () {
     for (const c of Object.values(contexts)) if (!(c instanceof Error)) await c.close();
   });
 
-  const expected = {};
-  async function runCase(name, impl) {
+  const expected: Record<string, { trace: unknown[]; files: Record<string, string> }> = {};
+  async function runCase(name: string, impl: Impl) {
     const dir = mkdir();
     try {
       fs.writeFileSync(path.join(dir, 'a'), SEED);
-      const trace = [];
+      const trace: unknown[] = [];
       await CASES[name](impl, dir, trace);
-      const files = {};
+      const files: Record<string, string> = {};
       for (const f of fs.readdirSync(dir).sort()) {
         const st = fs.statSync(path.join(dir, f));
         if (!st.isFile()) continue;
@@ -379,7 +417,7 @@ describe('17 FileHandle conformance with node:fs/promises', function () {
     for (const b of BACKENDS) {
       it(`${name} [${b}]`, async function () {
         const ctx = contexts[b];
-        if (ctx instanceof Error) this.skip(`${b}: ${ctx.code || ctx.message}`);
+        if (ctx instanceof Error) skip(this, `${b}: ${ctx.code || ctx.message}`);
         expected[name] ??= await runCase(name, nodeImpl());
         const got = await runCase(name, kaioImpl(ctx));
         assert.deepStrictEqual(got.trace, expected[name].trace);
