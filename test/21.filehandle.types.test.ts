@@ -9,7 +9,7 @@ import { expectTypeOf } from 'expect-type';
 import { open, readFile, writeFile, appendFile, FileHandle, File, type ReadResult, type WriteResult } from 'kaio';
 import { tmpPath } from './helpers';
 
-describe('17 FileHandle types (checked by tsc; values checked here)', () => {
+describe('21 FileHandle types (checked by tsc; values checked here)', () => {
   it('readFile: a string with an encoding, a Buffer without', async () => {
     const p = tmpPath('types');
     await writeFile(p, 'abc');
