@@ -1,28 +1,28 @@
-'use strict';
 // What kaio's FileHandle adds to or guarantees beyond node:fs/promises:
 // caller frames on errors, bigint positions, O_DIRECT with alignment handled,
 // readFile on io_uring in two submissions.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const fsp = require('node:fs/promises');
-const os = require('node:os');
-const path = require('node:path');
-const crypto = require('node:crypto');
-const kaio = require('..');
-const { directSupported } = require('./helpers');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import * as kaio from 'kaio';
+import type { IoContext } from 'kaio';
+import { directSupported, skip, type KaioError } from './helpers';
 
-const BACKENDS = ['io_uring', 'aio', 'threadpool'];
+const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
 
-describe('18 FileHandle: what kaio adds', function () {
-  let dir;
-  const contexts = {};
+describe('22 FileHandle: what kaio adds', function () {
+  let dir: string;
+  const contexts: Record<string, IoContext | KaioError> = {};
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fh18-'));
     for (const b of BACKENDS) {
       try {
         contexts[b] = kaio.createContext({ backend: b });
       } catch (e) {
-        contexts[b] = e;
+        contexts[b] = e as KaioError;
       }
     }
   });
@@ -30,9 +30,9 @@ describe('18 FileHandle: what kaio adds', function () {
     for (const c of Object.values(contexts)) if (!(c instanceof Error)) await c.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const ctxOr = (t, b) => {
+  const ctxOr = (t: Mocha.Context, b: string): IoContext => {
     const c = contexts[b];
-    if (c instanceof Error) t.skip(`${b}: ${c.code || c.message}`);
+    if (c instanceof Error) skip(t, `${b}: ${c.code || c.message}`);
     return c;
   };
 
@@ -52,8 +52,8 @@ describe('18 FileHandle: what kaio adds', function () {
           await ro.close();
         }
       }
-      await assert.rejects(callerOfReadFile(), (e) => e.code === 'ENOENT' && /at async callerOfReadFile/.test(e.stack));
-      await assert.rejects(callerOfWrite(), (e) => e.code === 'EBADF' && e.syscall === 'write' && /at async callerOfWrite/.test(e.stack));
+      await assert.rejects(callerOfReadFile(), (e: KaioError) => e.code === 'ENOENT' && /at async callerOfReadFile/.test(String(e.stack)));
+      await assert.rejects(callerOfWrite(), (e: KaioError) => e.code === 'EBADF' && e.syscall === 'write' && /at async callerOfWrite/.test(String(e.stack)));
     });
 
     it(`bigint positions address past 2^53 semantics and beyond 2 GiB [${b}]`, async function () {
@@ -75,7 +75,7 @@ describe('18 FileHandle: what kaio adds', function () {
 
     it(`{ direct: true }: unaligned reads, writes, readFile and streams work [${b}]`, async function () {
       const context = ctxOr(this, b);
-      if (!directSupported(dir)) this.skip('O_DIRECT not supported on this filesystem');
+      if (!directSupported(dir)) skip(this, 'O_DIRECT not supported on this filesystem');
       const p = path.join(dir, `direct-${b}`);
       const data = crypto.randomBytes(3 * 4096 + 123);
       fs.writeFileSync(p, data);
@@ -103,7 +103,7 @@ describe('18 FileHandle: what kaio adds', function () {
       const h2 = await kaio.open(p, 'r', 0o644, { context, direct: true });
       assert.ok((await h2.read(Buffer.alloc(10))).buffer.equals(grown.subarray(0, 10)));
       assert.ok((await h2.readFile()).equals(grown.subarray(10)));
-      const chunks = [];
+      const chunks: Buffer[] = [];
       for await (const c of h2.createReadStream({ start: 5, end: 5000, highWaterMark: 1000 })) chunks.push(c);
       assert.ok(Buffer.concat(chunks).equals(grown.subarray(5, 5001)));
       await fh.close();
@@ -113,6 +113,7 @@ describe('18 FileHandle: what kaio adds', function () {
 
   it('readFile on io_uring: openat+statx, then read+close, two submissions for a small file', async function () {
     const ring = ctxOr(this, 'io_uring');
+    assert.ok(ring instanceof kaio.Ring, 'the io_uring context is a Ring');
     const p = path.join(dir, 'small');
     const data = crypto.randomBytes(9000);
     fs.writeFileSync(p, data);
