@@ -1,19 +1,34 @@
-'use strict';
 // ENOSPC on a small tmpfs (1 MiB, mounted on a private temp dir, unmounted
 // after): on every backend, and through the batch API and open(), writes past
 // the end of the space fail with code ENOSPC / errno -28 / syscall write(v);
 // every write acknowledged before (resolved with n bytes) is intact.
 // Skips with the reason when tmpfs cannot be mounted (not root, no CAP_SYS_ADMIN).
-const assert = require('node:assert');
-const cp = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const kaio = require('..');
+import assert from 'node:assert';
+import cp from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as kaio from 'kaio';
+import { skip, type KaioError } from './helpers';
 
 const CHUNK = 64 * 1024;
 
-function pattern(seed, len) {
+/** Writes b (one buffer, or two halves for the vectored calls) at pos; resolves the bytes written. */
+type Write = (fd: number, b: Buffer | Buffer[], pos: number) => Promise<number> | number;
+
+/** The one buffer of a write that is not vectored. */
+function one(b: Buffer | Buffer[]): Buffer {
+  if (Array.isArray(b)) throw new Error('a vectored write where one buffer was expected');
+  return b;
+}
+
+/** The buffers of a vectored write. */
+function many(b: Buffer | Buffer[]): Buffer[] {
+  if (!Array.isArray(b)) throw new Error('one buffer where a vectored write was expected');
+  return b;
+}
+
+function pattern(seed: number, len: number): Buffer {
   const b = Buffer.alloc(len);
   let x = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i + 4 <= len; i += 4) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; b.writeUInt32LE(x, i); }
@@ -22,7 +37,7 @@ function pattern(seed, len) {
 
 describe('72 ENOSPC on a 1 MiB tmpfs', function () {
   this.timeout(60000);
-  let dir;
+  let dir: string;
   let mounted = false;
   let why = '';
 
@@ -39,19 +54,19 @@ describe('72 ENOSPC on a 1 MiB tmpfs', function () {
   });
 
   /** Writes CHUNK-sized pieces through `write(fd, buf, pos)` until one fails; checks the failure and the data. */
-  async function fillUntilFull(name, write, { vectored = false, file } = {}) {
+  async function fillUntilFull(name: string, write: Write, { vectored = false, file }: { vectored?: boolean; file?: string } = {}) {
     const p = file || path.join(dir, name);
     const fd = file ? -1 : fs.openSync(p, 'w+');
-    const acked = []; // [pos, bytes]
-    let failure;
+    const acked: [number, Buffer][] = []; // [pos, bytes]
+    let failure: (Error & { code?: string; errno?: number; syscall?: string }) | undefined;
     try {
       for (let i = 0, pos = 0; i < 64; i++) {
         const buf = pattern(i + 1, CHUNK);
-        let n;
+        let n: number;
         try {
           n = await write(fd, vectored ? [buf.subarray(0, CHUNK / 2), buf.subarray(CHUNK / 2)] : buf, pos);
         } catch (e) {
-          failure = e;
+          failure = e as KaioError;
           break;
         }
         assert.ok(Number.isInteger(n) && n >= 0 && n <= CHUNK, `${name}: write resolved ${n}`);
@@ -73,13 +88,13 @@ describe('72 ENOSPC on a 1 MiB tmpfs', function () {
     }
   }
 
-  for (const backend of ['io_uring', 'aio', 'threadpool']) {
+  for (const backend of ['io_uring', 'aio', 'threadpool'] as const) {
     for (const vectored of [false, true]) {
       it(`${backend} ${vectored ? 'writev' : 'write'}: ENOSPC with code/errno/syscall, acknowledged writes intact`, async function () {
-        if (!mounted) { this.test.title += ` [skipped: cannot mount tmpfs: ${why}]`; this.skip(); }
+        if (!mounted) skip(this, `cannot mount tmpfs: ${why}`);
         const ctx = kaio.createContext({ backend });
         try {
-          await fillUntilFull(`${backend}-${vectored}`, (fd, b, pos) => (vectored ? ctx.writev(fd, b, pos) : ctx.write(fd, b, pos)), { vectored });
+          await fillUntilFull(`${backend}-${vectored}`, (fd, b, pos) => (vectored ? ctx.writev(fd, many(b), pos) : ctx.write(fd, one(b), pos)), { vectored });
         } finally {
           await ctx.close();
         }
@@ -88,24 +103,24 @@ describe('72 ENOSPC on a 1 MiB tmpfs', function () {
   }
 
   it('registered pool buffers (WRITE_FIXED): ENOSPC the same way', async function () {
-    if (!mounted) { this.test.title += ` [skipped: cannot mount tmpfs: ${why}]`; this.skip(); }
+    if (!mounted) skip(this, `cannot mount tmpfs: ${why}`);
     const ring = new kaio.Ring();
     const pool = ring.registerBuffers({ count: 1, size: CHUNK, fallback: true });
     try {
-      await fillUntilFull('fixed', (fd, b, pos) => { b.copy(pool.buffers[0]); return ring.write(fd, pool.buffers[0].subarray(0, b.length), pos); });
+      await fillUntilFull('fixed', (fd, b, pos) => { one(b).copy(pool.buffers[0]); return ring.write(fd, pool.buffers[0].subarray(0, one(b).length), pos); });
     } finally {
       await ring.close();
     }
   });
 
   it('batch API: res is -28 (ENOSPC); acknowledged writes intact', async function () {
-    if (!mounted) { this.test.title += ` [skipped: cannot mount tmpfs: ${why}]`; this.skip(); }
+    if (!mounted) skip(this, `cannot mount tmpfs: ${why}`);
     const ring = new kaio.Ring();
-    let last;
+    let last = NaN; // no completion: not an integer, the write check fails
     ring.onCompletion((tag, res) => { last = res; });
     try {
       await fillUntilFull('batch', (fd, b, pos) => {
-        ring.prepWrite(fd, b, pos, 1);
+        ring.prepWrite(fd, one(b), pos, 1);
         ring.submitAndWait(1);
         if (last < 0) throw Object.assign(new Error(`res ${last}`), { code: last === -28 ? 'ENOSPC' : `errno ${last}`, errno: last, syscall: 'write' });
         return last;
@@ -116,11 +131,11 @@ describe('72 ENOSPC on a 1 MiB tmpfs', function () {
   });
 
   it('open() FileHandle.write: rejects with ENOSPC; acknowledged writes intact', async function () {
-    if (!mounted) { this.test.title += ` [skipped: cannot mount tmpfs: ${why}]`; this.skip(); }
+    if (!mounted) skip(this, `cannot mount tmpfs: ${why}`);
     const p = path.join(dir, 'fh');
     const fh = await kaio.open(p, 'w+');
     try {
-      await fillUntilFull('fh', async (fd, b, pos) => (await fh.write(b, 0, b.length, pos)).bytesWritten, { file: p });
+      await fillUntilFull('fh', async (fd, b, pos) => (await fh.write(one(b), 0, one(b).length, pos)).bytesWritten, { file: p });
     } finally {
       await fh.close();
       fs.rmSync(p, { force: true });
