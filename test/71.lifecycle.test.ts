@@ -1,27 +1,56 @@
-'use strict';
 // Lifecycle, short versions (the long ones: scripts/soak.js and
 // scripts/lifecycle.js, see README "Reliability"): a mixed-op soak against a
 // byte model with resources back to baseline, SIGKILL during write+fsync with
 // acknowledged data checked, worker termination and process exit with ops in
 // flight, GC of dropped objects. Known findings of this area are skipped while
 // listed in test/fuzz/known.js.
-const assert = require('node:assert');
-const cp = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { killOnce, child, terminateSource, exitSource, gcSource, BACKENDS } = require('../scripts/lifecycle');
-const { runScript, describeEnd } = require('./fuzz/child-run');
-const { PRELUDE } = require('./fuzz/repros');
-const { skipIfOpen } = require('./fuzz/known');
+import assert from 'node:assert';
+import cp from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pkgRoot, skip } from './helpers';
 
-const ROOT = path.resolve(__dirname, '..');
+/** How a child node process ended (scripts/lifecycle.js and test/fuzz/child-run.js). */
+interface ChildEnd {
+  status: number | string | null | undefined;
+  signal: NodeJS.Signals | null | undefined;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+// The long-run scripts and the fuzzer's helpers stay plain JS (they run as
+// child processes too); these are the parts of them this file uses. The
+// paths hold from test/ (for tsc) and from dist-test/ (at run time).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lifecycle: {
+  killOnce(backend: string, opts: { dir: string; afterAcks?: number; jitterMs?: number; seed?: number }): Promise<{ acked: number; records: number }>;
+  child(source: string, opts?: { args?: string[]; timeoutMs?: number }): Promise<ChildEnd>;
+  terminateSource(rounds: number): string;
+  exitSource(afterCompletions: number): string;
+  gcSource(objects: number): string;
+  BACKENDS: string[];
+} = require('../scripts/lifecycle');
+const childRun: {
+  runScript(source: string, opts?: { timeoutMs?: number; env?: Record<string, string>; args?: string[] }): Promise<ChildEnd>;
+  describeEnd(r: ChildEnd): string;
+} = require('../test/fuzz/child-run');
+const repros: { PRELUDE: string } = require('../test/fuzz/repros');
+const known: { skipIfOpen(ctx: Mocha.Context, id: number | string): void } = require('../test/fuzz/known');
+/* eslint-enable @typescript-eslint/no-require-imports */
+const { killOnce, child, terminateSource, exitSource, gcSource, BACKENDS } = lifecycle;
+const { runScript, describeEnd } = childRun;
+const { PRELUDE } = repros;
+const { skipIfOpen } = known;
+
+const ROOT = pkgRoot;
 
 describe('71 lifecycle: soak, SIGKILL, worker termination, exit, GC', function () {
   this.timeout(120000);
 
   it('soak: 100,000 mixed ops over io_uring, aio, threadpool and the batch API agree with a byte model; fds, VmPin, VmLck, AIO rings back to baseline', async function () {
-    const r = await new Promise((resolve) => {
+    const r = await new Promise<{ err: cp.ExecFileException | null; stdout: string; stderr: string }>((resolve) => {
       cp.execFile(process.execPath, ['--expose-gc', path.join(ROOT, 'scripts', 'soak.js'), '--ops=100000', '--depth=16', '--file=256k'], (err, stdout, stderr) => resolve({ err, stdout, stderr }));
     });
     assert.ok(!r.err && /^OK: 100000 ops/m.test(r.stdout), `soak failed: ${r.err && (r.err.signal || r.err.code)}\n${r.stdout}\n${r.stderr}`);
@@ -61,10 +90,7 @@ describe('71 lifecycle: soak, SIGKILL, worker termination, exit, GC', function (
   describe('known findings of this area (skipped while open, see test/fuzz/known.js)', function () {
     it('3: worker.terminate() with a thread-pool op stuck for more than 10 s does not abort the process (takes > 10 s)', async function () {
       skipIfOpen(this, 3);
-      if (!process.env.KAIO_SLOW_TESTS) {
-        this.test.title += ' [skipped: takes > 10 s; KAIO_SLOW_TESTS=1 runs it]';
-        this.skip();
-      }
+      if (!process.env.KAIO_SLOW_TESTS) skip(this, 'takes > 10 s; KAIO_SLOW_TESTS=1 runs it');
       const r = await runScript(PRELUDE + `
 const { Worker } = require('node:worker_threads');
 const fd = fifo();
@@ -120,7 +146,7 @@ w.once('message', async () => { await new Promise((r) => setTimeout(r, 100)); aw
 (async () => { let made = 0;
   try { for (let i = 0; i < 2000; i++) { new kaio.Ring({ entries: 8 }); made++; if (i % 10 === 0) await new Promise((r) => setImmediate(r)); } console.log('OK'); }
   catch (e) { console.log('after ' + made + ' dropped rings: ' + e.code + ' ' + e.message); process.exitCode = 1; } })();`;
-      const r = await new Promise((resolve) => {
+      const r = await new Promise<ChildEnd>((resolve) => {
         cp.execFile('bash', ['-c', `ulimit -n 256 && exec "${process.execPath}" -e "$0"`, script], (err, stdout, stderr) => resolve({ status: err ? err.code : 0, signal: err && err.signal, stdout, stderr, timedOut: false }));
       });
       assert.ok(r.status === 0 && !r.signal && /^OK$/m.test(r.stdout), describeEnd(r));
