@@ -1,17 +1,50 @@
-'use strict';
 // The fuzzer (test/fuzz/engine.js) over every public method, short run:
 // fixed seed, 200 runs, in a child process so a crash or hang is a failure of
 // this test and not of mocha. Longer runs: `npm run fuzz -- --runs=N --seed=S`
 // (test/fuzz/run.js). Also: one reproducer per known finding (test/fuzz/repros.js),
 // skipped while the finding is listed in test/fuzz/known.js KNOWN_OPEN.
-const assert = require('node:assert');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const cp = require('node:child_process');
-const { runScript, describeEnd } = require('./fuzz/child-run');
-const { PRELUDE, REPROS } = require('./fuzz/repros');
-const { skipIfOpen, FINDINGS } = require('./fuzz/known');
+import assert from 'node:assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import cp from 'node:child_process';
+import { pkgRoot } from './helpers';
+
+/** How a child node process ended (test/fuzz/child-run.js). */
+interface ChildEnd {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut?: boolean;
+}
+
+// The fuzzer stays plain JS (it runs as a child process); these are the parts
+// of it this file uses. The paths hold from test/ (for tsc) and from
+// dist-test/ (at run time).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const childRun: {
+  runScript(source: string, opts?: { timeoutMs?: number; env?: Record<string, string>; args?: string[] }): Promise<ChildEnd>;
+  describeEnd(r: ChildEnd): string;
+} = require('../test/fuzz/child-run');
+const repros: { PRELUDE: string; REPROS: { id: number | string; title: string; script: string }[] } = require('../test/fuzz/repros');
+const known: {
+  skipIfOpen(ctx: Mocha.Context, id: number | string): void;
+  FINDINGS: Record<string, string>;
+} = require('../test/fuzz/known');
+/* eslint-enable @typescript-eslint/no-require-imports */
+const { runScript, describeEnd } = childRun;
+const { PRELUDE, REPROS } = repros;
+const { skipIfOpen, FINDINGS } = known;
+
+/** The fuzzer child's last stdout line. */
+interface FuzzResult {
+  failed?: boolean;
+  numRuns?: number;
+  error?: string;
+  unexpected?: string[];
+  path?: string;
+}
 
 const SEED = 20261128;
 const RUNS = 200;
@@ -23,8 +56,8 @@ describe('70 fuzz: every public method, hostile values, re-entrancy, a byte mode
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fuzz-log-'));
     const log = path.join(dir, 'steps.log');
     try {
-      const r = await new Promise((resolve) => {
-        const child = cp.spawn(process.execPath, [path.join(__dirname, 'fuzz', 'child.js'), String(SEED), String(RUNS), log], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const r = await new Promise<ChildEnd>((resolve) => {
+        const child = cp.spawn(process.execPath, [path.join(pkgRoot, 'test', 'fuzz', 'child.js'), String(SEED), String(RUNS), log], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
@@ -33,8 +66,8 @@ describe('70 fuzz: every public method, hostile values, re-entrancy, a byte mode
         child.on('close', (status, signal) => { clearTimeout(timer); resolve({ status, signal, stdout, stderr }); });
       });
       const last = r.stdout.trim().split('\n').pop() || '{}';
-      let result = {};
-      try { result = JSON.parse(last); } catch { /* crashed before printing */ }
+      let result: FuzzResult = {};
+      try { result = JSON.parse(last) as FuzzResult; } catch { /* crashed before printing */ }
       const steps = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
       const lastRun = steps.slice(steps.map((l) => l.startsWith('--- run')).lastIndexOf(true));
       assert.ok(
