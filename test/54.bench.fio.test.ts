@@ -1,33 +1,61 @@
-'use strict';
 // `kaio bench` as a fio stand-in: fio's options and job files, fio's JSON
 // shape (checked against a fio 3.33 document kept in test/fixtures/, so fio
 // itself is never needed), verify, numjobs, rwmix, Ctrl-C, and every bad
 // input. Results are never timed: only counts, shapes and exit codes.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
+// The bench internals (not part of the package's API) from their built
+// declarations; the paths hold from test/ (for tsc) and from dist-test/.
+import { parseCommandLine, DEFAULT_PERCENTILES } from '../dist/lib/bench/options';
+import { Histogram, bucketOf, bucketValue, PLAT_NR } from '../dist/lib/bench/histogram';
+import { Rand, UniformPicker, SkewedPicker } from '../dist/lib/bench/random';
+import { pkgRoot, fixture, skip, type KaioError } from './helpers';
 
-const root = path.join(__dirname, '..');
-const bin = path.join(root, 'bin', 'kaio');
-const { parseCommandLine, DEFAULT_PERCENTILES } = require(path.join(root, 'dist/lib/bench/options.js'));
-const { Histogram, bucketOf, bucketValue, PLAT_NR } = require(path.join(root, 'dist/lib/bench/histogram.js'));
-const { Rand, UniformPicker, SkewedPicker } = require(path.join(root, 'dist/lib/bench/random.js'));
+const bin = path.join(pkgRoot, 'bin', 'kaio');
 
-const kaio = (args, opts = {}) =>
+/** The parts of fio's JSON (and kaio's additions) these tests read. */
+type FioLat = { min: number; N: number; percentile: Record<string, number>; bins: Record<string, number> };
+type FioDir = {
+  total_ios: number;
+  io_bytes: number;
+  io_kbytes: number;
+  bw: number;
+  bw_bytes: number;
+  iops_samples: number;
+  clat_ns: FioLat;
+  lat_ns: FioLat;
+  slat_ns: FioLat;
+};
+type FioJob = {
+  jobname: string;
+  groupid: number;
+  error: number;
+  read: FioDir;
+  write: FioDir;
+  sync: { total_ios: number };
+  iodepth_level: Record<string, number>;
+  'job options': Record<string, string>;
+  kaio: { jobs: number; ioengine: string; api?: string; size: number; notes: string[]; verified_blocks: number };
+};
+type FioDoc = { jobs: FioJob[]; 'global options': Record<string, string>; disk_util: Record<string, unknown>[] };
+const fioDoc = (text: string): FioDoc => JSON.parse(text);
+
+const kaio = (args: string[], opts: Omit<SpawnSyncOptions, 'encoding'> = {}) =>
   spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 60000, ...opts });
-const noFile = () => {
+const noFile = (): never => {
   throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
 };
-const parse = (args, files = {}) =>
+const parse = (args: string[], files: Record<string, string> = {}) =>
   parseCommandLine(args, (p) => {
     const key = Object.keys(files).find((k) => p === k || p.endsWith(`/${k}`));
     return key === undefined ? noFile() : files[key];
   });
 
 /** Exit status, one line on stderr starting "kaio bench: ", no stack trace. */
-function assertOneLine(r, status, re, what) {
+function assertOneLine(r: SpawnSyncReturns<string>, status: number, re: RegExp | undefined, what: string): void {
   assert.equal(r.status, status, `${what}: status ${r.status}, stderr: ${r.stderr}`);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `${what}: stderr is not one line:\n${r.stderr}`);
@@ -55,7 +83,7 @@ describe('54 kaio bench: fio options on the command line', () => {
   it('--opt=value and --opt value mean the same; bool options stand alone or take 0/1', () => {
     const a = parse(['--name=a', '--rw=randread', '--bs=8k', '--iodepth=16', '--direct=1', '--time_based', '--runtime=2', '--norandommap']).jobs[0];
     const b = parse(['--name', 'a', '--rw', 'randread', '--bs', '8k', '--iodepth', '16', '--direct', '1', '--time_based', '--runtime', '2', '--norandommap']).jobs[0];
-    for (const k of ['rw', 'bs', 'iodepth', 'direct', 'timeBased', 'runtime', 'norandommap']) assert.deepEqual(a[k], b[k], k);
+    for (const k of ['rw', 'bs', 'iodepth', 'direct', 'timeBased', 'runtime', 'norandommap'] as const) assert.deepEqual(a[k], b[k], k);
     assert.equal(parse(['--name=a', '--direct']).jobs[0].direct, true);
     assert.equal(parse(['--name=a', '--direct', '0']).jobs[0].direct, false);
     assert.equal(parse(['--name=a', '--invalidate=0']).jobs[0].invalidate, false);
@@ -171,7 +199,7 @@ group_reporting
       fs.writeFileSync(path.join(dir, 'job.fio'), `[global]\nfilename=${data}\nsize=1m\nnumber_ios=100\n[a]\nrw=read\n[b]\nstonewall\nrw=randread\nnumjobs=3\ngroup_reporting\n`);
       const r = kaio([path.join(dir, 'job.fio'), '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      const doc = JSON.parse(r.stdout);
+      const doc = fioDoc(r.stdout);
       assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.groupid, j.read.total_ios]), [['a', 0, 100], ['b', 1, 300]]);
       assert.equal(doc.jobs[1].kaio.jobs, 3);
       // fio's JSON: the file's [global] under "global options", each job's own section under "job options".
@@ -184,31 +212,31 @@ group_reporting
 });
 
 /** Every key of fio's object, recursively, with the same JSON type in ours. */
-function assertShape(fio, ours, where, skip = new Set()) {
+function assertShape(fio: Record<string, unknown>, ours: Record<string, unknown>, where: string, skipKeys = new Set<string>()): void {
   for (const [k, v] of Object.entries(fio)) {
     const at = `${where}.${k}`;
-    if (skip.has(k)) continue;
+    if (skipKeys.has(k)) continue;
     assert.ok(Object.prototype.hasOwnProperty.call(ours, k), `${at} missing`);
     const tf = Array.isArray(v) ? 'array' : typeof v;
     const to = Array.isArray(ours[k]) ? 'array' : typeof ours[k];
     assert.equal(to, tf, `${at}: ${to}, fio has ${tf}`);
-    if (tf === 'object' && v !== null) assertShape(v, ours[k], at, skip);
+    if (tf === 'object' && v !== null) assertShape(v as Record<string, unknown>, ours[k] as Record<string, unknown>, at, skipKeys);
   }
 }
 
 describe("54 kaio bench: output in fio's shape", () => {
-  let dir;
+  let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench54-'));
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('--output-format=json has every field of a fio 3.33 document, same types and units', () => {
-    const sample = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'fio-3.33-randrw.json'), 'utf8'));
+    const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randrw.json'), 'utf8'));
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=sample', '--size=1m', '--rw=randrw', '--rwmixread=70', '--iodepth=4',
       '--number_ios=400', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const ours = JSON.parse(r.stdout);
+    const ours = fioDoc(r.stdout);
     // 'job options' holds what was given, so its keys differ by design.
     const { jobs: [fioJob], disk_util: fioDisks, ...top } = sample;
     assertShape(top, ours, '$');
@@ -230,10 +258,10 @@ describe("54 kaio bench: output in fio's shape", () => {
   });
 
   it('json+ adds clat_ns.bins like fio, keyed by bucket start in ns, counting every op', () => {
-    const sample = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'fio-3.33-randread.jsonplus.json'), 'utf8'));
+    const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randread.jsonplus.json'), 'utf8'));
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=p', '--size=1m', '--rw=randread', '--iodepth=4', '--number_ios=500', '--output-format=json+']);
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout).jobs[0];
+    const j = fioDoc(r.stdout).jobs[0];
     assertShape(sample.jobs[0].read.clat_ns, j.read.clat_ns, 'clat_ns', new Set(['bins', 'percentile']));
     const bins = j.read.clat_ns.bins;
     assert.equal(Object.values(bins).reduce((a, b) => a + b, 0), 500);
@@ -261,7 +289,7 @@ describe("54 kaio bench: output in fio's shape", () => {
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=o', '--size=1m', '--number_ios=50', '--output-format=json', `--output=${out}`]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '');
-    assert.equal(JSON.parse(fs.readFileSync(out, 'utf8')).jobs[0].read.total_ios, 50);
+    assert.equal(fioDoc(fs.readFileSync(out, 'utf8')).jobs[0].read.total_ios, 50);
   });
 
   it('--plot FILE.svg draws IOPS over time: one line per job and direction, one point per 500 ms sample', () => {
@@ -269,7 +297,7 @@ describe("54 kaio bench: output in fio's shape", () => {
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=pl', '--size=1m', '--rw=randrw', '--time_based', '--runtime=1s',
       `--plot=${svg}`, '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout).jobs[0];
+    const j = fioDoc(r.stdout).jobs[0];
     const text = fs.readFileSync(svg, 'utf8');
     assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>[\s\S]*<\/svg>\n$/);
     const lines = [...text.matchAll(/<polyline [^>]*points="([^"]*)"><title>([^<]*)<\/title>/g)];
@@ -291,7 +319,7 @@ describe("54 kaio bench: output in fio's shape", () => {
 });
 
 describe('54 kaio bench: what the jobs do', () => {
-  let dir;
+  let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench54-'));
   });
@@ -299,12 +327,12 @@ describe('54 kaio bench: what the jobs do', () => {
 
   it('every engine reads and writes the same op count, with clat percentiles (all at once: one job per engine, one worker each)', () => {
     const f = path.join(dir, 'engines');
-    const engines = [['io_uring', 'batch'], ['io_uring', 'promise'], ['libaio'], ['psync'], ['pvsync2'], ['fs'], ['fs-sync']];
+    const engines: [string, string?][] = [['io_uring', 'batch'], ['io_uring', 'promise'], ['libaio'], ['psync'], ['pvsync2'], ['fs'], ['fs-sync']];
     const args = [`--filename=${f}`, '--size=256k', '--rw=randrw', '--iodepth=4', '--number_ios=200', '--output-format=json'];
     for (const [e, api] of engines) args.push(`--name=${e}-${api || ''}`, `--ioengine=${e}`, ...(api ? [`--api=${api}`] : []));
     const r = kaio(args);
     assert.equal(r.status, 0, r.stderr);
-    const jobs = JSON.parse(r.stdout).jobs;
+    const jobs = fioDoc(r.stdout).jobs;
     assert.equal(jobs.length, engines.length);
     jobs.forEach((j, i) => {
       const [e, api] = engines[i];
@@ -326,15 +354,15 @@ describe('54 kaio bench: what the jobs do', () => {
     try {
       fs.closeSync(fs.openSync(f, fs.constants.O_RDONLY | fs.constants.O_DIRECT));
     } catch (e) {
-      this.skip(`${os.tmpdir()} does not support O_DIRECT (${e.code})`);
+      skip(this, `${os.tmpdir()} does not support O_DIRECT (${(e as KaioError).code})`);
     }
     /** Flags of every fd of `pid` open on `f`. */
-    const openFlags = (pid) => {
-      const flags = [];
+    const openFlags = (pid: number | undefined) => {
+      const flags: number[] = [];
       for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
         try {
           if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) !== f) continue;
-          flags.push(parseInt(/^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))[1], 8));
+          flags.push(parseInt(/^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1], 8));
         } catch {
           // closed meanwhile
         }
@@ -342,7 +370,7 @@ describe('54 kaio bench: what the jobs do', () => {
       return flags;
     };
     // One process per setting, one job per engine (each in its own worker, each opening the file).
-    for (const [direct, engines] of [[1, ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync']], [0, ['io_uring', 'libaio', 'fs']]]) {
+    for (const [direct, engines] of [[1, ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync']], [0, ['io_uring', 'libaio', 'fs']]] as [number, string[]][]) {
       const args = [`--filename=${f}`, '--size=1m', `--direct=${direct}`, '--rw=randread', '--time_based', '--runtime=60', '--output-format=json'];
       for (const e of engines) args.push(`--name=${e}`, `--ioengine=${e}`);
       const child = spawn(process.execPath, [bin, 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -351,24 +379,24 @@ describe('54 kaio bench: what the jobs do', () => {
       child.stderr.on('data', (d) => (err += d));
       child.stdout.on('data', (d) => (out += d));
       let done = false;
-      const exited = new Promise((resolve) => child.on('exit', (c) => resolve(c))).finally(() => (done = true));
-      let flags = [];
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))).finally(() => (done = true));
+      let flags: number[] = [];
       // Each job opens its target in its worker once the file is checked.
       while (!done && (flags = openFlags(child.pid)).length < engines.length) await new Promise((r) => setTimeout(r, 10));
       child.kill('SIGINT');
       assert.equal(await exited, 130, err);
       assert.ok(flags.length >= engines.length, `every job has the target open: ${flags.length} fds`);
       for (const fl of flags) assert.equal((fl & fs.constants.O_DIRECT) !== 0, direct === 1, `direct=${direct}: flags 0${fl.toString(8)}`);
-      assert.deepEqual(JSON.parse(out).jobs.map((j) => j.kaio.ioengine), engines);
+      assert.deepEqual(fioDoc(out).jobs.map((j) => j.kaio.ioengine), engines);
     }
   });
 
   it('randrw keeps the rwmixread ratio within a few percent', () => {
     const f = path.join(dir, 'mix');
-    for (const [mix, args] of [[70, ['--rwmixread=70']], [25, ['--rwmixwrite=75']]]) {
+    for (const [mix, args] of [[70, ['--rwmixread=70']], [25, ['--rwmixwrite=75']]] as [number, string[]][]) {
       const r = kaio([`--filename=${f}`, '--name=m', '--size=1m', '--rw=randrw', ...args, '--iodepth=8', '--number_ios=10000', '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      const j = JSON.parse(r.stdout).jobs[0];
+      const j = fioDoc(r.stdout).jobs[0];
       const share = (j.read.total_ios / (j.read.total_ios + j.write.total_ios)) * 100;
       assert.ok(Math.abs(share - mix) < 3, `rwmixread=${mix}: ${share.toFixed(1)}% reads`);
     }
@@ -378,11 +406,11 @@ describe('54 kaio bench: what the jobs do', () => {
     const f = path.join(dir, 'bs');
     let r = kaio([`--filename=${f}`, '--name=b', '--size=1m', '--rw=randrw', '--bs=4k,16k', '--number_ios=400', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    let j = JSON.parse(r.stdout).jobs[0];
+    let j = fioDoc(r.stdout).jobs[0];
     assert.equal(j.read.io_bytes, j.read.total_ios * 4096);
     assert.equal(j.write.io_bytes, j.write.total_ios * 16384);
     r = kaio([`--filename=${f}`, '--name=b', '--size=1m', '--rw=randread', '--bssplit=4k/50:8k/50', '--number_ios=2000', '--output-format=json']);
-    j = JSON.parse(r.stdout).jobs[0];
+    j = fioDoc(r.stdout).jobs[0];
     const avg = j.read.io_bytes / j.read.total_ios;
     assert.ok(avg > 5500 && avg < 6800, `mean block ${avg}`);
   });
@@ -391,10 +419,10 @@ describe('54 kaio bench: what the jobs do', () => {
     const r = kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--rw=randread', '--numjobs=3', '--iodepth=2', '--number_ios=100',
       '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const doc = JSON.parse(r.stdout);
+    const doc = fioDoc(r.stdout);
     assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.read.total_ios]), [['nj', 100], ['nj', 100], ['nj', 100]]);
     for (let n = 0; n < 3; n++) assert.equal(fs.statSync(path.join(dir, `nj.${n}.0`)).size, 256 * 1024, "fio's name.jobnum.filenum");
-    const g = JSON.parse(kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--numjobs=3', '--number_ios=100', '--group_reporting',
+    const g = fioDoc(kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--numjobs=3', '--number_ios=100', '--group_reporting',
       '--output-format=json']).stdout);
     assert.equal(g.jobs.length, 1);
     assert.equal(g.jobs[0].read.total_ios, 300);
@@ -409,7 +437,7 @@ describe('54 kaio bench: what the jobs do', () => {
     args.push('--name=end', '--rw=write', '--fsync=0', '--end_fsync=1', '--number_ios=16');
     const r = kaio(args);
     assert.equal(r.status, 0, r.stderr);
-    const jobs = JSON.parse(r.stdout).jobs;
+    const jobs = fioDoc(r.stdout).jobs;
     engines.forEach((e, i) => assert.equal(jobs[i].sync.total_ios, 8, e));
     assert.equal(jobs[engines.length].sync.total_ios, 1, 'end_fsync');
   });
@@ -422,13 +450,13 @@ describe('54 kaio bench: what the jobs do', () => {
       const r = spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', f], { encoding: 'utf8' });
       return r.status === 0 ? Number(r.stdout.trim()) : undefined;
     };
-    if (cached() === undefined) this.skip('fincore (util-linux) is not installed');
+    if (cached() === undefined) skip(this, 'fincore (util-linux) is not installed');
     assert.equal(cached(), 4 << 20);
     // One 4 KiB read at offset 0: afterwards only what it read (plus readahead) is cached.
     let r = kaio([`--filename=${f}`, '--name=i', '--rw=read', '--number_ios=1', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(cached() < 4 << 20, `still cached: ${cached()}`);
-    assert.deepEqual(JSON.parse(r.stdout).jobs[0].kaio.notes, []);
+    assert.ok(cached()! < 4 << 20, `still cached: ${cached()}`);
+    assert.deepEqual(fioDoc(r.stdout).jobs[0].kaio.notes, []);
     fs.readFileSync(f);
     r = kaio([`--filename=${f}`, '--name=i', '--rw=read', '--number_ios=1', '--invalidate=0']);
     assert.equal(r.status, 0, r.stderr);
@@ -440,7 +468,7 @@ describe('54 kaio bench: what the jobs do', () => {
     fs.writeFileSync(f, Buffer.alloc(1 << 20, 3));
     let r = kaio([`--filename=${f}`, '--name=p', '--size=25%', '--rw=read', '--bs=4k', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout).jobs[0];
+    const j = fioDoc(r.stdout).jobs[0];
     assert.equal(j.read.io_bytes, 256 * 1024);
     assert.equal(j.kaio.size, 256 * 1024);
     r = kaio([`--filename=${path.join(dir, 'nope')}`, '--name=p', '--size=25%']);
@@ -452,14 +480,14 @@ describe('54 kaio bench: what the jobs do', () => {
     const f = path.join(dir, 'seq');
     const r = kaio([`--filename=${f}`, '--name=s', '--size=1m', '--offset=256k', '--rw=read', '--bs=64k', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout).jobs[0];
+    const j = fioDoc(r.stdout).jobs[0];
     assert.equal(j.read.total_ios, 16);
     assert.equal(j.read.io_bytes, 1024 * 1024);
   });
 });
 
 describe('54 kaio bench: verify', () => {
-  let dir;
+  let dir: string;
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench54-'));
   });
@@ -472,7 +500,7 @@ describe('54 kaio bench: verify', () => {
       let r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=randwrite', '--bs=4k', '--iodepth=4', `--verify=${kind}`, ...extra,
         '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(JSON.parse(r.stdout).jobs[0].kaio.verified_blocks, 64, 'every block written was read back and checked');
+      assert.equal(fioDoc(r.stdout).jobs[0].kaio.verified_blocks, 64, 'every block written was read back and checked');
       // Read back: clean (once; the other kinds go straight to the flipped byte).
       if (kind === 'crc32c') r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, ...extra, '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
@@ -499,7 +527,7 @@ describe('54 kaio bench: verify', () => {
 
 describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
   it('every bad input: one line on stderr, exit 2, nothing run', () => {
-    const bad = [
+    const bad: [string[], RegExp][] = [
       [['--rw=sideways'], /--rw/],
       [['--rw=trim'], /trim/],
       [['--rw=randtrim'], /trim/],
@@ -545,8 +573,8 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
     ];
     // Each is refused by the parser with a Node error code (in-process: fast) ...
     for (const [args, re] of bad) {
-      assert.throws(() => parse(args), (e) => {
-        assert.match(e.code, /^ERR_(INVALID_ARG_VALUE|PARSE_ARGS_\w+)$/, args.join(' '));
+      assert.throws(() => parse(args), (e: KaioError) => {
+        assert.match(String(e.code), /^ERR_(INVALID_ARG_VALUE|PARSE_ARGS_\w+)$/, args.join(' '));
         assert.match(e.message, re, args.join(' '));
         assert.doesNotMatch(e.message, /\n/, args.join(' '));
         return true;
@@ -567,7 +595,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
     // /dev/full takes no writes: ENOSPC on the first one.
     const r = kaio(['--filename=/dev/full', '--name=full', '--rw=write', '--size=64k', '--number_ios=4', '--output-format=json']);
     assertOneLine(r, 1, /io error on \/dev\/full: ENOSPC: write offset=0, buflen=4096/, '/dev/full');
-    assert.equal(JSON.parse(r.stdout).jobs[0].error, 28);
+    assert.equal(fioDoc(r.stdout).jobs[0].error, 28);
   });
 
   it('SIGINT stops the jobs and prints what they did so far (exit 130), in JSON too', async () => {
@@ -579,7 +607,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       let err = '';
       child.stdout.on('data', (d) => (out += d));
       // The status line shows up once a job runs.
-      await new Promise((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         child.stderr.on('data', (d) => {
           err += d;
           if (/Jobs: 1/.test(err)) resolve();
@@ -587,10 +615,10 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
         child.on('exit', () => reject(new Error(`exited early: ${err}`)));
       });
       child.kill('SIGINT');
-      const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);
       assert.match(err, /terminating on signal SIGINT/);
-      const j = JSON.parse(out).jobs[0];
+      const j = fioDoc(out).jobs[0];
       assert.ok(j.read.total_ios > 0);
       assert.equal(j.read.clat_ns.N, j.read.total_ios);
     } finally {
@@ -605,7 +633,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       let out = '';
       let err = '';
       child.stderr.on('data', (d) => (err += d));
-      await new Promise((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d) => {
           out += d;
           if (/Starting 1 thread/.test(out)) resolve();
@@ -623,7 +651,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       for (let i = 0; i < 3000 && !laidOut(); i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(fs.readdirSync(tmp).length, 1, 'one temp dir made under os.tmpdir()');
       child.kill('SIGINT');
-      const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);
       assert.match(out, /^kaio-default: \(g=0\): rw=randread, bs=\(R\) 4096B-4096B.*iodepth=32$/m);
       assert.match(out, /^kaio-default: \(groupid=0, jobs=1\)/m);
@@ -664,12 +692,12 @@ describe('54 kaio bench internals: histogram and block pickers', () => {
 
   it('the random map hits every block once per pass; zipf/pareto are skewed, normal is centred', () => {
     const p = new UniformPicker(1000, new Rand(1), true);
-    const seen = new Set();
+    const seen = new Set<number>();
     for (let i = 0; i < 1000; i++) seen.add(p.next());
     assert.equal(seen.size, 1000);
     const n = 10000;
-    for (const dist of [{ kind: 'zipf', param: 1.2 }, { kind: 'pareto', param: 0.2 }]) {
-      const counts = new Map();
+    for (const dist of [{ kind: 'zipf', param: 1.2 }, { kind: 'pareto', param: 0.2 }] as const) {
+      const counts = new Map<number, number>();
       const s = new SkewedPicker(n, new Rand(2), dist);
       for (let i = 0; i < 50000; i++) {
         const b = s.next();
