@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Lifecycle checks, long versions (short ones run in test/71.lifecycle.test.js):
+// Lifecycle checks, long versions (short ones run in test/71.lifecycle.test.ts):
 //
 //   node scripts/lifecycle.js kill [--kills=200] [--backends=io_uring,aio,threadpool,batch]
 //       SIGKILL a writer during write+fsync at a random point, then check every

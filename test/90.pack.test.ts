@@ -1,22 +1,23 @@
-'use strict';
 // The published package: `npm pack` (prepack builds this machine's prebuild), then an
 // install into an empty project, offline, with --ignore-scripts and a PATH holding only
 // node/npm/npx, so no compiler could be used; require and import it, read a file, run
 // `npx kaio probe`; publint and @arethetypeswrong/cli on the tarball.
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const os = require('node:os');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
+import { pkgRoot, skip } from './helpers';
 
-const repo = path.join(__dirname, '..');
-const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+const repo = pkgRoot;
+const pkg: { name: string; version: string; os: string[]; cpu: string[]; dependencies: Record<string, string> } =
+  JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
 // node-gyp-build's rule for the libc tag, which scripts/prebuild.js follows too.
 const libc = fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
 const prebuild = `prebuilds/${os.platform()}-${os.arch()}/kaio.${libc}.node`;
 
 /** The real file behind a command on PATH, or undefined. */
-function which(cmd) {
+function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {
     if (dir === '') continue;
     const p = path.join(dir, cmd);
@@ -30,13 +31,13 @@ function which(cmd) {
   return undefined;
 }
 
-function run(cmd, args, opts) {
+function run(cmd: string, args: string[], opts?: Omit<SpawnSyncOptions, 'encoding'>): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120000, maxBuffer: 64 << 20, ...opts });
   if (r.error) throw r.error;
   return r;
 }
 
-function ok(r, what) {
+function ok(r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string> {
   assert.equal(r.status, 0, `${what} exited with ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`);
   return r;
 }
@@ -64,26 +65,34 @@ const READ_CHECK = `
   }
 `;
 
+/** What READ_CHECK's readCheck() resolves to, as the consumer scripts print it. */
+interface ReadCheck {
+  backend: string;
+  n: number;
+  same: boolean;
+  natives: string[];
+}
+
 describe('90 package: npm pack, install without a compiler, publint, attw', function () {
   this.timeout(180000);
-  let dir; // scratch: the tarball, bin/, the consumer project
-  let tarball;
-  let files; // paths inside the tarball, without the leading package/
-  let app; // the consumer project
-  let env; // PATH = bin/ with node, npm, npx only
-  let npm;
-  let npx;
+  let dir = ''; // scratch: the tarball, bin/, the consumer project (none yet)
+  let tarball: string;
+  let files: string[]; // paths inside the tarball, without the leading package/
+  let app: string; // the consumer project
+  let env: NodeJS.ProcessEnv; // PATH = bin/ with node, npm, npx only
+  let npm: string | undefined;
+  let npx: string;
 
   before(function () {
     if (!pkg.os.includes(os.platform()) || !pkg.cpu.includes(os.arch())) {
-      this.skip(`package.json declares no support for ${os.platform()}-${os.arch()}`);
+      skip(this, `package.json declares no support for ${os.platform()}-${os.arch()}`);
     }
     npm = process.env.npm_execpath && /npm-cli\.js$/.test(process.env.npm_execpath)
       ? process.env.npm_execpath
       : which('npm');
-    if (npm === undefined) this.skip('npm is not on PATH');
+    if (npm === undefined) skip(this, 'npm is not on PATH');
     npx = path.join(path.dirname(npm), 'npx-cli.js');
-    if (!fs.existsSync(npx)) this.skip(`no npx-cli.js next to ${npm}`);
+    if (!fs.existsSync(npx)) skip(this, `no npx-cli.js next to ${npm}`);
 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-pack-'));
     // KAIO_PREBUILD=host: prepack builds only this machine's prebuild (no cross toolchain
@@ -149,7 +158,7 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
     fs.writeFileSync(path.join(app, 'cjs.js'), `${READ_CHECK}
       readCheck(require('kaio'), __dirname).then((r) => console.log(JSON.stringify(r)));`);
     const r = ok(run(path.join(app, '..', 'bin', 'node'), ['cjs.js'], { cwd: app, env }), 'node cjs.js');
-    const res = JSON.parse(r.stdout);
+    const res: ReadCheck = JSON.parse(r.stdout);
     assert.deepEqual({ n: res.n, same: res.same }, { n: 4000, same: true });
     assert.ok(['io_uring', 'aio', 'threadpool'].includes(res.backend), res.backend);
     assert.deepEqual(res.natives, [fs.realpathSync(path.join(installed, prebuild))]);
@@ -170,14 +179,14 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
       console.log(JSON.stringify({ apiSame, ...(await readCheck(dynamic, path.dirname(new URL(import.meta.url).pathname))) }));
     `);
     const r = ok(run(path.join(app, '..', 'bin', 'node'), ['esm.mjs'], { cwd: app, env }), 'node esm.mjs');
-    const res = JSON.parse(r.stdout);
+    const res: ReadCheck & { apiSame: boolean } = JSON.parse(r.stdout);
     assert.deepEqual({ apiSame: res.apiSame, n: res.n, same: res.same }, { apiSame: true, n: 4000, same: true });
   });
 
   it('npx kaio probe prints probe() as JSON', () => {
     const r = ok(run(path.join(app, '..', 'bin', 'npx'), ['--offline', '--no-install', '--cache', path.join(dir, 'npm-cache'), 'kaio', 'probe'], { cwd: app, env }),
       'npx kaio probe');
-    const p = JSON.parse(r.stdout);
+    const p: { kernel: unknown; ioUring: { available: unknown }; backend: { backend: string } } = JSON.parse(r.stdout);
     assert.equal(typeof p.kernel, 'string');
     assert.equal(typeof p.ioUring.available, 'boolean');
     assert.ok(['io_uring', 'aio', 'threadpool'].includes(p.backend.backend), JSON.stringify(p.backend));
@@ -185,17 +194,19 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
 
   it('publint --strict on the tarball reports nothing', () => {
     const publint = path.join(repo, 'node_modules', 'publint');
-    const cli = path.join(publint, JSON.parse(fs.readFileSync(path.join(publint, 'package.json'), 'utf8')).bin.publint);
+    const publintPkg: { bin: Record<string, string> } = JSON.parse(fs.readFileSync(path.join(publint, 'package.json'), 'utf8'));
+    const cli = path.join(publint, publintPkg.bin.publint);
     const r = ok(run(process.execPath, [cli, 'run', tarball, '--strict', '--level', 'suggestion']), 'publint');
     assert.doesNotMatch(r.stdout + r.stderr, /Errors|Warnings|Suggestions/, r.stdout);
   });
 
   it('@arethetypeswrong/cli on the tarball finds no problem', () => {
     const attwPkg = path.join(repo, 'node_modules', '@arethetypeswrong', 'cli');
-    const bin = JSON.parse(fs.readFileSync(path.join(attwPkg, 'package.json'), 'utf8')).bin.attw;
+    const attwManifest: { bin: Record<string, string> } = JSON.parse(fs.readFileSync(path.join(attwPkg, 'package.json'), 'utf8'));
+    const bin = attwManifest.bin.attw;
     const r = ok(run(process.execPath, [path.join(attwPkg, bin), tarball, '--format', 'json', '--no-definitely-typed']),
       'attw');
-    const out = JSON.parse(r.stdout);
+    const out: { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> }; problems: Record<string, unknown> } = JSON.parse(r.stdout);
     assert.deepEqual(out.analysis.problems, []);
     assert.deepEqual(out.problems, {});
     assert.deepEqual(Object.keys(out.analysis.entrypoints).sort(), ['.', './package.json']);
