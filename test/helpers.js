@@ -73,4 +73,21 @@ function walk(dir) {
   return out;
 }
 
-module.exports = { root, tmpPath, randomFile, openFd, directSupported, packageForAnyUser };
+/**
+ * Calls read() until it returns `want` or `ms` have passed; returns the last
+ * value (assert on it). For counters the kernel settles a little after the
+ * call that changes them returns: before Linux 6.4, io_uring unpins
+ * unregistered buffers from delayed work (about a second later), and a
+ * closed ring is torn down on a workqueue. Newer kernels return at once.
+ */
+async function settled(read, want, ms = 5000) {
+  const end = Date.now() + ms;
+  let v = read();
+  while (v !== want && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    v = read();
+  }
+  return v;
+}
+
+module.exports = { root, tmpPath, randomFile, openFd, directSupported, packageForAnyUser, settled };
