@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { Ring, BufferPool, probe } = require('..');
-const { randomFile, directSupported, tmpPath, settled } = require('./helpers');
+const { randomFile, directSupported, tmpPath, settled, severalPoolsPerRing } = require('./helpers');
 
 const KiB = 1024;
 
@@ -163,7 +163,8 @@ describe('30 registered buffers: fixed reads and writes', () => {
     await pool.release();
   });
 
-  it('serves several pools per ring with the right buffer indices', async () => {
+  it('serves several pools per ring with the right buffer indices', async function () {
+    if (!severalPoolsPerRing()) this.skip(); // one registered-buffer table per ring before 5.19: a second pool gets EBUSY
     const { path, data } = randomFile(64 * KiB, 'pools');
     const fd = fs.openSync(path, 'r');
     const a = ring.registerBuffers({ count: 3, size: 4 * KiB });

@@ -90,4 +90,27 @@ async function settled(read, want, ms = 5000) {
   return v;
 }
 
-module.exports = { root, tmpPath, randomFile, openFd, directSupported, packageForAnyUser, settled };
+let poolsPerRing;
+/**
+ * True when one ring can hold several registered-buffer pools: the kernel has
+ * a sparse buffer table (IORING_RSRC_REGISTER_SPARSE, 5.19). Before that the
+ * first pool is the ring's whole table and a second one gets EBUSY (README).
+ */
+function severalPoolsPerRing() {
+  if (poolsPerRing !== undefined) return poolsPerRing;
+  const { Ring } = require('..');
+  const ring = new Ring({ entries: 2 });
+  try {
+    ring.registerBuffers({ count: 1, size: 4096 });
+    ring.registerBuffers({ count: 1, size: 4096 });
+    poolsPerRing = true;
+  } catch (e) {
+    if (e.code !== 'EBUSY') throw e;
+    poolsPerRing = false;
+  } finally {
+    ring.close();
+  }
+  return poolsPerRing;
+}
+
+module.exports = { root, tmpPath, randomFile, openFd, directSupported, packageForAnyUser, settled, severalPoolsPerRing };
