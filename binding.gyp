@@ -4,13 +4,17 @@
       "target_name": "kaio",
       "sources": [
         "native/addon.cc",
-        "native/uring.cc",
+        "native/uring_setup.cc",
+        "native/uring_queue.cc",
+        "native/uring_register.cc",
+        "native/buffer_table.cc",
         "native/poller.cc",
         "native/js_errors.cc",
         "native/js_ring.cc",
         "native/js_probe.cc",
         "native/js_pinned.cc",
         "native/pinned.cc",
+        "native/sysinfo.cc",
         "native/js_aio.cc",
         "native/js_threadpool.cc",
         "native/aio.cc"

@@ -1,11 +1,11 @@
 // AioContext: Linux native AIO (io_setup/io_submit/io_getevents) with the
 // same promise API as Ring. Completions signal an eventfd watched on Node's
 // loop and are reaped from the kernel's mapped completion ring.
-import { readFileSync } from 'node:fs';
 import { binding, BackendCounter, type NativeAio } from './binding';
 import { QueuedContext, validateEntries } from './backend';
-import type { ContextStats, IoContext } from './context';
+import type { ContextStats, IoContext } from './types';
 import { mlockPinner, type Pinner } from './pool';
+import { aioLimits } from './procfs';
 import { validateBoolean, validateKeys, validateObject } from './validate';
 
 export interface AioContextOptions {
@@ -31,19 +31,6 @@ export interface AioContextParams {
 }
 
 const AIO_OPTIONS = ['entries', 'userspaceReap'] as const;
-
-function readSysctl(name: string): number | undefined {
-  try {
-    return Number(readFileSync(`/proc/sys/fs/${name}`, 'latin1').trim());
-  } catch {
-    return undefined;
-  }
-}
-
-/** fs.aio-max-nr and fs.aio-nr: the system-wide AIO event limit and its use. */
-export function aioLimits(): { maxNr?: number; nr?: number } {
-  return { maxNr: readSysctl('aio-max-nr'), nr: readSysctl('aio-nr') };
-}
 
 function setupError(e: unknown, entries: number): unknown {
   const err = e as { code?: string; message?: string };

@@ -1,33 +1,14 @@
-// The promise layer shared by AioContext and ThreadpoolContext: the same
-// slot table, per-tick flush and FIFO back-pressure as Ring, over a native
-// context that takes at most `entries` ops at a time.
+// What AioContext and ThreadpoolContext share: the IoContext ops over a
+// native context that holds at most `entries` ops at a time, on the one
+// promise layer (op-queue.ts) that Ring uses too.
 import { constants as osConstants } from 'node:os';
 import { BackendCounter, BackendOp, CQE_INTS, type NativeBackend } from './binding';
-import type { ContextStats } from './context';
-import { AbortError, invalidArgType, outOfRange, stateError, unsupported } from './errors';
-import { FixedFile } from './fixed-file';
-import {
-  createPool,
-  dropPools,
-  hasLivePools,
-  holdPools,
-  type BufferPool,
-  type BufferPoolOptions,
-  type HeldPools,
-  type Pinner,
-} from './pool';
-import type { FsyncOptions, RwOptions } from './ring';
-import { IdQueue, SlotTable } from './slots';
-import {
-  validateBoolean,
-  validateBuffer,
-  validateBuffers,
-  validateInteger,
-  validateKeys,
-  validateObject,
-  validatePosition,
-  validateSignal,
-} from './validate';
+import type { ContextStats, FsyncOptions, RwOptions } from './types';
+import { invalidArgType, outOfRange, stateError, unsupported } from './errors';
+import { FixedFile } from './ring';
+import { OpQueue, type OpSink } from './op-queue';
+import { createPool, poolOf, type BufferPool, type BufferPoolOptions, type Pinner } from './pool';
+import { checkedMemory, validateBoolean, validateInteger, validateOptions, validatePosition } from './validate';
 
 const EAGAIN = -osConstants.errno.EAGAIN;
 const NO_OPTIONS: RwOptions = Object.freeze({});
@@ -52,13 +33,6 @@ export type NativeFactory = (
   counters: Float64Array,
 ) => NativeBackend;
 
-function opOptions<T extends object>(options: unknown, allowed: readonly string[]): T {
-  if (options === undefined) return {} as T;
-  const o = validateObject<T>(options, 'options');
-  validateKeys(o, 'options', allowed);
-  return o;
-}
-
 export function validateEntries(value: unknown, dflt: number): number {
   return value === undefined ? dflt : validateInteger(value, 'options.entries', 1, MAX_CONTEXT_ENTRIES);
 }
@@ -68,22 +42,23 @@ export abstract class QueuedContext {
   readonly #traits: BackendTraits;
   readonly #out: Int32Array;
   readonly #counters: Float64Array;
-  readonly #slots = new SlotTable();
-  // Ops waiting for a free place in the native context, FIFO.
-  readonly #queue = new IdQueue();
-  #qOp: BackendOp[] = [];
-  #qFd: number[] = [];
-  #qBuf: unknown[] = [];
-  #qPos: Array<number | bigint> = [];
-  #qFlags: number[] = [];
-  /** Slots handed to native (abort can no longer take them back). */
-  #inNative: boolean[] = [];
-  /** Pools an op uses (they cannot be released under it), by slot. */
-  #held: Array<HeldPools | undefined> = [];
+  readonly #sink: OpSink = {
+    tryStart: (id, op, fd, _sqeFlags, mem, offset, len, opFlags) =>
+      this.#native.prep(op as BackendOp, fd, mem, offset, opFlags, id, len as number) !== 0,
+    flush: () => {
+      if (this.#counters[BackendCounter.InFlight] === 0) return;
+      const r = this.#native.submit();
+      if (r > 0) this.#onComplete(r);
+      else if (r === EAGAIN) setImmediate(() => this.#ops.scheduleFlush());
+    },
+    // Neither AIO (io_cancel does not apply to file I/O) nor a worker thread
+    // can stop an op once handed over: only ops still queued abort.
+    cancel: () => undefined,
+  };
+  readonly #ops = new OpQueue(this.#sink);
   /** Pools made by registerBuffers() and not released yet. */
   readonly #pools = new Set<BufferPool>();
   #poolOps = 0;
-  #flushScheduled = false;
   #closing = false;
   #closed: Promise<void> | undefined;
 
@@ -104,7 +79,7 @@ export abstract class QueuedContext {
       submitted: c[BackendCounter.Submitted],
       completed: c[BackendCounter.Completed],
       inFlight: c[BackendCounter.InFlight] - c[BackendCounter.Pending],
-      queued: this.#queue.length + c[BackendCounter.Pending],
+      queued: this.#ops.queued + c[BackendCounter.Pending],
     };
   }
 
@@ -137,52 +112,31 @@ export abstract class QueuedContext {
 
   /** pread(2) semantics. Resolves to bytes read (0 at end of file). */
   read(fd: number, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    try {
-      const buf = validateBuffer(buffer);
-      return this.#rw(BackendOp.Read, fd, buf, position, options, buf);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#rw(BackendOp.Read, fd, buffer, false, position, options);
   }
 
   /** pwrite(2) semantics. Resolves to bytes written. */
   write(fd: number, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    try {
-      const buf = validateBuffer(buffer);
-      return this.#rw(BackendOp.Write, fd, buf, position, options, buf);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#rw(BackendOp.Write, fd, buffer, false, position, options);
   }
 
   /** preadv2(2) semantics. */
   readv(fd: number, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    try {
-      // Copy the list: the caller may change their array before submission.
-      const list = validateBuffers(buffers).slice();
-      return this.#rw(BackendOp.Readv, fd, list, position, options, list);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#rw(BackendOp.Readv, fd, buffers, true, position, options);
   }
 
   /** pwritev2(2) semantics. */
   writev(fd: number, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
-    try {
-      const list = validateBuffers(buffers).slice();
-      return this.#rw(BackendOp.Writev, fd, list, position, options, list);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#rw(BackendOp.Writev, fd, buffers, true, position, options);
   }
 
   /** fsync(2), or fdatasync(2) with `{ datasync: true }`. */
   fsync(fd: number, options?: FsyncOptions): Promise<void> {
     try {
-      const o = opOptions<FsyncOptions>(options, ['datasync', 'signal']);
+      const o = validateOptions<FsyncOptions>(options, ['datasync', 'signal']);
       const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
       const op = datasync ? BackendOp.Fdatasync : BackendOp.Fsync;
-      return this.#start<void>(op, this.#fd(fd), undefined, 0, 0, undefined, o.signal, toVoid);
+      return this.#start<void>(op, this.#fd(fd), undefined, 0, 0, 0, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -196,7 +150,7 @@ export abstract class QueuedContext {
     if (this.#closed) return this.#closed;
     this.#closing = true;
     this.#closed = (async () => {
-      await this.#slots.whenIdle();
+      await this.#ops.whenIdle();
       for (const pool of [...this.#pools]) await pool.release();
       this.#native.close();
     })();
@@ -209,19 +163,30 @@ export abstract class QueuedContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
-  #rw(op: BackendOp, fd: unknown, buf: unknown, position: unknown, options: RwOptions | undefined, keep: unknown): Promise<number> {
-    const pos = validatePosition(position);
-    if (pos === -1 && !this.#traits.currentPosition)
-      throw unsupported('position -1 (current file position)', this.#traits.currentPositionWhy ?? `on ${this.#traits.name}`);
-    const o = options === undefined ? NO_OPTIONS : opOptions<RwOptions>(options, ['flags', 'signal']);
-    const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-    return this.#start<number>(op, this.#fd(fd), buf, pos, rwFlags, keep, o.signal);
+  /** checkedMemory()'s second result, without an object per op. */
+  readonly #checked = { bytes: 0 };
+
+  #rw(op: BackendOp, fd: unknown, data: unknown, vectored: boolean, position: unknown, options: RwOptions | undefined): Promise<number> {
+    try {
+      // What is checked here is what native uses (see lib/validate.ts): a
+      // list is copied in one pass, a buffer's length is fixed now.
+      const mem = checkedMemory(data, vectored, this.#checked);
+      const bytes = this.#checked.bytes;
+      const pos = validatePosition(position);
+      if (pos === -1 && !this.#traits.currentPosition)
+        throw unsupported('position -1 (current file position)', this.#traits.currentPositionWhy ?? `on ${this.#traits.name}`);
+      const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
+      const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      return this.#start<number>(op, this.#fd(fd), mem, pos, bytes, rwFlags, mem, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   #fd(fd: unknown): number {
     if (typeof fd === 'number') {
       if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
-      return fd;
+      return fd | 0;
     }
     if (fd instanceof FixedFile) throw unsupported('FixedFile (registered files)', `on ${this.#traits.name}; pass the plain fd`);
     throw invalidArgType('fd', 'of type number', fd);
@@ -230,95 +195,33 @@ export abstract class QueuedContext {
   #start<T>(
     op: BackendOp,
     fd: number,
-    buf: unknown,
+    mem: unknown,
     pos: number | bigint,
+    bytes: number,
     rwFlags: number,
     keep: unknown,
     signal: AbortSignal | undefined,
     transform?: () => unknown,
   ): Promise<T> {
     const syscall = SYSCALL[op];
+    // Last: checking the arguments may have run the caller's code (a getter).
     if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `${this.#traits.name} is closed (${syscall})`));
-    if (signal !== undefined) {
-      validateSignal(signal);
-      if (signal.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
-    }
-    // Throws for a pool being released, before anything is taken.
-    const held = hasLivePools() ? holdPools(keep) : undefined;
-    if (held !== undefined) this.#poolOps++;
-    const slots = this.#slots;
-    const id = slots.alloc();
-    this.#held[id] = held;
-    const promise = slots.start<T>(id, syscall, keep, undefined, transform);
-    if (this.#queue.length === 0 && this.#native.prep(op, fd, buf, pos, rwFlags, id)) {
-      this.#inNative[id] = true;
-      this.#scheduleFlush();
-    } else {
-      this.#qOp[id] = op;
-      this.#qFd[id] = fd;
-      this.#qBuf[id] = buf;
-      this.#qPos[id] = pos;
-      this.#qFlags[id] = rwFlags;
-      this.#inNative[id] = false;
-      this.#queue.push(id);
-    }
-    if (signal !== undefined) slots.watch(id, signal, () => this.#abort(id));
-    return promise;
+    if (keep !== undefined && this.#countsPoolOp(keep)) this.#poolOps++;
+    return this.#ops.start<T>(op, fd, 0, mem, pos, bytes, rwFlags, undefined, syscall, undefined, keep, signal, transform);
   }
 
-  #abort(id: number): void {
-    // Neither AIO (io_cancel does not apply to file I/O) nor a worker thread
-    // can stop an op once handed over: only ops still queued here abort.
-    if (this.#inNative[id]) return;
-    this.#dropHeld(id);
-    this.#slots.rejectEarly(id, new AbortError(undefined, { cause: this.#slots.signal[id]?.reason }));
+  #countsPoolOp(keep: unknown): boolean {
+    if (ArrayBuffer.isView(keep)) return poolOf(keep) !== undefined;
+    if (Array.isArray(keep)) for (const v of keep) if (ArrayBuffer.isView(v) && poolOf(v) !== undefined) return true;
+    return false;
   }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    process.nextTick(this.#flush);
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
-    if (this.#counters[BackendCounter.InFlight] === 0 && this.#queue.length === 0) return;
-    const r = this.#native.submit();
-    if (r > 0) this.#onComplete(r);
-    else if (r === EAGAIN) setImmediate(() => this.#scheduleFlush());
-  };
-
-  #dropHeld(id: number): void {
-    const held = this.#held[id];
-    if (held === undefined) return;
-    this.#held[id] = undefined;
-    dropPools(held);
-  }
-
-  /** Moves queued ops into the native context while it has room. */
-  #pump(): void {
-    if (this.#queue.drain(this.#slots, this.#startQueued) > 0) this.#scheduleFlush();
-  }
-
-  /** Hands one queued op to the kernel; false when there is still no room. */
-  readonly #startQueued = (id: number): boolean => {
-    if (!this.#native.prep(this.#qOp[id], this.#qFd[id], this.#qBuf[id], this.#qPos[id], this.#qFlags[id], id)) return false;
-    this.#qBuf[id] = undefined;
-    this.#inNative[id] = true;
-    return true;
-  };
 
   /** Called by native once per completion batch (and by flush); never throws. */
   readonly #onComplete = (count: number): void => {
     const out = this.#out;
-    const slots = this.#slots;
-    for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
-      const id = out[base];
-      this.#inNative[id] = false;
-      if (this.#held[id] !== undefined) this.#dropHeld(id);
-      slots.settle(id, out[base + 2]);
-    }
-    if (this.#queue.length !== 0) this.#pump();
-    if (this.#counters[BackendCounter.Pending] > 0) this.#scheduleFlush();
+    const ops = this.#ops;
+    for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) ops.complete(out[base], out[base + 2]);
+    ops.pump();
+    if (this.#counters[BackendCounter.Pending] > 0) ops.scheduleFlush();
   };
 }

@@ -10,6 +10,7 @@ export interface NativeRingOptions {
   iopoll: boolean;
   coopTaskrun: boolean;
   singleIssuer: boolean;
+  submitAll: boolean;
   /** Most staged SQEs per io_uring_enter; 0: all. */
   submitBatch: number;
 }
@@ -42,7 +43,8 @@ export interface NativeRing {
   unregisterFiles(): number;
   /**
    * Writes one SQE. Returns 1, or 0 when the SQ (or the CQ budget) is full.
-   * Fields by op: see native/js_ring.cc FillSqe.
+   * Fields by op: see native/js_ring.cc DecodePrep (read/write: `len` is the
+   * checked byte length; readv/writev: `buf` is a [view, length, ...] list).
    */
   prep(
     op: number,
@@ -55,10 +57,13 @@ export interface NativeRing {
     userData: number,
     buf2?: ArrayBufferView,
   ): number;
-  /** Submitted count or -errno. */
+  /**
+   * Submitted count or -errno. On an error other than EAGAIN/EBUSY/EINTR the
+   * ops the kernel did not consume are taken back and come out of the next
+   * reap() as completions with that error.
+   */
   submit(): number;
-  submitAndWait(minComplete: number): number;
-  /** Copies ready CQEs into the completion array; returns how many. */
+  /** Copies failed submissions and ready CQEs into the completion array; returns how many. */
   reap(): number;
   close(): void;
   /** The batch API's staging area: STAGE_FIELDS doubles per op, and their buffers. */
@@ -129,9 +134,10 @@ export interface Binding {
 export interface NativeBackend {
   /**
    * Takes one op: 1, or 0 when all `entries` places are taken and the caller
-   * must queue. `buf` is a view (read/write) or an array of views (readv/writev).
+   * must queue. `buf` is a view (read/write, `len` its checked byte length)
+   * or kaio's [view, length, ...] copy of a readv/writev list.
    */
-  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number): number;
+  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number, len: number): number;
   /** Submits what prep() took; returns completions copied to the shared array, or -errno. */
   submit(): number;
   close(): void;

@@ -4,55 +4,12 @@
 import { AioContext } from './aio';
 import { binding } from './binding';
 import { invalidArgValue } from './errors';
-import { Ring, type FsyncOptions, type RwOptions } from './ring';
+import { Ring } from './ring';
+import type { Backend, IoContext } from './types';
 import { ThreadpoolContext } from './threadpool';
-import type { BufferPool, BufferPoolOptions } from './pool';
 import { validateInteger, validateKeys, validateObject } from './validate';
 
-export type Backend = 'io_uring' | 'aio' | 'threadpool';
-
 export const BACKENDS: readonly Backend[] = ['io_uring', 'aio', 'threadpool'];
-
-export interface ContextStats {
-  /** Ops handed to the kernel (or to the thread pool). */
-  submitted: number;
-  /** Ops whose completion has been delivered. */
-  completed: number;
-  /** Ops submitted whose completion has not arrived. */
-  inFlight: number;
-  /** Ops waiting for room (back-pressure). */
-  queued: number;
-}
-
-/**
- * What every backend does. Ops a backend cannot do reject with
- * code 'ERR_KAIO_UNSUPPORTED'.
- */
-export interface IoContext {
-  /** Which backend this is. */
-  readonly backend: Backend;
-  /** close() has been called. */
-  readonly closed: boolean;
-  readonly stats: ContextStats;
-  /** pread(2): resolves to bytes read. position -1: the file's current position (not on 'aio'). */
-  read(fd: number, buffer: ArrayBufferView, position?: number | bigint, options?: RwOptions): Promise<number>;
-  /** pwrite(2): resolves to bytes written. */
-  write(fd: number, buffer: ArrayBufferView, position?: number | bigint, options?: RwOptions): Promise<number>;
-  /** preadv2(2). */
-  readv(fd: number, buffers: ArrayBufferView[], position?: number | bigint, options?: RwOptions): Promise<number>;
-  /** pwritev2(2). */
-  writev(fd: number, buffers: ArrayBufferView[], position?: number | bigint, options?: RwOptions): Promise<number>;
-  /** fsync(2), or fdatasync(2) with `{ datasync: true }`. */
-  fsync(fd: number, options?: FsyncOptions): Promise<void>;
-  /**
-   * Page-aligned buffers held in RAM as this backend can: registered with
-   * io_uring, mlock(2)ed on 'aio', plain memory on 'threadpool'.
-   */
-  registerBuffers(options: BufferPoolOptions): BufferPool;
-  /** Waits for ops in flight, then releases the context (and its pools). Idempotent. */
-  close(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
 
 export interface ContextOptions {
   /** 'auto' (default) picks the first that works of io_uring, aio, threadpool. */

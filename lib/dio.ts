@@ -1,9 +1,10 @@
 // O_DIRECT alignment: what memory address, file offset and length a file
 // needs for direct I/O.
-import { readFileSync } from 'node:fs';
 import { binding } from './binding';
 import { invalidArgType, outOfRange, systemError } from './errors';
 import { PAGE_SIZE } from './pool';
+import { STATX_DIOALIGN } from './abi';
+import { logicalBlockSize } from './procfs';
 
 export interface DioAlignment {
   /** Required alignment of buffer addresses (0: O_DIRECT is not supported on this file). */
@@ -18,20 +19,6 @@ export interface DioAlignment {
   source: 'statx' | 'blockdev' | 'default';
 }
 
-const STATX_DIOALIGN = 0x2000;
-
-function logicalBlockSize(major: number, minor: number): number {
-  // A partition has no queue/ of its own; its disk's is one level up.
-  for (const rel of ['queue/logical_block_size', '../queue/logical_block_size']) {
-    try {
-      const n = Number(readFileSync(`/sys/dev/block/${major}:${minor}/${rel}`, 'latin1').trim());
-      if (Number.isInteger(n) && n > 0) return n;
-    } catch {
-      // not a block device, or no sysfs
-    }
-  }
-  return 0;
-}
 
 /**
  * O_DIRECT alignment of a file, by fd or path: statx(2) STATX_DIOALIGN where

@@ -97,3 +97,8 @@ export class AbortError extends Error {
 export function unsupported(what: string, why: string): Error & CodedError {
   return coded(new Error(`${what} is not supported ${why}`), 'ERR_KAIO_UNSUPPORTED');
 }
+
+/** ERR_ILLEGAL_CONSTRUCTOR, as Node's own classes throw it. */
+export function illegalConstructor(what: string): TypeError & CodedError {
+  return coded(new TypeError(`Illegal constructor: ${what}`), 'ERR_ILLEGAL_CONSTRUCTOR');
+}

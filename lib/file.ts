@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { invalidArgType, outOfRange, systemError } from './errors';
 import { parseOpenFlags } from './ring';
-import { createContext, type IoContext } from './context';
-import { validateBuffer, validateBuffers, validateInteger, validatePosition, MAX_RW } from './validate';
+import { createContext } from './context';
+import type { IoContext } from './types';
+import { validateBuffer, validateBuffers, validateInteger, validateKeys, validateObject, validatePosition, MAX_RW } from './validate';
 
 /** What a File needs from its context; every kaio backend (IoContext) provides it. */
 export interface FileIo {
@@ -62,9 +63,11 @@ export async function open(
   options: OpenFileOptions = {},
 ): Promise<File> {
   const numeric = parseOpenFlags(flags);
-  validateInteger(mode, 'mode', 0, 0o7777);
-  const context = options.context ?? defaultContext();
-  const fd = await fsOpen(path, numeric, mode);
+  const m = validateInteger(mode, 'mode', 0, 0o7777);
+  const o = validateObject<OpenFileOptions>(options, 'options');
+  validateKeys(o, 'options', ['context']);
+  const context = o.context ?? defaultContext();
+  const fd = await fsOpen(path, numeric, m);
   return new File(fd, context);
 }
 
@@ -73,6 +76,9 @@ export class File {
   #fd: number;
   readonly #io: FileIo;
   #closing: Promise<void> | undefined;
+  /** Ops of this handle not settled yet: close() waits for them, as Node's FileHandle does. */
+  #pending = 0;
+  #drained: (() => void) | undefined;
 
   // Linux AIO has no "current position": such reads and writes use node:fs.
   readonly #currentPosition: boolean;
@@ -111,12 +117,21 @@ export class File {
     const view = this.#slice(buffer, offset, length);
     const fd = this.#open('read');
     const pos = validatePosition(position);
-    const bytesRead = pos === -1 && !this.#currentPosition ? await fsRead(fd, view, 0, view.byteLength, null) : await this.#io.read(fd, view, pos);
+    const bytesRead = pos === -1 && !this.#currentPosition ? await this.#track(fsRead(fd, view, 0, view.byteLength, null)) : await this.#track(this.#io.read(fd, view, pos));
     return { bytesRead, buffer };
   }
 
   /** write(buffer, offset?, length?, position?) or write(string, position?, encoding?). */
-  async write<T extends ArrayBufferView | string>(
+  write<T extends ArrayBufferView | string>(
+    data: T,
+    offsetOrPosition?: number | bigint | null,
+    lengthOrEncoding?: number | BufferEncoding | null,
+    position?: number | bigint | null,
+  ): Promise<WriteResult<T>> {
+    return this.#track(this.#write(data, offsetOrPosition, lengthOrEncoding, position));
+  }
+
+  async #write<T extends ArrayBufferView | string>(
     data: T,
     offsetOrPosition?: number | bigint | null,
     lengthOrEncoding?: number | BufferEncoding | null,
@@ -131,28 +146,32 @@ export class File {
       return { bytesWritten: n, buffer: data };
     }
     if (!ArrayBuffer.isView(data)) throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
-    const offset = offsetOrPosition === undefined || offsetOrPosition === null ? undefined : Number(offsetOrPosition);
+    const offset = offsetOrPosition === undefined || offsetOrPosition === null ? undefined : validateInteger(offsetOrPosition, 'offset', 0, data.byteLength);
     const length = typeof lengthOrEncoding === 'number' ? lengthOrEncoding : undefined;
     const view = this.#slice(data, offset, length);
     const pos = validatePosition(position);
-    const n = pos === -1 && !this.#currentPosition ? await fsWrite(fd, view, 0, view.byteLength, null) : await this.#io.write(fd, view, pos);
+    const n = pos === -1 && !this.#currentPosition ? await this.#track(fsWrite(fd, view, 0, view.byteLength, null)) : await this.#track(this.#io.write(fd, view, pos));
     return { bytesWritten: n, buffer: data };
   }
 
   async readv<T extends ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
     validateBuffers(buffers);
-    const bytesRead = await this.#io.readv(this.#open('readv'), buffers, validatePosition(position));
+    const bytesRead = await this.#track(this.#io.readv(this.#open('readv'), buffers, validatePosition(position)));
     return { bytesRead, buffers };
   }
 
   async writev<T extends ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesWritten: number; buffers: T }> {
     validateBuffers(buffers);
-    const bytesWritten = await this.#io.writev(this.#open('writev'), buffers, validatePosition(position));
+    const bytesWritten = await this.#track(this.#io.writev(this.#open('writev'), buffers, validatePosition(position)));
     return { bytesWritten, buffers };
   }
 
   /** Reads the whole file from its start (ignores the current position, unlike Node for non-zero positions). */
-  async readFile(options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<Buffer | string> {
+  readFile(options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<Buffer | string> {
+    return this.#track(this.#readFile(options));
+  }
+
+  async #readFile(options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<Buffer | string> {
     const encoding = typeof options === 'string' ? options : options?.encoding ?? null;
     const fd = this.#open('read');
     const chunks: Buffer[] = [];
@@ -160,7 +179,7 @@ export class File {
     let size = Number((await fsFstat(fd)).size) || 0;
     for (;;) {
       const chunk = Buffer.allocUnsafe(Math.min(Math.max(size - pos, 65536), MAX_RW));
-      const n = await this.#io.read(fd, chunk, pos);
+      const n = await this.#track(this.#io.read(fd, chunk, pos));
       if (n === 0) break;
       chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
       pos += n;
@@ -171,38 +190,60 @@ export class File {
   }
 
   /** Replaces the file's contents (truncates, then writes from offset 0). */
-  async writeFile(data: string | ArrayBufferView, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
+  writeFile(data: string | ArrayBufferView, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
+    return this.#track(this.#writeFile(data, options));
+  }
+
+  async #writeFile(data: string | ArrayBufferView, options?: { encoding?: BufferEncoding } | BufferEncoding): Promise<void> {
     const encoding = (typeof options === 'string' ? options : options?.encoding) ?? 'utf8';
     const fd = this.#open('write');
     const bytes = typeof data === 'string' ? Buffer.from(data, encoding) : validateBuffer(data, 'data');
-    await fsFtruncate(fd, 0);
+    await this.#track(fsFtruncate(fd, 0));
     await this.#writeAll(fd, bytes, 0);
   }
 
   stat(opts?: { bigint?: boolean }): Promise<fs.Stats | fs.BigIntStats> {
-    return promisify(fs.fstat)(this.#open('fstat'), opts ?? {}) as Promise<fs.Stats | fs.BigIntStats>;
+    return this.#track(promisify(fs.fstat)(this.#open('fstat'), opts ?? {}) as Promise<fs.Stats | fs.BigIntStats>);
   }
 
   truncate(len = 0): Promise<void> {
-    return fsFtruncate(this.#open('ftruncate'), len);
+    return this.#track(fsFtruncate(this.#open('ftruncate'), len));
   }
 
   sync(): Promise<void> {
-    return this.#io.fsync(this.#open('fsync'));
+    return this.#track(this.#io.fsync(this.#open('fsync')));
   }
 
   datasync(): Promise<void> {
-    return this.#io.fsync(this.#open('fdatasync'), { datasync: true });
+    return this.#track(this.#io.fsync(this.#open('fdatasync'), { datasync: true }));
   }
 
-  /** Closes the fd. Idempotent. */
+  /**
+   * Closes the fd once every op of this handle has settled (so no queued
+   * write can reach a file that reuses the number). Idempotent.
+   */
   close(): Promise<void> {
     if (!this.#closing) {
       const fd = this.#fd;
       this.#fd = -1;
-      this.#closing = fd < 0 ? Promise.resolve() : fsClose(fd);
+      const idle = this.#pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
+      this.#closing = fd < 0 ? Promise.resolve() : idle.then(() => fsClose(fd));
     }
     return this.#closing;
+  }
+
+  /** Counts op as pending until it settles. */
+  #track<T>(op: Promise<T>): Promise<T> {
+    this.#pending++;
+    const done = (): void => {
+      if (--this.#pending === 0 && this.#drained) {
+        const wake = this.#drained;
+        this.#drained = undefined;
+        wake();
+      }
+    };
+    op.then(done, done);
+    return op;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -230,7 +271,7 @@ export class File {
     while (done < u8.length) {
       const at = position === -1 ? -1 : typeof position === 'bigint' ? position + BigInt(done) : position + done;
       const chunk = u8.subarray(done);
-      const n = at === -1 && !this.#currentPosition ? await fsWrite(fd, chunk, 0, chunk.byteLength, null) : await this.#io.write(fd, chunk, at);
+      const n = await this.#track(at === -1 && !this.#currentPosition ? fsWrite(fd, chunk, 0, chunk.byteLength, null) : this.#io.write(fd, chunk, at));
       if (n === 0) break;
       done += n;
     }

@@ -1,29 +1,24 @@
 // kaio: kernel async file I/O for Node.js.
 export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES, MAX_FIXED_FILES } from './ring';
+export type { OpOptions, RwOptions, FsyncOptions, FallocateOptions, OpenOptions, StatxOptions, StatxResult } from './types';
+export type { IoContext, Backend, ContextStats } from './types';
 export type {
   RingOptions,
-  OpOptions,
-  RwOptions,
-  FsyncOptions,
-  FallocateOptions,
-  OpenOptions,
-  StatxOptions,
   RingStats,
   RingParams,
   Fd,
   RegisterFilesOptions,
 } from './ring';
-export { FixedFile } from './fixed-file';
+export { FixedFile } from './ring';
 export { BufferPool, alignedBuffer, MAX_POOL_BUFFERS, MAX_BUFFER_SIZE } from './pool';
 export type { BufferPoolOptions, MemlockError } from './pool';
 export { dioAlignment } from './dio';
 export type { DioAlignment } from './dio';
-export type { StatxResult } from './statx';
 export { probe } from './probe';
 export type { ProbeResult } from './probe';
 export { AbortError } from './errors';
 export { createContext } from './context';
-export type { IoContext, Backend, ContextOptions, ContextStats, BackendChoice } from './context';
+export type { ContextOptions, BackendChoice } from './context';
 export { AioContext } from './aio';
 export type { AioContextOptions, AioContextStats, AioContextParams } from './aio';
 export { ThreadpoolContext } from './threadpool';

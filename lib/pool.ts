@@ -27,9 +27,9 @@ import { constants as bufferConstants } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { markAsUntransferable } from 'node:worker_threads';
 import { binding } from './binding';
-import { invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
-import { vmBytes } from './probe';
-import { validateBoolean, validateInteger, validateKeys, validateObject } from './validate';
+import { illegalConstructor, invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
+import { vmBytes } from './procfs';
+import { validateBoolean, validateInteger, validateKeys, validateObject, viewBuffer, viewByteOffset, viewBytes } from './validate';
 
 const { errno: E } = osConstants;
 
@@ -145,6 +145,9 @@ function isMemlockErrno(r: number): boolean {
   return r === -E.ENOMEM || r === -E.EPERM;
 }
 
+/** Only createPool makes pools. */
+const MAKE_POOL = Symbol('kaio.BufferPool');
+
 // Pools by their memory, so any op can tell whether a buffer lies in one.
 const poolByMemory = new WeakMap<ArrayBuffer, BufferPool>();
 let livePools = 0;
@@ -159,7 +162,7 @@ export function hasLivePools(): boolean {
 
 /** The pool whose memory holds view, if any. */
 export function poolOf(view: ArrayBufferView): BufferPool | undefined {
-  return poolByMemory.get(view.buffer as ArrayBuffer);
+  return poolByMemory.get(viewBuffer(view) as ArrayBuffer);
 }
 
 /**
@@ -168,7 +171,7 @@ export function poolOf(view: ArrayBufferView): BufferPool | undefined {
  */
 export function holdPools(keep: unknown): HeldPools | undefined {
   if (ArrayBuffer.isView(keep)) {
-    const pool = poolByMemory.get(keep.buffer as ArrayBuffer);
+    const pool = poolByMemory.get(viewBuffer(keep) as ArrayBuffer);
     if (pool === undefined) return undefined;
     pool._hold();
     return pool;
@@ -177,7 +180,7 @@ export function holdPools(keep: unknown): HeldPools | undefined {
   let held: BufferPool[] | undefined;
   for (const v of keep) {
     if (!ArrayBuffer.isView(v)) continue;
-    const pool = poolByMemory.get(v.buffer as ArrayBuffer);
+    const pool = poolByMemory.get(viewBuffer(v) as ArrayBuffer);
     if (pool === undefined || held?.includes(pool)) continue;
     (held ??= []).push(pool);
   }
@@ -225,7 +228,8 @@ export class BufferPool {
   #idle: (() => void) | undefined;
 
   /** @internal Use ring.registerBuffers() (or createPool in a backend). */
-  constructor(memory: ArrayBuffer, size: number, count: number, pinner: Pinner, registered: boolean, pinError?: ErrnoError) {
+  constructor(token: symbol, memory: ArrayBuffer, size: number, count: number, pinner: Pinner, registered: boolean, pinError?: ErrnoError) {
+    if (token !== MAKE_POOL) throw illegalConstructor('a BufferPool is made by registerBuffers() of a Ring or context');
     this.#memory = memory;
     this.#pinner = pinner;
     this.size = size;
@@ -261,9 +265,12 @@ export class BufferPool {
 
   /** Index of the buffer `view` lies in, or -1 (also -1 for a view spanning two buffers). */
   indexOf(view: ArrayBufferView): number {
-    if (view.buffer !== this.#memory || this.#released) return -1;
-    const i = Math.floor(view.byteOffset / this.size);
-    return view.byteOffset + view.byteLength <= (i + 1) * this.size ? i : -1;
+    if (!ArrayBuffer.isView(view)) throw invalidArgType('view', 'an instance of Buffer, TypedArray, or DataView', view);
+    const bytes = viewBytes(view);
+    if (bytes < 0 || viewBuffer(view) !== this.#memory || this.#released) return -1;
+    const offset = viewByteOffset(view);
+    const i = Math.floor(offset / this.size);
+    return offset + bytes <= (i + 1) * this.size ? i : -1;
   }
 
   /**
@@ -389,7 +396,7 @@ export function createPool(options: unknown, pinner: Pinner): BufferPool {
       pin = false;
     }
   }
-  return new BufferPool(memory, size, count, pinner, pin, pinError);
+  return new BufferPool(MAKE_POOL, memory, size, count, pinner, pin, pinError);
 }
 
 /**

@@ -1,9 +1,10 @@
 // probe(): what this kernel and process allow, without changing anything.
-import { readFileSync } from 'node:fs';
+// The top of the house: it reports on every layer and nothing imports it.
 import { binding } from './binding';
-import { bitNames, FEATURE_NAMES, OP_NAMES, SETUP_FLAG_NAMES } from './opcodes';
-import { aioLimits } from './aio';
-import { chooseBackend, type Backend } from './context';
+import { bitNames, FEATURE_NAMES, OP_NAMES, SETUP_FLAG_NAMES } from './abi';
+import { aioLimits, hugePageInfo, lockedBytes, vmBytes } from './procfs';
+import { chooseBackend } from './context';
+import type { Backend } from './types';
 
 export interface ProbeResult {
   /** uname -r */
@@ -60,31 +61,6 @@ export function probeAio(): ProbeResult['aio'] {
   return out;
 }
 
-/** One Vm* field of /proc/self/status in bytes (VmPin: io_uring/RDMA pins, VmLck: mlock). */
-export function vmBytes(key: 'VmPin' | 'VmLck'): number {
-  try {
-    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'latin1'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Bytes this process has locked/pinned now, from /proc/self/status. */
-export function lockedBytes(): number {
-  try {
-    const status = readFileSync('/proc/self/status', 'latin1');
-    let total = 0;
-    for (const key of ['VmLck', 'VmPin']) {
-      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
-      if (m) total += Number(m[1]) * 1024;
-    }
-    return total;
-  } catch {
-    return 0;
-  }
-}
-
 export function probeIoUring(raw = binding.probe().ioUring): ProbeResult['ioUring'] & { opcodes: Set<number> } {
   const opcodes = new Set(raw.ops ?? []);
   const result: ProbeResult['ioUring'] & { opcodes: Set<number> } = {
@@ -121,16 +97,3 @@ export function probe(): ProbeResult {
   };
 }
 
-function hugePageInfo(): ProbeResult['hugePages'] {
-  const out = { pageSize: 0, total: 0, free: 0 };
-  try {
-    const info = readFileSync('/proc/meminfo', 'latin1');
-    const num = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(info)?.[1] ?? 0);
-    out.pageSize = num('Hugepagesize') * 1024;
-    out.total = num('HugePages_Total');
-    out.free = num('HugePages_Free');
-  } catch {
-    // no /proc: nothing to report
-  }
-  return out;
-}

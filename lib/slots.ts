@@ -4,6 +4,7 @@
 // reused through a free list; nothing is allocated per op but the promise.
 import { constants } from 'node:os';
 import { AbortError, systemError } from './errors';
+import { abortReason, offAbort, onAbort } from './validate';
 
 const ECANCELED = -constants.errno.ECANCELED;
 const EINTR = -constants.errno.EINTR;
@@ -69,14 +70,14 @@ export class SlotTable {
    * Watches signal for slot id. onAbort runs once if it fires first; it
    * should cancel the op in the kernel (or settle it if not submitted yet).
    */
-  watch(id: number, signal: AbortSignal, onAbort: () => void): void {
+  watch(id: number, signal: AbortSignal, cancel: () => void): void {
     this.signal[id] = signal;
     const listener = (): void => {
       this.aborted[id] = true;
-      onAbort();
+      cancel();
     };
     this.onAbort[id] = listener;
-    signal.addEventListener('abort', listener, { once: true });
+    onAbort(signal, listener);
   }
 
   /** Settles slot id with a kernel result (res >= 0 or -errno) and frees it. */
@@ -93,7 +94,7 @@ export class SlotTable {
     let value: unknown = res;
     let error: unknown;
     if (aborted && (res === ECANCELED || res === EINTR)) {
-      error = new AbortError(undefined, { cause: signal?.reason });
+      error = new AbortError(undefined, { cause: abortReason(signal) });
     } else if (res < 0) {
       error = systemError(res, this.syscall[id], this.path[id]);
     } else {
@@ -138,7 +139,7 @@ export class SlotTable {
   #unwatch(id: number): void {
     const signal = this.signal[id];
     const listener = this.onAbort[id];
-    if (signal && listener) signal.removeEventListener('abort', listener);
+    if (signal && listener) offAbort(signal, listener);
     this.signal[id] = undefined;
     this.onAbort[id] = undefined;
   }

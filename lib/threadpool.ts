@@ -3,7 +3,7 @@
 // systems where neither io_uring nor Linux AIO is allowed.
 import { binding } from './binding';
 import { QueuedContext, validateEntries } from './backend';
-import type { ContextStats, IoContext } from './context';
+import type { ContextStats, IoContext } from './types';
 import { unpinnedPinner, type Pinner } from './pool';
 import { validateKeys, validateObject } from './validate';
 

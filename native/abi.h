@@ -186,4 +186,30 @@ enum RegisterOp : unsigned {
 constexpr unsigned kMaxRegisteredBuffers = 1u << 14;
 constexpr uint64_t kMaxRegisteredBufferBytes = 1ull << 30;
 
+// struct statx (include/uapi/linux/stat.h); the build's headers may predate
+// the DIO fields. Used by sysinfo.cc (STATX_DIOALIGN).
+struct StatxTimestamp {
+  int64_t tv_sec;
+  uint32_t tv_nsec;
+  int32_t reserved;
+};
+struct Statx {
+  uint32_t stx_mask, stx_blksize;
+  uint64_t stx_attributes;
+  uint32_t stx_nlink, stx_uid, stx_gid;
+  uint16_t stx_mode, spare0;
+  uint64_t stx_ino, stx_size, stx_blocks, stx_attributes_mask;
+  StatxTimestamp stx_atime, stx_btime, stx_ctime, stx_mtime;
+  uint32_t stx_rdev_major, stx_rdev_minor, stx_dev_major, stx_dev_minor;
+  uint64_t stx_mnt_id;
+  uint32_t stx_dio_mem_align, stx_dio_offset_align;
+  uint64_t spare3[12];
+};
+static_assert(sizeof(Statx) == 256, "struct statx");
+static_assert(offsetof(Statx, stx_dio_mem_align) == 152, "statx.stx_dio_mem_align");
+
+constexpr unsigned kStatxDioalign = 0x2000;  // 6.1
+constexpr int kAtEmptyPath = 0x1000;
+
+
 }  // namespace kaio::abi

@@ -124,7 +124,7 @@ Napi::Value AioWrap::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// prep(op, fd, buf | bufs, position, rwFlags, id) -> 1, or 0 when every
+// prep(op, fd, buf | [view, length, ...], position, rwFlags, id, checkedLength) -> 1, or 0 when every
 // iocb is taken and the caller must queue.
 Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -143,8 +143,7 @@ Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
     case kBackendWritev: {
       bool vectored = op == kBackendReadv || op == kBackendWritev;
       std::vector<iovec>& iov = iovs_[index];
-      if (!ToIovecs(env, info[2], vectored, &iov))
-        throw Napi::TypeError::New(env, "buffers must be ArrayBufferViews");
+      ToIovecs(env, info[2], vectored, static_cast<size_t>(info[6].As<Napi::Number>().DoubleValue()), &iov);
       if (vectored) {
         cb.aio_lio_opcode = op == kBackendReadv ? abi::kIocbCmdPreadv : abi::kIocbCmdPwritev;
         cb.aio_buf = reinterpret_cast<uintptr_t>(iov.data());

@@ -10,6 +10,7 @@
 #include "addon.h"
 #include "js_errors.h"
 #include "pinned.h"
+#include "sysinfo.h"
 
 namespace kaio {
 

@@ -1,40 +1,21 @@
 // probe(): what this kernel and process allow. Reads only; sets up one small
 // ring to ask IORING_REGISTER_PROBE and tears it down again.
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
 
 #include "addon.h"
 #include "js_errors.h"
+#include "sysinfo.h"
 #include "uring.h"
 
 namespace kaio {
 
 namespace {
 
-constexpr int kCapIpcLock = 14;
-
-struct CapHeader {
-  uint32_t version;
-  int pid;
-};
-struct CapData {
-  uint32_t effective, permitted, inheritable;
-};
-
-bool HasCapability(int cap) {
-  CapHeader h = {0x20080522, 0};  // _LINUX_CAPABILITY_VERSION_3
-  CapData d[2] = {};
-  if (syscall(SYS_capget, &h, d) != 0) return false;
-  return d[cap / 32].effective & (1u << (cap % 32));
-}
-
-Napi::Value Limit(Napi::Env env, rlim_t v) {
-  if (v == RLIM_INFINITY) return Napi::Number::New(env, INFINITY);
+Napi::Value Limit(Napi::Env env, uint64_t v) {
+  if (v == UINT64_MAX) return Napi::Number::New(env, INFINITY);
   return Napi::Number::New(env, static_cast<double>(v));
 }
 
@@ -72,14 +53,12 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   }
   out.Set("ioUring", ring);
 
-  rlimit lim;
+  MemlockInfo m = GetMemlockInfo();
   Napi::Object memlock = Napi::Object::New(env);
-  if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0) {
-    memlock.Set("soft", Limit(env, lim.rlim_cur));
-    memlock.Set("hard", Limit(env, lim.rlim_max));
-  }
+  memlock.Set("soft", Limit(env, m.soft));
+  memlock.Set("hard", Limit(env, m.hard));
   out.Set("memlock", memlock);
-  out.Set("capIpcLock", HasCapability(kCapIpcLock));
+  out.Set("capIpcLock", m.cap_ipc_lock);
   return out;
 }
 

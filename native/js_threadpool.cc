@@ -172,7 +172,7 @@ ThreadpoolWrap::ThreadpoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWra
   cleanup_hook_ = true;
 }
 
-// prep(op, fd, buf | bufs, position, rwFlags, id) -> 1 (queued on the
+// prep(op, fd, buf | [view, length, ...], position, rwFlags, id, checkedLength) -> 1 (queued on the
 // pool), or 0 when every request is taken and the caller must queue.
 Napi::Value ThreadpoolWrap::Prep(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -188,8 +188,7 @@ Napi::Value ThreadpoolWrap::Prep(const Napi::CallbackInfo& info) {
   req.iov.clear();
   if (req.op <= kBackendWritev) {
     bool vectored = req.op == kBackendReadv || req.op == kBackendWritev;
-    if (!ToIovecs(env, info[2], vectored, &req.iov))
-      throw Napi::TypeError::New(env, "buffers must be ArrayBufferViews");
+    ToIovecs(env, info[2], vectored, static_cast<size_t>(info[6].As<Napi::Number>().DoubleValue()), &req.iov);
     req.offset = ToPosition(env, info[3]);
     req.rw_flags = ToI32(env, info[4]);
   }

@@ -40,24 +40,53 @@ inline int32_t ToI32(napi_env env, napi_value v) {
   return i;
 }
 
-// One view, or an array of views, as iovecs.
-inline bool ToIovecs(napi_env env, napi_value v, bool list, std::vector<iovec>* out) {
+// The bytes of a view JS validated at `checked` bytes. A view detached or
+// shrunk since then yields address 0, which the kernel fails with EFAULT:
+// the op fails and no other memory is touched. Views are nearly always
+// Buffers, for which one N-API call does.
+inline void CheckedBytes(napi_env env, napi_value v, size_t checked, void** data, size_t* len) {
+  void* d = nullptr;
+  size_t n = 0;
+  napi_typedarray_type type;
+  size_t count;
+  if (napi_get_typedarray_info(env, v, &type, &count, &d, nullptr, nullptr) == napi_ok &&
+      (type == napi_uint8_array || type == napi_int8_array || type == napi_uint8_clamped_array)) {
+    n = count;
+  } else if (!ViewBytes(env, v, &d, &n)) {
+    d = nullptr;
+    n = 0;
+  }
+  *data = n >= checked ? d : nullptr;
+  *len = checked;
+}
+
+inline double NumberAt(napi_env env, napi_value list, uint32_t i) {
+  napi_value v;
+  double d = 0;
+  if (napi_get_element(env, list, i, &v) == napi_ok) napi_get_value_double(env, v, &d);
+  return d;
+}
+
+// The memory of a read or write as iovecs: one view with its checked length,
+// or (list) JS's private [view, length, view, length, ...] copy of a
+// readv/writev list. No caller object is read here, so no caller code runs.
+inline void ToIovecs(napi_env env, napi_value v, bool list, size_t checked, std::vector<iovec>* out) {
   out->clear();
   if (!list) {
     iovec iov;
-    if (!ViewBytes(env, v, &iov.iov_base, &iov.iov_len)) return false;
+    CheckedBytes(env, v, checked, &iov.iov_base, &iov.iov_len);
     out->push_back(iov);
-    return true;
+    return;
   }
   uint32_t n = 0;
-  if (napi_get_array_length(env, v, &n) != napi_ok) return false;
-  out->resize(n);
-  for (uint32_t i = 0; i < n; i++) {
-    napi_value item;
-    napi_get_element(env, v, i, &item);
-    if (!ViewBytes(env, item, &(*out)[i].iov_base, &(*out)[i].iov_len)) return false;
+  napi_get_array_length(env, v, &n);
+  out->resize(n / 2);
+  for (uint32_t i = 0; i < n / 2; i++) {
+    napi_value item = nullptr;
+    napi_get_element(env, v, 2 * i, &item);
+    CheckedBytes(env, item, static_cast<size_t>(NumberAt(env, v, 2 * i + 1)), &(*out)[i].iov_base,
+                 &(*out)[i].iov_len);
   }
-  return true;
 }
 
 inline int64_t MonotonicMs() {

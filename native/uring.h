@@ -1,4 +1,5 @@
-// A raw io_uring instance: setup, the shared SQ/CQ rings, enter and register.
+// A raw io_uring instance: setup, the shared SQ/CQ rings, enter and register
+// (uring_setup.cc, uring_queue.cc, uring_register.cc, as liburing splits them).
 // Plain C++ that speaks -errno and knows nothing of JavaScript.
 // See io_uring_setup(2), io_uring_enter(2), io_uring_register(2).
 #pragma once
@@ -19,6 +20,9 @@ struct UringOptions {
   // Newer setup flags are tried first and dropped one by one on EINVAL.
   bool coop_taskrun = true;
   bool single_issuer = true;
+  // IORING_SETUP_SUBMIT_ALL (5.18): keep submitting past a failing SQE.
+  // Off only to exercise the older kernels' partial submission.
+  bool submit_all = true;
 };
 
 class Uring {
@@ -38,6 +42,10 @@ class Uring {
   unsigned cq_entries() const { return cq_entries_; }
   uint32_t features() const { return features_; }
   uint32_t setup_flags() const { return setup_flags_; }
+  // Bytes of SQ, CQ and SQE memory mapped for this ring.
+  size_t mapped_bytes() const {
+    return sqes_size_ + sq_ring_size_ + (cq_ring_ != sq_ring_ ? cq_ring_size_ : 0);
+  }
 
   // Next free SQE, zeroed, or nullptr when the SQ is full. The SQE becomes
   // visible to the kernel at the next Submit().
@@ -52,11 +60,30 @@ class Uring {
   unsigned SqFree() const {
     return sq_entries_ - (sqe_tail_ - sq_khead_->load(std::memory_order_acquire));
   }
-  // Publishes queued SQEs and enters the kernel if needed. Returns the number
-  // the kernel consumed, or -errno (EAGAIN/EBUSY: try again after reaping).
+  // Publishes queued SQEs and enters the kernel until it has consumed all of
+  // them: without IORING_SETUP_SUBMIT_ALL one failing SQE ends the kernel's
+  // batch and leaves the rest in the SQ, with nothing to submit them later.
+  // Returns the number consumed, or -errno when the kernel took none
+  // (EAGAIN/EBUSY: try again after reaping).
   int Submit(unsigned wait_nr = 0);
-  // Blocks until at least wait_nr CQEs are ready (or an error).
-  int Wait(unsigned wait_nr);
+  // SQEs published but not consumed by the kernel.
+  unsigned SqPending() const {
+    return sqe_tail_ - sq_khead_->load(std::memory_order_acquire);
+  }
+  // Takes back every SQE the kernel has not consumed, calling fn(const Sqe&)
+  // for each; returns how many. Only without SQPOLL, where the kernel reads
+  // the SQ nowhere but inside io_uring_enter; returns 0 with SQPOLL.
+  template <typename Fn>
+  unsigned Retract(Fn&& fn) {
+    if (setup_flags_ & abi::kSetupSqpoll) return 0;
+    uint32_t head = sq_khead_->load(std::memory_order_acquire);
+    unsigned n = 0;
+    for (uint32_t i = head; i != sqe_tail_; i++, n++) fn(sqes_[i & sq_mask_]);
+    sqe_tail_ = sqe_head_ = head;
+    sq_ktail_->store(head, std::memory_order_release);
+    return n;
+  }
+  bool iopoll() const { return setup_flags_ & abi::kSetupIopoll; }
 
   // Hands every ready CQE to fn(const Cqe&) and publishes the new head once.
   template <typename Fn>
@@ -78,10 +105,11 @@ class Uring {
            cq_ktail_->load(std::memory_order_acquire);
   }
   // The kernel holds CQEs it could not post (overflow) or task work that only
-  // runs when we enter: an enter with GETEVENTS moves them into the CQ.
+  // runs when we enter, or (IOPOLL) completions it finds only when asked to
+  // poll: an enter with GETEVENTS moves them into the CQ.
   bool NeedsFlush() const {
-    return sq_kflags_->load(std::memory_order_acquire) &
-           (abi::kSqCqOverflow | abi::kSqTaskrun);
+    return iopoll() || (sq_kflags_->load(std::memory_order_acquire) &
+                        (abi::kSqCqOverflow | abi::kSqTaskrun));
   }
   int FlushCompletions();
 

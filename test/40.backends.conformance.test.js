@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { createContext, probe, AioContext, ThreadpoolContext, Ring } = require('..');
-const { FixedFile } = require('../dist/lib/fixed-file');
+const { FixedFile } = require('..');
 const { root, tmpPath, randomFile, directSupported } = require('./helpers');
 
 const BACKENDS = ['io_uring', 'aio', 'threadpool'];

@@ -35,6 +35,13 @@ export function formatResult(r: BenchResult): string {
   return lines.join('\n');
 }
 
+/** An error as one line: its message (Node's system errors already name code, syscall and path). */
+export function oneLine(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const text = e.message.replace(/\s*\n\s*/g, ' ').trim();
+  return e.name === 'Error' || e.name === 'BenchError' || 'errno' in e ? text : `${e.name}: ${text}`;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'probe') {
@@ -53,7 +60,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`kaio bench: ${(e as Error).message}\n`);
       return 2;
     }
-    const result = await runJob(job);
+    let result: BenchResult;
+    try {
+      result = await runJob(job);
+    } catch (e) {
+      process.stderr.write(`kaio bench: ${oneLine(e)}\n`);
+      return 1;
+    }
     process.stdout.write(job.json ? `${JSON.stringify(result)}\n` : `${formatResult(result)}\n`);
     return result.error ? 1 : 0;
   }

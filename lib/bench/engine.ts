@@ -2,13 +2,15 @@
 // one API (kaio's batch or promise API, or node:fs as a peer) and measures
 // ops, bytes, latency, CPU and memory growth.
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Ring } from '../ring';
 import { alignedBuffer } from '../pool';
-import type { FixedFile } from '../fixed-file';
+import type { FixedFile } from '../ring';
 import { Histogram } from './histogram';
 import type { BenchJob } from './options';
+import { BenchError, prepareTarget } from './target';
+
+export { BenchError, prepareFile } from './target';
 
 export interface BenchResult {
   job: BenchJob;
@@ -30,38 +32,6 @@ export interface BenchResult {
 }
 
 const O_DIRECT = fs.constants.O_DIRECT;
-
-/** Creates (or extends) the job's file with incompressible, fully allocated data. */
-export function prepareFile(path: string, size: number): void {
-  let have = 0;
-  try {
-    have = fs.statSync(path).size;
-  } catch {
-    // missing: created below
-  }
-  if (have >= size) return;
-  fs.mkdirSync(dirname(path), { recursive: true });
-  const fd = fs.openSync(path, 'a');
-  try {
-    const chunk = Buffer.allocUnsafe(1 << 20);
-    // xorshift fill: cheap and not all zeros (no hole, no compression).
-    let x = 0x9e3779b9;
-    for (let i = 0; i < chunk.length; i += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      chunk.writeInt32LE(x | 0, i);
-    }
-    while (have < size) {
-      const n = Math.min(chunk.length, size - have);
-      fs.writeSync(fd, chunk, 0, n, have);
-      have += n;
-    }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** `count` page-aligned buffers of `size` bytes (O_DIRECT accepts them). */
 export function alignedBuffers(count: number, size: number): Buffer[] {
@@ -99,15 +69,38 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
-export async function runJob(job: BenchJob): Promise<BenchResult> {
+/**
+ * Runs one job. Problems with the target (a block device too small or in
+ * use, a path that cannot be created) throw BenchError or a Node system
+ * error before any I/O; errors from the I/O itself land in result.error.
+ */
+export async function runJob(jobIn: BenchJob): Promise<BenchResult> {
   const notes: string[] = [];
-  const isWrite = job.rw === 'randwrite' || job.rw === 'write';
+  const isWrite = jobIn.rw === 'randwrite' || jobIn.rw === 'write';
+  let job = jobIn;
   let fd = -1;
   let blocks = 0;
   if (job.rw !== 'nop') {
-    prepareFile(job.filename, job.size);
-    const flags = (isWrite ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? O_DIRECT : 0);
-    fd = fs.openSync(job.filename, flags);
+    const target = prepareTarget({
+      filename: job.filename,
+      size: job.size,
+      bs: job.bs,
+      write: isWrite,
+      allowMountedWrite: job.allowMountedWrite,
+    });
+    job = { ...job, size: target.size };
+    notes.push(...target.notes);
+    // A write job on a block device holds an exclusive claim for the run
+    // (unless told to write to it in use), so it cannot be mounted meanwhile.
+    const excl = target.blockDevice && isWrite && !job.allowMountedWrite ? fs.constants.O_EXCL : 0;
+    const flags = (isWrite ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? O_DIRECT : 0) | excl;
+    try {
+      fd = fs.openSync(job.filename, flags);
+    } catch (e) {
+      if (excl && (e as NodeJS.ErrnoException).code === 'EBUSY')
+        throw new BenchError(`refusing to write to ${job.filename}: it is in use; --allow_mounted_write=1 to write anyway`);
+      throw e;
+    }
     blocks = Math.floor(job.size / job.bs);
   }
   const random = makeRandom();

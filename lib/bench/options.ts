@@ -11,7 +11,11 @@ export interface BenchJob {
   bs: number;
   iodepth: number;
   direct: boolean;
-  /** Bytes of the file to use (created if missing or too short). */
+  /**
+   * Bytes of the target to use; 0 when --size is not given: all of a block
+   * device, or 1 GiB of a file. A regular file is laid out (with real data)
+   * if missing or shorter; a block device or other special file never is.
+   */
   size: number;
   /** Seconds; the run stops at whichever of runtime and numberIos comes first. */
   runtime: number;
@@ -30,6 +34,8 @@ export interface BenchJob {
   /** Ring SQ size; 0: the smallest power of two >= iodepth (at least 8). */
   entries: number;
   json: boolean;
+  /** Write jobs may write to a block device that is mounted or in use (fio's allow_mounted_write). */
+  allowMountedWrite: boolean;
 }
 
 const RW: readonly Rw[] = ['randread', 'read', 'randwrite', 'write', 'nop'];
@@ -71,7 +77,7 @@ export const USAGE = `usage: kaio bench [--rw=randread|read|randwrite|write|nop]
                   [--filename=PATH] [--fixedbufs] [--registerfiles]
                   [--api=batch|promise|node-promises|node-callback|node-sync]
                   [--iodepth_batch_submit=0] [--iodepth_batch_complete_min=1]
-                  [--lat] [--entries=N]
+                  [--lat] [--entries=N] [--allow_mounted_write=0|1]
                   [--output-format=normal|json]`;
 
 export function parseArgs(argv: readonly string[]): BenchJob {
@@ -80,7 +86,7 @@ export function parseArgs(argv: readonly string[]): BenchJob {
     bs: 4096,
     iodepth: 32,
     direct: false,
-    size: 1024 ** 3,
+    size: 0,
     runtime: 5,
     numberIos: 0,
     filename: '',
@@ -92,6 +98,7 @@ export function parseArgs(argv: readonly string[]): BenchJob {
     lat: false,
     entries: 0,
     json: false,
+    allowMountedWrite: false,
   };
   let lat: boolean | undefined;
   for (const arg of argv) {
@@ -156,6 +163,9 @@ export function parseArgs(argv: readonly string[]): BenchJob {
         if (value !== 'json' && value !== 'normal') throw invalidArgValue('--output-format', 'must be normal or json');
         job.json = value === 'json';
         break;
+      case 'allow_mounted_write':
+        job.allowMountedWrite = parseBool(value, '--allow_mounted_write');
+        break;
       case 'ioengine':
       case 'name':
         break; // accepted for fio command-line compatibility
@@ -165,7 +175,8 @@ export function parseArgs(argv: readonly string[]): BenchJob {
   }
   if (job.rw !== 'nop' && !job.filename) throw invalidArgValue('--filename', `is required for --rw=${job.rw}`);
   if (job.direct && (job.bs % 512 !== 0)) throw invalidArgValue('--bs', 'must be a multiple of 512 with --direct=1');
-  if (job.rw !== 'nop' && job.size < job.bs) throw invalidArgValue('--size', 'must be at least --bs');
+  if (job.rw === 'nop' && job.api.startsWith('node')) throw invalidArgValue('--rw', 'is nop, which needs --api=batch or --api=promise');
+  if (job.rw !== 'nop' && job.size && job.size < job.bs) throw invalidArgValue('--size', 'must be at least --bs');
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
   job.lat = lat ?? job.iodepth === 1;
   return job;

@@ -1,37 +1,7 @@
 // struct statx (include/uapi/linux/stat.h), decoded from the 256-byte buffer
 // IORING_OP_STATX fills.
+import type { StatxResult } from '../types';
 
-export const STATX_BUF_SIZE = 256;
-export const STATX_BASIC_STATS = 0x7ff;
-export const STATX_BTIME = 0x800;
-export const STATX_DIOALIGN = 0x2000; // 6.1
-export const STATX_DEFAULT_MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN;
-
-export interface StatxResult {
-  /** STATX_* bits the filesystem filled in. */
-  mask: number;
-  dev: number;
-  ino: bigint;
-  mode: number;
-  nlink: number;
-  uid: number;
-  gid: number;
-  rdev: number;
-  size: bigint;
-  blksize: number;
-  blocks: bigint;
-  atimeMs: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  birthtimeMs: number;
-  /** Required alignment of memory for O_DIRECT (0 when not reported). */
-  dioMemAlign: number;
-  /** Required alignment of file offsets and lengths for O_DIRECT (0 when not reported). */
-  dioOffsetAlign: number;
-  isFile(): boolean;
-  isDirectory(): boolean;
-  isSymbolicLink(): boolean;
-}
 
 const S_IFMT = 0o170000;
 

@@ -1,30 +1,18 @@
-#include "uring.h"
+// io_uring_setup(2) and the shared rings: setup with the flags this kernel
+// takes, mapping the SQ/CQ/SQE memory, teardown, and the opcode probe.
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <sys/mman.h>
-#include <unistd.h>
+
+#include "uring.h"
+#include "uring_sys.h"
 
 namespace kaio {
 
 namespace {
-
-int sys_setup(unsigned entries, abi::Params* p) {
-  long r = syscall(abi::kSysIoUringSetup, entries, p);
-  return r < 0 ? -errno : static_cast<int>(r);
-}
-
-int sys_enter(int fd, unsigned to_submit, unsigned min_complete, unsigned flags) {
-  long r = syscall(abi::kSysIoUringEnter, fd, to_submit, min_complete, flags,
-                   nullptr, 0);
-  return r < 0 ? -errno : static_cast<int>(r);
-}
-
-int sys_register(int fd, unsigned opcode, const void* arg, unsigned nr) {
-  long r = syscall(abi::kSysIoUringRegister, fd, opcode, arg, nr);
-  return r < 0 ? -errno : static_cast<int>(r);
-}
 
 template <typename T>
 T* at(void* base, uint32_t offset) {
@@ -55,7 +43,7 @@ int Uring::Setup(const UringOptions& o) {
   // COOP_TASKRUN only matters for the submitting task; SQPOLL has its own.
   if (o.coop_taskrun && !o.sqpoll)
     ladder[steps++] = abi::kSetupCoopTaskrun | abi::kSetupTaskrunFlag;
-  ladder[steps++] = abi::kSetupSubmitAll;
+  if (o.submit_all) ladder[steps++] = abi::kSetupSubmitAll;
   uint32_t optional = 0;
   for (unsigned i = 0; i < steps; i++) optional |= ladder[i];
 
@@ -64,7 +52,7 @@ int Uring::Setup(const UringOptions& o) {
   for (unsigned i = 0;; i++) {
     attempt = p;
     attempt.flags |= optional;
-    fd = sys_setup(o.entries, &attempt);
+    fd = sys::Setup(o.entries, &attempt);
     if (fd >= 0 || fd != -EINVAL || i == steps) break;
     optional &= ~ladder[i];
   }
@@ -136,69 +124,12 @@ void Uring::Close() {
   fd_ = -1;
 }
 
-abi::Sqe* Uring::GetSqe() {
-  uint32_t head = sq_khead_->load(std::memory_order_acquire);
-  if (sqe_tail_ - head >= sq_entries_) return nullptr;
-  abi::Sqe* sqe = &sqes_[sqe_tail_ & sq_mask_];
-  sqe_tail_++;
-  std::memset(sqe, 0, sizeof(*sqe));
-  return sqe;
-}
-
-int Uring::Submit(unsigned wait_nr) {
-  unsigned fresh = sqe_tail_ - sqe_head_;
-  if (fresh) {
-    // Release: the SQE contents must be visible before the new tail.
-    sq_ktail_->store(sqe_tail_, std::memory_order_release);
-    sqe_head_ = sqe_tail_;
-  }
-  // SQEs the kernel has not consumed yet, including ones an earlier enter
-  // left behind with EAGAIN/EBUSY.
-  unsigned pending = sqe_tail_ - sq_khead_->load(std::memory_order_acquire);
-  unsigned flags = wait_nr ? abi::kEnterGetevents : 0;
-  if (setup_flags_ & abi::kSetupSqpoll) {
-    // The kernel thread consumes the SQ; enter only to wake it or to wait.
-    if (sq_kflags_->load(std::memory_order_acquire) & abi::kSqNeedWakeup)
-      flags |= abi::kEnterSqWakeup;
-    if (!flags) return static_cast<int>(pending);
-    int r = Enter(0, wait_nr, flags);
-    return r < 0 ? r : static_cast<int>(pending);
-  }
-  if (!pending && !wait_nr) return 0;
-  return Enter(pending, wait_nr, flags);
-}
-
-int Uring::Wait(unsigned wait_nr) {
-  return Enter(0, wait_nr, abi::kEnterGetevents);
-}
-
-int Uring::FlushCompletions() {
-  return Enter(0, 0, abi::kEnterGetevents);
-}
-
-int Uring::Enter(unsigned to_submit, unsigned min_complete, unsigned flags) {
-  int r;
-  do {
-    enter_calls_++;
-    r = sys_enter(fd_, to_submit, min_complete, flags);
-  } while (r == -EINTR);
-  return r;
-}
-
-int Uring::Register(unsigned opcode, const void* arg, unsigned nr_args) {
-  int r;
-  do {
-    r = sys_register(fd_, opcode, arg, nr_args);
-  } while (r == -EINTR);
-  return r;
-}
-
 int ProbeOps(int ring_fd, bool supported[256]) {
   constexpr unsigned kOps = 256;
   size_t size = sizeof(abi::Probe) + kOps * sizeof(abi::ProbeOp);
   auto* probe = static_cast<abi::Probe*>(calloc(1, size));
   if (!probe) return -ENOMEM;
-  int r = sys_register(ring_fd, abi::kRegisterProbe, probe, kOps);
+  int r = sys::Register(ring_fd, abi::kRegisterProbe, probe, kOps);
   for (unsigned i = 0; i < kOps; i++) supported[i] = false;
   if (r >= 0) {
     for (unsigned i = 0; i < probe->ops_len && i < kOps; i++) {

@@ -1,5 +1,6 @@
-// io_uring opcodes (enum io_uring_op) and flags kaio uses. Minimum kernel in
-// the comment; probe() asks the running kernel which ones it really has.
+// Kernel constants kaio uses, in one place: io_uring opcodes (enum
+// io_uring_op), setup and feature flags, statx masks. Minimum kernel in the
+// comment; probe() asks the running kernel which ones it really has.
 
 export const enum Op {
   NOP = 0, // 5.1
@@ -60,12 +61,24 @@ export const SQE_FIXED_FILE = 1 << 0;
 export const FSYNC_DATASYNC = 1 << 0;
 export const FEAT_RW_CUR_POS = 1 << 3;
 export const SETUP_SQPOLL = 1 << 1;
+/** SQPOLL rings take plain fds (5.11); before, only registered files. */
+export const FEAT_SQPOLL_NONFIXED = 1 << 7;
 export const SETUP_IOPOLL = 1 << 0;
 
-/** user_data high word: who an op belongs to. */
+/** user_data high word: which layer an op belongs to. */
 export const enum Kind {
+  /** The promise API (op-queue.ts): user_data low is the slot id. */
   Promise = 0,
-  User = 1,
+  /** The batch API (ring/batch.ts): user_data low is the caller's tag. */
+  Batch = 1,
+  /** kaio's own (cancels): never shown to anyone. */
   Internal = 2,
 }
 export const KIND_SHIFT = 2 ** 32;
+
+// statx(2) (include/uapi/linux/stat.h).
+export const STATX_BUF_SIZE = 256;
+export const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BTIME = 0x800;
+export const STATX_DIOALIGN = 0x2000; // 6.1
+export const STATX_DEFAULT_MASK = STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN;

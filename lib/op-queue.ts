@@ -1,0 +1,198 @@
+// The promise layer of every backend: an op takes a slot, is handed to
+// native at once or waits in a FIFO until native has room, is submitted with
+// the rest of its tick in one flush, may be aborted while it waits, and on
+// completion settles its promise before it lets go of what it held (so the
+// continuation sees its bytes before a waiting pool.release() detaches them).
+// Sits on slots.ts and pool.ts; Ring, AioContext and ThreadpoolContext sit on it.
+import { AbortError } from './errors';
+import { dropPools, hasLivePools, holdPools, type HeldPools } from './pool';
+import { IdQueue, SlotTable, type Transform } from './slots';
+import { abortReason, isAborted, validateSignal } from './validate';
+
+/** What a backend's native side does for the promise layer. */
+export interface OpSink {
+  /**
+   * Hands op `id` to native; false when native has no room now (the op then
+   * waits here and is offered again after completions). `signalled`: the op
+   * may be cancelled later. Throwing fails this op alone.
+   */
+  tryStart(
+    id: number,
+    op: number,
+    fd: number,
+    sqeFlags: number,
+    mem: unknown,
+    offset: number | bigint,
+    len: number | bigint,
+    opFlags: number,
+    extra: unknown,
+    signalled: boolean,
+  ): boolean;
+  /** Submits what tryStart took since the last flush (once per tick). */
+  flush(): void;
+  /** Asks native to cancel an op it already holds (best effort). */
+  cancel(id: number): void;
+}
+
+export class OpQueue {
+  readonly slots = new SlotTable();
+  readonly #sink: OpSink;
+  /** Pools an op uses (released only after it settles), by slot. */
+  readonly #held: Array<HeldPools | undefined> = [];
+  /** Slots native holds (abort must go through native then). */
+  readonly #inNative: boolean[] = [];
+  // Ops waiting for room, FIFO; their arguments wait in the q* arrays.
+  readonly #queue = new IdQueue();
+  readonly #qOp: number[] = [];
+  readonly #qFd: number[] = [];
+  readonly #qSqeFlags: number[] = [];
+  readonly #qMem: unknown[] = [];
+  readonly #qOffset: Array<number | bigint> = [];
+  readonly #qLen: Array<number | bigint> = [];
+  readonly #qOpFlags: number[] = [];
+  readonly #qExtra: unknown[] = [];
+  #flushScheduled = false;
+
+  constructor(sink: OpSink) {
+    this.#sink = sink;
+  }
+
+  /** Ops waiting for room. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Starts one op. The caller has checked its arguments and its own state
+   * (closed, supported); `keep` is everything the kernel may touch, held
+   * until the op completes. Rejects (never throws).
+   */
+  start<T>(
+    op: number,
+    fd: number,
+    sqeFlags: number,
+    mem: unknown,
+    offset: number | bigint,
+    len: number | bigint,
+    opFlags: number,
+    extra: unknown,
+    syscall: string,
+    path: string | undefined,
+    keep: unknown,
+    signal: AbortSignal | undefined,
+    transform?: Transform,
+  ): Promise<T> {
+    let held: HeldPools | undefined;
+    try {
+      if (signal !== undefined) {
+        validateSignal(signal);
+        if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
+      }
+      // Throws for a pool being released, before anything is taken.
+      held = hasLivePools() ? holdPools(keep) : undefined;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const slots = this.slots;
+    const id = slots.alloc();
+    this.#held[id] = held;
+    const promise = slots.start<T>(id, syscall, keep, path, transform);
+    let started = false;
+    if (this.#queue.length === 0) {
+      try {
+        started = this.#sink.tryStart(id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signal !== undefined);
+      } catch (e) {
+        this.#fail(id, e);
+        return promise;
+      }
+    }
+    if (started) {
+      this.#inNative[id] = true;
+      this.scheduleFlush();
+    } else {
+      this.#qOp[id] = op;
+      this.#qFd[id] = fd;
+      this.#qSqeFlags[id] = sqeFlags;
+      this.#qMem[id] = mem;
+      this.#qOffset[id] = offset;
+      this.#qLen[id] = len;
+      this.#qOpFlags[id] = opFlags;
+      this.#qExtra[id] = extra;
+      this.#inNative[id] = false;
+      this.#queue.push(id);
+    }
+    if (signal !== undefined) slots.watch(id, signal, () => this.#abort(id));
+    return promise;
+  }
+
+  /** A completion from native: settles the op, then drops what it held. */
+  complete(id: number, res: number): void {
+    this.#inNative[id] = false;
+    this.slots.settle(id, res);
+    if (this.#held[id] !== undefined) this.#drop(id);
+  }
+
+  /** After a batch of completions: queued ops take the room they made. */
+  pump(): void {
+    if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued) > 0) this.scheduleFlush();
+  }
+
+  /** One flush per tick, however many ops the tick started. */
+  scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flush);
+  }
+
+  /** Resolves once no op is queued or in flight. */
+  whenIdle(): Promise<void> {
+    return this.slots.whenIdle();
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    this.#sink.flush();
+  };
+
+  readonly #startQueued = (id: number): boolean => {
+    let started: boolean;
+    try {
+      started = this.#sink.tryStart(
+        id, this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qMem[id], this.#qOffset[id],
+        this.#qLen[id], this.#qOpFlags[id], this.#qExtra[id], this.slots.signal[id] !== undefined,
+      );
+    } catch (e) {
+      // Runs inside a completion batch: fail this op, never the batch.
+      this.#fail(id, e);
+      return true;
+    }
+    if (!started) return false;
+    this.#qMem[id] = undefined;
+    this.#qExtra[id] = undefined;
+    this.#inNative[id] = true;
+    return true;
+  };
+
+  #abort(id: number): void {
+    if (this.#inNative[id]) {
+      this.#sink.cancel(id);
+      return;
+    }
+    // Still waiting here: native never saw it.
+    this.#qMem[id] = undefined;
+    this.#qExtra[id] = undefined;
+    if (this.#held[id] !== undefined) this.#drop(id);
+    this.slots.rejectEarly(id, new AbortError(undefined, { cause: abortReason(this.slots.signal[id]) }));
+  }
+
+  #fail(id: number, error: unknown): void {
+    if (this.#held[id] !== undefined) this.#drop(id);
+    this.slots.fail(id, error);
+  }
+
+  #drop(id: number): void {
+    const held = this.#held[id];
+    this.#held[id] = undefined;
+    if (held !== undefined) dropPools(held);
+  }
+}

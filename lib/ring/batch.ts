@@ -1,0 +1,79 @@
+// The batch API's bookkeeping: the completion handler, and the memory each
+// batch op holds until its CQE arrives. A batch op carries, in its
+// user_data high word above the kind, the id of the entry that holds its
+// memory (0: none); ids are recycled. In-flight ops never exceed the CQ size
+// (<= 2^16), so user_data stays below 2^53, exact in a double.
+import { dropPools, hasLivePools, holdPools, type HeldPools } from '../pool';
+
+export type CompletionHandler = (tag: number, res: number, flags: number) => void;
+
+/** user_data high word: kind in the low bits, keep id above. */
+export const KIND_MASK = 0xf;
+const KEEP_UNIT = 16;
+const KEEP_SHIFT = 4;
+
+export class BatchOps {
+  handler: CompletionHandler | undefined;
+  /** True while a completion batch is being delivered. */
+  dispatching = false;
+  /** Memory of batch ops in flight, by keep id (0 unused). */
+  readonly #mem: unknown[] = [undefined];
+  /** Registered pools that memory lies in (released after the CQE). */
+  readonly #held: Array<HeldPools | undefined> = [undefined];
+  readonly #free: number[] = [];
+  #idle: Array<() => void> = [];
+
+  /**
+   * Holds `mem` for one op (and the pools it lies in: throws
+   * ERR_KAIO_POOL_RELEASED for one being released); returns the user_data
+   * high word for an op of `kind`.
+   */
+  hold(mem: unknown, kind: number): number {
+    if (mem === undefined) return kind;
+    const held = hasLivePools() ? holdPools(mem) : undefined;
+    const id = this.#free.length !== 0 ? this.#free.pop()! : this.#mem.length;
+    this.#mem[id] = mem;
+    this.#held[id] = held;
+    return kind + id * KEEP_UNIT;
+  }
+
+  /** Lets go of what the op with user_data high word `high` held. */
+  release(high: number): void {
+    const id = high >>> KEEP_SHIFT;
+    if (id === 0) return;
+    this.#mem[id] = undefined;
+    const held = this.#held[id];
+    if (held !== undefined) {
+      this.#held[id] = undefined;
+      dropPools(held);
+    }
+    this.#free.push(id);
+  }
+
+  /** Calls the handler; an error it throws is reported like any callback's, without unwinding the batch. */
+  deliver(tag: number, res: number, flags: number): void {
+    const handler = this.handler;
+    if (!handler) return;
+    try {
+      handler(tag, res, flags);
+    } catch (e) {
+      process.nextTick(() => {
+        throw e;
+      });
+    }
+  }
+
+  /** Resolves when the ring is idle (`idle()` says so), checked after each batch. */
+  whenIdle(idle: () => boolean): Promise<void> {
+    if (idle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** After a batch: wakes close() if the ring went idle. */
+  wakeIfIdle(idle: boolean): void {
+    if (!idle || this.#idle.length === 0) return;
+    const waiters = this.#idle;
+    this.#idle = [];
+    for (const w of waiters) w();
+  }
+}

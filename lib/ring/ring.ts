@@ -1,0 +1,698 @@
+// Ring: one io_uring instance with promise ops on Node's event loop.
+//
+// Every op takes a slot (lib/slots.ts) and is staged: six numbers in a shared
+// Float64Array (the common ops) or one native prep() (the rest). The first op
+// of a tick schedules one flush, which writes the staged SQEs with one native
+// call and submits everything with one io_uring_enter. When the SQ (or the CQ
+// budget) is full, ops wait in a FIFO here and go out as completions make
+// room. Completions arrive in batches through one native->JS call. The batch
+// API (prep*, submit, submitAndWait, onCompletion) is the same machinery
+// without the promise.
+import { constants as osConstants } from 'node:os';
+import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from '../binding';
+import { invalidArgType, outOfRange, stateError, systemError, unsupported } from '../errors';
+import {
+  bitNames,
+  FEATURE_NAMES,
+  FEAT_RW_CUR_POS,
+  FEAT_SQPOLL_NONFIXED,
+  SETUP_SQPOLL,
+  FSYNC_DATASYNC,
+  Kind,
+  KIND_SHIFT,
+  Op,
+  opName,
+  OP_NAMES,
+  SETUP_FLAG_NAMES,
+  SQE_FIXED_FILE,
+  STATX_BUF_SIZE,
+  STATX_DEFAULT_MASK,
+} from '../abi';
+import { type Transform } from '../slots';
+import { OpQueue, type OpSink } from '../op-queue';
+import {
+  validateBoolean,
+  checkedLength,
+  snapshotBuffers,
+  checkedMemory,
+  validateInteger,
+  validateKeys,
+  validateObject,
+  validateOptions,
+  validateOffset,
+  validatePosition,
+} from '../validate';
+import { FixedFile, fixedFileOwner } from './fixed-file';
+import type { BufferPool, BufferPoolOptions } from '../pool';
+import { parseStatx } from './statx';
+import { Staging, STAGEABLE } from './staging';
+import { BatchOps, KIND_MASK } from './batch';
+import { Registration, type RegisterFilesOptions } from './registration';
+import { AT_FDCWD, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
+import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
+
+const { errno: E } = osConstants;
+const EAGAIN = -E.EAGAIN;
+const EBUSY = -E.EBUSY;
+const EINTR = -E.EINTR;
+const EBADF = -E.EBADF;
+const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
+/** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
+export const MAX_ENTRIES = 32768;
+export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
+
+export interface RingOptions {
+  /** SQ size (rounded up to a power of two by the kernel). Default 256. */
+  entries?: number;
+  /** CQ size; default twice `entries`. */
+  cqEntries?: number;
+  /** Kernel thread polls the SQ (IORING_SETUP_SQPOLL). Off by default: it burns a CPU. */
+  sqpoll?: boolean;
+  /** Milliseconds the SQPOLL thread spins before sleeping. Default 1000. */
+  sqThreadIdle?: number;
+  /** Busy-poll completions (IORING_SETUP_IOPOLL); O_DIRECT files on polled devices only. */
+  iopoll?: boolean;
+  /** IORING_SETUP_COOP_TASKRUN where the kernel has it. Default true. */
+  coopTaskrun?: boolean;
+  /** IORING_SETUP_SINGLE_ISSUER where the kernel has it. Default true. */
+  singleIssuer?: boolean;
+  /**
+   * IORING_SETUP_SUBMIT_ALL where the kernel has it (5.18): a failing op does
+   * not stop the kernel from taking the ops after it. Default true; false
+   * sets the ring up as older kernels do (kaio then resubmits the rest).
+   */
+  submitAll?: boolean;
+  /**
+   * Most ops per io_uring_enter when a tick's (or a submit()'s) ops go out;
+   * 0 (default): all in one. Small values (1-8) ring the device's doorbell
+   * more often, which keeps some virtual disks busier at depth (see README).
+   */
+  submitBatch?: number;
+}
+
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch'] as const;
+
+export interface RingStats {
+  /** SQEs the kernel has consumed. */
+  submitted: number;
+  /** CQEs reaped. */
+  completed: number;
+  /** Ops handed to the ring whose completion has not arrived. */
+  inFlight: number;
+  /** Ops waiting in JS for room in the SQ. */
+  queued: number;
+  /** Reads and writes issued as *_FIXED ops on registered buffers. */
+  fixedOps: number;
+  /** io_uring_enter(2) calls. */
+  enterCalls: number;
+}
+
+export interface RingParams {
+  sqEntries: number;
+  cqEntries: number;
+  /** IORING_FEAT_* names the kernel reported. */
+  features: string[];
+  /** IORING_SETUP_* flags the ring was created with. */
+  setupFlags: string[];
+}
+
+export type Fd = number | FixedFile;
+
+
+/**
+ * An io_uring instance. See io_uring(7).
+ *
+ * ```ts
+ * const ring = new Ring({ entries: 256 });
+ * const n = await ring.read(fd, buf, 0);
+ * await ring.close();
+ * ```
+ */
+export class Ring implements IoContext {
+  readonly backend = 'io_uring' as const;
+  readonly #native: NativeRing;
+  readonly #info: NativeRingInfo;
+  /** An SQPOLL ring on a kernel before 5.11 takes registered files only. */
+  readonly #fixedFilesOnly: boolean;
+  readonly #cq: Int32Array;
+  readonly #counters: Float64Array;
+  /** Registered buffers and files. */
+  #registration!: Registration;
+  /** How the promise layer hands ops to this ring. */
+  readonly #sink: OpSink = {
+    tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
+      // An op that may be cancelled needs its SQE now (the cancel names it).
+      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number' &&
+          this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number)) return true;
+      return this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
+    },
+    flush: () => {
+      if (this.#staging.count !== 0) this.#staging.fill();
+      this.#afterSubmit(this.#native.submit());
+    },
+    cancel: (id) => {
+      // Best effort: if the SQ is full the op simply finishes normally.
+      if (this.#native.prep(Op.ASYNC_CANCEL, -1, 0, undefined, id, 0, 0, CANCEL_USER_DATA)) this.#ops.scheduleFlush();
+    },
+  };
+  readonly #ops = new OpQueue(this.#sink);
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  /** The batch API's handler and the memory its ops hold (batch.ts). */
+  readonly #batch = new BatchOps();
+  /** Ops written into the SQ by one native call per tick (see staging.ts). */
+  #staging!: Staging;
+
+  constructor(options: RingOptions = {}) {
+    const o = validateObject<RingOptions>(options, 'options');
+    validateKeys(o, 'options', RING_OPTIONS);
+    const entries = o.entries === undefined ? 256 : validateInteger(o.entries, 'options.entries', 1, MAX_ENTRIES);
+    const cqEntries =
+      o.cqEntries === undefined ? 0 : validateInteger(o.cqEntries, 'options.cqEntries', entries, MAX_CQ_ENTRIES);
+    const sqThreadIdle =
+      o.sqThreadIdle === undefined ? 1000 : validateInteger(o.sqThreadIdle, 'options.sqThreadIdle', 0, 2 ** 32 - 1);
+    const flag = (v: unknown, name: string, dflt: boolean): boolean =>
+      v === undefined ? dflt : validateBoolean(v, `options.${name}`);
+    const nativeOptions = {
+      entries,
+      cqEntries,
+      sqpoll: flag(o.sqpoll, 'sqpoll', false),
+      sqThreadIdle,
+      iopoll: flag(o.iopoll, 'iopoll', false),
+      coopTaskrun: flag(o.coopTaskrun, 'coopTaskrun', true),
+      singleIssuer: flag(o.singleIssuer, 'singleIssuer', true),
+      submitAll: flag(o.submitAll, 'submitAll', true),
+      submitBatch: o.submitBatch === undefined ? 0 : validateInteger(o.submitBatch, 'options.submitBatch', 0, MAX_ENTRIES),
+    };
+    // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
+    // bound lazily from what the kernel granted.
+    const cqCapacity = Math.max(cqEntries, entries * 2, 8);
+    this.#cq = new Int32Array(Math.min(cqCapacity, MAX_CQ_ENTRIES) * CQE_INTS);
+    this.#counters = new Float64Array(Counter.Slots);
+    try {
+      this.#native = new binding.Ring(nativeOptions, this.#onComplete, this.#cq, this.#counters);
+    } catch (e) {
+      throw ringSetupError(e);
+    }
+    this.#info = this.#native.info();
+    this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
+    this.#staging = new Staging(this.#native, this.#info, this.#counters);
+    this.#registration = new Registration(this.#native, this);
+  }
+
+  /** Sizes, features and setup flags the kernel granted. */
+  get params(): RingParams {
+    return {
+      sqEntries: this.#info.sqEntries,
+      cqEntries: this.#info.cqEntries,
+      features: bitNames(this.#info.features, FEATURE_NAMES),
+      setupFlags: bitNames(this.#info.setupFlags, SETUP_FLAG_NAMES),
+    };
+  }
+
+  /** True when IORING_REGISTER_PROBE says this kernel has the op (IORING_OP_ name or number). */
+  supports(op: string | number): boolean {
+    if (typeof op !== 'string' && typeof op !== 'number') throw invalidArgType('op', 'of type string or number', op);
+    const code = typeof op === 'number' ? op : OP_CODES.get(op.replace(/^IORING_OP_/, '').toUpperCase());
+    return code !== undefined && this.#info.ops[code] === 1;
+  }
+
+  get stats(): RingStats {
+    const c = this.#counters;
+    return {
+      submitted: c[Counter.Submitted],
+      completed: c[Counter.Completed],
+      inFlight: c[Counter.InFlight],
+      queued: this.#ops.queued,
+      fixedOps: c[Counter.FixedOps],
+      enterCalls: c[Counter.EnterCalls],
+    };
+  }
+
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  // ── ops ────────────────────────────────────────────────────────────────
+
+  /** read(2)/pread(2) as IORING_OP_READ (READ_FIXED on registered buffers). Resolves to bytes read. */
+  read(fd: Fd, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rw(Op.READ, 'read', fd, buffer, false, position, options);
+  }
+
+  /** write(2)/pwrite(2) as IORING_OP_WRITE (WRITE_FIXED on registered buffers). Resolves to bytes written. */
+  write(fd: Fd, buffer: ArrayBufferView, position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rw(Op.WRITE, 'write', fd, buffer, false, position, options);
+  }
+
+  /** preadv2(2) as IORING_OP_READV. */
+  readv(fd: Fd, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rw(Op.READV, 'readv', fd, buffers, true, position, options);
+  }
+
+  /** pwritev2(2) as IORING_OP_WRITEV. */
+  writev(fd: Fd, buffers: ArrayBufferView[], position: number | bigint = -1, options?: RwOptions): Promise<number> {
+    return this.#rw(Op.WRITEV, 'writev', fd, buffers, true, position, options);
+  }
+
+  /** fsync(2), or fdatasync(2) with `{ datasync: true }` (IORING_OP_FSYNC). */
+  fsync(fd: Fd, options?: FsyncOptions): Promise<void> {
+    try {
+      const o = validateOptions<FsyncOptions>(options, ['datasync', 'signal']);
+      const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
+      const syscall = datasync ? 'fdatasync' : 'fsync';
+      return this.#start(Op.FSYNC, this.#fd(fd), sqeFlagsOf(fd), undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** fallocate(2) as IORING_OP_FALLOCATE (5.6). */
+  fallocate(fd: Fd, offset: number | bigint, length: number | bigint, options?: FallocateOptions): Promise<void> {
+    try {
+      const o = validateOptions<FallocateOptions>(options, ['mode', 'signal']);
+      const off = validateOffset(offset, 'offset');
+      const len = validateOffset(length, 'length');
+      if (len === 0) throw outOfRange('length', '> 0', len);
+      const mode = o.mode === undefined ? 0 : validateInteger(o.mode, 'options.mode', 0, 0xff);
+      return this.#start(Op.FALLOCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, off, len, mode, undefined, 'fallocate', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
+  nop(options?: OpOptions): Promise<void> {
+    try {
+      const o = validateOptions<OpOptions>(options, ['signal']);
+      return this.#start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** openat(2) as IORING_OP_OPENAT (5.6). Resolves to the new fd (close-on-exec). */
+  openat(path: string | Buffer | URL, flags?: string | number, mode = 0o666, options?: OpenOptions): Promise<number> {
+    try {
+      const p = pathArg(path);
+      const f = parseOpenFlags(flags) | O_CLOEXEC;
+      validateInteger(mode, 'mode', 0, 0o7777);
+      const o = validateOptions<OpenOptions>(options, ['dirfd', 'signal']);
+      const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
+      const cpath = Buffer.from(`${p}\0`);
+      return this.#start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** close(2) of a file descriptor as IORING_OP_CLOSE (5.6). Not to be confused with close(), which closes the ring. */
+  closeFd(fd: number, options?: OpOptions): Promise<void> {
+    try {
+      validateInteger(fd, 'fd', 0, 0x7fffffff);
+      const o = validateOptions<OpOptions>(options, ['signal']);
+      return this.#start(Op.CLOSE, fd, 0, undefined, 0, 0, 0, undefined, 'close', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** statx(2) as IORING_OP_STATX (5.6). */
+  statx(path: string | Buffer | URL, options?: StatxOptions): Promise<StatxResult> {
+    try {
+      const p = pathArg(path);
+      const o = validateOptions<StatxOptions>(options, ['dirfd', 'flags', 'mask', 'signal']);
+      const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
+      const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      const mask = o.mask === undefined ? STATX_DEFAULT_MASK : validateInteger(o.mask, 'options.mask', 0, 0xffffffff);
+      const cpath = Buffer.from(`${p}\0`);
+      const out = new Uint8Array(STATX_BUF_SIZE);
+      return this.#start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  // ── batch API ──────────────────────────────────────────────────────────
+  //
+  // prep* only writes an SQE (no promise, no closure, no object per op);
+  // submit() hands everything prepared to the kernel with one io_uring_enter;
+  // each completion goes to the onCompletion handler as (tag, res, flags).
+  // The memory of an op is held (batch.ts) until its CQE arrives, by a small
+  // id carried in the user_data high word next to the kind.
+
+  /**
+   * Sets the function that receives every completion of a prep* op:
+   * `handler(tag, res, flags)`, `res` being bytes transferred or -errno.
+   * Called synchronously, in batches: from Node's event loop, or from
+   * submitAndWait() before it returns. `null` removes it.
+   */
+  onCompletion(handler: ((tag: number, res: number, flags: number) => void) | null): void {
+    if (handler !== null && typeof handler !== 'function')
+      throw invalidArgType('handler', 'of type function or null', handler);
+    this.#batch.handler = handler ?? undefined;
+  }
+
+  /** Queues IORING_OP_READ (READ_FIXED on registered memory). False when the SQ or CQ budget is full. */
+  prepRead(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRw(Op.READ, fd, buffer, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_WRITE (WRITE_FIXED on registered memory). False when full. */
+  prepWrite(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRw(Op.WRITE, fd, buffer, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_READV. The array and its buffers must stay unchanged until the completion. */
+  prepReadv(fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRwv(Op.READV, fd, buffers, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_WRITEV. The array and its buffers must stay unchanged until the completion. */
+  prepWritev(fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags = 0): boolean {
+    return this.#prepRwv(Op.WRITEV, fd, buffers, position, tag, flags);
+  }
+
+  /** Queues IORING_OP_FSYNC (fdatasync(2) semantics with datasync). False when full. */
+  prepFsync(fd: Fd, tag: number, datasync = false): boolean {
+    this.#prepCheck(tag);
+    if (typeof datasync !== 'boolean') throw invalidArgType('datasync', 'of type boolean', datasync);
+    const rawFd = this.#fd(fd);
+    const sqeFlags = sqeFlagsOf(fd);
+    return this.#prepUser(Op.FSYNC, rawFd, sqeFlags, undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, tag);
+  }
+
+  /** Queues IORING_OP_NOP. False when full. */
+  prepNop(tag: number): boolean {
+    this.#prepCheck(tag);
+    return this.#prepUser(Op.NOP, -1, 0, undefined, 0, 0, 0, tag);
+  }
+
+  /**
+   * Hands every prepared SQE (batch and promise ops alike) to the kernel with
+   * one io_uring_enter. Returns how many the kernel took; 0 when it is short
+   * of resources (EAGAIN/EBUSY) and the SQEs stay queued for the next call.
+   */
+  submit(): number {
+    if (this.#staging.count !== 0) this.#staging.fill();
+    const r = this.#native.submit();
+    if (r >= 0) return r;
+    if (r === EBADF) throw this.#enterError(r);
+    // The ops the kernel refused arrive as completions with -errno.
+    this.#afterSubmit(r);
+    return 0;
+  }
+
+  /**
+   * Submits like submit(), then blocks the thread until at least minComplete
+   * completions are ready (capped at the number of ops in flight, so it never
+   * waits for ops that do not exist), reaps every ready completion and
+   * delivers them — onCompletion is called for each before this returns;
+   * promise ops among them settle (their callbacks run as usual, later).
+   * Returns how many completions of prep* ops were delivered.
+   * Not allowed inside the onCompletion handler.
+   */
+  submitAndWait(minComplete = 1): number {
+    if (typeof minComplete !== 'number' || (minComplete >>> 0) !== minComplete)
+      validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
+    if (this.#batch.dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
+    // One native call: fill what is staged, enter, reap.
+    const r = this.#native.submitAndReap(this.#staging.count, minComplete);
+    if (r < 0) throw this.#enterError(r);
+    if (r & 1) this.#staging.filled();
+    else if (this.#staging.count !== 0) this.#staging.stalled = true;
+    const n = r >>> 1;
+    return n === 0 ? 0 : this.#dispatch(n);
+  }
+
+  #prepRw(op: number, fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags: number): boolean {
+    this.#prepCheck(tag);
+    const bytes = checkedLength(buffer);
+    const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
+      ? position
+      : this.#position(position);
+    if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
+    const rawFd = this.#fd(fd);
+    const sqeFlags = sqeFlagsOf(fd);
+    return this.#prepUser(op, rawFd, sqeFlags, buffer, bytes, pos, flags, tag);
+  }
+
+  #prepRwv(op: number, fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags: number): boolean {
+    this.#prepCheck(tag);
+    const list = snapshotBuffers(buffers);
+    const pos = this.#position(position);
+    if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
+    const rawFd = this.#fd(fd);
+    const sqeFlags = sqeFlagsOf(fd);
+    return this.#prepUser(op, rawFd, sqeFlags, list.pairs, 0, pos, flags, tag);
+  }
+
+  #enterError(r: number): Error {
+    if (r === EBADF && this.#closing) return stateError('ERR_KAIO_CLOSED', 'Ring is closed');
+    return systemError(r, 'io_uring_enter');
+  }
+
+  #prepCheck(tag: number): void {
+    if (typeof tag !== 'number' || (tag >>> 0) !== tag) validateInteger(tag, 'tag', 0, 2 ** 32 - 1);
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed');
+    if (this.#batch.handler === undefined)
+      throw stateError('ERR_KAIO_NO_HANDLER', 'Set ring.onCompletion(handler) before prep*(): completions would be lost');
+  }
+
+  /**
+   * Stages (or, for a bigint offset beyond 2^53, preps) one batch op. `mem`
+   * is a view with its checked byte length, or kaio's [view, length, ...]
+   * copy of a readv/writev list; it is held until the op's completion.
+   */
+  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number): boolean {
+    // Again, last: checking the arguments may have run the caller's code
+    // (a getter, a Proxy trap), which may have closed the ring.
+    this.#prepCheck(tag);
+    if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+    // A registered pool cannot be released while an op uses its memory.
+    const high = this.#batch.hold(mem, Kind.Batch);
+    if (typeof pos === 'number') {
+      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes)) return true;
+    } else if (this.#staging.flushed() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
+      return true;
+    }
+    this.#batch.release(high);
+    return false;
+  }
+
+  // ── lifetime ───────────────────────────────────────────────────────────
+
+  /**
+   * Stops new ops (they reject with ERR_KAIO_CLOSED), waits for the ones
+   * queued or in flight, then tears the ring down. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    // Batch ops prepared but never submitted must reach the kernel to finish.
+    if (this.#staging.count !== 0) this.#staging.fill();
+    if (this.#counters[Counter.InFlight] !== 0) this.#ops.scheduleFlush();
+    this.#closed = (async () => {
+      await this.#ops.whenIdle();
+      await this.#batch.whenIdle(this.#idle);
+      await this.#registration.releasePools();
+      this.#native.close();
+      this.#registration.disownFiles();
+    })();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────
+
+  /** checkedMemory()'s second result, without an object per op. */
+  readonly #checked = { bytes: 0 };
+
+  #rw(op: number, syscall: string, fd: Fd, data: unknown, vectored: boolean, position: unknown, options?: RwOptions): Promise<number> {
+    try {
+      // What is checked here is what the kernel gets: a list is copied in
+      // one pass, and a buffer's length is fixed now (see lib/validate.ts).
+      const mem = checkedMemory(data, vectored, this.#checked);
+      const bytes = this.#checked.bytes;
+      const pos = this.#position(position);
+      const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
+      const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #position(position: unknown): number | bigint {
+    const pos = validatePosition(position);
+    if (pos === -1 && !(this.#info.features & FEAT_RW_CUR_POS))
+      throw unsupported('position -1 (current file position)', 'by this kernel (needs IORING_FEAT_RW_CUR_POS, 5.6)');
+    return pos;
+  }
+
+  /** The fd, or a FixedFile's index in this ring's table; throws for anything else. */
+  #fd(fd: Fd): number {
+    if (typeof fd === 'number') {
+      if ((fd | 0) !== fd || fd < 0) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
+      if (this.#fixedFilesOnly)
+        throw unsupported('a plain fd on an SQPOLL ring', 'by this kernel (IORING_FEAT_SQPOLL_NONFIXED, 5.11): register the file with registerFiles() and pass the FixedFile');
+      return fd | 0;
+    }
+    if (fd instanceof FixedFile) {
+      const owner = fixedFileOwner(fd);
+      if (owner !== this)
+        throw stateError(
+          'ERR_KAIO_FIXED_FILE',
+          owner === undefined
+            ? `FixedFile ${fd.index} was unregistered`
+            : `FixedFile ${fd.index} belongs to another ring`,
+        );
+      return fd.index;
+    }
+    throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
+  }
+
+  #start<T = number>(
+    op: number,
+    fd: number,
+    sqeFlags: number,
+    mem: unknown,
+    offset: number | bigint,
+    len: number | bigint,
+    opFlags: number,
+    extra: ArrayBufferView | undefined,
+    syscall: string,
+    path: string | undefined,
+    keep: unknown,
+    signal: AbortSignal | undefined,
+    transform?: Transform,
+  ): Promise<T> {
+    if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`));
+    if (this.#info.ops[op] !== 1)
+      return Promise.reject(unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())'));
+    return this.#ops.start<T>(op, fd, sqeFlags, mem, offset, len, opFlags, extra, syscall, path, keep, signal, transform);
+  }
+
+  /**
+   * What a submit's result asks for. EAGAIN/EBUSY: the kernel is short of
+   * resources and completions will free some, so try again later. Any other
+   * error: native took back the ops the kernel did not consume and fails
+   * them with it; reap those (never inside a completion batch, whose array
+   * the reap would overwrite).
+   */
+  #afterSubmit(r: number): void {
+    if (r >= 0) return;
+    if (r === EAGAIN || r === EBUSY || r === EINTR) setImmediate(() => this.#ops.scheduleFlush());
+    else this.#scheduleReap();
+  }
+
+  #reapScheduled = false;
+
+  #scheduleReap(): void {
+    if (this.#reapScheduled) return;
+    this.#reapScheduled = true;
+    setImmediate(() => {
+      this.#reapScheduled = false;
+      const n = this.#native.reap();
+      if (n > 0) this.#dispatch(n);
+    });
+  }
+
+  /** Called by native once per completion batch; must never throw. */
+  readonly #onComplete = (count: number): void => {
+    this.#dispatch(count);
+  };
+
+  /** Delivers `count` reaped CQEs; returns how many were batch (kind 1) ops. */
+  #dispatch(count: number): number {
+    const cq = this.#cq;
+    const ops = this.#ops;
+    let user = 0;
+    const batch = this.#batch;
+    batch.dispatching = true;
+    for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
+      const high = cq[base + 1];
+      const kind = high & KIND_MASK;
+      if (kind === Kind.Promise) {
+        ops.complete(cq[base], cq[base + 2]);
+      } else if (kind === Kind.Batch) {
+        batch.release(high);
+        user++;
+        batch.deliver(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
+      }
+    }
+    batch.dispatching = false;
+    ops.pump();
+    // Staged ops that found no room at the last flush (or that close() is
+    // waiting for) go out now that completions made some.
+    if (this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) ops.scheduleFlush();
+    batch.wakeIfIdle(this.#idle());
+    return user;
+  }
+
+  // ── registered buffers and files (registration.ts) ─────────────────────
+
+  /**
+   * Allocates `count` page-aligned buffers of `size` bytes and registers them
+   * with the kernel (IORING_REGISTER_BUFFERS2/_UPDATE; 5.13, several pools per
+   * ring from 5.19). Reads and writes on any view inside them then go out as
+   * READ_FIXED / WRITE_FIXED (READV_FIXED / WRITEV_FIXED on 6.15+) by
+   * themselves. The pages are pinned and charged to RLIMIT_MEMLOCK: see
+   * README, "Registered buffers". Throws synchronously.
+   */
+  registerBuffers(options: BufferPoolOptions): BufferPool {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerBuffers)');
+    return this.#registration.registerBuffers(options);
+  }
+
+  /**
+   * Registers a file table (IORING_REGISTER_FILES) and returns one FixedFile
+   * per slot, usable wherever an fd is. The table holds its own reference to
+   * each file: closing the fd does not unregister it. With `size`, the
+   * slots past fds.length start empty (fd -1) for updateFiles(). One table
+   * per ring; unregisterFiles() drops it.
+   */
+  registerFiles(fds: readonly number[], options?: RegisterFilesOptions): FixedFile[] {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerFiles)');
+    return this.#registration.registerFiles(fds, options);
+  }
+
+  /**
+   * Replaces slots offset.. of the file table (IORING_REGISTER_FILES_UPDATE);
+   * fd -1 empties a slot. Returns the new handles; the old handles of those
+   * slots stop working (ERR_KAIO_FIXED_FILE).
+   */
+  updateFiles(offset: number, fds: readonly number[]): FixedFile[] {
+    if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (updateFiles)');
+    return this.#registration.updateFiles(offset, fds);
+  }
+
+  /** Drops the file table (IORING_UNREGISTER_FILES); every FixedFile of it stops working. */
+  unregisterFiles(): void {
+    this.#registration.unregisterFiles();
+  }
+
+  /** No op of any kind is in the ring or staged. */
+  readonly #idle = (): boolean => this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0;
+}
+
+const NO_OPTIONS: RwOptions = Object.freeze({});
+/** IOSQE_FIXED_FILE for a registered file's index (checked by Ring#fd), else 0. */
+const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_FILE);
+const toVoid = (): void => undefined;
+const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
+
+function ringSetupError(e: unknown): unknown {
+  const err = e as { code?: string; message?: string };
+  if (err && err.code === 'EPERM') {
+    err.message +=
+      '\nio_uring is blocked here (kernel.io_uring_disabled, a seccomp profile such as Docker\'s default, or a sandbox).' +
+      " createContext({ backend: 'auto' }) falls back to Linux AIO or the thread pool.";
+  } else if (err && err.code === 'ENOMEM') {
+    err.message += '\nThe ring\'s memory counts against RLIMIT_MEMLOCK on kernels before 5.12; try fewer entries or raise `ulimit -l`.';
+  }
+  return e;
+}

@@ -1,0 +1,35 @@
+// Facts about this system and process that kaio's choices depend on: page
+// sizes, RLIMIT_MEMLOCK and CAP_IPC_LOCK, a file's O_DIRECT alignment.
+// Plain C++ that speaks -errno and knows nothing of JavaScript.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kaio {
+
+size_t PageSize();
+// Default huge page size (Hugepagesize in /proc/meminfo), 0 when unknown.
+size_t HugePageSize();
+
+// RLIMIT_MEMLOCK (soft, hard; UINT64_MAX when unlimited) and whether the
+// process may pin without limit (CAP_IPC_LOCK in its effective set).
+struct MemlockInfo {
+  uint64_t soft;
+  uint64_t hard;
+  bool cap_ipc_lock;
+};
+MemlockInfo GetMemlockInfo();
+
+// statx(2) with STATX_DIOALIGN (6.1) of an fd (path null) or a path.
+struct DioInfo {
+  uint32_t mask;          // STATX_* the filesystem filled in
+  uint32_t mem_align;     // 0 when not reported
+  uint32_t offset_align;  // 0 when not reported (or O_DIRECT unsupported)
+  uint32_t dev_major;
+  uint32_t dev_minor;
+  uint32_t blksize;
+};
+int StatxDioAlign(int fd, const char* path, DioInfo* out);
+
+}  // namespace kaio

@@ -1,0 +1,287 @@
+'use strict';
+// Defects found by review and by hostile use (issues 8 and 9): each case here
+// failed (hung, crashed, wrote the wrong bytes or lost its error code) before
+// the fix it names.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync, spawnSync } = require('node:child_process');
+const { Ring, BufferPool, open } = require('..');
+const { tmpPath, root } = require('./helpers');
+
+/** A FIFO opened for reading and writing (reads block until data is written). */
+function fifo() {
+  const p = path.join(fs.mkdtempSync(path.join(root, 'fifo-')), 'f');
+  execFileSync('mkfifo', [p]);
+  const r = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const w = fs.openSync(p, fs.constants.O_WRONLY);
+  return { r, w, close: () => { fs.closeSync(r); fs.closeSync(w); } };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('16 ring: defects under partial submission and hostile use', () => {
+  let ring;
+  afterEach(async () => {
+    if (ring) await ring.close();
+    ring = undefined;
+  });
+
+  describe('partial submission (no IORING_SETUP_SUBMIT_ALL)', () => {
+    it('a ring made with submitAll: false lacks the flag; submitAll is validated', async () => {
+      ring = new Ring({ entries: 8, submitAll: false });
+      assert.ok(!ring.params.setupFlags.includes('SUBMIT_ALL'));
+      assert.throws(() => new Ring({ submitAll: 1 }), { code: 'ERR_INVALID_ARG_TYPE' });
+    });
+
+    it('ops after a failing SQE in the same submission still settle (promise API)', async () => {
+      ring = new Ring({ entries: 8, submitAll: false });
+      const long = `/${'x'.repeat(5000)}`;
+      const open1 = ring.openat(long, 'r');
+      const nops = [ring.nop(), ring.nop(), ring.nop()];
+      await assert.rejects(open1, { code: 'ENAMETOOLONG', syscall: 'open' });
+      await Promise.all(nops);
+      assert.equal(ring.stats.inFlight, 0);
+    });
+
+    it('batch ops after a failing SQE still complete', async () => {
+      ring = new Ring({ entries: 8, submitAll: false });
+      const got = [];
+      ring.onCompletion((tag, res) => got.push([tag, res]));
+      const failing = ring.openat(`/${'y'.repeat(5000)}`, 'r');
+      for (let i = 0; i < 4; i++) assert.equal(ring.prepNop(i), true);
+      ring.submit();
+      while (got.length < 4) ring.submitAndWait(1);
+      assert.deepEqual(got.map(([t]) => t).sort(), [0, 1, 2, 3]);
+      await assert.rejects(failing, { code: 'ENAMETOOLONG' });
+    });
+  });
+
+  it('an iopoll ring settles its ops (O_DIRECT on a device that cannot poll: EOPNOTSUPP, not a hang)', async function () {
+    ring = new Ring({ entries: 8, iopoll: true });
+    assert.ok(ring.params.setupFlags.includes('IOPOLL'));
+    await ring.nop();
+    const p = tmpPath('iopoll');
+    fs.writeFileSync(p, Buffer.alloc(8192, 1));
+    let fd;
+    try {
+      fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_DIRECT);
+    } catch {
+      this.skip(); // no O_DIRECT on the test filesystem
+    }
+    const { alignedBuffer } = require('..');
+    try {
+      const n = await ring.read(fd, alignedBuffer(4096), 0);
+      assert.equal(n, 4096); // a polled device (see the kernel lab)
+    } catch (e) {
+      assert.equal(e.code, 'ENOTSUP');
+      assert.equal(e.syscall, 'read');
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it('an io_uring_enter error rejects the ops it concerns with code/errno/syscall; the process lives on', function () {
+    const helper = path.join(__dirname, 'fixtures', 'seccomp-exec.py');
+    const child = path.join(__dirname, 'fixtures', 'enter-blocked.js');
+    const r = spawnSync('python3', [helper, 'io_uring_enter', '--', process.execPath, child], { encoding: 'utf8', timeout: 30000 });
+    if (r.status === 77 || r.error) this.skip(); // no python3 or no seccomp here
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop());
+    assert.deepEqual(out.promise, { code: 'EPERM', errno: -1, syscall: 'read' });
+    assert.deepEqual(out.batch, [-1, -1]);
+    assert.equal(out.closed, true);
+  });
+
+  describe('what JS checked is what the kernel gets', () => {
+    it('a prepReadv list whose getters call submit() or close(), or throw, cannot corrupt memory', async () => {
+      ring = new Ring({ entries: 8 });
+      const p = tmpPath('getters');
+      fs.writeFileSync(p, Buffer.alloc(8192, 7));
+      const fd = fs.openSync(p, 'r');
+      const got = [];
+      ring.onCompletion((tag, res) => got.push([tag, res]));
+      const bufs = [Buffer.alloc(4096), Buffer.alloc(4096)];
+      const list = [bufs[0], bufs[1]];
+      let calls = 0;
+      Object.defineProperty(list, 1, {
+        get() {
+          calls++;
+          ring.prepNop(99);
+          ring.submit();
+          return bufs[1];
+        },
+      });
+      assert.equal(ring.prepReadv(fd, list, 0, 1), true);
+      assert.equal(calls, 1, 'each element is read once');
+      ring.submit();
+      while (got.length < 2) ring.submitAndWait(1);
+      assert.deepEqual(got.find(([t]) => t === 1), [1, 8192]);
+      assert.ok(bufs[1].every((b) => b === 7));
+      const throwing = [bufs[0]];
+      Object.defineProperty(throwing, 0, { get() { throw new Error('boom'); } });
+      assert.throws(() => ring.prepReadv(fd, throwing, 0, 2), /boom/);
+      const closing = [bufs[0]];
+      Object.defineProperty(closing, 0, { get() { void ring.close(); return bufs[0]; } });
+      assert.throws(() => ring.prepReadv(fd, closing, 0, 3), { code: 'ERR_KAIO_CLOSED' });
+      fs.closeSync(fd);
+    });
+
+    it('a list emptied or changed after prep*/readv keeps what was checked (and holds its buffers)', async () => {
+      ring = new Ring({ entries: 8 });
+      const p = tmpPath('list');
+      const fd = fs.openSync(p, 'w+');
+      const got = [];
+      ring.onCompletion((tag, res) => got.push([tag, res]));
+      const list = [Buffer.alloc(16, 1)];
+      ring.prepWritev(fd, list, 0, 1);
+      list[0] = Buffer.alloc(8192, 2);
+      list.push('not a view');
+      ring.submit();
+      while (got.length < 1) ring.submitAndWait(1);
+      assert.deepEqual(got[0], [1, 16]);
+      const plist = [Buffer.alloc(32, 3)];
+      const w = ring.writev(fd, plist, 0);
+      plist.length = 0;
+      assert.equal(await w, 32);
+      assert.equal(fs.fstatSync(fd).size, 32);
+      fs.closeSync(fd);
+    });
+
+    it('a resizable buffer grown before submission writes the length checked at the call', async () => {
+      ring = new Ring({ entries: 8 });
+      const fd = fs.openSync(tmpPath('resize'), 'w+');
+      const ab = new ArrayBuffer(4096, { maxByteLength: 65536 });
+      const view = new Uint8Array(ab); // length-tracking
+      view.fill(9);
+      const w = ring.write(fd, view, 0);
+      ab.resize(65536);
+      assert.equal(await w, 4096);
+      assert.equal(fs.fstatSync(fd).size, 4096);
+      // Shrunk (or detached) before submission: the op fails, nothing else is read.
+      const w2 = ring.write(fd, view, 0);
+      ab.resize(0);
+      await assert.rejects(w2, { code: 'EFAULT', syscall: 'write' });
+      const ab3 = new ArrayBuffer(4096);
+      const r3 = ring.read(fd, new Uint8Array(ab3), 0);
+      structuredClone(ab3, { transfer: [ab3] });
+      await assert.rejects(r3, { code: 'EFAULT', syscall: 'read' });
+      fs.closeSync(fd);
+    });
+
+    it('a pool view whose `buffer` lies is still counted in use: release waits for the op', async () => {
+      ring = new Ring({ entries: 8 });
+      const pool = ring.registerBuffers({ count: 2, size: 4096, fallback: true });
+      const { r, w, close } = fifo();
+      const lying = pool.buffers[0].subarray(0, 4096);
+      Object.defineProperty(lying, 'buffer', { value: new ArrayBuffer(4096) });
+      class Liar extends Uint8Array {
+        get buffer() { return new ArrayBuffer(8); }
+        get byteLength() { return 1; }
+      }
+      const sub = new Liar(pool.buffers[1].buffer, pool.buffers[1].byteOffset, 4096);
+      const reads = [ring.read(r, lying, -1), ring.read(r, sub, -1)];
+      await tick();
+      assert.equal(pool.inUse, 2);
+      let released = false;
+      const rel = pool.release().then(() => (released = true));
+      await tick();
+      assert.equal(released, false, 'release waits for the reads');
+      fs.writeSync(w, Buffer.alloc(8192, 5));
+      const n = await Promise.all(reads);
+      assert.equal(n[0] + n[1], 8192);
+      await rel;
+      close();
+    });
+
+    it('only a real AbortSignal is accepted (a signal-like object is refused up front)', async () => {
+      ring = new Ring({ entries: 8 });
+      const fake = { aborted: false, addEventListener() {} };
+      await assert.rejects(ring.nop({ signal: fake }), { code: 'ERR_INVALID_ARG_TYPE' });
+      class Sneaky extends AbortController {}
+      const ac = new Sneaky();
+      Object.defineProperty(ac.signal, 'addEventListener', { value() { throw new Error('no'); } });
+      Object.defineProperty(ac.signal, 'removeEventListener', { value() { throw new Error('no'); } });
+      await ring.nop({ signal: ac.signal });
+    });
+  });
+
+  describe('every error has a code', () => {
+    it('detached DataView, supports({}), pool.indexOf(undefined), new BufferPool()', async () => {
+      ring = new Ring({ entries: 8 });
+      const ab = new ArrayBuffer(16);
+      const dv = new DataView(ab);
+      structuredClone(ab, { transfer: [ab] });
+      await assert.rejects(ring.read(0, dv, 0), { code: 'ERR_INVALID_ARG_VALUE' });
+      assert.throws(() => ring.supports({}), { code: 'ERR_INVALID_ARG_TYPE' });
+      const pool = ring.registerBuffers({ count: 1, size: 4096, fallback: true });
+      assert.throws(() => pool.indexOf(undefined), { code: 'ERR_INVALID_ARG_TYPE' });
+      assert.throws(() => new BufferPool(new ArrayBuffer(4096), 4096, 1), { code: 'ERR_ILLEGAL_CONSTRUCTOR' });
+      assert.equal(await ring.read(0, new Uint8Array(0), -0).catch((e) => e.code), 0);
+    });
+
+    it('open() and its handle: -0 mode, null options, a null-prototype position', async () => {
+      const p = tmpPath('open-args');
+      fs.writeFileSync(p, 'abc');
+      const fh = await open(p, 'r+', -0);
+      await assert.rejects(fh.write(Buffer.from('x'), Object.create(null)), { code: 'ERR_INVALID_ARG_TYPE' });
+      await fh.close();
+      await assert.rejects(open(p, 'r', 0o666, null), { code: 'ERR_INVALID_ARG_TYPE' });
+    });
+  });
+
+  it('closing an open() handle waits for its queued writes: none reaches the next file with that fd', async () => {
+    const { createContext } = require('..');
+    const ctx = createContext({ backend: 'io_uring', entries: 2 });
+    const a = tmpPath('a');
+    const b = tmpPath('b');
+    const fa = await open(a, 'w+', 0o644, { context: ctx });
+    const writes = [];
+    for (let i = 0; i < 64; i++) writes.push(fa.write(Buffer.alloc(4096, 1), 0, 4096, i * 4096));
+    const closed = fa.close();
+    const fb = await open(b, 'w+', 0o644, { context: ctx });
+    await Promise.all(writes);
+    await closed;
+    await fb.close();
+    assert.equal(fs.statSync(a).size, 64 * 4096);
+    assert.equal(fs.statSync(b).size, 0);
+    await ctx.close();
+  });
+
+  it('tells V8 what a ring costs: thousands of rings dropped without close() are collected (fds come back)', function () {
+    const code = `
+      const { Ring } = require(${JSON.stringify(path.join(__dirname, '..'))});
+      const fs = require('node:fs');
+      const fds = () => fs.readdirSync('/proc/self/fd').length;
+      const before = fds();
+      let peak = 0;
+      (async () => {
+        for (let i = 0; i < 3000; i++) {
+          new Ring({ entries: 4 });
+          if (i % 50 === 0) {
+            peak = Math.max(peak, fds() - before);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        process.stdout.write(JSON.stringify({ peak }));
+      })();
+    `;
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 0, r.stderr);
+    const { peak } = JSON.parse(r.stdout);
+    assert.ok(peak < 2000, `peak open ring fds ${peak}: the GC never ran`);
+  });
+});
+
+describe('16 ring: SQPOLL on kernels without IORING_FEAT_SQPOLL_NONFIXED', () => {
+  it('refuses plain fds up front (needs a kernel before 5.11)', async function () {
+    const ring = new Ring({ entries: 4, sqpoll: true });
+    try {
+      if (ring.params.features.includes('SQPOLL_NONFIXED')) this.skip(); // 5.11+: plain fds work on SQPOLL
+      await assert.rejects(ring.read(0, Buffer.alloc(1), 0), { code: 'ERR_KAIO_UNSUPPORTED' });
+    } finally {
+      await ring.close();
+    }
+  });
+});

@@ -1,0 +1,261 @@
+'use strict';
+// `kaio bench` on block devices (loop devices over temp files): read jobs never
+// write to the device, the job size comes from the device, and writes to a
+// mounted device are refused unless --allow_mounted_write=1.
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const { once } = require('node:events');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+
+const bin = path.join(__dirname, '..', 'bin', 'kaio');
+const kaio = (...args) => spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 60000 });
+
+const MiB = 1024 * 1024;
+const DEV_SIZE = 8 * MiB;
+const APIS = ['batch', 'promise', 'node-promises', 'node-callback', 'node-sync'];
+
+function run(cmd, args) {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** sha256 of everything readable through `p` (a device is read to its end). */
+function sha256(p) {
+  return crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+}
+
+/** A known, non-zero pattern: 4 KiB block i holds sha256(i) repeated. */
+function pattern(size) {
+  const buf = Buffer.alloc(size);
+  for (let off = 0; off < size; off += 4096) {
+    buf.fill(crypto.createHash('sha256').update(String(off / 4096)).digest(), off, Math.min(size, off + 4096));
+  }
+  return buf;
+}
+
+/** Exit status 1 and exactly one line on stderr, with no stack trace. */
+function assertOneLineError(r, re, what) {
+  assert.equal(r.status, 1, `${what}: status ${r.status}, stderr: ${r.stderr}, stdout: ${r.stdout}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `${what}: stderr is not one line:\n${r.stderr}`);
+  assert.match(lines[0], /^kaio bench: /, what);
+  assert.match(lines[0], re, what);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: stack trace`);
+}
+
+describe('53 kaio bench on block devices', function () {
+  let dir;
+  const loops = [];
+  const mounts = [];
+  let reason;
+
+  /** A loop device over a fresh DEV_SIZE temp file filled with the pattern. */
+  function loopDevice(name) {
+    const img = path.join(dir, `${name}.img`);
+    fs.writeFileSync(img, pattern(DEV_SIZE));
+    const dev = run('losetup', ['--find', '--show', img]);
+    loops.push(dev);
+    return dev;
+  }
+
+  before(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-blockdev-'));
+    if (process.platform !== 'linux') reason = 'loop devices are Linux-only';
+    else if (process.getuid() !== 0) reason = 'losetup needs root';
+    else {
+      try {
+        loopDevice('probe');
+      } catch (e) {
+        reason = `losetup failed: ${String(e.stderr || e.message).trim()}`;
+      }
+    }
+  });
+
+  beforeEach(function () {
+    if (reason) this.skip(reason);
+  });
+
+  after(() => {
+    for (const m of mounts.splice(0)) {
+      try {
+        run('umount', [m]);
+      } catch (e) {
+        console.error(`umount ${m}: ${e.stderr || e.message}`);
+      }
+    }
+    for (const dev of loops.splice(0)) {
+      try {
+        run('losetup', ['-d', dev]);
+      } catch (e) {
+        console.error(`losetup -d ${dev}: ${e.stderr || e.message}`);
+      }
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('read jobs through every API leave the device byte-for-byte unchanged (with and without --size)', () => {
+    const dev = loopDevice('reads');
+    const before = sha256(dev);
+    assert.equal(before, crypto.createHash('sha256').update(pattern(DEV_SIZE)).digest('hex'));
+    for (const api of APIS) {
+      for (const [size, rw] of [['4m', 'read'], [undefined, 'randread']]) {
+        {
+          const what = `${api} ${rw} size=${size}`;
+          const args = [`--filename=${dev}`, `--rw=${rw}`, '--bs=4k', '--iodepth=4', `--api=${api}`, '--number_ios=64',
+            '--runtime=30', '--output-format=json'];
+          if (size) args.push(`--size=${size}`);
+          const r = kaio(...args);
+          assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+          const res = JSON.parse(r.stdout);
+          assert.equal(res.ops, 64, what);
+          assert.equal(res.bytes, 64 * 4096, what);
+          assert.equal(sha256(dev), before, `${what} changed the device`);
+        }
+      }
+    }
+    // O_DIRECT reads too.
+    const r = kaio(`--filename=${dev}`, '--rw=randread', '--direct=1', '--api=batch', '--number_ios=64', '--runtime=30');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(sha256(dev), before, 'direct read changed the device');
+  });
+
+  it('the job size defaults to the device size; --size smaller is used, larger is a one-line error', () => {
+    const dev = loopDevice('size');
+    const before = sha256(dev);
+    let r = kaio(`--filename=${dev}`, '--rw=read', '--bs=1m', '--iodepth=1', '--number_ios=8', '--runtime=30', '--output-format=json');
+    assert.equal(r.status, 0, r.stderr);
+    let res = JSON.parse(r.stdout);
+    assert.equal(res.job.size, DEV_SIZE);
+    assert.equal(res.bytes, DEV_SIZE);
+    assert.ok(res.notes.some((n) => /block device/.test(n) && /8 MiB/.test(n)), res.notes.join('; '));
+
+    r = kaio(`--filename=${dev}`, '--rw=read', '--bs=1m', '--iodepth=1', '--number_ios=8', '--runtime=30', '--size=2m', '--output-format=json');
+    assert.equal(r.status, 0, r.stderr);
+    res = JSON.parse(r.stdout);
+    assert.equal(res.job.size, 2 * MiB);
+
+    r = kaio(`--filename=${dev}`, '--rw=randwrite', '--size=16m', '--number_ios=8', '--runtime=30');
+    assertOneLineError(r, /larger than/, '--size=16m');
+    // A device smaller than one block cannot hold the job either.
+    r = kaio(`--filename=${dev}`, '--rw=read', '--bs=16m', '--number_ios=1', '--runtime=30');
+    assertOneLineError(r, /smaller than --bs|larger than/, '--bs=16m');
+    assert.equal(sha256(dev), before);
+  });
+
+  it('a write job on a mounted device is refused with one line (exit 1) and the device is untouched', function () {
+    const dev = loopDevice('mounted');
+    try {
+      run('mkfs.ext4', ['-q', '-E', 'lazy_itable_init=0,lazy_journal_init=0', dev]);
+    } catch (e) {
+      this.skip(`mkfs.ext4 failed: ${String(e.stderr || e.message).trim()}`);
+    }
+    const mnt = fs.mkdtempSync(path.join(dir, 'mnt-'));
+    try {
+      // Read-only, so the filesystem itself writes nothing and the checksum holds still.
+      run('mount', ['-o', 'ro', dev, mnt]);
+    } catch (e) {
+      this.skip(`mount failed: ${String(e.stderr || e.message).trim()}`);
+    }
+    mounts.unshift(mnt);
+    const before = sha256(dev);
+    for (const [api, size] of [['batch', undefined], ['node-sync', '1m']]) {
+      {
+        const args = [`--filename=${dev}`, '--rw=randwrite', `--api=${api}`, '--number_ios=16', '--runtime=30'];
+        if (size) args.push(`--size=${size}`);
+        const r = kaio(...args);
+        assertOneLineError(r, /mounted|in use/, `${api} size=${size}`);
+        assert.match(r.stderr, /--allow_mounted_write=1/);
+      }
+    }
+    assert.equal(sha256(dev), before, 'the mounted device was written');
+    // Reads of a mounted device are fine and change nothing.
+    const r = kaio(`--filename=${dev}`, '--rw=randread', '--number_ios=16', '--runtime=30');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(sha256(dev), before);
+  });
+
+  it('a write job on a device another process holds open with O_EXCL is refused; the device is untouched', async () => {
+    const dev = loopDevice('claimed');
+    const before = sha256(dev);
+    const holder = spawn(process.execPath, ['-e', `
+      const fs = require('node:fs');
+      fs.openSync(${JSON.stringify(dev)}, fs.constants.O_RDONLY | fs.constants.O_EXCL);
+      process.stdout.write('ready\\n');
+      setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve, reject) => {
+        holder.stdout.once('data', resolve);
+        holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+      });
+      const r = kaio(`--filename=${dev}`, '--rw=write', '--number_ios=16', '--runtime=30');
+      assertOneLineError(r, /in use/, 'claimed device');
+      assert.equal(sha256(dev), before, 'the claimed device was written');
+    } finally {
+      if (holder.exitCode === null && holder.signalCode === null) {
+        const gone = once(holder, 'exit');
+        holder.kill();
+        await gone;
+      }
+    }
+  });
+
+  it('a write job on an unmounted device runs (and with --allow_mounted_write=1)', () => {
+    const dev = loopDevice('write');
+    const before = sha256(dev);
+    for (const allow of [[], ['--allow_mounted_write=1']]) {
+      const r = kaio(`--filename=${dev}`, '--rw=randwrite', '--bs=4k', '--api=batch', '--number_ios=32', '--runtime=30',
+        '--output-format=json', ...allow);
+      assert.equal(r.status, 0, `${allow}: ${r.stderr}`);
+      const res = JSON.parse(r.stdout);
+      assert.equal(res.ops, 32);
+      assert.equal(res.job.size, DEV_SIZE);
+    }
+    assert.notEqual(sha256(dev), before, 'the write job wrote nothing');
+  });
+
+  it('--allow_mounted_write takes 0 or 1 only', () => {
+    const r = kaio('--filename=/dev/null', '--rw=write', '--allow_mounted_write=2');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--allow_mounted_write/);
+  });
+});
+
+describe('53 kaio bench targets that are not regular files', () => {
+  it('a read job on a path that cannot be created fails with one line, exit 1', () => {
+    const r = kaio('--filename=/proc/kaio-no-such-dir/f', '--rw=read', '--size=64k', '--number_ios=4', '--runtime=30');
+    assertOneLineError(r, /kaio-no-such-dir/, 'uncreatable path');
+  });
+
+  it('a read job on a directory fails with one line, exit 1', () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-blockdev-dir-'));
+    try {
+      const r = kaio(`--filename=${d}`, '--rw=read', '--size=64k', '--number_ios=4', '--runtime=30');
+      assertOneLineError(r, /directory/, 'directory');
+      assert.deepEqual(fs.readdirSync(d), []);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('a read job on a character device (/dev/zero) lays nothing out and runs', () => {
+    const r = kaio('--filename=/dev/zero', '--rw=read', '--size=64k', '--number_ios=16', '--runtime=30', '--output-format=json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).ops, 16);
+  });
+
+  it('a read job on a short regular file still extends it with real data', () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-blockdev-file-'));
+    try {
+      const f = path.join(d, 'f');
+      fs.writeFileSync(f, Buffer.alloc(4096, 1));
+      const r = kaio(`--filename=${f}`, '--rw=randread', '--size=256k', '--number_ios=16', '--runtime=30');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(fs.statSync(f).size, 256 * 1024);
+      assert.equal(fs.readFileSync(f).subarray(0, 4096).every((b) => b === 1), true, 'existing data was overwritten');
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
