@@ -218,8 +218,16 @@ function buildCommonRoot(root) {
   fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
   // The checkout as it is (built addon, dist/, node_modules), without git and lab state.
   const skip = new Set(['.git', '.lab', '.bench-data']);
+  // TypeScript is compiled afresh into the copy (a checkout's dist/ can hold
+  // outputs of files that no longer exist, which would shadow the new ones).
+  const ts = fs.existsSync(path.join(repo, 'tsconfig.json'));
+  if (ts) skip.add('dist');
   for (const e of fs.readdirSync(repo)) {
     if (!skip.has(e)) fs.cpSync(path.join(repo, e), path.join(root, 'kaio', e), { recursive: true });
+  }
+  if (ts) {
+    run(path.join(repo, 'node_modules', '.bin', 'tsc'),
+      ['-p', 'tsconfig.json', '--outDir', path.join(root, 'kaio', 'dist')], { cwd: repo });
   }
   copyFile(path.join(__dirname, 'guest', 'init.sh'), path.join(root, 'init'));
   fs.chmodSync(path.join(root, 'init'), 0o755);
@@ -363,12 +371,12 @@ async function main() {
   const matrix = want.length ? MATRIX.filter((m) => want.includes(m.name)) : MATRIX;
   if (!matrix.length) throw new Error(`KAIO_LAB_KERNELS names none of ${MATRIX.map((m) => m.name).join(', ')}`);
   ensureHostTools();
-  if (!fs.existsSync(path.join(repo, 'build', 'Release', 'kaio.node')))
-    throw new Error('no build/Release/kaio.node: run `npm ci` first');
-  if (fs.existsSync(path.join(repo, 'tsconfig.json'))) {
-    log('tsc -p tsconfig.json (the guest runs what is built here)');
-    run(path.join(repo, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: repo });
-  }
+  const addon = path.join(repo, 'build', 'Release', 'kaio.node');
+  if (!fs.existsSync(addon)) throw new Error('no build/Release/kaio.node: run `npm ci` first');
+  // The guest runs the addon built here: refuse one older than its sources.
+  const built = fs.statSync(addon).mtimeMs;
+  const newer = fs.readdirSync(path.join(repo, 'native')).filter((f) => fs.statSync(path.join(repo, 'native', f)).mtimeMs > built);
+  if (newer.length) throw new Error(`build/Release/kaio.node is older than native/${newer[0]}: run \`npm run compile\` first`);
   fs.mkdirSync(lab, { recursive: true });
   aptUpdate();
   let acc = accel();
