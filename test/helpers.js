@@ -79,6 +79,7 @@ function walk(dir) {
  * call that changes them returns: before Linux 6.4, io_uring unpins
  * unregistered buffers from delayed work (about a second later), and a
  * closed ring is torn down on a workqueue. Newer kernels return at once.
+ * Also for a baseline: settled(vmPin, 0) lets earlier tests' pins drain.
  */
 async function settled(read, want, ms = 5000) {
   const end = Date.now() + ms;
