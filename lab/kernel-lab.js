@@ -358,6 +358,7 @@ function parse(text) {
     res.skips.push({ title, reason });
   }
   res.env = block('ENV').trim();
+  res.warnings = [...text.matchAll(/^KAIO-LAB-WARN (.*)$/gm)].map((m) => m[1]);
   const failing = /^\s*\d+ failing\n([\s\S]*?)(?=^tests: )/m.exec(text);
   if (failing) res.failures = failing[1].trim();
   return res;
@@ -439,6 +440,7 @@ async function main() {
   }
   for (const r of rows) {
     if (r.env) out.push('', `${r.name}: ${r.env.replace(/\n/g, '; ')}`);
+    for (const w of r.warnings || []) out.push(`${r.name}: ${w}`);
     if (r.skips && r.skips.length) {
       out.push('', `${r.name}: skipped`);
       for (const s of r.skips) out.push(`  - ${s.title}: ${s.reason}`);

@@ -91,8 +91,30 @@ echo "KAIO-LAB-NOTE memlock set to $(ulimit -l) KiB"
 export KAIO_LAB_SKIPS=/results/skips.tsv
 START=$(cut -d' ' -f1 /proc/uptime)
 # TCG runs code several times slower than the hardware: more time per test.
-node node_modules/mocha/bin/mocha.js --no-color --timeout "${KAIO_LAB_MOCHA_TIMEOUT:-180000}" --require /lab/skip-reasons.js 2>&1
+# mocha runs without --exit (as npm test does): a test that leaves something
+# alive keeps it from exiting after its closing line. Then the watchdog below
+# stops it after 60 s and says so, instead of the VM waiting for its timeout.
+node node_modules/mocha/bin/mocha.js --no-color --timeout "${KAIO_LAB_MOCHA_TIMEOUT:-180000}" \
+  --require /lab/skip-reasons.js >/results/mocha.out 2>&1 &
+MOCHA=$!
+tail -f /results/mocha.out &
+TAIL=$!
+LEFT=60
+while kill -0 $MOCHA 2>/dev/null; do
+  if grep -q '^tests: [0-9]* passed' /results/mocha.out; then
+    LEFT=$((LEFT - 1))
+    if [ $LEFT -le 0 ]; then
+      echo "KAIO-LAB-WARN mocha did not exit within 60 s of its closing line (something kept its event loop alive): killed"
+      kill -9 $MOCHA
+      break
+    fi
+  fi
+  sleep 1
+done
+wait $MOCHA
 RC=$?
+sleep 1
+kill $TAIL 2>/dev/null
 END=$(cut -d' ' -f1 /proc/uptime)
 echo "KAIO-LAB-SUITE-SECONDS $(awk "BEGIN{print $END - $START}")"
 echo "KAIO-LAB-SKIPS-BEGIN"
