@@ -166,6 +166,7 @@ function fetchKernel(entry) {
 // ---------------------------------------------------------------- guest root
 function copyFile(src, dst) {
   fs.mkdirSync(path.dirname(dst), { recursive: true });
+  fs.rmSync(dst, { force: true }); // never write through a busybox applet link
   fs.copyFileSync(src, dst);
   fs.chmodSync(dst, fs.statSync(src).mode & 0o7777);
 }
@@ -199,6 +200,16 @@ function buildCommonRoot(root) {
     fs.symlinkSync('/bin/busybox', p);
   }
   copyBinary(root, process.execPath, '/usr/bin/node');
+  // util-linux's losetup and e2fsprogs' mke2fs for test 53 (loop devices, mkfs.ext4).
+  for (const [bin, as] of [['losetup', '/usr/sbin/losetup'], ['mke2fs', '/usr/sbin/mke2fs']]) {
+    const found = run('sh', ['-c', `command -v ${bin}`], { allowFail: true }).stdout.trim();
+    if (found) copyBinary(root, found, as);
+  }
+  if (fs.existsSync(path.join(root, 'usr/sbin/mke2fs'))) {
+    fs.rmSync(path.join(root, 'usr/sbin/mkfs.ext4'), { force: true });
+    fs.symlinkSync('mke2fs', path.join(root, 'usr/sbin/mkfs.ext4'));
+    if (fs.existsSync('/etc/mke2fs.conf')) copyFile('/etc/mke2fs.conf', path.join(root, 'etc/mke2fs.conf'));
+  }
   copyBinary(root, fs.realpathSync(run('sh', ['-c', 'command -v dmsetup']).stdout.trim()), '/usr/sbin/dmsetup');
   // python3 for the seccomp fixture (test 43): the interpreter, its stdlib and ctypes.
   const py = fs.realpathSync('/usr/bin/python3');
