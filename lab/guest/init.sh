@@ -91,11 +91,12 @@ echo "KAIO-LAB-NOTE memlock set to $(ulimit -l) KiB"
 export KAIO_LAB_SKIPS=/results/skips.tsv
 START=$(cut -d' ' -f1 /proc/uptime)
 # TCG runs code several times slower than the hardware: more time per test.
+# No standard input, as in CI (a read of fd 0 must not wait on the console).
 # mocha runs without --exit (as npm test does): a test that leaves something
 # alive keeps it from exiting after its closing line. Then the watchdog below
 # stops it after 60 s and says so, instead of the VM waiting for its timeout.
 node node_modules/mocha/bin/mocha.js --no-color --timeout "${KAIO_LAB_MOCHA_TIMEOUT:-180000}" \
-  --require /lab/skip-reasons.js >/results/mocha.out 2>&1 &
+  --require /lab/skip-reasons.js </dev/null >/results/mocha.out 2>&1 &
 MOCHA=$!
 tail -f /results/mocha.out &
 TAIL=$!
