@@ -389,6 +389,12 @@ async function main() {
   const built = fs.statSync(addon).mtimeMs;
   const newer = fs.readdirSync(path.join(repo, 'native')).filter((f) => fs.statSync(path.join(repo, 'native', f)).mtimeMs > built);
   if (newer.length) throw new Error(`build/Release/kaio.node is older than native/${newer[0]}: run \`npm run compile\` first`);
+  // Build as `npm test` would (e.g. a pretest that compiles the tests), then copy.
+  const scripts = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts || {};
+  if (scripts.pretest) {
+    log('npm run pretest');
+    run('npm', ['run', '--silent', 'pretest'], { cwd: repo, stdio: 'inherit' });
+  }
   fs.mkdirSync(lab, { recursive: true });
   aptUpdate();
   let acc = accel();
