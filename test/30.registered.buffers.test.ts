@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { Ring, BufferPool, probe } from 'kaio';
-import { randomFile, directSupported, tmpPath } from './helpers';
+import { randomFile, directSupported, tmpPath, settled, severalPoolsPerRing } from './helpers';
 
 const KiB = 1024;
 
@@ -21,7 +21,7 @@ describe('30 registered buffers: fixed reads and writes', () => {
   afterEach(() => ring.close());
 
   it('makes a pool of page-aligned Buffers over registered memory', async () => {
-    const before = vmPin();
+    const before = await settled(vmPin, 0); // old kernels may still be unpinning earlier tests' pools
     const pool = ring.registerBuffers({ count: 8, size: 64 * KiB });
     assert.ok(pool instanceof BufferPool);
     assert.equal(pool.registered, true);
@@ -43,7 +43,7 @@ describe('30 registered buffers: fixed reads and writes', () => {
     assert.equal(pool.indexOf(Buffer.alloc(10)), -1);
     assert.equal(pool.indexOf(Buffer.from(pool.buffers[0].buffer, 64 * KiB - 10, 20)), -1, 'spans two buffers');
     await pool.release();
-    assert.equal(vmPin(), before);
+    assert.equal(await settled(vmPin, before), before);
   });
 
   it('reads with READ_FIXED, whole buffers and sub-ranges, byte-exact against node:fs', async () => {
@@ -162,7 +162,8 @@ describe('30 registered buffers: fixed reads and writes', () => {
     await pool.release();
   });
 
-  it('serves several pools per ring with the right buffer indices', async () => {
+  it('serves several pools per ring with the right buffer indices', async function () {
+    if (!severalPoolsPerRing()) this.skip(); // one registered-buffer table per ring before 5.19: a second pool gets EBUSY
     const { path, data } = randomFile(64 * KiB, 'pools');
     const fd = fs.openSync(path, 'r');
     const a = ring.registerBuffers({ count: 3, size: 4 * KiB });
@@ -215,6 +216,7 @@ describe('30 registered buffers: fixed reads and writes', () => {
   });
 
   it('probe() reports the memlock limit and what is pinned now', async () => {
+    await settled(() => probe().memlock.pinnedBytes, 0); // old kernels may still be unpinning earlier tests' pools
     const p0 = probe();
     assert.equal(typeof p0.memlock.soft, 'number');
     assert.equal(typeof p0.capIpcLock, 'boolean');
@@ -223,6 +225,6 @@ describe('30 registered buffers: fixed reads and writes', () => {
     assert.equal(p1.memlock.pinnedBytes - p0.memlock.pinnedBytes, 16 * KiB);
     assert.equal(p1.memlock.lockedBytes - p0.memlock.lockedBytes, 16 * KiB);
     await pool.release();
-    assert.equal(probe().memlock.pinnedBytes, p0.memlock.pinnedBytes);
+    assert.equal(await settled(() => probe().memlock.pinnedBytes, p0.memlock.pinnedBytes), p0.memlock.pinnedBytes);
   });
 });

@@ -93,3 +93,45 @@ export function skip(ctx: Mocha.Context, reason: string): never {
   if (ctx.test) ctx.test.title += ` (skipped: ${reason})`;
   ctx.skip();
 }
+
+/**
+ * Calls read() until it returns `want` or `ms` have passed; returns the last
+ * value (assert on it). For counters the kernel settles a little after the
+ * call that changes them returns: before Linux 6.4, io_uring unpins
+ * unregistered buffers from delayed work (about a second later), and a
+ * closed ring is torn down on a workqueue. Newer kernels return at once.
+ * Also for a baseline: settled(vmPin, 0) lets earlier tests' pins drain.
+ */
+export async function settled<T>(read: () => T, want: T, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = read();
+  while (v !== want && Date.now() < end) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    v = read();
+  }
+  return v;
+}
+
+let poolsPerRing: boolean | undefined;
+/**
+ * True when one ring can hold several registered-buffer pools: the kernel has
+ * a sparse buffer table (IORING_RSRC_REGISTER_SPARSE, 5.19). Before that the
+ * first pool is the ring's whole table and a second one gets EBUSY (README).
+ */
+export function severalPoolsPerRing(): boolean {
+  if (poolsPerRing !== undefined) return poolsPerRing;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Ring } = require('kaio') as typeof import('kaio');
+  const ring = new Ring({ entries: 2 });
+  try {
+    ring.registerBuffers({ count: 1, size: 4096 });
+    ring.registerBuffers({ count: 1, size: 4096 });
+    poolsPerRing = true;
+  } catch (e) {
+    if ((e as KaioError).code !== 'EBUSY') throw e;
+    poolsPerRing = false;
+  } finally {
+    void ring.close();
+  }
+  return poolsPerRing;
+}
