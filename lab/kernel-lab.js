@@ -238,7 +238,9 @@ function buildCommonRoot(root) {
   }
   if (ts) {
     run(path.join(repo, 'node_modules', '.bin', 'tsc'),
-      ['-p', 'tsconfig.json', '--outDir', path.join(root, 'kaio', 'dist')], { cwd: repo });
+      // A build-info file of its own: the checkout's (dist/.tsbuildinfo) would
+      // say "up to date" and nothing would be emitted into the copy.
+      ['-p', 'tsconfig.json', '--outDir', path.join(root, 'kaio', 'dist'), '--tsBuildInfoFile', path.join(root, '.tsbuildinfo-guest')], { cwd: repo });
   }
   copyFile(path.join(__dirname, 'guest', 'init.sh'), path.join(root, 'init'));
   fs.chmodSync(path.join(root, 'init'), 0o755);
