@@ -497,12 +497,12 @@ describe('54 kaio bench: verify', () => {
     it(`verify=${kind}: a write job checks its blocks; a byte flipped on disk is found, by offset, and fails the read-back (exit 1)`, () => {
       const f = path.join(dir, `v-${kind}`);
       const extra = kind === 'pattern' ? ['--verify_pattern=0x5aa5c33c'] : [];
-      let r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=randwrite', '--bs=4k', '--iodepth=4', `--verify=${kind}`, ...extra,
+      let r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=randwrite', '--bs=4k', '--iodepth=4', `--verify=${kind}`, '--invalidate=0', ...extra,
         '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(fioDoc(r.stdout).jobs[0].kaio.verified_blocks, 64, 'every block written was read back and checked');
       // Read back: clean (once; the other kinds go straight to the flipped byte).
-      if (kind === 'crc32c') r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, ...extra, '--output-format=json']);
+      if (kind === 'crc32c') r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, '--invalidate=0', ...extra, '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
       // Flip one byte in the middle of block 37's payload.
       const at = 37 * 4096 + 1000;
@@ -512,7 +512,7 @@ describe('54 kaio bench: verify', () => {
       b[0] ^= 0x40;
       fs.writeSync(fd, b, 0, 1, at);
       fs.closeSync(fd);
-      r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, ...extra]);
+      r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, '--invalidate=0', ...extra]);
       assertOneLine(r, 1, new RegExp(`verify: ${kind} failed on .* at offset ${at} \\(block offset=${37 * 4096}, len=4096\\)`), kind);
       assert.match(r.stdout, /err=84/, 'the job reports the error');
     });
@@ -520,7 +520,7 @@ describe('54 kaio bench: verify', () => {
 
   it('verify on data never written with a verify header fails with the block offset', () => {
     const f = path.join(dir, 'plain');
-    const r = kaio([`--filename=${f}`, '--name=v', '--size=64k', '--rw=read', '--verify=crc32c']);
+    const r = kaio([`--filename=${f}`, '--name=v', '--size=64k', '--rw=read', '--verify=crc32c', '--invalidate=0']);
     assertOneLine(r, 1, /verify: crc32c failed on .* at offset 0 \(block offset=0, len=4096\): bad magic/, 'plain data');
   });
 });
@@ -614,6 +614,8 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
         });
         child.on('exit', () => reject(new Error(`exited early: ${err}`)));
       });
+      // Let it do some I/O first (a slow machine, such as the kernel lab under TCG, may show the line before any completes).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);
@@ -650,6 +652,8 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       };
       for (let i = 0; i < 3000 && !laidOut(); i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(fs.readdirSync(tmp).length, 1, 'one temp dir made under os.tmpdir()');
+      // Let it do some I/O first (a slow machine, such as the kernel lab under TCG, may show the line before any completes).
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);
