@@ -282,6 +282,18 @@ describe('16 ring: defects under partial submission and hostile use', () => {
   });
 });
 
+describe('16 ring: open flags', () => {
+  it("a flag string that names an Object.prototype member ('constructor', 'toString') is refused, by open() and openat()", async () => {
+    const ring = new Ring({ entries: 2 });
+    try {
+      await assert.rejects(ring.openat(__filename, 'constructor'), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(open(__filename, 'toString'), { code: 'ERR_INVALID_ARG_VALUE' });
+    } finally {
+      await ring.close();
+    }
+  });
+});
+
 describe('16 ring: out of fds', () => {
   it('EMFILE from io_uring_setup says how many rings are not closed and what to do', function () {
     const code = `

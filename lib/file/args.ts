@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { invalidArgType, invalidArgValue, outOfRange } from '../errors';
 import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
+import { OPEN_FLAGS } from '../ring/args';
 
 const shown = (v: unknown): string => `Received ${inspect(v)}`;
 
@@ -26,36 +27,12 @@ export function validatePath(value: unknown, name = 'path'): string {
   return p;
 }
 
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsConstants;
-const FLAGS: Record<string, number> = {
-  r: O_RDONLY,
-  rs: O_RDONLY | O_SYNC,
-  sr: O_RDONLY | O_SYNC,
-  'r+': O_RDWR,
-  'rs+': O_RDWR | O_SYNC,
-  'sr+': O_RDWR | O_SYNC,
-  w: O_TRUNC | O_CREAT | O_WRONLY,
-  wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
-  xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
-  'w+': O_TRUNC | O_CREAT | O_RDWR,
-  'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
-  'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
-  a: O_APPEND | O_CREAT | O_WRONLY,
-  ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
-  xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
-  as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
-  sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
-  'a+': O_APPEND | O_CREAT | O_RDWR,
-  'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
-  'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
-  'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-  'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-};
+const FLAGS = OPEN_FLAGS;
 
 /** Node's stringToFlags. */
 export function openFlags(flags: unknown, name = 'flags'): number {
   if (typeof flags === 'number') return validateInt32(flags, name);
-  if (flags === undefined || flags === null) return O_RDONLY;
+  if (flags === undefined || flags === null) return fsConstants.O_RDONLY;
   const v = typeof flags === 'string' ? FLAGS[flags] : undefined;
   if (v === undefined) throw invalidArgValue(name, `is invalid. ${shown(flags)}`);
   return v;

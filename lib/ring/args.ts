@@ -8,10 +8,13 @@ import { validateInteger } from '../validate';
 export const AT_FDCWD = -100;
 export const O_CLOEXEC = 0o2000000;
 
-/** Node's string open flags, as fs.open takes them. */
-const OPEN_FLAGS: Record<string, number> = (() => {
+/**
+ * Node's string open flags, as fs.open takes them (no prototype: 'toString'
+ * or 'constructor' is not a flag).
+ */
+export const OPEN_FLAGS: Readonly<Record<string, number>> = (() => {
   const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, O_EXCL, O_SYNC } = fsConstants;
-  return {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, number>, {
     r: O_RDONLY,
     rs: O_RDONLY | O_SYNC,
     sr: O_RDONLY | O_SYNC,
@@ -34,7 +37,7 @@ const OPEN_FLAGS: Record<string, number> = (() => {
     'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
     'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
     'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-  };
+  }));
 })();
 
 export function parseOpenFlags(flags: unknown): number {
