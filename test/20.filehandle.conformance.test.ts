@@ -9,9 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import * as kaio from 'kaio';
 import type { FileHandle, IoContext, KaioReadFileOptions, KaioWriteFileOptions, WriteFileData } from 'kaio';
-import { skip, type KaioError } from './helpers';
+import { skip, type KaioError, BACKENDS, contextPerBackend } from './helpers';
 
-const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
 
 function mkdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fh-'));
@@ -380,19 +379,7 @@ const CASES: Record<string, (impl: Impl, dir: string, t: unknown[]) => Promise<v
 
 describe('20 FileHandle conformance with node:fs/promises', function () {
   this.timeout(60000);
-  const contexts: Record<string, IoContext | KaioError> = {};
-  before(function () {
-    for (const b of BACKENDS) {
-      try {
-        contexts[b] = kaio.createContext({ backend: b });
-      } catch (e) {
-        contexts[b] = e as KaioError;
-      }
-    }
-  });
-  after(async () => {
-    for (const c of Object.values(contexts)) if (!(c instanceof Error)) await c.close();
-  });
+  const contexts = contextPerBackend();
 
   const expected: Record<string, { trace: unknown[]; files: Record<string, string> }> = {};
   async function runCase(name: string, impl: Impl) {

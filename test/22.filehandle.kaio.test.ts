@@ -9,25 +9,16 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import * as kaio from 'kaio';
 import type { IoContext } from 'kaio';
-import { directSupported, skip, type KaioError } from './helpers';
+import { directSupported, skip, type KaioError, BACKENDS, contextPerBackend } from './helpers';
 
-const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
 
 describe('22 FileHandle: what kaio adds', function () {
   let dir: string;
-  const contexts: Record<string, IoContext | KaioError> = {};
+  const contexts = contextPerBackend();
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fh18-'));
-    for (const b of BACKENDS) {
-      try {
-        contexts[b] = kaio.createContext({ backend: b });
-      } catch (e) {
-        contexts[b] = e as KaioError;
-      }
-    }
   });
   after(async () => {
-    for (const c of Object.values(contexts)) if (!(c instanceof Error)) await c.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const ctxOr = (t: Mocha.Context, b: string): IoContext => {

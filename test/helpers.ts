@@ -135,3 +135,28 @@ export function severalPoolsPerRing(): boolean {
   }
   return poolsPerRing;
 }
+
+export const BACKENDS = ['io_uring', 'aio', 'threadpool'] as const;
+
+/**
+ * One context per backend, made in the suite's before() and closed in its
+ * after(); where a backend cannot be set up here, the error that said so.
+ */
+export function contextPerBackend(): Record<string, import('kaio').IoContext | KaioError> {
+  const contexts: Record<string, import('kaio').IoContext | KaioError> = {};
+  before(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createContext } = require('kaio') as typeof import('kaio');
+    for (const b of BACKENDS) {
+      try {
+        contexts[b] = createContext({ backend: b });
+      } catch (e) {
+        contexts[b] = e as KaioError;
+      }
+    }
+  });
+  after(async () => {
+    for (const c of Object.values(contexts)) if (!(c instanceof Error)) await c.close();
+  });
+  return contexts;
+}

@@ -640,23 +640,6 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
       free.pop();
       staged.push(tag);
     }
-    if (gtod) {
-      // Nothing is timed, so nothing needs the moment of submission: submit
-      // and wait in one io_uring_enter, as t/io_uring does.
-      if (staged.length) {
-        const per = job.batchSubmit || staged.length;
-        for (let left = staged.length; left > 0; left -= per) run.submitLevels[batchBucket(Math.min(left, per))]++;
-        run.depthLevels[depthBucket(run.inFlight)] += staged.length;
-        staged = [];
-      }
-      if (run.inFlight === 0) break;
-      reaped = 0;
-      ring.submitAndWait(Math.min(min, run.inFlight));
-      if (reaped) run.completeLevels[batchBucket(reaped)]++;
-      now = loopNow = performance.now();
-      if (!run.stopping) run.more(now);
-      continue;
-    }
     if (staged.length) {
       ring.submit();
       tSub = performance.now();

@@ -171,20 +171,27 @@ export class FileHandle extends EventEmitter {
         throw invalidArgType('options', 'of type object', bufferOrOptions);
       if (Array.isArray(bufferOrOptions)) throw invalidArgType('options', 'of type object', bufferOrOptions);
       const o = (bufferOrOptions ?? {}) as ReadOptions<T>;
-      buffer = o.buffer === undefined ? (Buffer.alloc(16384) as unknown as T) : o.buffer;
-      offset = o.offset === undefined ? 0 : o.offset;
+      const given = o.buffer;
+      buffer = given === undefined ? (Buffer.alloc(16384) as unknown as T) : given;
+      offset = o.offset;
+      if (offset === undefined) offset = 0;
       validateBufferArg(buffer);
-      len = o.length === undefined ? checkedLength(buffer, 'buffer') - (offset as number) : o.length;
-      pos = o.position === undefined ? null : o.position;
+      len = o.length;
+      if (len === undefined) len = checkedLength(buffer, 'buffer') - (offset as number);
+      pos = o.position;
+      if (pos === undefined) pos = null;
     } else {
       buffer = bufferOrOptions;
     }
     const size = checkedLength(buffer, 'buffer');
     if (offset !== null && typeof offset === 'object') {
       const o = offset as ReadOptions<T>;
-      offset = o.offset === undefined ? 0 : o.offset;
-      len = o.length === undefined ? size - (offset as number) : o.length;
-      pos = o.position === undefined ? null : o.position;
+      offset = o.offset;
+      if (offset === undefined) offset = 0;
+      len = o.length;
+      if (len === undefined) len = size - (offset as number);
+      pos = o.position;
+      if (pos === undefined) pos = null;
     }
     if (offset === undefined || offset === null) offset = 0;
     else validateInteger(offset, 'offset', 0);
@@ -297,9 +304,12 @@ export class FileHandle extends EventEmitter {
       let pos = position;
       if (typeof offset === 'object') {
         const o = (offsetOrOptions ?? {}) as { offset?: number; length?: number; position?: number | bigint | null };
-        offset = o.offset === undefined ? 0 : o.offset;
-        length = o.length === undefined ? size - (offset as number) : o.length;
-        pos = o.position === undefined ? null : o.position;
+        offset = o.offset;
+        if (offset === undefined) offset = 0;
+        length = o.length;
+        if (length === undefined) length = size - (offset as number);
+        pos = o.position;
+        if (pos === undefined) pos = null;
       }
       if (offset === undefined || offset === null) offset = 0;
       else validateInteger(offset, 'offset', 0);
