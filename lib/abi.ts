@@ -73,6 +73,8 @@ export const enum Kind {
   Batch = 1,
   /** kaio's own (cancels): never shown to anyone. */
   Internal = 2,
+  /** The batch API on one of pool.buffers registered with this ring: the buffer index sits above the kind (ring/batch.ts). */
+  BatchFixed = 3,
 }
 export const KIND_SHIFT = 2 ** 32;
 

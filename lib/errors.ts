@@ -1,7 +1,9 @@
 // Errors shaped like Node's own: argument errors carry Node's codes, kernel
 // failures look like SystemError (code, errno, syscall, message).
 import { getSystemErrorMap } from 'node:util';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
+
+const { isProxy } = types;
 
 export interface ErrnoError extends Error {
   code: string;
@@ -46,13 +48,28 @@ function coded<T extends Error>(err: T, code: string): T & CodedError {
   return err as T & CodedError;
 }
 
+/** The name of the class `value` is an instance of, read from data properties only. */
+function constructorName(value: object): string | undefined {
+  for (let o: object | null = value; o !== null; o = Object.getPrototypeOf(o)) {
+    if (isProxy(o)) return undefined;
+    const c = Object.getOwnPropertyDescriptor(o, 'constructor');
+    if (c === undefined) continue;
+    if (typeof c.value !== 'function') return undefined;
+    const n = Object.getOwnPropertyDescriptor(c.value, 'name');
+    return typeof n?.value === 'string' && n.value !== '' ? n.value : undefined;
+  }
+  return undefined;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'Received null';
   if (value === undefined) return 'Received undefined';
   if (typeof value === 'function') return `Received function ${value.name || '<anonymous>'}`;
   if (typeof value === 'object') {
-    const name = (value as object).constructor?.name;
-    return name ? `Received an instance of ${name}` : `Received ${inspect(value, { depth: -1 })}`;
+    // Describing a bad argument runs none of its code: no Proxy trap, no getter.
+    if (isProxy(value)) return 'Received a Proxy';
+    const name = constructorName(value as object);
+    return name ? `Received an instance of ${name}` : `Received ${inspect(value, { depth: -1, getters: false, customInspect: false })}`;
   }
   let shown = inspect(value, { colors: false });
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;

@@ -160,6 +160,43 @@ export function hasLivePools(): boolean {
   return livePools !== 0;
 }
 
+// A pool's own Buffers (pool.buffers) carry their pool and index in private
+// fields, put there through a base constructor that returns the Buffer: an
+// op on one finds its pool with a brand check, not a WeakMap lookup, and the
+// mark can be neither read nor forged from outside (a Proxy has none).
+class ReturnsView {
+  constructor(view: object) {
+    return view;
+  }
+}
+class PoolBuffer extends ReturnsView {
+  readonly #pool: BufferPool;
+  readonly #index: number;
+  constructor(view: Buffer, pool: BufferPool, index: number) {
+    super(view);
+    this.#pool = pool;
+    this.#index = index;
+  }
+  static poolOf(view: object): BufferPool | undefined {
+    return #pool in view ? (view as PoolBuffer).#pool : undefined;
+  }
+  static indexOf(view: object): number {
+    return #index in view ? (view as PoolBuffer).#index : -1;
+  }
+}
+
+/** For one of pool.buffers itself, its pool while not released; otherwise undefined. */
+export function ownPool(view: unknown): BufferPool | undefined {
+  if (typeof view !== 'object' || view === null) return undefined;
+  const pool = PoolBuffer.poolOf(view);
+  return pool === undefined || pool.released ? undefined : pool;
+}
+
+/** For pool.buffers[i] itself, i (the same whatever else views that memory); otherwise -1. */
+export function poolBufferIndex(view: object): number {
+  return PoolBuffer.indexOf(view);
+}
+
 // Views already found in a pool. A view's ArrayBuffer never changes, and
 // asking for it is a call into the engine's C++ (JSTypedArray::GetBuffer),
 // dearer than this lookup; only hits are kept, so plain buffers add nothing.
@@ -167,6 +204,8 @@ const poolByView = new WeakMap<ArrayBufferView, BufferPool>();
 
 /** The pool whose memory holds view, if any (none once the pool is released). */
 export function poolOf(view: ArrayBufferView): BufferPool | undefined {
+  const own = PoolBuffer.poolOf(view);
+  if (own !== undefined) return own.released ? undefined : own;
   const seen = poolByView.get(view);
   if (seen !== undefined) return seen.released ? undefined : seen;
   const pool = poolByMemory.get(viewBuffer(view) as ArrayBuffer);
@@ -252,8 +291,15 @@ export class BufferPool {
     this.hugePages = binding.pinnedInfo(memory)?.huge ?? false;
     this.pinError = pinError as MemlockError | undefined;
     const buffers: Buffer[] = [];
-    for (let i = 0; i < count; i++) buffers.push(Buffer.from(memory, i * size, size));
-    this.buffers = Object.freeze(buffers);
+    for (let i = 0; i < count; i++) {
+      const view = Buffer.from(memory, i * size, size);
+      new PoolBuffer(view, this, i);
+      buffers.push(view);
+    }
+    // A plain array: V8 (11.x) loads elements of a frozen one through a
+    // generic path, about 5× dearer in a hot loop. Ops never read it back
+    // (each Buffer carries its own mark), so changing it changes nothing.
+    this.buffers = buffers;
     // postMessage/structuredClone must never move the memory out from under us.
     markAsUntransferable(memory);
     poolByMemory.set(memory, this);

@@ -30,7 +30,6 @@ describe('30 registered buffers: fixed reads and writes', () => {
     assert.equal(pool.size, 64 * KiB);
     assert.equal(pool.byteLength, 8 * 64 * KiB);
     assert.equal(pool.buffers.length, 8);
-    assert.ok(Object.isFrozen(pool.buffers));
     for (const [i, b] of pool.buffers.entries()) {
       assert.ok(Buffer.isBuffer(b));
       assert.equal(b.length, 64 * KiB);

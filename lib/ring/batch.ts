@@ -3,7 +3,8 @@
 // user_data high word above the kind, the id of the entry that holds its
 // memory (0: none); ids are recycled. In-flight ops never exceed the CQ size
 // (<= 2^16), so user_data stays below 2^53, exact in a double.
-import { dropPools, hasLivePools, holdPools, type HeldPools } from '../pool';
+import { Kind } from '../abi';
+import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } from '../pool';
 
 export type CompletionHandler = (tag: number, res: number, flags: number) => void;
 
@@ -21,6 +22,12 @@ export class BatchOps {
   /** Registered pools that memory lies in (released after the CQE). */
   readonly #held: Array<HeldPools | undefined> = [undefined];
   readonly #free: number[] = [];
+  /**
+   * For ops on one of pool.buffers (Kind.BatchFixed), the pool by buffer
+   * table index: an index belongs to one pool for as long as an op holds it
+   * (the pool cannot be unregistered before), so the last hold's is right.
+   */
+  readonly #fixedPools: Array<BufferPool | undefined> = [];
   /** The pools the last hold() took for its memory. */
   lastHeld: HeldPools | undefined;
   #idle: Array<() => void> = [];
@@ -41,6 +48,22 @@ export class BatchOps {
     this.#mem[id] = mem;
     this.#held[id] = held;
     return kind + id * KEEP_UNIT;
+  }
+
+  /**
+   * Holds `pool` (throws ERR_KAIO_POOL_RELEASED for one being released) for
+   * an op on its buffer at table `index`; returns the user_data high word.
+   * No memory is kept per op: the pool keeps its buffers.
+   */
+  holdFixed(pool: BufferPool, index: number): number {
+    pool._hold();
+    this.#fixedPools[index] = pool;
+    return Kind.BatchFixed + index * KEEP_UNIT;
+  }
+
+  /** Lets go of the pool a Kind.BatchFixed op held. */
+  releaseFixed(high: number): void {
+    this.#fixedPools[high >>> KEEP_SHIFT]!._drop();
   }
 
   /** Lets go of what the op with user_data high word `high` held. */

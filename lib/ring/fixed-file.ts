@@ -4,6 +4,7 @@
 
 let ownerOf: (file: FixedFile) => object | undefined;
 let disown: (file: FixedFile) => void;
+let slotIn: (file: unknown, ring: object) => number;
 
 export class FixedFile {
   /** Index in the owning ring's file table. */
@@ -12,17 +13,23 @@ export class FixedFile {
   readonly fd: number;
   /** The ring whose table holds this slot; undefined once unregistered. A private field, not a WeakMap: every op on a FixedFile reads it. */
   #owner: object | undefined;
+  /** The index ops use: `index` is a plain property a caller could redefine. */
+  readonly #slot: number;
 
   /** Not for users: made by ring.registerFiles(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
   constructor(owner: object, index: number, fd: number) {
     this.index = index;
     this.fd = fd;
     this.#owner = owner;
+    this.#slot = index;
   }
 
   static {
     // An object that only inherits from FixedFile.prototype has no owner.
     ownerOf = (file) => (#owner in file ? file.#owner : undefined);
+    // A brand check: runs none of the caller's code (instanceof would run a Proxy's traps).
+    slotIn = (file, ring) =>
+      typeof file !== 'object' || file === null || !(#owner in file) ? -1 : file.#owner === ring ? file.#slot : -2;
     disown = (file) => {
       if (#owner in file) file.#owner = undefined;
     };
@@ -32,6 +39,14 @@ export class FixedFile {
 /** The ring a FixedFile belongs to, or undefined once it was unregistered. */
 export function fixedFileOwner(file: FixedFile): object | undefined {
   return ownerOf(file);
+}
+
+/**
+ * `file`'s index in `ring`'s table; -1 when it is not a FixedFile, -2 when it
+ * is one of another ring or was unregistered.
+ */
+export function fixedFileSlot(file: unknown, ring: object): number {
+  return slotIn(file, ring);
 }
 
 /** @internal Marks a FixedFile as no longer registered. */

@@ -42,10 +42,10 @@ import {
   validateOffset,
   validatePosition,
 } from '../validate';
-import { FixedFile, fixedFileOwner } from './fixed-file';
-import type { BufferPool, BufferPoolOptions, HeldPools } from '../pool';
+import { FixedFile, fixedFileOwner, fixedFileSlot } from './fixed-file';
+import { ownPool, poolBufferIndex, type BufferPool, type BufferPoolOptions, type HeldPools } from '../pool';
 import { parseStatx } from './statx';
-import { fixedAt, Staging, STAGEABLE } from './staging';
+import { fixedAt, INDEX_UNIT, Staging, STAGEABLE } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
@@ -442,13 +442,29 @@ export class Ring implements IoContext {
 
   #prepRw(op: number, fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags: number): boolean {
     this.#prepCheck(tag);
-    const bytes = checkedLength(buffer);
+    // One of pool.buffers: its size is known while the pool lives (it is
+    // never detached before release), so the view is not asked.
+    const pool = ownPool(buffer);
+    const bytes = pool === undefined ? checkedLength(buffer) : pool.size;
     const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
       ? position
       : this.#position(position);
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
     const rawFd = this.#fd(fd);
     const sqeFlags = sqeFlagsOf(fd);
+    if (pool !== undefined && typeof pos === 'number') {
+      const first = pool._fixedFirst(this);
+      if (first >= 0) {
+        // Registered with this ring: staged as its table index, no memory
+        // kept per op (the pool, held, keeps it).
+        if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+        const index = first + poolBufferIndex(buffer);
+        const high = this.#batch.holdFixed(pool, index);
+        if (this.#staging.add(op, rawFd, sqeFlags, undefined, pos, flags, tag, high, bytes, index * INDEX_UNIT)) return true;
+        pool._drop();
+        return false;
+      }
+    }
     return this.#prepUser(op, rawFd, sqeFlags, buffer, bytes, pos, flags, tag);
   }
 
@@ -459,6 +475,9 @@ export class Ring implements IoContext {
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
     const rawFd = this.#fd(fd);
     const sqeFlags = sqeFlagsOf(fd);
+    // Again: reading the list ran the caller's code (a getter, a Proxy
+    // trap), which may have closed the ring.
+    this.#prepCheck(tag);
     return this.#prepUser(op, rawFd, sqeFlags, list.pairs, 0, pos, flags, tag);
   }
 
@@ -480,9 +499,9 @@ export class Ring implements IoContext {
    * copy of a readv/writev list; it is held until the op's completion.
    */
   #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number): boolean {
-    // Again, last: checking the arguments may have run the caller's code
-    // (a getter, a Proxy trap), which may have closed the ring.
-    this.#prepCheck(tag);
+    // The caller checked the state after its arguments (only a readv/writev
+    // list runs the caller's code: views, fds and FixedFiles are checked
+    // through intrinsics and brands).
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
     // A registered pool cannot be released while an op uses its memory.
     const high = this.#batch.hold(mem, Kind.Batch);
@@ -563,16 +582,16 @@ export class Ring implements IoContext {
         throw unsupported('a plain fd on an SQPOLL ring', 'by this kernel (IORING_FEAT_SQPOLL_NONFIXED, 5.11): register the file with registerFiles() and pass the FixedFile');
       return fd | 0;
     }
-    if (fd instanceof FixedFile) {
-      const owner = fixedFileOwner(fd);
-      if (owner !== this)
-        throw stateError(
-          'ERR_KAIO_FIXED_FILE',
-          owner === undefined
-            ? `FixedFile ${fd.index} was unregistered`
-            : `FixedFile ${fd.index} belongs to another ring`,
-        );
-      return fd.index;
+    const slot = fixedFileSlot(fd, this);
+    if (slot >= 0) return slot;
+    if (slot === -2) {
+      const owner = fixedFileOwner(fd as FixedFile);
+      throw stateError(
+        'ERR_KAIO_FIXED_FILE',
+        owner === undefined
+          ? `FixedFile ${(fd as FixedFile).index} was unregistered`
+          : `FixedFile ${(fd as FixedFile).index} belongs to another ring`,
+      );
     }
     throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
   }
@@ -640,6 +659,10 @@ export class Ring implements IoContext {
       const kind = high & KIND_MASK;
       if (kind === Kind.Promise) {
         ops.complete(cq[base], cq[base + 2]);
+      } else if (kind === Kind.BatchFixed) {
+        batch.releaseFixed(high);
+        user++;
+        batch.deliver(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       } else if (kind === Kind.Batch) {
         batch.release(high);
         user++;

@@ -13,12 +13,12 @@
 // kaio's [view, length, view, length, ...] copy of the list.
 import { Counter, type NativeRing, type NativeRingInfo } from '../binding';
 import { Op } from '../abi';
-import type { BufferPool } from '../pool';
+import { poolBufferIndex, type BufferPool } from '../pool';
 import { viewByteOffset } from '../validate';
 
 export const STAGE_FIELDS = 8;
 /** Registered buffers are at most 1 GiB: offsets in one stay below this. */
-const INDEX_UNIT = 2 ** 30;
+export const INDEX_UNIT = 2 ** 30;
 
 /**
  * Field [7] for `bytes` of `view`, which lies in `pool` (held by the op):
@@ -29,6 +29,9 @@ export function fixedAt(pool: BufferPool, ring: object, view: ArrayBufferView, b
   const first = pool._fixedFirst(ring);
   if (first < 0) return -1;
   const size = pool.size;
+  // One of pool.buffers itself: its index is known, its offset 0.
+  const own = poolBufferIndex(view);
+  if (own >= 0) return bytes <= size ? (first + own) * INDEX_UNIT : -1;
   const at = viewByteOffset(view);
   const i = Math.floor(at / size);
   const off = at - i * size;
