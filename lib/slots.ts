@@ -61,8 +61,9 @@ export class SlotTable {
   start<T>(id: number, syscall: string, keep: unknown, path?: string, transform?: Transform): Promise<T> {
     this.syscall[id] = syscall;
     this.keep[id] = keep;
-    this.path[id] = path;
-    this.transform[id] = transform;
+    // free() left both undefined
+    if (path !== undefined) this.path[id] = path;
+    if (transform !== undefined) this.transform[id] = transform;
     return this.promise<T>(id);
   }
 
@@ -145,14 +146,14 @@ export class SlotTable {
   }
 
   free(id: number): void {
-    this.#unwatch(id);
+    // Only what an op set is cleared (a store costs more than a load).
+    if (this.signal[id] !== undefined) this.#unwatch(id);
     this.resolve[id] = undefined;
     this.reject[id] = undefined;
     this.keep[id] = undefined;
-    this.syscall[id] = '';
-    this.path[id] = undefined;
-    this.transform[id] = undefined;
-    this.aborted[id] = false;
+    if (this.path[id] !== undefined) this.path[id] = undefined;
+    if (this.transform[id] !== undefined) this.transform[id] = undefined;
+    if (this.aborted[id]) this.aborted[id] = false;
     this.#free.push(id);
     this.live--;
     if (this.live === 0 && this.#idle.length) {

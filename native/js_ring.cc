@@ -82,6 +82,12 @@ uint8_t FixedVariant(uint8_t op) {
 
 bool Vectored(uint8_t op) { return op == abi::kOpReadv || op == abi::kOpWritev; }
 
+// Staging field [7]: registered buffer index * kStageIndexUnit + offset.
+void StagedRegion(const double* e, unsigned* index, size_t* off) {
+  *index = static_cast<unsigned>(e[7] * (1 / kStageIndexUnit));  // exact: a power of two
+  *off = static_cast<size_t>(e[7] - *index * kStageIndexUnit);
+}
+
 }  // namespace
 
 // One op, decoded from either path (prep() arguments or a staged entry),
@@ -121,6 +127,7 @@ class RingWrap : public JsContext<RingWrap> {
 
   bool DecodePrep(napi_env env, const Napi::CallbackInfo& info, OpSpec* s);
   void DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s);
+  bool PutStagedFixed(const double* e);
   void ResolveMemory(napi_env env, napi_value v, size_t checked, OpSpec* s);
   void CollectIovecs(napi_env env, napi_value pairs, OpSpec* s);
   bool PutSqe(const OpSpec& s);
@@ -593,14 +600,48 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
   }
   napi_value mem = staged_mem_ref_.Value();
   for (unsigned i = 0; i < count; i++) {
-    OpSpec s;
-    DecodeStaged(env, mem, i, &s);
-    PutSqe(s);  // room was checked above
+    // room was checked above
+    if (!PutStagedFixed(staging_ + i * kStageFields)) {
+      OpSpec s;
+      DecodeStaged(env, mem, i, &s);
+      PutSqe(s);
+    }
     // With submitBatch, every full chunk is its own io_uring_enter (a doorbell
     // for the device); the last one goes with the caller's submit.
     if (submit_batch_ && (i + 1) % submit_batch_ == 0 && i + 1 < count) SubmitNow(0);
   }
   SyncCounters();
+  return true;
+}
+
+// The commonest staged op, a read or write on registered memory JS found in
+// a pool of this ring, straight into an SQE: no OpSpec, no JS value. False
+// (nothing taken) for any other op, and for an index that is not (or no
+// longer) registered, which DecodeStaged turns into an op failing EFAULT.
+bool RingWrap::PutStagedFixed(const double* e) {
+  if (!(e[7] >= 0)) return false;
+  auto packed = static_cast<uint32_t>(e[0]);
+  auto op = static_cast<uint8_t>(packed & 0xff);
+  if (op != abi::kOpRead && op != abi::kOpWrite) return false;
+  unsigned index;
+  size_t off;
+  StagedRegion(e, &index, &off);
+  auto len = static_cast<uint32_t>(e[6]);
+  uintptr_t addr = buffers_.At(index, off, len);
+  if (addr == 0) return false;
+  abi::Sqe* sqe = ring_.GetSqe();
+  if (!sqe) return false;
+  sqe->opcode = op == abi::kOpRead ? abi::kOpReadFixed : abi::kOpWriteFixed;
+  sqe->flags = static_cast<uint8_t>(packed >> 8);
+  sqe->fd = static_cast<int32_t>(e[1]);
+  sqe->off = e[2] < 0 ? ~0ull : static_cast<uint64_t>(e[2]);
+  sqe->addr = addr;
+  sqe->len = len;
+  sqe->op_flags = static_cast<uint32_t>(e[3]);
+  sqe->user_data = static_cast<uint64_t>(e[4]) | (static_cast<uint64_t>(e[5]) << 32);
+  sqe->buf_index = static_cast<uint16_t>(index);
+  counters_[kFixedOps]++;
+  Started();
   return true;
 }
 
@@ -621,8 +662,9 @@ void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s)
         // Registered memory JS found in a pool of this ring, which that pool
         // cannot leave while the op holds it: no view to look at. A slot
         // that is empty anyway gets address 0 (EFAULT), never other memory.
-        auto index = static_cast<unsigned>(e[7] * (1 / kStageIndexUnit));  // exact: a power of two
-        auto off = static_cast<size_t>(e[7] - index * kStageIndexUnit);
+        unsigned index;
+        size_t off;
+        StagedRegion(e, &index, &off);
         s->len = static_cast<uint32_t>(e[6]);
         s->addr = buffers_.At(index, off, s->len);
         s->fixed = s->addr ? static_cast<int>(index) : -1;

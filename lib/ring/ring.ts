@@ -556,9 +556,14 @@ export class Ring implements IoContext {
     try {
       // What is checked here is what the kernel gets: a list is copied in
       // one pass, and a buffer's length is fixed now (see lib/validate.ts).
-      const mem = checkedMemory(data, vectored, this.#checked);
-      const bytes = this.#checked.bytes;
-      const pos = this.#position(position);
+      // One of pool.buffers: its size is known while the pool lives (it is
+      // never detached before release), so the view is not asked.
+      const pool = vectored ? undefined : ownPool(data);
+      const mem = pool === undefined ? checkedMemory(data, vectored, this.#checked) : data;
+      const bytes = pool === undefined ? this.#checked.bytes : pool.size;
+      const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
+        ? position
+        : this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
