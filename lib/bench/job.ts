@@ -553,7 +553,9 @@ async function runRing(run: Run, fd: number): Promise<number> {
     let file: number | FixedFile = fd;
     if (job.rw !== 'nop' && job.fixedbufs) {
       const pool = ring.registerBuffers({ count: depth + 1, size: Math.ceil(run.maxLen / 4096) * 4096, fallback: true });
-      run.buffers = pool.buffers.map((b) => b.subarray(0, run.maxLen));
+      // The pool's own Buffers where the block size fills them: ops on those
+      // go by the buffer's index, without looking at the view (lib/pool.ts).
+      run.buffers = pool.buffers.map((b) => (b.length === run.maxLen ? b : b.subarray(0, run.maxLen)));
       fillRandom(run.buffers, run.setup.jobnum + 1);
     }
     if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([fd])[0];
