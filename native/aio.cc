@@ -5,6 +5,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
 
 namespace kaio {
 
@@ -15,11 +19,52 @@ long Sys(long nr, long a, long b, long c = 0, long d = 0, long e = 0) {
   return r < 0 ? -errno : r;
 }
 
+void DestroyContext(abi::AioContextT ctx) {
+  // EINTR cannot leave the context half-destroyed: the kernel has already
+  // killed it and only the wait was interrupted, so retry to keep waiting.
+  while (Sys(abi::kSysIoDestroy, static_cast<long>(ctx), 0) == -EINTR) {
+  }
+}
+
+// Contexts being destroyed in the background (process-wide, like
+// fs.aio-max-nr, which they still count against until they are gone).
+std::mutex background_mu;
+std::condition_variable background_done;
+unsigned background_pending = 0;
+
+void DestroyInBackground(abi::AioContextT ctx) {
+  {
+    std::lock_guard<std::mutex> lock(background_mu);
+    background_pending++;
+  }
+  auto work = [ctx]() {
+    DestroyContext(ctx);
+    std::lock_guard<std::mutex> lock(background_mu);
+    if (--background_pending == 0) background_done.notify_all();
+  };
+  try {
+    std::thread(work).detach();
+  } catch (const std::system_error&) {
+    work();  // no thread to be had: wait here, as before
+  }
+}
+
+// Waits for the background destroys; false when there were none.
+bool AwaitBackgroundDestroys() {
+  std::unique_lock<std::mutex> lock(background_mu);
+  if (background_pending == 0) return false;
+  background_done.wait(lock, [] { return background_pending == 0; });
+  return true;
+}
+
 }  // namespace
 
 int Aio::Setup(unsigned nr_events, bool user_ring) {
   abi::AioContextT ctx = 0;
   long r = Sys(abi::kSysIoSetup, static_cast<long>(nr_events), reinterpret_cast<long>(&ctx));
+  // Contexts closed a moment ago may still count against fs.aio-max-nr.
+  if (r == -EAGAIN && AwaitBackgroundDestroys())
+    r = Sys(abi::kSysIoSetup, static_cast<long>(nr_events), reinterpret_cast<long>(&ctx));
   if (r < 0) return static_cast<int>(r);
   int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (efd < 0) {
@@ -39,16 +84,27 @@ int Aio::Setup(unsigned nr_events, bool user_ring) {
 
 void Aio::Destroy() {
   if (ctx_) {
-    // EINTR cannot leave the context half-destroyed: the kernel has already
-    // killed it and only the wait was interrupted, so retry to keep waiting.
-    while (Sys(abi::kSysIoDestroy, static_cast<long>(ctx_), 0) == -EINTR) {
-    }
+    DestroyContext(ctx_);
     ctx_ = 0;
     ring_ = nullptr;
   }
   if (efd_ >= 0) {
     close(efd_);
     efd_ = -1;
+  }
+}
+
+void Aio::DestroyInBackground() {
+  // No iocb in flight holds the eventfd (each one that did held its own
+  // reference), so it closes now, as with Destroy().
+  if (efd_ >= 0) {
+    close(efd_);
+    efd_ = -1;
+  }
+  if (ctx_) {
+    kaio::DestroyInBackground(ctx_);
+    ctx_ = 0;
+    ring_ = nullptr;
   }
 }
 
@@ -78,8 +134,9 @@ int Aio::GetEvents(long min_nr, long nr, abi::IoEvent* events, int timeout_ms) {
 int ProbeAio() {
   abi::AioContextT ctx = 0;
   long r = Sys(abi::kSysIoSetup, 1, reinterpret_cast<long>(&ctx));
+  if (r == -EAGAIN && AwaitBackgroundDestroys()) r = Sys(abi::kSysIoSetup, 1, reinterpret_cast<long>(&ctx));
   if (r < 0) return static_cast<int>(r);
-  Sys(abi::kSysIoDestroy, static_cast<long>(ctx), 0);
+  kaio::DestroyInBackground(ctx);  // nothing was submitted on it
   return 0;
 }
 

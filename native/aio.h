@@ -26,6 +26,13 @@ class Aio {
   // io_destroy: the kernel cancels what it can and waits for the rest, so
   // no iocb or buffer is touched after this returns.
   void Destroy();
+  // Destroy() for a context with no op in the kernel: the eventfd is closed
+  // here, io_destroy runs on a thread of its own. With nothing in flight it
+  // has no op to wait for, only the kernel's teardown of the context (an RCU
+  // grace period: milliseconds, or a minute on a busy virtual machine), which
+  // would otherwise stall the caller's event loop. Setup() waits for these
+  // when io_setup finds fs.aio-max-nr used up.
+  void DestroyInBackground();
   bool is_open() const { return ctx_ != 0; }
 
   int eventfd() const { return efd_; }

@@ -269,9 +269,14 @@ void AioWrap::Shutdown() {
   poller_.Close();
   // Ops on worker threads are abandoned to them; nothing waits for those.
   offload_.Shutdown(env_);
-  // io_destroy waits for every op the kernel holds, so the iocbs, iovecs
-  // and buffers may be released afterwards.
-  aio_.Destroy();
+  // With ops still in the kernel (an environment torn down mid-flight),
+  // io_destroy must wait for them here: their iocbs, iovecs and buffers are
+  // released next. With none, only the kernel's own teardown is left, which
+  // may take long: off this thread (see Aio::DestroyInBackground).
+  if (in_kernel_ == 0)
+    aio_.DestroyInBackground();
+  else
+    aio_.Destroy();
   pending_.clear();
   failed_.clear();
   in_kernel_ = 0;
