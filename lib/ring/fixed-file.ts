@@ -2,6 +2,11 @@
 // (IORING_REGISTER_FILES). A raw fd and a registered index are different
 // types, so one can never be passed where the other is meant.
 
+import { illegalConstructor } from '../errors';
+
+/** Only the ring's registration makes FixedFiles (a made-up one could name any slot, 1.5 or 99999). */
+export const MAKE_FIXED_FILE = Symbol('kaio.FixedFile');
+
 let ownerOf: (file: FixedFile) => object | undefined;
 let disown: (file: FixedFile) => void;
 let slotIn: (file: unknown, ring: object) => number;
@@ -17,7 +22,8 @@ export class FixedFile {
   readonly #slot: number;
 
   /** Not for users: made by ring.registerFiles(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
-  constructor(owner: object, index: number, fd: number) {
+  constructor(token: symbol, owner: object, index: number, fd: number) {
+    if (token !== MAKE_FIXED_FILE) throw illegalConstructor('a FixedFile is made by ring.registerFiles() or ring.updateFiles()');
     this.index = index;
     this.fd = fd;
     this.#owner = owner;
