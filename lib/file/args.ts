@@ -3,10 +3,12 @@
 // same errors before anything reaches the kernel.
 import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import { invalidArgType, invalidArgValue, outOfRange } from '../errors';
 import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
 import { OPEN_FLAGS } from '../ring/args';
+
+const { isProxy, isUint8Array } = types;
 
 const shown = (v: unknown): string => `Received ${inspect(v)}`;
 
@@ -14,8 +16,12 @@ const shown = (v: unknown): string => `Received ${inspect(v)}`;
 export function validatePath(value: unknown, name = 'path'): string {
   let p: string;
   if (typeof value === 'string') p = value;
-  else if (value instanceof Uint8Array) {
-    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), checkedLength(value, name));
+  else if (isProxy(value)) {
+    // instanceof would run its traps, and the engine's getters refuse it.
+    throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
+  } else if (isUint8Array(value)) {
+    const length = checkedLength(value, name);
+    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), length);
     if (bytes.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
     p = bytes.toString();
   } else if (value instanceof URL) {
