@@ -672,8 +672,9 @@ export class Ring implements IoContext {
     batch.dispatching = false;
     ops.startWaiting();
     // Staged ops that found no room at the last flush (or that close() is
-    // waiting for) go out now that completions made some.
-    if (this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) ops.scheduleFlush();
+    // waiting for) go out now that completions made some; so do batch ops
+    // the handler prepared, when promise ops still wait behind them for room.
+    if ((this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) || ops.queued !== 0) ops.scheduleFlush();
     batch.wakeIfIdle(this.#idle());
     return user;
   }
