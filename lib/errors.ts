@@ -84,6 +84,11 @@ function describe(value: unknown): string {
   return `Received type ${typeof value} (${shown})`;
 }
 
+/** `Received <value>` for an ERR_INVALID_ARG_VALUE message: inspect() for a primitive, describe() for an object or function (inspect would run its code, or throw for a detached DataView). */
+export function received(value: unknown): string {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function' ? describe(value) : `Received ${inspect(value)}`;
+}
+
 /** ERR_INVALID_ARG_TYPE: `The "fd" argument must be of type number. Received ...` */
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {
   const what = name.includes('.') ? `"${name}" property` : `"${name}" argument`;

@@ -249,6 +249,19 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       assert.equal(traps, 0);
     });
 
+    it('open() with a detached DataView or an object with a custom inspect as flags: ERR_INVALID_ARG_VALUE, no code of the caller run (fuzz seed 778)', async () => {
+      const ab = new ArrayBuffer(8);
+      const dv = new DataView(ab);
+      structuredClone(ab, { transfer: [ab] });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+      await assert.rejects(open(__filename, dv), { code: 'ERR_INVALID_ARG_VALUE' });
+      let ran = 0;
+      const custom = { [Symbol.for('nodejs.util.inspect.custom')]: () => (ran++, 'x') };
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+      await assert.rejects(open(__filename, custom), { code: 'ERR_INVALID_ARG_VALUE' });
+      assert.equal(ran, 0);
+    });
+
     it("describing a bad argument runs none of the caller's code (getters, Proxy traps, a function's name)", () => {
       ring = new Ring({ entries: 2 });
       ring.onCompletion(() => {});

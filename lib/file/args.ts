@@ -3,14 +3,14 @@
 // same errors before anything reaches the kernel.
 import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { inspect, types } from 'node:util';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors';
+import { types } from 'node:util';
+import { invalidArgType, invalidArgValue, outOfRange, received } from '../errors';
 import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
 import { OPEN_FLAGS } from '../ring/args';
 
 const { isProxy, isUint8Array } = types;
 
-const shown = (v: unknown): string => `Received ${inspect(v)}`;
+const shown = received;
 
 /** A path as Node takes it (string, Buffer/Uint8Array, file: URL), as the string the kernel gets. */
 export function validatePath(value: unknown, name = 'path'): string {
