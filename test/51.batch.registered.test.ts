@@ -144,6 +144,26 @@ describe('51 batch API with registered buffers and files', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("refusing a FixedFile of another ring, or an unregistered one, reads none of its properties (its message names the slot it was made for)", async () => {
+    const a = new Ring({ entries: 2 });
+    const b = new Ring({ entries: 2 });
+    a.onCompletion(() => {});
+    b.onCompletion(() => {});
+    const [, file] = a.registerFiles([0, 0]);
+    let reads = 0;
+    Object.defineProperty(file, 'index', {
+      get: () => {
+        reads++;
+        return 7;
+      },
+    });
+    assert.throws(() => b.prepRead(file, Buffer.alloc(1), 0, 1), { code: 'ERR_KAIO_FIXED_FILE', message: /FixedFile 1 belongs to another ring/ });
+    a.unregisterFiles();
+    assert.throws(() => a.prepRead(file, Buffer.alloc(1), 0, 1), { code: 'ERR_KAIO_FIXED_FILE', message: /FixedFile 1 was unregistered/ });
+    assert.equal(reads, 0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('a FixedFile made with the exported constructor is refused: no op reaches a slot it names', async () => {
     const a = randomFile(4096);
     const b = randomFile(4096);

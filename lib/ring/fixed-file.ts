@@ -10,6 +10,7 @@ export const MAKE_FIXED_FILE = Symbol('kaio.FixedFile');
 let ownerOf: (file: FixedFile) => object | undefined;
 let disown: (file: FixedFile) => void;
 let slotIn: (file: unknown, ring: object) => number;
+let slotOf: (file: FixedFile) => number;
 
 export class FixedFile {
   /** Index in the owning ring's file table. */
@@ -36,6 +37,7 @@ export class FixedFile {
     // A brand check: runs none of the caller's code (instanceof would run a Proxy's traps).
     slotIn = (file, ring) =>
       typeof file !== 'object' || file === null || !(#owner in file) ? -1 : file.#owner === ring ? file.#slot : -2;
+    slotOf = (file) => (#slot in file ? file.#slot : -1);
     disown = (file) => {
       if (#owner in file) file.#owner = undefined;
     };
@@ -53,6 +55,11 @@ export function fixedFileOwner(file: FixedFile): object | undefined {
  */
 export function fixedFileSlot(file: unknown, ring: object): number {
   return slotIn(file, ring);
+}
+
+/** The slot `file` was made for (-1 if it is no FixedFile): for messages, where reading `index` would run a caller's getter. */
+export function fixedFileIndex(file: FixedFile): number {
+  return slotOf(file);
 }
 
 /** @internal Marks a FixedFile as no longer registered. */

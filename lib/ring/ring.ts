@@ -42,7 +42,7 @@ import {
   validateOffset,
   validatePosition,
 } from '../validate';
-import { FixedFile, fixedFileOwner, fixedFileSlot } from './fixed-file';
+import { FixedFile, fixedFileIndex, fixedFileOwner, fixedFileSlot } from './fixed-file';
 import { ownPool, poolBufferIndex, type BufferPool, type BufferPoolOptions, type HeldPools } from '../pool';
 import { parseStatx } from './statx';
 import { fixedAt, INDEX_UNIT, Staging, STAGEABLE } from './staging';
@@ -589,8 +589,8 @@ export class Ring implements IoContext {
       throw stateError(
         'ERR_KAIO_FIXED_FILE',
         owner === undefined
-          ? `FixedFile ${(fd as FixedFile).index} was unregistered`
-          : `FixedFile ${(fd as FixedFile).index} belongs to another ring`,
+          ? `FixedFile ${fixedFileIndex(fd as FixedFile)} was unregistered`
+          : `FixedFile ${fixedFileIndex(fd as FixedFile)} belongs to another ring`,
       );
     }
     throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
