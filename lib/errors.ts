@@ -54,26 +54,39 @@ function constructorName(value: object): string | undefined {
     if (isProxy(o)) return undefined;
     const c = Object.getOwnPropertyDescriptor(o, 'constructor');
     if (c === undefined) continue;
-    if (typeof c.value !== 'function') return undefined;
-    const n = Object.getOwnPropertyDescriptor(c.value, 'name');
-    return typeof n?.value === 'string' && n.value !== '' ? n.value : undefined;
+    return typeof c.value === 'function' ? functionName(c.value) : undefined;
   }
   return undefined;
+}
+
+/** A function's own `name`, read from a data property only (not from a Proxy, not through a static getter). */
+function functionName(fn: object): string | undefined {
+  if (isProxy(fn)) return undefined;
+  const n = Object.getOwnPropertyDescriptor(fn, 'name');
+  return typeof n?.value === 'string' && n.value !== '' ? n.value : undefined;
 }
 
 function describe(value: unknown): string {
   if (value === null) return 'Received null';
   if (value === undefined) return 'Received undefined';
-  if (typeof value === 'function') return `Received function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'function') return `Received function ${functionName(value) ?? '<anonymous>'}`;
   if (typeof value === 'object') {
     // Describing a bad argument runs none of its code: no Proxy trap, no getter.
     if (isProxy(value)) return 'Received a Proxy';
     const name = constructorName(value as object);
-    return name ? `Received an instance of ${name}` : `Received ${inspect(value, { depth: -1, getters: false, customInspect: false })}`;
+    if (name) return `Received an instance of ${name}`;
+    // Not inspect(): it reads Symbol.toStringTag (a getter) and walks the
+    // prototype chain (a Proxy in it traps).
+    return Object.getPrototypeOf(value) === null ? 'Received [Object: null prototype]' : 'Received an object of an unnamed class';
   }
   let shown = inspect(value, { colors: false });
   if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
   return `Received type ${typeof value} (${shown})`;
+}
+
+/** `Received <value>` for an ERR_INVALID_ARG_VALUE message: inspect() for a primitive, describe() for an object or function (inspect would run its code, or throw for a detached DataView). */
+export function received(value: unknown): string {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function' ? describe(value) : `Received ${inspect(value)}`;
 }
 
 /** ERR_INVALID_ARG_TYPE: `The "fd" argument must be of type number. Received ...` */

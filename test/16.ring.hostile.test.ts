@@ -238,6 +238,70 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(open(p, 'r', 0o666, null), { code: 'ERR_INVALID_ARG_TYPE' });
     });
+
+    it('open() with a Proxy over a Buffer as the path: ERR_INVALID_ARG_TYPE, without running its traps', async () => {
+      let traps = 0;
+      const proxy = new Proxy(Buffer.from(__filename), {
+        get: (t, k) => (traps++, Reflect.get(t, k)),
+        getPrototypeOf: (t) => (traps++, Reflect.getPrototypeOf(t)),
+      });
+      await assert.rejects(open(proxy, 'r'), { code: 'ERR_INVALID_ARG_TYPE' });
+      assert.equal(traps, 0);
+    });
+
+    it('open() with a detached DataView or an object with a custom inspect as flags: ERR_INVALID_ARG_VALUE, no code of the caller run (fuzz seed 778)', async () => {
+      const ab = new ArrayBuffer(8);
+      const dv = new DataView(ab);
+      structuredClone(ab, { transfer: [ab] });
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+      await assert.rejects(open(__filename, dv), { code: 'ERR_INVALID_ARG_VALUE' });
+      let ran = 0;
+      const custom = { [Symbol.for('nodejs.util.inspect.custom')]: () => (ran++, 'x') };
+      // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+      await assert.rejects(open(__filename, custom), { code: 'ERR_INVALID_ARG_VALUE' });
+      assert.equal(ran, 0);
+    });
+
+    it("describing a bad argument runs none of the caller's code (getters, Proxy traps, a function's name)", () => {
+      ring = new Ring({ entries: 2 });
+      ring.onCompletion(() => {});
+      const ran: string[] = [];
+      const tagged = Object.create(null) as object;
+      Object.defineProperty(tagged, Symbol.toStringTag, { get: () => (ran.push('toStringTag'), 'X') });
+      class Tagged {
+        get [Symbol.toStringTag](): string {
+          ran.push('inherited toStringTag');
+          return 'Y';
+        }
+      }
+      Object.defineProperty(Tagged.prototype, 'constructor', { value: 5 }); // no usable class name: falls back to a description
+      class Named {
+        static get name(): string {
+          ran.push('static name');
+          return 'Named';
+        }
+      }
+      const trap = (what: string) => ({
+        get: (t: object, k: PropertyKey) => (ran.push(`${what} get ${String(k)}`), Reflect.get(t, k)),
+        getOwnPropertyDescriptor: (t: object, k: PropertyKey) => (ran.push(`${what} descriptor ${String(k)}`), Reflect.getOwnPropertyDescriptor(t, k)),
+        getPrototypeOf: (t: object) => (ran.push(`${what} prototype`), Reflect.getPrototypeOf(t)),
+      });
+      const values: unknown[] = [
+        tagged,
+        new Tagged(),
+        Named,
+        new Proxy(function f() {}, trap('function proxy')),
+        { constructor: new Proxy(function F() {}, trap('constructor proxy')) },
+        Object.create(new Proxy({}, trap('prototype proxy'))),
+      ];
+      for (const v of values) {
+        // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+        assert.throws(() => ring!.prepRead(v, Buffer.alloc(1), 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+        // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+        assert.throws(() => ring!.prepRead(0, v, 0, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+      }
+      assert.deepEqual(ran, []);
+    });
   });
 
   it('closing an open() handle waits for its queued writes: none reaches the next file with that fd', async () => {

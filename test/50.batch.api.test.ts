@@ -195,6 +195,31 @@ describe('50 batch API: prep*, submit, submitAndWait, onCompletion', () => {
     await ring.close();
   });
 
+  it('a promise op waiting for room is not starved by batch ops the handler prepared without submit() (fuzz seed 777)', async () => {
+    const ring = new Ring({ entries: 1 });
+    const got: number[] = [];
+    ring.onCompletion((tag) => {
+      got.push(tag);
+      if (tag === 1) assert.ok(ring.prepNop(2)); // fills the one SQ entry the waiting nop() needs
+    });
+    assert.ok(ring.prepNop(1));
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`hang: ${JSON.stringify(ring.stats)}`)), 5000);
+    });
+    try {
+      await Promise.race([ring.nop(), hang]); // queued behind tag 1, then behind tag 2
+    } catch (e) {
+      ring.submit(); // let the ring drain, so that close() ends and the failure does not hang the suite
+      await ring.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.deepEqual(got, [1, 2]);
+    await ring.close();
+  });
+
   it('close() submits what was prepared, waits for it, then refuses prep*', async () => {
     const ring = new Ring({ entries: 8 });
     const got = collector(ring);

@@ -3,19 +3,25 @@
 // same errors before anything reaches the kernel.
 import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { inspect } from 'node:util';
-import { invalidArgType, invalidArgValue, outOfRange } from '../errors';
+import { types } from 'node:util';
+import { invalidArgType, invalidArgValue, outOfRange, received } from '../errors';
 import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
 import { OPEN_FLAGS } from '../ring/args';
 
-const shown = (v: unknown): string => `Received ${inspect(v)}`;
+const { isProxy, isUint8Array } = types;
+
+const shown = received;
 
 /** A path as Node takes it (string, Buffer/Uint8Array, file: URL), as the string the kernel gets. */
 export function validatePath(value: unknown, name = 'path'): string {
   let p: string;
   if (typeof value === 'string') p = value;
-  else if (value instanceof Uint8Array) {
-    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), checkedLength(value, name));
+  else if (isProxy(value)) {
+    // instanceof would run its traps, and the engine's getters refuse it.
+    throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
+  } else if (isUint8Array(value)) {
+    const length = checkedLength(value, name);
+    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), length);
     if (bytes.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
     p = bytes.toString();
   } else if (value instanceof URL) {

@@ -2,9 +2,15 @@
 // (IORING_REGISTER_FILES). A raw fd and a registered index are different
 // types, so one can never be passed where the other is meant.
 
+import { illegalConstructor } from '../errors';
+
+/** Only the ring's registration makes FixedFiles (a made-up one could name any slot, 1.5 or 99999). */
+export const MAKE_FIXED_FILE = Symbol('kaio.FixedFile');
+
 let ownerOf: (file: FixedFile) => object | undefined;
 let disown: (file: FixedFile) => void;
 let slotIn: (file: unknown, ring: object) => number;
+let slotOf: (file: FixedFile) => number;
 
 export class FixedFile {
   /** Index in the owning ring's file table. */
@@ -17,7 +23,8 @@ export class FixedFile {
   readonly #slot: number;
 
   /** Not for users: made by ring.registerFiles(). (Not marked internal: stripped from the .d.ts, it would leave a public no-argument constructor.) */
-  constructor(owner: object, index: number, fd: number) {
+  constructor(token: symbol, owner: object, index: number, fd: number) {
+    if (token !== MAKE_FIXED_FILE) throw illegalConstructor('a FixedFile is made by ring.registerFiles() or ring.updateFiles()');
     this.index = index;
     this.fd = fd;
     this.#owner = owner;
@@ -30,6 +37,7 @@ export class FixedFile {
     // A brand check: runs none of the caller's code (instanceof would run a Proxy's traps).
     slotIn = (file, ring) =>
       typeof file !== 'object' || file === null || !(#owner in file) ? -1 : file.#owner === ring ? file.#slot : -2;
+    slotOf = (file) => (#slot in file ? file.#slot : -1);
     disown = (file) => {
       if (#owner in file) file.#owner = undefined;
     };
@@ -47,6 +55,11 @@ export function fixedFileOwner(file: FixedFile): object | undefined {
  */
 export function fixedFileSlot(file: unknown, ring: object): number {
   return slotIn(file, ring);
+}
+
+/** The slot `file` was made for (-1 if it is no FixedFile): for messages, where reading `index` would run a caller's getter. */
+export function fixedFileIndex(file: FixedFile): number {
+  return slotOf(file);
 }
 
 /** @internal Marks a FixedFile as no longer registered. */

@@ -8,7 +8,7 @@ import { createPool, MAX_POOL_BUFFERS, type BufferPool, type BufferPoolOptions, 
 import { vmBytes } from '../procfs';
 import { validateInteger, validateOptions } from '../validate';
 import { fileList } from './args';
-import { disownFixedFile, FixedFile } from './fixed-file';
+import { disownFixedFile, FixedFile, MAKE_FIXED_FILE } from './fixed-file';
 
 export interface RegisterFilesOptions {
   /** Slots in the table (>= fds.length); the ones past fds.length start empty, for updateFiles(). */
@@ -101,7 +101,7 @@ export class Registration {
     const r = this.#native.registerFiles(table);
     if (r < 0)
       throw systemError(r, 'io_uring_register', undefined, r === -osConstants.errno.EMFILE ? 'A file table may not have more slots than RLIMIT_NOFILE allows.' : undefined);
-    this.#files = Array.from(table, (fd, i) => new FixedFile(this.#owner, i, fd));
+    this.#files = Array.from(table, (fd, i) => new FixedFile(MAKE_FIXED_FILE, this.#owner, i, fd));
     return this.#files.slice();
   }
 
@@ -123,7 +123,7 @@ export class Registration {
     const out: FixedFile[] = [];
     for (let i = 0; i < updated; i++) {
       disownFixedFile(files[offset + i]);
-      out.push((files[offset + i] = new FixedFile(this.#owner, offset + i, list[i])));
+      out.push((files[offset + i] = new FixedFile(MAKE_FIXED_FILE, this.#owner, offset + i, list[i])));
     }
     if (updated < list.length) {
       // The kernel reports only how many went in; ask again for the first
@@ -132,7 +132,7 @@ export class Registration {
       const err = systemError(r < 0 ? r : -osConstants.errno.EIO, 'io_uring_register');
       if (r >= 0) {
         disownFixedFile(files[offset + updated]);
-        files[offset + updated] = new FixedFile(this.#owner, offset + updated, list[updated]);
+        files[offset + updated] = new FixedFile(MAKE_FIXED_FILE, this.#owner, offset + updated, list[updated]);
       }
       err.message += `
 ${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${list[updated]}) failed.`;

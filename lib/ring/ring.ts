@@ -42,7 +42,7 @@ import {
   validateOffset,
   validatePosition,
 } from '../validate';
-import { FixedFile, fixedFileOwner, fixedFileSlot } from './fixed-file';
+import { FixedFile, fixedFileIndex, fixedFileOwner, fixedFileSlot } from './fixed-file';
 import { ownPool, poolBufferIndex, type BufferPool, type BufferPoolOptions, type HeldPools } from '../pool';
 import { parseStatx } from './statx';
 import { fixedAt, INDEX_UNIT, Staging, STAGEABLE } from './staging';
@@ -594,8 +594,8 @@ export class Ring implements IoContext {
       throw stateError(
         'ERR_KAIO_FIXED_FILE',
         owner === undefined
-          ? `FixedFile ${(fd as FixedFile).index} was unregistered`
-          : `FixedFile ${(fd as FixedFile).index} belongs to another ring`,
+          ? `FixedFile ${fixedFileIndex(fd as FixedFile)} was unregistered`
+          : `FixedFile ${fixedFileIndex(fd as FixedFile)} belongs to another ring`,
       );
     }
     throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
@@ -677,8 +677,9 @@ export class Ring implements IoContext {
     batch.dispatching = false;
     ops.startWaiting();
     // Staged ops that found no room at the last flush (or that close() is
-    // waiting for) go out now that completions made some.
-    if (this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) ops.scheduleFlush();
+    // waiting for) go out now that completions made some; so do batch ops
+    // the handler prepared, when promise ops still wait behind them for room.
+    if ((this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) || ops.queued !== 0) ops.scheduleFlush();
     batch.wakeIfIdle(this.#idle());
     return user;
   }
