@@ -5,7 +5,7 @@ import { constants as osConstants } from 'node:os';
 import { BackendCounter, BackendOp, CQE_INTS, type NativeBackend } from './binding';
 import type { ContextStats, FsyncOptions, RwOptions } from './types';
 import { invalidArgType, outOfRange, stateError, unsupported } from './errors';
-import { FixedFile } from './ring';
+import { fixedFileSlot } from './ring/fixed-file';
 import { OpQueue, type OpSink } from './op-queue';
 import { createPool, poolOf, type BufferPool, type BufferPoolOptions, type Pinner } from './pool';
 import { checkedMemory, validateBoolean, validateInteger, validateOptions, validatePosition } from './validate';
@@ -188,7 +188,8 @@ export abstract class QueuedContext {
       if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
       return fd | 0;
     }
-    if (fd instanceof FixedFile) throw unsupported('FixedFile (registered files)', `on ${this.#traits.name}; pass the plain fd`);
+    // A brand check (fixedFileSlot -1: not a FixedFile), not instanceof: a Proxy's traps do not run.
+    if (fixedFileSlot(fd, this) !== -1) throw unsupported('FixedFile (registered files)', `on ${this.#traits.name}; pass the plain fd`);
     throw invalidArgType('fd', 'of type number', fd);
   }
 

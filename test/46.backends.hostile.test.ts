@@ -194,3 +194,29 @@ describe('46 thread-pool ops go through kaio-owned memory', () => {
     }
   });
 });
+
+describe('46 FixedFile arguments on the AIO and thread-pool contexts', () => {
+  for (const [name, make, available] of makers().filter(([n]) => n !== 'io_uring')) {
+    it(`${name}: a FixedFile is refused as unsupported, a Proxy of one as a wrong type, and no trap runs`, async function () {
+      if (!available) skip(this, 'this backend is refused here (see probe())');
+      const ring = new Ring({ entries: 4 });
+      const ctx = make();
+      try {
+        const [file] = ring.registerFiles([0]);
+        await assert.rejects(ctx.read(file as unknown as number, Buffer.alloc(8), 0), { code: 'ERR_KAIO_UNSUPPORTED' });
+        let traps = 0;
+        const count = <T>(v: T): T => (traps++, v);
+        const proxy = new Proxy(file, {
+          getPrototypeOf: (t) => count(Reflect.getPrototypeOf(t)),
+          get: (t, k) => count(Reflect.get(t, k)),
+          has: (t, k) => count(Reflect.has(t, k)),
+          getOwnPropertyDescriptor: (t, k) => count(Reflect.getOwnPropertyDescriptor(t, k)),
+        });
+        await assert.rejects(ctx.read(proxy as unknown as number, Buffer.alloc(8), 0), { code: 'ERR_INVALID_ARG_TYPE' });
+        assert.equal(traps, 0);
+      } finally {
+        await Promise.all([ctx.close(), ring.close()]);
+      }
+    });
+  }
+});
