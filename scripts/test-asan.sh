@@ -45,5 +45,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:halt_on_error=1:abort_on_err
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
 cd "$root"
-if [[ $# -eq 0 ]]; then set -- "$root/node_modules/.bin/mocha" --require "$root/scripts/asan-skips.js"; fi
+if [[ $# -eq 0 ]]; then
+  # As npm test's pretest does: the tests run from dist-test/.
+  "$root/node_modules/.bin/tsc" -b "$root/test/tsconfig.json"
+  set -- "$root/node_modules/.bin/mocha" --require "$root/scripts/asan-skips.js"
+fi
 exec "$@"
