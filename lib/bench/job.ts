@@ -382,11 +382,28 @@ class Run {
     this.ios[dir]++;
     this.bytes[dir] += res;
     if (res < len && !this.nop) this.shorts[dir]++;
-    this.progress[2 * dir]++; // P_IOS + 2 * dir
-    this.progress[2 * dir + 1] += res; // P_BYTES + 2 * dir
+    if (!this.batched) {
+      // The batch loop publishes once per reap instead (publish()).
+      this.progress[2 * dir]++; // P_IOS + 2 * dir
+      this.progress[2 * dir + 1] += res; // P_BYTES + 2 * dir
+    }
     if (this.verifyOn) {
       if (dir === 1) this.written?.set(this.slotOff[tag], len);
       else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
+    }
+  }
+
+  /**
+   * Copies the op counters to the shared progress array (they are equal to
+   * it: both count from the same point, both reset at the end of the ramp).
+   * The batch loop calls it after each reap, whose completions all arrive
+   * at once, rather than writing shared memory per op.
+   */
+  publish(): void {
+    const p = this.progress;
+    for (let d = 0; d < 3; d++) {
+      p[P_IOS + 2 * d] = this.ios[d];
+      p[P_BYTES + 2 * d] = this.bytes[d];
     }
   }
 
@@ -609,8 +626,9 @@ async function runRing(run: Run, fd: number): Promise<number> {
   }
 }
 
-function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Promise<number> {
-  if (run.job.rw === 'nop') return ring.nop().then(() => 0);
+/** One op through the promise API; a NOP resolves to undefined (counted as 0 bytes). */
+function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Promise<number | void> {
+  if (run.nop) return ring.nop();
   const off = run.slotOff[tag];
   return run.slotDir[tag] === 1 ? ring.write(file, run.buf(tag), off) : ring.read(file, run.buf(tag), off);
 }
@@ -703,14 +721,17 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
     // Like fio: take what is already in the CQ (no syscall), enter the kernel only to wait for more.
     ring.submitAndWait(0);
     if (reaped < min && run.inFlight > 0) ring.submitAndWait(Math.min(min - reaped, run.inFlight));
-    if (reaped) run.completeLevels[batchBucket(reaped)]++;
+    if (reaped) {
+      run.completeLevels[batchBucket(reaped)]++;
+      run.publish();
+    }
     return true;
   };
   while (turn());
 }
 
 /** iodepth async loops, each with one op in flight: how a promise user keeps a queue depth. */
-async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, sync: () => Promise<void>): Promise<void> {
+async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | void>, sync: () => Promise<void>): Promise<void> {
   run.begin();
   /** Issues the fsyncs due; false after an error. */
   const syncs = async (): Promise<boolean> => {
@@ -749,7 +770,7 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, s
         await syncs();
         return;
       }
-      let res: number;
+      let res: number | void;
       try {
         res = await op(tag);
       } catch (e) {
@@ -759,7 +780,7 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, s
         run.fail(tag, errno);
         return;
       }
-      run.done(tag, res, 0, now());
+      run.done(tag, res ?? 0, 0, now());
     }
   };
   const loops: Promise<void>[] = [];
