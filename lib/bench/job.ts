@@ -326,8 +326,8 @@ class Run {
     const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
-    if (this.picker) {
-      off = this.start + this.picker.next() * this.unit;
+    if (this.random) {
+      off = this.start + this.picker!.next() * this.unit;
       if (off + len > this.end) off = this.start + Math.floor((this.end - this.start - len) / this.unit) * this.unit;
     } else {
       if (this.cursor + len > this.end) this.cursor = this.start;

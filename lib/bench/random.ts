@@ -51,6 +51,8 @@ export interface BlockPicker {
 /** Uniform random blocks; with a map, each block once per pass (fio's default random map). */
 export class UniformPicker implements BlockPicker {
   readonly #bits: Uint32Array | undefined;
+  /** A boolean field: tested per op without a generic truthiness check of #bits. */
+  readonly #map: boolean;
   #used = 0;
   constructor(
     readonly n: number,
@@ -58,11 +60,12 @@ export class UniformPicker implements BlockPicker {
     map: boolean,
   ) {
     this.#bits = map ? new Uint32Array(Math.ceil(n / 32)) : undefined;
+    this.#map = map;
   }
   next(): number {
     const r = Math.floor(this.rand.next() * this.n);
-    const bits = this.#bits;
-    if (!bits) return r;
+    if (!this.#map) return r;
+    const bits = this.#bits!;
     if (this.#used === this.n) {
       bits.fill(0);
       this.#used = 0;
