@@ -306,6 +306,18 @@ describe("54 kaio bench: output in fio's shape", () => {
     assert.equal(kaio(['--plot=x.png']).status, 2);
   });
 
+  it('the batch API publishes its progress: every 500 ms sample of a time-based batch job counted ops (nop and reads)', () => {
+    for (const args of [['--rw=nop', '--iodepth=64', '--iodepth_batch_submit=16', '--iodepth_batch_complete_min=16'],
+      [`--filename=${path.join(dir, 'j')}`, '--size=1m', '--rw=randread', '--iodepth=8', '--iodepth_batch_complete_min=4']]) {
+      const r = kaio(['--name=pb', '--api=batch', '--time_based', '--runtime=1s', ...args, '--output-format=json']);
+      assert.equal(r.status, 0, r.stderr);
+      const d = fioDoc(r.stdout).jobs[0].read as FioDir & { iops_min: number; bw_samples: number };
+      assert.ok(d.total_ios > 0, args[0]);
+      assert.ok(d.iops_samples >= 1 && d.bw_samples === d.iops_samples, `${args[0]}: ${d.iops_samples} samples`);
+      assert.ok(d.iops_min > 0, `${args[0]}: a sample without ops (iops_min ${d.iops_min})`);
+    }
+  });
+
   it('--help prints usage on stdout and exits 0; --version prints the version', () => {
     const h = kaio(['--help']);
     assert.equal(h.status, 0);

@@ -137,15 +137,35 @@ class Run {
   readonly bsRand: Rand;
   readonly random: boolean;
   readonly maxLen: number;
+  // The job's per-op settings, read once (not from the options object per op).
+  /** rw or randrw: each op's direction drawn from rwmixread. */
+  readonly mixed: boolean;
+  /** The direction of every op when not mixed. */
+  readonly dir0: number;
+  readonly rwmixread: number;
+  /** Block size per direction without a bssplit; 0 where a bssplit draws it. */
+  readonly fixedLen: [number, number, number];
+  /** An fsync (or fdatasync) after every this many writes; 0: none. */
+  readonly syncEvery: number;
+  readonly verifyOn: boolean;
+  /** Verify reads check what they read (read or randread with verify). */
+  readonly verifyReads: boolean;
+  readonly nop: boolean;
+  /** Ops are timed (slat/clat/lat): not gtod_reduce. */
+  readonly timed: boolean;
+  /** Budget outside ramp: number_ios, else size (bytes) unless time_based. */
+  readonly limitIos: number;
+  readonly limitBytes: number;
   readonly hist: Array<{ slat: Histogram; clat: Histogram; lat: Histogram }>;
   readonly syncLat = new Histogram();
-  readonly ios = [0, 0, 0];
-  readonly bytes = [0, 0, 0];
-  readonly shorts = [0, 0, 0];
+  // Counters in typed arrays (no elements-kind checks or Smi tagging per op).
+  readonly ios = new Float64Array(3);
+  readonly bytes = new Float64Array(3);
+  readonly shorts = new Float64Array(3);
   syncIos = 0;
-  readonly depthLevels = new Array<number>(7).fill(0);
-  readonly submitLevels = new Array<number>(7).fill(0);
-  readonly completeLevels = new Array<number>(7).fill(0);
+  readonly depthLevels = new Float64Array(7);
+  readonly submitLevels = new Float64Array(7);
+  readonly completeLevels = new Float64Array(7);
   // per slot
   readonly slotDir: Uint8Array;
   readonly slotOff: Float64Array;
@@ -201,6 +221,17 @@ class Run {
     this.mixRand = new Rand(seed ^ 0x5bd1e995);
     this.bsRand = new Rand(seed ^ 0x27d4eb2f);
     this.random = job.rw === 'randread' || job.rw === 'randwrite' || job.rw === 'randrw';
+    this.mixed = job.rw === 'rw' || job.rw === 'randrw';
+    this.dir0 = job.rw === 'write' || job.rw === 'randwrite' ? 1 : 0;
+    this.rwmixread = job.rwmixread;
+    this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
+    this.syncEvery = job.fsync || job.fdatasync;
+    this.verifyOn = !!job.verify;
+    this.verifyReads = !!job.verify && (job.rw === 'read' || job.rw === 'randread');
+    this.nop = job.rw === 'nop';
+    this.timed = !job.gtodReduce;
+    this.limitIos = job.numberIos || Infinity;
+    this.limitBytes = job.numberIos || job.timeBased ? Infinity : setup.size;
     if (this.random)
       this.picker =
         job.distribution.kind === 'random'
@@ -258,23 +289,29 @@ class Run {
     this.progress[P_STATE] = S_RUN;
   }
 
-  /** Whether another op may start (budget, runtime, Ctrl-C, an error). */
+  /**
+   * Whether the job goes on: not past the runtime, not stopped (Ctrl-C), no
+   * error. The loops call it once per turn (batch) or per clock read, not per
+   * op: the shared stop flag is an atomic load.
+   */
+  poll(now: number): boolean {
+    if (this.stopping) return false;
+    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) this.stopping = true;
+    return !this.stopping;
+  }
+
+  /** Whether another op may start (budget, runtime, an error; the stop flag as of the last poll()). */
   more(now: number): boolean {
     if (this.stopping) return false;
-    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) {
+    if (now >= this.deadline) {
       this.stopping = true;
       return false;
     }
-    const job = this.job;
-    if (this.ramping) return true;
-    if (job.numberIos) return this.issued < job.numberIos;
-    if (job.timeBased) return true;
-    return this.issuedBytes < this.end - this.start;
+    return this.ramping || (this.issued < this.limitIos && this.issuedBytes < this.limitBytes);
   }
 
   #len(dir: number): number {
     const split = this.job.bssplit[dir];
-    if (!split.length) return this.job.bs[dir];
     let r = this.bsRand.next() * 100;
     for (const [s, p] of split) {
       if (r < p) return s;
@@ -286,14 +323,11 @@ class Run {
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
     if (!this.more(now)) return false;
-    const job = this.job;
-    let dir: number;
-    if (job.rw === 'rw' || job.rw === 'randrw') dir = this.mixRand.next() * 100 < job.rwmixread ? 0 : 1;
-    else dir = job.rw === 'write' || job.rw === 'randwrite' ? 1 : 0;
-    const len = this.#len(dir);
+    const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
-    if (this.picker) {
-      off = this.start + this.picker.next() * this.unit;
+    if (this.random) {
+      off = this.start + this.picker!.next() * this.unit;
       if (off + len > this.end) off = this.start + Math.floor((this.end - this.start - len) / this.unit) * this.unit;
     } else {
       if (this.cursor + len > this.end) this.cursor = this.start;
@@ -305,13 +339,16 @@ class Run {
     this.slotLen[tag] = len;
     this.issued++;
     this.issuedBytes += len;
-    if (dir === 1 && (job.fsync || job.fdatasync) && ++this.writesSinceSync >= (job.fsync || job.fdatasync)) {
-      // fio: an fsync after every N writes issued
-      this.writesSinceSync = 0;
-      this.syncPending++;
+    if (dir === 1) {
+      if (this.syncEvery && ++this.writesSinceSync >= this.syncEvery) {
+        // fio: an fsync after every N writes issued
+        this.writesSinceSync = 0;
+        this.syncPending++;
+      }
+      const verify = this.verifyOn ? this.job.verify : '';
+      if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
     }
-    if (job.verify && dir === 1) fillBlock(job.verify, this.buf(tag), off, ++this.seq, job.verifyPattern);
-    this.tPrep[tag] = now;
+    if (this.timed) this.tPrep[tag] = now;
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
     return true;
@@ -333,7 +370,7 @@ class Run {
       return;
     }
     if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
-    if (!this.job.gtodReduce) {
+    if (this.timed) {
       const h = this.hist[dir];
       const tPrep = this.tPrep[tag];
       if (tSub > 0) {
@@ -344,13 +381,29 @@ class Run {
     }
     this.ios[dir]++;
     this.bytes[dir] += res;
-    if (res < len && this.job.rw !== 'nop') this.shorts[dir]++;
-    this.progress[P_IOS + 2 * dir]++;
-    this.progress[P_BYTES + 2 * dir] += res;
-    const job = this.job;
-    if (job.verify) {
+    if (res < len && !this.nop) this.shorts[dir]++;
+    if (!this.batched) {
+      // The batch loop publishes once per reap instead (publish()).
+      this.progress[2 * dir]++; // P_IOS + 2 * dir
+      this.progress[2 * dir + 1] += res; // P_BYTES + 2 * dir
+    }
+    if (this.verifyOn) {
       if (dir === 1) this.written?.set(this.slotOff[tag], len);
-      else if (job.rw === 'read' || job.rw === 'randread') this.check(this.buf(tag), this.slotOff[tag]);
+      else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
+    }
+  }
+
+  /**
+   * Copies the op counters to the shared progress array (they are equal to
+   * it: both count from the same point, both reset at the end of the ramp).
+   * The batch loop calls it after each reap, whose completions all arrive
+   * at once, rather than writing shared memory per op.
+   */
+  publish(): void {
+    const p = this.progress;
+    for (let d = 0; d < 3; d++) {
+      p[P_IOS + 2 * d] = this.ios[d];
+      p[P_BYTES + 2 * d] = this.bytes[d];
     }
   }
 
@@ -399,9 +452,9 @@ class Run {
       dirs,
       sync: { ios: this.syncIos, lat: this.syncLat.toJSON() },
       runtimeMs: Math.max(0, (this.tEnd || performance.now()) - this.t0),
-      depth: this.depthLevels,
-      submit: this.submitLevels,
-      complete: this.completeLevels,
+      depth: Array.from(this.depthLevels),
+      submit: Array.from(this.submitLevels),
+      complete: Array.from(this.completeLevels),
       notes: this.notes,
       error: this.error,
       verified: this.verified,
@@ -573,8 +626,9 @@ async function runRing(run: Run, fd: number): Promise<number> {
   }
 }
 
-function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Promise<number> {
-  if (run.job.rw === 'nop') return ring.nop().then(() => 0);
+/** One op through the promise API; a NOP resolves to undefined (counted as 0 bytes). */
+function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Promise<number | void> {
+  if (run.nop) return ring.nop();
   const off = run.slotOff[tag];
   return run.slotDir[tag] === 1 ? ring.write(file, run.buf(tag), off) : ring.read(file, run.buf(tag), off);
 }
@@ -583,18 +637,21 @@ function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Pr
 function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
   const { job } = run;
   const depth = run.depthMax;
-  const nop = job.rw === 'nop';
+  const nop = run.nop;
   const SYNC = 3; // slotDir of an fsync in a slot
-  const free: number[] = [];
+  // Free slots (a stack) and the slots staged this turn, in preallocated arrays.
+  const free = new Int32Array(depth);
+  let nFree = 0;
+  const staged = new Int32Array(depth);
   let reaped = 0;
   let tSub = 0;
   // With gtod_reduce no op is timed: completions take the loop's clock.
-  const gtod = job.gtodReduce;
+  const gtod = !run.timed;
   let loopNow = performance.now();
   ring.onCompletion((tag, res) => {
     const now = gtod ? loopNow : performance.now();
     reaped++;
-    free.push(tag);
+    free[nFree++] = tag;
     if (run.slotDir[tag] === SYNC) {
       run.inFlight--;
       if (res < 0) {
@@ -605,25 +662,31 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
     }
     run.done(tag, nop ? 0 : res, run.tSub[tag], now);
   });
-  for (let t = depth - 1; t >= 0; t--) free.push(t);
+  for (let t = depth - 1; t >= 0; t--) free[nFree++] = t;
   const flags = 0;
+  const datasync = job.fdatasync > 0;
   run.batched = true;
   run.begin();
-  let staged: number[] = [];
   const min = Math.max(1, job.batchCompleteMin);
-  for (;;) {
+  const batchSubmit = job.batchSubmit;
+  // One turn (fill, submit, reap) is a function of its own, so that it is
+  // optimised as soon as it is hot, not only by on-stack replacement of a
+  // loop that turns once per iodepth ops. False when the job is over.
+  const turn = (): boolean => {
+    const now = (loopNow = performance.now());
+    run.poll(now);
     // Fill the queue: after every fsync=N writes issued, an fsync takes the next slot (as fio does).
-    let now = (loopNow = performance.now());
-    while (free.length) {
-      const tag = free[free.length - 1];
-      if (run.syncDue() && !run.stopping) {
-        if (!ring.prepFsync(file, tag, job.fdatasync > 0)) break;
+    let n = 0;
+    while (nFree !== 0) {
+      const tag = free[nFree - 1];
+      if (run.syncPending > 0 && !run.stopping) {
+        if (!ring.prepFsync(file, tag, datasync)) break;
         run.slotDir[tag] = SYNC;
         run.tPrep[tag] = now;
         run.syncPending--;
         run.inFlight++;
-        free.pop();
-        staged.push(tag);
+        nFree--;
+        staged[n++] = tag;
         continue;
       }
       if (!run.next(tag, now)) break;
@@ -639,32 +702,36 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
         run.issuedBytes -= run.slotLen[tag];
         break;
       }
-      free.pop();
-      staged.push(tag);
+      nFree--;
+      staged[n++] = tag;
     }
-    if (staged.length) {
+    if (n !== 0) {
       ring.submit();
-      tSub = performance.now();
-      for (const t of staged) run.tSub[t] = tSub;
+      if (!gtod) {
+        tSub = performance.now();
+        for (let i = 0; i < n; i++) run.tSub[staged[i]] = tSub;
+      }
       // one io_uring_enter per iodepth_batch_submit ops (Ring's submitBatch)
-      const per = job.batchSubmit || staged.length;
-      for (let left = staged.length; left > 0; left -= per) run.submitLevels[batchBucket(Math.min(left, per))]++;
-      run.depthLevels[depthBucket(run.inFlight)] += staged.length;
-      staged = [];
+      const per = batchSubmit || n;
+      for (let left = n; left > 0; left -= per) run.submitLevels[batchBucket(Math.min(left, per))]++;
+      run.depthLevels[depthBucket(run.inFlight)] += n;
     }
-    if (run.inFlight === 0) break;
+    if (run.inFlight === 0) return false;
     reaped = 0;
     // Like fio: take what is already in the CQ (no syscall), enter the kernel only to wait for more.
     ring.submitAndWait(0);
     if (reaped < min && run.inFlight > 0) ring.submitAndWait(Math.min(min - reaped, run.inFlight));
-    if (reaped) run.completeLevels[batchBucket(reaped)]++;
-    now = loopNow = performance.now();
-    if (!run.stopping) run.more(now);
-  }
+    if (reaped) {
+      run.completeLevels[batchBucket(reaped)]++;
+      run.publish();
+    }
+    return true;
+  };
+  while (turn());
 }
 
 /** iodepth async loops, each with one op in flight: how a promise user keeps a queue depth. */
-async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, sync: () => Promise<void>): Promise<void> {
+async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | void>, sync: () => Promise<void>): Promise<void> {
   run.begin();
   /** Issues the fsyncs due; false after an error. */
   const syncs = async (): Promise<boolean> => {
@@ -687,7 +754,13 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, s
   const gtod = run.job.gtodReduce;
   let clock = performance.now();
   let ticks = 0;
-  const now = (): number => (!gtod || (++ticks & 63) === 0 ? (clock = performance.now()) : clock);
+  // The stop flag is polled whenever the clock is read.
+  const now = (): number => {
+    if (gtod && (++ticks & 63) !== 0) return clock;
+    clock = performance.now();
+    run.poll(clock);
+    return clock;
+  };
   const loop = async (tag: number): Promise<void> => {
     for (;;) {
       // An await only when an fsync is due: one per op would cost a promise.
@@ -697,7 +770,7 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, s
         await syncs();
         return;
       }
-      let res: number;
+      let res: number | void;
       try {
         res = await op(tag);
       } catch (e) {
@@ -707,7 +780,7 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number>, s
         run.fail(tag, errno);
         return;
       }
-      run.done(tag, res, 0, now());
+      run.done(tag, res ?? 0, 0, now());
     }
   };
   const loops: Promise<void>[] = [];
@@ -760,7 +833,9 @@ function runFsSync(run: Run, fd: number): void {
       fsync(fd);
       run.syncDone(t, performance.now());
     }
-    if (!run.next(0, performance.now())) {
+    const now = performance.now();
+    run.poll(now);
+    if (!run.next(0, now)) {
       if (run.syncDue()) continue; // the last writes' fsync
       break;
     }

@@ -5,10 +5,8 @@ import type { Distribution } from './options';
 
 /** xorshift128+ folded to doubles in [0, 1): fast, seedable, allocation-free. */
 export class Rand {
-  #a: number;
-  #b: number;
-  #c: number;
-  #d: number;
+  /** The four 32-bit words of state, in an Int32Array: loads and stores stay integers. */
+  readonly #s = new Int32Array(4);
   constructor(seed: number) {
     // splitmix-style spreading of the seed over four 32-bit words
     let s = (seed >>> 0) ^ 0x9e3779b9;
@@ -18,22 +16,25 @@ export class Rand {
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
       return (t ^ (t >>> 14)) >>> 0;
     };
-    this.#a = next() || 1;
-    this.#b = next();
-    this.#c = next();
-    this.#d = next();
+    const st = this.#s;
+    st[0] = next() || 1;
+    st[1] = next();
+    st[2] = next();
+    st[3] = next();
   }
 
   /** xoshiro128** : a double in [0, 1). */
   next(): number {
-    const r = Math.imul(rotl(Math.imul(this.#b, 5), 7), 9) >>> 0;
-    const t = this.#b << 9;
-    this.#c ^= this.#a;
-    this.#d ^= this.#b;
-    this.#b ^= this.#c;
-    this.#a ^= this.#d;
-    this.#c ^= t;
-    this.#d = rotl(this.#d, 11);
+    const st = this.#s;
+    const a = st[0];
+    const b = st[1];
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const c = st[2] ^ a;
+    const d = st[3] ^ b;
+    st[0] = a ^ d;
+    st[1] = b ^ c;
+    st[2] = c ^ (b << 9);
+    st[3] = rotl(d, 11);
     return r / 4294967296;
   }
 }
@@ -50,6 +51,8 @@ export interface BlockPicker {
 /** Uniform random blocks; with a map, each block once per pass (fio's default random map). */
 export class UniformPicker implements BlockPicker {
   readonly #bits: Uint32Array | undefined;
+  /** A boolean field: tested per op without a generic truthiness check of #bits. */
+  readonly #map: boolean;
   #used = 0;
   constructor(
     readonly n: number,
@@ -57,11 +60,12 @@ export class UniformPicker implements BlockPicker {
     map: boolean,
   ) {
     this.#bits = map ? new Uint32Array(Math.ceil(n / 32)) : undefined;
+    this.#map = map;
   }
   next(): number {
     const r = Math.floor(this.rand.next() * this.n);
-    const bits = this.#bits;
-    if (!bits) return r;
+    if (!this.#map) return r;
+    const bits = this.#bits!;
     if (this.#used === this.n) {
       bits.fill(0);
       this.#used = 0;
