@@ -264,8 +264,11 @@ function buildModuleRoot(root, k) {
       if (mm) files.add(mm[1]);
     }
   }
+  // Both sides through realpath: with .lab/ a symlink, the module's real
+  // path and modroot would otherwise differ in their prefix.
+  const modroot = fs.realpathSync(k.modroot);
   for (const f of files) {
-    const rel = path.relative(k.modroot, fs.realpathSync(f.startsWith(k.kdir) ? f : path.join(k.kdir, f)));
+    const rel = path.relative(modroot, fs.realpathSync(f.startsWith(k.kdir) ? f : path.join(k.kdir, f)));
     const out = path.join(dst, rel);
     copyFile(path.join(k.modroot, rel), out);
     if (out.endsWith('.xz')) run('xz', ['-d', '-f', out]);
