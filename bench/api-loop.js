@@ -3,7 +3,7 @@
 // what an application written against the library gets, without `kaio
 // bench`'s fio bookkeeping. bench/api.js runs these against t/io_uring and fio.
 //   node bench/api-loop.js <loop> <seconds> [file]
-// KAIO_LOOP_OPS=N: run N ops (after a warm-up of 100,000) instead of for a time, so
+// KAIO_LOOP_OPS=N: run N ops (after a warm-up of KAIO_LOOP_WARM, default 100,000) instead of for a time, so
 // that user-space instructions per op can be counted (valgrind --tool=callgrind).
 // loops: pagecache-batch, pagecache-promise (4 KiB random reads, QD 32, fixed
 // buffers and files), nop-batch, nop-promise (depth 128), qd1-batch,
@@ -30,7 +30,7 @@ function picker(n) {
 const limit = Number(process.env.KAIO_LOOP_OPS) || Infinity;
 
 async function measure(body) {
-  await body(limit === Infinity ? performance.now() + 200 : Infinity, limit === Infinity ? Infinity : 100000);
+  await body(limit === Infinity ? performance.now() + 200 : Infinity, limit === Infinity ? Infinity : Number(process.env.KAIO_LOOP_WARM) || 100000);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const ops = await body(limit === Infinity ? t0 + seconds * 1000 : Infinity, limit);
