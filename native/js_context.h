@@ -157,6 +157,8 @@ class JsContext : public Napi::ObjectWrap<T> {
     // the JS side alive, and the next allocation could collect it.
     napi_value fn = RefValue(env_, on_complete_);
     napi_value self = RefValue(env_, napi_ref(*this));
+    // fn and self are held by this handle scope until the end.
+    BusyHold::Deferral deferral(hold_, in_flight_);
     // The JS call may drop the last reference; stay alive until we return.
     this->Ref();
     for (;;) {
@@ -171,7 +173,7 @@ class JsContext : public Napi::ObjectWrap<T> {
   // close() from JS: shut down, and nothing is in flight any more.
   void CloseJs() {
     static_cast<T*>(this)->Shutdown();
-    hold_.Drop();
+    hold_.DropNow();
     in_flight_ = 0;
     if (counters_) counters_[kCounterInFlight] = 0;
   }

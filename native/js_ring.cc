@@ -125,6 +125,11 @@ class RingWrap : public JsContext<RingWrap> {
   Napi::Value FillStaged(const Napi::CallbackInfo& info);
   Napi::Value SubmitAndReap(const Napi::CallbackInfo& info);
 
+  template <Napi::Value (RingWrap::*M)(const Napi::CallbackInfo&)>
+  static Napi::Value Bound(const Napi::CallbackInfo& info) {
+    return (static_cast<RingWrap*>(info.Data())->*M)(info);
+  }
+
   bool DecodePrep(napi_env env, const Napi::CallbackInfo& info, OpSpec* s);
   void DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s);
   bool PutStagedFixed(const double* e);
@@ -221,6 +226,20 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
     ThrowErrno(env, r, "uv_poll_init");
   }
   BindJs(info, "kaio:Ring", &poller_, static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost);
+
+  // The per-tick and per-wait methods again, as own properties whose
+  // functions carry this object as their data: a call then needs no
+  // napi_unwrap (a private-symbol lookup through V8's runtime, ~300
+  // instructions), which at queue depth 1 is paid for every op. They live
+  // on the JS object whose finalizer frees this one, and lib/ reaches them
+  // only through it.
+  // Defined, not assigned: the prototype's methods are read-only, and an
+  // assignment would fail silently.
+  info.This().As<Napi::Object>().DefineProperties({
+      Napi::PropertyDescriptor::Value("submitAndReap", Napi::Function::New(env, &Bound<&RingWrap::SubmitAndReap>, "submitAndReap", this)),
+      Napi::PropertyDescriptor::Value("submit", Napi::Function::New(env, &Bound<&RingWrap::Submit>, "submit", this)),
+      Napi::PropertyDescriptor::Value("fillStaged", Napi::Function::New(env, &Bound<&RingWrap::FillStaged>, "fillStaged", this)),
+  });
 }
 
 Napi::Value RingWrap::Info(const Napi::CallbackInfo& info) {
@@ -580,6 +599,8 @@ Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
 Napi::Value RingWrap::SubmitAndReap(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  // `this` is on the stack (the receiver): see BusyHold::Deferral.
+  BusyHold::Deferral deferral(hold_, in_flight_);
   unsigned count = ToU32(env, info[0]);
   bool filled = count == 0 || FillStagedOps(env, count);
   uint32_t want = ToU32(env, info[1]);
