@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { Ring, BufferPool, open, alignedBuffer, createContext } from 'kaio';
+import { Ring, BufferPool, open, alignedBuffer, createContext, writeFile } from 'kaio';
 import { tmpPath, root, pkgRoot, fixture, skip, type KaioError } from './helpers';
 
 /** A FIFO opened for reading and writing (reads block until data is written). */
@@ -247,6 +247,26 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       });
       await assert.rejects(open(proxy, 'r'), { code: 'ERR_INVALID_ARG_TYPE' });
       assert.equal(traps, 0);
+    });
+
+    it('writeFile() with a Proxy over a Buffer as data (handle and module level): ERR_INVALID_ARG_TYPE, without running its traps, the file untouched (fuzz seeds 902, 903)', async () => {
+      const file = tmpPath();
+      fs.writeFileSync(file, 'keep');
+      let traps = 0;
+      const proxy = new Proxy(Buffer.from('lost'), {
+        get: (t, k) => (traps++, Reflect.get(t, k)),
+        has: (t, k) => (traps++, Reflect.has(t, k)),
+        getPrototypeOf: (t) => (traps++, Reflect.getPrototypeOf(t)),
+      });
+      const fh = await open(file, 'r+');
+      try {
+        await assert.rejects(fh.writeFile(proxy), { code: 'ERR_INVALID_ARG_TYPE' });
+      } finally {
+        await fh.close();
+      }
+      await assert.rejects(writeFile(file, proxy), { code: 'ERR_INVALID_ARG_TYPE' });
+      assert.equal(traps, 0);
+      assert.equal(fs.readFileSync(file, 'utf8'), 'keep');
     });
 
     it('open() with a detached DataView or an object with a custom inspect as flags: ERR_INVALID_ARG_VALUE, no code of the caller run (fuzz seed 778)', async () => {

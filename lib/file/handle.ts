@@ -10,7 +10,7 @@ import type { FileIo, ReadResult, WriteResult } from './file-io';
 export type { FileIo, ReadResult, WriteResult };
 import type { Interface as ReadlineInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
-import { inspect } from 'node:util';
+import { inspect, types } from 'node:util';
 import { AbortError, invalidArgType, invalidArgValue, outOfRange, stateError, systemError } from '../errors';
 import {
   fileMode,
@@ -106,7 +106,11 @@ function isCustomIterable(data: unknown): data is Iterable<unknown> | AsyncItera
 
 /** Node's writeFile data check: string, view or (async) iterable; a string becomes bytes. */
 export function writeFileData(data: unknown, encoding: BufferEncoding | null | undefined): ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown> {
-  if (ArrayBuffer.isView(data) || isCustomIterable(data)) return data;
+  if (ArrayBuffer.isView(data)) return data;
+  // Not a Proxy: iterating one runs its traps while the file is written (and
+  // one over a Buffer fails inside V8's iterator with an uncoded TypeError).
+  if (types.isProxy(data)) throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  if (isCustomIterable(data)) return data;
   if (typeof data !== 'string')
     throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
   return Buffer.from(data, encoding || 'utf8');
