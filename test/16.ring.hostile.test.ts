@@ -249,6 +249,25 @@ describe('16 ring: defects under partial submission and hostile use', () => {
       assert.equal(traps, 0);
     });
 
+    it("ring.openat()/statx() with a Proxy over a Buffer as the path: ERR_INVALID_ARG_TYPE without running its traps; a Buffer path is its bytes, whatever its toString says", async () => {
+      const ring = new Ring({ entries: 4 });
+      try {
+        let traps = 0;
+        const proxy = new Proxy(Buffer.from(__filename), {
+          get: (t, k) => (traps++, Reflect.get(t, k)),
+          getPrototypeOf: (t) => (traps++, Reflect.getPrototypeOf(t)),
+        });
+        await assert.rejects(ring.openat(proxy, 'r'), { code: 'ERR_INVALID_ARG_TYPE' });
+        await assert.rejects(ring.statx(proxy), { code: 'ERR_INVALID_ARG_TYPE' });
+        assert.equal(traps, 0);
+        const lying = Buffer.from('/nonexistent-kaio-path');
+        Object.defineProperty(lying, 'toString', { value: () => __filename });
+        await assert.rejects(ring.statx(lying), { code: 'ENOENT' });
+      } finally {
+        await ring.close();
+      }
+    });
+
     it('writeFile() with a Proxy over a Buffer as data (handle and module level): ERR_INVALID_ARG_TYPE, without running its traps, the file untouched (fuzz seeds 902, 903)', async () => {
       const file = tmpPath();
       fs.writeFileSync(file, 'keep');

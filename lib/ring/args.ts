@@ -1,8 +1,9 @@
 // Path and open-flag arguments of the ring's file ops (openat, statx) and
 // the fd lists of registerFiles, checked and converted before the kernel.
 import { constants as fsConstants } from 'node:fs';
+import { types } from 'node:util';
 import { invalidArgType } from '../errors';
-import { validateInteger } from '../validate';
+import { checkedLength, validateInteger, viewBuffer, viewByteOffset } from '../validate';
 
 /** openat(2)'s "relative to the current directory". */
 export const AT_FDCWD = -100;
@@ -56,11 +57,18 @@ export function pathArg(value: unknown, name = 'path'): string {
     if (value.includes('\0')) throw invalidArgType(name, 'a string without null bytes', value);
     return value;
   }
+  // A Proxy is refused before anything runs its traps (instanceof would).
+  if (types.isProxy(value)) throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
   if (value instanceof URL) {
     if (value.protocol !== 'file:') throw invalidArgType(name, 'a file: URL', value.href);
     return decodeURIComponent(value.pathname);
   }
-  if (Buffer.isBuffer(value)) return pathArg(value.toString(), name);
+  // The bytes themselves, through the engine's getters (not a toString or
+  // a `buffer` property a subclass could fake).
+  if (types.isUint8Array(value)) {
+    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), checkedLength(value, name));
+    return pathArg(bytes.toString(), name);
+  }
   throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
 }
 
