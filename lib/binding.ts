@@ -126,6 +126,10 @@ export interface Binding {
   pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
   /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
   statxDioAlign(fd: number, path?: string): NativeDioInfo | number;
+  /** lseek(2): the new offset (a bigint past 2^53) or -errno. */
+  seek(fd: number, offset: number | bigint, whence: number): number | bigint;
+  /** fcntl(F_GETFL): the fd's status flags, or -errno. */
+  statusFlags(fd: number): number;
   memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
   pageSize: number;
   hugePageSize: number;

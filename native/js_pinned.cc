@@ -4,6 +4,7 @@
 // can be reached, and release detaches every view before the unmap.
 #include <fcntl.h>
 
+#include <cerrno>
 #include <cmath>
 #include <string>
 
@@ -109,6 +110,24 @@ Napi::Value DioAlign(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// seek(fd, offset, whence) -> the new offset (a Number; a BigInt past 2^53) or -errno.
+Napi::Value SeekFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool lossless = true;
+  int64_t offset = info[1].IsBigInt() ? info[1].As<Napi::BigInt>().Int64Value(&lossless) : info[1].As<Napi::Number>().Int64Value();
+  if (!lossless) return Napi::Number::New(env, -EINVAL);
+  int whence = info[2].As<Napi::Number>().Int32Value();
+  int64_t r = Seek(fd, offset, whence);
+  if (r > (int64_t{1} << 53)) return Napi::BigInt::New(env, r);
+  return Napi::Number::New(env, static_cast<double>(r));
+}
+
+// statusFlags(fd) -> fcntl(F_GETFL) or -errno.
+Napi::Value FdStatusFlags(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), StatusFlags(info[0].As<Napi::Number>().Int32Value()));
+}
+
 Napi::Value Limit(Napi::Env env, uint64_t v) {
   return Napi::Number::New(env, v == UINT64_MAX ? INFINITY : static_cast<double>(v));
 }
@@ -133,6 +152,8 @@ void InitPinned(Napi::Env env, Napi::Object exports) {
   exports.Set("pinnedRelease", Napi::Function::New(env, Release, "pinnedRelease"));
   exports.Set("pinnedInfo", Napi::Function::New(env, Info, "pinnedInfo"));
   exports.Set("statxDioAlign", Napi::Function::New(env, DioAlign, "statxDioAlign"));
+  exports.Set("seek", Napi::Function::New(env, SeekFd, "seek"));
+  exports.Set("statusFlags", Napi::Function::New(env, FdStatusFlags, "statusFlags"));
   exports.Set("memlockInfo", Napi::Function::New(env, Memlock, "memlockInfo"));
   exports.Set("pageSize", static_cast<double>(PageSize()));
   exports.Set("hugePageSize", static_cast<double>(HugePageSize()));

@@ -28,6 +28,16 @@ size_t HugePageSize() {
   return kb * 1024;
 }
 
+int64_t Seek(int fd, int64_t offset, int whence) {
+  off_t r = lseek(fd, static_cast<off_t>(offset), whence);
+  return r < 0 ? -errno : static_cast<int64_t>(r);
+}
+
+int StatusFlags(int fd) {
+  int r = fcntl(fd, F_GETFL);
+  return r < 0 ? -errno : r;
+}
+
 int StatxDioAlign(int fd, const char* path, DioInfo* out) {
   abi::Statx st;
   std::memset(&st, 0, sizeof(st));

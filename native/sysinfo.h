@@ -34,6 +34,16 @@ struct DioInfo {
 };
 int StatxDioAlign(int fd, const char* path, DioInfo* out);
 
+// lseek(2): the fd's new file offset, or -errno (ESPIPE: a pipe, socket or
+// other stream with no offset). A FileHandle keeps its "current position" in
+// the kernel's file offset, as read(2)/write(2) would, and passes it to each
+// op explicitly: io_uring's offset -1 neither serialises ops on one file nor
+// moves the offset after a short write.
+int64_t Seek(int fd, int64_t offset, int whence);
+
+// fcntl(F_GETFL): the fd's status flags (O_APPEND, O_DIRECT, access mode), or -errno.
+int StatusFlags(int fd);
+
 // Milliseconds on the monotonic clock.
 inline int64_t MonotonicMs() {
   timespec ts;

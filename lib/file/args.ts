@@ -93,8 +93,17 @@ export function validateAbortSignal(signal: unknown, name: string): AbortSignal 
 
 export function validateBufferArray(buffers: unknown, name = 'buffers'): ArrayBufferView[] {
   if (!Array.isArray(buffers)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
-  for (const b of buffers) if (!ArrayBuffer.isView(b)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
-  return buffers as ArrayBufferView[];
+  // A copy, each element read once: what was checked is what is used, even
+  // when the op waits its turn (current position) and the caller's array
+  // changes meanwhile.
+  const n = buffers.length;
+  const list: ArrayBufferView[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const b: unknown = buffers[i];
+    if (!ArrayBuffer.isView(b)) throw invalidArgType(name, 'an ArrayBufferView[]', buffers);
+    list[i] = b;
+  }
+  return list;
 }
 
 export function validateBufferArg(buffer: unknown, name = 'buffer'): ArrayBufferView {

@@ -25,6 +25,7 @@ import { STATX_BASIC_STATS } from '../abi';
 import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
+import { CurrentPosition } from './position';
 
 
 
@@ -64,6 +65,7 @@ export const IO_MAX = 2 ** 31 - 1;
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const AT_EMPTY_PATH = 0x1000;
+const ESPIPE = -29;
 
 function cb<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -116,6 +118,43 @@ export function writeFileData(data: unknown, encoding: BufferEncoding | null | u
   return Buffer.from(data, encoding || 'utf8');
 }
 
+const IO_METHODS = ['read', 'write', 'readv', 'writev', 'fsync'] as const;
+const DIRECT_METHODS = ['read', 'write', 'vectored'] as const;
+
+/** An object (not a Proxy) whose named properties are functions; ERR_INVALID_ARG_TYPE otherwise. */
+function validateMethods(value: unknown, name: string, what: string, methods: readonly string[]): void {
+  const ok =
+    value !== null &&
+    typeof value === 'object' &&
+    !types.isProxy(value) &&
+    methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+  if (!ok) throw invalidArgType(name, `${what} (an object with the methods ${methods.join(', ')})`, value);
+}
+
+let gcDeprecationShown = false;
+
+/**
+ * Handles that were never closed: the garbage collector closes their fd, as
+ * Node's FileHandle does, and says so (a warning each time, the deprecation
+ * once), since a handle dropped unclosed is a bug in the caller. The held
+ * value is the fd number alone: nothing here keeps a handle alive. A handle
+ * with ops in flight is reachable from their promises, so it is never
+ * collected under them.
+ */
+const unclosed = new FinalizationRegistry<number>((fd) => {
+  fs.close(fd, () => undefined);
+  process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
+  if (!gcDeprecationShown) {
+    gcDeprecationShown = true;
+    process.emitWarning(
+      'A FileHandle was closed by the garbage collector. Close each FileHandle with close() when done; ' +
+        'a future version may throw instead.',
+      'DeprecationWarning',
+      'DEP0137',
+    );
+  }
+});
+
 /**
  * A file handle; see node:fs/promises FileHandle. Made by open().
  * Emits 'close' once its fd is closed.
@@ -132,15 +171,25 @@ export class FileHandle extends EventEmitter {
   /** Linux AIO has no "current position": such reads and writes go through node:fs. */
   readonly #currentPosition: boolean;
   readonly #closeFd: (fd: number) => Promise<void>;
+  /** Current-position ops, one at a time at the kernel's file offset (made at the first). */
+  #position: CurrentPosition | undefined;
 
-  /** @internal Made by open(). */
+  /**
+   * @internal Made by open(). Takes ownership of fd: close() closes it, and
+   * so does the garbage collector (with Node's warning) if nobody did.
+   */
   constructor(fd: number, io: FileIo, direct?: DirectIo, closeFd?: (fd: number) => Promise<void>) {
     super();
-    this.#fd = validateInteger(fd, 'fd', 0, 0x7fffffff);
+    validateInteger(fd, 'fd', 0, 0x7fffffff);
+    validateMethods(io, 'io', 'a kaio context', IO_METHODS);
+    if (direct !== undefined) validateMethods(direct, 'direct', 'a DirectIo', DIRECT_METHODS);
+    if (closeFd !== undefined && typeof closeFd !== 'function') throw invalidArgType('closeFd', 'of type function', closeFd);
+    this.#fd = fd;
     this.#io = io;
     this.#direct = direct;
     this.#currentPosition = io.backend !== 'aio';
     this.#closeFd = closeFd ?? ((n) => cb<void>((done) => fs.close(n, done)));
+    unclosed.register(this, fd, this);
   }
 
   /** The numeric fd, or -1 once closed (as Node's FileHandle). */
@@ -222,13 +271,13 @@ export class FileHandle extends EventEmitter {
   /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
     const fd = this.#check('readv');
-    validateBufferArray(buffers);
+    const list = validateBufferArray(buffers);
     const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
     this.#pending++;
     try {
       // readv(2) of no buffers: Node passes it to the kernel, which says EINVAL.
-      if (buffers.length === 0) throw systemError(-22, 'read');
-      const bytesRead = await this.#vectored(false, fd, buffers as unknown as ArrayBufferView[], at);
+      if (list.length === 0) throw systemError(-22, 'read');
+      const bytesRead = await this.#vectored(false, fd, list, at);
       return { __proto__: null, bytesRead, buffers } as unknown as { bytesRead: number; buffers: T };
     } catch (e) {
       throw withCallerStack(renameSyscall(e, 'readv', 'read'));
@@ -350,12 +399,12 @@ export class FileHandle extends EventEmitter {
   /** writev(buffers, position?): gather write; a non-number position writes at the current position. */
   async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesWritten: number; buffers: T }> {
     const fd = this.#check('writev');
-    validateBufferArray(buffers);
+    const list = validateBufferArray(buffers);
     const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
-    if (buffers.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as unknown as { bytesWritten: number; buffers: T };
+    if (list.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as unknown as { bytesWritten: number; buffers: T };
     this.#pending++;
     try {
-      const bytesWritten = await this.#vectored(true, fd, buffers as unknown as ArrayBufferView[], at);
+      const bytesWritten = await this.#vectored(true, fd, list, at);
       return { __proto__: null, bytesWritten, buffers } as unknown as { bytesWritten: number; buffers: T };
     } catch (e) {
       throw withCallerStack(renameSyscall(e, 'writev', 'write'));
@@ -400,25 +449,40 @@ export class FileHandle extends EventEmitter {
    */
   async writeAll(fd: number, data: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, signal: AbortSignal | undefined, encoding: BufferEncoding | undefined, from = -1): Promise<void> {
     checkAborted(signal);
+    const cursor = { at: from };
     if (!ArrayBuffer.isView(data)) {
-      let at = from;
       for await (const item of data as AsyncIterable<unknown>) {
         checkAborted(signal);
         const chunk = ArrayBuffer.isView(item) ? u8(item) : Buffer.from(item as string, encoding || 'utf8');
-        await this.#writeChunks(fd, chunk, signal, at);
-        if (at !== -1) at += chunk.byteLength;
+        await this.#writeChunks(fd, chunk, signal, cursor);
       }
       return;
     }
-    await this.#writeChunks(fd, u8(data), signal, from);
+    await this.#writeChunks(fd, u8(data), signal, cursor);
   }
 
-  async #writeChunks(fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, from: number): Promise<void> {
+  /**
+   * Writes all of bytes at cursor.at (-1: the current position), moving the
+   * cursor. A short write goes on from where it stopped, so a full disk ends
+   * in the kernel's error, never in a count larger than what reached the
+   * file. A pipe or tty refuses an offset (ESPIPE, before writing anything):
+   * then, as Node's writeFile, it is written at its current position.
+   */
+  async #writeChunks(fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, cursor: { at: number }): Promise<void> {
     let done = 0;
     while (done < bytes.byteLength) {
       checkAborted(signal);
-      const n = await this.#write(fd, bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done)), from === -1 ? -1 : from + done);
+      const chunk = bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done));
+      let n: number;
+      try {
+        n = await this.#write(fd, chunk, cursor.at);
+      } catch (e) {
+        if (cursor.at === -1 || (e as { errno?: number })?.errno !== ESPIPE) throw e;
+        cursor.at = -1;
+        continue;
+      }
       done += n;
+      if (cursor.at !== -1) cursor.at += n;
       checkAborted(signal);
     }
   }
@@ -538,6 +602,7 @@ export class FileHandle extends EventEmitter {
       const fd = this.#fd;
       if (fd < 0) return Promise.resolve();
       this.#fd = -1;
+      unclosed.unregister(this);
       const idle = this.#pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
       this.#closing = idle
         .then(() => this.#closeFd(fd))
@@ -579,8 +644,14 @@ export class FileHandle extends EventEmitter {
     }
   }
 
-  /** One read at `at` (-1: current position). */
+  /** One read at `at` (-1: the current position, in call order; see position.ts). */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
+    if (at === -1) return (this.#position ??= new CurrentPosition()).run(fd, false, (p) => this.#readAt(fd, view, p));
+    return this.#readAt(fd, view, at);
+  }
+
+  /** One read at `at` (-1 only on a file with no offset: a pipe, socket or tty). */
+  #readAt(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
     if (this.#direct) return this.#direct.read(fd, u8(view), at);
     if (at === -1 && !this.#currentPosition)
       return cb<number>((done) => fs.read(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
@@ -588,7 +659,14 @@ export class FileHandle extends EventEmitter {
     return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, false));
   }
 
+  /** One write at `at` (-1: the current position, in call order; see position.ts). */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
+    if (at === -1) return (this.#position ??= new CurrentPosition()).run(fd, true, (p) => this.#writeAt(fd, view, p));
+    return this.#writeAt(fd, view, at);
+  }
+
+  /** One write at `at` (-1 only on a file with no offset). */
+  #writeAt(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
     if (this.#direct) return this.#direct.write(fd, u8(view), at);
     if (at === -1 && !this.#currentPosition)
       return cb<number>((done) => fs.write(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
@@ -597,6 +675,11 @@ export class FileHandle extends EventEmitter {
   }
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    if (at === -1) return (this.#position ??= new CurrentPosition()).run(fd, write, (p) => this.#vectoredAt(write, fd, buffers, p));
+    return this.#vectoredAt(write, fd, buffers, at);
+  }
+
+  #vectoredAt(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     if (this.#direct) return this.#direct.vectored(write, fd, buffers, at);
     if (at === -1 && !this.#currentPosition)
       return cb<number>((done) => (write ? fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, done) : fs.readv(fd, buffers as NodeJS.ArrayBufferView[], null, done)));
@@ -605,7 +688,7 @@ export class FileHandle extends EventEmitter {
 }
 
 /** libuv names a failed readv/writev after read/write; so does Node's error. */
-function renameSyscall(e: unknown, from: string, to: string): unknown {
+export function renameSyscall(e: unknown, from: string, to: string): unknown {
   const err = e as { syscall?: string; message?: string };
   if (err && err.syscall === from) {
     err.syscall = to;

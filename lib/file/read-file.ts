@@ -19,7 +19,7 @@ import type { Ring } from '../ring';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import * as nodeFs from 'node:fs';
-import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, openWith } from './open';
 
@@ -121,51 +121,107 @@ async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
 
 const O_RDONLY_CLOEXEC = 0;
 
+const AT_EMPTY_PATH = 0x1000;
+/** Fast-path attempts before readFile falls back to sizing the file from its fd. */
+const HINT_TRIES = 2;
+
 async function ringReadFile(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  // One submission: openat and statx of the same path.
+  for (let attempt = 0; attempt < HINT_TRIES; attempt++) {
+    const data = await ringReadFileHinted(ring, p, encoding, signal);
+    if (data !== undefined) return data;
+  }
+  return ringReadFileSized(ring, p, encoding, signal);
+}
+
+/**
+ * The fast path: openat and statx of the path in one submission, then the
+ * read and the close in the next. statx's size is only a hint: the path may
+ * name another file by the time openat runs (a rename-replace), and the
+ * bytes must all come from the file that was opened. So the read asks for
+ * one byte more than the hint, and the result is taken only when it is
+ * exactly the hint: the fd's file has that many bytes and ends there (a
+ * buffered read of a regular file comes back short only at its end).
+ * Anything else (the file grew, shrank or was replaced) gives undefined and
+ * the caller starts again. Files larger than one read chunk, or not regular,
+ * go to the path that sizes the file from its fd.
+ */
+async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
   const opened = ring.openat(p, O_RDONLY_CLOEXEC);
   const statted = ring.statx(p, { mask: STATX_BASIC_STATS });
   statted.catch(noop);
   const fd = await opened;
-  let closed = false;
+  let hint = 0;
   try {
-    let size = 0;
-    try {
-      const st = await statted;
-      size = st.isFile() ? Number(st.size) : 0;
-    } catch {
-      // statx failed where openat did not (a race with rename): read to EOF
-    }
-    if (size > IO_MAX) throw fileTooLarge(size);
-    checkAborted(signal);
-    if (size > 0 && size <= READ_CHUNK) {
-      // The read and the close in one submission, the read first.
-      const buffer = Buffer.allocUnsafeSlow(size);
-      const read = ring.read(fd, buffer, 0);
-      const close = ring.closeFd(fd);
-      closed = true;
-      let n: number;
-      try {
-        n = await read;
-      } catch (e) {
-        await close.catch(noop);
-        throw e;
-      }
-      await close;
-      const out = n === size ? buffer : buffer.subarray(0, n);
-      return encoding ? out.toString(encoding) : out;
-    }
-    const data = await readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0);
-    closed = true;
-    await ring.closeFd(fd);
-    return data;
-  } finally {
-    if (!closed) await ring.closeFd(fd).catch(noop);
+    const st = await statted;
+    hint = st.isFile() ? Number(st.size) : 0;
+  } catch {
+    // statx failed where openat did not (a race with rename): size it from the fd
   }
+  let closing: Promise<void> | undefined;
+  try {
+    checkAborted(signal);
+    if (hint === 0 || hint > READ_CHUNK) return await readOpened(ring, fd, encoding, signal);
+    // The read and the close in one submission, the read first (it holds
+    // its own reference to the file, so the close cannot pull it away).
+    const buffer = Buffer.allocUnsafeSlow(hint + 1);
+    const read = ring.read(fd, buffer, 0);
+    closing = ring.closeFd(fd);
+    let n: number;
+    try {
+      n = await read;
+    } finally {
+      await closing.catch(noop);
+    }
+    await closing;
+    if (n !== hint) return undefined;
+    const out = buffer.subarray(0, n);
+    return encoding ? out.toString(encoding) : out;
+  } finally {
+    if (!closing) await ring.closeFd(fd).catch(noop);
+  }
+}
+
+/** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
+async function ringReadFileSized(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  const fd = await ring.openat(p, O_RDONLY_CLOEXEC);
+  try {
+    return await readOpened(ring, fd, encoding, signal);
+  } finally {
+    await ring.closeFd(fd).catch(noop);
+  }
+}
+
+/** Reads an open fd to its end, sized by statx of that fd (not of any path). */
+async function readOpened(ring: Ring, fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  let size = 0;
+  try {
+    const st = await ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS });
+    size = st.isFile() ? Number(st.size) : 0;
+  } catch (e) {
+    throw renameSyscall(e, 'statx', 'fstat');
+  }
+  if (size > IO_MAX) throw fileTooLarge(size);
+  checkAborted(signal);
+  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0);
 }
 
 function fsCall<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/**
+ * How plainReadFile reads: at offsets for a file that has them; a pipe,
+ * FIFO, socket or tty (pread: ESPIPE) in order at its current position, as
+ * Node does (AIO has no such op: node:fs reads those).
+ */
+function plainReader(io: FileIo, fd: number, st: nodeFs.Stats): (view: Uint8Array, at: number) => Promise<number> {
+  const aio = io.backend === 'aio';
+  if (!st.isFile() && !st.isBlockDevice()) {
+    if (aio) return (view) => fsCall<number>((done) => nodeFs.read(fd, view, 0, view.byteLength, null, done));
+    return (view) => io.read(fd, view, -1);
+  }
+  if (aio) return (view, at) => io.read(fd, view, at).catch((e) => aioFallback(e, fd, view, at, false));
+  return (view, at) => io.read(fd, view, at);
 }
 
 /**
@@ -180,8 +236,7 @@ async function plainReadFile(io: FileIo, p: string, flags: number, encoding: Buf
     const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));
     const size = st.isFile() ? st.size : 0;
     if (size > IO_MAX) throw fileTooLarge(size);
-    const aio = io.backend === 'aio';
-    data = await readLoop((view, at) => (aio ? io.read(fd, view, at).catch((e) => aioFallback(e, fd, view, at, false)) : io.read(fd, view, at)), size, encoding, signal, 0);
+    data = await readLoop(plainReader(io, fd, st), size, encoding, signal, 0);
   } catch (e) {
     nodeFs.close(fd, noop);
     throw e;

@@ -1,0 +1,385 @@
+// A FileHandle's current position (position null) is the kernel's file
+// offset, advanced by exactly what each op transferred, one op at a time in
+// call order, on every backend: a short write at the current position (a
+// full tmpfs, RLIMIT_FSIZE) ends in the kernel's error, never in a later
+// write over the start of the file; several current-position reads in flight
+// each read their own block. Also: module readFile returns the bytes of the
+// file it opened (rename-replace), readFile/writeFile on pipes, handles
+// closed by the garbage collector, and the FileHandle constructor's errors.
+import assert from 'node:assert';
+import cp from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import * as kaio from 'kaio';
+import { BACKENDS, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
+
+const BLOCK = 4096;
+
+function pattern(seed: number, len: number): Buffer {
+  const b = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) b[i] = (seed * 31 + i * 7 + (i >> 12)) & 0xff;
+  return b;
+}
+
+/** Drops a file's clean pages (POSIX_FADV_DONTNEED through dd's iflag=nocache), so reads go to the disk. */
+function dropCache(p: string): void {
+  cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none']);
+}
+
+describe('17 FileHandle: the current position', function () {
+  this.timeout(60000);
+
+  const contexts: Record<string, kaio.IoContext> = {};
+  before(function () {
+    for (const backend of BACKENDS) {
+      try {
+        contexts[backend] = kaio.createContext({ backend });
+      } catch {
+        // not available: those tests skip
+      }
+    }
+  });
+  after(async () => {
+    for (const c of Object.values(contexts)) await c.close();
+  });
+
+  function ctx(ctxThis: Mocha.Context, backend: string): kaio.IoContext {
+    const c = contexts[backend];
+    if (!c) skip(ctxThis, `${backend} is not available here`);
+    return c;
+  }
+
+  for (const backend of BACKENDS) {
+    describe(backend, () => {
+      for (const cache of ['cold', 'warm'] as const) {
+        it(`reads in flight together at the current position read blocks 0, 1, 2 in call order, then EOF (${cache} page cache), as node:fs`, async function () {
+          const context = ctx(this, backend);
+          const p = tmpPath(`pos-read-${backend}-${cache}`);
+          const data = Buffer.concat([0, 1, 2].map((i) => Buffer.alloc(BLOCK, 0x41 + i)));
+          fs.writeFileSync(p, data);
+          if (cache === 'cold') {
+            fs.fsyncSync(fs.openSync(p, 'r'));
+            dropCache(p);
+          }
+          const fh = await kaio.open(p, 'r', 0o666, { context });
+          try {
+            const got = await Promise.all([0, 1, 2, 3].map(() => fh.read(Buffer.alloc(BLOCK), 0, BLOCK, null)));
+            assert.deepStrictEqual(got.map((r) => r.bytesRead), [BLOCK, BLOCK, BLOCK, 0]);
+            assert.deepStrictEqual(got.slice(0, 3).map((r) => r.buffer[0]), [0x41, 0x42, 0x43]);
+          } finally {
+            await fh.close();
+          }
+          const ref = await fsp.open(p, 'r');
+          const want = await Promise.all([0, 1, 2, 3].map(() => ref.read(Buffer.alloc(BLOCK), 0, BLOCK, null)));
+          await ref.close();
+          assert.deepStrictEqual(want.map((r) => r.bytesRead), [BLOCK, BLOCK, BLOCK, 0]);
+        });
+      }
+
+      it('writes in flight together at the current position land one after another in call order, as node:fs', async function () {
+        const context = ctx(this, backend);
+        const p = tmpPath(`pos-write-${backend}`);
+        const fh = await kaio.open(p, 'w+', 0o666, { context });
+        const parts = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => Buffer.alloc(1000 + i * 3, 0x61 + i));
+        try {
+          const got = await Promise.all(parts.map((b, i) => (i % 2 ? fh.writev([b]) : fh.write(b))));
+          assert.deepStrictEqual(got.map((r) => ('bytesWritten' in r ? r.bytesWritten : 0)), parts.map((b) => b.length));
+          // The position is the kernel's: node:fs on the same fd reads on from there.
+          assert.strictEqual(fs.readSync(fh.fd, Buffer.alloc(10)), 0);
+          const back = await fh.read(Buffer.alloc(10), 0, 10, 0);
+          assert.strictEqual(back.bytesRead, 10);
+        } finally {
+          await fh.close();
+        }
+        assert.deepStrictEqual(fs.readFileSync(p), Buffer.concat(parts));
+      });
+
+      it('mixes with node:fs on handle.fd: both see one position (the kernel file offset)', async function () {
+        const context = ctx(this, backend);
+        const p = tmpPath(`pos-mix-${backend}`);
+        fs.writeFileSync(p, pattern(3, 3 * BLOCK));
+        const fh = await kaio.open(p, 'r', 0o666, { context });
+        try {
+          const a = await fh.read(Buffer.alloc(BLOCK), 0, BLOCK, null);
+          const b = Buffer.alloc(BLOCK);
+          assert.strictEqual(fs.readSync(fh.fd, b, 0, BLOCK, null), BLOCK);
+          const c = await fh.read(Buffer.alloc(BLOCK), 0, BLOCK, null);
+          assert.deepStrictEqual(Buffer.concat([a.buffer, b, c.buffer]), pattern(3, 3 * BLOCK));
+        } finally {
+          await fh.close();
+        }
+      });
+
+      it("'a+': a write lands at the end, and a current-position read then goes on from the end", async function () {
+        const context = ctx(this, backend);
+        const p = tmpPath(`pos-append-${backend}`);
+        fs.writeFileSync(p, 'old-');
+        const fh = await kaio.open(p, 'a+', 0o666, { context });
+        try {
+          const first = await fh.read(Buffer.alloc(2), 0, 2, null);
+          assert.strictEqual(first.buffer.toString(), 'ol');
+          await fh.write('new', null);
+          assert.strictEqual((await fh.read(Buffer.alloc(4), 0, 4, null)).bytesRead, 0);
+        } finally {
+          await fh.close();
+        }
+        assert.strictEqual(fs.readFileSync(p, 'utf8'), 'old-new');
+        const ref = await fsp.open(p, 'a+');
+        await ref.read(Buffer.alloc(2), 0, 2, null);
+        await ref.write('!', null);
+        assert.strictEqual((await ref.read(Buffer.alloc(4), 0, 4, null)).bytesRead, 0);
+        await ref.close();
+      });
+    });
+  }
+
+  describe('full filesystem and RLIMIT_FSIZE at the current position', () => {
+    let mnt: string | undefined;
+    before(function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-17-tmpfs-'));
+      try {
+        cp.execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+        mnt = dir;
+      } catch (e) {
+        fs.rmdirSync(dir);
+        skip(this, `cannot mount a tmpfs here (${String((e as Error).message).split('\n')[0]})`);
+      }
+    });
+    after(() => {
+      if (!mnt) return;
+      cp.execFileSync('umount', [mnt]);
+      fs.rmdirSync(mnt);
+    });
+
+    const data = pattern(7, 3 << 20);
+
+    /** The file holds a prefix of data (what the kernel took) and nothing else. */
+    function assertPrefix(p: string, atLeast: number): Buffer {
+      const got = fs.readFileSync(p);
+      assert.ok(got.length >= atLeast && got.length < data.length, `file has ${got.length} bytes`);
+      assert.ok(got.equals(data.subarray(0, got.length)), 'the file is a prefix of the data');
+      return got;
+    }
+
+    for (const backend of BACKENDS) {
+      it(`${backend}: handle.writeFile() of 3 MiB onto 1 MiB rejects with ENOSPC; the file is a prefix of the data, as node:fs`, async function () {
+        const context = ctx(this, backend);
+        const p = path.join(mnt!, `wf-${backend}`);
+        const fh = await kaio.open(p, 'w', 0o666, { context });
+        const err = (await fh.writeFile(data).then(() => undefined, (e: unknown) => e)) as KaioError | undefined;
+        await fh.close();
+        assert.strictEqual(err?.code, 'ENOSPC', `writeFile ${err ? 'rejected with ' + err.code : 'resolved'}`);
+        assert.strictEqual(err?.syscall, 'write');
+        assertPrefix(p, 1);
+        fs.unlinkSync(p);
+        const ref = await fsp.open(p, 'w');
+        const refErr = (await ref.writeFile(data).then(() => undefined, (e: unknown) => e)) as KaioError | undefined;
+        await ref.close();
+        assert.strictEqual(refErr?.code, 'ENOSPC');
+        fs.unlinkSync(p);
+      });
+
+      it(`${backend}: createWriteStream() onto a full tmpfs emits 'error' ENOSPC, not 'finish', and bytesWritten is what the file holds`, async function () {
+        const context = ctx(this, backend);
+        const p = path.join(mnt!, `ws-${backend}`);
+        const fh = await kaio.open(p, 'w', 0o666, { context });
+        const ws = fh.createWriteStream();
+        const outcome = await new Promise<string>((resolve) => {
+          ws.on('finish', () => resolve('finish'));
+          ws.on('error', (e: Error) => resolve(`error ${(e as KaioError).code}`));
+          ws.end(data);
+        });
+        await fh.close();
+        assert.strictEqual(outcome, 'error ENOSPC');
+        const got = assertPrefix(p, 0);
+        assert.strictEqual(ws.bytesWritten, got.length);
+        fs.unlinkSync(p);
+      });
+    }
+
+    it('every backend: under RLIMIT_FSIZE, writeFile at the current position rejects with EFBIG and leaves a prefix, as node:fs', function () {
+      const script = `
+        const kaio = require(${JSON.stringify(pkgRoot)});
+        const fsp = require('node:fs/promises');
+        const fs = require('node:fs');
+        const data = Buffer.alloc(3 << 20);
+        for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 12)) & 0xff;
+        (async () => {
+          const out = {};
+          for (const backend of ${JSON.stringify(BACKENDS)}) {
+            let context;
+            try { context = kaio.createContext({ backend }); } catch { continue; }
+            const p = process.argv[1] + '-' + backend;
+            const fh = await kaio.open(p, 'w', 0o666, { context });
+            const err = await fh.writeFile(data).then(() => 'resolved', (e) => e.code);
+            await fh.close();
+            const got = fs.readFileSync(p);
+            out[backend] = { err, size: got.length, prefix: got.equals(data.subarray(0, got.length)) };
+            await context.close();
+          }
+          const p = process.argv[1] + '-node';
+          const fh = await fsp.open(p, 'w');
+          out.node = { err: await fh.writeFile(data).then(() => 'resolved', (e) => e.code) };
+          await fh.close();
+          process.stdout.write(JSON.stringify(out));
+        })();
+      `;
+      const base = tmpPath('efbig');
+      // sh sets the limit (in 512-byte blocks: 1,536,000 bytes, not a multiple of the 512 KiB write chunk, so one write is short); SIGXFSZ ignored, so the write returns EFBIG as it would for a service that ignores it.
+      const out = cp.execFileSync('sh', ['-c', `trap '' XFSZ; ulimit -f 3000; exec "$0" -e "$1" "$2"`, process.execPath, script, base], { encoding: 'utf8' });
+      const res = JSON.parse(out) as Record<string, { err: string; size?: number; prefix?: boolean }>;
+      assert.strictEqual(res.node.err, 'EFBIG');
+      for (const backend of BACKENDS) {
+        if (!res[backend]) continue;
+        assert.deepStrictEqual(res[backend], { err: 'EFBIG', size: 3000 * 512, prefix: true }, backend);
+      }
+    });
+  });
+});
+
+describe('17 module readFile: the bytes of the file it opened', function () {
+  this.timeout(60000);
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: readers racing a rename-replace see the old file or the new one, whole, never a mix or a cut`, async function () {
+      let context: kaio.IoContext;
+      try {
+        context = kaio.createContext({ backend });
+      } catch (e) {
+        skip(this, `${backend} is not available here: ${(e as Error).message}`);
+      }
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-17-rename-'));
+      const p = path.join(dir, 'current');
+      const small = pattern(1, 1000);
+      const large = pattern(2, 33 * 1000);
+      fs.writeFileSync(p, small);
+      let stop = false;
+      let swaps = 0;
+      const swapper = (async () => {
+        while (!stop) {
+          const next = swaps++ % 2 ? small : large;
+          const tmp = path.join(dir, `next-${swaps}`);
+          await fsp.writeFile(tmp, next);
+          await fsp.rename(tmp, p);
+        }
+      })();
+      let bad = 0;
+      let reads = 0;
+      try {
+        while (reads < 1500) {
+          const got = await Promise.all(Array.from({ length: 8 }, () => kaio.readFile(p, { context })));
+          for (const b of got) if (!b.equals(small) && !b.equals(large)) bad++;
+          reads += got.length;
+        }
+      } finally {
+        stop = true;
+        await swapper;
+        await context.close();
+        fs.rmSync(dir, { recursive: true });
+      }
+      assert.ok(swaps > 10, `the file was replaced ${swaps} times`);
+      assert.strictEqual(bad, 0, `${bad} of ${reads} reads were neither file`);
+    });
+  }
+});
+
+describe('17 readFile and writeFile on pipes', function () {
+  this.timeout(30000);
+  for (const backend of BACKENDS) {
+    it(`${backend}: readFile('/dev/stdin') and writeFile/appendFile('/dev/stdout') through pipes work in order, as node:fs`, function () {
+      const script = `
+        const kaio = require(${JSON.stringify(pkgRoot)});
+        let context;
+        try { context = kaio.createContext({ backend: ${JSON.stringify(backend)} }); } catch { process.stdout.write('unavailable'); process.exit(0); }
+        (async () => {
+          const input = await kaio.readFile('/dev/stdin', { context });
+          await kaio.writeFile('/dev/stdout', Buffer.concat([Buffer.from('got '), input]), { context });
+          await kaio.appendFile('/dev/stdout', ' and more', { context });
+          await context.close();
+        })().catch((e) => { process.stderr.write(e.code + ' ' + e.message); process.exit(1); });
+      `;
+      const input = pattern(9, 200 * 1024);
+      const inputFile = tmpPath(`pipe-in-${backend}`);
+      fs.writeFileSync(inputFile, input);
+      // Real pipes on both sides (Node's own stdio pipes are socketpairs, which /dev/stdin cannot open).
+      const r = cp.spawnSync('sh', ['-c', 'cat "$1" | "$0" -e "$2" | cat', process.execPath, inputFile, script], { maxBuffer: 1 << 24 });
+      if (r.stdout.toString() === 'unavailable') skip(this, `${backend} is not available here`);
+      assert.strictEqual(r.status, 0, r.stderr.toString());
+      assert.strictEqual(r.stderr.toString(), '');
+      assert.ok(r.stdout.equals(Buffer.concat([Buffer.from('got '), input, Buffer.from(' and more')])));
+    });
+  }
+});
+
+describe('17 FileHandle lifetime and construction', function () {
+  this.timeout(60000);
+
+  it('a FileHandle dropped unclosed is closed by the garbage collector with a warning, as Node does (1,000 opens: no fd left)', function () {
+    const script = `
+      const kaio = require(${JSON.stringify(pkgRoot)});
+      const fs = require('node:fs');
+      const count = () => fs.readdirSync('/proc/self/fd').length;
+      let warnings = 0;
+      const codes = new Set();
+      process.on('warning', (w) => { warnings++; if (w.code) codes.add(w.code); });
+      (async () => {
+        const ctx = kaio.createContext();
+        await (await kaio.open(process.argv[1], 'r', 0o666, { context: ctx })).close();
+        const base = count();
+        for (let i = 0; i < 1000; i++) await kaio.open(process.argv[1], 'r', 0o666, { context: ctx });
+        const opened = count() - base;
+        // Collect until the registry has run: each turn lets finalizers and fs.close callbacks run.
+        for (let i = 0; i < 50 && count() > base; i++) { global.gc(); await new Promise((r) => setImmediate(r)); }
+        const left = count() - base;
+        await ctx.close();
+        process.stdout.write(JSON.stringify({ opened, left, warnings, codes: [...codes] }));
+      })();
+    `;
+    const out = cp.execFileSync(process.execPath, ['--expose-gc', '--no-warnings', '-e', script, __filename], { encoding: 'utf8' });
+    const res = JSON.parse(out) as { opened: number; left: number; warnings: number; codes: string[] };
+    assert.strictEqual(res.opened, 1000);
+    assert.strictEqual(res.left, 0);
+    assert.ok(res.warnings >= 1000, `${res.warnings} warnings`);
+    assert.deepStrictEqual(res.codes, ['DEP0137']);
+  });
+
+  it('close() unregisters the handle: a closed handle that is collected gives no warning', async () => {
+    const p = tmpPath('gc-inflight');
+    fs.writeFileSync(p, pattern(4, 64 * 1024));
+    let warned = false;
+    const onWarning = (w: Error): void => {
+      if (/garbage collection/.test(w.message)) warned = true;
+    };
+    process.on('warning', onWarning);
+    try {
+      const fh = await kaio.open(p);
+      const r = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
+      assert.strictEqual(r.bytesRead, 64 * 1024);
+      await fh.close();
+      (global as { gc?: () => void }).gc?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.strictEqual(warned, false);
+  });
+
+  it('the exported constructor refuses a bad fd, I/O object or close function with ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE', () => {
+    const C = kaio.FileHandle as unknown as new (...args: unknown[]) => unknown;
+    const ctx = kaio.defaultContext();
+    const bad: [unknown[], string][] = [
+      [[3, undefined], 'ERR_INVALID_ARG_TYPE'],
+      [[3, null], 'ERR_INVALID_ARG_TYPE'],
+      [[3, {}], 'ERR_INVALID_ARG_TYPE'],
+      [[3, { read() {}, write() {} }], 'ERR_INVALID_ARG_TYPE'],
+      [[3, new Proxy(ctx, {})], 'ERR_INVALID_ARG_TYPE'],
+      [[3, ctx, 42], 'ERR_INVALID_ARG_TYPE'],
+      [[3, ctx, undefined, 'close'], 'ERR_INVALID_ARG_TYPE'],
+      [[-1, ctx], 'ERR_OUT_OF_RANGE'],
+      [['3', ctx], 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [args, code] of bad) assert.throws(() => new C(...args), (e: KaioError) => e.code === code, `${code} for ${args.length} args`);
+  });
+});
