@@ -15,7 +15,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
-import { directSupported, packageForAnyUser, skip, type KaioError } from './helpers';
+import { BACKENDS, contextPerBackend, directSupported, packageForAnyUser, skip, type KaioError } from './helpers';
 
 const FLAGS = ['r', 'r+', 'rs+', 'w', 'wx', 'w+', 'wx+', 'a', 'ax', 'a+', 'ax+', 'as', 'as+'] as const;
 
@@ -135,6 +135,24 @@ const openers: Record<string, (p: string, flag: string) => Promise<Handle>> = {
   'kaio direct': (p, flag) => kaio.open(p, flag, 0o644, { direct: true }) as unknown as Promise<Handle>,
 };
 
+/**
+ * Runs the script through each opener on `p` (holding 6000 old bytes if
+ * `existing`) and asserts that every other one did what node:fs did.
+ */
+async function compare(p: string, flag: string, existing: boolean, with_: Record<string, (p: string, flag: string) => Promise<Handle>>): Promise<void> {
+  const old = existing ? pattern(100, 6000) : null;
+  const runs: Record<string, Run> = {};
+  for (const [name, opener] of Object.entries(with_)) runs[name] = await run(p, flag, old, opener);
+  const want = runs['node:fs'];
+  for (const name of Object.keys(runs)) {
+    if (name === 'node:fs') continue;
+    const what = `'${flag}' ${existing ? 'existing' : 'new'}, ${name}`;
+    assert.deepStrictEqual(runs[name].open, want.open, `${what}: open`);
+    for (let i = 0; i < want.steps.length; i++) assert.deepStrictEqual(runs[name].steps[i], want.steps[i], `${what}: step ${i} (${want.steps[i][0]})`);
+    assert.deepStrictEqual(runs[name].file, want.file, `${what}: the file's bytes after`);
+  }
+}
+
 /** Mounts a tmpfs of `size` on a fresh temp dir; undefined and why where it cannot. */
 function mountTmpfs(size: string): { dir: string; mounted: boolean; why: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-direct-tmpfs-'));
@@ -149,6 +167,7 @@ function unmount(m: { dir: string; mounted: boolean }): void {
 
 describe('23 every open flag × { direct: true }', function () {
   this.timeout(60000);
+  const contexts = contextPerBackend();
   const tmpfs = mountTmpfs('64m');
   const disk = { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-direct-disk-')) };
   after(() => {
@@ -172,18 +191,20 @@ describe('23 every open flag × { direct: true }', function () {
       for (const flag of FLAGS) {
         for (const existing of [true, false]) {
           it(`'${flag}' on a file that ${existing ? 'exists (6000 bytes)' : 'does not exist'}: direct and plain kaio do what node:fs does`, async function () {
-            const p = path.join(dirOf(), `matrix-${flag}-${existing}`);
-            const old = existing ? pattern(100, 6000) : null;
-            const runs: Record<string, Run> = {};
-            for (const [name, opener] of Object.entries(openers)) runs[name] = await run(p, flag, old, opener);
-            for (const name of ['kaio direct', 'kaio']) {
-              assert.deepStrictEqual(runs[name].open, runs['node:fs'].open, `${name}: open`);
-              for (let i = 0; i < runs['node:fs'].steps.length; i++)
-                assert.deepStrictEqual(runs[name].steps[i], runs['node:fs'].steps[i], `${name}: step ${i} (${runs['node:fs'].steps[i][0]})`);
-              assert.deepStrictEqual(runs[name].file, runs['node:fs'].file, `${name}: the file's bytes after`);
-            }
+            await compare(path.join(dirOf(), `matrix-${flag}-${existing}`), flag, existing, openers);
           });
         }
+      }
+
+      for (const b of BACKENDS) {
+        it(`every flag, direct on the ${b} backend: what node:fs does`, async function () {
+          const context = contexts[b];
+          if (context instanceof Error) skip(this, `no ${b} context here: ${context.message}`);
+          const direct = (p: string, flag: string) => kaio.open(p, flag, 0o644, { context, direct: true }) as unknown as Promise<Handle>;
+          for (const flag of FLAGS)
+            for (const existing of [true, false])
+              await compare(path.join(dirOf(), `backend-${b}-${flag}-${existing}`), flag, existing, { 'node:fs': openers['node:fs'], [`kaio direct (${b})`]: direct });
+        });
       }
 
       it("'a' and 'a+': every append lands at the end, byte-exact, whatever the alignment", async function () {
