@@ -109,9 +109,17 @@ interface Run {
   file: Buffer | null;
 }
 
-async function run(p: string, flag: string, existing: Buffer | null, opener: (p: string, flag: string) => Promise<Handle>): Promise<Run> {
+/** Puts the file (or device) back as each run finds it. */
+type Reset = (p: string) => void;
+
+/** A regular file holding `old`, or none. */
+const fileReset = (old: Buffer | null): Reset => (p) => {
   fs.rmSync(p, { force: true });
-  if (existing) fs.writeFileSync(p, existing);
+  if (old) fs.writeFileSync(p, old);
+};
+
+async function run(p: string, flag: string, reset: Reset, opener: (p: string, flag: string) => Promise<Handle>): Promise<Run> {
+  reset(p);
   let fh: Handle | undefined;
   const open = await outcome(async () => {
     fh = await opener(p, flag);
@@ -139,10 +147,9 @@ const openers: Record<string, (p: string, flag: string) => Promise<Handle>> = {
  * Runs the script through each opener on `p` (holding 6000 old bytes if
  * `existing`) and asserts that every other one did what node:fs did.
  */
-async function compare(p: string, flag: string, existing: boolean, with_: Record<string, (p: string, flag: string) => Promise<Handle>>): Promise<void> {
-  const old = existing ? pattern(100, 6000) : null;
+async function compare(p: string, flag: string, existing: boolean, with_: Record<string, (p: string, flag: string) => Promise<Handle>>, reset = fileReset(existing ? pattern(100, 6000) : null)): Promise<void> {
   const runs: Record<string, Run> = {};
-  for (const [name, opener] of Object.entries(with_)) runs[name] = await run(p, flag, old, opener);
+  for (const [name, opener] of Object.entries(with_)) runs[name] = await run(p, flag, reset, opener);
   const want = runs['node:fs'];
   for (const name of Object.keys(runs)) {
     if (name === 'node:fs') continue;
@@ -419,5 +426,69 @@ describe('23 { direct: true } write-only on a file the caller may not read', fun
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('23 { direct: true } on a block device (a loop device)', function () {
+  this.timeout(60000);
+  const SIZE = 256 * 1024;
+  let dir: string;
+  let dev: string | undefined;
+  let why = '';
+
+  before(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-direct-bdev-'));
+    if (process.getuid!() !== 0) {
+      why = 'losetup needs root';
+      return;
+    }
+    const img = path.join(dir, 'img');
+    fs.writeFileSync(img, Buffer.alloc(SIZE));
+    const r = cp.spawnSync('losetup', ['--find', '--show', img], { encoding: 'utf8' });
+    if (r.status === 0) dev = r.stdout.trim();
+    else why = `losetup failed: ${(r.stderr || (r.error && r.error.message) || `exit ${r.status}`).trim()}`;
+  });
+
+  after(function () {
+    if (dev) cp.spawnSync('losetup', ['-d', dev]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(function () {
+    if (!dev) skip(this, why);
+    if (!directSupported(dir)) skip(this, `O_DIRECT is not supported on the filesystem of ${dir} (under the loop device)`);
+  });
+
+  /** The device's bytes back to the pattern (writing a device neither truncates nor removes it). */
+  const deviceReset: Reset = (p) => fs.writeFileSync(p, pattern(100, SIZE));
+
+  for (const flag of FLAGS) {
+    it(`'${flag}': direct and plain kaio do what node:fs does (O_APPEND and O_TRUNC mean nothing to a block device; unaligned writes keep the block's other bytes)`, async function () {
+      await compare(dev!, flag, true, openers, deviceReset);
+    });
+  }
+
+  it('writes across and past the end of the device: the bytes before the end, then ENOSPC, as node:fs', async function () {
+    const got: Record<string, Outcome[]> = {};
+    for (const [name, opener] of Object.entries(openers)) {
+      deviceReset(dev!);
+      const fh = await opener(dev!, 'r+');
+      try {
+        got[name] = [
+          await outcome(write(fh, pattern(1, 3), SIZE - 1)),
+          await outcome(write(fh, pattern(2, 700), SIZE - 600)),
+          await outcome(write(fh, aligned(3, 4096), SIZE - 4096 + 512)),
+          await outcome(write(fh, pattern(4, 5), SIZE)),
+          await outcome(write(fh, aligned(5, 4096), SIZE)),
+          await outcome(read(fh, 700, SIZE - 600)),
+          await outcome(read(fh, 4096, SIZE)),
+        ];
+      } finally {
+        await fh.close();
+      }
+      got[name].push({ ok: fs.readFileSync(dev!) });
+    }
+    assert.deepStrictEqual(got['kaio direct'], got['node:fs']);
+    assert.deepStrictEqual(got.kaio, got['node:fs']);
   });
 });

@@ -121,21 +121,28 @@ class Direct implements DirectIo {
   readonly #append: boolean;
   /** The fd can read (false only where a read-write open was refused and the caller's write-only open was used). */
   readonly #fdReads: boolean;
+  /**
+   * A regular file: it has a size to append at and to trim to. Anything else
+   * (a block device) has neither: the kernel ignores O_APPEND on a block
+   * device, and its end is fixed (a write past it is short, then ENOSPC).
+   */
+  readonly #regular: boolean;
   /** The handle's current position: kept here, since the direct path always passes explicit offsets. */
   #pos = 0;
   /** The tail of the chain current-position ops run on, one at a time in call order. */
   #turn: Promise<unknown> = Promise.resolve();
   readonly #lanes = new Lanes();
 
-  constructor(io: FileIo, mem: number, off: number, flags: number, fdReads: boolean) {
+  constructor(io: FileIo, mem: number, off: number, flags: number, fdReads: boolean, regular: boolean) {
     this.#io = io;
     this.#mem = mem;
     this.#off = off;
     const access = flags & O_ACCMODE;
     this.#readable = access === O_RDONLY || access === O_RDWR;
     this.#writable = access === O_WRONLY || access === O_RDWR;
-    this.#append = (flags & O_APPEND) !== 0;
+    this.#append = (flags & O_APPEND) !== 0 && regular;
     this.#fdReads = fdReads;
+    this.#regular = regular;
   }
 
   #aligned(at: number, len: number): boolean {
@@ -264,7 +271,8 @@ class Direct implements DirectIo {
    */
   async #patch(fd: number, view: Uint8Array, at: number): Promise<number> {
     const len = view.byteLength;
-    const size = await fstatSize(fd);
+    // Not a regular file: read the old blocks wherever they are, trim nothing.
+    const size = this.#regular ? await fstatSize(fd) : Infinity;
     const start = at - (at % this.#off);
     const end = Math.ceil((at + len) / this.#off) * this.#off;
     const bounce = alignedBuffer(end - start, Math.max(this.#mem, this.#off));
@@ -336,5 +344,6 @@ class Direct implements DirectIo {
  */
 export async function makeDirect(io: FileIo, fd: number, flags: number, fdReads = true): Promise<DirectIo> {
   const a = dioAlignment(fd);
-  return new Direct(io, a.memory || 4096, a.offset || 4096, flags, fdReads);
+  const mode = await new Promise<number>((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.mode))));
+  return new Direct(io, a.memory || 4096, a.offset || 4096, flags, fdReads, (mode & fs.constants.S_IFMT) === fs.constants.S_IFREG);
 }
