@@ -175,8 +175,14 @@ function unmount(m: { dir: string; mounted: boolean }): void {
 describe('23 every open flag × { direct: true }', function () {
   this.timeout(60000);
   const contexts = contextPerBackend();
-  const tmpfs = mountTmpfs('64m');
-  const disk = { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-direct-disk-')) };
+  // Made in before() (not while mocha collects the tests), so a run whose
+  // --grep picks none of these mounts nothing that after() would not undo.
+  let tmpfs = { dir: '', mounted: false, why: 'not mounted yet' };
+  const disk = { dir: '' };
+  before(() => {
+    tmpfs = mountTmpfs('64m');
+    disk.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-direct-disk-'));
+  });
   after(() => {
     unmount(tmpfs);
     fs.rmSync(disk.dir, { recursive: true, force: true });
