@@ -6,10 +6,18 @@
 // them back and trims the file to its true end. JS cannot see a buffer's
 // address, so a request aligned in offset and length goes straight out and
 // falls back to the bounce when the kernel refuses it (EINVAL).
-// Such read-modify-writes are not atomic against concurrent writes to the
-// same blocks (the page cache would not make them atomic either).
+//
+// The fd is opened for what this path needs, not only for what the caller
+// asked (directFdFlags): read-write, since a read-modify-write reads (the
+// handle still refuses reads a write-only open would refuse, with EBADF), and
+// without O_APPEND, since the kernel would send a written-back block to the
+// end of the file. Appends are done here instead: at the file size, one at a
+// time per handle. Ops of one handle that touch blocks a read-modify-write is
+// patching wait for it (and it for them), so none of them loses the other's
+// bytes; the same is not true against other processes or handles.
 import * as fs from 'node:fs';
 import { dioAlignment } from '../dio';
+import { systemError } from '../errors';
 import { alignedBuffer } from '../pool';
 import type { FileIo } from './file-io';
 import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
@@ -20,8 +28,24 @@ export interface DirectIo {
   vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number>;
 }
 
+const EBADF = -9;
+const EACCES = -13;
 const EINVAL = -22;
 const isEinval = (e: unknown): boolean => (e as { errno?: number })?.errno === EINVAL;
+const { O_APPEND, O_RDONLY, O_RDWR, O_WRONLY } = fs.constants;
+const O_ACCMODE = 3;
+const noop = (): void => undefined;
+
+/**
+ * The flags to open a direct handle's fd with, given the caller's: read-write
+ * where the caller asked for write-only (the read-modify-write reads), and no
+ * O_APPEND (this file does appends itself). `readWrite` false: the
+ * caller's access mode as it is.
+ */
+export function directFdFlags(flags: number, readWrite = true): number {
+  const access = readWrite && (flags & O_ACCMODE) === O_WRONLY ? O_RDWR : flags & O_ACCMODE;
+  return (flags & ~(O_ACCMODE | O_APPEND)) | access;
+}
 
 function fstatSize(fd: number): Promise<number> {
   return new Promise((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.size))));
@@ -31,84 +55,261 @@ function ftruncate(fd: number, len: number): Promise<void> {
   return new Promise((resolve, reject) => fs.ftruncate(fd, len, (e) => (e ? reject(e) : resolve())));
 }
 
+/** A byte range [start, end) an op of the handle is using. */
+interface Lane {
+  readonly start: number;
+  readonly end: number;
+  /** A read-modify-write or an append: nothing else may use its range meanwhile. */
+  readonly exclusive: boolean;
+  /** Resolves when every earlier lane this one must wait for has left (undefined: none). */
+  readonly ready: Promise<unknown> | undefined;
+  left?: Promise<void>;
+  wake?: () => void;
+}
+
+/**
+ * Range locks of one handle, granted in call order: an op registers its range
+ * when called and waits only for earlier ops it conflicts with (overlapping,
+ * one of the two exclusive), so there is no deadlock and plain aligned ops
+ * never wait for each other.
+ */
+class Lanes {
+  readonly #live = new Set<Lane>();
+  #exclusive = 0;
+
+  enter(start: number, end: number, exclusive: boolean): Lane {
+    let waits: Promise<void>[] | undefined;
+    if (exclusive || this.#exclusive > 0) {
+      for (const l of this.#live) {
+        if ((exclusive || l.exclusive) && l.start < end && start < l.end) {
+          l.left ??= new Promise<void>((resolve) => (l.wake = resolve));
+          (waits ??= []).push(l.left);
+        }
+      }
+    }
+    const lane: Lane = { start, end, exclusive, ready: waits && Promise.all(waits) };
+    this.#live.add(lane);
+    if (exclusive) this.#exclusive++;
+    return lane;
+  }
+
+  leave(lane: Lane): void {
+    if (!this.#live.delete(lane)) return;
+    if (lane.exclusive) this.#exclusive--;
+    lane.wake?.();
+  }
+
+  /** fn() holding [start, end). */
+  async hold<T>(start: number, end: number, exclusive: boolean, fn: () => Promise<T>): Promise<T> {
+    const lane = this.enter(start, end, exclusive);
+    try {
+      if (lane.ready) await lane.ready;
+      return await fn();
+    } finally {
+      this.leave(lane);
+    }
+  }
+}
+
 class Direct implements DirectIo {
   readonly #io: FileIo;
   readonly #mem: number;
   readonly #off: number;
+  /** What the caller's flags allow (the fd may allow more). */
+  readonly #readable: boolean;
+  readonly #writable: boolean;
   readonly #append: boolean;
+  /** The fd can read (false only where a read-write open was refused and the caller's write-only open was used). */
+  readonly #fdReads: boolean;
+  /**
+   * A regular file: it has a size to append at and to trim to. Anything else
+   * (a block device) has neither: the kernel ignores O_APPEND on a block
+   * device, and its end is fixed (a write past it is short, then ENOSPC).
+   */
+  readonly #regular: boolean;
   /** The handle's current position: kept here, since the direct path always passes explicit offsets. */
   #pos = 0;
+  /** The tail of the chain current-position ops run on, one at a time in call order. */
+  #turn: Promise<unknown> = Promise.resolve();
+  readonly #lanes = new Lanes();
 
-  constructor(io: FileIo, mem: number, off: number, append: boolean) {
+  constructor(io: FileIo, mem: number, off: number, flags: number, fdReads: boolean, regular: boolean) {
     this.#io = io;
     this.#mem = mem;
     this.#off = off;
-    this.#append = append;
+    const access = flags & O_ACCMODE;
+    this.#readable = access === O_RDONLY || access === O_RDWR;
+    this.#writable = access === O_WRONLY || access === O_RDWR;
+    this.#append = (flags & O_APPEND) !== 0 && regular;
+    this.#fdReads = fdReads;
+    this.#regular = regular;
   }
 
   #aligned(at: number, len: number): boolean {
     return at % this.#off === 0 && len % this.#off === 0;
   }
 
-  async read(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
-    const current = at === -1;
-    const pos = current ? this.#pos : Number(at);
-    const n = await this.#readAt(fd, view, pos);
-    if (current) this.#pos += n;
-    return n;
+  /** Runs fn after every current-position op called before it has settled. */
+  #inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(fn);
+    this.#turn = run.then(noop, noop);
+    return run;
+  }
+
+  read(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
+    // As read(2) on an fd opened write-only.
+    if (!this.#readable) return Promise.reject(systemError(EBADF, 'read'));
+    if (at !== -1) return this.#readAt(fd, view, Number(at));
+    return this.#inTurn(async () => {
+      const n = await this.#readAt(fd, view, this.#pos);
+      this.#pos += n;
+      return n;
+    });
   }
 
   async #readAt(fd: number, view: Uint8Array, at: number): Promise<number> {
-    if (this.#aligned(at, view.byteLength)) {
+    const len = view.byteLength;
+    if (len === 0) return 0;
+    if (this.#aligned(at, len)) {
+      const lane = this.#lanes.enter(at, at + len, false);
       try {
+        if (lane.ready) await lane.ready;
         return await this.#io.read(fd, view, at);
       } catch (e) {
         if (!isEinval(e)) throw e;
+      } finally {
+        this.#lanes.leave(lane);
       }
     }
     const start = at - (at % this.#off);
-    const end = Math.ceil((at + view.byteLength) / this.#off) * this.#off;
-    const bounce = alignedBuffer(end - start, Math.max(this.#mem, this.#off));
-    const got = await this.#io.read(fd, bounce, start);
-    const n = Math.max(0, Math.min(got - (at - start), view.byteLength));
-    if (n > 0) view.set(bounce.subarray(at - start, at - start + n));
-    return n;
+    const end = Math.ceil((at + len) / this.#off) * this.#off;
+    return this.#lanes.hold(start, end, false, async () => {
+      const bounce = alignedBuffer(end - start, Math.max(this.#mem, this.#off));
+      const got = await this.#io.read(fd, bounce, start);
+      const n = Math.max(0, Math.min(got - (at - start), len));
+      if (n > 0) view.set(bounce.subarray(at - start, at - start + n));
+      return n;
+    });
   }
 
-  async write(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
-    const current = at === -1;
-    let pos: number;
-    if (this.#append) pos = await fstatSize(fd);
-    else pos = current ? this.#pos : Number(at);
-    const n = await this.#writeAt(fd, view, pos);
-    if (current) this.#pos = pos + n;
-    return n;
+  write(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
+    // As write(2) on an fd opened read-only.
+    if (!this.#writable) return Promise.reject(systemError(EBADF, 'write'));
+    if (this.#append) {
+      // O_APPEND: every write goes to the end, whatever the position (as
+      // pwrite(2) on Linux); one at the current position moves it there.
+      if (at !== -1) return this.#appendWrite(fd, view);
+      return this.#inTurn(async () => {
+        const { end, n } = await this.#appendAt(fd, view);
+        if (n > 0) this.#pos = end;
+        return n;
+      });
+    }
+    if (at !== -1) return this.#writeAt(fd, view, Number(at));
+    return this.#inTurn(async () => {
+      const n = await this.#writeAt(fd, view, this.#pos);
+      this.#pos += n;
+      return n;
+    });
+  }
+
+  async #appendWrite(fd: number, view: Uint8Array): Promise<number> {
+    return (await this.#appendAt(fd, view)).n;
+  }
+
+  /**
+   * An append: at the file size, holding the whole file, so two appends of
+   * this handle never pick the same end. Resolves the count and where it ended.
+   */
+  #appendAt(fd: number, view: Uint8Array): Promise<{ end: number; n: number }> {
+    return this.#lanes.hold(0, Infinity, true, async () => {
+      if (view.byteLength === 0) return { end: 0, n: 0 };
+      const size = await fstatSize(fd);
+      const n = this.#aligned(size, view.byteLength) ? await this.#alignedOrPatch(fd, view, size) : await this.#patch(fd, view, size);
+      return { end: size + n, n };
+    });
   }
 
   async #writeAt(fd: number, view: Uint8Array, at: number): Promise<number> {
-    if (this.#aligned(at, view.byteLength) && !this.#append) {
+    const len = view.byteLength;
+    if (len === 0) return 0;
+    if (this.#aligned(at, len)) {
+      const lane = this.#lanes.enter(at, at + len, false);
       try {
+        if (lane.ready) await lane.ready;
         return await this.#io.write(fd, view, at);
       } catch (e) {
         if (!isEinval(e)) throw e;
+      } finally {
+        this.#lanes.leave(lane);
       }
     }
-    const size = await fstatSize(fd);
+    // From the first block to the end of the file: the write-back may pad
+    // the file past its end until the trim, which later ops must not see
+    // (nor extend the file meanwhile, to be cut by the trim).
     const start = at - (at % this.#off);
-    const end = Math.ceil((at + view.byteLength) / this.#off) * this.#off;
+    return this.#lanes.hold(start, Infinity, true, () => this.#patch(fd, view, at));
+  }
+
+  /** An aligned write (the caller holds its range), through the bounce if the kernel refuses the memory. */
+  async #alignedOrPatch(fd: number, view: Uint8Array, at: number): Promise<number> {
+    try {
+      return await this.#io.write(fd, view, at);
+    } catch (e) {
+      if (!isEinval(e)) throw e;
+    }
+    return this.#patch(fd, view, at);
+  }
+
+  /**
+   * The read-modify-write of view at `at` (the caller holds [first block,
+   * end of file) exclusively). Resolves the count of view's bytes that
+   * reached the file, from its first: a short or failed write-back resolves
+   * what it wrote of view (the error only when that is nothing), and the
+   * file is trimmed to the old size or the end of those bytes, whichever is
+   * further, so it never keeps padding.
+   */
+  async #patch(fd: number, view: Uint8Array, at: number): Promise<number> {
+    const len = view.byteLength;
+    // Not a regular file: read the old blocks wherever they are, trim nothing.
+    const size = this.#regular ? await fstatSize(fd) : Infinity;
+    const start = at - (at % this.#off);
+    const end = Math.ceil((at + len) / this.#off) * this.#off;
     const bounce = alignedBuffer(end - start, Math.max(this.#mem, this.#off));
     // The blocks' old bytes where the file has them (zeros past its end).
-    if (start < size) await this.#io.read(fd, bounce, start);
+    const old = Math.min(end, size) - start;
+    if (old > 0) {
+      if (!this.#fdReads)
+        throw systemError(
+          EACCES,
+          'read',
+          undefined,
+          'An unaligned write on a { direct: true } handle reads the blocks around it, and this file can only be opened write-only.',
+        );
+      let got = 0;
+      while (got < old) {
+        const n = await this.#io.read(fd, bounce.subarray(got), start + got);
+        if (n === 0) break;
+        got += n;
+      }
+    }
     bounce.set(view, at - start);
     let done = 0;
-    while (done < bounce.byteLength) {
-      const n = await this.#io.write(fd, bounce.subarray(done), start + done);
-      if (n === 0) break;
-      done += n;
+    let failure: unknown;
+    try {
+      while (done < bounce.byteLength) {
+        const n = await this.#io.write(fd, bounce.subarray(done), start + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (e) {
+      failure = e;
     }
-    const trueEnd = Math.max(size, at + view.byteLength);
+    const reached = Math.max(0, Math.min(at + len, start + done) - at);
+    const trueEnd = Math.max(size, at + reached);
     if (start + done > trueEnd) await ftruncate(fd, trueEnd);
-    return view.byteLength;
+    if (reached === 0 && failure !== undefined) throw failure;
+    return reached;
   }
 
   async vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
@@ -136,8 +337,13 @@ class Direct implements DirectIo {
   }
 }
 
-/** The O_DIRECT path of a handle just opened with `flags` on `fd`. */
-export async function makeDirect(io: FileIo, fd: number, flags: number): Promise<DirectIo> {
+/**
+ * The O_DIRECT path of a handle the caller opened with `flags`, on `fd`
+ * (opened with directFdFlags(flags); `fdReads` false where that was refused
+ * and `flags`' own write-only access was used instead).
+ */
+export async function makeDirect(io: FileIo, fd: number, flags: number, fdReads = true): Promise<DirectIo> {
   const a = dioAlignment(fd);
-  return new Direct(io, a.memory || 4096, a.offset || 4096, (flags & fs.constants.O_APPEND) !== 0);
+  const mode = await new Promise<number>((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.mode))));
+  return new Direct(io, a.memory || 4096, a.offset || 4096, flags, fdReads, (mode & fs.constants.S_IFMT) === fs.constants.S_IFREG);
 }

@@ -9,7 +9,7 @@ import { asRing } from './ring-ops';
 import { fileMode, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import { FileHandle, type FileIo } from './handle';
-import { makeDirect } from './direct';
+import { directFdFlags, makeDirect } from './direct';
 
 export { asRing } from './ring-ops';
 
@@ -59,12 +59,25 @@ export async function open(path: fs.PathLike, flags: string | number = 'r', mode
 /** @internal open() without the argument checks. */
 export async function openWith(context: FileIo, p: string, flags: number, mode: number, direct: boolean): Promise<FileHandle> {
   const ring = asRing(context, 'OPENAT');
-  const fd = ring
-    ? await ring.openat(p, flags, mode & 0o7777)
-    : await new Promise<number>((resolve, reject) => fs.open(p, flags, mode, (e, fd) => (e ? reject(e) : resolve(fd))));
+  const openAs = (f: number): Promise<number> =>
+    ring ? ring.openat(p, f, mode & 0o7777) : new Promise<number>((resolve, reject) => fs.open(p, f, mode, (e, fd) => (e ? reject(e) : resolve(fd))));
+  // A direct handle's fd is opened for what its path needs (read-write, no
+  // O_APPEND; see direct.ts). Where read access is refused (a file the
+  // caller may write but not read), the caller's own write-only open is used.
+  const fdFlags = direct ? directFdFlags(flags) : flags;
+  let fdReads = true;
+  let fd: number;
+  try {
+    fd = await openAs(fdFlags);
+  } catch (e) {
+    const asked = directFdFlags(flags, false);
+    if (!direct || asked === fdFlags || (e as { code?: string })?.code !== 'EACCES') throw e;
+    fd = await openAs(asked);
+    fdReads = false;
+  }
   const closeFd = ring && ring.supports('CLOSE') ? (n: number) => (ring.closed ? fsClose(n) : ring.closeFd(n)) : undefined;
   try {
-    return new FileHandle(fd, context, direct ? await makeDirect(context, fd, flags) : undefined, closeFd);
+    return new FileHandle(fd, context, direct ? await makeDirect(context, fd, flags, fdReads) : undefined, closeFd);
   } catch (e) {
     fs.close(fd, () => undefined);
     throw e;
