@@ -644,9 +644,13 @@ export class FileHandle extends EventEmitter {
     }
   }
 
-  /** One read at `at` (-1: the current position, in call order; see position.ts). */
+  /**
+   * One read at `at` (-1: the current position, in call order; see
+   * position.ts). A direct handle keeps its own position and order
+   * (direct.ts): it opens without O_APPEND and appends itself.
+   */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1) return (this.#position ??= new CurrentPosition()).run(fd, false, (p) => this.#readAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, false, (p) => this.#readAt(fd, view, p));
     return this.#readAt(fd, view, at);
   }
 
@@ -661,7 +665,7 @@ export class FileHandle extends EventEmitter {
 
   /** One write at `at` (-1: the current position, in call order; see position.ts). */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1) return (this.#position ??= new CurrentPosition()).run(fd, true, (p) => this.#writeAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, true, (p) => this.#writeAt(fd, view, p));
     return this.#writeAt(fd, view, at);
   }
 
@@ -675,7 +679,7 @@ export class FileHandle extends EventEmitter {
   }
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
-    if (at === -1) return (this.#position ??= new CurrentPosition()).run(fd, write, (p) => this.#vectoredAt(write, fd, buffers, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, write, (p) => this.#vectoredAt(write, fd, buffers, p));
     return this.#vectoredAt(write, fd, buffers, at);
   }
 

@@ -9,6 +9,7 @@
 // at the offset lseek(2) reports, and moves the offset past what the kernel
 // says it transferred. Pipes, sockets and ttys (lseek: ESPIPE) have no
 // offset: their ops go out with -1, still one at a time.
+import * as fs from 'node:fs';
 import { binding } from '../binding';
 import { systemError } from '../errors';
 
@@ -28,8 +29,15 @@ function currentOffset(fd: number, syscall: string): number | bigint {
   return r;
 }
 
-function isAppend(flags: number): boolean {
-  return flags >= 0 && (flags & O_APPEND) !== 0;
+/** A regular file opened with O_APPEND (a block device ignores the flag: its writes land at the offset). */
+function isAppend(fd: number): boolean {
+  const flags = binding.statusFlags(fd);
+  if (flags < 0 || (flags & O_APPEND) === 0) return false;
+  try {
+    return fs.fstatSync(fd).isFile();
+  } catch {
+    return true;
+  }
 }
 
 function advance(at: number | bigint, n: number): number | bigint {
@@ -40,7 +48,7 @@ function advance(at: number | bigint, n: number): number | bigint {
 export class CurrentPosition {
   #tail: Promise<unknown> | undefined;
   #waiting = 0;
-  /** The fd has O_APPEND: a write lands at the end, and the offset follows it there. Read once, at the first write. */
+  /** The fd is a regular file with O_APPEND: a write lands at the end, and the offset follows it there. Found at the first write. */
   #append: boolean | undefined;
 
   /**
@@ -63,7 +71,7 @@ export class CurrentPosition {
 
   async #step(fd: number, write: boolean, op: (at: number | bigint) => Promise<number>): Promise<number> {
     const at = currentOffset(fd, write ? 'write' : 'read');
-    const append = write && at !== -1 && (this.#append ??= isAppend(binding.statusFlags(fd)));
+    const append = write && at !== -1 && (this.#append ??= isAppend(fd));
     const n = await op(at);
     // Cannot fail on the fd the op just used (close() waits for the op); if
     // it did, the next op's lseek reports it, and this op's count stays true.
