@@ -225,7 +225,8 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
     ring_.Close();
     ThrowErrno(env, r, "uv_poll_init");
   }
-  BindJs(info, "kaio:Ring", &poller_, static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost);
+  BindJs(info, "kaio:Ring", &poller_,
+         static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost + FdExternalCost(1));
 
   // The per-tick and per-wait methods again, as own properties whose
   // functions carry this object as their data: a call then needs no
