@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { IoContext } from 'kaio';
-import { contextPerBackend, randomFile, tmpPath, skip, type KaioError } from './helpers';
+import { BACKENDS, contextPerBackend, randomFile, tmpPath, skip, type KaioError } from './helpers';
 
 const SIZE = 4096;
 const KEPT = 16; // bytes left after the shrink: the same page, so still mapped
@@ -39,8 +39,11 @@ describe('47 a buffer shrunk or detached between the call and the submission', (
     return c;
   };
 
-  for (const backend of ['aio', 'threadpool']) {
-    for (const signalled of [false, true]) {
+  for (const backend of BACKENDS) {
+    // A Ring op with a signal gets its SQE at the call (its cancel must be
+    // able to name it), so its memory is looked up then, not at
+    // io_uring_enter: that path is not covered here (see CHANGELOG).
+    for (const signalled of backend === 'io_uring' ? [false] : [false, true]) {
       const opts = (): { signal: AbortSignal } | undefined => (signalled ? { signal: new AbortController().signal } : undefined);
       const tag = `${backend}${signalled ? ' (with a signal)' : ''}`;
 
