@@ -117,6 +117,12 @@ int Aio::Submit(abi::Iocb** iocbs, long n) {
   return static_cast<int>(r);
 }
 
+void Aio::Wake() {
+  uint64_t one = 1;
+  while (write(efd_, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
 void Aio::ClearEventfd() {
   uint64_t count;
   while (read(efd_, &count, sizeof count) < 0 && errno == EINTR) {

@@ -48,6 +48,10 @@ class Aio {
   // first one when it accepted none (EAGAIN: the context is full).
   int Submit(abi::Iocb** iocbs, long n);
 
+  // Signals the eventfd, as a completion would (for results that did not
+  // come from the kernel).
+  void Wake();
+
   // Resets the eventfd counter before reaping, so a completion that lands
   // while we reap wakes the loop again.
   void ClearEventfd();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <node_api.h>
+#include <sys/resource.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -42,6 +43,21 @@ class ExternalMemory {
 // mapped rings, tables): ~250 of them dropped trigger a collection.
 constexpr int64_t kExternalBase = 256 * 1024;
 
+// Each fd an object holds counts against RLIMIT_NOFILE (the soft limit,
+// read at each call: the process may lower it). The whole limit weighs
+// 256 MiB, so V8's ~64 MiB trigger fires once objects made since the last
+// collection hold about a quarter of it: ~64 dropped Rings under
+// `ulimit -n 256`. Node raises the soft limit to the hard one at startup
+// (often 1,048,576), where an fd weighs 256 bytes and the base decides.
+inline int64_t FdExternalCost(unsigned fds) {
+  constexpr int64_t kWholeLimit = int64_t{256} << 20;
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur == 0 ||
+      rl.rlim_cur > static_cast<rlim_t>(kWholeLimit))
+    return 0;
+  return kWholeLimit / static_cast<int64_t>(rl.rlim_cur) * fds;
+}
+
 // fs.aio-max-nr, read once (65536 when unreadable).
 inline int64_t AioMaxNr() {
   static const int64_t max_nr = [] {
@@ -66,7 +82,8 @@ inline int64_t AioMaxNr() {
 inline int64_t AioExternalCost(unsigned entries) {
   int64_t per_event = (int64_t{8} << 30) / AioMaxNr();
   if (per_event < 1) per_event = 1;
-  return kExternalBase + per_event * static_cast<int64_t>(entries);
+  // Its eventfd is an fd too.
+  return kExternalBase + per_event * static_cast<int64_t>(entries) + FdExternalCost(1);
 }
 
 // A thread-pool context holds its request table and bounce buffers (kept

@@ -38,6 +38,8 @@ class AioWrap : public JsContext<AioWrap> {
 
   friend class JsContext<AioWrap>;
   int Flush();
+  void ResolvePending();
+  void Forget(uint32_t index);
   unsigned ReapInto();
   void SyncCounters();
   void Dispatch();
@@ -52,6 +54,13 @@ class AioWrap : public JsContext<AioWrap> {
   // reads both at io_submit and reports the iocb's address in io_event.obj.
   std::vector<abi::Iocb> iocbs_;
   std::vector<std::vector<iovec>> iovs_;
+  // A read or write's memory, by iocb index, from prep() until io_submit
+  // takes it: the view (or JS's private [view, length, ...] copy of a list)
+  // in a JS array, the byte length JS checked at the call. The addresses go
+  // into the iocb only right before io_submit (ResolvePending), so a view
+  // shrunk or detached in between fails its op with EFAULT.
+  Napi::Reference<Napi::Array> memory_ref_;
+  std::vector<size_t> checked_;
   std::vector<uint32_t> free_;
   std::vector<abi::Iocb*> pending_;  // prepared, not yet accepted by io_submit
   std::vector<std::pair<uint32_t, int32_t>> failed_;  // refused by io_submit
@@ -82,6 +91,8 @@ AioWrap::AioWrap(const Napi::CallbackInfo& info) : JsContext<AioWrap>(info) {
 
   iocbs_.resize(entries);
   iovs_.resize(entries);
+  checked_.resize(entries);
+  memory_ref_ = Napi::Persistent(Napi::Array::New(env, entries));
   free_.reserve(entries);
   for (unsigned i = entries; i-- > 0;) free_.push_back(i);
   pending_.reserve(entries);
@@ -146,17 +157,14 @@ Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
     case kBackendReadv:
     case kBackendWritev: {
       bool vectored = op == kBackendReadv || op == kBackendWritev;
-      std::vector<iovec>& iov = iovs_[index];
-      ToIovecs(env, info[2], vectored, static_cast<size_t>(info[6].As<Napi::Number>().DoubleValue()), &iov);
-      if (vectored) {
+      if (vectored)
         cb.aio_lio_opcode = op == kBackendReadv ? abi::kIocbCmdPreadv : abi::kIocbCmdPwritev;
-        cb.aio_buf = reinterpret_cast<uintptr_t>(iov.data());
-        cb.aio_nbytes = iov.size();
-      } else {
+      else
         cb.aio_lio_opcode = op == kBackendRead ? abi::kIocbCmdPread : abi::kIocbCmdPwrite;
-        cb.aio_buf = reinterpret_cast<uintptr_t>(iov[0].iov_base);
-        cb.aio_nbytes = iov[0].iov_len;
-      }
+      // The memory itself is looked up at submission (ResolvePending).
+      if (napi_set_element(env, memory_ref_.Value(), index, info[2]) != napi_ok)
+        throw Napi::Error::New(env, "cannot hold the op's memory");
+      checked_[index] = static_cast<size_t>(info[6].As<Napi::Number>().DoubleValue());
       cb.aio_offset = ToPosition(env, info[3]);
       cb.aio_rw_flags = ToI32(env, info[4]);
       break;
@@ -177,15 +185,77 @@ Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 1);
 }
 
+// True for the iocbs whose memory ResolvePending looks up.
+static bool TakesMemory(const abi::Iocb& cb) {
+  return cb.aio_lio_opcode == abi::kIocbCmdPread || cb.aio_lio_opcode == abi::kIocbCmdPwrite ||
+         cb.aio_lio_opcode == abi::kIocbCmdPreadv || cb.aio_lio_opcode == abi::kIocbCmdPwritev;
+}
+
+// Lets go of the JS memory of iocb `index` (io_submit took or refused it).
+void AioWrap::Forget(uint32_t index) {
+  napi_value undefined;
+  napi_get_undefined(env_, &undefined);
+  napi_set_element(env_, memory_ref_.Value(), index, undefined);
+}
+
+// Puts each pending read's or write's memory into its iocb, as it is now:
+// JS ran since prep() (at least the rest of the caller's tick), and a view
+// it shrank or detached meanwhile must not be handed to the kernel at its
+// old length. Such an op (any view of a list) fails here with EFAULT, with
+// no syscall: nothing is read or written, not even the views still whole.
+// Runs just before io_submit, with a handle scope open (a JS call, or
+// Deliver); if N-API fails (a worker being terminated), the op faults too.
+void AioWrap::ResolvePending() {
+  napi_env env = env_;
+  napi_value memory = memory_ref_.Value();
+  size_t kept = 0;
+  for (abi::Iocb* cb : pending_) {
+    if (!TakesMemory(*cb)) {
+      pending_[kept++] = cb;
+      continue;
+    }
+    auto index = static_cast<uint32_t>(cb - iocbs_.data());
+    bool vectored = cb->aio_lio_opcode == abi::kIocbCmdPreadv || cb->aio_lio_opcode == abi::kIocbCmdPwritev;
+    std::vector<iovec>& iov = iovs_[index];
+    napi_value v = nullptr;
+    bool fault = napi_get_element(env, memory, index, &v) != napi_ok;
+    if (!fault) {
+      ToIovecs(env, v, vectored, checked_[index], &iov);
+      for (const iovec& e : iov) fault |= e.iov_len && !e.iov_base;
+    }
+    if (fault) {
+      failed_.emplace_back(static_cast<uint32_t>(cb->aio_data), -EFAULT);
+      Forget(index);
+      free_.push_back(index);
+      continue;
+    }
+    if (vectored) {
+      cb->aio_buf = reinterpret_cast<uintptr_t>(iov.data());
+      cb->aio_nbytes = iov.size();
+    } else {
+      cb->aio_buf = reinterpret_cast<uintptr_t>(iov[0].iov_base);
+      cb->aio_nbytes = iov[0].iov_len;
+    }
+    pending_[kept++] = cb;
+  }
+  pending_.resize(kept);
+}
+
 // Hands pending iocbs to the kernel. An iocb io_submit refuses outright
 // (EBADF, EINVAL...) fails alone; EAGAIN means the context is full, and the
 // rest waits for completions to make room. Returns -EAGAIN only when nothing
 // is in the kernel to make that room.
 int AioWrap::Flush() {
+  size_t failed_before = failed_.size();
+  ResolvePending();
   size_t done = 0;
   while (done < pending_.size()) {
     int r = aio_.Submit(pending_.data() + done, static_cast<long>(pending_.size() - done));
     if (r > 0) {
+      for (int i = 0; i < r; i++) {
+        abi::Iocb* cb = pending_[done + static_cast<size_t>(i)];
+        if (TakesMemory(*cb)) Forget(static_cast<uint32_t>(cb - iocbs_.data()));
+      }
       done += static_cast<size_t>(r);
       in_kernel_ += static_cast<uint64_t>(r);
       counters_[kBcSubmitted] += r;
@@ -194,10 +264,15 @@ int AioWrap::Flush() {
     if (r == -EAGAIN || r == 0) break;
     abi::Iocb* cb = pending_[done];
     failed_.emplace_back(static_cast<uint32_t>(cb->aio_data), r);
-    free_.push_back(static_cast<uint32_t>(cb - iocbs_.data()));
+    auto index = static_cast<uint32_t>(cb - iocbs_.data());
+    if (TakesMemory(*cb)) Forget(index);
+    free_.push_back(index);
     done++;
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(done));
+  // Failures signal no eventfd: wake the loop, so they are delivered even
+  // when nothing else is in the kernel (Dispatch reaps failed_ first).
+  if (failed_.size() > failed_before) aio_.Wake();
   SyncCounters();
   return !pending_.empty() && in_kernel_ == 0 ? -EAGAIN : 0;
 }

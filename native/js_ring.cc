@@ -225,7 +225,8 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
     ring_.Close();
     ThrowErrno(env, r, "uv_poll_init");
   }
-  BindJs(info, "kaio:Ring", &poller_, static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost);
+  BindJs(info, "kaio:Ring", &poller_,
+         static_cast<int64_t>(ring_.mapped_bytes()) + kRingExternalCost + FdExternalCost(1));
 
   // The per-tick and per-wait methods again, as own properties whose
   // functions carry this object as their data: a call then needs no
@@ -324,6 +325,7 @@ void RingWrap::CollectIovecs(napi_env env, napi_value pairs, OpSpec* s) {
   n /= 2;
   scratch_.resize(n);
   int region = n ? 0 : -1;
+  bool fault = false;
   for (uint32_t i = 0; i < n; i++) {
     napi_value v = nullptr;
     napi_get_element(env, pairs, 2 * i, &v);
@@ -331,6 +333,7 @@ void RingWrap::CollectIovecs(napi_env env, napi_value pairs, OpSpec* s) {
     size_t len;
     CheckedBytes(env, v, static_cast<size_t>(NumberAt(env, pairs, 2 * i + 1)), &data, &len);
     scratch_[i] = iovec{data, len};
+    fault |= len && !data;
     if (region < 0 || buffers_.empty() || !data || !len) {
       region = -1;
       continue;
@@ -338,6 +341,12 @@ void RingWrap::CollectIovecs(napi_env env, napi_value pairs, OpSpec* s) {
     int idx = buffers_.Find(reinterpret_cast<uintptr_t>(data), len);
     if (idx < 0 || (i > 0 && idx != region)) region = -1;
     else region = idx;
+  }
+  if (fault) {
+    // A view shrunk or detached since the call: the whole op fails with
+    // EFAULT at its first byte, rather than moving the views before it.
+    for (iovec& e : scratch_) e.iov_base = nullptr;
+    region = -1;
   }
   s->len = n;
   s->fixed = region >= 0 && supported_[FixedVariant(s->op)] ? region : -1;

@@ -329,7 +329,9 @@ void Offload::Flush() {
 }
 
 // Fills the caller's views from the bounce buffer; the op's result, or
-// -EFAULT when a view was detached or shrunk meanwhile.
+// -EFAULT when a view was detached or shrunk meanwhile. Every view the
+// result reaches is checked before any is written: a readv whose second
+// view shrank fills none of them.
 int32_t Offload::CopyOut(napi_env env, Slot& s, OffloadJob* job) {
   napi_ref target = s.target;
   s.target = nullptr;
@@ -340,6 +342,8 @@ int32_t Offload::CopyOut(napi_env env, Slot& s, OffloadJob* job) {
   if (res <= 0) return res;
   if (!v) return -EFAULT;
   bool list = job->op == kBackendReadv;
+  std::vector<void*>& dest = copy_dest_;
+  dest.clear();
   size_t left = static_cast<size_t>(res);
   for (size_t i = 0; i < job->iov.size() && left > 0; i++) {
     napi_value item = v;
@@ -348,8 +352,13 @@ int32_t Offload::CopyOut(napi_env env, Slot& s, OffloadJob* job) {
     void* data = nullptr;
     size_t len = 0;
     if (!ViewBytes(env, item, &data, &len) || len < s.lengths[i] || (s.lengths[i] && !data)) return -EFAULT;
+    dest.push_back(data);
+    left -= left < s.lengths[i] ? left : s.lengths[i];
+  }
+  left = static_cast<size_t>(res);
+  for (size_t i = 0; i < dest.size(); i++) {
     size_t n = left < s.lengths[i] ? left : s.lengths[i];
-    if (n) std::memcpy(data, job->iov[i].iov_base, n);
+    if (n) std::memcpy(dest[i], job->iov[i].iov_base, n);
     left -= n;
   }
   return res;

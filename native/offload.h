@@ -97,6 +97,7 @@ class Offload {
   std::vector<OffloadJob*> staged_;  // queued, not yet handed to the threads
   std::vector<OffloadJob*> taken_;   // finished, not yet handed to put
   size_t taken_pos_ = 0;
+  std::vector<void*> copy_dest_;     // CopyOut's scratch: the views' memory
   unsigned in_flight_ = 0;
   bool referenced_ = false;
   bool eager_done_ = false;  // this batch's first op went out at once

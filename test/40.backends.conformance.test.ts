@@ -268,20 +268,22 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('a FixedFile is refused where the backend has no registered files', async function () {
-      if (backend === 'io_uring') this.skip(); // Ring has them
-      if (!probe().ioUring.available) this.skip(); // no ring, so no FixedFile can exist
-      const { path } = randomFile(16);
-      const ring = new Ring({ entries: 2 });
-      try {
-        const [file] = ring.registerFiles([open(path, 'r')]);
-        assert.ok(file instanceof FixedFile);
-        // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
-        await assert.rejects(ctx.read(file, Buffer.alloc(1), 0), { code: 'ERR_KAIO_UNSUPPORTED', message: /FixedFile/ });
-      } finally {
-        await ring.close();
-      }
-    });
+    // Ring has registered files: this is for the other backends.
+    if (backend !== 'io_uring') {
+      it('a FixedFile is refused where the backend has no registered files', async function () {
+        if (!probe().ioUring.available) this.skip(); // no ring, so no FixedFile can exist
+        const { path } = randomFile(16);
+        const ring = new Ring({ entries: 2 });
+        try {
+          const [file] = ring.registerFiles([open(path, 'r')]);
+          assert.ok(file instanceof FixedFile);
+          // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+          await assert.rejects(ctx.read(file, Buffer.alloc(1), 0), { code: 'ERR_KAIO_UNSUPPORTED', message: /FixedFile/ });
+        } finally {
+          await ring.close();
+        }
+      });
+    }
 
     it('RWF flags reach the kernel: an unknown flag is refused', async () => {
       const { path } = randomFile(4096);

@@ -101,8 +101,8 @@ describe('46 contexts dropped without close() are collected before they exhaust 
     assert.equal(r.alive, 0, 'contexts left after gc');
   });
 
-  // Needs main's js_ring.cc (dropped Rings collected, their external cost
-  // reported): passes on a merge with it; enable after that merge.
+  // A Ring's fd weighs on the collector (its external cost, scaled by
+  // RLIMIT_NOFILE; test 71 runs this under ulimit -n 256).
   it('io_uring: 2000 dropped Rings of 4 entries do not pile up fds', () => {
     const r = run('ring', 2000, 4);
     assert.equal(r.failed, 0, r.firstError);

@@ -1,9 +1,9 @@
 'use strict';
-// Known findings (issue 9) that are being fixed on the lead's branch. A test
-// or a fuzzer value that exercises one of them is skipped (tests) or not
-// generated (fuzzer) while its id is listed in KNOWN_OPEN. After the fixes
-// are merged, delete the id here: its tests run and the fuzzer generates its
-// values again.
+// Known findings (issue 9, and those this harness found). A test or a fuzzer
+// value that exercises one of them is skipped (tests) or not generated
+// (fuzzer) while its id is listed in KNOWN_OPEN, which must list only
+// findings whose reproducer fails on this branch. Once one is fixed, delete
+// its id here: its tests run and the fuzzer generates its values again.
 const FINDINGS = {
   1: 'prepReadv/prepWritev list element getters that call ring.submit()/ring.close() or throw (native reads the live array)',
   2: 'a pool view whose `buffer` lies (own property or TypedArray subclass getter): pool not counted in use, release() unmaps under the op',
@@ -30,9 +30,9 @@ const FINDINGS = {
   N9: 'FileHandle write(detached DataView, offset[, length, position]) → TypeError without code (read and write(dv) alone are coded)',
   N10: "FileHandle read into a pool view while the pool is released: fh.read resolves after the release that waited for its inner op, so result.buffer is already detached (N3's case for FileHandle)",
 };
-// Fixed on main as of its merge into this branch (reproducers pass): 1, 2, 3, 4,
-// 5, 6, 7, 9, 10, 11, 12, 13, N3, N5, N7.
-const KNOWN_OPEN = [8];
+// Fixed (reproducers pass): every finding above. 8 last (issue 19): a dropped
+// context's fd now weighs on V8's collector in proportion to RLIMIT_NOFILE.
+const KNOWN_OPEN = [];
 
 const open = new Set(KNOWN_OPEN);
 /** True while finding `id` is not fixed on this branch (KAIO_KNOWN_ALL=1 runs them all). */
@@ -43,7 +43,8 @@ function isOpen(id) {
 function skipIfOpen(ctx, id) {
   if (!isOpen(id)) return;
   const t = ctx.test || ctx.currentTest;
-  if (t) t.title += typeof id === 'number' ? ` [skipped: known finding ${id}, fixed in lead branch]` : ` [skipped: new finding ${id}, not fixed yet]`;
+  // Says what is true: the finding is open on this branch, and what it is.
+  if (t) t.title += ` [skipped: finding ${id} is open on this branch: ${FINDINGS[id]}]`;
   ctx.skip();
 }
 module.exports = { FINDINGS, KNOWN_OPEN, isOpen, skipIfOpen };
