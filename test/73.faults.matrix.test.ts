@@ -154,3 +154,203 @@ describe('73 fault matrix: every write path × backend × position, against ENOS
     }
   });
 });
+
+// ── Concurrency on one handle ─────────────────────────────────────────────
+// Current-position ops in flight together on one FileHandle: each must take
+// its own range of the file, as read(2)/write(2) on one open file do (the
+// kernel serialises f_pos for regular files). node:fs/promises, doing the
+// same, is held to the same property. Call order is not asserted: node:fs
+// itself does not keep it (its 4 libuv threads run the calls in any order;
+// 8 of 10 rounds of 11 reads came back out of call order here).
+
+const B = 4096;
+const NBLK = 8;
+
+/** A block filled with one uint32 id. */
+function block(id: number): Buffer {
+  const b = Buffer.alloc(B);
+  for (let i = 0; i < B; i += 4) b.writeUInt32LE(id, i);
+  return b;
+}
+
+/** The id a block is filled with, or -1 when it is not one id throughout (torn or short). */
+function idOf(b: Buffer): number {
+  if (b.length !== B) return -1;
+  const id = b.readUInt32LE(0);
+  for (let i = 4; i < B; i += 4) if (b.readUInt32LE(i) !== id) return -1;
+  return id;
+}
+
+/** Drops a file's clean pages (fsync, then POSIX_FADV_DONTNEED through dd); the pages left cached. */
+function dropCache(p: string): number {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const dd = cp.spawnSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { encoding: 'utf8' });
+  if (dd.status !== 0) throw new Error(`dd iflag=nocache: ${dd.stderr || dd.error}`);
+  const fc = cp.spawnSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', p], { encoding: 'utf8' });
+  return fc.status === 0 ? Number(fc.stdout.trim()) : 0; // no fincore: dd's fadvise is taken as done
+}
+
+interface OneHandle {
+  read(b: Buffer, off: number, len: number, pos: null): Promise<{ bytesRead: number }>;
+  write(b: Buffer, off: number, len: number, pos: null): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+}
+
+type Mix = 'reads' | 'writes' | 'reads and writes';
+
+/**
+ * One round on a fresh file: `mix` ops at the current position, all in
+ * flight at once; what each got and what the file holds, checked.
+ */
+async function concurrentRound(openIt: (p: string) => Promise<OneHandle>, mix: Mix, cache: 'cold' | 'warm'): Promise<string[]> {
+  const p = path.join(concDir, `c${concN++}`);
+  const blocks = mix === 'reads and writes' ? 2 * NBLK : mix === 'reads' ? NBLK : 0;
+  fs.writeFileSync(p, Buffer.concat(Array.from({ length: blocks }, (_, i) => block(i + 1))));
+  if (cache === 'cold') {
+    const left = dropCache(p);
+    if (left !== 0) return [`setup: ${left} bytes of the file still cached after POSIX_FADV_DONTNEED`];
+  } else {
+    fs.readFileSync(p);
+  }
+  const kinds: ('r' | 'w')[] = mix === 'reads' ? Array(NBLK + 3).fill('r') : mix === 'writes' ? Array(NBLK).fill('w') : Array.from({ length: 2 * NBLK }, (_, i) => (i % 2 ? 'w' : 'r'));
+  const fh = await openIt(p);
+  const bufs = kinds.map((k, i) => (k === 'r' ? Buffer.alloc(B) : block(1001 + i)));
+  let results: number[];
+  try {
+    results = await Promise.all(kinds.map((k, i) => (k === 'r' ? fh.read(bufs[i], 0, B, null).then((x) => x.bytesRead) : fh.write(bufs[i], 0, B, null).then((x) => x.bytesWritten))));
+  } finally {
+    await fh.close();
+  }
+  const disk = fs.readFileSync(p);
+  fs.rmSync(p, { force: true });
+  const problems: string[] = [];
+  const readIds: number[] = [];
+  kinds.forEach((k, i) => {
+    if (k === 'w') {
+      if (results[i] !== B) problems.push(`write #${i} resolved ${results[i]}`);
+    } else if (results[i] === B) {
+      const id = idOf(bufs[i]);
+      if (id > 1000) problems.push(`read #${i} got the block of write #${id - 1001}, in flight with it: two ops at one offset`);
+      else if (id < 1 || id > blocks) problems.push(`read #${i} got bytes of no block (torn: id ${id})`);
+      else readIds.push(id);
+    } else if (results[i] !== 0) problems.push(`read #${i} resolved ${results[i]} (a block is ${B}, EOF is 0)`);
+  });
+  const sorted = (a: number[]) => [...a].sort((x, y) => x - y).join();
+  if (new Set(readIds).size !== readIds.length) problems.push(`reads got the same block twice: [${readIds}] in call order`);
+  const writes = kinds.filter((k) => k === 'w').length;
+  const reads = kinds.length - writes;
+  if (disk.length !== (mix === 'writes' ? writes : blocks) * B) problems.push(`the file is ${disk.length} bytes, expected ${(mix === 'writes' ? writes : blocks) * B}`);
+  const diskIds = Array.from({ length: disk.length / B }, (_, i) => idOf(disk.subarray(i * B, (i + 1) * B)));
+  const written = diskIds.filter((id) => id > 1000);
+  const kept = diskIds.filter((id) => id >= 1 && id <= blocks);
+  const wantWritten = kinds.map((k, i) => (k === 'w' ? 1001 + i : 0)).filter((x) => x);
+  if (sorted(written) !== sorted(wantWritten)) problems.push(`the written blocks in the file are [${written}], expected each of [${wantWritten}] once`);
+  if (mix === 'reads and writes') {
+    // Each op took its own block: the blocks read are exactly those no write replaced.
+    if (sorted(readIds) !== sorted(kept)) problems.push(`blocks read [${readIds}] are not the blocks left unwritten [${kept}]`);
+  } else if (mix === 'reads') {
+    if (sorted(readIds) !== sorted(Array.from({ length: NBLK }, (_, i) => i + 1))) problems.push(`reads got blocks [${readIds}] (call order), expected each of 1..${NBLK} once, then EOF`);
+    if (readIds.length !== NBLK || reads - NBLK !== results.filter((r) => r === 0).length) problems.push('not every block read once with the rest at EOF');
+  }
+  if (diskIds.includes(-1)) problems.push(`a block of the file is torn: [${diskIds}]`);
+  return problems;
+}
+
+let concDir = '';
+let concN = 0;
+
+describe('73 concurrency on one handle: current-position reads and writes in flight together, page cache dropped and warm', function () {
+  this.timeout(60000);
+  const contexts = contextPerBackend();
+  const ROUNDS = 4;
+  before(() => (concDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-conc-'))));
+  after(() => fs.rmSync(concDir, { recursive: true, force: true }));
+
+  for (const mix of ['reads', 'writes', 'reads and writes'] as const)
+    for (const cache of ['cold', 'warm'] as const) {
+      it(`node:fs/promises | ${mix} | ${cache}: each op takes its own block (the reference)`, async function () {
+        const problems: string[] = [];
+        for (let r = 0; r < ROUNDS; r++) problems.push(...(await concurrentRound((p) => fsp.open(p, 'r+') as Promise<OneHandle>, mix, cache)).map((s) => `round ${r}: ${s}`));
+        assert.ok(problems.length === 0, `${problems.length} problems:\n  ${problems.slice(0, 12).join('\n  ')}`);
+      });
+      for (const backend of MATRIX_BACKENDS)
+        it(`${backend} | ${mix} | ${cache}: each op takes its own block, as node:fs`, async function () {
+          const io = contexts[backend];
+          if (io instanceof Error) skip(this, `${backend} cannot be set up here: ${io.message}`);
+          const problems: string[] = [];
+          for (let r = 0; r < ROUNDS; r++) problems.push(...(await concurrentRound((p) => kaio.open(p, 'r+', 0o666, { context: io }) as Promise<OneHandle>, mix, cache)).map((s) => `round ${r}: ${s}`));
+          assert.ok(problems.length === 0, `${problems.length} problems:\n  ${problems.slice(0, 12).join('\n  ')}`);
+        });
+    }
+});
+
+// ── readFile under rename-replace ─────────────────────────────────────────
+// Module readFile(path) while another loop replaces the file by rename()
+// between two files of different sizes and content: every result is one of
+// the two files, whole (it reads the file it opened). node:fs the same.
+
+describe('73 readFile under rename-replace: every result is one of the two files, whole', function () {
+  this.timeout(60000);
+  const contexts = contextPerBackend();
+  const READS = 2000;
+  const small = pattern(11, 40_000);
+  const large = pattern(12, 100_000);
+  let dir = '';
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-rename-'));
+    fs.writeFileSync(path.join(dir, 'small'), small);
+    fs.writeFileSync(path.join(dir, 'large'), large);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** READS reads (8 in flight) of `target` while it is replaced by rename; the results that are neither file. */
+  async function underRename(read: (p: string) => Promise<Buffer>, name: string): Promise<string[]> {
+    const target = path.join(dir, name);
+    fs.copyFileSync(path.join(dir, 'large'), target);
+    let done = false;
+    let swaps = 0;
+    const replacer = (async () => {
+      for (let i = 0; !done; i++) {
+        const tmp = `${target}.tmp`;
+        await fsp.link(path.join(dir, i % 2 ? 'large' : 'small'), tmp);
+        await fsp.rename(tmp, target);
+        swaps++;
+      }
+    })();
+    const bad: string[] = [];
+    let next = 0;
+    try {
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (next < READS) {
+          const i = next++;
+          const got = await read(target);
+          if (!got.equals(small) && !got.equals(large))
+            bad.push(`read #${i}: ${got.length} bytes, neither file (small ${small.length}, large ${large.length}; starts like ${got.subarray(0, 8).equals(large.subarray(0, 8)) ? 'large' : got.subarray(0, 8).equals(small.subarray(0, 8)) ? 'small' : 'neither'})`);
+        }
+      }));
+    } finally {
+      done = true;
+      await replacer;
+    }
+    if (swaps < 10) bad.push(`only ${swaps} replacements ran during the reads: the race was not exercised`);
+    return bad;
+  }
+
+  it(`node:fs/promises readFile, ${READS} reads (the reference)`, async function () {
+    const bad = await underRename((p) => fsp.readFile(p), 'node');
+    assert.ok(bad.length === 0, `${bad.length} bad reads:\n  ${bad.slice(0, 10).join('\n  ')}`);
+  });
+
+  for (const backend of MATRIX_BACKENDS)
+    it(`${backend}: module readFile, ${READS} reads`, async function () {
+      const io = contexts[backend];
+      if (io instanceof Error) skip(this, `${backend} cannot be set up here: ${io.message}`);
+      const bad = await underRename((p) => kaio.readFile(p, { context: io }), backend);
+      assert.ok(bad.length === 0, `${bad.length} of ${READS} reads are neither file:\n  ${bad.slice(0, 10).join('\n  ')}`);
+    });
+});
