@@ -37,6 +37,8 @@ export interface Verdict {
   events?: string[];
   /** createWriteStream: its bytesWritten at 'close'. */
   bytesWritten?: number;
+  /** Current-position cases: the fd's (handle's) position after the call (file size minus what a read to EOF returns). */
+  posAfter?: number;
   size: number;
   /** Bytes of the old content the file should still hold. */
   keptOld: number;
@@ -60,7 +62,7 @@ interface Run {
   direct: boolean;
 }
 
-type Outcome = { count?: number; error?: unknown; events?: string[]; bytesWritten?: number };
+type Outcome = { count?: number; error?: unknown; events?: string[]; bytesWritten?: number; posAfter?: number };
 
 export interface WritePath {
   name: string;
@@ -75,6 +77,8 @@ export interface WritePath {
 }
 
 const O = fs.constants;
+/** Where the position checks read the rest of the file. */
+const scratch = Buffer.alloc(256 * 1024);
 /** Open flags per position: the fd must be writable and readable where the position is moved by a read. */
 function flagsOf(pos: Position): string {
   return pos === 'append' ? 'a' : pos === 'append-rw' ? 'a+' : pos === 'truncate' ? 'w' : 'r+';
@@ -103,7 +107,13 @@ async function withFd<T>(r: Run, fn: (fd: number) => Promise<T>): Promise<T> {
   const fd = fs.openSync(r.path, flagsOf(r.pos));
   try {
     if (r.pos === 'current') skipOld(fd, r.oldLen);
-    return await fn(fd);
+    const out = await fn(fd);
+    if (r.pos === 'current' && out && typeof out === 'object') {
+      let rest = 0;
+      for (let n; (n = fs.readSync(fd, scratch, 0, scratch.length, null)) > 0; ) rest += n;
+      (out as Outcome).posAfter = fs.fstatSync(fd).size - rest;
+    }
+    return out;
   } finally {
     fs.closeSync(fd);
   }
@@ -166,7 +176,14 @@ async function prepared(fh: AnyHandle, r: Run): Promise<AnyHandle> {
 async function onHandle(open: (r: Run) => Promise<AnyHandle>, r: Run, fn: (fh: AnyHandle) => Promise<Outcome>): Promise<Outcome> {
   const fh = await open(r);
   try {
-    return await fn(fh);
+    const out = await fn(fh);
+    if (r.pos === 'current') {
+      // Through the handle: a direct handle keeps its position itself.
+      let rest = 0;
+      for (let n; (n = (await fh.read(scratch, 0, scratch.length, null)).bytesRead) > 0; ) rest += n;
+      out.posAfter = fs.statSync(r.path).size - rest;
+    }
+    return out;
   } finally {
     await fh.close();
   }
@@ -387,6 +404,7 @@ export async function runSide(side: 'kaio' | 'node', c: MatrixCase, io: kaio.IoC
     if (out.count !== undefined) v.count = out.count;
     if (out.events) v.events = out.events;
     if (out.bytesWritten !== undefined) v.bytesWritten = out.bytesWritten;
+    if (out.posAfter !== undefined) v.posAfter = out.posAfter;
     if (out.error !== undefined) {
       const e = out.error as { code?: string; errno?: number; syscall?: string; message?: string };
       Object.assign(v, { code: e.code, errno: e.errno, syscall: e.syscall, message: String(e.message).slice(0, 300) });
