@@ -183,6 +183,8 @@ function mountTwins() {
 }
 
 const lastSteps = [];
+/** The mounts and dirs of the running main(), for the exit handler when a hang empties the loop. */
+let pendingCleanup;
 
 async function main(mode, seed, numRuns) {
   let target;
@@ -202,6 +204,7 @@ async function main(mode, seed, numRuns) {
     return { skipped: `unknown mode ${mode}` };
   }
   if (target.skipped) return target;
+  pendingCleanup = target.cleanup;
   const contexts = Object.fromEntries(BACKENDS.map((b) => [b, kaio.createContext({ backend: b })]));
   const steps = lastSteps;
   const log = (line) => {
@@ -218,6 +221,7 @@ async function main(mode, seed, numRuns) {
     return out;
   } finally {
     for (const c of Object.values(contexts)) await c.close();
+    pendingCleanup = undefined;
     target.cleanup();
   }
 }
@@ -227,6 +231,7 @@ if (require.main === module) {
   let printed = false;
   // An op that never settles and holds nothing open lets the loop empty: a hang, reported as one.
   process.on('exit', () => {
+    if (pendingCleanup) pendingCleanup(); // synchronous: umount and rm
     if (!printed) {
       process.stdout.write(JSON.stringify({ mode, seed, failed: true, error: 'hang: the event loop emptied while a step was pending (an op never settled)', steps: lastSteps.slice(-14) }) + '\n');
       process.exitCode = 1;
