@@ -3,12 +3,16 @@
 // this test and not of mocha. Longer runs: `npm run fuzz -- --runs=N --seed=S`
 // (test/fuzz/run.js). Also: one reproducer per known finding (test/fuzz/repros.js),
 // skipped while the finding is listed in test/fuzz/known.js KNOWN_OPEN.
+// And filesystem faults (test/fuzz/faults.js): random writes through every
+// write path into a full tmpfs and under RLIMIT_FSIZE, step by step against
+// node:fs/promises on a twin file; short runs here
+// (`npm run fuzz -- --faults=enospc|fsize --runs=N` for longer ones).
 import assert from 'node:assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import cp from 'node:child_process';
-import { pkgRoot } from './helpers';
+import { pkgRoot, skip } from './helpers';
 
 /** How a child node process ended (test/fuzz/child-run.js). */
 interface ChildEnd {
@@ -78,6 +82,37 @@ describe('70 fuzz: every public method, hostile values, re-entrancy, a byte mode
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('filesystem faults: every write path against node:fs/promises on a twin file', function () {
+    const FAULT_SEED = 7;
+    const FAULT_RUNS = 30;
+    const FSIZE = 200_000;
+    for (const mode of ['enospc', 'fsize'] as const) {
+      const what = mode === 'enospc' ? 'two 256 KiB tmpfs mounts (ENOSPC)' : `a child under RLIMIT_FSIZE ${FSIZE} (EFBIG)`;
+      it(`${mode}: seed ${FAULT_SEED}, ${FAULT_RUNS} runs on ${what}: every step agrees (count or error code), the files equal`, async function () {
+        const script = path.join(pkgRoot, 'test', 'fuzz', 'faults.js');
+        const [cmd, args] = mode === 'fsize' ? ['prlimit', [`--fsize=${FSIZE}`, process.execPath, script]] : [process.execPath, [script]];
+        const r = await new Promise<ChildEnd>((resolve) => {
+          const child = cp.spawn(cmd, [...args, mode, String(FAULT_SEED), String(FAULT_RUNS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d) => (stdout += d));
+          child.stderr.on('data', (d) => (stderr += d));
+          const timer = setTimeout(() => child.kill('SIGKILL'), 60000);
+          child.on('close', (status, signal) => { clearTimeout(timer); resolve({ status, signal, stdout, stderr }); });
+          child.on('error', (e) => { clearTimeout(timer); resolve({ status: null, signal: null, stdout, stderr: e.message }); });
+        });
+        let result: FuzzResult & { skipped?: string; steps?: string[] } = {};
+        try { result = JSON.parse(r.stdout.trim().split('\n').pop() || '{}'); } catch { /* crashed before printing */ }
+        if (result.skipped) skip(this, result.skipped);
+        assert.ok(
+          r.status === 0 && !r.signal && result.failed === false && result.numRuns === FAULT_RUNS,
+          `fault fuzzer ${r.signal ? `killed by ${r.signal}` : `exit ${r.status}`}: ${result.error || ''}\n` +
+            `stderr: ${r.stderr.slice(-1500)}\nlast steps (replay: ${mode === 'fsize' ? `prlimit --fsize=${FSIZE} ` : ''}node test/fuzz/faults.js ${mode} ${FAULT_SEED} ${FAULT_RUNS}):\n  ${(result.steps || []).join('\n  ')}`,
+        );
+      });
     }
   });
 

@@ -6,6 +6,9 @@
 // the failing run (the log file keeps every step, written synchronously).
 // Replay one failing case: KAIO_FUZZ_PATH=<path> node test/fuzz/child.js <seed> <runs>
 // Env: KAIO_KNOWN_ALL=1 also generates the values of known findings.
+// Filesystem faults instead (test/fuzz/faults.js): --faults=enospc (two small
+// tmpfs mounts, needs root) or --faults=fsize (--fsize=BYTES, default 200000:
+// each job runs under prlimit), e.g. npm run fuzz -- --faults=enospc --runs=2000
 const cp = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -24,14 +27,19 @@ for (let j = 0; j < jobs; j++) {
   const s = seed + j;
   const log = path.join(logDir, `seed-${s}.log`);
   const t0 = Date.now();
-  const child = cp.spawn(process.execPath, [path.join(__dirname, 'child.js'), String(s), String(per), log], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const faults = opt.faults;
+  const child = faults
+    ? cp.spawn(faults === 'fsize' ? 'prlimit' : process.execPath, [...(faults === 'fsize' ? [`--fsize=${Number(opt.fsize || 200000)}`, process.execPath] : []), path.join(__dirname, 'faults.js'), faults, String(s), String(per)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : cp.spawn(process.execPath, [path.join(__dirname, 'child.js'), String(s), String(per), log], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.on('close', (status, signal) => {
     let r = {};
     try { r = JSON.parse(out.trim().split('\n').pop()); } catch { /* crashed */ }
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (status === 0 && !signal && !r.failed) {
+    if (r.skipped) {
+      console.log(`seed ${s}: skipped: ${r.skipped}`);
+    } else if (status === 0 && !signal && !r.failed) {
       console.log(`seed ${s}: ${r.numRuns} runs passed in ${secs} s`);
     } else {
       failed++;
@@ -39,7 +47,8 @@ for (let j = 0; j < jobs; j++) {
       if (r.error) console.log(r.error.split('\n').slice(0, 4).join('\n'));
       if (r.unexpected) console.log(r.unexpected.join('\n'));
       if (r.path) console.log(`replay: KAIO_FUZZ_PATH=${r.path} node test/fuzz/child.js ${s} ${per}`);
-      const steps = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+      if (r.steps) console.log(`last steps:\n  ${r.steps.join('\n  ')}`);
+      const steps = !faults && fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
       const from = steps.map((l) => l.startsWith('--- run')).lastIndexOf(true);
       console.log(`last run's steps (${log}):\n  ${steps.slice(from).slice(-40).join('\n  ')}`);
     }
