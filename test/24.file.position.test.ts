@@ -28,7 +28,7 @@ function dropCache(p: string): void {
   cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none']);
 }
 
-describe('17 FileHandle: the current position', function () {
+describe('24 FileHandle: the current position', function () {
   this.timeout(60000);
 
   const contexts: Record<string, kaio.IoContext> = {};
@@ -138,7 +138,7 @@ describe('17 FileHandle: the current position', function () {
   describe('full filesystem and RLIMIT_FSIZE at the current position', () => {
     let mnt: string | undefined;
     before(function () {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-17-tmpfs-'));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-24-tmpfs-'));
       try {
         cp.execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
         mnt = dir;
@@ -239,7 +239,7 @@ describe('17 FileHandle: the current position', function () {
   });
 });
 
-describe('17 module readFile: the bytes of the file it opened', function () {
+describe('24 module readFile: the bytes of the file it opened', function () {
   this.timeout(60000);
 
   for (const backend of BACKENDS) {
@@ -250,7 +250,7 @@ describe('17 module readFile: the bytes of the file it opened', function () {
       } catch (e) {
         skip(this, `${backend} is not available here: ${(e as Error).message}`);
       }
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-17-rename-'));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-24-rename-'));
       const p = path.join(dir, 'current');
       const small = pattern(1, 1000);
       const large = pattern(2, 33 * 1000);
@@ -285,7 +285,7 @@ describe('17 module readFile: the bytes of the file it opened', function () {
   }
 });
 
-describe('17 readFile and writeFile on pipes', function () {
+describe('24 readFile and writeFile on pipes', function () {
   this.timeout(30000);
   for (const backend of BACKENDS) {
     it(`${backend}: readFile('/dev/stdin') and writeFile/appendFile('/dev/stdout') through pipes work in order, as node:fs`, function () {
@@ -313,7 +313,7 @@ describe('17 readFile and writeFile on pipes', function () {
   }
 });
 
-describe('17 FileHandle lifetime and construction', function () {
+describe('24 FileHandle lifetime and construction', function () {
   this.timeout(60000);
 
   it('a FileHandle dropped unclosed is closed by the garbage collector with a warning, as Node does (1,000 opens: no fd left)', function () {
