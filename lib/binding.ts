@@ -70,8 +70,8 @@ export interface NativeRing {
   /**
    * Submits the SQ and waits (SQPOLL: up to a second) until the kernel has
    * consumed every SQE written so far. 0; -EBUSY when some are still in the
-   * SQ; another -errno when the enter failed and they were taken back (as
-   * submit() does: they come out of the next reap()).
+   * SQ; another -errno when the enter failed and the SQ is empty all the same
+   * (the SQEs taken back, as submit() does: they come out of the next reap()).
    */
   drainSq(): number;
   /**

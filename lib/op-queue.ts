@@ -146,11 +146,6 @@ export class OpQueue {
     if (this.#held[id] !== undefined) this.#drop(id);
   }
 
-  /** Aborted ops still waiting for their cancel to reach native. */
-  get cancelsWaiting(): number {
-    return this.#cancels.length;
-  }
-
   /**
    * After a batch of completions: cancels waiting for room go first (an op
    * that may never complete must not wait behind new ops), then waiting ops

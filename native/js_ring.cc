@@ -52,8 +52,8 @@ constexpr uint64_t kInternalUserData = ~0ull;
 // gives up (the caller then reports the ring busy and changes nothing).
 constexpr unsigned kDrainTimeoutMs = 1000;
 
-// user_data of a promise op's IORING_OP_ASYNC_CANCEL (lib/ring/ring.ts
-// CANCEL_USER_DATA: Kind.Internal in the high word); JS ignores its CQE.
+// user_data of a promise op's IORING_OP_ASYNC_CANCEL: Kind.Internal
+// (lib/abi.ts) in the high word, whose CQEs JS skips.
 constexpr uint64_t kCancelUserData = 2ull << 32;
 
 // How long teardown waits before it says on stderr that it is still waiting.
@@ -640,10 +640,12 @@ Napi::Value RingWrap::DrainSq(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
   int r = SubmitNow(0);
-  if (r < 0 && !Transient(r)) return Napi::Number::New(env, r);
-  r = ring_.WaitSqConsumed(kDrainTimeoutMs);
+  // Taken back after an error, the SQ is empty; with SQPOLL nothing is taken
+  // back, and the kernel thread may still consume what is there.
+  int w = ring_.WaitSqConsumed(kDrainTimeoutMs);
   SyncCounters();
-  return Napi::Number::New(env, r < 0 ? r : 0);
+  if (w < 0) return Napi::Number::New(env, w);
+  return Napi::Number::New(env, r < 0 && !Transient(r) ? r : 0);
 }
 
 // cancel(id) -> 1 when an IORING_OP_ASYNC_CANCEL for promise op `id` is in the

@@ -82,7 +82,7 @@ class Uring {
   // looks: 0, or -EBUSY when some are left (an enter answered EAGAIN/EBUSY).
   // With SQPOLL the kernel thread consumes them on its own: wake it if it
   // sleeps and yield the CPU until the SQ head reaches the tail (usually
-  // microseconds), -EBUSY after timeout_ms.
+  // microseconds); -EBUSY if the SQ is not empty after timeout_ms.
   int WaitSqConsumed(unsigned timeout_ms);
   // SQEs published but not consumed by the kernel.
   unsigned SqPending() const {

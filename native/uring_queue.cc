@@ -68,10 +68,8 @@ int Uring::WaitSqConsumed(unsigned timeout_ms) {
     // As in Submit(): the tail store must be visible before NEED_WAKEUP is read.
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (SqPending() == 0) return 0;
-    if (sq_kflags_->load(std::memory_order_relaxed) & abi::kSqNeedWakeup) {
-      int r = Enter(0, 0, abi::kEnterSqWakeup);
-      if (r < 0) return r;
-    }
+    // A wake-up that fails leaves the SQ as it is: the deadline ends the wait.
+    if (sq_kflags_->load(std::memory_order_relaxed) & abi::kSqNeedWakeup) Enter(0, 0, abi::kEnterSqWakeup);
     if (spins < 1000) {
       sched_yield();
       continue;
