@@ -145,6 +145,19 @@ describe('17 ring: started ops', () => {
       fs.closeSync(fdB);
     });
 
+    it('SQPOLL, the kernel thread on this process\'s CPU (taskset): 0 of 80 writes reach the file swapped in after they started', function () {
+      // The worst case of the race: the SQ thread runs only when this
+      // process gives up the CPU, i.e. after the update, unless kaio waits.
+      const cpu = /^Cpus_allowed_list:\s*(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+      if (cpu === undefined || spawnSync('taskset', ['--version']).error) skip(this, 'no taskset (util-linux) here');
+      const r = spawnSync('taskset', ['-c', cpu, process.execPath, fixture('sqpoll-update.js'), '80', '50'], { encoding: 'utf8', timeout: 30000 });
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+      if (out.code === 'EPERM' || out.code === 'EINVAL') skip(this, `SQPOLL not allowed here: ${out.code}`);
+      assert.equal(r.status, 0, `${r.error?.message ?? ''} ${r.stderr} ${r.stdout}`);
+      assert.ok(out.busy < 40, `updateFiles() was busy in ${out.busy} of 80 rounds`);
+      assert.deepEqual(out, { rounds: 80, wrong: 0, busy: out.busy, lost: 0 });
+    });
+
     it('after an io_uring_enter that left SQEs unconsumed (EAGAIN), updateFiles() throws ERR_KAIO_BUSY and the write reaches the old file', function () {
       const a = tmpPath('old');
       const b = tmpPath('new');
