@@ -53,7 +53,7 @@ export abstract class QueuedContext {
     },
     // Neither AIO (io_cancel does not apply to file I/O) nor a worker thread
     // can stop an op once handed over: only ops still queued abort.
-    cancel: () => undefined,
+    cancel: () => true,
   };
   readonly #ops = new OpQueue(this.#sink);
   /** Pools made by registerBuffers() and not released yet. */

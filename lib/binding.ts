@@ -67,6 +67,19 @@ export interface NativeRing {
    * reap() as completions with that error.
    */
   submit(): number;
+  /**
+   * Submits the SQ and waits (SQPOLL: up to a second) until the kernel has
+   * consumed every SQE written so far. 0; -EBUSY when some are still in the
+   * SQ; another -errno when the enter failed and the SQ is empty all the same
+   * (the SQEs taken back, as submit() does: they come out of the next reap()).
+   */
+  drainSq(): number;
+  /**
+   * Writes an IORING_OP_ASYNC_CANCEL for promise op `id` (sent with the next
+   * submit). 1; 0 when the SQ is full; -1 when the CQ has no room for its
+   * completion until some arrive. May go one CQ slot beyond the op budget.
+   */
+  cancel(id: number): number;
   /** Copies failed submissions and ready CQEs into the completion array; returns how many. */
   reap(): number;
   close(): void;

@@ -30,8 +30,12 @@ export interface OpSink {
   ): boolean;
   /** Submits what tryStart took since the last flush (once per tick). */
   flush(): void;
-  /** Asks native to cancel an op it already holds (best effort). */
-  cancel(id: number): void;
+  /**
+   * Asks native to cancel an op it already holds. False when there is no
+   * room for the cancel now: OpQueue keeps it and calls again at the next
+   * flush and after the next completions (retryCancels), until it is taken.
+   */
+  cancel(id: number): boolean;
 }
 
 export class OpQueue {
@@ -52,6 +56,8 @@ export class OpQueue {
   readonly #qOpFlags: number[] = [];
   readonly #qExtra: unknown[] = [];
   #flushScheduled = false;
+  /** Aborted ops whose cancel native had no room for yet, oldest first. */
+  #cancels: number[] = [];
 
   constructor(sink: OpSink) {
     this.#sink = sink;
@@ -140,8 +146,13 @@ export class OpQueue {
     if (this.#held[id] !== undefined) this.#drop(id);
   }
 
-  /** After a batch of completions: waiting ops take the room they made. */
+  /**
+   * After a batch of completions: cancels waiting for room go first (an op
+   * that may never complete must not wait behind new ops), then waiting ops
+   * take the room they made.
+   */
   startWaiting(): void {
+    if (this.#cancels.length !== 0) this.retryCancels();
     if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued) > 0) this.scheduleFlush();
   }
 
@@ -174,8 +185,33 @@ export class OpQueue {
     return this.slots.whenIdle();
   }
 
+  /**
+   * Offers the cancels native had no room for again, in order; returns how
+   * many still wait. An op that settled meanwhile needs none (its slot may
+   * already belong to another op, which is cancelled only if it was aborted
+   * too, and would then be anyway).
+   */
+  retryCancels(): number {
+    const waiting = this.#cancels;
+    this.#cancels = [];
+    let sent = false;
+    for (let i = 0; i < waiting.length; i++) {
+      const id = waiting[i];
+      if (!this.#inNative[id] || !this.slots.aborted[id] || this.slots.isSettled(id)) continue;
+      if (this.#cancels.length === 0 && this.#sink.cancel(id)) {
+        sent = true;
+        continue;
+      }
+      this.#cancels.push(id);
+    }
+    if (sent) this.scheduleFlush();
+    return this.#cancels.length;
+  }
+
   readonly #flush = (): void => {
     this.#flushScheduled = false;
+    // Cancels that found no room go out with this submit if they fit now.
+    if (this.#cancels.length !== 0) this.retryCancels();
     this.#sink.flush();
   };
 
@@ -200,7 +236,9 @@ export class OpQueue {
 
   #abort(id: number): void {
     if (this.#inNative[id]) {
-      this.#sink.cancel(id);
+      // A cancel never gets lost: kept here until native has room for it.
+      if (this.#cancels.length === 0 && this.#sink.cancel(id)) this.scheduleFlush();
+      else this.#cancels.push(id);
       return;
     }
     // Still waiting here: native never saw it.

@@ -48,6 +48,14 @@ constexpr double kStageIndexUnit = 1 << 30;  // > any registered buffer's size
 // CQEs are never shown to JS.
 constexpr uint64_t kInternalUserData = ~0ull;
 
+// How long drainSq() waits for an SQPOLL thread to consume the SQ before it
+// gives up (the caller then reports the ring busy and changes nothing).
+constexpr unsigned kDrainTimeoutMs = 1000;
+
+// user_data of a promise op's IORING_OP_ASYNC_CANCEL: Kind.Internal
+// (lib/abi.ts) in the high word, whose CQEs JS skips.
+constexpr uint64_t kCancelUserData = 2ull << 32;
+
 // How long teardown waits before it says on stderr that it is still waiting.
 constexpr int64_t kQuiesceWarnMs = 10000;
 
@@ -124,6 +132,8 @@ class RingWrap : public JsContext<RingWrap> {
   Napi::Value SetStaging(const Napi::CallbackInfo& info);
   Napi::Value FillStaged(const Napi::CallbackInfo& info);
   Napi::Value SubmitAndReap(const Napi::CallbackInfo& info);
+  Napi::Value DrainSq(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
 
   template <Napi::Value (RingWrap::*M)(const Napi::CallbackInfo&)>
   static Napi::Value Bound(const Napi::CallbackInfo& info) {
@@ -183,6 +193,8 @@ Napi::Function RingWrap::Define(Napi::Env env) {
                          InstanceMethod<&RingWrap::SetStaging>("setStaging"),
                          InstanceMethod<&RingWrap::FillStaged>("fillStaged"),
                          InstanceMethod<&RingWrap::SubmitAndReap>("submitAndReap"),
+                         InstanceMethod<&RingWrap::DrainSq>("drainSq"),
+                         InstanceMethod<&RingWrap::Cancel>("cancel"),
                      });
 }
 
@@ -612,12 +624,58 @@ Napi::Value RingWrap::SubmitAndReap(const Napi::CallbackInfo& info) {
   BusyHold::Deferral deferral(hold_, in_flight_);
   unsigned count = ToU32(env, info[0]);
   bool filled = count == 0 || FillStagedOps(env, count);
+  // Ops an earlier enter error took back (failed_) are ready completions
+  // already, and the kernel will post nothing for them: they count towards
+  // minComplete, and the wait is capped at the ops that are in the kernel.
+  // Waiting for them in the kernel would block for ever.
   uint32_t want = ToU32(env, info[1]);
-  if (want > in_flight_) want = static_cast<uint32_t>(in_flight_);
+  uint64_t ready = failed_.size();
+  uint64_t in_kernel = in_flight_ - ready;
+  want = want > ready ? static_cast<uint32_t>(want - ready) : 0;
+  if (want > in_kernel) want = static_cast<uint32_t>(in_kernel);
   int r = SubmitNow(want);
   unsigned n = ReapInto();
   if (n == 0 && r < 0 && !Transient(r)) return Napi::Number::New(env, r);
   return Napi::Number::New(env, 2.0 * n + (filled && count ? 1 : 0));
+}
+
+// drainSq() -> 0 once the kernel has consumed every SQE written so far (each
+// op on a registered file is then bound to the file its slot holds now);
+// -EBUSY when some are still in the SQ (an enter answered EAGAIN/EBUSY, or an
+// SQPOLL thread did not take them within kDrainTimeoutMs); another -errno
+// when the enter failed and the SQEs were taken back (they fail with it at
+// the next reap(), and the SQ is empty). Before a registration changes.
+Napi::Value RingWrap::DrainSq(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, -EBADF);
+  int r = SubmitNow(0);
+  // Taken back after an error, the SQ is empty; with SQPOLL nothing is taken
+  // back, and the kernel thread may still consume what is there.
+  int w = ring_.WaitSqConsumed(kDrainTimeoutMs);
+  SyncCounters();
+  if (w < 0) return Napi::Number::New(env, w);
+  return Napi::Number::New(env, r < 0 && !Transient(r) ? r : 0);
+}
+
+// cancel(id) -> 1 when an IORING_OP_ASYNC_CANCEL for promise op `id` is in the
+// SQ (the next submit sends it); 0 when the SQ is full; -1 when the CQ has no
+// room for its completion yet. A cancel may take one CQ slot beyond the
+// budget ops keep to (cq_entries): an op blocked for ever, which is what a
+// cancel is for, may hold every other slot. The kernel keeps a CQE that finds
+// the CQ full (IORING_FEAT_NODROP, which every kernel with ASYNC_CANCEL has)
+// until the next reap flushes it; with at most one beyond, that is one CQE.
+Napi::Value RingWrap::Cancel(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (!ring_.is_open()) return Napi::Number::New(env, 1);  // teardown cancels everything
+  if (in_flight_ > ring_.cq_entries()) return Napi::Number::New(env, -1);
+  abi::Sqe* sqe = ring_.GetSqe();
+  if (!sqe) return Napi::Number::New(env, 0);
+  sqe->opcode = abi::kOpAsyncCancel;
+  sqe->fd = -1;
+  sqe->addr = ToUserData(env, info[0]);  // the target's user_data: kind Promise, the slot id
+  sqe->user_data = kCancelUserData;
+  Started();
+  return Napi::Number::New(env, 1);
 }
 
 bool RingWrap::FillStagedOps(napi_env env, unsigned count) {

@@ -76,6 +76,14 @@ class Uring {
   // Returns the number consumed, or -errno when the kernel took none
   // (EAGAIN/EBUSY: try again after reaping).
   int Submit(unsigned wait_nr = 0);
+  // Waits until the kernel has consumed every published SQE, which for an op
+  // on a registered file is when the kernel binds it to the file its slot
+  // holds. Without SQPOLL only io_uring_enter consumes SQEs, so this only
+  // looks: 0, or -EBUSY when some are left (an enter answered EAGAIN/EBUSY).
+  // With SQPOLL the kernel thread consumes them on its own: wake it if it
+  // sleeps and yield the CPU until the SQ head reaches the tail (usually
+  // microseconds); -EBUSY if the SQ is not empty after timeout_ms.
+  int WaitSqConsumed(unsigned timeout_ms);
   // SQEs published but not consumed by the kernel.
   unsigned SqPending() const {
     return sqe_tail_ - sq_khead_->load(std::memory_order_acquire);

@@ -1,7 +1,11 @@
 // The submission and completion queues: handing out SQEs, submitting them
 // (io_uring_enter(2)) until the kernel has taken them all, flushing
 // completions the kernel holds back.
+#include <sched.h>
+#include <time.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "uring.h"
@@ -53,6 +57,27 @@ int Uring::Submit(unsigned wait_nr) {
     // the wait goes with the next enter too.
     if (left == 0 || left >= pending) return total;
     pending = left;
+  }
+}
+
+int Uring::WaitSqConsumed(unsigned timeout_ms) {
+  if (SqPending() == 0) return 0;
+  if (!(setup_flags_ & abi::kSetupSqpoll)) return -EBUSY;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (unsigned spins = 0;; spins++) {
+    // As in Submit(): the tail store must be visible before NEED_WAKEUP is read.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (SqPending() == 0) return 0;
+    // A wake-up that fails leaves the SQ as it is: the deadline ends the wait.
+    if (sq_kflags_->load(std::memory_order_relaxed) & abi::kSqNeedWakeup) Enter(0, 0, abi::kEnterSqWakeup);
+    if (spins < 1000) {
+      sched_yield();
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return SqPending() == 0 ? 0 : -EBUSY;
+    // The thread is slow to run (a busy or virtual CPU): stop spinning.
+    timespec ts = {0, 50 * 1000};
+    nanosleep(&ts, nullptr);
   }
 }
 

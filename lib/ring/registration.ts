@@ -141,6 +141,11 @@ ${updated} of ${list.length} slots were updated; slot ${offset + updated} (fd ${
     return out;
   }
 
+  /** A file table is registered. */
+  get hasFiles(): boolean {
+    return this.#files !== undefined;
+  }
+
   /** Drops the file table (IORING_UNREGISTER_FILES); every FixedFile of it stops working. */
   unregisterFiles(): void {
     if (!this.#files) return;

@@ -56,7 +56,6 @@ const EAGAIN = -E.EAGAIN;
 const EBUSY = -E.EBUSY;
 const EINTR = -E.EINTR;
 const EBADF = -E.EBADF;
-const CANCEL_USER_DATA = Kind.Internal * KIND_SHIFT;
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
 export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
@@ -162,8 +161,20 @@ export class Ring implements IoContext {
       this.#afterSubmit(this.#native.submit());
     },
     cancel: (id) => {
-      // Best effort: if the SQ is full the op simply finishes normally.
-      if (this.#native.prep(Op.ASYNC_CANCEL, -1, 0, undefined, id, 0, 0, CANCEL_USER_DATA)) this.#ops.scheduleFlush();
+      // A cancel may go one CQ slot beyond the op budget (see native
+      // Cancel), so only a full SQ or a cancel already in that slot stops it.
+      let r = this.#native.cancel(id);
+      if (r === 0) {
+        // The SQ is full of SQEs not submitted yet: submit them, then retry.
+        this.#afterSubmit(this.#native.submit());
+        r = this.#native.cancel(id);
+        // Still full (EAGAIN, or an SQPOLL thread yet to consume): OpQueue
+        // keeps the cancel and offers it again at this next flush.
+        if (r === 0) setImmediate(() => this.#ops.scheduleFlush());
+      }
+      // -1: a cancel holds the extra CQ slot; its completion, which comes
+      // soon, makes OpQueue offer this one again.
+      return r === 1;
     },
   };
   readonly #ops = new OpQueue(this.#sink);
@@ -726,6 +737,7 @@ export class Ring implements IoContext {
 
   /** Drops the file table (IORING_UNREGISTER_FILES); every FixedFile of it stops working. */
   unregisterFiles(): void {
+    if (!this.#registration.hasFiles) return;
     this.#beforeFileSlotsChange(0, MAX_FIXED_FILES);
     this.#registration.unregisterFiles();
   }
@@ -743,7 +755,18 @@ export class Ring implements IoContext {
     }
     if (this.#staging.count !== 0)
       throw stateError('ERR_KAIO_BUSY', 'Ops started on this ring have no room in the kernel yet; change the file table after some complete');
-    this.#afterSubmit(this.#native.submit());
+    // Submitting is not enough: the kernel binds an op to a registered file
+    // when it consumes the SQE, which an SQPOLL thread does on its own time
+    // and an enter that answered EAGAIN/EBUSY did not do at all. Change
+    // nothing until every SQE written so far is consumed.
+    const r = this.#native.drainSq();
+    if (r === EBUSY) {
+      // Left in the SQ: the next flushes keep offering them to the kernel.
+      setImmediate(() => this.#ops.scheduleFlush());
+      throw stateError('ERR_KAIO_BUSY', 'Ops started on this ring are not consumed by the kernel yet; change the file table after some complete');
+    }
+    // Any other error took the SQEs back (they fail with it): none is left.
+    this.#afterSubmit(r);
     this.#ops.failWaiting(
       (fd, sqeFlags) => (sqeFlags & SQE_FIXED_FILE) !== 0 && fd >= first && fd < first + count,
       () => stateError('ERR_KAIO_FIXED_FILE', 'The FixedFile\'s table slot changed before the op reached the kernel'),
