@@ -44,7 +44,7 @@ export abstract class QueuedContext {
   readonly #counters: Float64Array;
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, _sqeFlags, mem, offset, len, opFlags) =>
-      this.#native.prep(op as BackendOp, fd, mem, offset, opFlags, id, len as number) !== 0,
+      this.#native.prep(op as BackendOp, fd, mem, offset, opFlags, id, len) !== 0,
     flush: () => {
       if (this.#counters[BackendCounter.InFlight] === 0) return;
       const r = this.#native.submit();

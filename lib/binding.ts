@@ -46,22 +46,6 @@ export interface NativeRing {
   /** IORING_UNREGISTER_FILES. 0 or -errno. */
   unregisterFiles(): number;
   /**
-   * Writes one SQE. Returns 1, or 0 when the SQ (or the CQ budget) is full.
-   * Fields by op: see native/js_ring.cc DecodePrep (read/write: `len` is the
-   * checked byte length; readv/writev: `buf` is a [view, length, ...] list).
-   */
-  prep(
-    op: number,
-    fd: number,
-    sqeFlags: number,
-    buf: unknown,
-    offset: number | bigint,
-    len: number | bigint,
-    opFlags: number,
-    userData: number,
-    buf2?: ArrayBufferView,
-  ): number;
-  /**
    * Submitted count or -errno. On an error other than EAGAIN/EBUSY/EINTR the
    * ops the kernel did not consume are taken back and come out of the next
    * reap() as completions with that error.
@@ -126,8 +110,23 @@ export interface NativeDioInfo {
   blksize: number;
 }
 
+/** The numbers lib/ and native/ share, as native has them (native/js_ring.cc RingContract; test 08 compares). */
+export interface NativeContract {
+  ops: Record<string, number>;
+  stage: Record<string, number>;
+  counters: Record<string, number>;
+  backendOps: Record<string, number>;
+  backendCounters: Record<string, number>;
+  completionInts: number;
+  sqeFixedFile: number;
+  fsyncDatasync: number;
+  featRwCurPos: number;
+  cancelUserData: number;
+}
+
 export interface Binding {
   Ring: NativeRingConstructor;
+  contract: NativeContract;
   probe(): NativeProbe;
   /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
   pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;

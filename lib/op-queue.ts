@@ -13,21 +13,11 @@ import { abortReason, isAborted, validateSignal } from './validate';
 export interface OpSink {
   /**
    * Hands op `id` to native; false when native has no room now (the op then
-   * waits here and is offered again after completions). `signalled`: the op
-   * may be cancelled later. Throwing fails this op alone.
+   * waits here and is offered again after completions). Throwing fails this
+   * op alone. The fields are the backend's description of the op (for the
+   * ring: lib/ring/op-table.ts; `aux` is the one value a few ops add).
    */
-  tryStart(
-    id: number,
-    op: number,
-    fd: number,
-    sqeFlags: number,
-    mem: unknown,
-    offset: number | bigint,
-    len: number | bigint,
-    opFlags: number,
-    extra: unknown,
-    signalled: boolean,
-  ): boolean;
+  tryStart(id: number, op: number, fd: number, sqeFlags: number, mem: unknown, offset: number | bigint, len: number, opFlags: number, aux: unknown): boolean;
   /** Submits what tryStart took since the last flush (once per tick). */
   flush(): void;
   /**
@@ -52,9 +42,9 @@ export class OpQueue {
   readonly #qSqeFlags: number[] = [];
   readonly #qMem: unknown[] = [];
   readonly #qOffset: Array<number | bigint> = [];
-  readonly #qLen: Array<number | bigint> = [];
+  readonly #qLen: number[] = [];
   readonly #qOpFlags: number[] = [];
-  readonly #qExtra: unknown[] = [];
+  readonly #qAux: unknown[] = [];
   #flushScheduled = false;
   /** Aborted ops whose cancel native had no room for yet, oldest first. */
   #cancels: number[] = [];
@@ -79,9 +69,9 @@ export class OpQueue {
     sqeFlags: number,
     mem: unknown,
     offset: number | bigint,
-    len: number | bigint,
+    len: number,
     opFlags: number,
-    extra: unknown,
+    aux: unknown,
     syscall: string,
     path: string | undefined,
     keep: unknown,
@@ -106,7 +96,7 @@ export class OpQueue {
     let started = false;
     if (this.#queue.length === 0) {
       try {
-        started = this.#sink.tryStart(id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signal !== undefined);
+        started = this.#sink.tryStart(id, op, fd, sqeFlags, mem, offset, len, opFlags, aux);
       } catch (e) {
         this.#fail(id, e);
         return promise;
@@ -123,7 +113,7 @@ export class OpQueue {
       this.#qOffset[id] = offset;
       this.#qLen[id] = len;
       this.#qOpFlags[id] = opFlags;
-      this.#qExtra[id] = extra;
+      this.#qAux[id] = aux;
       this.#inNative[id] = false;
       this.#queue.push(id);
       // What fills native may be ops no flush would submit otherwise (the
@@ -172,7 +162,7 @@ export class OpQueue {
     this.#queue.forEach((id) => {
       if (this.slots.isSettled(id) || !pick(this.#qFd[id], this.#qSqeFlags[id])) return;
       this.#qMem[id] = undefined;
-      this.#qExtra[id] = undefined;
+      this.#qAux[id] = undefined;
       if (this.#held[id] !== undefined) this.#drop(id);
       this.slots.rejectEarly(id, error());
       n++;
@@ -220,7 +210,7 @@ export class OpQueue {
     try {
       started = this.#sink.tryStart(
         id, this.#qOp[id], this.#qFd[id], this.#qSqeFlags[id], this.#qMem[id], this.#qOffset[id],
-        this.#qLen[id], this.#qOpFlags[id], this.#qExtra[id], this.slots.signal[id] !== undefined,
+        this.#qLen[id], this.#qOpFlags[id], this.#qAux[id],
       );
     } catch (e) {
       // Runs inside a completion batch: fail this op, never the batch.
@@ -229,7 +219,7 @@ export class OpQueue {
     }
     if (!started) return false;
     this.#qMem[id] = undefined;
-    this.#qExtra[id] = undefined;
+    this.#qAux[id] = undefined;
     this.#inNative[id] = true;
     return true;
   };
@@ -243,7 +233,7 @@ export class OpQueue {
     }
     // Still waiting here: native never saw it.
     this.#qMem[id] = undefined;
-    this.#qExtra[id] = undefined;
+    this.#qAux[id] = undefined;
     if (this.#held[id] !== undefined) this.#drop(id);
     this.slots.rejectEarly(id, new AbortError(undefined, { cause: abortReason(this.slots.signal[id]) }));
   }

@@ -6,6 +6,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);
   exports.Set("Ring", DefineRing(env, data));
+  exports.Set("contract", RingContract(env));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   InitPinned(env, exports);
   InitAio(env, exports);

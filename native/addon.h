@@ -11,6 +11,8 @@ struct AddonData {
 };
 
 Napi::Function DefineRing(Napi::Env env, AddonData* data);
+// The numbers lib/ and native/ share, as native has them (js_ring.cc; compared by test 08).
+Napi::Object RingContract(Napi::Env env);
 Napi::Value Probe(const Napi::CallbackInfo& info);
 
 // Each feature file adds its exports here (one call in Init per file).

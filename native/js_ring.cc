@@ -33,15 +33,40 @@ enum RingCounter : unsigned {
   kFixedOps = 3,
 };
 
-// The staging layout, shared with lib/ring/staging.ts: each staged op is
-// eight doubles JS writes without a native call — op | sqeFlags << 8, fd,
-// offset (-1: current position), op flags, user_data low, user_data high,
-// byte length (read/write: what JS validated), registered memory (read/write
-// on a buffer of this ring's table: index * 2^30 + offset in that buffer;
-// -1: none). Other memory (a view, or for readv/writev a list of [view,
-// length, view, length, ...]) sits at the same index of the staged-memory
-// array.
-constexpr unsigned kStageFields = 8;
+// The one encoding of an op, shared with lib/ring/op-table.ts (which names
+// every field per op, and is compared with these numbers by test 08): each
+// staged op is kStageFields doubles JS writes without a native call, and
+// two places in the staged-memory array (2i: the addr memory, 2i + 1: the
+// off memory or a bigint offset). Field [0] carries the opcode, the SQE
+// flags and how to read addr and off, so native decodes every op the same
+// way, here, and never switches on the opcode to find its fields.
+constexpr unsigned kStageFields = 9;
+enum StageField : unsigned {
+  kFieldHead = 0,     // opcode | sqe flags << 8 | addr kind << 16 | off kind << 20
+  kFieldFd = 1,       // fd, or registered-file index (IOSQE_FIXED_FILE)
+  kFieldOff = 2,      // off when the off kind is Number (-1: current position)
+  kFieldOpFlags = 3,  // rw_flags, fsync_flags, open_flags, statx_flags
+  kFieldUserLow = 4,  // user_data, low and high words
+  kFieldUserHigh = 5,
+  kFieldLen = 6,      // len: bytes JS checked (View), iovec count (from the list), mode, mask
+  kFieldFixed = 7,    // View read/write on this ring's registered buffer: index * 2^30 + offset; -1: none
+  kFieldAddr = 8,     // addr when the addr kind is Number
+};
+// How addr is found (bits 16-19 of field 0).
+enum AddrKind : unsigned {
+  kAddrNone = 0,     // 0
+  kAddrView = 1,     // a view at mem[2i], kFieldLen bytes checked by JS
+  kAddrIovecs = 2,   // mem[2i]: kaio's [view, length, view, length, ...] copy of a list
+  kAddrCString = 3,  // mem[2i]: kaio's own NUL-terminated path
+  kAddrNumber = 4,   // kFieldAddr
+  kAddrBigInt = 5,   // mem[2i]: a bigint
+};
+// How off is found (bits 20-23 of field 0).
+enum OffKind : unsigned {
+  kOffNumber = 0,  // kFieldOff (-1: the current position)
+  kOffBigInt = 1,  // mem[2i + 1]: a bigint position
+  kOffView = 2,    // the address of kaio's own view at mem[2i + 1] (statx's out)
+};
 constexpr double kStageIndexUnit = 1 << 30;  // > any registered buffer's size
 
 // user_data of ops kaio issues for itself (cancel-all at teardown); their
@@ -69,12 +94,6 @@ uint64_t ToUserData(napi_env env, napi_value v) {
   return static_cast<uint64_t>(d);
 }
 
-// A position (number or bigint) as the SQE's off; -1 becomes ~0, which the
-// kernel reads as "the file's current position".
-uint64_t ToOffset(napi_env env, napi_value v) {
-  return static_cast<uint64_t>(ToPosition(env, v));
-}
-
 bool Transient(int r) { return r == -EAGAIN || r == -EBUSY || r == -EINTR; }
 
 // The registered-buffer variant of a read/write opcode.
@@ -90,16 +109,21 @@ uint8_t FixedVariant(uint8_t op) {
 
 bool Vectored(uint8_t op) { return op == abi::kOpReadv || op == abi::kOpWritev; }
 
-// Staging field [7]: registered buffer index * kStageIndexUnit + offset.
+// kFieldFixed: registered buffer index * kStageIndexUnit + offset.
 void StagedRegion(const double* e, unsigned* index, size_t* off) {
-  *index = static_cast<unsigned>(e[7] * (1 / kStageIndexUnit));  // exact: a power of two
-  *off = static_cast<size_t>(e[7] - *index * kStageIndexUnit);
+  *index = static_cast<unsigned>(e[kFieldFixed] * (1 / kStageIndexUnit));  // exact: a power of two
+  *off = static_cast<size_t>(e[kFieldFixed] - *index * kStageIndexUnit);
+}
+
+uint64_t BigIntAt(napi_env env, napi_value mem, uint32_t i) {
+  napi_value v = nullptr;
+  napi_get_element(env, mem, i, &v);
+  return static_cast<uint64_t>(ToPosition(env, v));
 }
 
 }  // namespace
 
-// One op, decoded from either path (prep() arguments or a staged entry),
-// ready to become an SQE. For readv/writev the iovecs wait in scratch_.
+// One staged op, decoded, ready to become an SQE. For readv/writev the iovecs wait in scratch_.
 struct OpSpec {
   uint8_t op = abi::kOpNop;
   uint8_t sqe_flags = 0;
@@ -125,7 +149,6 @@ class RingWrap : public JsContext<RingWrap> {
   Napi::Value RegisterFiles(const Napi::CallbackInfo& info);
   Napi::Value UpdateFiles(const Napi::CallbackInfo& info);
   Napi::Value UnregisterFiles(const Napi::CallbackInfo& info);
-  Napi::Value Prep(const Napi::CallbackInfo& info);
   Napi::Value Submit(const Napi::CallbackInfo& info);
   Napi::Value Reap(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -140,7 +163,6 @@ class RingWrap : public JsContext<RingWrap> {
     return (static_cast<RingWrap*>(info.Data())->*M)(info);
   }
 
-  bool DecodePrep(napi_env env, const Napi::CallbackInfo& info, OpSpec* s);
   void DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s);
   bool PutStagedFixed(const double* e);
   void ResolveMemory(napi_env env, napi_value v, size_t checked, OpSpec* s);
@@ -186,7 +208,6 @@ Napi::Function RingWrap::Define(Napi::Env env) {
                          InstanceMethod<&RingWrap::RegisterFiles>("registerFiles"),
                          InstanceMethod<&RingWrap::UpdateFiles>("updateFiles"),
                          InstanceMethod<&RingWrap::UnregisterFiles>("unregisterFiles"),
-                         InstanceMethod<&RingWrap::Prep>("prep"),
                          InstanceMethod<&RingWrap::Submit>("submit"),
                          InstanceMethod<&RingWrap::Reap>("reap"),
                          InstanceMethod<&RingWrap::Close>("close"),
@@ -364,64 +385,6 @@ void RingWrap::CollectIovecs(napi_env env, napi_value pairs, OpSpec* s) {
   s->fixed = region >= 0 && supported_[FixedVariant(s->op)] ? region : -1;
 }
 
-// Decodes prep(op, fd, sqeFlags, mem, offset, len, opFlags, userData, out).
-// False for an opcode this adapter does not build (nothing is taken then).
-bool RingWrap::DecodePrep(napi_env env, const Napi::CallbackInfo& info, OpSpec* s) {
-  s->op = static_cast<uint8_t>(ToU32(env, info[0]));
-  s->fd = ToI32(env, info[1]);
-  s->sqe_flags = static_cast<uint8_t>(ToU32(env, info[2]));
-  s->user_data = ToUserData(env, info[7]);
-  switch (s->op) {
-    case abi::kOpRead:
-    case abi::kOpWrite:
-      ResolveMemory(env, info[3], static_cast<size_t>(info[5].As<Napi::Number>().DoubleValue()), s);
-      s->off = ToOffset(env, info[4]);
-      s->op_flags = ToU32(env, info[6]);  // RWF_*
-      return true;
-    case abi::kOpReadv:
-    case abi::kOpWritev:
-      CollectIovecs(env, info[3], s);
-      s->off = ToOffset(env, info[4]);
-      s->op_flags = ToU32(env, info[6]);
-      return true;
-    case abi::kOpFsync:
-      s->op_flags = ToU32(env, info[6]);  // IORING_FSYNC_DATASYNC
-      return true;
-    case abi::kOpFallocate:
-      // The kernel reads the mode from len and the length from addr.
-      s->off = ToOffset(env, info[4]);
-      s->addr = ToOffset(env, info[5]);
-      s->len = ToU32(env, info[6]);
-      return true;
-    case abi::kOpOpenat:
-    case abi::kOpStatx: {
-      // Path and statx buffer are kaio's own (made in JS for this op).
-      void* path = nullptr;
-      size_t path_len = 0;
-      if (!ViewBytes(env, info[3], &path, &path_len) || path_len == 0) return false;
-      s->addr = reinterpret_cast<uintptr_t>(path);  // NUL-terminated
-      s->len = ToU32(env, info[5]);                 // mode, or STATX_* mask
-      s->op_flags = ToU32(env, info[6]);            // O_* or AT_* flags
-      if (s->op == abi::kOpStatx) {
-        void* out = nullptr;
-        size_t out_len = 0;
-        if (!ViewBytes(env, info[8], &out, &out_len) || out_len < 256) return false;
-        s->off = reinterpret_cast<uintptr_t>(out);
-      }
-      return true;
-    }
-    case abi::kOpAsyncCancel:
-      s->addr = ToUserData(env, info[4]);  // user_data of the target
-      s->op_flags = ToU32(env, info[6]);
-      return true;
-    case abi::kOpNop:
-    case abi::kOpClose:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Writes the SQE of a decoded op; false when the SQ is full.
 bool RingWrap::PutSqe(const OpSpec& s) {
   abi::Sqe* sqe = ring_.GetSqe();
@@ -445,18 +408,6 @@ bool RingWrap::PutSqe(const OpSpec& s) {
   }
   Started();
   return true;
-}
-
-// prep(...) -> 1, or 0 when the SQ (or the CQ budget) is full and the caller
-// must queue. Throws only for an opcode JS never sends.
-Napi::Value RingWrap::Prep(const Napi::CallbackInfo& info) {
-  napi_env env = info.Env();
-  if (!ring_.is_open()) ThrowErrno(info.Env(), -EBADF, "io_uring_enter");
-  // Never hand the kernel more ops than the CQ can hold: no overflow.
-  if (in_flight_ >= ring_.cq_entries() || ring_.SqFree() == 0) return Napi::Number::New(env, 0);
-  OpSpec s;
-  if (!DecodePrep(env, info, &s)) throw Napi::TypeError::New(env, "unsupported op or memory");
-  return Napi::Number::New(env, PutSqe(s) ? 1 : 0);
 }
 
 void RingWrap::SyncCounters() {
@@ -707,72 +658,177 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
 // (nothing taken) for any other op, and for an index that is not (or no
 // longer) registered, which DecodeStaged turns into an op failing EFAULT.
 bool RingWrap::PutStagedFixed(const double* e) {
-  if (!(e[7] >= 0)) return false;
-  auto packed = static_cast<uint32_t>(e[0]);
-  auto op = static_cast<uint8_t>(packed & 0xff);
+  if (!(e[kFieldFixed] >= 0)) return false;
+  auto head = static_cast<uint32_t>(e[kFieldHead]);
+  auto op = static_cast<uint8_t>(head & 0xff);
   if (op != abi::kOpRead && op != abi::kOpWrite) return false;
+  if ((head >> 20) != kOffNumber) return false;
   unsigned index;
   size_t off;
   StagedRegion(e, &index, &off);
-  auto len = static_cast<uint32_t>(e[6]);
+  auto len = static_cast<uint32_t>(e[kFieldLen]);
   uintptr_t addr = buffers_.At(index, off, len);
   if (addr == 0) return false;
   abi::Sqe* sqe = ring_.GetSqe();
   if (!sqe) return false;
   sqe->opcode = op == abi::kOpRead ? abi::kOpReadFixed : abi::kOpWriteFixed;
-  sqe->flags = static_cast<uint8_t>(packed >> 8);
-  sqe->fd = static_cast<int32_t>(e[1]);
-  sqe->off = e[2] < 0 ? ~0ull : static_cast<uint64_t>(e[2]);
+  sqe->flags = static_cast<uint8_t>(head >> 8);
+  sqe->fd = static_cast<int32_t>(e[kFieldFd]);
+  sqe->off = e[kFieldOff] < 0 ? ~0ull : static_cast<uint64_t>(e[kFieldOff]);
   sqe->addr = addr;
   sqe->len = len;
-  sqe->op_flags = static_cast<uint32_t>(e[3]);
-  sqe->user_data = static_cast<uint64_t>(e[4]) | (static_cast<uint64_t>(e[5]) << 32);
+  sqe->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
+  sqe->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
   sqe->buf_index = static_cast<uint16_t>(index);
   counters_[kFixedOps]++;
   Started();
   return true;
 }
 
+// Decodes staged op i by the kinds its head names: the only place native
+// reads an op's fields. A view shrunk or detached since the call gives
+// address 0 (EFAULT), never other memory.
 void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s) {
   const double* e = staging_ + i * kStageFields;
-  uint32_t packed = static_cast<uint32_t>(e[0]);
-  s->op = static_cast<uint8_t>(packed & 0xff);
-  s->sqe_flags = static_cast<uint8_t>(packed >> 8);
-  s->fd = static_cast<int32_t>(e[1]);
-  s->user_data = static_cast<uint64_t>(e[4]) | (static_cast<uint64_t>(e[5]) << 32);
-  s->off = e[2] < 0 ? ~0ull : static_cast<uint64_t>(e[2]);
-  s->op_flags = static_cast<uint32_t>(e[3]);  // RWF_*, or IORING_FSYNC_DATASYNC
+  auto head = static_cast<uint32_t>(e[kFieldHead]);
+  s->op = static_cast<uint8_t>(head & 0xff);
+  s->sqe_flags = static_cast<uint8_t>((head >> 8) & 0xff);
+  s->fd = static_cast<int32_t>(e[kFieldFd]);
+  s->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
+  s->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
+  s->len = static_cast<uint32_t>(e[kFieldLen]);
   napi_value v = nullptr;
-  switch (s->op) {
-    case abi::kOpRead:
-    case abi::kOpWrite:
-      if (e[7] >= 0) {
+  switch ((head >> 16) & 0xf) {
+    case kAddrView:
+      if (e[kFieldFixed] >= 0) {
         // Registered memory JS found in a pool of this ring, which that pool
         // cannot leave while the op holds it: no view to look at. A slot
         // that is empty anyway gets address 0 (EFAULT), never other memory.
         unsigned index;
         size_t off;
         StagedRegion(e, &index, &off);
-        s->len = static_cast<uint32_t>(e[6]);
         s->addr = buffers_.At(index, off, s->len);
         s->fixed = s->addr ? static_cast<int>(index) : -1;
         break;
       }
-      napi_get_element(env, mem, i, &v);
-      ResolveMemory(env, v, static_cast<size_t>(e[6]), s);
+      napi_get_element(env, mem, 2 * i, &v);
+      ResolveMemory(env, v, static_cast<size_t>(e[kFieldLen]), s);
       break;
-    case abi::kOpReadv:
-    case abi::kOpWritev:
-      napi_get_element(env, mem, i, &v);
+    case kAddrIovecs:
+      napi_get_element(env, mem, 2 * i, &v);
       CollectIovecs(env, v, s);
       break;
-    case abi::kOpFsync:
+    case kAddrCString: {
+      void* path = nullptr;
+      size_t path_len = 0;
+      napi_get_element(env, mem, 2 * i, &v);
+      ViewBytes(env, v, &path, &path_len);  // kaio's own Buffer, NUL-terminated
+      s->addr = reinterpret_cast<uintptr_t>(path);
       break;
-    default:  // JS stages nothing else
-      s->op = abi::kOpNop;
-      s->op_flags = 0;
+    }
+    case kAddrNumber:
+      s->addr = static_cast<uint64_t>(e[kFieldAddr]);
+      break;
+    case kAddrBigInt:
+      s->addr = BigIntAt(env, mem, 2 * i);
+      break;
+    default:
       break;
   }
+  switch (head >> 20) {
+    case kOffBigInt:
+      s->off = BigIntAt(env, mem, 2 * i + 1);
+      break;
+    case kOffView: {
+      void* out = nullptr;
+      size_t out_len = 0;
+      napi_get_element(env, mem, 2 * i + 1, &v);
+      ViewBytes(env, v, &out, &out_len);  // kaio's own buffer, sized by the op table
+      s->off = reinterpret_cast<uintptr_t>(out);
+      break;
+    }
+    default:
+      s->off = e[kFieldOff] < 0 ? ~0ull : static_cast<uint64_t>(e[kFieldOff]);
+      break;
+  }
+}
+
+// The numbers JS and native must agree on, as native has them: test 08
+// compares each with its TypeScript definition, so a change on one side
+// that the other misses fails the suite instead of mis-encoding ops.
+Napi::Object RingContract(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  Napi::Object ops = Napi::Object::New(env);
+  ops.Set("NOP", static_cast<double>(abi::kOpNop));
+  ops.Set("READV", static_cast<double>(abi::kOpReadv));
+  ops.Set("WRITEV", static_cast<double>(abi::kOpWritev));
+  ops.Set("FSYNC", static_cast<double>(abi::kOpFsync));
+  ops.Set("READ_FIXED", static_cast<double>(abi::kOpReadFixed));
+  ops.Set("WRITE_FIXED", static_cast<double>(abi::kOpWriteFixed));
+  ops.Set("ASYNC_CANCEL", static_cast<double>(abi::kOpAsyncCancel));
+  ops.Set("FALLOCATE", static_cast<double>(abi::kOpFallocate));
+  ops.Set("OPENAT", static_cast<double>(abi::kOpOpenat));
+  ops.Set("CLOSE", static_cast<double>(abi::kOpClose));
+  ops.Set("STATX", static_cast<double>(abi::kOpStatx));
+  ops.Set("READ", static_cast<double>(abi::kOpRead));
+  ops.Set("WRITE", static_cast<double>(abi::kOpWrite));
+  ops.Set("READV_FIXED", static_cast<double>(abi::kOpReadvFixed));
+  ops.Set("WRITEV_FIXED", static_cast<double>(abi::kOpWritevFixed));
+  c.Set("ops", ops);
+  Napi::Object stage = Napi::Object::New(env);
+  stage.Set("fields", static_cast<double>(kStageFields));
+  stage.Set("head", static_cast<double>(kFieldHead));
+  stage.Set("fd", static_cast<double>(kFieldFd));
+  stage.Set("off", static_cast<double>(kFieldOff));
+  stage.Set("opFlags", static_cast<double>(kFieldOpFlags));
+  stage.Set("userLow", static_cast<double>(kFieldUserLow));
+  stage.Set("userHigh", static_cast<double>(kFieldUserHigh));
+  stage.Set("len", static_cast<double>(kFieldLen));
+  stage.Set("fixed", static_cast<double>(kFieldFixed));
+  stage.Set("addr", static_cast<double>(kFieldAddr));
+  stage.Set("indexUnit", kStageIndexUnit);
+  stage.Set("addrNone", static_cast<double>(kAddrNone));
+  stage.Set("addrView", static_cast<double>(kAddrView));
+  stage.Set("addrIovecs", static_cast<double>(kAddrIovecs));
+  stage.Set("addrCString", static_cast<double>(kAddrCString));
+  stage.Set("addrNumber", static_cast<double>(kAddrNumber));
+  stage.Set("addrBigInt", static_cast<double>(kAddrBigInt));
+  stage.Set("offNumber", static_cast<double>(kOffNumber));
+  stage.Set("offBigInt", static_cast<double>(kOffBigInt));
+  stage.Set("offView", static_cast<double>(kOffView));
+  c.Set("stage", stage);
+  Napi::Object counters = Napi::Object::New(env);
+  counters.Set("Submitted", static_cast<double>(kCounterSubmitted));
+  counters.Set("Completed", static_cast<double>(kCounterCompleted));
+  counters.Set("EnterCalls", static_cast<double>(kEnterCalls));
+  counters.Set("FixedOps", static_cast<double>(kFixedOps));
+  counters.Set("InFlight", static_cast<double>(kCounterInFlight));
+  counters.Set("Slots", static_cast<double>(kSharedCounterSlots));
+  c.Set("counters", counters);
+  Napi::Object backendOps = Napi::Object::New(env);
+  backendOps.Set("Read", static_cast<double>(kBackendRead));
+  backendOps.Set("Write", static_cast<double>(kBackendWrite));
+  backendOps.Set("Readv", static_cast<double>(kBackendReadv));
+  backendOps.Set("Writev", static_cast<double>(kBackendWritev));
+  backendOps.Set("Fsync", static_cast<double>(kBackendFsync));
+  backendOps.Set("Fdatasync", static_cast<double>(kBackendFdatasync));
+  c.Set("backendOps", backendOps);
+  Napi::Object backendCounters = Napi::Object::New(env);
+  backendCounters.Set("Submitted", static_cast<double>(kBcSubmitted));
+  backendCounters.Set("Completed", static_cast<double>(kBcCompleted));
+  backendCounters.Set("SubmitCalls", static_cast<double>(kBcSubmitCalls));
+  backendCounters.Set("LockedOps", static_cast<double>(kBcLockedOps));
+  backendCounters.Set("InFlight", static_cast<double>(kBcInFlight));
+  backendCounters.Set("GeteventsCalls", static_cast<double>(kBcGeteventsCalls));
+  backendCounters.Set("Pending", static_cast<double>(kBcPending));
+  backendCounters.Set("Slots", static_cast<double>(kBcSlots));
+  c.Set("backendCounters", backendCounters);
+  c.Set("completionInts", static_cast<double>(kCompletionInts));
+  c.Set("sqeFixedFile", static_cast<double>(abi::kSqeFixedFile));
+  c.Set("fsyncDatasync", static_cast<double>(abi::kFsyncDatasync));
+  c.Set("featRwCurPos", static_cast<double>(abi::kFeatRwCurPos));
+  c.Set("cancelUserData", static_cast<double>(kCancelUserData));
+  return c;
 }
 
 Napi::Function DefineRing(Napi::Env env, AddonData* data) {

@@ -1,7 +1,7 @@
 // Ring: one io_uring instance with promise ops on Node's event loop.
 //
 // Every op takes a slot (lib/slots.ts) and is staged: six numbers in a shared
-// Float64Array (the common ops) or one native prep() (the rest). The first op
+// Float64Array (see staging.ts and op-table.ts). The first op
 // of a tick schedules one flush, which writes the staged SQEs with one native
 // call and submits everything with one io_uring_enter. When the SQ (or the CQ
 // budget) is full, ops wait in a FIFO here and go out as completions make
@@ -19,7 +19,6 @@ import {
   SETUP_SQPOLL,
   FSYNC_DATASYNC,
   Kind,
-  KIND_SHIFT,
   Op,
   opName,
   OP_NAMES,
@@ -45,7 +44,7 @@ import {
 import { FixedFile, fixedFileIndex, fixedFileOwner, fixedFileSlot } from './fixed-file';
 import { ownPool, poolBufferIndex, type BufferPool, type BufferPoolOptions, type HeldPools } from '../pool';
 import { parseStatx } from './statx';
-import { fixedAt, INDEX_UNIT, Staging, STAGEABLE } from './staging';
+import { fixedAt, INDEX_UNIT, Staging } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
@@ -147,20 +146,19 @@ export class Ring implements IoContext {
   #registration!: Registration;
   /** How the promise layer hands ops to this ring. */
   readonly #sink: OpSink = {
-    tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, extra, signalled) => {
-      // An op that may be cancelled needs its SQE now (the cancel names it).
-      if (!signalled && STAGEABLE[op] === 1 && typeof offset === 'number') {
-        const held = this.#ops.heldBy(id);
-        const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len as number);
-        if (this.#staging.add(op, fd, sqeFlags, mem, offset, opFlags, id, 0, len as number, fixed)) return true;
-      }
-      return this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, offset, len, opFlags, id, extra as ArrayBufferView | undefined) !== 0;
+    tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, aux) => {
+      const held = mem === undefined ? undefined : this.#ops.heldBy(id);
+      const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
+      return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
     },
     flush: () => {
       this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
     },
     cancel: (id) => {
+      // The op's SQE goes first (it may still be staged), so the cancel
+      // follows it into the kernel; no room for it yet: try again later.
+      if (!this.#staging.fill()) return false;
       // A cancel may go one CQ slot beyond the op budget (see native
       // Cancel), so only a full SQ or a cancel already in that slot stops it.
       let r = this.#native.cancel(id);
@@ -301,7 +299,7 @@ export class Ring implements IoContext {
       const len = validateOffset(length, 'length');
       if (len === 0) throw outOfRange('length', '> 0', len);
       const mode = o.mode === undefined ? 0 : validateInteger(o.mode, 'options.mode', 0, 0xff);
-      return this.#start(Op.FALLOCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, off, len, mode, undefined, 'fallocate', undefined, undefined, o.signal, toVoid);
+      return this.#start(Op.FALLOCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, off, mode, 0, len, 'fallocate', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -471,7 +469,7 @@ export class Ring implements IoContext {
         if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
         const index = first + poolBufferIndex(buffer);
         const high = this.#batch.holdFixed(pool, index);
-        if (this.#staging.add(op, rawFd, sqeFlags, undefined, pos, flags, tag, high, bytes, index * INDEX_UNIT)) return true;
+        if (this.#staging.add(op, rawFd, sqeFlags, undefined, pos, bytes, flags, undefined, tag, high, index * INDEX_UNIT)) return true;
         pool._drop();
         return false;
       }
@@ -505,7 +503,7 @@ export class Ring implements IoContext {
   }
 
   /**
-   * Stages (or, for a bigint offset beyond 2^53, preps) one batch op. `mem`
+   * Stages one batch op. `mem`
    * is a view with its checked byte length, or kaio's [view, length, ...]
    * copy of a readv/writev list; it is held until the op's completion.
    */
@@ -516,11 +514,8 @@ export class Ring implements IoContext {
     if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
     // A registered pool cannot be released while an op uses its memory.
     const high = this.#batch.hold(mem, Kind.Batch);
-    if (typeof pos === 'number') {
-      if (this.#staging.add(op, fd, sqeFlags, mem, pos, opFlags, tag, high, bytes, this.#fixedAt(op, this.#batch.lastHeld, mem, bytes))) return true;
-    } else if (this.#staging.fill() && this.#native.prep(op, fd, sqeFlags, mem, pos, bytes, opFlags, tag + KIND_SHIFT * high) !== 0) {
-      return true;
-    }
+    const fixed = typeof pos === 'number' ? this.#fixedAt(op, this.#batch.lastHeld, mem, bytes) : -1;
+    if (this.#staging.add(op, fd, sqeFlags, mem, pos, bytes, opFlags, undefined, tag, high, fixed)) return true;
     this.#batch.release(high);
     return false;
   }
@@ -618,9 +613,9 @@ export class Ring implements IoContext {
     sqeFlags: number,
     mem: unknown,
     offset: number | bigint,
-    len: number | bigint,
+    len: number,
     opFlags: number,
-    extra: ArrayBufferView | undefined,
+    aux: unknown,
     syscall: string,
     path: string | undefined,
     keep: unknown,
@@ -630,7 +625,7 @@ export class Ring implements IoContext {
     if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`));
     if (this.#info.ops[op] !== 1)
       return Promise.reject(unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())'));
-    return this.#ops.start<T>(op, fd, sqeFlags, mem, offset, len, opFlags, extra, syscall, path, keep, signal, transform);
+    return this.#ops.start<T>(op, fd, sqeFlags, mem, offset, len, opFlags, aux, syscall, path, keep, signal, transform);
   }
 
   /**

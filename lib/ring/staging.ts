@@ -1,27 +1,21 @@
 // Staging: ops written as numbers into a Float64Array shared with native and
 // moved into the SQ by one native call per tick (fillStaged), instead of one
-// N-API call per op, which cost more than the kernel's work for a NOP.
-//
-// The layout, seven doubles per op (read by DecodeStaged in native/js_ring.cc):
-//   [0] opcode | sqeFlags << 8   [1] fd   [2] offset (-1: current position)
-//   [3] op flags (RWF_*, FSYNC_DATASYNC)  [4] user_data low  [5] user_data high
-//   [6] byte length JS checked (read/write)
-//   [7] read/write on a registered buffer of this ring: its table index *
-//       2^30 + the offset in it (-1: none; see fixedAt). Native then needs no
-//       view: the pool cannot be released while the op holds it.
-// Other memory sits at the same index of `mem`: a view, or for readv/writev
-// kaio's [view, length, view, length, ...] copy of the list.
+// N-API call per op, which cost more than the kernel's work for a NOP. Every
+// op takes this path, so an op's memory is looked up when its SQE is written
+// (a view shrunk or detached since the call gives EFAULT, as the README
+// promises), and ops reach the SQ in the order they were started. The
+// record's layout and what each field means per op: op-table.ts.
 import { Counter, type NativeRing, type NativeRingInfo } from '../binding';
-import { Op } from '../abi';
+import { AddrKind, Field, HEAD_KINDS, OFF_SHIFT, ADDR_SHIFT, OffKind, STAGE_FIELDS } from './op-table';
 import { poolBufferIndex, type BufferPool } from '../pool';
 import { viewByteOffset } from '../validate';
 
-export const STAGE_FIELDS = 8;
+export { STAGE_FIELDS };
 /** Registered buffers are at most 1 GiB: offsets in one stay below this. */
 export const INDEX_UNIT = 2 ** 30;
 
 /**
- * Field [7] for `bytes` of `view`, which lies in `pool` (held by the op):
+ * Field.Fixed for `bytes` of `view`, which lies in `pool` (held by the op):
  * the buffer index in `ring`'s table and the offset in that buffer, or -1
  * when the ring did not register the pool or the range spans two buffers.
  */
@@ -37,13 +31,6 @@ export function fixedAt(pool: BufferPool, ring: object, view: ArrayBufferView, b
   const off = at - i * size;
   return off + bytes <= size ? (first + i) * INDEX_UNIT + off : -1;
 }
-
-/** Ops the staging path writes; the rest go through native prep(). */
-export const STAGEABLE = (() => {
-  const t = new Uint8Array(256);
-  for (const op of [Op.NOP, Op.READ, Op.WRITE, Op.READV, Op.WRITEV, Op.FSYNC]) t[op] = 1;
-  return t;
-})();
 
 export class Staging {
   readonly #native: NativeRing;
@@ -66,24 +53,50 @@ export class Staging {
 
   /**
    * Stages one op for the next fill(); false when the SQ or the CQ budget
-   * (ops in flight plus staged <= CQ size) has no room.
+   * (ops in flight plus staged <= CQ size) has no room. The arguments are
+   * the record's fields (op-table.ts): `mem` the addr memory (a view, a
+   * list copy, a path), `off` a position (a bigint past 2^53 goes as
+   * OffKind.BigInt), `aux` the addr number of an AddrKind.Number op (a
+   * bigint goes as AddrKind.BigInt) or the out memory of an OffKind.View
+   * op, `fixed` Field.Fixed.
    */
-  add(op: number, fd: number, sqeFlags: number, mem: unknown, pos: number, opFlags: number, low: number, high: number, bytes: number, fixed: number): boolean {
+  add(op: number, fd: number, sqeFlags: number, mem: unknown, off: number | bigint, len: number, opFlags: number, aux: unknown, low: number, high: number, fixed: number): boolean {
     const n = this.count;
     if (n >= this.#info.sqEntries || this.#counters[Counter.InFlight] + n >= this.#info.cqEntries) return false;
     const e = n * STAGE_FIELDS;
     const st = this.#ops;
-    st[e] = op | (sqeFlags << 8);
-    st[e + 1] = fd;
-    st[e + 2] = pos;
-    st[e + 3] = opFlags;
-    st[e + 4] = low;
-    st[e + 5] = high;
-    st[e + 6] = bytes;
-    st[e + 7] = fixed;
-    if (mem !== undefined && fixed < 0) this.#mem[n] = mem;
+    let head = op | (sqeFlags << 8) | HEAD_KINDS[op];
+    if (typeof off === 'number') {
+      st[e + Field.Off] = off;
+    } else {
+      head |= OffKind.BigInt << OFF_SHIFT;
+      st[e + Field.Off] = 0;
+      this.#mem[2 * n + 1] = off;
+    }
+    if (aux !== undefined) head = this.#aux(head, e, n, aux);
+    st[e + Field.Head] = head;
+    st[e + Field.Fd] = fd;
+    st[e + Field.OpFlags] = opFlags;
+    st[e + Field.UserLow] = low;
+    st[e + Field.UserHigh] = high;
+    st[e + Field.Len] = len;
+    st[e + Field.Fixed] = fixed;
+    if (mem !== undefined && fixed < 0) this.#mem[2 * n] = mem;
     this.count = n + 1;
     return true;
+  }
+
+  /** The rarer ops' third value: fallocate's length (Field.Addr), statx's out memory. */
+  #aux(head: number, e: number, n: number, aux: unknown): number {
+    if (((head >>> OFF_SHIFT) & 0xf) === OffKind.View) {
+      this.#mem[2 * n + 1] = aux;
+    } else if (typeof aux === 'bigint') {
+      head = (head & ~(0xf << ADDR_SHIFT)) | (AddrKind.BigInt << ADDR_SHIFT);
+      this.#mem[2 * n] = aux;
+    } else {
+      this.#ops[e + Field.Addr] = aux as number;
+    }
+    return head;
   }
 
   /**
@@ -105,7 +118,7 @@ export class Staging {
   filled(): void {
     this.stalled = false;
     const mem = this.#mem;
-    for (let i = 0, n = this.count; i < n; i++) mem[i] = undefined;
+    for (let i = 0, n = 2 * this.count; i < n; i++) mem[i] = undefined;
     this.count = 0;
   }
 }
