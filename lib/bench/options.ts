@@ -74,8 +74,12 @@ export interface BenchJob {
   percentileList: number[];
   /** Percentiles of the total latency (lat_ns) too, not only of clat. */
   latPercentiles: boolean;
-  /** fio's gtod_reduce (or disable_lat/clat/slat all set): no per-op latency, fewer clock reads. */
+  /** fio's gtod_reduce: disable_lat, disable_clat and disable_slat at once, and fewer clock reads. */
   gtodReduce: boolean;
+  /** fio's disable_lat / disable_clat / disable_slat: that figure is not measured (no clock read for it). */
+  disableLat: boolean;
+  disableClat: boolean;
+  disableSlat: boolean;
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
 }
@@ -349,6 +353,9 @@ function defaults(): BenchJob {
     percentileList: DEFAULT_PERCENTILES,
     latPercentiles: false,
     gtodReduce: false,
+    disableLat: false,
+    disableClat: false,
+    disableSlat: false,
     given: {},
   };
 }
@@ -527,11 +534,18 @@ function apply(job: BenchJob, key: string, value: string): void {
       job.latPercentiles = parseBool(value, n);
       break;
     case 'gtod_reduce':
-    case 'disable_lat':
-    case 'disable_clat':
-    case 'disable_slat':
-      // One switch for all four: kaio's latency is one record per op.
       job.gtodReduce = parseBool(value, n);
+      // As fio: gtod_reduce=1 sets the three (=0 leaves them alone; a later disable_* may clear one).
+      if (job.gtodReduce) job.disableLat = job.disableClat = job.disableSlat = true;
+      break;
+    case 'disable_lat':
+      job.disableLat = parseBool(value, n);
+      break;
+    case 'disable_clat':
+      job.disableClat = parseBool(value, n);
+      break;
+    case 'disable_slat':
+      job.disableSlat = parseBool(value, n);
       break;
     case 'thread':
       parseBool(value, n);
