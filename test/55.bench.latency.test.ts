@@ -175,3 +175,46 @@ describe('55 kaio bench latencies: true slat/clat/lat (fio definitions)', functi
     }
   }
 });
+
+describe('55 kaio bench output: a closed pipe, several formats (as fio)', function () {
+  this.timeout(60000);
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench55o-'));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('output into a pipe closed by its reader (| head): killed by SIGPIPE like fio, nothing on stderr (no EPIPE stack trace)', async () => {
+    const child = spawn(process.execPath, [bin, 'bench', '--name=p', `--filename=${path.join(dir, 'p')}`, '--size=1m', '--number_ios=2000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    // The reader goes away after the first bytes (the header), before the results are written.
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    assert.equal(stderr, '');
+    assert.deepEqual([code, signal], [null, 'SIGPIPE']);
+  });
+
+  it('--output-format=normal,json prints both (the header, the JSON document, then the text), json,json+ one json+ document', () => {
+    const args = ['bench', '--name=m', `--filename=${path.join(dir, 'm')}`, '--size=1m', '--number_ios=100'];
+    const r = spawnSync(process.execPath, [bin, ...args, '--output-format=normal,json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    const open = lines.indexOf('{');
+    const close = lines.indexOf('}');
+    assert.ok(open > 0 && close > open, r.stdout);
+    assert.match(lines.slice(0, open).join('\n'), /^m: \(g=0\): rw=read/);
+    const doc = JSON.parse(lines.slice(open, close + 1).join('\n')) as { jobs: Job[] };
+    assert.equal(doc.jobs[0].read.total_ios, 100);
+    assert.match(lines.slice(close + 1).join('\n'), /^m: \(groupid=0, jobs=1\): err= 0:[^]*^Run status group 0 \(all jobs\):/m);
+    const p = spawnSync(process.execPath, [bin, ...args, '--output-format=json,json+'], { encoding: 'utf8' });
+    assert.equal(p.status, 0, p.stderr);
+    const plus = JSON.parse(p.stdout) as { jobs: Array<{ read: { clat_ns: { bins?: object } } }> };
+    assert.ok(plus.jobs[0].read.clat_ns.bins, 'json+ bins');
+    const bad = spawnSync(process.execPath, [bin, ...args, '--output-format=normal,xml'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^kaio bench: .*output-format.*xml/);
+  });
+});

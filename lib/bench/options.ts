@@ -85,7 +85,10 @@ export interface BenchJob {
 }
 
 export interface Program {
+  /** The first --output-format value. */
   format: OutputFormat;
+  /** Every --output-format value (fio's list: normal,json prints both). */
+  formats: OutputFormat[];
   output: string;
   eta: 'auto' | 'always' | 'never';
   /** --plot FILE.svg: IOPS over time. */
@@ -681,7 +684,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
     throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
-  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
+  const program: Program = { format: 'normal', formats: ['normal'], output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
   const global: Array<[string, string]> = [];
   const cmdJobs: Section[] = [];
   let readonly = false;
@@ -696,9 +699,10 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     const def = OPTS[t.name];
     if (def.program) {
       if (t.name === 'output-format') {
-        const f = value.split(',')[0];
-        if (f !== 'normal' && f !== 'json' && f !== 'json+') throw bad('--output-format', `must be normal, json or json+ (got ${value})`);
-        program.format = f;
+        const list = value.split(',');
+        for (const f of list) if (f !== 'normal' && f !== 'json' && f !== 'json+') throw bad('--output-format', `must be normal, json or json+, or several of them separated by commas (got ${value})`);
+        program.formats = [...new Set(list as OutputFormat[])];
+        program.format = program.formats[0];
       } else if (t.name === 'output') {
         if (!value) throw bad('--output', 'needs a file name');
         program.output = value;
