@@ -74,6 +74,8 @@ export interface BenchJob {
   percentileList: number[];
   /** Percentiles of the total latency (lat_ns) too, not only of clat. */
   latPercentiles: boolean;
+  /** Percentiles of slat too (fio's slat_percentiles). */
+  slatPercentiles: boolean;
   /** fio's gtod_reduce: disable_lat, disable_clat and disable_slat at once, and fewer clock reads. */
   gtodReduce: boolean;
   /** fio's disable_lat / disable_clat / disable_slat: that figure is not measured (no clock read for it). */
@@ -167,6 +169,7 @@ const OPTS: Record<string, OptDef> = {
   entries: { kind: 'int' },
   percentile_list: { kind: 'str' },
   lat_percentiles: { kind: 'bool' },
+  slat_percentiles: { kind: 'bool' },
   gtod_reduce: { kind: 'bool' },
   disable_lat: { kind: 'bool' },
   disable_clat: { kind: 'bool' },
@@ -355,6 +358,7 @@ function defaults(): BenchJob {
     entries: 0,
     percentileList: DEFAULT_PERCENTILES,
     latPercentiles: false,
+    slatPercentiles: false,
     gtodReduce: false,
     disableLat: false,
     disableClat: false,
@@ -535,6 +539,9 @@ function apply(job: BenchJob, key: string, value: string): void {
       break;
     case 'lat_percentiles':
       job.latPercentiles = parseBool(value, n);
+      break;
+    case 'slat_percentiles':
+      job.slatPercentiles = parseBool(value, n);
       break;
     case 'gtod_reduce':
       job.gtodReduce = parseBool(value, n);
@@ -808,8 +815,9 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --fsync=N --fdatasync=N --end_fsync=1
   --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
   --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
-  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --gtod_reduce=0|1
-  --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
+  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --slat_percentiles=0|1 --gtod_reduce=0|1
+  --disable_lat=0|1 --disable_clat=0|1 --disable_slat=0|1   (a figure not measured is left out, as in fio)
+  --output-format=normal|json|json+[,...] --output=FILE --eta=auto|always|never --plot=FILE.svg
   --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
   --help --version
 

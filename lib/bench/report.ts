@@ -175,7 +175,7 @@ function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Rec
     total_ios: d.ios,
     short_ios: d.short,
     drop_ios: 0,
-    slat_ns: latJson(d.slat, undefined, false),
+    slat_ns: latJson(d.slat, r.job.slatPercentiles ? percentiles : undefined, plus && r.job.slatPercentiles),
     clat_ns: latJson(d.clat, percentiles, plus),
     lat_ns: latJson(d.lat, r.job.latPercentiles ? percentiles : undefined, plus && r.job.latPercentiles),
     bw_min: Math.round(bw.min),
@@ -381,6 +381,7 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
     if (d.slat.count > 0) lines.push(latLine('    slat', d.slat));
     if (d.clat.count > 0) lines.push(latLine('    clat', d.clat));
     if (d.lat.count > 0) lines.push(latLine('     lat', d.lat));
+    if (d.slat.count > 0 && r.job.slatPercentiles) lines.push(...percentileBlock('slat', d.slat, r.job.percentileList));
     if (d.clat.count > 0) lines.push(...percentileBlock('clat', d.clat, r.job.percentileList));
     else if (d.lat.count > 0 && r.job.latPercentiles) lines.push(...percentileBlock('lat', d.lat, r.job.percentileList));
     const b = stats(d.bw);
