@@ -45,18 +45,19 @@ const KEYS = ['iops', 'slat50', 'slat99', 'clat50', 'clat99', 'lat50', 'lat99'];
 
 /** Every peer `rounds` times, interleaved; the median of each figure. */
 function latRounds(peers) {
-  const samples = new Map(peers.map((p) => [p.name, []]));
+  const key = (p) => `${p.qd} ${p.name}`;
+  const samples = new Map(peers.map((p) => [key(p), []]));
   for (let r = 0; r < c.settings.rounds; r++) {
     for (let i = 0; i < peers.length; i++) {
       const p = peers[(i + r) % peers.length];
       if (p.skip) continue;
       const res = p.run();
-      samples.get(p.name).push(res);
-      process.stderr.write(`round ${r + 1}/${c.settings.rounds} ${p.name}: ${c.fmtOps(res.iops)} IOPS, clat p50 ${res.clat50} µs\n`);
+      samples.get(key(p)).push(res);
+      process.stderr.write(`round ${r + 1}/${c.settings.rounds} QD ${p.qd} ${p.name}: ${c.fmtOps(res.iops)} IOPS, clat p50 ${res.clat50} µs\n`);
     }
   }
   return peers.map((p) => {
-    const s = samples.get(p.name);
+    const s = samples.get(key(p));
     if (!s.length) return { name: p.name, qd: p.qd, missing: p.skip };
     const row = { name: p.name, qd: p.qd };
     for (const k of KEYS) row[k] = s.every((x) => x[k] !== undefined) ? c.median(s.map((x) => x[k])) : undefined;

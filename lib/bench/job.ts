@@ -1021,7 +1021,8 @@ async function runAio(run: Run, fd: number): Promise<void> {
       const r = native.submit();
       took();
       if (r > 0) onComplete(r);
-      else if (r < 0 && r !== -osConstants.errno.EAGAIN) throw Object.assign(new Error(`io_submit: ${errnoCode(-r)}`), { errno: -r });
+      // EAGAIN here: nothing in the kernel could make room, no completion will come.
+      else if (r < 0) throw Object.assign(new Error(`io_submit: ${errnoCode(-r)}`), { errno: -r });
     };
     run.batched = true;
     run.slatMeasured = true;
