@@ -1,26 +1,118 @@
 'use strict';
 // `kaio bench` against fio on the same job: 4 KiB random reads, O_DIRECT,
-// iodepth 32, one 1 GiB file, time-based; the same fio options on both sides
-// (kaio bench takes fio's command line). kaio's engines: io_uring (batch and
-// promise API), libaio, psync (thread pool), and node:fs (promises, sync).
-//   node bench/bench-vs-fio.js [--rounds=5] [--runtime=5] [--ab]
-// --ab: only fio and kaio bench with io_uring (more rounds in the same time).
+// one 1 GiB file, time-based; the same fio options on both sides (kaio bench
+// takes fio's command line).
+//
+// 1. Latencies (the default): fio and kaio, io_uring and libaio, at QD 1 and
+//    QD 32, every option identical on both sides (fio's defaults included:
+//    iodepth_batch_submit=1, iodepth_batch_complete_min/max=1); p50 and p99
+//    of slat, clat and lat (slat_percentiles=1, lat_percentiles=1), IOPS.
+// 2. IOPS of kaio's engines at QD 32: io_uring (batch and promise API),
+//    libaio, psync (thread pool), node:fs (promises, sync).
+//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab]
+// --ab: only the IOPS table, fio and kaio bench with io_uring.
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
 const c = require('./common');
 
 const file = c.dataFile('bench-1g.dat', 1 << 30);
 const job = [`--filename=${file}`, '--size=1g', '--rw=randread', '--bs=4k', '--iodepth=32', '--direct=1'];
 const ab = process.argv.includes('--ab');
-const peers = [
-  { name: 'fio --ioengine=io_uring', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio(job, { lat: true }) },
-  { name: 'fio --ioengine=libaio', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio([...job, '--ioengine=libaio'], { lat: true }) },
-  { name: 'kaio bench --ioengine=io_uring (batch API)', run: () => c.kaio([...job, '--ioengine=io_uring'], { lat: true }) },
-  { name: 'kaio bench --ioengine=io_uring --api=promise', run: () => c.kaio([...job, '--ioengine=io_uring', '--api=promise'], { lat: true }) },
-  { name: 'kaio bench --ioengine=libaio', run: () => c.kaio([...job, '--ioengine=libaio'], { lat: true }) },
-  { name: 'kaio bench --ioengine=psync (thread pool)', run: () => c.kaio([...job, '--ioengine=psync'], { lat: true }) },
-  { name: 'kaio bench --ioengine=fs (fs.promises, O_DIRECT)', run: () => c.kaio([...job, '--ioengine=fs'], { lat: true }) },
-  { name: 'kaio bench --ioengine=fs-sync (readSync, QD 1)', run: () => c.kaio([...job, '--ioengine=fs-sync'], { lat: true }) },
-];
-const rows = c.rounds(ab ? [peers[0], peers[2]] : peers);
-console.log(c.header('kaio bench vs fio: 4 KiB random read, O_DIRECT, QD 32'));
-console.log(`Job (both tools): \`${job.join(' ').replace(file, '.bench-data/bench-1g.dat')} --time_based --runtime=N --norandommap --randrepeat=0 --invalidate=0\`\n`);
-console.log(c.table('IOPS', rows, ['fio --ioengine=io_uring']));
+const latOnly = process.argv.includes('--lat-only');
+const kaioBin = path.join(__dirname, '..', 'bin', 'kaio');
+
+/** One run of fio or kaio bench with exactly these options: IOPS and slat/clat/lat p50/p99 in µs. */
+function latRun(tool, flags) {
+  const args = ['--name=lat', ...flags, '--rw=randread', '--bs=4k', '--direct=1', `--filename=${file}`, '--size=1g', '--time_based',
+    `--runtime=${c.settings.runtime}`, '--norandommap', '--randrepeat=0', '--invalidate=0', '--slat_percentiles=1', '--lat_percentiles=1',
+    '--output-format=json'];
+  const out = tool === 'fio'
+    ? execFileSync('fio', args, { encoding: 'utf8', maxBuffer: 1 << 24 })
+    : execFileSync(process.execPath, [kaioBin, 'bench', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const j = JSON.parse(out.slice(out.indexOf('{'))).jobs[0];
+  if (j.error) throw new Error(`${tool} ${flags.join(' ')}: error ${j.error}`);
+  const r = j.read;
+  const pct = (l, p) => (l.N && l.percentile ? l.percentile[p] / 1000 : undefined);
+  const res = { iops: r.iops };
+  for (const k of ['slat', 'clat', 'lat']) {
+    res[`${k}50`] = pct(r[`${k}_ns`], '50.000000');
+    res[`${k}99`] = pct(r[`${k}_ns`], '99.000000');
+  }
+  return res;
+}
+
+const KEYS = ['iops', 'slat50', 'slat99', 'clat50', 'clat99', 'lat50', 'lat99'];
+
+/** Every peer `rounds` times, interleaved; the median of each figure. */
+function latRounds(peers) {
+  const key = (p) => `${p.qd} ${p.name}`;
+  const samples = new Map(peers.map((p) => [key(p), []]));
+  for (let r = 0; r < c.settings.rounds; r++) {
+    for (let i = 0; i < peers.length; i++) {
+      const p = peers[(i + r) % peers.length];
+      if (p.skip) continue;
+      const res = p.run();
+      samples.get(key(p)).push(res);
+      process.stderr.write(`round ${r + 1}/${c.settings.rounds} QD ${p.qd} ${p.name}: ${c.fmtOps(res.iops)} IOPS, clat p50 ${res.clat50} µs\n`);
+    }
+  }
+  return peers.map((p) => {
+    const s = samples.get(key(p));
+    if (!s.length) return { name: p.name, qd: p.qd, missing: p.skip };
+    const row = { name: p.name, qd: p.qd };
+    for (const k of KEYS) row[k] = s.every((x) => x[k] !== undefined) ? c.median(s.map((x) => x[k])) : undefined;
+    return row;
+  });
+}
+
+function latTable(rows) {
+  const fmt = (v) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const lines = [
+    '### Latency, kaio bench vs fio: 4 KiB random read, O_DIRECT (µs, medians of the rounds)',
+    '',
+    '| QD | tool, engine | IOPS | slat p50 | slat p99 | clat p50 | clat p99 | lat p50 | lat p99 |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    if (r.missing) {
+      lines.push(`| ${r.qd} | ${r.name} | ${r.missing} | | | | | | |`);
+      continue;
+    }
+    lines.push(`| ${r.qd} | ${r.name} | ${c.fmtOps(r.iops)} | ${KEYS.slice(1).map((k) => fmt(r[k])).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+if (!ab) {
+  const latPeers = [];
+  for (const qd of [1, 32]) {
+    for (const engine of ['io_uring', 'libaio']) {
+      const flags = [`--ioengine=${engine}`, `--iodepth=${qd}`];
+      latPeers.push({ qd, name: `fio ${engine}`, skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => latRun('fio', flags) });
+      latPeers.push({ qd, name: `kaio bench ${engine}`, run: () => latRun('kaio', flags) });
+    }
+  }
+  const rows = latRounds(latPeers);
+  console.log(c.header('kaio bench vs fio: latencies at QD 1 and QD 32'));
+  console.log('Job (both tools, identical): `--rw=randread --bs=4k --direct=1 --size=1g --filename=.bench-data/bench-1g.dat --ioengine=E --iodepth=QD ' +
+    `--time_based --runtime=${c.settings.runtime} --norandommap --randrepeat=0 --invalidate=0 --slat_percentiles=1 --lat_percentiles=1\`\n`);
+  console.log(latTable(rows));
+  console.log('');
+}
+
+if (!latOnly) {
+  const peers = [
+    { name: 'fio --ioengine=io_uring', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio(job, { lat: true }) },
+    { name: 'fio --ioengine=libaio', skip: c.fioVersion ? undefined : c.FIO_MISSING, run: () => c.fio([...job, '--ioengine=libaio'], { lat: true }) },
+    { name: 'kaio bench --ioengine=io_uring (batch API)', run: () => c.kaio([...job, '--ioengine=io_uring'], { lat: true }) },
+    { name: 'kaio bench --ioengine=io_uring --api=promise', run: () => c.kaio([...job, '--ioengine=io_uring', '--api=promise'], { lat: true }) },
+    { name: 'kaio bench --ioengine=libaio', run: () => c.kaio([...job, '--ioengine=libaio'], { lat: true }) },
+    { name: 'kaio bench --ioengine=psync (thread pool)', run: () => c.kaio([...job, '--ioengine=psync'], { lat: true }) },
+    { name: 'kaio bench --ioengine=fs (fs.promises, O_DIRECT)', run: () => c.kaio([...job, '--ioengine=fs'], { lat: true }) },
+    { name: 'kaio bench --ioengine=fs-sync (readSync, QD 1)', run: () => c.kaio([...job, '--ioengine=fs-sync'], { lat: true }) },
+  ];
+  const rows = c.rounds(ab ? [peers[0], peers[2]] : peers);
+  console.log(c.header('kaio bench vs fio: 4 KiB random read, O_DIRECT, QD 32'));
+  console.log(`Job (both tools): \`${job.join(' ').replace(file, '.bench-data/bench-1g.dat')} --time_based --runtime=N --norandommap --randrepeat=0 --invalidate=0\`\n`);
+  console.log(c.table('IOPS', rows, ['fio --ioengine=io_uring']));
+}

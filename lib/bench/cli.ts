@@ -53,7 +53,11 @@ async function bench(args: readonly string[]): Promise<number> {
     }
   }
   const started = new Date();
-  if (program.format === 'normal') write(headerText(program.jobs));
+  // Several formats at once, as fio: the JSON document first, then the normal text.
+  const normal = program.formats.includes('normal');
+  const jsonPlus = program.formats.includes('json+');
+  const json = jsonPlus || program.formats.includes('json');
+  if (normal) write(headerText(program.jobs));
   const stop = new SharedArrayBuffer(4);
   const flag = new Int32Array(stop);
   let signals = 0;
@@ -91,10 +95,11 @@ async function bench(args: readonly string[]): Promise<number> {
   const error = firstError(result);
   const ranAny = result.groups.some((g) => g.instances.some((i) => i.outcome));
   if (ranAny) {
-    if (program.format === 'normal') {
+    if (json) write(`${JSON.stringify(toJson(result, jsonPlus, started, program.globalOptions), null, 2)}\n`);
+    if (normal) {
       for (const g of result.groups) for (const i of g.instances) for (const n of i.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
       write(toText(result, started));
-    } else write(`${JSON.stringify(toJson(result, program.format === 'json+', started, program.globalOptions), null, 2)}\n`);
+    }
     if (program.plot) {
       try {
         fs.writeFileSync(program.plot, plotSvg(result, SAMPLE_MS));

@@ -15,7 +15,12 @@ export const PLAT_NR = PLAT_GROUPS * PLAT_VAL;
 export function bucketOf(ns: number): number {
   const v = ns < 0 ? 0 : Math.floor(ns);
   if (v < PLAT_VAL * 2) return v;
-  const msb = v < 0x100000000 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
+  if (v < 0x100000000) {
+    // Below 2^32 (4.3 s): integer shifts, no Math.pow per sample.
+    const shift = 31 - Math.clz32(v) - PLAT_BITS;
+    return (shift + 1) * PLAT_VAL + ((v >>> shift) & (PLAT_VAL - 1));
+  }
+  const msb = Math.floor(Math.log2(v));
   const shift = msb - PLAT_BITS;
   const idx = (shift + 1) * PLAT_VAL + (Math.floor(v / 2 ** shift) & (PLAT_VAL - 1));
   return idx < PLAT_NR ? idx : PLAT_NR - 1;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Ring, type FixedFile } from '../ring';
-import { AioContext } from '../aio';
+import { binding, BackendCounter, BackendOp, CQE_INTS } from '../binding';
 import { ThreadpoolContext } from '../threadpool';
 import { alignedBuffer } from '../pool';
 import type { IoContext } from '../types';
@@ -85,7 +85,7 @@ export interface JobOutcome {
   sync: { ios: number; lat: HistogramData };
   /** Milliseconds of the measured part (after ramp_time). */
   runtimeMs: number;
-  /** Ops in flight when each op was issued: 1, 2, 4, 8, 16, 32, >=64. */
+  /** Ops in flight when each op was committed: 1, 2-3, 4-7, 8-15, 16-31, 32-63, >=64 (fio's). */
   depth: number[];
   /** Ops per submit / completions per reap: 0, 4, 8, 16, 32, 64, >=64. */
   submit: number[];
@@ -105,8 +105,9 @@ function errnoCode(errno: number): string {
   return `errno ${errno}`;
 }
 
+/** fio's IO depths buckets: "4" holds depths 4-7, "8" 8-15 and so on (the depth when ops are committed). */
 function depthBucket(n: number): number {
-  return n <= 1 ? 0 : n <= 2 ? 1 : n <= 4 ? 2 : n <= 8 ? 3 : n <= 16 ? 4 : n <= 32 ? 5 : 6;
+  return n >= 64 ? 6 : n >= 32 ? 5 : n >= 16 ? 4 : n >= 8 ? 3 : n >= 4 ? 2 : n >= 2 ? 1 : 0;
 }
 function batchBucket(n: number): number {
   return n === 0 ? 0 : n <= 4 ? 1 : n <= 8 ? 2 : n <= 16 ? 3 : n <= 32 ? 4 : n <= 64 ? 5 : 6;
@@ -151,8 +152,22 @@ class Run {
   /** Verify reads check what they read (read or randread with verify). */
   readonly verifyReads: boolean;
   readonly nop: boolean;
-  /** Ops are timed (slat/clat/lat): not gtod_reduce. */
+  /**
+   * Which figures are measured (fio's disable_lat/disable_clat/disable_slat;
+   * gtod_reduce sets all three). lat: preparation to reap; clat: submission
+   * (the kernel took the op) to reap; slat: preparation to submission.
+   */
+  readonly tLat: boolean;
+  readonly tClat: boolean;
+  readonly tSlat: boolean;
+  /** Some figure is measured: ops are timed at all. */
   readonly timed: boolean;
+  /**
+   * The engine sees when the kernel took each op (io_uring's batch loop,
+   * libaio): slat exists. Else an op's issue is the call that starts it, and
+   * there is no slat, as with fio's sync engines.
+   */
+  slatMeasured = false;
   /** Budget outside ramp: number_ios, else size (bytes) unless time_based. */
   readonly limitIos: number;
   readonly limitBytes: number;
@@ -229,7 +244,10 @@ class Run {
     this.verifyOn = !!job.verify;
     this.verifyReads = !!job.verify && (job.rw === 'read' || job.rw === 'randread');
     this.nop = job.rw === 'nop';
-    this.timed = !job.gtodReduce;
+    this.tLat = !job.disableLat;
+    this.tClat = !job.disableClat;
+    this.tSlat = !job.disableSlat;
+    this.timed = this.tLat || this.tClat || this.tSlat;
     this.limitIos = job.numberIos || Infinity;
     this.limitBytes = job.numberIos || job.timeBased ? Infinity : setup.size;
     if (this.random)
@@ -348,7 +366,6 @@ class Run {
       const verify = this.verifyOn ? this.job.verify : '';
       if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
     }
-    if (this.timed) this.tPrep[tag] = now;
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
     return true;
@@ -360,8 +377,27 @@ class Run {
     return len === b.length ? b : b.subarray(0, len);
   }
 
-  /** One op finished: res is bytes or -errno; times in ms (performance.now()). */
-  done(tag: number, res: number, tSub: number, now: number): void {
+  /**
+   * The kernel took op `tag` at `now` (the io_uring_enter or io_submit that
+   * consumed it has returned): fio's issue time; its slat is recorded now,
+   * as fio does, once the ramp is over.
+   */
+  submitted(tag: number, now: number): void {
+    this.tSub[tag] = now;
+    if (!this.tSlat) return;
+    if (this.ramping) {
+      if (now < this.rampEnd) return;
+      this.#endRamp(now);
+    }
+    this.hist[this.slotDir[tag]].slat.record((now - this.tPrep[tag]) * 1e6);
+  }
+
+  /**
+   * One op finished, reaped at `now`: res is bytes or -errno; times in ms
+   * (performance.now()), the op's own in tPrep (after its preparation) and
+   * tSub (submission).
+   */
+  done(tag: number, res: number, now: number): void {
     this.inFlight--;
     const dir = this.slotDir[tag];
     const len = this.slotLen[tag];
@@ -370,15 +406,8 @@ class Run {
       return;
     }
     if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
-    if (this.timed) {
-      const h = this.hist[dir];
-      const tPrep = this.tPrep[tag];
-      if (tSub > 0) {
-        h.slat.record((tSub - tPrep) * 1e6);
-        h.clat.record((now - tSub) * 1e6);
-      } else h.clat.record((now - tPrep) * 1e6);
-      h.lat.record((now - tPrep) * 1e6);
-    }
+    if (this.tClat) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
+    if (this.tLat) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
     this.ios[dir]++;
     this.bytes[dir] += res;
     if (res < len && !this.nop) this.shorts[dir]++;
@@ -386,6 +415,9 @@ class Run {
       // The batch loop publishes once per reap instead (publish()).
       this.progress[2 * dir]++; // P_IOS + 2 * dir
       this.progress[2 * dir + 1] += res; // P_BYTES + 2 * dir
+      // One op per call each way, as fio counts an engine without a commit step.
+      this.submitLevels[1]++;
+      this.completeLevels[1]++;
     }
     if (this.verifyOn) {
       if (dir === 1) this.written?.set(this.slotOff[tag], len);
@@ -518,11 +550,9 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
       case 'io_uring':
         fixedOps = await runRing(run, fd);
         break;
-      case 'libaio': {
-        const ctx = new AioContext({ entries: Math.max(job.iodepth, 8) });
-        await runWithContext(run, fd, ctx, 0);
+      case 'libaio':
+        await runAio(run, fd);
         break;
-      }
       case 'psync':
       case 'pvsync2': {
         const ctx = new ThreadpoolContext({ entries: job.iodepth });
@@ -598,7 +628,10 @@ async function runRing(run: Run, fd: number): Promise<number> {
   const ring = new Ring({
     entries,
     cqEntries: Math.max(entries * 2, (depth + 1) * 2),
-    submitBatch: job.batchSubmit,
+    // The batch loop commits every iodepth_batch_submit ops itself, one
+    // enter each (to stamp them when it returns); the promise API lets the
+    // ring split a tick's ops.
+    submitBatch: job.api === 'batch' ? 0 : job.batchSubmit,
     sqpoll: job.sqthreadPoll,
     iopoll: job.hipri,
   });
@@ -633,98 +666,220 @@ function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Pr
   return run.slotDir[tag] === 1 ? ring.write(file, run.buf(tag), off) : ring.read(file, run.buf(tag), off);
 }
 
-/** fio's loop: prep up to iodepth, submit, wait for batch_complete_min, repeat. */
-function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
-  const { job } = run;
-  const depth = run.depthMax;
-  const nop = run.nop;
-  const SYNC = 3; // slotDir of an fsync in a slot
-  // Free slots (a stack) and the slots staged this turn, in preallocated arrays.
-  const free = new Int32Array(depth);
-  let nFree = 0;
-  const staged = new Int32Array(depth);
-  let reaped = 0;
-  let tSub = 0;
-  // With gtod_reduce no op is timed: completions take the loop's clock.
-  const gtod = !run.timed;
-  let loopNow = performance.now();
-  ring.onCompletion((tag, res) => {
-    const now = gtod ? loopNow : performance.now();
-    reaped++;
-    free[nFree++] = tag;
-    if (run.slotDir[tag] === SYNC) {
-      run.inFlight--;
-      if (res < 0) {
-        run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${job.fdatasync ? 'fdatasync' : 'fsync'}` };
-        run.stopping = true;
-      } else run.syncDone(run.tPrep[tag], now);
-      return;
+/**
+ * What the batch loops (io_uring, libaio) share, fio's way: ops are prepared
+ * until the queue is full, handed to the kernel every iodepth_batch_submit
+ * ops (one io_uring_enter / io_submit each), then completions are reaped,
+ * iodepth_batch_complete_min at least and iodepth_batch_complete_max at most
+ * per reap. Timestamps, per op: after its preparation (lat, slat), when the
+ * call that handed it to the kernel returned (slat, clat), when it was
+ * reaped (clat, lat). A completion the kernel has posted but the job has not
+ * reaped yet waits in a queue here, as it would wait in fio's CQ.
+ */
+class BatchQueue {
+  /** Slots free for the next op (a stack). */
+  readonly free: Int32Array;
+  nFree = 0;
+  /** Ops prepared and not yet taken by the kernel (fio's "queued"), in order. */
+  readonly queued: Int32Array;
+  qStart = 0;
+  qLen = 0;
+  /** Completions posted by the kernel and not reaped by the job yet (a ring). */
+  readonly cTag: Int32Array;
+  readonly cRes: Int32Array;
+  cHead = 0;
+  cLen = 0;
+  readonly tPrepOn: boolean;
+  readonly tSubOn: boolean;
+  readonly tReapOn: boolean;
+  /** Most completions one reap takes, before the cap at the ops in flight. */
+  readonly completeMax: number;
+  readonly completeMin: number;
+  /** The loop's clock of this turn (what untimed completions are stamped with). */
+  loopNow = 0;
+
+  constructor(
+    readonly run: Run,
+    readonly onSync: (tag: number, res: number, now: number) => void,
+  ) {
+    const depth = run.depthMax;
+    this.free = new Int32Array(depth);
+    for (let t = depth - 1; t >= 0; t--) this.free[this.nFree++] = t;
+    this.queued = new Int32Array(depth);
+    this.cTag = new Int32Array(depth);
+    this.cRes = new Int32Array(depth);
+    this.tPrepOn = run.tLat || run.tSlat;
+    this.tSubOn = run.tSlat || run.tClat;
+    this.tReapOn = run.tLat || run.tClat;
+    // fio: at least one; a maximum below the minimum is the minimum (0 too).
+    this.completeMin = Math.max(1, run.job.batchCompleteMin);
+    this.completeMax = Math.max(this.completeMin, run.job.batchCompleteMax);
+  }
+
+  /** Op `tag` is prepared (its SQE or iocb written): fio's start_time. */
+  prepared(tag: number): void {
+    this.nFree--;
+    if (this.tPrepOn) this.run.tPrep[tag] = performance.now();
+    this.queued[this.qStart + this.qLen++] = tag;
+  }
+
+  /** The first `n` queued ops were taken by `calls` submit calls that returned at `now`. */
+  accepted(n: number, calls: number, now: number): void {
+    const run = this.run;
+    if (n > this.qLen) n = this.qLen;
+    if (n <= 0) return;
+    if (calls <= 1) run.submitLevels[batchBucket(n)]++;
+    else for (let c = 0; c < calls; c++) run.submitLevels[batchBucket(Math.ceil(n / calls))]++;
+    const t = this.tSubOn ? now : 0;
+    for (let i = 0; i < n; i++) {
+      const tag = this.queued[this.qStart + i];
+      if (run.slotDir[tag] === SYNC_DIR) run.tSub[tag] = t;
+      else run.submitted(tag, t);
     }
-    run.done(tag, nop ? 0 : res, run.tSub[tag], now);
-  });
-  for (let t = depth - 1; t >= 0; t--) free[nFree++] = t;
-  const flags = 0;
-  const datasync = job.fdatasync > 0;
-  run.batched = true;
-  run.begin();
-  const min = Math.max(1, job.batchCompleteMin);
-  const batchSubmit = job.batchSubmit;
-  // One turn (fill, submit, reap) is a function of its own, so that it is
-  // optimised as soon as it is hot, not only by on-stack replacement of a
-  // loop that turns once per iodepth ops. False when the job is over.
-  const turn = (): boolean => {
-    const now = (loopNow = performance.now());
-    run.poll(now);
-    // Fill the queue: after every fsync=N writes issued, an fsync takes the next slot (as fio does).
-    let n = 0;
-    while (nFree !== 0) {
-      const tag = free[nFree - 1];
-      if (run.syncPending > 0 && !run.stopping) {
-        if (!ring.prepFsync(file, tag, datasync)) break;
-        run.slotDir[tag] = SYNC;
-        run.tPrep[tag] = now;
-        run.syncPending--;
-        run.inFlight++;
-        nFree--;
-        staged[n++] = tag;
-        continue;
-      }
+    this.qStart += n;
+    this.qLen -= n;
+    if (this.qLen === 0) this.qStart = 0;
+  }
+
+  /** A completion the kernel posted (called from the engine's completion callback). */
+  posted(tag: number, res: number): void {
+    const cap = this.cTag.length;
+    const i = (this.cHead + this.cLen) % cap;
+    this.cTag[i] = tag;
+    this.cRes[i] = res;
+    this.cLen++;
+  }
+
+  /** fio's min_evts for this reap: iodepth_batch_complete_min, at most the ops in flight, at least 1. */
+  reapMin(): number {
+    return Math.max(1, Math.min(this.completeMin, this.run.inFlight));
+  }
+
+  /** Reaps up to iodepth_batch_complete_max of the posted completions, stamped with one clock read. */
+  reap(): void {
+    const run = this.run;
+    const k = Math.min(this.cLen, Math.max(this.completeMax > run.inFlight ? run.inFlight : this.completeMax, this.reapMin()));
+    if (k === 0) return;
+    const now = this.tReapOn ? performance.now() : this.loopNow;
+    const cap = this.cTag.length;
+    const nop = run.nop;
+    for (let j = 0; j < k; j++) {
+      const tag = this.cTag[this.cHead];
+      const res = this.cRes[this.cHead];
+      this.cHead = this.cHead + 1 === cap ? 0 : this.cHead + 1;
+      this.cLen--;
+      this.free[this.nFree++] = tag;
+      if (run.slotDir[tag] === SYNC_DIR) {
+        run.inFlight--;
+        this.onSync(tag, res, now);
+      } else run.done(tag, nop ? 0 : res, now);
+    }
+    run.completeLevels[batchBucket(k)]++;
+    run.publish();
+  }
+}
+
+/** slotDir of an fsync in a batch loop's slot. */
+const SYNC_DIR = 3;
+
+/**
+ * Fills the queue: the next op (or an fsync due after fsync=N writes) into
+ * each free slot, `prep` writing its SQE or iocb, a commit every
+ * iodepth_batch_submit ops and one for the rest. False when the job has
+ * nothing left in flight.
+ */
+function fillAndCommit(
+  q: BatchQueue,
+  prep: (tag: number) => boolean,
+  prepSync: (tag: number) => boolean,
+  commit: () => void,
+): void {
+  const run = q.run;
+  const now = (q.loopNow = performance.now());
+  run.poll(now);
+  const batchSubmit = run.job.batchSubmit;
+  while (q.nFree !== 0) {
+    const tag = q.free[q.nFree - 1];
+    if (run.syncPending > 0 && !run.stopping) {
+      run.slotDir[tag] = SYNC_DIR;
+      if (!prepSync(tag)) break;
+      run.syncPending--;
+      run.inFlight++;
+      q.prepared(tag);
+    } else {
       if (!run.next(tag, now)) break;
-      const ok = nop
-        ? ring.prepNop(tag)
-        : run.slotDir[tag] === 1
-          ? ring.prepWrite(file, run.buf(tag), run.slotOff[tag], tag, flags)
-          : ring.prepRead(file, run.buf(tag), run.slotOff[tag], tag, flags);
-      if (!ok) {
-        // SQ full: give the op back (rare; the ring is sized for iodepth).
+      if (!prep(tag)) {
+        // Queue full: give the op back (rare; the ring or context is sized for iodepth).
         run.inFlight--;
         run.issued--;
         run.issuedBytes -= run.slotLen[tag];
         break;
       }
-      nFree--;
-      staged[n++] = tag;
+      q.prepared(tag);
     }
-    if (n !== 0) {
-      ring.submit();
-      if (!gtod) {
-        tSub = performance.now();
-        for (let i = 0; i < n; i++) run.tSub[staged[i]] = tSub;
+    if (q.qLen >= batchSubmit) {
+      // fio counts the depth at each commit, for the ops it commits.
+      run.depthLevels[depthBucket(run.inFlight)] += q.qLen;
+      commit();
+    }
+  }
+  if (q.qLen !== 0) {
+    run.depthLevels[depthBucket(run.inFlight)] += q.qLen;
+    commit();
+  }
+}
+
+/** fio's io_uring engine loop over kaio's batch API (prep*, submit, submitAndWait). */
+function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
+  const { job } = run;
+  const nop = run.nop;
+  const datasync = job.fdatasync > 0;
+  const q = new BatchQueue(run, (tag, res, now) => {
+    if (res < 0) {
+      run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${datasync ? 'fdatasync' : 'fsync'}` };
+      run.stopping = true;
+    } else run.syncDone(run.tPrep[tag], now);
+  });
+  ring.onCompletion((tag, res) => q.posted(tag, res));
+  const prep = (tag: number): boolean =>
+    nop
+      ? ring.prepNop(tag)
+      : run.slotDir[tag] === 1
+        ? ring.prepWrite(file, run.buf(tag), run.slotOff[tag], tag, 0)
+        : ring.prepRead(file, run.buf(tag), run.slotOff[tag], tag, 0);
+  const prepSync = (tag: number): boolean => {
+    run.tPrep[tag] = performance.now();
+    return ring.prepFsync(file, tag, datasync);
+  };
+  // One io_uring_enter per commit (the ring is set up with submitBatch 0);
+  // its ops are stamped when it returns. A submit the kernel takes part of
+  // is repeated; one it refuses for want of resources (EAGAIN) waits for a
+  // reap, whose enter takes the rest.
+  const commit = (): void => {
+    while (q.qLen !== 0) {
+      const r = ring.submit();
+      if (r > 0) {
+        q.accepted(r, 1, q.tSubOn ? performance.now() : 0);
+        continue;
       }
-      // one io_uring_enter per iodepth_batch_submit ops (Ring's submitBatch)
-      const per = batchSubmit || n;
-      for (let left = n; left > 0; left -= per) run.submitLevels[batchBucket(Math.min(left, per))]++;
-      run.depthLevels[depthBucket(run.inFlight)] += n;
+      ring.submitAndWait(0);
+      q.accepted(q.qLen, 1, q.tSubOn ? performance.now() : 0);
     }
+  };
+  run.batched = true;
+  run.slatMeasured = true;
+  run.begin();
+  // One turn (fill, submit, reap) is a function of its own, so that it is
+  // optimised as soon as it is hot, not only by on-stack replacement of a
+  // loop that turns once per iodepth ops. False when the job is over.
+  const turn = (): boolean => {
+    fillAndCommit(q, prep, prepSync, commit);
     if (run.inFlight === 0) return false;
-    reaped = 0;
     // Like fio: take what is already in the CQ (no syscall), enter the kernel only to wait for more.
-    ring.submitAndWait(0);
-    if (reaped < min && run.inFlight > 0) ring.submitAndWait(Math.min(min - reaped, run.inFlight));
-    if (reaped) {
-      run.completeLevels[batchBucket(reaped)]++;
-      run.publish();
-    }
+    if (q.cLen < q.completeMax) ring.submitAndWait(0);
+    const min = q.reapMin();
+    if (q.cLen < min) ring.submitAndWait(min - q.cLen);
+    q.reap();
     return true;
   };
   while (turn());
@@ -750,8 +905,9 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | v
     }
     return true;
   };
-  // gtod_reduce: read the clock once per 64 ops (for the deadline), not per op.
-  const gtod = run.job.gtodReduce;
+  // Nothing timed (gtod_reduce): read the clock once per 64 ops (for the deadline), not per op.
+  const gtod = !run.timed;
+  const timed = run.timed;
   let clock = performance.now();
   let ticks = 0;
   // The stop flag is polled whenever the clock is read.
@@ -762,14 +918,22 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | v
     return clock;
   };
   const loop = async (tag: number): Promise<void> => {
+    // The clock of the last completion serves the next op's deadline check.
+    let t = now();
     for (;;) {
       // An await only when an fsync is due: one per op would cost a promise.
-      if (run.syncDue() && !(await syncs())) return;
-      if (!run.next(tag, now())) {
+      if (run.syncDue()) {
+        if (!(await syncs())) return;
+        t = now();
+      }
+      if (!run.next(tag, t)) {
         // the last writes' fsync may be due still
         await syncs();
         return;
       }
+      // The op is issued by this call: its start and issue time are one
+      // (no step between them reaches the kernel), so there is no slat.
+      if (timed) run.tPrep[tag] = run.tSub[tag] = performance.now();
       let res: number | void;
       try {
         res = await op(tag);
@@ -780,7 +944,8 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | v
         run.fail(tag, errno);
         return;
       }
-      run.done(tag, res ?? 0, 0, now());
+      t = now();
+      run.done(tag, res ?? 0, t);
     }
   };
   const loops: Promise<void>[] = [];
@@ -788,7 +953,7 @@ async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | v
   await Promise.all(loops);
 }
 
-/** libaio (AioContext) and psync/pvsync2 (ThreadpoolContext): kaio's promise API over that backend. */
+/** psync/pvsync2 (ThreadpoolContext): kaio's promise API over the thread pool. */
 async function runWithContext(run: Run, fd: number, ctx: IoContext, rwFlags: number): Promise<void> {
   const opts = rwFlags ? { flags: rwFlags } : undefined;
   try {
@@ -799,6 +964,78 @@ async function runWithContext(run: Run, fd: number, ctx: IoContext, rwFlags: num
     );
   } finally {
     await ctx.close();
+  }
+}
+
+/**
+ * fio's libaio engine loop over kaio's native AIO context (io_submit,
+ * completions from its eventfd on Node's loop): the same batch loop as
+ * io_uring's, each io_submit's ops stamped when it returns. Buffered AIO does
+ * the I/O inside io_submit, so there slat holds the I/O and clat the reap,
+ * as in fio.
+ */
+async function runAio(run: Run, fd: number): Promise<void> {
+  const { job } = run;
+  const entries = Math.max(job.iodepth, 8);
+  const out = new Int32Array(entries * CQE_INTS);
+  const counters = new Float64Array(BackendCounter.Slots);
+  const datasync = job.fdatasync > 0;
+  const q = new BatchQueue(run, (tag, res, now) => {
+    if (res < 0) {
+      run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${datasync ? 'fdatasync' : 'fsync'}` };
+      run.stopping = true;
+    } else run.syncDone(run.tPrep[tag], now);
+  });
+  let wake: (() => void) | undefined;
+  let seenSubmitted = 0;
+  let seenCalls = 0;
+  /** Ops the context handed to the kernel since last looked (io_submit may run again while it reaps). */
+  const took = (): void => {
+    const n = counters[BackendCounter.Submitted] - seenSubmitted;
+    if (n === 0) return;
+    const calls = counters[BackendCounter.SubmitCalls] - seenCalls;
+    seenSubmitted += n;
+    seenCalls += calls;
+    q.accepted(n, calls, q.tSubOn ? performance.now() : 0);
+  };
+  const onComplete = (count: number): void => {
+    took();
+    for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) q.posted(out[base], out[base + 2]);
+    if (wake !== undefined) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+  };
+  const native = new binding.Aio({ entries, userRing: true }, onComplete, out, counters);
+  try {
+    const rwFlags = 0;
+    const prep = (tag: number): boolean =>
+      native.prep(run.slotDir[tag] === 1 ? BackendOp.Write : BackendOp.Read, fd, run.buf(tag), run.slotOff[tag], rwFlags, tag, run.slotLen[tag]) !== 0;
+    const prepSync = (tag: number): boolean => {
+      run.tPrep[tag] = performance.now();
+      return native.prep(datasync ? BackendOp.Fdatasync : BackendOp.Fsync, fd, undefined, 0, 0, tag, 0) !== 0;
+    };
+    // One io_submit for the queued iocbs (more only when the kernel takes part of them).
+    const commit = (): void => {
+      const r = native.submit();
+      took();
+      if (r > 0) onComplete(r);
+      // EAGAIN here: nothing in the kernel could make room, no completion will come.
+      else if (r < 0) throw Object.assign(new Error(`io_submit: ${errnoCode(-r)}`), { errno: -r });
+    };
+    run.batched = true;
+    run.slatMeasured = true;
+    run.begin();
+    for (;;) {
+      fillAndCommit(q, prep, prepSync, commit);
+      if (run.inFlight === 0) break;
+      const min = q.reapMin();
+      while (q.cLen < min) await new Promise<void>((resolve) => (wake = resolve));
+      q.reap();
+    }
+  } finally {
+    native.close();
   }
 }
 
@@ -840,6 +1077,8 @@ function runFsSync(run: Run, fd: number): void {
       break;
     }
     const b = run.buf(0);
+    // fio's sync engines: the issue time is taken just before the call (no slat).
+    if (run.timed) run.tPrep[0] = run.tSub[0] = performance.now();
     let res: number;
     try {
       res = run.slotDir[0] === 1 ? fs.writeSync(fd, b, 0, b.length, run.slotOff[0]) : fs.readSync(fd, b, 0, b.length, run.slotOff[0]);
@@ -849,6 +1088,6 @@ function runFsSync(run: Run, fd: number): void {
       run.fail(0, typeof err.errno === 'number' ? Math.abs(err.errno) : 5);
       break;
     }
-    run.done(0, res, 0, performance.now());
+    run.done(0, res, performance.now());
   }
 }

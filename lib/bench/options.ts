@@ -74,14 +74,23 @@ export interface BenchJob {
   percentileList: number[];
   /** Percentiles of the total latency (lat_ns) too, not only of clat. */
   latPercentiles: boolean;
-  /** fio's gtod_reduce (or disable_lat/clat/slat all set): no per-op latency, fewer clock reads. */
+  /** Percentiles of slat too (fio's slat_percentiles). */
+  slatPercentiles: boolean;
+  /** fio's gtod_reduce: disable_lat, disable_clat and disable_slat at once, and fewer clock reads. */
   gtodReduce: boolean;
+  /** fio's disable_lat / disable_clat / disable_slat: that figure is not measured (no clock read for it). */
+  disableLat: boolean;
+  disableClat: boolean;
+  disableSlat: boolean;
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
 }
 
 export interface Program {
+  /** The first --output-format value. */
   format: OutputFormat;
+  /** Every --output-format value (fio's list: normal,json prints both). */
+  formats: OutputFormat[];
   output: string;
   eta: 'auto' | 'always' | 'never';
   /** --plot FILE.svg: IOPS over time. */
@@ -160,6 +169,7 @@ const OPTS: Record<string, OptDef> = {
   entries: { kind: 'int' },
   percentile_list: { kind: 'str' },
   lat_percentiles: { kind: 'bool' },
+  slat_percentiles: { kind: 'bool' },
   gtod_reduce: { kind: 'bool' },
   disable_lat: { kind: 'bool' },
   disable_clat: { kind: 'bool' },
@@ -348,7 +358,11 @@ function defaults(): BenchJob {
     entries: 0,
     percentileList: DEFAULT_PERCENTILES,
     latPercentiles: false,
+    slatPercentiles: false,
     gtodReduce: false,
+    disableLat: false,
+    disableClat: false,
+    disableSlat: false,
     given: {},
   };
 }
@@ -526,12 +540,22 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'lat_percentiles':
       job.latPercentiles = parseBool(value, n);
       break;
+    case 'slat_percentiles':
+      job.slatPercentiles = parseBool(value, n);
+      break;
     case 'gtod_reduce':
-    case 'disable_lat':
-    case 'disable_clat':
-    case 'disable_slat':
-      // One switch for all four: kaio's latency is one record per op.
       job.gtodReduce = parseBool(value, n);
+      // As fio: gtod_reduce=1 sets the three (=0 leaves them alone; a later disable_* may clear one).
+      if (job.gtodReduce) job.disableLat = job.disableClat = job.disableSlat = true;
+      break;
+    case 'disable_lat':
+      job.disableLat = parseBool(value, n);
+      break;
+    case 'disable_clat':
+      job.disableClat = parseBool(value, n);
+      break;
+    case 'disable_slat':
+      job.disableSlat = parseBool(value, n);
       break;
     case 'thread':
       parseBool(value, n);
@@ -667,7 +691,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
     throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
-  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
+  const program: Program = { format: 'normal', formats: ['normal'], output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
   const global: Array<[string, string]> = [];
   const cmdJobs: Section[] = [];
   let readonly = false;
@@ -682,9 +706,10 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     const def = OPTS[t.name];
     if (def.program) {
       if (t.name === 'output-format') {
-        const f = value.split(',')[0];
-        if (f !== 'normal' && f !== 'json' && f !== 'json+') throw bad('--output-format', `must be normal, json or json+ (got ${value})`);
-        program.format = f;
+        const list = value.split(',');
+        for (const f of list) if (f !== 'normal' && f !== 'json' && f !== 'json+') throw bad('--output-format', `must be normal, json or json+, or several of them separated by commas (got ${value})`);
+        program.formats = [...new Set(list as OutputFormat[])];
+        program.format = program.formats[0];
       } else if (t.name === 'output') {
         if (!value) throw bad('--output', 'needs a file name');
         program.output = value;
@@ -790,8 +815,9 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --fsync=N --fdatasync=N --end_fsync=1
   --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
   --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
-  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --gtod_reduce=0|1
-  --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
+  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --slat_percentiles=0|1 --gtod_reduce=0|1
+  --disable_lat=0|1 --disable_clat=0|1 --disable_slat=0|1   (a figure not measured is left out, as in fio)
+  --output-format=normal|json|json+[,...] --output=FILE --eta=auto|always|never --plot=FILE.svg
   --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
   --help --version
 

@@ -23,7 +23,7 @@ interface Reported {
   jobs: number;
   errno: number;
   errorMessage?: string;
-  dirs: Array<{ ios: number; bytes: number; short: number; slat: Histogram; clat: Histogram; lat: Histogram; hasSlat: boolean; bw: number[]; iops: number[] }>;
+  dirs: Array<{ ios: number; bytes: number; short: number; slat: Histogram; clat: Histogram; lat: Histogram; bw: number[]; iops: number[] }>;
   sync: { ios: number; lat: Histogram };
   runtimeMs: number;
   depth: number[];
@@ -47,7 +47,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     groupid: first.groupid,
     jobs: insts.length,
     errno: 0,
-    dirs: DDIR.map(() => ({ ios: 0, bytes: 0, short: 0, slat: new Histogram(), clat: new Histogram(), lat: new Histogram(), hasSlat: false, bw: [], iops: [] })),
+    dirs: DDIR.map(() => ({ ios: 0, bytes: 0, short: 0, slat: new Histogram(), clat: new Histogram(), lat: new Histogram(), bw: [], iops: [] })),
     sync: { ios: 0, lat: new Histogram() },
     runtimeMs: 0,
     depth: new Array(7).fill(0),
@@ -80,10 +80,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       t.ios += d.ios;
       t.bytes += d.bytes;
       t.short += d.short;
-      if (d.slat) {
-        t.slat.add(h(d.slat));
-        t.hasSlat = true;
-      }
+      if (d.slat) t.slat.add(h(d.slat));
       t.clat.add(h(d.clat));
       t.lat.add(h(d.lat));
     });
@@ -178,7 +175,7 @@ function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Rec
     total_ios: d.ios,
     short_ios: d.short,
     drop_ios: 0,
-    slat_ns: latJson(d.slat, undefined, false),
+    slat_ns: latJson(d.slat, r.job.slatPercentiles ? percentiles : undefined, plus && r.job.slatPercentiles),
     clat_ns: latJson(d.clat, percentiles, plus),
     lat_ns: latJson(d.lat, r.job.latPercentiles ? percentiles : undefined, plus && r.job.latPercentiles),
     bw_min: Math.round(bw.min),
@@ -205,16 +202,16 @@ function percentMap(keys: string[], counts: number[]): Record<string, number> {
 const LAT_NS = [2, 4, 10, 20, 50, 100, 250, 500, 750, 1000];
 const LAT_MS = [...LAT_NS, 2000];
 
-/** Total latency of every op, in fio's ns / us / ms buckets (percent of all ops). */
+/** Completion latency (clat) of every op, in fio's ns / us / ms buckets (percent of all ops), as fio counts them. */
 function latencyBuckets(r: Reported): { ns: number[]; us: number[]; ms: number[] } {
   const ns = new Array<number>(LAT_NS.length).fill(0);
   const us = new Array<number>(LAT_NS.length).fill(0);
   const ms = new Array<number>(LAT_MS.length + 1).fill(0);
   let total = 0;
   for (const d of r.dirs) {
-    total += d.lat.count;
+    total += d.clat.count;
     for (let i = 0; i < PLAT_NR; i++) {
-      const c = d.lat.counts[i];
+      const c = d.clat.counts[i];
       if (!c) continue;
       const v = bucketValue(i);
       if (v <= 1000) ns[LAT_NS.findIndex((b) => v <= b)] += c;
@@ -379,13 +376,14 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
       `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(r.runtimeMs)}msec)` +
         (k === 1 ? '; 0 zone resets' : ''),
     );
-    // gtod_reduce: nothing was timed, so (as fio) no latency lines.
-    if (d.lat.count > 0) {
-      if (d.hasSlat) lines.push(latLine('    slat', d.slat));
-      lines.push(latLine('    clat', d.clat));
-      lines.push(latLine('     lat', d.lat));
-      lines.push(...percentileBlock('clat', d.clat, r.job.percentileList));
-    }
+    // As fio: a figure that was not measured (slat on an engine that has
+    // none, or disabled by disable_*/gtod_reduce) has no line.
+    if (d.slat.count > 0) lines.push(latLine('    slat', d.slat));
+    if (d.clat.count > 0) lines.push(latLine('    clat', d.clat));
+    if (d.lat.count > 0) lines.push(latLine('     lat', d.lat));
+    if (d.slat.count > 0 && r.job.slatPercentiles) lines.push(...percentileBlock('slat', d.slat, r.job.percentileList));
+    if (d.clat.count > 0) lines.push(...percentileBlock('clat', d.clat, r.job.percentileList));
+    else if (d.lat.count > 0 && r.job.latPercentiles) lines.push(...percentileBlock('lat', d.lat, r.job.percentileList));
     const b = stats(d.bw);
     const io = stats(d.iops);
     const per = groupBytes[k] ? (d.bytes / groupBytes[k]) * 100 : 0;
