@@ -112,6 +112,45 @@ export async function settled<T>(read: () => T, want: T, ms = 5000): Promise<T> 
   return v;
 }
 
+/**
+ * Resolves once cond() is true; polls it (every `everyMs`) where no event
+ * says so. Rejects, failing the test, when `ms` pass first: a bound on a
+ * condition, not a duration the test relies on.
+ */
+export async function waitFor(cond: () => boolean, what: string, ms = 10000, everyMs = 2): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/**
+ * The state letter (R, S, D...) and wchan of each thread of this process,
+ * from /proc/self/task: what a thread is blocked in, where no event says it.
+ * wchan is '' where the kernel hides it.
+ */
+export function threads(): { tid: string; comm: string; state: string; wchan: string }[] {
+  const out: { tid: string; comm: string; state: string; wchan: string }[] = [];
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      let wchan = '';
+      try {
+        wchan = fs.readFileSync(`/proc/self/task/${tid}/wchan`, 'utf8').trim();
+      } catch {
+        // no wchan here
+      }
+      out.push({ tid, comm, state, wchan: wchan === '0' ? '' : wchan });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 let poolsPerRing: boolean | undefined;
 /**
  * True when one ring can hold several registered-buffer pools: the kernel has
