@@ -86,11 +86,13 @@ describe('18 Ring: set-up levers discovered at run time', () => {
       })();`;
     const main = new Ring({ entries: 8 });
     const w = new Worker(code, { eval: true });
-    const registered = await new Promise<unknown>((resolve, reject) => {
-      w.once('message', resolve);
+    const [registered, exitCode] = await new Promise<[unknown, number]>((resolve, reject) => {
+      let msg: unknown;
+      w.once('message', (m) => (msg = m));
       w.once('error', reject);
+      w.once('exit', (c) => resolve([msg, c])); // it ends by itself after closing its ring
     });
-    await w.terminate();
+    assert.equal(exitCode, 0, 'the worker exited cleanly');
     // The worker's table is empty: it gets a slot whatever the main thread holds.
     assert.equal(registered, kernelAtLeast(5, 18));
     await main.nop();
