@@ -3,15 +3,9 @@
 // IORING_SETUP_NO_SQARRAY (6.6) in the setup flag ladder.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Ring, type BufferPool } from 'kaio';
-import { randomFile, pkgRoot, skip, type KaioError } from './helpers';
-
-function kernelAtLeast(major: number, minor: number): boolean {
-  const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
-  return a > major || (a === major && b >= minor);
-}
+import { randomFile, pkgRoot, skip, kernelAtLeast, type KaioError } from './helpers';
 
 // One op of each path through a ring: a staged read, a prep() op (openat is
 // never staged), a NOP.

@@ -151,6 +151,33 @@ export function threads(): { tid: string; comm: string; state: string; wchan: st
   return out;
 }
 
+/** True when the running kernel is at least major.minor (os.release()). */
+export function kernelAtLeast(major: number, minor: number): boolean {
+  const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * Mounts a fresh tmpfs of `size` on a new private temp dir (root only);
+ * `why` says what mount answered where it could not. unmount() undoes it.
+ */
+export function mountTmpfs(size: string): { dir: string; mounted: boolean; why: string; unmount: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-tmpfs-'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  const r = cp.spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { encoding: 'utf8' });
+  const mounted = r.status === 0;
+  return {
+    dir,
+    mounted,
+    why: (r.stderr || (r.error && r.error.message) || `exit ${r.status}`).trim(),
+    unmount: () => {
+      if (mounted) cp.spawnSync('umount', [dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 let poolsPerRing: boolean | undefined;
 /**
  * True when one ring can hold several registered-buffer pools: the kernel has
