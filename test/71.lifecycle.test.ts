@@ -110,14 +110,17 @@ w.once('message', async () => { await until(blocked, 'the pool thread to block i
     const a = path.join(tmp, 'a-' + backend), b = path.join(tmp, 'b-' + backend);
     const fh = await kaio.open(a, 'w+', 0o644, { context: ctx });
     const writes = [];
-    for (let i = 0; i < 64; i++) writes.push(fh.write(Buffer.alloc(4096, 0x41), 0, 4096, i * 4096).catch((e) => { coded(e, 'write'); }));
+    // close() waits for the handle's ops (README): every write lands in a, whole.
+    for (let i = 0; i < 64; i++) writes.push(fh.write(Buffer.alloc(4096, 0x41), 0, 4096, i * 4096).then((r) => r.bytesWritten));
     await fh.close();
     const fdB = fs.openSync(b, 'w+');   // takes the fd number fh had
-    await Promise.all(writes);
+    const done = await Promise.all(writes);
     await ctx.close();
     const size = fs.fstatSync(fdB).size;
     fs.closeSync(fdB);
     if (size !== 0) throw new Error(backend + ': ' + size + ' bytes of writes queued on a closed FileHandle landed in the next opened file');
+    if (done.some((n) => n !== 4096)) throw new Error(backend + ': writes gave ' + done);
+    if (!fs.readFileSync(a).equals(Buffer.alloc(64 * 4096, 0x41))) throw new Error(backend + ': a does not hold the 64 writes');
   }
   console.log('OK');
 })();`);
