@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import cp from 'node:child_process';
 
 /** The package checkout (the compiled tests run from dist-test/, one level down). */
 export const pkgRoot = path.resolve(__dirname, '..');
@@ -163,8 +164,6 @@ export function kernelAtLeast(major: number, minor: number): boolean {
  */
 export function mountTmpfs(size: string): { dir: string; mounted: boolean; why: string; unmount: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-tmpfs-'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cp = require('node:child_process') as typeof import('node:child_process');
   const r = cp.spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { encoding: 'utf8' });
   const mounted = r.status === 0;
   return {
