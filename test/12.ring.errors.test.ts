@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Ring } from 'kaio';
-import { tmpPath, root, type KaioError } from './helpers';
+import { tmpPath, root, waitFor, type KaioError } from './helpers';
 
 function kernelError(code: string, syscall: string) {
   return (err: KaioError) => {
@@ -177,16 +177,24 @@ describe('12 Ring: failure paths', () => {
     it('aborting a read the kernel is blocked on cancels it (IORING_OP_ASYNC_CANCEL)', async () => {
       const [r, w] = pipe();
       const ac = new AbortController();
+      const submitted = ring.stats.submitted;
       const pending = ring.read(r, Buffer.alloc(16), -1, { signal: ac.signal });
-      setTimeout(() => ac.abort(new Error('stop')), 20);
+      // Abort once the kernel holds the read (armed on the empty pipe), not while it is still in JS.
+      await waitFor(() => ring.stats.submitted > submitted && ring.stats.inFlight === 1, 'the read to reach the kernel');
+      ac.abort(new Error('stop'));
       await assert.rejects(pending, (e: KaioError) => {
         assert.equal(e.name, 'AbortError');
         assert.equal((e.cause as Error).message, 'stop');
         return true;
       });
+      assert.equal(ring.stats.inFlight, 0);
+      // The cancelled read took nothing: bytes written now are all still in the pipe.
+      fs.writeSync(w, 'abc');
+      const got = Buffer.alloc(16);
+      assert.equal(fs.readSync(r, got), 3);
+      assert.equal(got.toString('latin1', 0, 3), 'abc');
       fs.closeSync(r);
       fs.closeSync(w);
-      assert.equal(ring.stats.inFlight, 0);
     });
 
     it('aborting an op still queued in JS rejects it without the kernel', async () => {
@@ -208,9 +216,11 @@ describe('12 Ring: failure paths', () => {
 
     it('an op that completes before abort keeps its result', async () => {
       const ac = new AbortController();
-      const n = await ring.read(fd, Buffer.alloc(4), 0, { signal: ac.signal });
+      const b = Buffer.alloc(4);
+      const n = await ring.read(fd, b, 0, { signal: ac.signal });
       ac.abort();
       assert.equal(n, 4);
+      assert.equal(b.toString('latin1'), 'some', 'the bytes the read delivered');
     });
   });
 });

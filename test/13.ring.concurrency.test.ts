@@ -82,12 +82,16 @@ describe('13 Ring: concurrency, batching and back-pressure', () => {
         (k) =>
           new Promise<{ k: number; sum: number; n: number }>((resolve, reject) => {
             const w = new Worker(fixture('worker-read.js'), { workerData: { path: p, k } });
-            w.once('message', resolve);
+            let msg: { k: number; sum: number; n: number } | undefined;
+            w.once('message', (m) => (msg = m));
             w.once('error', reject);
+            // The worker ends by itself once it has sent its result.
+            w.once('exit', (code) => (code === 0 && msg ? resolve(msg) : reject(new Error(`worker ${k} exited ${code}, message ${JSON.stringify(msg)}`))));
           }),
       ),
     );
     for (const { k, sum, n } of results) {
+      assert.equal(n, 500);
       let want = 0;
       for (let i = k * 1000; i < k * 1000 + n; i++) want = (want + data[i]) >>> 0;
       assert.equal(sum, want);
@@ -100,13 +104,20 @@ describe('13 Ring: concurrency, batching and back-pressure', () => {
   it('a worker that ends with ops in flight does not crash the process', async () => {
     for (const mode of ['terminate', 'exit']) {
       const w = new Worker(fixture('worker-inflight.js'), { workerData: { mode } });
-      await new Promise((resolve, reject) => {
-        w.once('message', () => {
-          if (mode === 'terminate') w.terminate();
+      const [stats, code] = await new Promise<[{ inFlight: number; queued: number }, number]>((resolve, reject) => {
+        let busy: { inFlight: number; queued: number };
+        w.once('message', (m) => {
+          busy = m;
+          if (mode === 'terminate') void w.terminate();
         });
-        w.once('exit', resolve);
+        w.once('exit', (c) => resolve([busy, c]));
         w.once('error', reject);
       });
+      // It ended with ops in the kernel and in its queue, as it was told to:
+      // terminate() gives exit code 1, the worker's process.exit(0) gives 0.
+      assert.equal(stats.inFlight, 8, `${mode}: ${JSON.stringify(stats)}`);
+      assert.ok(stats.queued > 0, `${mode}: ${JSON.stringify(stats)}`);
+      assert.equal(code, mode === 'terminate' ? 1 : 0, mode);
     }
     const ring = new Ring({ entries: 4 });
     await ring.nop();

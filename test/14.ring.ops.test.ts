@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { Ring } from 'kaio';
-import { tmpPath, randomFile, root, skip, type KaioError } from './helpers';
+import { tmpPath, randomFile, root, skip, threads, waitFor, type KaioError } from './helpers';
 
 describe('14 Ring: file ops and setup modes', () => {
   let ring: Ring;
@@ -92,12 +92,35 @@ describe('14 Ring: file ops and setup modes', () => {
     const { path: p, data } = randomFile(4096);
     const fd = fs.openSync(p, 'r');
     const b = Buffer.alloc(4096);
-    // Let the thread go idle between ops so the wakeup path is exercised.
+    // The SQ thread of this ring: a thread of this process since 5.12
+    // (iou-sqp-<pid>); before that a kernel thread (io_uring-sq) elsewhere.
+    // (It names itself once it runs: until then it has no such name.)
+    const sqThreads = (): { state: string; wchan: string }[] => {
+      const ours = threads().filter((t) => t.comm.startsWith('iou-sqp-'));
+      if (ours.length) return ours;
+      return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return stat.includes('(io_uring-sq)') ? [{ state: stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3), wchan: '' }] : [];
+        } catch {
+          return [];
+        }
+      });
+    };
+    // The wakeup path, three times: once the thread has gone idle (asleep
+    // after sqThreadIdle ms without work, IORING_SQ_NEED_WAKEUP set), the
+    // next op must wake it with io_uring_enter; while it spins, none is needed.
     for (let i = 0; i < 3; i++) {
+      await waitFor(() => {
+        const t = sqThreads();
+        return t.length > 0 && t.every((x) => x.state === 'S' && (x.wchan === '' || x.wchan === 'io_sq_thread'));
+      }, `the SQ thread to go idle (read ${i})`);
+      const enters = r.stats.enterCalls;
+      b.fill(0);
       assert.equal(await r.read(fd, b, 0), 4096);
-      await new Promise((res) => setTimeout(res, 30));
+      assert.ok(b.equals(data));
+      assert.ok(r.stats.enterCalls > enters, `read ${i}: no io_uring_enter woke the idle SQ thread`);
     }
-    assert.ok(b.equals(data));
     await Promise.all(Array.from({ length: 200 }, () => r.nop()));
     fs.closeSync(fd);
     await r.close();

@@ -3,15 +3,9 @@
 // IORING_SETUP_NO_SQARRAY (6.6) in the setup flag ladder.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Ring, type BufferPool } from 'kaio';
-import { randomFile, pkgRoot, skip, type KaioError } from './helpers';
-
-function kernelAtLeast(major: number, minor: number): boolean {
-  const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
-  return a > major || (a === major && b >= minor);
-}
+import { randomFile, pkgRoot, skip, kernelAtLeast, type KaioError } from './helpers';
 
 // One op of each path through a ring: a staged read, a prep() op (openat is
 // never staged), a NOP.
@@ -86,11 +80,13 @@ describe('18 Ring: set-up levers discovered at run time', () => {
       })();`;
     const main = new Ring({ entries: 8 });
     const w = new Worker(code, { eval: true });
-    const registered = await new Promise<unknown>((resolve, reject) => {
-      w.once('message', resolve);
+    const [registered, exitCode] = await new Promise<[unknown, number]>((resolve, reject) => {
+      let msg: unknown;
+      w.once('message', (m) => (msg = m));
       w.once('error', reject);
+      w.once('exit', (c) => resolve([msg, c])); // it ends by itself after closing its ring
     });
-    await w.terminate();
+    assert.equal(exitCode, 0, 'the worker exited cleanly');
     // The worker's table is empty: it gets a slot whatever the main thread holds.
     assert.equal(registered, kernelAtLeast(5, 18));
     await main.nop();

@@ -154,9 +154,14 @@ describe('32 registered buffers: RLIMIT_MEMLOCK, unprivileged', function () {
       ],
       { uid, gid: uid, cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] },
     );
+    const exited = once(holder, 'exit');
+    let end: unknown[];
     try {
-      const [line] = await once(holder.stdout, 'data');
-      assert.deepEqual(JSON.parse(String(line)), { registered: true });
+      const line = await Promise.race([
+        once(holder.stdout, 'data').then(([d]) => String(d)),
+        exited.then(([code, signal]) => { throw new Error(`the holder ended first: ${code ?? signal}`); }),
+      ]);
+      assert.deepEqual(JSON.parse(line), { registered: true });
       const r = runAs(
         uid,
         `const ring = new kaio.Ring({ entries: 4 });
@@ -168,8 +173,9 @@ describe('32 registered buffers: RLIMIT_MEMLOCK, unprivileged', function () {
       assert.match(r.message, /6 MiB \(6291456 bytes\)/);
     } finally {
       holder.stdin.end();
-      await once(holder, 'exit');
+      end = await exited;
     }
+    assert.deepEqual(end, [0, null], 'the holder exits 0 when its stdin ends');
   });
 
   it('mlock pools (the AIO backend) get the same accounting and error, syscall mlock', () => {

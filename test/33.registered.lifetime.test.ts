@@ -180,15 +180,17 @@ describe('33 registered buffers: release, close and lifetime', () => {
          ring.read(workerData.fd, pool.buffers[0], 0);     // never completes
          ring.read(workerData.fd, fallback.buffers[0], 0); // nor this
          setImmediate(() => {
-           parentPort.postMessage('ready');
+           parentPort.postMessage(ring.stats.inFlight); // both in the kernel now
            if (workerData.how === 'exit') process.exit(0);
          });`,
         { eval: true, workerData: { fd, how } },
       );
-      const [msg]: unknown[] = await once(worker, 'message');
-      assert.equal(msg, 'ready');
+      const exited = once(worker, 'exit');
+      const [inFlight]: unknown[] = await once(worker, 'message');
+      assert.equal(inFlight, 2, `${how}: the worker's reads were in flight`);
       if (how === 'terminate') await worker.terminate();
-      else await once(worker, 'exit');
+      const [code] = await exited;
+      assert.equal(code, how === 'terminate' ? 1 : 0, how);
     }
     // This thread goes on working; the worker's reads were cancelled.
     fs.writeSync(fd, 'ok');

@@ -240,11 +240,13 @@ for (const backend of BACKENDS) {
       const ac = new AbortController();
       const bufs = Array.from({ length: 64 }, () => Buffer.alloc(1024));
       const reads = bufs.map((b, i) => ctx.read(fd, b, i * 1024, i === 63 ? { signal: ac.signal } : undefined));
+      assert.ok(ctx.stats.queued > 0, 'ops beyond the 8 entries wait in the queue');
       ac.abort(new Error('changed my mind'));
       const settled = await Promise.allSettled(reads);
       assert.equal(settled[63].status, 'rejected');
       assert.equal(settled[63].reason.name, 'AbortError');
       assert.equal(settled[63].reason.cause.message, 'changed my mind');
+      assert.ok(bufs[63].equals(Buffer.alloc(1024)), 'the aborted read wrote nothing into its buffer');
       for (let i = 0; i < 63; i++) {
         assert.equal((settled[i] as PromiseFulfilledResult<number>).value, 1024);
         assert.ok(bufs[i].equals(data.subarray(i * 1024, (i + 1) * 1024)));

@@ -211,7 +211,7 @@ describe('53 kaio bench on block devices', function () {
       setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await new Promise<void>((resolve, reject) => {
-        holder.stdout.once('data', () => resolve());
+        holder.stdout.once('data', (d) => (String(d) === 'ready\n' ? resolve() : reject(new Error(`holder said ${d}`))));
         holder.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
       });
       const r = kaio(`--filename=${dev}`, '--rw=write', '--number_ios=16', '--runtime=30');

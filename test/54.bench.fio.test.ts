@@ -12,7 +12,7 @@ import { spawn, spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from '
 import { parseCommandLine, DEFAULT_PERCENTILES } from '../dist/lib/bench/options';
 import { Histogram, bucketOf, bucketValue, PLAT_NR } from '../dist/lib/bench/histogram';
 import { Rand, UniformPicker, SkewedPicker } from '../dist/lib/bench/random';
-import { pkgRoot, fixture, skip, type KaioError } from './helpers';
+import { pkgRoot, fixture, skip, waitFor, type KaioError } from './helpers';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 
@@ -618,16 +618,16 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
-      // The status line shows up once a job runs.
+      // The status line (every second while a job runs) gives the reads of
+      // the last second: send SIGINT once one shows reads done (a slow
+      // machine, such as the kernel lab under TCG, may show 0 IOPS first).
       await new Promise<void>((resolve, reject) => {
         child.stderr.on('data', (d) => {
           err += d;
-          if (/Jobs: 1/.test(err)) resolve();
+          if (/Jobs: 1 .*\[r=(?!0 IOPS\])[\d.]+[kMG]? IOPS\]/.test(err)) resolve();
         });
         child.on('exit', () => reject(new Error(`exited early: ${err}`)));
       });
-      // Let it do some I/O first (a slow machine, such as the kernel lab under TCG, may show the line before any completes).
-      await new Promise((resolve) => setTimeout(resolve, 1000));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);
@@ -662,10 +662,11 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
         const [f] = fs.readdirSync(path.join(tmp, d));
         return f !== undefined && fs.statSync(path.join(tmp, d, f)).size === 256 * 1024 * 1024;
       };
-      for (let i = 0; i < 3000 && !laidOut(); i++) await new Promise((r) => setTimeout(r, 10));
+      let exited = false;
+      child.once('exit', () => (exited = true));
+      await waitFor(() => exited || laidOut(), 'the 256 MiB temp file to be laid out', 30000, 10);
+      assert.ok(!exited, `exited early: ${err}`);
       assert.equal(fs.readdirSync(tmp).length, 1, 'one temp dir made under os.tmpdir()');
-      // Let it do some I/O first (a slow machine, such as the kernel lab under TCG, may show the line before any completes).
-      await new Promise((resolve) => setTimeout(resolve, 1000));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);

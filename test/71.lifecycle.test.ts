@@ -95,7 +95,9 @@ describe('71 lifecycle: soak, SIGKILL, worker termination, exit, GC', function (
 const { Worker } = require('node:worker_threads');
 const fd = fifo();
 const w = new Worker("const k = require(" + JSON.stringify(KAIO) + "); const c = new k.ThreadpoolContext(); c.read(" + fd + ", Buffer.alloc(16), -1); require('node:worker_threads').parentPort.postMessage('stuck');", { eval: true });
-w.once('message', async () => { await new Promise((r) => setTimeout(r, 100)); await w.terminate(); await new Promise((r) => setTimeout(r, 12000)); fs.writeSync(fd, Buffer.alloc(16)); console.log('OK'); });`, { timeoutMs: 40000 });
+const blocked = () => fs.readdirSync('/proc/self/task').some((t) => { try { return /pipe_(read|wait)/.test(fs.readFileSync('/proc/self/task/' + t + '/wchan', 'utf8')); } catch { return false; } });
+// The window is the point: the op must stay stuck past the 10 s a terminating worker waits for it.
+w.once('message', async () => { await until(blocked, 'the pool thread to block in the read'); await w.terminate(); await new Promise((r) => setTimeout(r, 12000)); fs.writeSync(fd, Buffer.alloc(16)); await until(() => !blocked(), 'the stuck read to return'); console.log('OK'); });`, { timeoutMs: 40000 });
       assert.ok(r.status === 0 && !r.signal && /^OK$/m.test(r.stdout), describeEnd(r));
     });
 
@@ -108,14 +110,17 @@ w.once('message', async () => { await new Promise((r) => setTimeout(r, 100)); aw
     const a = path.join(tmp, 'a-' + backend), b = path.join(tmp, 'b-' + backend);
     const fh = await kaio.open(a, 'w+', 0o644, { context: ctx });
     const writes = [];
-    for (let i = 0; i < 64; i++) writes.push(fh.write(Buffer.alloc(4096, 0x41), 0, 4096, i * 4096).catch((e) => { coded(e, 'write'); }));
+    // close() waits for the handle's ops (README): every write lands in a, whole.
+    for (let i = 0; i < 64; i++) writes.push(fh.write(Buffer.alloc(4096, 0x41), 0, 4096, i * 4096).then((r) => r.bytesWritten));
     await fh.close();
     const fdB = fs.openSync(b, 'w+');   // takes the fd number fh had
-    await Promise.all(writes);
+    const done = await Promise.all(writes);
     await ctx.close();
     const size = fs.fstatSync(fdB).size;
     fs.closeSync(fdB);
     if (size !== 0) throw new Error(backend + ': ' + size + ' bytes of writes queued on a closed FileHandle landed in the next opened file');
+    if (done.some((n) => n !== 4096)) throw new Error(backend + ': writes gave ' + done);
+    if (!fs.readFileSync(a).equals(Buffer.alloc(64 * 4096, 0x41))) throw new Error(backend + ': a does not hold the 64 writes');
   }
   console.log('OK');
 })();`);
@@ -128,13 +133,15 @@ w.once('message', async () => { await new Promise((r) => setTimeout(r, 100)); aw
 (async () => {
   const ctx = new kaio.AioContext();
   const fd = fifo();
-  let ticked = false;
-  setTimeout(() => { ticked = true; }, 20);
-  const op = ctx.read(fd, Buffer.alloc(16), 0).then(() => 'read', (e) => { coded(e, 'aio fifo read'); return 'refused'; });
-  await new Promise((r) => setTimeout(r, 100));
-  if (!ticked) throw new Error('event loop blocked');
+  let outcome;
+  const op = ctx.read(fd, Buffer.alloc(16), 0).then((n) => (outcome = 'read ' + n), (e) => { coded(e, 'aio fifo read'); return (outcome = 'refused'); });
+  // A timer runs while the read waits for data nobody has written: the loop
+  // is not blocked (if it were, this would never run: the watchdog kills the child).
+  await new Promise((r) => setTimeout(r, 0));
+  if (outcome !== undefined) throw new Error('the read of an empty FIFO settled first: ' + outcome);
   fs.writeSync(fd, Buffer.alloc(16));
-  await op; await ctx.close();
+  if (await op !== 'read 16') throw new Error('aio fifo read: ' + outcome);
+  await ctx.close();
   console.log('OK');
 })();`, { timeoutMs: 5000 });
       assert.ok(r.status === 0 && !r.signal && /^OK$/m.test(r.stdout), describeEnd(r));

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import cp from 'node:child_process';
 
 /** The package checkout (the compiled tests run from dist-test/, one level down). */
 export const pkgRoot = path.resolve(__dirname, '..');
@@ -110,6 +111,70 @@ export async function settled<T>(read: () => T, want: T, ms = 5000): Promise<T> 
     v = read();
   }
   return v;
+}
+
+/**
+ * Resolves once cond() is true; polls it (every `everyMs`) where no event
+ * says so. Rejects, failing the test, when `ms` pass first: a bound on a
+ * condition, not a duration the test relies on.
+ */
+export async function waitFor(cond: () => boolean, what: string, ms = 10000, everyMs = 2): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() >= end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/**
+ * The state letter (R, S, D...) and wchan of each thread of this process,
+ * from /proc/self/task: what a thread is blocked in, where no event says it.
+ * wchan is '' where the kernel hides it.
+ */
+export function threads(): { tid: string; comm: string; state: string; wchan: string }[] {
+  const out: { tid: string; comm: string; state: string; wchan: string }[] = [];
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      let wchan = '';
+      try {
+        wchan = fs.readFileSync(`/proc/self/task/${tid}/wchan`, 'utf8').trim();
+      } catch {
+        // no wchan here
+      }
+      out.push({ tid, comm, state, wchan: wchan === '0' ? '' : wchan });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** True when the running kernel is at least major.minor (os.release()). */
+export function kernelAtLeast(major: number, minor: number): boolean {
+  const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * Mounts a fresh tmpfs of `size` on a new private temp dir (root only);
+ * `why` says what mount answered where it could not. unmount() undoes it.
+ */
+export function mountTmpfs(size: string): { dir: string; mounted: boolean; why: string; unmount: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-tmpfs-'));
+  const r = cp.spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { encoding: 'utf8' });
+  const mounted = r.status === 0;
+  return {
+    dir,
+    mounted,
+    why: (r.stderr || (r.error && r.error.message) || `exit ${r.status}`).trim(),
+    unmount: () => {
+      if (mounted) cp.spawnSync('umount', [dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 let poolsPerRing: boolean | undefined;
