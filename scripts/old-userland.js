@@ -66,7 +66,8 @@ function main(argv) {
       ok(spawnSync(process.execPath, [npm, 'pack', '--pack-destination', packDir], {
         cwd: repo,
         env: { ...process.env, KAIO_PREBUILD: 'host-buildroot' },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
       }), 'npm pack');
       tarball = path.join(packDir, `${pkg.name}-${pkg.version}.tgz`);
     }
