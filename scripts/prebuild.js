@@ -167,7 +167,9 @@ function buildInRoot(broot, target, tc) {
       JOBS: 'max',
       npm_config_nodedir: '/usr/local/kaio-node',
       npm_config_cache: `${inside}/.npm`,
+      TMPDIR: `${inside}/.tmp`, // prebuildify's own scratch goes with the copy
     };
+    fs.mkdirSync(path.join(scratch, '.tmp'));
     const args = prebuildifyArgs(target, tc, inside, inside);
     args[0] = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
     const r = debianRoot.runInRoot(broot, ['/usr/local/bin/node', ...args], {
