@@ -311,6 +311,7 @@ function main(argv) {
       const msg = `${path.relative(root, out)} needs more than ${floorName()} without libstdc++: ${listViolations(rep.violations)}`;
       if (inRoot) {
         console.error(`prebuild: FLOOR CROSSED: ${msg}`);
+        fs.rmSync(out); // never left where npm pack would ship it
         bad = 1;
       } else {
         console.error(`prebuild: note: ${msg} (built with this machine's compiler for local use; the shipped ones come from the build root)`);
