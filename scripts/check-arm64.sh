@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs the packed arm64 prebuild under qemu-user on an x86_64 Debian machine:
-# packs kaio (every prebuild: needs g++-aarch64-linux-gnu), installs the tarball into an
-# empty project with --ignore-scripts, and runs scripts/smoke.js with an arm64 Node.
+# packs kaio (every prebuild, in the Debian build root of scripts/prebuild.js: root and
+# debootstrap), installs the tarball into an empty project with --ignore-scripts, and runs
+# scripts/smoke.js with an arm64 Node. (scripts/old-userland.js --arch arm64 does the same in a
+# Debian 11 arm64 userland without dpkg's arm64 architecture; this script also has --vm.)
 #
-#   sudo apt-get install qemu-user-static g++-aarch64-linux-gnu
+#   sudo apt-get install qemu-user-static g++-aarch64-linux-gnu debootstrap
 #   sudo dpkg --add-architecture arm64 && sudo apt-get update
 #   scripts/check-arm64.sh          qemu-user: the binary loads and reads (thread pool)
 #   scripts/check-arm64.sh --vm     also boots Debian's arm64 kernel under qemu-system-aarch64

@@ -3,15 +3,33 @@
 // Builds the N-API prebuilds that `npm pack` ships (prebuilds/<platform>-<arch>/kaio.<libc>.node)
 // with prebuildify: one per target below, native or cross-compiled.
 //
-//   node scripts/prebuild.js            every target; a missing cross toolchain is an error
-//   node scripts/prebuild.js --host     only the machine's own platform/arch/libc
-//   KAIO_PREBUILD=host npm pack         the same through prepack (the pack test uses it)
+//   node scripts/prebuild.js                    every target, in the build root; the floor is enforced
+//   node scripts/prebuild.js --host             only this machine's target, with this machine's compiler
+//   node scripts/prebuild.js --host --buildroot only this machine's target, in the build root
+//   node scripts/prebuild.js --check FILE...    only the floor check of built .node files
+//   KAIO_PREBUILD=host npm pack                 --host through prepack (the pack test uses it)
+//   KAIO_PREBUILD=host-buildroot npm pack       --host --buildroot (test 91, scripts/old-userland.js)
+//
+// The floor: a shipped prebuild must load wherever Node 20's own binary does, so it may need
+// nothing newer than GLIBC_2.28 and no GLIBCXX_/CXXABI_ version at all (libstdc++ and libgcc
+// are linked in statically). The build machine's headers and libraries decide this, not
+// kaio's code: built on Debian 12 (glibc 2.36, GCC 12) the addon needs fstat64@GLIBC_2.33,
+// __libc_single_threaded@GLIBC_2.32, and a static libstdc++ from there brings pthread_*@2.34,
+// _dl_find_object@2.35 and arc4random@2.36. So the release builds run in a build root: a
+// Debian 11 bullseye userland (glibc 2.31, GCC 10) made with debootstrap from Debian's mirror
+// into ~/.cache/kaio/roots on first use (scripts/debian-root.js; needs root), where
+// -static-libstdc++ -static-libgcc gives a floor of GLIBC_2.28 and no libstdc++ demand.
+// Every build-root build is checked (readelf: the dynamic symbols' versions and the version
+// needs) and the script fails when the floor is crossed. A --host build with this machine's
+// compiler is for trying the package out here: its floor is printed, not enforced.
 //
 // Each build runs in a scratch copy of binding.gyp + native/ (node_modules linked in),
 // so the developer's build/ (what the tests load) is never overwritten by a foreign arch.
 // node-gyp gets the running Node's headers (its install prefix has include/node) and
 // --target of the running Node: with NAPI_VERSION fixed in binding.gyp, the result loads
-// in every Node that has that N-API version, whatever version built it.
+// in every Node that has that N-API version, whatever version built it. In the build root,
+// this machine's node binary (it needs only glibc 2.28), its headers and the checkout are
+// bind-mounted; nothing else from this machine is used there.
 //
 // musl: Debian's musl-tools has musl-gcc for C only; there is no musl C++ standard library
 // in Debian, so no musl prebuild is made: on Alpine, node-gyp-build finds no matching
@@ -21,6 +39,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const debianRoot = require('./debian-root');
 
 const root = path.join(__dirname, '..');
 
@@ -30,6 +49,12 @@ const TARGETS = [
   { platform: 'linux', arch: 'x64', libc: 'glibc' },
   { platform: 'linux', arch: 'arm64', libc: 'glibc' },
 ];
+// The highest glibc symbol version a shipped prebuild may need (what Node 20's binary needs).
+const GLIBC_FLOOR = [2, 28];
+// Linked in statically, so that a prebuild needs no libstdc++/libgcc_s of the loading machine,
+// and kept private (--exclude-libs): the addon neither exports that copy nor has its calls
+// bound to the loading process's libstdc++ (Node's own), which may be another version.
+const STATIC_RUNTIME = '-static-libstdc++ -static-libgcc -Wl,--exclude-libs,ALL';
 
 function hostLibc() {
   // The same rule node-gyp-build uses when it picks a prebuild.
@@ -42,10 +67,13 @@ function onPath(cmd) {
     .some((dir) => dir !== '' && fs.existsSync(path.join(dir, cmd)));
 }
 
-/** The compiler/strip settings for a target, or a string saying what is missing. */
-function toolchain(target) {
-  const native = target.platform === os.platform() && target.arch === os.arch() && target.libc === hostLibc();
-  if (native) return { env: {}, strip: 'strip' };
+function isNative(target) {
+  return target.platform === os.platform() && target.arch === os.arch() && target.libc === hostLibc();
+}
+
+/** This machine's compiler/strip settings for a target, or a string saying what is missing. */
+function localToolchain(target) {
+  if (isNative(target)) return { env: {}, strip: 'strip' };
   const triple = TRIPLES[target.arch];
   if (target.platform !== 'linux' || target.libc !== 'glibc' || !triple || os.platform() !== 'linux') {
     return `no cross toolchain known for ${target.platform}-${target.arch}-${target.libc}`;
@@ -58,14 +86,25 @@ function toolchain(target) {
   return { env: { CC: tools.CC, CXX: tools.CXX, LINK: tools.CXX }, strip: tools.strip };
 }
 
+/** The build root's compiler/strip settings for a target (the root has both triples' g++). */
+function buildRootToolchain(target) {
+  if (target.platform !== 'linux' || target.libc !== 'glibc' || !TRIPLES[target.arch]) {
+    return `no build-root toolchain for ${target.platform}-${target.arch}-${target.libc}`;
+  }
+  const env = { LDFLAGS: STATIC_RUNTIME };
+  if (target.arch === os.arch()) return { env, strip: 'strip' };
+  const triple = TRIPLES[target.arch];
+  return { env: { ...env, CC: `${triple}-gcc`, CXX: `${triple}-g++`, LINK: `${triple}-g++` }, strip: `${triple}-strip` };
+}
+
 function nodeDir() {
   // Official and distribution installs put the headers under <prefix>/include/node.
   const prefix = path.dirname(path.dirname(process.execPath));
   return fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
-function scratchCopy() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-prebuild-'));
+function scratchCopy(parent) {
+  const dir = fs.mkdtempSync(path.join(parent, 'kaio-prebuild-'));
   fs.copyFileSync(path.join(root, 'binding.gyp'), path.join(dir, 'binding.gyp'));
   fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
   fs.cpSync(path.join(root, 'native'), path.join(dir, 'native'), { recursive: true });
@@ -73,71 +112,215 @@ function scratchCopy() {
   return dir;
 }
 
-function build(target, tc) {
-  const dir = scratchCopy();
+function prebuildifyArgs(target, tc, out, dir) {
+  return [
+    require.resolve('prebuildify/bin.js'),
+    '--napi',
+    '--strip',
+    '--tag-libc',
+    `--platform=${target.platform}`,
+    `--arch=${target.arch}`,
+    `--target=${process.versions.node}`,
+    `--strip-bin=${tc.strip}`,
+    `--out=${out}`,
+    dir,
+  ];
+}
+
+function outFile(base, target) {
+  return path.join(base, 'prebuilds', `${target.platform}-${target.arch}`, `kaio.${target.libc}.node`);
+}
+
+/** Builds with this machine's compilers, straight into the checkout's prebuilds/. */
+function buildLocal(target, tc) {
+  const dir = scratchCopy(os.tmpdir());
   try {
-    const args = [
-      require.resolve('prebuildify/bin.js'),
-      '--napi',
-      '--strip',
-      '--tag-libc',
-      `--platform=${target.platform}`,
-      `--arch=${target.arch}`,
-      `--target=${process.versions.node}`,
-      `--strip-bin=${tc.strip}`,
-      `--out=${root}`,
-      dir,
-    ];
     const env = { ...process.env, ...tc.env, PREBUILD_LIBC: target.libc, JOBS: 'max' };
     const nodedir = nodeDir();
     if (nodedir !== undefined && env.npm_config_nodedir === undefined) env.npm_config_nodedir = nodedir;
-    const r = spawnSync(process.execPath, args, { cwd: dir, env, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, prebuildifyArgs(target, tc, root, dir), { cwd: dir, env, stdio: 'inherit' });
     if (r.status !== 0) {
       throw new Error(`prebuildify for ${target.platform}-${target.arch}-${target.libc} exited with ${r.status ?? r.signal}`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const out = path.join(root, 'prebuilds', `${target.platform}-${target.arch}`, `kaio.${target.libc}.node`);
+  const out = outFile(root, target);
   if (!fs.existsSync(out)) throw new Error(`prebuildify did not produce ${path.relative(root, out)}`);
   return out;
 }
 
-/** Highest version tag of `prefix` (GLIBC_, GLIBCXX_) the binary needs, from `readelf -V`. */
-function needs(file) {
-  const r = spawnSync('readelf', ['-V', '-W', file], { encoding: 'utf8' });
-  if (r.status !== 0) return 'readelf unavailable';
-  const highest = (prefix) => {
-    const vs = [...r.stdout.matchAll(new RegExp(`Name: ${prefix}_([0-9.]+)`, 'g'))].map((m) => m[1]);
-    const key = (v) => v.split('.').map(Number);
-    vs.sort((a, b) => {
-      const [x, y] = [key(a), key(b)];
-      for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-      return 0;
+/**
+ * Builds in the build root: the scratch copy is made inside the root's /tmp, the checkout
+ * (for node_modules) is bind-mounted read-only at its own path, this Node and its headers
+ * at /usr/local; the result is copied into the checkout's prebuilds/.
+ */
+function buildInRoot(broot, target, tc) {
+  const nodedir = nodeDir();
+  if (nodedir === undefined) throw new Error(`no Node headers next to ${process.execPath} (<prefix>/include/node)`);
+  const scratch = scratchCopy(path.join(broot, 'tmp'));
+  const inside = `/tmp/${path.basename(scratch)}`;
+  try {
+    const env = {
+      ...tc.env,
+      PREBUILD_LIBC: target.libc,
+      JOBS: 'max',
+      npm_config_nodedir: '/usr/local/kaio-node',
+      npm_config_cache: `${inside}/.npm`,
+      TMPDIR: `${inside}/.tmp`, // prebuildify's own scratch goes with the copy
+    };
+    fs.mkdirSync(path.join(scratch, '.tmp'));
+    const args = prebuildifyArgs(target, tc, inside, inside);
+    args[0] = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
+    const r = debianRoot.runInRoot(broot, ['/usr/local/bin/node', ...args], {
+      cwd: inside,
+      env,
+      binds: [
+        { from: process.execPath, to: '/usr/local/bin/node', ro: true },
+        { from: path.join(nodedir, 'include', 'node'), to: '/usr/local/kaio-node/include/node', ro: true },
+        { from: root, to: root, ro: true },
+      ],
     });
-    return vs.length > 0 ? `${prefix}_${vs[vs.length - 1]}` : `no ${prefix}`;
+    if (r.error) throw r.error;
+    if (r.status !== 0) {
+      throw new Error(`prebuildify in the build root for ${target.platform}-${target.arch}-${target.libc} exited with ${r.status ?? r.signal}`);
+    }
+    const built = outFile(scratch, target);
+    if (!fs.existsSync(built)) throw new Error(`prebuildify did not produce ${built}`);
+    const out = outFile(root, target);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.copyFileSync(built, out);
+    return out;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function versionKey(v) {
+  return v.split('.').map(Number);
+}
+
+function compareVersions(a, b) {
+  const [x, y] = [versionKey(a), versionKey(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  }
+  return 0;
+}
+
+/**
+ * What a built .node asks of the loading machine, from readelf (binutils; it reads any
+ * ELF machine): the versions its undefined dynamic symbols are bound to, its version needs
+ * (what the loader checks) and its NEEDED libraries. `violations` lists every symbol or
+ * version need newer than GLIBC_2.28 or of GLIBCXX_/CXXABI_ (or GCC_, from libgcc_s).
+ */
+function floorReport(file) {
+  const readelf = (args) => {
+    const r = spawnSync('readelf', [...args, '-W', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.error || r.status !== 0) throw new Error(`readelf ${args.join(' ')} ${file} failed: ${r.error ?? r.stderr}`);
+    return r.stdout;
   };
-  return `needs ${highest('GLIBC')}, ${highest('GLIBCXX')}`;
+  const syms = readelf(['--dyn-syms']);
+  const verneed = readelf(['-V']);
+  const dynamic = readelf(['-d']);
+  const tooNew = (lib, v) => lib !== 'GLIBC' || compareVersions(v, GLIBC_FLOOR.join('.')) > 0;
+  const violations = [];
+  const versions = new Set();
+  for (const m of syms.matchAll(/ UND ([^@\s]+)@+([A-Z]+)_([0-9][0-9.]*)/g)) {
+    versions.add(`${m[2]}_${m[3]}`);
+    if (tooNew(m[2], m[3])) violations.push(`${m[1]}@${m[2]}_${m[3]}`);
+  }
+  for (const m of verneed.matchAll(/Name: ([A-Z]+)_([0-9][0-9.]*)/g)) {
+    versions.add(`${m[1]}_${m[2]}`);
+    if (tooNew(m[1], m[2]) && !violations.some((v) => v.endsWith(`@${m[1]}_${m[2]}`))) {
+      violations.push(`version need ${m[1]}_${m[2]}`);
+    }
+  }
+  const needed = [...dynamic.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  const glibc = [...versions].filter((v) => v.startsWith('GLIBC_')).map((v) => v.slice(6)).sort(compareVersions);
+  return {
+    highestGlibc: glibc.length > 0 ? `GLIBC_${glibc[glibc.length - 1]}` : 'no GLIBC',
+    cxx: [...versions].filter((v) => /^(GLIBCXX|CXXABI|GCC)_/.test(v)).sort(),
+    needed,
+    violations,
+  };
+}
+
+function describe(report) {
+  const cxx = report.cxx.length > 0 ? report.cxx.join(', ') : 'no GLIBCXX/CXXABI';
+  return `needs ${report.highestGlibc}, ${cxx}; NEEDED ${report.needed.join(' ')}`;
+}
+
+/** The violations for a message: glibc ones first, at most 12. */
+function listViolations(violations) {
+  const sorted = [...violations].sort((a, b) => Number(!/@GLIBC_/.test(a)) - Number(!/@GLIBC_/.test(b)));
+  const more = sorted.length > 12 ? ` and ${sorted.length - 12} more` : '';
+  return sorted.slice(0, 12).join(', ') + more;
+}
+
+function floorName() {
+  return `GLIBC_${GLIBC_FLOOR.join('.')}`;
+}
+
+/** Prints the floor of each file; 1 when one crosses it. */
+function checkFiles(files) {
+  let bad = 0;
+  for (const f of files) {
+    const rep = floorReport(f);
+    console.log(`prebuild: ${f}: ${describe(rep)}`);
+    if (rep.violations.length > 0) {
+      console.error(`prebuild: ${f} needs more than ${floorName()} without libstdc++: ${listViolations(rep.violations)}`);
+      bad = 1;
+    }
+  }
+  return bad;
 }
 
 function main(argv) {
-  const hostOnly = argv.includes('--host') || process.env.KAIO_PREBUILD === 'host';
+  if (argv[0] === '--check') return checkFiles(argv.slice(1));
+  const env = process.env.KAIO_PREBUILD;
+  const hostOnly = argv.includes('--host') || env === 'host' || env === 'host-buildroot';
+  const inRoot = !hostOnly || argv.includes('--buildroot') || env === 'host-buildroot';
   const wanted = hostOnly
     ? [{ platform: os.platform(), arch: os.arch(), libc: hostLibc() }]
     : TARGETS;
+
+  let broot;
+  if (inRoot) {
+    const why = debianRoot.unavailable();
+    if (why !== undefined) {
+      console.error(`prebuild: the shipped prebuilds are built in a Debian ${debianRoot.SUITE} build root (glibc 2.31, GCC 10), and it cannot be used here: ${why}`);
+      console.error('prebuild: `node scripts/prebuild.js --host` (or KAIO_PREBUILD=host) builds this machine\'s one with this machine\'s compiler, without the floor');
+      return 1;
+    }
+    broot = debianRoot.buildRoot();
+    console.log(`prebuild: building in the build root ${broot} (Debian ${debianRoot.SUITE}, libstdc++/libgcc linked statically)`);
+  }
+  let bad = 0;
   for (const target of wanted) {
-    const tc = toolchain(target);
+    const tc = inRoot ? buildRootToolchain(target) : localToolchain(target);
     if (typeof tc === 'string') {
       console.error(`prebuild: ${target.platform}-${target.arch}-${target.libc}: ${tc}`);
       console.error('prebuild: `node scripts/prebuild.js --host` (or KAIO_PREBUILD=host) builds only this machine\'s one');
       return 1;
     }
-    const out = build(target, tc);
-    // What the machine that loads it must have: the build machine's glibc and libstdc++
-    // headers decide this (Debian 12 here), not kaio's code alone.
-    console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes; ${needs(out)})`);
+    const out = inRoot ? buildInRoot(broot, target, tc) : buildLocal(target, tc);
+    const rep = floorReport(out);
+    console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes; ${describe(rep)})`);
+    if (rep.violations.length > 0) {
+      const msg = `${path.relative(root, out)} needs more than ${floorName()} without libstdc++: ${listViolations(rep.violations)}`;
+      if (inRoot) {
+        console.error(`prebuild: FLOOR CROSSED: ${msg}`);
+        fs.rmSync(out); // never left where npm pack would ship it
+        bad = 1;
+      } else {
+        console.error(`prebuild: note: ${msg} (built with this machine's compiler for local use; the shipped ones come from the build root)`);
+      }
+    }
   }
-  return 0;
+  return bad;
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
+
+module.exports = { floorReport, GLIBC_FLOOR };
