@@ -251,7 +251,7 @@ export function dropPools(held: HeldPools): void {
 
 /**
  * Registered (pinned) memory as `count` page-aligned Buffers of `size` bytes.
- * Made by ring.registerBuffers() (or another backend); see README.
+ * Made by ring.registerBuffers() (or another backend); see docs/api.md and docs/registered-memory.md.
  */
 export class BufferPool {
   /** Views of the pool's memory, one per buffer. Detached (length 0) after release. */

@@ -98,7 +98,7 @@ describe('47 a buffer shrunk or detached between the call and the submission', (
         }
       });
 
-      // The thread pool copies a write's bytes when it is called (README:
+      // The thread pool copies a write's bytes when it is called (docs/backends.md:
       // "Thread-pool ops ... never give a worker thread the caller's
       // memory"), so a later shrink cannot reach the write: see the last test.
       if (backend === 'threadpool') continue;

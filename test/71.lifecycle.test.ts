@@ -1,5 +1,5 @@
 // Lifecycle, short versions (the long ones: scripts/soak.js and
-// scripts/lifecycle.js, see README "Reliability"): a mixed-op soak against a
+// scripts/lifecycle.js, see docs/reliability.md): a mixed-op soak against a
 // byte model with resources back to baseline, SIGKILL during write+fsync with
 // acknowledged data checked, worker termination and process exit with ops in
 // flight, GC of dropped objects. Known findings of this area are skipped while

@@ -140,8 +140,11 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the tarball holds dist, native sources, this machine\'s prebuild, LICENSE, CHANGELOG, README, BENCHMARKS; no test/, bench/ or source maps', () => {
-    for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', 'BENCHMARKS.md', 'binding.gyp', 'bin/kaio',
+  it('the tarball holds dist, native sources, this machine\'s prebuild, LICENSE, CHANGELOG, README and the documents it links to; no test/, bench/ or source maps', () => {
+    // The README's links go to docs/, CONTRIBUTING.md and BENCHMARKS.md: they ship with it.
+    const docs = fs.readdirSync(path.join(repo, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+    assert.ok(docs.length > 0);
+    for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', 'BENCHMARKS.md', 'CONTRIBUTING.md', ...docs, 'binding.gyp', 'bin/kaio',
       'dist/lib/index.js', 'dist/lib/index.d.ts', 'native/addon.cc', prebuild]) {
       assert.ok(files.includes(f), `${f} is missing from the tarball`);
     }

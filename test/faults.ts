@@ -344,7 +344,7 @@ export function refusedUpFront(c: MatrixCase): boolean {
  * error after part of the data) it leaves the position where it was (Linux
  * 6.18). The Ring passes the kernel's word on unchanged: the count is true
  * and the file intact, but where the position ends is the kernel's, so it is
- * not compared with node:fs. The README says so, and points to FileHandle,
+ * not compared with node:fs. docs/api.md says so, and points to FileHandle,
  * which never hands the kernel -1 for a file with an offset.
  */
 export function kernelKeepsPosition(c: MatrixCase): boolean {

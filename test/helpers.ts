@@ -181,7 +181,7 @@ let poolsPerRing: boolean | undefined;
 /**
  * True when one ring can hold several registered-buffer pools: the kernel has
  * a sparse buffer table (IORING_RSRC_REGISTER_SPARSE, 5.19). Before that the
- * first pool is the ring's whole table and a second one gets EBUSY (README).
+ * first pool is the ring's whole table and a second one gets EBUSY (docs/kernels.md).
  */
 export function severalPoolsPerRing(): boolean {
   if (poolsPerRing !== undefined) return poolsPerRing;

@@ -83,7 +83,7 @@ export interface RingOptions {
   /**
    * Most ops per io_uring_enter when a tick's (or a submit()'s) ops go out;
    * 0 (default): all in one. Small values (1-8) ring the device's doorbell
-   * more often, which keeps some virtual disks busier at depth (see README).
+   * more often, which keeps some virtual disks busier at depth (see docs/api.md, submitBatch).
    */
   submitBatch?: number;
   /**
@@ -698,7 +698,7 @@ export class Ring implements IoContext {
    * ring from 5.19). Reads and writes on any view inside them then go out as
    * READ_FIXED / WRITE_FIXED (READV_FIXED / WRITEV_FIXED on 6.15+) by
    * themselves. The pages are pinned and charged to RLIMIT_MEMLOCK: see
-   * README, "Registered buffers". Throws synchronously.
+   * docs/registered-memory.md. Throws synchronously.
    */
   registerBuffers(options: BufferPoolOptions): BufferPool {
     if (this.#closing) throw stateError('ERR_KAIO_CLOSED', 'Ring is closed (registerBuffers)');

@@ -2,7 +2,7 @@
 // moved into the SQ by one native call per tick (fillStaged), instead of one
 // N-API call per op, which cost more than the kernel's work for a NOP. Every
 // op takes this path, so an op's memory is looked up when its SQE is written
-// (a view shrunk or detached since the call gives EFAULT, as the README
+// (a view shrunk or detached since the call gives EFAULT, as docs/api.md
 // promises), and ops reach the SQ in the order they were started. The
 // record's layout and what each field means per op: op-table.ts.
 import { Counter, type NativeRing, type NativeRingInfo } from '../binding';
