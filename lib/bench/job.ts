@@ -465,13 +465,12 @@ class Run {
 }
 
 function openFlags(run: Run): number {
-  const { job, setup } = run;
+  const { job } = run;
   const [, writes] = run.directionsUsed();
   const write = writes || job.rw === 'nop' ? writes : false;
-  // A write job on a block device holds an exclusive claim for the run (unless
-  // told to write to it in use), so it cannot be mounted meanwhile.
-  const excl = setup.blockDevice && write && !job.allowMountedWrite ? fs.constants.O_EXCL : 0;
-  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0) | excl;
+  // No O_EXCL here: the main thread holds the exclusive claim on a block
+  // device for the whole group (run.ts), so siblings share the device as fio's do.
+  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0);
 }
 
 function openTarget(run: Run): number {
@@ -480,8 +479,6 @@ function openTarget(run: Run): number {
     return fs.openSync(run.filename, flags);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (flags & fs.constants.O_EXCL && err.code === 'EBUSY')
-      throw new Error(`refusing to write to ${run.filename}: it is in use; --allow_mounted_write=1 to write anyway`);
     if (run.job.direct && err.code === 'EINVAL')
       throw new Error(`--direct=1: ${run.filename} is on a filesystem that does not support O_DIRECT (open: EINVAL)`);
     throw e;

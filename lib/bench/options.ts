@@ -2,7 +2,7 @@
 // defaults, from the command line (util.parseArgs) and from fio job files, so
 // a job can be moved between the two tools unchanged.
 import { parseArgs as nodeParseArgs } from 'node:util';
-import { invalidArgValue } from '../errors';
+import { invalidArgValue, stateError } from '../errors';
 
 export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
 export type Engine = 'io_uring' | 'libaio' | 'psync' | 'pvsync2' | 'fs' | 'fs-sync';
@@ -21,7 +21,10 @@ export interface Distribution {
 
 /** One job as fio would run it, every option resolved to its value. */
 export interface BenchJob {
+  /** The name fio reports: name= when given, else the section (or --name). */
   name: string;
+  /** The job's section in its file (or its --name): default file names derive from it, as fio's do. */
+  section: string;
   /** Empty: derived from name (fio's name.jobnum.filenum, under --directory). */
   filename: string;
   directory: string;
@@ -91,6 +94,10 @@ export interface Program {
   defaulted: boolean;
   /** Options of job files' [global] sections (fio's JSON "global options"). */
   globalOptions: Record<string, string>;
+  /** --showcmd: the job files as one command line, printed instead of running. */
+  showcmd: string;
+  /** --parse-only: check the options and job files, run nothing. */
+  parseOnly: boolean;
 }
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
@@ -170,6 +177,9 @@ const OPTS: Record<string, OptDef> = {
   eta: { kind: 'str', program: true },
   plot: { kind: 'str', program: true },
   readonly: { kind: 'set', program: true },
+  showcmd: { kind: 'set', program: true },
+  'parse-only': { kind: 'set', program: true },
+  section: { kind: 'str', program: true },
   thread: { kind: 'set' }, // jobs always run as threads here (fio's --thread); accepted
 };
 
@@ -304,6 +314,7 @@ function parsePercentiles(text: string): number[] {
 function defaults(): BenchJob {
   return {
     name: '',
+    section: '',
     filename: '',
     directory: '',
     rw: 'read',
@@ -597,67 +608,120 @@ function normalize(argv: readonly string[]): string[] {
 
 interface Section {
   name: string;
-  opts: Array<[string, string]>;
+  /** key, value as written ('' when none), file:line. */
+  opts: Array<[string, string, string]>;
 }
 
-/** A fio job file: [global] and job sections, key=value lines, ; and # comments, include FILE. */
-export function parseJobFile(text: string, file: string, readFile: (p: string) => string, depth = 0): Section[] {
+/**
+ * A job-file line as fio's parser reads it: everything from the first ';' or
+ * '#' on is a comment (after a value too: "bs=8k ; small"), and blanks around
+ * what is left are dropped.
+ */
+export function stripComment(line: string): string {
+  const cut = line.search(/[;#]/);
+  return (cut < 0 ? line : line.slice(0, cut)).trim();
+}
+
+/** What is wrong with a command line or job files, gathered so that one message names all of it. */
+class Problems {
+  readonly unknown: string[] = [];
+  readonly other: string[] = [];
+  add(e: unknown, prefix = ''): void {
+    this.other.push(`${prefix}${e instanceof Error ? e.message : String(e)}`);
+  }
+  throwIfAny(): void {
+    const parts: string[] = [];
+    if (this.unknown.length)
+      parts.push(`${this.unknown.length === 1 ? 'an option' : `${this.unknown.length} options`} kaio bench does not support: ${this.unknown.join(', ')}`);
+    parts.push(...this.other);
+    if (parts.length) throw stateError('ERR_INVALID_ARG_VALUE', parts.join('; '));
+  }
+}
+
+/**
+ * A fio job file: [section]s of key=value lines, ; and # comments (whole
+ * lines or after a value), include FILE inside a section. As in fio, an
+ * option before the first section is refused, and an included file adds
+ * lines to the section it is included from (it cannot start sections).
+ * Options kaio bench does not know are gathered in `problems`, all of them.
+ */
+export function parseJobFile(text: string, file: string, readFile: (p: string) => string, problems = new Problems(), depth = 0, into?: Section): Section[] {
   if (depth > 8) throw bad('include', `nesting too deep at ${file}`);
   const sections: Section[] = [];
-  let cur: Section | undefined;
+  let cur = into;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '').trim();
-    if (!line || line.startsWith(';') || line.startsWith('#')) continue;
+    const line = stripComment(lines[i]);
+    if (!line) continue;
     const where = `${file}:${i + 1}`;
-    const inc = /^include\s+(.+)$/.exec(line);
-    if (inc) {
-      const { dirname, resolve } = require('node:path') as typeof import('node:path');
-      const p = resolve(dirname(file), inc[1].trim());
-      let sub: string;
-      try {
-        sub = readFile(p);
-      } catch (e) {
-        throw bad('include', `${where}: cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-      }
-      const inner = parseJobFile(sub, p, readFile, depth + 1);
-      // Options before any section in the included file belong to the current section.
-      for (const s of inner) {
-        if (s.name === '' && cur) cur.opts.push(...s.opts);
-        else sections.push((cur = s));
-      }
-      continue;
-    }
     const sec = /^\[([^\]]+)\]$/.exec(line);
     if (sec) {
+      if (into) throw bad('include', `${where}: an included file cannot start a section (${line}), as in fio`);
       cur = { name: sec[1].trim(), opts: [] };
       sections.push(cur);
+      continue;
+    }
+    if (!cur) throw bad('job file', `${where}: option ${JSON.stringify(line)} outside of a [] job section`);
+    const inc = /^include\s+(.+)$/.exec(line);
+    if (inc) {
+      // fio: the name as given if it exists, else relative to the including file.
+      const name = inc[1].trim();
+      const { dirname, resolve } = require('node:path') as typeof import('node:path');
+      let sub: string | undefined;
+      let p = name;
+      try {
+        sub = readFile(p);
+      } catch {
+        p = resolve(dirname(file), name);
+        try {
+          sub = readFile(p);
+        } catch (e) {
+          throw bad('include', `${where}: cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+        }
+      }
+      parseJobFile(sub, p, readFile, problems, depth + 1, cur);
       continue;
     }
     const kv = /^([A-Za-z0-9_-]+)\s*(?:=\s*(.*))?$/.exec(line);
     if (!kv) throw bad('job file', `${where}: cannot parse ${JSON.stringify(line)}`);
     const key = kv[1];
-    if (!OPTS[key]) throw bad(`${key}`, `${where}: is not a known option; see kaio bench --help`);
-    if (OPTS[key].program) throw bad(`${key}`, `${where}: is a command-line option, not a job option`);
-    if (!cur) {
-      cur = { name: '', opts: [] };
-      sections.push(cur);
+    if (!OPTS[key]) {
+      problems.unknown.push(`${key} (${where})`);
+      continue;
     }
-    const value = (kv[2] ?? '').trim();
-    cur.opts.push([key, OPTS[key].kind === 'set' || OPTS[key].kind === 'bool' ? value || '1' : value]);
+    if (OPTS[key].program) {
+      problems.other.push(`${where}: ${key} is a command-line option, not a job option`);
+      continue;
+    }
+    cur.opts.push([key, (kv[2] ?? '').trim(), where]);
   }
   return sections;
 }
 
+/** fio's [global] test: any section whose name starts with "global". */
+const isGlobal = (name: string): boolean => name.startsWith('global');
+
+/** A set or bool option written without a value means 1. */
+const valueOf = (key: string, value: string): string => (value === '' && (OPTS[key].kind === 'set' || OPTS[key].kind === 'bool') ? '1' : value);
+
 /**
- * The whole command line: program options, then jobs. Options before the
- * first --name are global (like fio's [global]); each --name starts a job;
- * positional arguments are job files, whose jobs take the command line's
- * global options over their own.
+ * The whole command line: program options, then jobs. As in fio:
+ *  - options before the first --name are defaults for every job, and so are
+ *    a job file's [global] sections, for the sections after them (in that
+ *    file and the files after it); a job's own options override both, so a
+ *    job file's options override the command line's;
+ *  - each --name starts a job; those jobs come before the files' jobs;
+ *  - a file's section name names the job and its files; name= changes only
+ *    the name reported;
+ *  - the first job of each job file after the first waits for the jobs
+ *    before it (a stonewall), and --section=NAME runs only the named sections.
+ * Every option kaio bench does not support is named in one error.
  */
 export function parseCommandLine(argv: readonly string[], readFile: (p: string) => string): Program {
   const options: Record<string, { type: 'string'; multiple: true }> = {};
   for (const k of Object.keys(OPTS)) options[k] = { type: 'string', multiple: true };
+  const unknownArgs = argv.map((a) => /^--([^=]+)/.exec(a)?.[1]).filter((k): k is string => k !== undefined && !OPTS[k]);
+  if (unknownArgs.length > 1) throw bad(unknownArgs.map((k) => `--${k}`).join(', '), 'are not known options; see kaio bench --help');
   let tokens;
   try {
     ({ tokens } = nodeParseArgs({ args: normalize(argv), options, strict: true, allowPositionals: true, tokens: true }));
@@ -667,10 +731,23 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
     throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
-  const program: Program = { format: 'normal', output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
+  const program: Program = {
+    format: 'normal',
+    output: '',
+    eta: 'auto',
+    plot: '',
+    jobs: [],
+    defaulted: false,
+    globalOptions: {},
+    showcmd: '',
+    parseOnly: false,
+  };
   const global: Array<[string, string]> = [];
-  const cmdJobs: Section[] = [];
+  const cmdJobs: Array<{ name: string; opts: Array<[string, string]> }> = [];
+  const shown: string[] = [];
+  const wanted: string[] = [];
   let readonly = false;
+  let showcmd = false;
   const files: string[] = [];
   for (const t of tokens ?? []) {
     if (t.kind === 'positional') {
@@ -690,6 +767,13 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
         program.output = value;
       } else if (t.name === 'readonly') {
         readonly = parseBool(value || '1', '--readonly');
+      } else if (t.name === 'showcmd') {
+        showcmd = parseBool(value || '1', '--showcmd');
+      } else if (t.name === 'parse-only') {
+        program.parseOnly = parseBool(value || '1', '--parse-only');
+      } else if (t.name === 'section') {
+        if (!value) throw bad('--section', 'needs a section name');
+        wanted.push(value);
       } else if (t.name === 'plot') {
         if (!value.endsWith('.svg')) throw bad('--plot', `needs a file name ending in .svg (got ${JSON.stringify(value)})`);
         program.plot = value;
@@ -700,48 +784,80 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
       continue;
     }
     const key = canonical(t.name, '');
+    shown.push(`--${t.name}=${value}`);
     if (key === 'name') cmdJobs.push({ name: value, opts: [] });
     const target = cmdJobs.length ? cmdJobs[cmdJobs.length - 1].opts : global;
     if (key !== 'name') target.push([key, value]);
   }
 
+  const problems = new Problems();
   /** A job from option layers, later ones winning; "job options" shows layers from `shown` on. */
-  const build = (name: string, layers: Array<Array<[string, string]>>, shown = 0): BenchJob => {
+  const build = (section: string, layers: Array<Array<[string, string]>>, shownFrom: number, prefix: string): BenchJob | undefined => {
     const job = defaults();
-    job.name = name;
+    job.name = section;
+    job.section = section;
+    let ok = true;
     layers.forEach((layer, i) => {
       for (const [rawKey, value] of layer) {
-        const key = canonical(rawKey, '');
-        apply(job, key, value);
-        if (i >= shown) job.given[rawKey] = value;
+        try {
+          const key = canonical(rawKey, '');
+          apply(job, key, valueOf(rawKey, value));
+        } catch (e) {
+          ok = false;
+          problems.add(e, prefix);
+        }
+        // fio's "job options" leave out options written without a value (stonewall, group_reporting).
+        if (i >= shownFrom && value !== '') job.given[rawKey] = value;
       }
     });
-    if (name) job.given = { name, ...job.given };
-    return finish(job);
+    if (!ok) return undefined;
+    try {
+      return finish(job);
+    } catch (e) {
+      problems.add(e, prefix);
+      return undefined;
+    }
   };
 
-  for (const file of files) {
+  for (const j of cmdJobs) {
+    const job = build(j.name, [[['name', j.name]], global, j.opts], 0, '');
+    if (job) program.jobs.push(job);
+  }
+  // fio's def_thread: the command line's globals, then every [global] section met so far.
+  let defaultsSoFar: Array<[string, string]> = [...global];
+  for (const [k, v] of global) program.globalOptions[k] = valueOf(k, v);
+  const cmdline: string[] = ['kaio bench', ...shown];
+  files.forEach((file, fileNo) => {
     let text: string;
     try {
       text = readFile(file);
     } catch (e) {
       throw bad('job file', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-    const sections = parseJobFile(text, file, readFile);
-    let fileGlobal: Array<[string, string]> = [];
+    const sections = parseJobFile(text, file, readFile, problems);
+    let stonewall = fileNo > 0;
     for (const s of sections) {
-      if (s.name === 'global' || s.name === '') {
-        fileGlobal = [...fileGlobal, ...s.opts];
-        for (const [k, v] of s.opts) program.globalOptions[k] = v;
+      const global = isGlobal(s.name);
+      if (!global && wanted.length && !wanted.includes(s.name)) continue;
+      if (!global) cmdline.push(`--name=${s.name}`);
+      for (const [k, v] of s.opts) cmdline.push(v === '' ? `--${k}` : `--${k}=${v}`);
+      const own = s.opts.map(([k, v]): [string, string] => [k, v]);
+      if (global) {
+        defaultsSoFar = [...defaultsSoFar, ...own];
+        for (const [k, v] of own) program.globalOptions[k] = valueOf(k, v);
         continue;
       }
-      // fio's JSON lists a job file's [global] under "global options", the job's own under "job options".
-      program.jobs.push(build(s.name, [fileGlobal, s.opts, global], 1));
+      // fio's JSON lists the [global]s under "global options", the section's own under "job options".
+      const job = build(s.name, [defaultsSoFar, own], 1, `${file} [${s.name}]: `);
+      if (job && stonewall) job.stonewall = true;
+      stonewall = false;
+      if (job) program.jobs.push(job);
     }
-  }
-  for (const j of cmdJobs) program.jobs.push(build(j.name, [global, j.opts]));
+  });
+  problems.throwIfAny();
+  if (showcmd) program.showcmd = cmdline.join(' ');
   if (!program.jobs.length) {
-    if (files.length) throw bad('job file', `${files.join(', ')} describes no job`);
+    if (files.length) throw bad('job file', `${files.join(', ')} describes no job${wanted.length ? ` named ${wanted.join(', ')}` : ''}`);
     // No --name and no job file: one job from the command line's options
     // (fio would insist on --name; kaio names it and, without --filename,
     // runs it on a temp file it removes afterwards).
@@ -760,7 +876,9 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
       ]);
     }
     layers.push(global);
-    const job = build(given.size ? 'kaio' : 'kaio-default', layers);
+    const job = build(given.size ? 'kaio' : 'kaio-default', layers, 0, '');
+    problems.throwIfAny();
+    if (!job) throw bad('job', 'cannot be built');
     if (!job.filename) program.defaulted = true;
     program.jobs.push(job);
   }

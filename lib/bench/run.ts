@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, devNumbers, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
 
 export interface Instance {
   job: BenchJob;
@@ -166,12 +166,13 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
         break;
       }
       const instances: Instance[] = [];
+      const claims: number[] = [];
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
           let filename = job.filename;
           if (!filename && job.rw !== 'nop') {
-            const base = `${job.name}.${n}.0`;
+            const base = `${job.section || job.name}.${n}.0`;
             if (program.defaulted) {
               filename = path.join(tmp(), base);
               result.cleanup.push(filename);
@@ -188,6 +189,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
               const have = st && st.isFile() && !job.size ? st.size : 0;
               const target = prepareTarget({
+                job: job.name,
                 filename,
                 // the default job's temp file: 256 MiB unless --size says otherwise
                 size: job.size ? job.offset + job.size : have || (program.defaulted ? 256 * 1024 ** 2 : 0),
@@ -202,6 +204,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 t.notes.push(`${path.dirname(filename)} does not support O_DIRECT: the default job runs buffered`);
               }
               laidOut.set(filename, t);
+              if (target.blockDevice && writes(job) && !job.allowMountedWrite) claims.push(claimBlockDevice(filename));
               if (job.invalidate && !job.direct && (st?.isFile() || target.blockDevice || !st)) {
                 const why = invalidate(filename);
                 if (why) t.notes.push(why);
@@ -231,7 +234,11 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
           });
         }
       }
-      result.groups.push(await runGroup(g, instances, hooks));
+      try {
+        result.groups.push(await runGroup(g, instances, hooks));
+      } finally {
+        for (const fd of claims) fs.closeSync(fd);
+      }
       if (Atomics.load(stop, 0)) result.interrupted = true;
       if (instances.some((i) => i.failure || i.outcome?.error)) break;
     }
