@@ -202,7 +202,7 @@ class Run {
     readonly filename: string,
   ) {
     const job = (this.job = setup.job);
-    this.depthMax = job.ioengine === 'fs-sync' ? 1 : job.iodepth;
+    this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
     this.start = job.offset;
@@ -503,7 +503,7 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const run = new Run(setup, setup.filename);
   const { job } = run;
   const nop = job.rw === 'nop';
-  const fd = nop ? -1 : openTarget(run);
+  const fd = nop || job.ioengine === 'null' ? -1 : openTarget(run);
   let fixedOps = 0;
   const progress = run.progress;
   try {
@@ -521,6 +521,12 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
         break;
       }
       case 'psync':
+        // fio's psync: pread/pwrite, one op at a time on the job's own thread.
+        runFsSync(run, fd);
+        break;
+      case 'null':
+        runNull(run);
+        break;
       case 'pvsync2': {
         const ctx = new ThreadpoolContext({ entries: job.iodepth });
         await runWithContext(run, fd, ctx, job.hipri ? 1 /* RWF_HIPRI */ : 0);
@@ -819,7 +825,18 @@ async function runFsPromises(run: Run, fd: number): Promise<void> {
   }
 }
 
-/** node:fs readSync/writeSync: one op at a time on the calling thread. */
+/** fio's null engine: every op completes at once and whole, with no system call and no file. */
+function runNull(run: Run): void {
+  run.begin();
+  for (;;) {
+    const now = performance.now();
+    run.poll(now);
+    if (!run.next(0, now)) break;
+    run.done(0, run.slotLen[0], 0, performance.now());
+  }
+}
+
+/** node:fs readSync/writeSync (pread/pwrite): one op at a time on the calling thread. */
 function runFsSync(run: Run, fd: number): void {
   run.begin();
   const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;

@@ -5,7 +5,7 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue, stateError } from '../errors';
 
 export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
-export type Engine = 'io_uring' | 'libaio' | 'psync' | 'pvsync2' | 'fs' | 'fs-sync';
+export type Engine = 'io_uring' | 'libaio' | 'psync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
 export type Api = 'batch' | 'promise';
 export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
 export type OutputFormat = 'normal' | 'json' | 'json+';
@@ -98,11 +98,13 @@ export interface Program {
   showcmd: string;
   /** --parse-only: check the options and job files, run nothing. */
   parseOnly: boolean;
+  /** What the parse changed, as fio's "note:" lines (a synchronous engine's iodepth capped at 1). */
+  notes: string[];
 }
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
-const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync'];
+const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'null'];
 const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
 const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
 
@@ -461,7 +463,7 @@ function apply(job: BenchJob, key: string, value: string): void {
       break;
     case 'ioengine':
       if (!ENGINES.includes(value as Engine)) {
-        throw bad(n, `${JSON.stringify(value)} is not available; kaio bench has ${ENGINES.join(', ')}`);
+        throw bad(n, `${JSON.stringify(value)} is not available (kaio bench has ${ENGINES.join(', ')})`);
       }
       job.ioengine = value as Engine;
       break;
@@ -555,9 +557,24 @@ function apply(job: BenchJob, key: string, value: string): void {
   }
 }
 
+/** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
+export const SYNC_ENGINES: readonly Engine[] = ['psync', 'fs-sync'];
+
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
-function finish(job: BenchJob): BenchJob {
+function finish(job: BenchJob, notes: string[] = []): BenchJob {
   const e = job.ioengine;
+  if (SYNC_ENGINES.includes(e) && job.iodepth > 1) {
+    // fio caps a synchronous engine's depth and says so.
+    if (!notes.some((n) => n.includes(e))) notes.push(`both iodepth >= 1 and synchronous I/O engine ${e} are selected, queue depth will be capped at 1`);
+    job.iodepth = 1;
+  }
+  if (e === 'null') {
+    // fio's null engine: no file, each op completes at once, whole.
+    if (job.rw === 'nop') throw bad('--rw', 'nop needs --ioengine=io_uring');
+    if (!job.size) throw bad('--size', 'is needed with --ioengine=null (it has no file to take a size from)');
+    if (job.verify) throw bad('--verify', 'cannot check data with --ioengine=null (nothing is read or written)');
+    if (job.fsync || job.fdatasync || job.endFsync) throw bad('--fsync', 'has nothing to sync with --ioengine=null');
+  }
   const kaioRing = e === 'io_uring';
   const nop = job.rw === 'nop';
   if (nop && !kaioRing) throw bad('--rw', 'nop needs --ioengine=io_uring');
@@ -741,6 +758,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     globalOptions: {},
     showcmd: '',
     parseOnly: false,
+    notes: [],
   };
   const global: Array<[string, string]> = [];
   const cmdJobs: Array<{ name: string; opts: Array<[string, string]> }> = [];
@@ -804,7 +822,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
           apply(job, key, valueOf(rawKey, value));
         } catch (e) {
           ok = false;
-          problems.add(e, prefix);
+          problems.add(e, `${prefix}${rawKey}=${value}: `);
         }
         // fio's "job options" leave out options written without a value (stonewall, group_reporting).
         if (i >= shownFrom && value !== '') job.given[rawKey] = value;
@@ -812,7 +830,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     });
     if (!ok) return undefined;
     try {
-      return finish(job);
+      return finish(job, program.notes);
     } catch (e) {
       problems.add(e, prefix);
       return undefined;

@@ -171,7 +171,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
           let filename = job.filename;
-          if (!filename && job.rw !== 'nop') {
+          const diskless = job.rw === 'nop' || job.ioengine === 'null';
+          if (!filename && !diskless) {
             const base = `${job.section || job.name}.${n}.0`;
             if (program.defaulted) {
               filename = path.join(tmp(), base);
@@ -181,7 +182,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
           let size = job.size || 1024 ** 3;
           let blockDevice = false;
           const notes: string[] = [];
-          if (job.rw !== 'nop') {
+          if (!diskless) {
             let t = laidOut.get(filename);
             if (!t) {
               const st = fs.statSync(filename, { throwIfNoEntry: false });
@@ -230,7 +231,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             bwSamples: [[], [], []],
             iopsSamples: [[], [], []],
             notes,
-            dev: job.rw === 'nop' ? undefined : deviceOf(filename, blockDevice),
+            dev: diskless ? undefined : deviceOf(filename, blockDevice),
           });
         }
       }
