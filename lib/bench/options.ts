@@ -918,7 +918,7 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --rwmixread=50 --rwmixwrite=50
   --bs=4k | --bs=4k,64k (read,write)   --bssplit=4k/50:64k/50[,write split]
   --size=SIZE|N% --offset=SIZE --number_ios=N
-  --ioengine=io_uring|libaio|psync|pvsync2|fs|fs-sync   (default io_uring)
+  --ioengine=io_uring|libaio|psync|pvsync2|fs|fs-sync|null   (default io_uring; fio's is psync)
   --api=batch|promise    io_uring through kaio's batch (default) or promise API
   --iodepth=1 --iodepth_batch_submit=N --iodepth_batch_complete_min=N --iodepth_batch_complete_max=N
   --direct=0|1 --invalidate=1|0 --fixedbufs --registerfiles --sqthread_poll --hipri
@@ -929,7 +929,10 @@ export const USAGE = `usage: kaio bench [options] [jobfile ...]
   --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --gtod_reduce=0|1
   --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
   --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
+  --showcmd (print the job files as one command line) --parse-only (check, run nothing)
+  --section=NAME (run only that section of the job files; repeatable)
   --help --version
 
-  Job files (INI): [global] and [job] sections, include FILE, stonewall;
-  command-line options before --name override the file's.`;
+  Job files (INI), read as fio reads them: [global] and [job] sections, include FILE,
+  ; and # comments; command-line options before --name are defaults that the
+  files' [global] and job sections override.`;
