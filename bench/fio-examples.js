@@ -121,7 +121,7 @@ function lacks(stderr) {
   const others = stderr.replace(/^kaio bench: /, '').split('; ').filter((s) => !/does not support: /.test(s));
   for (const o of others) {
     // "FILE [section]: key=value: why": a value kaio cannot take; the engine and rw values are named.
-    const kv = /\]: ([A-Za-z0-9_]+)=([^:]*): /.exec(o);
+    const kv = /\]: ([A-Za-z0-9_]+)=(.*?): (?:The argument|[A-Z])/.exec(o);
     if (kv) names.push(/^(ioengine|rw|readwrite|verify)$/.test(kv[1]) ? `${kv[1]}=${kv[2].trim().split(/[:\s]/)[0]}` : `${kv[1]} (value)`);
     else names.push(o.slice(0, 80));
   }

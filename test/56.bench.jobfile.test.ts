@@ -6,13 +6,24 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { once } from 'node:events';
 import { pkgRoot } from './helpers';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 
 type Dir = { total_ios: number; io_bytes: number };
-type Doc = { jobs: Array<{ jobname: string; read: Dir; write: Dir; iodepth_level: Record<string, number>; kaio: { ioengine: string } }> };
+type Doc = {
+  jobs: Array<{
+    jobname: string;
+    read: Dir;
+    write: Dir;
+    iodepth_level: Record<string, number>;
+    'job options': Record<string, string>;
+    desc?: string;
+    kaio: { ioengine: string };
+  }>;
+};
 
 const kaio = (args: string[], opts: Omit<SpawnSyncOptions, 'encoding'> = {}) =>
   spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 60000, ...opts });
@@ -62,3 +73,122 @@ describe('56 kaio bench: fio engines', () => {
     assert.equal(j.iodepth_level['1'], 100, 'more than one op was in flight');
   });
 });
+
+/** Which 4 KiB blocks of a file hold anything but zeros: "x" written, "." not. */
+function blockMap(file: string): string {
+  const d = fs.readFileSync(file);
+  let out = '';
+  for (let i = 0; i < d.length; i += 4096) out += d.subarray(i, i + 4096).some((b) => b !== 0) ? 'x' : '.';
+  return out;
+}
+
+describe("56 kaio bench: fio's everyday job options", () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench56-'));
+    file = path.join(dir, 'z');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs a write job over a 64 KiB file of zeros; the blocks it wrote and its op count. */
+  function writeMap(...args: string[]): { map: string; ios: number } {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024));
+    const r = kaio(['--name=t', `--filename=${file}`, '--size=64k', '--bs=4k', '--output-format=json', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    return { map: blockMap(file), ios: (JSON.parse(r.stdout) as Doc).jobs[0].write.total_ios };
+  }
+
+  it('rw=write:4k leaves holes, rw=write:-8k goes backwards, as fio 3.33 places them', () => {
+    // fio 3.33, same job on a 64 KiB file of zeros: 16 writes each, these block maps.
+    assert.deepEqual(writeMap('--rw=write:4k'), { map: 'x.x.x.x.x.x.x.x.', ios: 16 });
+    assert.deepEqual(writeMap('--rw=write:-8k'), { map: 'xxxxxxxxxxxxxxx.', ios: 16 });
+    assert.deepEqual(writeMap('--rw=write'), { map: 'xxxxxxxxxxxxxxxx', ios: 16 });
+    assert.equal(parse1(['--rw=read:-8k']).seqAdd, -8192);
+    assert.equal(parse1(['--rw=randread:8']).seqNr, 8);
+  });
+
+  it('rw=randwrite:8 with rw_sequencer=identical: each random offset 8 times (fio: 2 blocks of 16 written)', () => {
+    const { map, ios } = writeMap('--rw=randwrite:8', '--rw_sequencer=identical');
+    assert.equal(ios, 16);
+    assert.equal(map.replace(/\./g, '').length, 2, map);
+    // rw_sequencer=sequential (the default): runs of 8 ops from each random offset.
+    const seq = writeMap('--rw=randwrite:8', '--norandommap');
+    assert.equal(seq.ios, 16);
+  });
+
+  it('blockalign=16k: random offsets on 16 KiB boundaries only (fio: x...x...x...x...)', () => {
+    assert.deepEqual(writeMap('--rw=randwrite', '--blockalign=16k'), { map: 'x...x...x...x...', ios: 16 });
+  });
+
+  it('loops=3 and io_size=256k: as many ops as fio (48 and 64 over 64 KiB)', () => {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    for (const [args, want] of [[['--rw=read', '--loops=3'], 48], [['--rw=randread', '--io_size=256k'], 64], [['--rw=read', '--io_limit=128k', '--loops=2'], 64]] as Array<[string[], number]>) {
+      const r = kaio(['--name=t', `--filename=${file}`, '--size=64k', '--bs=4k', '--output-format=json', ...args]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as Doc).jobs[0].read.total_ios, want, args.join(' '));
+    }
+  });
+
+  it('description= is in the job options and, as in fio, "desc" in JSON and "Description  : [..]" in text', () => {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    const args = ['--name=t', `--filename=${file}`, '--size=64k', '--description=a b'];
+    const j = (JSON.parse(kaio([...args, '--output-format=json']).stdout) as Doc).jobs[0];
+    assert.equal(j.desc, 'a b');
+    assert.equal(j['job options'].description, 'a b');
+    const text = kaio(args).stdout;
+    assert.match(text, /\nt: \(groupid=0, jobs=1\).*\n {2}Description {2}: \[a b\]\n/);
+  });
+
+  it('startdelay=1: the job starts a second later', function () {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    const t0 = Date.now();
+    const r = kaio(['--name=t', `--filename=${file}`, '--size=64k', '--startdelay=1', '--output-format=json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Date.now() - t0 >= 1000, 'finished before its start delay');
+    assert.equal((JSON.parse(r.stdout) as Doc).jobs[0].read.total_ios, 16);
+  });
+
+  it('Ctrl-C during a startdelay=60 ends the job at once (exit 130), no I/O done', async () => {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    const child = spawn(process.execPath, [bin, 'bench', '--name=t', `--filename=${file}`, '--size=64k', '--startdelay=60', '--eta=always', '--output-format=json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = once(child, 'exit');
+    // The live status line: the job is waiting out its delay.
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => /Jobs: /.test(d.toString()) && resolve()));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const [code] = await exited;
+    assert.equal(code, 130);
+    assert.ok(Date.now() - t0 < 30000, 'the start delay was waited out');
+    assert.equal((JSON.parse(out) as Doc).jobs[0].read.total_ios, 0);
+  });
+
+  it("ioengine=sync: one op at a time on the job's thread, capped at iodepth 1, with a note on pread/pwrite", () => {
+    const r = kaio([`--filename=${file}`, '--name=s', '--ioengine=sync', '--iodepth=4', '--size=64k', '--rw=write', '--output-format=json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /note: ioengine=sync: each op is a pread\/pwrite here/);
+    assert.match(r.stderr, /queue depth will be capped at 1/);
+    const [j] = (JSON.parse(r.stdout) as Doc).jobs;
+    assert.equal(j.write.total_ios, 16);
+    assert.equal(j.iodepth_level['1'], 100);
+    assert.equal(blockMap(file), 'x'.repeat(16));
+  });
+
+  it('bad values are refused: rw suffix on nop, blockalign per direction, rw_sequencer, suffix with verify', () => {
+    for (const args of [['--rw=read:zz'], ['--blockalign=4k,8k'], ['--rw_sequencer=odd'], ['--rw=write:4k', '--verify=crc32c'], ['--direct=1', '--blockalign=100'], ['--loops=0']]) {
+      const r = kaio(['--name=t', `--filename=${file}`, '--size=64k', ...args]);
+      assert.equal(r.status, 2, `${args}: ${r.stderr}`);
+    }
+    assert.equal(fs.existsSync(file), false);
+  });
+});
+
+function parse1(args: string[]) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseCommandLine } = require('../dist/lib/bench/options') as typeof import('../dist/lib/bench/options');
+  return parseCommandLine(['--name=a', '--size=1m', ...args], () => '').jobs[0];
+}

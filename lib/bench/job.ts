@@ -176,6 +176,9 @@ class Run {
   cursor: number;
   issued = 0;
   issuedBytes = 0;
+  /** rw=randread:N: ops left before the next random offset; the last op's offset. */
+  seqLeft = 0;
+  lastOff = 0;
   writesSinceSync = 0;
   /** fsyncs due (fsync=N / fdatasync=N) and not yet issued. */
   syncPending = 0;
@@ -202,7 +205,7 @@ class Run {
     readonly filename: string,
   ) {
     const job = (this.job = setup.job);
-    this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'null' ? 1 : job.iodepth;
+    this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'sync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
     this.start = job.offset;
@@ -213,7 +216,7 @@ class Run {
     this.maxLen = Math.max(...(usedLens.length ? usedLens : lens));
     // With verify, random ops are aligned to the largest block, so two writes never half-overlap
     // (a block read back is always one write's, whole).
-    this.unit = job.verify ? this.maxLen : Math.min(...(usedLens.length ? usedLens : lens));
+    this.unit = job.verify ? this.maxLen : job.blockAlign || Math.min(...(usedLens.length ? usedLens : lens));
     if (this.end - this.start < this.maxLen) throw new IoError(`job region (offset ${this.start}, size ${setup.size}) is smaller than the block size ${this.maxLen}`, 22);
     this.blocks = Math.floor((this.end - this.start) / this.unit);
     const seed = (job.randrepeat ? job.randseed : (Math.random() * 2 ** 32) >>> 0) + setup.jobnum * 0x9e37;
@@ -231,7 +234,8 @@ class Run {
     this.nop = job.rw === 'nop';
     this.timed = !job.gtodReduce;
     this.limitIos = job.numberIos || Infinity;
-    this.limitBytes = job.numberIos || job.timeBased ? Infinity : setup.size;
+    // fio: io_size bytes (else the size) per loop, loops times.
+    this.limitBytes = job.numberIos || job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
     if (this.random)
       this.picker =
         job.distribution.kind === 'random'
@@ -326,14 +330,33 @@ class Run {
     const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
-    if (this.random) {
+    const { seqNr, seqAdd } = this.job;
+    if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
+      // rw=randread:N: the N-1 ops after a random one go on from it (or repeat it, rw_sequencer=identical).
+      this.seqLeft--;
+      off = this.job.rwSequencer === 'identical' ? this.lastOff : this.cursor;
+      this.cursor = off + len;
+    } else if (this.random) {
       off = this.start + this.picker!.next() * this.unit;
       if (off + len > this.end) off = this.start + Math.floor((this.end - this.start - len) / this.unit) * this.unit;
+      this.cursor = off + len;
+      this.seqLeft = seqNr - 1;
+    } else if (seqAdd) {
+      // rw=read:8k (fio's ddir_seq_add): each offset is the previous op's end plus the suffix;
+      // past the end a forward job wraps to the start, a backward one to the end.
+      let pos = this.cursor - this.start;
+      if (pos !== 0) {
+        pos += seqAdd;
+        if (pos < 0 || pos + len > this.end - this.start) pos = seqAdd > 0 ? 0 : Math.max(0, this.end - this.start + seqAdd);
+      }
+      off = this.start + pos;
+      this.cursor = off + len;
     } else {
       if (this.cursor + len > this.end) this.cursor = this.start;
       off = this.cursor;
       this.cursor += len;
     }
+    this.lastOff = off;
     this.slotDir[tag] = dir;
     this.slotOff[tag] = off;
     this.slotLen[tag] = len;
@@ -507,6 +530,9 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   let fixedOps = 0;
   const progress = run.progress;
   try {
+    // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
+    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
+      Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
       fillRandom(run.buffers, setup.jobnum + 1);
@@ -521,7 +547,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
         break;
       }
       case 'psync':
-        // fio's psync: pread/pwrite, one op at a time on the job's own thread.
+      case 'sync':
+        // fio's psync: pread/pwrite, one op at a time on the job's own thread (sync: the same, Node has no lseek).
         runFsSync(run, fd);
         break;
       case 'null':

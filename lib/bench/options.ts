@@ -5,7 +5,7 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue, stateError } from '../errors';
 
 export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
-export type Engine = 'io_uring' | 'libaio' | 'psync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
+export type Engine = 'io_uring' | 'libaio' | 'psync' | 'sync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
 export type Api = 'batch' | 'promise';
 export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
 export type OutputFormat = 'normal' | 'json' | 'json+';
@@ -69,6 +69,21 @@ export interface BenchJob {
   verifyPattern: Buffer;
   doVerify: boolean;
   numberIos: number;
+  /** io_size (io_limit): bytes of I/O per loop, 0: the job's size. */
+  ioSize: number;
+  /** Passes over the job's I/O (fio's loops). */
+  loops: number;
+  /** Seconds before the job starts (fio's startdelay); its runtime starts after it. */
+  startDelay: number;
+  /** Random offsets are multiples of this (fio's blockalign); 0: the smallest block size. */
+  blockAlign: number;
+  /** rw=read:8k: bytes added to each sequential offset (negative: backwards), fio's ddir_seq_add. */
+  seqAdd: number;
+  /** rw=randread:8: a new random offset every N ops (fio's ddir_seq_nr); 0: every op. */
+  seqNr: number;
+  /** What the other ops of a seqNr run do: the next offset, or the same one (fio's rw_sequencer). */
+  rwSequencer: 'sequential' | 'identical';
+  description: string;
   allowMountedWrite: boolean;
   stonewall: boolean;
   unlink: boolean;
@@ -104,7 +119,7 @@ export interface Program {
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
-const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'null'];
+const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'sync', 'pvsync2', 'fs', 'fs-sync', 'null'];
 const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
 const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
 
@@ -162,6 +177,14 @@ const OPTS: Record<string, OptDef> = {
   verify_pattern: { kind: 'str' },
   do_verify: { kind: 'bool' },
   number_ios: { kind: 'int' },
+  io_size: { kind: 'size' },
+  io_limit: { kind: 'size', alias: 'io_size' },
+  loops: { kind: 'int' },
+  startdelay: { kind: 'time' },
+  blockalign: { kind: 'str' },
+  ba: { kind: 'str', alias: 'blockalign' },
+  rw_sequencer: { kind: 'choice' },
+  description: { kind: 'str' },
   allow_mounted_write: { kind: 'bool' },
   stonewall: { kind: 'set' },
   wait_for_previous: { kind: 'set', alias: 'stonewall' },
@@ -355,6 +378,14 @@ function defaults(): BenchJob {
     verifyPattern: Buffer.alloc(0),
     doVerify: true,
     numberIos: 0,
+    ioSize: 0,
+    loops: 1,
+    startDelay: 0,
+    blockAlign: 0,
+    seqAdd: 0,
+    seqNr: 0,
+    rwSequencer: 'sequential',
+    description: '',
     allowMountedWrite: false,
     stonewall: false,
     unlink: false,
@@ -391,12 +422,25 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'directory':
       job.directory = value;
       break;
-    case 'rw':
+    case 'rw': {
+      // fio's suffix: rw=read:8k adds 8k to each sequential offset (holes; negative: backwards),
+      // rw=randread:8 takes a new random offset every 8 ops.
+      const colon = value.indexOf(':');
+      const suffix = colon < 0 ? '' : value.slice(colon + 1).trim();
+      value = colon < 0 ? value : value.slice(0, colon).trim();
       if (TRIM_RW.includes(value))
         throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
       if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
       job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
+      job.seqAdd = 0;
+      job.seqNr = 0;
+      if (suffix) {
+        if (job.rw.startsWith('rand')) job.seqNr = parseIntIn(suffix, n, 1, 2 ** 31);
+        else if (job.rw === 'nop') throw bad(n, `nop takes no suffix (got ${value}:${suffix})`);
+        else job.seqAdd = suffix.startsWith('-') ? -parseSize(suffix.slice(1), n) : parseSize(suffix, n, true);
+      }
       break;
+    }
     case 'rwmixread':
       job.rwmixread = parseIntIn(value, n, 0, 100);
       break;
@@ -521,6 +565,28 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'number_ios':
       job.numberIos = parseIntIn(value, n, 1, Number.MAX_SAFE_INTEGER);
       break;
+    case 'io_size':
+      job.ioSize = parseSize(value, n);
+      break;
+    case 'loops':
+      job.loops = parseIntIn(value, n, 1, 2 ** 31);
+      break;
+    case 'startdelay':
+      job.startDelay = parseTime(value, n);
+      break;
+    case 'blockalign': {
+      const [r, w, t] = parsePerDir(value, n, (v) => parseSize(v, n), 0);
+      if (r !== w || w !== t) throw bad(n, `one alignment for every direction only (got ${value})`);
+      job.blockAlign = r;
+      break;
+    }
+    case 'rw_sequencer':
+      if (value !== 'sequential' && value !== 'identical') throw bad(n, `must be sequential or identical (got ${value})`);
+      job.rwSequencer = value;
+      break;
+    case 'description':
+      job.description = value;
+      break;
     case 'allow_mounted_write':
       job.allowMountedWrite = parseBool(value, n);
       break;
@@ -558,14 +624,18 @@ function apply(job: BenchJob, key: string, value: string): void {
 }
 
 /** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
-export const SYNC_ENGINES: readonly Engine[] = ['psync', 'fs-sync'];
+export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync'];
 
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
 function finish(job: BenchJob, notes: string[] = []): BenchJob {
   const e = job.ioengine;
+  if (e === 'sync' && !notes.some((n) => n.startsWith('ioengine=sync'))) {
+    // Node has no lseek(2): the same one-at-a-time ops at the same offsets, by offset.
+    notes.push('ioengine=sync: each op is a pread/pwrite here (Node has no lseek); fio\'s sync engine seeks and reads/writes');
+  }
   if (SYNC_ENGINES.includes(e) && job.iodepth > 1) {
     // fio caps a synchronous engine's depth and says so.
-    if (!notes.some((n) => n.includes(e))) notes.push(`both iodepth >= 1 and synchronous I/O engine ${e} are selected, queue depth will be capped at 1`);
+    if (!notes.some((n) => n.startsWith('both') && n.includes(` engine ${e} `))) notes.push(`both iodepth >= 1 and synchronous I/O engine ${e} are selected, queue depth will be capped at 1`);
     job.iodepth = 1;
   }
   if (e === 'null') {
@@ -597,6 +667,9 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
   if (job.verifyPattern.length && !job.verify) job.verify = 'pattern';
   if (job.timeBased && !job.runtime) throw bad('--time_based', 'needs --runtime');
+  if (job.direct && job.blockAlign % 512 !== 0) throw bad('--blockalign', 'must be a multiple of 512 with --direct=1');
+  if (job.verify && (job.seqAdd || job.seqNr)) throw bad('--rw', `an offset suffix with --verify is not supported (blocks would be written over out of order)`);
+  if (job.verify && job.blockAlign) throw bad('--blockalign', 'with --verify is not supported (verify aligns random ops to the largest block)');
   if (job.rampTime && job.timeBased && job.rampTime >= job.runtime + job.rampTime) throw bad('--ramp_time', 'leaves no runtime');
   if (job.size && job.size < Math.max(...job.bs)) throw bad('--size', 'must be at least --bs');
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
