@@ -299,7 +299,7 @@ describe("54 kaio bench: output in fio's shape", () => {
 
   it('--output-format=json has every field of a fio 3.33 document, same types and units', () => {
     const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randrw.json'), 'utf8'));
-    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=sample', '--size=1m', '--rw=randrw', '--rwmixread=70', '--iodepth=4',
+    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=sample', '--size=2m', '--rw=randrw', '--rwmixread=70', '--iodepth=4',
       '--number_ios=400', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
     const ours = fioDoc(r.stdout);
@@ -318,14 +318,14 @@ describe("54 kaio bench: output in fio's shape", () => {
     assert.ok(j.read.clat_ns.percentile['99.000000'] >= j.read.clat_ns.percentile['50.000000']);
     assert.ok(j.read.lat_ns.min >= j.read.clat_ns.min);
     assert.equal(j.read.clat_ns.N, j.read.total_ios);
-    assert.deepEqual(j['job options'], { name: 'sample', filename: path.join(dir, 'j'), size: '1m', rw: 'randrw', rwmixread: '70', iodepth: '4', number_ios: '400' });
+    assert.deepEqual(j['job options'], { name: 'sample', filename: path.join(dir, 'j'), size: '2m', rw: 'randrw', rwmixread: '70', iodepth: '4', number_ios: '400' });
     assert.deepEqual(Object.keys(j.iodepth_level), Object.keys(fioJob.iodepth_level));
     assert.ok(Math.abs(Object.values(j.iodepth_level).reduce((a, b) => a + b, 0) - 100) < 0.1);
   });
 
   it('json+ adds clat_ns.bins like fio, keyed by bucket start in ns, counting every op', () => {
     const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randread.jsonplus.json'), 'utf8'));
-    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=p', '--size=1m', '--rw=randread', '--iodepth=4', '--number_ios=500', '--output-format=json+']);
+    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=p', '--size=2m', '--rw=randread', '--iodepth=4', '--number_ios=500', '--output-format=json+']);
     assert.equal(r.status, 0, r.stderr);
     const j = fioDoc(r.stdout).jobs[0];
     assertShape(sample.jobs[0].read.clat_ns, j.read.clat_ns, 'clat_ns', new Set(['bins', 'percentile']));
@@ -406,7 +406,7 @@ describe('54 kaio bench: what the jobs do', () => {
   it('every engine reads and writes the same op count, with clat percentiles (all at once: one job per engine, one worker each)', () => {
     const f = path.join(dir, 'engines');
     const engines: [string, string?][] = [['io_uring', 'batch'], ['io_uring', 'promise'], ['libaio'], ['psync'], ['pvsync2'], ['fs'], ['fs-sync']];
-    const args = [`--filename=${f}`, '--size=256k', '--rw=randrw', '--iodepth=4', '--number_ios=200', '--output-format=json'];
+    const args = [`--filename=${f}`, '--size=1m', '--rw=randrw', '--iodepth=4', '--number_ios=200', '--output-format=json'];
     for (const [e, api] of engines) args.push(`--name=${e}-${api || ''}`, `--ioengine=${e}`, ...(api ? [`--api=${api}`] : []));
     const r = kaio(args);
     assert.equal(r.status, 0, r.stderr);
@@ -494,13 +494,13 @@ describe('54 kaio bench: what the jobs do', () => {
   });
 
   it('numjobs runs each job instance on its own (own counts, own file without --filename)', () => {
-    const r = kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--rw=randread', '--numjobs=3', '--iodepth=2', '--number_ios=100',
+    const r = kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--rw=randread', '--numjobs=3', '--iodepth=2', '--number_ios=100',
       '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = fioDoc(r.stdout);
     assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.read.total_ios]), [['nj', 100], ['nj', 100], ['nj', 100]]);
-    for (let n = 0; n < 3; n++) assert.equal(fs.statSync(path.join(dir, `nj.${n}.0`)).size, 256 * 1024, "fio's name.jobnum.filenum");
-    const g = fioDoc(kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--numjobs=3', '--number_ios=100', '--group_reporting',
+    for (let n = 0; n < 3; n++) assert.equal(fs.statSync(path.join(dir, `nj.${n}.0`)).size, 512 * 1024, "fio's name.jobnum.filenum");
+    const g = fioDoc(kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--numjobs=3', '--number_ios=100', '--group_reporting',
       '--output-format=json']).stdout);
     assert.equal(g.jobs.length, 1);
     assert.equal(g.jobs[0].read.total_ios, 300);
@@ -622,7 +622,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       [['--time_based'], /needs --runtime/],
       [['--direct=2'], /--direct/],
       [['--direct=1', '--bs=1000'], /multiple of 512/],
-      [['--ioengine=posixaio'], /posixaio.*io_uring, libaio, psync, pvsync2, fs, fs-sync/],
+      [['--ioengine=posixaio'], /posixaio.*io_uring, libaio, psync, sync, pvsync2, fs, fs-sync, null/],
       [['--ioengine=fs', '--fixedbufs'], /--fixedbufs.*io_uring/],
       [['--ioengine=libaio', '--registerfiles'], /--registerfiles/],
       [['--ioengine=psync', '--sqthread_poll'], /--sqthread_poll/],

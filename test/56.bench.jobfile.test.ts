@@ -130,6 +130,26 @@ describe("56 kaio bench: fio's everyday job options", () => {
     }
   });
 
+  it('number_ios only stops a job sooner; it never does more I/O than size (fio: 16 ops over 64 KiB)', () => {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    for (const [n, want] of [[1000, 16], [5, 5]]) {
+      const r = kaio(['--name=t', `--filename=${file}`, '--size=64k', '--bs=4k', '--rw=randread', `--number_ios=${n}`, '--output-format=json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as Doc).jobs[0].read.total_ios, want, `number_ios=${n}`);
+    }
+  });
+
+  it('bsrange=1k-4k: sizes drawn as fio draws them (mean within 5% of fio 3.33\'s 2491 bytes, sequential, 100 MiB)', () => {
+    fs.writeFileSync(file, Buffer.alloc(1024 * 1024, 1));
+    const r = kaio(['--name=t', `--filename=${file}`, '--size=1m', '--rw=read', '--bsrange=1k-4k', '--io_size=100m', '--output-format=json']);
+    assert.equal(r.status, 0, r.stderr);
+    const { read } = (JSON.parse(r.stdout) as Doc).jobs[0];
+    const mean = read.io_bytes / read.total_ios;
+    assert.ok(Math.abs(mean - 2491) / 2491 < 0.05, `mean block ${mean}`);
+    assert.deepEqual(parse1(['--bsrange=4k-4k']).bs, [4096, 4096, 4096]);
+    assert.deepEqual(parse1(['--bsrange=4k-10k']).bssplit[0], [[4096, 40], [8192, 40], [10240, 20]]);
+  });
+
   it('description= is in the job options and, as in fio, "desc" in JSON and "Description  : [..]" in text', () => {
     fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
     const args = ['--name=t', `--filename=${file}`, '--size=64k', '--description=a b'];
@@ -179,7 +199,7 @@ describe("56 kaio bench: fio's everyday job options", () => {
   });
 
   it('bad values are refused: rw suffix on nop, blockalign per direction, rw_sequencer, suffix with verify', () => {
-    for (const args of [['--rw=read:zz'], ['--blockalign=4k,8k'], ['--rw_sequencer=odd'], ['--rw=write:4k', '--verify=crc32c'], ['--direct=1', '--blockalign=100'], ['--loops=0']]) {
+    for (const args of [['--rw=read:zz'], ['--blockalign=4k,8k'], ['--rw_sequencer=odd'], ['--rw=write:4k', '--verify=crc32c'], ['--direct=1', '--blockalign=100'], ['--loops=0'], ['--bsrange=8k-4k'], ['--bsrange=4k']]) {
       const r = kaio(['--name=t', `--filename=${file}`, '--size=64k', ...args]);
       assert.equal(r.status, 2, `${args}: ${r.stderr}`);
     }

@@ -234,8 +234,8 @@ class Run {
     this.nop = job.rw === 'nop';
     this.timed = !job.gtodReduce;
     this.limitIos = job.numberIos || Infinity;
-    // fio: io_size bytes (else the size) per loop, loops times.
-    this.limitBytes = job.numberIos || job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
+    // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
+    this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
     if (this.random)
       this.picker =
         job.distribution.kind === 'random'

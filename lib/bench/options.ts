@@ -143,6 +143,8 @@ const OPTS: Record<string, OptDef> = {
   bs: { kind: 'str' },
   blocksize: { kind: 'str', alias: 'bs' },
   bssplit: { kind: 'str' },
+  bsrange: { kind: 'str' },
+  blocksize_range: { kind: 'str', alias: 'bsrange' },
   size: { kind: 'size' },
   offset: { kind: 'size' },
   iodepth: { kind: 'int' },
@@ -450,6 +452,33 @@ function apply(job: BenchJob, key: string, value: string): void {
     case 'bs':
       job.bs = parsePerDir(value, n, (s) => parseSize(s, n), 4096);
       break;
+    case 'bsrange': {
+      // fio: a size drawn as min + max * U[0,1), rounded down to a multiple of min, at most max;
+      // so each multiple of min below max has min/max of the ops and max takes the rest.
+      const ranges = parsePerDir(value, n, (r) => {
+        const m = /^([^-]+)-([^-]+)$/.exec(r.trim());
+        if (!m) throw bad(n, `must be MIN-MAX, like 1k-64k (got ${r})`);
+        const lo = parseSize(m[1], n);
+        const hi = parseSize(m[2], n);
+        if (hi < lo) throw bad(n, `max ${m[2]} is below min ${m[1]}`);
+        return [lo, hi] as [number, number];
+      }, [4096, 4096] as [number, number]);
+      ranges.forEach(([lo, hi], d) => {
+        job.bs[d] = lo;
+        const split: Array<[number, number]> = [];
+        if (hi > lo) {
+          let left = 100;
+          for (let s = lo; s < hi; s += lo) {
+            const share = (Math.min(lo, hi - (s - lo)) / hi) * 100;
+            split.push([s, share]);
+            left -= share;
+          }
+          if (left > 1e-9) split.push([hi, left]);
+        }
+        job.bssplit[d] = split;
+      });
+      break;
+    }
     case 'bssplit':
       job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
       break;
