@@ -9,8 +9,9 @@
 //   runtime/timeout -> 1 s, ramp_time/startdelay -> 0, size-like options and
 //   io sizes capped at 32 MiB, numjobs at 4, nrfiles at 16, loops at 1, every
 //   filename= and directory= pointed into the temp dir;
-// a [global] section first sets runtime=1 for jobs that give none. A file that
-// names a /dev/ target is not run at all (no benchmark here touches a device).
+// a [global] section first sets runtime=1 for jobs that give none. A /dev/
+// target is never touched: each one named is replaced by a 32 MiB temp file
+// standing for the device (its size is the device's, for jobs without size=).
 // For each file it prints: fio ok / fails, kaio ok / refused (with all it
 // lacks) / fails, and kaio's IOPS over fio's; then the counts, and the
 // options kaio lacks by how many examples each would unlock.
@@ -40,8 +41,14 @@ function bytes(text) {
   return Number(m[1]) * (m[2] ? 1024 ** ('kmgtp'.indexOf(m[2].toLowerCase()) + 1) : 1);
 }
 
-/** The reduced copy of a job file, or { device } when it names a /dev/ target. */
+/** The reduced copy of a job file, and the temp files standing for the devices it named. */
 function reduce(text, tmp) {
+  const devices = [];
+  const stand = (f) => {
+    const p = path.join(tmp, f.replace(/^\/+/, '').replace(/[/\\]/g, '_'));
+    if (f.startsWith('/dev/') && !devices.includes(p)) devices.push(p);
+    return p;
+  };
   const out = ['[global]', 'runtime=1', ''];
   for (const raw of text.split('\n')) {
     const code = raw.replace(/[;#].*$/, '').trim();
@@ -51,7 +58,6 @@ function reduce(text, tmp) {
       continue;
     }
     const [, key, value] = kv;
-    if ((key === 'filename' || key === 'directory' || key === 'filename_format') && /(^|:)\/dev\//.test(value)) return { device: `${key}=${value}` };
     switch (key) {
       case 'runtime':
       case 'timeout':
@@ -83,13 +89,13 @@ function reduce(text, tmp) {
         out.push(`directory=${tmp}`);
         break;
       case 'filename':
-        out.push(`filename=${value.split(':').map((f) => path.join(tmp, f.replace(/^\/+/, '').replace(/[/\\]/g, '_'))).join(':')}`);
+        out.push(`filename=${value.split(':').map(stand).join(':')}`);
         break;
       default:
         out.push(raw);
     }
   }
-  return { text: out.join('\n') };
+  return { text: out.join('\n'), devices };
 }
 
 /** Total IOPS (read + write + trim) of a fio-shaped JSON document. */
@@ -140,13 +146,11 @@ for (const f of files) {
   const row = { file: f, fio: '', kaio: '', lacks: [], ratio: NaN, why: '' };
   try {
     const red = reduce(fs.readFileSync(path.join(dir, f), 'utf8'), tmp);
-    if (red.device) {
-      row.fio = row.kaio = 'not run';
-      row.why = `names a device (${red.device})`;
-      rows.push(row);
-      report(row);
-      continue;
-    }
+    const layDevices = () => {
+      for (const d of red.devices) fs.writeFileSync(d, Buffer.alloc(CAP, 0x5a));
+    };
+    layDevices();
+    if (red.devices.length) row.why = 'devices replaced by temp files; ';
     const job = path.join(tmp, 'job.fio');
     fs.writeFileSync(job, red.text);
     let fioIops = NaN;
@@ -156,9 +160,10 @@ for (const f of files) {
       const err = doc?.jobs?.some((j) => j.error);
       row.fio = r.status === 0 && doc && !err ? 'ok' : 'fails';
       if (row.fio === 'ok') fioIops = iops(doc);
-      else row.why = `fio: ${r.signal ? `killed (${r.signal})` : (r.stderr.split('\n').find((l) => /fio:|error|err=/.test(l)) ?? r.stderr.split('\n')[0] ?? '').slice(0, 100)}`;
+      else row.why += `fio: ${r.signal ? `killed (${r.signal})` : (r.stderr.split('\n').find((l) => /fio:|error|err=/.test(l)) ?? r.stderr.split('\n')[0] ?? '').slice(0, 100)}`;
     } else row.fio = 'missing';
     for (const e of fs.readdirSync(tmp)) if (e !== 'job.fio' && e !== 'fio.json') fs.rmSync(path.join(tmp, e), { recursive: true, force: true });
+    layDevices();
     const k = run(process.execPath, [kaioBin, 'bench', '--output-format=json', `--output=${path.join(tmp, 'kaio.json')}`, '--eta=never', job], tmp);
     if (k.status === 0) {
       row.kaio = 'ok';
@@ -169,7 +174,7 @@ for (const f of files) {
       row.lacks = lacks(k.stderr);
     } else {
       row.kaio = 'fails';
-      row.why = row.why || `kaio: ${k.signal ? `killed (${k.signal})` : k.stderr.split('\n')[0].slice(0, 120)}`;
+      row.why += `kaio: ${k.signal ? `killed (${k.signal})` : k.stderr.split('\n')[0].slice(0, 120)}`;
     }
     rows.push(row);
   } finally {
@@ -188,7 +193,7 @@ function report(r) {
 const fioOk = rows.filter((r) => r.fio === 'ok');
 const count = (list, what) => list.filter((r) => r.kaio === what).length;
 console.log('');
-console.log(`${rows.length} job files; fio ok ${fioOk.length}, fio fails ${rows.filter((r) => r.fio === 'fails').length}, not run (device) ${rows.filter((r) => r.fio === 'not run').length}`);
+console.log(`${rows.length} job files; fio ok ${fioOk.length}, fio fails ${rows.filter((r) => r.fio === 'fails').length}`);
 console.log(`of fio's ${fioOk.length}: kaio ok ${count(fioOk, 'ok')}, refused ${count(fioOk, 'refused')}, fails ${count(fioOk, 'fails')}`);
 const ratios = fioOk.map((r) => r.ratio).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
 if (ratios.length) console.log(`IOPS kaio/fio where both ran: median ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}x (${ratios.length} files)`);
