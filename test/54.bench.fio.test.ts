@@ -622,7 +622,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       [['--time_based'], /needs --runtime/],
       [['--direct=2'], /--direct/],
       [['--direct=1', '--bs=1000'], /multiple of 512/],
-      [['--ioengine=posixaio'], /posixaio.*io_uring, libaio, psync, sync, pvsync2, fs, fs-sync, null/],
+      [['--ioengine=posixaio'], /posixaio.*io_uring, libaio, psync, pvsync2, fs, fs-sync, sync, null/],
       [['--ioengine=fs', '--fixedbufs'], /--fixedbufs.*io_uring/],
       [['--ioengine=libaio', '--registerfiles'], /--registerfiles/],
       [['--ioengine=psync', '--sqthread_poll'], /--sqthread_poll/],

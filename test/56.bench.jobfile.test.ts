@@ -212,3 +212,21 @@ function parse1(args: string[]) {
   const { parseCommandLine } = require('../dist/lib/bench/options') as typeof import('../dist/lib/bench/options');
   return parseCommandLine(['--name=a', '--size=1m', ...args], () => '').jobs[0];
 }
+
+describe('56 kaio bench: one option table', () => {
+  it('--help comes from the table: every job option it lists parses, and giving its shown default changes nothing', () => {
+    const h = kaio(['--help']);
+    assert.equal(h.status, 0, h.stderr);
+    const jobPart = h.stdout.slice(h.stdout.indexOf('Job options'), h.stdout.indexOf('Command-line options'));
+    const shown = [...jobPart.matchAll(/^ {2}--([a-z_]+)(?:=\S+)?(?:\n {34}| +)(.*)$/gm)].map((m) => ({ key: m[1], rest: m[2] }));
+    assert.ok(shown.length >= 50, `only ${shown.length} options in --help`);
+    const base = parse1([]);
+    for (const { key, rest } of shown) {
+      const d = /\(default ([^)]+)\)/.exec(rest)?.[1];
+      if (d === undefined || key === 'name') continue;
+      const job = parse1([`--${key}=${d}`]);
+      assert.deepEqual({ ...job, given: {} }, { ...base, given: {} }, `--${key}=${d} is not the default`);
+    }
+    for (const alias of ['readwrite', 'blocksize', 'timeout', 'io_limit', 'iodepth_batch']) assert.match(h.stdout, new RegExp(`also --(?:[a-z_]+, --)*${alias}\\b`));
+  });
+});

@@ -119,7 +119,7 @@ export interface Program {
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
-const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'sync', 'pvsync2', 'fs', 'fs-sync', 'null'];
+const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'sync', 'null'];
 const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
 const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
 
@@ -129,85 +129,645 @@ interface OptDef {
   /** Program-wide (output) options, not job options. */
   program?: boolean;
   alias?: string;
+  /** The value's shape in --help. */
+  hint?: string;
+  /** fio's default, as text through set(); shown in --help. */
+  dflt?: string;
+  help?: string;
+  /** Sets the job from the option's text; `n` is --name for messages. */
+  set?: (job: BenchJob, value: string, n: string) => void;
 }
 
-/** Every option kaio bench knows, by fio name. */
+/**
+ * Every option kaio bench knows, by fio name: one entry drives parsing
+ * (kind, set), defaults (dflt, applied by defaults()) and --help (hint,
+ * dflt, help), as fio's struct fio_option does. Aliases point to their option.
+ */
 const OPTS: Record<string, OptDef> = {
-  name: { kind: 'str' },
-  filename: { kind: 'str' },
-  directory: { kind: 'str' },
-  rw: { kind: 'choice' },
+  name: {
+    kind: 'str',
+    hint: 'STR',
+    help: 'start a job (options before the first --name are global defaults)',
+    set: (job, value) => {
+      job.name = value;
+    },
+  },
+  filename: {
+    kind: 'str',
+    hint: 'PATH',
+    help: 'file or block device (default: SECTION.JOBNUM.0 under --directory, or a temp file)',
+    set: (job, value) => {
+      job.filename = value;
+    },
+  },
+  directory: {
+    kind: 'str',
+    hint: 'DIR',
+    help: 'where SECTION.JOBNUM.0 files go',
+    set: (job, value) => {
+      job.directory = value;
+    },
+  },
+  rw: {
+    kind: 'choice',
+    hint: 'read|write|randread|randwrite|rw|randrw[:N]',
+    dflt: 'read',
+    help: 'direction and pattern; :N holes/backwards (sequential) or N ops per random offset',
+    set: (job, value, n) => {
+      // fio's suffix: rw=read:8k adds 8k to each sequential offset (holes; negative: backwards),
+      // rw=randread:8 takes a new random offset every 8 ops.
+      const colon = value.indexOf(':');
+      const suffix = colon < 0 ? '' : value.slice(colon + 1).trim();
+      value = colon < 0 ? value : value.slice(0, colon).trim();
+      if (TRIM_RW.includes(value))
+        throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
+      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
+      job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
+      job.seqAdd = 0;
+      job.seqNr = 0;
+      if (suffix) {
+        if (job.rw.startsWith('rand')) job.seqNr = parseIntIn(suffix, n, 1, 2 ** 31);
+        else if (job.rw === 'nop') throw bad(n, `nop takes no suffix (got ${value}:${suffix})`);
+        else job.seqAdd = suffix.startsWith('-') ? -parseSize(suffix.slice(1), n) : parseSize(suffix, n, true);
+      }
+    },
+  },
   readwrite: { kind: 'choice', alias: 'rw' },
-  rwmixread: { kind: 'int' },
-  rwmixwrite: { kind: 'int' },
-  bs: { kind: 'str' },
+  rwmixread: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '50',
+    help: 'share of reads in rw/randrw',
+    set: (job, value, n) => {
+      job.rwmixread = parseIntIn(value, n, 0, 100);
+    },
+  },
+  rwmixwrite: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '50',
+    help: 'share of writes in rw/randrw',
+    set: (job, value, n) => {
+      job.rwmixread = 100 - parseIntIn(value, n, 0, 100);
+    },
+  },
+  bs: {
+    kind: 'str',
+    hint: 'SIZE[,SIZE]',
+    dflt: '4k',
+    help: 'block size (read,write)',
+    set: (job, value, n) => {
+      job.bs = parsePerDir(value, n, (s) => parseSize(s, n), 4096);
+    },
+  },
   blocksize: { kind: 'str', alias: 'bs' },
-  bssplit: { kind: 'str' },
-  bsrange: { kind: 'str' },
+  bssplit: {
+    kind: 'str',
+    hint: 'SIZE/PCT:...',
+    help: 'block sizes by share, per direction after a comma',
+    set: (job, value, n) => {
+      job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
+    },
+  },
+  bsrange: {
+    kind: 'str',
+    hint: 'MIN-MAX',
+    help: 'block sizes drawn between MIN and MAX as fio draws them',
+    set: (job, value, n) => {
+      // fio: a size drawn as min + max * U[0,1), rounded down to a multiple of min, at most max;
+      // so each multiple of min below max has min/max of the ops and max takes the rest.
+      const ranges = parsePerDir(value, n, (r) => {
+        const m = /^([^-]+)-([^-]+)$/.exec(r.trim());
+        if (!m) throw bad(n, `must be MIN-MAX, like 1k-64k (got ${r})`);
+        const lo = parseSize(m[1], n);
+        const hi = parseSize(m[2], n);
+        if (hi < lo) throw bad(n, `max ${m[2]} is below min ${m[1]}`);
+        return [lo, hi] as [number, number];
+      }, [4096, 4096] as [number, number]);
+      ranges.forEach(([lo, hi], d) => {
+        job.bs[d] = lo;
+        const split: Array<[number, number]> = [];
+        if (hi > lo) {
+          let left = 100;
+          for (let s = lo; s < hi; s += lo) {
+            const share = (Math.min(lo, hi - (s - lo)) / hi) * 100;
+            split.push([s, share]);
+            left -= share;
+          }
+          if (left > 1e-9) split.push([hi, left]);
+        }
+        job.bssplit[d] = split;
+      });
+    },
+  },
   blocksize_range: { kind: 'str', alias: 'bsrange' },
-  size: { kind: 'size' },
-  offset: { kind: 'size' },
-  iodepth: { kind: 'int' },
-  iodepth_batch_submit: { kind: 'int' },
+  size: {
+    kind: 'size',
+    hint: 'SIZE|N%',
+    help: 'bytes of the target the job uses (default: the file or device size)',
+    set: (job, value, n) => {
+      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+      if (pct) {
+        const p = Number(pct[1]);
+        if (!(p > 0 && p <= 100)) throw bad(n, `a percentage must be in (0, 100] (got ${value})`);
+        job.sizePercent = p;
+        job.size = 0;
+      } else {
+        job.size = parseSize(value, n);
+        job.sizePercent = 0;
+      }
+    },
+  },
+  offset: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: 'where the job region starts',
+    set: (job, value, n) => {
+      job.offset = parseSize(value, n, true);
+    },
+  },
+  iodepth: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'ops in flight',
+    set: (job, value, n) => {
+      job.iodepth = parseIntIn(value, n, 1, 65536);
+    },
+  },
+  iodepth_batch_submit: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'ops prepared before one submit (0: all free slots)',
+    set: (job, value, n) => {
+      job.batchSubmit = parseIntIn(value, n, 0, 65536);
+    },
+  },
   iodepth_batch: { kind: 'int', alias: 'iodepth_batch_submit' },
-  iodepth_batch_complete_min: { kind: 'int' },
+  iodepth_batch_complete_min: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'completions waited for at once',
+    set: (job, value, n) => {
+      job.batchCompleteMin = parseIntIn(value, n, 0, 65536);
+    },
+  },
   iodepth_batch_complete: { kind: 'int', alias: 'iodepth_batch_complete_min' },
-  iodepth_batch_complete_max: { kind: 'int' },
-  direct: { kind: 'bool' },
-  buffered: { kind: 'bool' },
-  invalidate: { kind: 'bool' },
-  runtime: { kind: 'time' },
+  iodepth_batch_complete_max: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'accepted; the batch loop takes every ready completion',
+    set: (job, value, n) => {
+      job.batchCompleteMax = parseIntIn(value, n, 0, 65536);
+    },
+  },
+  direct: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'O_DIRECT',
+    set: (job, value, n) => {
+      job.direct = parseBool(value, n);
+    },
+  },
+  buffered: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'the opposite of --direct',
+    set: (job, value, n) => {
+      job.direct = !parseBool(value, n);
+    },
+  },
+  invalidate: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: `drop the file's pages from the page cache before the job`,
+    set: (job, value, n) => {
+      job.invalidate = parseBool(value, n);
+    },
+  },
+  runtime: {
+    kind: 'time',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'stop after this long (0: no limit)',
+    set: (job, value, n) => {
+      job.runtime = parseTime(value, n);
+    },
+  },
   timeout: { kind: 'time', alias: 'runtime' },
-  time_based: { kind: 'set' },
-  ramp_time: { kind: 'time' },
-  numjobs: { kind: 'int' },
-  group_reporting: { kind: 'set' },
-  ioengine: { kind: 'choice' },
-  api: { kind: 'choice' },
-  fixedbufs: { kind: 'bool' },
-  registerfiles: { kind: 'bool' },
-  sqthread_poll: { kind: 'bool' },
-  hipri: { kind: 'bool' },
-  fsync: { kind: 'int' },
-  fdatasync: { kind: 'int' },
-  end_fsync: { kind: 'bool' },
-  randrepeat: { kind: 'bool' },
-  randseed: { kind: 'int' },
-  norandommap: { kind: 'set' },
-  random_distribution: { kind: 'str' },
-  verify: { kind: 'choice' },
-  verify_pattern: { kind: 'str' },
-  do_verify: { kind: 'bool' },
-  number_ios: { kind: 'int' },
-  io_size: { kind: 'size' },
+  time_based: {
+    kind: 'set',
+    hint: '',
+    help: 'run for --runtime, going over the region again',
+    set: (job, value, n) => {
+      job.timeBased = parseBool(value, n);
+    },
+  },
+  ramp_time: {
+    kind: 'time',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'run this long before measuring',
+    set: (job, value, n) => {
+      job.rampTime = parseTime(value, n);
+    },
+  },
+  numjobs: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'instances of the job, each in its own thread',
+    set: (job, value, n) => {
+      job.numjobs = parseIntIn(value, n, 1, 256);
+    },
+  },
+  group_reporting: {
+    kind: 'set',
+    hint: '',
+    help: `report a job's instances as one`,
+    set: (job, value, n) => {
+      job.groupReporting = parseBool(value, n);
+    },
+  },
+  ioengine: {
+    kind: 'choice',
+    hint: 'io_uring|libaio|psync|pvsync2|fs|fs-sync|sync|null',
+    dflt: 'io_uring',
+    help: `engine (fio's default is psync)`,
+    set: (job, value, n) => {
+      if (!ENGINES.includes(value as Engine)) {
+        throw bad(n, `${JSON.stringify(value)} is not available (kaio bench has ${ENGINES.join(', ')})`);
+      }
+      job.ioengine = value as Engine;
+    },
+  },
+  api: {
+    kind: 'choice',
+    hint: 'batch|promise',
+    dflt: 'batch',
+    help: `io_uring through kaio's batch or promise API`,
+    set: (job, value, n) => {
+      // kaio 0.1's --api=node-* name the node:fs engines.
+      if (value === 'node-promises' || value === 'node-callback') job.ioengine = 'fs';
+      else if (value === 'node-sync') job.ioengine = 'fs-sync';
+      else if (value === 'batch' || value === 'promise') job.api = value;
+      else throw bad(n, `must be batch or promise (got ${value})`);
+    },
+  },
+  fixedbufs: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'registered buffers (io_uring)',
+    set: (job, value, n) => {
+      job.fixedbufs = parseBool(value, n);
+    },
+  },
+  registerfiles: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'registered file (io_uring)',
+    set: (job, value, n) => {
+      job.registerfiles = parseBool(value, n);
+    },
+  },
+  sqthread_poll: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'SQPOLL ring (io_uring)',
+    set: (job, value, n) => {
+      job.sqthreadPoll = parseBool(value, n);
+    },
+  },
+  hipri: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'polled completions (io_uring, pvsync2; needs --direct=1)',
+    set: (job, value, n) => {
+      job.hipri = parseBool(value, n);
+    },
+  },
+  fsync: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'fsync after every N writes',
+    set: (job, value, n) => {
+      job.fsync = parseIntIn(value, n, 0, 2 ** 31);
+    },
+  },
+  fdatasync: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'fdatasync after every N writes',
+    set: (job, value, n) => {
+      job.fdatasync = parseIntIn(value, n, 0, 2 ** 31);
+    },
+  },
+  end_fsync: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'fsync when the job ends',
+    set: (job, value, n) => {
+      job.endFsync = parseBool(value, n);
+    },
+  },
+  randrepeat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'the same random sequence on every run',
+    set: (job, value, n) => {
+      job.randrepeat = parseBool(value, n);
+    },
+  },
+  randseed: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '137',
+    help: 'seed of the random sequence',
+    set: (job, value, n) => {
+      job.randseed = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  norandommap: {
+    kind: 'set',
+    hint: '',
+    help: 'random offsets may repeat within a pass',
+    set: (job, value, n) => {
+      job.norandommap = parseBool(value, n);
+    },
+  },
+  random_distribution: {
+    kind: 'str',
+    hint: 'random|zipf:T|pareto:H|normal:S',
+    dflt: 'random',
+    help: 'how random offsets spread',
+    set: (job, value) => {
+      job.distribution = parseDistribution(value);
+    },
+  },
+  verify: {
+    kind: 'choice',
+    hint: 'crc32c|md5|pattern',
+    help: 'check the data written',
+    set: (job, value, n) => {
+      if (value === '0' || value === 'null') job.verify = '';
+      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
+      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
+    },
+  },
+  verify_pattern: {
+    kind: 'str',
+    hint: '0xHEX|N|"text"',
+    help: 'pattern for --verify=pattern',
+    set: (job, value) => {
+      job.verifyPattern = parsePattern(value);
+    },
+  },
+  do_verify: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'read back and check after a write job',
+    set: (job, value, n) => {
+      job.doVerify = parseBool(value, n);
+    },
+  },
+  number_ios: {
+    kind: 'int',
+    hint: 'N',
+    help: 'stop after this many ops (never more than size)',
+    set: (job, value, n) => {
+      job.numberIos = parseIntIn(value, n, 1, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  io_size: {
+    kind: 'size',
+    hint: 'SIZE',
+    help: 'bytes of I/O per loop (default: --size)',
+    set: (job, value, n) => {
+      job.ioSize = parseSize(value, n);
+    },
+  },
   io_limit: { kind: 'size', alias: 'io_size' },
-  loops: { kind: 'int' },
-  startdelay: { kind: 'time' },
-  blockalign: { kind: 'str' },
+  loops: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'passes over the job',
+    set: (job, value, n) => {
+      job.loops = parseIntIn(value, n, 1, 2 ** 31);
+    },
+  },
+  startdelay: {
+    kind: 'time',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'wait this long before starting',
+    set: (job, value, n) => {
+      job.startDelay = parseTime(value, n);
+    },
+  },
+  blockalign: {
+    kind: 'str',
+    hint: 'SIZE',
+    help: 'random offsets are multiples of this (default: the smallest block)',
+    set: (job, value, n) => {
+      const [r, w, t] = parsePerDir(value, n, (v) => parseSize(v, n), 0);
+      if (r !== w || w !== t) throw bad(n, `one alignment for every direction only (got ${value})`);
+      job.blockAlign = r;
+    },
+  },
   ba: { kind: 'str', alias: 'blockalign' },
-  rw_sequencer: { kind: 'choice' },
-  description: { kind: 'str' },
-  allow_mounted_write: { kind: 'bool' },
-  stonewall: { kind: 'set' },
+  rw_sequencer: {
+    kind: 'choice',
+    hint: 'sequential|identical',
+    dflt: 'sequential',
+    help: 'what the ops after a random offset of rw=randX:N do',
+    set: (job, value, n) => {
+      if (value !== 'sequential' && value !== 'identical') throw bad(n, `must be sequential or identical (got ${value})`);
+      job.rwSequencer = value;
+    },
+  },
+  description: {
+    kind: 'str',
+    hint: 'STR',
+    help: 'text printed with the job',
+    set: (job, value) => {
+      job.description = value;
+    },
+  },
+  allow_mounted_write: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'write to a block device in use',
+    set: (job, value, n) => {
+      job.allowMountedWrite = parseBool(value, n);
+    },
+  },
+  stonewall: {
+    kind: 'set',
+    hint: '',
+    help: 'wait for the jobs before this one (a new group)',
+    set: (job, value, n) => {
+      job.stonewall = parseBool(value, n);
+    },
+  },
   wait_for_previous: { kind: 'set', alias: 'stonewall' },
-  unlink: { kind: 'bool' },
-  entries: { kind: 'int' },
-  percentile_list: { kind: 'str' },
-  lat_percentiles: { kind: 'bool' },
-  gtod_reduce: { kind: 'bool' },
-  disable_lat: { kind: 'bool' },
-  disable_clat: { kind: 'bool' },
-  disable_slat: { kind: 'bool' },
-  lat: { kind: 'bool' }, // kaio 0.1: latencies are now always recorded; accepted and ignored
-  'output-format': { kind: 'str', program: true },
-  output: { kind: 'str', program: true },
-  eta: { kind: 'str', program: true },
-  plot: { kind: 'str', program: true },
-  readonly: { kind: 'set', program: true },
-  showcmd: { kind: 'set', program: true },
-  'parse-only': { kind: 'set', program: true },
-  section: { kind: 'str', program: true },
-  thread: { kind: 'set' }, // jobs always run as threads here (fio's --thread); accepted
+  unlink: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: `remove the job's file afterwards`,
+    set: (job, value, n) => {
+      job.unlink = parseBool(value, n);
+    },
+  },
+  entries: {
+    kind: 'int',
+    hint: 'N',
+    help: 'ring SQ size (kaio; default: iodepth rounded up to a power of two)',
+    set: (job, value, n) => {
+      job.entries = parseIntIn(value, n, 1, 32768);
+    },
+  },
+  percentile_list: {
+    kind: 'str',
+    hint: 'P:P:...',
+    help: `clat percentiles reported (default: fio's)`,
+    set: (job, value) => {
+      job.percentileList = parsePercentiles(value);
+    },
+  },
+  lat_percentiles: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'percentiles of lat too',
+    set: (job, value, n) => {
+      job.latPercentiles = parseBool(value, n);
+    },
+  },
+  gtod_reduce: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'no per-op latency',
+    set: (job, value, n) => {
+      // One switch for all four: kaio's latency is one record per op.
+      job.gtodReduce = parseBool(value, n);
+    },
+  },
+  disable_lat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'as --gtod_reduce',
+    set: (job, value, n) => {
+      // One switch for all four: kaio's latency is one record per op.
+      job.gtodReduce = parseBool(value, n);
+    },
+  },
+  disable_clat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'as --gtod_reduce',
+    set: (job, value, n) => {
+      // One switch for all four: kaio's latency is one record per op.
+      job.gtodReduce = parseBool(value, n);
+    },
+  },
+  disable_slat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'as --gtod_reduce',
+    set: (job, value, n) => {
+      // One switch for all four: kaio's latency is one record per op.
+      job.gtodReduce = parseBool(value, n);
+    },
+  },
+  lat: {
+    kind: 'bool',
+    hint: '0|1',
+    help: 'accepted (kaio 0.1; latencies are always kept)',
+    set: (job, value, n) => {
+      parseBool(value, n);
+    },
+  },
+  'output-format': {
+    kind: 'str',
+    program: true,
+    hint: 'normal|json|json+',
+    dflt: 'normal',
+    help: 'report format',
+  },
+  output: {
+    kind: 'str',
+    program: true,
+    hint: 'FILE',
+    help: 'write the report to FILE',
+  },
+  eta: {
+    kind: 'str',
+    program: true,
+    hint: 'auto|always|never',
+    dflt: 'auto',
+    help: 'the live status line on stderr',
+  },
+  plot: {
+    kind: 'str',
+    program: true,
+    hint: 'FILE.svg',
+    help: 'draw IOPS over time',
+  },
+  readonly: {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'refuse any job that writes',
+  },
+  showcmd: {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'print the job files as one command line',
+  },
+  'parse-only': {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'check options and job files, run nothing',
+  },
+  section: {
+    kind: 'str',
+    program: true,
+    hint: 'NAME',
+    help: 'run only this section of the job files (repeatable)',
+  },
+  thread: {
+    kind: 'set',
+    hint: '',
+    help: 'accepted: jobs always run as threads',
+    set: (job, value, n) => {
+      parseBool(value, n);
+    },
+  },
 };
 
 /** A usage problem: the command prints it as one line and exits 2. */
@@ -339,7 +899,8 @@ function parsePercentiles(text: string): number[] {
 }
 
 function defaults(): BenchJob {
-  return {
+  // Every field typed; the option table's dflt values are applied on top.
+  const job: BenchJob = {
     name: '',
     section: '',
     filename: '',
@@ -397,6 +958,9 @@ function defaults(): BenchJob {
     gtodReduce: false,
     given: {},
   };
+  // fio's defaults come from the option table, through each option's own parser.
+  for (const [key, def] of Object.entries(OPTS)) if (def.dflt !== undefined && def.set) def.set(job, def.dflt, `--${key}`);
+  return job;
 }
 
 /** Canonical option name (aliases resolved), or throws for an unknown one. */
@@ -409,247 +973,13 @@ function canonical(key: string, where: string): string {
   return def.alias ?? key;
 }
 
-/** Applies one option (already canonical) to a job. */
+/** Applies one option (already canonical) to a job, through its table entry. */
 function apply(job: BenchJob, key: string, value: string): void {
   const n = `--${key}`;
   const def = OPTS[key];
   if (def.kind !== 'set' && def.kind !== 'bool' && value === '') throw bad(n, 'needs a value');
-  switch (key) {
-    case 'name':
-      job.name = value;
-      break;
-    case 'filename':
-      job.filename = value;
-      break;
-    case 'directory':
-      job.directory = value;
-      break;
-    case 'rw': {
-      // fio's suffix: rw=read:8k adds 8k to each sequential offset (holes; negative: backwards),
-      // rw=randread:8 takes a new random offset every 8 ops.
-      const colon = value.indexOf(':');
-      const suffix = colon < 0 ? '' : value.slice(colon + 1).trim();
-      value = colon < 0 ? value : value.slice(0, colon).trim();
-      if (TRIM_RW.includes(value))
-        throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
-      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
-      job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
-      job.seqAdd = 0;
-      job.seqNr = 0;
-      if (suffix) {
-        if (job.rw.startsWith('rand')) job.seqNr = parseIntIn(suffix, n, 1, 2 ** 31);
-        else if (job.rw === 'nop') throw bad(n, `nop takes no suffix (got ${value}:${suffix})`);
-        else job.seqAdd = suffix.startsWith('-') ? -parseSize(suffix.slice(1), n) : parseSize(suffix, n, true);
-      }
-      break;
-    }
-    case 'rwmixread':
-      job.rwmixread = parseIntIn(value, n, 0, 100);
-      break;
-    case 'rwmixwrite':
-      job.rwmixread = 100 - parseIntIn(value, n, 0, 100);
-      break;
-    case 'bs':
-      job.bs = parsePerDir(value, n, (s) => parseSize(s, n), 4096);
-      break;
-    case 'bsrange': {
-      // fio: a size drawn as min + max * U[0,1), rounded down to a multiple of min, at most max;
-      // so each multiple of min below max has min/max of the ops and max takes the rest.
-      const ranges = parsePerDir(value, n, (r) => {
-        const m = /^([^-]+)-([^-]+)$/.exec(r.trim());
-        if (!m) throw bad(n, `must be MIN-MAX, like 1k-64k (got ${r})`);
-        const lo = parseSize(m[1], n);
-        const hi = parseSize(m[2], n);
-        if (hi < lo) throw bad(n, `max ${m[2]} is below min ${m[1]}`);
-        return [lo, hi] as [number, number];
-      }, [4096, 4096] as [number, number]);
-      ranges.forEach(([lo, hi], d) => {
-        job.bs[d] = lo;
-        const split: Array<[number, number]> = [];
-        if (hi > lo) {
-          let left = 100;
-          for (let s = lo; s < hi; s += lo) {
-            const share = (Math.min(lo, hi - (s - lo)) / hi) * 100;
-            split.push([s, share]);
-            left -= share;
-          }
-          if (left > 1e-9) split.push([hi, left]);
-        }
-        job.bssplit[d] = split;
-      });
-      break;
-    }
-    case 'bssplit':
-      job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
-      break;
-    case 'size': {
-      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
-      if (pct) {
-        const p = Number(pct[1]);
-        if (!(p > 0 && p <= 100)) throw bad(n, `a percentage must be in (0, 100] (got ${value})`);
-        job.sizePercent = p;
-        job.size = 0;
-      } else {
-        job.size = parseSize(value, n);
-        job.sizePercent = 0;
-      }
-      break;
-    }
-    case 'offset':
-      job.offset = parseSize(value, n, true);
-      break;
-    case 'iodepth':
-      job.iodepth = parseIntIn(value, n, 1, 65536);
-      break;
-    case 'iodepth_batch_submit':
-      job.batchSubmit = parseIntIn(value, n, 0, 65536);
-      break;
-    case 'iodepth_batch_complete_min':
-      job.batchCompleteMin = parseIntIn(value, n, 0, 65536);
-      break;
-    case 'iodepth_batch_complete_max':
-      job.batchCompleteMax = parseIntIn(value, n, 0, 65536);
-      break;
-    case 'direct':
-      job.direct = parseBool(value, n);
-      break;
-    case 'buffered':
-      job.direct = !parseBool(value, n);
-      break;
-    case 'invalidate':
-      job.invalidate = parseBool(value, n);
-      break;
-    case 'runtime':
-      job.runtime = parseTime(value, n);
-      break;
-    case 'time_based':
-      job.timeBased = parseBool(value, n);
-      break;
-    case 'ramp_time':
-      job.rampTime = parseTime(value, n);
-      break;
-    case 'numjobs':
-      job.numjobs = parseIntIn(value, n, 1, 256);
-      break;
-    case 'group_reporting':
-      job.groupReporting = parseBool(value, n);
-      break;
-    case 'ioengine':
-      if (!ENGINES.includes(value as Engine)) {
-        throw bad(n, `${JSON.stringify(value)} is not available (kaio bench has ${ENGINES.join(', ')})`);
-      }
-      job.ioengine = value as Engine;
-      break;
-    case 'api':
-      // kaio 0.1's --api=node-* name the node:fs engines.
-      if (value === 'node-promises' || value === 'node-callback') job.ioengine = 'fs';
-      else if (value === 'node-sync') job.ioengine = 'fs-sync';
-      else if (value === 'batch' || value === 'promise') job.api = value;
-      else throw bad(n, `must be batch or promise (got ${value})`);
-      break;
-    case 'fixedbufs':
-      job.fixedbufs = parseBool(value, n);
-      break;
-    case 'registerfiles':
-      job.registerfiles = parseBool(value, n);
-      break;
-    case 'sqthread_poll':
-      job.sqthreadPoll = parseBool(value, n);
-      break;
-    case 'hipri':
-      job.hipri = parseBool(value, n);
-      break;
-    case 'fsync':
-      job.fsync = parseIntIn(value, n, 0, 2 ** 31);
-      break;
-    case 'fdatasync':
-      job.fdatasync = parseIntIn(value, n, 0, 2 ** 31);
-      break;
-    case 'end_fsync':
-      job.endFsync = parseBool(value, n);
-      break;
-    case 'randrepeat':
-      job.randrepeat = parseBool(value, n);
-      break;
-    case 'randseed':
-      job.randseed = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
-      break;
-    case 'norandommap':
-      job.norandommap = parseBool(value, n);
-      break;
-    case 'random_distribution':
-      job.distribution = parseDistribution(value);
-      break;
-    case 'verify':
-      if (value === '0' || value === 'null') job.verify = '';
-      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
-      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
-      break;
-    case 'verify_pattern':
-      job.verifyPattern = parsePattern(value);
-      break;
-    case 'do_verify':
-      job.doVerify = parseBool(value, n);
-      break;
-    case 'number_ios':
-      job.numberIos = parseIntIn(value, n, 1, Number.MAX_SAFE_INTEGER);
-      break;
-    case 'io_size':
-      job.ioSize = parseSize(value, n);
-      break;
-    case 'loops':
-      job.loops = parseIntIn(value, n, 1, 2 ** 31);
-      break;
-    case 'startdelay':
-      job.startDelay = parseTime(value, n);
-      break;
-    case 'blockalign': {
-      const [r, w, t] = parsePerDir(value, n, (v) => parseSize(v, n), 0);
-      if (r !== w || w !== t) throw bad(n, `one alignment for every direction only (got ${value})`);
-      job.blockAlign = r;
-      break;
-    }
-    case 'rw_sequencer':
-      if (value !== 'sequential' && value !== 'identical') throw bad(n, `must be sequential or identical (got ${value})`);
-      job.rwSequencer = value;
-      break;
-    case 'description':
-      job.description = value;
-      break;
-    case 'allow_mounted_write':
-      job.allowMountedWrite = parseBool(value, n);
-      break;
-    case 'stonewall':
-      job.stonewall = parseBool(value, n);
-      break;
-    case 'unlink':
-      job.unlink = parseBool(value, n);
-      break;
-    case 'entries':
-      job.entries = parseIntIn(value, n, 1, 32768);
-      break;
-    case 'percentile_list':
-      job.percentileList = parsePercentiles(value);
-      break;
-    case 'lat_percentiles':
-      job.latPercentiles = parseBool(value, n);
-      break;
-    case 'gtod_reduce':
-    case 'disable_lat':
-    case 'disable_clat':
-    case 'disable_slat':
-      // One switch for all four: kaio's latency is one record per op.
-      job.gtodReduce = parseBool(value, n);
-      break;
-    case 'thread':
-      parseBool(value, n);
-      break;
-    case 'lat':
-      parseBool(value, n);
-      break;
-    default:
-      throw bad(n, 'is not a job option');
-  }
+  if (!def.set) throw bad(n, 'is not a job option');
+  def.set(job, value, n);
 }
 
 /** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
@@ -1009,32 +1339,31 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
   return program;
 }
 
-export const USAGE = `usage: kaio bench [options] [jobfile ...]
-  fio's option names, values and units; --opt=value or --opt value.
-  With no arguments: a 5 s O_DIRECT 4k random read at iodepth 32 on a 256 MiB temp file (removed after).
-
-  --name=NAME            start a job (options before the first --name are global)
-  --filename=PATH        file or block device (default: a temp file, or NAME.N.0 with --name)
-  --directory=DIR        where NAME.N.0 files go
-  --rw=read|write|randread|randwrite|rw|readwrite|randrw   (default read)
-  --rwmixread=50 --rwmixwrite=50
-  --bs=4k | --bs=4k,64k (read,write)   --bssplit=4k/50:64k/50[,write split]
-  --size=SIZE|N% --offset=SIZE --number_ios=N
-  --ioengine=io_uring|libaio|psync|pvsync2|fs|fs-sync|null   (default io_uring; fio's is psync)
-  --api=batch|promise    io_uring through kaio's batch (default) or promise API
-  --iodepth=1 --iodepth_batch_submit=N --iodepth_batch_complete_min=N --iodepth_batch_complete_max=N
-  --direct=0|1 --invalidate=1|0 --fixedbufs --registerfiles --sqthread_poll --hipri
-  --runtime=TIME --time_based --ramp_time=TIME --numjobs=N --group_reporting --stonewall
-  --fsync=N --fdatasync=N --end_fsync=1
-  --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
-  --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
-  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --gtod_reduce=0|1
-  --output-format=normal|json|json+ --output=FILE --eta=auto|always|never --plot=FILE.svg
-  --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
-  --showcmd (print the job files as one command line) --parse-only (check, run nothing)
-  --section=NAME (run only that section of the job files; repeatable)
-  --help --version
-
-  Job files (INI), read as fio reads them: [global] and [job] sections, include FILE,
-  ; and # comments; command-line options before --name are defaults that the
-  files' [global] and job sections override.`;
+/** --help, from the option table: each option with its value's shape, its default and its aliases. */
+export const USAGE = ((): string => {
+  const aliases = new Map<string, string[]>();
+  for (const [k, d] of Object.entries(OPTS)) if (d.alias) aliases.set(d.alias, [...(aliases.get(d.alias) ?? []), k]);
+  const line = (k: string, d: OptDef): string => {
+    const left = `  --${k}${d.hint ? `=${d.hint}` : ''}`;
+    const also = aliases.get(k);
+    const right = `${d.help ?? ''}${d.dflt !== undefined ? ` (default ${d.dflt})` : ''}${also ? `; also --${also.join(', --')}` : ''}`;
+    return left.length < 34 ? `${left.padEnd(34)}${right}` : `${left}\n${' '.repeat(34)}${right}`;
+  };
+  const entries = Object.entries(OPTS).filter(([, d]) => !d.alias);
+  return [
+    'usage: kaio bench [options] [jobfile ...]',
+    "  fio's option names, values and units; --opt=value or --opt value.",
+    '  With no arguments: a 5 s O_DIRECT 4k random read at iodepth 32 on a 256 MiB temp file (removed after).',
+    '',
+    'Job options (command line or job file):',
+    ...entries.filter(([, d]) => !d.program).map(([k, d]) => line(k, d)),
+    '',
+    'Command-line options:',
+    ...entries.filter(([, d]) => d.program).map(([k, d]) => line(k, d)),
+    '  --help --version',
+    '',
+    '  Job files (INI), read as fio reads them: [global] and [job] sections, include FILE,',
+    '  ; and # comments; command-line options before --name are defaults that the',
+    "  files' [global] and job sections override.",
+  ].join('\n');
+})();
