@@ -121,6 +121,15 @@ describe("56 kaio bench: fio's everyday job options", () => {
     assert.deepEqual(writeMap('--rw=randwrite', '--blockalign=16k'), { map: 'x...x...x...x...', ios: 16 });
   });
 
+  it('offset_increment: sibling N starts N increments further, on a shared file and on own files (as fio 3.33)', () => {
+    // fio: numjobs=4 size=4k offset_increment=16k on one 64 KiB file writes blocks 0, 4, 8, 12.
+    assert.deepEqual(writeMap('--size=4k', '--rw=write', '--numjobs=4', '--offset_increment=16k'), { map: 'x...x...x...x...', ios: 1 });
+    // fio: own files t.0.0 and t.1.0 laid out to offset + N * increment + size: 12 KiB and 20 KiB.
+    const r = kaio(['--name=t', '--size=8k', '--offset=4k', '--bs=4k', '--rw=write', '--numjobs=2', '--offset_increment=8k', '--output-format=json'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual([fs.statSync(path.join(dir, 't.0.0')).size, fs.statSync(path.join(dir, 't.1.0')).size], [12288, 20480]);
+  });
+
   it('loops=3 and io_size=256k: as many ops as fio (48 and 64 over 64 KiB)', () => {
     fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
     for (const [args, want] of [[['--rw=read', '--loops=3'], 48], [['--rw=randread', '--io_size=256k'], 64], [['--rw=read', '--io_limit=128k', '--loops=2'], 64]] as Array<[string[], number]>) {

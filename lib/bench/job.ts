@@ -208,8 +208,8 @@ class Run {
     this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'sync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
-    this.start = job.offset;
-    this.end = job.offset + setup.size;
+    this.start = job.offset + setup.jobnum * job.offsetIncrement;
+    this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
     const used = this.directionsUsed();
     const usedLens = [0, 1].filter((d) => used[d]).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));

@@ -69,6 +69,8 @@ export interface BenchJob {
   verifyPattern: Buffer;
   doVerify: boolean;
   numberIos: number;
+  /** Sibling n of numjobs starts at offset + n * this (fio's offset_increment). */
+  offsetIncrement: number;
   /** io_size (io_limit): bytes of I/O per loop, 0: the job's size. */
   ioSize: number;
   /** Passes over the job's I/O (fio's loops). */
@@ -285,6 +287,15 @@ const OPTS: Record<string, OptDef> = {
     help: 'where the job region starts',
     set: (job, value, n) => {
       job.offset = parseSize(value, n, true);
+    },
+  },
+  offset_increment: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: 'sibling N of numjobs starts N times this further',
+    set: (job, value, n) => {
+      job.offsetIncrement = parseSize(value, n, true);
     },
   },
   iodepth: {
@@ -942,6 +953,7 @@ function defaults(): BenchJob {
     doVerify: true,
     numberIos: 0,
     ioSize: 0,
+    offsetIncrement: 0,
     loops: 1,
     startDelay: 0,
     blockAlign: 0,
@@ -1019,6 +1031,7 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   const sizes = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
   if (job.direct && sizes.some((s) => s % 512 !== 0)) throw bad('--bs', 'must be a multiple of 512 with --direct=1');
   if (job.direct && job.offset % 512 !== 0) throw bad('--offset', 'must be a multiple of 512 with --direct=1');
+  if (job.direct && job.offsetIncrement % 512 !== 0) throw bad('--offset_increment', 'must be a multiple of 512 with --direct=1');
   if (job.verify && !nop) {
     const min = Math.min(...job.bs, ...job.bssplit.flat().map(([s]) => s));
     if (min < 64) throw bad('--verify', `needs blocks of at least 64 bytes to hold the verify header (bs ${min})`);

@@ -180,6 +180,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             } else filename = path.join(job.directory || '.', base);
           }
           let size = job.size || 1024 ** 3;
+          // fio's offset_increment: sibling n starts n increments further.
+          const instOffset = job.offset + n * job.offsetIncrement;
           let blockDevice = false;
           const notes: string[] = [];
           if (!diskless) {
@@ -193,7 +195,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 job: job.name,
                 filename,
                 // the default job's temp file: 256 MiB unless --size says otherwise
-                size: job.size ? job.offset + job.size : have || (program.defaulted ? 256 * 1024 ** 2 : 0),
+                // offset_increment: a shared file holds every sibling's region, an own file its sibling's.
+                size: job.size ? (job.filename ? job.offset + (job.numjobs - 1) * job.offsetIncrement : instOffset) + job.size : have || (program.defaulted ? 256 * 1024 ** 2 : 0),
                 bs: maxBs(job),
                 write: writes(job),
                 allowMountedWrite: job.allowMountedWrite,
@@ -211,12 +214,12 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 if (why) t.notes.push(why);
               }
             }
-            size = job.size || t.size - job.offset;
+            size = job.size || t.size - instOffset;
             if (job.sizePercent) {
               const bs = maxBs(job);
               size = Math.min(size, Math.floor((t.size * job.sizePercent) / 100 / bs) * bs);
             }
-            if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${job.offset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
+            if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${instOffset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
           }
