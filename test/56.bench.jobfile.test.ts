@@ -117,6 +117,21 @@ describe("56 kaio bench: fio's everyday job options", () => {
     assert.equal(seq.ios, 16);
   });
 
+  it('random_distribution=zoned: each zone gets its share of the accesses, in file order (as fio 3.33 places them)', () => {
+    // fio: zoned:100/25 wrote blocks 0-3 only; zoned:0/50:100/ wrote the second half only.
+    const first = writeMap('--rw=randwrite', '--norandommap', '--random_distribution=zoned:100/25');
+    assert.match(first.map, /^[x.]{4}\.{12}$/);
+    assert.ok(first.map.startsWith('x') || first.map.slice(0, 4).includes('x'));
+    const second = writeMap('--rw=randwrite', '--norandommap', '--random_distribution=zoned:0/50:100/');
+    assert.match(second.map, /^\.{8}[x.]{8}$/);
+    assert.ok(second.map.includes('x'));
+    // fio's example rand-zones.fio: the zone without a range takes the rest.
+    assert.deepEqual(parse1(['--random_distribution=zoned:50/5:30/15:20/']).distribution.zones, [[50, 5], [30, 15], [20, 80]]);
+    for (const bad of ['zoned:50/5', 'zoned:60/50:50/60', 'zoned:50/5:30/15:20/,50/10:50/90', 'zoned:x/5']) {
+      assert.throws(() => parse1([`--random_distribution=${bad}`]), /random_distribution/, bad);
+    }
+  });
+
   it('blockalign=16k: random offsets on 16 KiB boundaries only (fio: x...x...x...x...)', () => {
     assert.deepEqual(writeMap('--rw=randwrite', '--blockalign=16k'), { map: 'x...x...x...x...', ios: 16 });
   });

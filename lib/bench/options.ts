@@ -14,9 +14,11 @@ export type OutputFormat = 'normal' | 'json' | 'json+';
 export const DDIR = ['read', 'write', 'trim'] as const;
 
 export interface Distribution {
-  kind: 'random' | 'zipf' | 'pareto' | 'normal';
+  kind: 'random' | 'zipf' | 'pareto' | 'normal' | 'zoned';
   /** θ for zipf, h for pareto, σ (percent of the range) for normal. */
   param: number;
+  /** zoned: [percent of the accesses, percent of the range] per zone, in file order. */
+  zones?: Array<[number, number]>;
 }
 
 /** One job as fio would run it, every option resolved to its value. */
@@ -523,7 +525,7 @@ const OPTS: Record<string, OptDef> = {
   },
   random_distribution: {
     kind: 'str',
-    hint: 'random|zipf:T|pareto:H|normal:S',
+    hint: 'random|zipf:T|pareto:H|normal:S|zoned:A/R:...',
     dflt: 'random',
     help: 'how random offsets spread',
     set: (job, value) => {
@@ -873,8 +875,32 @@ function parseDistribution(text: string): Distribution {
     case 'normal':
       if (!(param > 0 && param <= 100)) throw bad(name, `normal:σ needs 0 < σ <= 100 (percent of the range) (got ${text})`);
       return { kind, param };
+    case 'zoned': {
+      // fio: zoned:60/10:30/20:10/ — 60% of the accesses to the first 10% of the range, ...;
+      // a zone without a range takes what the others leave.
+      const body = text.slice(text.indexOf(':') + 1);
+      if (body.includes(',')) throw bad(name, `zoned with separate read/write zones is not supported (got ${text})`);
+      // As fio checks them: the accesses add up to 100, the ranges to at most 100 (the rest of
+      // the range is never touched), and the zones without a range share what is left.
+      const zones: Array<[number, number]> = [];
+      const open: number[] = [];
+      for (const item of body.split(':')) {
+        const [a, r] = item.split('/');
+        const access = /^\d+$/.test(a.trim()) ? Number(a) : NaN;
+        const range = r === undefined || r.trim() === '' ? NaN : /^\d+$/.test(r.trim()) ? Number(r) : -1;
+        if (!(access >= 0 && access <= 100) || range < 0 || range > 100) throw bad(name, `zoned takes ACCESS%/RANGE% pairs separated by ':' (got ${text})`);
+        if (Number.isNaN(range)) open.push(zones.length);
+        zones.push([access, Number.isNaN(range) ? 0 : range]);
+      }
+      const sum = (i: 0 | 1): number => zones.reduce((t, z) => t + z[i], 0);
+      if (sum(0) > 100 || sum(1) > 100) throw bad(name, `zoned: percentages add up to more than 100 (got ${text})`);
+      if (sum(0) < 100) throw bad(name, `zoned: the accesses add up to ${sum(0)}, not 100 (got ${text})`);
+      const rest = Math.floor((100 - sum(1)) / (open.length || 1));
+      for (const i of open) zones[i][1] = rest;
+      return { kind, param: 0, zones };
+    }
     default:
-      throw bad(name, `must be random, zipf:θ, pareto:h or normal:σ (got ${text})`);
+      throw bad(name, `must be random, zipf:θ, pareto:h, normal:σ or zoned:A/R:... (got ${text})`);
   }
 }
 
