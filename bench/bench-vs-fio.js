@@ -2,7 +2,7 @@
 // `kaio bench` against fio on the same job: 4 KiB random reads, O_DIRECT,
 // iodepth 32, one 1 GiB file, time-based; the same fio options on both sides
 // (kaio bench takes fio's command line). kaio's engines: io_uring (batch and
-// promise API), libaio, psync (thread pool), and node:fs (promises, sync).
+// promise API), libaio, pvsync2 (thread pool), and node:fs (promises, sync).
 //   node bench/bench-vs-fio.js [--rounds=5] [--runtime=5] [--ab]
 // --ab: only fio and kaio bench with io_uring (more rounds in the same time).
 const c = require('./common');
@@ -16,7 +16,7 @@ const peers = [
   { name: 'kaio bench --ioengine=io_uring (batch API)', run: () => c.kaio([...job, '--ioengine=io_uring'], { lat: true }) },
   { name: 'kaio bench --ioengine=io_uring --api=promise', run: () => c.kaio([...job, '--ioengine=io_uring', '--api=promise'], { lat: true }) },
   { name: 'kaio bench --ioengine=libaio', run: () => c.kaio([...job, '--ioengine=libaio'], { lat: true }) },
-  { name: 'kaio bench --ioengine=psync (thread pool)', run: () => c.kaio([...job, '--ioengine=psync'], { lat: true }) },
+  { name: 'kaio bench --ioengine=pvsync2 (thread pool)', run: () => c.kaio([...job, '--ioengine=pvsync2'], { lat: true }) },
   { name: 'kaio bench --ioengine=fs (fs.promises, O_DIRECT)', run: () => c.kaio([...job, '--ioengine=fs'], { lat: true }) },
   { name: 'kaio bench --ioengine=fs-sync (readSync, QD 1)', run: () => c.kaio([...job, '--ioengine=fs-sync'], { lat: true }) },
 ];
