@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { once } from 'node:events';
+import { parseCommandLine } from '../dist/lib/bench/options';
 import { pkgRoot } from './helpers';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
@@ -231,9 +232,8 @@ describe("56 kaio bench: fio's everyday job options", () => {
   });
 });
 
+/** One job from the command line (the bench internals from their built declarations, as test 54 reads them). */
 function parse1(args: string[]) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { parseCommandLine } = require('../dist/lib/bench/options') as typeof import('../dist/lib/bench/options');
   return parseCommandLine(['--name=a', '--size=1m', ...args], () => '').jobs[0];
 }
 
