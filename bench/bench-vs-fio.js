@@ -8,7 +8,7 @@
 //    iodepth_batch_submit=1, iodepth_batch_complete_min/max=1); p50 and p99
 //    of slat, clat and lat (slat_percentiles=1, lat_percentiles=1), IOPS.
 // 2. IOPS of kaio's engines at QD 32: io_uring (batch and promise API),
-//    libaio, psync (thread pool), node:fs (promises, sync).
+//    libaio, pvsync2 (thread pool), node:fs (promises, sync).
 //   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab]
 // --ab: only the IOPS table, fio and kaio bench with io_uring.
 const { execFileSync } = require('node:child_process');
@@ -107,7 +107,7 @@ if (!latOnly) {
     { name: 'kaio bench --ioengine=io_uring (batch API)', run: () => c.kaio([...job, '--ioengine=io_uring'], { lat: true }) },
     { name: 'kaio bench --ioengine=io_uring --api=promise', run: () => c.kaio([...job, '--ioengine=io_uring', '--api=promise'], { lat: true }) },
     { name: 'kaio bench --ioengine=libaio', run: () => c.kaio([...job, '--ioengine=libaio'], { lat: true }) },
-    { name: 'kaio bench --ioengine=psync (thread pool)', run: () => c.kaio([...job, '--ioengine=psync'], { lat: true }) },
+    { name: 'kaio bench --ioengine=pvsync2 (thread pool)', run: () => c.kaio([...job, '--ioengine=pvsync2'], { lat: true }) },
     { name: 'kaio bench --ioengine=fs (fs.promises, O_DIRECT)', run: () => c.kaio([...job, '--ioengine=fs'], { lat: true }) },
     { name: 'kaio bench --ioengine=fs-sync (readSync, QD 1)', run: () => c.kaio([...job, '--ioengine=fs-sync'], { lat: true }) },
   ];

@@ -56,7 +56,7 @@ describe('52 kaio command: probe and bench', () => {
     const file = tmpPath('bench');
     for (const api of ['batch', 'promise', 'node-promises', 'node-callback', 'node-sync']) {
       for (const rw of ['randwrite', 'read']) {
-        const r = kaio('bench', `--filename=${file}`, '--size=256k', `--rw=${rw}`, '--bs=4k', '--iodepth=4', `--api=${api}`,
+        const r = kaio('bench', `--filename=${file}`, '--size=1m', `--rw=${rw}`, '--bs=4k', '--iodepth=4', `--api=${api}`,
           '--number_ios=200', '--runtime=60', '--lat', '--output-format=json');
         assert.equal(r.status, 0, `${api} ${rw}: ${r.stderr}`);
         const res = summary(JSON.parse(r.stdout));
@@ -69,7 +69,7 @@ describe('52 kaio command: probe and bench', () => {
 
   it('kaio bench --fixedbufs --registerfiles uses READ_FIXED (no note about unfixed ops)', () => {
     const file = tmpPath('bench-fixed');
-    const r = kaio('bench', `--filename=${file}`, '--size=256k', '--rw=randread', '--iodepth=4', '--api=batch', '--fixedbufs',
+    const r = kaio('bench', `--filename=${file}`, '--size=2m', '--rw=randread', '--iodepth=4', '--api=batch', '--fixedbufs',
       '--registerfiles', '--number_ios=500', '--runtime=60', '--output-format=json');
     assert.equal(r.status, 0, r.stderr);
     const res = summary(JSON.parse(r.stdout));

@@ -18,7 +18,7 @@ interface FioDir {
   io_bytes: number;
 }
 interface FioDoc {
-  jobs: Array<{ read: FioDir; write: FioDir; kaio: { size: number; notes: string[] } }>;
+  jobs: Array<{ jobname: string; read: FioDir; write: FioDir; kaio: { size: number; notes: string[] } }>;
 }
 
 /** What a failed child process said (execFileSync errors carry its stderr). */
@@ -240,6 +240,41 @@ describe('53 kaio bench on block devices', function () {
     assert.notEqual(sha256(dev), before, 'the write job wrote nothing');
   });
 
+  it('numjobs=2 writes to one device: the siblings share it as fio\'s do (one claim for the run, not one each)', () => {
+    const dev = loopDevice('numjobs');
+    const before = sha256(dev);
+    for (const engine of ['io_uring', 'libaio', 'psync']) {
+      const r = kaio(`--filename=${dev}`, '--name=w', '--rw=randwrite', '--bs=4k', `--ioengine=${engine}`, '--numjobs=2',
+        '--number_ios=32', '--runtime=30', '--output-format=json');
+      assert.equal(r.status, 0, `${engine}: ${r.stderr}`);
+      const doc = JSON.parse(r.stdout) as FioDoc;
+      assert.deepEqual(doc.jobs.map((j) => j.write.total_ios), [32, 32], engine);
+    }
+    assert.notEqual(sha256(dev), before, 'the write jobs wrote nothing');
+  });
+
+  it('while a write job runs, the device stays claimed: an O_EXCL open (what mount does) gets EBUSY', async () => {
+    const dev = loopDevice('held');
+    const child = spawn(process.execPath, [bin, 'bench', `--filename=${dev}`, '--name=w', '--rw=randwrite', '--numjobs=2',
+      '--time_based', '--runtime=20', '--eta=always', '--output-format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(child, 'exit');
+    try {
+      // The live status line on stderr: the jobs are running.
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: Buffer) => {
+          if (/Jobs: /.test(d.toString())) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`kaio bench exited with ${code}`)));
+      });
+      assert.throws(() => fs.openSync(dev, fs.constants.O_RDONLY | fs.constants.O_EXCL), { code: 'EBUSY' });
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+    // The claim ends with the run.
+    fs.closeSync(fs.openSync(dev, fs.constants.O_RDONLY | fs.constants.O_EXCL));
+  });
+
   it('--allow_mounted_write takes 0 or 1 only', () => {
     const r = kaio('--filename=/dev/null', '--rw=write', '--allow_mounted_write=2');
     assert.equal(r.status, 2, r.stderr);
@@ -268,6 +303,43 @@ describe('53 kaio bench targets that are not regular files', () => {
     const r = kaio('--filename=/dev/zero', '--rw=read', '--size=64k', '--number_ios=16', '--runtime=30', '--output-format=json');
     assert.equal(r.status, 0, r.stderr);
     assert.equal(summary(JSON.parse(r.stdout)).ops, 16);
+  });
+
+  it('as in fio, a job without size= on a new or empty file or a character device is refused (exit 1), nothing is made', () => {
+    // fio 3.33: "x: you need to specify size=" and exit status 1, for each of these.
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-blockdev-nosize-'));
+    try {
+      const missing = path.join(d, 'new');
+      const empty = path.join(d, 'empty');
+      fs.writeFileSync(empty, '');
+      for (const f of [missing, empty, '/dev/zero']) {
+        const r = kaio('--name=x', `--filename=${f}`, '--rw=read', '--number_ios=4');
+        assertOneLineError(r, /^kaio bench: x: you need to specify size=/, f);
+      }
+      assert.deepEqual(fs.readdirSync(d), ['empty']);
+      assert.equal(fs.statSync(empty).size, 0);
+      // Without --filename the file is NAME.0.0 in --directory: refused the same way.
+      const r = kaio('--name=y', `--directory=${d}`, '--rw=read', '--number_ios=4');
+      assertOneLineError(r, /^kaio bench: y: you need to specify size=/, 'directory');
+      assert.deepEqual(fs.readdirSync(d), ['empty']);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('an existing file without size= is used at its own size, not extended', () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-blockdev-own-'));
+    try {
+      const f = path.join(d, 'f');
+      fs.writeFileSync(f, Buffer.alloc(64 * 1024, 2));
+      const r = kaio(`--filename=${f}`, '--rw=read', '--output-format=json');
+      assert.equal(r.status, 0, r.stderr);
+      const res = summary(JSON.parse(r.stdout));
+      assert.equal(res.bytes, 64 * 1024);
+      assert.equal(fs.statSync(f).size, 64 * 1024);
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('a read job on a short regular file still extends it with real data', () => {

@@ -179,9 +179,52 @@ group_reporting
     assert.equal(b.iodepth, 1);
   });
 
-  it("command-line options override the file's, in every job", () => {
-    const p = parse(['--bs=64k', '--iodepth=2', 'job.fio'], { 'job.fio': file, 'common.fio': '' });
-    assert.deepEqual(p.jobs.map((j) => [j.bs[0], j.iodepth]), [[65536, 2], [65536, 2]]);
+  it("as in fio, command-line options are defaults that the file's [global] and sections override", () => {
+    // fio 3.33 on this file with --bs=64k --iodepth=2 --rw=write: bs 8k (file [global]) and iodepth 4 in
+    // [seq-read] (its own), iodepth 2 in [rand] (the command line's, not overridden), rw as each section says.
+    const p = parse(['--bs=64k', '--iodepth=2', '--rw=write', 'job.fio'], { 'job.fio': file, 'common.fio': 'direct=1\n' });
+    assert.deepEqual(p.jobs.map((j) => [j.name, j.bs[0], j.iodepth, j.rw]), [['seq-read', 8192, 4, 'read'], ['rand', 8192, 2, 'randread']]);
+    // Options after the file on the command line are defaults too (fio reads the command line first).
+    const q = parse(['job.fio', '--bs=64k', '--numjobs=3'], { 'job.fio': file, 'common.fio': '' });
+    assert.deepEqual(q.jobs.map((j) => [j.bs[0], j.numjobs]), [[8192, 3], [8192, 2]]);
+  });
+
+  it("as in fio, a [global] section holds for the sections after it, in later job files too; --name jobs come first", () => {
+    const files = { 'one.fio': '[a]\nsize=1m\n[global]\nbs=16k\n[b]\nsize=1m\n', 'two.fio': '[c]\nsize=1m\n' };
+    const p = parse(['--name=cmd', '--size=1m', 'one.fio', 'two.fio'], files);
+    assert.deepEqual(p.jobs.map((j) => [j.name, j.bs[0], j.stonewall]), [['cmd', 4096, false], ['a', 4096, false], ['b', 16384, false], ['c', 16384, true]]);
+  });
+
+  it('as in fio, the job is named by its section; name= changes the reported name, not the file names', () => {
+    const p = parse(['j.fio'], { 'j.fio': '[sec1]\nname=foo\nsize=1m\n[sec2]\nsize=1m\n' });
+    assert.deepEqual(p.jobs.map((j) => [j.name, j.section]), [['foo', 'sec1'], ['sec2', 'sec2']]);
+  });
+
+  it("as in fio, '; comment' and '# comment' end a line, after a value too", () => {
+    const p = parse(['j.fio'], { 'j.fio': '[a] ; the job\nbs=8k ; small blocks\nsize=1m# no blank before\nrw=randread  #\niodepth=4;\n' });
+    const [j] = p.jobs;
+    assert.deepEqual([j.name, j.bs[0], j.size, j.rw, j.iodepth], ['a', 8192, 1048576, 'randread', 4]);
+  });
+
+  it('every option kaio bench lacks is named at once, with its file and line, and bad values with them', () => {
+    const text = '[a]\nrw=read\nfrobnicate=1\n[b]\nwobble=2\nbs=zz\n';
+    assert.throws(
+      () => parse(['j.fio'], { 'j.fio': text }),
+      (e: KaioError) => {
+        assert.equal(e.code, 'ERR_INVALID_ARG_VALUE');
+        assert.match(e.message, /2 options kaio bench does not support: frobnicate \(j\.fio:3\), wobble \(j\.fio:5\)/);
+        assert.match(e.message, /j\.fio \[b\]: .*--bs/);
+        return true;
+      },
+    );
+    assert.throws(() => parse(['--frob=1', '--wob', '--name=a']), /'--frob, --wob' are not known options/);
+  });
+
+  it("as in fio, an option outside of a [] section is refused; --section runs only the sections named", () => {
+    assert.throws(() => parse(['j.fio'], { 'j.fio': 'rw=read\n[a]\nsize=1m\n' }), /j\.fio:1: option "rw=read" outside of a \[\] job section/);
+    const files = { 'j.fio': '[global]\nsize=1m\n[a]\n[b]\n[c]\n' };
+    assert.deepEqual(parse(['--section=c', '--section=a', 'j.fio'], files).jobs.map((j) => [j.name, j.size]), [['a', 1048576], ['c', 1048576]]);
+    assert.throws(() => parse(['--section=zz', 'j.fio'], files), /describes no job named zz/);
   });
 
   it('an unknown option in a file is named with file and line; a file without jobs is refused', () => {
@@ -190,6 +233,28 @@ group_reporting
     assert.throws(() => parse(['j.fio'], { 'j.fio': '[a]\ninclude missing.fio\n' }), /cannot read/);
     assert.throws(() => parse(['j.fio'], { 'j.fio': '[a]\n--eta=never\n' }), /j\.fio:2/);
     assert.throws(() => parse(['j.fio'], { 'j.fio': '[a]\nrw read\n' }), /cannot parse/);
+    assert.throws(() => parse(['j.fio'], { 'j.fio': '[a]\ninclude inc.fio\n', 'inc.fio': '[b]\n' }), /cannot start a section/);
+  });
+
+  it("--showcmd prints the job file as fio's command line; --parse-only checks it and runs nothing", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bench54-'));
+    try {
+      const job = path.join(dir, 'a.fio');
+      fs.writeFileSync(job, '[global]\nrw=randread\nbs=8k ; a comment\nsize=1m # another\n[sec1]\nname=foo\niodepth=2\n[sec2]\nbs=16k\nstonewall\n');
+      // fio 3.33 --showcmd --bs=4k on this file: "fio --bs=4k --rw=randread --bs=8k --size=1m --name=sec1 --name=foo --iodepth=2 --name=sec2 --bs=16k --stonewall"
+      const r = kaio(['--showcmd', '--bs=4k', job]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'kaio bench --bs=4k --rw=randread --bs=8k --size=1m --name=sec1 --name=foo --iodepth=2 --name=sec2 --bs=16k --stonewall\n');
+      assert.deepEqual(fs.readdirSync(dir), ['a.fio'], 'showcmd made files');
+      const p = kaio(['--parse-only', job]);
+      assert.deepEqual([p.status, p.stdout, p.stderr], [0, '', '']);
+      assert.deepEqual(fs.readdirSync(dir), ['a.fio'], 'parse-only made files');
+      fs.appendFileSync(job, 'bogus=1\nrate=1m\n');
+      const q = kaio(['--parse-only', job]);
+      assertOneLine(q, 2, /2 options kaio bench does not support: bogus \(.*a\.fio:11\), rate \(.*a\.fio:12\)/, 'parse-only, bad file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a job file end to end: stonewall makes two groups, group_reporting merges numjobs', function () {
@@ -204,7 +269,8 @@ group_reporting
       assert.equal(doc.jobs[1].kaio.jobs, 3);
       // fio's JSON: the file's [global] under "global options", each job's own section under "job options".
       assert.deepEqual(doc['global options'], { filename: data, size: '1m', number_ios: '100' });
-      assert.deepEqual(doc.jobs[1]['job options'], { name: 'b', stonewall: '1', rw: 'randread', numjobs: '3', group_reporting: '1' });
+      // As fio 3.33 prints this file: the section name is not a job option, nor are options without a value.
+      assert.deepEqual(doc.jobs[1]['job options'], { rw: 'randread', numjobs: '3' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -233,7 +299,7 @@ describe("54 kaio bench: output in fio's shape", () => {
 
   it('--output-format=json has every field of a fio 3.33 document, same types and units', () => {
     const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randrw.json'), 'utf8'));
-    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=sample', '--size=1m', '--rw=randrw', '--rwmixread=70', '--iodepth=4',
+    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=sample', '--size=2m', '--rw=randrw', '--rwmixread=70', '--iodepth=4',
       '--number_ios=400', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
     const ours = fioDoc(r.stdout);
@@ -252,14 +318,14 @@ describe("54 kaio bench: output in fio's shape", () => {
     assert.ok(j.read.clat_ns.percentile['99.000000'] >= j.read.clat_ns.percentile['50.000000']);
     assert.ok(j.read.lat_ns.min >= j.read.clat_ns.min);
     assert.equal(j.read.clat_ns.N, j.read.total_ios);
-    assert.deepEqual(j['job options'], { name: 'sample', filename: path.join(dir, 'j'), size: '1m', rw: 'randrw', rwmixread: '70', iodepth: '4', number_ios: '400' });
+    assert.deepEqual(j['job options'], { name: 'sample', filename: path.join(dir, 'j'), size: '2m', rw: 'randrw', rwmixread: '70', iodepth: '4', number_ios: '400' });
     assert.deepEqual(Object.keys(j.iodepth_level), Object.keys(fioJob.iodepth_level));
     assert.ok(Math.abs(Object.values(j.iodepth_level).reduce((a, b) => a + b, 0) - 100) < 0.1);
   });
 
   it('json+ adds clat_ns.bins like fio, keyed by bucket start in ns, counting every op', () => {
     const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randread.jsonplus.json'), 'utf8'));
-    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=p', '--size=1m', '--rw=randread', '--iodepth=4', '--number_ios=500', '--output-format=json+']);
+    const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=p', '--size=2m', '--rw=randread', '--iodepth=4', '--number_ios=500', '--output-format=json+']);
     assert.equal(r.status, 0, r.stderr);
     const j = fioDoc(r.stdout).jobs[0];
     assertShape(sample.jobs[0].read.clat_ns, j.read.clat_ns, 'clat_ns', new Set(['bins', 'percentile']));
@@ -340,7 +406,7 @@ describe('54 kaio bench: what the jobs do', () => {
   it('every engine reads and writes the same op count, with clat percentiles (all at once: one job per engine, one worker each)', () => {
     const f = path.join(dir, 'engines');
     const engines: [string, string?][] = [['io_uring', 'batch'], ['io_uring', 'promise'], ['libaio'], ['psync'], ['pvsync2'], ['fs'], ['fs-sync']];
-    const args = [`--filename=${f}`, '--size=256k', '--rw=randrw', '--iodepth=4', '--number_ios=200', '--output-format=json'];
+    const args = [`--filename=${f}`, '--size=1m', '--rw=randrw', '--iodepth=4', '--number_ios=200', '--output-format=json'];
     for (const [e, api] of engines) args.push(`--name=${e}-${api || ''}`, `--ioengine=${e}`, ...(api ? [`--api=${api}`] : []));
     const r = kaio(args);
     assert.equal(r.status, 0, r.stderr);
@@ -428,13 +494,13 @@ describe('54 kaio bench: what the jobs do', () => {
   });
 
   it('numjobs runs each job instance on its own (own counts, own file without --filename)', () => {
-    const r = kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--rw=randread', '--numjobs=3', '--iodepth=2', '--number_ios=100',
+    const r = kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--rw=randread', '--numjobs=3', '--iodepth=2', '--number_ios=100',
       '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
     const doc = fioDoc(r.stdout);
     assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.read.total_ios]), [['nj', 100], ['nj', 100], ['nj', 100]]);
-    for (let n = 0; n < 3; n++) assert.equal(fs.statSync(path.join(dir, `nj.${n}.0`)).size, 256 * 1024, "fio's name.jobnum.filenum");
-    const g = fioDoc(kaio([`--directory=${dir}`, '--name=nj', '--size=256k', '--numjobs=3', '--number_ios=100', '--group_reporting',
+    for (let n = 0; n < 3; n++) assert.equal(fs.statSync(path.join(dir, `nj.${n}.0`)).size, 512 * 1024, "fio's name.jobnum.filenum");
+    const g = fioDoc(kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--numjobs=3', '--number_ios=100', '--group_reporting',
       '--output-format=json']).stdout);
     assert.equal(g.jobs.length, 1);
     assert.equal(g.jobs[0].read.total_ios, 300);
@@ -556,7 +622,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       [['--time_based'], /needs --runtime/],
       [['--direct=2'], /--direct/],
       [['--direct=1', '--bs=1000'], /multiple of 512/],
-      [['--ioengine=posixaio'], /posixaio.*io_uring, libaio, psync, pvsync2, fs, fs-sync/],
+      [['--ioengine=posixaio'], /posixaio.*io_uring, libaio, psync, pvsync2, fs, fs-sync, sync, null/],
       [['--ioengine=fs', '--fixedbufs'], /--fixedbufs.*io_uring/],
       [['--ioengine=libaio', '--registerfiles'], /--registerfiles/],
       [['--ioengine=psync', '--sqthread_poll'], /--sqthread_poll/],

@@ -40,6 +40,13 @@ async function bench(args: readonly string[]): Promise<number> {
     process.stderr.write(`kaio bench: ${oneLine(e)}\n`);
     return 2;
   }
+  for (const n of program.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
+  // fio's --showcmd prints the jobs as one command line; --parse-only stops after the parse.
+  if (program.showcmd) {
+    process.stdout.write(`${program.showcmd}\n`);
+    return 0;
+  }
+  if (program.parseOnly) return 0;
   const write = (text: string): void => {
     if (program.output) fs.appendFileSync(program.output, text);
     else process.stdout.write(text);

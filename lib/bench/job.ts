@@ -191,6 +191,9 @@ class Run {
   cursor: number;
   issued = 0;
   issuedBytes = 0;
+  /** rw=randread:N: ops left before the next random offset; the last op's offset. */
+  seqLeft = 0;
+  lastOff = 0;
   writesSinceSync = 0;
   /** fsyncs due (fsync=N / fdatasync=N) and not yet issued. */
   syncPending = 0;
@@ -217,18 +220,18 @@ class Run {
     readonly filename: string,
   ) {
     const job = (this.job = setup.job);
-    this.depthMax = job.ioengine === 'fs-sync' ? 1 : job.iodepth;
+    this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'sync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
-    this.start = job.offset;
-    this.end = job.offset + setup.size;
+    this.start = job.offset + setup.jobnum * job.offsetIncrement;
+    this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
     const used = this.directionsUsed();
     const usedLens = [0, 1].filter((d) => used[d]).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
     this.maxLen = Math.max(...(usedLens.length ? usedLens : lens));
     // With verify, random ops are aligned to the largest block, so two writes never half-overlap
     // (a block read back is always one write's, whole).
-    this.unit = job.verify ? this.maxLen : Math.min(...(usedLens.length ? usedLens : lens));
+    this.unit = job.verify ? this.maxLen : job.blockAlign || Math.min(...(usedLens.length ? usedLens : lens));
     if (this.end - this.start < this.maxLen) throw new IoError(`job region (offset ${this.start}, size ${setup.size}) is smaller than the block size ${this.maxLen}`, 22);
     this.blocks = Math.floor((this.end - this.start) / this.unit);
     const seed = (job.randrepeat ? job.randseed : (Math.random() * 2 ** 32) >>> 0) + setup.jobnum * 0x9e37;
@@ -249,7 +252,8 @@ class Run {
     this.tSlat = !job.disableSlat;
     this.timed = this.tLat || this.tClat || this.tSlat;
     this.limitIos = job.numberIos || Infinity;
-    this.limitBytes = job.numberIos || job.timeBased ? Infinity : setup.size;
+    // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
+    this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
     if (this.random)
       this.picker =
         job.distribution.kind === 'random'
@@ -344,14 +348,33 @@ class Run {
     const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
-    if (this.random) {
+    const { seqNr, seqAdd } = this.job;
+    if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
+      // rw=randread:N: the N-1 ops after a random one go on from it (or repeat it, rw_sequencer=identical).
+      this.seqLeft--;
+      off = this.job.rwSequencer === 'identical' ? this.lastOff : this.cursor;
+      this.cursor = off + len;
+    } else if (this.random) {
       off = this.start + this.picker!.next() * this.unit;
       if (off + len > this.end) off = this.start + Math.floor((this.end - this.start - len) / this.unit) * this.unit;
+      this.cursor = off + len;
+      this.seqLeft = seqNr - 1;
+    } else if (seqAdd) {
+      // rw=read:8k (fio's ddir_seq_add): each offset is the previous op's end plus the suffix;
+      // past the end a forward job wraps to the start, a backward one to the end.
+      let pos = this.cursor - this.start;
+      if (pos !== 0) {
+        pos += seqAdd;
+        if (pos < 0 || pos + len > this.end - this.start) pos = seqAdd > 0 ? 0 : Math.max(0, this.end - this.start + seqAdd);
+      }
+      off = this.start + pos;
+      this.cursor = off + len;
     } else {
       if (this.cursor + len > this.end) this.cursor = this.start;
       off = this.cursor;
       this.cursor += len;
     }
+    this.lastOff = off;
     this.slotDir[tag] = dir;
     this.slotOff[tag] = off;
     this.slotLen[tag] = len;
@@ -497,13 +520,12 @@ class Run {
 }
 
 function openFlags(run: Run): number {
-  const { job, setup } = run;
+  const { job } = run;
   const [, writes] = run.directionsUsed();
   const write = writes || job.rw === 'nop' ? writes : false;
-  // A write job on a block device holds an exclusive claim for the run (unless
-  // told to write to it in use), so it cannot be mounted meanwhile.
-  const excl = setup.blockDevice && write && !job.allowMountedWrite ? fs.constants.O_EXCL : 0;
-  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0) | excl;
+  // No O_EXCL here: the main thread holds the exclusive claim on a block
+  // device for the whole group (run.ts), so siblings share the device as fio's do.
+  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0);
 }
 
 function openTarget(run: Run): number {
@@ -512,8 +534,6 @@ function openTarget(run: Run): number {
     return fs.openSync(run.filename, flags);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (flags & fs.constants.O_EXCL && err.code === 'EBUSY')
-      throw new Error(`refusing to write to ${run.filename}: it is in use; --allow_mounted_write=1 to write anyway`);
     if (run.job.direct && err.code === 'EINVAL')
       throw new Error(`--direct=1: ${run.filename} is on a filesystem that does not support O_DIRECT (open: EINVAL)`);
     throw e;
@@ -538,10 +558,13 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const run = new Run(setup, setup.filename);
   const { job } = run;
   const nop = job.rw === 'nop';
-  const fd = nop ? -1 : openTarget(run);
+  const fd = nop || job.ioengine === 'null' ? -1 : openTarget(run);
   let fixedOps = 0;
   const progress = run.progress;
   try {
+    // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
+    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
+      Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
       fillRandom(run.buffers, setup.jobnum + 1);
@@ -554,6 +577,13 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
         await runAio(run, fd);
         break;
       case 'psync':
+      case 'sync':
+        // fio's psync: pread/pwrite, one op at a time on the job's own thread (sync: the same, Node has no lseek).
+        runFsSync(run, fd);
+        break;
+      case 'null':
+        runNull(run);
+        break;
       case 'pvsync2': {
         const ctx = new ThreadpoolContext({ entries: job.iodepth });
         await runWithContext(run, fd, ctx, job.hipri ? 1 /* RWF_HIPRI */ : 0);
@@ -1059,7 +1089,20 @@ async function runFsPromises(run: Run, fd: number): Promise<void> {
   }
 }
 
-/** node:fs readSync/writeSync: one op at a time on the calling thread. */
+/** fio's null engine: every op completes at once and whole, with no system call and no file. */
+function runNull(run: Run): void {
+  run.begin();
+  for (;;) {
+    const now = performance.now();
+    run.poll(now);
+    if (!run.next(0, now)) break;
+    // No kernel: the op is issued and done at once (no slat).
+    if (run.timed) run.tPrep[0] = run.tSub[0] = now;
+    run.done(0, run.slotLen[0], performance.now());
+  }
+}
+
+/** node:fs readSync/writeSync (pread/pwrite): one op at a time on the calling thread. */
 function runFsSync(run: Run, fd: number): void {
   run.begin();
   const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;

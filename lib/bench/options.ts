@@ -2,10 +2,10 @@
 // defaults, from the command line (util.parseArgs) and from fio job files, so
 // a job can be moved between the two tools unchanged.
 import { parseArgs as nodeParseArgs } from 'node:util';
-import { invalidArgValue } from '../errors';
+import { invalidArgValue, stateError } from '../errors';
 
 export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
-export type Engine = 'io_uring' | 'libaio' | 'psync' | 'pvsync2' | 'fs' | 'fs-sync';
+export type Engine = 'io_uring' | 'libaio' | 'psync' | 'sync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
 export type Api = 'batch' | 'promise';
 export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
 export type OutputFormat = 'normal' | 'json' | 'json+';
@@ -14,14 +14,19 @@ export type OutputFormat = 'normal' | 'json' | 'json+';
 export const DDIR = ['read', 'write', 'trim'] as const;
 
 export interface Distribution {
-  kind: 'random' | 'zipf' | 'pareto' | 'normal';
+  kind: 'random' | 'zipf' | 'pareto' | 'normal' | 'zoned';
   /** θ for zipf, h for pareto, σ (percent of the range) for normal. */
   param: number;
+  /** zoned: [percent of the accesses, percent of the range] per zone, in file order. */
+  zones?: Array<[number, number]>;
 }
 
 /** One job as fio would run it, every option resolved to its value. */
 export interface BenchJob {
+  /** The name fio reports: name= when given, else the section (or --name). */
   name: string;
+  /** The job's section in its file (or its --name): default file names derive from it, as fio's do. */
+  section: string;
   /** Empty: derived from name (fio's name.jobnum.filenum, under --directory). */
   filename: string;
   directory: string;
@@ -66,6 +71,23 @@ export interface BenchJob {
   verifyPattern: Buffer;
   doVerify: boolean;
   numberIos: number;
+  /** Sibling n of numjobs starts at offset + n * this (fio's offset_increment). */
+  offsetIncrement: number;
+  /** io_size (io_limit): bytes of I/O per loop, 0: the job's size. */
+  ioSize: number;
+  /** Passes over the job's I/O (fio's loops). */
+  loops: number;
+  /** Seconds before the job starts (fio's startdelay); its runtime starts after it. */
+  startDelay: number;
+  /** Random offsets are multiples of this (fio's blockalign); 0: the smallest block size. */
+  blockAlign: number;
+  /** rw=read:8k: bytes added to each sequential offset (negative: backwards), fio's ddir_seq_add. */
+  seqAdd: number;
+  /** rw=randread:8: a new random offset every N ops (fio's ddir_seq_nr); 0: every op. */
+  seqNr: number;
+  /** What the other ops of a seqNr run do: the next offset, or the same one (fio's rw_sequencer). */
+  rwSequencer: 'sequential' | 'identical';
+  description: string;
   allowMountedWrite: boolean;
   stonewall: boolean;
   unlink: boolean;
@@ -100,11 +122,17 @@ export interface Program {
   defaulted: boolean;
   /** Options of job files' [global] sections (fio's JSON "global options"). */
   globalOptions: Record<string, string>;
+  /** --showcmd: the job files as one command line, printed instead of running. */
+  showcmd: string;
+  /** --parse-only: check the options and job files, run nothing. */
+  parseOnly: boolean;
+  /** What the parse changed, as fio's "note:" lines (a synchronous engine's iodepth capped at 1). */
+  notes: string[];
 }
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
-const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync'];
+const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'sync', 'null'];
 const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
 const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
 
@@ -114,73 +142,661 @@ interface OptDef {
   /** Program-wide (output) options, not job options. */
   program?: boolean;
   alias?: string;
+  /** The value's shape in --help. */
+  hint?: string;
+  /** fio's default, as text through set(); shown in --help. */
+  dflt?: string;
+  help?: string;
+  /** Sets the job from the option's text; `n` is --name for messages. */
+  set?: (job: BenchJob, value: string, n: string) => void;
 }
 
-/** Every option kaio bench knows, by fio name. */
+/**
+ * Every option kaio bench knows, by fio name: one entry drives parsing
+ * (kind, set), defaults (dflt, applied by defaults()) and --help (hint,
+ * dflt, help), as fio's struct fio_option does. Aliases point to their option.
+ */
 const OPTS: Record<string, OptDef> = {
-  name: { kind: 'str' },
-  filename: { kind: 'str' },
-  directory: { kind: 'str' },
-  rw: { kind: 'choice' },
+  name: {
+    kind: 'str',
+    hint: 'STR',
+    help: 'start a job (options before the first --name are global defaults)',
+    set: (job, value) => {
+      job.name = value;
+    },
+  },
+  filename: {
+    kind: 'str',
+    hint: 'PATH',
+    help: 'file or block device (default: SECTION.JOBNUM.0 under --directory, or a temp file)',
+    set: (job, value) => {
+      job.filename = value;
+    },
+  },
+  directory: {
+    kind: 'str',
+    hint: 'DIR',
+    help: 'where SECTION.JOBNUM.0 files go',
+    set: (job, value) => {
+      job.directory = value;
+    },
+  },
+  rw: {
+    kind: 'choice',
+    hint: 'read|write|randread|randwrite|rw|randrw[:N]',
+    dflt: 'read',
+    help: 'direction and pattern; :N holes/backwards (sequential) or N ops per random offset',
+    set: (job, value, n) => {
+      // fio's suffix: rw=read:8k adds 8k to each sequential offset (holes; negative: backwards),
+      // rw=randread:8 takes a new random offset every 8 ops.
+      const colon = value.indexOf(':');
+      const suffix = colon < 0 ? '' : value.slice(colon + 1).trim();
+      value = colon < 0 ? value : value.slice(0, colon).trim();
+      if (TRIM_RW.includes(value))
+        throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
+      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
+      job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
+      job.seqAdd = 0;
+      job.seqNr = 0;
+      if (suffix) {
+        if (job.rw.startsWith('rand')) job.seqNr = parseIntIn(suffix, n, 1, 2 ** 31);
+        else if (job.rw === 'nop') throw bad(n, `nop takes no suffix (got ${value}:${suffix})`);
+        else job.seqAdd = suffix.startsWith('-') ? -parseSize(suffix.slice(1), n) : parseSize(suffix, n, true);
+      }
+    },
+  },
   readwrite: { kind: 'choice', alias: 'rw' },
-  rwmixread: { kind: 'int' },
-  rwmixwrite: { kind: 'int' },
-  bs: { kind: 'str' },
+  rwmixread: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '50',
+    help: 'share of reads in rw/randrw',
+    set: (job, value, n) => {
+      job.rwmixread = parseIntIn(value, n, 0, 100);
+    },
+  },
+  rwmixwrite: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '50',
+    help: 'share of writes in rw/randrw',
+    set: (job, value, n) => {
+      job.rwmixread = 100 - parseIntIn(value, n, 0, 100);
+    },
+  },
+  bs: {
+    kind: 'str',
+    hint: 'SIZE[,SIZE]',
+    dflt: '4k',
+    help: 'block size (read,write)',
+    set: (job, value, n) => {
+      job.bs = parsePerDir(value, n, (s) => parseSize(s, n), 4096);
+    },
+  },
   blocksize: { kind: 'str', alias: 'bs' },
-  bssplit: { kind: 'str' },
-  size: { kind: 'size' },
-  offset: { kind: 'size' },
-  iodepth: { kind: 'int' },
-  iodepth_batch_submit: { kind: 'int' },
+  bssplit: {
+    kind: 'str',
+    hint: 'SIZE/PCT:...',
+    help: 'block sizes by share, per direction after a comma',
+    set: (job, value, n) => {
+      job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
+    },
+  },
+  bsrange: {
+    kind: 'str',
+    hint: 'MIN-MAX',
+    help: 'block sizes drawn between MIN and MAX as fio draws them',
+    set: (job, value, n) => {
+      // fio: a size drawn as min + max * U[0,1), rounded down to a multiple of min, at most max;
+      // so each multiple of min below max has min/max of the ops and max takes the rest.
+      const ranges = parsePerDir(value, n, (r) => {
+        const m = /^([^-]+)-([^-]+)$/.exec(r.trim());
+        if (!m) throw bad(n, `must be MIN-MAX, like 1k-64k (got ${r})`);
+        const lo = parseSize(m[1], n);
+        const hi = parseSize(m[2], n);
+        if (hi < lo) throw bad(n, `max ${m[2]} is below min ${m[1]}`);
+        return [lo, hi] as [number, number];
+      }, [4096, 4096] as [number, number]);
+      ranges.forEach(([lo, hi], d) => {
+        job.bs[d] = lo;
+        const split: Array<[number, number]> = [];
+        if (hi > lo) {
+          let left = 100;
+          for (let s = lo; s < hi; s += lo) {
+            const share = (Math.min(lo, hi - (s - lo)) / hi) * 100;
+            split.push([s, share]);
+            left -= share;
+          }
+          if (left > 1e-9) split.push([hi, left]);
+        }
+        job.bssplit[d] = split;
+      });
+    },
+  },
+  blocksize_range: { kind: 'str', alias: 'bsrange' },
+  size: {
+    kind: 'size',
+    hint: 'SIZE|N%',
+    help: 'bytes of the target the job uses (default: the file or device size)',
+    set: (job, value, n) => {
+      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
+      if (pct) {
+        const p = Number(pct[1]);
+        if (!(p > 0 && p <= 100)) throw bad(n, `a percentage must be in (0, 100] (got ${value})`);
+        job.sizePercent = p;
+        job.size = 0;
+      } else {
+        job.size = parseSize(value, n);
+        job.sizePercent = 0;
+      }
+    },
+  },
+  offset: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: 'where the job region starts',
+    set: (job, value, n) => {
+      job.offset = parseSize(value, n, true);
+    },
+  },
+  offset_increment: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: 'sibling N of numjobs starts N times this further',
+    set: (job, value, n) => {
+      job.offsetIncrement = parseSize(value, n, true);
+    },
+  },
+  iodepth: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'ops in flight',
+    set: (job, value, n) => {
+      job.iodepth = parseIntIn(value, n, 1, 65536);
+    },
+  },
+  iodepth_batch_submit: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'ops prepared before one submit (0: all free slots)',
+    set: (job, value, n) => {
+      job.batchSubmit = parseIntIn(value, n, 0, 65536);
+    },
+  },
   iodepth_batch: { kind: 'int', alias: 'iodepth_batch_submit' },
-  iodepth_batch_complete_min: { kind: 'int' },
+  iodepth_batch_complete_min: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'completions waited for at once',
+    set: (job, value, n) => {
+      job.batchCompleteMin = parseIntIn(value, n, 0, 65536);
+    },
+  },
   iodepth_batch_complete: { kind: 'int', alias: 'iodepth_batch_complete_min' },
-  iodepth_batch_complete_max: { kind: 'int' },
-  direct: { kind: 'bool' },
-  buffered: { kind: 'bool' },
-  invalidate: { kind: 'bool' },
-  runtime: { kind: 'time' },
+  iodepth_batch_complete_max: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'accepted; the batch loop takes every ready completion',
+    set: (job, value, n) => {
+      job.batchCompleteMax = parseIntIn(value, n, 0, 65536);
+    },
+  },
+  direct: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'O_DIRECT',
+    set: (job, value, n) => {
+      job.direct = parseBool(value, n);
+    },
+  },
+  buffered: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'the opposite of --direct',
+    set: (job, value, n) => {
+      job.direct = !parseBool(value, n);
+    },
+  },
+  invalidate: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: `drop the file's pages from the page cache before the job`,
+    set: (job, value, n) => {
+      job.invalidate = parseBool(value, n);
+    },
+  },
+  runtime: {
+    kind: 'time',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'stop after this long (0: no limit)',
+    set: (job, value, n) => {
+      job.runtime = parseTime(value, n);
+    },
+  },
   timeout: { kind: 'time', alias: 'runtime' },
-  time_based: { kind: 'set' },
-  ramp_time: { kind: 'time' },
-  numjobs: { kind: 'int' },
-  group_reporting: { kind: 'set' },
-  ioengine: { kind: 'choice' },
-  api: { kind: 'choice' },
-  fixedbufs: { kind: 'bool' },
-  registerfiles: { kind: 'bool' },
-  sqthread_poll: { kind: 'bool' },
-  hipri: { kind: 'bool' },
-  fsync: { kind: 'int' },
-  fdatasync: { kind: 'int' },
-  end_fsync: { kind: 'bool' },
-  randrepeat: { kind: 'bool' },
-  randseed: { kind: 'int' },
-  norandommap: { kind: 'set' },
-  random_distribution: { kind: 'str' },
-  verify: { kind: 'choice' },
-  verify_pattern: { kind: 'str' },
-  do_verify: { kind: 'bool' },
-  number_ios: { kind: 'int' },
-  allow_mounted_write: { kind: 'bool' },
-  stonewall: { kind: 'set' },
+  time_based: {
+    kind: 'set',
+    hint: '',
+    help: 'run for --runtime, going over the region again',
+    set: (job, value, n) => {
+      job.timeBased = parseBool(value, n);
+    },
+  },
+  ramp_time: {
+    kind: 'time',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'run this long before measuring',
+    set: (job, value, n) => {
+      job.rampTime = parseTime(value, n);
+    },
+  },
+  numjobs: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'instances of the job, each in its own thread',
+    set: (job, value, n) => {
+      job.numjobs = parseIntIn(value, n, 1, 256);
+    },
+  },
+  group_reporting: {
+    kind: 'set',
+    hint: '',
+    help: `report a job's instances as one`,
+    set: (job, value, n) => {
+      job.groupReporting = parseBool(value, n);
+    },
+  },
+  ioengine: {
+    kind: 'choice',
+    hint: 'io_uring|libaio|psync|pvsync2|fs|fs-sync|sync|null',
+    dflt: 'io_uring',
+    help: `engine (fio's default is psync)`,
+    set: (job, value, n) => {
+      if (!ENGINES.includes(value as Engine)) {
+        throw bad(n, `${JSON.stringify(value)} is not available (kaio bench has ${ENGINES.join(', ')})`);
+      }
+      job.ioengine = value as Engine;
+    },
+  },
+  api: {
+    kind: 'choice',
+    hint: 'batch|promise',
+    dflt: 'batch',
+    help: `io_uring through kaio's batch or promise API`,
+    set: (job, value, n) => {
+      // kaio 0.1's --api=node-* name the node:fs engines.
+      if (value === 'node-promises' || value === 'node-callback') job.ioengine = 'fs';
+      else if (value === 'node-sync') job.ioengine = 'fs-sync';
+      else if (value === 'batch' || value === 'promise') job.api = value;
+      else throw bad(n, `must be batch or promise (got ${value})`);
+    },
+  },
+  fixedbufs: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'registered buffers (io_uring)',
+    set: (job, value, n) => {
+      job.fixedbufs = parseBool(value, n);
+    },
+  },
+  registerfiles: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'registered file (io_uring)',
+    set: (job, value, n) => {
+      job.registerfiles = parseBool(value, n);
+    },
+  },
+  sqthread_poll: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'SQPOLL ring (io_uring)',
+    set: (job, value, n) => {
+      job.sqthreadPoll = parseBool(value, n);
+    },
+  },
+  hipri: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'polled completions (io_uring, pvsync2; needs --direct=1)',
+    set: (job, value, n) => {
+      job.hipri = parseBool(value, n);
+    },
+  },
+  fsync: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'fsync after every N writes',
+    set: (job, value, n) => {
+      job.fsync = parseIntIn(value, n, 0, 2 ** 31);
+    },
+  },
+  fdatasync: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'fdatasync after every N writes',
+    set: (job, value, n) => {
+      job.fdatasync = parseIntIn(value, n, 0, 2 ** 31);
+    },
+  },
+  end_fsync: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'fsync when the job ends',
+    set: (job, value, n) => {
+      job.endFsync = parseBool(value, n);
+    },
+  },
+  randrepeat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'the same random sequence on every run',
+    set: (job, value, n) => {
+      job.randrepeat = parseBool(value, n);
+    },
+  },
+  randseed: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '137',
+    help: 'seed of the random sequence',
+    set: (job, value, n) => {
+      job.randseed = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  norandommap: {
+    kind: 'set',
+    hint: '',
+    help: 'random offsets may repeat within a pass',
+    set: (job, value, n) => {
+      job.norandommap = parseBool(value, n);
+    },
+  },
+  random_distribution: {
+    kind: 'str',
+    hint: 'random|zipf:T|pareto:H|normal:S|zoned:A/R:...',
+    dflt: 'random',
+    help: 'how random offsets spread',
+    set: (job, value) => {
+      job.distribution = parseDistribution(value);
+    },
+  },
+  verify: {
+    kind: 'choice',
+    hint: 'crc32c|md5|pattern',
+    help: 'check the data written',
+    set: (job, value, n) => {
+      if (value === '0' || value === 'null') job.verify = '';
+      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
+      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
+    },
+  },
+  verify_pattern: {
+    kind: 'str',
+    hint: '0xHEX|N|"text"',
+    help: 'pattern for --verify=pattern',
+    set: (job, value) => {
+      job.verifyPattern = parsePattern(value);
+    },
+  },
+  do_verify: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'read back and check after a write job',
+    set: (job, value, n) => {
+      job.doVerify = parseBool(value, n);
+    },
+  },
+  number_ios: {
+    kind: 'int',
+    hint: 'N',
+    help: 'stop after this many ops (never more than size)',
+    set: (job, value, n) => {
+      job.numberIos = parseIntIn(value, n, 1, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  io_size: {
+    kind: 'size',
+    hint: 'SIZE',
+    help: 'bytes of I/O per loop (default: --size)',
+    set: (job, value, n) => {
+      job.ioSize = parseSize(value, n);
+    },
+  },
+  io_limit: { kind: 'size', alias: 'io_size' },
+  loops: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'passes over the job',
+    set: (job, value, n) => {
+      job.loops = parseIntIn(value, n, 1, 2 ** 31);
+    },
+  },
+  startdelay: {
+    kind: 'time',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'wait this long before starting',
+    set: (job, value, n) => {
+      job.startDelay = parseTime(value, n);
+    },
+  },
+  blockalign: {
+    kind: 'str',
+    hint: 'SIZE',
+    help: 'random offsets are multiples of this (default: the smallest block)',
+    set: (job, value, n) => {
+      const [r, w, t] = parsePerDir(value, n, (v) => parseSize(v, n), 0);
+      if (r !== w || w !== t) throw bad(n, `one alignment for every direction only (got ${value})`);
+      job.blockAlign = r;
+    },
+  },
+  ba: { kind: 'str', alias: 'blockalign' },
+  rw_sequencer: {
+    kind: 'choice',
+    hint: 'sequential|identical',
+    dflt: 'sequential',
+    help: 'what the ops after a random offset of rw=randX:N do',
+    set: (job, value, n) => {
+      if (value !== 'sequential' && value !== 'identical') throw bad(n, `must be sequential or identical (got ${value})`);
+      job.rwSequencer = value;
+    },
+  },
+  description: {
+    kind: 'str',
+    hint: 'STR',
+    help: 'text printed with the job',
+    set: (job, value) => {
+      job.description = value;
+    },
+  },
+  allow_mounted_write: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'write to a block device in use',
+    set: (job, value, n) => {
+      job.allowMountedWrite = parseBool(value, n);
+    },
+  },
+  stonewall: {
+    kind: 'set',
+    hint: '',
+    help: 'wait for the jobs before this one (a new group)',
+    set: (job, value, n) => {
+      job.stonewall = parseBool(value, n);
+    },
+  },
   wait_for_previous: { kind: 'set', alias: 'stonewall' },
-  unlink: { kind: 'bool' },
-  entries: { kind: 'int' },
-  percentile_list: { kind: 'str' },
-  lat_percentiles: { kind: 'bool' },
-  slat_percentiles: { kind: 'bool' },
-  gtod_reduce: { kind: 'bool' },
-  disable_lat: { kind: 'bool' },
-  disable_clat: { kind: 'bool' },
-  disable_slat: { kind: 'bool' },
-  lat: { kind: 'bool' }, // kaio 0.1: latencies are now always recorded; accepted and ignored
-  'output-format': { kind: 'str', program: true },
-  output: { kind: 'str', program: true },
-  eta: { kind: 'str', program: true },
-  plot: { kind: 'str', program: true },
-  readonly: { kind: 'set', program: true },
-  thread: { kind: 'set' }, // jobs always run as threads here (fio's --thread); accepted
+  unlink: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: `remove the job's file afterwards`,
+    set: (job, value, n) => {
+      job.unlink = parseBool(value, n);
+    },
+  },
+  entries: {
+    kind: 'int',
+    hint: 'N',
+    help: 'ring SQ size (kaio; default: iodepth rounded up to a power of two)',
+    set: (job, value, n) => {
+      job.entries = parseIntIn(value, n, 1, 32768);
+    },
+  },
+  percentile_list: {
+    kind: 'str',
+    hint: 'P:P:...',
+    help: `clat percentiles reported (default: fio's)`,
+    set: (job, value) => {
+      job.percentileList = parsePercentiles(value);
+    },
+  },
+  lat_percentiles: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'percentiles of lat too',
+    set: (job, value, n) => {
+      job.latPercentiles = parseBool(value, n);
+    },
+  },
+  slat_percentiles: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'percentiles of slat too',
+    set: (job, value, n) => {
+      job.slatPercentiles = parseBool(value, n);
+    },
+  },
+  gtod_reduce: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'no per-op latency (disable_lat, disable_clat and disable_slat at once)',
+    set: (job, value, n) => {
+      job.gtodReduce = parseBool(value, n);
+      // As fio: gtod_reduce=1 sets the three (=0 leaves them alone; a later disable_* may clear one).
+      if (job.gtodReduce) job.disableLat = job.disableClat = job.disableSlat = true;
+    },
+  },
+  disable_lat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'do not measure lat (it is left out, as in fio)',
+    set: (job, value, n) => {
+      job.disableLat = parseBool(value, n);
+    },
+  },
+  disable_clat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'do not measure clat (it is left out, as in fio)',
+    set: (job, value, n) => {
+      job.disableClat = parseBool(value, n);
+    },
+  },
+  disable_slat: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'do not measure slat (it is left out, as in fio)',
+    set: (job, value, n) => {
+      job.disableSlat = parseBool(value, n);
+    },
+  },
+  lat: {
+    kind: 'bool',
+    hint: '0|1',
+    help: 'accepted (kaio 0.1; latencies are always kept)',
+    set: (job, value, n) => {
+      parseBool(value, n);
+    },
+  },
+  'output-format': {
+    kind: 'str',
+    program: true,
+    hint: 'normal|json|json+[,...]',
+    dflt: 'normal',
+    help: 'report format; several, comma-separated, print each',
+  },
+  output: {
+    kind: 'str',
+    program: true,
+    hint: 'FILE',
+    help: 'write the report to FILE',
+  },
+  eta: {
+    kind: 'str',
+    program: true,
+    hint: 'auto|always|never',
+    dflt: 'auto',
+    help: 'the live status line on stderr',
+  },
+  plot: {
+    kind: 'str',
+    program: true,
+    hint: 'FILE.svg',
+    help: 'draw IOPS over time',
+  },
+  readonly: {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'refuse any job that writes',
+  },
+  showcmd: {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'print the job files as one command line',
+  },
+  'parse-only': {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'check options and job files, run nothing',
+  },
+  section: {
+    kind: 'str',
+    program: true,
+    hint: 'NAME',
+    help: 'run only this section of the job files (repeatable)',
+  },
+  thread: {
+    kind: 'set',
+    hint: '',
+    help: 'accepted: jobs always run as threads',
+    set: (job, value, n) => {
+      parseBool(value, n);
+    },
+  },
 };
 
 /** A usage problem: the command prints it as one line and exits 2. */
@@ -275,8 +891,32 @@ function parseDistribution(text: string): Distribution {
     case 'normal':
       if (!(param > 0 && param <= 100)) throw bad(name, `normal:σ needs 0 < σ <= 100 (percent of the range) (got ${text})`);
       return { kind, param };
+    case 'zoned': {
+      // fio: zoned:60/10:30/20:10/ — 60% of the accesses to the first 10% of the range, ...;
+      // a zone without a range takes what the others leave.
+      const body = text.slice(text.indexOf(':') + 1);
+      if (body.includes(',')) throw bad(name, `zoned with separate read/write zones is not supported (got ${text})`);
+      // As fio checks them: the accesses add up to 100, the ranges to at most 100 (the rest of
+      // the range is never touched), and the zones without a range share what is left.
+      const zones: Array<[number, number]> = [];
+      const open: number[] = [];
+      for (const item of body.split(':')) {
+        const [a, r] = item.split('/');
+        const access = /^\d+$/.test(a.trim()) ? Number(a) : NaN;
+        const range = r === undefined || r.trim() === '' ? NaN : /^\d+$/.test(r.trim()) ? Number(r) : -1;
+        if (!(access >= 0 && access <= 100) || range < 0 || range > 100) throw bad(name, `zoned takes ACCESS%/RANGE% pairs separated by ':' (got ${text})`);
+        if (Number.isNaN(range)) open.push(zones.length);
+        zones.push([access, Number.isNaN(range) ? 0 : range]);
+      }
+      const sum = (i: 0 | 1): number => zones.reduce((t, z) => t + z[i], 0);
+      if (sum(0) > 100 || sum(1) > 100) throw bad(name, `zoned: percentages add up to more than 100 (got ${text})`);
+      if (sum(0) < 100) throw bad(name, `zoned: the accesses add up to ${sum(0)}, not 100 (got ${text})`);
+      const rest = Math.floor((100 - sum(1)) / (open.length || 1));
+      for (const i of open) zones[i][1] = rest;
+      return { kind, param: 0, zones };
+    }
     default:
-      throw bad(name, `must be random, zipf:θ, pareto:h or normal:σ (got ${text})`);
+      throw bad(name, `must be random, zipf:θ, pareto:h, normal:σ or zoned:A/R:... (got ${text})`);
   }
 }
 
@@ -312,8 +952,10 @@ function parsePercentiles(text: string): number[] {
 }
 
 function defaults(): BenchJob {
-  return {
+  // Every field typed; the option table's dflt values are applied on top.
+  const job: BenchJob = {
     name: '',
+    section: '',
     filename: '',
     directory: '',
     rw: 'read',
@@ -352,6 +994,15 @@ function defaults(): BenchJob {
     verifyPattern: Buffer.alloc(0),
     doVerify: true,
     numberIos: 0,
+    ioSize: 0,
+    offsetIncrement: 0,
+    loops: 1,
+    startDelay: 0,
+    blockAlign: 0,
+    seqAdd: 0,
+    seqNr: 0,
+    rwSequencer: 'sequential',
+    description: '',
     allowMountedWrite: false,
     stonewall: false,
     unlink: false,
@@ -365,6 +1016,9 @@ function defaults(): BenchJob {
     disableSlat: false,
     given: {},
   };
+  // fio's defaults come from the option table, through each option's own parser.
+  for (const [key, def] of Object.entries(OPTS)) if (def.dflt !== undefined && def.set) def.set(job, def.dflt, `--${key}`);
+  return job;
 }
 
 /** Canonical option name (aliases resolved), or throws for an unknown one. */
@@ -377,200 +1031,37 @@ function canonical(key: string, where: string): string {
   return def.alias ?? key;
 }
 
-/** Applies one option (already canonical) to a job. */
+/** Applies one option (already canonical) to a job, through its table entry. */
 function apply(job: BenchJob, key: string, value: string): void {
   const n = `--${key}`;
   const def = OPTS[key];
   if (def.kind !== 'set' && def.kind !== 'bool' && value === '') throw bad(n, 'needs a value');
-  switch (key) {
-    case 'name':
-      job.name = value;
-      break;
-    case 'filename':
-      job.filename = value;
-      break;
-    case 'directory':
-      job.directory = value;
-      break;
-    case 'rw':
-      if (TRIM_RW.includes(value))
-        throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
-      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
-      job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
-      break;
-    case 'rwmixread':
-      job.rwmixread = parseIntIn(value, n, 0, 100);
-      break;
-    case 'rwmixwrite':
-      job.rwmixread = 100 - parseIntIn(value, n, 0, 100);
-      break;
-    case 'bs':
-      job.bs = parsePerDir(value, n, (s) => parseSize(s, n), 4096);
-      break;
-    case 'bssplit':
-      job.bssplit = parsePerDir(value, n, (s) => parseSplit(s, n), [] as Array<[number, number]>);
-      break;
-    case 'size': {
-      const pct = /^(\d+(?:\.\d+)?)%$/.exec(value.trim());
-      if (pct) {
-        const p = Number(pct[1]);
-        if (!(p > 0 && p <= 100)) throw bad(n, `a percentage must be in (0, 100] (got ${value})`);
-        job.sizePercent = p;
-        job.size = 0;
-      } else {
-        job.size = parseSize(value, n);
-        job.sizePercent = 0;
-      }
-      break;
-    }
-    case 'offset':
-      job.offset = parseSize(value, n, true);
-      break;
-    case 'iodepth':
-      job.iodepth = parseIntIn(value, n, 1, 65536);
-      break;
-    case 'iodepth_batch_submit':
-      job.batchSubmit = parseIntIn(value, n, 0, 65536);
-      break;
-    case 'iodepth_batch_complete_min':
-      job.batchCompleteMin = parseIntIn(value, n, 0, 65536);
-      break;
-    case 'iodepth_batch_complete_max':
-      job.batchCompleteMax = parseIntIn(value, n, 0, 65536);
-      break;
-    case 'direct':
-      job.direct = parseBool(value, n);
-      break;
-    case 'buffered':
-      job.direct = !parseBool(value, n);
-      break;
-    case 'invalidate':
-      job.invalidate = parseBool(value, n);
-      break;
-    case 'runtime':
-      job.runtime = parseTime(value, n);
-      break;
-    case 'time_based':
-      job.timeBased = parseBool(value, n);
-      break;
-    case 'ramp_time':
-      job.rampTime = parseTime(value, n);
-      break;
-    case 'numjobs':
-      job.numjobs = parseIntIn(value, n, 1, 256);
-      break;
-    case 'group_reporting':
-      job.groupReporting = parseBool(value, n);
-      break;
-    case 'ioengine':
-      if (!ENGINES.includes(value as Engine)) {
-        throw bad(n, `${JSON.stringify(value)} is not available; kaio bench has ${ENGINES.join(', ')}`);
-      }
-      job.ioengine = value as Engine;
-      break;
-    case 'api':
-      // kaio 0.1's --api=node-* name the node:fs engines.
-      if (value === 'node-promises' || value === 'node-callback') job.ioengine = 'fs';
-      else if (value === 'node-sync') job.ioengine = 'fs-sync';
-      else if (value === 'batch' || value === 'promise') job.api = value;
-      else throw bad(n, `must be batch or promise (got ${value})`);
-      break;
-    case 'fixedbufs':
-      job.fixedbufs = parseBool(value, n);
-      break;
-    case 'registerfiles':
-      job.registerfiles = parseBool(value, n);
-      break;
-    case 'sqthread_poll':
-      job.sqthreadPoll = parseBool(value, n);
-      break;
-    case 'hipri':
-      job.hipri = parseBool(value, n);
-      break;
-    case 'fsync':
-      job.fsync = parseIntIn(value, n, 0, 2 ** 31);
-      break;
-    case 'fdatasync':
-      job.fdatasync = parseIntIn(value, n, 0, 2 ** 31);
-      break;
-    case 'end_fsync':
-      job.endFsync = parseBool(value, n);
-      break;
-    case 'randrepeat':
-      job.randrepeat = parseBool(value, n);
-      break;
-    case 'randseed':
-      job.randseed = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
-      break;
-    case 'norandommap':
-      job.norandommap = parseBool(value, n);
-      break;
-    case 'random_distribution':
-      job.distribution = parseDistribution(value);
-      break;
-    case 'verify':
-      if (value === '0' || value === 'null') job.verify = '';
-      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
-      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
-      break;
-    case 'verify_pattern':
-      job.verifyPattern = parsePattern(value);
-      break;
-    case 'do_verify':
-      job.doVerify = parseBool(value, n);
-      break;
-    case 'number_ios':
-      job.numberIos = parseIntIn(value, n, 1, Number.MAX_SAFE_INTEGER);
-      break;
-    case 'allow_mounted_write':
-      job.allowMountedWrite = parseBool(value, n);
-      break;
-    case 'stonewall':
-      job.stonewall = parseBool(value, n);
-      break;
-    case 'unlink':
-      job.unlink = parseBool(value, n);
-      break;
-    case 'entries':
-      job.entries = parseIntIn(value, n, 1, 32768);
-      break;
-    case 'percentile_list':
-      job.percentileList = parsePercentiles(value);
-      break;
-    case 'lat_percentiles':
-      job.latPercentiles = parseBool(value, n);
-      break;
-    case 'slat_percentiles':
-      job.slatPercentiles = parseBool(value, n);
-      break;
-    case 'gtod_reduce':
-      job.gtodReduce = parseBool(value, n);
-      // As fio: gtod_reduce=1 sets the three (=0 leaves them alone; a later disable_* may clear one).
-      if (job.gtodReduce) job.disableLat = job.disableClat = job.disableSlat = true;
-      break;
-    case 'disable_lat':
-      job.disableLat = parseBool(value, n);
-      break;
-    case 'disable_clat':
-      job.disableClat = parseBool(value, n);
-      break;
-    case 'disable_slat':
-      job.disableSlat = parseBool(value, n);
-      break;
-    case 'thread':
-      parseBool(value, n);
-      break;
-    case 'lat':
-      parseBool(value, n);
-      break;
-    default:
-      throw bad(n, 'is not a job option');
-  }
+  if (!def.set) throw bad(n, 'is not a job option');
+  def.set(job, value, n);
 }
 
+/** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
+export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync'];
+
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
-function finish(job: BenchJob): BenchJob {
+function finish(job: BenchJob, notes: string[] = []): BenchJob {
   const e = job.ioengine;
+  if (e === 'sync' && !notes.some((n) => n.startsWith('ioengine=sync'))) {
+    // Node has no lseek(2): the same one-at-a-time ops at the same offsets, by offset.
+    notes.push('ioengine=sync: each op is a pread/pwrite here (Node has no lseek); fio\'s sync engine seeks and reads/writes');
+  }
+  if (SYNC_ENGINES.includes(e) && job.iodepth > 1) {
+    // fio caps a synchronous engine's depth and says so.
+    if (!notes.some((n) => n.startsWith('both') && n.includes(` engine ${e} `))) notes.push(`both iodepth >= 1 and synchronous I/O engine ${e} are selected, queue depth will be capped at 1`);
+    job.iodepth = 1;
+  }
+  if (e === 'null') {
+    // fio's null engine: no file, each op completes at once, whole.
+    if (job.rw === 'nop') throw bad('--rw', 'nop needs --ioengine=io_uring');
+    if (!job.size) throw bad('--size', 'is needed with --ioengine=null (it has no file to take a size from)');
+    if (job.verify) throw bad('--verify', 'cannot check data with --ioengine=null (nothing is read or written)');
+    if (job.fsync || job.fdatasync || job.endFsync) throw bad('--fsync', 'has nothing to sync with --ioengine=null');
+  }
   const kaioRing = e === 'io_uring';
   const nop = job.rw === 'nop';
   if (nop && !kaioRing) throw bad('--rw', 'nop needs --ioengine=io_uring');
@@ -586,6 +1077,7 @@ function finish(job: BenchJob): BenchJob {
   const sizes = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
   if (job.direct && sizes.some((s) => s % 512 !== 0)) throw bad('--bs', 'must be a multiple of 512 with --direct=1');
   if (job.direct && job.offset % 512 !== 0) throw bad('--offset', 'must be a multiple of 512 with --direct=1');
+  if (job.direct && job.offsetIncrement % 512 !== 0) throw bad('--offset_increment', 'must be a multiple of 512 with --direct=1');
   if (job.verify && !nop) {
     const min = Math.min(...job.bs, ...job.bssplit.flat().map(([s]) => s));
     if (min < 64) throw bad('--verify', `needs blocks of at least 64 bytes to hold the verify header (bs ${min})`);
@@ -593,6 +1085,9 @@ function finish(job: BenchJob): BenchJob {
   if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
   if (job.verifyPattern.length && !job.verify) job.verify = 'pattern';
   if (job.timeBased && !job.runtime) throw bad('--time_based', 'needs --runtime');
+  if (job.direct && job.blockAlign % 512 !== 0) throw bad('--blockalign', 'must be a multiple of 512 with --direct=1');
+  if (job.verify && (job.seqAdd || job.seqNr)) throw bad('--rw', `an offset suffix with --verify is not supported (blocks would be written over out of order)`);
+  if (job.verify && job.blockAlign) throw bad('--blockalign', 'with --verify is not supported (verify aligns random ops to the largest block)');
   if (job.rampTime && job.timeBased && job.rampTime >= job.runtime + job.rampTime) throw bad('--ramp_time', 'leaves no runtime');
   if (job.size && job.size < Math.max(...job.bs)) throw bad('--size', 'must be at least --bs');
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
@@ -621,67 +1116,120 @@ function normalize(argv: readonly string[]): string[] {
 
 interface Section {
   name: string;
-  opts: Array<[string, string]>;
+  /** key, value as written ('' when none), file:line. */
+  opts: Array<[string, string, string]>;
 }
 
-/** A fio job file: [global] and job sections, key=value lines, ; and # comments, include FILE. */
-export function parseJobFile(text: string, file: string, readFile: (p: string) => string, depth = 0): Section[] {
+/**
+ * A job-file line as fio's parser reads it: everything from the first ';' or
+ * '#' on is a comment (after a value too: "bs=8k ; small"), and blanks around
+ * what is left are dropped.
+ */
+export function stripComment(line: string): string {
+  const cut = line.search(/[;#]/);
+  return (cut < 0 ? line : line.slice(0, cut)).trim();
+}
+
+/** What is wrong with a command line or job files, gathered so that one message names all of it. */
+class Problems {
+  readonly unknown: string[] = [];
+  readonly other: string[] = [];
+  add(e: unknown, prefix = ''): void {
+    this.other.push(`${prefix}${e instanceof Error ? e.message : String(e)}`);
+  }
+  throwIfAny(): void {
+    const parts: string[] = [];
+    if (this.unknown.length)
+      parts.push(`${this.unknown.length === 1 ? 'an option' : `${this.unknown.length} options`} kaio bench does not support: ${this.unknown.join(', ')}`);
+    parts.push(...this.other);
+    if (parts.length) throw stateError('ERR_INVALID_ARG_VALUE', parts.join('; '));
+  }
+}
+
+/**
+ * A fio job file: [section]s of key=value lines, ; and # comments (whole
+ * lines or after a value), include FILE inside a section. As in fio, an
+ * option before the first section is refused, and an included file adds
+ * lines to the section it is included from (it cannot start sections).
+ * Options kaio bench does not know are gathered in `problems`, all of them.
+ */
+export function parseJobFile(text: string, file: string, readFile: (p: string) => string, problems = new Problems(), depth = 0, into?: Section): Section[] {
   if (depth > 8) throw bad('include', `nesting too deep at ${file}`);
   const sections: Section[] = [];
-  let cur: Section | undefined;
+  let cur = into;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '').trim();
-    if (!line || line.startsWith(';') || line.startsWith('#')) continue;
+    const line = stripComment(lines[i]);
+    if (!line) continue;
     const where = `${file}:${i + 1}`;
-    const inc = /^include\s+(.+)$/.exec(line);
-    if (inc) {
-      const { dirname, resolve } = require('node:path') as typeof import('node:path');
-      const p = resolve(dirname(file), inc[1].trim());
-      let sub: string;
-      try {
-        sub = readFile(p);
-      } catch (e) {
-        throw bad('include', `${where}: cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-      }
-      const inner = parseJobFile(sub, p, readFile, depth + 1);
-      // Options before any section in the included file belong to the current section.
-      for (const s of inner) {
-        if (s.name === '' && cur) cur.opts.push(...s.opts);
-        else sections.push((cur = s));
-      }
-      continue;
-    }
     const sec = /^\[([^\]]+)\]$/.exec(line);
     if (sec) {
+      if (into) throw bad('include', `${where}: an included file cannot start a section (${line}), as in fio`);
       cur = { name: sec[1].trim(), opts: [] };
       sections.push(cur);
+      continue;
+    }
+    if (!cur) throw bad('job file', `${where}: option ${JSON.stringify(line)} outside of a [] job section`);
+    const inc = /^include\s+(.+)$/.exec(line);
+    if (inc) {
+      // fio: the name as given if it exists, else relative to the including file.
+      const name = inc[1].trim();
+      const { dirname, resolve } = require('node:path') as typeof import('node:path');
+      let sub: string | undefined;
+      let p = name;
+      try {
+        sub = readFile(p);
+      } catch {
+        p = resolve(dirname(file), name);
+        try {
+          sub = readFile(p);
+        } catch (e) {
+          throw bad('include', `${where}: cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+        }
+      }
+      parseJobFile(sub, p, readFile, problems, depth + 1, cur);
       continue;
     }
     const kv = /^([A-Za-z0-9_-]+)\s*(?:=\s*(.*))?$/.exec(line);
     if (!kv) throw bad('job file', `${where}: cannot parse ${JSON.stringify(line)}`);
     const key = kv[1];
-    if (!OPTS[key]) throw bad(`${key}`, `${where}: is not a known option; see kaio bench --help`);
-    if (OPTS[key].program) throw bad(`${key}`, `${where}: is a command-line option, not a job option`);
-    if (!cur) {
-      cur = { name: '', opts: [] };
-      sections.push(cur);
+    if (!OPTS[key]) {
+      problems.unknown.push(`${key} (${where})`);
+      continue;
     }
-    const value = (kv[2] ?? '').trim();
-    cur.opts.push([key, OPTS[key].kind === 'set' || OPTS[key].kind === 'bool' ? value || '1' : value]);
+    if (OPTS[key].program) {
+      problems.other.push(`${where}: ${key} is a command-line option, not a job option`);
+      continue;
+    }
+    cur.opts.push([key, (kv[2] ?? '').trim(), where]);
   }
   return sections;
 }
 
+/** fio's [global] test: any section whose name starts with "global". */
+const isGlobal = (name: string): boolean => name.startsWith('global');
+
+/** A set or bool option written without a value means 1. */
+const valueOf = (key: string, value: string): string => (value === '' && (OPTS[key].kind === 'set' || OPTS[key].kind === 'bool') ? '1' : value);
+
 /**
- * The whole command line: program options, then jobs. Options before the
- * first --name are global (like fio's [global]); each --name starts a job;
- * positional arguments are job files, whose jobs take the command line's
- * global options over their own.
+ * The whole command line: program options, then jobs. As in fio:
+ *  - options before the first --name are defaults for every job, and so are
+ *    a job file's [global] sections, for the sections after them (in that
+ *    file and the files after it); a job's own options override both, so a
+ *    job file's options override the command line's;
+ *  - each --name starts a job; those jobs come before the files' jobs;
+ *  - a file's section name names the job and its files; name= changes only
+ *    the name reported;
+ *  - the first job of each job file after the first waits for the jobs
+ *    before it (a stonewall), and --section=NAME runs only the named sections.
+ * Every option kaio bench does not support is named in one error.
  */
 export function parseCommandLine(argv: readonly string[], readFile: (p: string) => string): Program {
   const options: Record<string, { type: 'string'; multiple: true }> = {};
   for (const k of Object.keys(OPTS)) options[k] = { type: 'string', multiple: true };
+  const unknownArgs = argv.map((a) => /^--([^=]+)/.exec(a)?.[1]).filter((k): k is string => k !== undefined && !OPTS[k]);
+  if (unknownArgs.length > 1) throw bad(unknownArgs.map((k) => `--${k}`).join(', '), 'are not known options; see kaio bench --help');
   let tokens;
   try {
     ({ tokens } = nodeParseArgs({ args: normalize(argv), options, strict: true, allowPositionals: true, tokens: true }));
@@ -691,10 +1239,25 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (m) throw bad(m[1], 'is not a known option; see kaio bench --help');
     throw Object.assign(new Error(err.message.replace(/\s*\n\s*/g, ' ')), { code: err.code ?? 'ERR_INVALID_ARG_VALUE' });
   }
-  const program: Program = { format: 'normal', formats: ['normal'], output: '', eta: 'auto', plot: '', jobs: [], defaulted: false, globalOptions: {} };
+  const program: Program = {
+    format: 'normal',
+    formats: ['normal'],
+    output: '',
+    eta: 'auto',
+    plot: '',
+    jobs: [],
+    defaulted: false,
+    globalOptions: {},
+    showcmd: '',
+    parseOnly: false,
+    notes: [],
+  };
   const global: Array<[string, string]> = [];
-  const cmdJobs: Section[] = [];
+  const cmdJobs: Array<{ name: string; opts: Array<[string, string]> }> = [];
+  const shown: string[] = [];
+  const wanted: string[] = [];
   let readonly = false;
+  let showcmd = false;
   const files: string[] = [];
   for (const t of tokens ?? []) {
     if (t.kind === 'positional') {
@@ -715,6 +1278,13 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
         program.output = value;
       } else if (t.name === 'readonly') {
         readonly = parseBool(value || '1', '--readonly');
+      } else if (t.name === 'showcmd') {
+        showcmd = parseBool(value || '1', '--showcmd');
+      } else if (t.name === 'parse-only') {
+        program.parseOnly = parseBool(value || '1', '--parse-only');
+      } else if (t.name === 'section') {
+        if (!value) throw bad('--section', 'needs a section name');
+        wanted.push(value);
       } else if (t.name === 'plot') {
         if (!value.endsWith('.svg')) throw bad('--plot', `needs a file name ending in .svg (got ${JSON.stringify(value)})`);
         program.plot = value;
@@ -725,48 +1295,80 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
       continue;
     }
     const key = canonical(t.name, '');
+    shown.push(`--${t.name}=${value}`);
     if (key === 'name') cmdJobs.push({ name: value, opts: [] });
     const target = cmdJobs.length ? cmdJobs[cmdJobs.length - 1].opts : global;
     if (key !== 'name') target.push([key, value]);
   }
 
+  const problems = new Problems();
   /** A job from option layers, later ones winning; "job options" shows layers from `shown` on. */
-  const build = (name: string, layers: Array<Array<[string, string]>>, shown = 0): BenchJob => {
+  const build = (section: string, layers: Array<Array<[string, string]>>, shownFrom: number, prefix: string): BenchJob | undefined => {
     const job = defaults();
-    job.name = name;
+    job.name = section;
+    job.section = section;
+    let ok = true;
     layers.forEach((layer, i) => {
       for (const [rawKey, value] of layer) {
-        const key = canonical(rawKey, '');
-        apply(job, key, value);
-        if (i >= shown) job.given[rawKey] = value;
+        try {
+          const key = canonical(rawKey, '');
+          apply(job, key, valueOf(rawKey, value));
+        } catch (e) {
+          ok = false;
+          problems.add(e, `${prefix}${rawKey}=${value}: `);
+        }
+        // fio's "job options" leave out options written without a value (stonewall, group_reporting).
+        if (i >= shownFrom && value !== '') job.given[rawKey] = value;
       }
     });
-    if (name) job.given = { name, ...job.given };
-    return finish(job);
+    if (!ok) return undefined;
+    try {
+      return finish(job, program.notes);
+    } catch (e) {
+      problems.add(e, prefix);
+      return undefined;
+    }
   };
 
-  for (const file of files) {
+  for (const j of cmdJobs) {
+    const job = build(j.name, [[['name', j.name]], global, j.opts], 0, '');
+    if (job) program.jobs.push(job);
+  }
+  // fio's def_thread: the command line's globals, then every [global] section met so far.
+  let defaultsSoFar: Array<[string, string]> = [...global];
+  for (const [k, v] of global) program.globalOptions[k] = valueOf(k, v);
+  const cmdline: string[] = ['kaio bench', ...shown];
+  files.forEach((file, fileNo) => {
     let text: string;
     try {
       text = readFile(file);
     } catch (e) {
       throw bad('job file', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
-    const sections = parseJobFile(text, file, readFile);
-    let fileGlobal: Array<[string, string]> = [];
+    const sections = parseJobFile(text, file, readFile, problems);
+    let stonewall = fileNo > 0;
     for (const s of sections) {
-      if (s.name === 'global' || s.name === '') {
-        fileGlobal = [...fileGlobal, ...s.opts];
-        for (const [k, v] of s.opts) program.globalOptions[k] = v;
+      const global = isGlobal(s.name);
+      if (!global && wanted.length && !wanted.includes(s.name)) continue;
+      if (!global) cmdline.push(`--name=${s.name}`);
+      for (const [k, v] of s.opts) cmdline.push(v === '' ? `--${k}` : `--${k}=${v}`);
+      const own = s.opts.map(([k, v]): [string, string] => [k, v]);
+      if (global) {
+        defaultsSoFar = [...defaultsSoFar, ...own];
+        for (const [k, v] of own) program.globalOptions[k] = valueOf(k, v);
         continue;
       }
-      // fio's JSON lists a job file's [global] under "global options", the job's own under "job options".
-      program.jobs.push(build(s.name, [fileGlobal, s.opts, global], 1));
+      // fio's JSON lists the [global]s under "global options", the section's own under "job options".
+      const job = build(s.name, [defaultsSoFar, own], 1, `${file} [${s.name}]: `);
+      if (job && stonewall) job.stonewall = true;
+      stonewall = false;
+      if (job) program.jobs.push(job);
     }
-  }
-  for (const j of cmdJobs) program.jobs.push(build(j.name, [global, j.opts]));
+  });
+  problems.throwIfAny();
+  if (showcmd) program.showcmd = cmdline.join(' ');
   if (!program.jobs.length) {
-    if (files.length) throw bad('job file', `${files.join(', ')} describes no job`);
+    if (files.length) throw bad('job file', `${files.join(', ')} describes no job${wanted.length ? ` named ${wanted.join(', ')}` : ''}`);
     // No --name and no job file: one job from the command line's options
     // (fio would insist on --name; kaio names it and, without --filename,
     // runs it on a temp file it removes afterwards).
@@ -785,7 +1387,9 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
       ]);
     }
     layers.push(global);
-    const job = build(given.size ? 'kaio' : 'kaio-default', layers);
+    const job = build(given.size ? 'kaio' : 'kaio-default', layers, 0, '');
+    problems.throwIfAny();
+    if (!job) throw bad('job', 'cannot be built');
     if (!job.filename) program.defaulted = true;
     program.jobs.push(job);
   }
@@ -796,30 +1400,31 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
   return program;
 }
 
-export const USAGE = `usage: kaio bench [options] [jobfile ...]
-  fio's option names, values and units; --opt=value or --opt value.
-  With no arguments: a 5 s O_DIRECT 4k random read at iodepth 32 on a 256 MiB temp file (removed after).
-
-  --name=NAME            start a job (options before the first --name are global)
-  --filename=PATH        file or block device (default: a temp file, or NAME.N.0 with --name)
-  --directory=DIR        where NAME.N.0 files go
-  --rw=read|write|randread|randwrite|rw|readwrite|randrw   (default read)
-  --rwmixread=50 --rwmixwrite=50
-  --bs=4k | --bs=4k,64k (read,write)   --bssplit=4k/50:64k/50[,write split]
-  --size=SIZE|N% --offset=SIZE --number_ios=N
-  --ioengine=io_uring|libaio|psync|pvsync2|fs|fs-sync   (default io_uring)
-  --api=batch|promise    io_uring through kaio's batch (default) or promise API
-  --iodepth=1 --iodepth_batch_submit=N --iodepth_batch_complete_min=N --iodepth_batch_complete_max=N
-  --direct=0|1 --invalidate=1|0 --fixedbufs --registerfiles --sqthread_poll --hipri
-  --runtime=TIME --time_based --ramp_time=TIME --numjobs=N --group_reporting --stonewall
-  --fsync=N --fdatasync=N --end_fsync=1
-  --randrepeat=1 --randseed=N --norandommap --random_distribution=random|zipf:θ|pareto:h|normal:σ
-  --verify=crc32c|md5|pattern --verify_pattern=0xHEX|"text" --do_verify=1
-  --allow_mounted_write=0|1 --unlink=0|1 --entries=N --percentile_list=99:99.9 --lat_percentiles=0|1 --slat_percentiles=0|1 --gtod_reduce=0|1
-  --disable_lat=0|1 --disable_clat=0|1 --disable_slat=0|1   (a figure not measured is left out, as in fio)
-  --output-format=normal|json|json+[,...] --output=FILE --eta=auto|always|never --plot=FILE.svg
-  --readonly (refuse any job that writes) --thread (accepted: jobs always run as threads)
-  --help --version
-
-  Job files (INI): [global] and [job] sections, include FILE, stonewall;
-  command-line options before --name override the file's.`;
+/** --help, from the option table: each option with its value's shape, its default and its aliases. */
+export const USAGE = ((): string => {
+  const aliases = new Map<string, string[]>();
+  for (const [k, d] of Object.entries(OPTS)) if (d.alias) aliases.set(d.alias, [...(aliases.get(d.alias) ?? []), k]);
+  const line = (k: string, d: OptDef): string => {
+    const left = `  --${k}${d.hint ? `=${d.hint}` : ''}`;
+    const also = aliases.get(k);
+    const right = `${d.help ?? ''}${d.dflt !== undefined ? ` (default ${d.dflt})` : ''}${also ? `; also --${also.join(', --')}` : ''}`;
+    return left.length < 34 ? `${left.padEnd(34)}${right}` : `${left}\n${' '.repeat(34)}${right}`;
+  };
+  const entries = Object.entries(OPTS).filter(([, d]) => !d.alias);
+  return [
+    'usage: kaio bench [options] [jobfile ...]',
+    "  fio's option names, values and units; --opt=value or --opt value.",
+    '  With no arguments: a 5 s O_DIRECT 4k random read at iodepth 32 on a 256 MiB temp file (removed after).',
+    '',
+    'Job options (command line or job file):',
+    ...entries.filter(([, d]) => !d.program).map(([k, d]) => line(k, d)),
+    '',
+    'Command-line options:',
+    ...entries.filter(([, d]) => d.program).map(([k, d]) => line(k, d)),
+    '  --help --version',
+    '',
+    '  Job files (INI), read as fio reads them: [global] and [job] sections, include FILE,',
+    '  ; and # comments; command-line options before --name are defaults that the',
+    "  files' [global] and job sections override.",
+  ].join('\n');
+})();

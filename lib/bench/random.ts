@@ -156,7 +156,24 @@ export class SkewedPicker implements BlockPicker {
         return Math.floor(u * n);
     }
   }
+  /** zoned: a zone by its share of the accesses, then a block of it, uniformly; zones stay in file order. */
+  #zoned(zones: Array<[number, number]>): number {
+    let u = this.rand.next() * 100;
+    let from = 0;
+    for (const [access, range] of zones) {
+      const to = from + range;
+      if (u < access || access === 100) {
+        const lo = Math.floor((this.n * from) / 100);
+        const hi = Math.max(lo + 1, Math.floor((this.n * to) / 100));
+        return Math.min(this.n - 1, lo + Math.floor(this.rand.next() * (hi - lo)));
+      }
+      u -= access;
+      from = to;
+    }
+    return Math.floor(this.rand.next() * this.n);
+  }
   next(): number {
+    if (this.dist.zones) return this.#zoned(this.dist.zones);
     const r = Math.max(0, this.#rank());
     if (this.dist.kind === 'normal') return r;
     return (r * this.#mul + this.#add) % this.n;

@@ -261,6 +261,8 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
     latency_target: 0,
     latency_percentile: 100.0,
     latency_window: 0,
+    // fio adds the job's description= last, as "desc", when there is one.
+    ...(r.job.description ? { desc: r.job.description } : {}),
     kaio: {
       ioengine: r.job.ioengine,
       api: r.job.ioengine === 'io_uring' ? r.job.api : undefined,
@@ -366,6 +368,7 @@ function pctText(v: number): string {
 function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): string[] {
   const lines: string[] = [];
   lines.push(`${r.job.name}: (groupid=${r.groupid}, jobs=${r.jobs}): err=${String(r.errno).padStart(2)}: pid=${pid}: ${ctime(when)}`);
+  if (r.job.description) lines.push(`  Description  : [${r.job.description}]`);
   const groupBytes = groupBytesOf(res, r.groupid);
   DDIR.forEach((name, k) => {
     const d = r.dirs[k];

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, devNumbers, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
 
 export interface Instance {
   job: BenchJob;
@@ -166,21 +166,25 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
         break;
       }
       const instances: Instance[] = [];
+      const claims: number[] = [];
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
           let filename = job.filename;
-          if (!filename && job.rw !== 'nop') {
-            const base = `${job.name}.${n}.0`;
+          const diskless = job.rw === 'nop' || job.ioengine === 'null';
+          if (!filename && !diskless) {
+            const base = `${job.section || job.name}.${n}.0`;
             if (program.defaulted) {
               filename = path.join(tmp(), base);
               result.cleanup.push(filename);
             } else filename = path.join(job.directory || '.', base);
           }
           let size = job.size || 1024 ** 3;
+          // fio's offset_increment: sibling n starts n increments further.
+          const instOffset = job.offset + n * job.offsetIncrement;
           let blockDevice = false;
           const notes: string[] = [];
-          if (job.rw !== 'nop') {
+          if (!diskless) {
             let t = laidOut.get(filename);
             if (!t) {
               const st = fs.statSync(filename, { throwIfNoEntry: false });
@@ -188,9 +192,11 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
               const have = st && st.isFile() && !job.size ? st.size : 0;
               const target = prepareTarget({
+                job: job.name,
                 filename,
                 // the default job's temp file: 256 MiB unless --size says otherwise
-                size: job.size ? job.offset + job.size : have || (program.defaulted ? 256 * 1024 ** 2 : 0),
+                // offset_increment: a shared file holds every sibling's region, an own file its sibling's.
+                size: job.size ? (job.filename ? job.offset + (job.numjobs - 1) * job.offsetIncrement : instOffset) + job.size : have || (program.defaulted ? 256 * 1024 ** 2 : 0),
                 bs: maxBs(job),
                 write: writes(job),
                 allowMountedWrite: job.allowMountedWrite,
@@ -202,17 +208,18 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
                 t.notes.push(`${path.dirname(filename)} does not support O_DIRECT: the default job runs buffered`);
               }
               laidOut.set(filename, t);
+              if (target.blockDevice && writes(job) && !job.allowMountedWrite) claims.push(claimBlockDevice(filename));
               if (job.invalidate && !job.direct && (st?.isFile() || target.blockDevice || !st)) {
                 const why = invalidate(filename);
                 if (why) t.notes.push(why);
               }
             }
-            size = job.size || t.size - job.offset;
+            size = job.size || t.size - instOffset;
             if (job.sizePercent) {
               const bs = maxBs(job);
               size = Math.min(size, Math.floor((t.size * job.sizePercent) / 100 / bs) * bs);
             }
-            if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${job.offset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
+            if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${instOffset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
           }
@@ -227,11 +234,15 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             bwSamples: [[], [], []],
             iopsSamples: [[], [], []],
             notes,
-            dev: job.rw === 'nop' ? undefined : deviceOf(filename, blockDevice),
+            dev: diskless ? undefined : deviceOf(filename, blockDevice),
           });
         }
       }
-      result.groups.push(await runGroup(g, instances, hooks));
+      try {
+        result.groups.push(await runGroup(g, instances, hooks));
+      } finally {
+        for (const fd of claims) fs.closeSync(fd);
+      }
       if (Atomics.load(stop, 0)) result.interrupted = true;
       if (instances.some((i) => i.failure || i.outcome?.error)) break;
     }

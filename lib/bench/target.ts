@@ -11,8 +11,6 @@ export class BenchError extends Error {
   override name = 'BenchError';
 }
 
-/** --size when none is given and the target is not a block device. */
-export const DEFAULT_FILE_SIZE = 1024 ** 3;
 
 /** Major and minor numbers of a dev_t as glibc's gnu_dev_major/minor split it. */
 export function devNumbers(rdev: bigint): { major: number; minor: number } {
@@ -116,6 +114,23 @@ export function blockDeviceInUse(path: string, major: number, minor: number): st
   return undefined;
 }
 
+/**
+ * An exclusive claim on a block device for a write job's run, held by the
+ * main thread so that the device cannot be mounted meanwhile, while the job's
+ * instances (numjobs siblings, other jobs of the group) open it as fio's do,
+ * without a claim of their own that would refuse the next one. Close the fd
+ * when the group ends.
+ */
+export function claimBlockDevice(path: string): number {
+  try {
+    return fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_EXCL);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBUSY')
+      throw new BenchError(`refusing to write to ${path}: it is in use (claimed by a filesystem, swap or another program); --allow_mounted_write=1 to write anyway`);
+    throw e;
+  }
+}
+
 /** mkdir -p that reports the first directory it cannot make. */
 function makeDirs(dir: string): void {
   const missing: string[] = [];
@@ -177,10 +192,14 @@ export interface Target {
 
 /**
  * Checks the job's target and gets it ready: the job size (--size, else the
- * block device's size, else DEFAULT_FILE_SIZE), data laid out into a regular
- * file, and refusal of writes to a block device in use.
+ * block device's size, else the existing file's size), data laid out into a
+ * regular file, and refusal of writes to a block device in use. As fio does,
+ * a job without a size on anything else (a new or empty file, a character
+ * device) is refused: "NAME: you need to specify size=".
  */
 export function prepareTarget(opts: {
+  /** The job's name, for fio's message. */
+  job?: string;
   filename: string;
   /** 0: not given. */
   size: number;
@@ -190,13 +209,18 @@ export function prepareTarget(opts: {
 }): Target {
   const { filename: path, bs } = opts;
   const st = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
+  const noSize = (why: string): BenchError =>
+    new BenchError(`${opts.job ? `${opts.job}: ` : ''}you need to specify size= (${path} ${why}), as fio requires`);
   if (!st || st.isFile()) {
-    const size = opts.size || DEFAULT_FILE_SIZE;
-    prepareFile(path, size);
-    return { size, blockDevice: false, notes: [] };
+    if (!opts.size) throw noSize(st ? 'is empty' : 'does not exist');
+    prepareFile(path, opts.size);
+    return { size: opts.size, blockDevice: false, notes: [] };
   }
   if (st.isDirectory()) throw new BenchError(`${path} is a directory; --filename needs a file or a block device`);
-  if (!st.isBlockDevice()) return { size: opts.size || DEFAULT_FILE_SIZE, blockDevice: false, notes: [] };
+  if (!st.isBlockDevice()) {
+    if (!opts.size) throw noSize('is neither a regular file nor a block device, so has no size of its own');
+    return { size: opts.size, blockDevice: false, notes: [] };
+  }
 
   const { major, minor } = devNumbers(st.rdev);
   const devSize = blockDeviceSize(path, major, minor);
