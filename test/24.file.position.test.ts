@@ -268,7 +268,8 @@ describe('24 module readFile: the bytes of the file it opened', function () {
       let bad = 0;
       let reads = 0;
       try {
-        while (reads < 1500) {
+        // Until both have happened enough: a loaded machine may run either side slowly.
+        while (reads < 1500 || swaps < 20) {
           const got = await Promise.all(Array.from({ length: 8 }, () => kaio.readFile(p, { context })));
           for (const b of got) if (!b.equals(small) && !b.equals(large)) bad++;
           reads += got.length;
@@ -279,7 +280,6 @@ describe('24 module readFile: the bytes of the file it opened', function () {
         await context.close();
         fs.rmSync(dir, { recursive: true });
       }
-      assert.ok(swaps > 10, `the file was replaced ${swaps} times`);
       assert.strictEqual(bad, 0, `${bad} of ${reads} reads were neither file`);
     });
   }
