@@ -39,6 +39,15 @@ export interface KaioWriteFileOptions {
   flush?: boolean;
   /** kaio: the context to write through (default: defaultContext()). */
   context?: FileIo;
+  /**
+   * kaio, writeFile with a truncating flag ('w', 'w+'): open without O_TRUNC,
+   * write the data from offset 0 over the old bytes, then cut the file to the
+   * data's length (ftruncate). Faster over existing files on ext4 (no
+   * auto_da_alloc flush at close), but readers may see old bytes after the
+   * new ones until the cut, and a crash may leave old and new bytes mixed.
+   * See the README. Default false (O_TRUNC, as node:fs).
+   */
+  inPlace?: boolean;
 }
 
 type PathOrHandle = nodeFs.PathLike | FileHandle;
@@ -82,9 +91,14 @@ export async function appendFile(path: PathOrHandle, data: WriteFileData, option
   return writeWith(path, data, o, o.flag || 'a');
 }
 
+const { O_TRUNC, O_APPEND, O_RDONLY } = nodeFs.constants;
+const O_ACCMODE = 3;
+
 async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFileOptions, flag: string | number): Promise<void> {
   const flush = o.flush ?? false;
   if (typeof flush !== 'boolean') throw invalidArgType('options.flush', 'of type boolean', flush);
+  const inPlaceAsked = o.inPlace ?? false;
+  if (typeof inPlaceAsked !== 'boolean') throw invalidArgType('options.inPlace', 'of type boolean', inPlaceAsked);
   const bytes = writeFileData(data, o.encoding);
   if (path instanceof FileHandle) return path.writeFile(bytes as WriteFileData, o);
   const flags = openFlags(flag);
@@ -92,17 +106,44 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   const mode = fileMode(o.mode, 'mode', 0o666);
   checkAborted(o.signal);
   const context = o.context ?? defaultContext();
+  // In place: only for a flag that truncates, writes, and does not append.
+  const inPlace = inPlaceAsked && (flags & O_TRUNC) !== 0 && (flags & O_APPEND) === 0 && (flags & O_ACCMODE) !== O_RDONLY;
   try {
-    const handle = await openWith(context, p, flags, mode, false);
+    const handle = await openWith(context, p, inPlace ? flags & ~O_TRUNC : flags, mode, false);
     const work = (async () => {
       // A fresh fd is at offset 0: name the offsets unless appending.
-      const from = flags & nodeFs.constants.O_APPEND ? -1 : 0;
-      await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, from);
+      const cursor = { at: flags & O_APPEND ? -1 : 0 };
+      if (!inPlace) {
+        await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
+      } else {
+        try {
+          await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
+        } catch (e) {
+          // The file keeps what reached it, as with O_TRUNC: the new bytes
+          // up to the failure, not the old bytes after them.
+          if (cursor.at >= 0) await handle.truncate(cursor.at).catch(noop);
+          throw e;
+        }
+        if (cursor.at >= 0) await cutTo(handle, cursor.at);
+      }
       if (flush) await handle.sync();
     })();
     await closing(handle, work);
   } catch (e) {
     throw withCallerStack(e);
+  }
+}
+
+/**
+ * inPlace's ftruncate to the data's length. A FIFO, tty or device refuses it
+ * (EINVAL) where it ignores O_TRUNC: there, as with O_TRUNC, nothing to cut.
+ */
+async function cutTo(handle: FileHandle, length: number): Promise<void> {
+  try {
+    await handle.truncate(length);
+  } catch (e) {
+    if ((e as { code?: string })?.code !== 'EINVAL') throw e;
+    if ((await handle.stat()).isFile()) throw e;
   }
 }
 
