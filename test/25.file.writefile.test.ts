@@ -76,6 +76,57 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
     }
   }
 
+  for (const backend of BACKENDS) {
+    it(`${backend}: appendFile from 64 producers at once keeps every line whole, after the old bytes (as node:fs)`, async function () {
+      const c = contexts[backend];
+      if (c instanceof Error) skip(this, `${backend}: ${(c as KaioError).message}`);
+      const context = c as kaio.IoContext;
+      const { p, twin } = existing(Buffer.from('head\n'));
+      const lines = (id: number) => Array.from({ length: 20 }, (_, k) => `${String(id).padStart(2, '0')}:${String(k).padStart(2, '0')}:${'x'.repeat(id * 7)}\n`);
+      await Promise.all(Array.from({ length: 64 }, async (_, id) => {
+        for (const line of lines(id)) await kaio.appendFile(p, line, { context });
+      }));
+      await Promise.all(Array.from({ length: 64 }, async (_, id) => {
+        for (const line of lines(id)) await fsp.appendFile(twin, line);
+      }));
+      const got = fs.readFileSync(p, 'utf8');
+      const ref = fs.readFileSync(twin, 'utf8');
+      assert.equal(got.length, ref.length);
+      assert.ok(got.startsWith('head\n'));
+      assert.deepEqual(got.split('\n').sort(), ref.split('\n').sort());
+      // Each producer's lines in its own order.
+      for (let id = 0; id < 64; id++) assert.deepEqual(got.split('\n').filter((l) => l.startsWith(`${String(id).padStart(2, '0')}:`)), lines(id).map((l) => l.slice(0, -1)));
+    });
+  }
+
+  it('appendFile to a block device writes from its start, as node:fs (O_APPEND means nothing there)', async function () {
+    if (process.getuid?.() !== 0) skip(this, 'losetup needs root');
+    const imgs = [tmpPath('dev-a.img'), tmpPath('dev-b.img')];
+    const devs: string[] = [];
+    try {
+      for (const img of imgs) {
+        fs.writeFileSync(img, Buffer.alloc(1 << 20, 0x2e));
+        const r = cp.spawnSync('losetup', ['--find', '--show', img], { encoding: 'utf8' });
+        if (r.status !== 0) skip(this, `losetup failed: ${(r.stderr || String(r.error)).trim()}`);
+        devs.push(r.stdout.trim());
+      }
+      const data = crypto.randomBytes(200000);
+      await kaio.appendFile(devs[0], data);
+      await fsp.appendFile(devs[1], data);
+      const a = Buffer.alloc(1 << 20);
+      const b = Buffer.alloc(1 << 20);
+      for (const [dev, buf] of [[devs[0], a], [devs[1], b]] as const) {
+        const fd = fs.openSync(dev, 'r');
+        fs.readSync(fd, buf, 0, buf.length, 0);
+        fs.closeSync(fd);
+      }
+      assert.ok(b.subarray(0, data.length).equals(data), 'node:fs wrote from the start');
+      assert.ok(a.equals(b));
+    } finally {
+      for (const dev of devs) cp.spawnSync('losetup', ['-d', dev]);
+    }
+  });
+
   it('inPlace: a reader sees the new bytes over the old ones until the cut; O_TRUNC: only the new bytes', async () => {
     const old = Buffer.alloc(10000, 0x6f);
     const first = Buffer.alloc(3000, 0x31);
@@ -152,6 +203,18 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
       assert.ok(err, 'the write must fail: the tmpfs has no room for it');
       return { err, left: fs.readFileSync(p), data };
     }
+
+    it('appendFile: ENOSPC is the kernel\'s, and the file holds the old bytes and then what fitted, as node:fs', async function () {
+      if (!mounted) skip(this, `cannot mount a tmpfs here: ${why}`);
+      const ref = await overFull((p, d) => fsp.appendFile(p, d));
+      const got = await overFull((p, d) => kaio.appendFile(p, d));
+      assert.equal(got.err.code, 'ENOSPC');
+      assert.equal(got.err.syscall, 'write');
+      const old = Buffer.alloc(200 * 1024, 0x6f);
+      assert.ok(got.left.subarray(0, old.length).equals(old));
+      assert.ok(got.left.subarray(old.length).equals(got.data.subarray(0, got.left.length - old.length)));
+      assert.equal(got.left.length, ref.left.length);
+    });
 
     for (const inPlace of [false, true]) {
       it(`inPlace ${inPlace}: ENOSPC is the kernel's, and the file holds the bytes node:fs's writeFile leaves`, async function () {

@@ -111,8 +111,12 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   try {
     const handle = await openWith(context, p, inPlace ? flags & ~O_TRUNC : flags, mode, false);
     const work = (async () => {
-      // A fresh fd is at offset 0: name the offsets unless appending.
-      const cursor = { at: flags & O_APPEND ? -1 : 0 };
+      // Offsets named from 0, also in append mode: a fresh fd is at offset
+      // 0, and O_APPEND puts every write at the end of a regular file
+      // whatever its offset (pwrite(2)); a device that ignores O_APPEND is
+      // written from 0, where write(2) on the fresh fd would write. So no
+      // current-position bookkeeping (lseek, fcntl, fstat) per appendFile.
+      const cursor = { at: 0 };
       if (!inPlace) {
         await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
       } else {
