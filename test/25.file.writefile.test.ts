@@ -60,6 +60,9 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
         await fsp.writeFile(twin, data);
         assert.ok(fs.readFileSync(p).equals(data));
         assert.ok(fs.readFileSync(p).equals(fs.readFileSync(twin)));
+        const same = crypto.randomBytes(70000); // over a file of the same length
+        await kaio.writeFile(p, same, { context, inPlace });
+        assert.ok(fs.readFileSync(p).equals(same));
       });
 
       it(`${title}: over a shorter file, a string, an iterable and flush, exactly the data`, async function () {

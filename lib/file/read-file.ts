@@ -120,15 +120,20 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
       if (!inPlace) {
         await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
       } else {
+        const seen = sizeSeen(context, handle.fd);
         try {
           await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
         } catch (e) {
           // The file keeps what reached it, as with O_TRUNC: the new bytes
           // up to the failure, not the old bytes after them.
+          await seen;
           if (cursor.at >= 0) await handle.truncate(cursor.at).catch(noop);
           throw e;
         }
-        if (cursor.at >= 0) await cutTo(handle, cursor.at);
+        // Our writes only ever extend the file up to cursor.at: a size seen
+        // at any time before the cut that is not beyond it means the old
+        // file was not longer, and there is nothing to cut.
+        if (cursor.at >= 0 && (await seen) > cursor.at) await cutTo(handle, cursor.at);
       }
       if (flush) await handle.sync();
     })();
@@ -136,6 +141,21 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   } catch (e) {
     throw withCallerStack(e);
   }
+}
+
+/**
+ * The size of the open file, from statx of its fd on the ring (in the same
+ * submission as the first write, no thread-pool trip), or Infinity where it
+ * is unknown (no ring, statx failed): then inPlace always cuts. A file that
+ * is not regular gives -1: it ignores O_TRUNC, so inPlace does not cut it.
+ */
+function sizeSeen(context: FileIo, fd: number): Promise<number> {
+  const ring = asRing(context, 'STATX');
+  if (!ring) return Promise.resolve(Infinity);
+  return ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS }).then(
+    (st) => (st.isFile() ? Number(st.size) : -1),
+    () => Infinity,
+  );
 }
 
 /**
