@@ -19,9 +19,9 @@ import type { Ring } from '../ring';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import * as nodeFs from 'node:fs';
-import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import { FileHandle, IO_MAX, READ_CHUNK, WRITE_CHUNK, aioFallback, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
-import { asRing, defaultContext, openWith } from './open';
+import { asRing, defaultContext, fsClose, openWith } from './open';
 
 export interface KaioReadFileOptions {
   encoding?: BufferEncoding | null;
@@ -108,40 +108,93 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   const context = o.context ?? defaultContext();
   // In place: only for a flag that truncates, writes, and does not append.
   const inPlace = inPlaceAsked && (flags & O_TRUNC) !== 0 && (flags & O_APPEND) === 0 && (flags & O_ACCMODE) !== O_RDONLY;
+  const openAs = inPlace ? flags & ~O_TRUNC : flags;
   try {
-    const handle = await openWith(context, p, inPlace ? flags & ~O_TRUNC : flags, mode, false);
-    const work = (async () => {
-      // Offsets named from 0, also in append mode: a fresh fd is at offset
-      // 0, and O_APPEND puts every write at the end of a regular file
-      // whatever its offset (pwrite(2)); a device that ignores O_APPEND is
-      // written from 0, where write(2) on the fresh fd would write. So no
-      // current-position bookkeeping (lseek, fcntl, fstat) per appendFile.
-      const cursor = { at: 0 };
-      if (!inPlace) {
-        await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
-      } else {
-        const seen = sizeSeen(context, handle.fd);
-        try {
-          await handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor);
-        } catch (e) {
-          // The file keeps what reached it, as with O_TRUNC: the new bytes
-          // up to the failure, not the old bytes after them.
-          await seen;
-          if (cursor.at >= 0) await handle.truncate(cursor.at).catch(noop);
-          throw e;
-        }
-        // Our writes only ever extend the file up to cursor.at: a size seen
-        // at any time before the cut that is not beyond it means the old
-        // file was not longer, and there is nothing to cut.
-        if (cursor.at >= 0 && (await seen) > cursor.at) await cutTo(handle, cursor.at);
+    const ring = ArrayBuffer.isView(bytes) ? asRing(context, 'OPENAT', 'WRITE', 'CLOSE') : undefined;
+    if (ring) {
+      // One buffer on io_uring: the ring's openat, writes and close, no
+      // FileHandle in between (what it adds, current-position order and
+      // a GC guard, a fd nobody else sees does not need).
+      const view = bytes as ArrayBufferView;
+      const data = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      const fd = await ring.openat(p, openAs, mode & 0o7777);
+      const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
+      try {
+        await writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush);
+      } catch (e) {
+        await close().catch(noop);
+        throw e;
       }
-      if (flush) await handle.sync();
-    })();
+      await close();
+      return;
+    }
+    const handle = await openWith(context, p, openAs, mode, false);
+    const work = writeBody(context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), inPlace, flush);
     await closing(handle, work);
   } catch (e) {
     throw withCallerStack(e);
   }
 }
+
+/**
+ * What writeFile and appendFile do on the fd they opened: write all the data
+ * (writeAll moves the cursor past what reached the file), then for inPlace
+ * cut what the old file had beyond it, then sync for `flush`.
+ *
+ * Offsets are named from 0, also in append mode: a fresh fd is at offset 0,
+ * and O_APPEND puts every write at the end of a regular file whatever its
+ * offset (pwrite(2)); a device that ignores O_APPEND is written from 0, where
+ * write(2) on the fresh fd would write. So no current-position bookkeeping
+ * (lseek, fcntl, fstat) per appendFile. A pipe refuses offsets (ESPIPE):
+ * writeAll then writes it in order (cursor.at -1).
+ */
+async function writeBody(context: FileIo, fd: number, writeAll: (cursor: { at: number }) => Promise<void>, sync: () => Promise<void>, inPlace: boolean, flush: boolean): Promise<void> {
+  const cursor = { at: 0 };
+  if (!inPlace) {
+    await writeAll(cursor);
+  } else {
+    const seen = sizeSeen(context, fd);
+    try {
+      await writeAll(cursor);
+    } catch (e) {
+      // The file keeps what reached it, as with O_TRUNC: the new bytes up
+      // to the failure, not the old bytes after them.
+      await seen;
+      if (cursor.at >= 0) await ftruncate(fd, cursor.at).catch(noop);
+      throw e;
+    }
+    // Our writes only ever extend the file up to cursor.at: a size seen at
+    // any time before the cut that is not beyond it means the old file was
+    // not longer, and there is nothing to cut.
+    if (cursor.at >= 0 && (await seen) > cursor.at) await cutTo(fd, cursor.at);
+  }
+  if (flush) await sync();
+}
+
+const ESPIPE = -29;
+
+/** The FileHandle's write loop for one buffer, straight on the ring (see FileHandle #writeChunks). */
+async function ringWriteAll(ring: Ring, fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, cursor: { at: number }): Promise<void> {
+  checkAborted(signal);
+  let done = 0;
+  while (done < bytes.byteLength) {
+    checkAborted(signal);
+    const chunk = bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done));
+    let n: number;
+    try {
+      n = await ring.write(fd, chunk, cursor.at);
+    } catch (e) {
+      if (cursor.at === -1 || (e as { errno?: number })?.errno !== ESPIPE) throw e;
+      cursor.at = -1;
+      continue;
+    }
+    done += n;
+    if (cursor.at !== -1) cursor.at += n;
+    checkAborted(signal);
+  }
+}
+
+const ftruncate = (fd: number, length: number): Promise<void> => fsCall<void>((done) => nodeFs.ftruncate(fd, length, done));
 
 /**
  * The size of the open file, from statx of its fd on the ring (in the same
@@ -162,12 +215,12 @@ function sizeSeen(context: FileIo, fd: number): Promise<number> {
  * inPlace's ftruncate to the data's length. A FIFO, tty or device refuses it
  * (EINVAL) where it ignores O_TRUNC: there, as with O_TRUNC, nothing to cut.
  */
-async function cutTo(handle: FileHandle, length: number): Promise<void> {
+async function cutTo(fd: number, length: number): Promise<void> {
   try {
-    await handle.truncate(length);
+    await ftruncate(fd, length);
   } catch (e) {
     if ((e as { code?: string })?.code !== 'EINVAL') throw e;
-    if ((await handle.stat()).isFile()) throw e;
+    if ((await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done))).isFile()) throw e;
   }
 }
 
