@@ -130,6 +130,32 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
     }
   });
 
+  it('writeFile/appendFile create files as node:fs: mode, dangling symlink, wx on an existing file, missing parent', async () => {
+    const dir = tmpPath('create');
+    fs.mkdirSync(dir);
+    for (const [fn, ref] of [[kaio.writeFile, fsp.writeFile], [kaio.appendFile, fsp.appendFile]] as const) {
+      for (const who of ['kaio', 'node']) {
+        const write = who === 'kaio' ? fn : ref;
+        const p = path.join(dir, `${fn.name}-${who}`);
+        await write(p, 'new', { mode: 0o640 });
+        assert.equal(fs.statSync(p).mode & 0o777, 0o640 & ~process.umask());
+        await write(p, 'again', { mode: 0o600 }); // an existing file keeps its mode
+        assert.equal(fs.statSync(p).mode & 0o777, 0o640 & ~process.umask());
+        fs.symlinkSync(path.join(dir, `${fn.name}-${who}-target`), `${p}-link`);
+        await write(`${p}-link`, 'via link');
+        assert.equal(fs.readFileSync(path.join(dir, `${fn.name}-${who}-target`), 'utf8'), 'via link');
+        const exists = await write(p, 'x', { flag: fn === kaio.writeFile ? 'wx' : 'ax' }).catch((e: NodeJS.ErrnoException) => e);
+        assert.equal((exists as NodeJS.ErrnoException).code, 'EEXIST');
+        const missing = await write(path.join(dir, 'no', 'such'), 'x').catch((e: NodeJS.ErrnoException) => e);
+        assert.equal((missing as NodeJS.ErrnoException).code, 'ENOENT');
+        assert.equal((missing as NodeJS.ErrnoException).syscall, 'open');
+        assert.equal((missing as NodeJS.ErrnoException).path, path.join(dir, 'no', 'such'));
+      }
+      const name = fn.name;
+      assert.equal(fs.readFileSync(path.join(dir, `${name}-kaio`), 'utf8'), fs.readFileSync(path.join(dir, `${name}-node`), 'utf8'));
+    }
+  });
+
   it('inPlace: a reader sees the new bytes over the old ones until the cut; O_TRUNC: only the new bytes', async () => {
     const old = Buffer.alloc(10000, 0x6f);
     const first = Buffer.alloc(3000, 0x31);

@@ -91,7 +91,7 @@ export async function appendFile(path: PathOrHandle, data: WriteFileData, option
   return writeWith(path, data, o, o.flag || 'a');
 }
 
-const { O_TRUNC, O_APPEND, O_RDONLY } = nodeFs.constants;
+const { O_TRUNC, O_APPEND, O_RDONLY, O_CREAT, O_EXCL } = nodeFs.constants;
 const O_ACCMODE = 3;
 
 async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFileOptions, flag: string | number): Promise<void> {
@@ -117,7 +117,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
       // a GC guard, a fd nobody else sees does not need).
       const view = bytes as ArrayBufferView;
       const data = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-      const fd = await ring.openat(p, openAs, mode & 0o7777);
+      const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
       const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
       try {
         await writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush);
@@ -134,6 +134,26 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   } catch (e) {
     throw withCallerStack(e);
   }
+}
+
+/**
+ * openat on the ring for writeFile/appendFile. io_uring runs an openat with
+ * O_CREAT or O_TRUNC on an io-wq worker thread, never inline (Linux 6.18,
+ * io_openat2); without them, a path in the dentry cache opens inline, in the
+ * submitting call. So a file that exists (the common case of 'a', and of 'w'
+ * with inPlace) is first opened without O_CREAT, and only an ENOENT tries
+ * again with it: O_CREAT on a file that exists changes nothing, and a file
+ * removed in between is created, as one O_CREAT open a moment later would.
+ * O_EXCL ('wx', 'ax') keeps its one exclusive open.
+ */
+async function ringOpen(ring: Ring, p: string, flags: number, mode: number): Promise<number> {
+  if ((flags & O_CREAT) === 0 || (flags & O_EXCL) !== 0) return ring.openat(p, flags, mode);
+  try {
+    return await ring.openat(p, flags & ~O_CREAT, mode);
+  } catch (e) {
+    if ((e as { code?: string })?.code !== 'ENOENT') throw e;
+  }
+  return ring.openat(p, flags, mode);
 }
 
 /**
