@@ -3,7 +3,8 @@
 // prints one JSON line: { ops, seconds, cpuUs (user+system, every thread), bytes }.
 // The same source for every runtime: node:fs/promises ('fsp', 'fsp-fh'),
 // kaio ('kaio', 'kaio-fh', 'kaio-ring', 'kaio-inplace'; node only, loaded by
-// path), Bun.file/Bun.write ('bun'), Deno.* ('deno').
+// path), Bun.file/Bun.write ('bun'), Deno.* ('deno'); for writeFile, also
+// rename-replace and flush variants.
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,6 +48,12 @@ const writers = {
   'kaio-inplace': (p, d) => kaio.writeFile(p, d, { inPlace: true }),
   bun: (p, d) => globalThis.Bun.write(p, d),
   deno: (p, d) => globalThis.Deno.writeFile(p, d),
+  // The other ways to replace a file's content (writefile-options).
+  'fsp-rename': async (p, d) => { const t = `${p}.${process.pid}.tmp`; await fsp.writeFile(t, d); await fsp.rename(t, p); },
+  'kaio-rename': async (p, d) => { const t = `${p}.${process.pid}.tmp`; await kaio.writeFile(t, d); await fsp.rename(t, p); },
+  'fsp-flush': (p, d) => fsp.writeFile(p, d, { flush: true }),
+  'kaio-flush': (p, d) => kaio.writeFile(p, d, { flush: true }),
+  'kaio-inplace-flush': (p, d) => kaio.writeFile(p, d, { inPlace: true, flush: true }),
 };
 
 const appenders = {
@@ -216,6 +223,7 @@ const workloads = {
   'pread-qd32': () => pread(32),
   'writefile-new': writeFiles,
   'writefile-existing': writeFiles,
+  'writefile-options': writeFiles,
   'append-64': appendLog,
   wal,
   copy,

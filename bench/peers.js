@@ -1,6 +1,7 @@
 'use strict';
 // kaio against the other runtimes' file APIs, on the same workloads, in one run:
 //   node bench/peers.js [--rounds=3] [--runtime=1.5] [--only=readfile-4k,wal,...] [--copy-mib=256] [--cold]
+//   node bench/peers.js --only=writefile-options   (O_TRUNC, inPlace, rename-replace, flush)
 // Peers: node:fs/promises (node, and node with UV_USE_IO_URING=1), kaio
 // (module API, FileHandle, Ring), Bun (node:fs, Bun.file/Bun.write) and Deno
 // (node:fs, Deno.*). Bun and Deno are fetched from the npm registry on first
@@ -85,6 +86,11 @@ const CELLS = {
   'bun fh': { rt: 'bun', api: 'fsp-fh' },
   'bun streams': { rt: 'bun', api: 'fsp' },
   'Bun.*': { rt: 'bun', api: 'bun' },
+  'node rename': { rt: 'node', api: 'fsp-rename' },
+  'kaio rename': { rt: 'node', api: 'kaio-rename', kaio: true },
+  'node flush': { rt: 'node', api: 'fsp-flush' },
+  'kaio flush': { rt: 'node', api: 'kaio-flush', kaio: true },
+  'kaio inPlace flush': { rt: 'node', api: 'kaio-inplace-flush', kaio: true },
   'deno fsp': { rt: 'deno', api: 'fsp' },
   'deno fh': { rt: 'deno', api: 'fsp-fh' },
   'deno streams': { rt: 'deno', api: 'fsp' },
@@ -121,6 +127,12 @@ function workloads() {
     },
     { name: 'writefile-existing', label: 'writeFile 4 KiB over 512 existing files, 32 in flight', cells: writeCells, params: { files: existing, size: 4096, inFlight: 32 } },
     {
+      // Only with --only=writefile-options: the ways to replace a file's content, side by side.
+      name: 'writefile-options', label: 'replace 4 KiB files: O_TRUNC, inPlace, rename-replace, with and without flush', optional: true,
+      cells: ['node fsp', 'kaio', 'kaio inPlace', 'Bun.*', 'node rename', 'kaio rename', 'node flush', 'kaio flush', 'kaio inPlace flush'],
+      params: { files: existing, size: 4096, inFlight: 32 },
+    },
+    {
       name: 'append-64', label: 'appendFile of 128 B lines to one log, 64 producers', cells: ['node fsp', 'node fh', 'node uring fsp', 'kaio', 'kaio fh', 'bun fsp', 'bun fh', 'deno fsp', 'Deno.*'],
       params: { log: path.join(dataDir, 'append.log'), producers: 64, line: 128 }, after: () => fs.rmSync(path.join(dataDir, 'append.log'), { force: true }),
     },
@@ -133,7 +145,7 @@ function workloads() {
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
-  ].filter((w) => !only || only.includes(w.name));
+  ].filter((w) => (only ? only.includes(w.name) : !w.optional));
 }
 
 function runCell(bins, w, cellName) {
