@@ -163,7 +163,8 @@ function runCell(bins, w, cellName) {
   const line = r.stdout.trim().split('\n').pop();
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`${cellName} ${w.name}: exit ${r.status}\n${r.stderr}`);
   const out = JSON.parse(line);
-  return { rate: (out.ops * (w.mib || 1)) / out.seconds, cpuUs: out.cpuUs / out.ops };
+  // CPU time per op, or per MiB on the MiB/s rows.
+  return { rate: (out.ops * (w.mib || 1)) / out.seconds, cpuUs: out.cpuUs / (out.ops * (w.mib || 1)) };
 }
 
 const median = (xs) => {
