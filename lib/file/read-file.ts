@@ -144,10 +144,11 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
  * with inPlace) is first opened without O_CREAT, and only an ENOENT tries
  * again with it: O_CREAT on a file that exists changes nothing, and a file
  * removed in between is created, as one O_CREAT open a moment later would.
- * O_EXCL ('wx', 'ax') keeps its one exclusive open.
+ * O_EXCL ('wx', 'ax') keeps its one exclusive open, and O_TRUNC (plain 'w')
+ * its one open: it goes to io-wq anyway.
  */
 async function ringOpen(ring: Ring, p: string, flags: number, mode: number): Promise<number> {
-  if ((flags & O_CREAT) === 0 || (flags & O_EXCL) !== 0) return ring.openat(p, flags, mode);
+  if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
   try {
     return await ring.openat(p, flags & ~O_CREAT, mode);
   } catch (e) {
