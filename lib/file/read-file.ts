@@ -149,12 +149,43 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
  */
 async function ringOpen(ring: Ring, p: string, flags: number, mode: number): Promise<number> {
   if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
+  let fd: number;
   try {
-    return await ring.openat(p, flags & ~O_CREAT, mode);
+    fd = await ring.openat(p, flags & ~O_CREAT, mode);
   } catch (e) {
     if ((e as { code?: string })?.code !== 'ENOENT') throw e;
+    return ring.openat(p, flags, mode);
   }
-  return ring.openat(p, flags, mode);
+  // fs.protected_regular / protected_fifos: an O_CREAT open of a file
+  // someone else owns in a sticky world-writable directory (/tmp) is
+  // refused, so that a file planted there is not written into. Without
+  // O_CREAT the kernel does not check: where the protection is on, a file
+  // that is not ours is opened again with O_CREAT, for the kernel to decide.
+  if (createProtected()) {
+    const mine = await ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS }).then(
+      (st) => st.uid === process.geteuid?.(),
+      () => false,
+    );
+    if (!mine) {
+      await ring.closeFd(fd).catch(noop);
+      return ring.openat(p, flags, mode);
+    }
+  }
+  return fd;
+}
+
+let protectedCreate: boolean | undefined;
+
+/** Whether fs.protected_regular or fs.protected_fifos is on (read once; unreadable counts as on). */
+function createProtected(): boolean {
+  if (protectedCreate === undefined) {
+    try {
+      protectedCreate = ['protected_regular', 'protected_fifos'].some((n) => nodeFs.readFileSync(`/proc/sys/fs/${n}`, 'utf8').trim() !== '0');
+    } catch {
+      protectedCreate = true;
+    }
+  }
+  return protectedCreate;
 }
 
 /**
