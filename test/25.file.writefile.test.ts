@@ -245,11 +245,14 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
       assert.equal(got.left.length, ref.left.length);
     });
 
-    for (const inPlace of [false, true]) {
-      it(`inPlace ${inPlace}: ENOSPC is the kernel's, and the file holds the bytes node:fs's writeFile leaves`, async function () {
+    for (const backend of BACKENDS) for (const inPlace of [false, true]) {
+      it(`${backend}, inPlace ${inPlace}: ENOSPC is the kernel's, and the file holds the bytes node:fs's writeFile leaves`, async function () {
         if (!mounted) skip(this, `cannot mount a tmpfs here: ${why}`);
+        const c = contexts[backend];
+        if (c instanceof Error) skip(this, `${backend}: ${(c as KaioError).message}`);
+        const context = c as kaio.IoContext;
         const ref = await overFull((p, d) => fsp.writeFile(p, d));
-        const got = await overFull((p, d) => kaio.writeFile(p, d, { inPlace }));
+        const got = await overFull((p, d) => kaio.writeFile(p, d, { inPlace, context }));
         assert.equal(got.err.code, 'ENOSPC');
         assert.equal(got.err.syscall, 'write');
         assert.equal(ref.err.code, 'ENOSPC');
