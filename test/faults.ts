@@ -301,6 +301,14 @@ export const WRITE_PATHS: readonly WritePath[] = [
     node: (r) => whole(fsp.writeFile(r.path, r.data, { flag: flagsOf(r.pos) }), r.data.length),
   },
   {
+    // inPlace: no O_TRUNC; write over the old bytes, then cut to what reached the file.
+    name: 'module writeFile inPlace',
+    positions: ['truncate'],
+    single: false,
+    kaio: (r) => whole(kaio.writeFile(r.path, r.data, { flag: flagsOf(r.pos), context: r.io, inPlace: true }), r.data.length),
+    node: (r) => whole(fsp.writeFile(r.path, r.data, { flag: flagsOf(r.pos) }), r.data.length),
+  },
+  {
     name: 'module appendFile',
     positions: ['append'],
     single: false,

@@ -445,11 +445,12 @@ export class FileHandle extends EventEmitter {
   /**
    * @internal writeFile's loop, shared with the module-level writeFile: at
    * the current position, or (`from` >= 0, a fresh fd not in append mode) at
-   * offsets from `from`, which every backend (AIO too) does itself.
+   * offsets from `from`, which every backend (AIO too) does itself. `cursor`
+   * (given by the caller) ends at the offset after the last byte that reached
+   * the file, also when a write failed (-1: the fd's own position was used).
    */
-  async writeAll(fd: number, data: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, signal: AbortSignal | undefined, encoding: BufferEncoding | undefined, from = -1): Promise<void> {
+  async writeAll(fd: number, data: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, signal: AbortSignal | undefined, encoding: BufferEncoding | undefined, from = -1, cursor = { at: from }): Promise<void> {
     checkAborted(signal);
-    const cursor = { at: from };
     if (!ArrayBuffer.isView(data)) {
       for await (const item of data as AsyncIterable<unknown>) {
         checkAborted(signal);
