@@ -10,8 +10,9 @@ import { AddrKind, Field, HEAD_KINDS, OFF_SHIFT, ADDR_SHIFT, OffKind, STAGE_FIEL
 import { poolBufferIndex, type BufferPool } from '../pool';
 import { viewByteOffset } from '../validate';
 
-export { STAGE_FIELDS };
-// Module-local copies for the per-op path: a load from another module's
+// (No re-export of op-table's values from here: an accessor on this module's
+// exports object turns ring.ts's per-op load of INDEX_UNIT into a generic
+// LoadIC call.) Module-local copies for the per-op path: a load from another module's
 // exports object is a generic LoadIC call per use in optimized code (about
 // 100 instructions per op, measured with callgrind), a local const is folded.
 const FIELDS: number = STAGE_FIELDS;
