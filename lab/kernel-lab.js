@@ -8,6 +8,8 @@
 //   KAIO_LAB_KERNELS=6.1 npm run test:kernels  # some of it (comma-separated)
 //   KAIO_LAB_ACCEL=tcg npm run test:kernels    # no KVM (default: KVM when /dev/kvm opens)
 //   KAIO_LAB_VERBOSE=1 ...                     # stream each guest's console
+//   KAIO_LAB_SPEC=dist-test/61.lab.eio.test.js,dist-test/62.lab.faults.matrix.test.js ...
+//                                              # only these test files (comma-separated)
 //
 // Everything downloaded or built lives under .lab/ (gitignored). The kernels
 // are Debian's packaged ones, fetched with `apt-get download` through a
@@ -245,6 +247,9 @@ function buildCommonRoot(root) {
   copyFile(path.join(__dirname, 'guest', 'init.sh'), path.join(root, 'init'));
   fs.chmodSync(path.join(root, 'init'), 0o755);
   copyFile(path.join(__dirname, 'guest', 'skip-reasons.js'), path.join(root, 'lab/skip-reasons.js'));
+  const spec = (process.env.KAIO_LAB_SPEC || '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (spec.some((f) => !/^[\w./-]+$/.test(f))) throw new Error(`KAIO_LAB_SPEC: file names only (${spec.join(', ')})`);
+  fs.writeFileSync(path.join(root, 'lab/spec'), spec.join(' '));
 }
 
 /** The kernel's modules the guest needs, decompressed, with modules.dep. */

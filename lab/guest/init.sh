@@ -95,7 +95,11 @@ START=$(cut -d' ' -f1 /proc/uptime)
 # mocha runs without --exit (as npm test does): a test that leaves something
 # alive keeps it from exiting after its closing line. Then the watchdog below
 # stops it after 60 s and says so, instead of the VM waiting for its timeout.
-node node_modules/mocha/bin/mocha.js --no-color --timeout "${KAIO_LAB_MOCHA_TIMEOUT:-180000}" \
+# KAIO_LAB_SPEC on the host: only those files (the config's list would add every file).
+SPEC=$(cat /lab/spec 2>/dev/null)
+[ -n "$SPEC" ] && SPEC="--no-config --reporter ./test/reporter.js $SPEC"
+# shellcheck disable=SC2086
+node node_modules/mocha/bin/mocha.js $SPEC --no-color --timeout "${KAIO_LAB_MOCHA_TIMEOUT:-180000}" \
   --require /lab/skip-reasons.js </dev/null >/results/mocha.out 2>&1 &
 MOCHA=$!
 tail -f /results/mocha.out &

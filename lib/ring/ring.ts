@@ -587,14 +587,18 @@ export class Ring implements IoContext {
 
   /** The fd, or a FixedFile's index in this ring's table; throws for anything else. */
   #fd(fd: Fd): number {
-    if (typeof fd === 'number') {
-      if ((fd | 0) !== fd || fd < 0) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
-      if (this.#fixedFilesOnly)
-        throw unsupported('a plain fd on an SQPOLL ring', 'by this kernel (IORING_FEAT_SQPOLL_NONFIXED, 5.11): register the file with registerFiles() and pass the FixedFile');
-      return fd | 0;
-    }
+    if (typeof fd === 'number' && (fd | 0) === fd && fd >= 0 && !this.#fixedFilesOnly) return fd;
     const slot = fixedFileSlot(fd, this);
     if (slot >= 0) return slot;
+    return this.#fdError(fd, slot);
+  }
+
+  /** #fd's refusals, kept out of it so that the per-op paths that inline it stay small. */
+  #fdError(fd: unknown, slot: number): never {
+    if (typeof fd === 'number') {
+      if ((fd | 0) !== fd || fd < 0) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
+      throw unsupported('a plain fd on an SQPOLL ring', 'by this kernel (IORING_FEAT_SQPOLL_NONFIXED, 5.11): register the file with registerFiles() and pass the FixedFile');
+    }
     if (slot === -2) {
       const owner = fixedFileOwner(fd as FixedFile);
       throw stateError(

@@ -41,10 +41,12 @@ export function fixedAt(pool: BufferPool, ring: object, view: ArrayBufferView, b
 
 export class Staging {
   readonly #native: NativeRing;
-  readonly #info: NativeRingInfo;
   readonly #counters: Float64Array;
   readonly #ops: Float64Array;
   readonly #mem: unknown[] = [];
+  /** The SQ's and the CQ's sizes (the budget add() checks). */
+  readonly #sq: number;
+  readonly #cq: number;
   /** Ops staged and not yet in the SQ. */
   count = 0;
   /** The last fill found no room: completions must make some first. */
@@ -52,9 +54,10 @@ export class Staging {
 
   constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array) {
     this.#native = native;
-    this.#info = info;
     this.#counters = counters;
     this.#ops = new Float64Array(info.sqEntries * STAGE_FIELDS);
+    this.#sq = info.sqEntries;
+    this.#cq = info.cqEntries;
     native.setStaging(this.#ops, this.#mem);
   }
 
@@ -69,19 +72,10 @@ export class Staging {
    */
   add(op: number, fd: number, sqeFlags: number, mem: unknown, off: number | bigint, len: number, opFlags: number, aux: unknown, low: number, high: number, fixed: number): boolean {
     const n = this.count;
-    if (n >= this.#info.sqEntries || this.#counters[Counter.InFlight] + n >= this.#info.cqEntries) return false;
+    if (n >= this.#sq || this.#counters[Counter.InFlight] + n >= this.#cq) return false;
     const e = n * FIELDS;
     const st = this.#ops;
-    let head = op | (sqeFlags << 8) | KINDS[op];
-    if (typeof off === 'number') {
-      st[e + Field.Off] = off;
-    } else {
-      head |= OFF_BIGINT;
-      st[e + Field.Off] = 0;
-      this.#mem[2 * n + 1] = off;
-    }
-    if (aux !== undefined) head = this.#aux(head, e, n, aux);
-    st[e + Field.Head] = head;
+    st[e + Field.Head] = op | (sqeFlags << 8) | KINDS[op];
     st[e + Field.Fd] = fd;
     st[e + Field.OpFlags] = opFlags;
     st[e + Field.UserLow] = low;
@@ -89,21 +83,40 @@ export class Staging {
     st[e + Field.Len] = len;
     st[e + Field.Fixed] = fixed;
     if (mem !== undefined && fixed < 0) this.#mem[2 * n] = mem;
+    // Kept small so that V8 inlines it into the per-op paths: the rarer
+    // shapes (a bigint position, a third value) are written by #rare.
+    if (typeof off === 'number' && aux === undefined) st[e + Field.Off] = off;
+    else this.#rare(e, n, off, aux);
     this.count = n + 1;
     return true;
   }
 
-  /** The rarer ops' third value: fallocate's length (Field.Addr), statx's out memory. */
-  #aux(head: number, e: number, n: number, aux: unknown): number {
-    if (((head >>> OFF_SHIFT) & 0xf) === OffKind.View) {
-      this.#mem[2 * n + 1] = aux;
-    } else if (typeof aux === 'bigint') {
-      head = (head & ~(0xf << ADDR_SHIFT)) | (AddrKind.BigInt << ADDR_SHIFT);
-      this.#mem[2 * n] = aux;
+  /**
+   * A bigint position (OffKind.BigInt at 2i + 1), and the rarer ops' third
+   * value: statx's out memory (OffKind.View), fallocate's length
+   * (Field.Addr, or AddrKind.BigInt at 2i).
+   */
+  #rare(e: number, n: number, off: number | bigint, aux: unknown): void {
+    const st = this.#ops;
+    let head = st[e + Field.Head];
+    if (typeof off === 'number') {
+      st[e + Field.Off] = off;
     } else {
-      this.#ops[e + Field.Addr] = aux as number;
+      head |= OFF_BIGINT;
+      st[e + Field.Off] = 0;
+      this.#mem[2 * n + 1] = off;
     }
-    return head;
+    if (aux !== undefined) {
+      if (((head >>> OFF_SHIFT) & 0xf) === OffKind.View) {
+        this.#mem[2 * n + 1] = aux;
+      } else if (typeof aux === 'bigint') {
+        head = (head & ~(0xf << ADDR_SHIFT)) | (AddrKind.BigInt << ADDR_SHIFT);
+        this.#mem[2 * n] = aux;
+      } else {
+        st[e + Field.Addr] = aux as number;
+      }
+    }
+    st[e + Field.Head] = head;
   }
 
   /**
