@@ -142,7 +142,7 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
 
   it('the tarball holds dist, native sources, this machine\'s prebuild, LICENSE, CHANGELOG, README, BENCHMARKS; no test/, bench/ or source maps', () => {
     for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', 'BENCHMARKS.md', 'binding.gyp', 'bin/kaio',
-      'dist/lib/index.js', 'dist/lib/index.d.ts', 'native/addon.cc', prebuild]) {
+      'dist/lib/index.js', 'dist/lib/index.d.ts', 'native/napi/addon.cc', 'native/core/offload.cc', prebuild]) {
       assert.ok(files.includes(f), `${f} is missing from the tarball`);
     }
     const stray = files.filter((f) => /^(test|bench|build|lib|scripts|\.bench-data|node_modules)\//.test(f)

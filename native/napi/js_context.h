@@ -16,7 +16,7 @@
 #include "external_memory.h"
 #include "js_errors.h"
 #include "js_args.h"
-#include "poller.h"
+#include "../core/poller.h"
 
 namespace kaio {
 

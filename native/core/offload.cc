@@ -11,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include "js_errors.h"
-#include "js_context.h"
+#include "../napi/js_errors.h"
+#include "../napi/js_context.h"
 
 namespace kaio {
 
