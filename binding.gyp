@@ -18,7 +18,8 @@
         "native/napi/js_probe.cc",
         "native/napi/js_pinned.cc",
         "native/napi/js_aio.cc",
-        "native/napi/js_threadpool.cc"
+        "native/napi/js_threadpool.cc",
+        "native/napi/js_offload.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -180,7 +180,7 @@ export interface NativeBackendConstructor<O, T> {
   new (options: O, onComplete: (count: number) => void, completions: Int32Array, counters: Float64Array): T;
 }
 
-/** Op codes of the AIO and thread-pool contexts (native/napi/js_context.h). */
+/** Op codes of the AIO and thread-pool contexts (native/core/backend_op.h). */
 export const enum BackendOp {
   Read = 0,
   Write = 1,

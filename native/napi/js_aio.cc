@@ -20,7 +20,7 @@
 #include "../core/poller.h"
 #include "addon.h"
 #include "js_context.h"
-#include "../core/offload.h"
+#include "js_offload.h"
 
 namespace kaio {
 
@@ -48,7 +48,7 @@ class AioWrap : public JsContext<AioWrap> {
 
   Aio aio_;
   Poller poller_;
-  Offload offload_;  // ops on fds that AIO would block on
+  JsOffload offload_;  // ops on fds that AIO would block on
 
   // One iocb (and its iovec array) per op the context may hold; the kernel
   // reads both at io_submit and reports the iocb's address in io_event.obj.

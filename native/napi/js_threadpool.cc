@@ -11,7 +11,7 @@
 
 #include "addon.h"
 #include "js_context.h"
-#include "../core/offload.h"
+#include "js_offload.h"
 
 namespace kaio {
 
@@ -31,7 +31,7 @@ class ThreadpoolWrap : public JsContext<ThreadpoolWrap> {
   void Shutdown();
   static void OnReady(void* self);
 
-  Offload offload_;
+  JsOffload offload_;
   std::vector<uint32_t> free_;
   bool open_ = false;
 };
