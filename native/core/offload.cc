@@ -1,9 +1,11 @@
 #include "offload.h"
 
+#include <pthread.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -125,10 +127,19 @@ bool SpawnLocked(Workers& w);
 void WorkerMain() {
   Workers& w = W();
   std::unique_lock<std::mutex> lock(w.mu);
+  const auto linger = std::chrono::milliseconds(OffloadIdleMs());
   for (;;) {
     w.idle++;
-    w.cv.wait(lock, [&] { return !w.queue.empty(); });
+    bool work = w.cv.wait_for(lock, linger, [&] { return !w.queue.empty(); });
     w.idle--;
+    if (!work) {
+      // Idle for `linger` and nothing queued, decided under the lock that
+      // Enqueue() holds while it counts idle threads: a job queued from now
+      // on starts a thread of its own. The thread touches nothing shared
+      // after the lock is released.
+      w.threads--;
+      return;
+    }
     OffloadJob* job = w.queue.front();
     w.queue.pop_front();
     bool stream = job->stream;
@@ -158,7 +169,10 @@ bool SpawnLocked(Workers& w) {
   // Threads inside stream ops do not count against the base size.
   if (w.threads >= kMaxThreads || w.threads - w.streams >= OffloadPoolSize()) return false;
   try {
-    std::thread(WorkerMain).detach();
+    std::thread t(WorkerMain);
+    // Named before anyone can see it run (ps -L, /proc/<pid>/task/*/comm).
+    pthread_setname_np(t.native_handle(), "kaio-offload");
+    t.detach();
   } catch (...) {
     return false;
   }
@@ -233,6 +247,16 @@ unsigned OffloadPoolSize() {
     return n > 64 ? 64u : static_cast<unsigned>(n);
   }();
   return size;
+}
+
+unsigned OffloadIdleMs() {
+  static unsigned ms = [] {
+    const char* s = std::getenv("KAIO_THREADPOOL_IDLE_MS");
+    long n = s ? std::strtol(s, nullptr, 10) : 0;
+    if (n <= 0) return 30000u;
+    return n > 86400000 ? 86400000u : static_cast<unsigned>(n);
+  }();
+  return ms;
 }
 
 int Offload::Start(uv_loop_t* loop, unsigned slots, void (*ready)(void*), void* data) {

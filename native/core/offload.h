@@ -17,8 +17,11 @@
 //    thread is still in: the thread frees the op when its syscall returns,
 //    touching neither the loop nor the caller's memory. Teardown never waits
 //    for one.
-//  - The threads are process-wide and never exit, so no environment's
-//    teardown has to join them.
+//  - The threads are process-wide and detached, so no environment's teardown
+//    has to join them. A thread idle for OffloadIdleMs() exits, having
+//    decided so under the queue's lock with nothing queued: a job queued
+//    later starts a thread of its own, none is left without one. The next
+//    Queue() after the threads went starts them again.
 #pragma once
 
 #include <sys/uio.h>
@@ -106,5 +109,9 @@ class Offload {
 // (KAIO_THREADPOOL_SIZE, default 4, 1..64). Ops on streams get extra
 // threads so they cannot starve file I/O.
 unsigned OffloadPoolSize();
+
+// How long a worker thread waits for a job before it exits
+// (KAIO_THREADPOOL_IDLE_MS, default 30000, 1..86400000).
+unsigned OffloadIdleMs();
 
 }  // namespace kaio
