@@ -6,21 +6,23 @@
 export class Pending {
   /** In progress now. */
   count = 0;
-  #waiters: Array<() => void> | undefined;
+  /** whenIdle()'s promise while someone waits, and what resolves it. */
+  #idle: Promise<void> | undefined;
+  #resolve: (() => void) | undefined;
 
   /** One more in progress. */
   enter(): void {
     this.count++;
   }
 
-  /** One fewer in progress; at none, whenIdle()'s promises resolve. */
+  /** One fewer in progress; at none, whenIdle()'s promise resolves. */
   leave(): void {
     if (--this.count === 0) this.#wake();
   }
 
   /**
    * For a count kept elsewhere (a Ring's: native's ops in flight and the
-   * staged ones): takes it over; at 0, whenIdle()'s promises resolve.
+   * staged ones): takes it over; at 0, whenIdle()'s promise resolves.
    */
   set(count: number): void {
     this.count = count;
@@ -30,13 +32,14 @@ export class Pending {
   /** Resolves once nothing is in progress (at once when nothing is now). */
   whenIdle(): Promise<void> {
     if (this.count === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
+    return (this.#idle ??= new Promise<void>((resolve) => (this.#resolve = resolve)));
   }
 
+  // Small on purpose: it is inlined where leave() is, on every op's path.
   #wake(): void {
-    const waiters = this.#waiters;
-    if (waiters === undefined) return;
-    this.#waiters = undefined;
-    for (const wake of waiters) wake();
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    this.#idle = this.#resolve = undefined;
+    resolve();
   }
 }
