@@ -397,7 +397,10 @@ async function main() {
   if (!fs.existsSync(addon)) throw new Error('no build/Release/kaio.node: run `npm ci` first');
   // The guest runs the addon built here: refuse one older than its sources.
   const built = fs.statSync(addon).mtimeMs;
-  const newer = fs.readdirSync(path.join(repo, 'native')).filter((f) => fs.statSync(path.join(repo, 'native', f)).mtimeMs > built);
+  const newer = fs.readdirSync(path.join(repo, 'native'), { recursive: true }).filter((f) => {
+    const st = fs.statSync(path.join(repo, 'native', f));
+    return st.isFile() && st.mtimeMs > built;
+  });
   if (newer.length) throw new Error(`build/Release/kaio.node is older than native/${newer[0]}: run \`npm run compile\` first`);
   // Build as `npm test` would (e.g. a pretest that compiles the tests), then copy.
   const scripts = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')).scripts || {};

@@ -110,7 +110,7 @@ export interface NativeDioInfo {
   blksize: number;
 }
 
-/** The numbers lib/ and native/ share, as native has them (native/js_ring.cc RingContract; test 08 compares). */
+/** The numbers lib/ and native/ share, as native has them (native/napi/js_ring.cc RingContract; test 08 compares). */
 export interface NativeContract {
   ops: Record<string, number>;
   stage: Record<string, number>;
@@ -150,7 +150,7 @@ export interface Binding {
   Threadpool: NativeBackendConstructor<NativeThreadpoolOptions, NativeBackend>;
 }
 
-/** The AIO and thread-pool contexts (native/js_aio.cc, native/js_threadpool.cc). */
+/** The AIO and thread-pool contexts (native/napi/js_aio.cc, native/napi/js_threadpool.cc). */
 export interface NativeBackend {
   /**
    * Takes one op: 1, or 0 when all `entries` places are taken and the caller
@@ -180,7 +180,7 @@ export interface NativeBackendConstructor<O, T> {
   new (options: O, onComplete: (count: number) => void, completions: Int32Array, counters: Float64Array): T;
 }
 
-/** Op codes of the AIO and thread-pool contexts (native/js_values.h). */
+/** Op codes of the AIO and thread-pool contexts (native/core/backend_op.h). */
 export const enum BackendOp {
   Read = 0,
   Write = 1,
@@ -190,7 +190,7 @@ export const enum BackendOp {
   Fdatasync = 5,
 }
 
-/** Counters of the AIO and thread-pool contexts (native/js_values.h). */
+/** Counters of the AIO and thread-pool contexts (native/napi/js_context.h). */
 export const enum BackendCounter {
   Submitted = 0,
   Completed = 1,

@@ -28,6 +28,7 @@ import { constants as osConstants } from 'node:os';
 import { markAsUntransferable } from 'node:worker_threads';
 import { binding } from './binding';
 import { illegalConstructor, invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
+import { Pending } from './pending';
 import { vmBytes } from './procfs';
 import { validateBoolean, validateInteger, validateKeys, validateObject, viewBuffer, viewByteOffset, viewBytes } from './validate';
 
@@ -270,10 +271,10 @@ export class BufferPool {
   readonly pinError: MemlockError | ErrnoError | undefined;
   readonly #memory: ArrayBuffer;
   readonly #pinner: Pinner;
-  #uses = 0;
+  /** Ops (of any ring or context) using the pool. */
+  readonly #uses = new Pending();
   #releasing: Promise<void> | undefined;
   #released = false;
-  #idle: (() => void) | undefined;
   /** The ring whose buffer table holds this pool, and the pool's first index there. */
   #fixedRing: object | undefined;
   #fixedFirst = -1;
@@ -318,7 +319,7 @@ export class BufferPool {
 
   /** Ops (of any ring or context) using the pool now. */
   get inUse(): number {
-    return this.#uses;
+    return this.#uses.count;
   }
 
   /** Index of the buffer `view` lies in, or -1 (also -1 for a view spanning two buffers). */
@@ -341,8 +342,7 @@ export class BufferPool {
     // Freed a macrotask after the last op let go: the promise chains that op
     // settled (a FileHandle's read around a ring's read, say) finish first
     // and see the bytes they read, whatever number of awaits they take.
-    const idle = this.#uses === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#idle = resolve));
-    this.#releasing = idle.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.#free());
+    this.#releasing = this.#uses.whenIdle().then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => this.#free());
     return this.#releasing;
   }
 
@@ -366,16 +366,12 @@ export class BufferPool {
   /** @internal */
   _hold(): void {
     if (this.#releasing) throw stateError('ERR_KAIO_POOL_RELEASED', 'The buffer lies in a BufferPool that is being released');
-    this.#uses++;
+    this.#uses.enter();
   }
 
   /** @internal */
   _drop(): void {
-    if (--this.#uses === 0 && this.#idle) {
-      const idle = this.#idle;
-      this.#idle = undefined;
-      idle();
-    }
+    this.#uses.leave();
   }
 
   /** @internal Set by the ring that registered the pool: its first index in that ring's table (undefined ring: none). */

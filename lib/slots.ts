@@ -4,6 +4,7 @@
 // reused through a free list; nothing is allocated per op but the promise.
 import { constants } from 'node:os';
 import { AbortError, systemError } from './errors';
+import { Pending } from './pending';
 import { abortReason, offAbort, onAbort } from './validate';
 
 const ECANCELED = -constants.errno.ECANCELED;
@@ -11,7 +12,8 @@ const EINTR = -constants.errno.EINTR;
 
 export type Transform = (res: number, id: number) => unknown;
 
-export class SlotTable {
+/** Its count (Pending's) is the ids in use; whenIdle() waits until none is. */
+export class SlotTable extends Pending {
   resolve: Array<((value: any) => void) | undefined> = [];
   reject: Array<((reason: unknown) => void) | undefined> = [];
   /** Memory the kernel may touch (buffer, iovec list, path); dropped at settle. */
@@ -22,11 +24,8 @@ export class SlotTable {
   signal: Array<AbortSignal | undefined> = [];
   onAbort: Array<(() => void) | undefined> = [];
   aborted: boolean[] = [];
-  /** Ids in use. */
-  live = 0;
   #free: number[] = [];
   #next = -1;
-  #idle: Array<() => void> = [];
 
   /** A bound executor: no closure is made per op. */
   readonly #executor = (resolve: (value: any) => void, reject: (reason: unknown) => void): void => {
@@ -35,7 +34,7 @@ export class SlotTable {
   };
 
   alloc(): number {
-    this.live++;
+    this.enter();
     const id = this.#free.pop();
     if (id !== undefined) return id;
     const fresh = this.resolve.length;
@@ -155,18 +154,7 @@ export class SlotTable {
     if (this.transform[id] !== undefined) this.transform[id] = undefined;
     if (this.aborted[id]) this.aborted[id] = false;
     this.#free.push(id);
-    this.live--;
-    if (this.live === 0 && this.#idle.length) {
-      const waiters = this.#idle;
-      this.#idle = [];
-      for (const w of waiters) w();
-    }
-  }
-
-  /** Resolves once no slot is in use. */
-  whenIdle(): Promise<void> {
-    if (this.live === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    this.leave();
   }
 }
 

@@ -1,5 +1,5 @@
 // ThreadpoolContext: preadv2/pwritev2/fsync/fdatasync on kaio's own worker
-// threads (native/offload.h) through kaio-owned bounce buffers, with the
+// threads (native/core/offload.h) through kaio-owned bounce buffers, with the
 // same promise API as Ring. For systems where neither io_uring nor Linux
 // AIO is allowed.
 import { binding } from './binding';

@@ -2,8 +2,10 @@
 // the addon share (opcodes, the staging record's fields and kinds, counter
 // slots, backend ops, flags) is compared, name by name, with what native
 // was compiled with. Also: every op kaio stages has a row in the op table,
-// so adding an op cannot skip the table.
+// so adding an op cannot skip the table. And native/'s two rooms:
+// native/core/ knows nothing of JavaScript, and binding.gyp builds every .cc.
 import assert from 'node:assert';
+import fs from 'node:fs';
 import path from 'node:path';
 import { pkgRoot } from './helpers';
 
@@ -25,5 +27,37 @@ describe('08 the JS<->native contract', () => {
     for (const name of ['NOP', 'READ', 'WRITE', 'READV', 'WRITEV', 'FSYNC', 'FALLOCATE', 'OPENAT', 'CLOSE', 'STATX'])
       assert.ok(ops.has(native[name]), `${name} has a row`);
     assert.strictEqual(ops.size, table.length, 'one row per op');
+  });
+
+  it('native/core/ includes no N-API: no napi.h, node_api.h, napi_* or Napi::, and only headers of core/', () => {
+    const core = path.join(pkgRoot, 'native', 'core');
+    const files = fs.readdirSync(core, { recursive: true }).map(String).filter((f) => /\.(h|cc)$/.test(f));
+    assert.ok(files.includes('offload.cc') && files.includes('uring.h'), `native/core/ holds the core: ${files.join(' ')}`);
+    const bad: string[] = [];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(core, f), 'utf8');
+      // Comments may name the adapters; code may not.
+      const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      for (const m of code.matchAll(/^\s*#\s*include\s*([<"])([^>"]+)[>"]/gm)) {
+        const [, quote, name] = m;
+        if (/(^|\/)(napi|napi-inl|node_api|node_api_types|js_native_api|js_native_api_types|node|v8)\.h$/.test(name))
+          bad.push(`${f} includes ${name}`);
+        else if (quote === '"' && !fs.existsSync(path.join(core, path.dirname(f), name)))
+          bad.push(`${f} includes "${name}", not a header of native/core/`);
+        else if (quote === '"' && !path.resolve(core, path.dirname(f), name).startsWith(core + path.sep))
+          bad.push(`${f} includes "${name}", outside native/core/`);
+      }
+      const sym = /\b(napi_\w+|Napi::\w*|node_api_\w+|v8::\w*)/.exec(code);
+      if (sym) bad.push(`${f} uses ${sym[1]}`);
+    }
+    assert.deepStrictEqual(bad, []);
+  });
+
+  it('binding.gyp builds every .cc under native/, and names no other', () => {
+    const gyp = JSON.parse(fs.readFileSync(path.join(pkgRoot, 'binding.gyp'), 'utf8')) as { targets: { sources: string[] }[] };
+    const listed = gyp.targets.flatMap((t) => t.sources).sort();
+    const sources = fs.readdirSync(path.join(pkgRoot, 'native'), { recursive: true }).map(String)
+      .filter((f) => f.endsWith('.cc')).map((f) => `native/${f.split(path.sep).join('/')}`).sort();
+    assert.deepStrictEqual(listed, sources);
   });
 });

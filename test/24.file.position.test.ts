@@ -74,7 +74,10 @@ describe('24 FileHandle: the current position', function () {
           const ref = await fsp.open(p, 'r');
           const want = await Promise.all([0, 1, 2, 3].map(() => ref.read(Buffer.alloc(BLOCK), 0, BLOCK, null)));
           await ref.close();
-          assert.deepStrictEqual(want.map((r) => r.bytesRead), [BLOCK, BLOCK, BLOCK, 0]);
+          // node:fs runs them on libuv's threads, so which call gets which
+          // block is not fixed there; each block is read once all the same.
+          assert.deepStrictEqual(want.map((r) => r.bytesRead).sort(), [0, BLOCK, BLOCK, BLOCK]);
+          assert.deepStrictEqual(want.filter((r) => r.bytesRead).map((r) => r.buffer[0]).sort(), [0x41, 0x42, 0x43]);
         });
       }
 

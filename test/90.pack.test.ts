@@ -145,7 +145,7 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
     const docs = fs.readdirSync(path.join(repo, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
     assert.ok(docs.length > 0);
     for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', 'BENCHMARKS.md', 'CONTRIBUTING.md', ...docs, 'binding.gyp', 'bin/kaio',
-      'dist/lib/index.js', 'dist/lib/index.d.ts', 'native/addon.cc', prebuild]) {
+      'dist/lib/index.js', 'dist/lib/index.d.ts', 'native/napi/addon.cc', 'native/core/offload.cc', prebuild]) {
       assert.ok(files.includes(f), `${f} is missing from the tarball`);
     }
     const stray = files.filter((f) => /^(test|bench|build|lib|scripts|\.bench-data|node_modules)\//.test(f)

@@ -26,6 +26,7 @@ import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validat
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 import { CurrentPosition } from './position';
+import { Pending } from '../pending';
 
 
 
@@ -165,8 +166,7 @@ export class FileHandle extends EventEmitter {
   readonly #direct: DirectIo | undefined;
   #closing: Promise<void> | undefined;
   /** Ops of this handle not settled yet: close() waits for them, as Node's FileHandle does. */
-  #pending = 0;
-  #drained: (() => void) | undefined;
+  readonly #pending = new Pending();
   #locked = false;
   /** Linux AIO has no "current position": such reads and writes go through node:fs. */
   readonly #currentPosition: boolean;
@@ -257,7 +257,7 @@ export class FileHandle extends EventEmitter {
     if (off + len > size) throw outOfRange('length', `<= ${size - off}`, len);
     const view = off === 0 && len === size ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
-    this.#pending++;
+    this.#pending.enter();
     try {
       const bytesRead = await this.#read(fd, view, at);
       return { __proto__: null, bytesRead, buffer } as unknown as ReadResult<T>;
@@ -273,7 +273,7 @@ export class FileHandle extends EventEmitter {
     const fd = this.#check('readv');
     const list = validateBufferArray(buffers);
     const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
-    this.#pending++;
+    this.#pending.enter();
     try {
       // readv(2) of no buffers: Node passes it to the kernel, which says EINVAL.
       if (list.length === 0) throw systemError(-22, 'read');
@@ -296,7 +296,7 @@ export class FileHandle extends EventEmitter {
   async readFile(options?: ReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
     const fd = this.#check('readFile');
     const o = getOptions(options, {} as ReadFileOptions);
-    this.#pending++;
+    this.#pending.enter();
     try {
       return await this.#readAll(fd, o.encoding ?? undefined, o.signal, -1);
     } catch (e) {
@@ -385,7 +385,7 @@ export class FileHandle extends EventEmitter {
       view = Buffer.from(data, encoding);
       at = typeof offsetOrOptions === 'number' || typeof offsetOrOptions === 'bigint' ? readPosition(offsetOrOptions) : -1;
     }
-    this.#pending++;
+    this.#pending.enter();
     try {
       const bytesWritten = await this.#write(fd, view, at);
       return { __proto__: null, bytesWritten, buffer: data } as unknown as WriteResult<T>;
@@ -402,7 +402,7 @@ export class FileHandle extends EventEmitter {
     const list = validateBufferArray(buffers);
     const at = typeof position === 'number' || typeof position === 'bigint' ? readPosition(position) : -1;
     if (list.length === 0) return { __proto__: null, bytesWritten: 0, buffers } as unknown as { bytesWritten: number; buffers: T };
-    this.#pending++;
+    this.#pending.enter();
     try {
       const bytesWritten = await this.#vectored(true, fd, list, at);
       return { __proto__: null, bytesWritten, buffers } as unknown as { bytesWritten: number; buffers: T };
@@ -432,7 +432,7 @@ export class FileHandle extends EventEmitter {
   async #writeFileOn(fd: number, data: WriteFileData, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     const o = getOptions(options, { encoding: 'utf8' } as WriteFileOptions);
     const bytes = writeFileData(data, o.encoding);
-    this.#pending++;
+    this.#pending.enter();
     try {
       await this.writeAll(fd, bytes, o.signal, o.encoding ?? undefined);
     } catch (e) {
@@ -526,7 +526,7 @@ export class FileHandle extends EventEmitter {
   /** fsync(2) through the context. */
   async sync(): Promise<void> {
     const fd = this.#check('fsync');
-    this.#pending++;
+    this.#pending.enter();
     try {
       await this.#io.fsync(fd);
     } catch (e) {
@@ -539,7 +539,7 @@ export class FileHandle extends EventEmitter {
   /** fdatasync(2) through the context. */
   async datasync(): Promise<void> {
     const fd = this.#check('fdatasync');
-    this.#pending++;
+    this.#pending.enter();
     try {
       await this.#io.fsync(fd, { datasync: true });
     } catch (e) {
@@ -604,8 +604,8 @@ export class FileHandle extends EventEmitter {
       if (fd < 0) return Promise.resolve();
       this.#fd = -1;
       unclosed.unregister(this);
-      const idle = this.#pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = resolve));
-      this.#closing = idle
+      this.#closing = this.#pending
+        .whenIdle()
         .then(() => this.#closeFd(fd))
         .then(() => {
           this.emit('close');
@@ -627,15 +627,11 @@ export class FileHandle extends EventEmitter {
   }
 
   #settled(): void {
-    if (--this.#pending === 0 && this.#drained) {
-      const wake = this.#drained;
-      this.#drained = undefined;
-      wake();
-    }
+    this.#pending.leave();
   }
 
   async #meta<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
-    this.#pending++;
+    this.#pending.enter();
     try {
       return await cb<T>(fn);
     } catch (e) {

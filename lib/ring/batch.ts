@@ -30,7 +30,6 @@ export class BatchOps {
   readonly #fixedPools: Array<BufferPool | undefined> = [];
   /** The pools the last hold() took for its memory. */
   lastHeld: HeldPools | undefined;
-  #idle: Array<() => void> = [];
 
   /**
    * Holds `mem` for one op (and the pools it lies in: throws
@@ -90,19 +89,5 @@ export class BatchOps {
         throw e;
       });
     }
-  }
-
-  /** Resolves when the ring is idle (`idle()` says so), checked after each batch. */
-  whenIdle(idle: () => boolean): Promise<void> {
-    if (idle()) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
-  }
-
-  /** After a batch: wakes close() if the ring went idle. */
-  wakeIfIdle(idle: boolean): void {
-    if (!idle || this.#idle.length === 0) return;
-    const waiters = this.#idle;
-    this.#idle = [];
-    for (const w of waiters) w();
   }
 }

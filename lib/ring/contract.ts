@@ -1,7 +1,7 @@
 // The numbers TypeScript uses where it talks to native, as TypeScript has
 // them (its const enums are inlined at compile time, so they are gathered
 // here as values). Test 08 compares this object with native's own
-// (binding.contract, native/js_ring.cc RingContract): a change made on one
+// (binding.contract, native/napi/js_ring.cc RingContract): a change made on one
 // side only fails the suite instead of mis-encoding ops.
 import { FEAT_RW_CUR_POS, FSYNC_DATASYNC, Kind, KIND_SHIFT, Op, SQE_FIXED_FILE } from '../abi';
 import { BackendCounter, BackendOp, CQE_INTS, Counter, type NativeContract } from '../binding';

@@ -1,7 +1,7 @@
 // The one way an op is described to native: the staging record (nine
 // doubles per op in a Float64Array shared with native, plus two places in
 // the staged-memory array) and, per opcode, what each field of the record
-// means. native/js_ring.cc DecodeStaged reads the record by the kinds in
+// means. native/napi/js_ring.cc DecodeStaged reads the record by the kinds in
 // its head, in one place, so adding an op is a row here and a method that
 // stages it. Test 08 compares every number below with native's.
 import { Op } from '../abi';

@@ -27,6 +27,7 @@ import {
   STATX_BUF_SIZE,
   STATX_DEFAULT_MASK,
 } from '../abi';
+import { Pending } from '../pending';
 import { type Transform } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
 import {
@@ -180,6 +181,11 @@ export class Ring implements IoContext {
   #closed: Promise<void> | undefined;
   /** The batch API's handler and the memory its ops hold (batch.ts). */
   readonly #batch = new BatchOps();
+  /**
+   * Ops of any kind in the ring or staged: native's count plus the staged
+   * ones, taken over after each batch of completions (#countBusy).
+   */
+  readonly #busy = new Pending();
   /** Ops written into the SQ by one native call per tick (see staging.ts). */
   #staging!: Staging;
 
@@ -534,7 +540,8 @@ export class Ring implements IoContext {
     if (this.#counters[Counter.InFlight] !== 0) this.#ops.scheduleFlush();
     this.#closed = (async () => {
       await this.#ops.whenIdle();
-      await this.#batch.whenIdle(this.#idle);
+      this.#countBusy();
+      await this.#busy.whenIdle();
       await this.#registration.releasePools();
       this.#native.close();
       if (ringGone.unregister(this)) liveRings--;
@@ -690,7 +697,7 @@ export class Ring implements IoContext {
     // waiting for) go out now that completions made some; so do batch ops
     // the handler prepared, when promise ops still wait behind them for room.
     if ((this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) || ops.queued !== 0) ops.scheduleFlush();
-    batch.wakeIfIdle(this.#idle());
+    this.#countBusy();
     return user;
   }
 
@@ -772,8 +779,10 @@ export class Ring implements IoContext {
     );
   }
 
-  /** No op of any kind is in the ring or staged. */
-  readonly #idle = (): boolean => this.#counters[Counter.InFlight] === 0 && this.#staging.count === 0;
+  /** Takes over the count of ops in the ring or staged; wakes close() at none. */
+  #countBusy(): void {
+    this.#busy.set(this.#counters[Counter.InFlight] + this.#staging.count);
+  }
 }
 
 const NO_OPTIONS: RwOptions = Object.freeze({});

@@ -1,18 +1,17 @@
 #include "offload.h"
 
+#include <pthread.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
-
-#include "js_errors.h"
-#include "js_context.h"
 
 namespace kaio {
 
@@ -128,10 +127,19 @@ bool SpawnLocked(Workers& w);
 void WorkerMain() {
   Workers& w = W();
   std::unique_lock<std::mutex> lock(w.mu);
+  const auto linger = std::chrono::milliseconds(OffloadIdleMs());
   for (;;) {
     w.idle++;
-    w.cv.wait(lock, [&] { return !w.queue.empty(); });
+    bool work = w.cv.wait_for(lock, linger, [&] { return !w.queue.empty(); });
     w.idle--;
+    if (!work) {
+      // Idle for `linger` and nothing queued, decided under the lock that
+      // Enqueue() holds while it counts idle threads: a job queued from now
+      // on starts a thread of its own. The thread touches nothing shared
+      // after the lock is released.
+      w.threads--;
+      return;
+    }
     OffloadJob* job = w.queue.front();
     w.queue.pop_front();
     bool stream = job->stream;
@@ -161,7 +169,10 @@ bool SpawnLocked(Workers& w) {
   // Threads inside stream ops do not count against the base size.
   if (w.threads >= kMaxThreads || w.threads - w.streams >= OffloadPoolSize()) return false;
   try {
-    std::thread(WorkerMain).detach();
+    std::thread t(WorkerMain);
+    // Named before anyone can see it run (ps -L, /proc/<pid>/task/*/comm).
+    pthread_setname_np(t.native_handle(), "kaio-offload");
+    t.detach();
   } catch (...) {
     return false;
   }
@@ -238,9 +249,14 @@ unsigned OffloadPoolSize() {
   return size;
 }
 
-Offload::~Offload() {
-  // Without an env only the native parts can go; Shutdown(env) normally ran.
-  Shutdown(nullptr);
+unsigned OffloadIdleMs() {
+  static unsigned ms = [] {
+    const char* s = std::getenv("KAIO_THREADPOOL_IDLE_MS");
+    long n = s ? std::strtol(s, nullptr, 10) : 0;
+    if (n <= 0) return 30000u;
+    return n > 86400000 ? 86400000u : static_cast<unsigned>(n);
+  }();
+  return ms;
 }
 
 int Offload::Start(uv_loop_t* loop, unsigned slots, void (*ready)(void*), void* data) {
@@ -265,8 +281,8 @@ int Offload::Start(uv_loop_t* loop, unsigned slots, void (*ready)(void*), void* 
   return 0;
 }
 
-bool Offload::Queue(napi_env env, uint32_t slot, uint32_t id, uint32_t op, int fd, napi_value bufs, size_t checked,
-                    int64_t position, int rw_flags, bool stream, bool retry_espipe) {
+int Offload::Queue(uint32_t slot, uint32_t op, int fd, const std::vector<iovec>& src, int64_t position,
+                   int rw_flags, bool stream, bool retry_espipe) {
   Slot& s = slots_[slot];
   if (!s.job) {
     s.job = new OffloadJob();
@@ -284,29 +300,16 @@ bool Offload::Queue(napi_env env, uint32_t slot, uint32_t id, uint32_t op, int f
   job->fault = false;
   job->iov.clear();
   if (op <= kBackendWritev) {
-    bool vectored = op == kBackendReadv || op == kBackendWritev;
-    std::vector<iovec> src;
-    ToIovecs(env, bufs, vectored, checked, &src);
     for (const iovec& v : src) job->fault |= v.iov_len && !v.iov_base;
-    if (!Layout(job, src)) {
-      ThrowErrno(env, -ENOMEM, "posix_memalign");
-      return false;
-    }
+    if (!Layout(job, src)) return -ENOMEM;
     if (op == kBackendWrite || op == kBackendWritev) {
       // Copied now: later changes to the caller's memory (or its release)
-      // cannot reach the thread, and what JS validated is what is written.
+      // cannot reach the thread, and what the caller validated is what is
+      // written.
       for (size_t i = 0; i < src.size() && !job->fault; i++)
         if (src[i].iov_len) std::memcpy(job->iov[i].iov_base, src[i].iov_base, src[i].iov_len);
-    } else {
-      s.lengths.resize(src.size());
-      for (size_t i = 0; i < src.size(); i++) s.lengths[i] = src[i].iov_len;
-      if (napi_create_reference(env, bufs, 1, &s.target) != napi_ok) {
-        s.target = nullptr;
-        return false;
-      }
     }
   }
-  s.id = id;
   s.busy = true;
   in_flight_++;
   if (!referenced_) {
@@ -314,13 +317,13 @@ bool Offload::Queue(napi_env env, uint32_t slot, uint32_t id, uint32_t op, int f
     uv_ref(reinterpret_cast<uv_handle_t*>(async_));
   }
   staged_.push_back(job);
-  // The first op of a batch starts at once (a thread works while JS
+  // The first op of a batch starts at once (a thread works while the caller
   // prepares the rest); the others go together at Flush().
   if (!eager_done_) {
     eager_done_ = true;
     Enqueue(staged_);
   }
-  return true;
+  return 0;
 }
 
 void Offload::Flush() {
@@ -328,43 +331,7 @@ void Offload::Flush() {
   if (!staged_.empty()) Enqueue(staged_);
 }
 
-// Fills the caller's views from the bounce buffer; the op's result, or
-// -EFAULT when a view was detached or shrunk meanwhile. Every view the
-// result reaches is checked before any is written: a readv whose second
-// view shrank fills none of them.
-int32_t Offload::CopyOut(napi_env env, Slot& s, OffloadJob* job) {
-  napi_ref target = s.target;
-  s.target = nullptr;
-  if (!target) return static_cast<int32_t>(job->result);
-  int32_t res = static_cast<int32_t>(job->result);
-  napi_value v = RefValue(env, target);
-  napi_delete_reference(env, target);
-  if (res <= 0) return res;
-  if (!v) return -EFAULT;
-  bool list = job->op == kBackendReadv;
-  std::vector<void*>& dest = copy_dest_;
-  dest.clear();
-  size_t left = static_cast<size_t>(res);
-  for (size_t i = 0; i < job->iov.size() && left > 0; i++) {
-    napi_value item = v;
-    // A vectored op's target is JS's [view, length, ...] copy of its list.
-    if (list && napi_get_element(env, v, static_cast<uint32_t>(2 * i), &item) != napi_ok) return -EFAULT;
-    void* data = nullptr;
-    size_t len = 0;
-    if (!ViewBytes(env, item, &data, &len) || len < s.lengths[i] || (s.lengths[i] && !data)) return -EFAULT;
-    dest.push_back(data);
-    left -= left < s.lengths[i] ? left : s.lengths[i];
-  }
-  left = static_cast<size_t>(res);
-  for (size_t i = 0; i < dest.size(); i++) {
-    size_t n = left < s.lengths[i] ? left : s.lengths[i];
-    if (n) std::memcpy(dest[i], job->iov[i].iov_base, n);
-    left -= n;
-  }
-  return res;
-}
-
-bool Offload::TakeOne(napi_env env, uint32_t* slot, uint32_t* id, int32_t* res) {
+bool Offload::Take(Done* done) {
   if (!channel_) return false;
   if (taken_pos_ == taken_.size()) {
     taken_.clear();
@@ -374,10 +341,17 @@ bool Offload::TakeOne(napi_env env, uint32_t* slot, uint32_t* id, int32_t* res) 
   }
   if (taken_pos_ == taken_.size()) return false;
   OffloadJob* job = taken_[taken_pos_++];
-  Slot& s = slots_[job->slot];
-  *slot = job->slot;
-  *id = s.id;
-  *res = CopyOut(env, s, job);
+  done->slot = job->slot;
+  done->op = job->op;
+  done->result = static_cast<int32_t>(job->result);
+  done->bounce = job->iov.data();
+  done->segments = job->iov.size();
+  return true;
+}
+
+void Offload::Release(uint32_t slot) {
+  Slot& s = slots_[slot];
+  OffloadJob* job = s.job;
   if (job->cap > kKeepBounce) {
     std::free(job->mem);
     job->mem = nullptr;
@@ -388,10 +362,9 @@ bool Offload::TakeOne(napi_env env, uint32_t* slot, uint32_t* id, int32_t* res) 
     referenced_ = false;
     uv_unref(reinterpret_cast<uv_handle_t*>(async_));
   }
-  return true;
 }
 
-void Offload::Shutdown(napi_env env) {
+void Offload::Shutdown() {
   if (!channel_) return;
   std::shared_ptr<OffloadChannel> ch = std::move(channel_);
   std::vector<OffloadJob*> drop;
@@ -423,8 +396,6 @@ void Offload::Shutdown(napi_env env) {
   // Jobs a thread is in now are the thread's to free; the rest are ours.
   for (OffloadJob* j : drop) slots_[j->slot].busy = false;
   for (Slot& s : slots_) {
-    if (s.target && env) napi_delete_reference(env, s.target);
-    s.target = nullptr;
     if (!s.busy) delete s.job;
     s.job = nullptr;
   }

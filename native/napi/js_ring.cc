@@ -15,12 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "../core/buffer_table.h"
+#include "../core/poller.h"
+#include "../core/sysinfo.h"
+#include "../core/uring.h"
 #include "addon.h"
-#include "buffer_table.h"
 #include "js_context.h"
-#include "poller.h"
-#include "sysinfo.h"
-#include "uring.h"
 
 namespace kaio {
 

@@ -87,7 +87,7 @@ inline int64_t AioExternalCost(unsigned entries) {
 }
 
 // A thread-pool context holds its request table and bounce buffers (kept
-// per place up to 256 KiB, see offload.cc); count a page per place.
+// per place up to 256 KiB, see core/offload.cc); count a page per place.
 inline int64_t ThreadpoolExternalCost(unsigned entries) {
   return kExternalBase / 4 + 4096 * static_cast<int64_t>(entries);
 }

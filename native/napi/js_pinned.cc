@@ -1,4 +1,4 @@
-// N-API adapter for pinned memory (native/pinned.h). The memory reaches JS
+// N-API adapter for pinned memory (core/pinned.h). The memory reaches JS
 // as one external ArrayBuffer per mapping; the mapping is attached to that
 // ArrayBuffer (napi_wrap), so it lives exactly as long as some view of it
 // can be reached, and release detaches every view before the unmap.
@@ -8,10 +8,10 @@
 #include <cmath>
 #include <string>
 
+#include "../core/pinned.h"
+#include "../core/sysinfo.h"
 #include "addon.h"
 #include "js_errors.h"
-#include "pinned.h"
-#include "sysinfo.h"
 
 namespace kaio {
 

@@ -12,23 +12,14 @@
 
 #include <memory>
 
+#include "../core/backend_op.h"
+#include "../core/poller.h"
 #include "busy_hold.h"
 #include "external_memory.h"
 #include "js_errors.h"
 #include "js_args.h"
-#include "poller.h"
 
 namespace kaio {
-
-// Ops of the AIO and thread-pool backends (lib/binding.ts BackendOp).
-enum BackendOp : uint32_t {
-  kBackendRead = 0,
-  kBackendWrite = 1,
-  kBackendReadv = 2,
-  kBackendWritev = 3,
-  kBackendFsync = 4,
-  kBackendFdatasync = 5,
-};
 
 // Float64Array counters shared with JS (lib/binding.ts BackendCounter).
 enum BackendCounter {
@@ -148,7 +139,7 @@ class JsContext : public Napi::ObjectWrap<T> {
   // Calls JS once for each batch reap() copies into the completion array
   // (until it returns 0). Raw N-API on purpose: while a worker is being
   // terminated these calls fail, and a failure must mean "deliver nothing",
-  // not a fatal error (js_values.h CallBatch).
+  // not a fatal error (CallBatch above).
   template <typename Reap>
   void Deliver(Reap&& reap) {
     napi_handle_scope scope;

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-#include "poller.h"
+#include "../core/poller.h"
 
 namespace kaio {
 

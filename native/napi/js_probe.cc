@@ -5,10 +5,10 @@
 #include <cerrno>
 #include <cmath>
 
+#include "../core/sysinfo.h"
+#include "../core/uring.h"
 #include "addon.h"
 #include "js_errors.h"
-#include "sysinfo.h"
-#include "uring.h"
 
 namespace kaio {
 

@@ -5,7 +5,7 @@
 // io_submit does a read or write on a pipe, socket or character device
 // inline, blocking the event loop until it can finish (and a worker in that
 // state cannot be terminated). Such ops never reach io_submit: prep checks
-// the fd's type and runs them on kaio's worker threads (offload.h) instead,
+// the fd's type and runs them on kaio's worker threads (js_offload.h) instead,
 // with the same completion path; only regular files and block devices go
 // to the kernel's AIO.
 #include <sys/stat.h>
@@ -16,11 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "../core/aio.h"
+#include "../core/poller.h"
 #include "addon.h"
-#include "aio.h"
 #include "js_context.h"
-#include "offload.h"
-#include "poller.h"
+#include "js_offload.h"
 
 namespace kaio {
 
@@ -48,7 +48,7 @@ class AioWrap : public JsContext<AioWrap> {
 
   Aio aio_;
   Poller poller_;
-  Offload offload_;  // ops on fds that AIO would block on
+  JsOffload offload_;  // ops on fds that AIO would block on
 
   // One iocb (and its iovec array) per op the context may hold; the kernel
   // reads both at io_submit and reports the iocb's address in io_event.obj.

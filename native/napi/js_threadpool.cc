@@ -1,5 +1,5 @@
 // N-API adapter for the thread-pool backend: preadv2/pwritev2/fsync/
-// fdatasync on kaio's own worker threads (native/offload.h), through
+// fdatasync on kaio's own worker threads (core/offload.h, js_offload.h), through
 // kaio-owned bounce buffers. Completions reach the JS thread through a
 // uv_async_t and are handed to JS in one call per wake-up. The promise
 // layer lives in lib/threadpool.ts.
@@ -11,7 +11,7 @@
 
 #include "addon.h"
 #include "js_context.h"
-#include "offload.h"
+#include "js_offload.h"
 
 namespace kaio {
 
@@ -31,7 +31,7 @@ class ThreadpoolWrap : public JsContext<ThreadpoolWrap> {
   void Shutdown();
   static void OnReady(void* self);
 
-  Offload offload_;
+  JsOffload offload_;
   std::vector<uint32_t> free_;
   bool open_ = false;
 };
@@ -117,7 +117,7 @@ void ThreadpoolWrap::Dispatch() {
   });
 }
 
-// Never waits: ops a thread is still in are abandoned to it (offload.h).
+// Never waits: ops a thread is still in are abandoned to it (core/offload.h).
 void ThreadpoolWrap::Shutdown() {
   EndJs();
   open_ = false;
