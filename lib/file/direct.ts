@@ -287,10 +287,16 @@ class Direct implements DirectIo {
           'An unaligned write on a { direct: true } handle reads the blocks around it, and this file can only be opened write-only.',
         );
       let got = 0;
-      while (got < old) {
-        const n = await this.#io.read(fd, bounce.subarray(got), start + got);
-        if (n === 0) break;
-        got += n;
+      try {
+        while (got < old) {
+          const n = await this.#io.read(fd, bounce.subarray(got), start + got);
+          if (n === 0) break;
+          got += n;
+        }
+      } catch (e) {
+        // The caller asked for a write, which wrote nothing: its error, as
+        // write(2) would report it (EIO, ...), named after the write.
+        throw asWriteError(e);
       }
     }
     bounce.set(view, at - start);
@@ -346,4 +352,14 @@ export async function makeDirect(io: FileIo, fd: number, flags: number, fdReads 
   const a = dioAlignment(fd);
   const mode = await new Promise<number>((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.mode))));
   return new Direct(io, a.memory || 4096, a.offset || 4096, flags, fdReads, (mode & fs.constants.S_IFMT) === fs.constants.S_IFREG);
+}
+
+/** An error of the read half of a read-modify-write, reported as the write's (same code and errno). */
+function asWriteError(e: unknown): unknown {
+  const err = e as { syscall?: string; message?: string };
+  if (err && err.syscall === 'read') {
+    err.syscall = 'write';
+    if (typeof err.message === 'string') err.message = err.message.replace(/, read$/, ', write');
+  }
+  return e;
 }
