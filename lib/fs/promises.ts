@@ -93,7 +93,7 @@ function makedev(major: number, minor: number): bigint {
  * libuv copies the same fields, and Node makes its object with these very
  * constructors from them (ms = sec * 1000 + nsec / 1e6; ns = sec * 1e9 + nsec).
  */
-export function statsFromStatx(buf: Uint8Array, bigint: boolean): nodeFs.Stats | nodeFs.BigIntStats {
+function statsFromStatx(buf: Uint8Array, bigint: boolean): nodeFs.Stats | nodeFs.BigIntStats {
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const u32 = (at: number): number => v.getUint32(at, true);
   const dev = makedev(u32(136), u32(140));
