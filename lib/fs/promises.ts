@@ -19,11 +19,10 @@ import type { Ring } from '../ring';
 import { asRing, defaultContext } from '../file/open';
 import { withCallerStack } from '../file/errors';
 import { cPath } from '../ring/args';
-import { open, readFile, writeFile, appendFile } from '../file';
+import * as file from '../file';
 
 const { isProxy, isUint8Array } = types;
 
-export { open, readFile, writeFile, appendFile };
 
 /** A path as the ring takes it (a string, or a Buffer path's bytes undecoded); undefined: let Node decide. */
 type KernelPath = string | Buffer;
@@ -127,14 +126,14 @@ function statWith(syscall: 'stat' | 'lstat', node: typeof fsp.stat, path: unknow
   return onRing(ring._statxBytes(p, flags, STAT_MASK, syscall, shownPath(p)).then((out) => statsFromStatx(out, bigint)));
 }
 
-export const stat = ((path: unknown, options?: unknown) => statWith('stat', fsp.stat, path, options)) as typeof fsp.stat;
-export const lstat = ((path: unknown, options?: unknown) => statWith('lstat', fsp.lstat, path, options)) as typeof fsp.lstat;
+const stat = ((path: unknown, options?: unknown) => statWith('stat', fsp.stat, path, options)) as typeof fsp.stat;
+const lstat = ((path: unknown, options?: unknown) => statWith('lstat', fsp.lstat, path, options)) as typeof fsp.lstat;
 
 // ── unlink, rmdir, mkdir ─────────────────────────────────────────────────
 
 const AT_REMOVEDIR = 0x200;
 
-export const unlink = ((path: unknown) => {
+const unlink = ((path: unknown) => {
   const p = kernelPath(path);
   const ring = p !== undefined ? ringWith('UNLINKAT') : undefined;
   if (p === undefined || !ring) return (fsp.unlink as (a: unknown) => Promise<void>)(path);
@@ -142,7 +141,7 @@ export const unlink = ((path: unknown) => {
 }) as typeof fsp.unlink;
 
 /** rmdir(path): the ring; any options (recursive, retries) are Node's to check and handle. */
-export const rmdir = ((path: unknown, ...rest: unknown[]) => {
+const rmdir = ((path: unknown, ...rest: unknown[]) => {
   const p = rest.length === 0 || rest[0] === undefined ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('UNLINKAT') : undefined;
   if (p === undefined || !ring) return (fsp.rmdir as (...a: unknown[]) => Promise<void>)(path, ...rest);
@@ -150,7 +149,7 @@ export const rmdir = ((path: unknown, ...rest: unknown[]) => {
 }) as typeof fsp.rmdir;
 
 /** mkdir(path[, mode]): the ring; recursive and any other option shape are Node's. */
-export const mkdir = ((path: unknown, ...rest: unknown[]) => {
+const mkdir = ((path: unknown, ...rest: unknown[]) => {
   const options = rest[0];
   const mode = options === undefined ? 0o777 : typeof options === 'number' && Number.isInteger(options) && options >= 0 && options <= 0xffffffff ? options : -1;
   const p = mode >= 0 ? kernelPath(path) : undefined;
@@ -161,7 +160,7 @@ export const mkdir = ((path: unknown, ...rest: unknown[]) => {
 
 // ── rename, link, symlink ────────────────────────────────────────────────
 
-export const rename = ((oldPath: unknown, newPath: unknown) => {
+const rename = ((oldPath: unknown, newPath: unknown) => {
   const from = kernelPath(oldPath);
   const to = from !== undefined ? kernelPath(newPath) : undefined;
   const ring = to !== undefined ? ringWith('RENAMEAT') : undefined;
@@ -169,7 +168,7 @@ export const rename = ((oldPath: unknown, newPath: unknown) => {
   return onRing(ring.renameat(from, to));
 }) as typeof fsp.rename;
 
-export const link = ((existingPath: unknown, newPath: unknown) => {
+const link = ((existingPath: unknown, newPath: unknown) => {
   const from = kernelPath(existingPath);
   const to = from !== undefined ? kernelPath(newPath) : undefined;
   const ring = to !== undefined ? ringWith('LINKAT') : undefined;
@@ -178,7 +177,7 @@ export const link = ((existingPath: unknown, newPath: unknown) => {
 }) as typeof fsp.link;
 
 /** symlink(target, path[, type]): the ring; a type (it means something on Windows only) is Node's to check. */
-export const symlink = ((target: unknown, path: unknown, ...rest: unknown[]) => {
+const symlink = ((target: unknown, path: unknown, ...rest: unknown[]) => {
   const t = rest.length === 0 || rest[0] === undefined || rest[0] === null ? kernelPath(target) : undefined;
   const p = t !== undefined ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('SYMLINKAT') : undefined;
@@ -186,31 +185,40 @@ export const symlink = ((target: unknown, path: unknown, ...rest: unknown[]) => 
   return onRing(ring.symlinkat(t, p));
 }) as typeof fsp.symlink;
 
+// ── kaio's own: FileHandle and whole-file calls (lib/file/) ──────────────
+
+const open = file.open;
+const readFile = file.readFile;
+const writeFile = file.writeFile;
+const appendFile = file.appendFile;
+
 // ── the rest: node:fs/promises itself ─────────────────────────────────────
 
-export const access = fsp.access;
-export const copyFile = fsp.copyFile;
-export const cp = fsp.cp;
-export const opendir = fsp.opendir;
-export const truncate = fsp.truncate;
-export const rm = fsp.rm;
-export const readdir = fsp.readdir;
-export const readlink = fsp.readlink;
-export const statfs = fsp.statfs;
-export const chmod = fsp.chmod;
-export const lchmod = fsp.lchmod;
-export const lchown = fsp.lchown;
-export const chown = fsp.chown;
-export const utimes = fsp.utimes;
-export const lutimes = fsp.lutimes;
-export const realpath = fsp.realpath;
-export const mkdtemp = fsp.mkdtemp;
-export const watch = fsp.watch;
-export const constants = fsp.constants;
+const access = fsp.access;
+const copyFile = fsp.copyFile;
+const cp = fsp.cp;
+const opendir = fsp.opendir;
+const truncate = fsp.truncate;
+const rm = fsp.rm;
+const readdir = fsp.readdir;
+const readlink = fsp.readlink;
+const statfs = fsp.statfs;
+const chmod = fsp.chmod;
+const lchmod = fsp.lchmod;
+const lchown = fsp.lchown;
+const chown = fsp.chown;
+const utimes = fsp.utimes;
+const lutimes = fsp.lutimes;
+const realpath = fsp.realpath;
+const mkdtemp = fsp.mkdtemp;
+const watch = fsp.watch;
+const constants = fsp.constants;
 
-const api = {
+// module.exports is this object literal, as node:fs/promises' is: `import fs
+// from` (ESM, or TypeScript with esModuleInterop) and named imports (Node
+// finds the names in the literal, each a plain local name) both work.
+export = {
   access, copyFile, cp, open, opendir, rename, truncate, rm, rmdir, mkdir, readdir, readlink, symlink, lstat, stat,
   statfs, link, unlink, chmod, lchmod, lchown, chown, utimes, lutimes, realpath, mkdtemp, writeFile, appendFile,
   readFile, watch, constants,
 };
-export default api;
