@@ -266,6 +266,43 @@ describe('26 kaio/fs/promises', function () {
         assert.deepStrictEqual(tree(dir), (() => { const d2 = path.join(base, `${backend}-bad-ref`); makeTree(d2); const t = tree(d2); return t; })());
       });
 
+      it('writeFile(path): when the write and the close both fail, one AggregateError holds both, as Node\'s does', async () => {
+        const dir = path.join(base, `${backend}-agg`);
+        fs.mkdirSync(dir);
+        /** Data that closes the file's fd behind the handle before its first chunk: that write fails with EBADF, and the close after it too. */
+        const data = (p: string) => ({
+          async *[Symbol.asyncIterator]() {
+            for (const fd of fs.readdirSync('/proc/self/fd')) {
+              let target = '';
+              try {
+                target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+              } catch {
+                continue;
+              }
+              if (target === p) fs.closeSync(Number(fd));
+            }
+            yield 'never written';
+          },
+        });
+        const shape = (e: unknown) => {
+          const err = e as AggregateError & { code?: string };
+          return {
+            ctor: err.constructor.name, message: err.message, code: err.code,
+            errors: Array.isArray(err.errors) ? err.errors.map((x: Error & { code?: string; syscall?: string }) => [x.message, x.code, x.syscall]) : undefined,
+          };
+        };
+        const results: unknown[] = [];
+        for (const m of [fsp, kfs] as const) {
+          const p = path.join(dir, m === fsp ? 'node' : 'kaio');
+          results.push(shape(await (m.writeFile as AnyFn)(p, data(p)).then(() => 'resolved', (e: unknown) => e)));
+        }
+        assert.deepStrictEqual(results[1], results[0]);
+        assert.deepStrictEqual(results[0], {
+          ctor: 'AggregateError', message: 'EBADF: bad file descriptor, write', code: 'EBADF',
+          errors: [['EBADF: bad file descriptor, write', 'EBADF', 'write'], ['EBADF: bad file descriptor, close', 'EBADF', 'close']],
+        });
+      });
+
       it('as an unprivileged user (nobody): the same EACCES/EPERM errors for unlink, mkdir, rename, stat, rmdir, link, symlink', function () {
         if (process.getuid?.() !== 0) skip(this, 'needs root to start a child as nobody');
         // Its own directory: the suite's (mkdtemp, 0700) is closed to nobody.

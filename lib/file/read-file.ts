@@ -106,17 +106,38 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   }
 }
 
-/** Node's handleFdClose: the op's error wins over close's; close's error surfaces when the op succeeded. */
+/**
+ * Node's handleFdClose: close's error surfaces when the op succeeded; when
+ * both fail, an AggregateError holds the op's error, then close's (Node's
+ * aggregateTwoErrors: the op's message and code).
+ */
 async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await op;
   } catch (e) {
-    await handle.close().catch(noop);
-    throw e;
+    let closeFailed = false;
+    let closeError: unknown;
+    await handle.close().catch((c: unknown) => {
+      closeFailed = true;
+      closeError = c;
+    });
+    throw closeFailed ? bothFailed(e, closeError) : e;
   }
   await handle.close();
   return result;
+}
+
+function bothFailed(opError: unknown, closeError: unknown): unknown {
+  if (!opError || !closeError || opError === closeError) return closeError || opError;
+  const errors = (opError as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) {
+    errors.push(closeError);
+    return opError;
+  }
+  const err = new AggregateError([opError, closeError], (opError as Error).message) as AggregateError & { code?: unknown };
+  err.code = (opError as { code?: unknown }).code;
+  return err;
 }
 
 const O_RDONLY_CLOEXEC = 0;
