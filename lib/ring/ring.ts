@@ -48,7 +48,7 @@ import { fixedAt, INDEX_UNIT, Staging } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
-import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
+import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -373,9 +373,9 @@ export class Ring implements IoContext {
   }
 
   /** unlinkat(2) as IORING_OP_UNLINKAT (5.11); `AT_REMOVEDIR` in options.flags removes a directory. */
-  unlinkat(path: string | Buffer | URL, options?: PathOpOptions): Promise<void> {
+  unlinkat(path: string | Buffer | URL, options?: UnlinkatOptions): Promise<void> {
     try {
-      const o = validateOptions<PathOpOptions>(options, ['dirfd', 'flags', 'signal']);
+      const o = validateOptions<UnlinkatOptions>(options, ['dirfd', 'flags', 'signal']);
       const p = cPath(path);
       const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       const syscall = flags & AT_REMOVEDIR ? 'rmdir' : 'unlink';
@@ -855,21 +855,6 @@ const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_F
 const toVoid = (): void => undefined;
 
 const AT_REMOVEDIR = 0x200;
-
-interface DirfdOptions extends OpOptions {
-  /** The directory a relative path starts from (default: the current directory). */
-  dirfd?: number;
-}
-interface PathOpOptions extends DirfdOptions {
-  /** unlinkat(2) flags: AT_REMOVEDIR (0x200) removes a directory. */
-  flags?: number;
-}
-interface TwoPathOptions extends OpOptions {
-  oldDirfd?: number;
-  newDirfd?: number;
-  /** renameat2(2) RENAME_* or linkat(2) AT_SYMLINK_FOLLOW. */
-  flags?: number;
-}
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
