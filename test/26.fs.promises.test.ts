@@ -12,6 +12,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as kaio from 'kaio';
 import kfsDefault, * as kfs from 'kaio/fs/promises';
+import { expectTypeOf } from 'expect-type';
 import { BACKENDS, packageForAnyUser, skip } from './helpers';
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
@@ -172,6 +173,19 @@ describe('26 kaio/fs/promises', function () {
     assert.strictEqual(kfs.constants, fsp.constants);
     assert.strictEqual(kfs.open, kaio.open);
     assert.strictEqual(kfs.readFile, kaio.readFile);
+  });
+
+  it('has Node\'s types for the calls it shares with node:fs/promises (overloads included)', () => {
+    // Checked by the compiler; at run time only that the calls exist.
+    expectTypeOf(kfs.stat).toEqualTypeOf(fsp.stat);
+    expectTypeOf(kfs.lstat).toEqualTypeOf(fsp.lstat);
+    expectTypeOf(kfs.mkdir).toEqualTypeOf(fsp.mkdir);
+    expectTypeOf(kfs.rename).toEqualTypeOf(fsp.rename);
+    expectTypeOf(kfs.readdir).toEqualTypeOf(fsp.readdir);
+    expectTypeOf(kfs.constants).toEqualTypeOf(fsp.constants);
+    expectTypeOf(kfsDefault.unlink).toEqualTypeOf(fsp.unlink);
+    expectTypeOf<ReturnType<typeof kfs.open>>().toEqualTypeOf<Promise<kaio.FileHandle>>();
+    assert.strictEqual(typeof kfs.stat, 'function');
   });
 
   it('loads as an ES module: `import fs from "kaio/fs/promises"` and every name as a named import', () => {
