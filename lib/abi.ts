@@ -16,6 +16,11 @@ export const enum Op {
   STATX = 21, // 5.6
   READ = 22, // 5.6
   WRITE = 23, // 5.6
+  RENAMEAT = 35, // 5.11
+  UNLINKAT = 36, // 5.11
+  MKDIRAT = 37, // 5.15
+  SYMLINKAT = 38, // 5.15
+  LINKAT = 39, // 5.15
   READV_FIXED = 60, // 6.15
   WRITEV_FIXED = 61, // 6.15
 }

@@ -10,6 +10,7 @@ export interface ErrnoError extends Error {
   errno: number;
   syscall: string;
   path?: string;
+  dest?: string;
 }
 
 export interface CodedError extends Error {
@@ -24,17 +25,19 @@ export function errnoName(errno: number): [code: string, message: string] {
   return errnoMap.get(errno) ?? [`Unknown system error ${errno}`, 'unknown error'];
 }
 
-/** `EBADF: bad file descriptor, read` with code, errno (negative), syscall, path. */
-export function systemError(errno: number, syscall: string, path?: string, hint?: string): ErrnoError {
+/** `EBADF: bad file descriptor, read` with code, errno (negative), syscall, path (and dest: `rename 'a' -> 'b'`). */
+export function systemError(errno: number, syscall: string, path?: string, hint?: string, dest?: string): ErrnoError {
   const [code, text] = errnoName(errno);
   let message = `${code}: ${text}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
+  if (dest !== undefined) message += ` -> '${dest}'`;
   if (hint) message += `\n${hint}`;
   const err = new Error(message) as ErrnoError;
   err.errno = errno;
   err.code = code;
   err.syscall = syscall;
   if (path !== undefined) err.path = path;
+  if (dest !== undefined) err.dest = dest;
   Error.captureStackTrace?.(err, systemError);
   return err;
 }

@@ -37,6 +37,24 @@ export interface StatxOptions extends OpOptions {
   mask?: number;
 }
 
+/** mkdirat, symlinkat: the directory a relative path starts from (default: the current directory). */
+export interface DirfdOptions extends OpOptions {
+  dirfd?: number;
+}
+
+export interface UnlinkatOptions extends DirfdOptions {
+  /** unlinkat(2) flags: AT_REMOVEDIR (0x200) removes a directory. */
+  flags?: number;
+}
+
+/** renameat, linkat: where each relative path starts, and the syscall's flags. */
+export interface TwoPathOptions extends OpOptions {
+  oldDirfd?: number;
+  newDirfd?: number;
+  /** renameat2(2) RENAME_NOREPLACE (1), RENAME_EXCHANGE (2), RENAME_WHITEOUT (4); linkat(2) AT_SYMLINK_FOLLOW (0x400). */
+  flags?: number;
+}
+
 export type Backend = 'io_uring' | 'aio' | 'threadpool';
 
 export interface ContextStats {

@@ -24,7 +24,8 @@ describe('08 the JS<->native contract', () => {
     const table = lib('ring/op-table').OP_TABLE as { op: number }[];
     const ops = new Set(table.map((r) => r.op));
     const native = (lib('binding').binding as { contract: { ops: Record<string, number> } }).contract.ops;
-    for (const name of ['NOP', 'READ', 'WRITE', 'READV', 'WRITEV', 'FSYNC', 'FALLOCATE', 'OPENAT', 'CLOSE', 'STATX'])
+    for (const name of ['NOP', 'READ', 'WRITE', 'READV', 'WRITEV', 'FSYNC', 'FALLOCATE', 'OPENAT', 'CLOSE', 'STATX',
+      'RENAMEAT', 'UNLINKAT', 'MKDIRAT', 'SYMLINKAT', 'LINKAT'])
       assert.ok(ops.has(native[name]), `${name} has a row`);
     assert.strictEqual(ops.size, table.length, 'one row per op');
   });

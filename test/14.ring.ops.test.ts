@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Ring } from 'kaio';
 import { tmpPath, randomFile, root, skip, threads, waitFor, type KaioError } from './helpers';
 
@@ -75,6 +77,52 @@ describe('14 Ring: file ops and setup modes', () => {
     assert.ok(!st.isDirectory());
     const dir = await ring.statx(root);
     assert.ok(dir.isDirectory());
+  });
+
+  it('unlinkat, mkdirat, renameat, symlinkat, linkat: relative to dirfds, with their flags, Node\'s errors', async function () {
+    for (const op of ['UNLINKAT', 'MKDIRAT', 'RENAMEAT', 'SYMLINKAT', 'LINKAT'])
+      if (!ring.supports(op)) skip(this, `kernel lacks IORING_OP_${op}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-ring-pathops-'));
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      await ring.mkdirat('sub', 0o750, { dirfd: dfd });
+      assert.equal(fs.statSync(path.join(dir, 'sub')).mode & 0o7777, 0o750 & ~process.umask());
+      const sfd = fs.openSync(path.join(dir, 'sub'), 'r');
+      fs.writeFileSync(path.join(dir, 'a'), 'A');
+      fs.writeFileSync(path.join(dir, 'b'), 'B');
+      // RENAME_NOREPLACE refuses an existing target; RENAME_EXCHANGE swaps the two.
+      const e1 = (await ring.renameat('a', 'b', { oldDirfd: dfd, newDirfd: dfd, flags: 1 }).catch((e: unknown) => e)) as KaioError & { dest?: string };
+      assert.deepEqual([e1.code, e1.syscall, e1.path, e1.dest, e1.message], ['EEXIST', 'rename', 'a', 'b', "EEXIST: file already exists, rename 'a' -> 'b'"]);
+      await ring.renameat('a', 'b', { oldDirfd: dfd, newDirfd: dfd, flags: 2 });
+      assert.deepEqual([fs.readFileSync(path.join(dir, 'a'), 'utf8'), fs.readFileSync(path.join(dir, 'b'), 'utf8')], ['B', 'A']);
+      // Across two dirfds: the old one in fd, the new one in len.
+      await ring.renameat('a', 'moved', { oldDirfd: dfd, newDirfd: sfd });
+      assert.equal(fs.readFileSync(path.join(dir, 'sub', 'moved'), 'utf8'), 'B');
+      await ring.symlinkat('moved', 'l', { dirfd: sfd });
+      assert.equal(fs.readlinkSync(path.join(dir, 'sub', 'l')), 'moved');
+      // linkat without flags links the symlink itself; AT_SYMLINK_FOLLOW (0x400) its target.
+      await ring.linkat('l', 'hl', { oldDirfd: sfd, newDirfd: dfd });
+      assert.ok(fs.lstatSync(path.join(dir, 'hl')).isSymbolicLink());
+      await ring.linkat('l', 'hf', { oldDirfd: sfd, newDirfd: dfd, flags: 0x400 });
+      assert.equal(fs.statSync(path.join(dir, 'hf')).ino, fs.statSync(path.join(dir, 'sub', 'moved')).ino);
+      const e2 = (await ring.unlinkat('sub', { dirfd: dfd }).catch((e: unknown) => e)) as KaioError & { dest?: string };
+      assert.deepEqual([e2.code, e2.syscall, e2.path], ['EISDIR', 'unlink', 'sub']);
+      const e3 = (await ring.unlinkat('sub', { dirfd: dfd, flags: 0x200 }).catch((e: unknown) => e)) as KaioError & { dest?: string };
+      assert.deepEqual([e3.code, e3.syscall, e3.path], ['ENOTEMPTY', 'rmdir', 'sub']);
+      for (const f of ['moved', 'l']) await ring.unlinkat(f, { dirfd: sfd });
+      fs.closeSync(sfd);
+      await ring.unlinkat(path.join(dir, 'sub'), { flags: 0x200 });
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['b', 'hf', 'hl']);
+      // Bad arguments fail before the kernel, with Node's codes.
+      await assert.rejects(ring.renameat(1 as never, 'x'), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(ring.linkat('x', 'a\0b'), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(ring.mkdirat('x', -1), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(ring.unlinkat('x', { dirfd: -101 }), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(ring.symlinkat('x', 'y', { bogus: 1 } as never), { code: 'ERR_INVALID_ARG_VALUE' });
+    } finally {
+      fs.closeSync(dfd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('nop resolves to undefined', async () => {

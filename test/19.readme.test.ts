@@ -8,6 +8,7 @@ import { pkgRoot } from './helpers';
 // The documents' examples must run as written: README.md, CONTRIBUTING.md and
 // every docs/*.md. A ```js block that loads kaio is an example and runs; any
 // other block (```sh, ```ts signatures, ```text output, ```js without kaio)
+// (kaio/fs/promises counts as kaio)
 // is shown, not run.
 const docFiles = ['README.md', 'CONTRIBUTING.md',
   ...fs.readdirSync(path.join(pkgRoot, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
@@ -31,7 +32,7 @@ function anchors(text: string): Set<string> {
 describe('19 README and docs examples run', () => {
   const blocks = docs.flatMap(({ file, text }) =>
     [...text.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => ({ file, code: m[1] })));
-  const runnable = blocks.filter(({ code }) => /require\('kaio'\)/.test(code));
+  const runnable = blocks.filter(({ code }) => /require\('kaio(\/fs\/promises)?'\)/.test(code));
 
   it('has runnable examples in the README and in docs/, none with a fixed /tmp path', () => {
     const inReadme = runnable.filter((b) => b.file === 'README.md').length;

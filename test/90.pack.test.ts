@@ -145,7 +145,7 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
     const docs = fs.readdirSync(path.join(repo, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
     assert.ok(docs.length > 0);
     for (const f of ['package.json', 'LICENSE', 'CHANGELOG.md', 'README.md', 'BENCHMARKS.md', 'CONTRIBUTING.md', ...docs, 'binding.gyp', 'bin/kaio',
-      'dist/lib/index.js', 'dist/lib/index.d.ts', 'native/napi/addon.cc', 'native/core/offload.cc', prebuild]) {
+      'dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/fs/promises.js', 'dist/lib/fs/promises.d.ts', 'fs/promises/package.json', 'native/napi/addon.cc', 'native/core/offload.cc', prebuild]) {
       assert.ok(files.includes(f), `${f} is missing from the tarball`);
     }
     const stray = files.filter((f) => /^(test|bench|build|lib|scripts|\.bench-data|node_modules)\//.test(f)
@@ -170,18 +170,20 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
     assert.deepEqual(res.natives, [fs.realpathSync(path.join(installed, prebuild))]);
   });
 
-  it('import(\'kaio\') and a static ESM import give the CommonJS API and read a file', () => {
+  it('import(\'kaio\') and a static ESM import give the CommonJS API and read a file; kaio/fs/promises imports and requires alike', () => {
     fs.writeFileSync(path.join(app, 'esm.mjs'), `
       import { createRequire } from 'node:module';
       import { createContext, probe, Ring, open } from 'kaio';
       import * as star from 'kaio';
+      import kfs, { stat as kstat } from 'kaio/fs/promises';
       const require = createRequire(import.meta.url);
       ${READ_CHECK}
       const dynamic = await import('kaio');
       const cjs = require('kaio');
       const apiSame = dynamic.createContext === cjs.createContext && star.createContext === createContext
         && createContext === cjs.createContext && dynamic.default === cjs
-        && [probe, Ring, open].every((f) => typeof f === 'function');
+        && [probe, Ring, open].every((f) => typeof f === 'function')
+        && kfs === require('kaio/fs/promises') && kstat === kfs.stat && (await kstat('/')).isDirectory();
       console.log(JSON.stringify({ apiSame, ...(await readCheck(dynamic, path.dirname(new URL(import.meta.url).pathname))) }));
     `);
     const r = ok(run(path.join(app, '..', 'bin', 'node'), ['esm.mjs'], { cwd: app, env }), 'node esm.mjs');
@@ -215,6 +217,6 @@ describe('90 package: npm pack, install without a compiler, publint, attw', func
     const out: { analysis: { problems: unknown[]; entrypoints: Record<string, unknown> }; problems: Record<string, unknown> } = JSON.parse(r.stdout);
     assert.deepEqual(out.analysis.problems, []);
     assert.deepEqual(out.problems, {});
-    assert.deepEqual(Object.keys(out.analysis.entrypoints).sort(), ['.', './package.json']);
+    assert.deepEqual(Object.keys(out.analysis.entrypoints).sort(), ['.', './fs/promises', './package.json']);
   });
 });

@@ -18,6 +18,7 @@ import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
+import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
 import * as nodeFs from 'node:fs';
 import { FileHandle, IO_MAX, READ_CHUNK, WRITE_CHUNK, aioFallback, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
@@ -115,15 +116,22 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
       // One buffer on io_uring: the ring's openat, writes and close, no
       // FileHandle in between (what it adds, current-position order and
       // a GC guard, a fd nobody else sees does not need).
+      // The view's memory through the engine's getters (a subclass or an
+      // own `buffer` property cannot redirect it), its length checked now.
       const view = bytes as ArrayBufferView;
-      const data = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+      const data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
       const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
       const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
       try {
         await writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush);
       } catch (e) {
-        await close().catch(noop);
-        throw e;
+        let closeFailed = false;
+        let closeError: unknown;
+        await close().catch((c: unknown) => {
+          closeFailed = true;
+          closeError = c;
+        });
+        throw closeFailed ? bothFailed(e, closeError) : e;
       }
       await close();
       return;
@@ -276,17 +284,38 @@ async function cutTo(fd: number, length: number): Promise<void> {
   }
 }
 
-/** Node's handleFdClose: the op's error wins over close's; close's error surfaces when the op succeeded. */
+/**
+ * Node's handleFdClose: close's error surfaces when the op succeeded; when
+ * both fail, an AggregateError holds the op's error, then close's (Node's
+ * aggregateTwoErrors: the op's message and code).
+ */
 async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
   let result: T;
   try {
     result = await op;
   } catch (e) {
-    await handle.close().catch(noop);
-    throw e;
+    let closeFailed = false;
+    let closeError: unknown;
+    await handle.close().catch((c: unknown) => {
+      closeFailed = true;
+      closeError = c;
+    });
+    throw closeFailed ? bothFailed(e, closeError) : e;
   }
   await handle.close();
   return result;
+}
+
+function bothFailed(opError: unknown, closeError: unknown): unknown {
+  if (!opError || !closeError || opError === closeError) return closeError || opError;
+  const errors = (opError as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) {
+    errors.push(closeError);
+    return opError;
+  }
+  const err = new AggregateError([opError, closeError], (opError as Error).message) as AggregateError & { code?: unknown };
+  err.code = (opError as { code?: unknown }).code;
+  return err;
 }
 
 const O_RDONLY_CLOEXEC = 0;

@@ -72,6 +72,22 @@ export function pathArg(value: unknown, name = 'path'): string {
   throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
 }
 
+/**
+ * A path as the kernel takes it: kaio's own NUL-terminated copy (a Buffer's
+ * bytes as they are, not decoded) and the text errors show.
+ */
+export function cPath(value: unknown, name = 'path'): { c: Buffer; shown: string } {
+  if (types.isUint8Array(value) && !types.isProxy(value)) {
+    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), checkedLength(value, name));
+    if (bytes.includes(0)) throw invalidArgType(name, 'a string without null bytes', bytes.toString());
+    const c = Buffer.alloc(bytes.length + 1);
+    bytes.copy(c);
+    return { c, shown: bytes.toString() };
+  }
+  const p = pathArg(value, name);
+  return { c: Buffer.from(`${p}\0`), shown: p };
+}
+
 /** A list of fds (integers >= -1; -1 leaves a table slot empty), copied in one pass. */
 export function fileList(value: unknown, name: string): number[] {
   if (!Array.isArray(value)) throw invalidArgType(name, 'an array of file descriptors', value);

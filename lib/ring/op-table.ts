@@ -75,6 +75,11 @@ export const OP_TABLE: readonly OpRow[] = [
   { op: Op.OPENAT, addr: AddrKind.CString, off: OffKind.Number, fields: { fd: 'dirfd', addr: 'path', len: 'mode', opFlags: 'O_* flags' } },
   { op: Op.CLOSE, addr: AddrKind.None, off: OffKind.Number, fields: { fd: 'the fd to close' } },
   { op: Op.STATX, addr: AddrKind.CString, off: OffKind.View, fields: { fd: 'dirfd', addr: 'path', off: 'struct statx out', len: 'STATX_* mask', opFlags: 'AT_* flags' } },
+  { op: Op.RENAMEAT, addr: AddrKind.CString, off: OffKind.View, fields: { fd: 'old dirfd', addr: 'old path', len: 'new dirfd', off: 'new path (addr2)', opFlags: 'RENAME_* flags' } },
+  { op: Op.UNLINKAT, addr: AddrKind.CString, off: OffKind.Number, fields: { fd: 'dirfd', addr: 'path', opFlags: 'AT_REMOVEDIR' } },
+  { op: Op.MKDIRAT, addr: AddrKind.CString, off: OffKind.Number, fields: { fd: 'dirfd', addr: 'path', len: 'mode' } },
+  { op: Op.SYMLINKAT, addr: AddrKind.CString, off: OffKind.View, fields: { fd: 'new dirfd', addr: 'target', off: 'link path (addr2)' } },
+  { op: Op.LINKAT, addr: AddrKind.CString, off: OffKind.View, fields: { fd: 'old dirfd', addr: 'old path', len: 'new dirfd', off: 'new path (addr2)', opFlags: 'AT_SYMLINK_FOLLOW' } },
 ];
 
 /** Field.Head's kind bits by opcode (0 for ops not in the table). */

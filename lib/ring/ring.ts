@@ -10,7 +10,7 @@
 // without the promise.
 import { constants as osConstants } from 'node:os';
 import { binding, Counter, CQE_INTS, type NativeRing, type NativeRingInfo } from '../binding';
-import { invalidArgType, outOfRange, stateError, systemError, unsupported } from '../errors';
+import { invalidArgType, outOfRange, stateError, systemError, unsupported, type ErrnoError } from '../errors';
 import {
   bitNames,
   FEATURE_NAMES,
@@ -48,8 +48,8 @@ import { parseStatx } from './statx';
 import { fixedAt, INDEX_UNIT, Staging } from './staging';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
-import { AT_FDCWD, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
-import type { FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult } from '../types';
+import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
+import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -358,6 +358,83 @@ export class Ring implements IoContext {
       const cpath = Buffer.from(`${p}\0`);
       const out = new Uint8Array(STATX_BUF_SIZE);
       return this.#start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * statx(2) as IORING_OP_STATX, resolving to the kernel's 256-byte struct
+   * statx itself (for kaio/fs/promises, which builds Node's Stats from it).
+   * @internal
+   */
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string): Promise<Uint8Array> {
+    try {
+      const { c } = cPath(path);
+      const out = new Uint8Array(STATX_BUF_SIZE);
+      return this.#start(Op.STATX, AT_FDCWD, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** unlinkat(2) as IORING_OP_UNLINKAT (5.11); `AT_REMOVEDIR` in options.flags removes a directory. */
+  unlinkat(path: string | Buffer | URL, options?: UnlinkatOptions): Promise<void> {
+    try {
+      const o = validateOptions<UnlinkatOptions>(options, ['dirfd', 'flags', 'signal']);
+      const p = cPath(path);
+      const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      const syscall = flags & AT_REMOVEDIR ? 'rmdir' : 'unlink';
+      return this.#start(Op.UNLINKAT, dirfdOf(o), 0, p.c, 0, 0, flags, undefined, syscall, p.shown, p.c, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** mkdirat(2) as IORING_OP_MKDIRAT (5.15). */
+  mkdirat(path: string | Buffer | URL, mode = 0o777, options?: DirfdOptions): Promise<void> {
+    try {
+      const o = validateOptions<DirfdOptions>(options, ['dirfd', 'signal']);
+      const p = cPath(path);
+      validateInteger(mode, 'mode', 0, 0xffffffff);
+      return this.#start(Op.MKDIRAT, dirfdOf(o), 0, p.c, 0, mode, 0, undefined, 'mkdir', p.shown, p.c, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** renameat2(2) as IORING_OP_RENAMEAT (5.11): options.flags takes RENAME_NOREPLACE/EXCHANGE/WHITEOUT. */
+  renameat(oldPath: string | Buffer | URL, newPath: string | Buffer | URL, options?: TwoPathOptions): Promise<void> {
+    return this.#twoPaths(Op.RENAMEAT, 'rename', oldPath, newPath, options);
+  }
+
+  /** linkat(2) as IORING_OP_LINKAT (5.15): options.flags takes AT_SYMLINK_FOLLOW. */
+  linkat(oldPath: string | Buffer | URL, newPath: string | Buffer | URL, options?: TwoPathOptions): Promise<void> {
+    return this.#twoPaths(Op.LINKAT, 'link', oldPath, newPath, options);
+  }
+
+  /** symlinkat(2) as IORING_OP_SYMLINKAT (5.15): a symlink at `path` whose content is `target`. */
+  symlinkat(target: string | Buffer | URL, path: string | Buffer | URL, options?: DirfdOptions): Promise<void> {
+    try {
+      const o = validateOptions<DirfdOptions>(options, ['dirfd', 'signal']);
+      const t = cPath(target, 'target');
+      const p = cPath(path);
+      return this.#start<void>(Op.SYMLINKAT, dirfdOf(o), 0, t.c, 0, 0, 0, p.c, 'symlink', undefined, [t.c, p.c], o.signal, toVoid).catch(withDest(t.shown, p.shown));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #twoPaths(op: number, syscall: string, oldPath: string | Buffer | URL, newPath: string | Buffer | URL, options: TwoPathOptions | undefined): Promise<void> {
+    try {
+      const o = validateOptions<TwoPathOptions>(options, ['oldDirfd', 'newDirfd', 'flags', 'signal']);
+      const from = cPath(oldPath, 'oldPath');
+      const to = cPath(newPath, 'newPath');
+      const oldDirfd = o.oldDirfd === undefined ? AT_FDCWD : validateInteger(o.oldDirfd, 'options.oldDirfd', -100, 0x7fffffff);
+      const newDirfd = o.newDirfd === undefined ? AT_FDCWD : validateInteger(o.newDirfd, 'options.newDirfd', -100, 0x7fffffff);
+      const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
+      // len carries the new dirfd; the kernel reads it as an int (AT_FDCWD is negative).
+      return this.#start<void>(op, oldDirfd, 0, from.c, 0, newDirfd >>> 0, flags, to.c, syscall, undefined, [from.c, to.c], o.signal, toVoid).catch(withDest(from.shown, to.shown));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -789,6 +866,21 @@ const NO_OPTIONS: RwOptions = Object.freeze({});
 /** IOSQE_FIXED_FILE for a registered file's index (checked by Ring#fd), else 0. */
 const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_FILE);
 const toVoid = (): void => undefined;
+
+const AT_REMOVEDIR = 0x200;
+
+function dirfdOf(o: DirfdOptions): number {
+  return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
+}
+
+/** A two-path op's kernel error as Node words it: `rename 'a' -> 'b'`, with path and dest. */
+function withDest(path: string, dest: string): (e: unknown) => never {
+  return (e: unknown): never => {
+    const errno = (e as ErrnoError | undefined)?.errno;
+    if (typeof errno !== 'number' || (e as ErrnoError).path !== undefined) throw e;
+    throw systemError(errno, (e as ErrnoError).syscall, path, undefined, dest);
+  };
+}
 const OP_CODES = new Map<string, number>(OP_NAMES.map((name, code) => [name, code]));
 
 /** Rings made and not closed (or collected) in this thread, for the EMFILE message. */

@@ -172,6 +172,11 @@ enum Op : uint8_t {
   kOpStatx = 21,          // 5.6
   kOpRead = 22,           // 5.6
   kOpWrite = 23,          // 5.6
+  kOpRenameat = 35,       // 5.11
+  kOpUnlinkat = 36,       // 5.11
+  kOpMkdirat = 37,        // 5.15
+  kOpSymlinkat = 38,      // 5.15
+  kOpLinkat = 39,         // 5.15
   kOpReadvFixed = 60,     // 6.15
   kOpWritevFixed = 61,    // 6.15
 };

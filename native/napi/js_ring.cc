@@ -772,6 +772,11 @@ Napi::Object RingContract(Napi::Env env) {
   ops.Set("STATX", static_cast<double>(abi::kOpStatx));
   ops.Set("READ", static_cast<double>(abi::kOpRead));
   ops.Set("WRITE", static_cast<double>(abi::kOpWrite));
+  ops.Set("RENAMEAT", static_cast<double>(abi::kOpRenameat));
+  ops.Set("UNLINKAT", static_cast<double>(abi::kOpUnlinkat));
+  ops.Set("MKDIRAT", static_cast<double>(abi::kOpMkdirat));
+  ops.Set("SYMLINKAT", static_cast<double>(abi::kOpSymlinkat));
+  ops.Set("LINKAT", static_cast<double>(abi::kOpLinkat));
   ops.Set("READV_FIXED", static_cast<double>(abi::kOpReadvFixed));
   ops.Set("WRITEV_FIXED", static_cast<double>(abi::kOpWritevFixed));
   c.Set("ops", ops);

@@ -1,0 +1,388 @@
+// kaio/fs/promises against node:fs/promises: the same surface, and every
+// call made with the same arguments through both modules, on every backend
+// the default context can be (io_uring, where stat/lstat/unlink/rmdir/mkdir/
+// rename/symlink/link go through the ring; aio and threadpool, where they
+// are Node's). Results, errors and the resulting trees are compared.
+import assert from 'node:assert/strict';
+import cp from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import * as kaio from 'kaio';
+import kfsDefault, * as kfs from 'kaio/fs/promises';
+import { expectTypeOf } from 'expect-type';
+import { BACKENDS, packageForAnyUser, skip } from './helpers';
+
+type AnyFn = (...args: unknown[]) => Promise<unknown>;
+
+/** The fields an error is compared on, with the test's directory written as '<D>'. */
+function errorShape(e: unknown, dir: string): Record<string, unknown> {
+  const err = e as Record<string, unknown> & Error;
+  const sub = (v: unknown): unknown => (typeof v === 'string' ? v.split(dir).join('<D>') : v);
+  return {
+    ctor: err?.constructor?.name,
+    name: err?.name,
+    message: sub(err?.message),
+    code: err?.code,
+    errno: err?.errno,
+    syscall: err?.syscall,
+    path: sub(err?.path),
+    dest: sub(err?.dest),
+  };
+}
+
+/** What a call's result is compared on across twin trees (inodes and times differ between them). */
+function resultShape(r: unknown, dir: string): unknown {
+  if (r instanceof fs.Stats || (r && typeof r === 'object' && r.constructor?.name === 'BigIntStats')) {
+    const s = r as fs.Stats;
+    return { proto: Object.getPrototypeOf(s).constructor.name, keys: Object.keys(s), mode: s.mode, size: s.size, nlink: s.nlink, uid: s.uid, gid: s.gid, file: s.isFile(), dirent: s.isDirectory(), link: s.isSymbolicLink() };
+  }
+  if (typeof r === 'string') return r.split(dir).join('<D>');
+  return r;
+}
+
+async function outcome(fn: AnyFn, args: unknown[], dir: string): Promise<unknown> {
+  try {
+    return { ok: resultShape(await fn(...args), dir) };
+  } catch (e) {
+    return { error: errorShape(e, dir) };
+  }
+}
+
+/** Every entry under dir: type, mode, size, nlink, link target, content of files. */
+function tree(dir: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const walk = (rel: string): void => {
+    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+      const r = path.join(rel, name);
+      const p = path.join(dir, r);
+      const st = fs.lstatSync(p);
+      out[r] = {
+        mode: st.mode,
+        size: st.isDirectory() ? 0 : st.size,
+        nlink: st.isDirectory() ? 0 : st.nlink,
+        uid: st.uid,
+        link: st.isSymbolicLink() ? fs.readlinkSync(p) : undefined,
+        data: st.isFile() ? fs.readFileSync(p, 'latin1') : undefined,
+      };
+      if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+function makeTree(dir: string): void {
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'f'), 'hello');
+  fs.mkdirSync(path.join(dir, 'd'));
+  fs.writeFileSync(path.join(dir, 'd', 'g'), 'inside');
+  fs.mkdirSync(path.join(dir, 'e'));
+  fs.mkdirSync(path.join(dir, 'full'));
+  fs.writeFileSync(path.join(dir, 'full', 'x'), '');
+  fs.symlinkSync('f', path.join(dir, 'l'));
+  fs.symlinkSync('nope', path.join(dir, 'dl'));
+  fs.symlinkSync('d', path.join(dir, 'ld'));
+  fs.writeFileSync(path.join(dir, 'é ü'), 'non-ascii');
+}
+
+/**
+ * The script both modules run, in order, on their own copy of the tree. A
+ * string argument starting with '@' is a path in that copy; B('@x') its
+ * Buffer, U('@x') its file: URL.
+ */
+const B = (p: string) => ({ buffer: p });
+const U = (p: string) => ({ url: p });
+const LONG_NAME = 'n'.repeat(300); // past NAME_MAX
+const LONG_PATH = `${'a/'.repeat(2100)}x`; // past PATH_MAX
+const SCRIPT: [string, ...unknown[]][] = [
+  // stat / lstat: files, dirs, symlinks (to a file, to a dir, dangling), missing, through a file
+  ...['@f', '@d', '@l', '@dl', '@ld', '@missing', '@f/x', '@é ü', '@', `@${LONG_NAME}`, `@${LONG_PATH}`, ''].flatMap((p): [string, ...unknown[]][] => [
+    ['stat', p], ['lstat', p], ['stat', p, { bigint: true }], ['lstat', p, { bigint: true }],
+  ]),
+  ['stat', B('@f')], ['stat', U('@d')], ['lstat', U('@l'), { bigint: false }], ['stat', '@f', 5], ['stat', '@f', 'x'],
+  // unlink
+  ['unlink', '@missing'], ['unlink', '@d'], ['unlink', '@f/x'], ['unlink', '@missing/x'], ['unlink', `@${LONG_NAME}`],
+  ['unlink', '@l'], ['unlink', '@dl'], ['unlink', B('@d/g')], ['unlink', '@d/g'], ['unlink', ''],
+  // rmdir
+  ['rmdir', '@e'], ['rmdir', '@e'], ['rmdir', '@full'], ['rmdir', '@f'], ['rmdir', '@ld'], ['rmdir', U('@d')], ['rmdir', `@${LONG_PATH}`],
+  // mkdir: modes, existing targets, missing parents, through a file; recursive (Node's own)
+  ['mkdir', '@m'], ['mkdir', '@m'], ['mkdir', '@m2', 0o700], ['mkdir', '@m3', 0o4777], ['mkdir', '@missing/x'], ['mkdir', '@f'],
+  ['mkdir', '@f/x'], ['mkdir', '@ld'], ['mkdir', B('@mb')], ['mkdir', U('@mu')], ['mkdir', `@${LONG_NAME}`],
+  ['mkdir', '@r/s/t', { recursive: true }], ['mkdir', '@r/s/t', { recursive: true }], ['mkdir', '@m4', { mode: 0o711 }], ['mkdir', '@m5', '755'],
+  ['mkdir', '@mn', null], ['mkdir', '@mt', true], ['mkdir', '@m6', undefined], ['rmdir', '@m6', undefined],
+  // rename: onto nothing, onto a file, a dir onto an empty dir and a full one, missing source, across types
+  ['rename', '@f', '@f2'], ['rename', '@missing', '@x'], ['rename', '@f2', '@e'], ['rename', '@m', '@e'], ['rename', '@m2', '@full'],
+  ['rename', '@full', '@f2'], ['rename', '@f2', '@f/x'], ['rename', B('@f2'), U('@f3')], ['rename', '@f3', '@missing/y'], ['rename', '@ld', '@ld2'],
+  ['rename', '@é ü', `@${LONG_NAME}`],
+  // link: a file, existing targets, missing source, a dir, a symlink (the link itself)
+  ['link', '@f3', '@h'], ['link', '@f3', '@h'], ['link', '@missing', '@h2'], ['link', '@m3', '@h3'], ['link', '@ld2', '@h4'],
+  ['link', B('@f3'), U('@h5')], ['link', '@f3', '@missing/h'],
+  // symlink: relative and dangling targets, existing path, missing dir, a type (Node's own)
+  ['symlink', 'f3', '@s'], ['symlink', 'f3', '@s'], ['symlink', 'nowhere', '@s2'], ['symlink', 'x', '@missing/s'],
+  ['symlink', B('../f3'), B('@m3/s3')], ['symlink', 'f3', '@s4', 'file'], ['symlink', 'd', '@s5', null], ['symlink', 'x', '@f3/s'],
+  ['symlink', 'x', '@s6', 'badtype'], ['symlink', 'x', '@s7', 5],
+  ['stat', '@s'], ['lstat', '@s'], ['stat', '@s2'], ['lstat', '@h4'],
+];
+
+function resolveArgs(args: unknown[], dir: string): unknown[] {
+  const one = (a: unknown): unknown => {
+    if (typeof a === 'string' && a.startsWith('@')) return path.join(dir, a.slice(1));
+    if (a && typeof a === 'object' && 'buffer' in a) return Buffer.from(one((a as { buffer: string }).buffer) as string);
+    if (a && typeof a === 'object' && 'url' in a) return new URL(`file://${encodeURI(one((a as { url: string }).url) as string)}`);
+    return a;
+  };
+  return args.map(one);
+}
+
+/** Bad arguments, each given to both modules: the same error (class, code, message). */
+const BAD: [string, ...unknown[]][] = [];
+for (const f of ['stat', 'lstat', 'unlink', 'rmdir', 'mkdir']) {
+  for (const p of [undefined, null, 123, {}, [], true, 'a\0b', Buffer.from('a\0b'), new URL('http://x/y'), new URL('file://host/x'), new URL('file:///a%2fb'), new URL('file:///a%00b')])
+    BAD.push([f, p]);
+}
+BAD.push(['stat', '@f', null], ['lstat', '@f', null]);
+BAD.push(['mkdir', '@q', 'abc'], ['mkdir', '@q', -1], ['mkdir', '@q', 1.5], ['mkdir', '@q', 2 ** 32], ['mkdir', '@q', { recursive: 'yes' }], ['mkdir', '@q', { mode: 'xyz' }]);
+BAD.push(['rmdir', '@e', { recursive: 1 }], ['rmdir', '@e', 'str'], ['rmdir', '@e', { maxRetries: -1 }], ['rmdir', '@e', null]);
+for (const f of ['rename', 'link', 'symlink']) {
+  for (const p of [undefined, 7, {}, 'a\0b', new URL('http://x/y')]) BAD.push([f, p, '@z'], [f, '@f', p]);
+}
+
+describe('26 kaio/fs/promises', function () {
+  this.timeout(60000);
+  let base: string;
+  const savedBackend = process.env.KAIO_BACKEND;
+
+  before(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fsp26-'));
+  });
+  after(async () => {
+    if (savedBackend === undefined) delete process.env.KAIO_BACKEND;
+    else process.env.KAIO_BACKEND = savedBackend;
+    await kaio.defaultContext().close();
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  it('has every name of node:fs/promises, each of the same kind, and the same constants', () => {
+    assert.deepStrictEqual(Object.keys(kfs).filter((k) => k !== 'default').sort(), Object.keys(fsp).sort());
+    for (const k of Object.keys(fsp)) assert.strictEqual(typeof (kfs as Record<string, unknown>)[k], typeof (fsp as Record<string, unknown>)[k], k);
+    assert.deepStrictEqual(Object.keys(kfsDefault).sort(), Object.keys(fsp).sort());
+    for (const k of Object.keys(fsp)) assert.strictEqual((kfsDefault as Record<string, unknown>)[k], (kfs as Record<string, unknown>)[k], k);
+    assert.strictEqual(kfs.constants, fsp.constants);
+    assert.strictEqual(kfs.open, kaio.open);
+    assert.strictEqual(kfs.readFile, kaio.readFile);
+  });
+
+  it('has Node\'s types for the calls it shares with node:fs/promises (overloads included)', () => {
+    // Checked by the compiler; at run time only that the calls exist.
+    expectTypeOf(kfs.stat).toEqualTypeOf(fsp.stat);
+    expectTypeOf(kfs.lstat).toEqualTypeOf(fsp.lstat);
+    expectTypeOf(kfs.mkdir).toEqualTypeOf(fsp.mkdir);
+    expectTypeOf(kfs.rename).toEqualTypeOf(fsp.rename);
+    expectTypeOf(kfs.readdir).toEqualTypeOf(fsp.readdir);
+    expectTypeOf(kfs.constants).toEqualTypeOf(fsp.constants);
+    expectTypeOf(kfsDefault.unlink).toEqualTypeOf(fsp.unlink);
+    expectTypeOf<ReturnType<typeof kfs.open>>().toEqualTypeOf<Promise<kaio.FileHandle>>();
+    assert.strictEqual(typeof kfs.stat, 'function');
+  });
+
+  it('loads as an ES module: `import fs from "kaio/fs/promises"` and every name as a named import', () => {
+    const names = Object.keys(fsp);
+    const script = `import fs from 'kaio/fs/promises'; import { ${names.join(', ')} } from 'kaio/fs/promises'; const s = await fs.stat('/'); console.log(JSON.stringify([typeof fs.readdir, [${names.join(', ')}].every((f, i) => f === fs[${JSON.stringify(names)}[i]]), s.isDirectory()]));`;
+    const r = cp.spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    assert.strictEqual(r.status, 0, r.stderr);
+    assert.deepStrictEqual(JSON.parse(r.stdout), ['function', true, true]);
+  });
+
+  for (const backend of BACKENDS) {
+    describe(`with the default context on ${backend}`, function () {
+      let onRing = false;
+      before(async function () {
+        process.env.KAIO_BACKEND = backend;
+        await kaio.defaultContext().close();
+        let ctx: kaio.IoContext;
+        try {
+          ctx = kaio.defaultContext();
+        } catch (e) {
+          skip(this, `${backend} cannot be set up here: ${(e as Error).message}`);
+        }
+        assert.strictEqual(ctx.backend, backend);
+        onRing = ctx instanceof kaio.Ring;
+      });
+
+      /** Ops the ring completed while `fn` ran (0 off the ring). */
+      async function ringOps(fn: () => Promise<unknown>): Promise<number> {
+        const ctx = kaio.defaultContext();
+        const before = ctx instanceof kaio.Ring ? ctx.stats.completed : 0;
+        await fn();
+        return ctx instanceof kaio.Ring ? ctx.stats.completed - before : 0;
+      }
+
+      it('runs the script of calls with the same results, errors and resulting tree as node:fs/promises', async () => {
+        const nodeDir = path.join(base, `${backend}-node`);
+        const kaioDir = path.join(base, `${backend}-kaio`);
+        makeTree(nodeDir);
+        makeTree(kaioDir);
+        let viaRing = 0;
+        for (const [name, ...args] of SCRIPT) {
+          const want = await outcome((fsp as unknown as Record<string, AnyFn>)[name], resolveArgs(args, nodeDir), nodeDir);
+          let got: unknown;
+          viaRing += await ringOps(async () => {
+            got = await outcome((kfs as unknown as Record<string, AnyFn>)[name], resolveArgs(args, kaioDir), kaioDir);
+          });
+          assert.deepStrictEqual(got, want, `${name}(${JSON.stringify(args)})`);
+          assert.deepStrictEqual(tree(kaioDir), tree(nodeDir), `the trees after ${name}(${JSON.stringify(args)})`);
+        }
+        // On io_uring the ring did the plain calls (every one but the few that are Node's own).
+        if (onRing) assert.ok(viaRing >= SCRIPT.length - 12, `${viaRing} of ${SCRIPT.length} calls on the ring`);
+        else assert.strictEqual(viaRing, 0);
+      });
+
+      it('stat and lstat give fs.Stats / BigIntStats equal to Node\'s in every field', async () => {
+        const dir = path.join(base, `${backend}-stat`);
+        makeTree(dir);
+        cp.execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+        const targets = ['f', 'd', 'l', 'ld', 'é ü', 'fifo'].map((p) => path.join(dir, p)).concat(['/dev/null', '/proc/self', '/']);
+        let viaRing = 0;
+        for (const p of targets) {
+          for (const fn of ['stat', 'lstat'] as const) {
+            for (const options of [undefined, { bigint: false }, { bigint: true }]) {
+              let got: fs.Stats | fs.BigIntStats | undefined;
+              viaRing += await ringOps(async () => {
+                got = await (kfs[fn] as AnyFn)(p, options) as fs.Stats;
+              });
+              const want = await (fsp[fn] as AnyFn)(p, options) as fs.Stats;
+              assert.strictEqual(Object.getPrototypeOf(got), Object.getPrototypeOf(want), `${fn} ${p} class`);
+              assert.deepStrictEqual(Object.keys(got!), Object.keys(want), `${fn} ${p} keys`);
+              for (const k of Object.keys(want)) {
+                assert.deepStrictEqual((got as unknown as Record<string, unknown>)[k], (want as unknown as Record<string, unknown>)[k], `${fn}(${p}, ${JSON.stringify(options, (_k, v) => v)}).${k}`);
+              }
+              assert.ok(isDeepStrictEqual(got, want));
+              for (const m of ['isFile', 'isDirectory', 'isSymbolicLink', 'isFIFO', 'isCharacterDevice', 'isBlockDevice', 'isSocket'] as const)
+                assert.strictEqual(got![m](), want[m](), `${fn} ${p} ${m}`);
+            }
+          }
+        }
+        if (onRing) assert.strictEqual(viaRing, targets.length * 6, 'every stat on the ring');
+      });
+
+      it('rejects bad arguments with Node\'s errors (class, code, message)', async () => {
+        const dir = path.join(base, `${backend}-bad`);
+        makeTree(dir);
+        for (const [name, ...args] of BAD) {
+          const a = resolveArgs(args, dir);
+          const want = await outcome((fsp as unknown as Record<string, AnyFn>)[name], a, dir);
+          const got = await outcome((kfs as unknown as Record<string, AnyFn>)[name], a, dir);
+          assert.deepStrictEqual(got, want, `${name}(${args.map((x) => String(x)).join(', ')})`);
+        }
+        assert.deepStrictEqual(tree(dir), (() => { const d2 = path.join(base, `${backend}-bad-ref`); makeTree(d2); const t = tree(d2); return t; })());
+      });
+
+      it('writeFile(path): when the write and the close both fail, one AggregateError holds both, as Node\'s does', async () => {
+        const dir = path.join(base, `${backend}-agg`);
+        fs.mkdirSync(dir);
+        /** Data that closes the file's fd behind the handle before its first chunk: that write fails with EBADF, and the close after it too. */
+        const data = (p: string) => ({
+          async *[Symbol.asyncIterator]() {
+            for (const fd of fs.readdirSync('/proc/self/fd')) {
+              let target = '';
+              try {
+                target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+              } catch {
+                continue;
+              }
+              if (target === p) fs.closeSync(Number(fd));
+            }
+            yield 'never written';
+          },
+        });
+        const shape = (e: unknown) => {
+          const err = e as AggregateError & { code?: string };
+          return {
+            ctor: err.constructor.name, message: err.message, code: err.code,
+            errors: Array.isArray(err.errors) ? err.errors.map((x: Error & { code?: string; syscall?: string }) => [x.message, x.code, x.syscall]) : undefined,
+          };
+        };
+        const results: unknown[] = [];
+        for (const m of [fsp, kfs] as const) {
+          const p = path.join(dir, m === fsp ? 'node' : 'kaio');
+          results.push(shape(await (m.writeFile as AnyFn)(p, data(p)).then(() => 'resolved', (e: unknown) => e)));
+        }
+        assert.deepStrictEqual(results[1], results[0]);
+        assert.deepStrictEqual(results[0], {
+          ctor: 'AggregateError', message: 'EBADF: bad file descriptor, write', code: 'EBADF',
+          errors: [['EBADF: bad file descriptor, write', 'EBADF', 'write'], ['EBADF: bad file descriptor, close', 'EBADF', 'close']],
+        });
+      });
+
+      it('as an unprivileged user (nobody): the same EACCES/EPERM errors for unlink, mkdir, rename, stat, rmdir, link, symlink', function () {
+        if (process.getuid?.() !== 0) skip(this, 'needs root to start a child as nobody');
+        // Its own directory: the suite's (mkdtemp, 0700) is closed to nobody.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fsp26-perm-'));
+        try {
+        fs.chmodSync(dir, 0o755);
+        fs.writeFileSync(path.join(dir, 'f'), 'x');
+        fs.mkdirSync(path.join(dir, 'closed'), { mode: 0o700 });
+        fs.writeFileSync(path.join(dir, 'closed', 'g'), 'y');
+        fs.mkdirSync(path.join(dir, 'e'));
+        fs.mkdirSync(path.join(dir, 'mine'));
+        fs.chownSync(path.join(dir, 'mine'), 65534, 65534);
+        fs.mkdirSync(path.join(dir, 'sticky'), { mode: 0o1777 });
+        fs.chmodSync(path.join(dir, 'sticky'), 0o1777);
+        fs.writeFileSync(path.join(dir, 'sticky', 'rootfile'), 'z');
+        const before = tree(dir);
+        const pkg = packageForAnyUser();
+        const calls = [
+          ['unlink', 'f'], ['unlink', 'closed/g'], ['unlink', 'sticky/rootfile'], ['mkdir', 'x'], ['mkdir', 'closed/x'],
+          ['rename', 'f', 'mine/f'], ['rename', 'mine', 'mine2'], ['rename', 'sticky/rootfile', 'sticky/r2'], ['rmdir', 'e'],
+          ['stat', 'closed/g'], ['lstat', 'closed/g'], ['stat', 'closed'], ['link', 'f', 'mine/h'], ['symlink', 'f', 'l'],
+          ['mkdir', 'mine/ok'], ['symlink', 'f', 'mine/s'], ['rename', 'mine/ok', 'mine/ok2'], ['rmdir', 'mine/ok2'], ['unlink', 'mine/s'],
+        ];
+        const script = `
+          const fsp = require('fs/promises');
+          const kfs = require(${JSON.stringify(path.join(pkg, 'dist/lib/fs/promises.js'))});
+          const kaio = require(${JSON.stringify(pkg)});
+          const dir = ${JSON.stringify(dir)};
+          const shape = (e) => ({ message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path, dest: e.dest });
+          (async () => {
+            const out = [];
+            for (const [name, ...args] of ${JSON.stringify(calls)}) {
+              const a = args.map((p) => require('path').join(dir, p));
+              if (name === 'symlink') a[0] = args[0];
+              const run = async (m) => { try { const r = await m[name](...a); return { ok: r && r.mode !== undefined ? r.mode : r ?? null }; } catch (e) { return { error: shape(e) }; } };
+              const k = await run(kfs);
+              const n = await run(fsp);
+              out.push([name, args, k, n]);
+              // a call that worked is undone so that the other module meets the same tree
+              if (n.ok !== undefined && k.ok !== undefined) {
+                if (name === 'mkdir') await fsp.rmdir(a[0]);
+              }
+            }
+            console.log(JSON.stringify({ backend: kaio.defaultContext().backend, out }));
+            await kaio.defaultContext().close();
+          })().catch((e) => { console.error(e); process.exit(1); });`;
+        const r = cp.spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, KAIO_BACKEND: backend } });
+        assert.strictEqual(r.status, 0, r.stderr);
+        const res = JSON.parse(r.stdout) as { backend: string; out: [string, string[], unknown, unknown][] };
+        assert.strictEqual(res.backend, backend);
+        const codes: string[] = [];
+        for (const [name, args, k, n] of res.out) {
+          codes.push(`${name}:${(n as { error?: { code: string } }).error?.code ?? 'ok'}`);
+          // kaio ran first: a call that succeeded changed the tree for Node's (mkdir is undone; the rest
+          // only succeed where Node then meets the result, so compare errors only where kaio failed).
+          if ((k as { error?: unknown }).error) assert.deepStrictEqual(k, n, `${name}(${args.join(', ')})`);
+        }
+        for (const want of ['unlink:EACCES', 'mkdir:EACCES', 'rename:EACCES', 'stat:EACCES', 'lstat:EACCES', 'rmdir:EACCES', 'symlink:EACCES'])
+          assert.ok(codes.includes(want), `${want} in ${codes.join(' ')}`);
+        assert.ok(codes.includes('rename:EPERM') || codes.includes('unlink:EPERM'), `the sticky directory's EPERM in ${codes.join(' ')}`);
+        // What the child was allowed to do: mine/ok made, renamed and removed; mine/s made and removed.
+        assert.deepStrictEqual(tree(dir), before);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    });
+  }
+});
