@@ -165,6 +165,7 @@ class RingWrap : public JsContext<RingWrap> {
 
   void DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s);
   bool PutStagedFixed(const double* e);
+  bool PutStagedPlain(const double* e);
   void ResolveMemory(napi_env env, napi_value v, size_t checked, OpSpec* s);
   void CollectIovecs(napi_env env, napi_value pairs, OpSpec* s);
   bool PutSqe(const OpSpec& s);
@@ -640,7 +641,8 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
   napi_value mem = staged_mem_ref_.Value();
   for (unsigned i = 0; i < count; i++) {
     // room was checked above
-    if (!PutStagedFixed(staging_ + i * kStageFields)) {
+    const double* e = staging_ + i * kStageFields;
+    if (!PutStagedFixed(e) && !PutStagedPlain(e)) {
       OpSpec s;
       DecodeStaged(env, mem, i, &s);
       PutSqe(s);
@@ -688,6 +690,27 @@ bool RingWrap::PutStagedFixed(const double* e) {
 // Decodes staged op i by the kinds its head names: the only place native
 // reads an op's fields. A view shrunk or detached since the call gives
 // address 0 (EFAULT), never other memory.
+// A staged op that names no memory (addr kind None or Number, off kind
+// Number: a NOP, fsync, close, fallocate) straight into an SQE: no OpSpec,
+// no JS value. False (nothing taken) for any other.
+bool RingWrap::PutStagedPlain(const double* e) {
+  auto head = static_cast<uint32_t>(e[kFieldHead]);
+  unsigned addr_kind = (head >> 16) & 0xf;
+  if ((addr_kind != kAddrNone && addr_kind != kAddrNumber) || (head >> 20) != kOffNumber) return false;
+  abi::Sqe* sqe = ring_.GetSqe();
+  if (!sqe) return false;
+  sqe->opcode = static_cast<uint8_t>(head & 0xff);
+  sqe->flags = static_cast<uint8_t>((head >> 8) & 0xff);
+  sqe->fd = static_cast<int32_t>(e[kFieldFd]);
+  sqe->off = e[kFieldOff] < 0 ? ~0ull : static_cast<uint64_t>(e[kFieldOff]);
+  sqe->addr = addr_kind == kAddrNumber ? static_cast<uint64_t>(e[kFieldAddr]) : 0;
+  sqe->len = static_cast<uint32_t>(e[kFieldLen]);
+  sqe->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
+  sqe->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
+  Started();
+  return true;
+}
+
 void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s) {
   const double* e = staging_ + i * kStageFields;
   auto head = static_cast<uint32_t>(e[kFieldHead]);
