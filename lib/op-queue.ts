@@ -18,6 +18,11 @@ export interface OpSink {
    * ring: lib/ring/op-table.ts; `aux` is the one value a few ops add).
    */
   tryStart(id: number, op: number, fd: number, sqeFlags: number, mem: unknown, offset: number | bigint, len: number, opFlags: number, aux: unknown): boolean;
+  /**
+   * Why the backend refuses op `op` now (closed, or an op this kernel
+   * lacks), checked before anything is taken; undefined when it takes it.
+   */
+  refuse?(op: number, syscall: string): Error | undefined;
   /** Submits what tryStart took since the last flush (once per tick). */
   flush(): void;
   /**
@@ -80,6 +85,8 @@ export class OpQueue {
   ): Promise<T> {
     let held: HeldPools | undefined;
     try {
+      const refused = this.#sink.refuse?.(op, syscall);
+      if (refused !== undefined) return Promise.reject(refused);
       if (signal !== undefined) {
         validateSignal(signal);
         if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));

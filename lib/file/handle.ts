@@ -462,30 +462,8 @@ export class FileHandle extends EventEmitter {
     await this.#writeChunks(fd, u8(data), signal, cursor);
   }
 
-  /**
-   * Writes all of bytes at cursor.at (-1: the current position), moving the
-   * cursor. A short write goes on from where it stopped, so a full disk ends
-   * in the kernel's error, never in a count larger than what reached the
-   * file. A pipe or tty refuses an offset (ESPIPE, before writing anything):
-   * then, as Node's writeFile, it is written at its current position.
-   */
   async #writeChunks(fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, cursor: { at: number }): Promise<void> {
-    let done = 0;
-    while (done < bytes.byteLength) {
-      checkAborted(signal);
-      const chunk = bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done));
-      let n: number;
-      try {
-        n = await this.#write(fd, chunk, cursor.at);
-      } catch (e) {
-        if (cursor.at === -1 || (e as { errno?: number })?.errno !== ESPIPE) throw e;
-        cursor.at = -1;
-        continue;
-      }
-      done += n;
-      if (cursor.at !== -1) cursor.at += n;
-      checkAborted(signal);
-    }
+    return writeAllAt((chunk, at) => this.#write(fd, chunk, at), bytes, signal, cursor);
   }
 
   // ── metadata and syncs ─────────────────────────────────────────────────
@@ -685,6 +663,33 @@ export class FileHandle extends EventEmitter {
     if (at === -1 && !this.#currentPosition)
       return cb<number>((done) => (write ? fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, done) : fs.readv(fd, buffers as NodeJS.ArrayBufferView[], null, done)));
     return write ? this.#io.writev(fd, buffers, at) : this.#io.readv(fd, buffers, at);
+  }
+}
+
+/**
+ * Writes all of bytes at cursor.at (-1: the current position) through
+ * `write`, moving the cursor. A short write goes on from where it stopped,
+ * so a full disk ends in the kernel's error, never in a count larger than
+ * what reached the file. A pipe or tty refuses an offset (ESPIPE, before
+ * writing anything): then, as Node's writeFile, it is written at its current
+ * position. In chunks of WRITE_CHUNK, checking `signal` between them.
+ */
+export async function writeAllAt(write: (chunk: Uint8Array, at: number) => Promise<number>, bytes: Uint8Array, signal: AbortSignal | undefined, cursor: { at: number }): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    checkAborted(signal);
+    const chunk = bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done));
+    let n: number;
+    try {
+      n = await write(chunk, cursor.at);
+    } catch (e) {
+      if (cursor.at === -1 || (e as { errno?: number })?.errno !== ESPIPE) throw e;
+      cursor.at = -1;
+      continue;
+    }
+    done += n;
+    if (cursor.at !== -1) cursor.at += n;
+    checkAborted(signal);
   }
 }
 

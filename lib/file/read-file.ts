@@ -20,7 +20,7 @@ import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
 import * as nodeFs from 'node:fs';
-import { FileHandle, IO_MAX, READ_CHUNK, WRITE_CHUNK, aioFallback, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, fsClose, openWith } from './open';
 
@@ -231,27 +231,10 @@ async function writeBody(context: FileIo, fd: number, writeAll: (cursor: { at: n
   if (flush) await sync();
 }
 
-const ESPIPE = -29;
-
 /** The FileHandle's write loop for one buffer, straight on the ring (see FileHandle #writeChunks). */
-async function ringWriteAll(ring: Ring, fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, cursor: { at: number }): Promise<void> {
+function ringWriteAll(ring: Ring, fd: number, bytes: Uint8Array, signal: AbortSignal | undefined, cursor: { at: number }): Promise<void> {
   checkAborted(signal);
-  let done = 0;
-  while (done < bytes.byteLength) {
-    checkAborted(signal);
-    const chunk = bytes.subarray(done, done + Math.min(WRITE_CHUNK, bytes.byteLength - done));
-    let n: number;
-    try {
-      n = await ring.write(fd, chunk, cursor.at);
-    } catch (e) {
-      if (cursor.at === -1 || (e as { errno?: number })?.errno !== ESPIPE) throw e;
-      cursor.at = -1;
-      continue;
-    }
-    done += n;
-    if (cursor.at !== -1) cursor.at += n;
-    checkAborted(signal);
-  }
+  return writeAllAt((chunk, at) => ring.write(fd, chunk, at), bytes, signal, cursor);
 }
 
 const ftruncate = (fd: number, length: number): Promise<void> => fsCall<void>((done) => nodeFs.ftruncate(fd, length, done));

@@ -28,7 +28,6 @@ import {
   STATX_DEFAULT_MASK,
 } from '../abi';
 import { Pending } from '../pending';
-import { type Transform } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
 import {
   validateBoolean,
@@ -151,6 +150,11 @@ export class Ring implements IoContext {
       const held = mem === undefined ? undefined : this.#ops.heldBy(id);
       const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
       return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
+    },
+    refuse: (op, syscall) => {
+      if (this.#closing) return stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`);
+      if (this.#info.ops[op] !== 1) return unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+      return undefined;
     },
     flush: () => {
       this.#staging.fill();
@@ -291,7 +295,7 @@ export class Ring implements IoContext {
       const o = validateOptions<FsyncOptions>(options, ['datasync', 'signal']);
       const datasync = o.datasync === undefined ? false : validateBoolean(o.datasync, 'options.datasync');
       const syscall = datasync ? 'fdatasync' : 'fsync';
-      return this.#start(Op.FSYNC, this.#fd(fd), sqeFlagsOf(fd), undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
+      return this.#ops.start(Op.FSYNC, this.#fd(fd), sqeFlagsOf(fd), undefined, 0, 0, datasync ? FSYNC_DATASYNC : 0, undefined, syscall, undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -305,7 +309,7 @@ export class Ring implements IoContext {
       const len = validateOffset(length, 'length');
       if (len === 0) throw outOfRange('length', '> 0', len);
       const mode = o.mode === undefined ? 0 : validateInteger(o.mode, 'options.mode', 0, 0xff);
-      return this.#start(Op.FALLOCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, off, mode, 0, len, 'fallocate', undefined, undefined, o.signal, toVoid);
+      return this.#ops.start(Op.FALLOCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, off, mode, 0, len, 'fallocate', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -315,7 +319,7 @@ export class Ring implements IoContext {
   nop(options?: OpOptions): Promise<void> {
     try {
       const o = validateOptions<OpOptions>(options, ['signal']);
-      return this.#start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, o.signal, toVoid);
+      return this.#ops.start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -330,7 +334,7 @@ export class Ring implements IoContext {
       const o = validateOptions<OpenOptions>(options, ['dirfd', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
       const cpath = Buffer.from(`${p}\0`);
-      return this.#start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
+      return this.#ops.start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -341,7 +345,7 @@ export class Ring implements IoContext {
     try {
       validateInteger(fd, 'fd', 0, 0x7fffffff);
       const o = validateOptions<OpOptions>(options, ['signal']);
-      return this.#start(Op.CLOSE, fd, 0, undefined, 0, 0, 0, undefined, 'close', undefined, undefined, o.signal, toVoid);
+      return this.#ops.start(Op.CLOSE, fd, 0, undefined, 0, 0, 0, undefined, 'close', undefined, undefined, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -357,7 +361,7 @@ export class Ring implements IoContext {
       const mask = o.mask === undefined ? STATX_DEFAULT_MASK : validateInteger(o.mask, 'options.mask', 0, 0xffffffff);
       const cpath = Buffer.from(`${p}\0`);
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
+      return this.#ops.start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -372,7 +376,7 @@ export class Ring implements IoContext {
     try {
       const { c } = cPath(path);
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#start(Op.STATX, AT_FDCWD, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
+      return this.#ops.start(Op.STATX, AT_FDCWD, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -385,7 +389,7 @@ export class Ring implements IoContext {
       const p = cPath(path);
       const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       const syscall = flags & AT_REMOVEDIR ? 'rmdir' : 'unlink';
-      return this.#start(Op.UNLINKAT, dirfdOf(o), 0, p.c, 0, 0, flags, undefined, syscall, p.shown, p.c, o.signal, toVoid);
+      return this.#ops.start(Op.UNLINKAT, dirfdOf(o), 0, p.c, 0, 0, flags, undefined, syscall, p.shown, p.c, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -397,7 +401,7 @@ export class Ring implements IoContext {
       const o = validateOptions<DirfdOptions>(options, ['dirfd', 'signal']);
       const p = cPath(path);
       validateInteger(mode, 'mode', 0, 0xffffffff);
-      return this.#start(Op.MKDIRAT, dirfdOf(o), 0, p.c, 0, mode, 0, undefined, 'mkdir', p.shown, p.c, o.signal, toVoid);
+      return this.#ops.start(Op.MKDIRAT, dirfdOf(o), 0, p.c, 0, mode, 0, undefined, 'mkdir', p.shown, p.c, o.signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -419,7 +423,7 @@ export class Ring implements IoContext {
       const o = validateOptions<DirfdOptions>(options, ['dirfd', 'signal']);
       const t = cPath(target, 'target');
       const p = cPath(path);
-      return this.#start<void>(Op.SYMLINKAT, dirfdOf(o), 0, t.c, 0, 0, 0, p.c, 'symlink', undefined, [t.c, p.c], o.signal, toVoid).catch(withDest(t.shown, p.shown));
+      return this.#ops.start<void>(Op.SYMLINKAT, dirfdOf(o), 0, t.c, 0, 0, 0, p.c, 'symlink', undefined, [t.c, p.c], o.signal, toVoid).catch(withDest(t.shown, p.shown));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -434,7 +438,7 @@ export class Ring implements IoContext {
       const newDirfd = o.newDirfd === undefined ? AT_FDCWD : validateInteger(o.newDirfd, 'options.newDirfd', -100, 0x7fffffff);
       const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       // len carries the new dirfd; the kernel reads it as an int (AT_FDCWD is negative).
-      return this.#start<void>(op, oldDirfd, 0, from.c, 0, newDirfd >>> 0, flags, to.c, syscall, undefined, [from.c, to.c], o.signal, toVoid).catch(withDest(from.shown, to.shown));
+      return this.#ops.start<void>(op, oldDirfd, 0, from.c, 0, newDirfd >>> 0, flags, to.c, syscall, undefined, [from.c, to.c], o.signal, toVoid).catch(withDest(from.shown, to.shown));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -656,7 +660,7 @@ export class Ring implements IoContext {
         : this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      return this.#start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
+      return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -693,27 +697,6 @@ export class Ring implements IoContext {
       );
     }
     throw invalidArgType('fd', 'of type number or an instance of FixedFile', fd);
-  }
-
-  #start<T = number>(
-    op: number,
-    fd: number,
-    sqeFlags: number,
-    mem: unknown,
-    offset: number | bigint,
-    len: number,
-    opFlags: number,
-    aux: unknown,
-    syscall: string,
-    path: string | undefined,
-    keep: unknown,
-    signal: AbortSignal | undefined,
-    transform?: Transform,
-  ): Promise<T> {
-    if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`));
-    if (this.#info.ops[op] !== 1)
-      return Promise.reject(unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())'));
-    return this.#ops.start<T>(op, fd, sqeFlags, mem, offset, len, opFlags, aux, syscall, path, keep, signal, transform);
   }
 
   /**
