@@ -167,20 +167,30 @@ class Direct implements DirectIo {
     });
   }
 
+  /**
+   * An aligned op straight to the kernel, in its lane; undefined when the
+   * offset or length is not aligned, or the kernel said EINVAL (the buffer's
+   * address was not, which JS cannot see): then the bounce path does it.
+   */
+  async #straight(write: boolean, fd: number, view: Uint8Array, at: number): Promise<number | undefined> {
+    if (!this.#aligned(at, view.byteLength)) return undefined;
+    const lane = this.#lanes.enter(at, at + view.byteLength, false);
+    try {
+      if (lane.ready) await lane.ready;
+      return await (write ? this.#io.write(fd, view, at) : this.#io.read(fd, view, at));
+    } catch (e) {
+      if (!isEinval(e)) throw e;
+      return undefined;
+    } finally {
+      this.#lanes.leave(lane);
+    }
+  }
+
   async #readAt(fd: number, view: Uint8Array, at: number): Promise<number> {
     const len = view.byteLength;
     if (len === 0) return 0;
-    if (this.#aligned(at, len)) {
-      const lane = this.#lanes.enter(at, at + len, false);
-      try {
-        if (lane.ready) await lane.ready;
-        return await this.#io.read(fd, view, at);
-      } catch (e) {
-        if (!isEinval(e)) throw e;
-      } finally {
-        this.#lanes.leave(lane);
-      }
-    }
+    const n = await this.#straight(false, fd, view, at);
+    if (n !== undefined) return n;
     const start = at - (at % this.#off);
     const end = Math.ceil((at + len) / this.#off) * this.#off;
     return this.#lanes.hold(start, end, false, async () => {
@@ -233,17 +243,8 @@ class Direct implements DirectIo {
   async #writeAt(fd: number, view: Uint8Array, at: number): Promise<number> {
     const len = view.byteLength;
     if (len === 0) return 0;
-    if (this.#aligned(at, len)) {
-      const lane = this.#lanes.enter(at, at + len, false);
-      try {
-        if (lane.ready) await lane.ready;
-        return await this.#io.write(fd, view, at);
-      } catch (e) {
-        if (!isEinval(e)) throw e;
-      } finally {
-        this.#lanes.leave(lane);
-      }
-    }
+    const n = await this.#straight(true, fd, view, at);
+    if (n !== undefined) return n;
     // From the first block to the end of the file: the write-back may pad
     // the file past its end until the trim, which later ops must not see
     // (nor extend the file meanwhile, to be cut by the trim).
