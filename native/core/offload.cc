@@ -239,23 +239,26 @@ bool Layout(OffloadJob* job, const std::vector<iovec>& src) {
 
 }  // namespace
 
+namespace {
+
+// A positive whole number from the environment, clamped to [1, most]; dflt
+// when unset, not a number or not positive.
+unsigned EnvCount(const char* name, unsigned dflt, unsigned most) {
+  const char* s = std::getenv(name);
+  long n = s ? std::strtol(s, nullptr, 10) : 0;
+  if (n <= 0) return dflt;
+  return n > static_cast<long>(most) ? most : static_cast<unsigned>(n);
+}
+
+}  // namespace
+
 unsigned OffloadPoolSize() {
-  static unsigned size = [] {
-    const char* s = std::getenv("KAIO_THREADPOOL_SIZE");
-    long n = s ? std::strtol(s, nullptr, 10) : 0;
-    if (n <= 0) return 4u;
-    return n > 64 ? 64u : static_cast<unsigned>(n);
-  }();
+  static unsigned size = EnvCount("KAIO_THREADPOOL_SIZE", 4, 64);
   return size;
 }
 
 unsigned OffloadIdleMs() {
-  static unsigned ms = [] {
-    const char* s = std::getenv("KAIO_THREADPOOL_IDLE_MS");
-    long n = s ? std::strtol(s, nullptr, 10) : 0;
-    if (n <= 0) return 30000u;
-    return n > 86400000 ? 86400000u : static_cast<unsigned>(n);
-  }();
+  static unsigned ms = EnvCount("KAIO_THREADPOOL_IDLE_MS", 30000, 86400000);
   return ms;
 }
 
