@@ -727,6 +727,8 @@ class BatchQueue {
   readonly completeMin: number;
   /** The loop's clock of this turn (what untimed completions are stamped with). */
   loopNow = 0;
+  /** Turns of the loop so far (the stop flag is polled every 16th). */
+  turns = 0;
 
   constructor(
     readonly run: Run,
@@ -826,7 +828,10 @@ function fillAndCommit(
 ): void {
   const run = q.run;
   const now = (q.loopNow = performance.now());
-  run.poll(now);
+  // The stop flag (Ctrl-C, a sibling's end) is an atomic load: looked at
+  // every 16th turn, which at one op per turn is still microseconds; the
+  // runtime is checked per op (run.more()).
+  if ((++q.turns & 15) === 0) run.poll(now);
   const batchSubmit = run.job.batchSubmit;
   while (q.nFree !== 0) {
     const tag = q.free[q.nFree - 1];
