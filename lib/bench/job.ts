@@ -828,10 +828,10 @@ function fillAndCommit(
 ): void {
   const run = q.run;
   const now = (q.loopNow = performance.now());
-  // The stop flag (Ctrl-C, a sibling's end) is an atomic load: looked at
-  // every 16th turn, which at one op per turn is still microseconds; the
-  // runtime is checked per op (run.more()).
-  if ((++q.turns & 15) === 0) run.poll(now);
+  // The stop flag (Ctrl-C, a sibling's end) is an atomic load: looked at on
+  // the first turn and every 16th after, which at one op per turn is still
+  // microseconds; the runtime is checked per op (run.more()).
+  if ((q.turns++ & 15) === 0) run.poll(now);
   const batchSubmit = run.job.batchSubmit;
   while (q.nFree !== 0) {
     const tag = q.free[q.nFree - 1];
