@@ -185,6 +185,41 @@ describe("56 kaio bench: fio's everyday job options", () => {
     assert.match(text, /\nt: \(groupid=0, jobs=1\).*\n {2}Description {2}: \[a b\]\n/);
   });
 
+  it('new_group: a new reporting group as fio numbers them, without a wait; group_reporting merges by it', () => {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    const jobFile = path.join(dir, 'ng.fio');
+    const groups = (text: string) => {
+      fs.writeFileSync(jobFile, `[global]\nfilename=${file}\nsize=64k\nbs=4k\nrw=read\n${text}`);
+      const r = kaio(['--output-format=json', jobFile]);
+      assert.equal(r.status, 0, r.stderr);
+      return (JSON.parse(r.stdout) as Doc).jobs.map((j) => `${j.jobname}:${(j as unknown as { groupid: number }).groupid}:${j.read.total_ios}`).join(' ');
+    };
+    // fio 3.33 on the same files: a:0 b:1 c:1 d:2 (new_group on the first job, or
+    // with stonewall, starts one group, not two); with group_reporting a:0 (16 ops) b:1 (b and c, 32).
+    assert.equal(groups('[a]\nnew_group\n[b]\nnew_group\n[c]\n[d]\nstonewall\nnew_group\n'), 'a:0:16 b:1:16 c:1:16 d:2:16');
+    assert.equal(groups('group_reporting\n[a]\n[b]\nnew_group\n[c]\n'), 'a:0:16 b:1:32');
+    // The text report has one "Run status group" per group.
+    fs.writeFileSync(jobFile, `[global]\nfilename=${file}\nsize=64k\nbs=4k\nrw=read\n[a]\n[b]\nnew_group\n`);
+    const r = kaio([jobFile]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.match(/^Run status group \d+/gm), ['Run status group 0', 'Run status group 1']);
+  });
+
+  it('new_group does not wait: two time_based 2 s jobs in two groups end together, stonewall makes them wait', () => {
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
+    const jobFile = path.join(dir, 'ng.fio');
+    const wall = (sep: string) => {
+      fs.writeFileSync(jobFile, `[global]\nfilename=${file}\nsize=64k\nbs=4k\nrw=read\ntime_based\nruntime=2\n[a]\n[b]\n${sep}\n`);
+      const t0 = Date.now();
+      const r = kaio(['--output-format=json', jobFile]);
+      assert.equal(r.status, 0, r.stderr);
+      return Date.now() - t0;
+    };
+    const together = wall('new_group');
+    assert.ok(together < 3800, `new_group jobs took ${together} ms: they waited for each other`);
+    assert.ok(wall('stonewall') >= 4000);
+  });
+
   it('startdelay=1: the job starts a second later', function () {
     fs.writeFileSync(file, Buffer.alloc(64 * 1024, 1));
     const t0 = Date.now();

@@ -90,6 +90,8 @@ export interface BenchJob {
   description: string;
   allowMountedWrite: boolean;
   stonewall: boolean;
+  /** fio's new_group: a new reporting group (not a wait) from this job on. */
+  newGroup: boolean;
   unlink: boolean;
   /** Ring SQ size (kaio); 0: the smallest power of two >= iodepth. */
   entries: number;
@@ -650,6 +652,14 @@ const OPTS: Record<string, OptDef> = {
     },
   },
   wait_for_previous: { kind: 'set', alias: 'stonewall' },
+  new_group: {
+    kind: 'set',
+    hint: '',
+    help: 'start a new reporting group with this job (the jobs still run together unless stonewall)',
+    set: (job, value, n) => {
+      job.newGroup = parseBool(value, n);
+    },
+  },
   unlink: {
     kind: 'bool',
     hint: '0|1',
@@ -1005,6 +1015,7 @@ function defaults(): BenchJob {
     description: '',
     allowMountedWrite: false,
     stonewall: false,
+    newGroup: false,
     unlink: false,
     entries: 0,
     percentileList: DEFAULT_PERCENTILES,

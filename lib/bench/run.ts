@@ -155,9 +155,20 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   };
   // Group jobs: a job with stonewall waits for every job before it.
   const groups: BenchJob[][] = [];
+  // Reporting groups, fio's way: stonewall or new_group starts the next one
+  // when the current one has jobs; new_group alone does not wait.
+  const reportGroup = new Map<BenchJob, number>();
+  let rid = 0;
+  let ridJobs = 0;
   for (const job of program.jobs) {
     if (!groups.length || job.stonewall) groups.push([]);
     groups[groups.length - 1].push(job);
+    if ((job.stonewall || job.newGroup) && ridJobs) {
+      rid++;
+      ridJobs = 0;
+    }
+    reportGroup.set(job, rid);
+    ridJobs += job.numjobs;
   }
   try {
     for (let g = 0; g < groups.length; g++) {
@@ -226,7 +237,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
           instances.push({
             job,
             jobnum: n,
-            groupid: g,
+            groupid: reportGroup.get(job)!,
             filename,
             size,
             blockDevice,
@@ -239,7 +250,11 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
         }
       }
       try {
-        result.groups.push(await runGroup(g, instances, hooks));
+        const ran = await runGroup(g, instances, hooks);
+        // One result per reporting group of the jobs that ran together (their
+        // disks once, with the first).
+        const ids = [...new Set(instances.map((i) => i.groupid))];
+        ids.forEach((id, k) => result.groups.push({ ...ran, id, instances: ran.instances.filter((i) => i.groupid === id), disks: k === 0 ? ran.disks : [] }));
       } finally {
         for (const fd of claims) fs.closeSync(fd);
       }
