@@ -706,6 +706,16 @@ function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Pr
  * reaped (clat, lat). A completion the kernel has posted but the job has not
  * reaped yet waits in a queue here, as it would wait in fio's CQ.
  */
+/** What a batch engine does with an fsync's completion: its time, or the job's error. */
+function syncCompletion(run: Run, datasync: boolean): (tag: number, res: number, now: number) => void {
+  return (tag, res, now) => {
+    if (res < 0) {
+      run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${datasync ? 'fdatasync' : 'fsync'}` };
+      run.stopping = true;
+    } else run.syncDone(run.tPrep[tag], now);
+  };
+}
+
 class BatchQueue {
   /** Slots free for the next op (a stack). */
   readonly free: Int32Array;
@@ -869,12 +879,7 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
   const { job } = run;
   const nop = run.nop;
   const datasync = job.fdatasync > 0;
-  const q = new BatchQueue(run, (tag, res, now) => {
-    if (res < 0) {
-      run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${datasync ? 'fdatasync' : 'fsync'}` };
-      run.stopping = true;
-    } else run.syncDone(run.tPrep[tag], now);
-  });
+  const q = new BatchQueue(run, syncCompletion(run, datasync));
   ring.onCompletion((tag, res) => q.posted(tag, res));
   const prep = (tag: number): boolean =>
     nop
@@ -1030,12 +1035,7 @@ async function runAio(run: Run, fd: number): Promise<void> {
   const out = new Int32Array(entries * CQE_INTS);
   const counters = new Float64Array(BackendCounter.Slots);
   const datasync = job.fdatasync > 0;
-  const q = new BatchQueue(run, (tag, res, now) => {
-    if (res < 0) {
-      run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${datasync ? 'fdatasync' : 'fsync'}` };
-      run.stopping = true;
-    } else run.syncDone(run.tPrep[tag], now);
-  });
+  const q = new BatchQueue(run, syncCompletion(run, datasync));
   let wake: (() => void) | undefined;
   let seenSubmitted = 0;
   let seenCalls = 0;
