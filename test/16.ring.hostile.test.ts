@@ -6,18 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Ring, BufferPool, open, alignedBuffer, createContext, writeFile } from 'kaio';
-import { tmpPath, root, pkgRoot, fixture, skip, kernelAtLeast, mountTmpfs, type KaioError } from './helpers';
+import { tmpPath, pkgRoot, fixture, skip, kernelAtLeast, mountTmpfs, fifoPair, tick, type KaioError } from './helpers';
 
-/** A FIFO opened for reading and writing (reads block until data is written). */
-function fifo() {
-  const p = path.join(fs.mkdtempSync(path.join(root, 'fifo-')), 'f');
-  execFileSync('mkfifo', [p]);
-  const r = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const w = fs.openSync(p, fs.constants.O_WRONLY);
-  return { r, w, close: () => { fs.closeSync(r); fs.closeSync(w); } };
-}
+const fifo = fifoPair;
 
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('16 ring: defects under partial submission and hostile use', () => {
   let ring: Ring | undefined;

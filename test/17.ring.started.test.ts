@@ -9,19 +9,10 @@ import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Ring } from 'kaio';
-import { root, tmpPath, fixture, skip, type KaioError } from './helpers';
+import { tmpPath, fixture, skip, fifoPair, tick, type KaioError } from './helpers';
 
-/** A FIFO opened for reading and writing (reads block until data is written). */
-function fifo() {
-  const p = path.join(fs.mkdtempSync(path.join(root, 'fifo-')), 'f');
-  execFileSync('mkfifo', [p]);
-  const r = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const w = fs.openSync(p, fs.constants.O_WRONLY);
-  return { r, w, close: () => { fs.closeSync(r); fs.closeSync(w); } };
-}
+const fifo = fifoPair;
 
-/** One turn of the event loop: the tick's ops have been submitted. */
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Resolves to 'rejected:<name>' or 'resolved:<value>' once p settles. */
 const outcome = (p: Promise<unknown>) =>

@@ -225,3 +225,22 @@ export function contextPerBackend(): Record<string, import('kaio').IoContext | K
   });
   return contexts;
 }
+
+/** A FIFO opened for reading (non-blocking open) and writing: reads block until data is written. */
+export function fifoPair(): { r: number; w: number; close: () => void } {
+  const p = path.join(fs.mkdtempSync(path.join(root, 'fifo-')), 'f');
+  cp.execFileSync('mkfifo', [p]);
+  const r = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const w = fs.openSync(p, fs.constants.O_WRONLY);
+  return {
+    r,
+    w,
+    close: () => {
+      fs.closeSync(r);
+      fs.closeSync(w);
+    },
+  };
+}
+
+/** One turn of the event loop: the ops started in this tick have been submitted. */
+export const tick = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
