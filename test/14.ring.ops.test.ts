@@ -79,6 +79,16 @@ describe('14 Ring: file ops and setup modes', () => {
     assert.ok(dir.isDirectory());
   });
 
+  it("statx's dev and rdev are glibc's makedev(), as Node reports them, for majors of 4096 and more too", async function () {
+    if (!ring.supports('STATX')) skip(this, 'kernel lacks IORING_OP_STATX');
+    const st = await ring.statx('/dev/null');
+    assert.equal(BigInt(st.rdev), fs.statSync('/dev/null', { bigint: true }).rdev);
+    // The encoding itself, past 32 bits (no such device here to stat).
+    const { makedev } = require(path.join(__dirname, '..', 'dist', 'lib', 'ring', 'statx.js')) as { makedev: (a: number, b: number) => bigint };
+    assert.equal(makedev(259, 3), (259n << 8n) | 3n);
+    assert.equal(makedev(0x12345, 0x6789a), (0x12000n << 32n) | (0x345n << 8n) | (0x67800n << 12n) | 0x9an);
+  });
+
   it('unlinkat, mkdirat, renameat, symlinkat, linkat: relative to dirfds, with their flags, Node\'s errors', async function () {
     for (const op of ['UNLINKAT', 'MKDIRAT', 'RENAMEAT', 'SYMLINKAT', 'LINKAT'])
       if (!ring.supports(op)) skip(this, `kernel lacks IORING_OP_${op}`);

@@ -19,6 +19,7 @@ import type { Ring } from '../ring';
 import { asRing, defaultContext } from '../file/open';
 import { withCallerStack } from '../file/errors';
 import { cPath } from '../ring/args';
+import { makedev } from '../ring/statx';
 import * as file from '../file';
 
 const { isProxy, isUint8Array } = types;
@@ -80,11 +81,6 @@ let bigIntStats: BigIntStatsCtor | undefined;
 function bigIntStatsClass(): BigIntStatsCtor {
   bigIntStats ??= nodeFs.statSync('/', { bigint: true }).constructor as BigIntStatsCtor;
   return bigIntStats;
-}
-
-/** glibc's makedev(), which is how libuv hands dev and rdev to Node. */
-function makedev(major: number, minor: number): bigint {
-  return (BigInt(major & 0xfffff000) << 32n) | (BigInt(major & 0xfff) << 8n) | (BigInt(minor & 0xffffff00) << 12n) | BigInt(minor & 0xff);
 }
 
 /**

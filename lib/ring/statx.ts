@@ -5,9 +5,13 @@ import type { StatxResult } from '../types';
 
 const S_IFMT = 0o170000;
 
-function makedev(major: number, minor: number): number {
-  // glibc's encoding, which is what Node's fs.Stats reports.
-  return (((major & 0xfffff000) * 2 ** 20) + ((major & 0xfff) << 8) + ((minor & 0xffffff00) << 12) + (minor & 0xff)) >>> 0;
+/**
+ * glibc's makedev(), which is how libuv hands dev and rdev to Node: a 64-bit
+ * number (majors of 4096 and more, and minors of 256 and more, set bits
+ * above 32).
+ */
+export function makedev(major: number, minor: number): bigint {
+  return (BigInt(major & 0xfffff000) << 32n) | (BigInt(major & 0xfff) << 8n) | (BigInt(minor & 0xffffff00) << 12n) | BigInt(minor & 0xff);
 }
 
 export function parseStatx(buf: Uint8Array): StatxResult {
@@ -28,8 +32,8 @@ export function parseStatx(buf: Uint8Array): StatxResult {
     birthtimeMs: time(80),
     ctimeMs: time(96),
     mtimeMs: time(112),
-    rdev: makedev(v.getUint32(128, true), v.getUint32(132, true)),
-    dev: makedev(v.getUint32(136, true), v.getUint32(140, true)),
+    rdev: Number(makedev(v.getUint32(128, true), v.getUint32(132, true))),
+    dev: Number(makedev(v.getUint32(136, true), v.getUint32(140, true))),
     dioMemAlign: v.getUint32(152, true),
     dioOffsetAlign: v.getUint32(156, true),
     isFile: () => (mode & S_IFMT) === 0o100000,
