@@ -72,6 +72,8 @@ async function bench(args: readonly string[]): Promise<number> {
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     Atomics.store(flag, 0, 1);
+    // Wakes the jobs waiting on the flag (startdelay, cpuio's and exec's waits).
+    Atomics.notify(flag, 0);
     if (signals === 1) process.stderr.write(`${live ? '\n' : ''}kaio bench: terminating on signal ${sig}; results so far follow\n`);
     else {
       // A second signal: the jobs did not stop (a stuck device?). Leave now, without the temp file.

@@ -5,7 +5,7 @@ import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue, stateError } from '../errors';
 
 export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
-export type Engine = 'io_uring' | 'libaio' | 'psync' | 'sync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
+export type Engine = 'io_uring' | 'libaio' | 'psync' | 'sync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null' | 'cpuio' | 'exec';
 export type Api = 'batch' | 'promise';
 export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
 export type OutputFormat = 'normal' | 'json' | 'json+';
@@ -108,6 +108,15 @@ export interface BenchJob {
   disableSlat: boolean;
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
+  /** ioengine=cpuio: percent of a CPU to use (0: not given), burn chunk in µs, how to burn. */
+  cpuload: number;
+  cpuchunks: number;
+  cpumode: 'noop' | 'qsort';
+  /** ioengine=exec: the program, its arguments (%r runtime, %n name), seconds from SIGTERM to SIGKILL, output to NAME.stdout/.stderr. */
+  program: string;
+  arguments: string;
+  graceTime: number;
+  stdRedirect: boolean;
 }
 
 export interface Program {
@@ -134,7 +143,7 @@ export interface Program {
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
-const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'sync', 'null'];
+const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'sync', 'null', 'cpuio', 'exec'];
 const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
 const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
 
@@ -422,7 +431,7 @@ const OPTS: Record<string, OptDef> = {
   },
   ioengine: {
     kind: 'choice',
-    hint: 'io_uring|libaio|psync|pvsync2|fs|fs-sync|sync|null',
+    hint: 'io_uring|libaio|psync|pvsync2|fs|fs-sync|sync|null|cpuio|exec',
     dflt: 'io_uring',
     help: `engine (fio's default is psync)`,
     set: (job, value, n) => {
@@ -806,6 +815,66 @@ const OPTS: Record<string, OptDef> = {
     set: (job, value, n) => {
       parseBool(value, n);
     },
+  },  cpuload: {
+    kind: 'int',
+    hint: 'INT',
+    help: 'ioengine=cpuio: percent of a CPU to use (over 100 is 100)',
+    set: (job, value, n) => {
+      job.cpuload = parseIntIn(value, n, 0, 2 ** 31 - 1);
+    },
+  },
+  cpuchunks: {
+    kind: 'int',
+    hint: 'USEC',
+    dflt: '50000',
+    help: 'ioengine=cpuio: microseconds of each CPU burn (cpumode=noop)',
+    set: (job, value, n) => {
+      job.cpuchunks = parseIntIn(value, n, 1, 2 ** 31 - 1);
+    },
+  },
+  cpumode: {
+    kind: 'choice',
+    hint: 'noop|qsort',
+    dflt: 'noop',
+    help: 'ioengine=cpuio: burn by spinning (noop) or by sorting 256 Ki integers (qsort)',
+    set: (job, value, n) => {
+      if (value !== 'noop' && value !== 'qsort') throw bad(n, `must be noop or qsort (got ${value})`);
+      job.cpumode = value;
+    },
+  },
+  program: {
+    kind: 'str',
+    hint: 'PATH',
+    help: 'ioengine=exec: the program to run for the runtime',
+    set: (job, value) => {
+      job.program = value;
+    },
+  },
+  arguments: {
+    kind: 'str',
+    hint: 'STR',
+    help: 'ioengine=exec: its arguments, split at spaces; %r is the runtime in seconds, %n the job name',
+    set: (job, value) => {
+      job.arguments = value;
+    },
+  },
+  grace_time: {
+    kind: 'int',
+    hint: 'SEC',
+    dflt: '1',
+    help: 'ioengine=exec: seconds from SIGTERM to SIGKILL at the end',
+    set: (job, value, n) => {
+      job.graceTime = parseIntIn(value, n, 0, 2 ** 31 - 1);
+    },
+  },
+  std_redirect: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: "ioengine=exec: the program's stdout and stderr to NAME.stdout and NAME.stderr",
+    set: (job, value, n) => {
+      job.stdRedirect = parseBool(value, n);
+    },
   },
 };
 
@@ -1026,6 +1095,13 @@ function defaults(): BenchJob {
     disableClat: false,
     disableSlat: false,
     given: {},
+    cpuload: 0,
+    cpuchunks: 50000,
+    cpumode: 'noop',
+    program: '',
+    arguments: '',
+    graceTime: 1,
+    stdRedirect: true,
   };
   // fio's defaults come from the option table, through each option's own parser.
   for (const [key, def] of Object.entries(OPTS)) if (def.dflt !== undefined && def.set) def.set(job, def.dflt, `--${key}`);
@@ -1052,7 +1128,10 @@ function apply(job: BenchJob, key: string, value: string): void {
 }
 
 /** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
-export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync'];
+export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync', 'cpuio', 'exec'];
+
+/** Engines without a file (fio's FIO_DISKLESSIO): null, and cpuio and exec, which do no I/O at all. */
+export const DISKLESS_ENGINES: readonly Engine[] = ['null', 'cpuio', 'exec'];
 
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
 function finish(job: BenchJob, notes: string[] = []): BenchJob {
@@ -1073,6 +1152,20 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
     if (job.verify) throw bad('--verify', 'cannot check data with --ioengine=null (nothing is read or written)');
     if (job.fsync || job.fdatasync || job.endFsync) throw bad('--fsync', 'has nothing to sync with --ioengine=null');
   }
+  if (e === 'cpuio' || e === 'exec') {
+    // No I/O: only the runtime ends them (fio's cpuio and exec run until it).
+    if (!job.runtime) throw bad('--runtime', `is needed with --ioengine=${e} (it does no I/O; the runtime ends it)`);
+    job.timeBased = true;
+    if (job.rw === 'nop') throw bad('--rw', 'nop needs --ioengine=io_uring');
+    if (job.verify) throw bad('--verify', `cannot check data with --ioengine=${e} (nothing is read or written)`);
+    if (job.fsync || job.fdatasync || job.endFsync) throw bad('--fsync', `has nothing to sync with --ioengine=${e}`);
+    // fio: "cpu thread needs rate (cpuload=)"; above 100 is 100.
+    if (e === 'cpuio' && !job.cpuload) throw bad('--cpuload', 'is needed with --ioengine=cpuio (a percentage of a CPU, 1 to 100)');
+    if (job.cpuload > 100) job.cpuload = 100;
+    if (e === 'exec' && !job.program) throw bad('--program', 'is needed with --ioengine=exec');
+  }
+  if (job.cpuload && e !== 'cpuio') throw bad('--cpuload', `applies to --ioengine=cpuio only (got ${e})`);
+  if ((job.program || job.arguments) && e !== 'exec') throw bad(job.program ? '--program' : '--arguments', `applies to --ioengine=exec only (got ${e})`);
   const kaioRing = e === 'io_uring';
   const nop = job.rw === 'nop';
   if (nop && !kaioRing) throw bad('--rw', 'nop needs --ioengine=io_uring');

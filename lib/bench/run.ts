@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
+import { DISKLESS_ENGINES } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
 
 export interface Instance {
@@ -182,7 +183,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
           let filename = job.filename;
-          const diskless = job.rw === 'nop' || job.ioengine === 'null';
+          const diskless = job.rw === 'nop' || DISKLESS_ENGINES.includes(job.ioengine);
           if (!filename && !diskless) {
             const base = `${job.section || job.name}.${n}.0`;
             if (program.defaulted) {

@@ -21,6 +21,9 @@ export const F_ISSUES = 8;
 /** Completions arrive on Node's event loop: getevents() returns a promise. */
 export const F_EVENTLOOP = 16;
 
+/** The engine does no I/O (fio's FIO_NOIO): its ops are not counted, only its time and CPU. */
+export const F_NOIO = 32;
+
 /** queue(): the op waits for commit() (fio's FIO_Q_QUEUED). */
 export const Q_QUEUED = -0x40000000;
 /** queue(): no room; the loop gives the op back and reaps first (fio's FIO_Q_BUSY). */

@@ -1,6 +1,8 @@
 // The engines by ioengine= name (fio's load_ioengine): one class per engine.
 import type { BenchJob } from '../options';
 import type { IoEngine } from './engine';
+import { CpuioEngine } from './cpuio';
+import { ExecEngine } from './exec';
 import { FsEngine } from './fs';
 import { IoUringEngine, IoUringPromiseEngine } from './io_uring';
 import { LibaioEngine } from './libaio';
@@ -25,5 +27,9 @@ export function createEngine(job: BenchJob, openFlags: number): IoEngine {
       return new FsEngine(openFlags);
     case 'null':
       return new NullEngine();
+    case 'cpuio':
+      return new CpuioEngine();
+    case 'exec':
+      return new ExecEngine();
   }
 }

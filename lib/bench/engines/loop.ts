@@ -8,7 +8,7 @@
 // reaped yet waits in a queue here, as it would wait in fio's CQ.
 import { performance } from 'node:perf_hooks';
 import type { Run } from '../job';
-import { F_EVENTLOOP, F_FAKEIO, F_ISSUES, F_SYNC, Q_BUSY, type EngineQueue, type IoEngine } from './engine';
+import { F_EVENTLOOP, F_FAKEIO, F_ISSUES, F_NOIO, F_SYNC, Q_BUSY, type EngineQueue, type IoEngine } from './engine';
 import { errnoCode } from './util';
 
 /** fio's IO depths buckets: "4" holds depths 4-7, "8" 8-15 and so on (the depth when ops are committed). */
@@ -243,6 +243,7 @@ async function runEventLoop(q: BatchQueue, engine: IoEngine): Promise<void> {
 function runSync(run: Run, engine: IoEngine): void {
   const datasync = run.job.fdatasync > 0;
   const fake = (engine.flags & F_FAKEIO) !== 0;
+  const noio = (engine.flags & F_NOIO) !== 0;
   for (;;) {
     while (run.syncDue() && !run.stopping) {
       run.syncPending--;
@@ -264,6 +265,17 @@ function runSync(run: Run, engine: IoEngine): void {
     // an engine without I/O takes the loop's.
     if (run.timed) run.tPrep[0] = run.tSub[0] = fake ? now : performance.now();
     const res = engine.queue(0);
+    if (noio) {
+      // Nothing was read or written: the op is not counted (fio's FIO_NOIO).
+      run.inFlight--;
+      run.issued--;
+      run.issuedBytes -= run.slotLen[0];
+      if (res < 0) {
+        run.fail(0, -res);
+        break;
+      }
+      continue;
+    }
     // done() counts a negative result as the op's error and stops the job.
     run.done(0, res, performance.now());
     if (res < 0) break;
