@@ -1,13 +1,27 @@
 // fio's cpuio engine: no file and no I/O; each op burns CPU for a chunk
-// (cpumode=noop: spins cpuchunks µs; qsort: sorts 256 Ki integers four ways
-// and takes that time as the chunk), then the job thinks (sleeps) long
-// enough that the burn is cpuload percent of the time.
+// (cpumode=noop: spins for cpuchunks µs of CPU time; qsort: sorts 256 Ki
+// integers four ways), then the job sleeps until the chunk is cpuload
+// percent of the time since the op began. The chunk is counted in the
+// thread's own CPU time (/proc/thread-self/schedstat) where the kernel has
+// it, so that on a busy machine the job still uses cpuload percent when it
+// can get that much (fio spins by the wall clock and uses less there).
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Run } from '../job';
 import { F_NOFILE, F_NOIO, F_SYNC, type IoEngine } from './engine';
 
 /** Integers sorted by cpumode=qsort (fio's size: 256 Ki of them, 1 MiB). */
 const QSORT_INTS = 256 * 1024;
+
+/** This thread's CPU time in ms, or -1 without schedstat. */
+function threadCpuMs(): number {
+  try {
+    const text = fs.readFileSync('/proc/thread-self/schedstat', 'latin1');
+    return Number(text.slice(0, text.indexOf(' '))) / 1e6;
+  } catch {
+    return -1;
+  }
+}
 
 export class CpuioEngine implements IoEngine {
   readonly name = 'cpuio';
@@ -17,11 +31,14 @@ export class CpuioEngine implements IoEngine {
   /** Microseconds of the last burn. */
   cycle = 0;
   data: Int32Array | undefined;
+  /** The chunk is counted in thread CPU time (schedstat), else in wall time. */
+  cpuClock = false;
 
   setup(run: Run): void {
     this.run = run;
     this.load = run.job.cpuload;
     this.cycle = run.job.cpuchunks;
+    this.cpuClock = threadCpuMs() >= 0;
     if (run.job.cpumode === 'qsort') {
       // Multiply-with-carry numbers from a fixed seed: the same data every run.
       const d = new Int32Array(QSORT_INTS);
@@ -36,27 +53,33 @@ export class CpuioEngine implements IoEngine {
     }
   }
 
-  /** Sorts up, down, by byte, down again; the time it took is the chunk. */
+  /** Sorts up, down, by byte, down again (fio's four sorts). */
   #qsort(): void {
     const d = this.data!;
-    const t0 = performance.now();
     d.sort();
     d.sort((a, b) => b - a);
     new Uint8Array(d.buffer, d.byteOffset, d.byteLength).sort();
     d.sort((a, b) => b - a);
-    this.cycle = Math.max(1, Math.round((performance.now() - t0) * 1000));
   }
 
   queue(): number {
-    if (this.data) this.#qsort();
-    else {
-      const end = performance.now() + this.cycle / 1000;
-      while (performance.now() < end);
+    const t0 = performance.now();
+    const c0 = this.cpuClock ? threadCpuMs() : t0;
+    let used: number;
+    if (this.data) {
+      this.#qsort();
+      used = (this.cpuClock ? threadCpuMs() : performance.now()) - c0;
+    } else {
+      // Spin until the chunk's CPU time is spent (the wall clock without schedstat).
+      const chunk = this.cycle / 1000;
+      const now = this.cpuClock ? threadCpuMs : (): number => performance.now();
+      do used = now() - c0;
+      while (used < chunk);
     }
-    // Think: the rest of the period, cut at the runtime's end; Ctrl-C wakes it.
+    // Sleep the rest of the period (the chunk is cpuload % of it), cut at the runtime's end; Ctrl-C wakes it.
     const run = this.run;
-    const now = performance.now();
-    const ms = Math.min((this.cycle * (100 - this.load)) / this.load / 1000, run.deadline - now);
+    const t = performance.now();
+    const ms = Math.min((used * 100) / this.load - (t - t0), run.deadline - t);
     if (ms > 0) Atomics.wait(run.stopFlag, 0, 0, ms);
     return 0;
   }
