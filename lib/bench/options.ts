@@ -836,7 +836,7 @@ const OPTS: Record<string, OptDef> = {
     kind: 'choice',
     hint: 'noop|qsort',
     dflt: 'noop',
-    help: 'ioengine=cpuio: burn by spinning (noop) or by sorting 256 Ki integers (qsort)',
+    help: 'ioengine=cpuio: burn by spinning (noop) or by sorting 256 Ki random integers (qsort)',
     set: (job, value, n) => {
       if (value !== 'noop' && value !== 'qsort') throw bad(n, `must be noop or qsort (got ${value})`);
       job.cpumode = value;

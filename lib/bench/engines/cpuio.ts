@@ -1,6 +1,6 @@
 // fio's cpuio engine: no file and no I/O; each op burns CPU for a chunk
 // (cpumode=noop: spins for cpuchunks µs of CPU time; qsort: sorts 256 Ki
-// integers four ways), then the job sleeps until the chunk is cpuload
+// random integers, then their bytes), then the job sleeps until the chunk is cpuload
 // percent of the time since the op began. The chunk is counted in the
 // thread's own CPU time (/proc/thread-self/schedstat) where the kernel has
 // it, so that on a busy machine the job still uses cpuload percent when it
@@ -31,6 +31,7 @@ export class CpuioEngine implements IoEngine {
   /** Microseconds of the last burn. */
   cycle = 0;
   data: Int32Array | undefined;
+  work: Int32Array | undefined;
   /** The chunk is counted in thread CPU time (schedstat), else in wall time. */
   cpuClock = false;
 
@@ -50,16 +51,16 @@ export class CpuioEngine implements IoEngine {
         d[i] = ((z << 16) + w) | 0;
       }
       this.data = d;
+      this.work = new Int32Array(QSORT_INTS);
     }
   }
 
-  /** Sorts up, down, by byte, down again (fio's four sorts). */
+  /** Sorts the random integers, then their bytes (a fresh copy each time: sorted input would cost nothing). */
   #qsort(): void {
-    const d = this.data!;
+    const d = this.work!;
+    d.set(this.data!);
     d.sort();
-    d.sort((a, b) => b - a);
     new Uint8Array(d.buffer, d.byteOffset, d.byteLength).sort();
-    d.sort((a, b) => b - a);
   }
 
   queue(): number {
@@ -70,11 +71,14 @@ export class CpuioEngine implements IoEngine {
       this.#qsort();
       used = (this.cpuClock ? threadCpuMs() : performance.now()) - c0;
     } else {
-      // Spin until the chunk's CPU time is spent (the wall clock without schedstat).
+      // Spin until the chunk's CPU time is spent (the wall clock without
+      // schedstat), or the runtime is over, or Ctrl-C.
       const chunk = this.cycle / 1000;
       const now = this.cpuClock ? threadCpuMs : (): number => performance.now();
+      const deadline = this.run.deadline;
+      const stop = this.run.stopFlag;
       do used = now() - c0;
-      while (used < chunk);
+      while (used < chunk && performance.now() < deadline && Atomics.load(stop, 0) === 0);
     }
     // Sleep the rest of the period (the chunk is cpuload % of it), cut at the runtime's end; Ctrl-C wakes it.
     const run = this.run;
@@ -91,6 +95,7 @@ export class CpuioEngine implements IoEngine {
   getevents(): void {}
   cleanup(): void {
     this.data = undefined;
+    this.work = undefined;
   }
   fixedOps(): number {
     return 0;
