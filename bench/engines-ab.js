@@ -3,6 +3,7 @@
 // (page cache, so the CPU per op is the engine's and the loop's):
 //   node bench/engines-ab.js [--rounds=3] [--ops=200000] OLD_KAIO_BIN NEW_KAIO_BIN
 // e.g. node bench/engines-ab.js /work/main/bin/kaio bin/kaio
+// --only=io_uring,null: only the jobs whose names start so.
 // Prints IOPS and CPU µs per op ((usr_cpu + sys_cpu) x runtime / ios) per run.
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -14,6 +15,7 @@ const args = process.argv.slice(2);
 const opt = (n, d) => Number((args.find((a) => a.startsWith(`--${n}=`)) || `=${d}`).split('=')[1]);
 const rounds = opt('rounds', 3);
 const ops = opt('ops', 200000);
+const only = (args.find((a) => a.startsWith('--only=')) || '').slice(7);
 const bins = args.filter((a) => !a.startsWith('--'));
 if (bins.length !== 2) throw new Error('usage: engines-ab.js [--rounds=N] [--ops=N] OLD_BIN NEW_BIN');
 
@@ -36,6 +38,7 @@ const jobs = {
 };
 try {
   for (const [name, j] of Object.entries(jobs)) {
+    if (only && !only.split(',').some((o) => name.startsWith(o))) continue;
     for (let r = 0; r < rounds; r++) {
       const row = [];
       for (const bin of bins) {

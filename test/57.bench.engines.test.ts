@@ -226,3 +226,17 @@ describe('57 kaio bench: fio engine exec', function () {
     }
   });
 });
+
+describe('57 kaio bench: zipf set-up (random_distribution=zipf:θ)', () => {
+  it("zeta(n, θ), the sum over n blocks that Gray's zipf generator needs, equals the direct sum (1e-12) without n powers", async () => {
+    const { zeta } = await import('../dist/lib/bench/random');
+    for (const theta of [0.1, 0.5, 0.99, 1.2, 2]) {
+      for (const n of [1, 10, 1024, 1025, 8192, 327680, 3_000_000]) {
+        let direct = 0;
+        for (let i = 1; i <= n; i++) direct += 1 / i ** theta;
+        const z = zeta(n, theta);
+        assert.ok(Math.abs(z - direct) / direct < 1e-12, `zeta(${n}, ${theta}) = ${z}, direct sum ${direct}`);
+      }
+    }
+  });
+});
