@@ -49,8 +49,9 @@ function fixedNote(run: Run, fixed: number): void {
 }
 
 /**
- * api=batch: queue() writes the SQE; commit() is one io_uring_enter;
- * getevents() takes what the CQ holds, and waits in the kernel for the rest.
+ * api=batch: queue() writes the SQE; commit() is one io_uring_enter
+ * (submitAndWait(0) also takes what the CQ already holds into the loop's
+ * posted completions); getevents() waits in the kernel.
  */
 export class IoUringEngine implements IoEngine {
   readonly name = 'io_uring';
@@ -61,6 +62,7 @@ export class IoUringEngine implements IoEngine {
   run!: Run;
   q!: EngineQueue;
   nop = false;
+  submittedSeen = 0;
 
   setup(run: Run, fd: number, q: EngineQueue | null): void {
     this.run = run;
@@ -70,7 +72,8 @@ export class IoUringEngine implements IoEngine {
     const { ring, file } = openRing(run, fd);
     this.ring = ring;
     this.file = file;
-    ring.onCompletion((tag: number, res: number, _flags: number) => this.q.posted(tag, res));
+    ring.onCompletion((tag, res) => this.q.posted(tag, res));
+    this.submittedSeen = ring.stats.submitted;
   }
 
   queue(tag: number): number {
@@ -88,34 +91,34 @@ export class IoUringEngine implements IoEngine {
   }
 
   /**
-   * One io_uring_enter per commit (the ring is set up with submitBatch 0):
-   * submit() returns how many SQEs the kernel took, with nothing allocated
-   * (ring.stats is an object per read). A submit the kernel takes part of is
-   * repeated; one it refuses for want of resources (EAGAIN/EBUSY) waits for
-   * a completion, whose enter takes the rest.
+   * One io_uring_enter per commit (the ring is set up with submitBatch 0).
+   * How many ops the kernel took is the ring's count of consumed SQEs. A
+   * submit the kernel takes part of is repeated; one it refuses for want of
+   * resources (EAGAIN) or that finds no room waits for a completion, whose
+   * enter takes the rest.
    */
   commit(): void {
     const ring = this.ring;
     const q = this.q;
     while (q.qLen !== 0) {
-      const r = ring.submit();
+      ring.submitAndWait(0);
+      const s = ring.stats.submitted;
+      const r = s - this.submittedSeen;
+      this.submittedSeen = s;
       if (r > 0) {
         q.accepted(r, 1);
         continue;
       }
-      const before = ring.stats.submitted;
       ring.submitAndWait(1);
-      q.accepted(ring.stats.submitted - before, 1);
+      const s2 = ring.stats.submitted;
+      const r2 = s2 - this.submittedSeen;
+      this.submittedSeen = s2;
+      q.accepted(r2, 1);
     }
   }
 
-  /**
-   * What the CQ holds is taken without entering the kernel (nothing is
-   * staged after a commit); the kernel is entered only to wait for the rest.
-   */
   getevents(min: number): void {
-    const got = this.ring.submitAndWait(0);
-    if (got < min) this.ring.submitAndWait(min - got);
+    this.ring.submitAndWait(min);
   }
 
   async cleanup(): Promise<void> {
