@@ -111,13 +111,19 @@ Workers& W() {
 
 // preadv2/pwritev2 as raw system calls: the libc wrappers are glibc 2.26 and musl 1.2.5, and
 // musl-based systems (Alpine) still ship older musl. On the 64-bit ABIs kaio builds for, the
-// offset is one register (pos_l) and pos_h is unused; -1 means the current position.
+// offset is one register (pos_l) and pos_h is unused; -1 means the current position. Where
+// the call itself is missing (ENOSYS: qemu-user, some sandboxes) and no flag is asked for,
+// preadv/readv do the same, as glibc's wrapper does.
 ssize_t SysPreadv2(int fd, const iovec* iov, int n, int64_t offset, int flags) {
-  return syscall(SYS_preadv2, fd, iov, n, static_cast<long>(offset), 0L, flags);
+  ssize_t r = syscall(SYS_preadv2, fd, iov, n, static_cast<long>(offset), 0L, flags);
+  if (r < 0 && errno == ENOSYS && flags == 0) r = offset < 0 ? readv(fd, iov, n) : preadv(fd, iov, n, offset);
+  return r;
 }
 
 ssize_t SysPwritev2(int fd, const iovec* iov, int n, int64_t offset, int flags) {
-  return syscall(SYS_pwritev2, fd, iov, n, static_cast<long>(offset), 0L, flags);
+  ssize_t r = syscall(SYS_pwritev2, fd, iov, n, static_cast<long>(offset), 0L, flags);
+  if (r < 0 && errno == ENOSYS && flags == 0) r = offset < 0 ? writev(fd, iov, n) : pwritev(fd, iov, n, offset);
+  return r;
 }
 
 ssize_t RunOnce(OffloadJob* job, int64_t offset) {
