@@ -13,6 +13,7 @@ import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { createLogFiles, logFiles, type LogKind } from './logs';
 
 export interface Instance {
   job: BenchJob;
@@ -31,6 +32,9 @@ export interface Instance {
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
   dev?: string;
+  /** fio's thread number (1-based over the run's job instances). */
+  threadNumber: number;
+  logFiles: Array<[LogKind, string]>;
 }
 
 export interface DiskStat {
@@ -160,6 +164,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   const reportGroup = new Map<BenchJob, number>();
   let rid = 0;
   let ridJobs = 0;
+  let threadNumber = 0;
   for (const job of program.jobs) {
     if (!groups.length || job.stonewall) groups.push([]);
     groups[groups.length - 1].push(job);
@@ -234,7 +239,15 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
           }
+          const files = logFiles(job.logs, job.name, ++threadNumber);
+          try {
+            createLogFiles(files);
+          } catch (e) {
+            throw new BenchError((e as Error).message);
+          }
           instances.push({
+            threadNumber,
+            logFiles: files,
             job,
             jobnum: n,
             groupid: reportGroup.get(job)!,
@@ -392,6 +405,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
     blockDevice: inst.blockDevice,
     progress: inst.progress,
     stop,
+    threadNumber: inst.threadNumber,
+    logFiles: inst.logFiles,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
