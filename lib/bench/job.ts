@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
 import { Ring, type FixedFile } from '../ring';
 import { binding, BackendCounter, BackendOp, CQE_INTS } from '../binding';
 import { ThreadpoolContext } from '../threadpool';
@@ -24,7 +25,9 @@ export const P_IOS = 0; // + 2 * ddir
 export const P_BYTES = 1; // + 2 * ddir
 export const P_STATE = 6;
 export const P_SYNC = 7;
-export const P_SLOTS = 8;
+/** --status-interval: the main thread's request number; the job posts a snapshot when it changes. */
+export const P_SNAP = 8;
+export const P_SLOTS = 9;
 /** P_STATE values. */
 export const S_SETUP = 0;
 export const S_RAMP = 1;
@@ -327,6 +330,15 @@ class Run {
     }
   }
 
+  /** The last --status-interval request answered. */
+  snapSeen = 0;
+
+  /** --status-interval: what was measured so far, posted to the main thread (structured clone copies it now). */
+  #snapshot(): void {
+    this.snapSeen = this.progress[P_SNAP];
+    parentPort?.postMessage({ snapshot: this.outcome(0), seq: this.snapSeen });
+  }
+
   /** Ramp over: forget what was measured, start the clock. */
   #endRamp(now: number): void {
     this.ramping = false;
@@ -357,6 +369,7 @@ class Run {
    * op: the shared stop flag is an atomic load.
    */
   poll(now: number): boolean {
+    if (this.progress[P_SNAP] !== this.snapSeen) this.#snapshot();
     if (this.stopping) return false;
     if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) this.stopping = true;
     return !this.stopping;

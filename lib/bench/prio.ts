@@ -36,8 +36,9 @@ export interface PrioOptions {
 export function defaultPrioOptions(): PrioOptions {
   return {
     jobSet: false,
-    prio: 4,
-    prioclass: 2,
+    // fio's defaults when only one of them is given: 0.
+    prio: 0,
+    prioclass: 0,
     priohint: 0,
     cmdPercentage: [0, 0],
     // fio: the highest class (RT), level 0, when not given.
