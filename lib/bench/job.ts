@@ -407,9 +407,8 @@ class Run {
       this.slotPrioIdx[tag] = this.prioPick.index;
     }
     if (this.zones !== undefined) {
-      // zonemode=strided: the zone's bytes count toward the budget, and so do the bytes it skips.
+      // zonemode=strided: as in fio, skipped bytes do not count toward the size (a pass wraps around).
       off = this.zones.next(len, this.random ? this.rand : undefined);
-      this.issuedBytes += this.zones.skipped;
       this.cursor = off + len;
     } else if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
       // rw=randread:N: the N-1 ops after a random one go on from it (or repeat it, rw_sequencer=identical).

@@ -191,6 +191,13 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
+          // The logs first: a path that cannot be written fails before any target is laid out.
+          const files = logFiles(job.logs, job.name, ++threadNumber);
+          try {
+            createLogFiles(files);
+          } catch (e) {
+            throw new BenchError((e as Error).message);
+          }
           let filename = job.filename;
           const diskless = job.rw === 'nop' || job.ioengine === 'null';
           if (!filename && !diskless) {
@@ -243,12 +250,6 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             if (size < maxBs(job)) throw new BenchError(`${filename}: --offset=${instOffset} leaves ${Math.max(0, size)} bytes, less than one block (${maxBs(job)})`);
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
-          }
-          const files = logFiles(job.logs, job.name, ++threadNumber);
-          try {
-            createLogFiles(files);
-          } catch (e) {
-            throw new BenchError((e as Error).message);
           }
           instances.push({
             threadNumber,

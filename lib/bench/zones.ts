@@ -1,8 +1,8 @@
 // fio's zonemode=strided (not random_distribution=zoned, which skews where
 // random offsets fall): the job does zonesize bytes of I/O inside a zone of
 // zonerange bytes, then moves zonerange + zoneskip further on, wrapping to
-// the start past the end. Skipped bytes count toward the job's size, as in
-// fio, so one pass reads zonesize of every zonerange + zoneskip.
+// the start past the end. As in fio, skipped bytes do not count toward the
+// job's size: a job of size bytes does size bytes of I/O, wrapping around.
 import type { Rand } from './random';
 
 export interface ZoneOptions {
@@ -37,18 +37,13 @@ export class StridedZones {
     this.range = z.range || z.size;
   }
 
-  /**
-   * The next op's offset (`len` bytes): sequential, or random within the zone.
-   * Returns the bytes skipped by moving to a new zone in `skipped`.
-   */
+  /** The next op's offset (`len` bytes): sequential, or random within the zone. */
   next(len: number, random: Rand | undefined): number {
-    this.skipped = 0;
     if (this.bytes >= this.z.size) {
       this.bytes = 0;
       this.zoneStart += this.range + this.z.skip;
       if (this.zoneStart >= this.end) this.zoneStart = this.start;
       this.pos = this.zoneStart;
-      this.skipped = this.z.skip;
     }
     const zoneEnd = Math.min(this.zoneStart + this.range, this.end);
     // A zonesize above zonerange goes over the zone again.
@@ -64,6 +59,4 @@ export class StridedZones {
     this.bytes += len;
     return off;
   }
-
-  skipped = 0;
 }
