@@ -824,7 +824,7 @@ const OPTS: Record<string, OptDef> = {
     kind: 'str',
     optional: true,
     hint: '[PREFIX]',
-    help: 'bandwidth log PREFIX_bw.N.log (fio format; default PREFIX: the job name)',
+    help: 'bandwidth log PREFIX_bw.N.log (fio format; PREFIX: the job name when not given)',
     set: (job, value) => {
       job.logs.bw = value;
     },
@@ -976,6 +976,7 @@ const OPTS: Record<string, OptDef> = {
   cmdprio_percentage: {
     kind: 'str',
     hint: 'PCT[,PCT]',
+    dflt: '0',
     help: 'share of ops (read,write) sent with the cmdprio_class/cmdprio priority (io_uring, libaio)',
     set: (job, value, n) => {
       job.prio.cmdPercentage = parsePair(value, 0, 100, (w) => bad(n, w));
@@ -984,7 +985,8 @@ const OPTS: Record<string, OptDef> = {
   cmdprio_class: {
     kind: 'str',
     hint: 'N[,N]',
-    help: 'class of the per-op priority (default 1, RT)',
+    dflt: '1',
+    help: 'class of the per-op priority: 1 RT, 2 BE, 3 IDLE',
     set: (job, value, n) => {
       job.prio.cmdClass = parsePair(value, 1, 3, (w) => bad(n, w));
     },
@@ -992,7 +994,8 @@ const OPTS: Record<string, OptDef> = {
   cmdprio: {
     kind: 'str',
     hint: 'N[,N]',
-    help: 'level of the per-op priority (default 0)',
+    dflt: '0',
+    help: 'level of the per-op priority',
     set: (job, value, n) => {
       job.prio.cmdLevel = parsePair(value, 0, 7, (w) => bad(n, w));
     },
@@ -1000,7 +1003,8 @@ const OPTS: Record<string, OptDef> = {
   cmdprio_hint: {
     kind: 'str',
     hint: 'N[,N]',
-    help: 'hint of the per-op priority (default 0)',
+    dflt: '0',
+    help: 'hint of the per-op priority',
     set: (job, value, n) => {
       job.prio.cmdHint = parsePair(value, 0, 1023, (w) => bad(n, w));
     },
@@ -1036,7 +1040,7 @@ const OPTS: Record<string, OptDef> = {
     kind: 'size',
     hint: 'SIZE',
     dflt: '0',
-    help: "a zone's extent (default: zonesize)",
+    help: "a zone's extent (0: zonesize)",
     set: (job, value, n) => {
       job.zone.range = parseSize(value, n, true);
     },
