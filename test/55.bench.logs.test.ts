@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Ring } from 'kaio';
 import { pkgRoot, skip } from './helpers';
+import { binding } from '../dist/lib/binding';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -193,6 +194,36 @@ describe('55 kaio bench: fio logs and reports', function () {
       assert.throws(() => ring.prepRead(fd, buf, 0, 4, 0, 0x10000), { code: 'ERR_OUT_OF_RANGE' });
     } finally {
       await ring.close();
+      fs.closeSync(fd);
+    }
+  });
+
+  it('cmdprio on libaio: aio_reqprio with IOCB_FLAG_IOPRIO reaches the kernel (an invalid class is refused by it, EINVAL)', async () => {
+    const d = dir();
+    const file = path.join(d, 'f');
+    fs.writeFileSync(file, Buffer.alloc(8192, 1));
+    const fd = fs.openSync(file, 'r');
+    const { backendOps, backendCounters, completionInts } = binding.contract;
+    const out = new Int32Array(8 * completionInts);
+    const got = new Map<number, number>();
+    let wake: (() => void) | undefined;
+    const take = (n: number): void => {
+      for (let i = 0; i < n; i++) got.set(out[i * completionInts], out[i * completionInts + 2]);
+      wake?.();
+    };
+    const aio = binding.Aio ? new binding.Aio({ entries: 8, userRing: true }, take, out, new Float64Array(backendCounters.Slots)) : undefined;
+    assert.ok(aio);
+    try {
+      // Buffered reads: done inside io_submit (the refused one too, as a completion with -EINVAL).
+      assert.equal(aio.prep(backendOps.Read, fd, Buffer.alloc(4096), 0, 0, 1, 4096), 1);
+      assert.equal(aio.prep(backendOps.Read, fd, Buffer.alloc(4096), 0, 0, 2, 4096, (1 << 13) | 4), 1);
+      assert.equal(aio.prep(backendOps.Read, fd, Buffer.alloc(4096), 0, 0, 3, 4096, 7 << 13), 1);
+      const r = aio.submit();
+      if (r > 0) take(r);
+      while (got.size < 3) await new Promise<void>((resolve) => (wake = resolve));
+      assert.deepEqual([got.get(1), got.get(2), got.get(3)], [4096, 4096, -os.constants.errno.EINVAL]);
+    } finally {
+      aio.close();
       fs.closeSync(fd);
     }
   });
