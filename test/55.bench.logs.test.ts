@@ -15,8 +15,11 @@ import { binding } from '../dist/lib/binding';
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
 
+const dirs: string[] = [];
 function dir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-logs-'));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-logs-'));
+  dirs.push(d);
+  return d;
 }
 
 function kaio(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -46,6 +49,9 @@ describe('55 kaio bench: fio logs and reports', function () {
   this.timeout(120000);
   before(function () {
     if (!haveFio) skip(this, 'fio is not installed');
+  });
+  after(() => {
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('per-op logs: the same files, line counts and columns as fio; bw is bytes over clat of the same op', () => {
