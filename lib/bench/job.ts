@@ -15,6 +15,8 @@ import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
 import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { isFileOpEngine, type PlannedFile } from './files';
+import { runFileOps, runFallocTruncate } from './fileops';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -38,6 +40,9 @@ export interface JobSetup {
   blockDevice: boolean;
   progress: SharedArrayBuffer;
   stop: SharedArrayBuffer;
+  /** The job's file set (files.ts), when it has one: its files and bytes per loop. */
+  files?: PlannedFile[];
+  budget?: number;
 }
 
 export interface DirOutcome {
@@ -123,7 +128,7 @@ class IoError extends Error {
 }
 
 /** The state of one job instance shared by every engine loop. */
-class Run {
+export class Run {
   readonly job: BenchJob;
   readonly depthMax: number;
   readonly progress: Float64Array;
@@ -143,6 +148,10 @@ class Run {
   readonly mixed: boolean;
   /** The direction of every op when not mixed. */
   readonly dir0: number;
+  /** rw=trimwrite: each trim is followed by a write of the same block. */
+  readonly trimWrite: boolean;
+  /** trimwrite: the write of the block just trimmed is next. */
+  writeTrimmed = false;
   readonly rwmixread: number;
   /** Block size per direction without a bssplit; 0 where a bssplit draws it. */
   readonly fixedLen: [number, number, number];
@@ -194,6 +203,7 @@ class Run {
   /** rw=randread:N: ops left before the next random offset; the last op's offset. */
   seqLeft = 0;
   lastOff = 0;
+  lastLen = 0;
   writesSinceSync = 0;
   /** fsyncs due (fsync=N / fdatasync=N) and not yet issued. */
   syncPending = 0;
@@ -227,7 +237,9 @@ class Run {
     this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
     const used = this.directionsUsed();
-    const usedLens = [0, 1].filter((d) => used[d]).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
+    // Trims (rw=trim, randtrim, trimwrite) take the trim block size; trimwrite writes the block it trimmed.
+    const trims = job.rw === 'trim' || job.rw === 'randtrim' || job.rw === 'trimwrite';
+    const usedLens = (trims ? [2] : [0, 1].filter((d) => used[d])).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
     this.maxLen = Math.max(...(usedLens.length ? usedLens : lens));
     // With verify, random ops are aligned to the largest block, so two writes never half-overlap
     // (a block read back is always one write's, whole).
@@ -238,9 +250,10 @@ class Run {
     this.rand = new Rand(seed);
     this.mixRand = new Rand(seed ^ 0x5bd1e995);
     this.bsRand = new Rand(seed ^ 0x27d4eb2f);
-    this.random = job.rw === 'randread' || job.rw === 'randwrite' || job.rw === 'randrw';
+    this.random = job.rw === 'randread' || job.rw === 'randwrite' || job.rw === 'randrw' || job.rw === 'randtrim';
     this.mixed = job.rw === 'rw' || job.rw === 'randrw';
-    this.dir0 = job.rw === 'write' || job.rw === 'randwrite' ? 1 : 0;
+    this.dir0 = job.rw === 'write' || job.rw === 'randwrite' ? 1 : trims ? 2 : 0;
+    this.trimWrite = job.rw === 'trimwrite';
     this.rwmixread = job.rwmixread;
     this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
     this.syncEvery = job.fsync || job.fdatasync;
@@ -253,7 +266,7 @@ class Run {
     this.timed = this.tLat || this.tClat || this.tSlat;
     this.limitIos = job.numberIos || Infinity;
     // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
-    this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
+    this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.budget || setup.size) * job.loops;
     if (this.random)
       this.picker =
         job.distribution.kind === 'random'
@@ -276,7 +289,31 @@ class Run {
   directionsUsed(): [boolean, boolean] {
     const rw = this.job.rw;
     const mixed = rw === 'rw' || rw === 'randrw';
-    return [rw === 'read' || rw === 'randread' || (mixed && this.job.rwmixread > 0), rw === 'write' || rw === 'randwrite' || (mixed && this.job.rwmixread < 100)];
+    // A trim changes the file as a write does (it needs the file open for writing).
+    const trims = rw === 'trim' || rw === 'randtrim' || rw === 'trimwrite';
+    return [rw === 'read' || rw === 'randread' || (mixed && this.job.rwmixread > 0), rw === 'write' || rw === 'randwrite' || trims || (mixed && this.job.rwmixread < 100)];
+  }
+
+  /**
+   * A data-less op the engine does not time (fio's FIO_NOSTATS file engines,
+   * whose one timed op is the open): counted with its bytes, no latency.
+   */
+  counted(tag: number, now: number): void {
+    this.inFlight--;
+    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    const dir = this.slotDir[tag];
+    this.ios[dir]++;
+    this.bytes[dir] += this.slotLen[tag];
+    this.progress[2 * dir]++;
+    this.progress[2 * dir + 1] += this.slotLen[tag];
+    this.submitLevels[1]++;
+    this.completeLevels[1]++;
+  }
+
+  /** A latency the engine measured itself (fio's add_clat_sample from a file engine's open), ns. */
+  clatSample(dir: number, ns: number, now: number): void {
+    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    if (!this.ramping && this.tClat) this.hist[dir].clat.record(ns);
   }
 
   begin(): void {
@@ -345,6 +382,7 @@ class Run {
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
     if (!this.more(now)) return false;
+    if (this.writeTrimmed) return this.#writeTrimmed(tag);
     const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
@@ -375,6 +413,8 @@ class Run {
       this.cursor += len;
     }
     this.lastOff = off;
+    this.lastLen = len;
+    if (this.trimWrite) this.writeTrimmed = true;
     this.slotDir[tag] = dir;
     this.slotOff[tag] = off;
     this.slotLen[tag] = len;
@@ -389,6 +429,19 @@ class Run {
       const verify = this.verifyOn ? this.job.verify : '';
       if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
     }
+    this.inFlight++;
+    if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
+    return true;
+  }
+
+  /** trimwrite's write: the block the last trim punched, whole. */
+  #writeTrimmed(tag: number): boolean {
+    this.writeTrimmed = false;
+    this.slotDir[tag] = 1;
+    this.slotOff[tag] = this.lastOff;
+    this.slotLen[tag] = this.lastLen;
+    this.issued++;
+    this.issuedBytes += this.lastLen;
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
     return true;
@@ -525,13 +578,17 @@ function openFlags(run: Run): number {
   const write = writes || job.rw === 'nop' ? writes : false;
   // No O_EXCL here: the main thread holds the exclusive claim on a block
   // device for the whole group (run.ts), so siblings share the device as fio's do.
-  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0);
+  // fio's falloc engine opens read-write whatever the direction (fallocate needs a writable fd);
+  // create_on_open: the file is made by this open, not laid out before.
+  const rdwr = write || job.ioengine === 'falloc';
+  const create = job.ioengine === 'falloc' || job.createOnOpen ? fs.constants.O_CREAT : 0;
+  return (rdwr ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | create | (job.direct ? fs.constants.O_DIRECT : 0);
 }
 
 function openTarget(run: Run): number {
   const flags = openFlags(run);
   try {
-    return fs.openSync(run.filename, flags);
+    return fs.openSync(run.filename, flags, 0o644);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (run.job.direct && err.code === 'EINVAL')
@@ -558,7 +615,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const run = new Run(setup, setup.filename);
   const { job } = run;
   const nop = job.rw === 'nop';
-  const fd = nop || job.ioengine === 'null' ? -1 : openTarget(run);
+  const fileOps = isFileOpEngine(job.ioengine);
+  const fd = nop || job.ioengine === 'null' || fileOps ? -1 : openTarget(run);
   let fixedOps = 0;
   const progress = run.progress;
   try {
@@ -595,6 +653,12 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
       case 'fs-sync':
         runFsSync(run, fd);
         break;
+      case 'falloc':
+      case 'ftruncate':
+        await runFallocTruncate(run, fd);
+        break;
+      default:
+        if (fileOps) await runFileOps(run, setup.files ?? []);
     }
     run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);

@@ -12,7 +12,8 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareTarget } from './target';
+import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
 
 export interface Instance {
   job: BenchJob;
@@ -31,6 +32,9 @@ export interface Instance {
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
   dev?: string;
+  /** The job's file set (files.ts), when it has one. */
+  files?: PlannedFile[];
+  budget?: number;
 }
 
 export interface DiskStat {
@@ -145,6 +149,7 @@ export interface RunHooks {
 export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
   const stop = new Int32Array(hooks.stop);
+  const unlinkAfter: string[] = [];
   let tmpDir = '';
   const tmp = (): string => {
     if (!tmpDir) {
@@ -181,6 +186,36 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
+          if (usesFileSet(job)) {
+            // nrfiles, filesize, the file engines...: files.ts plans and lays out the instance's files.
+            const set = await prepareFileSet(job, n, {
+              blockDevice: (file) => {
+                const st = fs.statSync(file, { throwIfNoEntry: false });
+                if (!st?.isBlockDevice()) return undefined;
+                const t = prepareTarget({ job: job.name, filename: file, size: job.size, bs: maxBs(job), write: writes(job), allowMountedWrite: job.allowMountedWrite });
+                return { size: t.size, notes: t.notes };
+              },
+              fill: prepareFile,
+              invalidate,
+            });
+            if (job.unlink) unlinkAfter.push(...set.files.map((f) => f.path));
+            instances.push({
+              job,
+              jobnum: n,
+              groupid: reportGroup.get(job)!,
+              filename: set.files[0].path,
+              size: Math.max(set.files[0].ioSize, maxBs(job)),
+              blockDevice: set.blockDevice,
+              progress: new SharedArrayBuffer(P_SLOTS * 8),
+              bwSamples: [[], [], []],
+              iopsSamples: [[], [], []],
+              notes: set.notes,
+              dev: deviceOf(set.blockDevice ? set.files[0].path : path.dirname(path.resolve(set.files[0].path)), set.blockDevice),
+              files: set.files,
+              budget: set.budget,
+            });
+            continue;
+          }
           let filename = job.filename;
           const diskless = job.rw === 'nop' || job.ioengine === 'null';
           if (!filename && !diskless) {
@@ -263,6 +298,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
     }
   } finally {
     for (const g of groups) for (const job of g) if (job.unlink && job.filename) fs.rmSync(job.filename, { force: true });
+    // unlink=1 on a file set: each of its files (or directories, for the dir engines).
+    for (const f of unlinkAfter) fs.rmSync(f, { force: true, recursive: true });
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   }
   return result;
@@ -289,7 +326,7 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks): Pro
       if (l.t === 0 || (state !== S_RUN && !final)) return;
       const dt = (now - l.t) / 1000;
       if (dt < (final ? SAMPLE_MS / 2000 : 0.001)) return;
-      for (let d = 0; d < 2; d++) {
+      for (let d = 0; d < 3; d++) {
         const ios = p[P_IOS + 2 * d] - l.v[P_IOS + 2 * d];
         const bytes = p[P_BYTES + 2 * d] - l.v[P_BYTES + 2 * d];
         if (ios < 0) continue; // ramp reset
@@ -380,7 +417,7 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks): Pro
 }
 
 function statusLetter(job: BenchJob): string {
-  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
+  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N', trim: 'D', randtrim: 'd', trimwrite: 'T' }[job.rw];
 }
 
 function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
@@ -392,6 +429,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
     blockDevice: inst.blockDevice,
     progress: inst.progress,
     stop,
+    files: inst.files,
+    budget: inst.budget,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
