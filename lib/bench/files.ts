@@ -95,6 +95,8 @@ export function checkFilenameFormat(text: string, n: string): string {
   return text;
 }
 
+export const DEFAULT_FORMAT = '$jobname.$jobnum.$filenum';
+
 /** The name of file `filenum` of instance `jobnum` (fio's make_filename). */
 export function fileName(format: string, jobname: string, jobnum: number, filenum: number): string {
   if (!format) return `${jobname}.${jobnum}.${filenum}`;
@@ -153,7 +155,8 @@ export function planFiles(p: FilePlanInput): { files: PlannedFile[]; budget: num
   const diskless = layoutFree(p.ioengine);
   const files = paths.map((path): PlannedFile => {
     const st = diskless ? undefined : fs.statSync(path, { throwIfNoEntry: false });
-    const real = st && st.isFile() ? st.size : 0;
+    // fio: the engines that make their own files count each as one smallest block.
+    const real = diskless ? p.minBs : st && st.isFile() ? st.size : 0;
     let ioSize: number;
     if (!p.fileSizeLow) {
       ioSize = evenShare;
@@ -435,7 +438,7 @@ export function usesFileSet(job: FileSetJob): boolean {
     job.nrfiles > 1 ||
     job.fileSizeLow > 0 ||
     job.createOnOpen ||
-    job.filenameFormat !== '' ||
+    job.filenameFormat !== DEFAULT_FORMAT ||
     job.filename.includes(':') ||
     isFileOpEngine(job.ioengine) ||
     job.ioengine === 'falloc' ||

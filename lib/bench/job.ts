@@ -381,8 +381,9 @@ export class Run {
 
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
+    // trimwrite: a trimmed block is written even when the trim was the budget's last op (fio writes it too).
+    if (this.writeTrimmed && !this.stopping) return this.#writeTrimmed(tag);
     if (!this.more(now)) return false;
-    if (this.writeTrimmed) return this.#writeTrimmed(tag);
     const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
@@ -440,8 +441,7 @@ export class Run {
     this.slotDir[tag] = 1;
     this.slotOff[tag] = this.lastOff;
     this.slotLen[tag] = this.lastLen;
-    this.issued++;
-    this.issuedBytes += this.lastLen;
+    // As fio: the write of a trimmed block is not counted against the job's size (trimwrite does size twice).
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
     return true;

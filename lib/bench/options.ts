@@ -133,7 +133,7 @@ export interface BenchJob {
   fileService: FileService;
   createOnOpen: boolean;
   fallocate: FallocateMode;
-  /** fio's filename_format ('' : $jobname.$jobnum.$filenum). */
+  /** fio's filename_format. */
   filenameFormat: string;
   /** filestat/dirstat: the system call timed. */
   statType: 'stat' | 'lstat' | 'statx';
@@ -919,7 +919,8 @@ const OPTS: Record<string, OptDef> = {
   filename_format: {
     kind: 'str',
     hint: 'FMT',
-    help: 'file names from $jobname, $jobnum and $filenum (default $jobname.$jobnum.$filenum)',
+    dflt: '$jobname.$jobnum.$filenum',
+    help: 'file names from $jobname, $jobnum and $filenum',
     set: (job, value, n) => {
       job.filenameFormat = checkFilenameFormat(value, n);
     },
@@ -1168,7 +1169,7 @@ function defaults(): BenchJob {
     fileService: { kind: 'roundrobin', nr: 1, param: 0 },
     createOnOpen: false,
     fallocate: 'native',
-    filenameFormat: '',
+    filenameFormat: '$jobname.$jobnum.$filenum',
     statType: 'stat',
     fileOpCalls: 'io_uring',
     given: {},
