@@ -82,6 +82,7 @@ export async function runFallocTruncate(run: Run, fd: number): Promise<void> {
       run.done(0, res, performance.now());
       if (res < 0) break;
     }
+    run.tEnd = performance.now();
   } finally {
     await ring?.close();
   }
@@ -222,6 +223,7 @@ export async function runFileOps(run: Run, files: PlannedFile[]): Promise<void> 
       chooser.used(i, len, close);
       if (toClose.length) await closeNow();
     }
+    run.tEnd = performance.now();
     if (opError) {
       const e = opError;
       run.error = { errno: errnoOf(e), message: `${engine} on ${opPath}: ${e.code ?? e.message}` };

@@ -660,7 +660,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
       default:
         if (fileOps) await runFileOps(run, setup.files ?? []);
     }
-    run.tEnd = performance.now();
+    // An engine may have ended the clock itself, before its own cleanup (a ring's close).
+    if (!run.tEnd) run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
     if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
       const t = performance.now();
