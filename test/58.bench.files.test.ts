@@ -285,6 +285,8 @@ describe('58 kaio bench: trims', function () {
   it('refuses a trim where kaio bench has no trim op, and fails with the kernel\'s reason on a target that cannot punch holes', () => {
     refused(kaio(['--name=t', '--rw=trim', '--size=1m']), 2, /trim.*--ioengine=falloc only; io_uring has no trim op/);
     refused(kaio(['--name=t', '--rw=randtrim', '--ioengine=libaio', '--size=1m']), 2, /libaio has no trim op/);
+    // --readonly refuses a trim as it refuses a write.
+    refused(kaio(['--readonly', '--name=t', '--ioengine=falloc', '--rw=trim', '--filename=/dev/zero', '--size=64k']), 2, /--readonly.*writes \(rw=trim\)/);
     // /dev/zero is no file: fallocate(2) answers ENODEV, as it does to fio.
     const r = kaio(['--name=t', '--ioengine=falloc', '--filename=/dev/zero', '--rw=trim', '--size=64k']);
     assert.equal(r.status, 1, r.stderr);

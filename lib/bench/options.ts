@@ -1553,7 +1553,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     program.jobs.push(job);
   }
   if (readonly) {
-    const w = program.jobs.find((j) => j.rw === 'write' || j.rw === 'randwrite' || ((j.rw === 'rw' || j.rw === 'randrw') && j.rwmixread < 100));
+    const w = program.jobs.find((j) => j.rw === 'write' || j.rw === 'randwrite' || TRIM_RW.includes(j.rw) || ((j.rw === 'rw' || j.rw === 'randrw') && j.rwmixread < 100));
     if (w) throw bad('--readonly', `job ${w.name} writes (rw=${w.rw})`);
   }
   return program;

@@ -133,7 +133,9 @@ function maxBs(job: BenchJob): number {
 }
 
 function writes(job: BenchJob): boolean {
-  return job.rw === 'write' || job.rw === 'randwrite' || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
+  // A trim changes the target as a write does (a block device in use is refused for both).
+  const trims = job.rw === 'trim' || job.rw === 'randtrim' || job.rw === 'trimwrite';
+  return job.rw === 'write' || job.rw === 'randwrite' || trims || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
 }
 
 export interface RunHooks {
