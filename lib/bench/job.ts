@@ -15,6 +15,7 @@ import { createEngine } from './engines/index';
 import { depthBucket, runEngine } from './engines/loop';
 import { errnoCode, fillRandom } from './engines/util';
 import type { PlannedFile } from './files';
+import { arriveAndWait } from './gate';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -41,6 +42,9 @@ export interface JobSetup {
   /** The job's file set (files.ts), when it has one: its files and bytes per loop. */
   files?: PlannedFile[];
   budget?: number;
+  /** gate.ts: where the group's instances wait for each other before starting, and how many they are. */
+  gate?: SharedArrayBuffer;
+  gateTotal?: number;
 }
 
 export interface DirOutcome {
@@ -579,6 +583,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   let fixedOps = 0;
   const progress = run.progress;
   try {
+    // Every instance of the group set up before any starts (fio's start of a group's jobs).
+    if (setup.gate) arriveAndWait(setup.gate, setup.gateTotal ?? 1, setup.stop);
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
     for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
       Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));

@@ -14,6 +14,7 @@ import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } fro
 import type { BenchJob, Program } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareTarget } from './target';
 import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
+import { newGate, openGate } from './gate';
 
 export interface Instance {
   job: BenchJob;
@@ -378,7 +379,8 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks): Pro
     }, 1000);
   }
   try {
-    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop)));
+    const gate = newGate();
+    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop, gate, instances.length)));
   } finally {
     clearInterval(timer);
     if (statusTimer) clearInterval(statusTimer);
@@ -422,7 +424,7 @@ function statusLetter(job: BenchJob): string {
   return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N', trim: 'D', randtrim: 'd', trimwrite: 'T' }[job.rw];
 }
 
-function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
+function startInstance(inst: Instance, stop: SharedArrayBuffer, gate: SharedArrayBuffer, gateTotal: number): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
     jobnum: inst.jobnum,
@@ -433,6 +435,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
     stop,
     files: inst.files,
     budget: inst.budget,
+    gate,
+    gateTotal,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
@@ -446,6 +450,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
       inst.failure ??= e.message.replace(/\s*\n\s*/g, ' ');
     });
     w.on('exit', (code) => {
+      // An instance that ended before the gate (its setup failed) must not hold the others there.
+      openGate(gate);
       if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
       resolve();
     });
