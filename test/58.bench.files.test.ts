@@ -327,3 +327,19 @@ describe('58 kaio bench: layout failures', function () {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe('58 kaio bench: a group starts together', function () {
+  this.timeout(60000);
+  it('an instance whose setup fails before the start does not hold its group: the others run, the failure is reported, exit 1', () => {
+    const dir = scratch();
+    const job = path.join(dir, 'g.fio');
+    // /dev/zero refuses O_DIRECT: job a fails in its worker before the group's start; b (null engine) must still run.
+    fs.writeFileSync(job, '[a]\nfilename=/dev/zero\ndirect=1\nsize=64k\n[b]\nioengine=null\nsize=1m\n');
+    const r = kaio(['--output-format=json', job]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /\/dev\/zero .*O_DIRECT/);
+    const d = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as Doc;
+    assert.deepEqual(d.jobs.map((j) => [j.jobname, j.read.total_ios]), [['a', 0], ['b', 256]]);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
