@@ -315,30 +315,29 @@ export class FileChooser {
         this.#next = (this.#next + 1) % n;
       } else if (this.#picker) i = Math.floor(this.#picker.next() / 1024);
       else i = Math.floor(this.#rand.next() * n);
-      if (this.done[i]) continue;
-      if (!this.open[i]) {
-        if (this.nOpen >= this.openFiles) continue;
-        if (!openFile(i)) return -1;
-        this.open[i] = 1;
-        this.nOpen++;
-      }
-      this.#cur = i;
-      this.#curLeft = this.service.nr - 1;
-      return i;
+      const got = this.#take(i, openFile);
+      if (got !== -2) return got;
     }
     // A draw that keeps missing the files left (a very skewed one near the end): the first one left.
     for (let i = 0; i < n; i++) {
-      if (this.done[i] || (!this.open[i] && this.nOpen >= this.openFiles)) continue;
-      if (!this.open[i]) {
-        if (!openFile(i)) return -1;
-        this.open[i] = 1;
-        this.nOpen++;
-      }
-      this.#cur = i;
-      this.#curLeft = this.service.nr - 1;
-      return i;
+      const got = this.#take(i, openFile);
+      if (got !== -2) return got;
     }
     return -1;
+  }
+
+  /** File i if it can take the next op (opened now if need be); -2: not this one; -1: its open failed. */
+  #take(i: number, openFile: (i: number) => boolean): number {
+    if (this.done[i]) return -2;
+    if (!this.open[i]) {
+      if (this.nOpen >= this.openFiles) return -2;
+      if (!openFile(i)) return -1;
+      this.open[i] = 1;
+      this.nOpen++;
+    }
+    this.#cur = i;
+    this.#curLeft = this.service.nr - 1;
+    return i;
   }
 
   /**
