@@ -101,7 +101,7 @@ const CELLS = {
   'Deno.*': { rt: 'deno', api: 'deno' },
 };
 
-const readCells = ['node fsp', 'node uring fsp', 'kaio', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
+const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 const preadCells = ['node fh', 'node uring fh', 'kaio fh', 'kaio ring', 'bun fh', 'Bun.*', 'deno fh', 'Deno.*'];
 const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 

@@ -24,10 +24,14 @@ function pattern(seed: number, len: number): Buffer {
 }
 
 /**
- * Drops a file's clean pages (POSIX_FADV_DONTNEED through dd's iflag=nocache), so reads go to the disk.
+ * Drops a file's pages (fsync, then POSIX_FADV_DONTNEED through dd's iflag=nocache), so reads go to the disk.
  * A dd without it (busybox, as in the kernel lab's guest): every clean page, through drop_caches (root).
  */
 function dropCache(p: string): void {
+  // Written back first: POSIX_FADV_DONTNEED drops only clean pages.
+  const fd = fs.openSync(p, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
   try {
     cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'pipe' });
   } catch {
@@ -329,7 +333,9 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
       assert.ok(cached.equals(fs.readFileSync(p)), `${size} bytes, cached`);
       // Out of the page cache: RWF_NOWAIT says EAGAIN (or reads short), and the ring reads it.
       dropCache(p);
+      const coldBefore = ring.stats.completed;
       const cold = await kaio.readFile(p, { context: ring });
+      assert.ok(ring.stats.completed > coldBefore, `${size} bytes out of the page cache: read on the ring`);
       assert.ok(cold.equals(data), `${size} bytes, dropped from the page cache`);
       assert.equal(await kaio.readFile(p, { context: ring, encoding: 'latin1' }), data.toString('latin1'));
     }
