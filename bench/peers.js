@@ -83,6 +83,7 @@ const CELLS = {
   'node streams': { rt: 'node', api: 'fsp' },
   'kaio': { rt: 'node', api: 'kaio', kaio: true },
   'kaio no inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '0' } },
+  'kaio inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '1' } },
   'kaio inPlace': { rt: 'node', api: 'kaio-inplace', kaio: true },
   'kaio fh': { rt: 'node', api: 'kaio-fh', kaio: true },
   'kaio ring': { rt: 'node', api: 'kaio-ring', kaio: true },
@@ -101,7 +102,7 @@ const CELLS = {
   'Deno.*': { rt: 'deno', api: 'deno' },
 };
 
-const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
+const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no inline', 'kaio inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 const preadCells = ['node fh', 'node uring fh', 'kaio fh', 'kaio ring', 'bun fh', 'Bun.*', 'deno fh', 'Deno.*'];
 const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 

@@ -103,13 +103,17 @@ describe('22 FileHandle: what kaio adds', function () {
     });
   }
 
-  it('readFile on io_uring of a small file: no submission in the page cache; out of it, one (read + close of the fd opened inline)', async function () {
+  it('readFile on io_uring of a small file, after larger ones: no submission in the page cache; out of it, one (read + close of the fd opened inline); after many small files, two (the ring path)', async function () {
     const ring = ctxOr(this, 'io_uring');
     assert.ok(ring instanceof kaio.Ring, 'the io_uring context is a Ring');
     const p = path.join(dir, 'small');
     const data = crypto.randomBytes(9000);
     fs.writeFileSync(p, data);
     await kaio.readFile(p, { context: ring }); // warm
+    // The inline try is taken while readFile's results average 16 KiB or more.
+    const big = path.join(dir, 'prime');
+    fs.writeFileSync(big, crypto.randomBytes(512 * 1024));
+    for (let i = 0; i < 24; i++) await kaio.readFile(big, { context: ring });
     let before = ring.stats.enterCalls;
     assert.ok((await kaio.readFile(p, { context: ring })).equals(data));
     assert.equal(ring.stats.enterCalls - before, 0);
@@ -126,6 +130,13 @@ describe('22 FileHandle: what kaio adds', function () {
     before = ring.stats.enterCalls;
     assert.ok((await kaio.readFile(p, { context: ring })).equals(data));
     assert.equal(ring.stats.enterCalls - before, 1);
+    // After many small files the ring reads them: openat + statx, then read + close.
+    const tiny = path.join(dir, 'tiny');
+    fs.writeFileSync(tiny, 'x'.repeat(100));
+    for (let i = 0; i < 40; i++) await kaio.readFile(tiny, { context: ring });
+    before = ring.stats.enterCalls;
+    assert.ok((await kaio.readFile(p, { context: ring })).equals(data));
+    assert.equal(ring.stats.enterCalls - before, 2);
   });
 
   it('readFile on io_uring of files that are not regular or not sized: reads to EOF', async function () {

@@ -313,6 +313,13 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-24-inline-'));
   });
+  // The inline try is taken while readFile's results average 16 KiB or more:
+  // a few reads of a 512 KiB file first.
+  beforeEach(async () => {
+    const big = path.join(dir, 'prime');
+    if (!fs.existsSync(big)) fs.writeFileSync(big, pattern(7, 512 * 1024));
+    for (let i = 0; i < 24; i++) await kaio.readFile(big, { context: ring });
+  });
   after(async () => {
     if (ring) await ring.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -346,7 +353,7 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
 
   it('awaiting readFile in a loop lets the event loop turn: a timer fires (a result settled in the same turn would starve it)', async function () {
     const p = path.join(dir, 'loop');
-    fs.writeFileSync(p, 'x');
+    fs.writeFileSync(p, pattern(3, 65536)); // large enough to stay on the inline path
     let fired = false;
     setTimeout(() => (fired = true), 1);
     let n = 0;
