@@ -30,6 +30,12 @@ constexpr int kAtStatxDontSync = 0x4000;   // AT_STATX_DONT_SYNC
 constexpr unsigned kStatxType = 0x1;
 constexpr unsigned kStatxSize = 0x200;
 
+// preadv2 as a raw system call (musl before 1.2.5 has no wrapper); the
+// offset's high half is ignored on 64-bit targets.
+ssize_t ReadNowait(int fd, iovec* iov, uint64_t offset) {
+  return syscall(SYS_preadv2, fd, iov, 1, static_cast<long>(offset), 0L, kRwfNowait);
+}
+
 }  // namespace
 
 int OpenCached(const char* path, CachedFile* out) {
@@ -58,7 +64,7 @@ int OpenCached(const char* path, CachedFile* out) {
 int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size) {
   // One byte more than the size: a file that grew shows it.
   iovec iov{buf, static_cast<size_t>(size) + 1};
-  ssize_t n = preadv2(fd, &iov, 1, 0, kRwfNowait);
+  ssize_t n = ReadNowait(fd, &iov, 0);
   if (n < 0) return errno == EAGAIN || errno == EOPNOTSUPP ? 0 : -errno;
   if (static_cast<uint64_t>(n) != size) return 0;
   // Exactly `size` came back. With RWF_NOWAIT a read also stops short where
@@ -66,7 +72,7 @@ int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size) {
   // `size`: 0 bytes only when the file ends there.
   uint8_t probe;
   iovec one{&probe, 1};
-  n = preadv2(fd, &one, 1, static_cast<off_t>(size), kRwfNowait);
+  n = ReadNowait(fd, &one, size);
   if (n < 0) return errno == EAGAIN || errno == EOPNOTSUPP ? 0 : -errno;
   return n == 0 ? 1 : 0;
 }
