@@ -3,7 +3,10 @@ import type { BenchJob } from '../options';
 import type { IoEngine } from './engine';
 import { CpuioEngine } from './cpuio';
 import { ExecEngine } from './exec';
+import { FallocEngine } from './falloc';
+import { FileOpsEngine } from './fileops';
 import { FsEngine } from './fs';
+import { FtruncateEngine } from './ftruncate';
 import { IoUringEngine, IoUringPromiseEngine } from './io_uring';
 import { LibaioEngine } from './libaio';
 import { NullEngine } from './null';
@@ -31,5 +34,16 @@ export function createEngine(job: BenchJob, openFlags: number): IoEngine {
       return new CpuioEngine();
     case 'exec':
       return new ExecEngine();
+    case 'falloc':
+      return new FallocEngine();
+    case 'ftruncate':
+      return new FtruncateEngine();
+    case 'filecreate':
+    case 'filestat':
+    case 'filedelete':
+    case 'dircreate':
+    case 'dirstat':
+    case 'dirdelete':
+      return new FileOpsEngine(job.ioengine, job.fileOpCalls);
   }
 }
