@@ -129,6 +129,14 @@ export interface Binding {
   contract: NativeContract;
   probe(): NativeProbe;
   /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
+  /** kaio bench's verify digests (native/core/digest.h): kind's digest of src[start, end), little-endian into dst at dstOffset. */
+  digestInto(kind: number, src: Uint8Array, start: number, end: number, dst: Uint8Array, dstOffset: number): void;
+  /** fio's CRC-32C (starts at ~0, no final inversion) of src[start, end). */
+  crc32c(src: Uint8Array, start: number, end: number): number;
+  /** Deterministic bytes from a 64-bit seed (two 32-bit halves) into buf[start, end). */
+  fillRandom(buf: Uint8Array, start: number, end: number, seedHigh: number, seedLow: number): void;
+  /** Whether crc32c uses the CPU's CRC instruction. */
+  readonly crc32cHardware: boolean;
   pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;
   /** mlock(2)/munlock(2) of a pinnedAlloc mapping: 0 or -errno. */
   pinnedLock(memory: ArrayBuffer): number;

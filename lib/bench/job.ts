@@ -14,7 +14,8 @@ import type { IoContext } from '../types';
 import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
-import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { JobVerify, verifyFor } from './verifyrun';
+import { Content, contentFor } from './content';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -38,6 +39,9 @@ export interface JobSetup {
   blockDevice: boolean;
   progress: SharedArrayBuffer;
   stop: SharedArrayBuffer;
+  /** The instance's 1-based number among all `threads` of the run (fio's thread_number). */
+  thread?: number;
+  threads?: number;
 }
 
 export interface DirOutcome {
@@ -93,6 +97,8 @@ export interface JobOutcome {
   notes: string[];
   error?: { message: string; errno: number };
   verified: number;
+  /** Milliseconds per direction when they differ from runtimeMs (fio's runtime[ddir]: the verify pass is the reads'). */
+  dirMs?: [number, number, number];
   fixedOps: number;
   /** The job thread's CPU use over the measured part. */
   cpu?: ThreadCpu;
@@ -148,9 +154,12 @@ class Run {
   readonly fixedLen: [number, number, number];
   /** An fsync (or fdatasync) after every this many writes; 0: none. */
   readonly syncEvery: number;
-  readonly verifyOn: boolean;
-  /** Verify reads check what they read (read or randread with verify). */
-  readonly verifyReads: boolean;
+  /** verify=: headers on writes, checks on reads, the read-back pass (verifyrun.ts). */
+  readonly vr: JobVerify | undefined;
+  /** What writes carry (content.ts). */
+  readonly content: Content;
+  /** verify_only's dry run: ops are chosen and logged, none is issued or filled. */
+  dry = false;
   readonly nop: boolean;
   /**
    * Which figures are measured (fio's disable_lat/disable_clat/disable_slat;
@@ -210,10 +219,8 @@ class Run {
   rampEnd: number;
   stopping = false;
   error: { message: string; errno: number } | undefined;
-  verifyFail: VerifyFailure | undefined;
-  verified = 0;
-  readonly written: Map<number, number> | undefined;
   readonly notes: string[] = [];
+  dirMs: [number, number, number] | undefined;
 
   constructor(
     readonly setup: JobSetup,
@@ -244,8 +251,8 @@ class Run {
     this.rwmixread = job.rwmixread;
     this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
     this.syncEvery = job.fsync || job.fdatasync;
-    this.verifyOn = !!job.verify;
-    this.verifyReads = !!job.verify && (job.rw === 'read' || job.rw === 'randread');
+    this.content = contentFor(job, setup, this.maxLen);
+    this.vr = verifyFor(job, setup, this.content, this.depthMax + 1, used[1], seed);
     this.nop = job.rw === 'nop';
     this.tLat = !job.disableLat;
     this.tClat = !job.disableClat;
@@ -270,7 +277,6 @@ class Run {
     this.ramping = job.rampTime > 0;
     this.rampEnd = 0;
     this.deadline = Infinity;
-    this.written = job.verify && used[1] && job.doVerify ? new Map() : undefined;
   }
 
   directionsUsed(): [boolean, boolean] {
@@ -281,6 +287,12 @@ class Run {
 
   begin(): void {
     const now = performance.now();
+    if (this.vr?.inPass) {
+      // The read-back pass: its own clock; the job's deadline still holds, as in fio.
+      this.t0 = now;
+      this.progress[P_STATE] = S_VERIFY;
+      return;
+    }
     this.t0 = now;
     this.cpu0 = threadCpu();
     this.rampEnd = now + this.job.rampTime * 1000;
@@ -344,6 +356,15 @@ class Run {
 
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
+    if (this.vr !== undefined) {
+      const r = this.vr.next(this, tag);
+      if (r !== 0) {
+        if (r < 0) return false;
+        this.inFlight++;
+        if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
+        return true;
+      }
+    }
     if (!this.more(now)) return false;
     const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     const len = this.fixedLen[dir] || this.#len(dir);
@@ -386,8 +407,11 @@ class Run {
         this.writesSinceSync = 0;
         this.syncPending++;
       }
-      const verify = this.verifyOn ? this.job.verify : '';
-      if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
+      if (this.dry) {
+        // verify_only: nothing is written; the write is only logged.
+      } else if (this.vr !== undefined) this.vr.fillWrite(this, tag, off, now);
+      else if (this.content.refill) this.content.fill(this.buf(tag));
+      else if (this.content.scramble) this.content.scrambleWrite(this.buf(tag), off, now);
     }
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
@@ -442,9 +466,9 @@ class Run {
       this.submitLevels[1]++;
       this.completeLevels[1]++;
     }
-    if (this.verifyOn) {
-      if (dir === 1) this.written?.set(this.slotOff[tag], len);
-      else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
+    if (this.vr !== undefined) {
+      if (dir === 1) this.vr.written(tag, this.slotOff[tag], res);
+      else if (!this.vr.readDone(this, tag, res)) this.stopping = true;
     }
   }
 
@@ -462,18 +486,12 @@ class Run {
     }
   }
 
-  check(buf: Buffer, off: number): void {
-    const job = this.job;
-    if (!job.verify || this.verifyFail) return;
-    const f = checkBlock(job.verify, buf, off, job.verifyPattern);
-    this.verified++;
-    if (f) {
-      this.verifyFail = f;
-      this.stopping = true;
-    }
-  }
-
   fail(tag: number, errno: number): void {
+    if (this.job.fillDevice && this.slotDir[tag] === 1 && (errno === osConstants.errno.ENOSPC || errno === osConstants.errno.EDQUOT)) {
+      // fill_device: the device is full, the job is done (fio clears the error).
+      this.stopping = true;
+      return;
+    }
     if (!this.error) {
       const dir = DIR_NAMES[this.slotDir[tag]];
       this.error = {
@@ -512,9 +530,10 @@ class Run {
       complete: Array.from(this.completeLevels),
       notes: this.notes,
       error: this.error,
-      verified: this.verified,
+      verified: this.vr?.verified ?? 0,
       fixedOps,
       cpu: this.cpu,
+      dirMs: this.dirMs,
     };
   }
 }
@@ -540,19 +559,6 @@ function openTarget(run: Run): number {
   }
 }
 
-function fillRandom(bufs: Buffer[], seed: number): void {
-  let x = seed | 1;
-  for (const b of bufs) {
-    let i = 0;
-    for (; i + 4 <= b.length; i += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b.writeInt32LE(x, i);
-    }
-  }
-}
-
 /** Runs one job instance to its end (or to the stop flag) and reports what it measured. */
 export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const run = new Run(setup, setup.filename);
@@ -567,86 +573,88 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
       Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
-      fillRandom(run.buffers, setup.jobnum + 1);
+      for (const b of run.buffers) run.content.fill(b);
     }
-    switch (job.ioengine) {
-      case 'io_uring':
-        fixedOps = await runRing(run, fd);
-        break;
-      case 'libaio':
-        await runAio(run, fd);
-        break;
-      case 'psync':
-      case 'sync':
-        // fio's psync: pread/pwrite, one op at a time on the job's own thread (sync: the same, Node has no lseek).
-        runFsSync(run, fd);
-        break;
-      case 'null':
-        runNull(run);
-        break;
-      case 'pvsync2': {
-        const ctx = new ThreadpoolContext({ entries: job.iodepth });
-        await runWithContext(run, fd, ctx, job.hipri ? 1 /* RWF_HIPRI */ : 0);
-        break;
+    const engine = async (): Promise<void> => {
+      switch (job.ioengine) {
+        case 'io_uring':
+          fixedOps += await runRing(run, fd);
+          break;
+        case 'libaio':
+          await runAio(run, fd);
+          break;
+        case 'psync':
+        case 'sync':
+          // fio's psync: pread/pwrite, one op at a time on the job's own thread (sync: the same, Node has no lseek).
+          runFsSync(run, fd);
+          break;
+        case 'null':
+          runNull(run);
+          break;
+        case 'pvsync2': {
+          const ctx = new ThreadpoolContext({ entries: job.iodepth });
+          await runWithContext(run, fd, ctx, job.hipri ? 1 /* RWF_HIPRI */ : 0);
+          break;
+        }
+        case 'fs':
+          await runFsPromises(run, fd);
+          break;
+        case 'fs-sync':
+          runFsSync(run, fd);
+          break;
       }
-      case 'fs':
-        await runFsPromises(run, fd);
-        break;
-      case 'fs-sync':
-        runFsSync(run, fd);
-        break;
-    }
+    };
+    // verify_only on a writing job: the writes are only chosen and logged (fio's do_dry_run).
+    if (job.verifyOnly && run.directionsUsed()[1]) runDry(run);
+    else await engine();
     run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
-    if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
+    const mainMs = run.tEnd - run.t0;
+    if (!run.error && !run.vr?.failure && job.endFsync && fd >= 0 && run.directionsUsed()[1] && !run.dry) {
       const t = performance.now();
       fs.fsyncSync(fd);
       run.syncDone(t, performance.now());
     }
-    if (!run.error && !run.verifyFail && run.written && run.written.size && Atomics.load(run.stopFlag, 0) === 0) {
-      progress[P_STATE] = S_VERIFY;
-      verifyWritten(run, fd);
+    // fio's do_verify: after the writes, unless the job was stopped (runtime, Ctrl-C) or failed.
+    let passMs = 0;
+    if (!run.error && run.vr?.passDue && !run.stopping && Atomics.load(run.stopFlag, 0) === 0) {
+      if (fd >= 0 && !run.dry) fs.fsyncSync(fd);
+      run.vr.startPass();
+      run.dry = false;
+      await engine();
+      run.tEnd = performance.now();
+      passMs = run.tEnd - run.t0;
+      run.cpu = cpuSince(run.cpu0);
+    }
+    if (run.vr) {
+      // fio's runtime per direction: the job's for what it did, the pass's added to the reads'.
+      const ms: [number, number, number] = [0, 0, 0];
+      const [r, w] = run.directionsUsed();
+      if (r && !run.dry) ms[0] = mainMs;
+      if (w && !job.verifyOnly) ms[1] = mainMs;
+      ms[0] += passMs;
+      run.dirMs = ms;
+      run.t0 = run.tEnd - (job.verifyOnly && w ? passMs : mainMs + passMs);
     }
   } finally {
     if (fd >= 0) fs.closeSync(fd);
     progress[P_STATE] = S_DONE;
   }
   const out = run.outcome(fixedOps);
-  if (run.verifyFail) {
-    const f = run.verifyFail;
-    out.error = {
-      errno: 84, // EILSEQ, as fio reports a verify failure
-      message: `verify: ${job.verify} failed on ${run.filename} at offset ${f.at} (block offset=${f.block}, len=${f.len}): ${f.why}`,
-    };
-  }
+  if (run.vr?.failure) out.error = { errno: osConstants.errno.EILSEQ, message: run.vr.failure };
   return out;
 }
 
-/** Reads back every block the job wrote (sync, after the timed part) and checks it. */
-function verifyWritten(run: Run, fd: number): void {
-  const offs = [...run.written!.keys()].sort((a, b) => a - b);
-  const buf = alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096);
-  let rfd = fd;
-  for (const off of offs) {
-    const len = run.written!.get(off)!;
-    const b = buf.subarray(0, len);
-    let n: number;
-    try {
-      n = fs.readSync(rfd, b, 0, len, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EBADF' && rfd === fd) {
-        rfd = fs.openSync(run.filename, fs.constants.O_RDONLY | (run.job.direct ? fs.constants.O_DIRECT : 0));
-        n = fs.readSync(rfd, b, 0, len, off);
-      } else throw e;
-    }
-    if (n !== len) {
-      run.verifyFail = { at: off + n, block: off, len, why: `short read (${n} of ${len} bytes)` };
-      break;
-    }
-    run.check(b, off);
-    if (run.verifyFail) break;
+/** verify_only's dry run: the job's writes chosen in order and logged, none issued. */
+function runDry(run: Run): void {
+  run.dry = true;
+  run.begin();
+  for (;;) {
+    const now = performance.now();
+    if (!run.next(0, now)) break;
+    run.inFlight--;
+    if (run.slotDir[0] === 1) run.vr?.written(0, run.slotOff[0], run.slotLen[0]);
   }
-  if (rfd !== fd) fs.closeSync(rfd);
 }
 
 /** io_uring through kaio's Ring: the batch API (like fio's engine) or the promise API. */
@@ -672,7 +680,7 @@ async function runRing(run: Run, fd: number): Promise<number> {
       // The pool's own Buffers where the block size fills them: ops on those
       // go by the buffer's index, without looking at the view (lib/pool.ts).
       run.buffers = pool.buffers.map((b) => (b.length === run.maxLen ? b : b.subarray(0, run.maxLen)));
-      fillRandom(run.buffers, run.setup.jobnum + 1);
+      for (const b of run.buffers) run.content.fill(b);
     }
     if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([fd])[0];
     if (job.api === 'batch') runBatch(run, ring, file);

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareFillTarget, prepareTarget } from './target';
 
 export interface Instance {
   job: BenchJob;
@@ -31,6 +31,8 @@ export interface Instance {
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
   dev?: string;
+  /** 1-based among all the run's instances (fio's thread_number). */
+  thread?: number;
 }
 
 export interface DiskStat {
@@ -144,6 +146,8 @@ export interface RunHooks {
 /** Runs every group of the program in order; throws BenchError for a target that cannot be used. */
 export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
+  let threadNumber = 0;
+  threadCount = program.jobs.reduce((n, j) => n + j.numjobs, 0);
   const stop = new Int32Array(hooks.stop);
   let tmpDir = '';
   const tmp = (): string => {
@@ -202,7 +206,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               if (job.sizePercent && !st)
                 throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
               const have = st && st.isFile() && !job.size ? st.size : 0;
-              const target = prepareTarget({
+              const fillFile = job.fillDevice && !job.size && (!st || st.isFile());
+              const target = fillFile ? prepareFillTarget(filename, maxBs(job)) : prepareTarget({
                 job: job.name,
                 filename,
                 // the default job's temp file: 256 MiB unless --size says otherwise
@@ -246,6 +251,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             iopsSamples: [[], [], []],
             notes,
             dev: diskless ? undefined : deviceOf(filename, blockDevice),
+            thread: ++threadNumber,
           });
         }
       }
@@ -383,6 +389,9 @@ function statusLetter(job: BenchJob): string {
   return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
 }
 
+/** Instances in the run (fio's thread_number count): dedupe_global spreads its working set over them. */
+let threadCount = 1;
+
 function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
@@ -392,6 +401,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
     blockDevice: inst.blockDevice,
     progress: inst.progress,
     stop,
+    thread: inst.thread,
+    threads: threadCount,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });

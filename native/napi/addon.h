@@ -19,5 +19,6 @@ Napi::Value Probe(const Napi::CallbackInfo& info);
 void InitPinned(Napi::Env env, Napi::Object exports);      // js_pinned.cc
 void InitAio(Napi::Env env, Napi::Object exports);         // js_aio.cc
 void InitThreadpool(Napi::Env env, Napi::Object exports);  // js_threadpool.cc
+void InitDigest(Napi::Env env, Napi::Object exports);      // js_digest.cc
 
 }  // namespace kaio
