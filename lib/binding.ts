@@ -135,6 +135,12 @@ export interface Binding {
   crc32c(src: Uint8Array, start: number, end: number): number;
   /** Deterministic bytes from a 64-bit seed (two 32-bit halves) into buf[start, end). */
   fillRandom(buf: Uint8Array, start: number, end: number, seedHigh: number, seedLow: number): void;
+  /** fio's verify headers (and native digests) over every interval of buf[0, len) (native/core/digest.h VerifyFillHeaders). */
+  verifyHeaders(buf: Uint8Array, len: number, interval: number, hdrSize: number, type: number, digestKind: number, verifyOffset: number,
+    offset: number, seedHigh: number, seedLow: number, numberio: number, thread: number, sec: number, nsec: number): void;
+  /** Checks every interval of buf[0, len): -1 when good, else the first bad interval (VerifyCheck). */
+  verifyCheck(buf: Uint8Array, len: number, interval: number, hdrSize: number, type: number, digestKind: number, verifyOffset: number,
+    offset: number, numberio: number, checkSeed: boolean, seedHigh: number, seedLow: number, pattern?: Uint8Array): number;
   /** Whether crc32c uses the CPU's CRC instruction. */
   readonly crc32cHardware: boolean;
   pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;

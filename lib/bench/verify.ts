@@ -47,6 +47,8 @@ interface Algo {
   sum?: (data: Buffer, out: Buffer, at: number) => void;
   /** Bytes that count when two stored digests are compared (a field larger than the digest). */
   cmp?: number;
+  /** The native digest kind (native/core/digest.h) that computes it, when native code does. */
+  kind?: number;
 }
 
 // Digest kinds of native/core/digest.h.
@@ -57,6 +59,7 @@ const D_CRC16 = 3;
 const D_CRC7 = 4;
 
 const native = (kind: number) => (data: Buffer, out: Buffer, at: number) => binding.digestInto(kind, data, 0, data.length, out, at);
+const nat = (type: number, size: number, kind: number): Algo => ({ type, size, sum: native(kind), kind });
 const hash = (name: string, swap32 = false) => (data: Buffer, out: Buffer, at: number) => {
   const d = createHash(name).update(data).digest();
   // fio keeps SHA-1's five words in host order (little-endian here), not the digest's big-endian bytes.
@@ -67,12 +70,12 @@ const hash = (name: string, swap32 = false) => (data: Buffer, out: Buffer, at: n
 const ALGOS: Record<VerifyName, Algo> = {
   meta: { type: TYPE_META, size: 0 },
   md5: { type: 2, size: 16, sum: hash('md5') },
-  crc64: { type: 3, size: 8, sum: native(D_CRC64) },
-  crc32: { type: 4, size: 4, sum: native(D_CRC32) },
-  crc32c: { type: 5, size: 4, sum: native(D_CRC32C) },
-  'crc32c-intel': { type: 5, size: 4, sum: native(D_CRC32C) },
-  crc16: { type: 7, size: 2, sum: native(D_CRC16) },
-  crc7: { type: 8, size: 1, sum: native(D_CRC7) },
+  crc64: nat(3, 8, D_CRC64),
+  crc32: nat(4, 4, D_CRC32),
+  crc32c: nat(5, 4, D_CRC32C),
+  'crc32c-intel': nat(5, 4, D_CRC32C),
+  crc16: nat(7, 2, D_CRC16),
+  crc7: nat(8, 1, D_CRC7),
   // fio's field sizes; kaio stores the standard digests (see docs/bench.md: fio's own sha256/sha512 differ).
   sha256: { type: 9, size: 64, sum: hash('sha256'), cmp: 32 },
   sha512: { type: 10, size: 128, sum: hash('sha512'), cmp: 64 },
@@ -133,6 +136,13 @@ function hdrBytes(s: VerifySettings): number {
   return s.patternWithHeader ? HDR : headerSize(s.name);
 }
 
+/** The native digest kind doing the whole block in one call: -1 for none (header and pattern only), undefined when JavaScript must (node:crypto). */
+function nativeKind(s: VerifySettings): number | undefined {
+  const a = ALGOS[s.name];
+  if (s.patternWithHeader || !a.sum) return -1;
+  return a.kind;
+}
+
 /** Repeats the pattern over buf[from, to), its first byte at `phase` of the pattern. */
 export function fillPattern(buf: Buffer, from: number, to: number, pattern: Buffer, phase = 0): void {
   if (to <= from) return;
@@ -177,6 +187,11 @@ export function fillVerify(s: VerifySettings, buf: Buffer, off: number, numberio
   const sec = Math.floor(now / 1000);
   const nsec = Math.floor((now - sec * 1000) * 1e6);
   const inc = s.interval <= buf.length ? s.interval : buf.length;
+  const kind = nativeKind(s);
+  if (kind !== undefined) {
+    binding.verifyHeaders(buf, buf.length, inc, size, type, kind, s.offset, off, seedHi, seedLo, numberio, s.thread, sec, nsec);
+    return;
+  }
   for (let p = 0, k = 0; p < buf.length; p += inc, k++) {
     const len = Math.min(inc, buf.length - p);
     buf.writeUInt16LE(MAGIC, p + O_MAGIC);
@@ -218,6 +233,14 @@ export function checkVerify(s: VerifySettings, buf: Buffer, off: number, file: s
   const msgs: string[] = [];
   const a = ALGOS[s.name];
   if (a.type === TYPE_NULL) return undefined;
+  const kind = nativeKind(s);
+  if (kind !== undefined) {
+    // One native pass over every interval; the messages below only for a bad block.
+    const pat = s.pattern.length && (s.patternWithHeader || !a.sum) ? s.pattern : undefined;
+    const nio = exp && s.checkNumberio ? exp.numberio & 0xffff : -1;
+    const r = binding.verifyCheck(buf, buf.length, inc, size, typeOf(s), kind, s.offset, off, nio, !!exp && s.checkSeed, exp?.seedHi ?? 0, exp?.seedLo ?? 0, pat);
+    if (r < 0) return undefined;
+  }
   const where = (p: number, len: number): string => ` at file ${file} offset ${off + p}, length ${len} (requested block: offset=${off}, length=${buf.length})`;
   for (let p = 0; p < buf.length; p += inc) {
     if (msgs.length && s.fatal) break;

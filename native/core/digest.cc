@@ -177,3 +177,99 @@ void FillRandom(uint8_t* p, size_t len, uint64_t seed) {
 }
 
 }  // namespace kaio
+
+namespace kaio {
+
+namespace {
+
+constexpr uint16_t kMagic = 0xacca;
+constexpr size_t kHeader = 40;
+constexpr size_t kCrcAt = 36;
+
+template <typename T>
+void Put(uint8_t* p, T v) {
+  for (size_t i = 0; i < sizeof(T); i++) p[i] = static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i));
+}
+
+template <typename T>
+T Get(const uint8_t* p) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < sizeof(T); i++) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return static_cast<T>(v);
+}
+
+void Swap(uint8_t* p, uint32_t by, uint32_t n) {
+  uint8_t tmp[256];
+  for (uint32_t done = 0; done < n;) {
+    uint32_t k = n - done < sizeof tmp ? n - done : static_cast<uint32_t>(sizeof tmp);
+    std::memcpy(tmp, p + done, k);
+    std::memcpy(p + done, p + by + done, k);
+    std::memcpy(p + by + done, tmp, k);
+    done += k;
+  }
+}
+
+bool PatternMatches(const uint8_t* p, size_t n, const uint8_t* pattern, size_t plen, size_t phase) {
+  size_t k = phase % plen;
+  // The first partial period byte by byte, then whole periods with memcmp.
+  size_t i = 0;
+  for (; i < n && k != 0; i++, k = k + 1 == plen ? 0 : k + 1)
+    if (p[i] != pattern[k]) return false;
+  for (; i + plen <= n; i += plen)
+    if (std::memcmp(p + i, pattern, plen) != 0) return false;
+  return n == i || std::memcmp(p + i, pattern, n - i) == 0;
+}
+
+}  // namespace
+
+void VerifyFillHeaders(uint8_t* buf, size_t len, const VerifyLayout& l, uint64_t offset, uint64_t seed, uint16_t numberio,
+                       uint16_t thread, uint32_t sec, uint32_t nsec) {
+  size_t inc = l.interval && l.interval <= len ? l.interval : len;
+  size_t dsize = l.digest_kind >= 0 ? DigestSize(l.digest_kind) : 0;
+  for (size_t p = 0, k = 0; p < len; p += inc, k++) {
+    uint8_t* h = buf + p;
+    size_t n = len - p < inc ? len - p : inc;
+    Put<uint16_t>(h + 0, kMagic);
+    Put<uint16_t>(h + 2, l.type);
+    Put<uint32_t>(h + 4, static_cast<uint32_t>(n));
+    Put<uint64_t>(h + 8, seed);
+    Put<uint64_t>(h + 16, offset + k * l.interval);
+    Put<uint32_t>(h + 24, sec);
+    Put<uint32_t>(h + 28, nsec);
+    Put<uint16_t>(h + 32, thread);
+    Put<uint16_t>(h + 34, numberio);
+    Put<uint32_t>(h + kCrcAt, Crc32cFio(h, kCrcAt));
+    if (dsize && n > l.hdr_size) {
+      uint64_t d = Digest(l.digest_kind, h + l.hdr_size, n - l.hdr_size);
+      for (size_t i = 0; i < dsize; i++) h[kHeader + i] = static_cast<uint8_t>(d >> (8 * i));
+    }
+    if (l.verify_offset) Swap(h, l.verify_offset, l.hdr_size);
+  }
+}
+
+long VerifyCheck(uint8_t* buf, size_t len, const VerifyLayout& l, uint64_t offset, long numberio, bool check_seed, uint64_t seed,
+                 const uint8_t* pattern, size_t pattern_len) {
+  size_t inc = l.interval && l.interval <= len ? l.interval : len;
+  size_t dsize = l.digest_kind >= 0 ? DigestSize(l.digest_kind) : 0;
+  for (size_t p = 0, k = 0; p < len; p += inc, k++) {
+    uint8_t* h = buf + p;
+    size_t n = len - p < inc ? len - p : inc;
+    if (l.verify_offset) Swap(h, l.verify_offset, l.hdr_size);
+    bool ok = true;
+    if (l.hdr_size) {
+      ok = Get<uint16_t>(h) == kMagic && Get<uint32_t>(h + 4) == n && (!check_seed || Get<uint64_t>(h + 8) == seed) &&
+           Get<uint64_t>(h + 16) == offset + k * l.interval &&
+           (numberio < 0 || Get<uint16_t>(h + 34) == static_cast<uint16_t>(numberio)) && Get<uint32_t>(h + kCrcAt) == Crc32cFio(h, kCrcAt);
+      if (ok && dsize && n > l.hdr_size) {
+        uint64_t d = Digest(l.digest_kind, h + l.hdr_size, n - l.hdr_size);
+        for (size_t i = 0; i < dsize && ok; i++) ok = h[kHeader + i] == static_cast<uint8_t>(d >> (8 * i));
+      }
+    }
+    if (ok && pattern_len && n > l.hdr_size) ok = PatternMatches(h + l.hdr_size, n - l.hdr_size, pattern, pattern_len, p + l.hdr_size);
+    if (l.verify_offset) Swap(h, l.verify_offset, l.hdr_size);
+    if (!ok) return static_cast<long>(k);
+  }
+  return -1;
+}
+
+}  // namespace kaio

@@ -34,3 +34,32 @@ bool Crc32cHardware();
 void FillRandom(uint8_t* p, size_t len, uint64_t seed);
 
 }  // namespace kaio
+
+namespace kaio {
+
+// How fio lays verify headers over a block (fio 3.x's struct verify_header,
+// 40 bytes, little-endian, then the checksum header): one header every
+// `interval` bytes, `hdr_size` bytes long in all, its digest (digest_kind,
+// or -1 for none) over the rest of the interval, the whole header swapped
+// with the bytes at verify_offset when that is not 0.
+struct VerifyLayout {
+  uint32_t interval;
+  uint32_t hdr_size;
+  uint16_t type;
+  int digest_kind;
+  uint32_t verify_offset;
+};
+
+// Writes every interval's header (and digest) over buf[0, len).
+void VerifyFillHeaders(uint8_t* buf, size_t len, const VerifyLayout& l, uint64_t offset, uint64_t seed, uint16_t numberio,
+                       uint16_t thread, uint32_t sec, uint32_t nsec);
+
+// Checks every interval of buf[0, len) read at file `offset`: header
+// fields, header CRC, the digest, and the pattern after the header when
+// pattern_len is not 0. numberio < 0: not checked; check_seed: the header's
+// rand_seed must be `seed`. Returns -1 when all is good, else the index of
+// the first bad interval. buf is left as it was.
+long VerifyCheck(uint8_t* buf, size_t len, const VerifyLayout& l, uint64_t offset, long numberio, bool check_seed, uint64_t seed,
+                 const uint8_t* pattern, size_t pattern_len);
+
+}  // namespace kaio

@@ -71,12 +71,76 @@ Napi::Value FillRandomJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+double Num(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+// The view at info[0] and a layout from info[1..5] (len, interval, hdrSize,
+// type, digestKind, verifyOffset), checked so that every header, digest and
+// swap stays inside the view's first len bytes.
+struct Block {
+  uint8_t* p;
+  size_t len;
+  VerifyLayout l;
+};
+
+Block BlockOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  void* data = nullptr;
+  size_t length = 0;
+  if (!ViewBytes(env, info[0], &data, &length)) throw Napi::TypeError::New(env, "expected an ArrayBufferView");
+  double len = Num(info, 1), interval = Num(info, 2), hdr = Num(info, 3), type = Num(info, 4), kind = Num(info, 5), vo = Num(info, 6);
+  bool whole = len == std::floor(len) && interval == std::floor(interval) && hdr == std::floor(hdr) && vo == std::floor(vo);
+  if (!whole || !(len >= 0 && len <= static_cast<double>(length)) || !(interval >= 1 && interval <= len) ||
+      !(hdr == 0 || (hdr >= 40 && hdr <= interval)) || !(vo >= 0 && vo + hdr <= interval) || !(type >= 0 && type < 65536))
+    throw Napi::RangeError::New(env, "verify layout outside the view");
+  int k = static_cast<int>(kind);
+  if (k >= 0 && (DigestSize(k) == 0 || 40 + DigestSize(k) > hdr)) throw Napi::RangeError::New(env, "digest does not fit the header");
+  Block b{static_cast<uint8_t*>(data), static_cast<size_t>(len), {}};
+  b.l.interval = static_cast<uint32_t>(interval);
+  b.l.hdr_size = static_cast<uint32_t>(hdr);
+  b.l.type = static_cast<uint16_t>(type);
+  b.l.digest_kind = k < 0 ? -1 : k;
+  b.l.verify_offset = static_cast<uint32_t>(vo);
+  return b;
+}
+
+uint64_t Seed(const Napi::CallbackInfo& info, size_t at) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(Num(info, at))) << 32) | static_cast<uint32_t>(Num(info, at + 1));
+}
+
+// verifyHeaders(buf, len, interval, hdrSize, type, digestKind, verifyOffset,
+//               offset, seedHigh, seedLow, numberio, thread, sec, nsec)
+Napi::Value VerifyHeaders(const Napi::CallbackInfo& info) {
+  Block b = BlockOf(info);
+  VerifyFillHeaders(b.p, b.len, b.l, static_cast<uint64_t>(Num(info, 7)), Seed(info, 8), static_cast<uint16_t>(static_cast<uint32_t>(Num(info, 10))),
+                    static_cast<uint16_t>(static_cast<uint32_t>(Num(info, 11))), static_cast<uint32_t>(Num(info, 12)),
+                    static_cast<uint32_t>(Num(info, 13)));
+  return info.Env().Undefined();
+}
+
+// verifyCheck(buf, len, interval, hdrSize, type, digestKind, verifyOffset,
+//             offset, numberio (-1: any), checkSeed, seedHigh, seedLow, pattern?) -> -1 or the first bad interval
+Napi::Value VerifyCheckJs(const Napi::CallbackInfo& info) {
+  Block b = BlockOf(info);
+  void* pat = nullptr;
+  size_t plen = 0;
+  if (info.Length() > 12 && !info[12].IsUndefined() && !ViewBytes(info.Env(), info[12], &pat, &plen))
+    throw Napi::TypeError::New(info.Env(), "pattern must be an ArrayBufferView");
+  long r = VerifyCheck(b.p, b.len, b.l, static_cast<uint64_t>(Num(info, 7)), static_cast<long>(Num(info, 8)), info[9].ToBoolean(),
+                       Seed(info, 10), static_cast<const uint8_t*>(pat), plen);
+  return Napi::Number::New(info.Env(), static_cast<double>(r));
+}
+
 }  // namespace
 
 void InitDigest(Napi::Env env, Napi::Object exports) {
   exports.Set("digestInto", Napi::Function::New(env, DigestInto, "digestInto"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
   exports.Set("fillRandom", Napi::Function::New(env, FillRandomJs, "fillRandom"));
+  exports.Set("verifyHeaders", Napi::Function::New(env, VerifyHeaders, "verifyHeaders"));
+  exports.Set("verifyCheck", Napi::Function::New(env, VerifyCheckJs, "verifyCheck"));
   exports.Set("crc32cHardware", Napi::Boolean::New(env, Crc32cHardware()));
 }
 
