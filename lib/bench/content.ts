@@ -174,8 +174,8 @@ export function contentFor(job: BenchJob, setup: JobSetup, maxLen: number): Cont
   const s: ContentSettings = {
     compressPercentage: job.compressPercentage,
     compressChunk: job.compressChunk,
-    // fio: compression and verify refill each write unless refill_buffers was given.
-    refill: job.refillBuffers ?? (job.compressPercentage > 0 || !!job.verify),
+    // fio: compression, dedupe and verify refill each write unless refill_buffers was given.
+    refill: job.refillBuffers ?? (job.compressPercentage > 0 || job.dedupePercentage > 0 || !!job.verify),
     scramble: job.scrambleBuffers && !job.zeroBuffers && !job.verify,
     zero: job.zeroBuffers,
     pattern: job.bufferPattern,

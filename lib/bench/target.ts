@@ -238,7 +238,7 @@ export function prepareTarget(opts: {
 /**
  * fill_device on a file without size=: the file is created (not laid out)
  * and may grow by all the space its filesystem has free; the job writes
- * until ENOSPC. The size is what is there plus the free space, in blocks.
+ * until ENOSPC. The size is what is there plus the free space and a block.
  */
 export function prepareFillTarget(path: string, bs: number): Target {
   const st = fs.statSync(path, { throwIfNoEntry: false });
@@ -249,7 +249,7 @@ export function prepareFillTarget(path: string, bs: number): Target {
   }
   const fsst = fs.statfsSync(dirname(resolve(path)));
   const free = fsst.bavail * fsst.bsize;
-  const size = Math.floor(((st?.size ?? 0) + free) / bs) * bs;
-  if (size < bs) throw new BenchError(`fill_device: ${path}'s filesystem has ${free} bytes free, less than one block (${bs})`);
+  // Rounded up, and a block more: the job ends at ENOSPC (a short last write included), not at this size.
+  const size = (Math.ceil(((st?.size ?? 0) + free) / bs) + 1) * bs;
   return { size, blockDevice: false, notes: [] };
 }
