@@ -29,6 +29,21 @@ const json = (args: string[], opts: Omit<SpawnSyncOptions, 'encoding'> = {}): Do
 };
 const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
 
+/** A job file: one section per entry, its options as fio writes them (key=value). */
+function jobFile(file: string, sections: Array<[string, string[]]>): string {
+  fs.writeFileSync(file, sections.map(([name, opts]) => [`[${name}]`, ...opts, ''].join('\n')).join('\n'));
+  return file;
+}
+
+type Failed = { jobs: Array<{ jobname: string; error: number; kaio: { error_message?: string } }> };
+/** A run whose jobs fail: exit 1, and each job's error and message from the JSON. */
+function failedJobs(args: string[]): Map<string, string> {
+  const r = kaio([...args, '--output-format=json']);
+  assert.equal(r.status, 1, r.stderr);
+  const doc = JSON.parse(r.stdout) as Failed;
+  return new Map(doc.jobs.map((j) => [j.jobname, j.error === 84 ? j.kaio.error_message ?? '' : `error ${j.error}`]));
+}
+
 /** Flips bit 6 of the byte at `at`. */
 function flip(file: string, at: number): void {
   const fd = fs.openSync(file, 'r+');
@@ -70,29 +85,33 @@ describe('56 kaio bench: verify', () => {
     ['sha512', []],
     ['sha3-256', []],
     ['meta', []],
-    ['pattern', ['--verify_pattern=0x5aa5c33c']],
+    ['pattern', ['verify_pattern=0x5aa5c33c']],
   ];
-  for (const [kind, extra] of kinds) {
-    it(`verify=${kind}: a block with one flipped byte fails the read-back, named by its offset (exit 1, err=84)`, () => {
-      const f = path.join(dir, `k-${kind}`);
-      const common = [`--filename=${f}`, '--name=v', '--size=64k', '--bs=4k', `--verify=${kind}`, ...extra];
-      let doc = json([...common, '--rw=randwrite', '--do_verify=0', '--iodepth=4']);
-      assert.equal(doc.jobs[0].write.io_bytes, 65536);
-      assert.equal(doc.jobs[0].read.total_ios, 0, 'do_verify=0: no read-back');
-      doc = json([...common, '--rw=read', '--verify_only']);
-      assert.equal(doc.jobs[0].kaio.verified_blocks, 16, 'every block checks');
-      const block = 9 * 4096;
-      flip(f, block + (kind === 'meta' ? 20 : 3000));
-      const line = failure(kaio([...common, '--rw=read', '--verify_only']), kind);
-      const where = `at file ${f} offset ${block}, length 4096 \\(requested block: offset=${block}, length=4096\\)`;
-      if (kind === 'meta') assert.match(line, new RegExp(`verify: bad header offset \\d+, wanted ${block} ${where}`));
-      else if (kind === 'pattern') assert.match(line, new RegExp(`fio: got pattern '[0-9a-f]{2}', wanted '[0-9a-f]{2}'\\. Bad bits 1 fio: bad pattern block offset 3000 pattern: verify failed ${where}`));
+  it('each digest: a block with one flipped byte fails the read-back, named by its offset in fio\'s words (exit 1, err=84)', () => {
+    const file = (kind: string): string => path.join(dir, `k-${kind}`);
+    const opts = (kind: string, extra: string[]): string[] => [`filename=${file(kind)}`, 'size=64k', 'bs=4k', `verify=${kind}`, ...extra];
+    // Every kind writes its 16 blocks (do_verify=0), in one run; a verify_only read of them passes.
+    let doc = json([jobFile(path.join(dir, 'w.fio'), kinds.map(([k, x]) => [k, [...opts(k, x), 'rw=randwrite', 'do_verify=0', 'iodepth=4']]))]);
+    for (const j of doc.jobs) assert.deepEqual([j.write.io_bytes, j.read.total_ios], [65536, 0], `${j.jobname}: written, no read-back`);
+    const check = jobFile(path.join(dir, 'r.fio'), kinds.map(([k, x]) => [k, [...opts(k, x), 'rw=read', 'verify_only']]));
+    doc = json([check]);
+    for (const j of doc.jobs) assert.equal(j.kaio.verified_blocks, 16, `${j.jobname}: every block checks`);
+    // One flipped byte in block 9: in the data, or for meta in the header, which is all meta checks.
+    const block = 9 * 4096;
+    for (const [k] of kinds) flip(file(k), block + (k === 'meta' ? 20 : 3000));
+    const failed = failedJobs([check]);
+    for (const [kind] of kinds) {
+      const line = failed.get(kind) ?? '';
+      const where = `at file ${file(kind)} offset ${block}, length 4096 \\(requested block: offset=${block}, length=4096\\)`;
+      if (kind === 'meta') assert.match(line, new RegExp(`^verify: bad header offset \\d+, wanted ${block} ${where}$`));
+      else if (kind === 'pattern')
+        assert.match(line, new RegExp(`^fio: got pattern '[0-9a-f]{2}', wanted '[0-9a-f]{2}'\\. Bad bits 1 fio: bad pattern block offset 3000 pattern: verify failed ${where}$`));
       else {
         const name = kind === 'crc32c-intel' ? 'crc32c' : kind;
-        assert.match(line, new RegExp(`${name.slice(0, 8)}: verify failed ${where} Expected CRC: [0-9a-f]+ Received CRC: [0-9a-f]+$`));
+        assert.match(line, new RegExp(`^${name.slice(0, 8)}: verify failed ${where} Expected CRC: [0-9a-f]+ Received CRC: [0-9a-f]+$`), kind);
       }
-    });
-  }
+    }
+  });
 
   it('meta: a block written at the wrong offset (its header names another) is found', () => {
     const f = path.join(dir, 'misplaced');
@@ -109,19 +128,23 @@ describe('56 kaio bench: verify', () => {
   });
 
   it('a write job reads every block back through its engine: the reads are in the read statistics, with their own runtime (as fio 3.33)', () => {
-    for (const engine of ['io_uring', 'libaio', 'psync']) {
-      const f = path.join(dir, `pass-${engine}`);
-      // fio 3.33, same job: write total_ios=64, read total_ios=64, read io_bytes=262144.
-      const doc = json([`--filename=${f}`, '--name=v', '--size=256k', '--bs=4k', '--rw=randwrite', '--iodepth=8', `--ioengine=${engine}`, '--verify=crc32c']);
-      const j = doc.jobs[0];
-      assert.deepEqual([j.write.total_ios, j.read.total_ios, j.read.io_bytes, j.kaio.verified_blocks], [64, 64, 262144, 64], engine);
-      assert.ok(j.read.runtime > 0, `${engine}: the pass has its runtime`);
-      const text = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--bs=4k', '--rw=randwrite', `--ioengine=${engine}`, '--verify=md5']);
-      assert.equal(text.status, 0, text.stderr);
-      assert.match(text.stdout, /^ {2}read: IOPS=.*\(256KiB\/\d+msec\)$/m, `${engine}: the pass's read line`);
-      assert.match(text.stdout, /^ {2}write: IOPS=.*\(256KiB\/\d+msec\)/m);
-      assert.match(text.stdout, /^ {3}READ: bw=.*io=256KiB/m, 'the group line of the reads');
+    const engines = ['io_uring', 'libaio', 'psync'];
+    // fio 3.33, same job: write total_ios=64, read total_ios=64, read io_bytes=262144.
+    const doc = json([
+      jobFile(
+        path.join(dir, 'pass.fio'),
+        engines.map((e) => [e, [`filename=${path.join(dir, `pass-${e}`)}`, 'size=256k', 'bs=4k', 'rw=randwrite', 'iodepth=8', `ioengine=${e}`, 'verify=crc32c']]),
+      ),
+    ]);
+    for (const j of doc.jobs) {
+      assert.deepEqual([j.write.total_ios, j.read.total_ios, j.read.io_bytes, j.kaio.verified_blocks], [64, 64, 262144, 64], j.jobname);
+      assert.ok(j.read.runtime > 0, `${j.jobname}: the pass has its runtime`);
     }
+    const text = kaio([`--filename=${path.join(dir, 'pass-text')}`, '--name=v', '--size=256k', '--bs=4k', '--rw=randwrite', '--verify=md5']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^ {2}read: IOPS=.*\(256KiB\/\d+msec\)$/m, "the pass's read line");
+    assert.match(text.stdout, /^ {2}write: IOPS=.*\(256KiB\/\d+msec\)/m);
+    assert.match(text.stdout, /^ {3}READ: bw=.*io=256KiB/m, 'the group line of the reads');
   });
 
   it('verify_backlog reads blocks back while the job writes (fio 3.33: 64 reads of 64 writes, batch 4 too)', () => {
@@ -187,25 +210,36 @@ describe('56 kaio bench: verify', () => {
       ['meta-pattern', ['--verify=meta', '--verify_pattern=0xaa555aa5', '--verify_interval=512', '--bs=1k']],
       ['pattern', ['--verify=pattern', '--verify_pattern=0x5aa5c33c', '--bs=512']],
     ];
-    for (const [name, args] of cases) {
-      const f = path.join(dir, `fio-${name}`);
-      fs.copyFileSync(fixture(`fio-verify/${name}.bin`), f);
-      const size = fs.statSync(f).size;
-      const doc = json([`--filename=${f}`, '--name=r', '--rw=read', '--verify_only', ...args]);
-      assert.equal(doc.jobs[0].read.io_bytes, size, name);
-      // meta checks only the header: the flip goes there (the last block's offset field); else into the data.
-      flip(f, name === 'meta' ? size - 512 + 17 : size - 100);
-      failure(kaio([`--filename=${f}`, '--name=r', '--rw=read', '--verify_only', ...args]), `${name} flipped`);
+    const file = (name: string): string => path.join(dir, `fio-${name}`);
+    const sizes = new Map<string, number>();
+    for (const [name] of cases) {
+      fs.copyFileSync(fixture(`fio-verify/${name}.bin`), file(name));
+      sizes.set(name, fs.statSync(file(name)).size);
     }
+    const check = jobFile(
+      path.join(dir, 'fixtures.fio'),
+      cases.map(([name, args]) => [name, [`filename=${file(name)}`, 'rw=read', 'verify_only', ...args.map((a) => a.slice(2))]]),
+    );
+    const doc = json([check]);
+    for (const j of doc.jobs) assert.equal(j.read.io_bytes, sizes.get(j.jobname), j.jobname);
+    // meta checks only the header: the flip goes there (the last block's offset field); else into the data.
+    for (const [name] of cases) flip(file(name), name === 'meta' ? sizes.get(name)! - 512 + 17 : sizes.get(name)! - 100);
+    const failed = failedJobs([check]);
+    for (const [name] of cases) assert.match(failed.get(name) ?? '', /verify failed at file|bad header|got pattern/, name);
   });
 
   it('blocks kaio writes check in fio 3.33 (verify_only), and fio finds kaio\'s flipped byte', function () {
     if (!haveFio) skip(this, 'fio is not installed');
-    for (const kind of ['md5', 'crc64', 'crc32', 'crc32c', 'crc16', 'crc7', 'sha1', 'sha3-256', 'meta']) {
-      const f = path.join(dir, `tofio-${kind}`);
-      json([`--filename=${f}`, '--name=w', '--size=32k', '--bs=4k', '--rw=randwrite', `--verify=${kind}`, '--do_verify=0']);
+    const kindsForFio = ['md5', 'crc64', 'crc32', 'crc32c', 'crc16', 'crc7', 'sha1', 'sha3-256', 'meta'];
+    const file = (kind: string): string => path.join(dir, `tofio-${kind}`);
+    json([jobFile(path.join(dir, 'tofio.fio'), kindsForFio.map((k) => [k, [`filename=${file(k)}`, 'size=32k', 'bs=4k', 'rw=randwrite', `verify=${k}`, 'do_verify=0']]))]);
+    for (const kind of kindsForFio) {
+      const f = file(kind);
       const fio = (): ReturnType<typeof spawnSync> =>
-        spawnSync('fio', ['--name=r', `--filename=${f}`, '--size=32k', '--bs=4k', '--rw=read', `--verify=${kind}`, '--verify_only', '--verify_state_save=0', '--output-format=json'], { encoding: 'utf8', cwd: dir });
+        spawnSync('fio', ['--name=r', `--filename=${f}`, '--size=32k', '--bs=4k', '--rw=read', `--verify=${kind}`, '--verify_only', '--verify_state_save=0', '--output-format=json'], {
+          encoding: 'utf8',
+          cwd: dir,
+        });
       let r = fio();
       assert.equal(r.status, 0, `${kind}: ${String(r.stderr)}`);
       flip(f, 5 * 4096 + (kind === 'meta' ? 20 : 2000));
