@@ -334,7 +334,7 @@ describe('56 kaio bench: fill_device and write content', () => {
     assert.ok(Math.abs(saved - 0.5) < 0.03, `compressible as well: ${saved}`);
   });
 
-  it('scramble_buffers (fio\'s default) makes each 512-byte block of every write unique; zero_buffers writes zeros', () => {
+  it('scramble_buffers (fio\'s default) makes each 512-byte block of every write unique; zero_buffers writes zeros, buffer_pattern its pattern', () => {
     const f = path.join(dir, 'scramble');
     json([`--filename=${f}`, '--name=s', '--size=1m', '--bs=64k', '--rw=write', '--iodepth=1']);
     const data = fs.readFileSync(f);
@@ -344,5 +344,9 @@ describe('56 kaio bench: fill_device and write content', () => {
     const z = path.join(dir, 'zero');
     json([`--filename=${z}`, '--name=s', '--size=256k', '--bs=64k', '--rw=write', '--zero_buffers']);
     assert.ok(fs.readFileSync(z).every((x) => x === 0));
+    // buffer_pattern, unscrambled: the pattern over every write.
+    const p = path.join(dir, 'pattern');
+    json([`--filename=${p}`, '--name=s', '--size=256k', '--bs=64k', '--rw=write', '--buffer_pattern=0xdeadbeef', '--scramble_buffers=0']);
+    assert.deepEqual(fs.readFileSync(p), Buffer.alloc(262144, Buffer.from('deadbeef', 'hex')));
   });
 });
