@@ -36,7 +36,8 @@ const kaioBin = path.join(__dirname, '..', 'bin', 'kaio');
 function run(cmd, args) {
   fs.rmSync(file, { force: true });
   const full = rt ? ['chrt', ['-f', '1', cmd, ...args]] : [cmd, args];
-  const r = spawnSync(full[0], full[1], { encoding: 'utf8', timeout: 120000 });
+  // In the temp dir: fio leaves its verify state file (local-*-verify.state) in its working directory.
+  const r = spawnSync(full[0], full[1], { encoding: 'utf8', timeout: 120000, cwd: tmp });
   if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
   const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
   const j = doc.jobs[0];
