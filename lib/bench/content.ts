@@ -186,6 +186,6 @@ export function contentFor(job: BenchJob, setup: JobSetup, maxLen: number): Cont
   };
   const ws = job.bssplit[1].length ? job.bssplit[1].map(([x]) => x) : [job.bs[1]];
   const minWrite = Math.min(maxLen, ...ws);
-  const thread = (setup.thread ?? setup.jobnum + 1) - 1;
+  const thread = setup.threadNumber - 1;
   return new Content(s, job.randrepeat ? job.randseed : (Math.random() * 2 ** 32) >>> 0, thread, setup.threads ?? job.numjobs, setup.size, minWrite);
 }

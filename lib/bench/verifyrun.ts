@@ -163,7 +163,7 @@ export function verifyFor(job: BenchJob, setup: JobSetup, content: Content, slot
     checkNumberio: writes && !job.bssplit.flat().length && job.bs[1] === job.bs[0] && Math.min(...sizes) === Math.max(...sizes) && !job.timeBased && !job.verifyOnly,
     // rand_seed only where fio knows it: a read/write job without verify_backlog.
     checkSeed: mixed && !job.verifyBacklog && !job.verifyOnly,
-    thread: setup.thread ?? setup.jobnum + 1,
+    thread: setup.threadNumber,
   };
   const logWrites = writes && (job.doVerify || job.verifyBacklog > 0);
   return new JobVerify(s, content, slots, logWrites, reads, job.verifyBacklog, job.verifyBacklogBatch, seed);
