@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitAio(env, exports);
   InitThreadpool(env, exports);
   InitDigest(env, exports);
+  InitCachedRead(env, exports);
   return exports;
 }
 
