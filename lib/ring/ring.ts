@@ -315,6 +315,17 @@ export class Ring implements IoContext {
     }
   }
 
+  /** ftruncate(2) as IORING_OP_FTRUNCATE (6.9): the file's size becomes `length`. */
+  ftruncate(fd: Fd, length: number | bigint, options?: OpOptions): Promise<void> {
+    try {
+      const o = validateOptions<OpOptions>(options, ['signal']);
+      const len = validateOffset(length, 'length');
+      return this.#ops.start(Op.FTRUNCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, len, 0, 0, undefined, 'ftruncate', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
   nop(options?: OpOptions): Promise<void> {
     try {
@@ -372,14 +383,31 @@ export class Ring implements IoContext {
    * statx itself (for kaio/fs/promises, which builds Node's Stats from it).
    * @internal
    */
-  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string): Promise<Uint8Array> {
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, dirfd = AT_FDCWD): Promise<Uint8Array> {
     try {
-      const { c } = cPath(path);
+      const c = path === '' ? EMPTY_CPATH : cPath(path).c;
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#ops.start(Op.STATX, AT_FDCWD, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
+      return this.#ops.start(Op.STATX, dirfd, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * mkdirat(2) of each path in order, in one submission, each SQE
+   * IOSQE_IO_HARDLINK-ed to the next: the kernel runs them one after the
+   * other and a failure does not cut the chain. Resolves to each one's
+   * result (0 or -errno). For kaio/fs/promises' mkdir -p.
+   * @internal
+   */
+  _mkdiratChain(paths: readonly (string | Buffer)[], mode: number): Promise<number[]> {
+    const results: Promise<number>[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const { c, shown } = cPath(paths[i]);
+      const flags = i < paths.length - 1 ? SQE_IO_HARDLINK : 0;
+      results.push(this.#ops.start<void>(Op.MKDIRAT, AT_FDCWD, flags, c, 0, mode, 0, undefined, 'mkdir', shown, c, undefined, toVoid).then(toZero, toErrno));
+    }
+    return Promise.all(results);
   }
 
   /** unlinkat(2) as IORING_OP_UNLINKAT (5.11); `AT_REMOVEDIR` in options.flags removes a directory. */
@@ -851,6 +879,17 @@ const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_F
 const toVoid = (): void => undefined;
 
 const AT_REMOVEDIR = 0x200;
+/** The empty path of a statx on an fd (AT_EMPTY_PATH). */
+const EMPTY_CPATH = Buffer.from('\0');
+/** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
+const SQE_IO_HARDLINK = 1 << 3;
+const toZero = (): number => 0;
+/** A kernel error's -errno; anything else (the ring closed) is thrown on. */
+const toErrno = (e: unknown): number => {
+  const errno = (e as ErrnoError | undefined)?.errno;
+  if (typeof errno !== 'number') throw e;
+  return errno;
+};
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
