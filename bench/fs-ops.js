@@ -7,7 +7,8 @@
 // --qd: calls in flight (a service's concurrency); --qd=1 is a sequential
 // await loop. rm -r is one call whatever --qd says. Each measurement is a
 // fresh process on a fresh ext4 tree under .bench-data/ (the files written and
-// then read once, so warm in the page cache); peers run in rotating order
+// then read once, so warm in the page cache), after an untimed warm-up pass
+// of the same job on a tree of its own; peers run in rotating order
 // round after round (common.js), ratios paired by round. The result is
 // calls per second and CPU per call (user + system of the whole process,
 // io_uring's io-wq workers included: they are threads of it).
@@ -68,11 +69,6 @@ function setup(job, dir) {
 async function child(peer) {
   const [job, who] = peer.split(':');
   const fsp = who === 'kaio' ? require('../dist/lib/fs/promises.js') : require('node:fs/promises');
-  const dir = path.join(dataRoot, `${job}-${who}-${process.pid}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  const items = setup(job, dir);
-  // One warm-up call of the kind measured, outside the clock (the ring is set up by the first).
-  if (who === 'kaio') await require('..').defaultContext();
   const call = {
     stat: (p) => fsp.stat(p),
     mkdir: (p) => fsp.mkdir(p, { recursive: true }),
@@ -80,13 +76,26 @@ async function child(peer) {
     copy: ([s, d]) => fsp.copyFile(s, d),
   }[job];
   const qd = job === 'rm' ? 1 : QD;
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await call(items[next++]);
+  const pass = async (items) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) await call(items[next++]);
+    };
+    await Promise.all(Array.from({ length: qd }, worker));
   };
+  // A warm-up pass of the same job on a tree of its own, outside the clock:
+  // a service is a long-running process (JIT-compiled code, the ring and its
+  // io-wq workers, Node's thread pool all up).
+  const warmDir = path.join(dataRoot, `${job}-${who}-${process.pid}-warm`);
+  fs.rmSync(warmDir, { recursive: true, force: true });
+  await pass(setup(job, warmDir));
+  fs.rmSync(warmDir, { recursive: true, force: true });
+  const dir = path.join(dataRoot, `${job}-${who}-${process.pid}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const items = setup(job, dir);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: qd }, worker));
+  await pass(items);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   // What the job must have done, checked after the clock.

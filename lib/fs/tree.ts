@@ -33,18 +33,13 @@ function errnoOf(e: unknown): number {
   if (typeof errno !== 'number') throw e;
   return errno;
 }
-const ok = (): number => 0;
 
 // ── mkdir -p ─────────────────────────────────────────────────────────────
 
 /** stat(2) of p: 0 and whether it is a directory, or -errno. */
 async function statDir(ring: Ring, p: string): Promise<[number, boolean]> {
-  try {
-    const st = await ring._statxBytes(p, 0, STATX_BASIC_STATS, 'stat', p);
-    return [0, statxType(st) === S_IFDIR];
-  } catch (e) {
-    return [errnoOf(e), false];
-  }
+  const st = await ring._statxBytes(p, 0, STATX_BASIC_STATS, '', p);
+  return typeof st === 'number' ? [st, false] : [0, statxType(st) === S_IFDIR];
 }
 
 /** Node's parent of a path: up to its last '/' (the path itself when there is none). */
@@ -66,13 +61,16 @@ function levelsOf(p: string): string[] | undefined {
   return out.reverse();
 }
 
+/** Levels in mkdir -p's first chain: the path and its three nearest ancestors. */
+const NEAR = 4;
+
 /**
  * mkdir(path, { recursive: true }) on the ring: resolves to the first
  * directory made, or undefined; rejects as Node does (code, errno, syscall
  * 'mkdir', and the path of the level that failed).
  */
 export async function mkdirp(ring: Ring, path: string, mode: number): Promise<string | undefined> {
-  const mk = (p: string): Promise<number> => ring.mkdirat(p, mode).then(ok, errnoOf);
+  const mk = (p: string): Promise<number> => ring._mkdiratChain([p], mode).then((r) => r[0]);
   const stack = [path];
   let first: string | undefined;
   let chained = false;
@@ -83,11 +81,19 @@ export async function mkdirp(ring: Ring, path: string, mode: number): Promise<st
     let err = known ?? (await mk(p));
     known = undefined;
     if (err === ENOENT && !chained && stack.length === 0) {
-      // The path's parent is missing: every level in one chain.
+      // The path's parent is missing: the missing levels in one chain.
       chained = true;
-      const levels = levelsOf(p);
-      if (levels !== undefined && levels.length > 1) {
-        const res = await ring._mkdiratChain(levels, mode);
+      const all = levelsOf(p);
+      if (all !== undefined && all.length > 1) {
+        // The chain starts a few levels up (most mkdir -p calls miss one to
+        // three); when even its top level's parent is missing, it is sent
+        // again from the top of the path.
+        let levels = all.slice(Math.max(0, all.length - NEAR));
+        let res = await ring._mkdiratChain(levels, mode);
+        if (res[0] === ENOENT && levels.length < all.length && res.every((r) => r === ENOENT)) {
+          levels = all;
+          res = await ring._mkdiratChain(levels, mode);
+        }
         const k = res.findIndex((r) => r !== EEXIST);
         // Level k is the first the chain made: Node's walk up ends there, and
         // its walk down meets the states the chain met after it.
@@ -154,7 +160,7 @@ const fail = (errno: number, syscall: string, p: KernelPath): ErrnoError => syst
 async function rimraf(ring: Ring, p: KernelPath, isDir: boolean): Promise<void> {
   try {
     if (isDir) return await rmdirThenChildren(ring, p, undefined);
-    const r = await ring.unlinkat(p).then(ok, errnoOf);
+    const r = await ring._unlinkatLinked(p, 0, false);
     if (r === 0) return;
     if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p));
     throw fail(r, 'unlink', p);
@@ -166,7 +172,7 @@ async function rimraf(ring: Ring, p: KernelPath, isDir: boolean): Promise<void> 
 
 /** Node's _rmdir: rmdir(p); a directory that is not empty loses its children first. */
 async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoError | undefined): Promise<void> {
-  const r = await ring.unlinkat(p, { flags: AT_REMOVEDIR }).then(ok, errnoOf);
+  const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
   if (r === 0) return;
   if (r === ENOTEMPTY || r === EEXIST || r === EPERM) return rmChildren(ring, p);
   if (r === ENOTDIR) {
@@ -176,19 +182,53 @@ async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoEr
   throw fail(r, 'rmdir', p);
 }
 
+/** Most unlinkat ops in one hard-linked chain (one io-wq work item runs a chain, one op after the other). */
+const CHAIN = 1024;
+
+/** Node's rimraf of a child that readdir says is not a directory, from its unlinkat's result. */
+async function afterUnlink(ring: Ring, p: Buffer, r: number): Promise<void> {
+  if (r === 0 || r === ENOENT) return;
+  try {
+    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p));
+  } catch (e) {
+    if ((e as ErrnoError).code === 'ENOENT') return;
+    throw e;
+  }
+  throw fail(r, 'unlink', p);
+}
+
 /**
- * Node's _rmchildren: every entry at once (their unlinkat ops go out in one
- * submission), then the directory. The first failure rejects; the other
- * entries go on, as Node's do.
+ * Node's _rmchildren: every entry at once, then the directory. The entries
+ * that are not directories are unlinked by hard-linked chains of unlinkat
+ * SQEs in one submission: one io-wq worker runs each chain, so the
+ * directory's lock is not fought over by a worker per entry. When the chain
+ * holds every entry, the directory's rmdir ends it; that result is used
+ * only if it succeeded (the directory was empty then, as Node's rmdir after
+ * its children finds it), else the rmdir is done again after the entries,
+ * as Node does it. The first failure rejects; the other entries go on, as
+ * Node's do.
  */
 async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
   const dir = typeof p === 'string' ? Buffer.from(p) : p;
   const entries = await fsp.readdir(dir, { encoding: 'buffer', withFileTypes: true });
-  if (entries.length !== 0) {
-    const prefix = Buffer.concat([dir, SEP]);
-    await Promise.all(entries.map((d) => rimraf(ring, Buffer.concat([prefix, d.name as unknown as Buffer]), d.isDirectory())));
+  const prefix = Buffer.concat([dir, SEP]);
+  const work: Promise<void>[] = [];
+  const files: Buffer[] = [];
+  for (const d of entries) {
+    const child = Buffer.concat([prefix, d.name as unknown as Buffer]);
+    if (d.isDirectory()) work.push(rimraf(ring, child, true));
+    else files.push(child);
   }
-  const r = await ring.unlinkat(p, { flags: AT_REMOVEDIR }).then(ok, errnoOf);
+  const closing = files.length !== 0 && files.length < CHAIN && work.length === 0;
+  for (let i = 0; i < files.length; i++) {
+    const link = closing || ((i + 1) % CHAIN !== 0 && i + 1 < files.length);
+    const child = files[i];
+    work.push(ring._unlinkatLinked(child, 0, link).then((r) => afterUnlink(ring, child, r)));
+  }
+  const early = closing ? ring._unlinkatLinked(p, AT_REMOVEDIR, false).catch(() => -1) : undefined;
+  await Promise.all(work);
+  if (early !== undefined && (await early) === 0) return;
+  const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
   if (r !== 0) throw fail(r, 'rmdir', p);
 }
 

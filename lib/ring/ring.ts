@@ -28,6 +28,7 @@ import {
   STATX_DEFAULT_MASK,
 } from '../abi';
 import { Pending } from '../pending';
+import { RAW_RESULT } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
 import {
   validateBoolean,
@@ -383,11 +384,14 @@ export class Ring implements IoContext {
    * statx itself (for kaio/fs/promises, which builds Node's Stats from it).
    * @internal
    */
-  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, dirfd = AT_FDCWD): Promise<Uint8Array> {
+  /** With syscall RAW_RESULT (''): resolves to -errno instead of rejecting. */
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: '', shown: string | undefined, dirfd?: number, link?: boolean): Promise<Uint8Array | number>;
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, dirfd?: number, link?: boolean): Promise<Uint8Array>;
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, dirfd = AT_FDCWD, link = false): Promise<Uint8Array | number> {
     try {
       const c = path === '' ? EMPTY_CPATH : cPath(path).c;
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#ops.start(Op.STATX, dirfd, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
+      return this.#ops.start(Op.STATX, dirfd, link ? SQE_IO_HARDLINK : 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -405,9 +409,24 @@ export class Ring implements IoContext {
     for (let i = 0; i < paths.length; i++) {
       const { c, shown } = cPath(paths[i]);
       const flags = i < paths.length - 1 ? SQE_IO_HARDLINK : 0;
-      results.push(this.#ops.start<void>(Op.MKDIRAT, AT_FDCWD, flags, c, 0, mode, 0, undefined, 'mkdir', shown, c, undefined, toVoid).then(toZero, toErrno));
+      results.push(this.#ops.start<number>(Op.MKDIRAT, AT_FDCWD, flags, c, 0, mode, 0, undefined, RAW_RESULT, shown, c, undefined));
     }
     return Promise.all(results);
+  }
+
+  /**
+   * unlinkat(2) of a path (AT_FDCWD), resolving to 0 or -errno; `link`
+   * sets IOSQE_IO_HARDLINK, so that the next op started runs after this one
+   * in the same io-wq work item. For kaio/fs/promises' rm -r.
+   * @internal
+   */
+  _unlinkatLinked(path: string | Buffer, flags: number, link: boolean): Promise<number> {
+    try {
+      const { c, shown } = cPath(path);
+      return this.#ops.start<number>(Op.UNLINKAT, AT_FDCWD, link ? SQE_IO_HARDLINK : 0, c, 0, 0, flags, undefined, RAW_RESULT, shown, c, undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** unlinkat(2) as IORING_OP_UNLINKAT (5.11); `AT_REMOVEDIR` in options.flags removes a directory. */
@@ -883,13 +902,6 @@ const AT_REMOVEDIR = 0x200;
 const EMPTY_CPATH = Buffer.from('\0');
 /** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
 const SQE_IO_HARDLINK = 1 << 3;
-const toZero = (): number => 0;
-/** A kernel error's -errno; anything else (the ring closed) is thrown on. */
-const toErrno = (e: unknown): number => {
-  const errno = (e as ErrnoError | undefined)?.errno;
-  if (typeof errno !== 'number') throw e;
-  return errno;
-};
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
