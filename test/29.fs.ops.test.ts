@@ -212,11 +212,16 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
         const before = ring!.stats;
         assert.strictEqual(await kfs.mkdir(target, { recursive: true }), path.join(dir, 'a'));
         const after = ring!.stats;
-        // The first mkdirat (ENOENT), then one mkdirat per level from the top, in one submission.
-        const levels = target.split('/').length - 1;
-        assert.strictEqual(after.completed - before.completed, 1 + levels);
-        assert.ok(after.enterCalls - before.enterCalls <= 3, `${after.enterCalls - before.enterCalls} io_uring_enter calls for ${levels} levels`);
+        // The first mkdirat (ENOENT), then the path and its three nearest ancestors in one submission.
+        assert.strictEqual(after.completed - before.completed, 1 + 4);
+        assert.ok(after.enterCalls - before.enterCalls <= 3, `${after.enterCalls - before.enterCalls} io_uring_enter calls for 4 levels`);
         assert.ok(fs.statSync(target).isDirectory());
+        // Six missing levels: the four nearest fail (ENOENT), then every level from the top goes again.
+        const deep = path.join(dir, 'p', 'q', 'r', 's', 't', 'u');
+        const b2 = ring!.stats.completed;
+        assert.strictEqual(await kfs.mkdir(deep, { recursive: true }), path.join(dir, 'p'));
+        assert.strictEqual(ring!.stats.completed - b2, 1 + 4 + (deep.split('/').length - 1));
+        assert.ok(fs.statSync(deep).isDirectory());
       });
 
       it('FileHandle stat() and truncate() match node:fs/promises (fstat via statx AT_EMPTY_PATH, ftruncate)', async () => {
@@ -351,11 +356,9 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
         if ('error' in (r as object)) {
           const e = (r as { error: { code: string; syscall: string } }).error;
           assert.deepStrictEqual([e.code, e.syscall], ['ENOTEMPTY', 'rmdir'], JSON.stringify(r));
-          // What is left: directories holding the files added after their readdir, nothing else.
-          for (const [rel, v] of Object.entries(tree(k2))) {
-            if ((v as { data?: unknown }).data !== undefined) assert.match(rel, /new\d+$/, `only added files remain: ${rel}`);
-          }
-          fs.rmSync(k2, { recursive: true, force: true });
+          // (The other entries' removals go on after the rejection, in Node's
+          // rimraf as in kaio's: what is left is still changing here.)
+          fs.rmSync(k2, { recursive: true, force: true, maxRetries: 5 });
         } else {
           assert.ok(!fs.existsSync(k2) || fs.readdirSync(k2).every((d) => /^d\d+$/.test(d)), 'removed (a writer may have recreated nothing but its files\' directories: it does not mkdir)');
         }
@@ -376,15 +379,15 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
             fs.writeFileSync(path.join(root, 'closed', 'g'), 'y');
             fs.mkdirSync(path.join(root, 'mine', 'ro', 'sub'), { recursive: true });
             fs.writeFileSync(path.join(root, 'mine', 'ro', 'sub', 'h'), 'z');
-            fs.writeFileSync(path.join(root, 'mine', 'ro', 'k'), 'z');
             fs.mkdirSync(path.join(root, 'mine', 'rw', 'sub'), { recursive: true });
             fs.writeFileSync(path.join(root, 'mine', 'rw', 'sub', 'h'), 'z');
-            for (const p of ['mine', 'mine/ro', 'mine/ro/sub', 'mine/ro/sub/h', 'mine/ro/k', 'mine/rw', 'mine/rw/sub', 'mine/rw/sub/h'])
+            for (const p of ['mine', 'mine/ro', 'mine/ro/sub', 'mine/ro/sub/h', 'mine/rw', 'mine/rw/sub', 'mine/rw/sub/h'])
               fs.chownSync(path.join(root, p), 65534, 65534);
             fs.chmodSync(path.join(root, 'mine', 'ro'), 0o555);
           };
           make(path.join(dir, 'kaio'));
           make(path.join(dir, 'node'));
+          // (One failing entry per directory: which of two siblings fails first is a race in Node's rimraf too.)
           const calls: [string, ...unknown[]][] = [
             ['mkdir', 'x/y', { recursive: true }], ['mkdir', 'closed/x/y', { recursive: true }], ['mkdir', 'mine/ro/x/y', { recursive: true }],
             ['mkdir', 'mine/rw/a/b/c', { recursive: true }], ['access', 'closed/g'], ['access', 'f'], ['truncate', 'f', 1], ['truncate', 'closed/g'],
