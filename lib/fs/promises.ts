@@ -21,7 +21,6 @@ import { withCallerStack } from '../file/errors';
 import { cPath } from '../ring/args';
 import { statsFromStatx } from './stats';
 import { mkdirp, rmTree } from './tree';
-import { statxChained } from './stat-chain';
 import { copyFileRing } from './copy';
 import { bothFailed } from '../file/read-file';
 import * as file from '../file';
@@ -86,7 +85,7 @@ function statWith(syscall: 'stat' | 'lstat', node: typeof fsp.stat, path: unknow
   if (p === undefined || !ring) return (node as (...a: unknown[]) => Promise<nodeFs.Stats>)(path, options);
   const bigint = options === undefined ? false : Boolean((options as { bigint?: unknown }).bigint);
   const flags = syscall === 'lstat' ? AT_SYMLINK_NOFOLLOW : 0;
-  return onRing(statxChained(ring, p, flags, STAT_MASK, syscall, shownPath(p)).then((out) => statsFromStatx(out, bigint)));
+  return onRing(ring._statxBytes(p, flags, STAT_MASK, syscall, shownPath(p)).then((out) => statsFromStatx(out, bigint)));
 }
 
 const stat = ((path: unknown, options?: unknown) => statWith('stat', fsp.stat, path, options)) as typeof fsp.stat;
