@@ -4,24 +4,30 @@
 // direction in fio-bucketed histograms. Live counters go to shared memory the
 // main thread samples; a shared flag stops the job (Ctrl-C).
 import * as fs from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Ring, type FixedFile } from '../ring';
-import { binding, BackendCounter, BackendOp, CQE_INTS } from '../binding';
-import { ThreadpoolContext } from '../threadpool';
+import { parentPort } from 'node:worker_threads';
+import { binding } from '../binding';
 import { alignedBuffer } from '../pool';
-import type { IoContext } from '../types';
 import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
 import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { OpLog, type LogKind } from './logs';
+import { cmdprioOn, jobIoprio, PrioPicker } from './prio';
+import { StridedZones } from './zones';
+import { F_NOFILE } from './engines/engine';
+import { createEngine } from './engines/index';
+import { depthBucket, runEngine } from './engines/loop';
+import { errnoCode, fillRandom } from './engines/util';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
 export const P_BYTES = 1; // + 2 * ddir
 export const P_STATE = 6;
 export const P_SYNC = 7;
-export const P_SLOTS = 8;
+/** --status-interval: the main thread's request number; the job posts a snapshot when it changes. */
+export const P_SNAP = 8;
+export const P_SLOTS = 9;
 /** P_STATE values. */
 export const S_SETUP = 0;
 export const S_RAMP = 1;
@@ -38,6 +44,10 @@ export interface JobSetup {
   blockDevice: boolean;
   progress: SharedArrayBuffer;
   stop: SharedArrayBuffer;
+  /** fio's thread number (1-based over every job instance of the run): log file names. */
+  threadNumber: number;
+  /** The log files this instance writes (created empty by the main thread). */
+  logFiles: Array<[LogKind, string]>;
 }
 
 export interface DirOutcome {
@@ -96,22 +106,11 @@ export interface JobOutcome {
   fixedOps: number;
   /** The job thread's CPU use over the measured part. */
   cpu?: ThreadCpu;
+  /** fio's clat_prio: per ioprio value, the completion latencies per direction (lat with lat_percentiles). */
+  prios?: Array<{ ioprio: number; dirs: Array<HistogramData | null> }>;
 }
 
 const DIR_NAMES = ['read', 'write', 'trim'];
-
-function errnoCode(errno: number): string {
-  for (const [k, v] of Object.entries(osConstants.errno)) if (v === errno) return k;
-  return `errno ${errno}`;
-}
-
-/** fio's IO depths buckets: "4" holds depths 4-7, "8" 8-15 and so on (the depth when ops are committed). */
-function depthBucket(n: number): number {
-  return n >= 64 ? 6 : n >= 32 ? 5 : n >= 16 ? 4 : n >= 8 ? 3 : n >= 4 ? 2 : n >= 2 ? 1 : 0;
-}
-function batchBucket(n: number): number {
-  return n === 0 ? 0 : n <= 4 ? 1 : n <= 8 ? 2 : n <= 16 ? 3 : n <= 32 ? 4 : n <= 64 ? 5 : 6;
-}
 
 class IoError extends Error {
   constructor(
@@ -122,8 +121,8 @@ class IoError extends Error {
   }
 }
 
-/** The state of one job instance shared by every engine loop. */
-class Run {
+/** The state of one job instance, which the loop (engines/loop.ts) and the engine share. */
+export class Run {
   readonly job: BenchJob;
   readonly depthMax: number;
   readonly progress: Float64Array;
@@ -214,6 +213,15 @@ class Run {
   verified = 0;
   readonly written: Map<number, number> | undefined;
   readonly notes: string[] = [];
+  /** The job's logs (write_*_log): undefined when none is asked for, the one check per op. */
+  log: OpLog | undefined;
+  /** cmdprio: each op's ioprio and its clat_prio index (undefined: every op has the thread's). */
+  readonly prioPick: PrioPicker | undefined;
+  readonly slotPrio: Uint16Array;
+  readonly slotPrioIdx: Uint8Array;
+  /** Per direction, per clat_prio index. */
+  readonly prioHist: Histogram[][] | undefined;
+  readonly zones: StridedZones | undefined;
 
   constructor(
     readonly setup: JobSetup,
@@ -271,6 +279,14 @@ class Run {
     this.rampEnd = 0;
     this.deadline = Infinity;
     this.written = job.verify && used[1] && job.doVerify ? new Map() : undefined;
+    this.slotPrio = new Uint16Array(d);
+    this.slotPrioIdx = new Uint8Array(d);
+    if (cmdprioOn(job.prio)) {
+      this.prioPick = new PrioPicker(job.prio, seed);
+      const n = this.prioPick.values.length;
+      this.prioHist = [0, 1, 2].map(() => Array.from({ length: n }, () => new Histogram()));
+    } else if (job.prio.jobSet) this.slotPrio.fill(jobIoprio(job.prio));
+    if (job.zone.mode === 'strided') this.zones = new StridedZones(job.zone, this.start, this.end, this.unit);
   }
 
   directionsUsed(): [boolean, boolean] {
@@ -286,6 +302,28 @@ class Run {
     this.rampEnd = now + this.job.rampTime * 1000;
     if (this.job.runtime) this.deadline = this.rampEnd + this.job.runtime * 1000;
     this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
+    if (this.setup.logFiles.length) {
+      const b = this.job.bs;
+      const fixed = (d: number): number => (this.job.bssplit[d].length ? 0 : b[d]);
+      this.log = new OpLog({
+        options: this.job.logs,
+        files: this.setup.logFiles,
+        epoch: now,
+        fixedBs: [fixed(0), fixed(1)],
+        slat: this.tSlat && this.slatMeasured,
+        clat: this.tClat,
+        lat: this.tLat,
+      });
+    }
+  }
+
+  /** The last --status-interval request answered. */
+  snapSeen = 0;
+
+  /** --status-interval: what was measured so far, posted to the main thread (structured clone copies it now). */
+  #snapshot(): void {
+    this.snapSeen = this.progress[P_SNAP];
+    parentPort?.postMessage({ snapshot: this.outcome(0), seq: this.snapSeen });
   }
 
   /** Ramp over: forget what was measured, start the clock. */
@@ -296,6 +334,7 @@ class Run {
       h.clat.reset();
       h.lat.reset();
     }
+    if (this.prioHist) for (const l of this.prioHist) for (const h of l) h.reset();
     this.syncLat.reset();
     this.ios.fill(0);
     this.bytes.fill(0);
@@ -317,6 +356,7 @@ class Run {
    * op: the shared stop flag is an atomic load.
    */
   poll(now: number): boolean {
+    if (this.progress[P_SNAP] !== this.snapSeen) this.#snapshot();
     if (this.stopping) return false;
     if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) this.stopping = true;
     return !this.stopping;
@@ -349,7 +389,15 @@ class Run {
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
     const { seqNr, seqAdd } = this.job;
-    if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
+    if (this.prioPick !== undefined) {
+      this.slotPrio[tag] = this.prioPick.pick(dir, len);
+      this.slotPrioIdx[tag] = this.prioPick.index;
+    }
+    if (this.zones !== undefined) {
+      // zonemode=strided: as in fio, skipped bytes do not count toward the size (a pass wraps around).
+      off = this.zones.next(len, this.random ? this.rand : undefined);
+      this.cursor = off + len;
+    } else if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
       // rw=randread:N: the N-1 ops after a random one go on from it (or repeat it, rw_sequencer=identical).
       this.seqLeft--;
       off = this.job.rwSequencer === 'identical' ? this.lastOff : this.cursor;
@@ -413,6 +461,8 @@ class Run {
       this.#endRamp(now);
     }
     this.hist[this.slotDir[tag]].slat.record((now - this.tPrep[tag]) * 1e6);
+    if (this.log !== undefined && !this.ramping)
+      this.log.slat(now, this.slotDir[tag], this.slotLen[tag], this.slotOff[tag], this.slotPrio[tag], (now - this.tPrep[tag]) * 1e6);
   }
 
   /**
@@ -431,6 +481,8 @@ class Run {
     if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
     if (this.tClat) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
     if (this.tLat) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
+    if (this.prioHist !== undefined) this.#prioSample(tag, dir, now);
+    if (this.log !== undefined && !this.ramping) this.#logOp(tag, dir, res, now);
     this.ios[dir]++;
     this.bytes[dir] += res;
     if (res < len && !this.nop) this.shorts[dir]++;
@@ -446,6 +498,20 @@ class Run {
       if (dir === 1) this.written?.set(this.slotOff[tag], len);
       else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
     }
+  }
+
+  /** fio's clat_prio: the op's clat (its lat with lat_percentiles) in its ioprio's histogram. */
+  #prioSample(tag: number, dir: number, now: number): void {
+    const lat = this.job.latPercentiles;
+    if (lat ? !this.tLat : !this.tClat) return;
+    this.prioHist![dir][this.slotPrioIdx[tag]].record((now - (lat ? this.tPrep[tag] : this.tSub[tag])) * 1e6);
+  }
+
+  /** The op's log records: the same clat and lat its histograms got. */
+  #logOp(tag: number, dir: number, res: number, now: number): void {
+    const log = this.log!;
+    log.op(now, dir, res, this.slotOff[tag], this.slotPrio[tag], this.tClat ? (now - this.tSub[tag]) * 1e6 : NaN, this.tLat ? (now - this.tPrep[tag]) * 1e6 : NaN);
+    if (log.want.clat_hist) log.hist(now, dir, res, this.hist[dir].clat);
   }
 
   /**
@@ -515,6 +581,9 @@ class Run {
       verified: this.verified,
       fixedOps,
       cpu: this.cpu,
+      prios: this.prioHist
+        ? this.prioPick!.values.map((ioprio, i) => ({ ioprio, dirs: this.prioHist!.map((l) => (l[i].count ? l[i].toJSON() : null)) }))
+        : undefined,
     };
   }
 }
@@ -540,64 +609,32 @@ function openTarget(run: Run): number {
   }
 }
 
-function fillRandom(bufs: Buffer[], seed: number): void {
-  let x = seed | 1;
-  for (const b of bufs) {
-    let i = 0;
-    for (; i + 4 <= b.length; i += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b.writeInt32LE(x, i);
-    }
-  }
-}
-
 /** Runs one job instance to its end (or to the stop flag) and reports what it measured. */
 export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const run = new Run(setup, setup.filename);
   const { job } = run;
   const nop = job.rw === 'nop';
-  const fd = nop || job.ioengine === 'null' ? -1 : openTarget(run);
+  const engine = createEngine(job, openFlags(run));
+  const fd = nop || engine.flags & F_NOFILE ? -1 : openTarget(run);
   let fixedOps = 0;
   const progress = run.progress;
   try {
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
     for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
       Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
+    if (job.prio.jobSet) {
+      // fio: ioprio_set on the job's thread before its engine starts.
+      const r = binding.ioprioSet(jobIoprio(job.prio));
+      if (r < 0) throw Object.assign(new Error(`ioprio_set(class ${job.prio.prioclass}, level ${job.prio.prio}): ${errnoCode(-r)}`), { errno: -r });
+    }
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
       fillRandom(run.buffers, setup.jobnum + 1);
     }
-    switch (job.ioengine) {
-      case 'io_uring':
-        fixedOps = await runRing(run, fd);
-        break;
-      case 'libaio':
-        await runAio(run, fd);
-        break;
-      case 'psync':
-      case 'sync':
-        // fio's psync: pread/pwrite, one op at a time on the job's own thread (sync: the same, Node has no lseek).
-        runFsSync(run, fd);
-        break;
-      case 'null':
-        runNull(run);
-        break;
-      case 'pvsync2': {
-        const ctx = new ThreadpoolContext({ entries: job.iodepth });
-        await runWithContext(run, fd, ctx, job.hipri ? 1 /* RWF_HIPRI */ : 0);
-        break;
-      }
-      case 'fs':
-        await runFsPromises(run, fd);
-        break;
-      case 'fs-sync':
-        runFsSync(run, fd);
-        break;
-    }
+    fixedOps = await runEngine(run, engine, fd);
     run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
+    run.log?.finish(run.tEnd);
     if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
       const t = performance.now();
       fs.fsyncSync(fd);
@@ -647,510 +684,4 @@ function verifyWritten(run: Run, fd: number): void {
     if (run.verifyFail) break;
   }
   if (rfd !== fd) fs.closeSync(rfd);
-}
-
-/** io_uring through kaio's Ring: the batch API (like fio's engine) or the promise API. */
-async function runRing(run: Run, fd: number): Promise<number> {
-  const { job } = run;
-  const depth = run.depthMax;
-  let entries = job.entries;
-  if (!entries) for (entries = 8; entries < depth + 1; entries *= 2);
-  const ring = new Ring({
-    entries,
-    cqEntries: Math.max(entries * 2, (depth + 1) * 2),
-    // The batch loop commits every iodepth_batch_submit ops itself, one
-    // enter each (to stamp them when it returns); the promise API lets the
-    // ring split a tick's ops.
-    submitBatch: job.api === 'batch' ? 0 : job.batchSubmit,
-    sqpoll: job.sqthreadPoll,
-    iopoll: job.hipri,
-  });
-  try {
-    let file: number | FixedFile = fd;
-    if (job.rw !== 'nop' && job.fixedbufs) {
-      const pool = ring.registerBuffers({ count: depth + 1, size: Math.ceil(run.maxLen / 4096) * 4096, fallback: true });
-      // The pool's own Buffers where the block size fills them: ops on those
-      // go by the buffer's index, without looking at the view (lib/pool.ts).
-      run.buffers = pool.buffers.map((b) => (b.length === run.maxLen ? b : b.subarray(0, run.maxLen)));
-      fillRandom(run.buffers, run.setup.jobnum + 1);
-    }
-    if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([fd])[0];
-    if (job.api === 'batch') runBatch(run, ring, file);
-    else await runPromiseLoops(run, (tag) => ringOp(run, ring, file, tag), () => ring.fsync(fd, { datasync: job.fdatasync > 0 }));
-    const fixed = ring.stats.fixedOps;
-    if (job.fixedbufs && job.rw !== 'nop') {
-      const total = run.ios[0] + run.ios[1];
-      if (fixed < total) run.notes.push(`fixedbufs: ${total - fixed} of ${total} ops were not *_FIXED (buffers could not be registered)`);
-    }
-    return fixed;
-  } finally {
-    ring.onCompletion(null);
-    await ring.close();
-  }
-}
-
-/** One op through the promise API; a NOP resolves to undefined (counted as 0 bytes). */
-function ringOp(run: Run, ring: Ring, file: number | FixedFile, tag: number): Promise<number | void> {
-  if (run.nop) return ring.nop();
-  const off = run.slotOff[tag];
-  return run.slotDir[tag] === 1 ? ring.write(file, run.buf(tag), off) : ring.read(file, run.buf(tag), off);
-}
-
-/**
- * What the batch loops (io_uring, libaio) share, fio's way: ops are prepared
- * until the queue is full, handed to the kernel every iodepth_batch_submit
- * ops (one io_uring_enter / io_submit each), then completions are reaped,
- * iodepth_batch_complete_min at least and iodepth_batch_complete_max at most
- * per reap. Timestamps, per op: after its preparation (lat, slat), when the
- * call that handed it to the kernel returned (slat, clat), when it was
- * reaped (clat, lat). A completion the kernel has posted but the job has not
- * reaped yet waits in a queue here, as it would wait in fio's CQ.
- */
-/** What a batch engine does with an fsync's completion: its time, or the job's error. */
-function syncCompletion(run: Run, datasync: boolean): (tag: number, res: number, now: number) => void {
-  return (tag, res, now) => {
-    if (res < 0) {
-      run.error ??= { errno: -res, message: `io error on ${run.filename}: ${errnoCode(-res)}: ${datasync ? 'fdatasync' : 'fsync'}` };
-      run.stopping = true;
-    } else run.syncDone(run.tPrep[tag], now);
-  };
-}
-
-class BatchQueue {
-  /** Slots free for the next op (a stack). */
-  readonly free: Int32Array;
-  nFree = 0;
-  /** Ops prepared and not yet taken by the kernel (fio's "queued"), in order. */
-  readonly queued: Int32Array;
-  qStart = 0;
-  qLen = 0;
-  /** Completions posted by the kernel and not reaped by the job yet (a ring). */
-  readonly cTag: Int32Array;
-  readonly cRes: Int32Array;
-  cHead = 0;
-  cLen = 0;
-  readonly tPrepOn: boolean;
-  readonly tSubOn: boolean;
-  readonly tReapOn: boolean;
-  /** Most completions one reap takes, before the cap at the ops in flight. */
-  readonly completeMax: number;
-  readonly completeMin: number;
-  /** The loop's clock of this turn (what untimed completions are stamped with). */
-  loopNow = 0;
-  /** Turns of the loop so far (the stop flag is polled every 16th). */
-  turns = 0;
-
-  constructor(
-    readonly run: Run,
-    readonly onSync: (tag: number, res: number, now: number) => void,
-  ) {
-    const depth = run.depthMax;
-    this.free = new Int32Array(depth);
-    for (let t = depth - 1; t >= 0; t--) this.free[this.nFree++] = t;
-    this.queued = new Int32Array(depth);
-    this.cTag = new Int32Array(depth);
-    this.cRes = new Int32Array(depth);
-    this.tPrepOn = run.tLat || run.tSlat;
-    this.tSubOn = run.tSlat || run.tClat;
-    this.tReapOn = run.tLat || run.tClat;
-    // fio: at least one; a maximum below the minimum is the minimum (0 too).
-    this.completeMin = Math.max(1, run.job.batchCompleteMin);
-    this.completeMax = Math.max(this.completeMin, run.job.batchCompleteMax);
-  }
-
-  /** Op `tag` is prepared (its SQE or iocb written): fio's start_time. */
-  prepared(tag: number): void {
-    this.nFree--;
-    if (this.tPrepOn) this.run.tPrep[tag] = performance.now();
-    this.queued[this.qStart + this.qLen++] = tag;
-  }
-
-  /** The first `n` queued ops were taken by `calls` submit calls that returned at `now`. */
-  accepted(n: number, calls: number, now: number): void {
-    const run = this.run;
-    if (n > this.qLen) n = this.qLen;
-    if (n <= 0) return;
-    if (calls <= 1) run.submitLevels[batchBucket(n)]++;
-    else for (let c = 0; c < calls; c++) run.submitLevels[batchBucket(Math.ceil(n / calls))]++;
-    const t = this.tSubOn ? now : 0;
-    for (let i = 0; i < n; i++) {
-      const tag = this.queued[this.qStart + i];
-      if (run.slotDir[tag] === SYNC_DIR) run.tSub[tag] = t;
-      else run.submitted(tag, t);
-    }
-    this.qStart += n;
-    this.qLen -= n;
-    if (this.qLen === 0) this.qStart = 0;
-  }
-
-  /** A completion the kernel posted (called from the engine's completion callback). */
-  posted(tag: number, res: number): void {
-    const cap = this.cTag.length;
-    const i = (this.cHead + this.cLen) % cap;
-    this.cTag[i] = tag;
-    this.cRes[i] = res;
-    this.cLen++;
-  }
-
-  /** fio's min_evts for this reap: iodepth_batch_complete_min, at most the ops in flight, at least 1. */
-  reapMin(): number {
-    return Math.max(1, Math.min(this.completeMin, this.run.inFlight));
-  }
-
-  /** Reaps up to iodepth_batch_complete_max of the posted completions, stamped with one clock read. */
-  reap(): void {
-    const run = this.run;
-    const k = Math.min(this.cLen, Math.max(this.completeMax > run.inFlight ? run.inFlight : this.completeMax, this.reapMin()));
-    if (k === 0) return;
-    const now = this.tReapOn ? performance.now() : this.loopNow;
-    const cap = this.cTag.length;
-    const nop = run.nop;
-    for (let j = 0; j < k; j++) {
-      const tag = this.cTag[this.cHead];
-      const res = this.cRes[this.cHead];
-      this.cHead = this.cHead + 1 === cap ? 0 : this.cHead + 1;
-      this.cLen--;
-      this.free[this.nFree++] = tag;
-      if (run.slotDir[tag] === SYNC_DIR) {
-        run.inFlight--;
-        this.onSync(tag, res, now);
-      } else run.done(tag, nop ? 0 : res, now);
-    }
-    run.completeLevels[batchBucket(k)]++;
-    run.publish();
-  }
-}
-
-/** slotDir of an fsync in a batch loop's slot. */
-const SYNC_DIR = 3;
-
-/**
- * Fills the queue: the next op (or an fsync due after fsync=N writes) into
- * each free slot, `prep` writing its SQE or iocb, a commit every
- * iodepth_batch_submit ops and one for the rest. False when the job has
- * nothing left in flight.
- */
-function fillAndCommit(
-  q: BatchQueue,
-  prep: (tag: number) => boolean,
-  prepSync: (tag: number) => boolean,
-  commit: () => void,
-): void {
-  const run = q.run;
-  const now = (q.loopNow = performance.now());
-  // The stop flag (Ctrl-C, a sibling's end) is an atomic load: looked at on
-  // the first turn and every 16th after, which at one op per turn is still
-  // microseconds; the runtime is checked per op (run.more()).
-  if ((q.turns++ & 15) === 0) run.poll(now);
-  const batchSubmit = run.job.batchSubmit;
-  while (q.nFree !== 0) {
-    const tag = q.free[q.nFree - 1];
-    if (run.syncPending > 0 && !run.stopping) {
-      run.slotDir[tag] = SYNC_DIR;
-      if (!prepSync(tag)) break;
-      run.syncPending--;
-      run.inFlight++;
-      q.prepared(tag);
-    } else {
-      if (!run.next(tag, now)) break;
-      if (!prep(tag)) {
-        // Queue full: give the op back (rare; the ring or context is sized for iodepth).
-        run.inFlight--;
-        run.issued--;
-        run.issuedBytes -= run.slotLen[tag];
-        break;
-      }
-      q.prepared(tag);
-    }
-    if (q.qLen >= batchSubmit) {
-      // fio counts the depth at each commit, for the ops it commits.
-      run.depthLevels[depthBucket(run.inFlight)] += q.qLen;
-      commit();
-    }
-  }
-  if (q.qLen !== 0) {
-    run.depthLevels[depthBucket(run.inFlight)] += q.qLen;
-    commit();
-  }
-}
-
-/** fio's io_uring engine loop over kaio's batch API (prep*, submit, submitAndWait). */
-function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
-  const { job } = run;
-  const nop = run.nop;
-  const datasync = job.fdatasync > 0;
-  const q = new BatchQueue(run, syncCompletion(run, datasync));
-  ring.onCompletion((tag, res) => q.posted(tag, res));
-  const prep = (tag: number): boolean =>
-    nop
-      ? ring.prepNop(tag)
-      : run.slotDir[tag] === 1
-        ? ring.prepWrite(file, run.buf(tag), run.slotOff[tag], tag, 0)
-        : ring.prepRead(file, run.buf(tag), run.slotOff[tag], tag, 0);
-  const prepSync = (tag: number): boolean => {
-    run.tPrep[tag] = performance.now();
-    return ring.prepFsync(file, tag, datasync);
-  };
-  // One io_uring_enter per commit (the ring is set up with submitBatch 0),
-  // and one native call: submitAndWait(0) writes the staged SQEs, enters
-  // without waiting and takes whatever the CQ already holds into the
-  // queue's posted completions (reaped, and stamped, by q.reap() as fio's
-  // getevents would). The ops are stamped when it returns; how many the
-  // kernel took is the ring's count of consumed SQEs. A submit the kernel
-  // takes part of is repeated; one it refuses for want of resources
-  // (EAGAIN) or that finds no room waits for a completion, whose enter
-  // takes the rest.
-  let submittedSeen = ring.stats.submitted;
-  const commit = (): void => {
-    while (q.qLen !== 0) {
-      ring.submitAndWait(0);
-      const now = q.tSubOn ? performance.now() : 0;
-      const s = ring.stats.submitted;
-      const r = s - submittedSeen;
-      submittedSeen = s;
-      if (r > 0) {
-        q.accepted(r, 1, now);
-        continue;
-      }
-      ring.submitAndWait(1);
-      const s2 = ring.stats.submitted;
-      const r2 = s2 - submittedSeen;
-      submittedSeen = s2;
-      q.accepted(r2, 1, q.tSubOn ? performance.now() : 0);
-    }
-  };
-  run.batched = true;
-  run.slatMeasured = true;
-  run.begin();
-  // One turn (fill, submit, reap) is a function of its own, so that it is
-  // optimised as soon as it is hot, not only by on-stack replacement of a
-  // loop that turns once per iodepth ops. False when the job is over.
-  const turn = (): boolean => {
-    fillAndCommit(q, prep, prepSync, commit);
-    if (run.inFlight === 0) return false;
-    // Like fio: take what is already in the CQ (the commit's call took what
-    // was there when it returned; look again only when that is enough for
-    // this reap and more could be taken), enter the kernel only to wait.
-    const min = q.reapMin();
-    if (q.cLen < min) ring.submitAndWait(min - q.cLen);
-    else if (q.cLen < q.completeMax && q.cLen < run.inFlight) ring.submitAndWait(0);
-    q.reap();
-    return true;
-  };
-  while (turn());
-}
-
-/** iodepth async loops, each with one op in flight: how a promise user keeps a queue depth. */
-async function runPromiseLoops(run: Run, op: (tag: number) => Promise<number | void>, sync: () => Promise<void>): Promise<void> {
-  run.begin();
-  /** Issues the fsyncs due; false after an error. */
-  const syncs = async (): Promise<boolean> => {
-    while (run.syncDue() && !run.stopping) {
-      run.syncPending--;
-      const t = performance.now();
-      try {
-        await sync();
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        run.error ??= { errno: Number(err.errno) || 5, message: `io error on ${run.filename}: ${err.code}: fsync` };
-        run.stopping = true;
-        return false;
-      }
-      run.syncDone(t, performance.now());
-    }
-    return true;
-  };
-  // Nothing timed (gtod_reduce): read the clock once per 64 ops (for the deadline), not per op.
-  const gtod = !run.timed;
-  const timed = run.timed;
-  let clock = performance.now();
-  let ticks = 0;
-  // The stop flag is polled whenever the clock is read.
-  const now = (): number => {
-    if (gtod && (++ticks & 63) !== 0) return clock;
-    clock = performance.now();
-    run.poll(clock);
-    return clock;
-  };
-  const loop = async (tag: number): Promise<void> => {
-    // The clock of the last completion serves the next op's deadline check.
-    let t = now();
-    for (;;) {
-      // An await only when an fsync is due: one per op would cost a promise.
-      if (run.syncDue()) {
-        if (!(await syncs())) return;
-        t = now();
-      }
-      if (!run.next(tag, t)) {
-        // the last writes' fsync may be due still
-        await syncs();
-        return;
-      }
-      // The op is issued by this call: its start and issue time are one
-      // (no step between them reaches the kernel), so there is no slat.
-      if (timed) run.tPrep[tag] = run.tSub[tag] = performance.now();
-      let res: number | void;
-      try {
-        res = await op(tag);
-      } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        const errno = typeof err.errno === 'number' ? Math.abs(err.errno) : 5;
-        run.inFlight--;
-        run.fail(tag, errno);
-        return;
-      }
-      t = now();
-      run.done(tag, res ?? 0, t);
-    }
-  };
-  const loops: Promise<void>[] = [];
-  for (let t = 0; t < run.depthMax; t++) loops.push(loop(t));
-  await Promise.all(loops);
-}
-
-/** psync/pvsync2 (ThreadpoolContext): kaio's promise API over the thread pool. */
-async function runWithContext(run: Run, fd: number, ctx: IoContext, rwFlags: number): Promise<void> {
-  const opts = rwFlags ? { flags: rwFlags } : undefined;
-  try {
-    await runPromiseLoops(
-      run,
-      (tag) => (run.slotDir[tag] === 1 ? ctx.write(fd, run.buf(tag), run.slotOff[tag], opts) : ctx.read(fd, run.buf(tag), run.slotOff[tag], opts)),
-      () => ctx.fsync(fd, { datasync: run.job.fdatasync > 0 }),
-    );
-  } finally {
-    await ctx.close();
-  }
-}
-
-/**
- * fio's libaio engine loop over kaio's native AIO context (io_submit,
- * completions from its eventfd on Node's loop): the same batch loop as
- * io_uring's, each io_submit's ops stamped when it returns. Buffered AIO does
- * the I/O inside io_submit, so there slat holds the I/O and clat the reap,
- * as in fio.
- */
-async function runAio(run: Run, fd: number): Promise<void> {
-  const { job } = run;
-  const entries = Math.max(job.iodepth, 8);
-  const out = new Int32Array(entries * CQE_INTS);
-  const counters = new Float64Array(BackendCounter.Slots);
-  const datasync = job.fdatasync > 0;
-  const q = new BatchQueue(run, syncCompletion(run, datasync));
-  let wake: (() => void) | undefined;
-  let seenSubmitted = 0;
-  let seenCalls = 0;
-  /** Ops the context handed to the kernel since last looked (io_submit may run again while it reaps). */
-  const took = (): void => {
-    const n = counters[BackendCounter.Submitted] - seenSubmitted;
-    if (n === 0) return;
-    const calls = counters[BackendCounter.SubmitCalls] - seenCalls;
-    seenSubmitted += n;
-    seenCalls += calls;
-    q.accepted(n, calls, q.tSubOn ? performance.now() : 0);
-  };
-  const onComplete = (count: number): void => {
-    took();
-    for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) q.posted(out[base], out[base + 2]);
-    if (wake !== undefined) {
-      const w = wake;
-      wake = undefined;
-      w();
-    }
-  };
-  const native = new binding.Aio({ entries, userRing: true }, onComplete, out, counters);
-  try {
-    const rwFlags = 0;
-    const prep = (tag: number): boolean =>
-      native.prep(run.slotDir[tag] === 1 ? BackendOp.Write : BackendOp.Read, fd, run.buf(tag), run.slotOff[tag], rwFlags, tag, run.slotLen[tag]) !== 0;
-    const prepSync = (tag: number): boolean => {
-      run.tPrep[tag] = performance.now();
-      return native.prep(datasync ? BackendOp.Fdatasync : BackendOp.Fsync, fd, undefined, 0, 0, tag, 0) !== 0;
-    };
-    // One io_submit for the queued iocbs (more only when the kernel takes part of them).
-    const commit = (): void => {
-      const r = native.submit();
-      took();
-      if (r > 0) onComplete(r);
-      // EAGAIN here: nothing in the kernel could make room, no completion will come.
-      else if (r < 0) throw Object.assign(new Error(`io_submit: ${errnoCode(-r)}`), { errno: -r });
-    };
-    run.batched = true;
-    run.slatMeasured = true;
-    run.begin();
-    for (;;) {
-      fillAndCommit(q, prep, prepSync, commit);
-      if (run.inFlight === 0) break;
-      const min = q.reapMin();
-      while (q.cLen < min) await new Promise<void>((resolve) => (wake = resolve));
-      q.reap();
-    }
-  } finally {
-    native.close();
-  }
-}
-
-/** node:fs promises (FileHandle.read/write), the in-Node baseline; O_DIRECT really set with --direct=1. */
-async function runFsPromises(run: Run, fd: number): Promise<void> {
-  const fh = await fs.promises.open(run.filename, openFlags(run));
-  void fd;
-  try {
-    await runPromiseLoops(
-      run,
-      async (tag) => {
-        const b = run.buf(tag);
-        return run.slotDir[tag] === 1
-          ? (await fh.write(b, 0, b.length, run.slotOff[tag])).bytesWritten
-          : (await fh.read(b, 0, b.length, run.slotOff[tag])).bytesRead;
-      },
-      () => (run.job.fdatasync ? fh.datasync() : fh.sync()),
-    );
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fio's null engine: every op completes at once and whole, with no system call and no file. */
-function runNull(run: Run): void {
-  run.begin();
-  for (;;) {
-    const now = performance.now();
-    run.poll(now);
-    if (!run.next(0, now)) break;
-    // No kernel: the op is issued and done at once (no slat).
-    if (run.timed) run.tPrep[0] = run.tSub[0] = now;
-    run.done(0, run.slotLen[0], performance.now());
-  }
-}
-
-/** node:fs readSync/writeSync (pread/pwrite): one op at a time on the calling thread. */
-function runFsSync(run: Run, fd: number): void {
-  run.begin();
-  const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;
-  for (;;) {
-    while (run.syncDue() && !run.stopping) {
-      run.syncPending--;
-      const t = performance.now();
-      fsync(fd);
-      run.syncDone(t, performance.now());
-    }
-    const now = performance.now();
-    run.poll(now);
-    if (!run.next(0, now)) {
-      if (run.syncDue()) continue; // the last writes' fsync
-      break;
-    }
-    const b = run.buf(0);
-    // fio's sync engines: the issue time is taken just before the call (no slat).
-    if (run.timed) run.tPrep[0] = run.tSub[0] = performance.now();
-    let res: number;
-    try {
-      res = run.slotDir[0] === 1 ? fs.writeSync(fd, b, 0, b.length, run.slotOff[0]) : fs.readSync(fd, b, 0, b.length, run.slotOff[0]);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      run.inFlight--;
-      run.fail(0, typeof err.errno === 'number' ? Math.abs(err.errno) : 5);
-      break;
-    }
-    run.done(0, res, performance.now());
-  }
 }
