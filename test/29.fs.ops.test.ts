@@ -262,6 +262,26 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
         await nr.close();
       });
 
+      it('Buffer paths whose bytes are not UTF-8 name the same files as Node\'s (copyFile, truncate, rm, access)', async () => {
+        const results: unknown[] = [];
+        for (const [name, m] of [['kaio', kfs], ['node', fsp]] as const) {
+          const d = path.join(base, `${backend}-bytes-${name}`);
+          fs.mkdirSync(d);
+          const p = Buffer.concat([Buffer.from(`${d}/`), Buffer.from([0xff, 0x41])]);
+          fs.writeFileSync(p, 'hello');
+          const q = Buffer.concat([p, Buffer.from('c')]);
+          await (m.copyFile as AnyFn)(p, q);
+          await (m.truncate as AnyFn)(p, 2);
+          await (m.access as AnyFn)(q);
+          const listed = fs.readdirSync(d, 'buffer').map((b) => b.toString('hex')).sort();
+          const data = [fs.readFileSync(p, 'latin1'), fs.readFileSync(q, 'latin1')];
+          await (m.rm as AnyFn)(q);
+          results.push([listed, data, fs.readdirSync(d, 'buffer').map((b) => b.toString('hex'))]);
+        }
+        assert.deepStrictEqual(results[0], results[1]);
+        assert.deepStrictEqual(results[1], [['ff41', 'ff4163'], ['he', 'hello'], ['ff41']]);
+      });
+
       it('copyFile: 100 copies at once, each byte for byte and with the source\'s mode', async () => {
         const dir = path.join(base, `${backend}-many`);
         fs.mkdirSync(dir);

@@ -56,6 +56,17 @@ function kernelPath(value: unknown): KernelPath | undefined {
   return undefined;
 }
 
+/**
+ * A path for the calls that open through Ring.openat, which takes text: a
+ * Buffer path only when its bytes are UTF-8 that decodes back to them
+ * (other bytes would name another file); undefined: Node's.
+ */
+function openablePath(p: KernelPath | undefined): string | undefined {
+  if (p === undefined || typeof p === 'string') return p;
+  const s = p.toString();
+  return Buffer.from(s).equals(p) ? s : undefined;
+}
+
 /** The text an error shows for a path the ring took. */
 const shownPath = (p: KernelPath): string => (typeof p === 'string' ? p : p.toString());
 
@@ -258,7 +269,7 @@ const access = ((path: unknown, ...rest: unknown[]) => {
 const truncate = ((path: unknown, ...rest: unknown[]) => {
   const len = rest[0];
   const n = len === undefined ? 0 : typeof len === 'number' && Number.isSafeInteger(len) ? Math.max(0, len) : -1;
-  const p = n >= 0 ? kernelPath(path) : undefined;
+  const p = n >= 0 ? openablePath(kernelPath(path)) : undefined;
   const ring = p !== undefined ? ringWith('OPENAT', 'FTRUNCATE', 'CLOSE') : undefined;
   if (p === undefined || !ring) return (fsp.truncate as (...a: unknown[]) => Promise<void>)(path, ...rest);
   return onRing((async () => {
@@ -286,8 +297,8 @@ const truncate = ((path: unknown, ...rest: unknown[]) => {
 const copyFile = ((src: unknown, dest: unknown, ...rest: unknown[]) => {
   const mode = rest[0];
   const excl = mode === nodeFs.constants.COPYFILE_EXCL;
-  const s = mode === undefined || mode === 0 || excl ? kernelPath(src) : undefined;
-  const d = s !== undefined ? kernelPath(dest) : undefined;
+  const s = mode === undefined || mode === 0 || excl ? openablePath(kernelPath(src)) : undefined;
+  const d = s !== undefined ? openablePath(kernelPath(dest)) : undefined;
   const ring = d !== undefined ? ringWith('OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT') : undefined;
   if (s === undefined || d === undefined || !ring) return (fsp.copyFile as (...a: unknown[]) => Promise<void>)(src, dest, ...rest);
   return onRing(copyFileRing(ring, s, d, excl));
