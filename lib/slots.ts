@@ -11,6 +11,8 @@ const ECANCELED = -constants.errno.ECANCELED;
 const EINTR = -constants.errno.EINTR;
 
 export type Transform = (res: number, id: number) => unknown;
+/** The syscall name of an op that resolves to its -errno instead of rejecting (kaio's internal callers). */
+export const RAW_RESULT = '';
 
 /** Its count (Pending's) is the ids in use; whenIdle() waits until none is. */
 export class SlotTable extends Pending {
@@ -96,7 +98,10 @@ export class SlotTable extends Pending {
     if (aborted && (res === ECANCELED || res === EINTR)) {
       error = new AbortError(undefined, { cause: abortReason(signal) });
     } else if (res < 0) {
-      error = systemError(res, this.syscall[id], this.path[id]);
+      // RAW_RESULT: kaio's own callers that only branch on the errno get it
+      // as the value, without an Error (and its stack) made per op.
+      if (this.syscall[id] === RAW_RESULT) value = res;
+      else error = systemError(res, this.syscall[id], this.path[id]);
     } else {
       const transform = this.transform[id];
       if (transform) {

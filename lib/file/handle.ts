@@ -21,7 +21,10 @@ import {
 } from './args';
 import type { DirectIo } from './direct';
 import { asRing } from './ring-ops';
-import { STATX_BASIC_STATS } from '../abi';
+import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
+import { statsFromStatx } from '../fs/stats';
+/** What libuv's fstat asks statx for. */
+const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
 import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
@@ -473,14 +476,32 @@ export class FileHandle extends EventEmitter {
   stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats>;
   async stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats> {
     const fd = this.#check('fstat');
-    return this.#meta((done) => fs.fstat(fd, { bigint: options?.bigint === true }, done as never));
+    const bigint = options?.bigint === true;
+    // fstat(2) as statx(fd, "", AT_EMPTY_PATH) on the ring, where it has the op.
+    const ring = asRing(this.#io, 'STATX');
+    if (ring) return this.#onRing(ring._statxBytes('', AT_EMPTY_PATH, STAT_MASK, 'fstat', undefined, fd).then((b) => statsFromStatx(b, bigint)));
+    return this.#meta((done) => fs.fstat(fd, { bigint }, done as never));
   }
 
-  /** ftruncate(2); len defaults to 0, negative counts as 0 (as Node). */
+  /** ftruncate(2) (IORING_OP_FTRUNCATE on the ring, 6.9); len defaults to 0, negative counts as 0 (as Node). */
   async truncate(len: number = 0): Promise<void> {
     const fd = this.#check('ftruncate');
     validateInteger(len, 'len');
+    const ring = asRing(this.#io, 'FTRUNCATE');
+    if (ring) return this.#onRing(ring.ftruncate(fd, Math.max(0, len)));
     return this.#meta<void>((done) => fs.ftruncate(fd, Math.max(0, len), done));
+  }
+
+  /** #meta for a ring op: the handle stays busy until it settles; errors get the caller's frames. */
+  async #onRing<T>(op: Promise<T>): Promise<T> {
+    this.#pending.enter();
+    try {
+      return await op;
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
   }
 
   async chmod(mode: number | string): Promise<void> {

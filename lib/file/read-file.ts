@@ -294,7 +294,7 @@ async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
   return result;
 }
 
-function bothFailed(opError: unknown, closeError: unknown): unknown {
+export function bothFailed(opError: unknown, closeError: unknown): unknown {
   if (!opError || !closeError || opError === closeError) return closeError || opError;
   const errors = (opError as { errors?: unknown }).errors;
   if (Array.isArray(errors)) {
