@@ -157,6 +157,15 @@ const unclosed = new FinalizationRegistry<number>((fd) => {
 });
 
 /**
+ * @internal The handle's fd is the caller's from now on: the garbage
+ * collector no longer closes it (a path stream with autoClose false, whose
+ * fd the caller closes, as with Node).
+ */
+export function disownOnGc(handle: FileHandle): void {
+  unclosed.unregister(handle);
+}
+
+/**
  * A file handle; see node:fs/promises FileHandle. Made by open().
  * Emits 'close' once its fd is closed.
  */

@@ -21,6 +21,7 @@ import { withCallerStack } from '../file/errors';
 import { cPath } from '../ring/args';
 import { makedev } from '../ring/statx';
 import * as file from '../file';
+import { createReadStream, createWriteStream } from './streams';
 
 const { isProxy, isUint8Array } = types;
 
@@ -217,4 +218,6 @@ export = {
   access, copyFile, cp, open, opendir, rename, truncate, rm, rmdir, mkdir, readdir, readlink, symlink, lstat, stat,
   statfs, link, unlink, chmod, lchmod, lchown, chown, utimes, lutimes, realpath, mkdtemp, writeFile, appendFile,
   readFile, watch, constants,
+  // kaio's: node:fs's streams driven by kaio (lib/fs/streams.ts)
+  createReadStream, createWriteStream,
 };
