@@ -138,7 +138,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
     }
     const handle = await openWith(context, p, openAs, mode, false);
     const work = writeBody(context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), inPlace, flush);
-    await closing(handle, work);
+    await closeAfter(work, () => handle.close());
   } catch (e) {
     throw withCallerStack(e);
   }
@@ -268,24 +268,25 @@ async function cutTo(fd: number, length: number): Promise<void> {
 }
 
 /**
- * Node's handleFdClose: close's error surfaces when the op succeeded; when
- * both fail, an AggregateError holds the op's error, then close's (Node's
- * aggregateTwoErrors: the op's message and code).
+ * Node's handleFdClose, for writeFile/appendFile and readFile of a path:
+ * close's error surfaces when the op succeeded; when both fail, an
+ * AggregateError holds the op's error, then close's, with the op's message
+ * and code (Node's aggregateTwoErrors).
  */
-async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
+async function closeAfter<T>(op: Promise<T>, close: () => Promise<void>): Promise<T> {
   let result: T;
   try {
     result = await op;
   } catch (e) {
     let closeFailed = false;
     let closeError: unknown;
-    await handle.close().catch((c: unknown) => {
+    await close().catch((c: unknown) => {
       closeFailed = true;
       closeError = c;
     });
     throw closeFailed ? bothFailed(e, closeError) : e;
   }
-  await handle.close();
+  await close();
   return result;
 }
 
@@ -339,38 +340,28 @@ async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncodin
   } catch {
     // statx failed where openat did not (a race with rename): size it from the fd
   }
+  if (hint === 0 || hint > READ_CHUNK) return closeAfter(readOpened(ring, fd, encoding, signal), () => ring.closeFd(fd));
   let closing: Promise<void> | undefined;
-  try {
+  const body = async (): Promise<string | Buffer | undefined> => {
     checkAborted(signal);
-    if (hint === 0 || hint > READ_CHUNK) return await readOpened(ring, fd, encoding, signal);
     // The read and the close in one submission, the read first (it holds
     // its own reference to the file, so the close cannot pull it away).
     const buffer = Buffer.allocUnsafeSlow(hint + 1);
     const read = ring.read(fd, buffer, 0);
     closing = ring.closeFd(fd);
-    let n: number;
-    try {
-      n = await read;
-    } finally {
-      await closing.catch(noop);
-    }
-    await closing;
+    closing.catch(noop);
+    const n = await read;
     if (n !== hint) return undefined;
     const out = buffer.subarray(0, n);
     return encoding ? out.toString(encoding) : out;
-  } finally {
-    if (!closing) await ring.closeFd(fd).catch(noop);
-  }
+  };
+  return closeAfter(body(), () => closing ?? ring.closeFd(fd));
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
 async function ringReadFileSized(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const fd = await ring.openat(p, O_RDONLY_CLOEXEC);
-  try {
-    return await readOpened(ring, fd, encoding, signal);
-  } finally {
-    await ring.closeFd(fd).catch(noop);
-  }
+  return closeAfter(readOpened(ring, fd, encoding, signal), () => ring.closeFd(fd));
 }
 
 /** Reads an open fd to its end, sized by statx of that fd (not of any path). */
@@ -413,16 +404,11 @@ function plainReader(io: FileIo, fd: number, st: nodeFs.Stats): (view: Uint8Arra
  */
 async function plainReadFile(io: FileIo, p: string, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const fd = await fsCall<number>((done) => nodeFs.open(p, flags, 0o666, done));
-  let data: string | Buffer;
-  try {
+  const body = async (): Promise<string | Buffer> => {
     const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));
     const size = st.isFile() ? st.size : 0;
     if (size > IO_MAX) throw fileTooLarge(size);
-    data = await readLoop(plainReader(io, fd, st), size, encoding, signal, 0);
-  } catch (e) {
-    nodeFs.close(fd, noop);
-    throw e;
-  }
-  await fsCall<void>((done) => nodeFs.close(fd, done));
-  return data;
+    return readLoop(plainReader(io, fd, st), size, encoding, signal, 0);
+  };
+  return closeAfter(body(), () => fsCall<void>((done) => nodeFs.close(fd, done)));
 }
