@@ -372,6 +372,8 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           assert.strictEqual(shape.code, shape.errors[0].code);
           assert.strictEqual(shape.errors[0].code, 'EBADF');
           assert.match(String(shape.errors[0].syscall), /^(read|fstat)$/);
+          // As Node's fstat/read errors: no path, the message the syscall alone.
+          assert.deepStrictEqual([shape.errors[0].message, shape.errors[0].path, shape.errors[0].errno], [`EBADF: bad file descriptor, ${shape.errors[0].syscall}`, undefined, -os.constants.errno.EBADF]);
           assert.deepStrictEqual([shape.errors[1].code, shape.errors[1].syscall, shape.errors[1].message], ['EBADF', 'close', 'EBADF: bad file descriptor, close']);
           results.push({ ctor: shape.ctor, n: shape.errors.length, close: shape.errors[1] });
         }

@@ -704,9 +704,15 @@ export async function writeAllAt(write: (chunk: Uint8Array, at: number) => Promi
 
 /** libuv names a failed readv/writev after read/write; so does Node's error. */
 export function renameSyscall(e: unknown, from: string, to: string): unknown {
-  const err = e as { syscall?: string; message?: string };
+  const err = e as { syscall?: string; message?: string; path?: string };
   if (err && err.syscall === from) {
     err.syscall = to;
+    // statx(fd, "", AT_EMPTY_PATH) standing for fstat(fd): Node's fstat error names no path.
+    if (err.path === '' && typeof err.message === 'string' && err.message.endsWith(`, ${from} ''`)) {
+      delete err.path;
+      err.message = `${err.message.slice(0, -` ${from} ''`.length)} ${to}`;
+      return e;
+    }
     if (typeof err.message === 'string') err.message = err.message.replace(`, ${from}`, `, ${to}`);
   }
   return e;
