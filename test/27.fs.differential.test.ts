@@ -483,6 +483,32 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
         await nh.close();
       });
 
+      it('handle.close() while a stream over the handle is open: the stream closes without an error, the fd when the stream has let go, as with Node\'s handle', async () => {
+        const dir = path.join(base, `${backend}-hc`);
+        fs.mkdirSync(dir);
+        const src = path.join(dir, 'src');
+        fs.writeFileSync(src, Buffer.alloc(300_000, 1));
+        const run = async (m: 'node' | 'kaio', when: 'at once' | 'after data'): Promise<unknown> => {
+          const nh = m === 'node' ? await fsp.open(src) : undefined;
+          const kh = m === 'kaio' ? await kfs.open(src) : undefined;
+          const h = (nh ?? kh)! as unknown as NodeJS.EventEmitter & { close(): Promise<void>; fd: number };
+          const s = nh ? fs.createReadStream(null as unknown as string, { fd: nh as unknown as number, highWaterMark: 1024 }) : kfs.createReadStream(kh!, { highWaterMark: 1024 });
+          const events: string[] = [];
+          h.on('close', () => events.push('handle close'));
+          s.on('error', (e) => events.push(`stream error ${(e as NodeJS.ErrnoException).code}`));
+          const streamClosed = once(s, 'close').then(() => events.push('stream close'));
+          let closing: Promise<void> | undefined;
+          if (when === 'at once') closing = h.close();
+          else s.once('data', () => { closing = h.close(); });
+          s.resume();
+          await streamClosed;
+          await closing;
+          events.push(`fd ${h.fd}`);
+          return events;
+        };
+        for (const when of ['at once', 'after data'] as const) assert.deepStrictEqual(await run('kaio', when), await run('node', when), when);
+      });
+
       it('autoClose false on a path stream: the fd is the caller\'s, as with Node (stream.fd open after the end, closed by the caller)', async () => {
         const dir = path.join(base, `${backend}-ac`);
         fs.mkdirSync(dir);
