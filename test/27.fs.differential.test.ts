@@ -261,6 +261,9 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
     const missing = Object.keys(fsp).filter((k) => typeof (fsp as unknown as Record<string, unknown>)[k] === 'function' && !called.has(k));
     assert.deepStrictEqual(missing, []);
     assert.strictEqual(kfs.constants, fsp.constants);
+    // kaio's streams: the same functions from kaio and kaio/fs/promises
+    assert.strictEqual(kaio.createReadStream, kfs.createReadStream);
+    assert.strictEqual(kaio.createWriteStream, kfs.createWriteStream);
   });
 
   for (const backend of BACKENDS) {

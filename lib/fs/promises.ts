@@ -21,7 +21,7 @@ import { withCallerStack } from '../file/errors';
 import { cPath } from '../ring/args';
 import { makedev } from '../ring/statx';
 import * as file from '../file';
-import { createReadStream, createWriteStream } from './streams';
+import * as streams from './streams';
 
 const { isProxy, isUint8Array } = types;
 
@@ -209,6 +209,9 @@ const lutimes = fsp.lutimes;
 const realpath = fsp.realpath;
 const mkdtemp = fsp.mkdtemp;
 const watch = fsp.watch;
+// kaio's own (not in node:fs/promises): node:fs's streams driven by kaio.
+const createReadStream = streams.createReadStream;
+const createWriteStream = streams.createWriteStream;
 const constants = fsp.constants;
 
 // module.exports is this object literal, as node:fs/promises' is: `import fs
