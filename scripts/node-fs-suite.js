@@ -14,7 +14,8 @@
 // module (kaio's own modules still get Node's: it builds on it).
 //
 // The files: test/parallel/test-fs-promises*, test-fs-*filehandle*, and
-// the *-promises* read/write tests; --all adds every other test-fs-* file
+// the *-promises* read/write tests (KAIO_BACKEND in the environment picks
+// kaio's backend, as everywhere); --all adds every other test-fs-* file
 // that uses fs.promises. --node runs the same files without the redirect
 // (Node against itself: what a file does on this machine without kaio).
 // --adapt runs the files of ADAPT (below) as adapted copies, written under
