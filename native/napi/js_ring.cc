@@ -6,7 +6,7 @@
 // views it holds itself, lists it copied, and the byte length it checked.
 // Native never reads a caller's object (so no caller code runs here) and
 // never trusts a view's current length over the checked one.
-#include <sys/poll.h>
+#include <poll.h>
 #include <sys/uio.h>
 
 #include <cerrno>
