@@ -12,7 +12,9 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_SNAP, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareTarget } from './target';
+import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
+import { newGate, openGate } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
 
 export interface Instance {
@@ -34,6 +36,9 @@ export interface Instance {
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
   dev?: string;
+  /** The job's file set (files.ts), when it has one. */
+  files?: PlannedFile[];
+  budget?: number;
   /** fio's thread number (1-based over the run's job instances). */
   threadNumber: number;
   logFiles: Array<[LogKind, string]>;
@@ -135,7 +140,9 @@ function maxBs(job: BenchJob): number {
 }
 
 function writes(job: BenchJob): boolean {
-  return job.rw === 'write' || job.rw === 'randwrite' || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
+  // A trim changes the target as a write does (a block device in use is refused for both).
+  const trims = job.rw === 'trim' || job.rw === 'randtrim' || job.rw === 'trimwrite';
+  return job.rw === 'write' || job.rw === 'randwrite' || trims || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
 }
 
 export interface RunHooks {
@@ -154,6 +161,7 @@ export interface RunHooks {
 export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
   const stop = new Int32Array(hooks.stop);
+  const unlinkAfter: string[] = [];
   let tmpDir = '';
   const tmp = (): string => {
     if (!tmpDir) {
@@ -197,6 +205,38 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             createLogFiles(files);
           } catch (e) {
             throw new BenchError((e as Error).message);
+          }
+          if (usesFileSet(job)) {
+            // nrfiles, filesize, the file engines...: files.ts plans and lays out the instance's files.
+            const set = await prepareFileSet(job, n, {
+              blockDevice: (file) => {
+                const st = fs.statSync(file, { throwIfNoEntry: false });
+                if (!st?.isBlockDevice()) return undefined;
+                const t = prepareTarget({ job: job.name, filename: file, size: job.size, bs: maxBs(job), write: writes(job), allowMountedWrite: job.allowMountedWrite });
+                return { size: t.size, notes: t.notes };
+              },
+              fill: prepareFile,
+              invalidate,
+            });
+            if (job.unlink) unlinkAfter.push(...set.files.map((f) => f.path));
+            instances.push({
+              threadNumber,
+              logFiles: files,
+              job,
+              jobnum: n,
+              groupid: reportGroup.get(job)!,
+              filename: set.files[0].path,
+              size: Math.max(set.files[0].ioSize, maxBs(job)),
+              blockDevice: set.blockDevice,
+              progress: new SharedArrayBuffer(P_SLOTS * 8),
+              bwSamples: [[], [], []],
+              iopsSamples: [[], [], []],
+              notes: set.notes,
+              dev: deviceOf(set.blockDevice ? set.files[0].path : path.dirname(path.resolve(set.files[0].path)), set.blockDevice),
+              files: set.files,
+              budget: set.budget,
+            });
+            continue;
           }
           let filename = job.filename;
           const diskless = job.rw === 'nop' || job.ioengine === 'null';
@@ -291,6 +331,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
     }
   } finally {
     for (const g of groups) for (const job of g) if (job.unlink && job.filename) fs.rmSync(job.filename, { force: true });
+    // unlink=1 on a file set: each of its files (or directories, for the dir engines).
+    for (const f of unlinkAfter) fs.rmSync(f, { force: true, recursive: true });
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   }
   return result;
@@ -317,7 +359,7 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, inte
       if (l.t === 0 || (state !== S_RUN && !final)) return;
       const dt = (now - l.t) / 1000;
       if (dt < (final ? SAMPLE_MS / 2000 : 0.001)) return;
-      for (let d = 0; d < 2; d++) {
+      for (let d = 0; d < 3; d++) {
         const ios = p[P_IOS + 2 * d] - l.v[P_IOS + 2 * d];
         const bytes = p[P_BYTES + 2 * d] - l.v[P_BYTES + 2 * d];
         if (ios < 0) continue; // ramp reset
@@ -388,7 +430,8 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, inte
     }, hooks.statusInterval * 1000);
   }
   try {
-    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop, answered)));
+    const gate = newGate();
+    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop, answered, gate, instances.length)));
   } finally {
     clearInterval(timer);
     if (statusTimer) clearInterval(statusTimer);
@@ -430,10 +473,10 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, inte
 }
 
 function statusLetter(job: BenchJob): string {
-  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
+  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N', trim: 'D', randtrim: 'd', trimwrite: 'T' }[job.rw];
 }
 
-function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void): Promise<void> {
+function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, gate: SharedArrayBuffer, gateTotal: number): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
     jobnum: inst.jobnum,
@@ -444,6 +487,10 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
     stop,
     threadNumber: inst.threadNumber,
     logFiles: inst.logFiles,
+    files: inst.files,
+    budget: inst.budget,
+    gate,
+    gateTotal,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
@@ -460,6 +507,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
       inst.failure ??= e.message.replace(/\s*\n\s*/g, ' ');
     });
     w.on('exit', (code) => {
+      // An instance that ended before the gate (its setup failed) must not hold the others there.
+      openGate(gate);
       if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
       answered(inst);
       resolve();
