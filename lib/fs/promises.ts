@@ -24,6 +24,7 @@ import { mkdirp, rmTree } from './tree';
 import { copyFileRing } from './copy';
 import { bothFailed } from '../file/read-file';
 import * as file from '../file';
+import * as streams from './streams';
 
 const { isProxy, isUint8Array } = types;
 
@@ -327,6 +328,9 @@ const lutimes = fsp.lutimes;
 const realpath = fsp.realpath;
 const mkdtemp = fsp.mkdtemp;
 const watch = fsp.watch;
+// kaio's own (not in node:fs/promises): node:fs's streams driven by kaio.
+const createReadStream = streams.createReadStream;
+const createWriteStream = streams.createWriteStream;
 const constants = fsp.constants;
 
 // module.exports is this object literal, as node:fs/promises' is: `import fs
@@ -336,4 +340,6 @@ export = {
   access, copyFile, cp, open, opendir, rename, truncate, rm, rmdir, mkdir, readdir, readlink, symlink, lstat, stat,
   statfs, link, unlink, chmod, lchmod, lchown, chown, utimes, lutimes, realpath, mkdtemp, writeFile, appendFile,
   readFile, watch, constants,
+  // kaio's: node:fs's streams driven by kaio (lib/fs/streams.ts)
+  createReadStream, createWriteStream,
 };
