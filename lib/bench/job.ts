@@ -15,6 +15,8 @@ import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
 import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { Pacer, paced } from './pace';
+import { FullCyclePicker } from './lfsr';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -38,6 +40,10 @@ export interface JobSetup {
   blockDevice: boolean;
   progress: SharedArrayBuffer;
   stop: SharedArrayBuffer;
+  /** This instance's own stop flag (exitall, steady state), notified by the main thread. */
+  term?: SharedArrayBuffer;
+  /** Its flow's shared counters (flow=N). */
+  flow?: SharedArrayBuffer;
 }
 
 export interface DirOutcome {
@@ -96,6 +102,10 @@ export interface JobOutcome {
   fixedOps: number;
   /** The job thread's CPU use over the measured part. */
   cpu?: ThreadCpu;
+  /** Wall clock (ms since the epoch) when the job's I/O started (fio's job_start). */
+  jobStart: number;
+  /** The queue depth the job ended at: latency_target's settled depth, else iodepth (fio's latency_depth). */
+  latencyDepth: number;
 }
 
 const DIR_NAMES = ['read', 'write', 'trim'];
@@ -128,6 +138,11 @@ class Run {
   readonly depthMax: number;
   readonly progress: Float64Array;
   readonly stopFlag: Int32Array;
+  /** This instance's own stop flag (exitall, steady state). */
+  readonly termFlag: Int32Array;
+  /** rate, thinktime, flow, latency_target (pace.ts); null for a job without them, whose loop never looks further. */
+  readonly pace: Pacer | null;
+  jobStart = 0;
   readonly start: number;
   readonly end: number;
   readonly unit: number;
@@ -223,6 +238,7 @@ class Run {
     this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'sync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
+    this.termFlag = new Int32Array(setup.term ?? new SharedArrayBuffer(4));
     this.start = job.offset + setup.jobnum * job.offsetIncrement;
     this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
@@ -254,7 +270,13 @@ class Run {
     this.limitIos = job.numberIos || Infinity;
     // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
     this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
-    if (this.random)
+    const splitMin = [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number];
+    const mixRand = new Rand(seed ^ 0x2545f491);
+    this.pace = paced(job.pace)
+      ? new Pacer(job.pace, job.name, job.bs, splitMin, [job.bssplit[0].length > 0, job.bssplit[1].length > 0], this.depthMax, this.mixed ? job.rwmixread : -1, setup.flow, () => mixRand.next())
+      : null;
+    if (this.random && job.randomGenerator === 'lfsr' && job.distribution.kind === 'random') this.picker = new FullCyclePicker(this.blocks, seed);
+    else if (this.random)
       this.picker =
         job.distribution.kind === 'random'
           ? new UniformPicker(this.blocks, this.rand, !job.norandommap)
@@ -286,10 +308,12 @@ class Run {
     this.rampEnd = now + this.job.rampTime * 1000;
     if (this.job.runtime) this.deadline = this.rampEnd + this.job.runtime * 1000;
     this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
+    this.jobStart = Date.now();
+    if (this.pace !== null) this.pace.begin(now);
   }
 
-  /** Ramp over: forget what was measured, start the clock. */
-  #endRamp(now: number): void {
+  /** Ramp over (or latency_target's final window): forget what was measured, start the clock. */
+  endRamp(now: number): void {
     this.ramping = false;
     for (const h of this.hist) {
       h.slat.reset();
@@ -318,7 +342,7 @@ class Run {
    */
   poll(now: number): boolean {
     if (this.stopping) return false;
-    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) this.stopping = true;
+    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0 || Atomics.load(this.termFlag, 0) !== 0) this.stopping = true;
     return !this.stopping;
   }
 
@@ -345,7 +369,12 @@ class Run {
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
     if (!this.more(now)) return false;
-    const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    let dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    if (this.pace !== null) {
+      // Not now (a rate, think, flow or depth hold): the paced loop waits as the pacer says.
+      dir = this.pace.admit(dir, tag, now, this);
+      if (dir < 0) return false;
+    }
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
     const { seqNr, seqAdd } = this.job;
@@ -410,7 +439,7 @@ class Run {
     if (!this.tSlat) return;
     if (this.ramping) {
       if (now < this.rampEnd) return;
-      this.#endRamp(now);
+      this.endRamp(now);
     }
     this.hist[this.slotDir[tag]].slat.record((now - this.tPrep[tag]) * 1e6);
   }
@@ -428,7 +457,7 @@ class Run {
       this.fail(tag, -res);
       return;
     }
-    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     if (this.tClat) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
     if (this.tLat) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
     this.ios[dir]++;
@@ -515,6 +544,8 @@ class Run {
       verified: this.verified,
       fixedOps,
       cpu: this.cpu,
+      jobStart: this.jobStart,
+      latencyDepth: this.pace !== null && this.pace.latOn ? this.pace.qd : this.depthMax,
     };
   }
 }
@@ -563,8 +594,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const progress = run.progress;
   try {
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
-    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
-      Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
+    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0 && Atomics.load(run.termFlag, 0) === 0; )
+      Atomics.wait(run.termFlag, 0, 0, Math.min(100, until - performance.now()));
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
       fillRandom(run.buffers, setup.jobnum + 1);

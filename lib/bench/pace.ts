@@ -173,6 +173,14 @@ export const enum Hold {
   Clock = 3,
 }
 
+/** What the pacer reads of the job's state. */
+export interface PacedRun {
+  readonly inFlight: number;
+  readonly issued: number;
+  readonly slotDir: Uint8Array;
+  readonly slotLen: Uint32Array;
+}
+
 const ETIMEDOUT = 110;
 const EIO = 5;
 
@@ -199,6 +207,8 @@ export class Pacer {
   epoch = 0;
   /** The direction the last wait was for: taken as is once the wait is over (fio's rate_ddir). */
   forced = -1;
+  /** The slot of the op admitted last, accounted (issued()) at the next admit. */
+  pendingTag = -1;
   /** Set with a hold: until when (ms), how to wait, and µs to spin first (thinktime_spin). */
   until = 0;
   hold: Hold = Hold.None;
@@ -275,19 +285,26 @@ export class Pacer {
   }
 
   /**
-   * May an op start now? `dir` is the direction drawn; returns the
-   * direction to issue (the other one when only it is behind its rate), or
-   * -1 with `hold` saying what to do first. `completedOps`/`issuedOps` are
-   * the job's counts (thinktime_blocks), `inFlight` its ops in flight.
+   * May an op start now? `dir` is the direction drawn for slot `tag`;
+   * returns the direction to issue (the other one when only it is behind
+   * its rate), or -1 with `hold` saying what the loop must do first.
    */
-  admit(dir: number, now: number, inFlight: number, completedOps: number, issuedOps: number): number {
+  admit(dir: number, tag: number, now: number, run: PacedRun): number {
+    if (this.pendingTag >= 0) {
+      // the op admitted last time was started: its bytes set the next op's time
+      this.issued(run.slotDir[this.pendingTag], run.slotLen[this.pendingTag]);
+      this.pendingTag = -1;
+    }
+    const issuedOps = run.issued;
+    const completedOps = issuedOps - run.inFlight;
     if (this.thinkOn && this.thinkPending < 0 && this.#thinkDue(now, completedOps, issuedOps)) {
       this.thinkPending = this.o.thinktimeBlocksType === 'issue' ? issuedOps : completedOps;
       this.hold = Hold.Quiesce;
       this.until = 0;
       return -1;
     }
-    if (this.latOn && inFlight >= this.qd) {
+    if (this.hold !== Hold.None) return -1;
+    if (this.latOn && run.inFlight >= this.qd) {
       this.hold = Hold.Reap;
       return -1;
     }
@@ -295,24 +312,30 @@ export class Pacer {
     if (this.forced >= 0) {
       dir = this.forced;
       this.forced = -1;
-      return dir;
-    }
-    if (this.bps[0] + this.bps[1] === 0 || dir > 1) return dir;
-    const nowUs = (now - this.epoch) * 1000;
-    if (this.nextUs[dir] <= nowUs) return dir;
-    let wait = this.nextUs[dir];
-    if (this.mixedDirs) {
-      const odir = dir ^ 1;
-      if (this.nextUs[odir] <= nowUs) return odir;
-      if (this.nextUs[odir] < wait) {
-        wait = this.nextUs[odir];
-        dir = odir;
+    } else if (this.bps[0] + this.bps[1] !== 0 && dir < 2) {
+      const nowUs = (now - this.epoch) * 1000;
+      if (this.nextUs[dir] > nowUs) {
+        let wait = this.nextUs[dir];
+        let odir = -1;
+        if (this.mixedDirs) {
+          odir = dir ^ 1;
+          if (this.nextUs[odir] <= nowUs) wait = -1;
+          else if (this.nextUs[odir] < wait) {
+            wait = this.nextUs[odir];
+            dir = odir;
+          }
+        }
+        if (wait < 0) dir = odir;
+        else {
+          this.forced = dir;
+          this.until = this.epoch + wait / 1000;
+          this.hold = this.o.submitMode === 'inline' ? Hold.Quiesce : Hold.Clock;
+          return -1;
+        }
       }
     }
-    this.forced = dir;
-    this.until = this.epoch + wait / 1000;
-    this.hold = this.o.submitMode === 'inline' ? Hold.Quiesce : Hold.Clock;
-    return -1;
+    this.pendingTag = tag;
+    return dir;
   }
 
   #thinkDue(now: number, completedOps: number, issuedOps: number): boolean {

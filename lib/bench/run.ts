@@ -10,9 +10,11 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
-import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
+import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { Flows, onJobEnd, terminate, type Controlled } from './control';
+import { SteadyUnit, type SteadySource, type SteadyWindow } from './steadystate';
 
 export interface Instance {
   job: BenchJob;
@@ -31,6 +33,16 @@ export interface Instance {
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
   dev?: string;
+  /** This instance's terminate flag (exitall, steady state): an Int32Array slot, notified. */
+  term: SharedArrayBuffer;
+  /** Where it is: not started (wait_for), its worker up, or ended. */
+  state: 'pending' | 'running' | 'ended';
+  /** performance.now() when its I/O started (after startdelay), 0 before. */
+  startedAt: number;
+  /** Its job's flow counters (flow=N), shared by the flow's jobs. */
+  flow?: SharedArrayBuffer;
+  /** Its steady-state window (steadystate with ss_dur), shared by a reporting group with group_reporting. */
+  steady?: SteadyWindow;
 }
 
 export interface DiskStat {
@@ -155,6 +167,11 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   };
   // Group jobs: a job with stonewall waits for every job before it.
   const groups: BenchJob[][] = [];
+  // fio adds every job's flow weight when it sets the jobs up, before any runs.
+  const flows = new Flows();
+  const flowOf = new Map<BenchJob, SharedArrayBuffer>();
+  for (const job of program.jobs) if (job.pace.flow > 0) for (let n = 0; n < job.numjobs; n++) flowOf.set(job, flows.join(job.pace.flowId, job.pace.flow));
+  const ctl: ProgramControl = { exitall: program.jobs.some((j) => j.control.exitall), stopAll: false };
   // Reporting groups, fio's way: stonewall or new_group starts the next one
   // when the current one has jobs; new_group alone does not wait.
   const reportGroup = new Map<BenchJob, number>();
@@ -176,6 +193,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
         result.interrupted = true;
         break;
       }
+      // exit_what=all: a job's end stopped every job, the later groups too.
+      if (ctl.stopAll) break;
       const instances: Instance[] = [];
       const claims: number[] = [];
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
@@ -246,11 +265,15 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             iopsSamples: [[], [], []],
             notes,
             dev: diskless ? undefined : deviceOf(filename, blockDevice),
+            term: new SharedArrayBuffer(4),
+            state: 'pending',
+            startedAt: 0,
+            flow: flowOf.get(job),
           });
         }
       }
       try {
-        const ran = await runGroup(g, instances, hooks);
+        const ran = await runGroup(g, instances, hooks, ctl);
         // One result per reporting group of the jobs that ran together (their
         // disks once, with the first).
         const ids = [...new Set(instances.map((i) => i.groupid))];
@@ -268,7 +291,101 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   return result;
 }
 
-async function runGroup(id: number, instances: Instance[], hooks: RunHooks): Promise<GroupResult> {
+/** Program-wide job control: exitall is set for all when any job sets it (fio's exitall_on_terminate). */
+interface ProgramControl {
+  exitall: boolean;
+  /** A job with exit_what=all ended: nothing more runs. */
+  stopAll: boolean;
+}
+
+/** The main thread's view of an instance for steady-state checks. */
+function steadySource(inst: Instance): SteadySource {
+  const p = new Float64Array(inst.progress);
+  return {
+    started: () => inst.startedAt,
+    totals: () => [p[P_IOS] + p[P_IOS + 2] + p[P_IOS + 4], p[P_BYTES] + p[P_BYTES + 2] + p[P_BYTES + 4]],
+    terminate: () => terminate(controlled(inst)),
+    running: () => inst.state === 'running' && (p[P_STATE] === S_RUN || p[P_STATE] === S_RAMP),
+  };
+}
+
+const controlledOf = new WeakMap<Instance, Controlled>();
+function controlled(inst: Instance): Controlled {
+  let c = controlledOf.get(inst);
+  if (!c) {
+    c = {
+      job: inst.job,
+      groupid: inst.groupid,
+      term: new Int32Array(inst.term),
+      get state() {
+        // fio stops "running" jobs for exit_what=stonewall: past their startdelay, doing I/O.
+        const st = new Float64Array(inst.progress)[P_STATE];
+        return inst.state === 'running' && st === S_SETUP ? 'pending' : inst.state;
+      },
+    };
+    controlledOf.set(inst, c);
+  }
+  return c;
+}
+
+/**
+ * Starts a group's instances, each when its wait_for job (if any) has
+ * ended; stops others as exitall/exit_what/exitall_on_error say when one
+ * ends; runs the steady-state checks.
+ */
+function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): Promise<void> {
+  const ended = new Map<Instance, Promise<void>>();
+  const units: SteadyUnit[] = [];
+  const byUnit = new Map<string, Instance[]>();
+  for (const inst of instances) {
+    const ss = inst.job.steadystate;
+    if (!ss.dur) continue;
+    const key = inst.job.groupReporting ? `g${inst.groupid}` : `i${instances.indexOf(inst)}`;
+    byUnit.set(key, [...(byUnit.get(key) ?? []), inst]);
+  }
+  for (const members of byUnit.values()) {
+    const unit = new SteadyUnit(members[0].job.steadystate, members.map(steadySource));
+    units.push(unit);
+    for (const m of members) m.steady = unit.window;
+  }
+  const timers = [...new Set(units.map((u) => u.o.interval))].map((secs) =>
+    setInterval(() => {
+      const now = performance.now();
+      for (const u of units) if (u.o.interval === secs) u.tick(now);
+    }, secs * 1000),
+  );
+  const all = instances.map(controlled);
+  for (const inst of instances) {
+    const w = inst.job.control.waitFor;
+    const waitees = w ? instances.filter((o) => o.job.name === w && o !== inst) : [];
+    const p = (async (): Promise<void> => {
+      // fio's waitee_running(): a job with wait_for starts once every job of that name has exited.
+      await Promise.all(waitees.map((o) => ended.get(o)));
+      inst.state = 'running';
+      const watch = setInterval(() => {
+        if (!inst.startedAt && new Float64Array(inst.progress)[P_STATE] !== S_SETUP) inst.startedAt = performance.now();
+      }, 20);
+      try {
+        await startInstance(inst, hooks.stop);
+      } finally {
+        clearInterval(watch);
+        inst.state = 'ended';
+      }
+      const failed = !!(inst.failure || inst.outcome?.error);
+      if (onJobEnd(controlled(inst), failed, ctl.exitall, all)) ctl.stopAll = true;
+    })();
+    ended.set(inst, p);
+  }
+  return Promise.all(ended.values()).then(
+    () => timers.forEach(clearInterval),
+    (e) => {
+      timers.forEach(clearInterval);
+      throw e;
+    },
+  );
+}
+
+async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl: ProgramControl): Promise<GroupResult> {
   const devs = [...new Set(instances.map((i) => i.dev).filter((d): d is string => !!d))];
   const disk0 = devs.map(readDiskStat);
   const ru0 = process.resourceUsage();
@@ -339,7 +456,7 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks): Pro
     }, 1000);
   }
   try {
-    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop)));
+    await startAll(instances, hooks, ctl);
   } finally {
     clearInterval(timer);
     if (statusTimer) clearInterval(statusTimer);
@@ -392,6 +509,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
     blockDevice: inst.blockDevice,
     progress: inst.progress,
     stop,
+    term: inst.term,
+    flow: inst.flow,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
