@@ -17,6 +17,7 @@ import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
 import { checkBlock, fillBlock, type VerifyFailure } from './verify';
 import { Pacer, paced } from './pace';
 import { FullCyclePicker } from './lfsr';
+import { runPacedQueue, runPacedSync } from './engines/paced';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -133,7 +134,7 @@ class IoError extends Error {
 }
 
 /** The state of one job instance shared by every engine loop. */
-class Run {
+export class Run {
   readonly job: BenchJob;
   readonly depthMax: number;
   readonly progress: Float64Array;
@@ -706,7 +707,7 @@ async function runRing(run: Run, fd: number): Promise<number> {
       fillRandom(run.buffers, run.setup.jobnum + 1);
     }
     if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([fd])[0];
-    if (job.api === 'batch') runBatch(run, ring, file);
+    if (job.api === 'batch') await runBatch(run, ring, file);
     else await runPromiseLoops(run, (tag) => ringOp(run, ring, file, tag), () => ring.fsync(fd, { datasync: job.fdatasync > 0 }));
     const fixed = ring.stats.fixedOps;
     if (job.fixedbufs && job.rw !== 'nop') {
@@ -906,7 +907,7 @@ function fillAndCommit(
 }
 
 /** fio's io_uring engine loop over kaio's batch API (prep*, submit, submitAndWait). */
-function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
+function runBatch(run: Run, ring: Ring, file: number | FixedFile): void | Promise<void> {
   const { job } = run;
   const nop = run.nop;
   const datasync = job.fdatasync > 0;
@@ -953,6 +954,20 @@ function runBatch(run: Run, ring: Ring, file: number | FixedFile): void {
   run.batched = true;
   run.slatMeasured = true;
   run.begin();
+  if (run.pace !== null)
+    return runPacedQueue(
+      {
+        q,
+        fill: () => fillAndCommit(q, prep, prepSync, commit),
+        events: (min) => {
+          if (q.cLen < min) ring.submitAndWait(min - q.cLen);
+        },
+        poll: () => {
+          ring.submitAndWait(0);
+        },
+      },
+      run.pace,
+    );
   // One turn (fill, submit, reap) is a function of its own, so that it is
   // optimised as soon as it is hot, not only by on-stack replacement of a
   // loop that turns once per iodepth ops. False when the job is over.
@@ -1108,6 +1123,20 @@ async function runAio(run: Run, fd: number): Promise<void> {
     run.batched = true;
     run.slatMeasured = true;
     run.begin();
+    if (run.pace !== null) {
+      await runPacedQueue(
+        {
+          q,
+          fill: () => fillAndCommit(q, prep, prepSync, commit),
+          events: async (min) => {
+            while (q.cLen < min) await new Promise<void>((resolve) => (wake = resolve));
+          },
+          poll: () => {},
+        },
+        run.pace,
+      );
+      return;
+    }
     for (;;) {
       fillAndCommit(q, prep, prepSync, commit);
       if (run.inFlight === 0) break;
@@ -1143,6 +1172,7 @@ async function runFsPromises(run: Run, fd: number): Promise<void> {
 /** fio's null engine: every op completes at once and whole, with no system call and no file. */
 function runNull(run: Run): void {
   run.begin();
+  if (run.pace !== null) return runPacedSync(run, run.pace, () => run.slotLen[0], () => 0, true);
   for (;;) {
     const now = performance.now();
     run.poll(now);
@@ -1157,6 +1187,33 @@ function runNull(run: Run): void {
 function runFsSync(run: Run, fd: number): void {
   run.begin();
   const fsync = run.job.fdatasync ? fs.fdatasyncSync : fs.fsyncSync;
+  if (run.pace !== null) {
+    const errno = (e: unknown): number => {
+      const n = (e as NodeJS.ErrnoException).errno;
+      return typeof n === 'number' ? -Math.abs(n) : -5;
+    };
+    return runPacedSync(
+      run,
+      run.pace,
+      () => {
+        const b = run.buf(0);
+        try {
+          return run.slotDir[0] === 1 ? fs.writeSync(fd, b, 0, b.length, run.slotOff[0]) : fs.readSync(fd, b, 0, b.length, run.slotOff[0]);
+        } catch (e) {
+          return errno(e);
+        }
+      },
+      () => {
+        try {
+          fsync(fd);
+          return 0;
+        } catch (e) {
+          return errno(e);
+        }
+      },
+      false,
+    );
+  }
   for (;;) {
     while (run.syncDue() && !run.stopping) {
       run.syncPending--;

@@ -217,6 +217,8 @@ export class Pacer {
   readonly thinkOn: boolean;
   lastThinkBlocks = 0;
   lastThink = 0;
+  /** The hold being waited out is a think (not a rate or flow wait). */
+  thinking = false;
   /** A thinktime whose drain has not been done yet: the blocks count it was decided on. */
   thinkPending = -1;
   // ratemin
@@ -362,6 +364,7 @@ export class Pacer {
     this.spinUs = spin;
     this.until = now + total / 1000;
     this.hold = Hold.Quiesce;
+    this.thinking = true;
     this.lastThinkBlocks = this.thinkPending;
     this.thinkPending = -1;
     if (o.rateIgnoreThinktime && total > 0) {
@@ -384,7 +387,8 @@ export class Pacer {
     this.hold = Hold.None;
     this.until = 0;
     this.spinUs = 0;
-    if (this.o.thinktimeIotime > 0) this.lastThink = now;
+    if (this.thinking && this.o.thinktimeIotime > 0) this.lastThink = now;
+    this.thinking = false;
   }
 
   /** An op of `dir` and `len` bytes was started: the next op's time (fio's usec_for_io). */

@@ -193,8 +193,6 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
         result.interrupted = true;
         break;
       }
-      // exit_what=all: a job's end stopped every job, the later groups too.
-      if (ctl.stopAll) break;
       const instances: Instance[] = [];
       const claims: number[] = [];
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
@@ -272,6 +270,9 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
           });
         }
       }
+      // exit_what=all: a job's end stopped every job, the later groups too
+      // (they start stopped: fio reports them, with nothing done).
+      if (ctl.stopAll) for (const inst of instances) Atomics.store(new Int32Array(inst.term), 0, 1);
       try {
         const ran = await runGroup(g, instances, hooks, ctl);
         // One result per reporting group of the jobs that ran together (their
