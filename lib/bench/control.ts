@@ -93,3 +93,31 @@ export class Flows {
     Atomics.sub(new BigInt64Array(sab), FLOW_WEIGHT, BigInt(weight));
   }
 }
+
+/**
+ * A group's start line: [arrived, go, expected]. fio starts a group's jobs
+ * together (each thread waits until all are set up); kaio's workers come up
+ * one by one, so each waits here, once its file is open, until the last one
+ * arrives (or the main thread lets them go: one failed before arriving).
+ */
+export function startLineFor(expected: number): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(12);
+  Atomics.store(new Int32Array(sab), 2, expected);
+  return sab;
+}
+
+export function releaseStartLine(sab: SharedArrayBuffer): void {
+  const a = new Int32Array(sab);
+  Atomics.store(a, 1, 1);
+  Atomics.notify(a, 1);
+}
+
+export function startLine(sab: SharedArrayBuffer): void {
+  const a = new Int32Array(sab);
+  if (Atomics.add(a, 0, 1) + 1 >= Atomics.load(a, 2)) {
+    releaseStartLine(sab);
+    return;
+  }
+  // bounded: a sibling that never arrives does not hold the others forever
+  Atomics.wait(a, 1, 0, 10000);
+}

@@ -18,6 +18,7 @@ import { checkBlock, fillBlock, type VerifyFailure } from './verify';
 import { Pacer, paced } from './pace';
 import { FullCyclePicker } from './lfsr';
 import { runPacedQueue, runPacedSync } from './engines/paced';
+import { startLine } from './control';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -45,6 +46,8 @@ export interface JobSetup {
   term?: SharedArrayBuffer;
   /** Its flow's shared counters (flow=N). */
   flow?: SharedArrayBuffer;
+  /** The group's start line (control.ts): every instance starting together waits there, as fio's threads do. */
+  start?: SharedArrayBuffer;
 }
 
 export interface DirOutcome {
@@ -303,6 +306,8 @@ export class Run {
   }
 
   begin(): void {
+    // fio starts a group's jobs together: wait for the siblings to be set up too
+    if (this.setup.start) startLine(this.setup.start);
     const now = performance.now();
     this.t0 = now;
     this.cpu0 = threadCpu();

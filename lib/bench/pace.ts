@@ -97,7 +97,7 @@ function parseAmount(text: string, name: string, units: boolean): number {
   const m = (units ? /^(\d+(?:\.\d+)?)\s*(?:([kmgtp])(?:i?b)?(?:\/s)?|b)?$/i : /^(\d+)$/).exec(text.trim());
   if (!m) throw bad(name, units ? `must be a rate in bytes/s like 500k or 1m (got ${JSON.stringify(text)})` : `must be a whole number (got ${JSON.stringify(text)})`);
   const v = Math.round(Number(m[1]) * (m[2] ? 1024 ** (SIZE_UNITS.indexOf(m[2].toLowerCase()) + 1) : 1));
-  if (!Number.isSafeInteger(v) || v > 2 ** 53 / 1e6) throw bad(name, `is too large (got ${text})`);
+  if (!Number.isSafeInteger(v)) throw bad(name, `is too large (got ${text})`);
   return v;
 }
 
@@ -473,7 +473,7 @@ export class Pacer {
       if ((now - this.latStart) * 1000 < this.o.latencyWindow) return;
       const n = totalIos - this.latIos;
       const ok = n > 0 ? ((n - this.latFailed) / n) * 100 : 100;
-      if (ok >= this.o.latencyPercentile) this.#rampUp();
+      if (ok >= this.o.latencyPercentile) this.#rampUp(now, totalIos);
       else if (this.qd === 1) this.failure ??= { errno: ETIMEDOUT, message: `latency target of ${this.o.latencyTarget} nsec not met at ${this.o.latencyPercentile}% at queue depth 1` };
       else this.#rampDown();
     }
@@ -487,7 +487,7 @@ export class Pacer {
     this.latFailed = 0;
   }
 
-  #rampUp(): void {
+  #rampUp(now: number, totalIos: number): void {
     const qd0 = this.qd;
     this.qdLow = this.qd;
     if (this.qd + 1 === this.qdHigh && ++this.latStable >= 3) {
@@ -506,8 +506,10 @@ export class Pacer {
       this.resetStats = true;
       this.hold = Hold.Quiesce;
       this.until = 0;
+      this.latNewCycle = true;
+      return;
     }
-    this.latNewCycle = true;
+    this.newCycle(now, totalIos);
   }
 
   #checkMin(now: number, bytes: Float64Array, ios: Float64Array): void {

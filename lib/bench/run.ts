@@ -13,7 +13,7 @@ import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
-import { Flows, onJobEnd, terminate, type Controlled } from './control';
+import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
 import { SteadyUnit, type SteadySource, type SteadyWindow } from './steadystate';
 
 export interface Instance {
@@ -356,6 +356,9 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): 
     }, secs * 1000),
   );
   const all = instances.map(controlled);
+  // The instances that start at once (not after a wait_for or a startdelay) start together.
+  const together = (i: Instance): boolean => !i.job.control.waitFor && !i.job.startDelay;
+  const line = startLineFor(instances.filter(together).length);
   for (const inst of instances) {
     const w = inst.job.control.waitFor;
     const waitees = w ? instances.filter((o) => o.job.name === w && o !== inst) : [];
@@ -367,10 +370,12 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): 
         if (!inst.startedAt && new Float64Array(inst.progress)[P_STATE] !== S_SETUP) inst.startedAt = performance.now();
       }, 20);
       try {
-        await startInstance(inst, hooks.stop);
+        await startInstance(inst, hooks.stop, together(inst) ? line : undefined);
       } finally {
         clearInterval(watch);
         inst.state = 'ended';
+        // one that ended before the start line (a failure) lets the others go
+        releaseStartLine(line);
       }
       const failed = !!(inst.failure || inst.outcome?.error);
       if (onJobEnd(controlled(inst), failed, ctl.exitall, all)) ctl.stopAll = true;
@@ -501,7 +506,7 @@ function statusLetter(job: BenchJob): string {
   return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
 }
 
-function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
+function startInstance(inst: Instance, stop: SharedArrayBuffer, start?: SharedArrayBuffer): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
     jobnum: inst.jobnum,
@@ -512,6 +517,7 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer): Promise<void> {
     stop,
     term: inst.term,
     flow: inst.flow,
+    start,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
