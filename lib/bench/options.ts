@@ -3,7 +3,7 @@
 // a job can be moved between the two tools unchanged.
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue, stateError } from '../errors';
-import { checkPace, defaultPace, paced, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
+import { checkPace, defaultPace, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
 import { checkWaitFor, defaultControl, type ControlOptions } from './control';
 import { checkSteady, defaultSteady, parseSsTime, parseSteadystate, type SteadyOptions } from './steadystate';
 
@@ -1398,8 +1398,6 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   if (job.batchSubmit > job.iodepth || job.batchSubmit === 0) job.batchSubmit = job.iodepth;
   checkPace(job.pace, job.bs, [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number]);
   checkSteady(job.steadystate);
-  if (paced(job.pace) && (e === 'fs' || e === 'pvsync2' || (kaioRing && job.api === 'promise')))
-    throw bad('--rate', `pacing (rate, ratemin, thinktime, flow, latency_target) needs --ioengine=io_uring (batch API), libaio, psync, sync, fs-sync or null (got ${e}${kaioRing ? ' with --api=promise' : ''})`);
   return job;
 }
 

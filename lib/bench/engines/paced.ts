@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Run } from '../job';
 import { Hold, sleepUntil, type Pacer } from '../pace';
+import { F_EVENTLOOP, F_FAKEIO, type IoEngine } from './engine';
 
 const SYNC_DIR = 3;
 
@@ -216,4 +217,30 @@ export function runPacedSync(run: Run, p: Pacer, op: () => number, sync: () => n
   } finally {
     p.leaveFlow();
   }
+}
+
+/** Runs a paced job on `engine`: its queue `q` (null for a one-op-at-a-time engine), `fill` the plain loop's fill step. */
+export async function runPaced<Q extends PacedQueue & { waitPosted(): Promise<void> }>(run: Run, p: Pacer, engine: IoEngine, q: Q | null, fill: (q: Q) => void): Promise<void> {
+  const datasync = run.job.fdatasync > 0;
+  if (q === null) {
+    runPacedSync(run, p, () => engine.queue(0), () => engine.queueSync(0, datasync), (engine.flags & F_FAKEIO) !== 0);
+    return;
+  }
+  const eventLoop = (engine.flags & F_EVENTLOOP) !== 0;
+  await runPacedQueue(
+    {
+      q,
+      fill: () => fill(q),
+      events: eventLoop
+        ? async (min) => {
+            while (q.cLen < min) await engine.getevents(min - q.cLen);
+          }
+        : (min) => {
+            if (q.cLen < min) engine.getevents(min - q.cLen);
+          },
+      // event-loop engines' completions arrive on their own while the loop awaits
+      poll: eventLoop ? () => {} : () => void engine.getevents(0),
+    },
+    p,
+  );
 }

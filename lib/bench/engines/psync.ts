@@ -1,0 +1,47 @@
+// fio's psync (and sync, fs-sync): pread/pwrite through node:fs readSync /
+// writeSync, one op at a time on the job's own thread (Node has no lseek, so
+// sync is psync here).
+import * as fs from 'node:fs';
+import type { Run } from '../job';
+import { F_SYNC, type IoEngine } from './engine';
+import { errnoOf } from './util';
+
+export class PsyncEngine implements IoEngine {
+  readonly flags = F_SYNC;
+  run!: Run;
+  fd = -1;
+
+  constructor(readonly name: string) {}
+
+  setup(run: Run, fd: number): void {
+    this.run = run;
+    this.fd = fd;
+  }
+
+  queue(tag: number): number {
+    const run = this.run;
+    const b = run.buf(tag);
+    try {
+      return run.slotDir[tag] === 1 ? fs.writeSync(this.fd, b, 0, b.length, run.slotOff[tag]) : fs.readSync(this.fd, b, 0, b.length, run.slotOff[tag]);
+    } catch (e) {
+      return -errnoOf(e);
+    }
+  }
+
+  queueSync(_tag: number, datasync: boolean): number {
+    try {
+      if (datasync) fs.fdatasyncSync(this.fd);
+      else fs.fsyncSync(this.fd);
+      return 0;
+    } catch (e) {
+      return -errnoOf(e);
+    }
+  }
+
+  commit(): void {}
+  getevents(): void {}
+  cleanup(): void {}
+  fixedOps(): number {
+    return 0;
+  }
+}
