@@ -431,18 +431,25 @@ export class Pacer {
     this.flowOwn = 0;
   }
 
-  /** One op's total latency (ns) with latency_target on; false when the job must stop (target missed at depth 1). */
-  completed(latNs: number, what: string): void {
-    if (latNs <= this.o.latencyTarget) return;
+  /**
+   * One op's total latency (ns) with latency_target on. True when it is
+   * fatal (over the target at depth 1 with latency_percentile=100): the
+   * caller fails the job with fatalLatency().
+   */
+  completed(latNs: number): boolean {
+    if (latNs <= this.o.latencyTarget) return false;
     if (this.o.latencyPercentile < 100) {
       this.latFailed++;
-      return;
+      return false;
     }
-    if (this.qd === 1) {
-      this.failure ??= { errno: ETIMEDOUT, message: `latency of ${Math.round(latNs)} nsec exceeds specified max (${this.o.latencyTarget} nsec): ${what}` };
-      return;
-    }
+    if (this.qd === 1) return true;
     this.#rampDown();
+    return false;
+  }
+
+  /** fio's lat_fatal message for an op of `latNs` described by `what` (file, direction, offset, length). */
+  fatalLatency(latNs: number, what: string): void {
+    this.failure ??= { errno: ETIMEDOUT, message: `latency of ${Math.round(latNs)} nsec exceeds specified max (${this.o.latencyTarget} nsec): ${what}` };
   }
 
   #rampDown(): void {

@@ -41,6 +41,11 @@ export interface PaceIo {
   poll(): void;
 }
 
+/** An op as fio's lat_fatal names it: file, direction, offset, length. */
+function opText(run: Run, tag: number): string {
+  return `${run.filename} ${['read', 'write', 'trim'][run.slotDir[tag]]} ${run.slotOff[tag]} ${run.slotLen[tag]}`;
+}
+
 /** Reaps what is posted, telling the pacer each op's latency when latency_target is on. */
 function reapPaced(q: PacedQueue, p: Pacer): void {
   const run = q.run;
@@ -56,7 +61,8 @@ function reapPaced(q: PacedQueue, p: Pacer): void {
   for (let j = 0, n = before - q.cLen; j < n; j++) {
     const tag = q.cTag[(head + j) % cap];
     if (run.slotDir[tag] === SYNC_DIR) continue;
-    p.completed((now - run.tPrep[tag]) * 1e6, `${run.filename} ${['read', 'write', 'trim'][run.slotDir[tag]]} ${run.slotOff[tag]} ${run.slotLen[tag]}`);
+    const lat = (now - run.tPrep[tag]) * 1e6;
+    if (p.completed(lat)) p.fatalLatency(lat, opText(run, tag));
   }
 }
 
@@ -211,7 +217,10 @@ export function runPacedSync(run: Run, p: Pacer, op: () => number, sync: () => n
         break;
       }
       run.done(0, res, end);
-      if (p.latOn && run.tLat) p.completed((end - run.tPrep[0]) * 1e6, `${run.filename} ${['read', 'write', 'trim'][run.slotDir[0]]} ${run.slotOff[0]} ${run.slotLen[0]}`);
+      if (p.latOn && run.tLat) {
+        const lat = (end - run.tPrep[0]) * 1e6;
+        if (p.completed(lat)) p.fatalLatency(lat, opText(run, 0));
+      }
       checks(run, p);
     }
   } finally {
