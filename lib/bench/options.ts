@@ -911,7 +911,7 @@ const OPTS: Record<string, OptDef> = {
   thinktime_blocks: {
     kind: 'int',
     hint: 'N',
-    help: 'ops between thinktimes (default 1)',
+    help: 'ops between thinktimes (1 when not given)',
     set: (job, value, n) => {
       job.pace.thinktimeBlocks = parseCount(value, n, 1, 2 ** 31);
       job.pace.thinktimeBlocksSet = true;

@@ -479,7 +479,9 @@ export class Pacer {
       if (this.latNewCycle) return;
       if ((now - this.latStart) * 1000 < this.o.latencyWindow) return;
       const n = totalIos - this.latIos;
-      const ok = n > 0 ? ((n - this.latFailed) / n) * 100 : 100;
+      // fio looks only once ops have completed (a window without any says nothing)
+      if (n <= 0) return;
+      const ok = ((n - this.latFailed) / n) * 100;
       if (ok >= this.o.latencyPercentile) this.#rampUp(now, totalIos);
       else if (this.qd === 1) this.failure ??= { errno: ETIMEDOUT, message: `latency target of ${this.o.latencyTarget} nsec not met at ${this.o.latencyPercentile}% at queue depth 1` };
       else this.#rampDown();
