@@ -97,8 +97,9 @@ export class Flows {
 /**
  * A group's start line: [arrived, go, expected]. fio starts a group's jobs
  * together (each thread waits until all are set up); kaio's workers come up
- * one by one, so each waits here, once its file is open, until the last one
- * arrives (or the main thread lets them go: one failed before arriving).
+ * one by one, so each waits here, set up, until the last one arrives (or
+ * the main thread lets them go: one ended before arriving). A wait_for job
+ * waits at a gate of its own, opened when its waitees have ended.
  */
 export function startLineFor(expected: number): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(12);
@@ -112,12 +113,12 @@ export function releaseStartLine(sab: SharedArrayBuffer): void {
   Atomics.notify(a, 1);
 }
 
-export function startLine(sab: SharedArrayBuffer): void {
+export function startLine(sab: SharedArrayBuffer, stop: Int32Array, term: Int32Array): void {
   const a = new Int32Array(sab);
   if (Atomics.add(a, 0, 1) + 1 >= Atomics.load(a, 2)) {
     releaseStartLine(sab);
     return;
   }
-  // bounded: a sibling that never arrives does not hold the others forever
-  Atomics.wait(a, 1, 0, 10000);
+  // The main thread lets everyone go when one ends early; Ctrl-C and exitall end the wait too.
+  while (Atomics.load(a, 1) === 0 && Atomics.load(stop, 0) === 0 && Atomics.load(term, 0) === 0) Atomics.wait(a, 1, 0, 100);
 }

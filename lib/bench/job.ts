@@ -292,7 +292,7 @@ export class Run {
 
   begin(): void {
     // fio starts a group's jobs together: wait for the siblings to be set up too
-    if (this.setup.start) startLine(this.setup.start);
+    if (this.setup.start) startLine(this.setup.start, this.stopFlag, this.termFlag);
     const now = performance.now();
     this.t0 = now;
     this.cpu0 = threadCpu();

@@ -362,15 +362,30 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): 
   for (const inst of instances) {
     const w = inst.job.control.waitFor;
     const waitees = w ? instances.filter((o) => o.job.name === w && o !== inst) : [];
+    // fio's waitee_running(): a job with wait_for starts once every job of that
+    // name has exited. Its worker is set up at once (as fio's thread exists) and
+    // waits at a gate of its own, so that it starts as soon as the waitees end.
+    const gate = waitees.length ? startLineFor(2 ** 31 - 1) : undefined;
+    if (gate) {
+      // open when every waitee's I/O is done (its worker's teardown need not be waited for)
+      const done = (): boolean => waitees.every((o) => o.state === 'ended' || new Float64Array(o.progress)[P_STATE] === S_DONE);
+      const poll = setInterval(() => {
+        if (!done()) return;
+        clearInterval(poll);
+        releaseStartLine(gate);
+      }, 5);
+      void Promise.all(waitees.map((o) => ended.get(o))).then(() => {
+        clearInterval(poll);
+        releaseStartLine(gate);
+      });
+    }
     const p = (async (): Promise<void> => {
-      // fio's waitee_running(): a job with wait_for starts once every job of that name has exited.
-      await Promise.all(waitees.map((o) => ended.get(o)));
       inst.state = 'running';
       const watch = setInterval(() => {
         if (!inst.startedAt && new Float64Array(inst.progress)[P_STATE] !== S_SETUP) inst.startedAt = performance.now();
       }, 20);
       try {
-        await startInstance(inst, hooks.stop, together(inst) ? line : undefined);
+        await startInstance(inst, hooks.stop, gate ?? (together(inst) ? line : undefined));
       } finally {
         clearInterval(watch);
         inst.state = 'ended';
