@@ -9,7 +9,11 @@
 //    of slat, clat and lat (slat_percentiles=1, lat_percentiles=1), IOPS.
 // 2. IOPS of kaio's engines at QD 32: io_uring (batch and promise API),
 //    libaio, pvsync2 (thread pool), node:fs (promises, sync).
-//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab]
+// 3. --jobs: the head-to-head jobs of issue 20, fio and kaio bench with io_uring on the same
+//    command line: 4 KiB random read at QD 1 and QD 32, random write QD 32, 128 KiB sequential
+//    read QD 8, randrw 70/30 QD 32, numjobs=2 random read QD 32 (group_reporting); IOPS and
+//    clat p50/p99 of each, and kaio's over fio's.
+//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs]
 // --ab: only the IOPS table, fio and kaio bench with io_uring.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -81,6 +85,58 @@ function latTable(rows) {
     lines.push(`| ${r.qd} | ${r.name} | ${c.fmtOps(r.iops)} | ${KEYS.slice(1).map((k) => fmt(r[k])).join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+const headToHead = process.argv.includes('--jobs');
+
+/** One run of `tool` on a head-to-head job: IOPS of every direction, clat p50/p99 (µs) of the first that ran. */
+function jobRun(tool, flags) {
+  const args = ['--name=h2h', ...flags, '--ioengine=io_uring', '--direct=1', `--filename=${file}`, '--size=1g', '--time_based',
+    `--runtime=${c.settings.runtime}`, '--randrepeat=0', '--invalidate=0', '--group_reporting', '--output-format=json'];
+  const out = tool === 'fio'
+    ? execFileSync('fio', args, { encoding: 'utf8', maxBuffer: 1 << 24 })
+    : execFileSync(process.execPath, [kaioBin, 'bench', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const j = JSON.parse(out.slice(out.indexOf('{'))).jobs[0];
+  if (j.error) throw new Error(`${tool} ${flags.join(' ')}: error ${j.error}`);
+  const dir = j.read.io_bytes > 0 ? j.read : j.write;
+  const pct = (p) => (dir.clat_ns.N && dir.clat_ns.percentile ? dir.clat_ns.percentile[p] / 1000 : undefined);
+  return { iops: j.read.iops + j.write.iops, clat50: pct('50.000000'), clat99: pct('99.000000') };
+}
+
+if (headToHead) {
+  const JOBS = [
+    ['4 KiB randread QD 1', ['--rw=randread', '--bs=4k', '--iodepth=1']],
+    ['4 KiB randread QD 32', ['--rw=randread', '--bs=4k', '--iodepth=32']],
+    ['4 KiB randwrite QD 32', ['--rw=randwrite', '--bs=4k', '--iodepth=32']],
+    ['128 KiB read QD 8', ['--rw=read', '--bs=128k', '--iodepth=8']],
+    ['4 KiB randrw 70/30 QD 32', ['--rw=randrw', '--rwmixread=70', '--bs=4k', '--iodepth=32']],
+    ['4 KiB randread QD 32 numjobs=2', ['--rw=randread', '--bs=4k', '--iodepth=32', '--numjobs=2']],
+  ];
+  const samples = JOBS.map(() => ({ fio: [], kaio: [] }));
+  for (let r = 0; r < c.settings.rounds; r++) {
+    JOBS.forEach(([name, flags], i) => {
+      const order = (r + i) % 2 === 0 ? ['fio', 'kaio'] : ['kaio', 'fio'];
+      for (const tool of order) {
+        const res = jobRun(tool, flags);
+        samples[i][tool].push(res);
+        process.stderr.write(`round ${r + 1}/${c.settings.rounds} ${name} ${tool}: ${c.fmtOps(res.iops)} IOPS, clat p50 ${res.clat50} µs p99 ${res.clat99} µs\n`);
+      }
+    });
+  }
+  const med = (xs, k) => c.median(xs.map((x) => x[k]));
+  const fmt = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  console.log(c.header('kaio bench vs fio: head-to-head jobs (io_uring, O_DIRECT)'));
+  console.log('Both tools: `--ioengine=io_uring --direct=1 --size=1g --filename=.bench-data/bench-1g.dat --time_based ' +
+    `--runtime=${c.settings.runtime} --randrepeat=0 --invalidate=0 --group_reporting\` plus the job's options; medians of ${c.settings.rounds} interleaved rounds.\n`);
+  console.log('| job | fio IOPS | kaio IOPS | kaio/fio | fio clat p50 / p99 (µs) | kaio clat p50 / p99 (µs) |');
+  console.log('|---|---|---|---|---|---|');
+  JOBS.forEach(([name], i) => {
+    const f = samples[i].fio;
+    const k = samples[i].kaio;
+    console.log(`| ${name} | ${c.fmtOps(med(f, 'iops'))} | ${c.fmtOps(med(k, 'iops'))} | ${(med(k, 'iops') / med(f, 'iops')).toFixed(2)}x | ` +
+      `${fmt(med(f, 'clat50'))} / ${fmt(med(f, 'clat99'))} | ${fmt(med(k, 'clat50'))} / ${fmt(med(k, 'clat99'))} |`);
+  });
+  process.exit(0);
 }
 
 if (!ab) {

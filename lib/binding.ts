@@ -128,6 +128,8 @@ export interface Binding {
   Ring: NativeRingConstructor;
   contract: NativeContract;
   probe(): NativeProbe;
+  /** ioprio_set(2) on the calling thread (IOPRIO_WHO_PROCESS, 0): 0 or -errno. */
+  ioprioSet(ioprio: number): number;
   /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
   pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;
   /** mlock(2)/munlock(2) of a pinnedAlloc mapping: 0 or -errno. */
@@ -157,7 +159,7 @@ export interface NativeBackend {
    * must queue. `buf` is a view (read/write, `len` its checked byte length)
    * or kaio's [view, length, ...] copy of a readv/writev list.
    */
-  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number, len: number): number;
+  prep(op: BackendOp, fd: number, buf: unknown, position: number | bigint, rwFlags: number, id: number, len: number, ioprio?: number): number;
   /** Submits what prep() took; returns completions copied to the shared array, or -errno. */
   submit(): number;
   close(): void;

@@ -6,7 +6,7 @@
 //
 //   $KAIO_ROOTS (default $XDG_CACHE_HOME/kaio/roots or ~/.cache/kaio/roots)
 //     bullseye/         debootstrap --variant=minbase: no compiler, no python, no make
-//     bullseye-build/   a copy of it with g++, make, python3 and the cross g++ added
+//     bullseye-build/   a copy of it with g++, make, python3, musl-tools and the cross g++ added
 //     bullseye-arm64/   (on x64) the same userland for arm64, unpacked only, for qemu-user
 //   $KAIO_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 //
@@ -143,11 +143,11 @@ function userland(arch = os.arch()) {
   return dir;
 }
 
-/** The build root: the userland plus g++, make, python3, strip and the cross g++. */
+/** The build root: the userland plus g++, make, python3, strip, musl-tools and the cross g++. */
 function buildRoot() {
   const base = userland();
   const dir = path.join(rootsDir(), `${SUITE}-build`);
-  const packages = ['g++', 'make', 'python3', 'binutils', CROSS_GXX[os.arch()]];
+  const packages = ['g++', 'make', 'python3', 'binutils', 'musl-tools', CROSS_GXX[os.arch()]];
   const stamp = stampOf(dir);
   if (stamp !== undefined && packages.every((p) => stamp.packages.includes(p))) return dir;
   const tmp = `${dir}.tmp`;

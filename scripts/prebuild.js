@@ -31,9 +31,17 @@
 // this machine's node binary (it needs only glibc 2.28), its headers and the checkout are
 // bind-mounted; nothing else from this machine is used there.
 //
-// musl: Debian's musl-tools has musl-gcc for C only; there is no musl C++ standard library
-// in Debian, so no musl prebuild is made: on Alpine, node-gyp-build finds no matching
-// prebuild (they are libc-tagged) and builds from source.
+// musl (Alpine): Debian has musl's C library and headers (musl-tools) but no C++ standard
+// library built for musl. The linux-x64 musl prebuild is therefore compiled in the build root
+// by scripts/musl/build.sh with g++ against musl's C headers in front of Debian's libstdc++
+// headers, with libstdc++ and libgcc linked in statically and musl's libc as its only NEEDED
+// library (Alpine's name, libc.musl-x86_64.so.1). native/musl/ holds the two pieces that
+// makes work (see there). Each build is then checked in the build root under musl's dynamic
+// linker: scripts/musl/load-check.c dlopen()s the .node with every symbol bound, and
+// scripts/musl/runtime-check.cc, built the same way, runs threads, locks, exceptions and an
+// io_uring read on that runtime. There is no musl Node here, so kaio itself is not run on
+// musl; the floor check for it is: NEEDED libc.musl-x86_64.so.1 only, no symbol versions.
+// An arm64 musl prebuild would need Debian's musl-dev for arm64 in the root: not made yet.
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -48,7 +56,10 @@ const TRIPLES = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 const TARGETS = [
   { platform: 'linux', arch: 'x64', libc: 'glibc' },
   { platform: 'linux', arch: 'arm64', libc: 'glibc' },
+  { platform: 'linux', arch: 'x64', libc: 'musl' },
 ];
+// What a musl prebuild may ask of the loading machine: musl's libc, by Alpine's name.
+const MUSL_NEEDED = { x64: 'libc.musl-x86_64.so.1' };
 // The highest glibc symbol version a shipped prebuild may need (what Node 20's binary needs).
 const GLIBC_FLOOR = [2, 28];
 // Linked in statically, so that a prebuild needs no libstdc++/libgcc_s of the loading machine,
@@ -88,6 +99,9 @@ function localToolchain(target) {
 
 /** The build root's compiler/strip settings for a target (the root has both triples' g++). */
 function buildRootToolchain(target) {
+  if (target.libc === 'musl' && target.platform === 'linux' && target.arch === 'x64' && os.arch() === 'x64') {
+    return { musl: true };
+  }
   if (target.platform !== 'linux' || target.libc !== 'glibc' || !TRIPLES[target.arch]) {
     return `no build-root toolchain for ${target.platform}-${target.arch}-${target.libc}`;
   }
@@ -194,6 +208,59 @@ function buildInRoot(broot, target, tc) {
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The musl prebuild (scripts/musl/build.sh in the build root), then its two checks under
+ * musl's dynamic linker in the root; throws unless both print only ok lines.
+ */
+function buildMuslInRoot(broot, target) {
+  const nodedir = nodeDir();
+  if (nodedir === undefined) throw new Error(`no Node headers next to ${process.execPath} (<prefix>/include/node)`);
+  const gyp = JSON.parse(fs.readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
+  const out = fs.mkdtempSync(path.join(broot, 'tmp', 'kaio-musl-'));
+  const inside = `/tmp/${path.basename(out)}`;
+  const binds = [
+    { from: path.join(nodedir, 'include', 'node'), to: '/usr/local/kaio-node/include/node', ro: true },
+    { from: root, to: root, ro: true },
+  ];
+  const run = (argv, what) => {
+    const r = debianRoot.runInRoot(broot, argv, { binds, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.error) throw r.error;
+    const text = r.stdout ?? '';
+    for (const line of text.split('\n').filter(Boolean)) console.log(`prebuild: musl: ${line}`);
+    if (r.status !== 0) throw new Error(`${what} for ${target.platform}-${target.arch}-musl exited with ${r.status ?? r.signal}`);
+    return text;
+  };
+  try {
+    const nai = path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] }));
+    run(['/bin/sh', path.join(root, 'scripts', 'musl', 'build.sh'), root, inside, '/usr/local/kaio-node/include/node', nai,
+      ...gyp.targets[0].sources], 'scripts/musl/build.sh');
+    run([`${inside}/musl-load-check`, `${inside}/kaio.musl.node`], 'the musl loader check');
+    run([`${inside}/musl-runtime-check`, `${inside}/kaio.musl.node`], 'the musl runtime check');
+    const dest = outFile(root, target);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(path.join(out, 'kaio.musl.node'), dest);
+    return dest;
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** What a musl .node asks of the loading machine: its NEEDED libraries and any symbol versions. */
+function muslReport(file, arch) {
+  const readelf = (args) => {
+    const r = spawnSync('readelf', [...args, '-W', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.error || r.status !== 0) throw new Error(`readelf ${args.join(' ')} ${file} failed: ${r.error ?? r.stderr}`);
+    return r.stdout;
+  };
+  const needed = [...readelf(['-d']).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  const versions = [...readelf(['-V']).matchAll(/Name: (\S+)/g)].map((m) => m[1]).filter((v) => !v.endsWith('.node'));
+  const violations = [
+    ...needed.filter((l) => l !== MUSL_NEEDED[arch]).map((l) => `NEEDED ${l}`),
+    ...versions.map((v) => `version need ${v}`),
+  ];
+  return { needed, violations };
 }
 
 function versionKey(v) {
@@ -304,6 +371,17 @@ function main(argv) {
       console.error('prebuild: `node scripts/prebuild.js --host` (or KAIO_PREBUILD=host) builds only this machine\'s one');
       return 1;
     }
+    if (tc.musl) {
+      const out = buildMuslInRoot(broot, target);
+      const rep = muslReport(out, target.arch);
+      console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes; NEEDED ${rep.needed.join(' ')}, no symbol versions)`);
+      if (rep.violations.length > 0) {
+        console.error(`prebuild: FLOOR CROSSED: ${path.relative(root, out)} needs more than musl's libc: ${rep.violations.join(', ')}`);
+        fs.rmSync(out);
+        bad = 1;
+      }
+      continue;
+    }
     const out = inRoot ? buildInRoot(broot, target, tc) : buildLocal(target, tc);
     const rep = floorReport(out);
     console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes; ${describe(rep)})`);
@@ -323,4 +401,4 @@ function main(argv) {
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));
 
-module.exports = { floorReport, GLIBC_FLOOR };
+module.exports = { floorReport, muslReport, GLIBC_FLOOR };

@@ -21,6 +21,8 @@ const repo = pkgRoot;
 const pkg: { name: string; version: string } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
 // What a release ships (scripts/prebuild.js TARGETS).
 const SHIPPED = ['prebuilds/linux-x64/kaio.glibc.node', 'prebuilds/linux-arm64/kaio.glibc.node'];
+// The musl one (x64): built and checked under musl's dynamic linker by scripts/prebuild.js.
+const SHIPPED_MUSL = 'prebuilds/linux-x64/kaio.musl.node';
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH || '').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, cmd)));
@@ -65,6 +67,7 @@ describe('91 prebuild floor: GLIBC_2.28 and no libstdc++ demand; the install on 
   let dir = '';
   let tarball = '';
   let unpacked = '';
+  let packOutput = '';
 
   before(function () {
     if (os.platform() !== 'linux' || !['x64', 'arm64'].includes(os.arch())) skip(this, 'the prebuilds are made on Linux x64/arm64');
@@ -78,7 +81,8 @@ describe('91 prebuild floor: GLIBC_2.28 and no libstdc++ demand; the install on 
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-floor-'));
     const env = { ...process.env };
     delete env.KAIO_PREBUILD; // a release pack: every target, in the build root
-    ok(run(process.execPath, [npm, 'pack', '--pack-destination', dir], { cwd: repo, env }), 'npm pack');
+    const packed = ok(run(process.execPath, [npm, 'pack', '--pack-destination', dir], { cwd: repo, env }), 'npm pack');
+    packOutput = packed.stdout + packed.stderr;
     tarball = path.join(dir, `${pkg.name}-${pkg.version}.tgz`);
     unpacked = path.join(dir, 'unpacked');
     fs.mkdirSync(unpacked);
@@ -101,6 +105,21 @@ describe('91 prebuild floor: GLIBC_2.28 and no libstdc++ demand; the install on 
       assert.deepEqual(n.needed.filter((l) => /^lib(stdc\+\+|gcc_s)\./.test(l)), [], n.needed.join(' '));
     });
   }
+
+  it(`${SHIPPED_MUSL} needs musl's libc alone (no symbol versions, no libstdc++/libgcc_s), loads under musl's dynamic linker, and its C++ runtime ran threads, exceptions and an io_uring read on musl`, () => {
+    const file = path.join(unpacked, 'package', SHIPPED_MUSL);
+    assert.ok(fs.existsSync(file), `${SHIPPED_MUSL} is missing from the tarball`);
+    const n = needs(file);
+    assert.deepEqual(n.needed, ['libc.musl-x86_64.so.1']);
+    assert.equal(n.versioned, 0, 'musl has no symbol versions');
+    assert.deepEqual(n.references, []);
+    // What the release build printed from the checks it ran in the build root (scripts/musl/).
+    assert.match(packOutput, /prebuild: musl: ok \S+kaio\.musl\.node loads under musl's dynamic linker with every symbol bound \(RTLD_NOW\); napi_register_module_v1 found/);
+    for (const check of ['std::thread x4 taking turns', 'an exception thrown in one function is caught', 'an exception thrown and caught in a std::thread', "one read through kaio's io_uring core returns the file's bytes"]) {
+      assert.ok(packOutput.includes(`prebuild: musl: ok ${check}`), `${check}\n${packOutput.slice(-3000)}`);
+    }
+    assert.doesNotMatch(packOutput, /prebuild: musl: FAILED/);
+  });
 
   it(`this machine's prebuild installs from the tarball with --ignore-scripts in Debian bullseye (no compiler) and reads through io_uring and the thread pool`, () => {
     const r = ok(run(process.execPath, [path.join(repo, 'scripts', 'old-userland.js'), tarball], { cwd: repo }),

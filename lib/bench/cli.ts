@@ -4,6 +4,7 @@ import { probe } from '../probe';
 import { parseCommandLine, USAGE, type Program } from './options';
 import { headerText, toJson, toText, VERSION } from './report';
 import { plotSvg } from './plot';
+import { toTerse } from './terse';
 import { runProgram, SAMPLE_MS, type ProgramResult } from './run';
 
 /** An error as one line: its message (Node's system errors already name code, syscall and path). */
@@ -64,7 +65,14 @@ async function bench(args: readonly string[]): Promise<number> {
   const normal = program.formats.includes('normal');
   const jsonPlus = program.formats.includes('json+');
   const json = jsonPlus || program.formats.includes('json');
+  const terse = program.formats.includes('terse');
   if (normal) write(headerText(program.jobs));
+  // Every format of a report, in fio's order: terse, json, normal.
+  const report = (res: ProgramResult): void => {
+    if (terse) write(toTerse(res));
+    if (json) write(`${JSON.stringify(toJson(res, jsonPlus, started, program.globalOptions), null, 2)}\n`);
+    if (normal) write(toText(res, started));
+  };
   const stop = new SharedArrayBuffer(4);
   const flag = new Int32Array(stop);
   let signals = 0;
@@ -89,6 +97,13 @@ async function bench(args: readonly string[]): Promise<number> {
       stop,
       tempDir: (dir) => (tempDir = dir),
       status: live ? (line) => process.stderr.write(`\r${line}\x1b[K`) : undefined,
+      statusInterval: program.statusInterval,
+      interim: program.statusInterval
+        ? (sofar) => {
+            if (live) process.stderr.write('\r\x1b[K');
+            report(sofar);
+          }
+        : undefined,
     });
   } catch (e) {
     if (live) process.stderr.write('\r\x1b[K');
@@ -102,11 +117,8 @@ async function bench(args: readonly string[]): Promise<number> {
   const error = firstError(result);
   const ranAny = result.groups.some((g) => g.instances.some((i) => i.outcome));
   if (ranAny) {
-    if (json) write(`${JSON.stringify(toJson(result, jsonPlus, started, program.globalOptions), null, 2)}\n`);
-    if (normal) {
-      for (const g of result.groups) for (const i of g.instances) for (const n of i.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
-      write(toText(result, started));
-    }
+    if (normal) for (const g of result.groups) for (const i of g.instances) for (const n of i.notes) process.stderr.write(`kaio bench: note: ${n}\n`);
+    report(result);
     if (program.plot) {
       try {
         fs.writeFileSync(program.plot, plotSvg(result, SAMPLE_MS));

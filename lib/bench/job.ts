@@ -5,11 +5,16 @@
 // main thread samples; a shared flag stops the job (Ctrl-C).
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { parentPort } from 'node:worker_threads';
+import { binding } from '../binding';
 import { alignedBuffer } from '../pool';
 import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
 import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { OpLog, type LogKind } from './logs';
+import { cmdprioOn, jobIoprio, PrioPicker } from './prio';
+import { StridedZones } from './zones';
 import { F_NOFILE } from './engines/engine';
 import { createEngine } from './engines/index';
 import { depthBucket, runEngine } from './engines/loop';
@@ -23,7 +28,9 @@ export const P_IOS = 0; // + 2 * ddir
 export const P_BYTES = 1; // + 2 * ddir
 export const P_STATE = 6;
 export const P_SYNC = 7;
-export const P_SLOTS = 8;
+/** --status-interval: the main thread's request number; the job posts a snapshot when it changes. */
+export const P_SNAP = 8;
+export const P_SLOTS = 9;
 /** P_STATE values. */
 export const S_SETUP = 0;
 export const S_RAMP = 1;
@@ -46,6 +53,10 @@ export interface JobSetup {
   flow?: SharedArrayBuffer;
   /** The group's start line (control.ts): every instance starting together waits there, as fio's threads do. */
   start?: SharedArrayBuffer;
+  /** fio's thread number (1-based over every job instance of the run): log file names. */
+  threadNumber: number;
+  /** The log files this instance writes (created empty by the main thread). */
+  logFiles: Array<[LogKind, string]>;
 }
 
 export interface DirOutcome {
@@ -108,6 +119,8 @@ export interface JobOutcome {
   jobStart: number;
   /** The queue depth the job ended at: latency_target's settled depth, else iodepth (fio's latency_depth). */
   latencyDepth: number;
+  /** fio's clat_prio: per ioprio value, the completion latencies per direction (lat with lat_percentiles). */
+  prios?: Array<{ ioprio: number; dirs: Array<HistogramData | null> }>;
 }
 
 const DIR_NAMES = ['read', 'write', 'trim'];
@@ -218,6 +231,15 @@ export class Run {
   verified = 0;
   readonly written: Map<number, number> | undefined;
   readonly notes: string[] = [];
+  /** The job's logs (write_*_log): undefined when none is asked for, the one check per op. */
+  log: OpLog | undefined;
+  /** cmdprio: each op's ioprio and its clat_prio index (undefined: every op has the thread's). */
+  readonly prioPick: PrioPicker | undefined;
+  readonly slotPrio: Uint16Array;
+  readonly slotPrioIdx: Uint8Array;
+  /** Per direction, per clat_prio index. */
+  readonly prioHist: Histogram[][] | undefined;
+  readonly zones: StridedZones | undefined;
 
   constructor(
     readonly setup: JobSetup,
@@ -282,6 +304,14 @@ export class Run {
     this.rampEnd = 0;
     this.deadline = Infinity;
     this.written = job.verify && used[1] && job.doVerify ? new Map() : undefined;
+    this.slotPrio = new Uint16Array(d);
+    this.slotPrioIdx = new Uint8Array(d);
+    if (cmdprioOn(job.prio)) {
+      this.prioPick = new PrioPicker(job.prio, seed);
+      const n = this.prioPick.values.length;
+      this.prioHist = [0, 1, 2].map(() => Array.from({ length: n }, () => new Histogram()));
+    } else if (job.prio.jobSet) this.slotPrio.fill(jobIoprio(job.prio));
+    if (job.zone.mode === 'strided') this.zones = new StridedZones(job.zone, this.start, this.end, this.unit);
   }
 
   directionsUsed(): [boolean, boolean] {
@@ -301,6 +331,28 @@ export class Run {
     this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
     this.jobStart = Date.now();
     if (this.pace !== null) this.pace.begin(now);
+    if (this.setup.logFiles.length) {
+      const b = this.job.bs;
+      const fixed = (d: number): number => (this.job.bssplit[d].length ? 0 : b[d]);
+      this.log = new OpLog({
+        options: this.job.logs,
+        files: this.setup.logFiles,
+        epoch: now,
+        fixedBs: [fixed(0), fixed(1)],
+        slat: this.tSlat && this.slatMeasured,
+        clat: this.tClat,
+        lat: this.tLat,
+      });
+    }
+  }
+
+  /** The last --status-interval request answered. */
+  snapSeen = 0;
+
+  /** --status-interval: what was measured so far, posted to the main thread (structured clone copies it now). */
+  #snapshot(): void {
+    this.snapSeen = this.progress[P_SNAP];
+    parentPort?.postMessage({ snapshot: this.outcome(0), seq: this.snapSeen });
   }
 
   /** Ramp over (or latency_target's final window): forget what was measured, start the clock. */
@@ -311,6 +363,7 @@ export class Run {
       h.clat.reset();
       h.lat.reset();
     }
+    if (this.prioHist) for (const l of this.prioHist) for (const h of l) h.reset();
     this.syncLat.reset();
     this.ios.fill(0);
     this.bytes.fill(0);
@@ -332,6 +385,7 @@ export class Run {
    * op: the shared stop flag is an atomic load.
    */
   poll(now: number): boolean {
+    if (this.progress[P_SNAP] !== this.snapSeen) this.#snapshot();
     if (this.stopping) return false;
     if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0 || Atomics.load(this.termFlag, 0) !== 0) this.stopping = true;
     return !this.stopping;
@@ -369,7 +423,15 @@ export class Run {
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
     const { seqNr, seqAdd } = this.job;
-    if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
+    if (this.prioPick !== undefined) {
+      this.slotPrio[tag] = this.prioPick.pick(dir, len);
+      this.slotPrioIdx[tag] = this.prioPick.index;
+    }
+    if (this.zones !== undefined) {
+      // zonemode=strided: as in fio, skipped bytes do not count toward the size (a pass wraps around).
+      off = this.zones.next(len, this.random ? this.rand : undefined);
+      this.cursor = off + len;
+    } else if (this.random && seqNr && this.seqLeft > 0 && (this.job.rwSequencer === 'identical' || this.cursor + len <= this.end)) {
       // rw=randread:N: the N-1 ops after a random one go on from it (or repeat it, rw_sequencer=identical).
       this.seqLeft--;
       off = this.job.rwSequencer === 'identical' ? this.lastOff : this.cursor;
@@ -433,6 +495,8 @@ export class Run {
       this.endRamp(now);
     }
     this.hist[this.slotDir[tag]].slat.record((now - this.tPrep[tag]) * 1e6);
+    if (this.log !== undefined && !this.ramping)
+      this.log.slat(now, this.slotDir[tag], this.slotLen[tag], this.slotOff[tag], this.slotPrio[tag], (now - this.tPrep[tag]) * 1e6);
   }
 
   /**
@@ -451,6 +515,8 @@ export class Run {
     if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     if (this.tClat) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
     if (this.tLat) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
+    if (this.prioHist !== undefined) this.#prioSample(tag, dir, now);
+    if (this.log !== undefined && !this.ramping) this.#logOp(tag, dir, res, now);
     this.ios[dir]++;
     this.bytes[dir] += res;
     if (res < len && !this.nop) this.shorts[dir]++;
@@ -466,6 +532,20 @@ export class Run {
       if (dir === 1) this.written?.set(this.slotOff[tag], len);
       else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
     }
+  }
+
+  /** fio's clat_prio: the op's clat (its lat with lat_percentiles) in its ioprio's histogram. */
+  #prioSample(tag: number, dir: number, now: number): void {
+    const lat = this.job.latPercentiles;
+    if (lat ? !this.tLat : !this.tClat) return;
+    this.prioHist![dir][this.slotPrioIdx[tag]].record((now - (lat ? this.tPrep[tag] : this.tSub[tag])) * 1e6);
+  }
+
+  /** The op's log records: the same clat and lat its histograms got. */
+  #logOp(tag: number, dir: number, res: number, now: number): void {
+    const log = this.log!;
+    log.op(now, dir, res, this.slotOff[tag], this.slotPrio[tag], this.tClat ? (now - this.tSub[tag]) * 1e6 : NaN, this.tLat ? (now - this.tPrep[tag]) * 1e6 : NaN);
+    if (log.want.clat_hist) log.hist(now, dir, res, this.hist[dir].clat);
   }
 
   /**
@@ -537,6 +617,9 @@ export class Run {
       cpu: this.cpu,
       jobStart: this.jobStart,
       latencyDepth: this.pace !== null && this.pace.latOn ? this.pace.qd : this.depthMax,
+      prios: this.prioHist
+        ? this.prioPick!.values.map((ioprio, i) => ({ ioprio, dirs: this.prioHist!.map((l) => (l[i].count ? l[i].toJSON() : null)) }))
+        : undefined,
     };
   }
 }
@@ -575,6 +658,11 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
     for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0 && Atomics.load(run.termFlag, 0) === 0; )
       Atomics.wait(run.termFlag, 0, 0, Math.min(100, until - performance.now()));
+    if (job.prio.jobSet) {
+      // fio: ioprio_set on the job's thread before its engine starts.
+      const r = binding.ioprioSet(jobIoprio(job.prio));
+      if (r < 0) throw Object.assign(new Error(`ioprio_set(class ${job.prio.prioclass}, level ${job.prio.prio}): ${errnoCode(-r)}`), { errno: -r });
+    }
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
       fillRandom(run.buffers, setup.jobnum + 1);
@@ -582,6 +670,7 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     fixedOps = await runEngine(run, engine, fd);
     run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
+    run.log?.finish(run.tEnd);
     if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
       const t = performance.now();
       fs.fsyncSync(fd);

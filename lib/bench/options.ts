@@ -6,12 +6,15 @@ import { invalidArgValue, stateError } from '../errors';
 import { checkPace, defaultPace, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
 import { checkWaitFor, defaultControl, type ControlOptions } from './control';
 import { checkSteady, defaultSteady, parseSsTime, parseSteadystate, type SteadyOptions } from './steadystate';
+import { defaultLogOptions, type LogOptions } from './logs';
+import { cmdprioOn, defaultPrioOptions, parseCmdBssplit, parsePair, type PrioOptions } from './prio';
+import { defaultZoneOptions, type ZoneOptions } from './zones';
 
 export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
 export type Engine = 'io_uring' | 'libaio' | 'psync' | 'sync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
 export type Api = 'batch' | 'promise';
 export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
-export type OutputFormat = 'normal' | 'json' | 'json+';
+export type OutputFormat = 'normal' | 'json' | 'json+' | 'terse';
 
 /** Directions, in fio's order (trim is never issued here, only reported as empty). */
 export const DDIR = ['read', 'write', 'trim'] as const;
@@ -119,6 +122,12 @@ export interface BenchJob {
   steadystate: SteadyOptions;
   /** fio's random_generator: lfsr visits each block once per pass without a map. */
   randomGenerator: 'tausworthe' | 'lfsr' | 'tausworthe64';
+  /** fio's logs (write_bw_log, write_lat_log, ...): lib/bench/logs.ts. */
+  logs: LogOptions;
+  /** I/O priorities (prio, prioclass, cmdprio_*): lib/bench/prio.ts. */
+  prio: PrioOptions;
+  /** zonemode=strided: lib/bench/zones.ts. */
+  zone: ZoneOptions;
 }
 
 export interface Program {
@@ -141,6 +150,8 @@ export interface Program {
   parseOnly: boolean;
   /** What the parse changed, as fio's "note:" lines (a synchronous engine's iodepth capped at 1). */
   notes: string[];
+  /** --status-interval: seconds between interim reports (0: none). */
+  statusInterval: number;
 }
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
@@ -162,6 +173,8 @@ interface OptDef {
   help?: string;
   /** Sets the job from the option's text; `n` is --name for messages. */
   set?: (job: BenchJob, value: string, n: string) => void;
+  /** The value may be left out (write_bw_log: the job's name). */
+  optional?: boolean;
 }
 
 /**
@@ -1096,6 +1109,259 @@ const OPTS: Record<string, OptDef> = {
     },
   },
   ss_interval: { kind: 'str', alias: 'steadystate_check_interval' },
+  write_bw_log: {
+    kind: 'str',
+    optional: true,
+    hint: '[PREFIX]',
+    help: 'bandwidth log PREFIX_bw.N.log (fio format; PREFIX: the job name when not given)',
+    set: (job, value) => {
+      job.logs.bw = value;
+    },
+  },
+  write_lat_log: {
+    kind: 'str',
+    optional: true,
+    hint: '[PREFIX]',
+    help: 'latency logs PREFIX_lat.N.log, PREFIX_slat.N.log, PREFIX_clat.N.log',
+    set: (job, value) => {
+      job.logs.lat = value;
+    },
+  },
+  write_iops_log: {
+    kind: 'str',
+    optional: true,
+    hint: '[PREFIX]',
+    help: 'IOPS log PREFIX_iops.N.log',
+    set: (job, value) => {
+      job.logs.iops = value;
+    },
+  },
+  write_hist_log: {
+    kind: 'str',
+    optional: true,
+    hint: '[PREFIX]',
+    help: 'clat histogram log PREFIX_clat_hist.N.log, every --log_hist_msec',
+    set: (job, value) => {
+      job.logs.hist = value;
+    },
+  },
+  log_avg_msec: {
+    kind: 'int',
+    hint: 'MS',
+    dflt: '0',
+    help: 'one log line per window of MS per direction (0: one per op)',
+    set: (job, value, n) => {
+      job.logs.avgMsec = parseIntIn(value, n, 0, 2 ** 31);
+    },
+  },
+  log_hist_msec: {
+    kind: 'int',
+    hint: 'MS',
+    dflt: '0',
+    help: 'window of the histogram log',
+    set: (job, value, n) => {
+      job.logs.histMsec = parseIntIn(value, n, 0, 2 ** 31);
+    },
+  },
+  log_hist_coarseness: {
+    kind: 'int',
+    hint: '0-6',
+    dflt: '0',
+    help: 'histogram log: 2^N adjacent buckets summed',
+    set: (job, value, n) => {
+      job.logs.histCoarseness = parseIntIn(value, n, 0, 6);
+    },
+  },
+  log_max_value: {
+    kind: 'int',
+    hint: '0|1|2',
+    dflt: '0',
+    help: 'averaged logs: the window mean (0), maximum (1) or both (2)',
+    set: (job, value, n) => {
+      job.logs.maxValue = parseIntIn(value, n, 0, 2);
+    },
+  },
+  log_offset: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: "logs: each op's offset too",
+    set: (job, value, n) => {
+      job.logs.offset = parseBool(value, n);
+    },
+  },
+  log_prio: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: "logs: each op's ioprio value (0xHHHH) instead of 1/0 for the RT class",
+    set: (job, value, n) => {
+      job.logs.prio = parseBool(value, n);
+    },
+  },
+  per_job_logs: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'one log file per job instance (0: jobs of one name share it)',
+    set: (job, value, n) => {
+      job.logs.perJob = parseBool(value, n);
+    },
+  },
+  log_unix_epoch: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'log times in ms since the Unix epoch',
+    set: (job, value, n) => {
+      job.logs.unixEpoch = parseBool(value, n);
+    },
+  },
+  log_alternate_epoch: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'log times in ms of --log_alternate_epoch_clock_id',
+    set: (job, value, n) => {
+      job.logs.alternateEpoch = parseBool(value, n);
+    },
+  },
+  log_alternate_epoch_clock_id: {
+    kind: 'int',
+    hint: '0|1',
+    dflt: '0',
+    help: 'clock of log_alternate_epoch: 0 CLOCK_REALTIME, 1 CLOCK_MONOTONIC',
+    set: (job, value, n) => {
+      job.logs.alternateClock = parseIntIn(value, n, 0, 1);
+    },
+  },
+  prio: {
+    kind: 'int',
+    hint: '0-7',
+    help: "the job thread's I/O priority level (ioprio_set)",
+    set: (job, value, n) => {
+      job.prio.prio = parseIntIn(value, n, 0, 7);
+      job.prio.jobSet = true;
+    },
+  },
+  prioclass: {
+    kind: 'int',
+    hint: '1-3',
+    help: "the job thread's I/O priority class: 1 RT, 2 BE, 3 IDLE (ioprio_set)",
+    set: (job, value, n) => {
+      job.prio.prioclass = parseIntIn(value, n, 0, 3);
+      job.prio.jobSet = true;
+    },
+  },
+  priohint: {
+    kind: 'int',
+    hint: '0-1023',
+    help: "the job thread's I/O priority hint (ioprio_set)",
+    set: (job, value, n) => {
+      job.prio.priohint = parseIntIn(value, n, 0, 1023);
+      job.prio.jobSet = true;
+    },
+  },
+  cmdprio_percentage: {
+    kind: 'str',
+    hint: 'PCT[,PCT]',
+    dflt: '0',
+    help: 'share of ops (read,write) sent with the cmdprio_class/cmdprio priority (io_uring, libaio)',
+    set: (job, value, n) => {
+      job.prio.cmdPercentage = parsePair(value, 0, 100, (w) => bad(n, w));
+    },
+  },
+  cmdprio_class: {
+    kind: 'str',
+    hint: 'N[,N]',
+    dflt: '1',
+    help: 'class of the per-op priority: 1 RT, 2 BE, 3 IDLE',
+    set: (job, value, n) => {
+      job.prio.cmdClass = parsePair(value, 1, 3, (w) => bad(n, w));
+    },
+  },
+  cmdprio: {
+    kind: 'str',
+    hint: 'N[,N]',
+    dflt: '0',
+    help: 'level of the per-op priority',
+    set: (job, value, n) => {
+      job.prio.cmdLevel = parsePair(value, 0, 7, (w) => bad(n, w));
+    },
+  },
+  cmdprio_hint: {
+    kind: 'str',
+    hint: 'N[,N]',
+    dflt: '0',
+    help: 'hint of the per-op priority',
+    set: (job, value, n) => {
+      job.prio.cmdHint = parsePair(value, 0, 1023, (w) => bad(n, w));
+    },
+  },
+  cmdprio_bssplit: {
+    kind: 'str',
+    hint: 'BS/PCT[/CLASS/LEVEL[/HINT]]:...[,...]',
+    help: 'per-op priority by block size (read,write)',
+    set: (job, value, n) => {
+      job.prio.cmdBssplit = parseCmdBssplit(value, (s) => parseSize(s, n), (w) => bad(n, w));
+    },
+  },
+  zonemode: {
+    kind: 'choice',
+    hint: 'none|strided',
+    dflt: 'none',
+    help: 'strided: zonesize bytes of I/O per zonerange, then skip zoneskip',
+    set: (job, value, n) => {
+      if (value !== 'none' && value !== 'strided') throw bad(n, `must be none or strided (got ${value}${value === 'zbd' ? ': zoned block devices are not supported' : ''})`);
+      job.zone.mode = value;
+    },
+  },
+  zonesize: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: 'bytes of I/O in each zone (zonemode=strided)',
+    set: (job, value, n) => {
+      job.zone.size = parseSize(value, n, true);
+    },
+  },
+  zonerange: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: "a zone's extent (0: zonesize)",
+    set: (job, value, n) => {
+      job.zone.range = parseSize(value, n, true);
+    },
+  },
+  zoneskip: {
+    kind: 'size',
+    hint: 'SIZE',
+    dflt: '0',
+    help: 'bytes skipped after each zone',
+    set: (job, value, n) => {
+      job.zone.skip = parseSize(value, n, true);
+    },
+  },
+  'status-interval': {
+    kind: 'time',
+    program: true,
+    hint: 'TIME',
+    help: 'print the full report every TIME while the jobs run, in every --output-format',
+  },
+  minimal: {
+    kind: 'set',
+    program: true,
+    hint: '',
+    help: 'the terse output (--output-format=terse)',
+  },
+  'terse-version': {
+    kind: 'int',
+    program: true,
+    hint: '3',
+    dflt: '3',
+    help: 'terse output version (3 only)',
+  },
 };
 
 /** A usage problem: the command prints it as one line and exits 2. */
@@ -1319,6 +1585,9 @@ function defaults(): BenchJob {
     control: defaultControl(),
     steadystate: defaultSteady(),
     randomGenerator: 'tausworthe',
+    logs: defaultLogOptions(),
+    prio: defaultPrioOptions(),
+    zone: defaultZoneOptions(),
   };
   // fio's defaults come from the option table, through each option's own parser.
   for (const [key, def] of Object.entries(OPTS)) if (def.dflt !== undefined && def.set) def.set(job, def.dflt, `--${key}`);
@@ -1339,7 +1608,7 @@ function canonical(key: string, where: string): string {
 function apply(job: BenchJob, key: string, value: string): void {
   const n = `--${key}`;
   const def = OPTS[key];
-  if (def.kind !== 'set' && def.kind !== 'bool' && value === '') throw bad(n, 'needs a value');
+  if (def.kind !== 'set' && def.kind !== 'bool' && value === '' && !def.optional) throw bad(n, 'needs a value');
   if (!def.set) throw bad(n, 'is not a job option');
   def.set(job, value, n);
 }
@@ -1394,11 +1663,26 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   if (job.verify && job.blockAlign) throw bad('--blockalign', 'with --verify is not supported (verify aligns random ops to the largest block)');
   if (job.rampTime && job.timeBased && job.rampTime >= job.runtime + job.rampTime) throw bad('--ramp_time', 'leaves no runtime');
   if (job.size && job.size < Math.max(...job.bs)) throw bad('--size', 'must be at least --bs');
+  checkLogsPrioZones(job);
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
   if (job.batchSubmit > job.iodepth || job.batchSubmit === 0) job.batchSubmit = job.iodepth;
   checkPace(job.pace, job.bs, [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number]);
   checkSteady(job.steadystate);
   return job;
+}
+
+/** What the logs, priorities and zones need of the rest of the job. */
+function checkLogsPrioZones(job: BenchJob): void {
+  const p = job.prio;
+  if (p.cmdBssplit && (p.cmdPercentage[0] || p.cmdPercentage[1])) throw bad('--cmdprio_bssplit', 'and --cmdprio_percentage cannot be used together (as in fio)');
+  if (cmdprioOn(p) && !(job.ioengine === 'libaio' || (job.ioengine === 'io_uring' && job.api === 'batch' && job.rw !== 'nop')))
+    throw bad('--cmdprio_percentage', `per-op priorities need --ioengine=libaio or io_uring with the batch API (got ${job.ioengine}${job.ioengine === 'io_uring' ? `, --api=${job.api}` : ''})`);
+  if (job.zone.mode === 'strided') {
+    if (!job.zone.size) throw bad('--zonesize', 'is needed with --zonemode=strided');
+    if (job.direct && (job.zone.size % 512 || job.zone.range % 512 || job.zone.skip % 512)) throw bad('--zonesize', 'zonesize, zonerange and zoneskip must be multiples of 512 with --direct=1');
+    if (job.verify) throw bad('--zonemode', 'strided with --verify is not supported');
+  }
+  if (job.logs.hist !== undefined && !job.logs.histMsec) throw bad('--write_hist_log', 'needs --log_hist_msec (the window of each line)');
 }
 
 function normalize(argv: readonly string[]): string[] {
@@ -1557,6 +1841,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     showcmd: '',
     parseOnly: false,
     notes: [],
+    statusInterval: 0,
   };
   const global: Array<[string, string]> = [];
   const cmdJobs: Array<{ name: string; opts: Array<[string, string]> }> = [];
@@ -1576,9 +1861,20 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     if (def.program) {
       if (t.name === 'output-format') {
         const list = value.split(',');
-        for (const f of list) if (f !== 'normal' && f !== 'json' && f !== 'json+') throw bad('--output-format', `must be normal, json or json+, or several of them separated by commas (got ${value})`);
+        for (const f of list) if (f !== 'normal' && f !== 'json' && f !== 'json+' && f !== 'terse') throw bad('--output-format', `must be normal, json, json+ or terse, or several of them separated by commas (got ${value})`);
         program.formats = [...new Set(list as OutputFormat[])];
         program.format = program.formats[0];
+      } else if (t.name === 'status-interval') {
+        program.statusInterval = parseTime(value, '--status-interval');
+        if (!(program.statusInterval > 0)) throw bad('--status-interval', `must be a time above 0 (got ${value})`);
+      } else if (t.name === 'minimal') {
+        // fio's --minimal: the terse output, alone.
+        if (parseBool(value || '1', '--minimal')) {
+          program.formats = ['terse'];
+          program.format = 'terse';
+        }
+      } else if (t.name === 'terse-version') {
+        if (value.trim() !== '3') throw bad('--terse-version', `only version 3 is supported (got ${value})`);
       } else if (t.name === 'output') {
         if (!value) throw bad('--output', 'needs a file name');
         program.output = value;

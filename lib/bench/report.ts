@@ -18,7 +18,7 @@ export const VERSION: string = (() => {
 })();
 
 /** A job as reported: one instance, or a group's instances merged (group_reporting). */
-interface Reported {
+export interface Reported {
   job: BenchJob;
   groupid: number;
   jobs: number;
@@ -40,6 +40,8 @@ interface Reported {
   /** fio's latency_depth: the depth latency_target settled on, else iodepth. */
   latencyDepth: number;
   steady?: SteadyResult;
+  /** fio's clat_prio: per ioprio value (in first-seen order), a histogram per direction. */
+  prios: Map<number, Histogram[]>;
 }
 
 function h(d: { counts: Float64Array; count: number; sum: number; sumSq: number; min: number; max: number }): Histogram {
@@ -67,6 +69,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     jobStart: 0,
     latencyDepth: first.job.iodepth,
     steady: insts.find((i) => i.steady)?.steady?.result(),
+    prios: new Map(),
   };
   const threadCpu: Array<NonNullable<JobOutcome['cpu']> & { ms: number }> = [];
   for (const inst of insts) {
@@ -97,6 +100,13 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     });
     r.sync.ios += o.sync.ios;
     r.sync.lat.add(h(o.sync.lat));
+    for (const p of o.prios ?? []) {
+      let l = r.prios.get(p.ioprio);
+      if (!l) r.prios.set(p.ioprio, (l = [new Histogram(), new Histogram(), new Histogram()]));
+      p.dirs.forEach((d, k) => {
+        if (d) l![k].add(h(d));
+      });
+    }
     for (let i = 0; i < 7; i++) {
       r.depth[i] += o.depth[i];
       r.submit[i] += o.submit[i];
@@ -127,7 +137,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
   return r;
 }
 
-function reportedJobs(res: ProgramResult): Reported[] {
+export function reportedJobs(res: ProgramResult): Reported[] {
   const out: Reported[] = [];
   for (const g of res.groups) {
     if (g.instances.length && g.instances.every((i) => i.job.groupReporting)) out.push(fromInstances(g.instances, g.cpu));
@@ -136,7 +146,7 @@ function reportedJobs(res: ProgramResult): Reported[] {
   return out;
 }
 
-function stats(list: number[]): { min: number; max: number; mean: number; dev: number } {
+export function stats(list: number[]): { min: number; max: number; mean: number; dev: number } {
   if (!list.length) return { min: 0, max: 0, mean: 0, dev: 0 };
   const mean = list.reduce((a, b) => a + b, 0) / list.length;
   const dev = list.length > 1 ? Math.sqrt(list.reduce((a, b) => a + (b - mean) ** 2, 0) / (list.length - 1)) : 0;
@@ -169,6 +179,12 @@ function latJson(hist: Histogram, percentiles: number[] | undefined, plus: boole
   return o;
 }
 
+/** The ioprio values with samples in direction k, when there are two or more (fio prints per-prio stats only then). */
+export function priosOf(r: Reported, k: number): Array<[number, Histogram]> {
+  const list = [...r.prios].filter(([, l]) => l[k].count > 0).map(([v, l]): [number, Histogram] => [v, l[k]]);
+  return list.length >= 2 ? list : [];
+}
+
 function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Record<string, unknown> {
   const d = r.dirs[k];
   const ms = r.runtimeMs;
@@ -189,6 +205,15 @@ function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Rec
     slat_ns: latJson(d.slat, r.job.slatPercentiles ? percentiles : undefined, plus && r.job.slatPercentiles),
     clat_ns: latJson(d.clat, percentiles, plus),
     lat_ns: latJson(d.lat, r.job.latPercentiles ? percentiles : undefined, plus && r.job.latPercentiles),
+    ...(priosOf(r, k).length
+      ? {
+          prios: priosOf(r, k).map(([v, hist]) => ({
+            prioclass: v >>> 13,
+            prio: v & 7,
+            [r.job.latPercentiles ? 'lat_ns' : 'clat_ns']: latJson(hist, percentiles, plus),
+          })),
+        }
+      : {}),
     bw_min: Math.round(bw.min),
     bw_max: Math.round(bw.max),
     bw_agg: groupBytes > 0 ? (d.bytes / groupBytes) * 100 : 0,
@@ -214,7 +239,7 @@ const LAT_NS = [2, 4, 10, 20, 50, 100, 250, 500, 750, 1000];
 const LAT_MS = [...LAT_NS, 2000];
 
 /** Completion latency (clat) of every op, in fio's ns / us / ms buckets (percent of all ops), as fio counts them. */
-function latencyBuckets(r: Reported): { ns: number[]; us: number[]; ms: number[] } {
+export function latencyBuckets(r: Reported): { ns: number[]; us: number[]; ms: number[] } {
   const ns = new Array<number>(LAT_NS.length).fill(0);
   const us = new Array<number>(LAT_NS.length).fill(0);
   const ms = new Array<number>(LAT_MS.length + 1).fill(0);
@@ -289,7 +314,7 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
   };
 }
 
-function groupBytesOf(res: ProgramResult, groupid: number): number[] {
+export function groupBytesOf(res: ProgramResult, groupid: number): number[] {
   const g = res.groups.find((x) => x.id === groupid);
   const out = [0, 0, 0];
   for (const i of g?.instances ?? []) i.outcome?.dirs.forEach((d, k) => (out[k] += d.bytes));
@@ -397,9 +422,16 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
     if (d.slat.count > 0) lines.push(latLine('    slat', d.slat));
     if (d.clat.count > 0) lines.push(latLine('    clat', d.clat));
     if (d.lat.count > 0) lines.push(latLine('     lat', d.lat));
+    // fio's clat_prio: per ioprio value ("class/level") when two or more have samples.
+    const prios = priosOf(r, k);
+    const ptype = r.job.latPercentiles ? 'lat' : 'clat';
+    for (const [v, hist] of prios) lines.push(latLine(`    ${ptype} prio ${v >>> 13}/${v & 7}`, hist));
     if (d.slat.count > 0 && r.job.slatPercentiles) lines.push(...percentileBlock('slat', d.slat, r.job.percentileList));
     if (d.clat.count > 0) lines.push(...percentileBlock('clat', d.clat, r.job.percentileList));
     else if (d.lat.count > 0 && r.job.latPercentiles) lines.push(...percentileBlock('lat', d.lat, r.job.percentileList));
+    const all = r.job.latPercentiles ? d.lat.count : d.clat.count;
+    for (const [v, hist] of prios)
+      lines.push(...percentileBlock(`${ptype} prio ${v >>> 13}/${v & 7} (${f2((hist.count / all) * 100)}% of IOs)`, hist, r.job.percentileList));
     const b = stats(d.bw);
     const io = stats(d.iops);
     const per = groupBytes[k] ? (d.bytes / groupBytes[k]) * 100 : 0;

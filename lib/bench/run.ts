@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
-import { P_BYTES, P_IOS, P_SLOTS, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
+import { P_BYTES, P_IOS, P_SLOTS, P_SNAP, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { createLogFiles, logFiles, type LogKind } from './logs';
 import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
 import { SteadyUnit, type SteadySource, type SteadyWindow } from './steadystate';
 
@@ -29,6 +30,8 @@ export interface Instance {
   iopsSamples: [number[], number[], number[]];
   notes: string[];
   outcome?: JobOutcome;
+  /** --status-interval: the job's latest snapshot while it runs. */
+  snapshot?: JobOutcome;
   /** A failure outside the I/O (open, setup), one line. */
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
@@ -43,6 +46,9 @@ export interface Instance {
   flow?: SharedArrayBuffer;
   /** Its steady-state window (steadystate with ss_dur), shared by a reporting group with group_reporting. */
   steady?: SteadyWindow;
+  /** fio's thread number (1-based over the run's job instances). */
+  threadNumber: number;
+  logFiles: Array<[LogKind, string]>;
 }
 
 export interface DiskStat {
@@ -151,6 +157,9 @@ export interface RunHooks {
   stop: SharedArrayBuffer;
   /** Told about the temp dir of the default job, so a forced exit can remove it. */
   tempDir?: (dir: string) => void;
+  /** --status-interval: seconds between interim reports, and what receives each (the run so far). */
+  statusInterval?: number;
+  interim?: (sofar: ProgramResult) => void;
 }
 
 /** Runs every group of the program in order; throws BenchError for a target that cannot be used. */
@@ -177,6 +186,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   const reportGroup = new Map<BenchJob, number>();
   let rid = 0;
   let ridJobs = 0;
+  let threadNumber = 0;
   for (const job of program.jobs) {
     if (!groups.length || job.stonewall) groups.push([]);
     groups[groups.length - 1].push(job);
@@ -198,6 +208,13 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
       const laidOut = new Map<string, { size: number; blockDevice: boolean; notes: string[] }>();
       for (const job of groups[g]) {
         for (let n = 0; n < job.numjobs; n++) {
+          // The logs first: a path that cannot be written fails before any target is laid out.
+          const files = logFiles(job.logs, job.name, ++threadNumber);
+          try {
+            createLogFiles(files);
+          } catch (e) {
+            throw new BenchError((e as Error).message);
+          }
           let filename = job.filename;
           const diskless = job.rw === 'nop' || job.ioengine === 'null';
           if (!filename && !diskless) {
@@ -252,6 +269,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             if (n === 0) notes.push(...t.notes);
           }
           instances.push({
+            threadNumber,
+            logFiles: files,
             job,
             jobnum: n,
             groupid: reportGroup.get(job)!,
@@ -273,8 +292,17 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
       // exit_what=all: a job's end stopped every job, the later groups too
       // (they start stopped: fio reports them, with nothing done).
       if (ctl.stopAll) for (const inst of instances) Atomics.store(new Int32Array(inst.term), 0, 1);
+      // --status-interval: the groups done so far and this one's snapshots, as one run.
+      const interim = hooks.interim
+        ? (ran: GroupResult): void => {
+            const cur: GroupResult[] = [];
+            const ids = [...new Set(ran.instances.map((i) => i.groupid))];
+            for (const id of ids) cur.push({ ...ran, id, instances: ran.instances.filter((i) => i.groupid === id) });
+            hooks.interim!({ groups: [...result.groups, ...cur], interrupted: false, cleanup: [] });
+          }
+        : undefined;
       try {
-        const ran = await runGroup(g, instances, hooks, ctl);
+        const ran = await runGroup(g, instances, hooks, ctl, interim);
         // One result per reporting group of the jobs that ran together (their
         // disks once, with the first).
         const ids = [...new Set(instances.map((i) => i.groupid))];
@@ -334,7 +362,7 @@ function controlled(inst: Instance): Controlled {
  * ended; stops others as exitall/exit_what/exitall_on_error say when one
  * ends; runs the steady-state checks.
  */
-function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): Promise<void> {
+function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl, answered: (inst: Instance) => void): Promise<void> {
   const ended = new Map<Instance, Promise<void>>();
   const units: SteadyUnit[] = [];
   const byUnit = new Map<string, Instance[]>();
@@ -385,7 +413,7 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): 
         if (!inst.startedAt && new Float64Array(inst.progress)[P_STATE] !== S_SETUP) inst.startedAt = performance.now();
       }, 20);
       try {
-        await startInstance(inst, hooks.stop, gate ?? (together(inst) ? line : undefined));
+        await startInstance(inst, hooks.stop, answered, gate ?? (together(inst) ? line : undefined));
       } finally {
         clearInterval(watch);
         inst.state = 'ended';
@@ -406,7 +434,7 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl): 
   );
 }
 
-async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl: ProgramControl): Promise<GroupResult> {
+async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl: ProgramControl, interim?: (sofar: GroupResult) => void): Promise<GroupResult> {
   const devs = [...new Set(instances.map((i) => i.dev).filter((d): d is string => !!d))];
   const disk0 = devs.map(readDiskStat);
   const ru0 = process.resourceUsage();
@@ -476,11 +504,33 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl:
       );
     }, 1000);
   }
+  // --status-interval: each tick asks every running job for a snapshot (P_SNAP) and reports once all answered or ended.
+  let snapTimer: NodeJS.Timeout | undefined;
+  let waiting: Set<Instance> | undefined;
+  let seq = 0;
+  const answered = (inst: Instance): void => {
+    if (!waiting || !waiting.delete(inst) || waiting.size) return;
+    waiting = undefined;
+    const zero = { usr: 0, sys: 0, ctx: 0, majf: 0, minf: 0 };
+    const view = instances.map((i) => ({ ...i, outcome: i.outcome ?? i.snapshot, bwSamples: i.bwSamples, iopsSamples: i.iopsSamples }));
+    interim!({ id, instances: view.filter((i) => i.outcome), wallMs: performance.now() - t0, cpu: zero, disks: [] });
+  };
+  if (interim && hooks.statusInterval) {
+    snapTimer = setInterval(() => {
+      if (waiting) return; // the last request is still being answered
+      const running = instances.filter((i) => !i.outcome && !i.failure);
+      if (!running.length) return;
+      waiting = new Set(running);
+      seq++;
+      for (const i of running) new Float64Array(i.progress)[P_SNAP] = seq;
+    }, hooks.statusInterval * 1000);
+  }
   try {
-    await startAll(instances, hooks, ctl);
+    await startAll(instances, hooks, ctl, answered);
   } finally {
     clearInterval(timer);
     if (statusTimer) clearInterval(statusTimer);
+    if (snapTimer) clearInterval(snapTimer);
   }
   sample(true);
   const wallMs = performance.now() - t0;
@@ -521,7 +571,7 @@ function statusLetter(job: BenchJob): string {
   return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
 }
 
-function startInstance(inst: Instance, stop: SharedArrayBuffer, start?: SharedArrayBuffer): Promise<void> {
+function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, start?: SharedArrayBuffer): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
     jobnum: inst.jobnum,
@@ -533,11 +583,16 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, start?: SharedAr
     term: inst.term,
     flow: inst.flow,
     start,
+    threadNumber: inst.threadNumber,
+    logFiles: inst.logFiles,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
-    w.on('message', (m: { outcome?: JobOutcome; error?: { message: string } }) => {
-      if (m.outcome) {
+    w.on('message', (m: { outcome?: JobOutcome; snapshot?: JobOutcome; error?: { message: string } }) => {
+      if (m.snapshot) {
+        inst.snapshot = m.snapshot;
+        answered(inst);
+      } else if (m.outcome) {
         inst.outcome = m.outcome;
         inst.notes.push(...m.outcome.notes);
       } else if (m.error) inst.failure = m.error.message;
@@ -547,6 +602,7 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, start?: SharedAr
     });
     w.on('exit', (code) => {
       if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
+      answered(inst);
       resolve();
     });
   });

@@ -45,10 +45,14 @@ import { FixedFile, fixedFileIndex, fixedFileOwner, fixedFileSlot } from './fixe
 import { ownPool, poolBufferIndex, type BufferPool, type BufferPoolOptions, type HeldPools } from '../pool';
 import { parseStatx } from './statx';
 import { fixedAt, INDEX_UNIT, Staging } from './staging';
+import { HEAD_IOPRIO } from './op-table';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
 import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
+
+/** HEAD_IOPRIO as passed with the SQE flags (staging shifts them by 8); a module-local copy for the per-op path. */
+const IOPRIO_SQE_FLAG: number = HEAD_IOPRIO >>> 8;
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -464,14 +468,18 @@ export class Ring implements IoContext {
     this.#batch.handler = handler ?? undefined;
   }
 
-  /** Queues IORING_OP_READ (READ_FIXED on registered memory). False when the SQ or CQ budget is full. */
-  prepRead(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0): boolean {
-    return this.#prepRw(Op.READ, fd, buffer, position, tag, flags);
+  /**
+   * Queues IORING_OP_READ (READ_FIXED on registered memory). False when the
+   * SQ or CQ budget is full. `ioprio` (0: none, the thread's) goes in the
+   * SQE's ioprio field: class << 13 | hint << 3 | level, as ioprio_set(2).
+   */
+  prepRead(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0, ioprio = 0): boolean {
+    return this.#prepRw(Op.READ, fd, buffer, position, tag, flags, ioprio);
   }
 
-  /** Queues IORING_OP_WRITE (WRITE_FIXED on registered memory). False when full. */
-  prepWrite(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0): boolean {
-    return this.#prepRw(Op.WRITE, fd, buffer, position, tag, flags);
+  /** Queues IORING_OP_WRITE (WRITE_FIXED on registered memory); `ioprio` as prepRead's. False when full. */
+  prepWrite(fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags = 0, ioprio = 0): boolean {
+    return this.#prepRw(Op.WRITE, fd, buffer, position, tag, flags, ioprio);
   }
 
   /** Queues IORING_OP_READV. The array and its buffers must stay unchanged until the completion. */
@@ -536,7 +544,7 @@ export class Ring implements IoContext {
     return n === 0 ? 0 : this.#dispatch(n);
   }
 
-  #prepRw(op: number, fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags: number): boolean {
+  #prepRw(op: number, fd: Fd, buffer: ArrayBufferView, position: number | bigint, tag: number, flags: number, ioprio: number): boolean {
     this.#prepCheck(tag);
     // One of pool.buffers: its size is known while the pool lives (it is
     // never detached before release), so the view is not asked.
@@ -546,8 +554,16 @@ export class Ring implements IoContext {
       ? position
       : this.#position(position);
     if (flags !== 0) validateInteger(flags, 'flags', 0, 0x7fffffff);
+    // An ioprio rides in the head (HEAD_IOPRIO, above the SQE flags) and Field.Addr.
+    let prio: number | undefined;
+    let headIoprio = 0;
+    if (ioprio !== 0) {
+      validateInteger(ioprio, 'ioprio', 0, 0xffff);
+      prio = ioprio;
+      headIoprio = IOPRIO_SQE_FLAG;
+    }
     const rawFd = this.#fd(fd);
-    const sqeFlags = sqeFlagsOf(fd);
+    const sqeFlags = sqeFlagsOf(fd) | headIoprio;
     if (pool !== undefined && typeof pos === 'number') {
       const first = pool._fixedFirst(this);
       if (first >= 0) {
@@ -556,12 +572,12 @@ export class Ring implements IoContext {
         if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
         const index = first + poolBufferIndex(buffer);
         const high = this.#batch.holdFixed(pool, index);
-        if (this.#staging.add(op, rawFd, sqeFlags, undefined, pos, bytes, flags, undefined, tag, high, index * INDEX_UNIT)) return true;
+        if (this.#staging.add(op, rawFd, sqeFlags, undefined, pos, bytes, flags, prio, tag, high, index * INDEX_UNIT)) return true;
         pool._drop();
         return false;
       }
     }
-    return this.#prepUser(op, rawFd, sqeFlags, buffer, bytes, pos, flags, tag);
+    return this.#prepUser(op, rawFd, sqeFlags, buffer, bytes, pos, flags, tag, prio);
   }
 
   #prepRwv(op: number, fd: Fd, buffers: ArrayBufferView[], position: number | bigint, tag: number, flags: number): boolean {
@@ -594,7 +610,7 @@ export class Ring implements IoContext {
    * is a view with its checked byte length, or kaio's [view, length, ...]
    * copy of a readv/writev list; it is held until the op's completion.
    */
-  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number): boolean {
+  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number, ioprio?: number): boolean {
     // The caller checked the state after its arguments (only a readv/writev
     // list runs the caller's code: views, fds and FixedFiles are checked
     // through intrinsics and brands).
@@ -602,7 +618,7 @@ export class Ring implements IoContext {
     // A registered pool cannot be released while an op uses its memory.
     const high = this.#batch.hold(mem, Kind.Batch);
     const fixed = typeof pos === 'number' ? this.#fixedAt(op, this.#batch.lastHeld, mem, bytes) : -1;
-    if (this.#staging.add(op, fd, sqeFlags, mem, pos, bytes, opFlags, undefined, tag, high, fixed)) return true;
+    if (this.#staging.add(op, fd, sqeFlags, mem, pos, bytes, opFlags, ioprio, tag, high, fixed)) return true;
     this.#batch.release(high);
     return false;
   }

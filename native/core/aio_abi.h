@@ -30,7 +30,8 @@ enum IocbCmd : uint16_t {
   kIocbCmdPwritev = 8,
 };
 
-constexpr uint32_t kIocbFlagResfd = 1u << 0;  // signal aio_resfd (an eventfd) on completion
+constexpr uint32_t kIocbFlagResfd = 1u << 0;   // signal aio_resfd (an eventfd) on completion
+constexpr uint32_t kIocbFlagIoprio = 1u << 1;  // aio_reqprio holds an ioprio value, 4.18
 
 struct Iocb {
   uint64_t aio_data;

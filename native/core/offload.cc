@@ -1,12 +1,12 @@
 #include "offload.h"
 
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -52,11 +52,52 @@ struct OffloadJob {
 
 namespace {
 
+// A condition variable whose timed wait counts on CLOCK_MONOTONIC through
+// pthread_cond_timedwait. std::condition_variable::wait_for compiles to
+// pthread_cond_clockwait, which is glibc 2.30 (above the prebuilds' floor
+// of 2.28) and which musl does not have.
+class MonotonicCond {
+ public:
+  MonotonicCond() {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cond_, &attr);
+    pthread_condattr_destroy(&attr);
+  }
+  MonotonicCond(const MonotonicCond&) = delete;
+  MonotonicCond& operator=(const MonotonicCond&) = delete;
+  ~MonotonicCond() { pthread_cond_destroy(&cond_); }
+
+  void notify_one() { pthread_cond_signal(&cond_); }
+  void notify_all() { pthread_cond_broadcast(&cond_); }
+
+  // Waits until ready() or until ms have passed since the call; returns ready().
+  template <typename Ready>
+  bool wait_for(std::unique_lock<std::mutex>& lock, unsigned ms, Ready ready) {
+    timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += static_cast<long>(ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000000000L;
+    }
+    while (!ready()) {
+      if (pthread_cond_timedwait(&cond_, lock.mutex()->native_handle(), &deadline) == ETIMEDOUT) return ready();
+    }
+    return true;
+  }
+
+ private:
+  pthread_cond_t cond_;
+};
+
 // Process-wide; never freed, so a thread still running at exit touches
 // nothing that static destructors have torn down.
 struct Workers {
   std::mutex mu;
-  std::condition_variable cv;
+  MonotonicCond cv;
   std::deque<OffloadJob*> queue;
   unsigned threads = 0;
   unsigned idle = 0;
@@ -68,6 +109,23 @@ Workers& W() {
   return *w;
 }
 
+// preadv2/pwritev2 as raw system calls: the libc wrappers are glibc 2.26 and musl 1.2.5, and
+// musl-based systems (Alpine) still ship older musl. On the 64-bit ABIs kaio builds for, the
+// offset is one register (pos_l) and pos_h is unused; -1 means the current position. Where
+// the call itself is missing (ENOSYS: qemu-user, some sandboxes) and no flag is asked for,
+// preadv/readv do the same, as glibc's wrapper does.
+ssize_t SysPreadv2(int fd, const iovec* iov, int n, int64_t offset, int flags) {
+  ssize_t r = syscall(SYS_preadv2, fd, iov, n, static_cast<long>(offset), 0L, flags);
+  if (r < 0 && errno == ENOSYS && flags == 0) r = offset < 0 ? readv(fd, iov, n) : preadv(fd, iov, n, offset);
+  return r;
+}
+
+ssize_t SysPwritev2(int fd, const iovec* iov, int n, int64_t offset, int flags) {
+  ssize_t r = syscall(SYS_pwritev2, fd, iov, n, static_cast<long>(offset), 0L, flags);
+  if (r < 0 && errno == ENOSYS && flags == 0) r = offset < 0 ? writev(fd, iov, n) : pwritev(fd, iov, n, offset);
+  return r;
+}
+
 ssize_t RunOnce(OffloadJob* job, int64_t offset) {
   ssize_t r;
   int n = static_cast<int>(job->iov.size());
@@ -75,11 +133,11 @@ ssize_t RunOnce(OffloadJob* job, int64_t offset) {
     switch (job->op) {
       case kBackendRead:
       case kBackendReadv:
-        r = preadv2(job->fd, job->iov.data(), n, offset, job->rw_flags);
+        r = SysPreadv2(job->fd, job->iov.data(), n, offset, job->rw_flags);
         break;
       case kBackendWrite:
       case kBackendWritev:
-        r = pwritev2(job->fd, job->iov.data(), n, offset, job->rw_flags);
+        r = SysPwritev2(job->fd, job->iov.data(), n, offset, job->rw_flags);
         break;
       case kBackendFsync:
         r = fsync(job->fd);
@@ -127,13 +185,13 @@ bool SpawnLocked(Workers& w);
 void WorkerMain() {
   Workers& w = W();
   std::unique_lock<std::mutex> lock(w.mu);
-  const auto linger = std::chrono::milliseconds(OffloadIdleMs());
+  const unsigned linger_ms = OffloadIdleMs();
   for (;;) {
     w.idle++;
-    bool work = w.cv.wait_for(lock, linger, [&] { return !w.queue.empty(); });
+    bool work = w.cv.wait_for(lock, linger_ms, [&] { return !w.queue.empty(); });
     w.idle--;
     if (!work) {
-      // Idle for `linger` and nothing queued, decided under the lock that
+      // Idle for `linger_ms` and nothing queued, decided under the lock that
       // Enqueue() holds while it counts idle threads: a job queued from now
       // on starts a thread of its own. The thread touches nothing shared
       // after the lock is released.

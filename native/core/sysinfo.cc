@@ -16,6 +16,12 @@ namespace kaio {
 
 size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
 
+int SetThreadIoprio(int ioprio) {
+  constexpr int kIoprioWhoProcess = 1;  // with who 0: the calling thread
+  long r = syscall(SYS_ioprio_set, kIoprioWhoProcess, 0, ioprio);
+  return r < 0 ? -errno : 0;
+}
+
 size_t HugePageSize() {
   FILE* f = fopen("/proc/meminfo", "re");
   if (!f) return 0;

@@ -44,6 +44,9 @@ int64_t Seek(int fd, int64_t offset, int whence);
 // fcntl(F_GETFL): the fd's status flags (O_APPEND, O_DIRECT, access mode), or -errno.
 int StatusFlags(int fd);
 
+// ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio): the calling thread's I/O priority. 0 or -errno.
+int SetThreadIoprio(int ioprio);
+
 // Milliseconds on the monotonic clock.
 inline int64_t MonotonicMs() {
   timespec ts;

@@ -8,6 +8,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Ring", DefineRing(env, data));
   exports.Set("contract", RingContract(env));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  exports.Set("ioprioSet", Napi::Function::New(env, IoprioSet, "ioprioSet"));
   InitPinned(env, exports);
   InitAio(env, exports);
   InitThreadpool(env, exports);

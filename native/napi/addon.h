@@ -14,6 +14,8 @@ Napi::Function DefineRing(Napi::Env env, AddonData* data);
 // The numbers lib/ and native/ share, as native has them (js_ring.cc; compared by test 08).
 Napi::Object RingContract(Napi::Env env);
 Napi::Value Probe(const Napi::CallbackInfo& info);
+// ioprioSet(ioprio) -> 0 or -errno: ioprio_set(2) on the calling thread (js_probe.cc).
+Napi::Value IoprioSet(const Napi::CallbackInfo& info);
 
 // Each feature file adds its exports here (one call in Init per file).
 void InitPinned(Napi::Env env, Napi::Object exports);      // js_pinned.cc

@@ -122,8 +122,9 @@ Napi::Value AioWrap::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// prep(op, fd, buf | [view, length, ...], position, rwFlags, id, checkedLength) -> 1, or 0 when every
-// iocb is taken and the caller must queue.
+// prep(op, fd, buf | [view, length, ...], position, rwFlags, id, checkedLength[, ioprio]) -> 1, or 0
+// when every iocb is taken and the caller must queue. A non-zero ioprio (class << 13 | hint << 3 |
+// level) goes in aio_reqprio with IOCB_FLAG_IOPRIO, for reads and writes.
 Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!aio_.is_open()) ThrowErrno(info.Env(), -EBADF, "io_submit");
@@ -167,6 +168,14 @@ Napi::Value AioWrap::Prep(const Napi::CallbackInfo& info) {
       checked_[index] = static_cast<size_t>(info[6].As<Napi::Number>().DoubleValue());
       cb.aio_offset = ToPosition(env, info[3]);
       cb.aio_rw_flags = ToI32(env, info[4]);
+      if (info.Length() > 7) {
+        uint32_t prio = ToU32(env, info[7]);
+        if (prio > 0xffff) throw Napi::RangeError::New(env, "ioprio out of range");
+        if (prio) {
+          cb.aio_reqprio = static_cast<int16_t>(prio);
+          cb.aio_flags |= abi::kIocbFlagIoprio;
+        }
+      }
       break;
     }
     case kBackendFsync:

@@ -21,6 +21,14 @@ Napi::Value Limit(Napi::Env env, uint64_t v) {
 
 }  // namespace
 
+Napi::Value IoprioSet(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "ioprio must be a number");
+  double v = info[0].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= 0xffff) || v != std::floor(v)) throw Napi::RangeError::New(env, "ioprio out of range");
+  return Napi::Number::New(env, SetThreadIoprio(static_cast<int>(v)));
+}
+
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);

@@ -6,7 +6,7 @@
 // views it holds itself, lists it copied, and the byte length it checked.
 // Native never reads a caller's object (so no caller code runs here) and
 // never trusts a view's current length over the checked one.
-#include <sys/poll.h>
+#include <poll.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -42,7 +42,7 @@ enum RingCounter : unsigned {
 // way, here, and never switches on the opcode to find its fields.
 constexpr unsigned kStageFields = 9;
 enum StageField : unsigned {
-  kFieldHead = 0,     // opcode | sqe flags << 8 | addr kind << 16 | off kind << 20
+  kFieldHead = 0,     // opcode | sqe flags << 8 | addr kind << 16 | off kind << 20 | kHeadIoprio
   kFieldFd = 1,       // fd, or registered-file index (IOSQE_FIXED_FILE)
   kFieldOff = 2,      // off when the off kind is Number (-1: current position)
   kFieldOpFlags = 3,  // rw_flags, fsync_flags, open_flags, statx_flags
@@ -68,6 +68,10 @@ enum OffKind : unsigned {
   kOffView = 2,    // the address of kaio's own view at mem[2i + 1] (statx's out)
 };
 constexpr double kStageIndexUnit = 1 << 30;  // > any registered buffer's size
+// Bit 24 of field 0: a read or write carries an SQE ioprio, in kFieldAddr
+// (unused by the View addr kind those ops have). Ops without it pay one
+// test of a bit of the head they already hold; the SQE is zeroed anyway.
+constexpr uint32_t kHeadIoprio = 1u << 24;
 
 // user_data of ops kaio issues for itself (cancel-all at teardown); their
 // CQEs are never shown to JS.
@@ -134,6 +138,7 @@ struct OpSpec {
   uint32_t len = 0;
   uint32_t op_flags = 0;
   int fixed = -1;  // registered buffer index, or -1
+  uint16_t ioprio = 0;
 };
 
 class RingWrap : public JsContext<RingWrap> {
@@ -398,6 +403,7 @@ bool RingWrap::PutSqe(const OpSpec& s) {
   sqe->addr = s.addr;
   sqe->len = s.len;
   sqe->op_flags = s.op_flags;
+  sqe->ioprio = s.ioprio;
   if (Vectored(s.op)) {
     std::vector<iovec>& slot = iovecs_[ring_.IndexOf(sqe)];
     slot.swap(scratch_);
@@ -664,7 +670,7 @@ bool RingWrap::PutStagedFixed(const double* e) {
   auto head = static_cast<uint32_t>(e[kFieldHead]);
   auto op = static_cast<uint8_t>(head & 0xff);
   if (op != abi::kOpRead && op != abi::kOpWrite) return false;
-  if ((head >> 20) != kOffNumber) return false;
+  if (((head >> 20) & 0xf) != kOffNumber) return false;
   unsigned index;
   size_t off;
   StagedRegion(e, &index, &off);
@@ -682,6 +688,7 @@ bool RingWrap::PutStagedFixed(const double* e) {
   sqe->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
   sqe->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
   sqe->buf_index = static_cast<uint16_t>(index);
+  if (head & kHeadIoprio) sqe->ioprio = static_cast<uint16_t>(e[kFieldAddr]);
   counters_[kFixedOps]++;
   Started();
   return true;
@@ -696,6 +703,7 @@ bool RingWrap::PutStagedFixed(const double* e) {
 bool RingWrap::PutStagedPlain(const double* e) {
   auto head = static_cast<uint32_t>(e[kFieldHead]);
   unsigned addr_kind = (head >> 16) & 0xf;
+  // (An op with kHeadIoprio is a read or write, whose addr kind is View: never here.)
   if ((addr_kind != kAddrNone && addr_kind != kAddrNumber) || (head >> 20) != kOffNumber) return false;
   abi::Sqe* sqe = ring_.GetSqe();
   if (!sqe) return false;
@@ -720,6 +728,7 @@ void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s)
   s->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
   s->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
   s->len = static_cast<uint32_t>(e[kFieldLen]);
+  if (head & kHeadIoprio) s->ioprio = static_cast<uint16_t>(e[kFieldAddr]);
   napi_value v = nullptr;
   switch ((head >> 16) & 0xf) {
     case kAddrView:
@@ -758,7 +767,7 @@ void RingWrap::DecodeStaged(napi_env env, napi_value mem, unsigned i, OpSpec* s)
     default:
       break;
   }
-  switch (head >> 20) {
+  switch ((head >> 20) & 0xf) {
     case kOffBigInt:
       s->off = BigIntAt(env, mem, 2 * i + 1);
       break;
@@ -824,6 +833,7 @@ Napi::Object RingContract(Napi::Env env) {
   stage.Set("offNumber", static_cast<double>(kOffNumber));
   stage.Set("offBigInt", static_cast<double>(kOffBigInt));
   stage.Set("offView", static_cast<double>(kOffView));
+  stage.Set("headIoprio", static_cast<double>(kHeadIoprio));
   c.Set("stage", stage);
   Napi::Object counters = Napi::Object::New(env);
   counters.Set("Submitted", static_cast<double>(kCounterSubmitted));

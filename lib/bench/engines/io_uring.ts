@@ -78,11 +78,13 @@ export class IoUringEngine implements IoEngine {
 
   queue(tag: number): number {
     const run = this.run;
+    // cmdprio: the op's ioprio in its SQE (0 without cmdprio: nothing more per op).
+    const prio = run.prioPick !== undefined ? run.slotPrio[tag] : 0;
     const ok = this.nop
       ? this.ring.prepNop(tag)
       : run.slotDir[tag] === 1
-        ? this.ring.prepWrite(this.file, run.buf(tag), run.slotOff[tag], tag, 0)
-        : this.ring.prepRead(this.file, run.buf(tag), run.slotOff[tag], tag, 0);
+        ? this.ring.prepWrite(this.file, run.buf(tag), run.slotOff[tag], tag, 0, prio)
+        : this.ring.prepRead(this.file, run.buf(tag), run.slotOff[tag], tag, 0, prio);
     return ok ? Q_QUEUED : Q_BUSY;
   }
 
