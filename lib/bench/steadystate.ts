@@ -154,6 +154,8 @@ export class SteadyUnit {
   ) {
     this.window = new SteadyWindow(o);
     this.prev = members.map(() => [0, 0]);
+    // fio: without ss_ramp, data is taken from the first interval on
+    this.rampOver = o.ramp === 0;
   }
 
   tick(now: number): void {
