@@ -12,6 +12,7 @@
         "native/core/sysinfo.cc",
         "native/core/poller.cc",
         "native/core/offload.cc",
+        "native/core/cached_read.cc",
         "native/napi/addon.cc",
         "native/napi/js_errors.cc",
         "native/napi/js_ring.cc",
@@ -19,7 +20,8 @@
         "native/napi/js_pinned.cc",
         "native/napi/js_aio.cc",
         "native/napi/js_threadpool.cc",
-        "native/napi/js_offload.cc"
+        "native/napi/js_offload.cc",
+        "native/napi/js_cached_read.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -137,7 +137,7 @@ function lacks(stderr) {
 const files = fs
   .readdirSync(dir)
   .filter((f) => f.endsWith('.fio'))
-  .filter((f) => !only.length || only.includes(f.replace(/\.fio$/, '')))
+  .filter((f) => !only.length || only.includes(f) || only.includes(f.replace(/\.fio$/, '')))
   .sort();
 const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
 const rows = [];

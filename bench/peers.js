@@ -2,6 +2,7 @@
 // kaio against the other runtimes' file APIs, on the same workloads, in one run:
 //   node bench/peers.js [--rounds=3] [--runtime=1.5] [--only=readfile-4k,wal,...] [--copy-mib=256] [--cold]
 //   node bench/peers.js --only=writefile-options   (O_TRUNC, inPlace, rename-replace, flush)
+//   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no inline,bun fsp'   (some cells only)
 // Peers: node:fs/promises (node, and node with UV_USE_IO_URING=1), kaio
 // (module API, FileHandle, Ring), Bun (node:fs, Bun.file/Bun.write) and Deno
 // (node:fs, Deno.*). Bun and Deno are fetched from the npm registry on first
@@ -29,6 +30,8 @@ const runtime = Number(arg('runtime', 1.5));
 const copyMiB = Number(arg('copy-mib', 256));
 const only = arg('only', '') ? arg('only', '').split(',') : undefined;
 const cold = process.argv.includes('--cold');
+// --cells=a,b: only these cells (by name, from CELLS) of each workload, e.g. to compare two kaio variants.
+const onlyCells = arg('cells', '') ? arg('cells', '').split(',') : undefined;
 
 /** The Bun and Deno binaries, installed on demand with npm into .bench-data/peers/. */
 function runtimes() {
@@ -79,6 +82,8 @@ const CELLS = {
   'node uring fh': { rt: 'node', api: 'fsp-fh', env: { UV_USE_IO_URING: '1' } },
   'node streams': { rt: 'node', api: 'fsp' },
   'kaio': { rt: 'node', api: 'kaio', kaio: true },
+  'kaio no inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '0' } },
+  'kaio inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '1' } },
   'kaio inPlace': { rt: 'node', api: 'kaio-inplace', kaio: true },
   'kaio fh': { rt: 'node', api: 'kaio-fh', kaio: true },
   'kaio ring': { rt: 'node', api: 'kaio-ring', kaio: true },
@@ -97,7 +102,7 @@ const CELLS = {
   'Deno.*': { rt: 'deno', api: 'deno' },
 };
 
-const readCells = ['node fsp', 'node uring fsp', 'kaio', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
+const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no inline', 'kaio inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 const preadCells = ['node fh', 'node uring fh', 'kaio fh', 'kaio ring', 'bun fh', 'Bun.*', 'deno fh', 'Deno.*'];
 const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 
@@ -145,7 +150,8 @@ function workloads() {
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
-  ].filter((w) => (only ? only.includes(w.name) : !w.optional));
+  ].filter((w) => (only ? only.includes(w.name) : !w.optional))
+    .map((w) => (onlyCells ? { ...w, cells: onlyCells.filter((c) => CELLS[c]) } : w));
 }
 
 function runCell(bins, w, cellName) {

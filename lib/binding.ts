@@ -145,6 +145,13 @@ export interface Binding {
   /** fcntl(F_GETFL): the fd's status flags, or -errno. */
   statusFlags(fd: number): number;
   memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
+  /**
+   * readFile's inline first try (native/core/cached_read.h): a Buffer of
+   * size + 1 bytes whose first `size` are the whole file (closed); [that
+   * Buffer, fd] (read, the fd still to close); [fd, size] (opened, not read,
+   * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
+   */
+  readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

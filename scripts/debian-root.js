@@ -6,7 +6,8 @@
 //
 //   $KAIO_ROOTS (default $XDG_CACHE_HOME/kaio/roots or ~/.cache/kaio/roots)
 //     bullseye/         debootstrap --variant=minbase: no compiler, no python, no make
-//     bullseye-build/   a copy of it with g++, make, python3, musl-tools and the cross g++ added
+//     bullseye-build/   a copy of it with g++, make, python3, musl-tools, the cross g++ and
+//                       (on x64) musl-dev:arm64 added
 //     bullseye-arm64/   (on x64) the same userland for arm64, unpacked only, for qemu-user
 //   $KAIO_DEBIAN_MIRROR (default http://deb.debian.org/debian)
 //
@@ -27,6 +28,8 @@ const SUITE = 'bullseye';
 const DEBIAN_ARCH = { x64: 'amd64', arm64: 'arm64' };
 // The cross compiler for the other architecture, by the host's.
 const CROSS_GXX = { x64: 'g++-aarch64-linux-gnu', arm64: 'g++-x86-64-linux-gnu' };
+// musl's C library for the other architecture (the musl prebuilds are made on x64 hosts).
+const CROSS_MUSL = { x64: { arch: 'arm64', pkg: 'musl-dev:arm64' } };
 
 function rootsDir() {
   if (process.env.KAIO_ROOTS) return path.resolve(process.env.KAIO_ROOTS);
@@ -143,11 +146,12 @@ function userland(arch = os.arch()) {
   return dir;
 }
 
-/** The build root: the userland plus g++, make, python3, strip, musl-tools and the cross g++. */
+/** The build root: the userland plus g++, make, python3, strip, musl-tools, the cross g++ and the other architecture's musl. */
 function buildRoot() {
   const base = userland();
   const dir = path.join(rootsDir(), `${SUITE}-build`);
-  const packages = ['g++', 'make', 'python3', 'binutils', 'musl-tools', CROSS_GXX[os.arch()]];
+  const cross = CROSS_MUSL[os.arch()];
+  const packages = ['g++', 'make', 'python3', 'binutils', 'musl-tools', CROSS_GXX[os.arch()], ...(cross ? [cross.pkg] : [])];
   const stamp = stampOf(dir);
   if (stamp !== undefined && packages.every((p) => stamp.packages.includes(p))) return dir;
   const tmp = `${dir}.tmp`;
@@ -158,6 +162,7 @@ function buildRoot() {
   fs.rmSync(path.join(tmp, '.kaio-root'));
   fs.copyFileSync('/etc/resolv.conf', path.join(tmp, 'etc', 'resolv.conf'));
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  if (cross) check(runInRoot(tmp, ['dpkg', '--add-architecture', cross.arch], { env }), 'dpkg --add-architecture (build root)');
   check(runInRoot(tmp, ['apt-get', 'update', '-qq'], { env, stdio: ['ignore', 'ignore', 'inherit'] }), 'apt-get update (build root)');
   check(runInRoot(tmp, ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages],
     { env, stdio: ['ignore', 'ignore', 'inherit'] }), 'apt-get install (build root)');

@@ -57,9 +57,12 @@ const TARGETS = [
   { platform: 'linux', arch: 'x64', libc: 'glibc' },
   { platform: 'linux', arch: 'arm64', libc: 'glibc' },
   { platform: 'linux', arch: 'x64', libc: 'musl' },
+  { platform: 'linux', arch: 'arm64', libc: 'musl' },
 ];
 // What a musl prebuild may ask of the loading machine: musl's libc, by Alpine's name.
-const MUSL_NEEDED = { x64: 'libc.musl-x86_64.so.1' };
+const MUSL_NEEDED = { x64: 'libc.musl-x86_64.so.1', arm64: 'libc.musl-aarch64.so.1' };
+// The emulator that runs the other architecture's musl checks (Debian: qemu-user-static).
+const QEMU = { x64: 'qemu-x86_64-static', arm64: 'qemu-aarch64-static' };
 // The highest glibc symbol version a shipped prebuild may need (what Node 20's binary needs).
 const GLIBC_FLOOR = [2, 28];
 // Linked in statically, so that a prebuild needs no libstdc++/libgcc_s of the loading machine,
@@ -99,8 +102,10 @@ function localToolchain(target) {
 
 /** The build root's compiler/strip settings for a target (the root has both triples' g++). */
 function buildRootToolchain(target) {
-  if (target.libc === 'musl' && target.platform === 'linux' && target.arch === 'x64' && os.arch() === 'x64') {
-    return { musl: true };
+  if (target.libc === 'musl' && target.platform === 'linux' && MUSL_NEEDED[target.arch] && os.arch() === 'x64') {
+    if (target.arch === os.arch()) return { musl: true };
+    if (!onPath(QEMU[target.arch])) return `${QEMU[target.arch]} not found to run its checks (Debian: apt-get install qemu-user-static)`;
+    return { musl: true, qemu: QEMU[target.arch] };
   }
   if (target.platform !== 'linux' || target.libc !== 'glibc' || !TRIPLES[target.arch]) {
     return `no build-root toolchain for ${target.platform}-${target.arch}-${target.libc}`;
@@ -214,7 +219,7 @@ function buildInRoot(broot, target, tc) {
  * The musl prebuild (scripts/musl/build.sh in the build root), then its two checks under
  * musl's dynamic linker in the root; throws unless both print only ok lines.
  */
-function buildMuslInRoot(broot, target) {
+function buildMuslInRoot(broot, target, tc) {
   const nodedir = nodeDir();
   if (nodedir === undefined) throw new Error(`no Node headers next to ${process.execPath} (<prefix>/include/node)`);
   const gyp = JSON.parse(fs.readFileSync(path.join(root, 'binding.gyp'), 'utf8'));
@@ -224,6 +229,9 @@ function buildMuslInRoot(broot, target) {
     { from: path.join(nodedir, 'include', 'node'), to: '/usr/local/kaio-node/include/node', ro: true },
     { from: root, to: root, ro: true },
   ];
+  const qemu = tc.qemu ? (process.env.PATH || '').split(path.delimiter).map((d) => path.join(d, tc.qemu)).find((p) => fs.existsSync(p)) : undefined;
+  if (qemu !== undefined) binds.push({ from: qemu, to: '/usr/local/bin/qemu-user', ro: true });
+  const emulated = (argv) => (qemu !== undefined ? ['/usr/local/bin/qemu-user', ...argv] : argv);
   const run = (argv, what) => {
     const r = debianRoot.runInRoot(broot, argv, { binds, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.error) throw r.error;
@@ -234,10 +242,10 @@ function buildMuslInRoot(broot, target) {
   };
   try {
     const nai = path.dirname(require.resolve('node-addon-api/package.json', { paths: [root] }));
-    run(['/bin/sh', path.join(root, 'scripts', 'musl', 'build.sh'), root, inside, '/usr/local/kaio-node/include/node', nai,
+    run(['/bin/sh', path.join(root, 'scripts', 'musl', 'build.sh'), target.arch, root, inside, '/usr/local/kaio-node/include/node', nai,
       ...gyp.targets[0].sources], 'scripts/musl/build.sh');
-    run([`${inside}/musl-load-check`, `${inside}/kaio.musl.node`], 'the musl loader check');
-    run([`${inside}/musl-runtime-check`, `${inside}/kaio.musl.node`], 'the musl runtime check');
+    run(emulated([`${inside}/musl-load-check`, `${inside}/kaio.musl.node`]), 'the musl loader check');
+    run(emulated([`${inside}/musl-runtime-check`, `${inside}/kaio.musl.node`]), 'the musl runtime check');
     const dest = outFile(root, target);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(path.join(out, 'kaio.musl.node'), dest);
@@ -372,7 +380,7 @@ function main(argv) {
       return 1;
     }
     if (tc.musl) {
-      const out = buildMuslInRoot(broot, target);
+      const out = buildMuslInRoot(broot, target, tc);
       const rep = muslReport(out, target.arch);
       console.log(`prebuild: ${path.relative(root, out)} (${fs.statSync(out).size} bytes; NEEDED ${rep.needed.join(' ')}, no symbol versions)`);
       if (rep.violations.length > 0) {

@@ -2,6 +2,7 @@
 // caller frames on errors, bigint positions, O_DIRECT with alignment handled,
 // readFile on io_uring in two submissions.
 import assert from 'node:assert/strict';
+import cp from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -102,16 +103,39 @@ describe('22 FileHandle: what kaio adds', function () {
     });
   }
 
-  it('readFile on io_uring: openat+statx, then read+close, two submissions for a small file', async function () {
+  it('readFile on io_uring of a small file, after larger ones: no submission in the page cache; out of it, one (read + close of the fd opened inline); after many small files, two (the ring path)', async function () {
     const ring = ctxOr(this, 'io_uring');
     assert.ok(ring instanceof kaio.Ring, 'the io_uring context is a Ring');
     const p = path.join(dir, 'small');
     const data = crypto.randomBytes(9000);
     fs.writeFileSync(p, data);
     await kaio.readFile(p, { context: ring }); // warm
-    const before = ring.stats.enterCalls;
-    const got = await kaio.readFile(p, { context: ring });
-    assert.ok(got.equals(data));
+    // The inline try is taken while readFile's results average 16 KiB or more.
+    const big = path.join(dir, 'prime');
+    fs.writeFileSync(big, crypto.randomBytes(512 * 1024));
+    for (let i = 0; i < 24; i++) await kaio.readFile(big, { context: ring });
+    let before = ring.stats.enterCalls;
+    assert.ok((await kaio.readFile(p, { context: ring })).equals(data));
+    assert.equal(ring.stats.enterCalls - before, 0);
+    // Its pages dropped (written back, then POSIX_FADV_DONTNEED through dd's
+    // iflag=nocache, which leaves dirty pages): RWF_NOWAIT finds them missing.
+    const fd = fs.openSync(p, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    try {
+      cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'pipe' });
+    } catch (e) {
+      skip(this, `dd cannot drop the file's pages here: ${(e as Error).message}`);
+    }
+    before = ring.stats.enterCalls;
+    assert.ok((await kaio.readFile(p, { context: ring })).equals(data));
+    assert.equal(ring.stats.enterCalls - before, 1);
+    // After many small files the ring reads them: openat + statx, then read + close.
+    const tiny = path.join(dir, 'tiny');
+    fs.writeFileSync(tiny, 'x'.repeat(100));
+    for (let i = 0; i < 40; i++) await kaio.readFile(tiny, { context: ring });
+    before = ring.stats.enterCalls;
+    assert.ok((await kaio.readFile(p, { context: ring })).equals(data));
     assert.equal(ring.stats.enterCalls - before, 2);
   });
 

@@ -13,7 +13,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
-import { BACKENDS, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
+import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
 
 const BLOCK = 4096;
 
@@ -24,10 +24,14 @@ function pattern(seed: number, len: number): Buffer {
 }
 
 /**
- * Drops a file's clean pages (POSIX_FADV_DONTNEED through dd's iflag=nocache), so reads go to the disk.
+ * Drops a file's pages (fsync, then POSIX_FADV_DONTNEED through dd's iflag=nocache), so reads go to the disk.
  * A dd without it (busybox, as in the kernel lab's guest): every clean page, through drop_caches (root).
  */
 function dropCache(p: string): void {
+  // Written back first: POSIX_FADV_DONTNEED drops only clean pages.
+  const fd = fs.openSync(p, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
   try {
     cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'pipe' });
   } catch {
@@ -295,6 +299,153 @@ describe('24 module readFile: the bytes of the file it opened', function () {
       assert.strictEqual(bad, 0, `${bad} of ${reads} reads were neither file`);
     });
   }
+});
+
+describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOWAIT read)', function () {
+  this.timeout(60000);
+  let ring: kaio.Ring;
+  let dir: string;
+  before(function () {
+    try {
+      ring = new kaio.Ring({ entries: 64 });
+    } catch (e) {
+      skip(this, `io_uring is not available here: ${(e as Error).message}`);
+    }
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-24-inline-'));
+  });
+  // The inline try is taken while readFile's results average 16 KiB or more:
+  // a few reads of a 512 KiB file first.
+  beforeEach(async () => {
+    const big = path.join(dir, 'prime');
+    if (!fs.existsSync(big)) fs.writeFileSync(big, pattern(7, 512 * 1024));
+    for (let i = 0; i < 24; i++) await kaio.readFile(big, { context: ring });
+  });
+  after(async () => {
+    if (ring) await ring.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const SIZES = [0, 1, 4095, 4096, 4097, 65536, 512 * 1024, 512 * 1024 + 1, 1 << 20];
+
+  it('a file in the page cache is read with no op on the ring; every size reads as node:fs, in the page cache and out of it', async function () {
+    let inline = 0;
+    for (const size of SIZES) {
+      const p = path.join(dir, `s${size}`);
+      const data = pattern(size, size);
+      fs.writeFileSync(p, data);
+      fs.readFileSync(p);
+      const before = ring.stats.completed;
+      const cached = await kaio.readFile(p, { context: ring });
+      if (size > 0 && size <= 512 * 1024 && ring.stats.completed === before) inline++;
+      assert.ok(cached.equals(fs.readFileSync(p)), `${size} bytes, cached`);
+      // Out of the page cache: RWF_NOWAIT says EAGAIN (or reads short), and the ring reads it.
+      dropCache(p);
+      const coldBefore = ring.stats.completed;
+      const cold = await kaio.readFile(p, { context: ring });
+      assert.ok(ring.stats.completed > coldBefore, `${size} bytes out of the page cache: read on the ring`);
+      assert.ok(cold.equals(data), `${size} bytes, dropped from the page cache`);
+      assert.equal(await kaio.readFile(p, { context: ring, encoding: 'latin1' }), data.toString('latin1'));
+    }
+    // Every non-empty file up to 512 KiB took no ring op (RESOLVE_CACHED and
+    // RWF_NOWAIT are 5.12 and 4.14; ext4 and xfs read without waiting).
+    assert.equal(inline, 6, 'cached files of 1 byte .. 512 KiB read inline');
+  });
+
+  it('awaiting readFile in a loop lets the event loop turn: a timer fires (a result settled in the same turn would starve it)', async function () {
+    const p = path.join(dir, 'loop');
+    fs.writeFileSync(p, pattern(3, 65536)); // large enough to stay on the inline path
+    let fired = false;
+    setTimeout(() => (fired = true), 1);
+    let n = 0;
+    while (!fired && n < 20000) {
+      await kaio.readFile(p, { context: ring });
+      n++;
+    }
+    assert.ok(fired, `the timer had not fired after ${n} reads`);
+  });
+
+  it('a file that stays readable while a writer appends: every read is a prefix of what was written (no stale size, no gap)', async function () {
+    const p = path.join(dir, 'growing');
+    const all = pattern(9, 3 << 20);
+    fs.writeFileSync(p, all.subarray(0, 4096));
+    // Another process appends in steps that cross page and size boundaries.
+    const child = cp.spawn(process.execPath, ['-e', `
+      const fs = require('fs'); const all = Buffer.alloc(${all.length});
+      for (let i = 0; i < all.length; i++) all[i] = (9 * 31 + i * 7 + (i >> 12)) & 0xff;
+      const fd = fs.openSync(process.argv[1], 'a'); let at = 4096;
+      const steps = [1, 4095, 4096, 4097, 65536, 12345];
+      for (let i = 0; at < all.length; i++) { const n = Math.min(steps[i % steps.length], all.length - at); fs.writeSync(fd, all, at, n); at += n; }
+      fs.closeSync(fd);`, p], { stdio: 'inherit' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let done = false;
+    void exited.then(() => (done = true));
+    let reads = 0;
+    let grewDuring = 0;
+    let last = 0;
+    while (!done || reads < 50) {
+      const got = await kaio.readFile(p, { context: ring });
+      assert.ok(got.equals(all.subarray(0, got.length)), `read ${reads}: ${got.length} bytes are not a prefix of the data`);
+      if (got.length !== last) grewDuring++;
+      last = got.length;
+      reads++;
+    }
+    assert.equal(await exited, 0);
+    assert.ok((await kaio.readFile(p, { context: ring })).equals(all));
+    assert.ok(grewDuring > 1, `the reads saw the file grow (${grewDuring} sizes in ${reads} reads)`);
+  });
+
+  it('a file whose stated size is not its length (procfs 0, sysfs 4096) reads as node:fs', async function () {
+    const targets = ['/proc/version', '/proc/self/mounts', '/sys/kernel/mm/transparent_hugepage/enabled', '/sys/kernel/kexec_loaded'].filter((t) => fs.existsSync(t));
+    if (!targets.some((t) => t.startsWith('/sys/'))) skip(this, 'no sysfs file to read here');
+    for (const t of targets) {
+      if (t === '/proc/self/mounts') {
+        assert.equal(await kaio.readFile(t, { context: ring, encoding: 'utf8' }), fs.readFileSync(t, 'utf8'), t);
+        continue;
+      }
+      const stated = fs.statSync(t).size;
+      const got = await kaio.readFile(t, { context: ring });
+      assert.ok(got.equals(fs.readFileSync(t)), `${t} (stated size ${stated}, ${got.length} bytes)`);
+    }
+  });
+
+  it('a FIFO opened inline (O_NONBLOCK, as io_uring opens it) is read blocking to its end; a directory fails with EISDIR as node:fs', async function () {
+    const fifo = path.join(dir, 'fifo');
+    cp.execFileSync('mkfifo', [fifo]);
+    // A writer holds the FIFO open, so the open does not depend on timing; the
+    // read then waits for the data and for the writer's close.
+    const w = fs.openSync(fifo, 'r+');
+    const reading = kaio.readFile(fifo, { context: ring, encoding: 'utf8' });
+    await new Promise((resolve) => setImmediate(resolve));
+    fs.writeSync(w, 'hello, ');
+    await new Promise((resolve) => setImmediate(resolve));
+    fs.writeSync(w, 'fifo');
+    fs.closeSync(w);
+    assert.equal(await reading, 'hello, fifo');
+    const mine = await kaio.readFile(dir, { context: ring }).then(() => undefined, (e: KaioError) => e);
+    const theirs = await fsp.readFile(dir).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    assert.ok(mine && theirs);
+    assert.deepEqual([mine.code, mine.errno, mine.syscall], [theirs.code, theirs.errno, theirs.syscall]);
+    const missing = path.join(dir, 'missing');
+    const e = await kaio.readFile(missing, { context: ring }).then(() => undefined, (x: KaioError) => x);
+    assert.deepEqual([e?.code, e?.syscall, e?.path], ['ENOENT', 'open', missing]);
+  });
+
+  it('on tmpfs (no block device: no RWF_NOWAIT there, the close on the ring) a file reads as node:fs', async function () {
+    const m = mountTmpfs('8m');
+    if (!m.mounted) {
+      m.unmount();
+      skip(this, `cannot mount tmpfs: ${m.why}`);
+    }
+    try {
+      for (const size of [1, 4096, 65536, 600000]) {
+        const p = path.join(m.dir, `t${size}`);
+        fs.writeFileSync(p, pattern(size + 1, size));
+        assert.ok((await kaio.readFile(p, { context: ring })).equals(fs.readFileSync(p)), `${size} bytes on tmpfs`);
+      }
+    } finally {
+      m.unmount();
+    }
+  });
 });
 
 describe('24 readFile and writeFile on pipes', function () {

@@ -22,6 +22,8 @@ import { errnoCode, fillRandom } from './engines/util';
 import { Pacer, paced } from './pace';
 import { FullCyclePicker } from './lfsr';
 import { startLine } from './control';
+import type { PlannedFile } from './files';
+import { arriveAndWait } from './gate';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -53,6 +55,12 @@ export interface JobSetup {
   flow?: SharedArrayBuffer;
   /** The group's start line (control.ts): every instance starting together waits there, as fio's threads do. */
   start?: SharedArrayBuffer;
+  /** The job's file set (files.ts), when it has one: its files and bytes per loop. */
+  files?: PlannedFile[];
+  budget?: number;
+  /** gate.ts: where the group's instances wait for each other before starting, and how many they are. */
+  gate?: SharedArrayBuffer;
+  gateTotal?: number;
   /** fio's thread number (1-based over every job instance of the run): log file names. */
   threadNumber: number;
   /** The log files this instance writes (created empty by the main thread). */
@@ -160,6 +168,10 @@ export class Run {
   readonly mixed: boolean;
   /** The direction of every op when not mixed. */
   readonly dir0: number;
+  /** rw=trimwrite: each trim is followed by a write of the same block. */
+  readonly trimWrite: boolean;
+  /** trimwrite: the write of the block just trimmed is next. */
+  writeTrimmed = false;
   readonly rwmixread: number;
   /** Block size per direction without a bssplit; 0 where a bssplit draws it. */
   readonly fixedLen: [number, number, number];
@@ -211,11 +223,14 @@ export class Run {
   /** rw=randread:N: ops left before the next random offset; the last op's offset. */
   seqLeft = 0;
   lastOff = 0;
+  lastLen = 0;
   writesSinceSync = 0;
   /** fsyncs due (fsync=N / fdatasync=N) and not yet issued. */
   syncPending = 0;
   inFlight = 0;
   seq = 0;
+  /** The engine records its own latency samples (F_NOSTATS); done() only counts. */
+  noStats = false;
   /** Depth levels are counted at submit (batch API), else at issue. */
   batched = false;
   ramping: boolean;
@@ -254,7 +269,9 @@ export class Run {
     this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
     const used = this.directionsUsed();
-    const usedLens = [0, 1].filter((d) => used[d]).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
+    // Trims (rw=trim, randtrim, trimwrite) take the trim block size; trimwrite writes the block it trimmed.
+    const trims = job.rw === 'trim' || job.rw === 'randtrim' || job.rw === 'trimwrite';
+    const usedLens = (trims ? [2] : [0, 1].filter((d) => used[d])).flatMap((d) => (job.bssplit[d].length ? job.bssplit[d].map(([s]) => s) : [job.bs[d]]));
     this.maxLen = Math.max(...(usedLens.length ? usedLens : lens));
     // With verify, random ops are aligned to the largest block, so two writes never half-overlap
     // (a block read back is always one write's, whole).
@@ -265,9 +282,10 @@ export class Run {
     this.rand = new Rand(seed);
     this.mixRand = new Rand(seed ^ 0x5bd1e995);
     this.bsRand = new Rand(seed ^ 0x27d4eb2f);
-    this.random = job.rw === 'randread' || job.rw === 'randwrite' || job.rw === 'randrw';
+    this.random = job.rw === 'randread' || job.rw === 'randwrite' || job.rw === 'randrw' || job.rw === 'randtrim';
     this.mixed = job.rw === 'rw' || job.rw === 'randrw';
-    this.dir0 = job.rw === 'write' || job.rw === 'randwrite' ? 1 : 0;
+    this.dir0 = job.rw === 'write' || job.rw === 'randwrite' ? 1 : trims ? 2 : 0;
+    this.trimWrite = job.rw === 'trimwrite';
     this.rwmixread = job.rwmixread;
     this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
     this.syncEvery = job.fsync || job.fdatasync;
@@ -280,7 +298,7 @@ export class Run {
     this.timed = this.tLat || this.tClat || this.tSlat;
     this.limitIos = job.numberIos || Infinity;
     // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
-    this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.size) * job.loops;
+    this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.budget || setup.size) * job.loops;
     const splitMin = [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number];
     const mixRand = new Rand(seed ^ 0x2545f491);
     this.pace = paced(job.pace)
@@ -317,7 +335,15 @@ export class Run {
   directionsUsed(): [boolean, boolean] {
     const rw = this.job.rw;
     const mixed = rw === 'rw' || rw === 'randrw';
-    return [rw === 'read' || rw === 'randread' || (mixed && this.job.rwmixread > 0), rw === 'write' || rw === 'randwrite' || (mixed && this.job.rwmixread < 100)];
+    // A trim changes the file as a write does (it needs the file open for writing).
+    const trims = rw === 'trim' || rw === 'randtrim' || rw === 'trimwrite';
+    return [rw === 'read' || rw === 'randread' || (mixed && this.job.rwmixread > 0), rw === 'write' || rw === 'randwrite' || trims || (mixed && this.job.rwmixread < 100)];
+  }
+
+  /** A latency the engine measured itself (fio's add_clat_sample from a file engine's open), ns. */
+  clatSample(dir: number, ns: number, now: number): void {
+    if (this.ramping && now >= this.rampEnd) this.endRamp(now);
+    if (!this.ramping && this.tClat) this.hist[dir].clat.record(ns);
   }
 
   begin(): void {
@@ -413,6 +439,8 @@ export class Run {
 
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
+    // trimwrite: a trimmed block is written even when the trim was the budget's last op (fio writes it too).
+    if (this.writeTrimmed && !this.stopping) return this.#writeTrimmed(tag);
     if (!this.more(now)) return false;
     let dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
     if (this.pace !== null) {
@@ -457,6 +485,8 @@ export class Run {
       this.cursor += len;
     }
     this.lastOff = off;
+    this.lastLen = len;
+    if (this.trimWrite) this.writeTrimmed = true;
     this.slotDir[tag] = dir;
     this.slotOff[tag] = off;
     this.slotLen[tag] = len;
@@ -471,6 +501,18 @@ export class Run {
       const verify = this.verifyOn ? this.job.verify : '';
       if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
     }
+    this.inFlight++;
+    if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
+    return true;
+  }
+
+  /** trimwrite's write: the block the last trim punched, whole. */
+  #writeTrimmed(tag: number): boolean {
+    this.writeTrimmed = false;
+    this.slotDir[tag] = 1;
+    this.slotOff[tag] = this.lastOff;
+    this.slotLen[tag] = this.lastLen;
+    // As fio: the write of a trimmed block is not counted against the job's size (trimwrite does size twice).
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
     return true;
@@ -513,8 +555,9 @@ export class Run {
       return;
     }
     if (this.ramping && now >= this.rampEnd) this.endRamp(now);
-    if (this.tClat) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
-    if (this.tLat) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
+    // An engine that times its own ops (F_NOSTATS: the file engines) gives its samples through clatSample().
+    if (this.tClat && !this.noStats) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
+    if (this.tLat && !this.noStats) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
     if (this.prioHist !== undefined) this.#prioSample(tag, dir, now);
     if (this.log !== undefined && !this.ramping) this.#logOp(tag, dir, res, now);
     this.ios[dir]++;
@@ -630,13 +673,17 @@ function openFlags(run: Run): number {
   const write = writes || job.rw === 'nop' ? writes : false;
   // No O_EXCL here: the main thread holds the exclusive claim on a block
   // device for the whole group (run.ts), so siblings share the device as fio's do.
-  return (write ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | (job.direct ? fs.constants.O_DIRECT : 0);
+  // fio's falloc engine opens read-write whatever the direction (fallocate needs a writable fd);
+  // create_on_open: the file is made by this open, not laid out before.
+  const rdwr = write || job.ioengine === 'falloc';
+  const create = job.ioengine === 'falloc' || job.createOnOpen ? fs.constants.O_CREAT : 0;
+  return (rdwr ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | create | (job.direct ? fs.constants.O_DIRECT : 0);
 }
 
 function openTarget(run: Run): number {
   const flags = openFlags(run);
   try {
-    return fs.openSync(run.filename, flags);
+    return fs.openSync(run.filename, flags, 0o644);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (run.job.direct && err.code === 'EINVAL')
@@ -655,6 +702,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   let fixedOps = 0;
   const progress = run.progress;
   try {
+    // Every instance of the group set up before any starts (fio's start of a group's jobs).
+    if (setup.gate) arriveAndWait(setup.gate, setup.gateTotal ?? 1, setup.stop);
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
     for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0 && Atomics.load(run.termFlag, 0) === 0; )
       Atomics.wait(run.termFlag, 0, 0, Math.min(100, until - performance.now()));
@@ -668,7 +717,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
       fillRandom(run.buffers, setup.jobnum + 1);
     }
     fixedOps = await runEngine(run, engine, fd);
-    run.tEnd = performance.now();
+    // An engine may have ended the clock itself, before its own cleanup (a ring's close).
+    if (!run.tEnd) run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
     run.log?.finish(run.tEnd);
     if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {

@@ -6,17 +6,34 @@ import { invalidArgValue, stateError } from '../errors';
 import { checkPace, defaultPace, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
 import { checkWaitFor, defaultControl, type ControlOptions } from './control';
 import { checkSteady, defaultSteady, parseSsTime, parseSteadystate, type SteadyOptions } from './steadystate';
+import { checkFileJob, checkFilenameFormat, parseFallocate, parseFileService, parseStatType, type FallocateMode, type FileService } from './files';
 import { defaultLogOptions, type LogOptions } from './logs';
 import { cmdprioOn, defaultPrioOptions, parseCmdBssplit, parsePair, type PrioOptions } from './prio';
 import { defaultZoneOptions, type ZoneOptions } from './zones';
 
-export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop';
-export type Engine = 'io_uring' | 'libaio' | 'psync' | 'sync' | 'pvsync2' | 'fs' | 'fs-sync' | 'null';
+export type Rw = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw' | 'nop' | 'trim' | 'randtrim' | 'trimwrite';
+export type Engine =
+  | 'io_uring'
+  | 'libaio'
+  | 'psync'
+  | 'sync'
+  | 'pvsync2'
+  | 'fs'
+  | 'fs-sync'
+  | 'null'
+  | 'falloc'
+  | 'ftruncate'
+  | 'filecreate'
+  | 'filestat'
+  | 'filedelete'
+  | 'dircreate'
+  | 'dirstat'
+  | 'dirdelete';
 export type Api = 'batch' | 'promise';
 export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
 export type OutputFormat = 'normal' | 'json' | 'json+' | 'terse';
 
-/** Directions, in fio's order (trim is never issued here, only reported as empty). */
+/** Directions, in fio's order. */
 export const DDIR = ['read', 'write', 'trim'] as const;
 
 export interface Distribution {
@@ -112,6 +129,22 @@ export interface BenchJob {
   disableLat: boolean;
   disableClat: boolean;
   disableSlat: boolean;
+  /** fio's nrfiles: files per instance (a --filename list caps it at its length). */
+  nrfiles: number;
+  /** fio's filesize: each file's size, or a range low-high (0: not given). */
+  fileSizeLow: number;
+  fileSizeHigh: number;
+  /** fio's openfiles: files open at once (0: all of them). */
+  openFiles: number;
+  fileService: FileService;
+  createOnOpen: boolean;
+  fallocate: FallocateMode;
+  /** fio's filename_format. */
+  filenameFormat: string;
+  /** filestat/dirstat: the system call timed. */
+  statType: 'stat' | 'lstat' | 'statx';
+  /** The file engines' op: through io_uring (OPENAT, STATX, UNLINKAT, MKDIRAT) or the system call (kaio). */
+  fileOpCalls: 'io_uring' | 'sync';
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
   /** rate*, thinktime*, flow*, latency_*, io_submit_mode (pace.ts). */
@@ -156,8 +189,25 @@ export interface Program {
 
 export const DEFAULT_PERCENTILES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99];
 
-const ENGINES: readonly Engine[] = ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync', 'sync', 'null'];
-const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop'];
+const ENGINES: readonly Engine[] = [
+  'io_uring',
+  'libaio',
+  'psync',
+  'pvsync2',
+  'fs',
+  'fs-sync',
+  'sync',
+  'null',
+  'falloc',
+  'ftruncate',
+  'filecreate',
+  'filestat',
+  'filedelete',
+  'dircreate',
+  'dirstat',
+  'dirdelete',
+];
+const RW_VALUES: readonly string[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'readwrite', 'randrw', 'nop', 'trim', 'randtrim', 'trimwrite'];
 const TRIM_RW = ['trim', 'randtrim', 'trimwrite', 'randtrimwrite'];
 
 type Kind = 'str' | 'int' | 'size' | 'bool' | 'set' | 'time' | 'choice';
@@ -209,7 +259,7 @@ const OPTS: Record<string, OptDef> = {
   },
   rw: {
     kind: 'choice',
-    hint: 'read|write|randread|randwrite|rw|randrw[:N]',
+    hint: 'read|write|randread|randwrite|rw|randrw|trim|randtrim|trimwrite[:N]',
     dflt: 'read',
     help: 'direction and pattern; :N holes/backwards (sequential) or N ops per random offset',
     set: (job, value, n) => {
@@ -218,9 +268,8 @@ const OPTS: Record<string, OptDef> = {
       const colon = value.indexOf(':');
       const suffix = colon < 0 ? '' : value.slice(colon + 1).trim();
       value = colon < 0 ? value : value.slice(0, colon).trim();
-      if (TRIM_RW.includes(value))
-        throw bad(n, `${value}: kaio bench has no discard op (BLKDISCARD/io_uring trim), so trim workloads are not supported`);
-      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw (got ${value})`);
+      if (value === 'randtrimwrite') throw bad(n, `randtrimwrite is not supported (trim, randtrim and trimwrite are)`);
+      if (!RW_VALUES.includes(value)) throw bad(n, `must be one of read, write, randread, randwrite, rw, readwrite, randrw, trim, randtrim, trimwrite (got ${value})`);
       job.rw = (value === 'readwrite' ? 'rw' : value) as Rw;
       job.seqAdd = 0;
       job.seqNr = 0;
@@ -446,7 +495,7 @@ const OPTS: Record<string, OptDef> = {
   },
   ioengine: {
     kind: 'choice',
-    hint: 'io_uring|libaio|psync|pvsync2|fs|fs-sync|sync|null',
+    hint: 'io_uring|libaio|psync|pvsync2|fs|fs-sync|sync|null|falloc|ftruncate|filecreate|filestat|filedelete|dircreate|dirstat|dirdelete',
     dflt: 'io_uring',
     help: `engine (fio's default is psync)`,
     set: (job, value, n) => {
@@ -1109,6 +1158,94 @@ const OPTS: Record<string, OptDef> = {
     },
   },
   ss_interval: { kind: 'str', alias: 'steadystate_check_interval' },
+  nrfiles: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '1',
+    help: 'files per job instance (SECTION.JOBNUM.FILENUM), the job split across them',
+    set: (job, value, n) => {
+      job.nrfiles = parseIntIn(value, n, 1, 1 << 24);
+    },
+  },
+  nr_files: { kind: 'int', alias: 'nrfiles' },
+  filesize: {
+    kind: 'size',
+    hint: 'SIZE|LOW-HIGH',
+    help: 'size of each file (a range: a random size in it per file)',
+    set: (job, value, n) => {
+      const m = /^([^-]+)(?:-([^-]+))?$/.exec(value.trim());
+      if (!m) throw bad(n, `must be a size or LOW-HIGH (got ${value})`);
+      const lo = parseSize(m[1], n);
+      const hi = m[2] === undefined ? lo : parseSize(m[2], n);
+      if (hi < lo) throw bad(n, `high ${m[2]} is below low ${m[1]}`);
+      job.fileSizeLow = lo;
+      job.fileSizeHigh = hi;
+    },
+  },
+  openfiles: {
+    kind: 'int',
+    hint: 'N',
+    help: 'files open at once (default: nrfiles)',
+    set: (job, value, n) => {
+      job.openFiles = parseIntIn(value, n, 0, 1 << 24);
+    },
+  },
+  open_files: { kind: 'int', alias: 'openfiles' },
+  file_service_type: {
+    kind: 'str',
+    hint: 'roundrobin|sequential|random[:N]|zipf|pareto|normal[:P]',
+    dflt: 'roundrobin',
+    help: 'which file the next op goes to',
+    set: (job, value, n) => {
+      job.fileService = parseFileService(value, n);
+    },
+  },
+  create_on_open: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'create files when the job opens them, not before it starts',
+    set: (job, value, n) => {
+      job.createOnOpen = parseBool(value, n);
+    },
+  },
+  fallocate: {
+    kind: 'choice',
+    hint: 'none|native|posix|keep|truncate',
+    dflt: 'native',
+    help: 'how a laid-out file is preallocated',
+    set: (job, value, n) => {
+      job.fallocate = parseFallocate(value, n);
+    },
+  },
+  filename_format: {
+    kind: 'str',
+    hint: 'FMT',
+    dflt: '$jobname.$jobnum.$filenum',
+    help: 'file names from $jobname, $jobnum and $filenum',
+    set: (job, value, n) => {
+      job.filenameFormat = checkFilenameFormat(value, n);
+    },
+  },
+  fileop_calls: {
+    kind: 'choice',
+    hint: 'io_uring|sync',
+    dflt: 'io_uring',
+    help: `file engines: their op through io_uring, or the system call on the job's thread as fio (kaio)`,
+    set: (job, value, n) => {
+      if (value !== 'io_uring' && value !== 'sync') throw bad(n, `must be io_uring or sync (got ${value})`);
+      job.fileOpCalls = value;
+    },
+  },
+  stat_type: {
+    kind: 'choice',
+    hint: 'stat|lstat|statx',
+    dflt: 'stat',
+    help: 'the call the filestat and dirstat engines time',
+    set: (job, value, n) => {
+      job.statType = parseStatType(value, n);
+    },
+  },
   write_bw_log: {
     kind: 'str',
     optional: true,
@@ -1580,6 +1717,16 @@ function defaults(): BenchJob {
     disableLat: false,
     disableClat: false,
     disableSlat: false,
+    nrfiles: 1,
+    fileSizeLow: 0,
+    fileSizeHigh: 0,
+    openFiles: 0,
+    fileService: { kind: 'roundrobin', nr: 1, param: 0 },
+    createOnOpen: false,
+    fallocate: 'native',
+    filenameFormat: '$jobname.$jobnum.$filenum',
+    statType: 'stat',
+    fileOpCalls: 'io_uring',
     given: {},
     pace: defaultPace(),
     control: defaultControl(),
@@ -1614,7 +1761,7 @@ function apply(job: BenchJob, key: string, value: string): void {
 }
 
 /** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
-export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync'];
+export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync', 'falloc', 'ftruncate', 'filecreate', 'filestat', 'filedelete', 'dircreate', 'dirstat', 'dirdelete'];
 
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
 function finish(job: BenchJob, notes: string[] = []): BenchJob {
@@ -1635,6 +1782,7 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
     if (job.verify) throw bad('--verify', 'cannot check data with --ioengine=null (nothing is read or written)');
     if (job.fsync || job.fdatasync || job.endFsync) throw bad('--fsync', 'has nothing to sync with --ioengine=null');
   }
+  checkFileJob(job);
   const kaioRing = e === 'io_uring';
   const nop = job.rw === 'nop';
   if (nop && !kaioRing) throw bad('--rw', 'nop needs --ioengine=io_uring');
@@ -1997,7 +2145,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     program.jobs.push(job);
   }
   if (readonly) {
-    const w = program.jobs.find((j) => j.rw === 'write' || j.rw === 'randwrite' || ((j.rw === 'rw' || j.rw === 'randrw') && j.rwmixread < 100));
+    const w = program.jobs.find((j) => j.rw === 'write' || j.rw === 'randwrite' || TRIM_RW.includes(j.rw) || ((j.rw === 'rw' || j.rw === 'randrw') && j.rwmixread < 100));
     if (w) throw bad('--readonly', `job ${w.name} writes (rw=${w.rw})`);
   }
   return program;

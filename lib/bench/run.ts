@@ -12,7 +12,9 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_SNAP, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, claimBlockDevice, devNumbers, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareTarget } from './target';
+import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
+import { newGate, openGate } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
 import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
 import { SteadyUnit, type SteadySource, type SteadyWindow } from './steadystate';
@@ -46,6 +48,9 @@ export interface Instance {
   flow?: SharedArrayBuffer;
   /** Its steady-state window (steadystate with ss_dur), shared by a reporting group with group_reporting. */
   steady?: SteadyWindow;
+  /** The job's file set (files.ts), when it has one. */
+  files?: PlannedFile[];
+  budget?: number;
   /** fio's thread number (1-based over the run's job instances). */
   threadNumber: number;
   logFiles: Array<[LogKind, string]>;
@@ -147,7 +152,9 @@ function maxBs(job: BenchJob): number {
 }
 
 function writes(job: BenchJob): boolean {
-  return job.rw === 'write' || job.rw === 'randwrite' || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
+  // A trim changes the target as a write does (a block device in use is refused for both).
+  const trims = job.rw === 'trim' || job.rw === 'randtrim' || job.rw === 'trimwrite';
+  return job.rw === 'write' || job.rw === 'randwrite' || trims || ((job.rw === 'rw' || job.rw === 'randrw') && job.rwmixread < 100);
 }
 
 export interface RunHooks {
@@ -166,6 +173,7 @@ export interface RunHooks {
 export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
   const stop = new Int32Array(hooks.stop);
+  const unlinkAfter: string[] = [];
   let tmpDir = '';
   const tmp = (): string => {
     if (!tmpDir) {
@@ -214,6 +222,42 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             createLogFiles(files);
           } catch (e) {
             throw new BenchError((e as Error).message);
+          }
+          if (usesFileSet(job)) {
+            // nrfiles, filesize, the file engines...: files.ts plans and lays out the instance's files.
+            const set = await prepareFileSet(job, n, {
+              blockDevice: (file) => {
+                const st = fs.statSync(file, { throwIfNoEntry: false });
+                if (!st?.isBlockDevice()) return undefined;
+                const t = prepareTarget({ job: job.name, filename: file, size: job.size, bs: maxBs(job), write: writes(job), allowMountedWrite: job.allowMountedWrite });
+                return { size: t.size, notes: t.notes };
+              },
+              fill: prepareFile,
+              invalidate,
+            });
+            if (job.unlink) unlinkAfter.push(...set.files.map((f) => f.path));
+            instances.push({
+              threadNumber,
+              logFiles: files,
+              job,
+              jobnum: n,
+              groupid: reportGroup.get(job)!,
+              filename: set.files[0].path,
+              size: Math.max(set.files[0].ioSize, maxBs(job)),
+              blockDevice: set.blockDevice,
+              progress: new SharedArrayBuffer(P_SLOTS * 8),
+              bwSamples: [[], [], []],
+              iopsSamples: [[], [], []],
+              notes: set.notes,
+              dev: deviceOf(set.blockDevice ? set.files[0].path : path.dirname(path.resolve(set.files[0].path)), set.blockDevice),
+              files: set.files,
+              budget: set.budget,
+              term: new SharedArrayBuffer(4),
+              state: 'pending',
+              startedAt: 0,
+              flow: flowOf.get(job),
+            });
+            continue;
           }
           let filename = job.filename;
           const diskless = job.rw === 'nop' || job.ioengine === 'null';
@@ -315,6 +359,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
     }
   } finally {
     for (const g of groups) for (const job of g) if (job.unlink && job.filename) fs.rmSync(job.filename, { force: true });
+    // unlink=1 on a file set: each of its files (or directories, for the dir engines).
+    for (const f of unlinkAfter) fs.rmSync(f, { force: true, recursive: true });
     if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   }
   return result;
@@ -362,7 +408,7 @@ function controlled(inst: Instance): Controlled {
  * ended; stops others as exitall/exit_what/exitall_on_error say when one
  * ends; runs the steady-state checks.
  */
-function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl, answered: (inst: Instance) => void): Promise<void> {
+function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl, answered: (inst: Instance) => void, gate: SharedArrayBuffer): Promise<void> {
   const ended = new Map<Instance, Promise<void>>();
   const units: SteadyUnit[] = [];
   const byUnit = new Map<string, Instance[]>();
@@ -384,27 +430,24 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl, a
     }, secs * 1000),
   );
   const all = instances.map(controlled);
-  // The instances that start at once (not after a wait_for or a startdelay) start together.
-  const together = (i: Instance): boolean => !i.job.control.waitFor && !i.job.startDelay;
-  const line = startLineFor(instances.filter(together).length);
   for (const inst of instances) {
     const w = inst.job.control.waitFor;
     const waitees = w ? instances.filter((o) => o.job.name === w && o !== inst) : [];
     // fio's waitee_running(): a job with wait_for starts once every job of that
     // name has exited. Its worker is set up at once (as fio's thread exists) and
     // waits at a gate of its own, so that it starts as soon as the waitees end.
-    const gate = waitees.length ? startLineFor(2 ** 31 - 1) : undefined;
-    if (gate) {
+    const waitGate = waitees.length ? startLineFor(2 ** 31 - 1) : undefined;
+    if (waitGate) {
       // open when every waitee's I/O is done (its worker's teardown need not be waited for)
       const done = (): boolean => waitees.every((o) => o.state === 'ended' || new Float64Array(o.progress)[P_STATE] === S_DONE);
       const poll = setInterval(() => {
         if (!done()) return;
         clearInterval(poll);
-        releaseStartLine(gate);
+        releaseStartLine(waitGate);
       }, 5);
       void Promise.all(waitees.map((o) => ended.get(o))).then(() => {
         clearInterval(poll);
-        releaseStartLine(gate);
+        releaseStartLine(waitGate);
       });
     }
     const p = (async (): Promise<void> => {
@@ -413,12 +456,12 @@ function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl, a
         if (!inst.startedAt && new Float64Array(inst.progress)[P_STATE] !== S_SETUP) inst.startedAt = performance.now();
       }, 20);
       try {
-        await startInstance(inst, hooks.stop, answered, gate ?? (together(inst) ? line : undefined));
+        // every instance comes to the group's gate (gate.ts) once set up; one with
+        // wait_for then waits at its own gate too, just before its I/O starts
+        await startInstance(inst, hooks.stop, answered, gate, instances.length, waitGate);
       } finally {
         clearInterval(watch);
         inst.state = 'ended';
-        // one that ended before the start line (a failure) lets the others go
-        releaseStartLine(line);
       }
       const failed = !!(inst.failure || inst.outcome?.error);
       if (onJobEnd(controlled(inst), failed, ctl.exitall, all)) ctl.stopAll = true;
@@ -455,7 +498,7 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl:
       if (l.t === 0 || (state !== S_RUN && !final)) return;
       const dt = (now - l.t) / 1000;
       if (dt < (final ? SAMPLE_MS / 2000 : 0.001)) return;
-      for (let d = 0; d < 2; d++) {
+      for (let d = 0; d < 3; d++) {
         const ios = p[P_IOS + 2 * d] - l.v[P_IOS + 2 * d];
         const bytes = p[P_BYTES + 2 * d] - l.v[P_BYTES + 2 * d];
         if (ios < 0) continue; // ramp reset
@@ -526,7 +569,8 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl:
     }, hooks.statusInterval * 1000);
   }
   try {
-    await startAll(instances, hooks, ctl, answered);
+    const gate = newGate();
+    await startAll(instances, hooks, ctl, answered, gate);
   } finally {
     clearInterval(timer);
     if (statusTimer) clearInterval(statusTimer);
@@ -568,10 +612,10 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl:
 }
 
 function statusLetter(job: BenchJob): string {
-  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N' }[job.rw];
+  return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N', trim: 'D', randtrim: 'd', trimwrite: 'T' }[job.rw];
 }
 
-function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, start?: SharedArrayBuffer): Promise<void> {
+function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, gate: SharedArrayBuffer, gateTotal: number, start?: SharedArrayBuffer): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
     jobnum: inst.jobnum,
@@ -585,6 +629,10 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
     start,
     threadNumber: inst.threadNumber,
     logFiles: inst.logFiles,
+    files: inst.files,
+    budget: inst.budget,
+    gate,
+    gateTotal,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
@@ -601,6 +649,8 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
       inst.failure ??= e.message.replace(/\s*\n\s*/g, ' ');
     });
     w.on('exit', (code) => {
+      // An instance that ended before the gate (its setup failed) must not hold the others there.
+      openGate(gate);
       if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
       answered(inst);
       resolve();

@@ -20,6 +20,11 @@ export const F_FAKEIO = 4;
 export const F_ISSUES = 8;
 /** Completions arrive on Node's event loop: getevents() returns a promise. */
 export const F_EVENTLOOP = 16;
+/**
+ * The engine records its own latency samples (fio's FIO_NOSTATS: the file
+ * engines time their op on the file); the loop only counts the ops.
+ */
+export const F_NOSTATS = 32;
 
 /** queue(): the op waits for commit() (fio's FIO_Q_QUEUED). */
 export const Q_QUEUED = -0x40000000;

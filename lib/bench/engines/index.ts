@@ -1,7 +1,10 @@
 // The engines by ioengine= name (fio's load_ioengine): one class per engine.
 import type { BenchJob } from '../options';
 import type { IoEngine } from './engine';
+import { FallocEngine } from './falloc';
+import { FileOpsEngine } from './fileops';
 import { FsEngine } from './fs';
+import { FtruncateEngine } from './ftruncate';
 import { IoUringEngine, IoUringPromiseEngine } from './io_uring';
 import { LibaioEngine } from './libaio';
 import { NullEngine } from './null';
@@ -25,5 +28,16 @@ export function createEngine(job: BenchJob, openFlags: number): IoEngine {
       return new FsEngine(openFlags);
     case 'null':
       return new NullEngine();
+    case 'falloc':
+      return new FallocEngine();
+    case 'ftruncate':
+      return new FtruncateEngine();
+    case 'filecreate':
+    case 'filestat':
+    case 'filedelete':
+    case 'dircreate':
+    case 'dirstat':
+    case 'dirdelete':
+      return new FileOpsEngine(job.ioengine, job.fileOpCalls);
   }
 }

@@ -8,7 +8,7 @@
 // reaped yet waits in a queue here, as it would wait in fio's CQ.
 import { performance } from 'node:perf_hooks';
 import type { Run } from '../job';
-import { F_EVENTLOOP, F_FAKEIO, F_ISSUES, F_SYNC, Q_BUSY, type EngineQueue, type IoEngine } from './engine';
+import { F_EVENTLOOP, F_FAKEIO, F_ISSUES, F_NOSTATS, F_SYNC, Q_BUSY, type EngineQueue, type IoEngine } from './engine';
 import { errnoCode } from './util';
 import { runPaced } from './paced';
 
@@ -281,6 +281,7 @@ export async function runEngine(run: Run, engine: IoEngine, fd: number): Promise
   try {
     await engine.setup(run, fd, q);
     run.batched = q !== null;
+    run.noStats = (flags & F_NOSTATS) !== 0;
     run.slatMeasured = q !== null && !q.issues;
     run.begin();
     // A paced job (rate, thinktime, flow, latency_target) has its own loop; the others never look.

@@ -1,0 +1,39 @@
+// readFile's first try for a small file: open it and read it in the calling
+// thread, but only the steps that cannot wait for the disk, the same steps
+// io_uring takes inline in io_uring_enter before it would hand an op to an
+// io-wq worker. Anything that would wait says so (EAGAIN, a short read) and
+// the caller goes to the ring. Plain C++ that speaks -errno.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kaio {
+
+struct CachedFile {
+  int fd;
+  bool regular;      // S_ISREG
+  bool block_fs;     // on a filesystem with a block device (stx_dev_major != 0)
+  uint64_t size;     // stx_size (attributes as cached: AT_STATX_DONT_SYNC)
+};
+
+// openat2(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, RESOLVE_CACHED) (Linux
+// 5.12), then statx of the fd with AT_STATX_DONT_SYNC: 0 with out filled
+// (out->fd open), or -errno with nothing open (EAGAIN: the path is not all in
+// the dentry cache; ENOSYS/EINVAL: the kernel has no openat2/RESOLVE_CACHED).
+// O_NONBLOCK as io_uring's inline open: a FIFO opens without waiting for a
+// writer. ClearNonblock before anything else reads the fd.
+int OpenCached(const char* path, CachedFile* out);
+
+// Reads the whole file of `size` bytes into buf (room for size + 1) with
+// preadv2(RWF_NOWAIT): 1 when buf holds exactly the file (size bytes came
+// back and a read at `size` found the end), 0 when that is not known (not
+// all in the page cache, shorter, longer, RWF_NOWAIT unsupported), -errno
+// for any other failure.
+int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size);
+
+// Clears O_NONBLOCK on the fd (io_uring would fail reads with EAGAIN on an
+// O_NONBLOCK fd instead of waiting): 0 or -errno.
+int ClearNonblock(int fd);
+
+}  // namespace kaio
