@@ -4,6 +4,7 @@
 // direction in fio-bucketed histograms. Live counters go to shared memory the
 // main thread samples; a shared flag stops the job (Ctrl-C).
 import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { binding } from '../binding';
@@ -11,14 +12,15 @@ import { alignedBuffer } from '../pool';
 import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
-import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { JobVerify, verifyFor } from './verifyrun';
+import { Content, contentFor } from './content';
 import { OpLog, type LogKind } from './logs';
 import { cmdprioOn, jobIoprio, PrioPicker } from './prio';
 import { StridedZones } from './zones';
 import { F_NOFILE } from './engines/engine';
 import { createEngine } from './engines/index';
 import { depthBucket, runEngine } from './engines/loop';
-import { errnoCode, fillRandom } from './engines/util';
+import { errnoCode } from './engines/util';
 import { Pacer, paced } from './pace';
 import { FullCyclePicker } from './lfsr';
 import { startLine } from './control';
@@ -65,6 +67,8 @@ export interface JobSetup {
   threadNumber: number;
   /** The log files this instance writes (created empty by the main thread). */
   logFiles: Array<[LogKind, string]>;
+  /** Instances in the whole run (fio's thread_number count): dedupe_global spreads its working set over them. */
+  threads?: number;
 }
 
 export interface DirOutcome {
@@ -120,6 +124,8 @@ export interface JobOutcome {
   notes: string[];
   error?: { message: string; errno: number };
   verified: number;
+  /** Milliseconds per direction when they differ from runtimeMs (fio's runtime[ddir]: the verify pass is the reads'). */
+  dirMs?: [number, number, number];
   fixedOps: number;
   /** The job thread's CPU use over the measured part. */
   cpu?: ThreadCpu;
@@ -177,9 +183,12 @@ export class Run {
   readonly fixedLen: [number, number, number];
   /** An fsync (or fdatasync) after every this many writes; 0: none. */
   readonly syncEvery: number;
-  readonly verifyOn: boolean;
-  /** Verify reads check what they read (read or randread with verify). */
-  readonly verifyReads: boolean;
+  /** verify=: headers on writes, checks on reads, the read-back pass (verifyrun.ts). */
+  readonly vr: JobVerify | undefined;
+  /** What writes carry (content.ts). */
+  readonly content: Content;
+  /** verify_only's dry run: ops are chosen and logged, none is issued or filled. */
+  dry = false;
   readonly nop: boolean;
   /**
    * Which figures are measured (fio's disable_lat/disable_clat/disable_slat;
@@ -242,10 +251,8 @@ export class Run {
   rampEnd: number;
   stopping = false;
   error: { message: string; errno: number } | undefined;
-  verifyFail: VerifyFailure | undefined;
-  verified = 0;
-  readonly written: Map<number, number> | undefined;
   readonly notes: string[] = [];
+  dirMs: [number, number, number] | undefined;
   /** The job's logs (write_*_log): undefined when none is asked for, the one check per op. */
   log: OpLog | undefined;
   /** cmdprio: each op's ioprio and its clat_prio index (undefined: every op has the thread's). */
@@ -289,8 +296,8 @@ export class Run {
     this.rwmixread = job.rwmixread;
     this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
     this.syncEvery = job.fsync || job.fdatasync;
-    this.verifyOn = !!job.verify;
-    this.verifyReads = !!job.verify && (job.rw === 'read' || job.rw === 'randread');
+    this.content = contentFor(job, setup, this.maxLen);
+    this.vr = verifyFor(job, setup, this.content, this.depthMax + 1, used[1], seed);
     this.nop = job.rw === 'nop';
     this.tLat = !job.disableLat;
     this.tClat = !job.disableClat;
@@ -321,7 +328,6 @@ export class Run {
     this.ramping = job.rampTime > 0;
     this.rampEnd = 0;
     this.deadline = Infinity;
-    this.written = job.verify && used[1] && job.doVerify ? new Map() : undefined;
     this.slotPrio = new Uint16Array(d);
     this.slotPrioIdx = new Uint8Array(d);
     if (cmdprioOn(job.prio)) {
@@ -350,6 +356,12 @@ export class Run {
     // fio starts a group's jobs together: wait for the siblings to be set up too
     if (this.setup.start) startLine(this.setup.start, this.stopFlag, this.termFlag);
     const now = performance.now();
+    if (this.vr?.inPass) {
+      // The read-back pass: its own clock; the job's deadline still holds, as in fio.
+      this.t0 = now;
+      this.progress[P_STATE] = S_VERIFY;
+      return;
+    }
     this.t0 = now;
     this.cpu0 = threadCpu();
     this.rampEnd = now + this.job.rampTime * 1000;
@@ -439,6 +451,15 @@ export class Run {
 
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
+    if (this.vr !== undefined) {
+      const r = this.vr.next(this, tag);
+      if (r !== 0) {
+        if (r < 0) return false;
+        this.inFlight++;
+        if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
+        return true;
+      }
+    }
     // trimwrite: a trimmed block is written even when the trim was the budget's last op (fio writes it too).
     if (this.writeTrimmed && !this.stopping) return this.#writeTrimmed(tag);
     if (!this.more(now)) return false;
@@ -498,8 +519,11 @@ export class Run {
         this.writesSinceSync = 0;
         this.syncPending++;
       }
-      const verify = this.verifyOn ? this.job.verify : '';
-      if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
+      if (this.dry) {
+        // verify_only: nothing is written; the write is only logged.
+      } else if (this.vr !== undefined) this.vr.fillWrite(this, tag, off, now);
+      else if (this.content.refill) this.content.fill(this.buf(tag));
+      else if (this.content.scramble) this.content.scrambleWrite(this.buf(tag), off, now);
     }
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
@@ -571,9 +595,9 @@ export class Run {
       this.submitLevels[1]++;
       this.completeLevels[1]++;
     }
-    if (this.verifyOn) {
-      if (dir === 1) this.written?.set(this.slotOff[tag], len);
-      else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
+    if (this.vr !== undefined) {
+      if (dir === 1) this.vr.written(tag, this.slotOff[tag], res);
+      else if (!this.vr.readDone(this, tag, res)) this.stopping = true;
     }
   }
 
@@ -605,18 +629,12 @@ export class Run {
     }
   }
 
-  check(buf: Buffer, off: number): void {
-    const job = this.job;
-    if (!job.verify || this.verifyFail) return;
-    const f = checkBlock(job.verify, buf, off, job.verifyPattern);
-    this.verified++;
-    if (f) {
-      this.verifyFail = f;
-      this.stopping = true;
-    }
-  }
-
   fail(tag: number, errno: number): void {
+    if (this.job.fillDevice && this.slotDir[tag] === 1 && (errno === osConstants.errno.ENOSPC || errno === osConstants.errno.EDQUOT)) {
+      // fill_device: the device is full, the job is done (fio clears the error).
+      this.stopping = true;
+      return;
+    }
     if (!this.error) {
       const dir = DIR_NAMES[this.slotDir[tag]];
       this.error = {
@@ -655,11 +673,12 @@ export class Run {
       complete: Array.from(this.completeLevels),
       notes: this.notes,
       error: this.error,
-      verified: this.verified,
+      verified: this.vr?.verified ?? 0,
       fixedOps,
       cpu: this.cpu,
       jobStart: this.jobStart,
       latencyDepth: this.pace !== null && this.pace.latOn ? this.pace.qd : this.depthMax,
+      dirMs: this.dirMs,
       prios: this.prioHist
         ? this.prioPick!.values.map((ioprio, i) => ({ ioprio, dirs: this.prioHist!.map((l) => (l[i].count ? l[i].toJSON() : null)) }))
         : undefined,
@@ -714,60 +733,61 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     }
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
-      fillRandom(run.buffers, setup.jobnum + 1);
+      for (const b of run.buffers) run.content.fill(b);
     }
-    fixedOps = await runEngine(run, engine, fd);
+    // verify_only on a writing job: the writes are only chosen and logged (fio's do_dry_run).
+    if (job.verifyOnly && run.directionsUsed()[1]) runDry(run);
+    else fixedOps = await runEngine(run, engine, fd);
     // An engine may have ended the clock itself, before its own cleanup (a ring's close).
     if (!run.tEnd) run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
-    run.log?.finish(run.tEnd);
-    if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
+    const mainMs = run.tEnd - run.t0;
+    if (!run.error && !run.vr?.failure && job.endFsync && fd >= 0 && run.directionsUsed()[1] && !run.dry) {
       const t = performance.now();
       fs.fsyncSync(fd);
       run.syncDone(t, performance.now());
     }
-    if (!run.error && !run.verifyFail && run.written && run.written.size && Atomics.load(run.stopFlag, 0) === 0) {
-      progress[P_STATE] = S_VERIFY;
-      verifyWritten(run, fd);
+    // fio's do_verify: after the writes, unless the job was stopped (runtime, Ctrl-C) or failed;
+    // through the job's engine again (a fresh instance of it), at its depth.
+    let passMs = 0;
+    if (!run.error && run.vr?.passDue && !run.stopping && Atomics.load(run.stopFlag, 0) === 0) {
+      if (fd >= 0 && !run.dry) fs.fsyncSync(fd);
+      run.vr.startPass();
+      run.dry = false;
+      run.tEnd = 0;
+      fixedOps += await runEngine(run, createEngine(job, openFlags(run)), fd);
+      if (!run.tEnd) run.tEnd = performance.now();
+      passMs = run.tEnd - run.t0;
+      run.cpu = cpuSince(run.cpu0);
     }
+    if (run.vr) {
+      // fio's runtime per direction: the job's for what it did, the pass's added to the reads'.
+      const ms: [number, number, number] = [0, 0, 0];
+      const [r, w] = run.directionsUsed();
+      if (r && !run.dry) ms[0] = mainMs;
+      if (w && !job.verifyOnly) ms[1] = mainMs;
+      ms[0] += passMs;
+      run.dirMs = ms;
+      run.t0 = run.tEnd - (job.verifyOnly && w ? passMs : mainMs + passMs);
+    }
+    run.log?.finish(run.tEnd);
   } finally {
     if (fd >= 0) fs.closeSync(fd);
     progress[P_STATE] = S_DONE;
   }
   const out = run.outcome(fixedOps);
-  if (run.verifyFail) {
-    const f = run.verifyFail;
-    out.error = {
-      errno: 84, // EILSEQ, as fio reports a verify failure
-      message: `verify: ${job.verify} failed on ${run.filename} at offset ${f.at} (block offset=${f.block}, len=${f.len}): ${f.why}`,
-    };
-  }
+  if (run.vr?.failure) out.error = { errno: osConstants.errno.EILSEQ, message: run.vr.failure };
   return out;
 }
 
-/** Reads back every block the job wrote (sync, after the timed part) and checks it. */
-function verifyWritten(run: Run, fd: number): void {
-  const offs = [...run.written!.keys()].sort((a, b) => a - b);
-  const buf = alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096);
-  let rfd = fd;
-  for (const off of offs) {
-    const len = run.written!.get(off)!;
-    const b = buf.subarray(0, len);
-    let n: number;
-    try {
-      n = fs.readSync(rfd, b, 0, len, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EBADF' && rfd === fd) {
-        rfd = fs.openSync(run.filename, fs.constants.O_RDONLY | (run.job.direct ? fs.constants.O_DIRECT : 0));
-        n = fs.readSync(rfd, b, 0, len, off);
-      } else throw e;
-    }
-    if (n !== len) {
-      run.verifyFail = { at: off + n, block: off, len, why: `short read (${n} of ${len} bytes)` };
-      break;
-    }
-    run.check(b, off);
-    if (run.verifyFail) break;
+/** verify_only's dry run: the job's writes chosen in order and logged, none issued. */
+function runDry(run: Run): void {
+  run.dry = true;
+  run.begin();
+  for (;;) {
+    const now = performance.now();
+    if (!run.next(0, now)) break;
+    run.inFlight--;
+    if (run.slotDir[0] === 1) run.vr?.written(0, run.slotOff[0], run.slotLen[0]);
   }
-  if (rfd !== fd) fs.closeSync(rfd);
 }

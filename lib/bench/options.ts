@@ -6,6 +6,7 @@ import { invalidArgValue, stateError } from '../errors';
 import { checkPace, defaultPace, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
 import { checkWaitFor, defaultControl, type ControlOptions } from './control';
 import { checkSteady, defaultSteady, parseSsTime, parseSteadystate, type SteadyOptions } from './steadystate';
+import { headerSize, VERIFY_NAMES, type VerifyName } from './verify';
 import { checkFileJob, checkFilenameFormat, parseFallocate, parseFileService, parseStatType, type FallocateMode, type FileService } from './files';
 import { defaultLogOptions, type LogOptions } from './logs';
 import { cmdprioOn, defaultPrioOptions, parseCmdBssplit, parsePair, type PrioOptions } from './prio';
@@ -30,7 +31,7 @@ export type Engine =
   | 'dirstat'
   | 'dirdelete';
 export type Api = 'batch' | 'promise';
-export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
+export type Verify = '' | VerifyName;
 export type OutputFormat = 'normal' | 'json' | 'json+' | 'terse';
 
 /** Directions, in fio's order. */
@@ -93,6 +94,29 @@ export interface BenchJob {
   verify: Verify;
   verifyPattern: Buffer;
   doVerify: boolean;
+  /** verify= was given (verify_pattern alone means fio's header + pattern). */
+  verifySet: boolean;
+  /** verify_interval: bytes per header; 0: fio's default (the smallest write). */
+  verifyInterval: number;
+  verifyOffset: number;
+  verifyBacklog: number;
+  verifyBacklogBatch: number;
+  verifyFatal: boolean;
+  verifyDump: boolean;
+  verifyOnly: boolean;
+  /** fill_device/fill_fs: write until ENOSPC, then stop without an error. */
+  fillDevice: boolean;
+  /** Buffer content (lib/bench/content.ts). refillBuffers undefined: not given. */
+  compressPercentage: number;
+  compressChunk: number;
+  refillBuffers: boolean | undefined;
+  scrambleBuffers: boolean;
+  zeroBuffers: boolean;
+  bufferPattern: Buffer;
+  dedupePercentage: number;
+  dedupeMode: 'repeat' | 'working_set';
+  dedupeWorkingSetPercentage: number;
+  dedupeGlobal: boolean;
   numberIos: number;
   /** Sibling n of numjobs starts at offset + n * this (fio's offset_increment). */
   offsetIncrement: number;
@@ -618,18 +642,19 @@ const OPTS: Record<string, OptDef> = {
   },
   verify: {
     kind: 'choice',
-    hint: 'crc32c|md5|pattern',
-    help: 'check the data written',
+    hint: 'md5|crc64|crc32c|sha256|meta|pattern|...',
+    help: 'check the data written (fio\'s header and digest per verify_interval)',
     set: (job, value, n) => {
       if (value === '0' || value === 'null') job.verify = '';
-      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
-      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
+      else if ((VERIFY_NAMES as readonly string[]).includes(value) && value !== 'null') job.verify = value as VerifyName;
+      else throw bad(n, `must be one of ${VERIFY_NAMES.filter((v) => v !== 'null').join(', ')} (got ${value})`);
+      job.verifySet = true;
     },
   },
   verify_pattern: {
     kind: 'str',
     hint: '0xHEX|N|"text"',
-    help: 'pattern for --verify=pattern',
+    help: 'pattern for --verify=pattern|meta (alone: header and pattern)',
     set: (job, value) => {
       job.verifyPattern = parsePattern(value);
     },
@@ -1158,6 +1183,190 @@ const OPTS: Record<string, OptDef> = {
     },
   },
   ss_interval: { kind: 'str', alias: 'steadystate_check_interval' },
+  verify_interval: {
+    kind: 'int',
+    hint: 'SIZE',
+    help: 'a verify header every SIZE bytes of a write (default: the smallest write)',
+    set: (job, value, n) => {
+      job.verifyInterval = parseSize(value, n);
+      if (job.verifyInterval < 80) throw bad(n, `must be at least 80 (twice fio's 40-byte header) (got ${value})`);
+    },
+  },
+  verify_offset: {
+    kind: 'int',
+    hint: 'SIZE',
+    help: 'put the verify header this many bytes into each interval',
+    set: (job, value, n) => {
+      job.verifyOffset = parseSize(value, n, true);
+      if (job.verifyOffset && job.verifyOffset < 40) throw bad(n, `must be at least 40 (fio's header) (got ${value})`);
+    },
+  },
+  verify_backlog: {
+    kind: 'int',
+    hint: 'N',
+    help: 'read back and check written blocks after every N writes, during the job',
+    set: (job, value, n) => {
+      job.verifyBacklog = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  verify_backlog_batch: {
+    kind: 'int',
+    hint: 'N',
+    help: 'blocks read back each time (default: verify_backlog)',
+    set: (job, value, n) => {
+      job.verifyBacklogBatch = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  verify_fatal: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'stop at the first bad interval of a block (else each one is reported)',
+    set: (job, value, n) => {
+      job.verifyFatal = parseBool(value, n);
+    },
+  },
+  verify_dump: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'write a bad block as read and as expected to FILE.OFFSET.received/.expected',
+    set: (job, value, n) => {
+      job.verifyDump = parseBool(value, n);
+    },
+  },
+  verify_only: {
+    kind: 'set',
+    hint: '',
+    help: 'do not write: read back what the job would have written and check it',
+    set: (job, value, n) => {
+      job.verifyOnly = parseBool(value, n);
+    },
+  },
+  verify_async: {
+    kind: 'int',
+    hint: '0',
+    dflt: '0',
+    help: 'only 0: blocks are checked by the job\'s own thread',
+    set: (job, value, n) => {
+      if (parseIntIn(value, n, 0, 2 ** 31) !== 0) throw bad(n, `verifier threads are not supported: blocks are checked on the job's thread, as with fio's 0 (got ${value})`);
+    },
+  },
+  verify_state_save: {
+    kind: 'bool',
+    hint: '0',
+    help: 'only 0: no verify state file is written',
+    set: (job, value, n) => {
+      if (parseBool(value, n)) throw bad(n, 'verify state files are not written (only 0 is supported)');
+    },
+  },
+  fill_device: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'write until the device or filesystem is full (ENOSPC), then stop without an error',
+    set: (job, value, n) => {
+      job.fillDevice = parseBool(value, n);
+    },
+  },
+  fill_fs: { kind: 'bool', alias: 'fill_device' },
+  create_serialize: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'accepted: files are laid out one after another before the jobs start',
+    set: (job, value, n) => {
+      parseBool(value, n);
+    },
+  },
+  buffer_compress_percentage: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '0',
+    help: 'make writes compressible: this share of each chunk is zeros (or buffer_pattern)',
+    set: (job, value, n) => {
+      job.compressPercentage = parseIntIn(value, n, 0, 100);
+    },
+  },
+  buffer_compress_chunk: {
+    kind: 'int',
+    hint: 'SIZE',
+    dflt: '512',
+    help: 'the unit buffer_compress_percentage applies to',
+    set: (job, value, n) => {
+      job.compressChunk = parseSize(value, n, true);
+    },
+  },
+  refill_buffers: {
+    kind: 'set',
+    hint: '',
+    help: 'new buffer content for every write (implied by compression and verify)',
+    set: (job, value, n) => {
+      job.refillBuffers = parseBool(value, n);
+    },
+  },
+  scramble_buffers: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'stamp each 512-byte block of a write with its offset and time (when not refilled)',
+    set: (job, value, n) => {
+      job.scrambleBuffers = parseBool(value, n);
+    },
+  },
+  zero_buffers: {
+    kind: 'set',
+    hint: '',
+    help: 'write zeros',
+    set: (job, value, n) => {
+      job.zeroBuffers = parseBool(value, n);
+    },
+  },
+  buffer_pattern: {
+    kind: 'str',
+    hint: '0xHEX|N|"text"',
+    help: 'write this pattern (and fill the compressible part with it)',
+    set: (job, value) => {
+      job.bufferPattern = parsePattern(value);
+    },
+  },
+  dedupe_percentage: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '0',
+    help: 'this share of writes repeat an earlier buffer',
+    set: (job, value, n) => {
+      job.dedupePercentage = parseIntIn(value, n, 0, 100);
+    },
+  },
+  dedupe_mode: {
+    kind: 'choice',
+    hint: 'repeat|working_set',
+    dflt: 'repeat',
+    help: 'a repeated write copies the last unique buffer, or one of a working set',
+    set: (job, value, n) => {
+      if (value !== 'repeat' && value !== 'working_set') throw bad(n, `must be repeat or working_set (got ${value})`);
+      job.dedupeMode = value;
+    },
+  },
+  dedupe_working_set_percentage: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '5',
+    help: 'the working set: this share of the job\'s size, in unique buffers',
+    set: (job, value, n) => {
+      job.dedupeWorkingSetPercentage = parseIntIn(value, n, 0, 100);
+    },
+  },
+  dedupe_global: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'the working set spans every job with dedupe_global (repeats across jobs)',
+    set: (job, value, n) => {
+      job.dedupeGlobal = parseBool(value, n);
+    },
+  },
   nrfiles: {
     kind: 'int',
     hint: 'N',
@@ -1695,6 +1904,25 @@ function defaults(): BenchJob {
     verify: '',
     verifyPattern: Buffer.alloc(0),
     doVerify: true,
+    verifySet: false,
+    verifyInterval: 0,
+    verifyOffset: 0,
+    verifyBacklog: 0,
+    verifyBacklogBatch: 0,
+    verifyFatal: false,
+    verifyDump: false,
+    verifyOnly: false,
+    fillDevice: false,
+    compressPercentage: 0,
+    compressChunk: 512,
+    refillBuffers: undefined,
+    scrambleBuffers: true,
+    zeroBuffers: false,
+    bufferPattern: Buffer.alloc(0),
+    dedupePercentage: 0,
+    dedupeMode: 'repeat',
+    dedupeWorkingSetPercentage: 5,
+    dedupeGlobal: false,
     numberIos: 0,
     ioSize: 0,
     offsetIncrement: 0,
@@ -1763,6 +1991,33 @@ function apply(job: BenchJob, key: string, value: string): void {
 /** Engines that do one op at a time on the job's thread (fio's synchronous engines). */
 export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync', 'falloc', 'ftruncate', 'filecreate', 'filestat', 'filedelete', 'dircreate', 'dirstat', 'dirdelete'];
 
+/** verify's and the buffer options' checks, as fio's fixup_options makes them. */
+function finishVerify(job: BenchJob): void {
+  // verify_pattern alone: fio's VERIFY_PATTERN (a header, then the pattern).
+  if (job.verifyPattern.length && !job.verify) job.verify = 'meta';
+  if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
+  if (job.compressPercentage === 100) {
+    // fio: 100% compressible is zeros.
+    job.zeroBuffers = true;
+    job.compressPercentage = 0;
+  }
+  if (!job.verify || job.rw === 'nop') return;
+  if (job.nrfiles > 1 || job.filename.includes(':')) throw bad('--verify', 'with several files per job (nrfiles, a filename list) is not supported');
+  const ws = job.bssplit[1].length ? job.bssplit[1].map(([s]) => s) : [job.bs[1]];
+  const rs = job.bssplit[0].length ? job.bssplit[0].map(([s]) => s) : [job.bs[0]];
+  const minW = Math.min(...ws);
+  // fio: the interval is at most the smallest write (or read, for a reading job) and divides every write size.
+  let iv = job.verifyInterval || minW;
+  if (iv > minW) iv = minW;
+  else if ((job.rw === 'read' || job.rw === 'randread' || job.rw === 'rw' || job.rw === 'randrw') && iv > Math.min(...rs)) iv = Math.min(...rs);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  if (ws.some((w) => w % iv !== 0)) iv = ws.reduce(gcd);
+  job.verifyInterval = iv;
+  const hdr = headerSize(job.verify);
+  if (hdr && iv <= hdr) throw bad('--verify', `${job.verify} needs intervals larger than its ${hdr}-byte header (verify_interval/bs ${iv})`);
+  if (job.verifyOffset && job.verifyOffset + hdr > iv) throw bad('--verify_offset', `${job.verifyOffset} + the ${hdr}-byte header does not fit in the ${iv}-byte interval`);
+}
+
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
 function finish(job: BenchJob, notes: string[] = []): BenchJob {
   const e = job.ioengine;
@@ -1799,12 +2054,7 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   if (job.direct && sizes.some((s) => s % 512 !== 0)) throw bad('--bs', 'must be a multiple of 512 with --direct=1');
   if (job.direct && job.offset % 512 !== 0) throw bad('--offset', 'must be a multiple of 512 with --direct=1');
   if (job.direct && job.offsetIncrement % 512 !== 0) throw bad('--offset_increment', 'must be a multiple of 512 with --direct=1');
-  if (job.verify && !nop) {
-    const min = Math.min(...job.bs, ...job.bssplit.flat().map(([s]) => s));
-    if (min < 64) throw bad('--verify', `needs blocks of at least 64 bytes to hold the verify header (bs ${min})`);
-  }
-  if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
-  if (job.verifyPattern.length && !job.verify) job.verify = 'pattern';
+  finishVerify(job);
   if (job.timeBased && !job.runtime) throw bad('--time_based', 'needs --runtime');
   if (job.direct && job.blockAlign % 512 !== 0) throw bad('--blockalign', 'must be a multiple of 512 with --direct=1');
   if (job.verify && (job.seqAdd || job.seqNr)) throw bad('--rw', `an offset suffix with --verify is not supported (blocks would be written over out of order)`);

@@ -27,6 +27,8 @@ export interface Reported {
   dirs: Array<{ ios: number; bytes: number; short: number; slat: Histogram; clat: Histogram; lat: Histogram; bw: number[]; iops: number[] }>;
   sync: { ios: number; lat: Histogram };
   runtimeMs: number;
+  /** Per direction where the job's differ (a verify pass is the reads'). */
+  dirMs: number[] | undefined;
   depth: number[];
   submit: number[];
   complete: number[];
@@ -58,6 +60,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     dirs: DDIR.map(() => ({ ios: 0, bytes: 0, short: 0, slat: new Histogram(), clat: new Histogram(), lat: new Histogram(), bw: [], iops: [] })),
     sync: { ios: 0, lat: new Histogram() },
     runtimeMs: 0,
+    dirMs: undefined,
     depth: new Array(7).fill(0),
     submit: new Array(7).fill(0),
     complete: new Array(7).fill(0),
@@ -87,6 +90,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     r.runtimeMs = Math.max(r.runtimeMs, o.runtimeMs);
     if (o.jobStart && (!r.jobStart || o.jobStart < r.jobStart)) r.jobStart = o.jobStart;
     if (o.latencyDepth) r.latencyDepth = o.latencyDepth;
+    if (o.dirMs) r.dirMs = (r.dirMs ?? [0, 0, 0]).map((v, k) => Math.max(v, o.dirMs![k]));
     if (o.cpu) threadCpu.push({ ...o.cpu, ms: o.runtimeMs });
     r.verified += o.verified;
     o.dirs.forEach((d, k) => {
@@ -179,6 +183,11 @@ function latJson(hist: Histogram, percentiles: number[] | undefined, plus: boole
   return o;
 }
 
+/** A direction's runtime: its own where the job kept one (fio's runtime[ddir]), else the job's. */
+function dirMs(r: Reported, k: number): number {
+  return r.dirMs?.[k] ?? r.runtimeMs;
+}
+
 /** The ioprio values with samples in direction k, when there are two or more (fio prints per-prio stats only then). */
 export function priosOf(r: Reported, k: number): Array<[number, Histogram]> {
   const list = [...r.prios].filter(([, l]) => l[k].count > 0).map(([v, l]): [number, Histogram] => [v, l[k]]);
@@ -187,7 +196,7 @@ export function priosOf(r: Reported, k: number): Array<[number, Histogram]> {
 
 function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Record<string, unknown> {
   const d = r.dirs[k];
-  const ms = r.runtimeMs;
+  const ms = dirMs(r, k);
   const bwBytes = ms > 0 ? Math.floor((d.bytes * 1000) / ms) : 0;
   const bw = stats(d.bw);
   const iops = stats(d.iops);
@@ -411,10 +420,10 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
   DDIR.forEach((name, k) => {
     const d = r.dirs[k];
     if (!d.ios) return;
-    const secs = r.runtimeMs / 1000;
+    const secs = dirMs(r, k) / 1000;
     const bw = secs > 0 ? d.bytes / secs : 0;
     lines.push(
-      `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(r.runtimeMs)}msec)` +
+      `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(secs * 1000)}msec)` +
         (k === 1 ? '; 0 zone resets' : ''),
     );
     // As fio: a figure that was not measured (slat on an engine that has
@@ -506,8 +515,9 @@ export function toText(res: ProgramResult, started: Date): string {
       const per = g.instances.filter((i) => i.outcome && i.outcome.dirs[k].ios > 0);
       if (!per.length) return;
       const bytes = per.reduce((a, i) => a + i.outcome!.dirs[k].bytes, 0);
-      const runs = per.map((i) => Math.round(i.outcome!.runtimeMs));
-      const rates = per.map((i) => (i.outcome!.runtimeMs > 0 ? (i.outcome!.dirs[k].bytes * 1000) / i.outcome!.runtimeMs : 0));
+      const msOf = (o: JobOutcome): number => o.dirMs?.[k] ?? o.runtimeMs;
+      const runs = per.map((i) => Math.round(msOf(i.outcome!)));
+      const rates = per.map((i) => (msOf(i.outcome!) > 0 ? (i.outcome!.dirs[k].bytes * 1000) / msOf(i.outcome!) : 0));
       const maxRun = Math.max(...runs);
       const agg = maxRun > 0 ? (bytes * 1000) / maxRun : 0;
       const lo = Math.min(...rates);

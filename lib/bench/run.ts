@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
 import { P_BYTES, P_IOS, P_SLOTS, P_SNAP, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
-import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareFillTarget, prepareTarget } from './target';
 import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
 import { newGate, openGate } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
@@ -172,6 +172,7 @@ export interface RunHooks {
 /** Runs every group of the program in order; throws BenchError for a target that cannot be used. */
 export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
+  threadCount = program.jobs.reduce((n, j) => n + j.numjobs, 0);
   const stop = new Int32Array(hooks.stop);
   const unlinkAfter: string[] = [];
   let tmpDir = '';
@@ -280,7 +281,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               if (job.sizePercent && !st)
                 throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
               const have = st && st.isFile() && !job.size ? st.size : 0;
-              const target = prepareTarget({
+              const fillFile = job.fillDevice && !job.size && (!st || st.isFile());
+              const target = fillFile ? prepareFillTarget(filename, maxBs(job)) : prepareTarget({
                 job: job.name,
                 filename,
                 // the default job's temp file: 256 MiB unless --size says otherwise
@@ -615,6 +617,9 @@ function statusLetter(job: BenchJob): string {
   return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N', trim: 'D', randtrim: 'd', trimwrite: 'T' }[job.rw];
 }
 
+/** Instances in the run (fio's thread_number count): dedupe_global spreads its working set over them. */
+let threadCount = 1;
+
 function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, gate: SharedArrayBuffer, gateTotal: number, start?: SharedArrayBuffer): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
@@ -633,6 +638,7 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
     budget: inst.budget,
     gate,
     gateTotal,
+    threads: threadCount,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
