@@ -21,6 +21,9 @@ import { F_NOFILE } from './engines/engine';
 import { createEngine } from './engines/index';
 import { depthBucket, runEngine } from './engines/loop';
 import { errnoCode } from './engines/util';
+import { Pacer, paced } from './pace';
+import { FullCyclePicker } from './lfsr';
+import { startLine } from './control';
 import type { PlannedFile } from './files';
 import { arriveAndWait } from './gate';
 
@@ -48,6 +51,12 @@ export interface JobSetup {
   blockDevice: boolean;
   progress: SharedArrayBuffer;
   stop: SharedArrayBuffer;
+  /** This instance's own stop flag (exitall, steady state), notified by the main thread. */
+  term?: SharedArrayBuffer;
+  /** Its flow's shared counters (flow=N). */
+  flow?: SharedArrayBuffer;
+  /** The group's start line (control.ts): every instance starting together waits there, as fio's threads do. */
+  start?: SharedArrayBuffer;
   /** The job's file set (files.ts), when it has one: its files and bytes per loop. */
   files?: PlannedFile[];
   budget?: number;
@@ -120,6 +129,10 @@ export interface JobOutcome {
   fixedOps: number;
   /** The job thread's CPU use over the measured part. */
   cpu?: ThreadCpu;
+  /** Wall clock (ms since the epoch) when the job's I/O started (fio's job_start). */
+  jobStart: number;
+  /** The queue depth the job ended at: latency_target's settled depth, else iodepth (fio's latency_depth). */
+  latencyDepth: number;
   /** fio's clat_prio: per ioprio value, the completion latencies per direction (lat with lat_percentiles). */
   prios?: Array<{ ioprio: number; dirs: Array<HistogramData | null> }>;
 }
@@ -141,6 +154,11 @@ export class Run {
   readonly depthMax: number;
   readonly progress: Float64Array;
   readonly stopFlag: Int32Array;
+  /** This instance's own stop flag (exitall, steady state). */
+  readonly termFlag: Int32Array;
+  /** rate, thinktime, flow, latency_target (pace.ts); null for a job without them, whose loop never looks further. */
+  readonly pace: Pacer | null;
+  jobStart = 0;
   readonly start: number;
   readonly end: number;
   readonly unit: number;
@@ -253,6 +271,7 @@ export class Run {
     this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'sync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
+    this.termFlag = new Int32Array(setup.term ?? new SharedArrayBuffer(4));
     this.start = job.offset + setup.jobnum * job.offsetIncrement;
     this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
@@ -287,7 +306,13 @@ export class Run {
     this.limitIos = job.numberIos || Infinity;
     // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
     this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.budget || setup.size) * job.loops;
-    if (this.random)
+    const splitMin = [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number];
+    const mixRand = new Rand(seed ^ 0x2545f491);
+    this.pace = paced(job.pace)
+      ? new Pacer(job.pace, job.name, job.bs, splitMin, [job.bssplit[0].length > 0, job.bssplit[1].length > 0], this.depthMax, this.mixed ? job.rwmixread : -1, setup.flow, () => mixRand.next())
+      : null;
+    if (this.random && job.randomGenerator === 'lfsr' && job.distribution.kind === 'random') this.picker = new FullCyclePicker(this.blocks, seed);
+    else if (this.random)
       this.picker =
         job.distribution.kind === 'random'
           ? new UniformPicker(this.blocks, this.rand, !job.norandommap)
@@ -323,11 +348,13 @@ export class Run {
 
   /** A latency the engine measured itself (fio's add_clat_sample from a file engine's open), ns. */
   clatSample(dir: number, ns: number, now: number): void {
-    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     if (!this.ramping && this.tClat) this.hist[dir].clat.record(ns);
   }
 
   begin(): void {
+    // fio starts a group's jobs together: wait for the siblings to be set up too
+    if (this.setup.start) startLine(this.setup.start, this.stopFlag, this.termFlag);
     const now = performance.now();
     if (this.vr?.inPass) {
       // The read-back pass: its own clock; the job's deadline still holds, as in fio.
@@ -340,6 +367,8 @@ export class Run {
     this.rampEnd = now + this.job.rampTime * 1000;
     if (this.job.runtime) this.deadline = this.rampEnd + this.job.runtime * 1000;
     this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
+    this.jobStart = Date.now();
+    if (this.pace !== null) this.pace.begin(now);
     if (this.setup.logFiles.length) {
       const b = this.job.bs;
       const fixed = (d: number): number => (this.job.bssplit[d].length ? 0 : b[d]);
@@ -364,8 +393,8 @@ export class Run {
     parentPort?.postMessage({ snapshot: this.outcome(0), seq: this.snapSeen });
   }
 
-  /** Ramp over: forget what was measured, start the clock. */
-  #endRamp(now: number): void {
+  /** Ramp over (or latency_target's final window): forget what was measured, start the clock. */
+  endRamp(now: number): void {
     this.ramping = false;
     for (const h of this.hist) {
       h.slat.reset();
@@ -396,7 +425,7 @@ export class Run {
   poll(now: number): boolean {
     if (this.progress[P_SNAP] !== this.snapSeen) this.#snapshot();
     if (this.stopping) return false;
-    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) this.stopping = true;
+    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0 || Atomics.load(this.termFlag, 0) !== 0) this.stopping = true;
     return !this.stopping;
   }
 
@@ -434,7 +463,12 @@ export class Run {
     // trimwrite: a trimmed block is written even when the trim was the budget's last op (fio writes it too).
     if (this.writeTrimmed && !this.stopping) return this.#writeTrimmed(tag);
     if (!this.more(now)) return false;
-    const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    let dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    if (this.pace !== null) {
+      // Not now (a rate, think, flow or depth hold): the paced loop waits as the pacer says.
+      dir = this.pace.admit(dir, tag, now, this);
+      if (dir < 0) return false;
+    }
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
     const { seqNr, seqAdd } = this.job;
@@ -524,7 +558,7 @@ export class Run {
     if (!this.tSlat) return;
     if (this.ramping) {
       if (now < this.rampEnd) return;
-      this.#endRamp(now);
+      this.endRamp(now);
     }
     this.hist[this.slotDir[tag]].slat.record((now - this.tPrep[tag]) * 1e6);
     if (this.log !== undefined && !this.ramping)
@@ -544,7 +578,7 @@ export class Run {
       this.fail(tag, -res);
       return;
     }
-    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     // An engine that times its own ops (F_NOSTATS: the file engines) gives its samples through clatSample().
     if (this.tClat && !this.noStats) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
     if (this.tLat && !this.noStats) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
@@ -642,6 +676,8 @@ export class Run {
       verified: this.vr?.verified ?? 0,
       fixedOps,
       cpu: this.cpu,
+      jobStart: this.jobStart,
+      latencyDepth: this.pace !== null && this.pace.latOn ? this.pace.qd : this.depthMax,
       dirMs: this.dirMs,
       prios: this.prioHist
         ? this.prioPick!.values.map((ioprio, i) => ({ ioprio, dirs: this.prioHist!.map((l) => (l[i].count ? l[i].toJSON() : null)) }))
@@ -688,8 +724,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     // Every instance of the group set up before any starts (fio's start of a group's jobs).
     if (setup.gate) arriveAndWait(setup.gate, setup.gateTotal ?? 1, setup.stop);
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
-    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
-      Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
+    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0 && Atomics.load(run.termFlag, 0) === 0; )
+      Atomics.wait(run.termFlag, 0, 0, Math.min(100, until - performance.now()));
     if (job.prio.jobSet) {
       // fio: ioprio_set on the job's thread before its engine starts.
       const r = binding.ioprioSet(jobIoprio(job.prio));

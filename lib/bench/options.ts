@@ -3,6 +3,9 @@
 // a job can be moved between the two tools unchanged.
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue, stateError } from '../errors';
+import { checkPace, defaultPace, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
+import { checkWaitFor, defaultControl, type ControlOptions } from './control';
+import { checkSteady, defaultSteady, parseSsTime, parseSteadystate, type SteadyOptions } from './steadystate';
 import { headerSize, VERIFY_NAMES, type VerifyName } from './verify';
 import { checkFileJob, checkFilenameFormat, parseFallocate, parseFileService, parseStatType, type FallocateMode, type FileService } from './files';
 import { defaultLogOptions, type LogOptions } from './logs';
@@ -168,6 +171,14 @@ export interface BenchJob {
   fileOpCalls: 'io_uring' | 'sync';
   /** The options as given (fio's "job options" in JSON). */
   given: Record<string, string>;
+  /** rate*, thinktime*, flow*, latency_*, io_submit_mode (pace.ts). */
+  pace: PaceOptions;
+  /** wait_for, exitall, exit_what, exitall_on_error (control.ts). */
+  control: ControlOptions;
+  /** steadystate/ss, ss_dur, ss_ramp, ss_interval (steadystate.ts). */
+  steadystate: SteadyOptions;
+  /** fio's random_generator: lfsr visits each block once per pass without a map. */
+  randomGenerator: 'tausworthe' | 'lfsr' | 'tausworthe64';
   /** fio's logs (write_bw_log, write_lat_log, ...): lib/bench/logs.ts. */
   logs: LogOptions;
   /** I/O priorities (prio, prioclass, cmdprio_*): lib/bench/prio.ts. */
@@ -894,6 +905,284 @@ const OPTS: Record<string, OptDef> = {
       parseBool(value, n);
     },
   },
+
+  // ── pacing (pace.ts) ──
+  rate: {
+    kind: 'str',
+    hint: 'RATE[,RATE]',
+    help: 'bytes/s cap per direction (read,write; ",1m" writes only), k/m/g units',
+    set: (job, value, n) => {
+      job.pace.rate = parseTriple(value, n, true);
+    },
+  },
+  rate_iops: {
+    kind: 'str',
+    hint: 'N[,N]',
+    help: 'IOPS cap per direction',
+    set: (job, value, n) => {
+      job.pace.rateIops = parseTriple(value, n, false);
+    },
+  },
+  rate_min: {
+    kind: 'str',
+    hint: 'RATE[,RATE]',
+    help: 'fail the job (EIO) when a rate_cycle falls below this bytes/s (after 2 s)',
+    set: (job, value, n) => {
+      job.pace.rateMin = parseTriple(value, n, true);
+    },
+  },
+  ratemin: { kind: 'str', alias: 'rate_min' },
+  rate_iops_min: {
+    kind: 'str',
+    hint: 'N[,N]',
+    help: 'fail the job (EIO) when a rate_cycle falls below this IOPS (after 2 s)',
+    set: (job, value, n) => {
+      job.pace.rateIopsMin = parseTriple(value, n, false);
+    },
+  },
+  rate_cycle: {
+    kind: 'int',
+    hint: 'MS',
+    dflt: '1000',
+    help: 'window of the ratemin/rate_iops_min check',
+    set: (job, value, n) => {
+      job.pace.rateCycle = parseCount(value, n, 1, 2 ** 31);
+    },
+  },
+  ratecycle: { kind: 'int', alias: 'rate_cycle' },
+  rate_process: {
+    kind: 'choice',
+    hint: 'linear|poisson',
+    dflt: 'linear',
+    help: 'evenly spaced ops, or exponential gaps (a Poisson arrival process)',
+    set: (job, value, n) => {
+      job.pace.rateProcess = parseChoice(value, n, ['linear', 'poisson'] as const);
+    },
+  },
+  rate_ignore_thinktime: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'thinktime does not slow the rate (the job catches up after a think)',
+    set: (job, value, n) => {
+      job.pace.rateIgnoreThinktime = parseBool(value, n);
+    },
+  },
+  io_submit_mode: {
+    kind: 'choice',
+    hint: 'inline|offload',
+    dflt: 'inline',
+    help: 'rate waits drain the queue first (inline), or submit on the clock alone (offload)',
+    set: (job, value, n) => {
+      job.pace.submitMode = parseChoice(value, n, ['inline', 'offload'] as const);
+    },
+  },
+  thinktime: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'pause between ops (µs unless a unit is given), after draining the queue',
+    set: (job, value, n) => {
+      job.pace.thinktime = parseTimeUs(value, n, 'us');
+    },
+  },
+  thinktime_spin: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'spend this much of each thinktime spinning on the CPU (µs)',
+    set: (job, value, n) => {
+      job.pace.thinktimeSpin = parseTimeUs(value, n, 'us');
+    },
+  },
+  thinktime_blocks: {
+    kind: 'int',
+    hint: 'N',
+    help: 'ops between thinktimes (1 when not given)',
+    set: (job, value, n) => {
+      job.pace.thinktimeBlocks = parseCount(value, n, 1, 2 ** 31);
+      job.pace.thinktimeBlocksSet = true;
+    },
+  },
+  thinktime_blocks_type: {
+    kind: 'choice',
+    hint: 'complete|issue',
+    dflt: 'complete',
+    help: 'thinktime_blocks counts completed or issued ops',
+    set: (job, value, n) => {
+      job.pace.thinktimeBlocksType = parseChoice(value, n, ['complete', 'issue'] as const);
+    },
+  },
+  thinktime_iotime: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'think after this much time of I/O (s unless a unit is given)',
+    set: (job, value, n) => {
+      job.pace.thinktimeIotime = parseTimeUs(value, n, 's');
+    },
+  },
+  flow_id: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'the flow this job shares ops with',
+    set: (job, value, n) => {
+      job.pace.flowId = parseCount(value, n, 0, 2 ** 31);
+    },
+  },
+  flow: {
+    kind: 'int',
+    hint: 'WEIGHT',
+    dflt: '0',
+    help: `this job's weight in its flow: jobs of a flow do ops in the ratio of their weights`,
+    set: (job, value, n) => {
+      job.pace.flow = parseCount(value, n, 0, 1024);
+    },
+  },
+  flow_sleep: {
+    kind: 'int',
+    hint: 'USEC',
+    dflt: '0',
+    help: 'sleep after the flow held the job back (0: try again at once)',
+    set: (job, value, n) => {
+      job.pace.flowSleep = parseCount(value, n, 0, 2 ** 31);
+    },
+  },
+  flow_watermark: {
+    kind: 'str',
+    hint: 'N',
+    help: 'accepted and ignored (deprecated in fio, which ignores it too)',
+    set: () => {},
+  },
+  latency_target: {
+    kind: 'str',
+    hint: 'TIME',
+    help: 'find the deepest queue (up to iodepth) whose latencies meet this (µs unless a unit is given)',
+    set: (job, value, n) => {
+      job.pace.latencyTarget = parseTimeUs(value, n, 'us') * 1000;
+    },
+  },
+  latency_window: {
+    kind: 'str',
+    hint: 'TIME',
+    help: 'how long each queue depth is tried (µs unless a unit is given)',
+    set: (job, value, n) => {
+      job.pace.latencyWindow = parseTimeUs(value, n, 'us');
+    },
+  },
+  latency_percentile: {
+    kind: 'str',
+    hint: 'PCT',
+    dflt: '100',
+    help: 'share of the ops that must meet latency_target',
+    set: (job, value, n) => {
+      const v = /^\d+(?:\.\d*)?$|^\.\d+$/.test(value.trim()) ? Number(value) : NaN;
+      if (!(v >= 0 && v <= 100)) throw bad(n, `must be a percentage from 0 to 100 (got ${value})`);
+      job.pace.latencyPercentile = v;
+    },
+  },
+  latency_run: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'keep adjusting the depth for the whole run (not stop once it settles)',
+    set: (job, value, n) => {
+      job.pace.latencyRun = parseBool(value, n);
+    },
+  },
+  random_generator: {
+    kind: 'choice',
+    hint: 'tausworthe|lfsr|tausworthe64',
+    dflt: 'tausworthe',
+    help: `random offsets: kaio's generator (either tausworthe), or lfsr: each block once per pass, no map`,
+    set: (job, value, n) => {
+      job.randomGenerator = parseChoice(value, n, ['tausworthe', 'lfsr', 'tausworthe64'] as const);
+    },
+  },
+  // ── job control (control.ts) ──
+  wait_for: {
+    kind: 'str',
+    hint: 'NAME',
+    help: 'start when the job NAME (defined before this one) has finished',
+    set: (job, value) => {
+      job.control.waitFor = value.trim();
+    },
+  },
+  exitall: {
+    kind: 'set',
+    hint: '',
+    help: `when any job ends, stop the jobs its exit_what names (program-wide, as in fio)`,
+    set: (job, value, n) => {
+      job.control.exitall = parseBool(value, n);
+    },
+  },
+  exit_what: {
+    kind: 'choice',
+    hint: 'group|stonewall|all',
+    dflt: 'group',
+    help: `what exitall stops: the job's reporting group, every running job, or everything`,
+    set: (job, value, n) => {
+      job.control.exitWhat = parseChoice(value, n, ['group', 'stonewall', 'all'] as const);
+    },
+  },
+  exitall_on_error: {
+    kind: 'set',
+    hint: '',
+    help: 'like exitall, only when a job ends in error',
+    set: (job, value, n) => {
+      job.control.exitallOnError = parseBool(value, n);
+    },
+  },
+  threads: {
+    kind: 'int',
+    hint: 'N',
+    help: `accepted and ignored: fio's tiobench-profile option, no effect on a job (fio ignores it too)`,
+    set: (job, value, n) => {
+      parseCount(value, n, 0, 2 ** 31);
+    },
+  },
+  // ── steady state (steadystate.ts) ──
+  steadystate: {
+    kind: 'str',
+    hint: 'iops|iops_slope|bw|bw_slope:N[%]',
+    dflt: 'iops_slope:0.01%',
+    help: 'stop the job once this criterion holds over ss_dur (needs ss_dur)',
+    set: (job, value, n) => {
+      parseSteadystate(job.steadystate, value, n);
+    },
+  },
+  ss: { kind: 'str', alias: 'steadystate' },
+  steadystate_duration: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'the window steady state is judged over (s unless a unit is given; 0: off)',
+    set: (job, value, n) => {
+      job.steadystate.dur = parseSsTime(value, n, true);
+    },
+  },
+  ss_dur: { kind: 'str', alias: 'steadystate_duration' },
+  steadystate_ramp_time: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'collect steady-state data only after this long (s)',
+    set: (job, value, n) => {
+      job.steadystate.ramp = parseSsTime(value, n, true);
+    },
+  },
+  ss_ramp: { kind: 'str', alias: 'steadystate_ramp_time' },
+  steadystate_check_interval: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '1',
+    help: 'one steady-state measurement every this long (s)',
+    set: (job, value, n) => {
+      job.steadystate.interval = parseSsTime(value, n, false);
+    },
+  },
+  ss_interval: { kind: 'str', alias: 'steadystate_check_interval' },
   verify_interval: {
     kind: 'int',
     hint: 'SIZE',
@@ -1667,6 +1956,10 @@ function defaults(): BenchJob {
     statType: 'stat',
     fileOpCalls: 'io_uring',
     given: {},
+    pace: defaultPace(),
+    control: defaultControl(),
+    steadystate: defaultSteady(),
+    randomGenerator: 'tausworthe',
     logs: defaultLogOptions(),
     prio: defaultPrioOptions(),
     zone: defaultZoneOptions(),
@@ -1771,6 +2064,8 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   checkLogsPrioZones(job);
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
   if (job.batchSubmit > job.iodepth || job.batchSubmit === 0) job.batchSubmit = job.iodepth;
+  checkPace(job.pace, job.bs, [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number]);
+  checkSteady(job.steadystate);
   return job;
 }
 
@@ -2071,6 +2366,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     }
   });
   problems.throwIfAny();
+  checkWaitFor(program.jobs);
   if (showcmd) program.showcmd = cmdline.join(' ');
   if (!program.jobs.length) {
     if (files.length) throw bad('job file', `${files.join(', ')} describes no job${wanted.length ? ` named ${wanted.join(', ')}` : ''}`);

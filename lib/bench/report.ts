@@ -6,6 +6,7 @@ import type { JobOutcome } from './job';
 import { DDIR, type BenchJob } from './options';
 import type { DiskStat, GroupResult, Instance, ProgramResult } from './run';
 import { humanBytes, humanBytesSI, iopsText } from './run';
+import type { SteadyResult } from './steadystate';
 
 export const VERSION: string = (() => {
   try {
@@ -36,6 +37,11 @@ export interface Reported {
   filenames: string[];
   size: number;
   verified: number;
+  /** Wall clock ms when the first instance started its I/O (fio's job_start). */
+  jobStart: number;
+  /** fio's latency_depth: the depth latency_target settled on, else iodepth. */
+  latencyDepth: number;
+  steady?: SteadyResult;
   /** fio's clat_prio: per ioprio value (in first-seen order), a histogram per direction. */
   prios: Map<number, Histogram[]>;
 }
@@ -63,6 +69,9 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     filenames: [...new Set(insts.map((i) => i.filename).filter(Boolean))],
     size: first.size,
     verified: 0,
+    jobStart: 0,
+    latencyDepth: first.job.iodepth,
+    steady: insts.find((i) => i.steady)?.steady?.result(),
     prios: new Map(),
   };
   const threadCpu: Array<NonNullable<JobOutcome['cpu']> & { ms: number }> = [];
@@ -79,6 +88,8 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       r.errorMessage ??= o.error.message;
     }
     r.runtimeMs = Math.max(r.runtimeMs, o.runtimeMs);
+    if (o.jobStart && (!r.jobStart || o.jobStart < r.jobStart)) r.jobStart = o.jobStart;
+    if (o.latencyDepth) r.latencyDepth = o.latencyDepth;
     if (o.dirMs) r.dirMs = (r.dirMs ?? [0, 0, 0]).map((v, k) => Math.max(v, o.dirMs![k]));
     if (o.cpu) threadCpu.push({ ...o.cpu, ms: o.runtimeMs });
     r.verified += o.verified;
@@ -271,6 +282,7 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
   return {
     jobname: r.job.name,
     groupid: r.groupid,
+    job_start: r.jobStart,
     error: r.errno,
     eta: 0,
     elapsed: Math.max(1, Math.round(secs)),
@@ -291,10 +303,11 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
     latency_ns: keyed(LAT_NS, lb.ns),
     latency_us: keyed(LAT_NS, lb.us),
     latency_ms: keyed([...LAT_MS, '>=2000'], lb.ms),
-    latency_depth: r.job.iodepth,
-    latency_target: 0,
-    latency_percentile: 100.0,
-    latency_window: 0,
+    latency_depth: r.latencyDepth,
+    latency_target: r.job.pace.latencyTarget,
+    latency_percentile: r.job.pace.latencyPercentile,
+    latency_window: r.job.pace.latencyWindow,
+    ...(r.steady ? { steadystate: r.steady } : {}),
     // fio adds the job's description= last, as "desc", when there is one.
     ...(r.job.description ? { desc: r.job.description } : {}),
     kaio: {
@@ -460,9 +473,28 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
   lines.push(
     `     issued rwts: total=${r.dirs.map((d) => d.ios).join(',')},0 short=${r.dirs.map((d) => d.short).join(',')},0 dropped=0,0,0,0`,
   );
-  lines.push(`     latency   : target=0, window=0, percentile=100.00%, depth=${r.job.iodepth}`);
+  const p = r.job.pace;
+  lines.push(`     latency   : target=${p.latencyTarget ? scaledNs(p.latencyTarget) : '0'}, window=${p.latencyWindow ? scaledNs(p.latencyWindow * 1000) : '0'}, percentile=${f2(p.latencyPercentile)}%, depth=${r.latencyDepth}`);
+  if (r.steady) {
+    // fio's show_ss_normal line
+    const s = r.steady;
+    const pct = s.ss.endsWith('%');
+    const kind = s.ss.startsWith('iops') ? 'iops' : 'bw';
+    const slope = s.ss.includes('_slope');
+    lines.push(
+      `  steadystate  : attained=${s.attained ? 'yes' : 'no'}, bw=${humanBytes(s.data.bw_mean)}/s (${humanBytesSI(s.data.bw_mean)}/s), iops=${iopsText(s.data.iops_mean)}, ${kind}${slope ? ' slope' : ' mean dev'}=${parseFloat(s.criterion).toFixed(3)}${pct ? '%' : ''}`,
+    );
+  }
   if (r.verified) lines.push(`     verify    : ${r.verified} blocks checked (${r.job.verify})`);
   return lines;
+}
+
+/** fio's scale_down_ns: 500.00msec style. */
+function scaledNs(ns: number): string {
+  if (ns >= 1e9) return `${f2(ns / 1e9)}sec`;
+  if (ns >= 1e6) return `${f2(ns / 1e6)}msec`;
+  if (ns >= 1e3) return `${f2(ns / 1e3)}usec`;
+  return `${f2(ns)}nsec`;
 }
 
 export function toText(res: ProgramResult, started: Date): string {
