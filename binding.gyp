@@ -12,6 +12,7 @@
         "native/core/sysinfo.cc",
         "native/core/poller.cc",
         "native/core/offload.cc",
+        "native/core/digest.cc",
         "native/core/cached_read.cc",
         "native/napi/addon.cc",
         "native/napi/js_errors.cc",
@@ -21,6 +22,7 @@
         "native/napi/js_aio.cc",
         "native/napi/js_threadpool.cc",
         "native/napi/js_offload.cc",
+        "native/napi/js_digest.cc",
         "native/napi/js_cached_read.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

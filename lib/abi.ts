@@ -21,6 +21,7 @@ export const enum Op {
   MKDIRAT = 37, // 5.15
   SYMLINKAT = 38, // 5.15
   LINKAT = 39, // 5.15
+  FTRUNCATE = 55, // 6.9
   READV_FIXED = 60, // 6.15
   WRITEV_FIXED = 61, // 6.15
 }

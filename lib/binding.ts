@@ -131,6 +131,20 @@ export interface Binding {
   /** ioprio_set(2) on the calling thread (IOPRIO_WHO_PROCESS, 0): 0 or -errno. */
   ioprioSet(ioprio: number): number;
   /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
+  /** kaio bench's verify digests (native/core/digest.h): kind's digest of src[start, end), little-endian into dst at dstOffset. */
+  digestInto(kind: number, src: Uint8Array, start: number, end: number, dst: Uint8Array, dstOffset: number): void;
+  /** fio's CRC-32C (starts at ~0, no final inversion) of src[start, end). */
+  crc32c(src: Uint8Array, start: number, end: number): number;
+  /** Deterministic bytes from a 64-bit seed (two 32-bit halves) into buf[start, end). */
+  fillRandom(buf: Uint8Array, start: number, end: number, seedHigh: number, seedLow: number): void;
+  /** fio's verify headers (and native digests) over every interval of buf[0, len) (native/core/digest.h VerifyFillHeaders). */
+  verifyHeaders(buf: Uint8Array, len: number, interval: number, hdrSize: number, type: number, digestKind: number, verifyOffset: number,
+    offset: number, seedHigh: number, seedLow: number, numberio: number, thread: number, sec: number, nsec: number): void;
+  /** Checks every interval of buf[0, len): -1 when good, else the first bad interval (VerifyCheck). */
+  verifyCheck(buf: Uint8Array, len: number, interval: number, hdrSize: number, type: number, digestKind: number, verifyOffset: number,
+    offset: number, numberio: number, checkSeed: boolean, seedHigh: number, seedLow: number, pattern?: Uint8Array): number;
+  /** Whether crc32c uses the CPU's CRC instruction. */
+  readonly crc32cHardware: boolean;
   pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;
   /** mlock(2)/munlock(2) of a pinnedAlloc mapping: 0 or -errno. */
   pinnedLock(memory: ArrayBuffer): number;

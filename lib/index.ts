@@ -25,6 +25,8 @@ export { ThreadpoolContext } from './threadpool';
 export type { ThreadpoolContextOptions, ThreadpoolContextStats } from './threadpool';
 export type { ErrnoError } from './errors';
 export { open, FileHandle, File, defaultContext, readFile, writeFile, appendFile } from './file';
+export { createReadStream, createWriteStream } from './fs/streams';
+export type { KaioReadStreamOptions, KaioWriteStreamOptions, KaioStreamOptions } from './fs/streams';
 export type {
   FileIo,
   OpenFileOptions,

@@ -11,6 +11,36 @@ const ECANCELED = -constants.errno.ECANCELED;
 const EINTR = -constants.errno.EINTR;
 
 export type Transform = (res: number, id: number) => unknown;
+/** The syscall name of an op that resolves to its -errno instead of rejecting (kaio's internal callers). */
+export const RAW_RESULT = '';
+
+/** The reaction that gives a failed op's error its callers' frames (bound to the error). */
+function throwWithCallers(this: Error): never {
+  Error.captureStackTrace?.(this, throwWithCallers);
+  throw this;
+}
+
+/**
+ * Rejects an op's promise with `error`, its stack now the async functions
+ * awaiting that promise (`at async main (app.js:12)`), as Node's fs
+ * promises give. An error made where a completion is delivered has no caller
+ * on its stack; V8 adds the awaiting async functions to a stack captured in
+ * a promise reaction, walking from the promise that reaction settles. So the
+ * op's promise is resolved with a promise whose reaction captures the stack
+ * again and throws: that reaction runs (the gate opened after the resolve)
+ * once the op's promise follows it, so the walk reaches the op's promise
+ * and whoever awaits it. Only failures pay for this (two more promises and
+ * microtasks); the success path is untouched. Callers that use .then() and
+ * no async function get the error's message with no frames.
+ */
+export function rejectWithCallers(resolve: (value: unknown) => void, error: Error): void {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  resolve(gate.then(throwWithCallers.bind(error)));
+  open();
+}
 
 /** Its count (Pending's) is the ids in use; whenIdle() waits until none is. */
 export class SlotTable extends Pending {
@@ -96,7 +126,10 @@ export class SlotTable extends Pending {
     if (aborted && (res === ECANCELED || res === EINTR)) {
       error = new AbortError(undefined, { cause: abortReason(signal) });
     } else if (res < 0) {
-      error = systemError(res, this.syscall[id], this.path[id]);
+      // RAW_RESULT: kaio's own callers that only branch on the errno get it
+      // as the value, without an Error (and its stack) made per op.
+      if (this.syscall[id] === RAW_RESULT) value = res;
+      else error = systemError(res, this.syscall[id], this.path[id]);
     } else {
       const transform = this.transform[id];
       if (transform) {
@@ -108,8 +141,9 @@ export class SlotTable extends Pending {
       }
     }
     this.free(id);
-    if (error !== undefined) reject(error);
-    else resolve(value);
+    if (error === undefined) resolve(value);
+    else if (error instanceof Error) rejectWithCallers(resolve, error);
+    else reject(error);
   }
 
   /** Settles slot id with an error that did not come from the kernel, and frees it. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { Ring } from 'kaio';
+import { Ring, createContext } from 'kaio';
 import { tmpPath, root, waitFor, type KaioError } from './helpers';
 
 function kernelError(code: string, syscall: string) {
@@ -64,6 +64,39 @@ describe('12 Ring: failure paths', () => {
         return true;
       });
       await assert.rejects(ring.statx(missing), kernelError('ENOENT', 'statx'));
+    });
+
+    it('a kernel error\'s stack shows the async functions awaiting the op (the caller\'s frames), on the ring and the other backends', async () => {
+      const dead = fs.openSync(file, 'r');
+      fs.closeSync(dead);
+      const missing = `${root}/does-not-exist`;
+      async function myOwnRingCaller(op: () => Promise<unknown>): Promise<unknown> {
+        return await op();
+      }
+      const stackOf = (op: () => Promise<unknown>): Promise<string> =>
+        myOwnRingCaller(op).then(() => assert.fail('resolved'), (e: Error) => String(e.stack));
+      const ops: [string, () => Promise<unknown>][] = [
+        ['read', () => ring.read(dead, Buffer.alloc(4), 0)], ['write', () => ring.write(dead, Buffer.alloc(4), 0)], ['fsync', () => ring.fsync(dead)],
+        ['openat', () => ring.openat(missing, 'r')], ['statx', () => ring.statx(missing)], ['unlinkat', () => ring.unlinkat(missing)],
+      ];
+      for (const [name, op] of ops) {
+        const stack = await stackOf(op);
+        assert.match(stack, /^Error: E[A-Z]+: /, name);
+        assert.match(stack, /\n {4}at async myOwnRingCaller \(/, `${name}: ${stack}`);
+      }
+      for (const backend of ['aio', 'threadpool'] as const) {
+        let ctx: import('kaio').IoContext;
+        try {
+          ctx = createContext({ backend });
+        } catch {
+          continue; // test 40 says which backends this machine has
+        }
+        try {
+          assert.match(await stackOf(() => ctx.read(dead, Buffer.alloc(4096), 0)), /\n {4}at async myOwnRingCaller \(/, backend);
+        } finally {
+          await ctx.close();
+        }
+      }
     });
 
     it('a failing op does not disturb the ops around it', async () => {

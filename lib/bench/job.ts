@@ -4,6 +4,7 @@
 // direction in fio-bucketed histograms. Live counters go to shared memory the
 // main thread samples; a shared flag stops the job (Ctrl-C).
 import * as fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 import { binding } from '../binding';
@@ -11,14 +12,18 @@ import { alignedBuffer } from '../pool';
 import { Histogram, type HistogramData } from './histogram';
 import type { BenchJob } from './options';
 import { Rand, SkewedPicker, UniformPicker, type BlockPicker } from './random';
-import { checkBlock, fillBlock, type VerifyFailure } from './verify';
+import { JobVerify, verifyFor } from './verifyrun';
+import { Content, contentFor } from './content';
 import { OpLog, type LogKind } from './logs';
 import { cmdprioOn, jobIoprio, PrioPicker } from './prio';
 import { StridedZones } from './zones';
 import { F_NOFILE } from './engines/engine';
 import { createEngine } from './engines/index';
 import { depthBucket, runEngine } from './engines/loop';
-import { errnoCode, fillRandom } from './engines/util';
+import { errnoCode } from './engines/util';
+import { Pacer, paced } from './pace';
+import { FullCyclePicker } from './lfsr';
+import { startLine } from './control';
 import type { PlannedFile } from './files';
 import { arriveAndWait } from './gate';
 
@@ -46,6 +51,12 @@ export interface JobSetup {
   blockDevice: boolean;
   progress: SharedArrayBuffer;
   stop: SharedArrayBuffer;
+  /** This instance's own stop flag (exitall, steady state), notified by the main thread. */
+  term?: SharedArrayBuffer;
+  /** Its flow's shared counters (flow=N). */
+  flow?: SharedArrayBuffer;
+  /** The group's start line (control.ts): every instance starting together waits there, as fio's threads do. */
+  start?: SharedArrayBuffer;
   /** The job's file set (files.ts), when it has one: its files and bytes per loop. */
   files?: PlannedFile[];
   budget?: number;
@@ -56,6 +67,8 @@ export interface JobSetup {
   threadNumber: number;
   /** The log files this instance writes (created empty by the main thread). */
   logFiles: Array<[LogKind, string]>;
+  /** Instances in the whole run (fio's thread_number count): dedupe_global spreads its working set over them. */
+  threads?: number;
 }
 
 export interface DirOutcome {
@@ -111,9 +124,15 @@ export interface JobOutcome {
   notes: string[];
   error?: { message: string; errno: number };
   verified: number;
+  /** Milliseconds per direction when they differ from runtimeMs (fio's runtime[ddir]: the verify pass is the reads'). */
+  dirMs?: [number, number, number];
   fixedOps: number;
   /** The job thread's CPU use over the measured part. */
   cpu?: ThreadCpu;
+  /** Wall clock (ms since the epoch) when the job's I/O started (fio's job_start). */
+  jobStart: number;
+  /** The queue depth the job ended at: latency_target's settled depth, else iodepth (fio's latency_depth). */
+  latencyDepth: number;
   /** fio's clat_prio: per ioprio value, the completion latencies per direction (lat with lat_percentiles). */
   prios?: Array<{ ioprio: number; dirs: Array<HistogramData | null> }>;
 }
@@ -135,6 +154,11 @@ export class Run {
   readonly depthMax: number;
   readonly progress: Float64Array;
   readonly stopFlag: Int32Array;
+  /** This instance's own stop flag (exitall, steady state). */
+  readonly termFlag: Int32Array;
+  /** rate, thinktime, flow, latency_target (pace.ts); null for a job without them, whose loop never looks further. */
+  readonly pace: Pacer | null;
+  jobStart = 0;
   readonly start: number;
   readonly end: number;
   readonly unit: number;
@@ -159,9 +183,12 @@ export class Run {
   readonly fixedLen: [number, number, number];
   /** An fsync (or fdatasync) after every this many writes; 0: none. */
   readonly syncEvery: number;
-  readonly verifyOn: boolean;
-  /** Verify reads check what they read (read or randread with verify). */
-  readonly verifyReads: boolean;
+  /** verify=: headers on writes, checks on reads, the read-back pass (verifyrun.ts). */
+  readonly vr: JobVerify | undefined;
+  /** What writes carry (content.ts). */
+  readonly content: Content;
+  /** verify_only's dry run: ops are chosen and logged, none is issued or filled. */
+  dry = false;
   readonly nop: boolean;
   /**
    * Which figures are measured (fio's disable_lat/disable_clat/disable_slat;
@@ -224,10 +251,8 @@ export class Run {
   rampEnd: number;
   stopping = false;
   error: { message: string; errno: number } | undefined;
-  verifyFail: VerifyFailure | undefined;
-  verified = 0;
-  readonly written: Map<number, number> | undefined;
   readonly notes: string[] = [];
+  dirMs: [number, number, number] | undefined;
   /** The job's logs (write_*_log): undefined when none is asked for, the one check per op. */
   log: OpLog | undefined;
   /** cmdprio: each op's ioprio and its clat_prio index (undefined: every op has the thread's). */
@@ -246,6 +271,7 @@ export class Run {
     this.depthMax = job.ioengine === 'fs-sync' || job.ioengine === 'psync' || job.ioengine === 'sync' || job.ioengine === 'null' ? 1 : job.iodepth;
     this.progress = new Float64Array(setup.progress);
     this.stopFlag = new Int32Array(setup.stop);
+    this.termFlag = new Int32Array(setup.term ?? new SharedArrayBuffer(4));
     this.start = job.offset + setup.jobnum * job.offsetIncrement;
     this.end = this.start + setup.size;
     const lens = [...job.bs, ...job.bssplit.flat().map(([s]) => s)];
@@ -270,8 +296,8 @@ export class Run {
     this.rwmixread = job.rwmixread;
     this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
     this.syncEvery = job.fsync || job.fdatasync;
-    this.verifyOn = !!job.verify;
-    this.verifyReads = !!job.verify && (job.rw === 'read' || job.rw === 'randread');
+    this.content = contentFor(job, setup, this.maxLen);
+    this.vr = verifyFor(job, setup, this.content, this.depthMax + 1, used[1], seed);
     this.nop = job.rw === 'nop';
     this.tLat = !job.disableLat;
     this.tClat = !job.disableClat;
@@ -280,7 +306,13 @@ export class Run {
     this.limitIos = job.numberIos || Infinity;
     // fio: io_size bytes (else the size) per loop, loops times; number_ios can only stop the job sooner.
     this.limitBytes = job.timeBased ? Infinity : (job.ioSize || setup.budget || setup.size) * job.loops;
-    if (this.random)
+    const splitMin = [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number];
+    const mixRand = new Rand(seed ^ 0x2545f491);
+    this.pace = paced(job.pace)
+      ? new Pacer(job.pace, job.name, job.bs, splitMin, [job.bssplit[0].length > 0, job.bssplit[1].length > 0], this.depthMax, this.mixed ? job.rwmixread : -1, setup.flow, () => mixRand.next())
+      : null;
+    if (this.random && job.randomGenerator === 'lfsr' && job.distribution.kind === 'random') this.picker = new FullCyclePicker(this.blocks, seed);
+    else if (this.random)
       this.picker =
         job.distribution.kind === 'random'
           ? new UniformPicker(this.blocks, this.rand, !job.norandommap)
@@ -296,7 +328,6 @@ export class Run {
     this.ramping = job.rampTime > 0;
     this.rampEnd = 0;
     this.deadline = Infinity;
-    this.written = job.verify && used[1] && job.doVerify ? new Map() : undefined;
     this.slotPrio = new Uint16Array(d);
     this.slotPrioIdx = new Uint8Array(d);
     if (cmdprioOn(job.prio)) {
@@ -317,17 +348,27 @@ export class Run {
 
   /** A latency the engine measured itself (fio's add_clat_sample from a file engine's open), ns. */
   clatSample(dir: number, ns: number, now: number): void {
-    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     if (!this.ramping && this.tClat) this.hist[dir].clat.record(ns);
   }
 
   begin(): void {
+    // fio starts a group's jobs together: wait for the siblings to be set up too
+    if (this.setup.start) startLine(this.setup.start, this.stopFlag, this.termFlag);
     const now = performance.now();
+    if (this.vr?.inPass) {
+      // The read-back pass: its own clock; the job's deadline still holds, as in fio.
+      this.t0 = now;
+      this.progress[P_STATE] = S_VERIFY;
+      return;
+    }
     this.t0 = now;
     this.cpu0 = threadCpu();
     this.rampEnd = now + this.job.rampTime * 1000;
     if (this.job.runtime) this.deadline = this.rampEnd + this.job.runtime * 1000;
     this.progress[P_STATE] = this.ramping ? S_RAMP : S_RUN;
+    this.jobStart = Date.now();
+    if (this.pace !== null) this.pace.begin(now);
     if (this.setup.logFiles.length) {
       const b = this.job.bs;
       const fixed = (d: number): number => (this.job.bssplit[d].length ? 0 : b[d]);
@@ -352,8 +393,8 @@ export class Run {
     parentPort?.postMessage({ snapshot: this.outcome(0), seq: this.snapSeen });
   }
 
-  /** Ramp over: forget what was measured, start the clock. */
-  #endRamp(now: number): void {
+  /** Ramp over (or latency_target's final window): forget what was measured, start the clock. */
+  endRamp(now: number): void {
     this.ramping = false;
     for (const h of this.hist) {
       h.slat.reset();
@@ -384,7 +425,7 @@ export class Run {
   poll(now: number): boolean {
     if (this.progress[P_SNAP] !== this.snapSeen) this.#snapshot();
     if (this.stopping) return false;
-    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0) this.stopping = true;
+    if (now >= this.deadline || Atomics.load(this.stopFlag, 0) !== 0 || Atomics.load(this.termFlag, 0) !== 0) this.stopping = true;
     return !this.stopping;
   }
 
@@ -410,10 +451,24 @@ export class Run {
 
   /** Chooses the next op for slot `tag`; false when the job is done. */
   next(tag: number, now: number): boolean {
+    if (this.vr !== undefined) {
+      const r = this.vr.next(this, tag);
+      if (r !== 0) {
+        if (r < 0) return false;
+        this.inFlight++;
+        if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
+        return true;
+      }
+    }
     // trimwrite: a trimmed block is written even when the trim was the budget's last op (fio writes it too).
     if (this.writeTrimmed && !this.stopping) return this.#writeTrimmed(tag);
     if (!this.more(now)) return false;
-    const dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    let dir = this.mixed ? (this.mixRand.next() * 100 < this.rwmixread ? 0 : 1) : this.dir0;
+    if (this.pace !== null) {
+      // Not now (a rate, think, flow or depth hold): the paced loop waits as the pacer says.
+      dir = this.pace.admit(dir, tag, now, this);
+      if (dir < 0) return false;
+    }
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
     const { seqNr, seqAdd } = this.job;
@@ -464,8 +519,11 @@ export class Run {
         this.writesSinceSync = 0;
         this.syncPending++;
       }
-      const verify = this.verifyOn ? this.job.verify : '';
-      if (verify) fillBlock(verify, this.buf(tag), off, ++this.seq, this.job.verifyPattern);
+      if (this.dry) {
+        // verify_only: nothing is written; the write is only logged.
+      } else if (this.vr !== undefined) this.vr.fillWrite(this, tag, off, now);
+      else if (this.content.refill) this.content.fill(this.buf(tag));
+      else if (this.content.scramble) this.content.scrambleWrite(this.buf(tag), off, now);
     }
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
@@ -500,7 +558,7 @@ export class Run {
     if (!this.tSlat) return;
     if (this.ramping) {
       if (now < this.rampEnd) return;
-      this.#endRamp(now);
+      this.endRamp(now);
     }
     this.hist[this.slotDir[tag]].slat.record((now - this.tPrep[tag]) * 1e6);
     if (this.log !== undefined && !this.ramping)
@@ -520,7 +578,7 @@ export class Run {
       this.fail(tag, -res);
       return;
     }
-    if (this.ramping && now >= this.rampEnd) this.#endRamp(now);
+    if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     // An engine that times its own ops (F_NOSTATS: the file engines) gives its samples through clatSample().
     if (this.tClat && !this.noStats) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
     if (this.tLat && !this.noStats) this.hist[dir].lat.record((now - this.tPrep[tag]) * 1e6);
@@ -537,9 +595,9 @@ export class Run {
       this.submitLevels[1]++;
       this.completeLevels[1]++;
     }
-    if (this.verifyOn) {
-      if (dir === 1) this.written?.set(this.slotOff[tag], len);
-      else if (this.verifyReads) this.check(this.buf(tag), this.slotOff[tag]);
+    if (this.vr !== undefined) {
+      if (dir === 1) this.vr.written(tag, this.slotOff[tag], res);
+      else if (!this.vr.readDone(this, tag, res)) this.stopping = true;
     }
   }
 
@@ -571,18 +629,12 @@ export class Run {
     }
   }
 
-  check(buf: Buffer, off: number): void {
-    const job = this.job;
-    if (!job.verify || this.verifyFail) return;
-    const f = checkBlock(job.verify, buf, off, job.verifyPattern);
-    this.verified++;
-    if (f) {
-      this.verifyFail = f;
-      this.stopping = true;
-    }
-  }
-
   fail(tag: number, errno: number): void {
+    if (this.job.fillDevice && this.slotDir[tag] === 1 && (errno === osConstants.errno.ENOSPC || errno === osConstants.errno.EDQUOT)) {
+      // fill_device: the device is full, the job is done (fio clears the error).
+      this.stopping = true;
+      return;
+    }
     if (!this.error) {
       const dir = DIR_NAMES[this.slotDir[tag]];
       this.error = {
@@ -621,9 +673,12 @@ export class Run {
       complete: Array.from(this.completeLevels),
       notes: this.notes,
       error: this.error,
-      verified: this.verified,
+      verified: this.vr?.verified ?? 0,
       fixedOps,
       cpu: this.cpu,
+      jobStart: this.jobStart,
+      latencyDepth: this.pace !== null && this.pace.latOn ? this.pace.qd : this.depthMax,
+      dirMs: this.dirMs,
       prios: this.prioHist
         ? this.prioPick!.values.map((ioprio, i) => ({ ioprio, dirs: this.prioHist!.map((l) => (l[i].count ? l[i].toJSON() : null)) }))
         : undefined,
@@ -669,8 +724,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     // Every instance of the group set up before any starts (fio's start of a group's jobs).
     if (setup.gate) arriveAndWait(setup.gate, setup.gateTotal ?? 1, setup.stop);
     // fio's startdelay: the job starts (and its runtime begins) that much later; Ctrl-C ends the wait.
-    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0; )
-      Atomics.wait(run.stopFlag, 0, 0, Math.min(100, until - performance.now()));
+    for (const until = performance.now() + job.startDelay * 1000; performance.now() < until && Atomics.load(run.stopFlag, 0) === 0 && Atomics.load(run.termFlag, 0) === 0; )
+      Atomics.wait(run.termFlag, 0, 0, Math.min(100, until - performance.now()));
     if (job.prio.jobSet) {
       // fio: ioprio_set on the job's thread before its engine starts.
       const r = binding.ioprioSet(jobIoprio(job.prio));
@@ -678,60 +733,61 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     }
     if (job.ioengine !== 'io_uring' || !job.fixedbufs) {
       run.buffers = Array.from({ length: run.depthMax + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
-      fillRandom(run.buffers, setup.jobnum + 1);
+      for (const b of run.buffers) run.content.fill(b);
     }
-    fixedOps = await runEngine(run, engine, fd);
+    // verify_only on a writing job: the writes are only chosen and logged (fio's do_dry_run).
+    if (job.verifyOnly && run.directionsUsed()[1]) runDry(run);
+    else fixedOps = await runEngine(run, engine, fd);
     // An engine may have ended the clock itself, before its own cleanup (a ring's close).
     if (!run.tEnd) run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
-    run.log?.finish(run.tEnd);
-    if (!run.error && !run.verifyFail && job.endFsync && fd >= 0 && run.directionsUsed()[1]) {
+    const mainMs = run.tEnd - run.t0;
+    if (!run.error && !run.vr?.failure && job.endFsync && fd >= 0 && run.directionsUsed()[1] && !run.dry) {
       const t = performance.now();
       fs.fsyncSync(fd);
       run.syncDone(t, performance.now());
     }
-    if (!run.error && !run.verifyFail && run.written && run.written.size && Atomics.load(run.stopFlag, 0) === 0) {
-      progress[P_STATE] = S_VERIFY;
-      verifyWritten(run, fd);
+    // fio's do_verify: after the writes, unless the job was stopped (runtime, Ctrl-C) or failed;
+    // through the job's engine again (a fresh instance of it), at its depth.
+    let passMs = 0;
+    if (!run.error && run.vr?.passDue && !run.stopping && Atomics.load(run.stopFlag, 0) === 0) {
+      if (fd >= 0 && !run.dry) fs.fsyncSync(fd);
+      run.vr.startPass();
+      run.dry = false;
+      run.tEnd = 0;
+      fixedOps += await runEngine(run, createEngine(job, openFlags(run)), fd);
+      if (!run.tEnd) run.tEnd = performance.now();
+      passMs = run.tEnd - run.t0;
+      run.cpu = cpuSince(run.cpu0);
     }
+    if (run.vr) {
+      // fio's runtime per direction: the job's for what it did, the pass's added to the reads'.
+      const ms: [number, number, number] = [0, 0, 0];
+      const [r, w] = run.directionsUsed();
+      if (r && !run.dry) ms[0] = mainMs;
+      if (w && !job.verifyOnly) ms[1] = mainMs;
+      ms[0] += passMs;
+      run.dirMs = ms;
+      run.t0 = run.tEnd - (job.verifyOnly && w ? passMs : mainMs + passMs);
+    }
+    run.log?.finish(run.tEnd);
   } finally {
     if (fd >= 0) fs.closeSync(fd);
     progress[P_STATE] = S_DONE;
   }
   const out = run.outcome(fixedOps);
-  if (run.verifyFail) {
-    const f = run.verifyFail;
-    out.error = {
-      errno: 84, // EILSEQ, as fio reports a verify failure
-      message: `verify: ${job.verify} failed on ${run.filename} at offset ${f.at} (block offset=${f.block}, len=${f.len}): ${f.why}`,
-    };
-  }
+  if (run.vr?.failure) out.error = { errno: osConstants.errno.EILSEQ, message: run.vr.failure };
   return out;
 }
 
-/** Reads back every block the job wrote (sync, after the timed part) and checks it. */
-function verifyWritten(run: Run, fd: number): void {
-  const offs = [...run.written!.keys()].sort((a, b) => a - b);
-  const buf = alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096);
-  let rfd = fd;
-  for (const off of offs) {
-    const len = run.written!.get(off)!;
-    const b = buf.subarray(0, len);
-    let n: number;
-    try {
-      n = fs.readSync(rfd, b, 0, len, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EBADF' && rfd === fd) {
-        rfd = fs.openSync(run.filename, fs.constants.O_RDONLY | (run.job.direct ? fs.constants.O_DIRECT : 0));
-        n = fs.readSync(rfd, b, 0, len, off);
-      } else throw e;
-    }
-    if (n !== len) {
-      run.verifyFail = { at: off + n, block: off, len, why: `short read (${n} of ${len} bytes)` };
-      break;
-    }
-    run.check(b, off);
-    if (run.verifyFail) break;
+/** verify_only's dry run: the job's writes chosen in order and logged, none issued. */
+function runDry(run: Run): void {
+  run.dry = true;
+  run.begin();
+  for (;;) {
+    const now = performance.now();
+    if (!run.next(0, now)) break;
+    run.inFlight--;
+    if (run.slotDir[0] === 1) run.vr?.written(0, run.slotOff[0], run.slotLen[0]);
   }
-  if (rfd !== fd) fs.closeSync(rfd);
 }

@@ -3,6 +3,10 @@
 // a job can be moved between the two tools unchanged.
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { invalidArgValue, stateError } from '../errors';
+import { checkPace, defaultPace, parseChoice, parseCount, parseTimeUs, parseTriple, type PaceOptions } from './pace';
+import { checkWaitFor, defaultControl, type ControlOptions } from './control';
+import { checkSteady, defaultSteady, parseSsTime, parseSteadystate, type SteadyOptions } from './steadystate';
+import { headerSize, VERIFY_NAMES, type VerifyName } from './verify';
 import { checkFileJob, checkFilenameFormat, parseFallocate, parseFileService, parseStatType, type FallocateMode, type FileService } from './files';
 import { defaultLogOptions, type LogOptions } from './logs';
 import { cmdprioOn, defaultPrioOptions, parseCmdBssplit, parsePair, type PrioOptions } from './prio';
@@ -29,7 +33,7 @@ export type Engine =
   | 'cpuio'
   | 'exec';
 export type Api = 'batch' | 'promise';
-export type Verify = '' | 'crc32c' | 'md5' | 'pattern';
+export type Verify = '' | VerifyName;
 export type OutputFormat = 'normal' | 'json' | 'json+' | 'terse';
 
 /** Directions, in fio's order. */
@@ -92,6 +96,29 @@ export interface BenchJob {
   verify: Verify;
   verifyPattern: Buffer;
   doVerify: boolean;
+  /** verify= was given (verify_pattern alone means fio's header + pattern). */
+  verifySet: boolean;
+  /** verify_interval: bytes per header; 0: fio's default (the smallest write). */
+  verifyInterval: number;
+  verifyOffset: number;
+  verifyBacklog: number;
+  verifyBacklogBatch: number;
+  verifyFatal: boolean;
+  verifyDump: boolean;
+  verifyOnly: boolean;
+  /** fill_device/fill_fs: write until ENOSPC, then stop without an error. */
+  fillDevice: boolean;
+  /** Buffer content (lib/bench/content.ts). refillBuffers undefined: not given. */
+  compressPercentage: number;
+  compressChunk: number;
+  refillBuffers: boolean | undefined;
+  scrambleBuffers: boolean;
+  zeroBuffers: boolean;
+  bufferPattern: Buffer;
+  dedupePercentage: number;
+  dedupeMode: 'repeat' | 'working_set';
+  dedupeWorkingSetPercentage: number;
+  dedupeGlobal: boolean;
   numberIos: number;
   /** Sibling n of numjobs starts at offset + n * this (fio's offset_increment). */
   offsetIncrement: number;
@@ -155,6 +182,14 @@ export interface BenchJob {
   arguments: string;
   graceTime: number;
   stdRedirect: boolean;
+  /** rate*, thinktime*, flow*, latency_*, io_submit_mode (pace.ts). */
+  pace: PaceOptions;
+  /** wait_for, exitall, exit_what, exitall_on_error (control.ts). */
+  control: ControlOptions;
+  /** steadystate/ss, ss_dur, ss_ramp, ss_interval (steadystate.ts). */
+  steadystate: SteadyOptions;
+  /** fio's random_generator: lfsr visits each block once per pass without a map. */
+  randomGenerator: 'tausworthe' | 'lfsr' | 'tausworthe64';
   /** fio's logs (write_bw_log, write_lat_log, ...): lib/bench/logs.ts. */
   logs: LogOptions;
   /** I/O priorities (prio, prioclass, cmdprio_*): lib/bench/prio.ts. */
@@ -620,18 +655,19 @@ const OPTS: Record<string, OptDef> = {
   },
   verify: {
     kind: 'choice',
-    hint: 'crc32c|md5|pattern',
-    help: 'check the data written',
+    hint: 'md5|crc64|crc32c|sha256|meta|pattern|...',
+    help: 'check the data written (fio\'s header and digest per verify_interval)',
     set: (job, value, n) => {
       if (value === '0' || value === 'null') job.verify = '';
-      else if (value === 'crc32c' || value === 'md5' || value === 'pattern') job.verify = value;
-      else throw bad(n, `must be crc32c, md5 or pattern (got ${value})`);
+      else if ((VERIFY_NAMES as readonly string[]).includes(value) && value !== 'null') job.verify = value as VerifyName;
+      else throw bad(n, `must be one of ${VERIFY_NAMES.filter((v) => v !== 'null').join(', ')} (got ${value})`);
+      job.verifySet = true;
     },
   },
   verify_pattern: {
     kind: 'str',
     hint: '0xHEX|N|"text"',
-    help: 'pattern for --verify=pattern',
+    help: 'pattern for --verify=pattern|meta (alone: header and pattern)',
     set: (job, value) => {
       job.verifyPattern = parsePattern(value);
     },
@@ -940,6 +976,468 @@ const OPTS: Record<string, OptDef> = {
     help: "ioengine=exec: the program's stdout and stderr to NAME.stdout and NAME.stderr",
     set: (job, value, n) => {
       job.stdRedirect = parseBool(value, n);
+    },
+  },
+
+  // ── pacing (pace.ts) ──
+  rate: {
+    kind: 'str',
+    hint: 'RATE[,RATE]',
+    help: 'bytes/s cap per direction (read,write; ",1m" writes only), k/m/g units',
+    set: (job, value, n) => {
+      job.pace.rate = parseTriple(value, n, true);
+    },
+  },
+  rate_iops: {
+    kind: 'str',
+    hint: 'N[,N]',
+    help: 'IOPS cap per direction',
+    set: (job, value, n) => {
+      job.pace.rateIops = parseTriple(value, n, false);
+    },
+  },
+  rate_min: {
+    kind: 'str',
+    hint: 'RATE[,RATE]',
+    help: 'fail the job (EIO) when a rate_cycle falls below this bytes/s (after 2 s)',
+    set: (job, value, n) => {
+      job.pace.rateMin = parseTriple(value, n, true);
+    },
+  },
+  ratemin: { kind: 'str', alias: 'rate_min' },
+  rate_iops_min: {
+    kind: 'str',
+    hint: 'N[,N]',
+    help: 'fail the job (EIO) when a rate_cycle falls below this IOPS (after 2 s)',
+    set: (job, value, n) => {
+      job.pace.rateIopsMin = parseTriple(value, n, false);
+    },
+  },
+  rate_cycle: {
+    kind: 'int',
+    hint: 'MS',
+    dflt: '1000',
+    help: 'window of the ratemin/rate_iops_min check',
+    set: (job, value, n) => {
+      job.pace.rateCycle = parseCount(value, n, 1, 2 ** 31);
+    },
+  },
+  ratecycle: { kind: 'int', alias: 'rate_cycle' },
+  rate_process: {
+    kind: 'choice',
+    hint: 'linear|poisson',
+    dflt: 'linear',
+    help: 'evenly spaced ops, or exponential gaps (a Poisson arrival process)',
+    set: (job, value, n) => {
+      job.pace.rateProcess = parseChoice(value, n, ['linear', 'poisson'] as const);
+    },
+  },
+  rate_ignore_thinktime: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'thinktime does not slow the rate (the job catches up after a think)',
+    set: (job, value, n) => {
+      job.pace.rateIgnoreThinktime = parseBool(value, n);
+    },
+  },
+  io_submit_mode: {
+    kind: 'choice',
+    hint: 'inline|offload',
+    dflt: 'inline',
+    help: 'rate waits drain the queue first (inline), or submit on the clock alone (offload)',
+    set: (job, value, n) => {
+      job.pace.submitMode = parseChoice(value, n, ['inline', 'offload'] as const);
+    },
+  },
+  thinktime: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'pause between ops (µs unless a unit is given), after draining the queue',
+    set: (job, value, n) => {
+      job.pace.thinktime = parseTimeUs(value, n, 'us');
+    },
+  },
+  thinktime_spin: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'spend this much of each thinktime spinning on the CPU (µs)',
+    set: (job, value, n) => {
+      job.pace.thinktimeSpin = parseTimeUs(value, n, 'us');
+    },
+  },
+  thinktime_blocks: {
+    kind: 'int',
+    hint: 'N',
+    help: 'ops between thinktimes (1 when not given)',
+    set: (job, value, n) => {
+      job.pace.thinktimeBlocks = parseCount(value, n, 1, 2 ** 31);
+      job.pace.thinktimeBlocksSet = true;
+    },
+  },
+  thinktime_blocks_type: {
+    kind: 'choice',
+    hint: 'complete|issue',
+    dflt: 'complete',
+    help: 'thinktime_blocks counts completed or issued ops',
+    set: (job, value, n) => {
+      job.pace.thinktimeBlocksType = parseChoice(value, n, ['complete', 'issue'] as const);
+    },
+  },
+  thinktime_iotime: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'think after this much time of I/O (s unless a unit is given)',
+    set: (job, value, n) => {
+      job.pace.thinktimeIotime = parseTimeUs(value, n, 's');
+    },
+  },
+  flow_id: {
+    kind: 'int',
+    hint: 'N',
+    dflt: '0',
+    help: 'the flow this job shares ops with',
+    set: (job, value, n) => {
+      job.pace.flowId = parseCount(value, n, 0, 2 ** 31);
+    },
+  },
+  flow: {
+    kind: 'int',
+    hint: 'WEIGHT',
+    dflt: '0',
+    help: `this job's weight in its flow: jobs of a flow do ops in the ratio of their weights`,
+    set: (job, value, n) => {
+      job.pace.flow = parseCount(value, n, 0, 1024);
+    },
+  },
+  flow_sleep: {
+    kind: 'int',
+    hint: 'USEC',
+    dflt: '0',
+    help: 'sleep after the flow held the job back (0: try again at once)',
+    set: (job, value, n) => {
+      job.pace.flowSleep = parseCount(value, n, 0, 2 ** 31);
+    },
+  },
+  flow_watermark: {
+    kind: 'str',
+    hint: 'N',
+    help: 'accepted and ignored (deprecated in fio, which ignores it too)',
+    set: () => {},
+  },
+  latency_target: {
+    kind: 'str',
+    hint: 'TIME',
+    help: 'find the deepest queue (up to iodepth) whose latencies meet this (µs unless a unit is given)',
+    set: (job, value, n) => {
+      job.pace.latencyTarget = parseTimeUs(value, n, 'us') * 1000;
+    },
+  },
+  latency_window: {
+    kind: 'str',
+    hint: 'TIME',
+    help: 'how long each queue depth is tried (µs unless a unit is given)',
+    set: (job, value, n) => {
+      job.pace.latencyWindow = parseTimeUs(value, n, 'us');
+    },
+  },
+  latency_percentile: {
+    kind: 'str',
+    hint: 'PCT',
+    dflt: '100',
+    help: 'share of the ops that must meet latency_target',
+    set: (job, value, n) => {
+      const v = /^\d+(?:\.\d*)?$|^\.\d+$/.test(value.trim()) ? Number(value) : NaN;
+      if (!(v >= 0 && v <= 100)) throw bad(n, `must be a percentage from 0 to 100 (got ${value})`);
+      job.pace.latencyPercentile = v;
+    },
+  },
+  latency_run: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'keep adjusting the depth for the whole run (not stop once it settles)',
+    set: (job, value, n) => {
+      job.pace.latencyRun = parseBool(value, n);
+    },
+  },
+  random_generator: {
+    kind: 'choice',
+    hint: 'tausworthe|lfsr|tausworthe64',
+    dflt: 'tausworthe',
+    help: `random offsets: kaio's generator (either tausworthe), or lfsr: each block once per pass, no map`,
+    set: (job, value, n) => {
+      job.randomGenerator = parseChoice(value, n, ['tausworthe', 'lfsr', 'tausworthe64'] as const);
+    },
+  },
+  // ── job control (control.ts) ──
+  wait_for: {
+    kind: 'str',
+    hint: 'NAME',
+    help: 'start when the job NAME (defined before this one) has finished',
+    set: (job, value) => {
+      job.control.waitFor = value.trim();
+    },
+  },
+  exitall: {
+    kind: 'set',
+    hint: '',
+    help: `when any job ends, stop the jobs its exit_what names (program-wide, as in fio)`,
+    set: (job, value, n) => {
+      job.control.exitall = parseBool(value, n);
+    },
+  },
+  exit_what: {
+    kind: 'choice',
+    hint: 'group|stonewall|all',
+    dflt: 'group',
+    help: `what exitall stops: the job's reporting group, every running job, or everything`,
+    set: (job, value, n) => {
+      job.control.exitWhat = parseChoice(value, n, ['group', 'stonewall', 'all'] as const);
+    },
+  },
+  exitall_on_error: {
+    kind: 'set',
+    hint: '',
+    help: 'like exitall, only when a job ends in error',
+    set: (job, value, n) => {
+      job.control.exitallOnError = parseBool(value, n);
+    },
+  },
+  threads: {
+    kind: 'int',
+    hint: 'N',
+    help: `accepted and ignored: fio's tiobench-profile option, no effect on a job (fio ignores it too)`,
+    set: (job, value, n) => {
+      parseCount(value, n, 0, 2 ** 31);
+    },
+  },
+  // ── steady state (steadystate.ts) ──
+  steadystate: {
+    kind: 'str',
+    hint: 'iops|iops_slope|bw|bw_slope:N[%]',
+    dflt: 'iops_slope:0.01%',
+    help: 'stop the job once this criterion holds over ss_dur (needs ss_dur)',
+    set: (job, value, n) => {
+      parseSteadystate(job.steadystate, value, n);
+    },
+  },
+  ss: { kind: 'str', alias: 'steadystate' },
+  steadystate_duration: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'the window steady state is judged over (s unless a unit is given; 0: off)',
+    set: (job, value, n) => {
+      job.steadystate.dur = parseSsTime(value, n, true);
+    },
+  },
+  ss_dur: { kind: 'str', alias: 'steadystate_duration' },
+  steadystate_ramp_time: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '0',
+    help: 'collect steady-state data only after this long (s)',
+    set: (job, value, n) => {
+      job.steadystate.ramp = parseSsTime(value, n, true);
+    },
+  },
+  ss_ramp: { kind: 'str', alias: 'steadystate_ramp_time' },
+  steadystate_check_interval: {
+    kind: 'str',
+    hint: 'TIME',
+    dflt: '1',
+    help: 'one steady-state measurement every this long (s)',
+    set: (job, value, n) => {
+      job.steadystate.interval = parseSsTime(value, n, false);
+    },
+  },
+  ss_interval: { kind: 'str', alias: 'steadystate_check_interval' },
+  verify_interval: {
+    kind: 'int',
+    hint: 'SIZE',
+    help: 'a verify header every SIZE bytes of a write (default: the smallest write)',
+    set: (job, value, n) => {
+      job.verifyInterval = parseSize(value, n);
+      if (job.verifyInterval < 80) throw bad(n, `must be at least 80 (twice fio's 40-byte header) (got ${value})`);
+    },
+  },
+  verify_offset: {
+    kind: 'int',
+    hint: 'SIZE',
+    help: 'put the verify header this many bytes into each interval',
+    set: (job, value, n) => {
+      job.verifyOffset = parseSize(value, n, true);
+      if (job.verifyOffset && job.verifyOffset < 40) throw bad(n, `must be at least 40 (fio's header) (got ${value})`);
+    },
+  },
+  verify_backlog: {
+    kind: 'int',
+    hint: 'N',
+    help: 'read back and check written blocks after every N writes, during the job',
+    set: (job, value, n) => {
+      job.verifyBacklog = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  verify_backlog_batch: {
+    kind: 'int',
+    hint: 'N',
+    help: 'blocks read back each time (default: verify_backlog)',
+    set: (job, value, n) => {
+      job.verifyBacklogBatch = parseIntIn(value, n, 0, Number.MAX_SAFE_INTEGER);
+    },
+  },
+  verify_fatal: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'stop at the first bad interval of a block (else each one is reported)',
+    set: (job, value, n) => {
+      job.verifyFatal = parseBool(value, n);
+    },
+  },
+  verify_dump: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'write a bad block as read and as expected to FILE.OFFSET.received/.expected',
+    set: (job, value, n) => {
+      job.verifyDump = parseBool(value, n);
+    },
+  },
+  verify_only: {
+    kind: 'set',
+    hint: '',
+    help: 'do not write: read back what the job would have written and check it',
+    set: (job, value, n) => {
+      job.verifyOnly = parseBool(value, n);
+    },
+  },
+  verify_async: {
+    kind: 'int',
+    hint: '0',
+    dflt: '0',
+    help: 'only 0: blocks are checked by the job\'s own thread',
+    set: (job, value, n) => {
+      if (parseIntIn(value, n, 0, 2 ** 31) !== 0) throw bad(n, `verifier threads are not supported: blocks are checked on the job's thread, as with fio's 0 (got ${value})`);
+    },
+  },
+  verify_state_save: {
+    kind: 'bool',
+    hint: '0',
+    help: 'only 0: no verify state file is written',
+    set: (job, value, n) => {
+      if (parseBool(value, n)) throw bad(n, 'verify state files are not written (only 0 is supported)');
+    },
+  },
+  fill_device: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'write until the device or filesystem is full (ENOSPC), then stop without an error',
+    set: (job, value, n) => {
+      job.fillDevice = parseBool(value, n);
+    },
+  },
+  fill_fs: { kind: 'bool', alias: 'fill_device' },
+  create_serialize: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'accepted: files are laid out one after another before the jobs start',
+    set: (job, value, n) => {
+      parseBool(value, n);
+    },
+  },
+  buffer_compress_percentage: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '0',
+    help: 'make writes compressible: this share of each chunk is zeros (or buffer_pattern)',
+    set: (job, value, n) => {
+      job.compressPercentage = parseIntIn(value, n, 0, 100);
+    },
+  },
+  buffer_compress_chunk: {
+    kind: 'int',
+    hint: 'SIZE',
+    dflt: '512',
+    help: 'the unit buffer_compress_percentage applies to',
+    set: (job, value, n) => {
+      job.compressChunk = parseSize(value, n, true);
+    },
+  },
+  refill_buffers: {
+    kind: 'set',
+    hint: '',
+    help: 'new buffer content for every write (implied by compression and verify)',
+    set: (job, value, n) => {
+      job.refillBuffers = parseBool(value, n);
+    },
+  },
+  scramble_buffers: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '1',
+    help: 'stamp each 512-byte block of a write with its offset and time (when not refilled)',
+    set: (job, value, n) => {
+      job.scrambleBuffers = parseBool(value, n);
+    },
+  },
+  zero_buffers: {
+    kind: 'set',
+    hint: '',
+    help: 'write zeros',
+    set: (job, value, n) => {
+      job.zeroBuffers = parseBool(value, n);
+    },
+  },
+  buffer_pattern: {
+    kind: 'str',
+    hint: '0xHEX|N|"text"',
+    help: 'write this pattern (and fill the compressible part with it)',
+    set: (job, value) => {
+      job.bufferPattern = parsePattern(value);
+    },
+  },
+  dedupe_percentage: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '0',
+    help: 'this share of writes repeat an earlier buffer',
+    set: (job, value, n) => {
+      job.dedupePercentage = parseIntIn(value, n, 0, 100);
+    },
+  },
+  dedupe_mode: {
+    kind: 'choice',
+    hint: 'repeat|working_set',
+    dflt: 'repeat',
+    help: 'a repeated write copies the last unique buffer, or one of a working set',
+    set: (job, value, n) => {
+      if (value !== 'repeat' && value !== 'working_set') throw bad(n, `must be repeat or working_set (got ${value})`);
+      job.dedupeMode = value;
+    },
+  },
+  dedupe_working_set_percentage: {
+    kind: 'int',
+    hint: 'PCT',
+    dflt: '5',
+    help: 'the working set: this share of the job\'s size, in unique buffers',
+    set: (job, value, n) => {
+      job.dedupeWorkingSetPercentage = parseIntIn(value, n, 0, 100);
+    },
+  },
+  dedupe_global: {
+    kind: 'bool',
+    hint: '0|1',
+    dflt: '0',
+    help: 'the working set spans every job with dedupe_global (repeats across jobs)',
+    set: (job, value, n) => {
+      job.dedupeGlobal = parseBool(value, n);
     },
   },
   nrfiles: {
@@ -1479,6 +1977,25 @@ function defaults(): BenchJob {
     verify: '',
     verifyPattern: Buffer.alloc(0),
     doVerify: true,
+    verifySet: false,
+    verifyInterval: 0,
+    verifyOffset: 0,
+    verifyBacklog: 0,
+    verifyBacklogBatch: 0,
+    verifyFatal: false,
+    verifyDump: false,
+    verifyOnly: false,
+    fillDevice: false,
+    compressPercentage: 0,
+    compressChunk: 512,
+    refillBuffers: undefined,
+    scrambleBuffers: true,
+    zeroBuffers: false,
+    bufferPattern: Buffer.alloc(0),
+    dedupePercentage: 0,
+    dedupeMode: 'repeat',
+    dedupeWorkingSetPercentage: 5,
+    dedupeGlobal: false,
     numberIos: 0,
     ioSize: 0,
     offsetIncrement: 0,
@@ -1519,6 +2036,10 @@ function defaults(): BenchJob {
     arguments: '',
     graceTime: 1,
     stdRedirect: true,
+    pace: defaultPace(),
+    control: defaultControl(),
+    steadystate: defaultSteady(),
+    randomGenerator: 'tausworthe',
     logs: defaultLogOptions(),
     prio: defaultPrioOptions(),
     zone: defaultZoneOptions(),
@@ -1552,6 +2073,33 @@ export const SYNC_ENGINES: readonly Engine[] = ['psync', 'sync', 'fs-sync', 'fal
 
 /** Engines without a file (fio's FIO_DISKLESSIO): null, and cpuio and exec, which do no I/O at all. */
 export const DISKLESS_ENGINES: readonly Engine[] = ['null', 'cpuio', 'exec'];
+
+/** verify's and the buffer options' checks, as fio's fixup_options makes them. */
+function finishVerify(job: BenchJob): void {
+  // verify_pattern alone: fio's VERIFY_PATTERN (a header, then the pattern).
+  if (job.verifyPattern.length && !job.verify) job.verify = 'meta';
+  if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
+  if (job.compressPercentage === 100) {
+    // fio: 100% compressible is zeros.
+    job.zeroBuffers = true;
+    job.compressPercentage = 0;
+  }
+  if (!job.verify || job.rw === 'nop') return;
+  if (job.nrfiles > 1 || job.filename.includes(':')) throw bad('--verify', 'with several files per job (nrfiles, a filename list) is not supported');
+  const ws = job.bssplit[1].length ? job.bssplit[1].map(([s]) => s) : [job.bs[1]];
+  const rs = job.bssplit[0].length ? job.bssplit[0].map(([s]) => s) : [job.bs[0]];
+  const minW = Math.min(...ws);
+  // fio: the interval is at most the smallest write (or read, for a reading job) and divides every write size.
+  let iv = job.verifyInterval || minW;
+  if (iv > minW) iv = minW;
+  else if ((job.rw === 'read' || job.rw === 'randread' || job.rw === 'rw' || job.rw === 'randrw') && iv > Math.min(...rs)) iv = Math.min(...rs);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  if (ws.some((w) => w % iv !== 0)) iv = ws.reduce(gcd);
+  job.verifyInterval = iv;
+  const hdr = headerSize(job.verify);
+  if (hdr && iv <= hdr) throw bad('--verify', `${job.verify} needs intervals larger than its ${hdr}-byte header (verify_interval/bs ${iv})`);
+  if (job.verifyOffset && job.verifyOffset + hdr > iv) throw bad('--verify_offset', `${job.verifyOffset} + the ${hdr}-byte header does not fit in the ${iv}-byte interval`);
+}
 
 /** Checks a job as a whole: what an engine cannot do is an error, never silently changed. */
 function finish(job: BenchJob, notes: string[] = []): BenchJob {
@@ -1603,12 +2151,7 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   if (job.direct && sizes.some((s) => s % 512 !== 0)) throw bad('--bs', 'must be a multiple of 512 with --direct=1');
   if (job.direct && job.offset % 512 !== 0) throw bad('--offset', 'must be a multiple of 512 with --direct=1');
   if (job.direct && job.offsetIncrement % 512 !== 0) throw bad('--offset_increment', 'must be a multiple of 512 with --direct=1');
-  if (job.verify && !nop) {
-    const min = Math.min(...job.bs, ...job.bssplit.flat().map(([s]) => s));
-    if (min < 64) throw bad('--verify', `needs blocks of at least 64 bytes to hold the verify header (bs ${min})`);
-  }
-  if (job.verify === 'pattern' && !job.verifyPattern.length) throw bad('--verify', 'pattern needs --verify_pattern');
-  if (job.verifyPattern.length && !job.verify) job.verify = 'pattern';
+  finishVerify(job);
   if (job.timeBased && !job.runtime) throw bad('--time_based', 'needs --runtime');
   if (job.direct && job.blockAlign % 512 !== 0) throw bad('--blockalign', 'must be a multiple of 512 with --direct=1');
   if (job.verify && (job.seqAdd || job.seqNr)) throw bad('--rw', `an offset suffix with --verify is not supported (blocks would be written over out of order)`);
@@ -1618,6 +2161,8 @@ function finish(job: BenchJob, notes: string[] = []): BenchJob {
   checkLogsPrioZones(job);
   if (job.batchCompleteMin > job.iodepth) job.batchCompleteMin = job.iodepth;
   if (job.batchSubmit > job.iodepth || job.batchSubmit === 0) job.batchSubmit = job.iodepth;
+  checkPace(job.pace, job.bs, [0, 1, 2].map((d) => (job.bssplit[d].length ? Math.min(...job.bssplit[d].map(([s]) => s)) : 0)) as [number, number, number]);
+  checkSteady(job.steadystate);
   return job;
 }
 
@@ -1918,6 +2463,7 @@ export function parseCommandLine(argv: readonly string[], readFile: (p: string) 
     }
   });
   problems.throwIfAny();
+  checkWaitFor(program.jobs);
   if (showcmd) program.showcmd = cmdline.join(' ');
   if (!program.jobs.length) {
     if (files.length) throw bad('job file', `${files.join(', ')} describes no job${wanted.length ? ` named ${wanted.join(', ')}` : ''}`);

@@ -6,6 +6,7 @@ import type { JobOutcome } from './job';
 import { DDIR, type BenchJob } from './options';
 import type { DiskStat, GroupResult, Instance, ProgramResult } from './run';
 import { humanBytes, humanBytesSI, iopsText } from './run';
+import type { SteadyResult } from './steadystate';
 
 export const VERSION: string = (() => {
   try {
@@ -26,6 +27,8 @@ export interface Reported {
   dirs: Array<{ ios: number; bytes: number; short: number; slat: Histogram; clat: Histogram; lat: Histogram; bw: number[]; iops: number[] }>;
   sync: { ios: number; lat: Histogram };
   runtimeMs: number;
+  /** Per direction where the job's differ (a verify pass is the reads'). */
+  dirMs: number[] | undefined;
   depth: number[];
   submit: number[];
   complete: number[];
@@ -34,6 +37,11 @@ export interface Reported {
   filenames: string[];
   size: number;
   verified: number;
+  /** Wall clock ms when the first instance started its I/O (fio's job_start). */
+  jobStart: number;
+  /** fio's latency_depth: the depth latency_target settled on, else iodepth. */
+  latencyDepth: number;
+  steady?: SteadyResult;
   /** fio's clat_prio: per ioprio value (in first-seen order), a histogram per direction. */
   prios: Map<number, Histogram[]>;
 }
@@ -52,6 +60,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     dirs: DDIR.map(() => ({ ios: 0, bytes: 0, short: 0, slat: new Histogram(), clat: new Histogram(), lat: new Histogram(), bw: [], iops: [] })),
     sync: { ios: 0, lat: new Histogram() },
     runtimeMs: 0,
+    dirMs: undefined,
     depth: new Array(7).fill(0),
     submit: new Array(7).fill(0),
     complete: new Array(7).fill(0),
@@ -60,6 +69,9 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     filenames: [...new Set(insts.map((i) => i.filename).filter(Boolean))],
     size: first.size,
     verified: 0,
+    jobStart: 0,
+    latencyDepth: first.job.iodepth,
+    steady: insts.find((i) => i.steady)?.steady?.result(),
     prios: new Map(),
   };
   const threadCpu: Array<NonNullable<JobOutcome['cpu']> & { ms: number }> = [];
@@ -76,6 +88,9 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       r.errorMessage ??= o.error.message;
     }
     r.runtimeMs = Math.max(r.runtimeMs, o.runtimeMs);
+    if (o.jobStart && (!r.jobStart || o.jobStart < r.jobStart)) r.jobStart = o.jobStart;
+    if (o.latencyDepth) r.latencyDepth = o.latencyDepth;
+    if (o.dirMs) r.dirMs = (r.dirMs ?? [0, 0, 0]).map((v, k) => Math.max(v, o.dirMs![k]));
     if (o.cpu) threadCpu.push({ ...o.cpu, ms: o.runtimeMs });
     r.verified += o.verified;
     o.dirs.forEach((d, k) => {
@@ -168,6 +183,11 @@ function latJson(hist: Histogram, percentiles: number[] | undefined, plus: boole
   return o;
 }
 
+/** A direction's runtime: its own where the job kept one (fio's runtime[ddir]), else the job's. */
+function dirMs(r: Reported, k: number): number {
+  return r.dirMs?.[k] ?? r.runtimeMs;
+}
+
 /** The ioprio values with samples in direction k, when there are two or more (fio prints per-prio stats only then). */
 export function priosOf(r: Reported, k: number): Array<[number, Histogram]> {
   const list = [...r.prios].filter(([, l]) => l[k].count > 0).map(([v, l]): [number, Histogram] => [v, l[k]]);
@@ -176,7 +196,7 @@ export function priosOf(r: Reported, k: number): Array<[number, Histogram]> {
 
 function dirJson(r: Reported, k: number, plus: boolean, groupBytes: number): Record<string, unknown> {
   const d = r.dirs[k];
-  const ms = r.runtimeMs;
+  const ms = dirMs(r, k);
   const bwBytes = ms > 0 ? Math.floor((d.bytes * 1000) / ms) : 0;
   const bw = stats(d.bw);
   const iops = stats(d.iops);
@@ -262,6 +282,7 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
   return {
     jobname: r.job.name,
     groupid: r.groupid,
+    job_start: r.jobStart,
     error: r.errno,
     eta: 0,
     elapsed: Math.max(1, Math.round(secs)),
@@ -282,10 +303,11 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
     latency_ns: keyed(LAT_NS, lb.ns),
     latency_us: keyed(LAT_NS, lb.us),
     latency_ms: keyed([...LAT_MS, '>=2000'], lb.ms),
-    latency_depth: r.job.iodepth,
-    latency_target: 0,
-    latency_percentile: 100.0,
-    latency_window: 0,
+    latency_depth: r.latencyDepth,
+    latency_target: r.job.pace.latencyTarget,
+    latency_percentile: r.job.pace.latencyPercentile,
+    latency_window: r.job.pace.latencyWindow,
+    ...(r.steady ? { steadystate: r.steady } : {}),
     // fio adds the job's description= last, as "desc", when there is one.
     ...(r.job.description ? { desc: r.job.description } : {}),
     kaio: {
@@ -398,10 +420,10 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
   DDIR.forEach((name, k) => {
     const d = r.dirs[k];
     if (!d.ios) return;
-    const secs = r.runtimeMs / 1000;
+    const secs = dirMs(r, k) / 1000;
     const bw = secs > 0 ? d.bytes / secs : 0;
     lines.push(
-      `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(r.runtimeMs)}msec)` +
+      `  ${name}: IOPS=${iopsText(secs > 0 ? d.ios / secs : 0)}, BW=${humanBytes(bw)}/s (${humanBytesSI(bw)}/s)(${humanBytes(d.bytes)}/${Math.round(secs * 1000)}msec)` +
         (k === 1 ? '; 0 zone resets' : ''),
     );
     // As fio: a figure that was not measured (slat on an engine that has
@@ -451,9 +473,28 @@ function jobText(r: Reported, res: ProgramResult, pid: number, when: Date): stri
   lines.push(
     `     issued rwts: total=${r.dirs.map((d) => d.ios).join(',')},0 short=${r.dirs.map((d) => d.short).join(',')},0 dropped=0,0,0,0`,
   );
-  lines.push(`     latency   : target=0, window=0, percentile=100.00%, depth=${r.job.iodepth}`);
+  const p = r.job.pace;
+  lines.push(`     latency   : target=${p.latencyTarget ? scaledNs(p.latencyTarget) : '0'}, window=${p.latencyWindow ? scaledNs(p.latencyWindow * 1000) : '0'}, percentile=${f2(p.latencyPercentile)}%, depth=${r.latencyDepth}`);
+  if (r.steady) {
+    // fio's show_ss_normal line
+    const s = r.steady;
+    const pct = s.ss.endsWith('%');
+    const kind = s.ss.startsWith('iops') ? 'iops' : 'bw';
+    const slope = s.ss.includes('_slope');
+    lines.push(
+      `  steadystate  : attained=${s.attained ? 'yes' : 'no'}, bw=${humanBytes(s.data.bw_mean)}/s (${humanBytesSI(s.data.bw_mean)}/s), iops=${iopsText(s.data.iops_mean)}, ${kind}${slope ? ' slope' : ' mean dev'}=${parseFloat(s.criterion).toFixed(3)}${pct ? '%' : ''}`,
+    );
+  }
   if (r.verified) lines.push(`     verify    : ${r.verified} blocks checked (${r.job.verify})`);
   return lines;
+}
+
+/** fio's scale_down_ns: 500.00msec style. */
+function scaledNs(ns: number): string {
+  if (ns >= 1e9) return `${f2(ns / 1e9)}sec`;
+  if (ns >= 1e6) return `${f2(ns / 1e6)}msec`;
+  if (ns >= 1e3) return `${f2(ns / 1e3)}usec`;
+  return `${f2(ns)}nsec`;
 }
 
 export function toText(res: ProgramResult, started: Date): string {
@@ -474,8 +515,9 @@ export function toText(res: ProgramResult, started: Date): string {
       const per = g.instances.filter((i) => i.outcome && i.outcome.dirs[k].ios > 0);
       if (!per.length) return;
       const bytes = per.reduce((a, i) => a + i.outcome!.dirs[k].bytes, 0);
-      const runs = per.map((i) => Math.round(i.outcome!.runtimeMs));
-      const rates = per.map((i) => (i.outcome!.runtimeMs > 0 ? (i.outcome!.dirs[k].bytes * 1000) / i.outcome!.runtimeMs : 0));
+      const msOf = (o: JobOutcome): number => o.dirMs?.[k] ?? o.runtimeMs;
+      const runs = per.map((i) => Math.round(msOf(i.outcome!)));
+      const rates = per.map((i) => (msOf(i.outcome!) > 0 ? (i.outcome!.dirs[k].bytes * 1000) / msOf(i.outcome!) : 0));
       const maxRun = Math.max(...runs);
       const agg = maxRun > 0 ? (bytes * 1000) / maxRun : 0;
       const lo = Math.min(...rates);

@@ -10,13 +10,15 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { JobOutcome, JobSetup } from './job';
-import { P_BYTES, P_IOS, P_SLOTS, P_SNAP, P_STATE, S_DONE, S_RAMP, S_RUN, S_VERIFY } from './job';
+import { P_BYTES, P_IOS, P_SLOTS, P_SNAP, P_STATE, S_DONE, S_RAMP, S_RUN, S_SETUP, S_VERIFY } from './job';
 import type { BenchJob, Program } from './options';
 import { DISKLESS_ENGINES } from './options';
-import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareTarget } from './target';
+import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareFillTarget, prepareTarget } from './target';
 import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
 import { newGate, openGate } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
+import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
+import { SteadyUnit, type SteadySource, type SteadyWindow } from './steadystate';
 
 export interface Instance {
   job: BenchJob;
@@ -37,6 +39,16 @@ export interface Instance {
   failure?: string;
   /** Device "maj:min" the target lives on, for disk stats. */
   dev?: string;
+  /** This instance's terminate flag (exitall, steady state): an Int32Array slot, notified. */
+  term: SharedArrayBuffer;
+  /** Where it is: not started (wait_for), its worker up, or ended. */
+  state: 'pending' | 'running' | 'ended';
+  /** performance.now() when its I/O started (after startdelay), 0 before. */
+  startedAt: number;
+  /** Its job's flow counters (flow=N), shared by the flow's jobs. */
+  flow?: SharedArrayBuffer;
+  /** Its steady-state window (steadystate with ss_dur), shared by a reporting group with group_reporting. */
+  steady?: SteadyWindow;
   /** The job's file set (files.ts), when it has one. */
   files?: PlannedFile[];
   budget?: number;
@@ -161,6 +173,7 @@ export interface RunHooks {
 /** Runs every group of the program in order; throws BenchError for a target that cannot be used. */
 export async function runProgram(program: Program, hooks: RunHooks): Promise<ProgramResult> {
   const result: ProgramResult = { groups: [], interrupted: false, cleanup: [] };
+  threadCount = program.jobs.reduce((n, j) => n + j.numjobs, 0);
   const stop = new Int32Array(hooks.stop);
   const unlinkAfter: string[] = [];
   let tmpDir = '';
@@ -173,6 +186,11 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   };
   // Group jobs: a job with stonewall waits for every job before it.
   const groups: BenchJob[][] = [];
+  // fio adds every job's flow weight when it sets the jobs up, before any runs.
+  const flows = new Flows();
+  const flowOf = new Map<BenchJob, SharedArrayBuffer>();
+  for (const job of program.jobs) if (job.pace.flow > 0) for (let n = 0; n < job.numjobs; n++) flowOf.set(job, flows.join(job.pace.flowId, job.pace.flow));
+  const ctl: ProgramControl = { exitall: program.jobs.some((j) => j.control.exitall), stopAll: false };
   // Reporting groups, fio's way: stonewall or new_group starts the next one
   // when the current one has jobs; new_group alone does not wait.
   const reportGroup = new Map<BenchJob, number>();
@@ -236,6 +254,10 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               dev: deviceOf(set.blockDevice ? set.files[0].path : path.dirname(path.resolve(set.files[0].path)), set.blockDevice),
               files: set.files,
               budget: set.budget,
+              term: new SharedArrayBuffer(4),
+              state: 'pending',
+              startedAt: 0,
+              flow: flowOf.get(job),
             });
             continue;
           }
@@ -260,7 +282,8 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               if (job.sizePercent && !st)
                 throw new BenchError(`--size=${job.sizePercent}%: ${filename} does not exist; a percentage needs an existing file or device`);
               const have = st && st.isFile() && !job.size ? st.size : 0;
-              const target = prepareTarget({
+              const fillFile = job.fillDevice && !job.size && (!st || st.isFile());
+              const target = fillFile ? prepareFillTarget(filename, maxBs(job)) : prepareTarget({
                 job: job.name,
                 filename,
                 // the default job's temp file: 256 MiB unless --size says otherwise
@@ -306,9 +329,16 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             iopsSamples: [[], [], []],
             notes,
             dev: diskless ? undefined : deviceOf(filename, blockDevice),
+            term: new SharedArrayBuffer(4),
+            state: 'pending',
+            startedAt: 0,
+            flow: flowOf.get(job),
           });
         }
       }
+      // exit_what=all: a job's end stopped every job, the later groups too
+      // (they start stopped: fio reports them, with nothing done).
+      if (ctl.stopAll) for (const inst of instances) Atomics.store(new Int32Array(inst.term), 0, 1);
       // --status-interval: the groups done so far and this one's snapshots, as one run.
       const interim = hooks.interim
         ? (ran: GroupResult): void => {
@@ -319,7 +349,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
           }
         : undefined;
       try {
-        const ran = await runGroup(g, instances, hooks, interim);
+        const ran = await runGroup(g, instances, hooks, ctl, interim);
         // One result per reporting group of the jobs that ran together (their
         // disks once, with the first).
         const ids = [...new Set(instances.map((i) => i.groupid))];
@@ -339,7 +369,118 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
   return result;
 }
 
-async function runGroup(id: number, instances: Instance[], hooks: RunHooks, interim?: (sofar: GroupResult) => void): Promise<GroupResult> {
+/** Program-wide job control: exitall is set for all when any job sets it (fio's exitall_on_terminate). */
+interface ProgramControl {
+  exitall: boolean;
+  /** A job with exit_what=all ended: nothing more runs. */
+  stopAll: boolean;
+}
+
+/** The main thread's view of an instance for steady-state checks. */
+function steadySource(inst: Instance): SteadySource {
+  const p = new Float64Array(inst.progress);
+  return {
+    started: () => inst.startedAt,
+    totals: () => [p[P_IOS] + p[P_IOS + 2] + p[P_IOS + 4], p[P_BYTES] + p[P_BYTES + 2] + p[P_BYTES + 4]],
+    terminate: () => terminate(controlled(inst)),
+    running: () => inst.state === 'running' && (p[P_STATE] === S_RUN || p[P_STATE] === S_RAMP),
+  };
+}
+
+const controlledOf = new WeakMap<Instance, Controlled>();
+function controlled(inst: Instance): Controlled {
+  let c = controlledOf.get(inst);
+  if (!c) {
+    c = {
+      job: inst.job,
+      groupid: inst.groupid,
+      term: new Int32Array(inst.term),
+      get state() {
+        // fio stops "running" jobs for exit_what=stonewall: past their startdelay, doing I/O.
+        const st = new Float64Array(inst.progress)[P_STATE];
+        return inst.state === 'running' && st === S_SETUP ? 'pending' : inst.state;
+      },
+    };
+    controlledOf.set(inst, c);
+  }
+  return c;
+}
+
+/**
+ * Starts a group's instances, each when its wait_for job (if any) has
+ * ended; stops others as exitall/exit_what/exitall_on_error say when one
+ * ends; runs the steady-state checks.
+ */
+function startAll(instances: Instance[], hooks: RunHooks, ctl: ProgramControl, answered: (inst: Instance) => void, gate: SharedArrayBuffer): Promise<void> {
+  const ended = new Map<Instance, Promise<void>>();
+  const units: SteadyUnit[] = [];
+  const byUnit = new Map<string, Instance[]>();
+  for (const inst of instances) {
+    const ss = inst.job.steadystate;
+    if (!ss.dur) continue;
+    const key = inst.job.groupReporting ? `g${inst.groupid}` : `i${instances.indexOf(inst)}`;
+    byUnit.set(key, [...(byUnit.get(key) ?? []), inst]);
+  }
+  for (const members of byUnit.values()) {
+    const unit = new SteadyUnit(members[0].job.steadystate, members.map(steadySource));
+    units.push(unit);
+    for (const m of members) m.steady = unit.window;
+  }
+  const timers = [...new Set(units.map((u) => u.o.interval))].map((secs) =>
+    setInterval(() => {
+      const now = performance.now();
+      for (const u of units) if (u.o.interval === secs) u.tick(now);
+    }, secs * 1000),
+  );
+  const all = instances.map(controlled);
+  for (const inst of instances) {
+    const w = inst.job.control.waitFor;
+    const waitees = w ? instances.filter((o) => o.job.name === w && o !== inst) : [];
+    // fio's waitee_running(): a job with wait_for starts once every job of that
+    // name has exited. Its worker is set up at once (as fio's thread exists) and
+    // waits at a gate of its own, so that it starts as soon as the waitees end.
+    const waitGate = waitees.length ? startLineFor(2 ** 31 - 1) : undefined;
+    if (waitGate) {
+      // open when every waitee's I/O is done (its worker's teardown need not be waited for)
+      const done = (): boolean => waitees.every((o) => o.state === 'ended' || new Float64Array(o.progress)[P_STATE] === S_DONE);
+      const poll = setInterval(() => {
+        if (!done()) return;
+        clearInterval(poll);
+        releaseStartLine(waitGate);
+      }, 5);
+      void Promise.all(waitees.map((o) => ended.get(o))).then(() => {
+        clearInterval(poll);
+        releaseStartLine(waitGate);
+      });
+    }
+    const p = (async (): Promise<void> => {
+      inst.state = 'running';
+      const watch = setInterval(() => {
+        if (!inst.startedAt && new Float64Array(inst.progress)[P_STATE] !== S_SETUP) inst.startedAt = performance.now();
+      }, 20);
+      try {
+        // every instance comes to the group's gate (gate.ts) once set up; one with
+        // wait_for then waits at its own gate too, just before its I/O starts
+        await startInstance(inst, hooks.stop, answered, gate, instances.length, waitGate);
+      } finally {
+        clearInterval(watch);
+        inst.state = 'ended';
+      }
+      const failed = !!(inst.failure || inst.outcome?.error);
+      if (onJobEnd(controlled(inst), failed, ctl.exitall, all)) ctl.stopAll = true;
+    })();
+    ended.set(inst, p);
+  }
+  return Promise.all(ended.values()).then(
+    () => timers.forEach(clearInterval),
+    (e) => {
+      timers.forEach(clearInterval);
+      throw e;
+    },
+  );
+}
+
+async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl: ProgramControl, interim?: (sofar: GroupResult) => void): Promise<GroupResult> {
   const devs = [...new Set(instances.map((i) => i.dev).filter((d): d is string => !!d))];
   const disk0 = devs.map(readDiskStat);
   const ru0 = process.resourceUsage();
@@ -432,7 +573,7 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, inte
   }
   try {
     const gate = newGate();
-    await Promise.all(instances.map((inst) => startInstance(inst, hooks.stop, answered, gate, instances.length)));
+    await startAll(instances, hooks, ctl, answered, gate);
   } finally {
     clearInterval(timer);
     if (statusTimer) clearInterval(statusTimer);
@@ -477,7 +618,10 @@ function statusLetter(job: BenchJob): string {
   return { read: 'R', randread: 'r', write: 'W', randwrite: 'w', rw: 'M', randrw: 'm', nop: 'N', trim: 'D', randtrim: 'd', trimwrite: 'T' }[job.rw];
 }
 
-function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, gate: SharedArrayBuffer, gateTotal: number): Promise<void> {
+/** Instances in the run (fio's thread_number count): dedupe_global spreads its working set over them. */
+let threadCount = 1;
+
+function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst: Instance) => void, gate: SharedArrayBuffer, gateTotal: number, start?: SharedArrayBuffer): Promise<void> {
   const setup: JobSetup = {
     job: inst.job,
     jobnum: inst.jobnum,
@@ -486,12 +630,16 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
     blockDevice: inst.blockDevice,
     progress: inst.progress,
     stop,
+    term: inst.term,
+    flow: inst.flow,
+    start,
     threadNumber: inst.threadNumber,
     logFiles: inst.logFiles,
     files: inst.files,
     budget: inst.budget,
     gate,
     gateTotal,
+    threads: threadCount,
   };
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });

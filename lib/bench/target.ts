@@ -234,3 +234,22 @@ export function prepareTarget(opts: {
   const notes = opts.size ? [] : [`size: ${mib(devSize)} (${devSize} bytes), all of block device ${path}`];
   return { size, blockDevice: true, notes };
 }
+
+/**
+ * fill_device on a file without size=: the file is created (not laid out)
+ * and may grow by all the space its filesystem has free; the job writes
+ * until ENOSPC. The size is what is there plus the free space and a block.
+ */
+export function prepareFillTarget(path: string, bs: number): Target {
+  const st = fs.statSync(path, { throwIfNoEntry: false });
+  if (st && !st.isFile()) throw new BenchError(`${path} is not a regular file; kaio bench lays data out only into regular files`);
+  if (!st) {
+    makeDirs(dirname(path));
+    fs.closeSync(fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644));
+  }
+  const fsst = fs.statfsSync(dirname(resolve(path)));
+  const free = fsst.bavail * fsst.bsize;
+  // Rounded up, and a block more: the job ends at ENOSPC (a short last write included), not at this size.
+  const size = (Math.ceil(((st?.size ?? 0) + free) / bs) + 1) * bs;
+  return { size, blockDevice: false, notes: [] };
+}

@@ -5,8 +5,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runJobInstance, type JobSetup } from './job';
 
 const setup = workerData as JobSetup;
-// Structured clone turns the Buffer into a Uint8Array.
+// Structured clone turns the Buffers into Uint8Arrays.
 setup.job.verifyPattern = Buffer.from(setup.job.verifyPattern);
+setup.job.bufferPattern = Buffer.from(setup.job.bufferPattern);
 runJobInstance(setup).then(
   (outcome) => parentPort!.postMessage({ outcome }),
   (e: unknown) => {

@@ -3,7 +3,7 @@
 // same errors before anything reaches the kernel.
 import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { types } from 'node:util';
+import { inspect, types } from 'node:util';
 import { invalidArgType, invalidArgValue, outOfRange, received } from '../errors';
 import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
 import { OPEN_FLAGS } from '../ring/args';
@@ -22,7 +22,7 @@ export function validatePath(value: unknown, name = 'path'): string {
   } else if (isUint8Array(value)) {
     const length = checkedLength(value, name);
     const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), length);
-    if (bytes.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
+    if (bytes.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shownBytes(value, bytes)}`);
     p = bytes.toString();
   } else if (value instanceof URL) {
     p = fileURLToPath(value);
@@ -31,6 +31,19 @@ export function validatePath(value: unknown, name = 'path'): string {
   }
   if (p.includes('\0')) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
   return p;
+}
+
+/**
+ * `Received <Buffer 61 00 62>` as Node shows a path's bytes: inspect() of a
+ * fresh copy of the bytes already read (a plain Buffer or Uint8Array runs
+ * no caller code under inspect, and shows as the caller's did); any other
+ * class by name only.
+ */
+function shownBytes(value: Uint8Array, bytes: Buffer): string {
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Buffer.prototype) return `Received ${inspect(Buffer.from(bytes))}`;
+  if (proto === Uint8Array.prototype) return `Received ${inspect(new Uint8Array(bytes))}`;
+  return shown(value);
 }
 
 const FLAGS = OPEN_FLAGS;

@@ -21,7 +21,10 @@ import {
 } from './args';
 import type { DirectIo } from './direct';
 import { asRing } from './ring-ops';
-import { STATX_BASIC_STATS } from '../abi';
+import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
+import { statsFromStatx } from '../fs/stats';
+/** What libuv's fstat asks statx for. */
+const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
 import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
@@ -157,6 +160,15 @@ const unclosed = new FinalizationRegistry<number>((fd) => {
 });
 
 /**
+ * @internal The handle's fd is the caller's from now on: the garbage
+ * collector no longer closes it (a path stream with autoClose false, whose
+ * fd the caller closes, as with Node).
+ */
+export function disownOnGc(handle: FileHandle): void {
+  unclosed.unregister(handle);
+}
+
+/**
  * A file handle; see node:fs/promises FileHandle. Made by open().
  * Emits 'close' once its fd is closed.
  */
@@ -173,6 +185,10 @@ export class FileHandle extends EventEmitter {
   readonly #closeFd: (fd: number) => Promise<void>;
   /** Current-position ops, one at a time at the kernel's file offset (made at the first). */
   #position: CurrentPosition | undefined;
+  /** Streams over this handle not closed yet: a close() meanwhile waits for them (their ops go on), as Node's. */
+  #streams = 0;
+  /** Settles the close() that waits for the streams. */
+  #afterStreams: { resolve: () => void; reject: (e: unknown) => void } | undefined;
 
   /**
    * @internal Made by open(). Takes ownership of fd: close() closes it, and
@@ -473,14 +489,32 @@ export class FileHandle extends EventEmitter {
   stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats>;
   async stat(options?: fs.StatOptions): Promise<fs.Stats | fs.BigIntStats> {
     const fd = this.#check('fstat');
-    return this.#meta((done) => fs.fstat(fd, { bigint: options?.bigint === true }, done as never));
+    const bigint = options?.bigint === true;
+    // fstat(2) as statx(fd, "", AT_EMPTY_PATH) on the ring, where it has the op.
+    const ring = asRing(this.#io, 'STATX');
+    if (ring) return this.#onRing(ring._statxBytes('', AT_EMPTY_PATH, STAT_MASK, 'fstat', undefined, fd).then((b) => statsFromStatx(b, bigint)));
+    return this.#meta((done) => fs.fstat(fd, { bigint }, done as never));
   }
 
-  /** ftruncate(2); len defaults to 0, negative counts as 0 (as Node). */
+  /** ftruncate(2) (IORING_OP_FTRUNCATE on the ring, 6.9); len defaults to 0, negative counts as 0 (as Node). */
   async truncate(len: number = 0): Promise<void> {
     const fd = this.#check('ftruncate');
     validateInteger(len, 'len');
+    const ring = asRing(this.#io, 'FTRUNCATE');
+    if (ring) return this.#onRing(ring.ftruncate(fd, Math.max(0, len)));
     return this.#meta<void>((done) => fs.ftruncate(fd, Math.max(0, len), done));
+  }
+
+  /** #meta for a ring op: the handle stays busy until it settles; errors get the caller's frames. */
+  async #onRing<T>(op: Promise<T>): Promise<T> {
+    this.#pending.enter();
+    try {
+      return await op;
+    } catch (e) {
+      throw withCallerStack(e);
+    } finally {
+      this.#settled();
+    }
   }
 
   async chmod(mode: number | string): Promise<void> {
@@ -531,17 +565,27 @@ export class FileHandle extends EventEmitter {
 
   /** A node:fs ReadStream over this handle (start, end, highWaterMark, encoding, autoClose, emitClose, signal). */
   createReadStream(options?: ReadStreamOptions): fs.ReadStream {
-    return readStream(this, options);
+    return readStream(this, options, (by) => this.#holdForStream(by));
   }
 
   /** A node:fs WriteStream over this handle (start, highWaterMark, encoding, autoClose, emitClose, flush, signal). */
   createWriteStream(options?: WriteStreamOptions): fs.WriteStream {
-    return writeStream(this, options);
+    return writeStream(this, options, (by) => this.#holdForStream(by));
   }
 
   /** A readline Interface over createReadStream(options), one line per iteration. */
   readLines(options?: ReadStreamOptions): ReadlineInterface {
-    return readLines(this, options);
+    return readLines(this, options, (by) => this.#holdForStream(by));
+  }
+
+  /** A stream over this handle starts (+1) or has closed (-1); the last to close lets a waiting close() go on. */
+  #holdForStream(by: 1 | -1): void {
+    this.#streams += by;
+    const waiting = this.#afterStreams;
+    if (this.#streams === 0 && waiting) {
+      this.#afterStreams = undefined;
+      this.#closeNow(false).then(waiting.resolve, waiting.reject);
+    }
   }
 
   /**
@@ -578,18 +622,33 @@ export class FileHandle extends EventEmitter {
    */
   close(): Promise<void> {
     if (!this.#closing) {
-      const fd = this.#fd;
-      if (fd < 0) return Promise.resolve();
-      this.#fd = -1;
-      unclosed.unregister(this);
-      this.#closing = this.#pending
-        .whenIdle()
-        .then(() => this.#closeFd(fd))
-        .then(() => {
-          this.emit('close');
+      if (this.#fd < 0) return Promise.resolve();
+      if (this.#streams > 0) {
+        // Streams over this handle, as with Node's: 'close' now (each
+        // stream closes on it), the fd once the last has closed; their ops
+        // in flight meanwhile finish on the open fd, not with EBADF.
+        this.#closing = new Promise<void>((resolve, reject) => {
+          this.#afterStreams = { resolve, reject };
         });
+        this.emit('close');
+        return this.#closing;
+      }
+      this.#closing = this.#closeNow(true);
     }
     return this.#closing;
+  }
+
+  /** Closes the fd once every op of this handle has settled; emits 'close' after, unless it was emitted already. */
+  #closeNow(emit: boolean): Promise<void> {
+    const fd = this.#fd;
+    this.#fd = -1;
+    unclosed.unregister(this);
+    return this.#pending
+      .whenIdle()
+      .then(() => this.#closeFd(fd))
+      .then(() => {
+        if (emit) this.emit('close');
+      });
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -695,9 +754,15 @@ export async function writeAllAt(write: (chunk: Uint8Array, at: number) => Promi
 
 /** libuv names a failed readv/writev after read/write; so does Node's error. */
 export function renameSyscall(e: unknown, from: string, to: string): unknown {
-  const err = e as { syscall?: string; message?: string };
+  const err = e as { syscall?: string; message?: string; path?: string };
   if (err && err.syscall === from) {
     err.syscall = to;
+    // statx(fd, "", AT_EMPTY_PATH) standing for fstat(fd): Node's fstat error names no path.
+    if (err.path === '' && typeof err.message === 'string' && err.message.endsWith(`, ${from} ''`)) {
+      delete err.path;
+      err.message = `${err.message.slice(0, -` ${from} ''`.length)} ${to}`;
+      return e;
+    }
     if (typeof err.message === 'string') err.message = err.message.replace(`, ${from}`, `, ${to}`);
   }
   return e;

@@ -143,7 +143,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
     }
     const handle = await openWith(context, p, openAs, mode, false);
     const work = writeBody(context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), inPlace, flush);
-    await closing(handle, work);
+    await closeAfter(work, () => handle.close());
   } catch (e) {
     throw withCallerStack(e);
   }
@@ -273,28 +273,29 @@ async function cutTo(fd: number, length: number): Promise<void> {
 }
 
 /**
- * Node's handleFdClose: close's error surfaces when the op succeeded; when
- * both fail, an AggregateError holds the op's error, then close's (Node's
- * aggregateTwoErrors: the op's message and code).
+ * Node's handleFdClose, for writeFile/appendFile and readFile of a path:
+ * close's error surfaces when the op succeeded; when both fail, an
+ * AggregateError holds the op's error, then close's, with the op's message
+ * and code (Node's aggregateTwoErrors).
  */
-async function closing<T>(handle: FileHandle, op: Promise<T>): Promise<T> {
+async function closeAfter<T>(op: Promise<T>, close: () => Promise<void>): Promise<T> {
   let result: T;
   try {
     result = await op;
   } catch (e) {
     let closeFailed = false;
     let closeError: unknown;
-    await handle.close().catch((c: unknown) => {
+    await close().catch((c: unknown) => {
       closeFailed = true;
       closeError = c;
     });
     throw closeFailed ? bothFailed(e, closeError) : e;
   }
-  await handle.close();
+  await close();
   return result;
 }
 
-function bothFailed(opError: unknown, closeError: unknown): unknown {
+export function bothFailed(opError: unknown, closeError: unknown): unknown {
   if (!opError || !closeError || opError === closeError) return closeError || opError;
   const errors = (opError as { errors?: unknown }).errors;
   if (Array.isArray(errors)) {
@@ -333,10 +334,7 @@ async function ringReadFileAnyWay(ring: Ring, p: string, encoding: BufferEncodin
     } else {
       // Opened, not read: the ring reads and closes that fd.
       const [fd, size] = r as [number, number];
-      if (signal?.aborted) {
-        await ring.closeFd(fd).catch(noop);
-        checkAborted(signal);
-      }
+      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => ring.closeFd(fd));
       if (size <= 0 || size > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
       const data = await readSizedAndClose(ring, fd, size, encoding);
       if (data !== undefined) return data;
@@ -374,28 +372,22 @@ async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncodin
   } catch {
     // statx failed where openat did not (a race with rename): size it from the fd
   }
+  if (hint === 0 || hint > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
   let closing: Promise<void> | undefined;
-  try {
+  const body = async (): Promise<string | Buffer | undefined> => {
     checkAborted(signal);
-    if (hint === 0 || hint > READ_CHUNK) return await readOpened(ring, fd, encoding, signal);
     // The read and the close in one submission, the read first (it holds
     // its own reference to the file, so the close cannot pull it away).
     const buffer = Buffer.allocUnsafeSlow(hint + 1);
     const read = ring.read(fd, buffer, 0);
     closing = ring.closeFd(fd);
-    let n: number;
-    try {
-      n = await read;
-    } finally {
-      await closing.catch(noop);
-    }
-    await closing;
+    closing.catch(noop);
+    const n = await read;
     if (n !== hint) return undefined;
     const out = buffer.subarray(0, n);
     return encoding ? out.toString(encoding) : out;
-  } finally {
-    if (!closing) await ring.closeFd(fd).catch(noop);
-  }
+  };
+  return closeAfter(body(), () => closing ?? ring.closeFd(fd));
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
@@ -403,13 +395,9 @@ async function ringReadFileSized(ring: Ring, p: string, encoding: BufferEncoding
   return readAndClose(ring, await ring.openat(p, O_RDONLY_CLOEXEC), encoding, signal);
 }
 
-/** readOpened on the ring, then the close (whose error is dropped, as the sized path always did). */
-async function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  try {
-    return await readOpened(ring, fd, encoding, signal);
-  } finally {
-    await ring.closeFd(fd).catch(noop);
-  }
+/** readOpened on the ring, then the close, whose error counts as Node's handleFdClose counts it (closeAfter). */
+function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  return closeAfter(readOpened(ring, fd, encoding, signal), () => ring.closeFd(fd));
 }
 
 /**
@@ -417,20 +405,17 @@ async function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | u
  * and the close in one submission (see ringReadFileHinted); undefined when the
  * file no longer has `size` bytes.
  */
-async function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: BufferEncoding | undefined): Promise<string | Buffer | undefined> {
+function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: BufferEncoding | undefined): Promise<string | Buffer | undefined> {
   const buffer = Buffer.allocUnsafeSlow(size + 1);
   const read = ring.read(fd, buffer, 0);
   const closing = ring.closeFd(fd);
-  let n: number;
-  try {
-    n = await read;
-  } finally {
-    await closing.catch(noop);
-  }
-  await closing;
-  if (n !== size) return undefined;
-  const out = buffer.subarray(0, n);
-  return encoding ? out.toString(encoding) : out;
+  closing.catch(noop);
+  const data = read.then((n) => {
+    if (n !== size) return undefined;
+    const out = buffer.subarray(0, n);
+    return encoding ? out.toString(encoding) : out;
+  });
+  return closeAfter(data, () => closing);
 }
 
 /**
@@ -532,16 +517,11 @@ function plainReader(io: FileIo, fd: number, st: nodeFs.Stats): (view: Uint8Arra
  */
 async function plainReadFile(io: FileIo, p: string, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const fd = await fsCall<number>((done) => nodeFs.open(p, flags, 0o666, done));
-  let data: string | Buffer;
-  try {
+  const body = async (): Promise<string | Buffer> => {
     const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));
     const size = st.isFile() ? st.size : 0;
     if (size > IO_MAX) throw fileTooLarge(size);
-    data = await readLoop(plainReader(io, fd, st), size, encoding, signal, 0);
-  } catch (e) {
-    nodeFs.close(fd, noop);
-    throw e;
-  }
-  await fsCall<void>((done) => nodeFs.close(fd, done));
-  return data;
+    return readLoop(plainReader(io, fd, st), size, encoding, signal, 0);
+  };
+  return closeAfter(body(), () => fsCall<void>((done) => nodeFs.close(fd, done)));
 }

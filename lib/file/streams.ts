@@ -40,7 +40,18 @@ export interface WriteStreamOptions {
 
 type Done = (err: NodeJS.ErrnoException | null, ...rest: unknown[]) => void;
 
-function handleOps(handle: StreamHandle): Record<string, Function> {
+/** A stream holds its handle open (+1) until the stream has closed (-1): see FileHandle#close. */
+export type StreamHold = (by: 1 | -1) => void;
+
+function handleOps(handle: StreamHandle, hold: StreamHold | undefined): Record<string, Function> {
+  let held = hold !== undefined;
+  hold?.(1);
+  const release = (): void => {
+    if (held) {
+      held = false;
+      hold!(-1);
+    }
+  };
   return {
     open(_path: unknown, _flags: unknown, _mode: unknown, done: Done) {
       done(null, handle.fd);
@@ -58,8 +69,10 @@ function handleOps(handle: StreamHandle): Record<string, Function> {
       handle.sync().then(() => done(null), (e) => done(e));
     },
     close(_fd: number, done: Done) {
+      release();
       handle.close().then(() => done(null), (e) => done(e));
     },
+    release,
   };
 }
 
@@ -79,14 +92,27 @@ type StreamCtor<T> = new (path: unknown, options: unknown) => T;
 const ReadStreamCtor = fs.ReadStream as unknown as StreamCtor<fs.ReadStream>;
 const WriteStreamCtor = fs.WriteStream as unknown as StreamCtor<fs.WriteStream>;
 
-export function readStream(handle: StreamHandle, options?: ReadStreamOptions): fs.ReadStream {
-  return follow(handle, new ReadStreamCtor(undefined, { ...(options ?? {}), fd: handle.fd, fs: handleOps(handle) }));
+export function readStream(handle: StreamHandle, options?: ReadStreamOptions, hold?: StreamHold): fs.ReadStream {
+  return make(ReadStreamCtor, handle, options, hold);
 }
 
-export function writeStream(handle: StreamHandle, options?: WriteStreamOptions): fs.WriteStream {
-  return follow(handle, new WriteStreamCtor(undefined, { ...(options ?? {}), fd: handle.fd, fs: handleOps(handle) }));
+export function writeStream(handle: StreamHandle, options?: WriteStreamOptions, hold?: StreamHold): fs.WriteStream {
+  return make(WriteStreamCtor, handle, options, hold);
 }
 
-export function readLines(handle: StreamHandle, options?: ReadStreamOptions): Interface {
-  return createInterface({ input: readStream(handle, options), crlfDelay: Infinity });
+function make<T extends fs.ReadStream | fs.WriteStream>(Ctor: StreamCtor<T>, handle: StreamHandle, options: object | undefined, hold: StreamHold | undefined): T {
+  const ops = handleOps(handle, hold);
+  let stream: T;
+  try {
+    stream = new Ctor(undefined, { ...(options ?? {}), fd: handle.fd, fs: ops });
+  } catch (e) {
+    // A bad option: no stream, no hold.
+    (ops.release as () => void)();
+    throw e;
+  }
+  return follow(handle, stream);
+}
+
+export function readLines(handle: StreamHandle, options?: ReadStreamOptions, hold?: StreamHold): Interface {
+  return createInterface({ input: readStream(handle, options, hold), crlfDelay: Infinity });
 }

@@ -19,8 +19,12 @@ import type { Ring } from '../ring';
 import { asRing, defaultContext } from '../file/open';
 import { withCallerStack } from '../file/errors';
 import { cPath } from '../ring/args';
-import { makedev } from '../ring/statx';
+import { statsFromStatx } from './stats';
+import { mkdirp, rmTree } from './tree';
+import { copyFileRing } from './copy';
+import { bothFailed } from '../file/read-file';
 import * as file from '../file';
+import * as streams from './streams';
 
 const { isProxy, isUint8Array } = types;
 
@@ -53,12 +57,23 @@ function kernelPath(value: unknown): KernelPath | undefined {
   return undefined;
 }
 
+/**
+ * A path for the calls that open through Ring.openat, which takes text: a
+ * Buffer path only when its bytes are UTF-8 that decodes back to them
+ * (other bytes would name another file); undefined: Node's.
+ */
+function openablePath(p: KernelPath | undefined): string | undefined {
+  if (p === undefined || typeof p === 'string') return p;
+  const s = p.toString();
+  return Buffer.from(s).equals(p) ? s : undefined;
+}
+
 /** The text an error shows for a path the ring took. */
 const shownPath = (p: KernelPath): string => (typeof p === 'string' ? p : p.toString());
 
 /** The default context as a Ring with `op`, or undefined (then node:fs/promises does the call). */
-function ringWith(op: string): Ring | undefined {
-  return asRing(defaultContext(), op);
+function ringWith(...ops: string[]): Ring | undefined {
+  return asRing(defaultContext(), ...ops);
 }
 
 async function onRing<T>(op: Promise<T>): Promise<T> {
@@ -74,43 +89,6 @@ async function onRing<T>(op: Promise<T>): Promise<T> {
 const AT_SYMLINK_NOFOLLOW = 0x100;
 /** What libuv asks statx for, and how (AT_STATX_SYNC_AS_STAT, 0). */
 const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
-
-type BigIntStatsCtor = new (...fields: bigint[]) => nodeFs.BigIntStats;
-let bigIntStats: BigIntStatsCtor | undefined;
-/** Node's own BigIntStats class (not exported by node:fs): taken from one of its results. */
-function bigIntStatsClass(): BigIntStatsCtor {
-  bigIntStats ??= nodeFs.statSync('/', { bigint: true }).constructor as BigIntStatsCtor;
-  return bigIntStats;
-}
-
-/**
- * The fs.Stats (or BigIntStats) Node builds from the same struct statx:
- * libuv copies the same fields, and Node makes its object with these very
- * constructors from them (ms = sec * 1000 + nsec / 1e6; ns = sec * 1e9 + nsec).
- */
-function statsFromStatx(buf: Uint8Array, bigint: boolean): nodeFs.Stats | nodeFs.BigIntStats {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const u32 = (at: number): number => v.getUint32(at, true);
-  const dev = makedev(u32(136), u32(140));
-  const rdev = makedev(u32(128), u32(132));
-  const mode = v.getUint16(28, true);
-  const ino = v.getBigUint64(32, true);
-  const size = v.getBigUint64(40, true);
-  const blocks = v.getBigUint64(48, true);
-  const sec = (at: number): bigint => v.getBigInt64(at, true);
-  const nsec = (at: number): number => u32(at + 8);
-  // atime, mtime, ctime, birthtime (struct statx has atime, btime, ctime, mtime)
-  const times = [64, 112, 96, 80];
-  if (bigint) {
-    const Ctor = bigIntStatsClass();
-    return new Ctor(dev, BigInt(mode), BigInt(u32(16)), BigInt(u32(20)), BigInt(u32(24)), rdev, BigInt(u32(4)), ino, size, blocks,
-      ...times.map((t) => sec(t) * 1_000_000_000n + BigInt(nsec(t))));
-  }
-  const [a, m, c, b] = times.map((t) => Number(sec(t)) * 1000 + nsec(t) / 1e6);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const Stats = nodeFs.Stats as any;
-  return new Stats(Number(dev), mode, u32(16), u32(20), u32(24), Number(rdev), u32(4), Number(ino), Number(size), Number(blocks), a, m, c, b) as nodeFs.Stats;
-}
 
 /** Node reads `options.bigint` once, after the path; null options throw its TypeError (Node's own call does that). */
 function statWith(syscall: 'stat' | 'lstat', node: typeof fsp.stat, path: unknown, options: unknown): Promise<nodeFs.Stats | nodeFs.BigIntStats> {
@@ -144,15 +122,71 @@ const rmdir = ((path: unknown, ...rest: unknown[]) => {
   return onRing(ring.unlinkat(p, { flags: AT_REMOVEDIR }));
 }) as typeof fsp.rmdir;
 
-/** mkdir(path[, mode]): the ring; recursive and any other option shape are Node's. */
+/** A plain object's own data property (undefined when absent); NOT_PLAIN for a getter or a Proxy. */
+const NOT_PLAIN = Symbol('not plain');
+function ownData(o: object, key: string): unknown {
+  const d = Object.getOwnPropertyDescriptor(o, key);
+  if (d === undefined) return key in o ? NOT_PLAIN : undefined;
+  return 'value' in d ? d.value : NOT_PLAIN;
+}
+/** An options object kaio reads without running the caller's code: a plain, non-Proxy object whose keys are all in `keys`. */
+function plainOptions(o: unknown, keys: readonly string[]): Record<string, unknown> | undefined {
+  if (o === null || typeof o !== 'object' || isProxy(o) || Array.isArray(o)) return undefined;
+  const proto = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const own = Reflect.ownKeys(o);
+  if (!own.every((k) => typeof k === 'string' && keys.includes(k))) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = ownData(o, k);
+    if (v === NOT_PLAIN) return undefined;
+    out[k] = v;
+  }
+  return out;
+}
+const isMode = (m: unknown): m is number => typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff;
+
+/**
+ * mkdir(path[, mode | { recursive, mode }]): the ring (recursive: every
+ * missing level in one chain, lib/fs/tree.ts); any other option shape is Node's.
+ */
 const mkdir = ((path: unknown, ...rest: unknown[]) => {
   const options = rest[0];
-  const mode = options === undefined ? 0o777 : typeof options === 'number' && Number.isInteger(options) && options >= 0 && options <= 0xffffffff ? options : -1;
+  let mode = -1;
+  let recursive = false;
+  if (options === undefined) mode = 0o777;
+  else if (isMode(options)) mode = options;
+  else {
+    const o = plainOptions(options, ['recursive', 'mode']);
+    if (o !== undefined && (o.recursive === undefined || typeof o.recursive === 'boolean') && (o.mode === undefined || isMode(o.mode))) {
+      mode = o.mode === undefined ? 0o777 : o.mode;
+      recursive = o.recursive === true;
+    }
+  }
   const p = mode >= 0 ? kernelPath(path) : undefined;
-  const ring = p !== undefined ? ringWith('MKDIRAT') : undefined;
+  // Node's mkdir -p walks string paths: a Buffer one is Node's.
+  const ring = p !== undefined && (!recursive || typeof p === 'string') ? ringWith('MKDIRAT', ...(recursive ? ['STATX'] : [])) : undefined;
   if (p === undefined || !ring) return (fsp.mkdir as (...a: unknown[]) => Promise<string | undefined>)(path, ...rest);
+  if (recursive) return onRing(mkdirp(ring, p as string, mode));
   return onRing(ring.mkdirat(p, mode));
 }) as typeof fsp.mkdir;
+
+/**
+ * rm(path[, { recursive, force }]): the ring (lib/fs/tree.ts); retries
+ * (maxRetries, retryDelay) and any other option shape are Node's, and so is
+ * the error for a directory without `recursive`.
+ */
+const rm = ((path: unknown, ...rest: unknown[]) => {
+  const options = rest[0];
+  const o = options === undefined ? {} : plainOptions(options, ['recursive', 'force', 'maxRetries', 'retryDelay']);
+  const simple = o !== undefined && (o.recursive === undefined || typeof o.recursive === 'boolean') && (o.force === undefined || typeof o.force === 'boolean') &&
+    (o.maxRetries === undefined || o.maxRetries === 0) && (o.retryDelay === undefined || (typeof o.retryDelay === 'number' && Number.isInteger(o.retryDelay) && o.retryDelay >= 0 && o.retryDelay <= 0x7fffffff));
+  const p = simple ? kernelPath(path) : undefined;
+  const ring = p !== undefined ? ringWith('STATX', 'UNLINKAT') : undefined;
+  const node = (): Promise<void> => (fsp.rm as (...a: unknown[]) => Promise<void>)(path, ...rest);
+  if (p === undefined || !ring) return node();
+  return onRing(rmTree(ring, p, o!.recursive === true, o!.force === true).then((done) => (done ? undefined : node())));
+}) as typeof fsp.rm;
 
 // ── rename, link, symlink ────────────────────────────────────────────────
 
@@ -181,6 +215,96 @@ const symlink = ((target: unknown, path: unknown, ...rest: unknown[]) => {
   return onRing(ring.symlinkat(t, p));
 }) as typeof fsp.symlink;
 
+// ── access, truncate, copyFile ───────────────────────────────────────────
+
+const AT_NO_AUTOMOUNT = 0x800;
+const STATX_TYPE = 1;
+let credsKey = '';
+let credsExact = false;
+/**
+ * Whether statx answers access(F_OK) exactly for this process: faccessat(2)
+ * walks the path with the real uid and gid, and with the capabilities
+ * reduced (none for a non-root real uid, the permitted set for root), where
+ * statx uses the effective ones. Equal when the ids are equal and the
+ * effective capabilities are what faccessat would use.
+ */
+function accessByStatxExact(): boolean {
+  const uid = process.getuid?.();
+  const euid = process.geteuid?.();
+  const gid = process.getgid?.();
+  const egid = process.getegid?.();
+  if (uid === undefined || uid !== euid || gid !== egid) return false;
+  const key = `${uid}:${gid}`;
+  if (key !== credsKey) {
+    credsKey = key;
+    credsExact = false;
+    try {
+      const status = nodeFs.readFileSync('/proc/self/status', 'latin1');
+      const cap = (name: string): bigint | undefined => {
+        const m = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(status);
+        return m ? BigInt(`0x${m[1]}`) : undefined;
+      };
+      const eff = cap('CapEff');
+      const prm = cap('CapPrm');
+      credsExact = eff !== undefined && (uid === 0 ? eff === prm : eff === 0n);
+    } catch {
+      credsExact = false;
+    }
+  }
+  return credsExact;
+}
+
+/** access(path[, F_OK]): a statx on the ring where that is exact (above); R_OK, W_OK, X_OK are Node's. */
+const access = ((path: unknown, ...rest: unknown[]) => {
+  const mode = rest[0];
+  const p = mode === undefined || mode === null || mode === nodeFs.constants.F_OK ? kernelPath(path) : undefined;
+  const ring = p !== undefined && accessByStatxExact() ? ringWith('STATX') : undefined;
+  if (p === undefined || !ring) return (fsp.access as (...a: unknown[]) => Promise<void>)(path, ...rest);
+  return onRing(ring._statxBytes(p, AT_NO_AUTOMOUNT, STATX_TYPE, 'access', shownPath(p)).then(() => undefined));
+}) as typeof fsp.access;
+
+/**
+ * truncate(path[, len]): as Node's (open 'r+', ftruncate, close; the close's
+ * error joins the ftruncate's in an AggregateError), each an io_uring op.
+ */
+const truncate = ((path: unknown, ...rest: unknown[]) => {
+  const len = rest[0];
+  const n = len === undefined ? 0 : typeof len === 'number' && Number.isSafeInteger(len) ? Math.max(0, len) : -1;
+  const p = n >= 0 ? openablePath(kernelPath(path)) : undefined;
+  const ring = p !== undefined ? ringWith('OPENAT', 'FTRUNCATE', 'CLOSE') : undefined;
+  if (p === undefined || !ring) return (fsp.truncate as (...a: unknown[]) => Promise<void>)(path, ...rest);
+  return onRing((async () => {
+    const fd = await ring.openat(p, 'r+');
+    let opError: unknown;
+    try {
+      await ring.ftruncate(fd, n);
+    } catch (e) {
+      opError = e;
+    }
+    try {
+      await ring.closeFd(fd);
+    } catch (closeError) {
+      throw opError === undefined ? closeError : bothFailed(opError, closeError);
+    }
+    if (opError !== undefined) throw opError;
+  })());
+}) as typeof fsp.truncate;
+
+/**
+ * copyFile(src, dest[, mode]): libuv's copy as io_uring ops (lib/fs/copy.ts)
+ * for mode 0 and COPYFILE_EXCL; FICLONE and FICLONE_FORCE (an ioctl, which
+ * io_uring has no op for) are Node's.
+ */
+const copyFile = ((src: unknown, dest: unknown, ...rest: unknown[]) => {
+  const mode = rest[0];
+  const excl = mode === nodeFs.constants.COPYFILE_EXCL;
+  const s = mode === undefined || mode === 0 || excl ? openablePath(kernelPath(src)) : undefined;
+  const d = s !== undefined ? openablePath(kernelPath(dest)) : undefined;
+  const ring = d !== undefined ? ringWith('OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT') : undefined;
+  if (s === undefined || d === undefined || !ring) return (fsp.copyFile as (...a: unknown[]) => Promise<void>)(src, dest, ...rest);
+  return onRing(copyFileRing(ring, s, d, excl));
+}) as typeof fsp.copyFile;
+
 // ── kaio's own: FileHandle and whole-file calls (lib/file/) ──────────────
 
 const open = file.open;
@@ -190,12 +314,8 @@ const appendFile = file.appendFile;
 
 // ── the rest: node:fs/promises itself ─────────────────────────────────────
 
-const access = fsp.access;
-const copyFile = fsp.copyFile;
 const cp = fsp.cp;
 const opendir = fsp.opendir;
-const truncate = fsp.truncate;
-const rm = fsp.rm;
 const readdir = fsp.readdir;
 const readlink = fsp.readlink;
 const statfs = fsp.statfs;
@@ -208,6 +328,9 @@ const lutimes = fsp.lutimes;
 const realpath = fsp.realpath;
 const mkdtemp = fsp.mkdtemp;
 const watch = fsp.watch;
+// kaio's own (not in node:fs/promises): node:fs's streams driven by kaio.
+const createReadStream = streams.createReadStream;
+const createWriteStream = streams.createWriteStream;
 const constants = fsp.constants;
 
 // module.exports is this object literal, as node:fs/promises' is: `import fs
@@ -217,4 +340,6 @@ export = {
   access, copyFile, cp, open, opendir, rename, truncate, rm, rmdir, mkdir, readdir, readlink, symlink, lstat, stat,
   statfs, link, unlink, chmod, lchmod, lchown, chown, utimes, lutimes, realpath, mkdtemp, writeFile, appendFile,
   readFile, watch, constants,
+  // kaio's: node:fs's streams driven by kaio (lib/fs/streams.ts)
+  createReadStream, createWriteStream,
 };

@@ -28,6 +28,7 @@ import {
   STATX_DEFAULT_MASK,
 } from '../abi';
 import { Pending } from '../pending';
+import { RAW_RESULT } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
 import {
   validateBoolean,
@@ -319,6 +320,17 @@ export class Ring implements IoContext {
     }
   }
 
+  /** ftruncate(2) as IORING_OP_FTRUNCATE (6.9): the file's size becomes `length`. */
+  ftruncate(fd: Fd, length: number | bigint, options?: OpOptions): Promise<void> {
+    try {
+      const o = validateOptions<OpOptions>(options, ['signal']);
+      const len = validateOffset(length, 'length');
+      return this.#ops.start(Op.FTRUNCATE, this.#fd(fd), sqeFlagsOf(fd), undefined, len, 0, 0, undefined, 'ftruncate', undefined, undefined, o.signal, toVoid);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
   nop(options?: OpOptions): Promise<void> {
     try {
@@ -376,11 +388,46 @@ export class Ring implements IoContext {
    * statx itself (for kaio/fs/promises, which builds Node's Stats from it).
    * @internal
    */
-  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string): Promise<Uint8Array> {
+  /** With syscall RAW_RESULT (''): resolves to -errno instead of rejecting. */
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: '', shown: string | undefined, dirfd?: number, link?: boolean): Promise<Uint8Array | number>;
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, dirfd?: number, link?: boolean): Promise<Uint8Array>;
+  _statxBytes(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, dirfd = AT_FDCWD, link = false): Promise<Uint8Array | number> {
     try {
-      const { c } = cPath(path);
+      const c = path === '' ? EMPTY_CPATH : cPath(path).c;
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#ops.start(Op.STATX, AT_FDCWD, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
+      return this.#ops.start(Op.STATX, dirfd, link ? SQE_IO_HARDLINK : 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => out);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * mkdirat(2) of each path in order, in one submission, each SQE
+   * IOSQE_IO_HARDLINK-ed to the next: the kernel runs them one after the
+   * other and a failure does not cut the chain. Resolves to each one's
+   * result (0 or -errno). For kaio/fs/promises' mkdir -p.
+   * @internal
+   */
+  _mkdiratChain(paths: readonly (string | Buffer)[], mode: number): Promise<number[]> {
+    const results: Promise<number>[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const { c, shown } = cPath(paths[i]);
+      const flags = i < paths.length - 1 ? SQE_IO_HARDLINK : 0;
+      results.push(this.#ops.start<number>(Op.MKDIRAT, AT_FDCWD, flags, c, 0, mode, 0, undefined, RAW_RESULT, shown, c, undefined));
+    }
+    return Promise.all(results);
+  }
+
+  /**
+   * unlinkat(2) of a path (AT_FDCWD), resolving to 0 or -errno; `link`
+   * sets IOSQE_IO_HARDLINK, so that the next op started runs after this one
+   * in the same io-wq work item. For kaio/fs/promises' rm -r.
+   * @internal
+   */
+  _unlinkatLinked(path: string | Buffer, flags: number, link: boolean): Promise<number> {
+    try {
+      const { c, shown } = cPath(path);
+      return this.#ops.start<number>(Op.UNLINKAT, AT_FDCWD, link ? SQE_IO_HARDLINK : 0, c, 0, 0, flags, undefined, RAW_RESULT, shown, c, undefined);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -867,6 +914,10 @@ const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_F
 const toVoid = (): void => undefined;
 
 const AT_REMOVEDIR = 0x200;
+/** The empty path of a statx on an fd (AT_EMPTY_PATH). */
+const EMPTY_CPATH = Buffer.from('\0');
+/** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
+const SQE_IO_HARDLINK = 1 << 3;
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);

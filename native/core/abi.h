@@ -177,6 +177,7 @@ enum Op : uint8_t {
   kOpMkdirat = 37,        // 5.15
   kOpSymlinkat = 38,      // 5.15
   kOpLinkat = 39,         // 5.15
+  kOpFtruncate = 55,      // 6.9
   kOpReadvFixed = 60,     // 6.15
   kOpWritevFixed = 61,    // 6.15
 };

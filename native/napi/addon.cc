@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitPinned(env, exports);
   InitAio(env, exports);
   InitThreadpool(env, exports);
+  InitDigest(env, exports);
   InitCachedRead(env, exports);
   return exports;
 }

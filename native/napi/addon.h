@@ -21,6 +21,7 @@ Napi::Value IoprioSet(const Napi::CallbackInfo& info);
 void InitPinned(Napi::Env env, Napi::Object exports);      // js_pinned.cc
 void InitAio(Napi::Env env, Napi::Object exports);         // js_aio.cc
 void InitThreadpool(Napi::Env env, Napi::Object exports);  // js_threadpool.cc
+void InitDigest(Napi::Env env, Napi::Object exports);      // js_digest.cc
 void InitCachedRead(Napi::Env env, Napi::Object exports);  // js_cached_read.cc
 
 }  // namespace kaio

@@ -809,6 +809,7 @@ Napi::Object RingContract(Napi::Env env) {
   ops.Set("MKDIRAT", static_cast<double>(abi::kOpMkdirat));
   ops.Set("SYMLINKAT", static_cast<double>(abi::kOpSymlinkat));
   ops.Set("LINKAT", static_cast<double>(abi::kOpLinkat));
+  ops.Set("FTRUNCATE", static_cast<double>(abi::kOpFtruncate));
   ops.Set("READV_FIXED", static_cast<double>(abi::kOpReadvFixed));
   ops.Set("WRITEV_FIXED", static_cast<double>(abi::kOpWritevFixed));
   c.Set("ops", ops);

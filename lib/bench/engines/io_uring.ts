@@ -5,7 +5,7 @@
 import { Ring, type FixedFile } from '../../ring';
 import type { Run } from '../job';
 import { F_ISSUES, F_EVENTLOOP, Q_BUSY, Q_QUEUED, type EngineQueue, type IoEngine } from './engine';
-import { errnoOf, fillRandom } from './util';
+import { errnoOf } from './util';
 
 /** The ring, registered buffers and files for `run` (shared by both APIs). */
 function openRing(run: Run, fd: number): { ring: Ring; file: number | FixedFile } {
@@ -30,7 +30,7 @@ function openRing(run: Run, fd: number): { ring: Ring; file: number | FixedFile 
       // The pool's own Buffers where the block size fills them: ops on those
       // go by the buffer's index, without looking at the view (lib/pool.ts).
       run.buffers = pool.buffers.map((b) => (b.length === run.maxLen ? b : b.subarray(0, run.maxLen)));
-      fillRandom(run.buffers, run.setup.jobnum + 1);
+      for (const b of run.buffers) run.content.fill(b);
     }
     if (job.rw !== 'nop' && job.registerfiles) file = ring.registerFiles([fd])[0];
   } catch (e) {

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Run } from '../job';
 import { F_EVENTLOOP, F_FAKEIO, F_ISSUES, F_NOIO, F_NOSTATS, F_SYNC, Q_BUSY, type EngineQueue, type IoEngine } from './engine';
 import { errnoCode } from './util';
+import { runPaced } from './paced';
 
 /** fio's IO depths buckets: "4" holds depths 4-7, "8" 8-15 and so on (the depth when ops are committed). */
 export function depthBucket(n: number): number {
@@ -311,7 +312,9 @@ export async function runEngine(run: Run, engine: IoEngine, fd: number): Promise
     run.noStats = (flags & F_NOSTATS) !== 0;
     run.slatMeasured = q !== null && !q.issues;
     run.begin();
-    if (q === null) runSync(run, engine);
+    // A paced job (rate, thinktime, flow, latency_target) has its own loop; the others never look.
+    if (run.pace !== null) await runPaced(run, run.pace, engine, q, (bq) => fillAndCommit(bq, engine));
+    else if (q === null) runSync(run, engine);
     else if (flags & F_EVENTLOOP) await runEventLoop(q, engine);
     else while (turn(q, engine));
     return engine.fixedOps();

@@ -13,16 +13,3 @@ export function errnoOf(e: unknown): number {
   return typeof n === 'number' && n !== 0 ? Math.abs(n) : 5;
 }
 
-/** Fills the buffers with xorshift noise (what the job writes, unless verify writes its own). */
-export function fillRandom(bufs: Buffer[], seed: number): void {
-  let x = seed | 1;
-  for (const b of bufs) {
-    let i = 0;
-    for (; i + 4 <= b.length; i += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b.writeInt32LE(x, i);
-    }
-  }
-}
