@@ -249,9 +249,9 @@ group_reporting
       const p = kaio(['--parse-only', job]);
       assert.deepEqual([p.status, p.stdout, p.stderr], [0, '', '']);
       assert.deepEqual(fs.readdirSync(dir), ['a.fio'], 'parse-only made files');
-      fs.appendFileSync(job, 'bogus=1\ncpuload=10\n');
+      fs.appendFileSync(job, 'bogus=1\ncgroup=x\n');
       const q = kaio(['--parse-only', job]);
-      assertOneLine(q, 2, /2 options kaio bench does not support: bogus \(.*a\.fio:11\), cpuload \(.*a\.fio:12\)/, 'parse-only, bad file');
+      assertOneLine(q, 2, /2 options kaio bench does not support: bogus \(.*a\.fio:11\), cgroup \(.*a\.fio:12\)/, 'parse-only, bad file');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
