@@ -13,6 +13,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
+import { binding } from '../dist/lib/binding';
 import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
 
 const BLOCK = 4096;
@@ -408,7 +409,28 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
     }
   });
 
-  it('a FIFO opened inline (O_NONBLOCK, as io_uring opens it) is read blocking to its end; a directory fails with EISDIR as node:fs', async function () {
+  it('a FIFO with no writer yet is not opened inline: readFile waits for a writer and returns what it wrote, as node:fs', async function () {
+    const fifo = path.join(dir, 'fifo-late');
+    cp.execFileSync('mkfifo', [fifo]);
+    // The inline try itself leaves a FIFO to the ring: nothing opened (EAGAIN).
+    const EAGAIN = os.constants.errno.EAGAIN;
+    assert.strictEqual(binding.readCached(fifo, 1 << 20), -EAGAIN);
+    let settled = false;
+    const reading = kaio.readFile(fifo, { context: ring, encoding: 'utf8' }).finally(() => {
+      settled = true;
+    });
+    // A reader that had opened the FIFO without waiting for a writer reads it
+    // empty (no writer: end of file) and settles within these turns; the
+    // ring's open is still waiting for a writer.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'readFile of a FIFO settled before any writer opened it');
+    const w = await fsp.open(fifo, 'w');
+    await w.write('late writer');
+    await w.close();
+    assert.equal(await reading, 'late writer');
+  });
+
+  it('a FIFO is read blocking to its end; a directory fails with EISDIR as node:fs', async function () {
     const fifo = path.join(dir, 'fifo');
     cp.execFileSync('mkfifo', [fifo]);
     // A writer holds the FIFO open, so the open does not depend on timing; the

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #ifndef SYS_openat2
@@ -39,23 +40,28 @@ ssize_t ReadNowait(int fd, iovec* iov, uint64_t offset) {
 }  // namespace
 
 int OpenCached(const char* path, CachedFile* out) {
-  OpenHow how{static_cast<uint64_t>(O_RDONLY | O_CLOEXEC | O_NONBLOCK), 0, kResolveCached};
-  long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
-  if (fd < 0) return -errno;
+  OpenHow how{static_cast<uint64_t>(O_PATH | O_CLOEXEC), 0, kResolveCached};
+  long where = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+  if (where < 0) return -errno;
   abi::Statx st;
   std::memset(&st, 0, sizeof(st));
   int e = 0;
-  if (syscall(SYS_statx, static_cast<int>(fd), "", abi::kAtEmptyPath | kAtStatxDontSync, kStatxType | kStatxSize, &st) < 0) {
+  if (syscall(SYS_statx, static_cast<int>(where), "", abi::kAtEmptyPath | kAtStatxDontSync, kStatxType | kStatxSize, &st) < 0) {
     e = errno;
-  } else if ((st.stx_mask & (kStatxType | kStatxSize)) != (kStatxType | kStatxSize)) {
-    e = EOPNOTSUPP;  // no type or size: not a file to read this way
+  } else if ((st.stx_mask & (kStatxType | kStatxSize)) != (kStatxType | kStatxSize) || !S_ISREG(st.stx_mode)) {
+    e = EAGAIN;  // not a regular file (or no type or size): the ring's open
   }
-  if (e) {
-    close(static_cast<int>(fd));
-    return -e;
+  int fd = -1;
+  if (!e) {
+    char self[40];
+    std::snprintf(self, sizeof(self), "/proc/self/fd/%d", static_cast<int>(where));
+    fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) e = errno == ENOENT ? ENOSYS : errno;  // ENOENT: no /proc here
   }
-  out->fd = static_cast<int>(fd);
-  out->regular = S_ISREG(st.stx_mode);
+  close(static_cast<int>(where));
+  if (e) return -e;
+  out->fd = fd;
+  out->regular = true;
   out->block_fs = st.stx_dev_major != 0;
   out->size = st.stx_size;
   return 0;

@@ -17,12 +17,17 @@ struct CachedFile {
   uint64_t size;     // stx_size (attributes as cached: AT_STATX_DONT_SYNC)
 };
 
-// openat2(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, RESOLVE_CACHED) (Linux
-// 5.12), then statx of the fd with AT_STATX_DONT_SYNC: 0 with out filled
-// (out->fd open), or -errno with nothing open (EAGAIN: the path is not all in
-// the dentry cache; ENOSYS/EINVAL: the kernel has no openat2/RESOLVE_CACHED).
-// O_NONBLOCK as io_uring's inline open: a FIFO opens without waiting for a
-// writer. ClearNonblock before anything else reads the fd.
+// openat2(path, O_PATH | O_CLOEXEC, RESOLVE_CACHED) (Linux 5.12), statx of
+// that fd with AT_STATX_DONT_SYNC, and only for a regular file an open for
+// reading of that same inode (through /proc/self/fd, so a rename in between
+// cannot swap in another file): 0 with out filled (out->fd open, out->regular
+// true), or -errno with nothing open (EAGAIN: the path is not all in the
+// dentry cache, or it is not a regular file; ENOSYS/EINVAL: the kernel has no
+// openat2/RESOLVE_CACHED, or there is no /proc). Nothing but a regular file
+// is ever opened here: opening a FIFO or a device has effects of its own (a
+// FIFO's writer waiting in open() is let go; a FIFO opened without waiting
+// for a writer reads as empty), which are the ring's open's to have, as
+// Node's. The fd is O_NONBLOCK; ClearNonblock before anything else reads it.
 int OpenCached(const char* path, CachedFile* out);
 
 // Reads the whole file of `size` bytes into buf (room for size + 1) with

@@ -24,7 +24,7 @@ Napi::Value Pair(Napi::Env env, Napi::Value a, Napi::Value b) {
 //     filesystem with no block device, where close may call its ->flush:
 //     the caller closes on the ring, which runs such a close on io-wq);
 //   [fd, size]: opened, not read (empty, larger than max, not all in the
-//     page cache; size -1: not a regular file), O_NONBLOCK
+//     page cache), O_NONBLOCK
 //     cleared: the caller reads and closes;
 //   -errno: nothing open (EAGAIN: not all in the dentry cache).
 Napi::Value ReadCached(const Napi::CallbackInfo& info) {
