@@ -171,6 +171,45 @@ export interface Binding {
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;
   aioProbe(): 0 | (Error & { code: string; errno: number; syscall: string });
   Threadpool: NativeBackendConstructor<NativeThreadpoolOptions, NativeBackend>;
+  /** kaio bench's native io_uring loop (native/core/bench_loop.h; lib/bench/engines/native-loop.ts). */
+  BenchLoop: new (
+    options: NativeBenchLoopOptions,
+    input: Float64Array,
+    output: Float64Array,
+    state: Float64Array,
+    buffers: Uint8Array[],
+    stopFlag: Int32Array | null,
+    termFlag: Int32Array | null,
+  ) => NativeBenchLoop;
+  /** CLOCK_MONOTONIC in ns: the bench loop's clock. */
+  benchNow(): number;
+}
+
+export interface NativeBenchLoopOptions {
+  depth: number;
+  entries: number;
+  cqEntries: number;
+  sqpoll: boolean;
+  iopoll: boolean;
+  fd: number;
+  registerFile: boolean;
+  fixedBuffers: boolean;
+  batchSubmit: number;
+  completeMin: number;
+  completeMax: number;
+  stampPrep: boolean;
+  stampSubmit: boolean;
+  stampReap: boolean;
+  /** scramble_buffers on writes (lib/bench/content.ts scrambleWrite). */
+  scramble: boolean;
+}
+
+export interface NativeBenchLoop {
+  /** Turns the loop until it needs input (1), its records must be folded (2) or the job is over (0); throws a failed enter. */
+  run(): number;
+  /** Waits for the ops in flight, closes the ring. */
+  close(): void;
+  fixedOps(): number;
 }
 
 /** The AIO and thread-pool contexts (native/napi/js_aio.cc, native/napi/js_threadpool.cc). */

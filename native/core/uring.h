@@ -118,6 +118,10 @@ class Uring {
     if (n) cq_khead_->store(head, std::memory_order_release);
     return n;
   }
+  // CQEs ready to be reaped.
+  unsigned CqCount() const {
+    return cq_ktail_->load(std::memory_order_acquire) - cq_khead_->load(std::memory_order_relaxed);
+  }
   bool CqReady() const {
     return cq_khead_->load(std::memory_order_relaxed) !=
            cq_ktail_->load(std::memory_order_acquire);

@@ -73,4 +73,9 @@ export interface IoEngine {
   cleanup(): void | Promise<void>;
   /** Ops that went with registered buffers (io_uring's *_FIXED), else 0. */
   fixedOps(): number;
+  /**
+   * Runs the whole job in the engine's own (native) loop, after begin(); false:
+   * the engine has none for this job and the shared loop runs it.
+   */
+  ownLoop?(): boolean;
 }

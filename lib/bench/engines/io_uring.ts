@@ -6,6 +6,7 @@ import { Ring, type FixedFile } from '../../ring';
 import type { Run } from '../job';
 import { F_ISSUES, F_EVENTLOOP, Q_BUSY, Q_QUEUED, type EngineQueue, type IoEngine } from './engine';
 import { errnoOf } from './util';
+import { NativeLoop, nativeLoopFits } from './native-loop';
 
 /** The ring, registered buffers and files for `run` (shared by both APIs). */
 function openRing(run: Run, fd: number): { ring: Ring; file: number | FixedFile } {
@@ -63,12 +64,18 @@ export class IoUringEngine implements IoEngine {
   q!: EngineQueue;
   nop = false;
   submittedSeen = 0;
+  /** The native loop, for a job it does all of (native-loop.ts); else the ring below. */
+  native: NativeLoop | undefined;
 
   setup(run: Run, fd: number, q: EngineQueue | null): void {
     this.run = run;
     this.q = q!;
     this.fd = fd;
     this.nop = run.nop;
+    if (nativeLoopFits(run)) {
+      this.native = new NativeLoop(run, fd);
+      return;
+    }
     const { ring, file } = openRing(run, fd);
     this.ring = ring;
     this.file = file;
@@ -123,7 +130,18 @@ export class IoUringEngine implements IoEngine {
     this.ring.submitAndWait(min);
   }
 
+  ownLoop(): boolean {
+    if (this.native === undefined) return false;
+    this.native.loop();
+    return true;
+  }
+
   async cleanup(): Promise<void> {
+    if (this.native !== undefined) {
+      this.native.close();
+      fixedNote(this.run, this.native.native.fixedOps());
+      return;
+    }
     if (!this.ring) return;
     fixedNote(this.run, this.ring.stats.fixedOps);
     this.ring.onCompletion(null);
@@ -131,6 +149,7 @@ export class IoUringEngine implements IoEngine {
   }
 
   fixedOps(): number {
+    if (this.native !== undefined) return this.native.native.fixedOps();
     return this.ring ? this.ring.stats.fixedOps : 0;
   }
 }

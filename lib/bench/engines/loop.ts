@@ -314,6 +314,7 @@ export async function runEngine(run: Run, engine: IoEngine, fd: number): Promise
     run.begin();
     // A paced job (rate, thinktime, flow, latency_target) has its own loop; the others never look.
     if (run.pace !== null) await runPaced(run, run.pace, engine, q, (bq) => fillAndCommit(bq, engine));
+    else if (engine.ownLoop?.()) return engine.fixedOps();
     else if (q === null) runSync(run, engine);
     else if (flags & F_EVENTLOOP) await runEventLoop(q, engine);
     else while (turn(q, engine));

@@ -1,0 +1,280 @@
+// kaio bench's native inner loop on io_uring (see bench_loop.h).
+#include "bench_loop.h"
+
+#include <sys/uio.h>
+#include <time.h>
+
+#include <cerrno>
+#include <cmath>
+
+namespace kaio {
+
+namespace {
+
+// fio's IO depths buckets: "4" holds depths 4-7 and so on (loop.ts depthBucket).
+unsigned DepthBucket(unsigned n) {
+  return n >= 64 ? 6 : n >= 32 ? 5 : n >= 16 ? 4 : n >= 8 ? 3 : n >= 4 ? 2 : n >= 2 ? 1 : 0;
+}
+// fio's submit/complete buckets: 0, 1-4, 5-8, ... 33-64, more (loop.ts batchBucket).
+unsigned BatchBucket(unsigned n) {
+  return n == 0 ? 0 : n <= 4 ? 1 : n <= 8 ? 2 : n <= 16 ? 3 : n <= 32 ? 4 : n <= 64 ? 5 : 6;
+}
+
+}  // namespace
+
+double BenchLoop::Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
+  o_ = options;
+  unsigned depth = o_.depth;
+  if (depth == 0 || o_.buffers.size() != depth || o_.buffer_sizes.size() != depth || in_cap_ == 0 || out_cap_ < 2 * depth) {
+    *what = "bench loop arguments";
+    return -EINVAL;
+  }
+  *what = "io_uring_setup";
+  int r = ring_.Setup(o_.uring);
+  if (r < 0) return r;
+  if (o_.register_file) {
+    *what = "io_uring_register(IORING_REGISTER_FILES)";
+    r = ring_.Register(abi::kRegisterFiles, &o_.fd, 1);
+    if (r < 0) return r;
+  }
+  if (o_.fixed_buffers) {
+    std::vector<iovec> iov(depth);
+    for (unsigned i = 0; i < depth; i++) iov[i] = {o_.buffers[i], o_.buffer_sizes[i]};
+    // As the JavaScript engine's pool (fallback: true): memory that cannot be
+    // registered (RLIMIT_MEMLOCK) leaves the ops unregistered, which the job's note says.
+    if (ring_.Register(abi::kRegisterBuffers, iov.data(), depth) < 0) o_.fixed_buffers = false;
+  }
+  if (o_.batch_submit == 0) o_.batch_submit = 1;
+  if (o_.complete_min == 0) o_.complete_min = 1;
+  if (o_.complete_max < o_.complete_min) o_.complete_max = o_.complete_min;
+  dir_.assign(depth, 0);
+  len_.assign(depth, 0);
+  off_.assign(depth, 0);
+  t_prep_.assign(depth, 0);
+  t_sub_.assign(depth, 0);
+  free_.resize(depth);
+  queued_.resize(depth);
+  n_free_ = 0;
+  for (unsigned t = depth; t-- > 0;) free_[n_free_++] = t;
+  *what = nullptr;
+  return 0;
+}
+
+// Preps ops from the input block into the free slots, committing every
+// batch_submit and once for the rest: 0, kBenchNeedInput, or -errno.
+int BenchLoop::Fill(double loop_now) {
+  while (n_free_ != 0) {
+    if (state_[kBsStop] != 0) break;
+    double pos_d = state_[kBsInPos];
+    double count_d = state_[kBsInCount];
+    if (!(pos_d < count_d)) {
+      if (state_[kBsInEnd] != 0) break;
+      return kBenchNeedInput;
+    }
+    if (loop_now >= state_[kBsDeadline]) {
+      state_[kBsStop] = 1;
+      break;
+    }
+    unsigned pos = static_cast<unsigned>(pos_d);
+    if (pos >= in_cap_) return -EINVAL;
+    const double* op = in_ + static_cast<size_t>(pos) * kBenchInStride;
+    unsigned tag = free_[n_free_ - 1];
+    double len_d = op[1];
+    if (!(len_d > 0 && len_d <= static_cast<double>(o_.buffer_sizes[tag])) || !(op[0] >= 0)) return -EINVAL;
+    abi::Sqe* sqe = ring_.GetSqe();
+    if (sqe == nullptr) break;  // the SQ is full (sized for the depth: rare); the op waits
+    n_free_--;
+    uint8_t dir = op[2] == 1 ? 1 : 0;
+    uint32_t len = static_cast<uint32_t>(len_d);
+    if (dir && o_.scramble) Scramble(static_cast<uint8_t*>(o_.buffers[tag]), len, op[0], loop_now);
+    if (o_.fixed_buffers) {
+      sqe->opcode = dir ? abi::kOpWriteFixed : abi::kOpReadFixed;
+      sqe->buf_index = static_cast<uint16_t>(tag);
+      fixed_ops_++;
+    } else {
+      sqe->opcode = dir ? abi::kOpWrite : abi::kOpRead;
+    }
+    if (o_.register_file) {
+      sqe->fd = 0;
+      sqe->flags = abi::kSqeFixedFile;
+    } else {
+      sqe->fd = o_.fd;
+    }
+    sqe->off = static_cast<uint64_t>(op[0]);
+    sqe->addr = reinterpret_cast<uint64_t>(o_.buffers[tag]);
+    sqe->len = len;
+    sqe->user_data = tag;
+    state_[kBsInPos] = pos_d + 1;
+    dir_[tag] = dir;
+    len_[tag] = len;
+    off_[tag] = op[0];
+    t_prep_[tag] = o_.stamp_prep ? Now() : loop_now;
+    queued_[q_start_ + q_len_++] = tag;
+    in_flight_++;
+    if (q_len_ >= o_.batch_submit) {
+      // fio counts the depth at each commit, for the ops it commits.
+      state_[kBsDepth + DepthBucket(in_flight_)] += q_len_;
+      int r = Commit();
+      if (r < 0) return r;
+    }
+  }
+  if (q_len_ != 0) {
+    state_[kBsDepth + DepthBucket(in_flight_)] += q_len_;
+    int r = Commit();
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
+// One io_uring_enter for the queued SQEs (more only when the kernel takes
+// part of them, or waits for a completion when it has no room): each op
+// taken is stamped when the enter returns (fio's issue_time).
+int BenchLoop::Commit() {
+  while (q_len_ != 0) {
+    uint64_t enters = ring_.enter_calls();
+    int r = ring_.Submit(0);
+    state_[kBsEnters] += static_cast<double>(ring_.enter_calls() - enters);
+    if (r > 0) {
+      unsigned n = static_cast<unsigned>(r) > q_len_ ? q_len_ : static_cast<unsigned>(r);
+      state_[kBsSubmit + BatchBucket(n)]++;
+      double t = o_.stamp_submit ? Now() : loop_now_;
+      for (unsigned i = 0; i < n; i++) t_sub_[queued_[q_start_ + i]] = t;
+      q_start_ += n;
+      q_len_ -= n;
+      if (q_len_ == 0) q_start_ = 0;
+      continue;
+    }
+    if (r != 0 && r != -EAGAIN && r != -EBUSY) return r;
+    // Short of resources: a completion makes room; without any op in the
+    // kernel none will come.
+    if (in_flight_ <= q_len_) return r == 0 ? -EAGAIN : r;
+    enters = ring_.enter_calls();
+    r = ring_.Enter(0, 1, abi::kEnterGetevents);
+    state_[kBsEnters] += static_cast<double>(ring_.enter_calls() - enters);
+    if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -ETIME) return r;
+  }
+  return 0;
+}
+
+void BenchLoop::Scramble(uint8_t* buf, uint32_t len, double off, double loop_now) {
+  // The time as the JavaScript loop's performance.now() would give it, in ns.
+  uint64_t ns = static_cast<uint64_t>(std::floor(loop_now - state_[kBsClockOffset]));
+  unsigned line = static_cast<unsigned>((ns ^ static_cast<uint64_t>(off / 512)) & 7) * 64;
+  uint32_t t[2] = {static_cast<uint32_t>(ns), static_cast<uint32_t>(ns >> 32)};
+  for (uint32_t p = 0; p + 512 <= len; p += 512) {
+    uint64_t bo = static_cast<uint64_t>(off) + p;
+    uint32_t v[4] = {static_cast<uint32_t>(bo), static_cast<uint32_t>(bo >> 32), t[0], t[1]};
+    uint8_t* at = buf + p + line;
+    for (unsigned i = 0; i < 16; i++) at[i] = static_cast<uint8_t>(v[i / 4] >> (8 * (i % 4)));  // little-endian, as writeUInt32LE
+  }
+}
+
+void BenchLoop::Record(unsigned tag, int32_t res, double now) {
+  double* rec = out_ + static_cast<size_t>(state_[kBsOutCount]) * kBenchOutStride;
+  rec[0] = res;
+  rec[1] = dir_[tag];
+  rec[2] = len_[tag];
+  rec[3] = off_[tag];
+  rec[4] = t_prep_[tag];
+  rec[5] = t_sub_[tag];
+  rec[6] = now;
+  state_[kBsOutCount]++;
+}
+
+// Waits for iodepth_batch_complete_min completions (at most the ops in
+// flight) and reaps up to iodepth_batch_complete_max of what is ready,
+// stamped with one clock read: 0 or -errno.
+int BenchLoop::Reap() {
+  unsigned min = o_.complete_min < in_flight_ ? o_.complete_min : in_flight_;
+  if (min == 0) min = 1;
+  unsigned ready = ring_.CqCount();
+  while (ready < min) {
+    uint64_t enters = ring_.enter_calls();
+    int r = ring_.Enter(0, min, abi::kEnterGetevents);
+    state_[kBsEnters] += static_cast<double>(ring_.enter_calls() - enters);
+    if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -ETIME) return r;
+    ready = ring_.CqCount();
+  }
+  unsigned cap = o_.complete_max > in_flight_ ? in_flight_ : o_.complete_max;
+  if (cap < min) cap = min;
+  if (ready < cap && ready < in_flight_ && ring_.NeedsFlush()) {
+    // Completions the kernel holds until asked (task work, IOPOLL): as fio's peek.
+    uint64_t enters = ring_.enter_calls();
+    ring_.FlushCompletions();
+    state_[kBsEnters] += static_cast<double>(ring_.enter_calls() - enters);
+    ready = ring_.CqCount();
+  }
+  unsigned k = ready < cap ? ready : cap;
+  double now = o_.stamp_reap ? Now() : loop_now_;
+  const unsigned depth = o_.depth;
+  unsigned got = ring_.Drain(
+      [&](const abi::Cqe& cqe) {
+        unsigned tag = static_cast<unsigned>(cqe.user_data);
+        if (tag >= depth) return;
+        Record(tag, cqe.res, now);
+        free_[n_free_++] = tag;
+        in_flight_--;
+        // An error ends the job (run.fail): no op starts after it.
+        if (cqe.res < 0) state_[kBsStop] = 1;
+      },
+      k);
+  state_[kBsComplete + BatchBucket(got)]++;
+  return 0;
+}
+
+void BenchLoop::Close() {
+  if (!ring_.is_open()) return;
+  // SQEs written and never taken: take them back (the kernel reads the SQ
+  // only inside an enter without SQPOLL); with SQPOLL, submit and wait.
+  unsigned taken_back = q_len_ ? ring_.Retract([](const abi::Sqe&) {}) : 0;
+  if (taken_back == 0 && q_len_ != 0) ring_.Submit(0);
+  in_flight_ -= taken_back < in_flight_ ? taken_back : in_flight_;
+  q_len_ = 0;
+  while (in_flight_ != 0) {
+    unsigned got = ring_.Drain([](const abi::Cqe&) {}, in_flight_);
+    in_flight_ -= got;
+    if (in_flight_ == 0) break;
+    int r = ring_.Enter(0, 1, abi::kEnterGetevents);
+    if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -ETIME && r != -EINTR) break;
+  }
+  ring_.Close();
+}
+
+int BenchLoop::Run() {
+  if (!ring_.is_open()) return -EBADF;
+  const double start = Now();
+  for (;;) {
+    if (!mid_fill_) {
+      loop_now_ = Now();
+      // Between turns: fold when the next reap might not fit, and let
+      // JavaScript poll and publish at least every yield_ns.
+      if (static_cast<double>(state_[kBsOutCount]) + o_.depth > out_cap_) return kBenchOutFull;
+      if (loop_now_ - start >= static_cast<double>(o_.yield_ns) && state_[kBsOutCount] != 0) return kBenchOutFull;
+      // The shared stop flags (Ctrl-C, a sibling's end): every 16th turn, as the JavaScript loop.
+      if ((turns_++ & 15) == 0 && ((o_.stop_flag && __atomic_load_n(o_.stop_flag, __ATOMIC_SEQ_CST) != 0) ||
+                                    (o_.term_flag && __atomic_load_n(o_.term_flag, __ATOMIC_SEQ_CST) != 0)))
+        state_[kBsStop] = 1;
+    }
+    mid_fill_ = false;
+    int r = Fill(loop_now_);
+    if (r < 0) return r;
+    if (r == kBenchNeedInput) {
+      mid_fill_ = true;
+      state_[kBsInFlight] = in_flight_;
+      return kBenchNeedInput;
+    }
+    state_[kBsInFlight] = in_flight_;
+    if (in_flight_ == 0) return kBenchDone;
+    r = Reap();
+    if (r < 0) return r;
+    state_[kBsInFlight] = in_flight_;
+  }
+}
+
+}  // namespace kaio
