@@ -186,6 +186,8 @@ export interface Binding {
 }
 
 export interface NativeBenchLoopOptions {
+  /** Linux AIO instead of io_uring. */
+  aio: boolean;
   depth: number;
   entries: number;
   cqEntries: number;

@@ -73,6 +73,14 @@ class Aio {
     return total;
   }
 
+  // Completions ready in the mapped ring (0 without one).
+  unsigned Ready() const {
+    if (!ring_) return 0;
+    uint32_t nr = ring_->nr;
+    uint32_t head = reinterpret_cast<const std::atomic<uint32_t>*>(&ring_->head)->load(std::memory_order_relaxed) % nr;
+    uint32_t tail = reinterpret_cast<const std::atomic<uint32_t>*>(&ring_->tail)->load(std::memory_order_acquire) % nr;
+    return tail >= head ? tail - head : nr - head + tail;
+  }
   // io_getevents(min_nr, nr) with a timeout in ms (< 0: none). Count or -errno.
   int GetEvents(long min_nr, long nr, abi::IoEvent* events, int timeout_ms);
 

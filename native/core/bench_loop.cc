@@ -35,9 +35,20 @@ int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
     *what = "bench loop arguments";
     return -EINVAL;
   }
-  *what = "io_uring_setup";
-  int r = ring_.Setup(o_.uring);
-  if (r < 0) return r;
+  int r;
+  if (o_.aio) {
+    *what = "io_setup";
+    r = aio_.Setup(o_.uring.entries, true);
+    if (r < 0) return r;
+    iocbs_.assign(depth, abi::Iocb{});
+    iocb_ptrs_.assign(depth, nullptr);
+    events_.resize(depth);
+    o_.register_file = o_.fixed_buffers = false;
+  } else {
+    *what = "io_uring_setup";
+    r = ring_.Setup(o_.uring);
+    if (r < 0) return r;
+  }
   if (o_.register_file) {
     *what = "io_uring_register(IORING_REGISTER_FILES)";
     r = ring_.Register(abi::kRegisterFiles, &o_.fd, 1);
@@ -87,29 +98,44 @@ int BenchLoop::Fill(double loop_now) {
     unsigned tag = free_[n_free_ - 1];
     double len_d = op[1];
     if (!(len_d > 0 && len_d <= static_cast<double>(o_.buffer_sizes[tag])) || !(op[0] >= 0)) return -EINVAL;
-    abi::Sqe* sqe = ring_.GetSqe();
-    if (sqe == nullptr) break;  // the SQ is full (sized for the depth: rare); the op waits
-    n_free_--;
     uint8_t dir = op[2] == 1 ? 1 : 0;
     uint32_t len = static_cast<uint32_t>(len_d);
+    abi::Sqe* sqe = nullptr;
+    if (o_.aio) {
+      abi::Iocb& cb = iocbs_[tag];
+      cb = abi::Iocb{};
+      cb.aio_data = tag;
+      cb.aio_lio_opcode = dir ? abi::kIocbCmdPwrite : abi::kIocbCmdPread;
+      cb.aio_fildes = static_cast<uint32_t>(o_.fd);
+      cb.aio_buf = reinterpret_cast<uint64_t>(o_.buffers[tag]);
+      cb.aio_nbytes = len;
+      cb.aio_offset = static_cast<int64_t>(op[0]);
+      iocb_ptrs_[q_start_ + q_len_] = &cb;
+    } else {
+      sqe = ring_.GetSqe();
+      if (sqe == nullptr) break;  // the SQ is full (sized for the depth: rare); the op waits
+    }
+    n_free_--;
     if (dir && o_.scramble) Scramble(static_cast<uint8_t*>(o_.buffers[tag]), len, op[0], loop_now);
-    if (o_.fixed_buffers) {
-      sqe->opcode = dir ? abi::kOpWriteFixed : abi::kOpReadFixed;
-      sqe->buf_index = static_cast<uint16_t>(tag);
-      fixed_ops_++;
-    } else {
-      sqe->opcode = dir ? abi::kOpWrite : abi::kOpRead;
+    if (sqe != nullptr) {
+      if (o_.fixed_buffers) {
+        sqe->opcode = dir ? abi::kOpWriteFixed : abi::kOpReadFixed;
+        sqe->buf_index = static_cast<uint16_t>(tag);
+        fixed_ops_++;
+      } else {
+        sqe->opcode = dir ? abi::kOpWrite : abi::kOpRead;
+      }
+      if (o_.register_file) {
+        sqe->fd = 0;
+        sqe->flags = abi::kSqeFixedFile;
+      } else {
+        sqe->fd = o_.fd;
+      }
+      sqe->off = static_cast<uint64_t>(op[0]);
+      sqe->addr = reinterpret_cast<uint64_t>(o_.buffers[tag]);
+      sqe->len = len;
+      sqe->user_data = tag;
     }
-    if (o_.register_file) {
-      sqe->fd = 0;
-      sqe->flags = abi::kSqeFixedFile;
-    } else {
-      sqe->fd = o_.fd;
-    }
-    sqe->off = static_cast<uint64_t>(op[0]);
-    sqe->addr = reinterpret_cast<uint64_t>(o_.buffers[tag]);
-    sqe->len = len;
-    sqe->user_data = tag;
     state_[kBsInPos] = pos_d + 1;
     dir_[tag] = dir;
     len_[tag] = len;
@@ -136,6 +162,7 @@ int BenchLoop::Fill(double loop_now) {
 // part of them, or waits for a completion when it has no room): each op
 // taken is stamped when the enter returns (fio's issue_time).
 int BenchLoop::Commit() {
+  if (o_.aio) return CommitAio();
   while (q_len_ != 0) {
     uint64_t enters = ring_.enter_calls();
     int r = ring_.Submit(0);
@@ -159,6 +186,80 @@ int BenchLoop::Commit() {
     state_[kBsEnters] += static_cast<double>(ring_.enter_calls() - enters);
     if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -ETIME) return r;
   }
+  return 0;
+}
+
+// io_submit of the queued iocbs (again for the rest when the kernel takes
+// part of them): each op taken is stamped when the call returns. An iocb the
+// kernel refuses is that op's error (as fio's io_u), and ends the job.
+int BenchLoop::CommitAio() {
+  while (q_len_ != 0) {
+    int r = aio_.Submit(iocb_ptrs_.data() + q_start_, q_len_);
+    state_[kBsEnters]++;
+    if (r > 0) {
+      unsigned n = static_cast<unsigned>(r) > q_len_ ? q_len_ : static_cast<unsigned>(r);
+      state_[kBsSubmit + BatchBucket(n)]++;
+      double t = o_.stamp_submit ? Now() : loop_now_;
+      for (unsigned i = 0; i < n; i++) t_sub_[queued_[q_start_ + i]] = t;
+      q_start_ += n;
+      q_len_ -= n;
+      if (q_len_ == 0) q_start_ = 0;
+      continue;
+    }
+    if (r == -EAGAIN && in_flight_ > q_len_) {
+      // The context is full: a completion makes room.
+      int g = aio_.GetEvents(1, 1, events_.data(), -1);
+      if (g < 0 && g != -EINTR) return g;
+      for (int i = 0; i < g; i++) Complete(events_[i], o_.stamp_reap ? Now() : loop_now_);
+      continue;
+    }
+    // The first queued op failed: its error is its completion.
+    unsigned tag = queued_[q_start_];
+    t_sub_[tag] = o_.stamp_submit ? Now() : loop_now_;
+    q_start_++;
+    q_len_--;
+    if (q_len_ == 0) q_start_ = 0;
+    abi::IoEvent ev{};
+    ev.data = tag;
+    ev.res = r == 0 ? -EAGAIN : r;
+    Complete(ev, t_sub_[tag]);
+  }
+  return 0;
+}
+
+void BenchLoop::Complete(const abi::IoEvent& ev, double now) {
+  unsigned tag = static_cast<unsigned>(ev.data);
+  if (tag >= o_.depth) return;
+  int32_t res = static_cast<int32_t>(ev.res);
+  Record(tag, res, now);
+  free_[n_free_++] = tag;
+  in_flight_--;
+  if (res < 0) state_[kBsStop] = 1;
+}
+
+// Waits (io_getevents) for iodepth_batch_complete_min completions, at most
+// the ops in flight, and reaps up to iodepth_batch_complete_max of what is
+// ready (from the context's mapped ring when it needs no wait).
+int BenchLoop::ReapAio() {
+  unsigned min = o_.complete_min < in_flight_ ? o_.complete_min : in_flight_;
+  if (min == 0) min = 1;
+  unsigned cap = o_.complete_max > in_flight_ ? in_flight_ : o_.complete_max;
+  if (cap < min) cap = min;
+  unsigned got = 0;
+  if (aio_.Ready() >= min) {
+    double now = o_.stamp_reap ? Now() : loop_now_;
+    got = aio_.Reap([&](const abi::IoEvent& ev) { Complete(ev, now); }, cap);
+  } else {
+    int g;
+    do {
+      g = aio_.GetEvents(min, cap, events_.data(), -1);
+    } while (g == -EINTR);
+    if (g < 0) return g;
+    double now = o_.stamp_reap ? Now() : loop_now_;
+    for (int i = 0; i < g; i++) Complete(events_[i], now);
+    got = static_cast<unsigned>(g);
+  }
+  state_[kBsComplete + BatchBucket(got)]++;
   return 0;
 }
 
@@ -191,6 +292,7 @@ void BenchLoop::Record(unsigned tag, int32_t res, double now) {
 // flight) and reaps up to iodepth_batch_complete_max of what is ready,
 // stamped with one clock read: 0 or -errno.
 int BenchLoop::Reap() {
+  if (o_.aio) return ReapAio();
   unsigned min = o_.complete_min < in_flight_ ? o_.complete_min : in_flight_;
   if (min == 0) min = 1;
   unsigned ready = ring_.CqCount();
@@ -229,6 +331,12 @@ int BenchLoop::Reap() {
 }
 
 void BenchLoop::Close() {
+  if (o_.aio) {
+    // io_destroy waits for every op in the kernel.
+    aio_.Destroy();
+    in_flight_ = q_len_ = 0;
+    return;
+  }
   if (!ring_.is_open()) return;
   // SQEs written and never taken: take them back (the kernel reads the SQ
   // only inside an enter without SQPOLL); with SQPOLL, submit and wait.
@@ -247,7 +355,7 @@ void BenchLoop::Close() {
 }
 
 int BenchLoop::Run() {
-  if (!ring_.is_open()) return -EBADF;
+  if (o_.aio ? !aio_.is_open() : !ring_.is_open()) return -EBADF;
   const double start = Now();
   for (;;) {
     if (!mid_fill_) {

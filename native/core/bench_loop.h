@@ -1,5 +1,5 @@
-// kaio bench's native inner loop on io_uring (fio's do_io() for the common
-// case): JavaScript chooses the ops (offset, length, direction) in blocks;
+// kaio bench's native inner loop on io_uring or Linux AIO (fio's do_io()
+// for the common case): JavaScript chooses the ops (offset, length, direction) in blocks;
 // this loop preps them into free slots, commits every iodepth_batch_submit,
 // reaps iodepth_batch_complete_min..max per turn, and stamps each op with
 // CLOCK_MONOTONIC as fio does (after its preparation; when the enter that
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "aio.h"
 #include "uring.h"
 
 namespace kaio {
@@ -46,6 +47,8 @@ enum BenchStatus : int {
 };
 
 struct BenchLoopOptions {
+  // Linux AIO (io_submit, io_getevents) instead of io_uring.
+  bool aio = false;
   UringOptions uring;
   int fd = -1;
   bool register_file = false;
@@ -86,13 +89,20 @@ class BenchLoop {
 
  private:
   int Fill(double loop_now);
+  int CommitAio();
+  int ReapAio();
   int Commit();
   int Reap();
   void Record(unsigned tag, int32_t res, double now);
+  void Complete(const abi::IoEvent& ev, double now);
   void Scramble(uint8_t* buf, uint32_t len, double off, double loop_now);
 
   BenchLoopOptions o_;
   Uring ring_;
+  Aio aio_;
+  std::vector<abi::Iocb> iocbs_;
+  std::vector<abi::Iocb*> iocb_ptrs_;  // in queued_ order
+  std::vector<abi::IoEvent> events_;
   const double* in_;
   unsigned in_cap_;
   double* out_;

@@ -44,6 +44,7 @@ class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
       opt.buffers.push_back(data);
       opt.buffer_sizes.push_back(len);
     }
+    opt.aio = Bool(o, "aio");
     opt.uring.entries = U32(o, "entries");
     opt.uring.cq_entries = U32(o, "cqEntries");
     opt.uring.sqpoll = Bool(o, "sqpoll");

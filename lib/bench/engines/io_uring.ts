@@ -73,7 +73,7 @@ export class IoUringEngine implements IoEngine {
     this.fd = fd;
     this.nop = run.nop;
     if (nativeLoopFits(run)) {
-      this.native = new NativeLoop(run, fd);
+      this.native = new NativeLoop(run, fd, false);
       return;
     }
     const { ring, file } = openRing(run, fd);

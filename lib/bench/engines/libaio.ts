@@ -6,6 +6,7 @@ import { binding, BackendCounter, BackendOp, CQE_INTS, type NativeAio } from '..
 import type { Run } from '../job';
 import { F_EVENTLOOP, Q_BUSY, Q_QUEUED, type EngineQueue, type IoEngine } from './engine';
 import { errnoCode } from './util';
+import { NativeLoop, nativeLoopFits } from './native-loop';
 
 export class LibaioEngine implements IoEngine {
   readonly name = 'libaio';
@@ -20,10 +21,17 @@ export class LibaioEngine implements IoEngine {
   seenCalls = 0;
   onComplete: ((count: number) => void) | undefined;
 
+  /** The native loop, for a job it does all of (native-loop.ts); else the context below. */
+  loop: NativeLoop | undefined;
+
   setup(run: Run, fd: number, q: EngineQueue | null): void {
     this.run = run;
     this.q = q!;
     this.fd = fd;
+    if (nativeLoopFits(run)) {
+      this.loop = new NativeLoop(run, fd, true);
+      return;
+    }
     const entries = Math.max(run.job.iodepth, 8);
     this.out = new Int32Array(entries * CQE_INTS);
     // The context holds its callback weakly while idle: the engine holds it.
@@ -73,7 +81,14 @@ export class LibaioEngine implements IoEngine {
     return this.q.waitPosted();
   }
 
+  ownLoop(): boolean {
+    if (this.loop === undefined) return false;
+    this.loop.loop();
+    return true;
+  }
+
   cleanup(): void {
+    this.loop?.close();
     this.native?.close();
     this.native = undefined;
   }

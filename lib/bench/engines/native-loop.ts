@@ -1,4 +1,4 @@
-// kaio bench's native inner loop for io_uring's batch API (the common case):
+// kaio bench's native inner loop for io_uring's batch API and libaio (the common case):
 // JavaScript chooses the ops in blocks (run.next, as the JavaScript loop
 // does, into the input array); native/core/bench_loop.cc preps, commits,
 // reaps and stamps them per op with CLOCK_MONOTONIC by fio's definitions
@@ -39,8 +39,7 @@ export function nativeLoopFits(run: Run): boolean {
   const job = run.job;
   return (
     process.env.KAIO_BENCH_LOOP !== 'js' &&
-    job.ioengine === 'io_uring' &&
-    job.api === 'batch' &&
+    ((job.ioengine === 'io_uring' && job.api === 'batch') || job.ioengine === 'libaio') &&
     !run.nop &&
     run.pace === null &&
     run.vr === undefined &&
@@ -67,6 +66,7 @@ export class NativeLoop {
   constructor(
     readonly run: Run,
     fd: number,
+    aio: boolean,
   ) {
     const { job } = run;
     const depth = run.depthMax;
@@ -78,9 +78,12 @@ export class NativeLoop {
       for (const b of run.buffers) run.content.fill(b);
     }
     let entries = job.entries;
-    if (!entries) for (entries = 8; entries < depth + 1; entries *= 2);
+    // libaio: the context holds the depth (as the JavaScript engine's).
+    if (aio) entries = Math.max(depth, 8);
+    else if (!entries) for (entries = 8; entries < depth + 1; entries *= 2);
     this.native = new binding.BenchLoop(
       {
+        aio,
         depth,
         entries,
         cqEntries: Math.max(entries * 2, (depth + 1) * 2),
