@@ -202,8 +202,6 @@ export interface NativeBenchLoopOptions {
   stampPrep: boolean;
   stampSubmit: boolean;
   stampReap: boolean;
-  /** scramble_buffers on writes (lib/bench/content.ts scrambleWrite). */
-  scramble: boolean;
 }
 
 export interface NativeBenchLoop {

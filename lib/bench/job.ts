@@ -26,6 +26,7 @@ import { FullCyclePicker } from './lfsr';
 import { startLine } from './control';
 import type { PlannedFile } from './files';
 import { arriveAndWait } from './gate';
+import { loopTags } from './engines/native-loop';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -297,7 +298,9 @@ export class Run {
     this.fixedLen = [0, 1, 2].map((d) => (job.bssplit[d].length ? 0 : job.bs[d])) as [number, number, number];
     this.syncEvery = job.fsync || job.fdatasync;
     this.content = contentFor(job, setup, this.maxLen);
-    this.vr = verifyFor(job, setup, this.content, this.depthMax + 1, used[1], seed);
+    // Slots: the depth's, or the native loop's buffers (engines/native-loop.ts).
+    const d = loopTags(job.ioengine, this.depthMax, this.maxLen);
+    this.vr = verifyFor(job, setup, this.content, d, used[1], seed);
     this.nop = job.rw === 'nop';
     this.tLat = !job.disableLat;
     this.tClat = !job.disableClat;
@@ -318,7 +321,6 @@ export class Run {
           ? new UniformPicker(this.blocks, this.rand, !job.norandommap)
           : new SkewedPicker(this.blocks, this.rand, job.distribution);
     this.hist = [0, 1, 2].map(() => ({ slat: new Histogram(), clat: new Histogram(), lat: new Histogram() }));
-    const d = this.depthMax + 1;
     this.slotDir = new Uint8Array(d);
     this.slotOff = new Float64Array(d);
     this.slotLen = new Uint32Array(d);

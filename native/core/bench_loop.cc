@@ -31,7 +31,8 @@ double BenchLoop::Now() {
 int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
   o_ = options;
   unsigned depth = o_.depth;
-  if (depth == 0 || o_.buffers.size() != depth || o_.buffer_sizes.size() != depth || in_cap_ == 0 || out_cap_ < 2 * depth) {
+  if (depth == 0 || depth > 65535 || o_.buffers.empty() || o_.buffers.size() > 16384 || o_.buffer_sizes.size() != o_.buffers.size() || in_cap_ == 0 ||
+      out_cap_ < 2 * depth) {
     *what = "bench loop arguments";
     return -EINVAL;
   }
@@ -55,16 +56,18 @@ int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
     if (r < 0) return r;
   }
   if (o_.fixed_buffers) {
-    std::vector<iovec> iov(depth);
-    for (unsigned i = 0; i < depth; i++) iov[i] = {o_.buffers[i], o_.buffer_sizes[i]};
+    unsigned n = static_cast<unsigned>(o_.buffers.size());
+    std::vector<iovec> iov(n);
+    for (unsigned i = 0; i < n; i++) iov[i] = {o_.buffers[i], o_.buffer_sizes[i]};
     // As the JavaScript engine's pool (fallback: true): memory that cannot be
     // registered (RLIMIT_MEMLOCK) leaves the ops unregistered, which the job's note says.
-    if (ring_.Register(abi::kRegisterBuffers, iov.data(), depth) < 0) o_.fixed_buffers = false;
+    if (ring_.Register(abi::kRegisterBuffers, iov.data(), n) < 0) o_.fixed_buffers = false;
   }
   if (o_.batch_submit == 0) o_.batch_submit = 1;
   if (o_.complete_min == 0) o_.complete_min = 1;
   if (o_.complete_max < o_.complete_min) o_.complete_max = o_.complete_min;
   dir_.assign(depth, 0);
+  buf_.assign(depth, 0);
   len_.assign(depth, 0);
   off_.assign(depth, 0);
   t_prep_.assign(depth, 0);
@@ -97,7 +100,10 @@ int BenchLoop::Fill(double loop_now) {
     const double* op = in_ + static_cast<size_t>(pos) * kBenchInStride;
     unsigned tag = free_[n_free_ - 1];
     double len_d = op[1];
-    if (!(len_d > 0 && len_d <= static_cast<double>(o_.buffer_sizes[tag])) || !(op[0] >= 0)) return -EINVAL;
+    double buf_d = op[3];
+    if (!(buf_d >= 0 && buf_d < static_cast<double>(o_.buffers.size()))) return -EINVAL;
+    unsigned bi = static_cast<unsigned>(buf_d);
+    if (!(len_d > 0 && len_d <= static_cast<double>(o_.buffer_sizes[bi])) || !(op[0] >= 0)) return -EINVAL;
     uint8_t dir = op[2] == 1 ? 1 : 0;
     uint32_t len = static_cast<uint32_t>(len_d);
     abi::Sqe* sqe = nullptr;
@@ -107,7 +113,7 @@ int BenchLoop::Fill(double loop_now) {
       cb.aio_data = tag;
       cb.aio_lio_opcode = dir ? abi::kIocbCmdPwrite : abi::kIocbCmdPread;
       cb.aio_fildes = static_cast<uint32_t>(o_.fd);
-      cb.aio_buf = reinterpret_cast<uint64_t>(o_.buffers[tag]);
+      cb.aio_buf = reinterpret_cast<uint64_t>(o_.buffers[bi]);
       cb.aio_nbytes = len;
       cb.aio_offset = static_cast<int64_t>(op[0]);
       iocb_ptrs_[q_start_ + q_len_] = &cb;
@@ -116,11 +122,10 @@ int BenchLoop::Fill(double loop_now) {
       if (sqe == nullptr) break;  // the SQ is full (sized for the depth: rare); the op waits
     }
     n_free_--;
-    if (dir && o_.scramble) Scramble(static_cast<uint8_t*>(o_.buffers[tag]), len, op[0], loop_now);
     if (sqe != nullptr) {
       if (o_.fixed_buffers) {
         sqe->opcode = dir ? abi::kOpWriteFixed : abi::kOpReadFixed;
-        sqe->buf_index = static_cast<uint16_t>(tag);
+        sqe->buf_index = static_cast<uint16_t>(bi);
         fixed_ops_++;
       } else {
         sqe->opcode = dir ? abi::kOpWrite : abi::kOpRead;
@@ -132,12 +137,13 @@ int BenchLoop::Fill(double loop_now) {
         sqe->fd = o_.fd;
       }
       sqe->off = static_cast<uint64_t>(op[0]);
-      sqe->addr = reinterpret_cast<uint64_t>(o_.buffers[tag]);
+      sqe->addr = reinterpret_cast<uint64_t>(o_.buffers[bi]);
       sqe->len = len;
       sqe->user_data = tag;
     }
     state_[kBsInPos] = pos_d + 1;
     dir_[tag] = dir;
+    buf_[tag] = bi;
     len_[tag] = len;
     off_[tag] = op[0];
     t_prep_[tag] = o_.stamp_prep ? Now() : loop_now;
@@ -263,19 +269,6 @@ int BenchLoop::ReapAio() {
   return 0;
 }
 
-void BenchLoop::Scramble(uint8_t* buf, uint32_t len, double off, double loop_now) {
-  // The time as the JavaScript loop's performance.now() would give it, in ns.
-  uint64_t ns = static_cast<uint64_t>(std::floor(loop_now - state_[kBsClockOffset]));
-  unsigned line = static_cast<unsigned>((ns ^ static_cast<uint64_t>(off / 512)) & 7) * 64;
-  uint32_t t[2] = {static_cast<uint32_t>(ns), static_cast<uint32_t>(ns >> 32)};
-  for (uint32_t p = 0; p + 512 <= len; p += 512) {
-    uint64_t bo = static_cast<uint64_t>(off) + p;
-    uint32_t v[4] = {static_cast<uint32_t>(bo), static_cast<uint32_t>(bo >> 32), t[0], t[1]};
-    uint8_t* at = buf + p + line;
-    for (unsigned i = 0; i < 16; i++) at[i] = static_cast<uint8_t>(v[i / 4] >> (8 * (i % 4)));  // little-endian, as writeUInt32LE
-  }
-}
-
 void BenchLoop::Record(unsigned tag, int32_t res, double now) {
   double* rec = out_ + static_cast<size_t>(state_[kBsOutCount]) * kBenchOutStride;
   rec[0] = res;
@@ -285,6 +278,7 @@ void BenchLoop::Record(unsigned tag, int32_t res, double now) {
   rec[4] = t_prep_[tag];
   rec[5] = t_sub_[tag];
   rec[6] = now;
+  rec[7] = buf_[tag];
   state_[kBsOutCount]++;
 }
 

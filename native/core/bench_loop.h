@@ -17,10 +17,12 @@
 
 namespace kaio {
 
-// One op chosen by JavaScript: offset, length, direction (0 read, 1 write).
-constexpr unsigned kBenchInStride = 3;
-// One reaped op: res, direction, length, offset, prep, submit, reap (ns).
-constexpr unsigned kBenchOutStride = 7;
+// One op chosen by JavaScript: offset, length, direction (0 read, 1 write),
+// and the buffer it uses (JavaScript filled it for a write, and looks at it
+// again only after the op's record came back).
+constexpr unsigned kBenchInStride = 4;
+// One reaped op: res, direction, length, offset, prep, submit, reap (ns), buffer.
+constexpr unsigned kBenchOutStride = 8;
 
 // state[]: counters the loop and JavaScript share (a Float64Array).
 enum BenchState : unsigned {
@@ -35,8 +37,7 @@ enum BenchState : unsigned {
   kBsStop = 26,      // 1: start no more ops, reap what is in flight (JS or the loop)
   kBsInFlight = 27,  // ops in the kernel (the loop)
   kBsEnters = 28,    // io_uring_enter calls (the loop)
-  kBsClockOffset = 29,  // CLOCK_MONOTONIC ns minus performance.now() ns (JS)
-  kBsSlots = 30,
+  kBsSlots = 29,
 };
 
 // What Run() returns (>= 0), or -errno of a failed io_uring_enter.
@@ -52,7 +53,7 @@ struct BenchLoopOptions {
   UringOptions uring;
   int fd = -1;
   bool register_file = false;
-  // Slot buffers (depth of them); registered with the ring when fixed_buffers.
+  // The buffers ops name by index; registered with the ring when fixed_buffers.
   std::vector<void*> buffers;
   std::vector<size_t> buffer_sizes;
   bool fixed_buffers = false;
@@ -63,9 +64,6 @@ struct BenchLoopOptions {
   bool stamp_prep = true;
   bool stamp_submit = true;
   bool stamp_reap = true;
-  // scramble_buffers: each write's 512-byte blocks get its offset and the time
-  // in one 64-byte line (lib/bench/content.ts scrambleWrite, fio's small_content_scramble).
-  bool scramble = false;
   // The job's shared stop flags (read every 16th turn), or nullptr.
   const int32_t* stop_flag = nullptr;
   const int32_t* term_flag = nullptr;
@@ -95,7 +93,6 @@ class BenchLoop {
   int Reap();
   void Record(unsigned tag, int32_t res, double now);
   void Complete(const abi::IoEvent& ev, double now);
-  void Scramble(uint8_t* buf, uint32_t len, double off, double loop_now);
 
   BenchLoopOptions o_;
   Uring ring_;
@@ -110,6 +107,7 @@ class BenchLoop {
   double* state_;
   // Per slot: what the op is and its stamps.
   std::vector<uint8_t> dir_;
+  std::vector<uint32_t> buf_;
   std::vector<uint32_t> len_;
   std::vector<double> off_;
   std::vector<double> t_prep_;

@@ -36,8 +36,8 @@ class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
     Napi::Array bufs = info[4].As<Napi::Array>();
     BenchLoopOptions opt;
     opt.depth = U32(o, "depth");
-    if (bufs.Length() != opt.depth) throw Napi::RangeError::New(env, "one buffer per slot");
-    for (uint32_t i = 0; i < opt.depth; i++) {
+    if (bufs.Length() == 0 || bufs.Length() > 16384) throw Napi::RangeError::New(env, "1 to 16384 buffers");
+    for (uint32_t i = 0; i < bufs.Length(); i++) {
       void* data = nullptr;
       size_t len = 0;
       if (!ViewBytes(env, bufs.Get(i), &data, &len) || len == 0) throw Napi::TypeError::New(env, "buffers must be non-empty views");
@@ -58,7 +58,6 @@ class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
     opt.stamp_prep = Bool(o, "stampPrep");
     opt.stamp_submit = Bool(o, "stampSubmit");
     opt.stamp_reap = Bool(o, "stampReap");
-    opt.scramble = Bool(o, "scramble");
     opt.stop_flag = Flag(info, 5);
     opt.term_flag = Flag(info, 6);
     // Keep what the loop points into alive.

@@ -1,6 +1,9 @@
 // kaio bench's native inner loop for io_uring's batch API and libaio (the common case):
 // JavaScript chooses the ops in blocks (run.next, as the JavaScript loop
-// does, into the input array); native/core/bench_loop.cc preps, commits,
+// does, into the input array), each with a buffer of its own from a free
+// list (a write's data and verify headers are written into it then; a read
+// is checked in it when its record comes back; the buffer returns to the
+// list after that); native/core/bench_loop.cc preps, commits,
 // reaps and stamps them per op with CLOCK_MONOTONIC by fio's definitions
 // (slat: prep until the enter that took the op returned; clat: from then
 // until the reap; lat: both), turning once per op at fio's defaults as the
@@ -15,8 +18,8 @@ import { alignedBuffer } from '../../pool';
 import type { Run } from '../job';
 
 // bench_loop.h: kBenchInStride, kBenchOutStride, BenchState, BenchStatus.
-const IN = 3;
-const OUT = 7;
+const IN = 4;
+const OUT = 8;
 const S_DEPTH = 0;
 const S_SUBMIT = 7;
 const S_COMPLETE = 14;
@@ -26,13 +29,22 @@ const S_IN_END = 23;
 const S_OUT_COUNT = 24;
 const S_DEADLINE = 25;
 const S_STOP = 26;
-const S_CLOCK = 29;
-const S_SLOTS = 30;
+const S_SLOTS = 29;
 const DONE = 0;
 const NEED_INPUT = 1;
 
-/** Ops chosen per block. */
-const BLOCK = 256;
+/**
+ * Ops chosen per block: up to 256, fewer for large blocks (their buffers,
+ * block + iodepth of them, stay under about 8 MiB beyond the depth's own).
+ */
+export function blockOps(maxLen: number): number {
+  return Math.max(1, Math.min(256, Math.floor((8 << 20) / Math.max(1, maxLen))));
+}
+
+/** Tags (slots of run.slot*, buffers, verify state) a job needs: its depth's, or the native loop's buffers. */
+export function loopTags(ioengine: string, depthMax: number, maxLen: number): number {
+  return ioengine === 'io_uring' || ioengine === 'libaio' ? Math.max(depthMax + 1, blockOps(maxLen) + depthMax + 1) : depthMax + 1;
+}
 
 /** Whether the native loop does all that `run` asks (else the JavaScript loop runs it). */
 export function nativeLoopFits(run: Run): boolean {
@@ -42,26 +54,28 @@ export function nativeLoopFits(run: Run): boolean {
     ((job.ioengine === 'io_uring' && job.api === 'batch') || job.ioengine === 'libaio') &&
     !run.nop &&
     run.pace === null &&
-    run.vr === undefined &&
     run.prioPick === undefined &&
     run.syncEvery === 0 &&
     !run.trimWrite &&
     run.dir0 !== 2 &&
     job.rampTime === 0 &&
-    // Writes filled anew per op (refill_buffers) stay with the JavaScript loop; scramble_buffers is native.
-    !(run.content.refill && run.directionsUsed()[1]) &&
     run.setup.logFiles.length === 0 &&
-    run.depthMax <= 65535
+    !run.dry &&
+    run.depthMax <= 65535 &&
+    run.slotDir.length >= blockOps(run.maxLen) + run.depthMax + 1
   );
 }
 
 /** The native loop of one job instance: the ring, its arrays, the fold. */
 export class NativeLoop {
-  readonly input = new Float64Array(BLOCK * IN);
+  readonly block: number;
+  readonly input: Float64Array;
   readonly output: Float64Array;
   readonly state = new Float64Array(S_SLOTS);
   readonly native: NativeBenchLoop;
-  readonly spare: number;
+  /** Buffers (tags) no op holds: not in the input, in flight or unfolded. */
+  readonly free: Int32Array;
+  nFree = 0;
 
   constructor(
     readonly run: Run,
@@ -70,13 +84,18 @@ export class NativeLoop {
   ) {
     const { job } = run;
     const depth = run.depthMax;
-    this.spare = depth;
+    this.block = blockOps(run.maxLen);
+    const tags = this.block + depth;
+    this.input = new Float64Array(this.block * IN);
     this.output = new Float64Array(Math.max(64, 4 * depth) * OUT);
-    if (run.buffers.length === 0) {
-      // fixedbufs: job.ts left the buffers to the engine (its registered pool).
-      run.buffers = Array.from({ length: depth + 1 }, () => alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen));
-      for (const b of run.buffers) run.content.fill(b);
+    // job.ts made depth + 1 buffers (none with io_uring's fixedbufs, left to the engine): the rest here.
+    while (run.buffers.length < tags) {
+      const b = alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen);
+      run.content.fill(b);
+      run.buffers.push(b);
     }
+    this.free = new Int32Array(tags);
+    for (let t = tags - 1; t >= 0; t--) this.free[this.nFree++] = t;
     let entries = job.entries;
     // libaio: the context holds the depth (as the JavaScript engine's).
     if (aio) entries = Math.max(depth, 8);
@@ -98,12 +117,11 @@ export class NativeLoop {
         stampPrep: run.tLat || run.tSlat,
         stampSubmit: run.tSlat || run.tClat,
         stampReap: run.tLat || run.tClat,
-        scramble: run.content.scramble && run.directionsUsed()[1],
       },
       this.input,
       this.output,
       this.state,
-      run.buffers.slice(0, depth),
+      run.buffers.slice(0, tags),
       run.stopFlag,
       run.termFlag,
     );
@@ -119,7 +137,6 @@ export class NativeLoop {
     const b = performance.now();
     const offset = ns - ((a + b) / 2) * 1e6;
     st[S_DEADLINE] = run.deadline === Infinity ? Infinity : run.deadline * 1e6 + offset;
-    st[S_CLOCK] = offset;
     if (!run.poll(performance.now())) st[S_STOP] = 1;
     this.refill();
     for (;;) {
@@ -137,25 +154,28 @@ export class NativeLoop {
     if (st[S_STOP] !== 0) run.stopping = true;
   }
 
-  /** The next block of ops (run.next into the spare slot, as the JavaScript loop chooses them). */
+  /** The next block of ops: run.next into a free buffer's tag, as the JavaScript loop chooses them. */
   refill(): void {
     const run = this.run;
     const st = this.state;
     const input = this.input;
-    const spare = this.spare;
     const now = performance.now();
     let n = 0;
     if (st[S_STOP] === 0) {
-      for (; n < BLOCK; n++) {
-        if (!run.next(spare, now)) {
+      for (; n < this.block && this.nFree !== 0; n++) {
+        const tag = this.free[this.nFree - 1];
+        if (!run.next(tag, now)) {
           st[S_IN_END] = 1;
           break;
         }
-        // The loop counts its ops in flight itself.
+        this.nFree--;
+        // The native loop counts its ops in flight itself.
         run.inFlight--;
-        input[n * IN] = run.slotOff[spare];
-        input[n * IN + 1] = run.slotLen[spare];
-        input[n * IN + 2] = run.slotDir[spare];
+        const b = n * IN;
+        input[b] = run.slotOff[tag];
+        input[b + 1] = run.slotLen[tag];
+        input[b + 2] = run.slotDir[tag];
+        input[b + 3] = tag;
       }
     } else st[S_IN_END] = 1;
     st[S_IN_COUNT] = n;
@@ -168,18 +188,16 @@ export class NativeLoop {
     const st = this.state;
     const out = this.output;
     const n = st[S_OUT_COUNT];
-    const { tSlat, tClat, tLat, hist, ios, bytes, shorts } = run;
+    const { tSlat, tClat, tLat, hist, ios, bytes, shorts, vr } = run;
     for (let i = 0, b = 0; i < n; i++, b += OUT) {
       const res = out[b];
       const dir = out[b + 1];
+      const tag = out[b + 7];
+      this.free[this.nFree++] = tag;
       const h = hist[dir];
       if (tSlat) h.slat.record(out[b + 5] - out[b + 4]);
       if (res < 0) {
-        const spare = this.spare;
-        run.slotDir[spare] = dir;
-        run.slotLen[spare] = out[b + 2];
-        run.slotOff[spare] = out[b + 3];
-        run.fail(spare, -res);
+        run.fail(tag, -res);
         continue;
       }
       if (tClat) h.clat.record(out[b + 6] - out[b + 5]);
@@ -187,6 +205,10 @@ export class NativeLoop {
       ios[dir]++;
       bytes[dir] += res;
       if (res < out[b + 2]) shorts[dir]++;
+      if (vr !== undefined) {
+        if (dir === 1) vr.written(tag, run.slotOff[tag], res);
+        else if (!vr.readDone(run, tag, res)) run.stopping = true;
+      }
     }
     st[S_OUT_COUNT] = 0;
     for (let j = 0; j < 7; j++) {
