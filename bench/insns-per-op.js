@@ -1,8 +1,10 @@
 'use strict';
 // User-space instructions per op of fio and `kaio bench` on the same
 // page-cache job (load-independent: callgrind counts instructions, not time).
-//   node bench/insns-per-op.js [--rw=randread] [--iodepth=32] [--engine=io_uring] [--tool=both|fio|kaio] [--extra='--gtod_reduce=1']
-// Each tool runs the job twice under callgrind, with number_ios=A and B; per
+//   node bench/insns-per-op.js [--rw=randread] [--iodepth=32] [--engine=io_uring] [--tool=both|fio|kaio] [--extra='--gtod_reduce=1'] [--loop=js]
+// --loop=js runs kaio bench's JavaScript loop (KAIO_BENCH_LOOP=js) instead of its native one.
+// Each tool runs the job twice under callgrind, with number_ios=A and B
+// (20,000 and 220,000; time_based, so the file's size does not end it); per
 // op = (instructions(B) - instructions(A)) / (B - A), on the thread that
 // does the I/O (the one whose count grows most), and over all threads.
 // The file is .bench-data/pc.dat (256 MiB, created and read into the page
@@ -22,7 +24,7 @@ const engine = arg('engine', 'io_uring');
 const tool = arg('tool', 'both');
 const extra = arg('extra', '').split(' ').filter(Boolean);
 const A = Number(arg('a', 20000));
-const B = Number(arg('b', 60000));
+const B = Number(arg('b', 220000));
 const root = path.join(__dirname, '..');
 const file = path.join(root, '.bench-data', 'pc.dat');
 if (!fs.existsSync(file)) {
@@ -34,11 +36,12 @@ if (!fs.existsSync(file)) {
 }
 fs.readFileSync(file); // into the page cache
 
-const job = (n) => ['--name=x', `--filename=${file}`, '--size=256m', `--rw=${rw}`, '--bs=4k', `--iodepth=${depth}`, `--ioengine=${engine}`, `--number_ios=${n}`, '--invalidate=0', '--norandommap', '--randrepeat=0', '--output-format=json', ...extra];
+const job = (n) => ['--name=x', `--filename=${file}`, '--size=256m', `--rw=${rw}`, '--bs=4k', `--iodepth=${depth}`, `--ioengine=${engine}`, `--number_ios=${n}`, '--time_based', '--runtime=3600', '--invalidate=0', '--norandommap', '--randrepeat=0', '--output-format=json', ...extra];
 
 function callgrind(cmd, args) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-insns-'));
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--trace-children=yes', `--callgrind-out-file=${dir}/cg.%p`, cmd, ...args], { encoding: 'utf8', cwd: root, maxBuffer: 1 << 26 });
+  const env = arg('loop', '') === 'js' ? { ...process.env, KAIO_BENCH_LOOP: 'js' } : process.env;
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--separate-threads=yes', '--trace-children=yes', `--callgrind-out-file=${dir}/cg.%p`, cmd, ...args], { encoding: 'utf8', cwd: root, env, maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-2000)}`);
   const threads = [];
   for (const f of fs.readdirSync(dir)) {
