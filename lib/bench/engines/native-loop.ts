@@ -152,6 +152,8 @@ export class NativeLoop {
       run.issuedBytes -= this.input[i * IN + 1];
     }
     if (st[S_STOP] !== 0) run.stopping = true;
+    // The job's time ends with its last reap, as fio's (not with the ring's or context's teardown).
+    run.tEnd = performance.now();
   }
 
   /** The next block of ops: run.next into a free buffer's tag, as the JavaScript loop chooses them. */
