@@ -81,10 +81,18 @@ int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
 }
 
 // Preps ops from the input block into the free slots, committing every
-// batch_submit and once for the rest: 0, kBenchNeedInput, or -errno.
+// batch_submit and once for the rest: 0, kBenchNeedInput, kBenchOutFull
+// (no room for more records and nothing in flight), or -errno.
 int BenchLoop::Fill(double loop_now) {
+  bool full = false;
   while (n_free_ != 0) {
     if (state_[kBsStop] != 0) break;
+    // Every op in flight ends as one record: room for all of them, always
+    // (a turn whose commits had to reap to make room may prep again).
+    if (state_[kBsOutCount] + in_flight_ + 1 > out_cap_) {
+      full = true;
+      break;
+    }
     double pos_d = state_[kBsInPos];
     double count_d = state_[kBsInCount];
     if (!(pos_d < count_d)) {
@@ -161,7 +169,7 @@ int BenchLoop::Fill(double loop_now) {
     int r = Commit();
     if (r < 0) return r;
   }
-  return 0;
+  return full && in_flight_ == 0 ? kBenchOutFull : 0;
 }
 
 // One io_uring_enter for the queued SQEs (more only when the kernel takes
@@ -270,7 +278,10 @@ int BenchLoop::ReapAio() {
 }
 
 void BenchLoop::Record(unsigned tag, int32_t res, double now) {
-  double* rec = out_ + static_cast<size_t>(state_[kBsOutCount]) * kBenchOutStride;
+  double at = state_[kBsOutCount];
+  // Fill() keeps room for every op in flight; the check guards the array all the same.
+  if (!(at >= 0 && at < out_cap_)) return;
+  double* rec = out_ + static_cast<size_t>(at) * kBenchOutStride;
   rec[0] = res;
   rec[1] = dir_[tag];
   rec[2] = len_[tag];
@@ -368,6 +379,7 @@ int BenchLoop::Run() {
     mid_fill_ = false;
     int r = Fill(loop_now_);
     if (r < 0) return r;
+    if (r == kBenchOutFull) return r;
     if (r == kBenchNeedInput) {
       mid_fill_ = true;
       state_[kBsInFlight] = in_flight_;
