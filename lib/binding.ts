@@ -166,6 +166,12 @@ export interface Binding {
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /**
+   * A Buffer of `length` (>= 1) uninitialized bytes over a 2 MiB-aligned
+   * mapping with transparent huge pages asked for (native/core/result_memory.h),
+   * unmapped when the Buffer is collected; undefined when none was mapped.
+   */
+  resultBuffer(length: number): Buffer | undefined;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -28,6 +28,7 @@ import { binding } from '../binding';
 import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, fsClose, openWith } from './open';
+import { RESULT_MEMORY_FROM, RESULT_READ_STEP } from './result-buffer';
 
 export interface KaioReadFileOptions {
   encoding?: BufferEncoding | null;
@@ -488,7 +489,9 @@ async function readOpened(ring: Ring, fd: number, encoding: BufferEncoding | und
   }
   if (size > IO_MAX) throw fileTooLarge(size);
   checkAborted(signal);
-  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0);
+  // On the ring, a buffer of huge pages is read a huge page per trip.
+  const step = size >= RESULT_MEMORY_FROM ? RESULT_READ_STEP : READ_CHUNK;
+  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0, step);
 }
 
 function fsCall<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
