@@ -161,7 +161,7 @@ export interface Binding {
   memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
   /**
    * readFile's inline first try (native/core/cached_read.h): a Buffer of
-   * size + 1 bytes whose first `size` are the whole file (closed); [that
+   * the file's `size` bytes (closed); [that
    * Buffer, fd] (read, the fd still to close); [fd, size] (opened, not read,
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */

@@ -357,6 +357,21 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
     assert.equal(inline, 6, 'cached files of 1 byte .. 512 KiB read inline');
   });
 
+  it('a file read inline is a Buffer of exactly its size, its ArrayBuffer too, as node:fs (one read of the size, no byte more)', async function () {
+    for (const size of [1, 4097, 65536, 512 * 1024]) {
+      const p = path.join(dir, `exact${size}`);
+      fs.writeFileSync(p, pattern(size + 3, size));
+      fs.readFileSync(p);
+      const before = ring.stats.completed;
+      const got = await kaio.readFile(p, { context: ring });
+      assert.strictEqual(ring.stats.completed, before, `${size} bytes: read inline`);
+      assert.ok(got.equals(fs.readFileSync(p)), `${size} bytes`);
+      const node = await fsp.readFile(p);
+      assert.strictEqual(got.buffer.byteLength, node.buffer.byteLength, `${size} bytes: the ArrayBuffer's length`);
+      assert.strictEqual(got.byteOffset, node.byteOffset);
+    }
+  });
+
   it('awaiting readFile in a loop lets the event loop turn: a timer fires (a result settled in the same turn would starve it)', async function () {
     const p = path.join(dir, 'loop');
     fs.writeFileSync(p, pattern(3, 65536)); // large enough to stay on the inline path
