@@ -22,18 +22,18 @@ import { Worker } from 'node:worker_threads';
 import * as kaio from 'kaio';
 import * as kfs from 'kaio/fs/promises';
 import { BACKENDS, packageForAnyUser, skip } from './helpers';
-import { type AnyFn, fsSuite, B, errorShape, LONG_NAME, LONG_PATH, norm, type Norm, outcome, resolveArgs, show, tree, U } from './fs-compare';
+import { type AnyFn, fsSuite, B, R, errorShape, LONG_NAME, LONG_PATH, norm, type Norm, outcome, resolveArgs, ringOps, show, tree, U } from './fs-compare';
 
 type Mod = Record<string, AnyFn>;
 const NODE = fsp as unknown as Mod;
 const KAIO = kfs as unknown as Mod;
 
 /** watch(): the first event after a file is made in the watched directory (or the error of the first next()). */
-async function firstWatchEvent(iterable: AsyncIterable<unknown>, watched: string): Promise<unknown> {
+async function firstWatchEvent(iterable: AsyncIterable<unknown>, watched: unknown): Promise<unknown> {
   const it = iterable[Symbol.asyncIterator]();
   const next = it.next();
   try {
-    fs.writeFileSync(path.join(watched, 'watched-new'), 'w');
+    fs.writeFileSync(Buffer.isBuffer(watched) ? Buffer.concat([watched, Buffer.from('/watched-new')]) : path.join(String(watched), 'watched-new'), 'w');
   } catch {
     // nothing to watch (the call failed): next() says why
   }
@@ -50,7 +50,7 @@ const N = (dir: string): Norm => ({ dir, mkdtemp: true });
 
 /** A call of the script: watch() compared on its first event. */
 function outcomeOf(mod: Mod, name: string, args: unknown[], dir: string): Promise<unknown> {
-  if (name === 'watch') return outcome(() => firstWatchEvent(mod[name](...args) as AsyncIterable<unknown>, String(args[0])), N(dir));
+  if (name === 'watch') return outcome(() => firstWatchEvent(mod[name](...args) as AsyncIterable<unknown>, args[0]), N(dir));
   return outcome(() => mod[name](...args), N(dir));
 }
 
@@ -118,6 +118,63 @@ const SCRIPT: [string, ...unknown[]][] = [
   ['watch', '@d'], ['watch', '@missing'],
 ];
 
+/**
+ * Names that are not UTF-8, given as Buffer paths: X(hex) is the name with
+ * those bytes in the tree. F and G decode to the same text ('\ufffdA'), so
+ * a path decoded on the way to the kernel names the wrong file (or none).
+ */
+const X = (...hex: string[]) => R('@/', hex.join(''));
+const F = 'ff41';
+const G = 'fe41';
+const D = '64ff';
+const L = '6cfe';
+const DL = '6cff';
+const SLASH = '2f';
+
+function makeByteTree(dir: string): void {
+  fs.mkdirSync(dir);
+  const at = (...hex: string[]) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(hex.join(''), 'hex')]);
+  fs.writeFileSync(at(F), 'hello');
+  fs.writeFileSync(at(G), 'other');
+  fs.mkdirSync(at(D));
+  fs.writeFileSync(at(D, SLASH, 'e9'), 'inside');
+  fs.mkdirSync(at(D, SLASH, 'fa'));
+  fs.symlinkSync(Buffer.from(F, 'hex'), at(L));
+  fs.symlinkSync(Buffer.from('ee', 'hex'), at(DL));
+}
+
+/** Every function of node:fs/promises with such Buffer paths (the tree made by node:fs from Buffer paths). */
+const BYTES_SCRIPT: [string, ...unknown[]][] = [
+  ['access', X(F)], ['access', X(G), R_OK | W_OK], ['access', X('ee')],
+  ['stat', X(F)], ['stat', X(G), { bigint: true }], ['stat', X(L)], ['lstat', X(L)], ['stat', X(DL)], ['lstat', X(D)], ['stat', X(D, SLASH, 'e9')],
+  ['readlink', X(L), 'buffer'], ['readlink', X(L)], ['realpath', X(L), 'buffer'], ['realpath', X('ee')],
+  ['readdir', '@', 'buffer'], ['readdir', X(D), 'buffer'], ['readdir', X(D), { withFileTypes: true, encoding: 'buffer' }], ['opendir', X(D)],
+  ['readFile', X(F)], ['readFile', X(G), 'latin1'], ['readFile', X(L)], ['readFile', X('ee')], ['readFile', X(D, SLASH, 'e9'), 'utf8'],
+  ['open', X(G), 'r+'], ['open', X('ee')], ['open', X('f0'), 'wx', 0o640], ['statfs', X(F)],
+  ['writeFile', X('f1'), 'data'], ['writeFile', X(G), 'replaced'], ['appendFile', X('f1'), '+more'], ['appendFile', X('f2'), 'new', { mode: 0o640 }],
+  ['writeFile', X('f1'), 'x', { flag: 'wx' }], ['writeFile', X(D, SLASH, 'e9'), Buffer.from([1, 2, 3])],
+  ['truncate', X(F), 2], ['truncate', X(G)], ['truncate', X('ee')], ['truncate', X(L), 1],
+  ['chmod', X('f1'), 0o600], ['chown', X('f1'), 65534, 65534], ['lchown', X(L), 65534, 65534], ['lchmod', X(L), 0o600],
+  ['utimes', X('f1'), 1000, 2000], ['lutimes', X(L), 3000, 4000],
+  ['copyFile', X(G), X('f3')], ['copyFile', X(F), X('f3'), COPYFILE_EXCL], ['copyFile', X('ee'), X('f4')], ['copyFile', X(F), X('f5'), fs.constants.COPYFILE_FICLONE],
+  ['copyFile', X(F), X('f3')], ['cp', X(D), X('d1'), { recursive: true }], ['cp', X(F), X('d2')],
+  ['mkdir', X('e1')], ['mkdir', X('e1')], ['mkdir', X('e2', SLASH, '61')], ['mkdir', X('e3', SLASH, '61'), { recursive: true }], ['mkdtemp', X('ff746d702d'), 'buffer'],
+  ['rename', X('f3'), X('b1')], ['rename', X('ee'), X('b2')], ['link', X('b1'), X('a1')], ['link', X('b1'), X('a1')],
+  ['symlink', R('', F), X('a2')], ['symlink', R('', F), X('a2')], ['watch', X(D)],
+  ['unlink', X('a1')], ['unlink', X('a1')], ['rmdir', X('e1')], ['rmdir', X(D)], ['rm', X('b1')], ['rm', X('ee'), { force: true }],
+  ['rm', X('d1'), { recursive: true }], ['rm', X(D), { recursive: true }],
+];
+
+/** The io_uring ops of the calls kaio/fs/promises makes on the ring (with the arguments above). */
+const RING_OPS: Record<string, string[]> = {
+  stat: ['STATX'], lstat: ['STATX'], unlink: ['UNLINKAT'], rmdir: ['UNLINKAT'], rename: ['RENAMEAT'], link: ['LINKAT'], symlink: ['SYMLINKAT'],
+  truncate: ['OPENAT', 'FTRUNCATE', 'CLOSE'], copyFile: ['OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT'], rm: ['STATX', 'UNLINKAT'],
+  open: ['OPENAT'], readFile: ['OPENAT', 'STATX', 'READ', 'CLOSE'], writeFile: ['OPENAT', 'WRITE', 'CLOSE'], appendFile: ['OPENAT', 'WRITE', 'CLOSE'],
+};
+/** Calls above that stay Node's: a FICLONE copy, mkdir -p of a Buffer path. */
+const NODE_CALLS = (name: string, args: unknown[]): boolean =>
+  (name === 'copyFile' && args[2] === fs.constants.COPYFILE_FICLONE) || (name === 'mkdir' && args[1] !== undefined);
+
 /** Bad arguments: Node's own checks give the error; kaio must give the same. */
 const BAD: [string, ...unknown[]][] = [];
 const BAD_PATHS = [undefined, null, 123, {}, [], true, 'a\0b', Buffer.from('a\0b'), new URL('http://x/y'), new URL('file://host/x'), new URL('file:///a%2fb')];
@@ -157,6 +214,8 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
     const called = new Set(SCRIPT.map(([name]) => name));
     const missing = Object.keys(fsp).filter((k) => typeof (fsp as unknown as Record<string, unknown>)[k] === 'function' && !called.has(k));
     assert.deepStrictEqual(missing, []);
+    const calledBytes = new Set(BYTES_SCRIPT.map(([name]) => name));
+    assert.deepStrictEqual(Object.keys(fsp).filter((k) => typeof (fsp as unknown as Record<string, unknown>)[k] === 'function' && !calledBytes.has(k)), [], 'the script of names that are not UTF-8');
     assert.strictEqual(kfs.constants, fsp.constants);
     // kaio's streams: the same functions from kaio and kaio/fs/promises
     assert.strictEqual(kaio.createReadStream, kfs.createReadStream);
@@ -180,6 +239,30 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           assert.deepStrictEqual(got, want, show(name, args));
           assert.deepStrictEqual(tree(kaioDir, N(kaioDir)), tree(nodeDir, N(nodeDir)), `the trees after ${show(name, args)}`);
         }
+      });
+
+      it('names that are not UTF-8, as Buffer paths: every call the same result or error and tree; on io_uring the ring takes the bytes (no detour through node:fs)', async () => {
+        const nodeDir = path.join(suite.base, `${backend}-bytes-node`);
+        const kaioDir = path.join(suite.base, `${backend}-bytes-kaio`);
+        makeByteTree(nodeDir);
+        makeByteTree(kaioDir);
+        const ctx = kaio.defaultContext();
+        const ring = ctx instanceof kaio.Ring ? ctx : undefined;
+        const viaRing: string[] = [];
+        const offRing: string[] = [];
+        for (const [name, ...args] of BYTES_SCRIPT) {
+          const want = await outcomeOf(NODE, name, resolveArgs(args, nodeDir), nodeDir);
+          let got: unknown;
+          const n = await ringOps(async () => {
+            got = await outcomeOf(KAIO, name, resolveArgs(args, kaioDir), kaioDir);
+          });
+          assert.deepStrictEqual(got, want, show(name, args));
+          assert.deepStrictEqual(tree(kaioDir, N(kaioDir)), tree(nodeDir, N(nodeDir)), `the trees after ${show(name, args)}`);
+          const ops = RING_OPS[name];
+          if (ring && ops && !NODE_CALLS(name, args) && ops.every((op) => ring.supports(op))) (n > 0 ? viaRing : offRing).push(show(name, args));
+        }
+        assert.deepStrictEqual(offRing, [], 'calls that went to node:fs instead of the ring');
+        if (ring) assert.ok(viaRing.length >= 30, `${viaRing.length} calls on the ring`);
       });
 
       it('bad arguments: the same error (class, code, message), or the same result where Node takes the value (truncate(-1) is 0)', async () => {

@@ -75,7 +75,8 @@ export async function resultShape(r: unknown, n: string | Norm): Promise<unknown
   if (r instanceof fs.Dir) {
     const names: string[] = [];
     for await (const e of r) names.push(`${e.name}:${entryKind(e)}`);
-    return { dir: names.sort(), path: norm(r.path, n) };
+    const p: unknown = r.path;
+    return { dir: names.sort(), path: Buffer.isBuffer(p) ? { buffer: norm(p.toString('latin1'), n) } : norm(p, n) };
   }
   if (Array.isArray(r)) {
     return r.map((e) => (e instanceof fs.Dirent ? `${e.name}:${entryKind(e)}` : Buffer.isBuffer(e) ? `buf:${e.toString('hex')}` : String(e))).sort();
@@ -140,6 +141,7 @@ export function resolveArgs(args: unknown[], dir: string): unknown[] {
     if (a && typeof a === 'object' && only(a, 'url')) return new URL(`file://${encodeURI(one((a as { url: string }).url) as string)}`);
     if (a && typeof a === 'object' && only(a, 'bytes')) {
       const { bytes, hex } = a as { bytes: string; hex: string };
+      assert.ok(/^([0-9a-f]{2})+$/.test(hex), `R(${bytes}, ${hex}): not hex`);
       return Buffer.concat([Buffer.from(one(bytes) as string), Buffer.from(hex, 'hex')]);
     }
     return a;
