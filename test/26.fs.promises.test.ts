@@ -94,6 +94,18 @@ describe('26 kaio/fs/promises', function () {
     assert.strictEqual(kfs.readFile, kaio.readFile);
   });
 
+  it('docs/api.md names every name of node:fs/promises once, in its table of where each runs', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'api.md'), 'utf8');
+    const at = doc.indexOf("Every name of Node 20's `node:fs/promises`");
+    assert.ok(at > 0, 'the table is in docs/api.md');
+    const rows = doc.slice(at).split('\n\n')[1].split('\n').slice(2);
+    const named = rows.flatMap((row) => [...row.split('|')[1].matchAll(/`(\w+)`/g)].map((m) => m[1]));
+    assert.deepStrictEqual([...named].sort(), Object.keys(fsp).sort());
+    // Those said to be node:fs/promises' own are the same functions.
+    for (const name of rows.filter((r) => r.includes("own functions")).flatMap((row) => [...row.split('|')[1].matchAll(/`(\w+)`/g)].map((m) => m[1])))
+      assert.strictEqual((kfs as Record<string, unknown>)[name], (fsp as Record<string, unknown>)[name], name);
+  });
+
   it('has Node\'s types for the calls it shares with node:fs/promises (overloads included)', () => {
     // Checked by the compiler; at run time only that the calls exist.
     expectTypeOf(kfs.stat).toEqualTypeOf(fsp.stat);
