@@ -564,6 +564,36 @@ describe('24 module readFile of 2 MiB and more: the result in huge pages', funct
     });
   }
 
+  it('a 4 MiB result read in a worker and posted with its ArrayBuffer in the transfer list arrives whole and stays whole after the worker exits (copied, as Node copies untransferable memory)', function () {
+    const p = path.join(dir, 'posted');
+    fs.writeFileSync(p, pattern(6, 4 * MiB));
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const w = new Worker(\`
+        const { parentPort, workerData } = require('node:worker_threads');
+        require(workerData.root).readFile(workerData.p).then((b) => {
+          parentPort.postMessage(b.buffer, [b.buffer]);
+          parentPort.postMessage(b.buffer.byteLength);
+        });\`, { eval: true, workerData: { root: ${JSON.stringify(pkgRoot)}, p: process.argv[1] } });
+      const got = [];
+      w.on('message', (m) => got.push(m));
+      w.on('exit', async (code) => {
+        // The worker's memory is gone: collect, let finalizers run, then read what arrived.
+        for (let i = 0; i < 5; i++) { global.gc(); await new Promise((r) => setImmediate(r)); }
+        const arrived = Buffer.from(got[0]);
+        process.stdout.write(JSON.stringify({ code, length: arrived.length, same: arrived.equals(fs.readFileSync(process.argv[1])), senderKept: got[1] }));
+      });
+    `;
+    const out = cp.execFileSync(process.execPath, ['--expose-gc', '--no-warnings', '-e', script, p], { encoding: 'utf8' });
+    const res = JSON.parse(out) as { code: number; length: number; same: boolean; senderKept: number };
+    assert.strictEqual(res.code, 0);
+    assert.strictEqual(res.length, 4 * MiB);
+    assert.ok(res.same, 'the bytes that arrived are the file');
+    assert.strictEqual(res.senderKept, 4 * MiB, 'the sender keeps its Buffer (the memory was copied, not moved)');
+    fs.rmSync(p);
+  });
+
   it('a 16 MiB result lives in transparent huge pages while held, and its memory goes back once collected (the default context)', function () {
     let thp = '';
     try {
