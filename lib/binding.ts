@@ -153,7 +153,8 @@ export interface Binding {
   pinnedRelease(memory: ArrayBuffer): boolean;
   pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
   /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
-  statxDioAlign(fd: number, path?: string): NativeDioInfo | number;
+  /** path: text, or a NUL-terminated Buffer of the path's bytes. */
+  statxDioAlign(fd: number, path?: string | Buffer): NativeDioInfo | number;
   /** lseek(2): the new offset (a bigint past 2^53) or -errno. */
   seek(fd: number, offset: number | bigint, whence: number): number | bigint;
   /** fcntl(F_GETFL): the fd's status flags, or -errno. */
