@@ -167,6 +167,14 @@ export interface Binding {
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /**
+   * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
+   * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
+   * is not a directory; resolves to [rmdir's result (1: not tried, as
+   * entries were left; else 0 or -errno), the entries left, packed], or to
+   * -errno of opening or listing the directory (nothing unlinked).
+   */
+  unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;
