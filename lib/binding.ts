@@ -173,6 +173,14 @@ export interface Binding {
    * unmapped when the Buffer is collected; undefined when none was mapped.
    */
   resultBuffer(length: number): Buffer | undefined;
+  /**
+   * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
+   * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
+   * is not a directory; resolves to [rmdir's result (1: not tried, as
+   * entries were left; else 0 or -errno), the entries left, packed], or to
+   * -errno of opening or listing the directory (nothing unlinked).
+   */
+  unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;
