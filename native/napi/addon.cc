@@ -15,6 +15,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitDigest(env, exports);
   InitCachedRead(env, exports);
   InitBench(env, exports);
+  InitResultBuffer(env, exports);
+  InitDirUnlink(env, exports);
   return exports;
 }
 
