@@ -72,7 +72,7 @@ export class IoUringEngine implements IoEngine {
     this.q = q!;
     this.fd = fd;
     this.nop = run.nop;
-    if (nativeLoopFits(run)) {
+    if (nativeLoopFits(run, fd)) {
       this.native = new NativeLoop(run, fd, false);
       return;
     }

@@ -28,7 +28,7 @@ export class LibaioEngine implements IoEngine {
     this.run = run;
     this.q = q!;
     this.fd = fd;
-    if (nativeLoopFits(run)) {
+    if (nativeLoopFits(run, fd)) {
       this.loop = new NativeLoop(run, fd, true);
       return;
     }

@@ -12,6 +12,7 @@
 // loop does not do (nativeLoopFits) runs the JavaScript loop instead.
 // KAIO_BENCH_LOOP=js in the environment forces the JavaScript loop (to
 // compare the two).
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { binding, type NativeBenchLoop } from '../../binding';
 import { alignedBuffer } from '../../pool';
@@ -46,8 +47,23 @@ export function loopTags(ioengine: string, depthMax: number, maxLen: number): nu
   return ioengine === 'io_uring' || ioengine === 'libaio' ? Math.max(depthMax + 1, blockOps(maxLen) + depthMax + 1) : depthMax + 1;
 }
 
-/** Whether the native loop does all that `run` asks (else the JavaScript loop runs it). */
-export function nativeLoopFits(run: Run): boolean {
+/** Whether an fd is one io_submit does not block on: a regular file or a block device. */
+function aioAsync(fd: number): boolean {
+  try {
+    const st = fs.fstatSync(fd);
+    return st.isFile() || st.isBlockDevice();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the native loop does all that `run` asks on `fd` (else the
+ * JavaScript loop runs it). libaio only on a regular file or a block device:
+ * io_submit does an op on a pipe or character device inline, blocking, where
+ * the JavaScript engine's context hands it to a thread.
+ */
+export function nativeLoopFits(run: Run, fd: number): boolean {
   const job = run.job;
   return (
     process.env.KAIO_BENCH_LOOP !== 'js' &&
@@ -62,7 +78,8 @@ export function nativeLoopFits(run: Run): boolean {
     run.setup.logFiles.length === 0 &&
     !run.dry &&
     run.depthMax <= 65535 &&
-    run.slotDir.length >= blockOps(run.maxLen) + run.depthMax + 1
+    run.slotDir.length >= blockOps(run.maxLen) + run.depthMax + 1 &&
+    (job.ioengine !== 'libaio' || aioAsync(fd))
   );
 }
 
