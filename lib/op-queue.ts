@@ -5,7 +5,7 @@
 // continuation sees its bytes before a waiting pool.release() detaches them).
 // Sits on slots.ts and pool.ts; Ring, AioContext and ThreadpoolContext sit on it.
 import { AbortError } from './errors';
-import { dropPools, hasLivePools, holdPools, type HeldPools } from './pool';
+import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } from './pool';
 import { IdQueue, SlotTable, type Transform } from './slots';
 import { abortReason, isAborted, validateSignal } from './validate';
 
@@ -66,7 +66,9 @@ export class OpQueue {
   /**
    * Starts one op. The caller has checked its arguments and its own state
    * (closed, supported); `keep` is everything the kernel may touch, held
-   * until the op completes. Rejects (never throws).
+   * until the op completes. `pool`: keep is one of that pool's own buffers
+   * (ownPool() said so), which spares looking it up again. Rejects (never
+   * throws).
    */
   start<T>(
     op: number,
@@ -82,6 +84,7 @@ export class OpQueue {
     keep: unknown,
     signal: AbortSignal | undefined,
     transform?: Transform,
+    pool?: BufferPool,
   ): Promise<T> {
     let held: HeldPools | undefined;
     try {
@@ -92,7 +95,12 @@ export class OpQueue {
         if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
       }
       // Throws for a pool being released, before anything is taken.
-      held = hasLivePools() ? holdPools(keep) : undefined;
+      if (pool !== undefined) {
+        pool._hold();
+        held = pool;
+      } else {
+        held = hasLivePools() ? holdPools(keep) : undefined;
+      }
     } catch (e) {
       return Promise.reject(e);
     }

@@ -42,10 +42,33 @@ export function rejectWithCallers(resolve: (value: unknown) => void, error: Erro
   open();
 }
 
+/**
+ * Rejects the promise `resolve` belongs to with `error` as it is. Resolving
+ * with a rejected promise settles it two microtasks later than its reject
+ * function would; only failures pay.
+ */
+function rejectWith(resolve: (value: unknown) => void, error: unknown): void {
+  resolve(Promise.reject(error));
+}
+
+// The executor of every op's promise: one function for all (so the Promise
+// constructor's call of it is a known target that the optimizing compiler
+// inlines), told where to store the resolve function through these two.
+let executorTable: Array<((value: any) => void) | undefined> = [];
+let executorId = 0;
+function executor(resolve: (value: any) => void): void {
+  executorTable[executorId] = resolve;
+}
+
 /** Its count (Pending's) is the ids in use; whenIdle() waits until none is. */
 export class SlotTable extends Pending {
+  /**
+   * Each op's resolve function, its only settle function kept: a failure
+   * resolves with a rejected promise (rejectWith), so that an op stores one
+   * new closure, not two (each such store into these long-lived arrays
+   * costs a write barrier's slow path).
+   */
   resolve: Array<((value: any) => void) | undefined> = [];
-  reject: Array<((reason: unknown) => void) | undefined> = [];
   /** Memory the kernel may touch (buffer, iovec list, path); dropped at settle. */
   keep: unknown[] = [];
   syscall: string[] = [];
@@ -55,13 +78,7 @@ export class SlotTable extends Pending {
   onAbort: Array<(() => void) | undefined> = [];
   aborted: boolean[] = [];
   #free: number[] = [];
-  #next = -1;
 
-  /** A bound executor: no closure is made per op. */
-  readonly #executor = (resolve: (value: any) => void, reject: (reason: unknown) => void): void => {
-    this.resolve[this.#next] = resolve;
-    this.reject[this.#next] = reject;
-  };
 
   alloc(): number {
     this.enter();
@@ -69,7 +86,6 @@ export class SlotTable extends Pending {
     if (id !== undefined) return id;
     const fresh = this.resolve.length;
     this.resolve.push(undefined);
-    this.reject.push(undefined);
     this.keep.push(undefined);
     this.syscall.push('');
     this.path.push(undefined);
@@ -82,8 +98,9 @@ export class SlotTable extends Pending {
 
   /** Makes the promise of slot id. */
   promise<T>(id: number): Promise<T> {
-    this.#next = id;
-    return new Promise<T>(this.#executor);
+    executorTable = this.resolve;
+    executorId = id;
+    return new Promise<T>(executor);
   }
 
   /** Fills the bookkeeping for an op; returns its promise. */
@@ -113,8 +130,7 @@ export class SlotTable extends Pending {
   /** Settles slot id with a kernel result (res >= 0 or -errno) and frees it. */
   settle(id: number, res: number): void {
     const resolve = this.resolve[id];
-    const reject = this.reject[id];
-    if (!resolve || !reject) {
+    if (resolve === undefined) {
       // Rejected early (aborted while still queued): only the id is left.
       this.free(id);
       return;
@@ -143,14 +159,14 @@ export class SlotTable extends Pending {
     this.free(id);
     if (error === undefined) resolve(value);
     else if (error instanceof Error) rejectWithCallers(resolve, error);
-    else reject(error);
+    else rejectWith(resolve, error);
   }
 
   /** Settles slot id with an error that did not come from the kernel, and frees it. */
   fail(id: number, error: unknown): void {
-    const reject = this.reject[id];
+    const resolve = this.resolve[id];
     this.free(id);
-    reject?.(error);
+    if (resolve !== undefined) rejectWith(resolve, error);
   }
 
   /**
@@ -158,12 +174,11 @@ export class SlotTable extends Pending {
    * refers to it, and settle() frees it when that is done.
    */
   rejectEarly(id: number, error: unknown): void {
-    const reject = this.reject[id];
+    const resolve = this.resolve[id];
     this.resolve[id] = undefined;
-    this.reject[id] = undefined;
     this.keep[id] = undefined;
     this.#unwatch(id);
-    reject?.(error);
+    if (resolve !== undefined) rejectWith(resolve, error);
   }
 
   isSettled(id: number): boolean {
@@ -182,7 +197,6 @@ export class SlotTable extends Pending {
     // Only what an op set is cleared (a store costs more than a load).
     if (this.signal[id] !== undefined) this.#unwatch(id);
     this.resolve[id] = undefined;
-    this.reject[id] = undefined;
     this.keep[id] = undefined;
     if (this.path[id] !== undefined) this.path[id] = undefined;
     if (this.transform[id] !== undefined) this.transform[id] = undefined;

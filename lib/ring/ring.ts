@@ -152,6 +152,9 @@ export class Ring implements IoContext {
   /** How the promise layer hands ops to this ring. */
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, aux) => {
+      // A read or write on one of pool.buffers: #rw found its Field.Fixed
+      // and passes it as aux (which these ops use for nothing else here).
+      if ((op === Op.READ || op === Op.WRITE) && typeof aux === 'number') return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, undefined, id, 0, aux);
       const held = mem === undefined ? undefined : this.#ops.heldBy(id);
       const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
       return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
@@ -716,6 +719,14 @@ export class Ring implements IoContext {
       // One of pool.buffers: its size is known while the pool lives (it is
       // never detached before release), so the view is not asked.
       const pool = vectored ? undefined : ownPool(data);
+      if (pool !== undefined && options === undefined && typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)) {
+        // The commonest op, and the bar's loop: one of pool.buffers, a plain
+        // position, no options. Its registered index in this ring (or -1) is
+        // found here once, and the pool it lies in is not looked up again.
+        const first = pool._fixedFirst(this);
+        const fixed = first < 0 ? -1 : (first + poolBufferIndex(data as object)) * INDEX_UNIT;
+        return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), data, position, pool.size, 0, fixed, syscall, undefined, data, undefined, undefined, pool);
+      }
       const mem = pool === undefined ? checkedMemory(data, vectored, this.#checked) : data;
       const bytes = pool === undefined ? this.#checked.bytes : pool.size;
       const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
@@ -723,7 +734,7 @@ export class Ring implements IoContext {
         : this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
+      return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, pool);
     } catch (e) {
       return Promise.reject(e);
     }
