@@ -28,7 +28,7 @@ import {
   STATX_DEFAULT_MASK,
 } from '../abi';
 import { Pending } from '../pending';
-import { RAW_RESULT } from '../slots';
+import { RAW_RESULT, toVoid } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
 import {
   validateBoolean,
@@ -155,15 +155,12 @@ export class Ring implements IoContext {
       // A read or write on one of pool.buffers: #rw found its Field.Fixed
       // and passes it as aux (which these ops use for nothing else here).
       if ((op === Op.READ || op === Op.WRITE) && typeof aux === 'number') return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, undefined, id, 0, aux);
-      const held = mem === undefined ? undefined : this.#ops.heldBy(id);
-      const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
-      return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
+      if (mem === undefined) return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, -1);
+      return this.#stageWithMemory(id, op, fd, sqeFlags, mem, offset, len, opFlags, aux);
     },
-    refuse: (op, syscall) => {
-      if (this.#closing) return stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`);
-      if (this.#info.ops[op] !== 1) return unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
-      return undefined;
-    },
+    // (The errors are made out of line, so that this stays small enough to
+    // be inlined into every op's path.)
+    refuse: (op, syscall) => (this.#closing || this.#info.ops[op] !== 1 ? this.#refusal(op, syscall) : undefined),
     flush: () => {
       this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
@@ -703,6 +700,19 @@ export class Ring implements IoContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
+  /** The sink's tryStart for an op that names memory #rw did not look at. */
+  #stageWithMemory(id: number, op: number, fd: number, sqeFlags: number, mem: unknown, offset: number | bigint, len: number, opFlags: number, aux: unknown): boolean {
+    const held = this.#ops.heldBy(id);
+    const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
+    return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
+  }
+
+  /** Why the sink refuses op `op` (see its refuse). */
+  #refusal(op: number, syscall: string): Error {
+    if (this.#closing) return stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`);
+    return unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+  }
+
   /** Staging field [7] of a read or write whose memory lies in `held` (see staging.ts fixedAt). */
   #fixedAt(op: number, held: HeldPools | undefined, mem: unknown, bytes: number): number {
     if (held === undefined || (op !== Op.READ && op !== Op.WRITE) || Array.isArray(held)) return -1;
@@ -922,7 +932,6 @@ export class Ring implements IoContext {
 const NO_OPTIONS: RwOptions = Object.freeze({});
 /** IOSQE_FIXED_FILE for a registered file's index (checked by Ring#fd), else 0. */
 const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_FILE);
-const toVoid = (): void => undefined;
 
 const AT_REMOVEDIR = 0x200;
 /** The empty path of a statx on an fd (AT_EMPTY_PATH). */
