@@ -38,8 +38,12 @@ export class OpQueue {
   readonly #sink: OpSink;
   /** Pools an op uses (released only after it settles), by slot. */
   readonly #held: Array<HeldPools | undefined> = [];
-  /** Slots native holds (abort must go through native then). */
-  readonly #inNative: boolean[] = [];
+  /**
+   * Slots whose op waits here for room (native never saw it; abort settles
+   * it here). Set only on that path and cleared when the op leaves the
+   * queue, so an op native takes at once costs no store here.
+   */
+  readonly #waiting: boolean[] = [];
   // Ops waiting for room, FIFO; their arguments wait in the q* arrays.
   readonly #queue = new IdQueue();
   readonly #qOp: number[] = [];
@@ -118,7 +122,6 @@ export class OpQueue {
       }
     }
     if (started) {
-      this.#inNative[id] = true;
       this.scheduleFlush();
     } else {
       this.#qOp[id] = op;
@@ -129,7 +132,7 @@ export class OpQueue {
       this.#qLen[id] = len;
       this.#qOpFlags[id] = opFlags;
       this.#qAux[id] = aux;
-      this.#inNative[id] = false;
+      this.#waiting[id] = true;
       this.#queue.push(id);
       // What fills native may be ops no flush would submit otherwise (the
       // batch API's prepared SQEs): submit them, so completions make room.
@@ -146,7 +149,6 @@ export class OpQueue {
 
   /** A completion from native: settles the op, then drops what it held. */
   complete(id: number, res: number): void {
-    this.#inNative[id] = false;
     this.slots.settle(id, res);
     if (this.#held[id] !== undefined) this.#drop(id);
   }
@@ -158,7 +160,7 @@ export class OpQueue {
    */
   startWaiting(): void {
     if (this.#cancels.length !== 0) this.retryCancels();
-    if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued) > 0) this.scheduleFlush();
+    if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued, this.#discardQueued) > 0) this.scheduleFlush();
   }
 
   /** One flush per tick, however many ops the tick started. */
@@ -202,7 +204,7 @@ export class OpQueue {
     let sent = false;
     for (let i = 0; i < waiting.length; i++) {
       const id = waiting[i];
-      if (!this.#inNative[id] || !this.slots.aborted[id] || this.slots.isSettled(id)) continue;
+      if (this.#waiting[id] || !this.slots.aborted[id] || this.slots.isSettled(id)) continue;
       if (this.#cancels.length === 0 && this.#sink.cancel(id)) {
         sent = true;
         continue;
@@ -229,18 +231,25 @@ export class OpQueue {
       );
     } catch (e) {
       // Runs inside a completion batch: fail this op, never the batch.
+      this.#waiting[id] = false;
       this.#fail(id, e);
       return true;
     }
     if (!started) return false;
     this.#qMem[id] = undefined;
     this.#qAux[id] = undefined;
-    this.#inNative[id] = true;
+    this.#waiting[id] = false;
     return true;
   };
 
+  /** A waiting op settled meanwhile (aborted, or failed by failWaiting) leaves the queue: its id is free again. */
+  readonly #discardQueued = (id: number): void => {
+    this.#waiting[id] = false;
+    this.slots.free(id);
+  };
+
   #abort(id: number): void {
-    if (this.#inNative[id]) {
+    if (!this.#waiting[id]) {
       // A cancel never gets lost: kept here until native has room for it.
       if (this.#cancels.length === 0 && this.#sink.cancel(id)) this.scheduleFlush();
       else this.#cancels.push(id);

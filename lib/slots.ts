@@ -248,17 +248,17 @@ export class IdQueue {
 
   /**
    * Starts queued ops in order while start(id) says it could; an op whose
-   * slot was settled while it waited (aborted) is only freed. Returns how
-   * many were started.
+   * slot was settled while it waited (aborted) is only discarded (which
+   * frees its id). Returns how many were started.
    */
-  drain(slots: SlotTable, start: (id: number) => boolean): number {
+  drain(slots: SlotTable, start: (id: number) => boolean, discard: (id: number) => void): number {
     const q = this.#ids;
     let head = this.#head;
     let started = 0;
     while (head < q.length) {
       const id = q[head];
       if (slots.isSettled(id)) {
-        slots.free(id);
+        discard(id);
       } else if (start(id)) {
         started++;
       } else {

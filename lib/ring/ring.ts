@@ -152,9 +152,11 @@ export class Ring implements IoContext {
   /** How the promise layer hands ops to this ring. */
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, aux) => {
-      // A read or write on one of pool.buffers: #rw found its Field.Fixed
-      // and passes it as aux (which these ops use for nothing else here).
-      if ((op === Op.READ || op === Op.WRITE) && typeof aux === 'number') return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, undefined, id, 0, aux);
+      // A read or write on one of pool.buffers: #rw found its registered
+      // index in this ring (-1: none) and passes it as aux, which these ops
+      // use for nothing else here.
+      if ((op === Op.READ || op === Op.WRITE) && typeof aux === 'number')
+        return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, undefined, id, 0, aux < 0 ? -1 : aux * INDEX_UNIT);
       if (mem === undefined) return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, -1);
       return this.#stageWithMemory(id, op, fd, sqeFlags, mem, offset, len, opFlags, aux);
     },
@@ -733,9 +735,11 @@ export class Ring implements IoContext {
         // The commonest op, and the bar's loop: one of pool.buffers, a plain
         // position, no options. Its registered index in this ring (or -1) is
         // found here once, and the pool it lies in is not looked up again.
+        // (Passed on as the buffer's index, a small integer: its Field.Fixed,
+        // index * INDEX_UNIT, would be a heap number through the calls.)
         const first = pool._fixedFirst(this);
-        const fixed = first < 0 ? -1 : (first + poolBufferIndex(data as object)) * INDEX_UNIT;
-        return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), data, position, pool.size, 0, fixed, syscall, undefined, data, undefined, undefined, pool);
+        const index = first < 0 ? -1 : first + poolBufferIndex(data as object);
+        return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), data, position, pool.size, 0, index, syscall, undefined, data, undefined, undefined, pool);
       }
       const mem = pool === undefined ? checkedMemory(data, vectored, this.#checked) : data;
       const bytes = pool === undefined ? this.#checked.bytes : pool.size;
