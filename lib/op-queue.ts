@@ -9,6 +9,9 @@ import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } f
 import { IdQueue, SlotTable, type Transform } from './slots';
 import { abortReason, isAborted, validateSignal } from './validate';
 
+/** Taken once at load (see scheduleFlush). */
+const nextTick = process.nextTick;
+
 /** What a backend's native side does for the promise layer. */
 export interface OpSink {
   /**
@@ -167,7 +170,10 @@ export class OpQueue {
   scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(this.#flush);
+    // nextTick taken once at load: `process.nextTick` read here cost a
+    // global and a property load through V8's generic ICs (about 360
+    // instructions) on every tick that starts ops.
+    nextTick(this.#flush);
   }
 
   /**
