@@ -11,7 +11,10 @@
 // the order of the cells of a workload; the table gives medians, and each
 // kaio cell's ratio to the best non-kaio cell, the median of per-round ratios.
 // --cold drops the page cache (echo 3 > /proc/sys/vm/drop_caches, root) before every cell.
+// Then the HTTP static file server rows (bench/peers-http.js, wrk; --only=http-4k,http-64k,http-large
+// selects them, and --http-runtime=3 sets their seconds per cell), in the same table.
 const { execFileSync, spawnSync } = require('node:child_process');
+const peersHttp = require('./peers-http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -96,6 +99,8 @@ const CELLS = {
   'node flush': { rt: 'node', api: 'fsp-flush' },
   'kaio flush': { rt: 'node', api: 'kaio-flush', kaio: true },
   'kaio inPlace flush': { rt: 'node', api: 'kaio-inplace-flush', kaio: true },
+  'node copyFile': { rt: 'node', api: 'fsp-copyfile' },
+  'kaio copyFile': { rt: 'node', api: 'kaio-copyfile', kaio: true },
   'deno fsp': { rt: 'deno', api: 'fsp' },
   'deno fh': { rt: 'deno', api: 'fsp-fh' },
   'deno streams': { rt: 'deno', api: 'fsp' },
@@ -150,6 +155,11 @@ function workloads() {
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
+    {
+      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
+      params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+    },
   ].filter((w) => (only ? only.includes(w.name) : !w.optional))
     .map((w) => (onlyCells ? { ...w, cells: onlyCells.filter((c) => CELLS[c]) } : w));
 }
@@ -185,7 +195,7 @@ function fmt(rate) {
   return rate.toFixed(rate >= 100 ? 0 : 1);
 }
 
-function main() {
+async function main() {
   const bins = runtimes();
   const list = workloads();
   const load0 = os.loadavg();
@@ -209,6 +219,10 @@ function main() {
     console.log(`${w.name}: ${cells}`);
     console.log(`  best peer ${bestPeer}; kaio: ${Object.entries(row.ratios).map(([c, x]) => `${c} ${x.toFixed(2)}x`).join(', ')}`);
   }
+  const httpOnly = only?.filter((n) => peersHttp.HTTP_ROWS.includes(n));
+  const httpRows = !only || httpOnly.length ? await peersHttp.runHttp({
+    ...peersHttp.optionsFromArgv(), runtime: Number(arg('http-runtime', 3)), only: httpOnly, cells: onlyCells,
+  }) : [];
   const load1 = os.loadavg();
   console.log(`\nload average at the end: ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   // The markdown table: one row per workload, median rate per cell, CPU µs per op.
@@ -219,6 +233,11 @@ function main() {
     const cells = w.cells.map((c) => `${c} ${fmt(median(per[c].map((x) => x.rate)))} (${median(per[c].map((x) => x.cpuUs)).toFixed(w.mib ? 0 : 1)})`).join('; ');
     console.log(`| ${w.label} | ${bestPeer} ${fmt(median(per[bestPeer].map((x) => x.rate)))} | ${bestKaio} ${fmt(median(per[bestKaio].map((x) => x.rate)))} | **${ratio.toFixed(2)}×** | ${cells} |`);
   }
+  // HTTP rows: req/s, and the server's CPU µs per request.
+  for (const r of httpRows) console.log(r);
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
