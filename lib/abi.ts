@@ -16,6 +16,7 @@ export const enum Op {
   STATX = 21, // 5.6
   READ = 22, // 5.6
   WRITE = 23, // 5.6
+  SPLICE = 30, // 5.7
   RENAMEAT = 35, // 5.11
   UNLINKAT = 36, // 5.11
   MKDIRAT = 37, // 5.15

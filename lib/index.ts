@@ -1,6 +1,6 @@
 // kaio: kernel async file I/O for Node.js.
 export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES, MAX_FIXED_FILES } from './ring';
-export type { OpOptions, RwOptions, FsyncOptions, FallocateOptions, OpenOptions, StatxOptions, StatxResult, DirfdOptions, UnlinkatOptions, TwoPathOptions } from './types';
+export type { OpOptions, SpliceOptions, RwOptions, FsyncOptions, FallocateOptions, OpenOptions, StatxOptions, StatxResult, DirfdOptions, UnlinkatOptions, TwoPathOptions } from './types';
 export type { IoContext, Backend, ContextStats } from './types';
 export type {
   RingOptions,

@@ -172,6 +172,7 @@ enum Op : uint8_t {
   kOpStatx = 21,          // 5.6
   kOpRead = 22,           // 5.6
   kOpWrite = 23,          // 5.6
+  kOpSplice = 30,         // 5.7
   kOpRenameat = 35,       // 5.11
   kOpUnlinkat = 36,       // 5.11
   kOpMkdirat = 37,        // 5.15

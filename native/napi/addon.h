@@ -16,6 +16,8 @@ Napi::Object RingContract(Napi::Env env);
 Napi::Value Probe(const Napi::CallbackInfo& info);
 // ioprioSet(ioprio) -> 0 or -errno: ioprio_set(2) on the calling thread (js_probe.cc).
 Napi::Value IoprioSet(const Napi::CallbackInfo& info);
+// pipe(size): [read fd, write fd, capacity], both O_CLOEXEC, asking F_SETPIPE_SZ for size bytes.
+Napi::Value MakePipe(const Napi::CallbackInfo& info);
 
 // Each feature file adds its exports here (one call in Init per file).
 void InitPinned(Napi::Env env, Napi::Object exports);      // js_pinned.cc
