@@ -9,6 +9,7 @@ export const enum Op {
   FSYNC = 3, // 5.1
   READ_FIXED = 4, // 5.1
   WRITE_FIXED = 5, // 5.1
+  POLL_ADD = 6, // 5.1
   ASYNC_CANCEL = 14, // 5.5
   FALLOCATE = 17, // 5.6
   OPENAT = 18, // 5.6

@@ -132,6 +132,8 @@ export interface Binding {
   ioprioSet(ioprio: number): number;
   /** pipe2(O_CLOEXEC) grown with F_SETPIPE_SZ toward `size` bytes: [read fd, write fd, capacity]; throws the errno error. */
   pipe(size: number): [number, number, number];
+  /** fcntl(fd, F_DUPFD_CLOEXEC): a second fd for the same open file; throws the errno error. */
+  dupFd(fd: number): number;
   /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
   /** kaio bench's verify digests (native/core/digest.h): kind's digest of src[start, end), little-endian into dst at dstOffset. */
   digestInto(kind: number, src: Uint8Array, start: number, end: number, dst: Uint8Array, dstOffset: number): void;

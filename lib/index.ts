@@ -26,6 +26,8 @@ export type { ThreadpoolContextOptions, ThreadpoolContextStats } from './threadp
 export type { ErrnoError } from './errors';
 export { open, FileHandle, File, defaultContext, readFile, writeFile, appendFile } from './file';
 export { createReadStream, createWriteStream } from './fs/streams';
+export { sendFile } from './fs/sendfile';
+export type { SendFileOptions, SendFileError } from './fs/sendfile';
 export type { KaioReadStreamOptions, KaioWriteStreamOptions, KaioStreamOptions } from './fs/streams';
 export type {
   FileIo,

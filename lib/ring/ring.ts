@@ -354,6 +354,11 @@ export class Ring implements IoContext {
     }
   }
 
+  /** IORING_OP_POLL_ADD, one shot: resolves to the poll events of `events` (POLLOUT...) that `fd` has, once it has one (kaio's sendFile). */
+  _pollAdd(fd: number, events: number, signal?: AbortSignal): Promise<number> {
+    return this.#ops.start(Op.POLL_ADD, fd, 0, undefined, 0, 0, events, undefined, 'poll', undefined, undefined, signal);
+  }
+
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
   nop(options?: OpOptions): Promise<void> {
     try {

@@ -165,6 +165,7 @@ enum Op : uint8_t {
   kOpFsync = 3,           // 5.1
   kOpReadFixed = 4,       // 5.1
   kOpWriteFixed = 5,      // 5.1
+  kOpPollAdd = 6,         // 5.1
   kOpAsyncCancel = 14,    // 5.5
   kOpFallocate = 17,      // 5.6
   kOpOpenat = 18,         // 5.6

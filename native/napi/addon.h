@@ -18,6 +18,8 @@ Napi::Value Probe(const Napi::CallbackInfo& info);
 Napi::Value IoprioSet(const Napi::CallbackInfo& info);
 // pipe(size): [read fd, write fd, capacity], both O_CLOEXEC, asking F_SETPIPE_SZ for size bytes.
 Napi::Value MakePipe(const Napi::CallbackInfo& info);
+// dupFd(fd): fcntl(F_DUPFD_CLOEXEC), the new fd; throws the errno error.
+Napi::Value DupFd(const Napi::CallbackInfo& info);
 
 // Each feature file adds its exports here (one call in Init per file).
 void InitPinned(Napi::Env env, Napi::Object exports);      // js_pinned.cc

@@ -49,6 +49,18 @@ Napi::Value MakePipe(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// A second fd for the same open file (sendFile keeps a socket's file alive
+// while its ops may reach the kernel, whatever happens to the first fd).
+Napi::Value DupFd(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "fd must be a number");
+  double v = info[0].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= 0x7fffffff) || v != std::floor(v)) throw Napi::RangeError::New(env, "fd out of range");
+  int fd = fcntl(static_cast<int>(v), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) throw ErrnoError(info.Env(), -errno, "dup");
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);

@@ -817,6 +817,7 @@ Napi::Object RingContract(Napi::Env env) {
   ops.Set("LINKAT", static_cast<double>(abi::kOpLinkat));
   ops.Set("FTRUNCATE", static_cast<double>(abi::kOpFtruncate));
   ops.Set("SPLICE", static_cast<double>(abi::kOpSplice));
+  ops.Set("POLL_ADD", static_cast<double>(abi::kOpPollAdd));
   ops.Set("READV_FIXED", static_cast<double>(abi::kOpReadvFixed));
   ops.Set("WRITEV_FIXED", static_cast<double>(abi::kOpWritevFixed));
   c.Set("ops", ops);
