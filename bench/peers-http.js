@@ -36,6 +36,7 @@ const CELLS = {
   'node stream': { rt: 'node', api: 'node-stream' },
   'kaio readFile': { rt: 'node', api: 'kaio-readfile', kaio: true },
   'kaio stream': { rt: 'node', api: 'kaio-stream', kaio: true },
+  'kaio sendFile': { rt: 'node', api: 'kaio-sendfile', kaio: true },
   'Bun.file': { rt: 'bun', api: 'bun' },
   'Deno.readFile': { rt: 'deno', api: 'deno-readfile' },
   'Deno.open': { rt: 'deno', api: 'deno-stream' },
