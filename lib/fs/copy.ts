@@ -98,6 +98,7 @@ export const SPLICE_MIN = 256 << 10;
 /** The pipe's size asked for (the kernel may give less: /proc/sys/fs/pipe-max-size). */
 const PIPE_SIZE = 1 << 20;
 const EINVAL = -E.EINVAL;
+const ECANCELED = -E.ECANCELED;
 
 /**
  * Copies `size` bytes from the start of src to dest inside the kernel:
@@ -117,7 +118,13 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
   let result = 0;
   try {
     for (let at = 0; at < size;) {
-      const n = await settle(ring.splice(src, at, w, -1, Math.min(cap, size - at)));
+      // file -> pipe linked to pipe -> file: one submission, and the kernel
+      // runs the second right after the first moved the whole chunk.
+      const want = Math.min(cap, size - at);
+      const inP = settle(ring._spliceLinked(src, at, w, -1, want));
+      const outP = settle(ring.splice(r, -1, dest, at, want));
+      const n = await inP;
+      const out = await outP;
       if (typeof n !== 'number') {
         result = failure(n);
         if (result === EINVAL && at === 0) result = 1;
@@ -125,7 +132,11 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
       }
       // The source ended early (it shrank): what was there is copied, as libuv's loop ends.
       if (n === 0) break;
-      for (let done = 0; done < n;) {
+      let done = 0;
+      if (typeof out === 'number') done = out;
+      // A short first splice cancels the second (ECANCELED): the pipe still holds the n bytes.
+      else if (n === want || failure(out) !== ECANCELED) return (result = failure(out));
+      for (; done < n;) {
         const m = await settle(ring.splice(r, -1, dest, at + done, n - done));
         if (typeof m !== 'number') return (result = failure(m));
         // A pipe holding n - done bytes gives at least one: 0 would be a kernel fault.

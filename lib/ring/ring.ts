@@ -354,6 +354,17 @@ export class Ring implements IoContext {
     }
   }
 
+  /**
+   * splice() whose SQE is IOSQE_IO_LINK-ed to the op started next (in the
+   * same tick, so in the same submission): the kernel starts that one only
+   * after this one moved all `length` bytes, else cancels it (ECANCELED).
+   * Plain numbers, checked by the caller. For copyFile.
+   * @internal
+   */
+  _spliceLinked(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): Promise<number> {
+    return this.#ops.start(Op.SPLICE, fdOut, SQE_IO_LINK, fdIn, offOut, length, 0, offIn, 'splice', undefined, undefined, undefined);
+  }
+
   /** IORING_OP_POLL_ADD, one shot: resolves to the poll events of `events` (POLLOUT...) that `fd` has, once it has one (kaio's sendFile). */
   _pollAdd(fd: number, events: number, signal?: AbortSignal): Promise<number> {
     return this.#ops.start(Op.POLL_ADD, fd, 0, undefined, 0, 0, events, undefined, 'poll', undefined, undefined, signal);
@@ -946,6 +957,7 @@ const AT_REMOVEDIR = 0x200;
 const EMPTY_CPATH = Buffer.from('\0');
 /** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
 const SQE_IO_HARDLINK = 1 << 3;
+const SQE_IO_LINK = 1 << 2;
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
