@@ -7,7 +7,7 @@
 //   node-stream    node:http, fs.promises.open + stat + createReadStream piped to res
 //   kaio-readfile  node:http, kaio.readFile
 //   kaio-stream    node:http, kaio.open + stat + FileHandle#createReadStream piped to res
-//   kaio-sendfile  node:http, kaio/fs/promises stat, head flushed, kaio.sendFile(res.socket, path) (splice), res.end()
+//   kaio-sendfile  node:http, kaio/fs/promises stat, kaio.sendFile(res, path) (splice), res.end()
 //   bun            Bun.serve, new Response(Bun.file(path))
 //   deno-readfile  Deno.serve, Deno.readFile
 //   deno-stream    Deno.serve, Deno.open + stat, the file's readable as the body
@@ -56,9 +56,8 @@ async function nodeServer() {
     handlers['kaio-sendfile'] = async (p, res) => {
       const { size } = await kfsp.stat(p);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-      res.flushHeaders();
       try {
-        await kaio.sendFile(res.socket, p, { length: size });
+        await kaio.sendFile(res, p, { length: size });
       } catch (e) {
         // Shorter than its Content-Length: the connection cannot go on.
         res.destroy();

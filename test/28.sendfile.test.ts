@@ -58,7 +58,7 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a node:http response: the client gets the file\'s bytes (whole, a range, empty), and keep-alive goes on on the same socket', async () => {
+  it('a node:http response (res, or res.socket once the head is flushed): the client gets the file\'s bytes (whole, a range, empty), and keep-alive goes on on the same socket', async () => {
     const p = path.join(dir, 'data');
     const data = crypto.randomBytes((5 << 20) + 12345);
     fs.writeFileSync(p, data);
@@ -66,13 +66,14 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     srv.set(async (req, res) => {
       const [start, length] = (req.url ?? '/').slice(1).split('-').map(Number);
       res.writeHead(200, { 'content-length': length });
-      res.flushHeaders();
-      // A path, and (for the range) a kaio FileHandle.
-      if (start === 0) results.push(await kaio.sendFile(res.socket!, p, { length }));
+      // A path, and (for the range) a kaio FileHandle, opened first: the
+      // client's next request may come before this response ends, when
+      // node:http gives its response no socket yet (sendFile waits for it).
+      if (start === 0) results.push(await kaio.sendFile(res, p, { length }));
       else {
         const fh = await kaio.open(p, 'r');
         try {
-          results.push(await kaio.sendFile(res.socket!, fh, { start, length }));
+          results.push(await kaio.sendFile(res, fh, { start, length }));
         } finally {
           await fh.close();
         }
@@ -92,6 +93,33 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('pipelined requests: the second response, which has no socket until the first ends, waits for it; both bodies in order', async () => {
+    const p = path.join(dir, 'pipelined');
+    const data = crypto.randomBytes(3 << 20);
+    fs.writeFileSync(p, data);
+    const sockets: (net.Socket | null)[] = [];
+    srv.set(async (req, res) => {
+      const [start, length] = (req.url ?? '/').slice(1).split('-').map(Number);
+      res.writeHead(200, { 'content-length': length });
+      sockets.push(res.socket);
+      await kaio.sendFile(res, p, { start, length });
+      res.end();
+    });
+    const client = net.connect(srv.port, '127.0.0.1');
+    client.write('GET /5-2000000 HTTP/1.1\r\nHost: x\r\n\r\nGET /7-1000000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const chunks: Buffer[] = [];
+    client.on('data', (c: Buffer) => chunks.push(c));
+    await new Promise((resolve) => client.once('close', resolve));
+    const all = Buffer.concat(chunks);
+    const h1 = all.indexOf('\r\n\r\n') + 4;
+    assert.ok(all.subarray(h1, h1 + 2000000).equals(data.subarray(5, 2000005)), 'the first body');
+    const rest = all.subarray(h1 + 2000000);
+    assert.ok(rest.subarray(0, 9).toString() === 'HTTP/1.1 ', `the second head follows: ${rest.subarray(0, 20).toString()}`);
+    const h2 = rest.indexOf('\r\n\r\n') + 4;
+    assert.ok(rest.subarray(h2).equals(data.subarray(7, 1000007)), 'the second body, and nothing more');
+    assert.strictEqual(sockets[1], null, 'the second response had no socket when its handler ran');
   });
 
   it('the client leaving mid-file: sendFile rejects (ERR_KAIO_SOCKET_CLOSED, EPIPE or ECONNRESET) with bytesSent short, and the server serves on', async () => {
@@ -182,6 +210,7 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     fs.writeFileSync(p, 'abc');
     const sock = new net.Socket();
     await assert.rejects(kaio.sendFile({} as net.Socket, p), { code: 'ERR_INVALID_ARG_TYPE' });
+    await assert.rejects(kaio.sendFile(new http.IncomingMessage(sock) as unknown as net.Socket, p), { code: 'ERR_INVALID_ARG_TYPE' });
     await assert.rejects(kaio.sendFile(sock, 5 as unknown as string), { code: 'ERR_INVALID_ARG_TYPE' });
     await assert.rejects(kaio.sendFile(sock, p, { start: -1 }), { code: 'ERR_OUT_OF_RANGE' });
     await assert.rejects(kaio.sendFile(sock, p, { length: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });

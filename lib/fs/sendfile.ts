@@ -1,9 +1,10 @@
-// sendFile(socket, file, options?): a file's bytes to a connected
-// net.Socket without the bytes entering JS or user memory: IORING_OP_SPLICE
+// sendFile(target, file, options?): a file's bytes to a connected
+// net.Socket (or a node:http response's) without the bytes entering JS or user memory: IORING_OP_SPLICE
 // from the file into a pipe (the page cache's pages, by reference), then
 // from the pipe into the socket. For a node:http response: write the head
-// (res.writeHead(...), res.flushHeaders()), `await sendFile(res.socket, ...)`,
-// then res.end().
+// (res.writeHead(...) with the Content-Length), `await sendFile(res, ...)`
+// (which flushes the head and waits for the response's socket), then
+// res.end().
 //
 // The socket stays Node's: kaio waits until everything written to it before
 // has reached the kernel, then sends through a duplicate of its fd (so the
@@ -19,6 +20,7 @@
 // (what was sent is in the error's `bytesSent`): the response is then
 // shorter than its Content-Length, and the caller must destroy the socket.
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { binding } from '../binding';
 import { constants as osConstants } from 'node:os';
@@ -49,6 +51,10 @@ export interface SendFileError extends Error {
 
 const POLLOUT = 0x4;
 const EAGAIN = -osConstants.errno.EAGAIN;
+const ECANCELED = -osConstants.errno.ECANCELED;
+
+/** An op's result, or its error (never a rejection: both of a linked pair are awaited). */
+const settle = (p: Promise<number>): Promise<number | Error> => p.then((n) => n, (e: unknown) => e as Error);
 const PIPE_SIZE = 1 << 20;
 const EMPTY = Buffer.alloc(0);
 
@@ -78,11 +84,36 @@ function flushed(socket: net.Socket): Promise<void> {
 }
 
 /**
+ * A response's head flushed, and its socket: a response to a request that
+ * came while an earlier response on the connection is still going has none
+ * until that one ends (node:http then emits 'socket').
+ */
+async function responseSocket(res: http.ServerResponse): Promise<net.Socket> {
+  if (res.destroyed || res.writableEnded) throw closedError(0);
+  // (headersSent is true from writeHead() on, before anything was written.)
+  res.flushHeaders();
+  if (res.socket) return res.socket;
+  return new Promise((resolve, reject) => {
+    const onSocket = (s: net.Socket): void => {
+      res.off('close', onClose);
+      resolve(s);
+    };
+    const onClose = (): void => {
+      res.off('socket', onSocket);
+      reject(closedError(0));
+    };
+    res.once('socket', onSocket);
+    res.once('close', onClose);
+  });
+}
+
+/**
  * Sends `length` bytes of `file` from `start` to `socket` by splice(2)
  * through a pipe on io_uring; resolves to the bytes sent.
  */
-export async function sendFile(socket: net.Socket, file: string | Buffer | URL | FileHandle, options?: SendFileOptions): Promise<number> {
-  if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket);
+export async function sendFile(target: net.Socket | http.ServerResponse, file: string | Buffer | URL | FileHandle, options?: SendFileOptions): Promise<number> {
+  const res = target instanceof http.ServerResponse ? target : undefined;
+  if (!res && !(target instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket or http.ServerResponse', target);
   const isHandle = file instanceof FileHandle;
   if (!isHandle && typeof file !== 'string' && !Buffer.isBuffer(file) && !(file instanceof URL)) {
     throw invalidArgType('file', 'of type string or an instance of Buffer, URL or FileHandle', file);
@@ -100,6 +131,7 @@ export async function sendFile(socket: net.Socket, file: string | Buffer | URL |
   if (!ring) throw unsupported('sendFile', 'without a Ring that has IORING_OP_SPLICE, POLL_ADD and OPENAT (5.7)');
   if (signal !== undefined && isAborted(signal)) throw new AbortError();
   if (isHandle && file.fd < 0) throw systemError(-osConstants.errno.EBADF, 'sendfile');
+  const socket = res ? await responseSocket(res) : (target as net.Socket);
   if (socket.destroyed || !socket.writable || socketFd(socket) < 0) throw closedError(0);
 
   await flushed(socket);
@@ -136,25 +168,33 @@ export async function sendFile(socket: net.Socket, file: string | Buffer | URL |
     let inPipe = 0;
     while (sent < length) {
       if (opSignal.aborted) break;
+      let out: number | Error;
       if (inPipe === 0) {
-        const n = await ring.splice(src, pos, w, -1, Math.min(cap, length - sent), { signal: opSignal });
+        // file -> pipe linked to pipe -> socket: one submission, one turn.
+        const want = Math.min(cap, length - sent);
+        const inP = settle(ring._spliceLinked(src, pos, w, -1, want));
+        const outP = settle(ring.splice(r, -1, sock, -1, want, { signal: opSignal }));
+        const n = await inP;
+        out = await outP;
+        if (typeof n !== 'number') throw n;
         if (n === 0) {
           throw Object.assign(stateError('ERR_KAIO_FILE_TRUNCATED', `The file ended at offset ${pos}, before the ${length} bytes asked for were sent (${sent} sent)`), { bytesSent: sent });
         }
         pos += n;
         inPipe = n;
+        // A short first splice cancelled the second: send what the pipe holds.
+        if (typeof out !== 'number' && n < want && (out as ErrnoError).errno === ECANCELED) continue;
+      } else {
+        out = await settle(ring.splice(r, -1, sock, -1, inPipe, { signal: opSignal }));
       }
-      let m: number;
-      try {
-        m = await ring.splice(r, -1, sock, -1, inPipe, { signal: opSignal });
-      } catch (e) {
-        if ((e as ErrnoError).errno !== EAGAIN) throw e;
+      if (typeof out !== 'number') {
+        if ((out as ErrnoError).errno !== EAGAIN) throw out;
         // The socket's buffer is full: wait until it takes more.
         await ring._pollAdd(sock, POLLOUT, opSignal);
         continue;
       }
-      sent += m;
-      inPipe -= m;
+      sent += out;
+      inPipe -= out;
     }
     if (sent < length) throw opSignal.aborted && !signal?.aborted ? closedError(sent) : new AbortError();
     return sent;
