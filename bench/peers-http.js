@@ -120,7 +120,7 @@ function get(port, urlPath) {
 
 function wrk(port, script, seconds, connections, threads) {
   return new Promise((resolve, reject) => {
-    const w = spawn(WRK, [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '-s', script, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const w = spawn(WRK, [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '30s', '-s', script, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     w.stdout.on('data', (d) => { out += d; });
     w.stderr.on('data', (d) => { out += d; });
@@ -155,7 +155,7 @@ async function runCell(bins, w, cellName, o) {
     const cpu0 = cpuOf(s.child.pid);
     const r = await wrk(s.port, w.script, o.runtime, w.connections ?? o.connections, o.threads);
     const cpu = cpuOf(s.child.pid) - cpu0;
-    return { rate: r.rps, cpuUs: cpu / r.requests, mibps: (r.rps * w.set.size) / (1 << 20), socketErrors: r.socketErrors };
+    return { rate: r.rps, cpuUs: r.requests ? cpu / r.requests : NaN, mibps: (r.rps * w.set.size) / (1 << 20), socketErrors: r.socketErrors };
   } finally {
     const exited = new Promise((resolve) => s.child.once('exit', resolve));
     s.child.kill('SIGKILL');
@@ -179,7 +179,7 @@ function workloads(o) {
   return [
     { name: 'http-4k', label: 'HTTP GET of 1,000 files of 4 KiB (req/s)', set: fileSet('s', 1000, 4096) },
     { name: 'http-64k', label: 'HTTP GET of 1,000 files of 64 KiB (req/s)', set: fileSet('m', 1000, 65536) },
-    { name: 'http-large', label: `HTTP GET of one ${o.largeMiB} MiB file (req/s)`, set: fileSet('l', 1, large), connections: 4 },
+    { name: 'http-large', label: `HTTP GET of one ${o.largeMiB} MiB file (req/s)`, set: fileSet('l', 1, large), connections: 2 },
   ].filter((w) => !o.only || o.only.includes(w.name))
     .map((w) => ({ ...w, script: luaScript(w.set), cells: o.cells ? o.cells.filter((c) => CELLS[c]) : Object.keys(CELLS) }));
 }
@@ -237,7 +237,7 @@ module.exports = { runHttp, optionsFromArgv, HTTP_ROWS: ['http-4k', 'http-64k', 
 if (require.main === module) {
   const o = optionsFromArgv();
   const load0 = os.loadavg();
-  console.log(`# peers-http: ${os.cpus().length} CPUs, Linux ${os.release()}, wrk -t${o.threads} -c${o.connections} (large file: -c4), ` +
+  console.log(`# peers-http: ${os.cpus().length} CPUs, Linux ${os.release()}, wrk -t${o.threads} -c${o.connections} (large file: -c2), ` +
     `${o.rounds} rounds of ${o.runtime} s per cell${o.cold ? ', page cache dropped before every cell' : ', warm page cache'}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
   runHttp(o).then((rows) => {
     console.log(`\nload average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);

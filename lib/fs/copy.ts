@@ -152,9 +152,12 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
   return result;
 }
 
+/** KAIO_COPY_SPLICE=0 copies with read and write whatever the size (bench/peers.js compares the two). */
+const SPLICE_ON = process.env.KAIO_COPY_SPLICE !== '0';
+
 /** Copies `size` bytes: by splice when the ring has it and the file is large enough, else read/write. */
 async function copyBytes(ring: Ring, src: number, dest: number, size: number): Promise<number> {
-  if (size >= SPLICE_MIN && ring.supports('SPLICE')) {
+  if (SPLICE_ON && size >= SPLICE_MIN && ring.supports('SPLICE')) {
     const r = await spliceData(ring, src, dest, size);
     if (r !== 1) return r;
   }
