@@ -37,6 +37,8 @@ const CELLS = {
   'kaio readFile': { rt: 'node', api: 'kaio-readfile', kaio: true },
   'kaio stream': { rt: 'node', api: 'kaio-stream', kaio: true },
   'kaio sendFile': { rt: 'node', api: 'kaio-sendfile', kaio: true },
+  // node:http with the bytes in memory: what node:http itself costs (not a peer; left out of the ratios).
+  'node memory': { rt: 'node', api: 'node-memory', ref: true },
   'Bun.file': { rt: 'bun', api: 'bun' },
   'Deno.readFile': { rt: 'deno', api: 'deno-readfile' },
   'Deno.open': { rt: 'deno', api: 'deno-stream' },
@@ -198,7 +200,7 @@ async function runHttp(o) {
       const order = w.cells.map((_, i) => w.cells[(i + r) % w.cells.length]);
       for (const c of order) per[c].push(await runCell(bins, w, c, o));
     }
-    const peers = w.cells.filter((c) => !CELLS[c].kaio);
+    const peers = w.cells.filter((c) => !CELLS[c].kaio && !CELLS[c].ref);
     const kaios = w.cells.filter((c) => CELLS[c].kaio);
     const med = (c, k) => median(per[c].map((x) => x[k]));
     const cellsText = w.cells.map((c) => `${c} ${fmt(med(c, 'rate'))} (${med(c, 'cpuUs').toFixed(1)})`).join('; ');
