@@ -157,7 +157,8 @@ export interface Binding {
   pinnedRelease(memory: ArrayBuffer): boolean;
   pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
   /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
-  statxDioAlign(fd: number, path?: string): NativeDioInfo | number;
+  /** path: text, or a NUL-terminated Buffer of the path's bytes. */
+  statxDioAlign(fd: number, path?: string | Buffer): NativeDioInfo | number;
   /** lseek(2): the new offset (a bigint past 2^53) or -errno. */
   seek(fd: number, offset: number | bigint, whence: number): number | bigint;
   /** fcntl(F_GETFL): the fd's status flags, or -errno. */
@@ -170,6 +171,14 @@ export interface Binding {
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /**
+   * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
+   * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
+   * is not a directory; resolves to [rmdir's result (1: not tried, as
+   * entries were left; else 0 or -errno), the entries left, packed], or to
+   * -errno of opening or listing the directory (nothing unlinked).
+   */
+  unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -261,6 +261,87 @@ describe('24 FileHandle: the current position', function () {
   });
 });
 
+describe('24 FileHandle: current-position writes queued together go out as one writev', function () {
+  this.timeout(60000);
+
+  /** The same calls through node:fs/promises one after another (node:fs gives concurrent calls no order). */
+  async function nodeOneByOne(p: string, flags: string, calls: ((fh: fsp.FileHandle) => Promise<number | string>)[]): Promise<(number | string)[]> {
+    const fh = await fsp.open(p, flags);
+    const out: (number | string)[] = [];
+    try {
+      for (const c of calls) out.push(await c(fh));
+    } finally {
+      await fh.close();
+    }
+    return out;
+  }
+
+  for (const flags of ['a', 'w'] as const) {
+    it(`io_uring, '${flags}': 64 writes in flight take 1-2 submissions (not 64) and each gets its own count; the file is node:fs's`, async function () {
+      const ring = new kaio.Ring({ entries: 64 });
+      const p = tmpPath(`queued-${flags}`);
+      fs.writeFileSync(p, 'old\n');
+      const lines = Array.from({ length: 64 }, (_, i) => Buffer.from(`line ${i} ${'x'.repeat(i * 5)}\n`));
+      const fh = await kaio.open(p, flags, 0o666, { context: ring });
+      let got: number[];
+      let submitted: number;
+      try {
+        const before = ring.stats.submitted;
+        got = (await Promise.all(lines.map((l, i) => (i % 3 === 2 ? fh.writev([l.subarray(0, 3), l.subarray(3)]) : fh.write(l))))).map((r) => r.bytesWritten);
+        submitted = ring.stats.submitted - before;
+      } finally {
+        await fh.close();
+        await ring.close();
+      }
+      assert.deepStrictEqual(got, lines.map((l) => l.length));
+      assert.ok(submitted <= 2, `${submitted} SQEs for 64 queued writes`);
+      const ref = `${p}.node`;
+      fs.writeFileSync(ref, 'old\n');
+      await nodeOneByOne(ref, flags, lines.map((l) => (fh2) => fh2.write(l).then((r) => r.bytesWritten)));
+      assert.deepStrictEqual(fs.readFileSync(p), fs.readFileSync(ref));
+      assert.deepStrictEqual(fs.readFileSync(p), Buffer.concat([Buffer.from(flags === 'a' ? 'old\n' : ''), ...lines]));
+    });
+  }
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: reads queued between writes on 'r+' see what the writes before them left, as node:fs one by one`, async function () {
+      let context: kaio.IoContext;
+      try {
+        context = kaio.createContext({ backend });
+      } catch (e) {
+        skip(this, `${backend} is not available here: ${(e as Error).message}`);
+      }
+      const p = tmpPath(`queued-rw-${backend}`);
+      const ref = `${p}.node`;
+      const old = pattern(11, 50_000);
+      fs.writeFileSync(p, old);
+      fs.writeFileSync(ref, old);
+      // w w r w w r r w ... with sizes that cross pages; each read returns what it read, as text.
+      const kinds = Array.from({ length: 48 }, (_, i) => (i % 5 === 2 || i % 7 === 3 ? 'r' : 'w'));
+      const calls = kinds.map((k, i) => {
+        const len = 700 + i * 37;
+        if (k === 'w') {
+          const b = pattern(100 + i, len);
+          return (fh: { write(b: Buffer): Promise<{ bytesWritten: number }> }) => fh.write(b).then((r) => r.bytesWritten);
+        }
+        return (fh: { read(b: Buffer, o: number, l: number, p: null): Promise<{ bytesRead: number; buffer: Buffer }> }) =>
+          fh.read(Buffer.alloc(len), 0, len, null).then((r) => r.buffer.subarray(0, r.bytesRead).toString('hex'));
+      });
+      const fh = await kaio.open(p, 'r+', 0o666, { context });
+      let got: (number | string)[];
+      try {
+        got = await Promise.all(calls.map((c) => c(fh as never)));
+      } finally {
+        await fh.close();
+        await context.close();
+      }
+      const want = await nodeOneByOne(ref, 'r+', calls.map((c) => (h: fsp.FileHandle) => c(h as never)));
+      assert.deepStrictEqual(got, want);
+      assert.deepStrictEqual(fs.readFileSync(p), fs.readFileSync(ref));
+    });
+  }
+});
+
 describe('24 module readFile: the bytes of the file it opened', function () {
   this.timeout(60000);
 

@@ -19,6 +19,7 @@
 import { STATX_BASIC_STATS } from '../abi';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
+import type { KernelPath } from '../ring/args';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
@@ -127,18 +128,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
       const data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
       const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
       const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
-      try {
-        await writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush);
-      } catch (e) {
-        let closeFailed = false;
-        let closeError: unknown;
-        await close().catch((c: unknown) => {
-          closeFailed = true;
-          closeError = c;
-        });
-        throw closeFailed ? bothFailed(e, closeError) : e;
-      }
-      await close();
+      await closeAfter(writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush), close);
       return;
     }
     const handle = await openWith(context, p, openAs, mode, false);
@@ -160,7 +150,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
  * O_EXCL ('wx', 'ax') keeps its one exclusive open, and O_TRUNC (plain 'w')
  * its one open: it goes to io-wq anyway.
  */
-async function ringOpen(ring: Ring, p: string, flags: number, mode: number): Promise<number> {
+async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number): Promise<number> {
   if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
   let fd: number;
   try {
@@ -278,7 +268,7 @@ async function cutTo(fd: number, length: number): Promise<void> {
  * AggregateError holds the op's error, then close's, with the op's message
  * and code (Node's aggregateTwoErrors).
  */
-async function closeAfter<T>(op: Promise<T>, close: () => Promise<void>): Promise<T> {
+export async function closeAfter<T>(op: Promise<T>, close: () => Promise<void>): Promise<T> {
   let result: T;
   try {
     result = await op;
@@ -314,14 +304,15 @@ const AT_EMPTY_PATH = 0x1000;
 /** Fast-path attempts before readFile falls back to sizing the file from its fd. */
 const HINT_TRIES = 2;
 
-async function ringReadFile(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const data = await ringReadFileAnyWay(ring, p, encoding, signal);
   typicalSize += (data.length - typicalSize) / 8;
   return data;
 }
 
-async function ringReadFileAnyWay(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  if (cachedReads === 'always' || (cachedReads && typicalSize >= CACHED_READ_FROM)) {
+async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
+  if (typeof p === 'string' && (cachedReads === 'always' || (cachedReads && typicalSize >= CACHED_READ_FROM))) {
     const r = binding.readCached(p, READ_CHUNK);
     if (typeof r === 'number') {
       // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
@@ -360,7 +351,7 @@ async function ringReadFileAnyWay(ring: Ring, p: string, encoding: BufferEncodin
  * the caller starts again. Files larger than one read chunk, or not regular,
  * go to the path that sizes the file from its fd.
  */
-async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
+async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
   const opened = ring.openat(p, O_RDONLY_CLOEXEC);
   const statted = ring.statx(p, { mask: STATX_BASIC_STATS });
   statted.catch(noop);
@@ -391,7 +382,7 @@ async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncodin
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
-async function ringReadFileSized(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+async function ringReadFileSized(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   return readAndClose(ring, await ring.openat(p, O_RDONLY_CLOEXEC), encoding, signal);
 }
 
@@ -515,7 +506,7 @@ function plainReader(io: FileIo, fd: number, st: nodeFs.Stats): (view: Uint8Arra
  * node:fs (neither backend has them), the reads through the context at
  * offsets from 0 (a fresh fd's position), no FileHandle in between.
  */
-async function plainReadFile(io: FileIo, p: string, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+async function plainReadFile(io: FileIo, p: KernelPath, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const fd = await fsCall<number>((done) => nodeFs.open(p, flags, 0o666, done));
   const body = async (): Promise<string | Buffer> => {
     const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));
