@@ -13,7 +13,8 @@
 // cell to the best other cell is the median of per-round ratios.
 // Each server first gets one second of the same load, not counted (JIT
 // warm-up). Before that, three GETs per row check the bytes served against the file.
-// --cold drops the page cache (root) before each cell's wrk run.
+// --cold drops the page cache (root) once before each cell's wrk run (each file is then read
+// from the disk once, and served from the cache after).
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
