@@ -10,6 +10,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import * as kaio from 'kaio';
 import { skip } from './helpers';
 
@@ -225,6 +226,8 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     await assert.rejects(kaio.sendFile(client, fh), { code: 'EBADF' });
     await assert.rejects(kaio.sendFile(client, path.join(dir, 'missing')), { code: 'ENOENT' });
     await assert.rejects(kaio.sendFile(client, p, { start: 4 }), { code: 'ERR_OUT_OF_RANGE' });
+    // Under TLS the bytes would bypass the encryption: refused.
+    await assert.rejects(kaio.sendFile(new tls.TLSSocket(client), p), { code: 'ERR_KAIO_UNSUPPORTED' });
     client.destroy();
     await assert.rejects(kaio.sendFile(client, p), { code: 'ERR_KAIO_SOCKET_CLOSED' });
   });

@@ -22,6 +22,7 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { binding } from '../binding';
 import { constants as osConstants } from 'node:os';
 import { AbortError, invalidArgType, outOfRange, stateError, systemError, unsupported, type ErrnoError } from '../errors';
@@ -56,6 +57,8 @@ const ECANCELED = -osConstants.errno.ECANCELED;
 /** An op's result, or its error (never a rejection: both of a linked pair are awaited). */
 const settle = (p: Promise<number>): Promise<number | Error> => p.then((n) => n, (e: unknown) => e as Error);
 const PIPE_SIZE = 1 << 20;
+/** libuv's handles on a kernel socket fd. */
+const PLAIN_HANDLES = new Set(['TCP', 'Pipe']);
 const EMPTY = Buffer.alloc(0);
 
 interface SocketHandle {
@@ -63,10 +66,16 @@ interface SocketHandle {
   writeQueueSize?: number;
 }
 
+/** The fd of a socket on libuv's TCP or Pipe handle; -1 for any other (closed, or a stream wrapped in JS). */
 function socketFd(socket: net.Socket): number {
   const handle = (socket as unknown as { _handle?: SocketHandle | null })._handle;
-  const fd = handle?.fd;
+  if (!handle || !PLAIN_HANDLES.has(handle.constructor?.name)) return -1;
+  const fd = handle.fd;
   return typeof fd === 'number' ? fd : -1;
+}
+
+function tlsError(): Error {
+  return unsupported('sendFile', 'on a TLS socket (the file\'s bytes would bypass the encryption)');
 }
 
 function closedError(sent: number): SendFileError {
@@ -131,7 +140,11 @@ export async function sendFile(target: net.Socket | http.ServerResponse, file: s
   if (!ring) throw unsupported('sendFile', 'without a Ring that has IORING_OP_SPLICE, POLL_ADD and OPENAT (5.7)');
   if (signal !== undefined && isAborted(signal)) throw new AbortError();
   if (isHandle && file.fd < 0) throw systemError(-osConstants.errno.EBADF, 'sendfile');
+  // The bytes go to the kernel's socket as they are: never under TLS (they
+  // would bypass the encryption), nor any socket not on a plain fd.
+  if (target instanceof tls.TLSSocket || res?.socket instanceof tls.TLSSocket) throw tlsError();
   const socket = res ? await responseSocket(res) : (target as net.Socket);
+  if (socket instanceof tls.TLSSocket) throw tlsError();
   if (socket.destroyed || !socket.writable || socketFd(socket) < 0) throw closedError(0);
 
   await flushed(socket);
