@@ -166,11 +166,17 @@ export interface Binding {
   memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
   /**
    * readFile's inline first try (native/core/cached_read.h): a Buffer of
-   * size + 1 bytes whose first `size` are the whole file (closed); [that
+   * the file's `size` bytes (closed); [that
    * Buffer, fd] (read, the fd still to close); [fd, size] (opened, not read,
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /**
+   * A Buffer of `length` (>= 1) uninitialized bytes over a 2 MiB-aligned
+   * mapping with transparent huge pages asked for (native/core/result_memory.h),
+   * unmapped when the Buffer is collected; undefined when none was mapped.
+   */
+  resultBuffer(length: number): Buffer | undefined;
   /**
    * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
    * thread pool: lists `dir` (its path's bytes) and unlinks each entry that

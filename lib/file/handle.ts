@@ -30,6 +30,7 @@ import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
+import { resultBuffer } from './result-buffer';
 
 
 
@@ -809,7 +810,8 @@ export function fileTooLarge(size: number): RangeError {
 
 /**
  * readFile's loop, as Node's readFileHandle: a regular file of known size is
- * read into one buffer (in 512 KiB steps, checking the signal between them);
+ * read into one buffer (in 512 KiB steps, or `step`, checking the signal
+ * between them; a file of 2 MiB or more into huge pages, see resultBuffer);
  * otherwise 64 KiB chunks until a read returns 0. `from` -1 reads at the
  * current position; >= 0 at explicit offsets from there.
  */
@@ -819,17 +821,18 @@ export async function readLoop(
   encoding: BufferEncoding | undefined,
   signal: AbortSignal | undefined,
   from: number,
+  step = READ_CHUNK,
 ): Promise<string | Buffer> {
   let at = from;
   const next = (n: number): void => {
     if (at !== -1) at += n;
   };
   if (size > 0) {
-    const buffer = Buffer.allocUnsafeSlow(size);
+    const buffer = resultBuffer(size);
     let total = 0;
     while (total < size) {
       checkAborted(signal);
-      const n = await read(buffer.subarray(total, Math.min(size, total + READ_CHUNK)), at);
+      const n = await read(buffer.subarray(total, Math.min(size, total + step)), at);
       if (n === 0) break;
       total += n;
       next(n);

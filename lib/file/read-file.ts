@@ -29,6 +29,7 @@ import { binding } from '../binding';
 import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, fsClose, openWith } from './open';
+import { RESULT_MEMORY_FROM, RESULT_READ_STEP } from './result-buffer';
 
 export interface KaioReadFileOptions {
   encoding?: BufferEncoding | null;
@@ -412,7 +413,7 @@ function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: Buffe
 /**
  * Whether readFile tries binding.readCached first (native/core/cached_read.h):
  * openat2 with RESOLVE_CACHED, statx of the fd, and a preadv2 with
- * RWF_NOWAIT of size + 1 bytes, in the calling thread. These are the steps
+ * RWF_NOWAIT of its size, in the calling thread. These are the steps
  * io_uring itself takes inline, in the submitting io_uring_enter, before it
  * hands an op to an io-wq worker: nothing here waits for the disk (a path
  * not in the dentry cache or a page not in the page cache says EAGAIN, and
@@ -428,7 +429,7 @@ let cachedReads: boolean | 'always' = process.env.KAIO_CACHED_READ === '1' ? 'al
  * Measured (BENCHMARKS.md, peers; a KVM guest where a syscall costs ~1 us):
  * for 64 KiB files, 64 in flight, the inline read used ~40% less CPU per
  * file than the ring's two trips and made more files per second; for 4 KiB
- * files it made fewer: its five syscalls per file cost more than one
+ * files it made fewer: its six syscalls per file cost more than one
  * io_uring_enter shared by every file of a turn. KAIO_CACHED_READ=1 tries
  * inline whatever the size, 0 never.
  */
@@ -464,8 +465,7 @@ async function cachedResult(ring: Ring, r: Buffer | [Buffer, number], encoding: 
     buffer = r;
     await nextTurn();
   }
-  const out = buffer.subarray(0, buffer.length - 1);
-  return encoding ? out.toString(encoding) : out;
+  return encoding ? buffer.toString(encoding) : buffer;
 }
 
 /** Reads an open fd to its end, sized by statx of that fd (not of any path). */
@@ -479,7 +479,9 @@ async function readOpened(ring: Ring, fd: number, encoding: BufferEncoding | und
   }
   if (size > IO_MAX) throw fileTooLarge(size);
   checkAborted(signal);
-  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0);
+  // On the ring, a buffer of huge pages is read a huge page per trip.
+  const step = size >= RESULT_MEMORY_FROM ? RESULT_READ_STEP : READ_CHUNK;
+  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0, step);
 }
 
 function fsCall<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
