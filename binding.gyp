@@ -14,6 +14,8 @@
         "native/core/offload.cc",
         "native/core/digest.cc",
         "native/core/cached_read.cc",
+        "native/core/result_memory.cc",
+        "native/core/dir_unlink.cc",
         "native/napi/addon.cc",
         "native/napi/js_errors.cc",
         "native/napi/js_ring.cc",
@@ -23,7 +25,9 @@
         "native/napi/js_threadpool.cc",
         "native/napi/js_offload.cc",
         "native/napi/js_digest.cc",
-        "native/napi/js_cached_read.cc"
+        "native/napi/js_cached_read.cc",
+        "native/napi/js_result_buffer.cc",
+        "native/napi/js_dir_unlink.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -49,8 +49,8 @@ import { fixedAt, INDEX_UNIT, Staging } from './staging';
 import { HEAD_IOPRIO } from './op-table';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
-import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
-import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
+import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags } from './args';
+import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, SpliceOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
 
 /** HEAD_IOPRIO as passed with the SQE flags (staging shifts them by 8); a module-local copy for the per-op path. */
 const IOPRIO_SQE_FLAG: number = HEAD_IOPRIO >>> 8;
@@ -333,6 +333,44 @@ export class Ring implements IoContext {
     }
   }
 
+  /**
+   * splice(2) as IORING_OP_SPLICE (5.7): moves up to `length` bytes from
+   * `fdIn` at `offIn` to `fdOut` at `offOut`, one of them a pipe, whose
+   * offset is -1 (for a file, -1 is its current position). Plain fds only.
+   * Resolves to the bytes moved (0: the input is at its end, or a pipe
+   * without writers). The kernel runs it on an io-wq worker.
+   */
+  splice(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number, options?: SpliceOptions): Promise<number> {
+    try {
+      validateInteger(fdIn, 'fdIn', 0, 0x7fffffff);
+      validateInteger(offIn, 'offIn', -1, Number.MAX_SAFE_INTEGER);
+      validateInteger(fdOut, 'fdOut', 0, 0x7fffffff);
+      validateInteger(offOut, 'offOut', -1, Number.MAX_SAFE_INTEGER);
+      validateInteger(length, 'length', 0, 0x7fffffff);
+      const o = validateOptions<SpliceOptions>(options, ['flags', 'signal']);
+      const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0xf);
+      return this.#ops.start(Op.SPLICE, fdOut, 0, fdIn, offOut, length, flags, offIn, 'splice', undefined, undefined, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * splice() whose SQE is IOSQE_IO_LINK-ed to the op started next (in the
+   * same tick, so in the same submission): the kernel starts that one only
+   * after this one moved all `length` bytes, else cancels it (ECANCELED).
+   * Plain numbers, checked by the caller. For copyFile.
+   * @internal
+   */
+  _spliceLinked(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): Promise<number> {
+    return this.#ops.start(Op.SPLICE, fdOut, SQE_IO_LINK, fdIn, offOut, length, 0, offIn, 'splice', undefined, undefined, undefined);
+  }
+
+  /** IORING_OP_POLL_ADD, one shot: resolves to the poll events of `events` (POLLOUT...) that `fd` has, once it has one (kaio's sendFile). */
+  _pollAdd(fd: number, events: number, signal?: AbortSignal): Promise<number> {
+    return this.#ops.start(Op.POLL_ADD, fd, 0, undefined, 0, 0, events, undefined, 'poll', undefined, undefined, signal);
+  }
+
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
   nop(options?: OpOptions): Promise<void> {
     try {
@@ -346,13 +384,12 @@ export class Ring implements IoContext {
   /** openat(2) as IORING_OP_OPENAT (5.6). Resolves to the new fd (close-on-exec). */
   openat(path: string | Buffer | URL, flags?: string | number, mode = 0o666, options?: OpenOptions): Promise<number> {
     try {
-      const p = pathArg(path);
+      const p = cPath(path);
       const f = parseOpenFlags(flags) | O_CLOEXEC;
       validateInteger(mode, 'mode', 0, 0o7777);
       const o = validateOptions<OpenOptions>(options, ['dirfd', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
-      const cpath = Buffer.from(`${p}\0`);
-      return this.#ops.start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
+      return this.#ops.start(Op.OPENAT, dirfd, 0, p.c, 0, mode, f, undefined, 'open', p.shown, p.c, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -372,14 +409,13 @@ export class Ring implements IoContext {
   /** statx(2) as IORING_OP_STATX (5.6). */
   statx(path: string | Buffer | URL, options?: StatxOptions): Promise<StatxResult> {
     try {
-      const p = pathArg(path);
+      const p = cPath(path);
       const o = validateOptions<StatxOptions>(options, ['dirfd', 'flags', 'mask', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
       const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       const mask = o.mask === undefined ? STATX_DEFAULT_MASK : validateInteger(o.mask, 'options.mask', 0, 0xffffffff);
-      const cpath = Buffer.from(`${p}\0`);
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#ops.start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
+      return this.#ops.start(Op.STATX, dirfd, 0, p.c, 0, mask, flags, out, 'statx', p.shown, [p.c, out], o.signal, () => parseStatx(out));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -705,7 +741,8 @@ export class Ring implements IoContext {
   /** The sink's tryStart for an op that names memory #rw did not look at. */
   #stageWithMemory(id: number, op: number, fd: number, sqeFlags: number, mem: unknown, offset: number | bigint, len: number, opFlags: number, aux: unknown): boolean {
     const held = this.#ops.heldBy(id);
-    const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
+    // A splice's fd_in travels in Field.Fixed (it names no memory).
+    const fixed = op === Op.SPLICE ? (mem as number) : held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
     return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
   }
 
@@ -942,6 +979,7 @@ const AT_REMOVEDIR = 0x200;
 const EMPTY_CPATH = Buffer.from('\0');
 /** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
 const SQE_IO_HARDLINK = 1 << 3;
+const SQE_IO_LINK = 1 << 2;
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);

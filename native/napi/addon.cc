@@ -9,11 +9,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("contract", RingContract(env));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("ioprioSet", Napi::Function::New(env, IoprioSet, "ioprioSet"));
+  exports.Set("pipe", Napi::Function::New(env, MakePipe, "pipe"));
+  exports.Set("dupFd", Napi::Function::New(env, DupFd, "dupFd"));
   InitPinned(env, exports);
   InitAio(env, exports);
   InitThreadpool(env, exports);
   InitDigest(env, exports);
   InitCachedRead(env, exports);
+  InitResultBuffer(env, exports);
+  InitDirUnlink(env, exports);
   return exports;
 }
 
