@@ -50,8 +50,10 @@ export function rejectWithCallers(resolve: (value: unknown) => void, error: Erro
  * function would; only failures pay.
  */
 function rejectWith(resolve: (value: unknown) => void, error: unknown): void {
-  resolve(Promise.reject(error));
+  resolve(promiseReject(error));
 }
+/** Promise.reject as it was at load (a caller's replacement of it later is not called here). */
+const promiseReject = Promise.reject.bind(Promise) as (reason: unknown) => Promise<never>;
 
 // The executor of every op's promise: one function for all (so the Promise
 // constructor's call of it is a known target that the optimizing compiler
