@@ -21,8 +21,10 @@ export class PsyncEngine implements IoEngine {
   queue(tag: number): number {
     const run = this.run;
     const b = run.buf(tag);
+    // Several files per job: the op's own (datafiles.ts).
+    const fd = run.df === undefined ? this.fd : run.df.slotFd[tag];
     try {
-      return run.slotDir[tag] === 1 ? fs.writeSync(this.fd, b, 0, b.length, run.slotOff[tag]) : fs.readSync(this.fd, b, 0, b.length, run.slotOff[tag]);
+      return run.slotDir[tag] === 1 ? fs.writeSync(fd, b, 0, b.length, run.slotOff[tag]) : fs.readSync(fd, b, 0, b.length, run.slotOff[tag]);
     } catch (e) {
       return -errnoOf(e);
     }
