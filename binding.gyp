@@ -23,7 +23,8 @@
         "native/napi/js_threadpool.cc",
         "native/napi/js_offload.cc",
         "native/napi/js_digest.cc",
-        "native/napi/js_cached_read.cc"
+        "native/napi/js_cached_read.cc",
+        "native/napi/js_blkdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

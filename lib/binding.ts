@@ -130,6 +130,8 @@ export interface Binding {
   probe(): NativeProbe;
   /** ioprio_set(2) on the calling thread (IOPRIO_WHO_PROCESS, 0): 0 or -errno. */
   ioprioSet(ioprio: number): number;
+  /** ioctl(fd, BLKDISCARD, [offset, length]) on the calling thread: 0 or -errno (js_blkdev.cc). */
+  blkDiscard(fd: number, offset: number, length: number): number;
   /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
   /** kaio bench's verify digests (native/core/digest.h): kind's digest of src[start, end), little-endian into dst at dstOffset. */
   digestInto(kind: number, src: Uint8Array, start: number, end: number, dst: Uint8Array, dstOffset: number): void;

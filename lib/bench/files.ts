@@ -33,6 +33,10 @@ export const layoutFree = (e: string): boolean => e === 'filecreate' || e === 'd
 
 const bad = (name: string, why: string): Error => invalidArgValue(name, why);
 
+/** Engines whose trims are ioctl(BLKDISCARD) on a block device, as fio's (trimwrite: the synchronous ones only). */
+export const BLKDISCARD_ENGINES: readonly string[] = ['io_uring', 'libaio', 'psync', 'sync', 'fs-sync', 'pvsync2'];
+export const BLKDISCARD_SYNC_ENGINES: readonly string[] = ['psync', 'sync', 'fs-sync'];
+
 /** The data engines that take several files per job (datafiles.ts). */
 export const MULTI_FILE_ENGINES: readonly string[] = ['io_uring', 'libaio', 'psync', 'sync', 'fs-sync', 'pvsync2'];
 
@@ -414,8 +418,13 @@ const TRIMS = ['trim', 'randtrim', 'trimwrite'];
 export function checkFileJob(job: FileJob): void {
   const e = job.ioengine;
   const trims = TRIMS.includes(job.rw);
-  if (trims && e !== 'falloc')
-    throw bad('--rw', `${job.rw}: kaio bench trims through fallocate(FALLOC_FL_PUNCH_HOLE) with --ioengine=falloc only; ${e} has no trim op here`);
+  if (trims && e !== 'falloc' && !(job.rw === 'trimwrite' ? BLKDISCARD_SYNC_ENGINES : BLKDISCARD_ENGINES).includes(e))
+    throw bad(
+      '--rw',
+      job.rw === 'trimwrite'
+        ? `trimwrite: kaio bench trims a block device (BLKDISCARD) and writes it with ${BLKDISCARD_SYNC_ENGINES.join(', ')}, or punches holes with falloc; ${e} cannot mix its queued writes with the synchronous trims`
+        : `${job.rw}: kaio bench trims a block device (BLKDISCARD) with ${BLKDISCARD_ENGINES.join(', ')}, or punches holes with falloc; ${e} has no trim op`,
+    );
   if (isFileOpEngine(e)) {
     if (trims || job.rw === 'nop') throw bad('--rw', `${job.rw} means nothing to --ioengine=${e} (its op is on the file, read or write only names the direction reported)`);
     if (job.verify) throw bad('--verify', `cannot check data with --ioengine=${e} (no data is read or written)`);

@@ -15,6 +15,7 @@ import type { BenchJob, Program } from './options';
 import { DISKLESS_ENGINES } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareFillTarget, prepareTarget } from './target';
 import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
+import { checkDiscardTarget } from './discard';
 import { newGate, openGate } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
 import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
@@ -237,6 +238,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               fill: prepareFile,
               invalidate,
             });
+            checkDiscardTarget(job, set.files[0].path, set.blockDevice);
             if (job.unlink) unlinkAfter.push(...set.files.map((f) => f.path));
             instances.push({
               threadNumber,
@@ -315,6 +317,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
           }
+          if (!diskless) checkDiscardTarget(job, filename, blockDevice);
           instances.push({
             threadNumber,
             logFiles: files,

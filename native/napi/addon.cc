@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitThreadpool(env, exports);
   InitDigest(env, exports);
   InitCachedRead(env, exports);
+  InitBlkdev(env, exports);
   return exports;
 }
 
