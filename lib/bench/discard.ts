@@ -29,13 +29,18 @@ export function discardMaxBytes(device: string): number | undefined {
   return undefined;
 }
 
-/** Refuses a trim job whose target cannot take BLKDISCARD (see above). */
-export function checkDiscardTarget(job: BenchJob, target: string, blockDevice: boolean): void {
+/**
+ * Refuses a trim job whose target cannot take BLKDISCARD (see above),
+ * before anything is laid out: `target` is the job's one file (undefined:
+ * a set of several files, none of them a device).
+ */
+export function checkDiscardTarget(job: BenchJob, target: string | undefined): void {
   if (!discards(job)) return;
-  if (!blockDevice)
+  const blockDevice = target !== undefined && fs.statSync(target, { throwIfNoEntry: false })?.isBlockDevice() === true;
+  if (target === undefined || !blockDevice)
     throw new BenchError(
-      `${job.name}: rw=${job.rw} with ioengine=${job.ioengine} trims through ioctl(BLKDISCARD), which only a block device takes; ${target} is not one (fio's trims fail there with ENOTTY; --ioengine=falloc punches holes in a file)`,
+      `${job.name}: rw=${job.rw} with ioengine=${job.ioengine} trims through ioctl(BLKDISCARD), which only a block device takes; ${target ?? 'a set of several files'} is not one (fio's trims fail there with ENOTTY; --ioengine=falloc punches holes in a file)`,
     );
-  const max = discardMaxBytes(target);
+  const max = discardMaxBytes(target!);
   if (max === 0) throw new BenchError(`${job.name}: ${target} does not discard (its queue's discard_max_bytes is 0): every trim would fail with EOPNOTSUPP`);
 }

@@ -227,6 +227,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             throw new BenchError((e as Error).message);
           }
           if (usesFileSet(job)) {
+            checkDiscardTarget(job, job.filename && !job.filename.includes(':') ? job.filename : undefined);
             // nrfiles, filesize, the file engines...: files.ts plans and lays out the instance's files.
             const set = await prepareFileSet(job, n, {
               blockDevice: (file) => {
@@ -238,7 +239,6 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               fill: prepareFile,
               invalidate,
             });
-            checkDiscardTarget(job, set.files[0].path, set.blockDevice);
             if (job.unlink) unlinkAfter.push(...set.files.map((f) => f.path));
             instances.push({
               threadNumber,
@@ -272,6 +272,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               result.cleanup.push(filename);
             } else filename = path.join(job.directory || '.', base);
           }
+          if (!diskless) checkDiscardTarget(job, filename);
           let size = job.size || 1024 ** 3;
           // fio's offset_increment: sibling n starts n increments further.
           const instOffset = job.offset + n * job.offsetIncrement;
@@ -317,7 +318,6 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             blockDevice = t.blockDevice;
             if (n === 0) notes.push(...t.notes);
           }
-          if (!diskless) checkDiscardTarget(job, filename, blockDevice);
           instances.push({
             threadNumber,
             logFiles: files,
