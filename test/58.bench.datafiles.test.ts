@@ -110,6 +110,26 @@ describe('58 kaio bench: several files per job on the data engines (nrfiles, fil
     assert.equal(written(fd, 4).reduce((a, b) => a + b), 96);
   });
 
+  it('file_service_type=zipf:1.2 and pareto:0.1: as in fio, one file takes most ops (the hot ranks in file order, rotated), not spread', function () {
+    for (const svc of ['zipf:1.2', 'pareto:0.1']) {
+      const args = ['--ioengine=io_uring', '--rw=randwrite', `--file_service_type=${svc}`];
+      const k = doc(kaio(job(dir, args))).jobs[0];
+      assert.equal(k.write.total_ios, 96);
+      // A file whose 64 blocks are all written starts over (a skewed choice resets it, as fio's): at most 64.
+      const w = written(dir, 4);
+      assert.ok(Math.max(...w) >= 48, `${svc}: kaio ${w}`);
+      for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true });
+      if (!haveFio) continue;
+      const fd = path.join(dir, 'fio');
+      fs.mkdirSync(fd);
+      doc(fio(job(fd, args)));
+      const fw = written(fd, 4);
+      assert.ok(Math.max(...fw) >= 48, `${svc}: fio ${fw}`);
+      fs.rmSync(fd, { recursive: true });
+    }
+    if (!haveFio) skip(this, 'fio is not installed (the reference for the same jobs)');
+  });
+
   it('reads go to the files chosen: openfiles=2 reads the first two files only (their pages cached, the others none), bytes as fio', function () {
     if (spawnSync('fincore', ['--version']).status !== 0) skip(this, 'no fincore(1) to see the page cache');
     const args = ['--ioengine=io_uring', '--rw=randread', '--openfiles=2'];

@@ -285,7 +285,8 @@ export class FileChooser {
     if (this.#skewed) {
       // As fio: the distribution over nrfiles << 10 values, cut back to a file.
       const dist: Distribution = { kind: service.kind as 'zipf' | 'pareto' | 'normal', param: service.kind === 'normal' ? Math.max(service.param, 1e-9) : service.param };
-      this.#picker = new SkewedPicker(n * 1024, this.#rand, dist);
+      // fio draws a file with the hash disabled: the ranks in order, rotated by a random offset.
+      this.#picker = new SkewedPicker(n * 1024, this.#rand, dist, true);
     }
     for (let i = 0; i < n; i++) if (this.left[i] < minOp) this.#finish(i);
   }
