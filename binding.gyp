@@ -14,6 +14,8 @@
         "native/core/offload.cc",
         "native/core/digest.cc",
         "native/core/cached_read.cc",
+        "native/core/result_memory.cc",
+        "native/core/dir_unlink.cc",
         "native/napi/addon.cc",
         "native/napi/js_errors.cc",
         "native/napi/js_ring.cc",
@@ -24,6 +26,8 @@
         "native/napi/js_offload.cc",
         "native/napi/js_digest.cc",
         "native/napi/js_cached_read.cc",
+        "native/napi/js_result_buffer.cc",
+        "native/napi/js_dir_unlink.cc",
         "native/napi/js_blkdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -3,7 +3,7 @@
 //   stat of 10,000 files; mkdir -p of 1,000 three-level trees (t/a/b);
 //   rm -r of one tree of 10,000 files (100 directories of 100);
 //   copyFile of 1,000 files of 64 KiB.
-//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,rm,copy] [--backend=io_uring|aio|threadpool]
+//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,rm,copy] [--backend=io_uring|aio|threadpool] [--dir=PATH]
 // --qd: calls in flight (a service's concurrency); --qd=1 is a sequential
 // await loop. rm -r is one call whatever --qd says. Each measurement is a
 // fresh process on a fresh ext4 tree under .bench-data/ (the files written and
@@ -14,6 +14,7 @@
 // io_uring's io-wq workers included: they are threads of it).
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const c = require('./common');
 
@@ -23,7 +24,11 @@ const backendArg = process.argv.find((a) => a.startsWith('--backend='));
 const backend = backendArg ? backendArg.slice(10) : undefined;
 const jobsArg = process.argv.find((a) => a.startsWith('--jobs='));
 const JOBS = jobsArg ? jobsArg.slice(7).split(',') : ['stat', 'mkdir', 'rm', 'copy'];
-const dataRoot = path.join(__dirname, '..', '.bench-data', 'fs-ops');
+// --dir: where the trees go (default .bench-data/fs-ops, on the worktree's
+// filesystem); e.g. a tmpfs, to see the calls without a disk filesystem's
+// inode allocation, which dominates mkdir and copyFile on ext4.
+const dirArg = process.argv.find((a) => a.startsWith('--dir='));
+const dataRoot = dirArg ? path.resolve(dirArg.slice(6)) : path.join(__dirname, '..', '.bench-data', 'fs-ops');
 
 const STAT_FILES = 10000;
 const TREES = 1000;
@@ -105,11 +110,11 @@ async function child(peer) {
   const calls = job === 'rm' ? RM_DIRS * RM_FILES_PER_DIR : items.length;
   if (who === 'kaio') await require('..').defaultContext().close();
   fs.rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(JSON.stringify({ iops: calls / secs, cpuus: (cpu.user + cpu.system) / calls }));
+  process.stdout.write(JSON.stringify({ iops: calls / secs, cpuus: (cpu.user + cpu.system) / calls, userus: cpu.user / calls, sysus: cpu.system / calls }));
 }
 
 function run(peer) {
-  const out = execFileSync(process.execPath, [__filename, `--child=${peer}`], {
+  const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, ...(dirArg ? [dirArg] : [])], {
     encoding: 'utf8',
     env: { ...process.env, ...(backend ? { KAIO_BACKEND: backend } : {}) },
   });
@@ -131,13 +136,20 @@ if (childArg) {
   });
 } else {
   const tables = [];
+  const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   for (const job of JOBS) {
     const rows = c.rounds([
       { name: `kaio ${job}`, run: () => run(`${job}:kaio`) },
       { name: `fs.promises ${job}`, run: () => run(`${job}:node`) },
     ]);
-    tables.push(c.table(TITLES[job], rows, [`fs.promises ${job}`]));
+    // Where each side's CPU goes: user (JavaScript, libuv, the addon) and
+    // system (the kernel, io-wq workers included), medians over the rounds.
+    const split = rows.filter((r) => !r.missing).map((r) =>
+      `${r.name} ${c.median(r.rawAll.map((x) => x.userus)).toFixed(1)} + ${c.median(r.rawAll.map((x) => x.sysus)).toFixed(1)}`);
+    tables.push(`${c.table(TITLES[job], rows, [`fs.promises ${job}`])}\n\nCPU µs/call, user + system: ${split.join('; ')}`);
   }
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(c.header(`kaio/fs/promises vs node:fs/promises (kaio on ${backend || 'its default context'}), --qd=${QD}`));
+  console.log(`Load average at the start: ${loadAtStart}; at the end: ${load}. Command: node bench/fs-ops.js ${process.argv.slice(2).join(' ')}\n`);
   console.log(tables.join('\n\n'));
 }

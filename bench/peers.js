@@ -3,6 +3,7 @@
 //   node bench/peers.js [--rounds=3] [--runtime=1.5] [--only=readfile-4k,wal,...] [--copy-mib=256] [--cold]
 //   node bench/peers.js --only=writefile-options   (O_TRUNC, inPlace, rename-replace, flush)
 //   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no inline,bun fsp'   (some cells only)
+//   node bench/peers.js --only=writefile-new --fresh-fs   (each cell on a new ext4; root)
 // Peers: node:fs/promises (node, and node with UV_USE_IO_URING=1), kaio
 // (module API, FileHandle, Ring), Bun (node:fs, Bun.file/Bun.write) and Deno
 // (node:fs, Deno.*). Bun and Deno are fetched from the npm registry on first
@@ -11,6 +12,13 @@
 // the order of the cells of a workload; the table gives medians, and each
 // kaio cell's ratio to the best non-kaio cell, the median of per-round ratios.
 // --cold drops the page cache (echo 3 > /proc/sys/vm/drop_caches, root) before every cell.
+// writefile-new: each cell creates its files in a directory of its own, after
+// a sync; they are removed once the workload's rounds are over, not between
+// cells (ext4 scans past inodes deleted in the last 30 s when it allocates
+// one, recently_deleted(): removing one cell's files made the next cell's
+// creations several times dearer). --fresh-fs (root): each cell on a new ext4
+// of its own instead (mkfs on a loop image in /dev/shm), free of the other
+// files of the machine's disk.
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -30,6 +38,7 @@ const runtime = Number(arg('runtime', 1.5));
 const copyMiB = Number(arg('copy-mib', 256));
 const only = arg('only', '') ? arg('only', '').split(',') : undefined;
 const cold = process.argv.includes('--cold');
+const freshFs = process.argv.includes('--fresh-fs');
 // --cells=a,b: only these cells (by name, from CELLS) of each workload, e.g. to compare two kaio variants.
 const onlyCells = arg('cells', '') ? arg('cells', '').split(',') : undefined;
 
@@ -126,9 +135,10 @@ function workloads() {
     { name: 'pread-qd32', label: '4 KiB pread, 256 MiB file, 32 in flight', cells: preadCells, params: { bigFile: big }, warm: [big] },
     {
       name: 'writefile-new', label: 'writeFile 4 KiB to new files, 32 in flight', cells: writeCells,
-      params: { dir: scratch, size: 4096, inFlight: 32, fresh: true },
-      before: () => { fs.rmSync(scratch, { recursive: true, force: true }); fs.mkdirSync(scratch); },
-      after: () => fs.rmSync(scratch, { recursive: true, force: true }),
+      params: { size: 4096, inFlight: 32, fresh: true },
+      before: () => ({ dir: newFilesDir(scratch) }),
+      after: () => (freshFs ? freshFsDone() : undefined),
+      done: () => fs.rmSync(scratch, { recursive: true, force: true }),
     },
     { name: 'writefile-existing', label: 'writeFile 4 KiB over 512 existing files, 32 in flight', cells: writeCells, params: { files: existing, size: 4096, inFlight: 32 } },
     {
@@ -154,12 +164,38 @@ function workloads() {
     .map((w) => (onlyCells ? { ...w, cells: onlyCells.filter((c) => CELLS[c]) } : w));
 }
 
+let newFilesCell = 0;
+let freshMount;
+const freshImage = '/dev/shm/kaio-peers-fresh.img';
+
+/** A new empty directory for one writefile-new cell (see the header), after a sync. */
+function newFilesDir(scratch) {
+  if (freshFs) {
+    freshMount = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-peers-fs-'));
+    fs.rmSync(freshImage, { force: true });
+    execFileSync('truncate', ['-s', '4G', freshImage]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-N', '1000000', '-E', 'lazy_itable_init=0,lazy_journal_init=0', freshImage]);
+    execFileSync('mount', ['-o', 'loop', freshImage, freshMount]);
+    return freshMount;
+  }
+  const dir = path.join(scratch, `cell${newFilesCell++}`);
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('sync');
+  return dir;
+}
+
+function freshFsDone() {
+  execFileSync('umount', [freshMount]);
+  fs.rmdirSync(freshMount);
+  fs.rmSync(freshImage, { force: true });
+}
+
 function runCell(bins, w, cellName) {
   const cell = CELLS[cellName];
   const bin = cell.rt === 'node' ? process.execPath : bins[cell.rt];
   const pre = cell.rt === 'deno' ? ['run', '--allow-all', '--quiet'] : [];
-  const params = JSON.stringify({ ...w.params, kaioPath: root });
-  if (w.before) w.before();
+  const extra = w.before ? w.before() : undefined;
+  const params = JSON.stringify({ ...w.params, ...extra, kaioPath: root });
   if (cold) fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
   else for (const f of w.warm || []) warm(f);
   const r = spawnSync(bin, [...pre, worker, w.name, cell.api, String(runtime), params], {
@@ -198,6 +234,7 @@ function main() {
       const order = w.cells.map((_, i) => w.cells[(i + r) % w.cells.length]);
       for (const c of order) per[c].push(runCell(bins, w, c));
     }
+    if (w.done) w.done();
     const peers = w.cells.filter((c) => !CELLS[c].kaio);
     const bestPeer = peers.reduce((a, b) => (median(per[a].map((x) => x.rate)) >= median(per[b].map((x) => x.rate)) ? a : b));
     const row = { w, per, bestPeer, ratios: {} };

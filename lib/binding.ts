@@ -155,7 +155,8 @@ export interface Binding {
   pinnedRelease(memory: ArrayBuffer): boolean;
   pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
   /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
-  statxDioAlign(fd: number, path?: string): NativeDioInfo | number;
+  /** path: text, or a NUL-terminated Buffer of the path's bytes. */
+  statxDioAlign(fd: number, path?: string | Buffer): NativeDioInfo | number;
   /** lseek(2): the new offset (a bigint past 2^53) or -errno. */
   seek(fd: number, offset: number | bigint, whence: number): number | bigint;
   /** fcntl(F_GETFL): the fd's status flags, or -errno. */
@@ -163,11 +164,25 @@ export interface Binding {
   memlockInfo(): { soft: number; hard: number; capIpcLock: boolean };
   /**
    * readFile's inline first try (native/core/cached_read.h): a Buffer of
-   * size + 1 bytes whose first `size` are the whole file (closed); [that
+   * the file's `size` bytes (closed); [that
    * Buffer, fd] (read, the fd still to close); [fd, size] (opened, not read,
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /**
+   * A Buffer of `length` (>= 1) uninitialized bytes over a 2 MiB-aligned
+   * mapping with transparent huge pages asked for (native/core/result_memory.h),
+   * unmapped when the Buffer is collected; undefined when none was mapped.
+   */
+  resultBuffer(length: number): Buffer | undefined;
+  /**
+   * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
+   * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
+   * is not a directory; resolves to [rmdir's result (1: not tried, as
+   * entries were left; else 0 or -errno), the entries left, packed], or to
+   * -errno of opening or listing the directory (nothing unlinked).
+   */
+  unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -1,6 +1,8 @@
 // O_DIRECT alignment: what memory address, file offset and length a file
 // needs for direct I/O.
+import { types } from 'node:util';
 import { binding } from './binding';
+import { cPath } from './ring/args';
 import { invalidArgType, outOfRange, systemError } from './errors';
 import { PAGE_SIZE } from './pool';
 import { STATX_DIOALIGN } from './abi';
@@ -33,18 +35,12 @@ export function dioAlignment(fdOrPath: number | string | Buffer | URL): DioAlign
       throw outOfRange('fdOrPath', '>= 0 && <= 2147483647', fdOrPath);
     info = binding.statxDioAlign(fdOrPath);
   } else {
-    if (fdOrPath instanceof URL) {
-      if (fdOrPath.protocol !== 'file:') throw invalidArgType('fdOrPath', 'a file: URL', fdOrPath.href);
-      path = decodeURIComponent(fdOrPath.pathname);
-    } else if (Buffer.isBuffer(fdOrPath)) {
-      path = fdOrPath.toString();
-    } else if (typeof fdOrPath === 'string') {
-      path = fdOrPath;
-    } else {
+    if (typeof fdOrPath !== 'string' && (types.isProxy(fdOrPath) || !(types.isUint8Array(fdOrPath) || fdOrPath instanceof URL)))
       throw invalidArgType('fdOrPath', 'of type number or string or an instance of Buffer or URL', fdOrPath);
-    }
-    if (path.includes('\0')) throw invalidArgType('fdOrPath', 'a string without null bytes', path);
-    info = binding.statxDioAlign(-1, path);
+    // A Buffer's bytes as they are (a name that is not UTF-8 is the same file as in node:fs).
+    const p = cPath(fdOrPath, 'fdOrPath');
+    path = p.shown;
+    info = binding.statxDioAlign(-1, p.c);
   }
   if (typeof info === 'number') throw systemError(info, 'statx', path);
   if (info.mask & STATX_DIOALIGN) return { memory: info.memAlign, offset: info.offsetAlign, source: 'statx' };

@@ -184,7 +184,7 @@ describe('12 Ring: failure paths', () => {
       // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
       await assert.rejects(ring.openat(42), { code: 'ERR_INVALID_ARG_TYPE' });
       await assert.rejects(ring.openat(file, 'rw'), { code: 'ERR_INVALID_ARG_TYPE' });
-      await assert.rejects(ring.openat('a\0b'), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(ring.openat('a\0b'), { code: 'ERR_INVALID_ARG_VALUE' });
     });
 
     it('argument errors are rejections, never synchronous throws', () => {

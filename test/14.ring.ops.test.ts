@@ -125,12 +125,54 @@ describe('14 Ring: file ops and setup modes', () => {
       assert.deepEqual(fs.readdirSync(dir).sort(), ['b', 'hf', 'hl']);
       // Bad arguments fail before the kernel, with Node's codes.
       await assert.rejects(ring.renameat(1 as never, 'x'), { code: 'ERR_INVALID_ARG_TYPE' });
-      await assert.rejects(ring.linkat('x', 'a\0b'), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(ring.linkat('x', 'a\0b'), { code: 'ERR_INVALID_ARG_VALUE' });
       await assert.rejects(ring.mkdirat('x', -1), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.unlinkat('x', { dirfd: -101 }), { code: 'ERR_OUT_OF_RANGE' });
       await assert.rejects(ring.symlinkat('x', 'y', { bogus: 1 } as never), { code: 'ERR_INVALID_ARG_VALUE' });
     } finally {
       fs.closeSync(dfd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('path ops take a Buffer path\'s bytes as they are (a name that is not UTF-8), and refuse NUL bytes as Node does (ERR_INVALID_ARG_VALUE)', async function () {
+    for (const op of ['OPENAT', 'STATX', 'CLOSE', 'UNLINKAT', 'MKDIRAT', 'RENAMEAT', 'LINKAT', 'SYMLINKAT']) if (!ring.supports(op)) skip(this, `kernel lacks IORING_OP_${op}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-bytes14-'));
+    try {
+      const at = (...hex: string[]): Buffer => Buffer.concat([Buffer.from(`${dir}/`), ...hex.map((h) => Buffer.from(h, 'hex'))]);
+      // Two names whose bytes decode to the same text ('\ufffdA'): only the bytes tell them apart.
+      fs.writeFileSync(at('ff41'), 'ff');
+      fs.writeFileSync(at('fe41'), 'fe-longer');
+      const fd = await ring.openat(at('ff41'), 'r');
+      assert.strictEqual(fs.readFileSync(`/proc/self/fd/${fd}`, 'latin1'), 'ff');
+      await ring.closeFd(fd);
+      assert.strictEqual((await ring.statx(at('fe41'))).size, 9n);
+      const made = await ring.openat(at('c0'), 'wx', 0o600);
+      await ring.closeFd(made);
+      await ring.mkdirat(at('d0ff'));
+      await ring.renameat(at('c0'), at('d0ff', '2f', '80'));
+      await ring.linkat(at('ff41'), at('d0ff', '2f', '81'));
+      await ring.symlinkat(Buffer.from('fe41', 'hex'), at('d0ff', '2f', '82'));
+      await ring.unlinkat(at('fe41'));
+      const names = (p: string | Buffer): string[] => fs.readdirSync(p, 'buffer').map((b) => b.toString('hex')).sort();
+      assert.deepStrictEqual(names(dir), ['d0ff', 'ff41']);
+      assert.deepStrictEqual(names(at('d0ff')), ['80', '81', '82']);
+      assert.strictEqual(fs.readlinkSync(at('d0ff', '2f', '82'), 'buffer').toString('hex'), 'fe41');
+      // An error names the path as Node shows a Buffer path: its bytes decoded.
+      await assert.rejects(ring.openat(at('fe41')), { code: 'ENOENT', syscall: 'open', path: at('fe41').toString() });
+      await assert.rejects(ring.statx(at('fe41')), { code: 'ENOENT', path: at('fe41').toString() });
+      for (const bad of ['a\0b', Buffer.from('a\0b'), new Uint8Array([0x61, 0, 0x62]), new URL('file:///a%00b')]) {
+        const nul = { code: 'ERR_INVALID_ARG_VALUE', name: 'TypeError', message: /^The argument 'path' must be a string, Uint8Array, or URL without null bytes\. Received / };
+        await assert.rejects(ring.openat(bad as never), nul);
+        await assert.rejects(ring.statx(bad as never), nul);
+        await assert.rejects(ring.unlinkat(bad as never), nul);
+        await assert.rejects(ring.mkdirat(bad as never), nul);
+      }
+      // As Node shows them: the string inspected, a Buffer's bytes.
+      await assert.rejects(ring.openat('a\0b'), { message: "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received 'a\\x00b'" });
+      await assert.rejects(ring.openat(Buffer.from('a\0b')), { message: "The argument 'path' must be a string, Uint8Array, or URL without null bytes. Received <Buffer 61 00 62>" });
+      await assert.rejects(ring.linkat('x', 'a\0b'), { code: 'ERR_INVALID_ARG_VALUE', message: /^The argument 'newPath' must be/ });
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -261,6 +261,87 @@ describe('24 FileHandle: the current position', function () {
   });
 });
 
+describe('24 FileHandle: current-position writes queued together go out as one writev', function () {
+  this.timeout(60000);
+
+  /** The same calls through node:fs/promises one after another (node:fs gives concurrent calls no order). */
+  async function nodeOneByOne(p: string, flags: string, calls: ((fh: fsp.FileHandle) => Promise<number | string>)[]): Promise<(number | string)[]> {
+    const fh = await fsp.open(p, flags);
+    const out: (number | string)[] = [];
+    try {
+      for (const c of calls) out.push(await c(fh));
+    } finally {
+      await fh.close();
+    }
+    return out;
+  }
+
+  for (const flags of ['a', 'w'] as const) {
+    it(`io_uring, '${flags}': 64 writes in flight take 1-2 submissions (not 64) and each gets its own count; the file is node:fs's`, async function () {
+      const ring = new kaio.Ring({ entries: 64 });
+      const p = tmpPath(`queued-${flags}`);
+      fs.writeFileSync(p, 'old\n');
+      const lines = Array.from({ length: 64 }, (_, i) => Buffer.from(`line ${i} ${'x'.repeat(i * 5)}\n`));
+      const fh = await kaio.open(p, flags, 0o666, { context: ring });
+      let got: number[];
+      let submitted: number;
+      try {
+        const before = ring.stats.submitted;
+        got = (await Promise.all(lines.map((l, i) => (i % 3 === 2 ? fh.writev([l.subarray(0, 3), l.subarray(3)]) : fh.write(l))))).map((r) => r.bytesWritten);
+        submitted = ring.stats.submitted - before;
+      } finally {
+        await fh.close();
+        await ring.close();
+      }
+      assert.deepStrictEqual(got, lines.map((l) => l.length));
+      assert.ok(submitted <= 2, `${submitted} SQEs for 64 queued writes`);
+      const ref = `${p}.node`;
+      fs.writeFileSync(ref, 'old\n');
+      await nodeOneByOne(ref, flags, lines.map((l) => (fh2) => fh2.write(l).then((r) => r.bytesWritten)));
+      assert.deepStrictEqual(fs.readFileSync(p), fs.readFileSync(ref));
+      assert.deepStrictEqual(fs.readFileSync(p), Buffer.concat([Buffer.from(flags === 'a' ? 'old\n' : ''), ...lines]));
+    });
+  }
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: reads queued between writes on 'r+' see what the writes before them left, as node:fs one by one`, async function () {
+      let context: kaio.IoContext;
+      try {
+        context = kaio.createContext({ backend });
+      } catch (e) {
+        skip(this, `${backend} is not available here: ${(e as Error).message}`);
+      }
+      const p = tmpPath(`queued-rw-${backend}`);
+      const ref = `${p}.node`;
+      const old = pattern(11, 50_000);
+      fs.writeFileSync(p, old);
+      fs.writeFileSync(ref, old);
+      // w w r w w r r w ... with sizes that cross pages; each read returns what it read, as text.
+      const kinds = Array.from({ length: 48 }, (_, i) => (i % 5 === 2 || i % 7 === 3 ? 'r' : 'w'));
+      const calls = kinds.map((k, i) => {
+        const len = 700 + i * 37;
+        if (k === 'w') {
+          const b = pattern(100 + i, len);
+          return (fh: { write(b: Buffer): Promise<{ bytesWritten: number }> }) => fh.write(b).then((r) => r.bytesWritten);
+        }
+        return (fh: { read(b: Buffer, o: number, l: number, p: null): Promise<{ bytesRead: number; buffer: Buffer }> }) =>
+          fh.read(Buffer.alloc(len), 0, len, null).then((r) => r.buffer.subarray(0, r.bytesRead).toString('hex'));
+      });
+      const fh = await kaio.open(p, 'r+', 0o666, { context });
+      let got: (number | string)[];
+      try {
+        got = await Promise.all(calls.map((c) => c(fh as never)));
+      } finally {
+        await fh.close();
+        await context.close();
+      }
+      const want = await nodeOneByOne(ref, 'r+', calls.map((c) => (h: fsp.FileHandle) => c(h as never)));
+      assert.deepStrictEqual(got, want);
+      assert.deepStrictEqual(fs.readFileSync(p), fs.readFileSync(ref));
+    });
+  }
+});
+
 describe('24 module readFile: the bytes of the file it opened', function () {
   this.timeout(60000);
 
@@ -355,6 +436,21 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
     // Every non-empty file up to 512 KiB took no ring op (RESOLVE_CACHED and
     // RWF_NOWAIT are 5.12 and 4.14; ext4 and xfs read without waiting).
     assert.equal(inline, 6, 'cached files of 1 byte .. 512 KiB read inline');
+  });
+
+  it('a file read inline is a Buffer of exactly its size, its ArrayBuffer too, as node:fs (one read of the size, no byte more)', async function () {
+    for (const size of [1, 4097, 65536, 512 * 1024]) {
+      const p = path.join(dir, `exact${size}`);
+      fs.writeFileSync(p, pattern(size + 3, size));
+      fs.readFileSync(p);
+      const before = ring.stats.completed;
+      const got = await kaio.readFile(p, { context: ring });
+      assert.strictEqual(ring.stats.completed, before, `${size} bytes: read inline`);
+      assert.ok(got.equals(fs.readFileSync(p)), `${size} bytes`);
+      const node = await fsp.readFile(p);
+      assert.strictEqual(got.buffer.byteLength, node.buffer.byteLength, `${size} bytes: the ArrayBuffer's length`);
+      assert.strictEqual(got.byteOffset, node.byteOffset);
+    }
   });
 
   it('awaiting readFile in a loop lets the event loop turn: a timer fires (a result settled in the same turn would starve it)', async function () {
@@ -472,6 +568,150 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
     } finally {
       m.unmount();
     }
+  });
+});
+
+describe('24 module readFile of 2 MiB and more: the result in huge pages', function () {
+  this.timeout(120000);
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-24-big-'));
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const MiB = 1 << 20;
+  const SIZES = [2 * MiB - 1, 2 * MiB, 2 * MiB + 1, 5 * MiB + 123, 9 * MiB];
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: every size reads as node:fs (bytes, length, the ArrayBuffer's length, encodings), module and FileHandle readFile`, async function () {
+      let context: kaio.IoContext;
+      try {
+        context = kaio.createContext({ backend });
+      } catch (e) {
+        skip(this, `${backend} is not available here: ${(e as Error).message}`);
+      }
+      try {
+        for (const size of SIZES) {
+          const p = path.join(dir, `${backend}-${size}`);
+          fs.writeFileSync(p, pattern(size & 0xff, size));
+          const want = fs.readFileSync(p);
+          const got = await kaio.readFile(p, { context });
+          assert.ok(Buffer.isBuffer(got), `${size}: a Buffer`);
+          assert.ok(got.equals(want), `${size} bytes`);
+          assert.strictEqual(got.byteOffset, 0);
+          assert.strictEqual(got.buffer.byteLength, (await fsp.readFile(p)).buffer.byteLength, `${size}: the ArrayBuffer is the file's size, as node:fs`);
+          assert.strictEqual(await kaio.readFile(p, { context, encoding: 'latin1' }), want.toString('latin1'));
+          assert.strictEqual(await kaio.readFile(p, { context, encoding: 'base64' }), want.toString('base64'));
+          const fh = await kaio.open(p, 'r', 0o666, { context });
+          try {
+            assert.ok((await fh.readFile()).equals(want), `${size} bytes through a FileHandle`);
+          } finally {
+            await fh.close();
+          }
+          fs.rmSync(p);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+
+    it(`${backend}: an abort between the steps of a big read rejects with AbortError (its cause the reason), as node:fs`, async function () {
+      let context: kaio.IoContext;
+      try {
+        context = kaio.createContext({ backend });
+      } catch (e) {
+        skip(this, `${backend} is not available here: ${(e as Error).message}`);
+      }
+      const p = path.join(dir, `${backend}-abort`);
+      fs.writeFileSync(p, pattern(3, 16 * MiB));
+      try {
+        const ac = new AbortController();
+        const reading = kaio.readFile(p, { context, signal: ac.signal });
+        const reason = new Error('enough');
+        ac.abort(reason);
+        await assert.rejects(reading, (e: KaioError) => e.name === 'AbortError' && e.code === 'ABORT_ERR' && (e as { cause?: unknown }).cause === reason);
+        const ac2 = new AbortController();
+        const nodeReading = fsp.readFile(p, { signal: ac2.signal });
+        ac2.abort(reason);
+        await assert.rejects(nodeReading, (e: KaioError) => e.name === 'AbortError' && e.code === 'ABORT_ERR');
+        // The file reads whole after that.
+        assert.ok((await kaio.readFile(p, { context })).equals(fs.readFileSync(p)));
+      } finally {
+        await context.close();
+        fs.rmSync(p);
+      }
+    });
+  }
+
+  it('a 4 MiB result read in a worker and posted with its ArrayBuffer in the transfer list arrives whole and stays whole after the worker exits (copied, as Node copies untransferable memory)', function () {
+    const p = path.join(dir, 'posted');
+    fs.writeFileSync(p, pattern(6, 4 * MiB));
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const w = new Worker(\`
+        const { parentPort, workerData } = require('node:worker_threads');
+        require(workerData.root).readFile(workerData.p).then((b) => {
+          parentPort.postMessage(b.buffer, [b.buffer]);
+          parentPort.postMessage(b.buffer.byteLength);
+        });\`, { eval: true, workerData: { root: ${JSON.stringify(pkgRoot)}, p: process.argv[1] } });
+      const got = [];
+      w.on('message', (m) => got.push(m));
+      w.on('exit', async (code) => {
+        // The worker's memory is gone: collect, let finalizers run, then read what arrived.
+        for (let i = 0; i < 5; i++) { global.gc(); await new Promise((r) => setImmediate(r)); }
+        const arrived = Buffer.from(got[0]);
+        process.stdout.write(JSON.stringify({ code, length: arrived.length, same: arrived.equals(fs.readFileSync(process.argv[1])), senderKept: got[1] }));
+      });
+    `;
+    const out = cp.execFileSync(process.execPath, ['--expose-gc', '--no-warnings', '-e', script, p], { encoding: 'utf8' });
+    const res = JSON.parse(out) as { code: number; length: number; same: boolean; senderKept: number };
+    assert.strictEqual(res.code, 0);
+    assert.strictEqual(res.length, 4 * MiB);
+    assert.ok(res.same, 'the bytes that arrived are the file');
+    assert.strictEqual(res.senderKept, 4 * MiB, 'the sender keeps its Buffer (the memory was copied, not moved)');
+    fs.rmSync(p);
+  });
+
+  it('a 16 MiB result lives in transparent huge pages while held, and its memory goes back once collected (the default context)', function () {
+    let thp = '';
+    try {
+      thp = fs.readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+    } catch {
+      skip(this, 'no transparent huge pages in this kernel (/sys/kernel/mm/transparent_hugepage/enabled)');
+    }
+    if (thp.includes('[never]')) skip(this, `transparent huge pages are off here (${thp.trim()})`);
+    const p = path.join(dir, 'huge');
+    fs.writeFileSync(p, pattern(5, 16 * MiB));
+    const script = `
+      const kaio = require(${JSON.stringify(pkgRoot)});
+      const fs = require('node:fs');
+      const huge = () => Number(/AnonHugePages:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))[1]) * 1024;
+      const collect = async () => { for (let i = 0; i < 10; i++) { global.gc(); await new Promise((r) => setImmediate(r)); } };
+      (async () => {
+        await kaio.readFile(process.argv[1]);
+        await collect();
+        const base = huge();
+        const held = [];
+        for (let i = 0; i < 4; i++) held.push(await kaio.readFile(process.argv[1]));
+        const holding = huge() - base;
+        const same = held.every((b) => b.equals(fs.readFileSync(process.argv[1])));
+        held.length = 0;
+        // 64 more reads (1 GiB), none kept: the memory goes back as they are collected.
+        for (let i = 0; i < 64; i++) await kaio.readFile(process.argv[1]);
+        await collect();
+        process.stdout.write(JSON.stringify({ holding, after: huge() - base, same }));
+      })();
+    `;
+    const out = cp.execFileSync(process.execPath, ['--expose-gc', '--no-warnings', '-e', script, p], { encoding: 'utf8' });
+    const res = JSON.parse(out) as { holding: number; after: number; same: boolean };
+    assert.ok(res.same, 'the four results are the file');
+    // Node's allocator gives ordinary pages here unless THP is 'always'.
+    assert.ok(res.holding >= 32 * MiB, `4 results of 16 MiB held: ${res.holding / MiB} MiB in huge pages (want at least half of 64)`);
+    assert.ok(res.after <= 16 * MiB, `after collection: ${res.after / MiB} MiB still in huge pages`);
+    fs.rmSync(p);
   });
 });
 

@@ -14,65 +14,11 @@ import * as kaio from 'kaio';
 import kfsDefault, * as kfs from 'kaio/fs/promises';
 import { expectTypeOf } from 'expect-type';
 import { BACKENDS, packageForAnyUser, skip } from './helpers';
+import { type AnyFn, fsSuite, type AsyncFn, B, LONG_NAME, LONG_PATH, outcome, resolveArgs, ringOps, show, tree, U } from './fs-compare';
 
-type AnyFn = (...args: unknown[]) => Promise<unknown>;
-
-/** The fields an error is compared on, with the test's directory written as '<D>'. */
-function errorShape(e: unknown, dir: string): Record<string, unknown> {
-  const err = e as Record<string, unknown> & Error;
-  const sub = (v: unknown): unknown => (typeof v === 'string' ? v.split(dir).join('<D>') : v);
-  return {
-    ctor: err?.constructor?.name,
-    name: err?.name,
-    message: sub(err?.message),
-    code: err?.code,
-    errno: err?.errno,
-    syscall: err?.syscall,
-    path: sub(err?.path),
-    dest: sub(err?.dest),
-  };
-}
-
-/** What a call's result is compared on across twin trees (inodes and times differ between them). */
-function resultShape(r: unknown, dir: string): unknown {
-  if (r instanceof fs.Stats || (r && typeof r === 'object' && r.constructor?.name === 'BigIntStats')) {
-    const s = r as fs.Stats;
-    return { proto: Object.getPrototypeOf(s).constructor.name, keys: Object.keys(s), mode: s.mode, size: s.size, nlink: s.nlink, uid: s.uid, gid: s.gid, file: s.isFile(), dirent: s.isDirectory(), link: s.isSymbolicLink() };
-  }
-  if (typeof r === 'string') return r.split(dir).join('<D>');
-  return r;
-}
-
-async function outcome(fn: AnyFn, args: unknown[], dir: string): Promise<unknown> {
-  try {
-    return { ok: resultShape(await fn(...args), dir) };
-  } catch (e) {
-    return { error: errorShape(e, dir) };
-  }
-}
-
-/** Every entry under dir: type, mode, size, nlink, link target, content of files. */
-function tree(dir: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const walk = (rel: string): void => {
-    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const r = path.join(rel, name);
-      const p = path.join(dir, r);
-      const st = fs.lstatSync(p);
-      out[r] = {
-        mode: st.mode,
-        size: st.isDirectory() ? 0 : st.size,
-        nlink: st.isDirectory() ? 0 : st.nlink,
-        uid: st.uid,
-        link: st.isSymbolicLink() ? fs.readlinkSync(p) : undefined,
-        data: st.isFile() ? fs.readFileSync(p, 'latin1') : undefined,
-      };
-      if (st.isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  return out;
-}
+type Mod = Record<string, AnyFn>;
+const NODE = fsp as unknown as Mod;
+const KAIO = kfs as unknown as Mod;
 
 function makeTree(dir: string): void {
   fs.mkdirSync(dir);
@@ -88,15 +34,7 @@ function makeTree(dir: string): void {
   fs.writeFileSync(path.join(dir, 'é ü'), 'non-ascii');
 }
 
-/**
- * The script both modules run, in order, on their own copy of the tree. A
- * string argument starting with '@' is a path in that copy; B('@x') its
- * Buffer, U('@x') its file: URL.
- */
-const B = (p: string) => ({ buffer: p });
-const U = (p: string) => ({ url: p });
-const LONG_NAME = 'n'.repeat(300); // past NAME_MAX
-const LONG_PATH = `${'a/'.repeat(2100)}x`; // past PATH_MAX
+/** The script both modules run, in order, on their own copy of the tree (test/fs-compare.ts: '@x', B, U). */
 const SCRIPT: [string, ...unknown[]][] = [
   // stat / lstat: files, dirs, symlinks (to a file, to a dir, dangling), missing, through a file
   ...['@f', '@d', '@l', '@dl', '@ld', '@missing', '@f/x', '@é ü', '@', `@${LONG_NAME}`, `@${LONG_PATH}`, ''].flatMap((p): [string, ...unknown[]][] => [
@@ -127,16 +65,6 @@ const SCRIPT: [string, ...unknown[]][] = [
   ['stat', '@s'], ['lstat', '@s'], ['stat', '@s2'], ['lstat', '@h4'],
 ];
 
-function resolveArgs(args: unknown[], dir: string): unknown[] {
-  const one = (a: unknown): unknown => {
-    if (typeof a === 'string' && a.startsWith('@')) return path.join(dir, a.slice(1));
-    if (a && typeof a === 'object' && 'buffer' in a) return Buffer.from(one((a as { buffer: string }).buffer) as string);
-    if (a && typeof a === 'object' && 'url' in a) return new URL(`file://${encodeURI(one((a as { url: string }).url) as string)}`);
-    return a;
-  };
-  return args.map(one);
-}
-
 /** Bad arguments, each given to both modules: the same error (class, code, message). */
 const BAD: [string, ...unknown[]][] = [];
 for (const f of ['stat', 'lstat', 'unlink', 'rmdir', 'mkdir']) {
@@ -152,18 +80,7 @@ for (const f of ['rename', 'link', 'symlink']) {
 
 describe('26 kaio/fs/promises', function () {
   this.timeout(60000);
-  let base: string;
-  const savedBackend = process.env.KAIO_BACKEND;
-
-  before(() => {
-    base = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fsp26-'));
-  });
-  after(async () => {
-    if (savedBackend === undefined) delete process.env.KAIO_BACKEND;
-    else process.env.KAIO_BACKEND = savedBackend;
-    await kaio.defaultContext().close();
-    fs.rmSync(base, { recursive: true, force: true });
-  });
+  const suite = fsSuite('kaio-fsp26-');
 
   it('has every name of node:fs/promises, each of the same kind, and the same constants', () => {
     // kaio's own additions: node:fs's streams driven by kaio (test 27).
@@ -175,6 +92,18 @@ describe('26 kaio/fs/promises', function () {
     assert.strictEqual(kfs.constants, fsp.constants);
     assert.strictEqual(kfs.open, kaio.open);
     assert.strictEqual(kfs.readFile, kaio.readFile);
+  });
+
+  it('docs/api.md names every name of node:fs/promises once, in its table of where each runs', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'api.md'), 'utf8');
+    const at = doc.indexOf("Every name of Node 20's `node:fs/promises`");
+    assert.ok(at > 0, 'the table is in docs/api.md');
+    const rows = doc.slice(at).split('\n\n')[1].split('\n').slice(2);
+    const named = rows.flatMap((row) => [...row.split('|')[1].matchAll(/`(\w+)`/g)].map((m) => m[1]));
+    assert.deepStrictEqual([...named].sort(), Object.keys(fsp).sort());
+    // Those said to be node:fs/promises' own are the same functions.
+    for (const name of rows.filter((r) => r.includes("own functions")).flatMap((row) => [...row.split('|')[1].matchAll(/`(\w+)`/g)].map((m) => m[1])))
+      assert.strictEqual((kfs as Record<string, unknown>)[name], (fsp as Record<string, unknown>)[name], name);
   });
 
   it('has Node\'s types for the calls it shares with node:fs/promises (overloads included)', () => {
@@ -202,16 +131,7 @@ describe('26 kaio/fs/promises', function () {
     describe(`with the default context on ${backend}`, function () {
       let onRing = false;
       before(async function () {
-        process.env.KAIO_BACKEND = backend;
-        await kaio.defaultContext().close();
-        let ctx: kaio.IoContext;
-        try {
-          ctx = kaio.defaultContext();
-        } catch (e) {
-          skip(this, `${backend} cannot be set up here: ${(e as Error).message}`);
-        }
-        assert.strictEqual(ctx.backend, backend);
-        onRing = ctx instanceof kaio.Ring;
+        onRing = (await suite.use(this, backend)) instanceof kaio.Ring;
       });
 
       /** The io_uring op behind each call that has one. */
@@ -220,17 +140,9 @@ describe('26 kaio/fs/promises', function () {
         rename: 'RENAMEAT', symlink: 'SYMLINKAT', link: 'LINKAT',
       };
 
-      /** Ops the ring completed while `fn` ran (0 off the ring). */
-      async function ringOps(fn: () => Promise<unknown>): Promise<number> {
-        const ctx = kaio.defaultContext();
-        const before = ctx instanceof kaio.Ring ? ctx.stats.completed : 0;
-        await fn();
-        return ctx instanceof kaio.Ring ? ctx.stats.completed - before : 0;
-      }
-
       it('runs the script of calls with the same results, errors and resulting tree as node:fs/promises', async () => {
-        const nodeDir = path.join(base, `${backend}-node`);
-        const kaioDir = path.join(base, `${backend}-kaio`);
+        const nodeDir = path.join(suite.base, `${backend}-node`);
+        const kaioDir = path.join(suite.base, `${backend}-kaio`);
         makeTree(nodeDir);
         makeTree(kaioDir);
         let viaRing = 0;
@@ -239,18 +151,18 @@ describe('26 kaio/fs/promises', function () {
         const lacking = (name: string): boolean => onRing && OP_OF[name] !== undefined && !(ctx as kaio.Ring).supports(OP_OF[name]);
         let fallbacks = 0;
         for (const [name, ...args] of SCRIPT) {
-          const want = await outcome((fsp as unknown as Record<string, AnyFn>)[name], resolveArgs(args, nodeDir), nodeDir);
+          const want = await outcome(() => NODE[name](...resolveArgs(args, nodeDir)), nodeDir);
           let got: unknown;
           const n = await ringOps(async () => {
-            got = await outcome((kfs as unknown as Record<string, AnyFn>)[name], resolveArgs(args, kaioDir), kaioDir);
+            got = await outcome(() => KAIO[name](...resolveArgs(args, kaioDir)), kaioDir);
           });
           viaRing += n;
           if (lacking(name)) {
             fallbacks++;
             assert.strictEqual(n, 0, `${name}: this kernel lacks IORING_OP_${OP_OF[name]}, yet the ring did it`);
           }
-          assert.deepStrictEqual(got, want, `${name}(${JSON.stringify(args)})`);
-          assert.deepStrictEqual(tree(kaioDir), tree(nodeDir), `the trees after ${name}(${JSON.stringify(args)})`);
+          assert.deepStrictEqual(got, want, show(name, args));
+          assert.deepStrictEqual(tree(kaioDir), tree(nodeDir), `the trees after ${show(name, args)}`);
         }
         // On io_uring the ring did the plain calls (every one but the few that
         // are Node's own, and those whose op this kernel lacks).
@@ -259,7 +171,7 @@ describe('26 kaio/fs/promises', function () {
       });
 
       it('stat and lstat give fs.Stats / BigIntStats equal to Node\'s in every field', async () => {
-        const dir = path.join(base, `${backend}-stat`);
+        const dir = path.join(suite.base, `${backend}-stat`);
         makeTree(dir);
         cp.execFileSync('mkfifo', [path.join(dir, 'fifo')]);
         const targets = ['f', 'd', 'l', 'ld', 'é ü', 'fifo'].map((p) => path.join(dir, p)).concat(['/dev/null', '/proc/self', '/']);
@@ -287,19 +199,19 @@ describe('26 kaio/fs/promises', function () {
       });
 
       it('rejects bad arguments with Node\'s errors (class, code, message)', async () => {
-        const dir = path.join(base, `${backend}-bad`);
+        const dir = path.join(suite.base, `${backend}-bad`);
         makeTree(dir);
         for (const [name, ...args] of BAD) {
           const a = resolveArgs(args, dir);
-          const want = await outcome((fsp as unknown as Record<string, AnyFn>)[name], a, dir);
-          const got = await outcome((kfs as unknown as Record<string, AnyFn>)[name], a, dir);
+          const want = await outcome(() => NODE[name](...a), dir);
+          const got = await outcome(() => KAIO[name](...a), dir);
           assert.deepStrictEqual(got, want, `${name}(${args.map((x) => String(x)).join(', ')})`);
         }
-        assert.deepStrictEqual(tree(dir), (() => { const d2 = path.join(base, `${backend}-bad-ref`); makeTree(d2); const t = tree(d2); return t; })());
+        assert.deepStrictEqual(tree(dir), (() => { const d2 = path.join(suite.base, `${backend}-bad-ref`); makeTree(d2); const t = tree(d2); return t; })());
       });
 
       it('writeFile(path): when the write and the close both fail, one AggregateError holds both, as Node\'s does', async () => {
-        const dir = path.join(base, `${backend}-agg`);
+        const dir = path.join(suite.base, `${backend}-agg`);
         fs.mkdirSync(dir);
         /** Data that closes the file's fd behind the handle before its first chunk: that write fails with EBADF, and the close after it too. */
         const data = (p: string) => ({
@@ -326,7 +238,7 @@ describe('26 kaio/fs/promises', function () {
         const results: unknown[] = [];
         for (const m of [fsp, kfs] as const) {
           const p = path.join(dir, m === fsp ? 'node' : 'kaio');
-          results.push(shape(await (m.writeFile as AnyFn)(p, data(p)).then(() => 'resolved', (e: unknown) => e)));
+          results.push(shape(await (m.writeFile as AsyncFn)(p, data(p)).then(() => 'resolved', (e: unknown) => e)));
         }
         assert.deepStrictEqual(results[1], results[0]);
         assert.deepStrictEqual(results[0], {

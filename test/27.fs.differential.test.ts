@@ -22,67 +22,18 @@ import { Worker } from 'node:worker_threads';
 import * as kaio from 'kaio';
 import * as kfs from 'kaio/fs/promises';
 import { BACKENDS, packageForAnyUser, skip } from './helpers';
+import { type AnyFn, fsSuite, B, R, errorShape, LONG_NAME, LONG_PATH, norm, type Norm, outcome, resolveArgs, ringOps, show, tree, U } from './fs-compare';
 
-type AnyFn = (...args: unknown[]) => unknown;
 type Mod = Record<string, AnyFn>;
 const NODE = fsp as unknown as Mod;
 const KAIO = kfs as unknown as Mod;
 
-/** Replaces the tree's directory with <D>, and mkdtemp's six random characters with XXXXXX. */
-function norm(v: unknown, dir: string): unknown {
-  return typeof v === 'string' ? v.split(dir).join('<D>').replace(/(tmp-)[A-Za-z0-9]{6}/g, '$1XXXXXX') : v;
-}
-
-function errorShape(e: unknown, dir: string): Record<string, unknown> {
-  const err = e as Record<string, unknown> & Error;
-  const shape: Record<string, unknown> = {
-    ctor: err?.constructor?.name,
-    name: err?.name,
-    message: norm(err?.message, dir),
-    code: err?.code,
-    errno: err?.errno,
-    syscall: err?.syscall,
-    path: norm(err?.path, dir),
-    dest: norm(err?.dest, dir),
-  };
-  if (Array.isArray((err as { errors?: unknown }).errors)) shape.errors = (err as unknown as AggregateError).errors.map((x) => errorShape(x, dir));
-  return shape;
-}
-
-/** What a call's result is compared on (inodes and times differ between the twin trees). */
-async function resultShape(r: unknown, dir: string): Promise<unknown> {
-  if (r instanceof fs.Stats || (r && typeof r === 'object' && r.constructor?.name === 'BigIntStats')) {
-    const s = r as fs.Stats;
-    return { proto: r.constructor.name, keys: Object.keys(s), mode: s.mode, size: s.size, nlink: s.nlink, uid: s.uid, file: s.isFile(), dir: s.isDirectory(), link: s.isSymbolicLink() };
-  }
-  if (r && typeof r === 'object' && r.constructor?.name === 'StatFs') {
-    const s = r as { type: number; bsize: number };
-    return { proto: 'StatFs', keys: Object.keys(s), type: s.type, bsize: s.bsize };
-  }
-  if (r && typeof r === 'object' && typeof (r as { close?: unknown }).close === 'function' && typeof (r as { fd?: unknown }).fd === 'number') {
-    const h = r as fsp.FileHandle;
-    const st = await h.stat();
-    await h.close();
-    return { handle: r.constructor.name, size: st.size, file: st.isFile() };
-  }
-  if (r instanceof fs.Dir) {
-    const names: string[] = [];
-    for await (const e of r) names.push(`${e.name}:${e.isFile() ? 'f' : e.isDirectory() ? 'd' : e.isSymbolicLink() ? 'l' : '?'}`);
-    return { dir: names.sort(), path: norm(r.path, dir) };
-  }
-  if (Array.isArray(r)) {
-    return r.map((e) => (e instanceof fs.Dirent ? `${e.name}:${e.isFile() ? 'f' : e.isDirectory() ? 'd' : e.isSymbolicLink() ? 'l' : '?'}` : Buffer.isBuffer(e) ? `buf:${e.toString()}` : String(e))).sort();
-  }
-  if (Buffer.isBuffer(r)) return { buffer: norm(r.toString('latin1'), dir) };
-  return norm(r, dir);
-}
-
 /** watch(): the first event after a file is made in the watched directory (or the error of the first next()). */
-async function firstWatchEvent(iterable: AsyncIterable<unknown>, watched: string): Promise<unknown> {
+async function firstWatchEvent(iterable: AsyncIterable<unknown>, watched: unknown): Promise<unknown> {
   const it = iterable[Symbol.asyncIterator]();
   const next = it.next();
   try {
-    fs.writeFileSync(path.join(watched, 'watched-new'), 'w');
+    fs.writeFileSync(Buffer.isBuffer(watched) ? Buffer.concat([watched, Buffer.from('/watched-new')]) : path.join(String(watched), 'watched-new'), 'w');
   } catch {
     // nothing to watch (the call failed): next() says why
   }
@@ -94,40 +45,13 @@ async function firstWatchEvent(iterable: AsyncIterable<unknown>, watched: string
   }
 }
 
-async function outcome(mod: Mod, name: string, args: unknown[], dir: string): Promise<unknown> {
-  try {
-    const r = mod[name](...args);
-    if (name === 'watch') return { ok: await firstWatchEvent(r as AsyncIterable<unknown>, String(args[0])) };
-    return { ok: await resultShape(await r, dir) };
-  } catch (e) {
-    return { error: errorShape(e, dir) };
-  }
-}
+/** Names in this suite's trees differ in mkdtemp's random suffix too. */
+const N = (dir: string): Norm => ({ dir, mkdtemp: true });
 
-/**
- * Every entry under dir: type, mode, size, nlink, owner, link target, the
- * bytes of files; the times only where utimes set them to the distant past
- * (the twin trees are made at different moments).
- */
-function tree(dir: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const walk = (rel: string): void => {
-    for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
-      const r = path.join(rel, name);
-      const p = path.join(dir, r);
-      const st = fs.lstatSync(p);
-      const set = (ms: number): number | undefined => (ms < 1e11 ? ms : undefined);
-      out[String(norm(r, dir))] = {
-        mode: st.mode, size: st.isDirectory() ? 0 : st.size, nlink: st.isDirectory() ? 0 : st.nlink, uid: st.uid, gid: st.gid,
-        link: st.isSymbolicLink() ? fs.readlinkSync(p) : undefined,
-        data: st.isFile() ? fs.readFileSync(p, 'latin1') : undefined,
-        atime: set(st.atimeMs), mtime: set(st.mtimeMs),
-      };
-      if (st.isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  return out;
+/** A call of the script: watch() compared on its first event. */
+function outcomeOf(mod: Mod, name: string, args: unknown[], dir: string): Promise<unknown> {
+  if (name === 'watch') return outcome(() => firstWatchEvent(mod[name](...args) as AsyncIterable<unknown>, args[0]), N(dir));
+  return outcome(() => mod[name](...args), N(dir));
 }
 
 function makeTree(dir: string): void {
@@ -146,11 +70,7 @@ function makeTree(dir: string): void {
   fs.writeFileSync(path.join(dir, 'big'), Buffer.alloc(200_000, 7));
 }
 
-/** '@x' is x in the tree; B('@x') its Buffer, U('@x') its file: URL. */
-const B = (p: string) => ({ buffer: p });
-const U = (p: string) => ({ url: p });
-const LONG_NAME = 'n'.repeat(300); // past NAME_MAX: ENAMETOOLONG
-const LONG_PATH = `${'a/'.repeat(2100)}x`; // past PATH_MAX: ENAMETOOLONG
+/** '@x' is x in the tree; B('@x') its Buffer, U('@x') its file: URL (test/fs-compare.ts). */
 const { R_OK, W_OK, X_OK, F_OK, COPYFILE_EXCL } = fs.constants;
 
 /** Paths every path-taking call meets: present, missing, through a file, dangling/looping links, too long. */
@@ -198,6 +118,63 @@ const SCRIPT: [string, ...unknown[]][] = [
   ['watch', '@d'], ['watch', '@missing'],
 ];
 
+/**
+ * Names that are not UTF-8, given as Buffer paths: X(hex) is the name with
+ * those bytes in the tree. F and G decode to the same text ('\ufffdA'), so
+ * a path decoded on the way to the kernel names the wrong file (or none).
+ */
+const X = (...hex: string[]) => R('@/', hex.join(''));
+const F = 'ff41';
+const G = 'fe41';
+const D = '64ff';
+const L = '6cfe';
+const DL = '6cff';
+const SLASH = '2f';
+
+function makeByteTree(dir: string): void {
+  fs.mkdirSync(dir);
+  const at = (...hex: string[]) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(hex.join(''), 'hex')]);
+  fs.writeFileSync(at(F), 'hello');
+  fs.writeFileSync(at(G), 'other');
+  fs.mkdirSync(at(D));
+  fs.writeFileSync(at(D, SLASH, 'e9'), 'inside');
+  fs.mkdirSync(at(D, SLASH, 'fa'));
+  fs.symlinkSync(Buffer.from(F, 'hex'), at(L));
+  fs.symlinkSync(Buffer.from('ee', 'hex'), at(DL));
+}
+
+/** Every function of node:fs/promises with such Buffer paths (the tree made by node:fs from Buffer paths). */
+const BYTES_SCRIPT: [string, ...unknown[]][] = [
+  ['access', X(F)], ['access', X(G), R_OK | W_OK], ['access', X('ee')],
+  ['stat', X(F)], ['stat', X(G), { bigint: true }], ['stat', X(L)], ['lstat', X(L)], ['stat', X(DL)], ['lstat', X(D)], ['stat', X(D, SLASH, 'e9')],
+  ['readlink', X(L), 'buffer'], ['readlink', X(L)], ['realpath', X(L), 'buffer'], ['realpath', X('ee')],
+  ['readdir', '@', 'buffer'], ['readdir', X(D), 'buffer'], ['readdir', X(D), { withFileTypes: true, encoding: 'buffer' }], ['opendir', X(D)],
+  ['readFile', X(F)], ['readFile', X(G), 'latin1'], ['readFile', X(L)], ['readFile', X('ee')], ['readFile', X(D, SLASH, 'e9'), 'utf8'],
+  ['open', X(G), 'r+'], ['open', X('ee')], ['open', X('f0'), 'wx', 0o640], ['statfs', X(F)],
+  ['writeFile', X('f1'), 'data'], ['writeFile', X(G), 'replaced'], ['appendFile', X('f1'), '+more'], ['appendFile', X('f2'), 'new', { mode: 0o640 }],
+  ['writeFile', X('f1'), 'x', { flag: 'wx' }], ['writeFile', X(D, SLASH, 'e9'), Buffer.from([1, 2, 3])],
+  ['truncate', X(F), 2], ['truncate', X(G)], ['truncate', X('ee')], ['truncate', X(L), 1],
+  ['chmod', X('f1'), 0o600], ['chown', X('f1'), 65534, 65534], ['lchown', X(L), 65534, 65534], ['lchmod', X(L), 0o600],
+  ['utimes', X('f1'), 1000, 2000], ['lutimes', X(L), 3000, 4000],
+  ['copyFile', X(G), X('f3')], ['copyFile', X(F), X('f3'), COPYFILE_EXCL], ['copyFile', X('ee'), X('f4')], ['copyFile', X(F), X('f5'), fs.constants.COPYFILE_FICLONE],
+  ['copyFile', X(F), X('f3')], ['cp', X(D), X('d1'), { recursive: true }], ['cp', X(F), X('d2')],
+  ['mkdir', X('e1')], ['mkdir', X('e1')], ['mkdir', X('e2', SLASH, '61')], ['mkdir', X('e3', SLASH, '61'), { recursive: true }], ['mkdtemp', X('ff746d702d'), 'buffer'],
+  ['rename', X('f3'), X('b1')], ['rename', X('ee'), X('b2')], ['link', X('b1'), X('a1')], ['link', X('b1'), X('a1')],
+  ['symlink', R('', F), X('a2')], ['symlink', R('', F), X('a2')], ['watch', X(D)],
+  ['unlink', X('a1')], ['unlink', X('a1')], ['rmdir', X('e1')], ['rmdir', X(D)], ['rm', X('b1')], ['rm', X('ee'), { force: true }],
+  ['rm', X('d1'), { recursive: true }], ['rm', X(D), { recursive: true }],
+];
+
+/** The io_uring ops of the calls kaio/fs/promises makes on the ring (with the arguments above). */
+const RING_OPS: Record<string, string[]> = {
+  stat: ['STATX'], lstat: ['STATX'], unlink: ['UNLINKAT'], rmdir: ['UNLINKAT'], rename: ['RENAMEAT'], link: ['LINKAT'], symlink: ['SYMLINKAT'],
+  truncate: ['OPENAT', 'FTRUNCATE', 'CLOSE'], copyFile: ['OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT'], rm: ['STATX', 'UNLINKAT'],
+  open: ['OPENAT'], readFile: ['OPENAT', 'STATX', 'READ', 'CLOSE'], writeFile: ['OPENAT', 'WRITE', 'CLOSE'], appendFile: ['OPENAT', 'WRITE', 'CLOSE'],
+};
+/** Calls above that stay Node's: a FICLONE copy, mkdir -p of a Buffer path. */
+const NODE_CALLS = (name: string, args: unknown[]): boolean =>
+  (name === 'copyFile' && args[2] === fs.constants.COPYFILE_FICLONE) || (name === 'mkdir' && args[1] !== undefined);
+
 /** Bad arguments: Node's own checks give the error; kaio must give the same. */
 const BAD: [string, ...unknown[]][] = [];
 const BAD_PATHS = [undefined, null, 123, {}, [], true, 'a\0b', Buffer.from('a\0b'), new URL('http://x/y'), new URL('file://host/x'), new URL('file:///a%2fb')];
@@ -229,37 +206,16 @@ const KNOWN: Record<string, { kaio: RegExp; why: string }> = {
   'open("@f", {})': { kaio: /^The argument 'flags' is invalid\. Received an instance of Object$/, why: 'an object is described by its class, not inspected' },
 };
 
-function resolveArgs(args: unknown[], dir: string): unknown[] {
-  const one = (a: unknown): unknown => {
-    if (typeof a === 'string' && a.startsWith('@')) return path.join(dir, a.slice(1));
-    if (a && typeof a === 'object' && 'buffer' in a && Object.keys(a).length === 1) return Buffer.from(one((a as { buffer: string }).buffer) as string);
-    if (a && typeof a === 'object' && 'url' in a && Object.keys(a).length === 1) return new URL(`file://${encodeURI(one((a as { url: string }).url) as string)}`);
-    return a;
-  };
-  return args.map(one);
-}
-
-const show = (name: string, args: unknown[]): string => `${name}(${args.map((a) => (typeof a === 'string' && a.length > 40 ? `${a.slice(0, 20)}…(${a.length})` : typeof a === 'bigint' ? `${a}n` : JSON.stringify(a) ?? String(a))).join(', ')})`;
-
 describe('27 kaio/fs/promises against node:fs/promises, call by call (the differential suite)', function () {
   this.timeout(120000);
-  let base: string;
-  const savedBackend = process.env.KAIO_BACKEND;
-
-  before(() => {
-    base = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fsp27-'));
-  });
-  after(async () => {
-    if (savedBackend === undefined) delete process.env.KAIO_BACKEND;
-    else process.env.KAIO_BACKEND = savedBackend;
-    await kaio.defaultContext().close();
-    fs.rmSync(base, { recursive: true, force: true });
-  });
+  const suite = fsSuite('kaio-fsp27-');
 
   it('the script covers every function of node:fs/promises', () => {
     const called = new Set(SCRIPT.map(([name]) => name));
     const missing = Object.keys(fsp).filter((k) => typeof (fsp as unknown as Record<string, unknown>)[k] === 'function' && !called.has(k));
     assert.deepStrictEqual(missing, []);
+    const calledBytes = new Set(BYTES_SCRIPT.map(([name]) => name));
+    assert.deepStrictEqual(Object.keys(fsp).filter((k) => typeof (fsp as unknown as Record<string, unknown>)[k] === 'function' && !calledBytes.has(k)), [], 'the script of names that are not UTF-8');
     assert.strictEqual(kfs.constants, fsp.constants);
     // kaio's streams: the same functions from kaio and kaio/fs/promises
     assert.strictEqual(kaio.createReadStream, kfs.createReadStream);
@@ -269,36 +225,54 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
   for (const backend of BACKENDS) {
     describe(`with the default context on ${backend}`, function () {
       before(async function () {
-        process.env.KAIO_BACKEND = backend;
-        await kaio.defaultContext().close();
-        try {
-          assert.strictEqual(kaio.defaultContext().backend, backend);
-        } catch (e) {
-          skip(this, `${backend} cannot be set up here: ${(e as Error).message}`);
-        }
+        await suite.use(this, backend);
       });
 
       it('every call of the script: the same result or error, and the same tree after it', async () => {
-        const nodeDir = path.join(base, `${backend}-node`);
-        const kaioDir = path.join(base, `${backend}-kaio`);
+        const nodeDir = path.join(suite.base, `${backend}-node`);
+        const kaioDir = path.join(suite.base, `${backend}-kaio`);
         makeTree(nodeDir);
         makeTree(kaioDir);
         for (const [name, ...args] of SCRIPT) {
-          const want = await outcome(NODE, name, resolveArgs(args, nodeDir), nodeDir);
-          const got = await outcome(KAIO, name, resolveArgs(args, kaioDir), kaioDir);
+          const want = await outcomeOf(NODE, name, resolveArgs(args, nodeDir), nodeDir);
+          const got = await outcomeOf(KAIO, name, resolveArgs(args, kaioDir), kaioDir);
           assert.deepStrictEqual(got, want, show(name, args));
-          assert.deepStrictEqual(tree(kaioDir), tree(nodeDir), `the trees after ${show(name, args)}`);
+          assert.deepStrictEqual(tree(kaioDir, N(kaioDir)), tree(nodeDir, N(nodeDir)), `the trees after ${show(name, args)}`);
         }
       });
 
+      it('names that are not UTF-8, as Buffer paths: every call the same result or error and tree; on io_uring the ring takes the bytes (no detour through node:fs)', async () => {
+        const nodeDir = path.join(suite.base, `${backend}-bytes-node`);
+        const kaioDir = path.join(suite.base, `${backend}-bytes-kaio`);
+        makeByteTree(nodeDir);
+        makeByteTree(kaioDir);
+        const ctx = kaio.defaultContext();
+        const ring = ctx instanceof kaio.Ring ? ctx : undefined;
+        const viaRing: string[] = [];
+        const offRing: string[] = [];
+        for (const [name, ...args] of BYTES_SCRIPT) {
+          const want = await outcomeOf(NODE, name, resolveArgs(args, nodeDir), nodeDir);
+          let got: unknown;
+          const n = await ringOps(async () => {
+            got = await outcomeOf(KAIO, name, resolveArgs(args, kaioDir), kaioDir);
+          });
+          assert.deepStrictEqual(got, want, show(name, args));
+          assert.deepStrictEqual(tree(kaioDir, N(kaioDir)), tree(nodeDir, N(nodeDir)), `the trees after ${show(name, args)}`);
+          const ops = RING_OPS[name];
+          if (ring && ops && !NODE_CALLS(name, args) && ops.every((op) => ring.supports(op))) (n > 0 ? viaRing : offRing).push(show(name, args));
+        }
+        assert.deepStrictEqual(offRing, [], 'calls that went to node:fs instead of the ring');
+        if (ring) assert.ok(viaRing.length >= 30, `${viaRing.length} calls on the ring`);
+      });
+
       it('bad arguments: the same error (class, code, message), or the same result where Node takes the value (truncate(-1) is 0)', async () => {
-        const nodeDir = path.join(base, `${backend}-bad-node`);
-        const kaioDir = path.join(base, `${backend}-bad-kaio`);
+        const nodeDir = path.join(suite.base, `${backend}-bad-node`);
+        const kaioDir = path.join(suite.base, `${backend}-bad-kaio`);
         makeTree(nodeDir);
         makeTree(kaioDir);
         for (const [name, ...args] of BAD) {
-          const want = await outcome(NODE, name, resolveArgs(args, nodeDir), nodeDir);
-          const got = await outcome(KAIO, name, resolveArgs(args, kaioDir), kaioDir);
+          const want = await outcomeOf(NODE, name, resolveArgs(args, nodeDir), nodeDir);
+          const got = await outcomeOf(KAIO, name, resolveArgs(args, kaioDir), kaioDir);
           const known = KNOWN[show(name, args)];
           if (known) {
             // Where kaio differs on purpose: everything but the message is Node's, and the message is kaio's.
@@ -311,11 +285,11 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           }
           assert.deepStrictEqual(got, want, show(name, args));
         }
-        assert.deepStrictEqual(tree(kaioDir), tree(nodeDir));
+        assert.deepStrictEqual(tree(kaioDir, N(kaioDir)), tree(nodeDir, N(nodeDir)));
       });
 
       it('a bigint position: kaio reads and writes at it, as Node\'s documentation says; Node 20 takes it as the current position', async () => {
-        const p = path.join(base, `${backend}-bigint`);
+        const p = path.join(suite.base, `${backend}-bigint`);
         fs.writeFileSync(p, '0123456789');
         const run = async (m: typeof fsp | typeof kfs): Promise<unknown> => {
           const h = await (m.open as AnyFn)(p, 'r+') as fsp.FileHandle;
@@ -340,7 +314,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
         // for data): once the module has opened it, the test closes the
         // module's fd behind it, so the module's next fstat/read fails with
         // EBADF, and so does its close. Real kernel errors on a real fd.
-        const dir = fs.mkdtempSync(path.join(base, `${backend}-agg-`));
+        const dir = fs.mkdtempSync(path.join(suite.base, `${backend}-agg-`));
         const results: unknown[] = [];
         for (const m of [fsp, kfs] as const) {
           const fifo = path.join(dir, m === fsp ? 'node' : 'kaio');
@@ -369,7 +343,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           fs.closeSync(mine);
           const err = await settled;
           assert.ok(err instanceof AggregateError, `${m === fsp ? 'node' : 'kaio'}: ${String((err as Error)?.stack ?? err)}`);
-          const shape = errorShape(err, dir) as { ctor: string; errors: Record<string, unknown>[]; message: string; code: string };
+          const shape = errorShape(err, N(dir)) as { ctor: string; errors: Record<string, unknown>[]; message: string; code: string };
           assert.strictEqual(shape.errors.length, 2);
           assert.strictEqual(shape.message, shape.errors[0].message);
           assert.strictEqual(shape.code, shape.errors[0].code);
@@ -384,7 +358,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
       });
 
       it('createReadStream(path, options): the same data, events and errors as node:fs\'s, read through kaio', async () => {
-        const dir = path.join(base, `${backend}-rs`);
+        const dir = path.join(suite.base, `${backend}-rs`);
         makeTree(dir);
         const cases: unknown[][] = [
           ['@f'], ['@f', { start: 1, end: 3 }], ['@f', 'hex'], ['@f', { encoding: 'utf8', highWaterMark: 2 }], ['@big', { highWaterMark: 4096 }], ['@l'],
@@ -396,7 +370,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           try {
             s = create(...resolveArgs(args, dir)) as fs.ReadStream;
           } catch (e) {
-            return { threw: errorShape(e, dir) };
+            return { threw: errorShape(e, N(dir)) };
           }
           const events: string[] = [];
           for (const ev of ['open', 'ready', 'end', 'close']) s.on(ev, () => events.push(ev));
@@ -404,10 +378,10 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           try {
             for await (const c of s) chunks.push(Buffer.isBuffer(c) ? c.toString('latin1') : c);
           } catch (e) {
-            return { error: errorShape(e, dir), events, bytesRead: s.bytesRead };
+            return { error: errorShape(e, N(dir)), events, bytesRead: s.bytesRead };
           }
           // Compare the whole data (chunking by highWaterMark is the stream's, also compared).
-          return { chunks: chunks.length, data: chunks.join(''), events, bytesRead: s.bytesRead, path: norm(String(s.path), dir) };
+          return { chunks: chunks.length, data: chunks.join(''), events, bytesRead: s.bytesRead, path: norm(String(s.path), N(dir)) };
         };
         for (const args of cases) {
           const want = await read(fs.createReadStream as AnyFn, args);
@@ -417,8 +391,8 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
       });
 
       it('createWriteStream(path, options): the same file, events and errors as node:fs\'s, written through kaio', async () => {
-        const nodeDir = path.join(base, `${backend}-ws-node`);
-        const kaioDir = path.join(base, `${backend}-ws-kaio`);
+        const nodeDir = path.join(suite.base, `${backend}-ws-node`);
+        const kaioDir = path.join(suite.base, `${backend}-ws-kaio`);
         makeTree(nodeDir);
         makeTree(kaioDir);
         const cases: unknown[][] = [
@@ -430,7 +404,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           try {
             s = create(...resolveArgs(args, dir)) as fs.WriteStream;
           } catch (e) {
-            return { threw: errorShape(e, dir) };
+            return { threw: errorShape(e, N(dir)) };
           }
           const events: string[] = [];
           for (const ev of ['open', 'ready', 'finish', 'close']) s.on(ev, () => events.push(ev));
@@ -440,7 +414,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
               yield Buffer.from('2121');
             }, s);
           } catch (e) {
-            return { error: errorShape(e, dir), events, bytesWritten: s.bytesWritten };
+            return { error: errorShape(e, N(dir)), events, bytesWritten: s.bytesWritten };
           }
           return { events, bytesWritten: s.bytesWritten };
         };
@@ -448,12 +422,12 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           const want = await write(fs.createWriteStream as AnyFn, args, nodeDir);
           const got = await write(kfs.createWriteStream as AnyFn, args, kaioDir);
           assert.deepStrictEqual(got, want, show('createWriteStream', args));
-          assert.deepStrictEqual(tree(kaioDir), tree(nodeDir), `the trees after ${show('createWriteStream', args)}`);
+          assert.deepStrictEqual(tree(kaioDir, N(kaioDir)), tree(nodeDir, N(nodeDir)), `the trees after ${show('createWriteStream', args)}`);
         }
       });
 
       it('a kaio handle: createReadStream(handle)/({ fd: handle}), createWriteStream, pipeline and readline, as Node\'s streams over Node\'s handle', async () => {
-        const dir = path.join(base, `${backend}-hs`);
+        const dir = path.join(suite.base, `${backend}-hs`);
         fs.mkdirSync(dir);
         const src = path.join(dir, 'src');
         fs.writeFileSync(src, 'one\ntwo\r\nthree');
@@ -487,7 +461,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
       });
 
       it('handle.close() while a stream over the handle is open: the stream closes without an error, the fd when the stream has let go, as with Node\'s handle', async () => {
-        const dir = path.join(base, `${backend}-hc`);
+        const dir = path.join(suite.base, `${backend}-hc`);
         fs.mkdirSync(dir);
         const src = path.join(dir, 'src');
         fs.writeFileSync(src, Buffer.alloc(300_000, 1));
@@ -513,7 +487,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
       });
 
       it('autoClose false on a path stream: the fd is the caller\'s, as with Node (stream.fd open after the end, closed by the caller)', async () => {
-        const dir = path.join(base, `${backend}-ac`);
+        const dir = path.join(suite.base, `${backend}-ac`);
         fs.mkdirSync(dir);
         const src = path.join(dir, 'src');
         fs.writeFileSync(src, 'abc');
@@ -533,7 +507,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
   describe('what Node refuses of a kaio handle, and the alternatives (docs/api.md)', () => {
     let dir: string;
     before(() => {
-      dir = fs.mkdtempSync(path.join(base, 'refused-'));
+      dir = fs.mkdtempSync(path.join(suite.base, 'refused-'));
       fs.writeFileSync(path.join(dir, 'f'), 'hello');
     });
 
@@ -605,7 +579,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
           fs.symlinkSync('f', path.join(dir, 'l'));
           fs.mkdirSync(path.join(dir, 'mine'));
           fs.chownSync(path.join(dir, 'mine'), 65534, 65534);
-          const before = tree(dir);
+          const before = tree(dir, N(dir));
           const calls: unknown[][] = [
             ['access', 'closed/g'], ['access', 'f', W_OK], ['access', 'secret', R_OK], ['appendFile', 'f', 'z'], ['writeFile', 'f', 'z'], ['writeFile', 'new', 'z'],
             ['readFile', 'closed/g'], ['readFile', 'secret'], ['chmod', 'f', 0o777], ['chown', 'f', 65534, 65534], ['lchown', 'l', 65534, 65534],
@@ -658,7 +632,7 @@ describe('27 kaio/fs/promises against node:fs/promises, call by call (the differ
             assert.ok(n.error && /^(EACCES|EPERM)$/.test(n.error.code), `node:fs/promises ${show(name, args)} as nobody: ${JSON.stringify(n)}`);
             assert.deepStrictEqual(k, n, show(name, args));
           }
-          assert.deepStrictEqual(tree(dir), before);
+          assert.deepStrictEqual(tree(dir, N(dir)), before);
         } finally {
           fs.rmSync(dir, { recursive: true, force: true });
         }

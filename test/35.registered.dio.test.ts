@@ -1,6 +1,8 @@
 // O_DIRECT helpers: alignedBuffer() and dioAlignment().
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Ring, alignedBuffer, dioAlignment } from 'kaio';
 import { randomFile, directSupported, root } from './helpers';
 
@@ -69,6 +71,25 @@ describe('35 O_DIRECT helpers', () => {
     assert.throws(() => dioAlignment(-1), { code: 'ERR_OUT_OF_RANGE' });
     // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => dioAlignment({}), { code: 'ERR_INVALID_ARG_TYPE' });
-    assert.throws(() => dioAlignment('a\0b'), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => dioAlignment('a\0b'), { code: 'ERR_INVALID_ARG_VALUE', message: /^The argument 'fdOrPath' must be a string, Uint8Array, or URL without null bytes/ });
+    assert.throws(() => dioAlignment(Buffer.from('a\0b')), { code: 'ERR_INVALID_ARG_VALUE' });
+    assert.throws(() => dioAlignment(new Proxy(Buffer.from('/'), {}) as Buffer), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('dioAlignment(Buffer) takes the path\'s bytes as they are (a name that is not UTF-8)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-dio35-'));
+    try {
+      const name = Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xff, 0x41])]);
+      fs.writeFileSync(name, 'x');
+      const fd = fs.openSync(name, 'r');
+      try {
+        assert.deepStrictEqual(dioAlignment(name), dioAlignment(fd));
+      } finally {
+        fs.closeSync(fd);
+      }
+      assert.throws(() => dioAlignment(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0xfe, 0x41])])), { code: 'ENOENT', syscall: 'statx', path: `${dir}/\ufffdA` });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,9 @@
 // prefix of the new data, (3) node:fs/promises doing the same agrees. EIO:
 // test/62.lab.faults.matrix.test.ts (kernel lab only).
 // Also: current-position reads and writes in flight together on one handle
-// (page cache dropped and warm), and module readFile() under rename-replace.
+// (page cache dropped and warm), current-position writes queued together
+// (one writev) cut by ENOSPC and EFBIG, and module readFile() under
+// rename-replace.
 import assert from 'node:assert/strict';
 import cp from 'node:child_process';
 import fs from 'node:fs';
@@ -17,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
 import { contextPerBackend, pkgRoot, skip, type KaioError } from './helpers';
-import { kernelKeepsPosition, matrixCases, pattern, refusedUpFront, runSide, directSupportedIn, MATRIX_BACKENDS, type MatrixCase, type Sizes, type Verdict } from './faults';
+import { kernelKeepsPosition, matrixCases, pattern, queuedWrites, refusedUpFront, runSide, directSupportedIn, MATRIX_BACKENDS, QUEUED, type MatrixCase, type QueuedVerdict, type Sizes, type Verdict } from './faults';
 
 interface Fault {
   name: string;
@@ -363,4 +365,77 @@ describe('73 readFile under rename-replace: every result is one of the two files
       const bad = await underRename((p) => kaio.readFile(p, { context: io }), backend);
       assert.ok(bad.length === 0, `${bad.length} of ${READS} reads are neither file:\n  ${bad.slice(0, 10).join('\n  ')}`);
     });
+});
+
+// ── current-position writes queued together, cut by ENOSPC and EFBIG ──────
+// kaio sends them as one writev; each call must still get what its own
+// write(2) would have (node:fs making the same calls one after another): the
+// calls before the cut their length, the cut one its prefix, the rest the
+// kernel's error; and the file must be the same bytes.
+
+function checkQueued(k: QueuedVerdict, n: QueuedVerdict, code: string): void {
+  assert.equal(n.matchesOutcomes, true, 'node:fs: the file is not the old content plus what each call reported');
+  assert.ok(n.outcomes.some((o) => o.startsWith(`${code} `)), `node:fs never met ${code}: ${n.outcomes.slice(-3)}`);
+  assert.deepEqual(k.outcomes, n.outcomes, "each call got what node:fs's same call, one after another, got");
+  assert.equal(k.matchesOutcomes, true, 'kaio: the file is not the old content plus what each call reported');
+  assert.ok(k.file === n.file, "kaio's file differs from node:fs's");
+}
+
+describe(`73 ${QUEUED} current-position writes in flight on one handle (one writev), cut by ENOSPC and EFBIG, as node:fs one by one`, function () {
+  this.timeout(60000);
+
+  describe('ENOSPC on a 1 MiB tmpfs', function () {
+    const contexts = contextPerBackend();
+    let dir = '';
+    let mounted = false;
+    let why = '';
+    before(function () {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-queued-'));
+      const r = cp.spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
+      mounted = r.status === 0;
+      why = (r.stderr || (r.error && r.error.message) || `exit ${r.status}`).trim();
+    });
+    after(function () {
+      if (mounted) cp.spawnSync('umount', [dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    for (const backend of MATRIX_BACKENDS)
+      for (const flags of ['w', 'a'] as const)
+        it(`${backend} | '${flags}'`, async function () {
+          if (!mounted) skip(this, `cannot mount tmpfs: ${why}`);
+          const io = contexts[backend];
+          if (io instanceof Error) skip(this, `${backend} cannot be set up here: ${io.message}`);
+          const k = await queuedWrites('kaio', flags, path.join(dir, 'k'), io);
+          const n = await queuedWrites('node', flags, path.join(dir, 'n'));
+          checkQueued(k, n, 'ENOSPC');
+        });
+  });
+
+  describe(`EFBIG under RLIMIT_FSIZE (${FSIZE_LIMIT} bytes) in a child, SIGXFSZ ignored`, function () {
+    let child: { results: Record<string, { kaio: QueuedVerdict; node: QueuedVerdict } | string>; sigxfsz: boolean } | undefined;
+    let childEnd = '';
+    let dir = '';
+    before(function () {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-queued-fsize-'));
+      const script = `require(${JSON.stringify(path.join(pkgRoot, 'dist-test', 'faults.js'))}).queuedWritesInChild(${JSON.stringify(dir)})`;
+      const r = cp.spawnSync('prlimit', [`--fsize=${FSIZE_LIMIT}`, process.execPath, '-e', script], { encoding: 'utf8', timeout: 50000 });
+      if (r.error && (r.error as KaioError).code === 'ENOENT') skip(this, 'prlimit (util-linux) is not installed: no way to start a child under RLIMIT_FSIZE');
+      childEnd = `child ${r.signal ? `killed by ${r.signal}` : `exit ${r.status}`}; stderr: ${String(r.stderr).slice(-1500)}`;
+      try {
+        child = JSON.parse(String(r.stdout).trim().split('\n').pop() || '');
+      } catch {
+        child = undefined;
+      }
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    for (const backend of MATRIX_BACKENDS)
+      for (const flags of ['w', 'a'] as const)
+        it(`${backend} | '${flags}'`, function () {
+          assert.ok(child, `no results from the child: ${childEnd}`);
+          assert.equal(child.sigxfsz, true, 'SIGXFSZ is not ignored in the child');
+          if (typeof child.results[backend] === 'string') skip(this, `${backend} cannot be set up here: ${child.results[backend]}`);
+          const r = child.results[`${backend} ${flags}`] as { kaio: QueuedVerdict; node: QueuedVerdict };
+          checkQueued(r.kaio, r.node, 'EFBIG');
+        });
+  });
 });

@@ -5,6 +5,7 @@
 // A run returns a plain JSON verdict (what the call said, what the file
 // holds), so a child process can run the cases and the parent assert them.
 // Not a test file: no mocha here.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -477,4 +478,95 @@ export function directSupportedIn(dir: string): boolean {
   } finally {
     fs.rmSync(p, { force: true });
   }
+}
+
+// ── current-position writes queued together on one handle ─────────────────
+// kaio sends the current-position writes queued behind each other as one
+// writev (lib/file/position.ts). QUEUED calls in flight at once, against
+// node:fs/promises making the same calls one after another (node:fs gives
+// concurrent writes no order): every call must get what its own write(2)
+// would have, and the file must be the same.
+
+/** How many calls; even ones writev([1000 B, 8000 B]), odd ones write(9000 B). */
+export const QUEUED = 140;
+export const QUEUED_OLD = 10_003;
+
+function queuedPart(i: number): Buffer[] {
+  const whole = pattern(500 + i, 9000);
+  return i % 2 === 0 ? [whole.subarray(0, 1000), whole.subarray(1000)] : [whole];
+}
+
+/** What each call got ('n' bytes, or 'CODE syscall errno') and the file (its size and SHA-256). */
+export interface QueuedVerdict {
+  outcomes: string[];
+  /** size:sha256 of the file. */
+  file: string;
+  /** The file is the old content, then each call's first n bytes in call order. */
+  matchesOutcomes: boolean;
+}
+
+function describeOutcome(r: PromiseSettledResult<number>): string {
+  if (r.status === 'fulfilled') return String(r.value);
+  const e = r.reason as { code?: string; syscall?: string; errno?: number; message?: string };
+  return `${e.code} ${e.syscall} ${e.errno}`;
+}
+
+/**
+ * One run: `flags` 'w' (current position from 0) or 'a' (O_APPEND after
+ * QUEUED_OLD old bytes); kaio with every call in flight, or node:fs one call
+ * after another.
+ */
+export async function queuedWrites(side: 'kaio' | 'node', flags: 'w' | 'a', p: string, io?: kaio.IoContext): Promise<QueuedVerdict> {
+  fs.rmSync(p, { force: true });
+  const old = pattern(499, QUEUED_OLD);
+  if (flags === 'a') fs.writeFileSync(p, old);
+  const parts = Array.from({ length: QUEUED }, (_, i) => queuedPart(i));
+  let settled: PromiseSettledResult<number>[];
+  if (side === 'kaio') {
+    const fh = await kaio.open(p, flags, 0o666, { context: io });
+    try {
+      settled = await Promise.allSettled(parts.map((b) => (b.length === 1 ? fh.write(b[0]).then((r) => r.bytesWritten) : fh.writev(b).then((r) => r.bytesWritten))));
+    } finally {
+      await fh.close();
+    }
+  } else {
+    const fh = await fsp.open(p, flags);
+    settled = [];
+    try {
+      for (const b of parts) {
+        const r = b.length === 1 ? fh.write(b[0]).then((x) => x.bytesWritten) : fh.writev(b).then((x) => x.bytesWritten);
+        settled.push(await r.then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })));
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  const file = fs.readFileSync(p);
+  fs.rmSync(p, { force: true });
+  const want = [flags === 'a' ? old : Buffer.alloc(0)];
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') want.push(Buffer.concat(parts[i]).subarray(0, r.value));
+  });
+  return { outcomes: settled.map(describeOutcome), file: `${file.length}:${crypto.createHash('sha256').update(file).digest('hex')}`, matchesOutcomes: file.equals(Buffer.concat(want)) };
+}
+
+/** The RLIMIT_FSIZE child: every backend × 'w'/'a', kaio and node; one JSON line. */
+export async function queuedWritesInChild(dir: string): Promise<void> {
+  const results: Record<string, { kaio: QueuedVerdict; node: QueuedVerdict } | string> = {};
+  for (const backend of MATRIX_BACKENDS) {
+    let io: kaio.IoContext;
+    try {
+      io = kaio.createContext({ backend });
+    } catch (e) {
+      results[backend] = (e as Error).message;
+      continue;
+    }
+    for (const flags of ['w', 'a'] as const) {
+      const k = await queuedWrites('kaio', flags, path.join(dir, `qk-${backend}-${flags}`), io);
+      const n = await queuedWrites('node', flags, path.join(dir, `qn-${backend}-${flags}`));
+      results[`${backend} ${flags}`] = { kaio: k, node: n };
+    }
+    await io.close();
+  }
+  process.stdout.write(JSON.stringify({ results, sigxfsz: sigxfszIgnored() }) + '\n');
 }

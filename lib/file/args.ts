@@ -3,17 +3,21 @@
 // same errors before anything reaches the kernel.
 import { constants as fsConstants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { inspect, types } from 'node:util';
+import { types } from 'node:util';
 import { invalidArgType, invalidArgValue, outOfRange, received } from '../errors';
 import { checkedLength, validateSignal, viewBuffer, viewByteOffset } from '../validate';
-import { OPEN_FLAGS } from '../ring/args';
+import { nulInPath, OPEN_FLAGS, type KernelPath } from '../ring/args';
 
 const { isProxy, isUint8Array } = types;
 
 const shown = received;
 
-/** A path as Node takes it (string, Buffer/Uint8Array, file: URL), as the string the kernel gets. */
-export function validatePath(value: unknown, name = 'path'): string {
+/**
+ * A path as Node takes it (string, Buffer/Uint8Array, file: URL), as the
+ * kernel gets it: text, or a Uint8Array's bytes as they are (kaio's own
+ * copy; a name that is not UTF-8 names the same file as in node:fs).
+ */
+export function validatePath(value: unknown, name = 'path'): KernelPath {
   let p: string;
   if (typeof value === 'string') p = value;
   else if (isProxy(value)) {
@@ -21,29 +25,16 @@ export function validatePath(value: unknown, name = 'path'): string {
     throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
   } else if (isUint8Array(value)) {
     const length = checkedLength(value, name);
-    const bytes = Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), length);
-    if (bytes.includes(0)) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shownBytes(value, bytes)}`);
-    p = bytes.toString();
+    const bytes = Buffer.from(Buffer.from(viewBuffer(value) as ArrayBuffer, viewByteOffset(value), length));
+    if (bytes.includes(0)) throw nulInPath(name, value, bytes);
+    return bytes;
   } else if (value instanceof URL) {
     p = fileURLToPath(value);
   } else {
     throw invalidArgType(name, 'of type string or an instance of Buffer or URL', value);
   }
-  if (p.includes('\0')) throw invalidArgValue(name, `must be a string, Uint8Array, or URL without null bytes. ${shown(value)}`);
+  if (p.includes('\0')) throw nulInPath(name, value);
   return p;
-}
-
-/**
- * `Received <Buffer 61 00 62>` as Node shows a path's bytes: inspect() of a
- * fresh copy of the bytes already read (a plain Buffer or Uint8Array runs
- * no caller code under inspect, and shows as the caller's did); any other
- * class by name only.
- */
-function shownBytes(value: Uint8Array, bytes: Buffer): string {
-  const proto = Object.getPrototypeOf(value);
-  if (proto === Buffer.prototype) return `Received ${inspect(Buffer.from(bytes))}`;
-  if (proto === Uint8Array.prototype) return `Received ${inspect(new Uint8Array(bytes))}`;
-  return shown(value);
 }
 
 const FLAGS = OPEN_FLAGS;

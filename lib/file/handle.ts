@@ -28,8 +28,9 @@ const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
 import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
-import { CurrentPosition } from './position';
+import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
+import { resultBuffer } from './result-buffer';
 
 
 
@@ -185,6 +186,9 @@ export class FileHandle extends EventEmitter {
   readonly #closeFd: (fd: number) => Promise<void>;
   /** Current-position ops, one at a time at the kernel's file offset (made at the first). */
   #position: CurrentPosition | undefined;
+  /** The batch writer of the current-position writes, and the fd it writes to. */
+  #writeViewsFn: WriteViews | undefined;
+  #writeViewsFd = -1;
   /** Streams over this handle not closed yet: a close() meanwhile waits for them (their ops go on), as Node's. */
   #streams = 0;
   /** Settles the close() that waits for the streams. */
@@ -684,7 +688,7 @@ export class FileHandle extends EventEmitter {
    * (direct.ts): it opens without O_APPEND and appends itself.
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, false, (p) => this.#readAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, (p) => this.#readAt(fd, view, p));
     return this.#readAt(fd, view, at);
   }
 
@@ -697,9 +701,12 @@ export class FileHandle extends EventEmitter {
     return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, false));
   }
 
-  /** One write at `at` (-1: the current position, in call order; see position.ts). */
+  /**
+   * One write at `at` (-1: the current position, in call order, batched
+   * with the current-position writes queued next to it; see position.ts).
+   */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, true, (p) => this.#writeAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], this.#writeViews(fd));
     return this.#writeAt(fd, view, at);
   }
 
@@ -712,8 +719,19 @@ export class FileHandle extends EventEmitter {
     return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, true));
   }
 
+  /** The batch writer of this handle's current-position writes on fd (one made per fd). */
+  #writeViews(fd: number): WriteViews {
+    if (this.#writeViewsFd !== fd || !this.#writeViewsFn)
+      this.#writeViewsFn = (views, at) => (views.length === 1 ? this.#writeAt(fd, views[0], at) : this.#vectoredAt(true, fd, views, at));
+    this.#writeViewsFd = fd;
+    return this.#writeViewsFn;
+  }
+
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, write, (p) => this.#vectoredAt(write, fd, buffers, p));
+    if (at === -1 && !this.#direct) {
+      const position = (this.#position ??= new CurrentPosition());
+      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, (p) => this.#vectoredAt(false, fd, buffers, p));
+    }
     return this.#vectoredAt(write, fd, buffers, at);
   }
 
@@ -792,7 +810,8 @@ export function fileTooLarge(size: number): RangeError {
 
 /**
  * readFile's loop, as Node's readFileHandle: a regular file of known size is
- * read into one buffer (in 512 KiB steps, checking the signal between them);
+ * read into one buffer (in 512 KiB steps, or `step`, checking the signal
+ * between them; a file of 2 MiB or more into huge pages, see resultBuffer);
  * otherwise 64 KiB chunks until a read returns 0. `from` -1 reads at the
  * current position; >= 0 at explicit offsets from there.
  */
@@ -802,17 +821,18 @@ export async function readLoop(
   encoding: BufferEncoding | undefined,
   signal: AbortSignal | undefined,
   from: number,
+  step = READ_CHUNK,
 ): Promise<string | Buffer> {
   let at = from;
   const next = (n: number): void => {
     if (at !== -1) at += n;
   };
   if (size > 0) {
-    const buffer = Buffer.allocUnsafeSlow(size);
+    const buffer = resultBuffer(size);
     let total = 0;
     while (total < size) {
       checkAborted(signal);
-      const n = await read(buffer.subarray(total, Math.min(size, total + READ_CHUNK)), at);
+      const n = await read(buffer.subarray(total, Math.min(size, total + step)), at);
       if (n === 0) break;
       total += n;
       next(n);

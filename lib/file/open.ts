@@ -6,6 +6,7 @@ import { validateKeys, validateObject } from '../validate';
 import { invalidArgType } from '../errors';
 import type { IoContext } from '../types';
 import { asRing } from './ring-ops';
+import type { KernelPath } from '../ring/args';
 import { fileMode, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import { FileHandle, type FileIo } from './handle';
@@ -57,7 +58,7 @@ export async function open(path: fs.PathLike, flags: string | number = 'r', mode
 }
 
 /** @internal open() without the argument checks. */
-export async function openWith(context: FileIo, p: string, flags: number, mode: number, direct: boolean): Promise<FileHandle> {
+export async function openWith(context: FileIo, p: KernelPath, flags: number, mode: number, direct: boolean): Promise<FileHandle> {
   const ring = asRing(context, 'OPENAT');
   const openAs = (f: number): Promise<number> =>
     ring ? ring.openat(p, f, mode & 0o7777) : new Promise<number>((resolve, reject) => fs.open(p, f, mode, (e, fd) => (e ? reject(e) : resolve(fd))));

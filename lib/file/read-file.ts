@@ -19,6 +19,7 @@
 import { STATX_BASIC_STATS } from '../abi';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
+import type { KernelPath } from '../ring/args';
 import { getOptions, openFlags, validatePath } from './args';
 import { withCallerStack } from './errors';
 import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
@@ -28,6 +29,7 @@ import { binding } from '../binding';
 import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, fsClose, openWith } from './open';
+import { RESULT_MEMORY_FROM, RESULT_READ_STEP } from './result-buffer';
 
 export interface KaioReadFileOptions {
   encoding?: BufferEncoding | null;
@@ -127,18 +129,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
       const data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
       const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
       const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
-      try {
-        await writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush);
-      } catch (e) {
-        let closeFailed = false;
-        let closeError: unknown;
-        await close().catch((c: unknown) => {
-          closeFailed = true;
-          closeError = c;
-        });
-        throw closeFailed ? bothFailed(e, closeError) : e;
-      }
-      await close();
+      await closeAfter(writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush), close);
       return;
     }
     const handle = await openWith(context, p, openAs, mode, false);
@@ -160,7 +151,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
  * O_EXCL ('wx', 'ax') keeps its one exclusive open, and O_TRUNC (plain 'w')
  * its one open: it goes to io-wq anyway.
  */
-async function ringOpen(ring: Ring, p: string, flags: number, mode: number): Promise<number> {
+async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number): Promise<number> {
   if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
   let fd: number;
   try {
@@ -278,7 +269,7 @@ async function cutTo(fd: number, length: number): Promise<void> {
  * AggregateError holds the op's error, then close's, with the op's message
  * and code (Node's aggregateTwoErrors).
  */
-async function closeAfter<T>(op: Promise<T>, close: () => Promise<void>): Promise<T> {
+export async function closeAfter<T>(op: Promise<T>, close: () => Promise<void>): Promise<T> {
   let result: T;
   try {
     result = await op;
@@ -314,14 +305,15 @@ const AT_EMPTY_PATH = 0x1000;
 /** Fast-path attempts before readFile falls back to sizing the file from its fd. */
 const HINT_TRIES = 2;
 
-async function ringReadFile(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const data = await ringReadFileAnyWay(ring, p, encoding, signal);
   typicalSize += (data.length - typicalSize) / 8;
   return data;
 }
 
-async function ringReadFileAnyWay(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  if (cachedReads === 'always' || (cachedReads && typicalSize >= CACHED_READ_FROM)) {
+async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
+  if (typeof p === 'string' && (cachedReads === 'always' || (cachedReads && typicalSize >= CACHED_READ_FROM))) {
     const r = binding.readCached(p, READ_CHUNK);
     if (typeof r === 'number') {
       // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
@@ -360,7 +352,7 @@ async function ringReadFileAnyWay(ring: Ring, p: string, encoding: BufferEncodin
  * the caller starts again. Files larger than one read chunk, or not regular,
  * go to the path that sizes the file from its fd.
  */
-async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
+async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
   const opened = ring.openat(p, O_RDONLY_CLOEXEC);
   const statted = ring.statx(p, { mask: STATX_BASIC_STATS });
   statted.catch(noop);
@@ -391,7 +383,7 @@ async function ringReadFileHinted(ring: Ring, p: string, encoding: BufferEncodin
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
-async function ringReadFileSized(ring: Ring, p: string, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+async function ringReadFileSized(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   return readAndClose(ring, await ring.openat(p, O_RDONLY_CLOEXEC), encoding, signal);
 }
 
@@ -421,7 +413,7 @@ function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: Buffe
 /**
  * Whether readFile tries binding.readCached first (native/core/cached_read.h):
  * openat2 with RESOLVE_CACHED, statx of the fd, and a preadv2 with
- * RWF_NOWAIT of size + 1 bytes, in the calling thread. These are the steps
+ * RWF_NOWAIT of its size, in the calling thread. These are the steps
  * io_uring itself takes inline, in the submitting io_uring_enter, before it
  * hands an op to an io-wq worker: nothing here waits for the disk (a path
  * not in the dentry cache or a page not in the page cache says EAGAIN, and
@@ -437,7 +429,7 @@ let cachedReads: boolean | 'always' = process.env.KAIO_CACHED_READ === '1' ? 'al
  * Measured (BENCHMARKS.md, peers; a KVM guest where a syscall costs ~1 us):
  * for 64 KiB files, 64 in flight, the inline read used ~40% less CPU per
  * file than the ring's two trips and made more files per second; for 4 KiB
- * files it made fewer: its five syscalls per file cost more than one
+ * files it made fewer: its six syscalls per file cost more than one
  * io_uring_enter shared by every file of a turn. KAIO_CACHED_READ=1 tries
  * inline whatever the size, 0 never.
  */
@@ -473,8 +465,7 @@ async function cachedResult(ring: Ring, r: Buffer | [Buffer, number], encoding: 
     buffer = r;
     await nextTurn();
   }
-  const out = buffer.subarray(0, buffer.length - 1);
-  return encoding ? out.toString(encoding) : out;
+  return encoding ? buffer.toString(encoding) : buffer;
 }
 
 /** Reads an open fd to its end, sized by statx of that fd (not of any path). */
@@ -488,7 +479,9 @@ async function readOpened(ring: Ring, fd: number, encoding: BufferEncoding | und
   }
   if (size > IO_MAX) throw fileTooLarge(size);
   checkAborted(signal);
-  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0);
+  // On the ring, a buffer of huge pages is read a huge page per trip.
+  const step = size >= RESULT_MEMORY_FROM ? RESULT_READ_STEP : READ_CHUNK;
+  return readLoop((view, at) => ring.read(fd, view, at), size, encoding, signal, 0, step);
 }
 
 function fsCall<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
@@ -515,7 +508,7 @@ function plainReader(io: FileIo, fd: number, st: nodeFs.Stats): (view: Uint8Arra
  * node:fs (neither backend has them), the reads through the context at
  * offsets from 0 (a fresh fd's position), no FileHandle in between.
  */
-async function plainReadFile(io: FileIo, p: string, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+async function plainReadFile(io: FileIo, p: KernelPath, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   const fd = await fsCall<number>((done) => nodeFs.open(p, flags, 0o666, done));
   const body = async (): Promise<string | Buffer> => {
     const st = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done));

@@ -18,11 +18,11 @@ import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
 import type { Ring } from '../ring';
 import { asRing, defaultContext } from '../file/open';
 import { withCallerStack } from '../file/errors';
-import { cPath } from '../ring/args';
+import { cPath, type KernelPath } from '../ring/args';
 import { statsFromStatx } from './stats';
 import { mkdirp, rmTree } from './tree';
 import { copyFileRing } from './copy';
-import { bothFailed } from '../file/read-file';
+import { closeAfter } from '../file/read-file';
 import * as file from '../file';
 import * as streams from './streams';
 
@@ -30,8 +30,6 @@ const { isProxy, isUint8Array } = types;
 
 
 /** A path as the ring takes it (a string, or a Buffer path's bytes undecoded); undefined: let Node decide. */
-type KernelPath = string | Buffer;
-
 function kernelPath(value: unknown): KernelPath | undefined {
   if (typeof value === 'string') return value.includes('\0') ? undefined : value;
   if (isProxy(value)) return undefined;
@@ -55,17 +53,6 @@ function kernelPath(value: unknown): KernelPath | undefined {
     return kernelPath(p);
   }
   return undefined;
-}
-
-/**
- * A path for the calls that open through Ring.openat, which takes text: a
- * Buffer path only when its bytes are UTF-8 that decodes back to them
- * (other bytes would name another file); undefined: Node's.
- */
-function openablePath(p: KernelPath | undefined): string | undefined {
-  if (p === undefined || typeof p === 'string') return p;
-  const s = p.toString();
-  return Buffer.from(s).equals(p) ? s : undefined;
 }
 
 /** The text an error shows for a path the ring took. */
@@ -270,24 +257,10 @@ const access = ((path: unknown, ...rest: unknown[]) => {
 const truncate = ((path: unknown, ...rest: unknown[]) => {
   const len = rest[0];
   const n = len === undefined ? 0 : typeof len === 'number' && Number.isSafeInteger(len) ? Math.max(0, len) : -1;
-  const p = n >= 0 ? openablePath(kernelPath(path)) : undefined;
+  const p = n >= 0 ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('OPENAT', 'FTRUNCATE', 'CLOSE') : undefined;
   if (p === undefined || !ring) return (fsp.truncate as (...a: unknown[]) => Promise<void>)(path, ...rest);
-  return onRing((async () => {
-    const fd = await ring.openat(p, 'r+');
-    let opError: unknown;
-    try {
-      await ring.ftruncate(fd, n);
-    } catch (e) {
-      opError = e;
-    }
-    try {
-      await ring.closeFd(fd);
-    } catch (closeError) {
-      throw opError === undefined ? closeError : bothFailed(opError, closeError);
-    }
-    if (opError !== undefined) throw opError;
-  })());
+  return onRing(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => ring.closeFd(fd))));
 }) as typeof fsp.truncate;
 
 /**
@@ -298,8 +271,8 @@ const truncate = ((path: unknown, ...rest: unknown[]) => {
 const copyFile = ((src: unknown, dest: unknown, ...rest: unknown[]) => {
   const mode = rest[0];
   const excl = mode === nodeFs.constants.COPYFILE_EXCL;
-  const s = mode === undefined || mode === 0 || excl ? openablePath(kernelPath(src)) : undefined;
-  const d = s !== undefined ? openablePath(kernelPath(dest)) : undefined;
+  const s = mode === undefined || mode === 0 || excl ? kernelPath(src) : undefined;
+  const d = s !== undefined ? kernelPath(dest) : undefined;
   const ring = d !== undefined ? ringWith('OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT') : undefined;
   if (s === undefined || d === undefined || !ring) return (fsp.copyFile as (...a: unknown[]) => Promise<void>)(src, dest, ...rest);
   return onRing(copyFileRing(ring, s, d, excl));

@@ -3,16 +3,20 @@
 // that results, errors and the tree left behind are Node's; what changes is
 // how the ops reach the kernel. mkdir -p sends the missing levels as one
 // chain of mkdirat SQEs (IOSQE_IO_HARDLINK: in order, a failure does not cut
-// the chain) instead of one thread-pool round trip per level; rm -r sends a
-// directory's unlinkat ops in the same submission (they are started in one
-// tick), and skips Node's lstat of every child (readdir's d_type says which
-// entries are directories, as Node's Dirent does).
+// the chain) instead of one thread-pool round trip per level; rm -r lists
+// each directory and unlinks its entries that are not directories in one
+// native step on libuv's pool (binding.unlinkEntries: getdents64, then
+// unlinkat relative to the directory, no JavaScript per file), and skips
+// Node's lstat of every child (the listing's d_type says which entries are
+// directories, as Node's Dirent does); the rmdirs, and what the step
+// leaves, are ring ops.
 import * as fsp from 'node:fs/promises';
 import { constants } from 'node:os';
 import { systemError, type ErrnoError } from '../errors';
 import type { Ring } from '../ring';
 import { STATX_BASIC_STATS } from '../abi';
 import { statxType } from './stats';
+import { binding } from '../binding';
 
 const { errno: E } = constants;
 const ENOENT = -E.ENOENT;
@@ -198,7 +202,9 @@ async function afterUnlink(ring: Ring, p: Buffer, r: number): Promise<void> {
 }
 
 /**
- * Node's _rmchildren: every entry at once, then the directory. The entries
+ * Node's _rmchildren: every entry at once, then the directory. First the
+ * native step (rmLeftEntries); when it could not list the directory, as
+ * before it: Node's readdir (its error is Node's), and the entries
  * that are not directories are unlinked by hard-linked chains of unlinkat
  * SQEs in one submission: one io-wq worker runs each chain, so the
  * directory's lock is not fought over by a worker per entry. When the chain
@@ -210,6 +216,10 @@ async function afterUnlink(ring: Ring, p: Buffer, r: number): Promise<void> {
  */
 async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
   const dir = typeof p === 'string' ? Buffer.from(p) : p;
+  const listed = await binding.unlinkEntries(dir, true);
+  // Not listed (the directory went, or cannot be read): Node's readdir,
+  // below, gives Node's error (or the listing, if the directory is back).
+  if (typeof listed !== 'number') return rmLeftEntries(ring, p, dir, listed[0], listed[1]);
   const entries = await fsp.readdir(dir, { encoding: 'buffer', withFileTypes: true });
   const prefix = Buffer.concat([dir, SEP]);
   const work: Promise<void>[] = [];
@@ -228,6 +238,47 @@ async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
   const early = closing ? ring._unlinkatLinked(p, AT_REMOVEDIR, false).catch(() => -1) : undefined;
   await Promise.all(work);
   if (early !== undefined && (await early) === 0) return;
+  const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
+  if (r !== 0) throw fail(r, 'rmdir', p);
+}
+
+/** Entry kinds of binding.unlinkEntries' list (native/core/dir_unlink.h). */
+const ENTRY_DIR = 0;
+const ENTRY_UNKNOWN = 1;
+const ENTRY_LONG = 2;
+
+/** Node's _rimraf of an entry whose type readdir did not give: lstat, then a directory's rmdir or an unlink (also when lstat failed). */
+async function rimrafUnknown(ring: Ring, p: Buffer): Promise<void> {
+  const st = await ring._statxBytes(p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, '', undefined);
+  if (st === ENOENT) return;
+  return rimraf(ring, p, typeof st !== 'number' && statxType(st) === S_IFDIR);
+}
+
+/**
+ * The rest of Node's _rmchildren after binding.unlinkEntries listed p and
+ * unlinked its entries that are not directories (in libuv's pool, relative
+ * to the directory: no JavaScript per file, no path walk per file): the
+ * entries it left (directories, entries of unknown type, paths too long,
+ * failed unlinks, each as Node's rimraf of that child goes on), then p's
+ * rmdir, which the native step made already when it left nothing.
+ */
+async function rmLeftEntries(ring: Ring, p: KernelPath, dir: Buffer, rmdirResult: number, left: Buffer): Promise<void> {
+  if (rmdirResult === 0) return;
+  if (rmdirResult !== 1) throw fail(rmdirResult, 'rmdir', p);
+  const prefix = Buffer.concat([dir, SEP]);
+  const work: Promise<void>[] = [];
+  for (let at = 0; at < left.length;) {
+    const kind = left[at];
+    const errno = left.readInt32LE(at + 1);
+    const len = left.readUInt16LE(at + 5);
+    const child = Buffer.concat([prefix, left.subarray(at + 7, at + 7 + len)]);
+    at += 7 + len;
+    if (kind === ENTRY_DIR) work.push(rimraf(ring, child, true));
+    else if (kind === ENTRY_UNKNOWN) work.push(rimrafUnknown(ring, child));
+    else if (kind === ENTRY_LONG) work.push(rimraf(ring, child, false));
+    else work.push(afterUnlink(ring, child, -errno));
+  }
+  await Promise.all(work);
   const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
   if (r !== 0) throw fail(r, 'rmdir', p);
 }

@@ -49,7 +49,7 @@ import { fixedAt, INDEX_UNIT, Staging } from './staging';
 import { HEAD_IOPRIO } from './op-table';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
-import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags, pathArg } from './args';
+import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags } from './args';
 import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
 
 /** HEAD_IOPRIO as passed with the SQE flags (staging shifts them by 8); a module-local copy for the per-op path. */
@@ -344,13 +344,12 @@ export class Ring implements IoContext {
   /** openat(2) as IORING_OP_OPENAT (5.6). Resolves to the new fd (close-on-exec). */
   openat(path: string | Buffer | URL, flags?: string | number, mode = 0o666, options?: OpenOptions): Promise<number> {
     try {
-      const p = pathArg(path);
+      const p = cPath(path);
       const f = parseOpenFlags(flags) | O_CLOEXEC;
       validateInteger(mode, 'mode', 0, 0o7777);
       const o = validateOptions<OpenOptions>(options, ['dirfd', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
-      const cpath = Buffer.from(`${p}\0`);
-      return this.#ops.start(Op.OPENAT, dirfd, 0, cpath, 0, mode, f, undefined, 'open', p, cpath, o.signal);
+      return this.#ops.start(Op.OPENAT, dirfd, 0, p.c, 0, mode, f, undefined, 'open', p.shown, p.c, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -370,14 +369,13 @@ export class Ring implements IoContext {
   /** statx(2) as IORING_OP_STATX (5.6). */
   statx(path: string | Buffer | URL, options?: StatxOptions): Promise<StatxResult> {
     try {
-      const p = pathArg(path);
+      const p = cPath(path);
       const o = validateOptions<StatxOptions>(options, ['dirfd', 'flags', 'mask', 'signal']);
       const dirfd = o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);
       const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       const mask = o.mask === undefined ? STATX_DEFAULT_MASK : validateInteger(o.mask, 'options.mask', 0, 0xffffffff);
-      const cpath = Buffer.from(`${p}\0`);
       const out = new Uint8Array(STATX_BUF_SIZE);
-      return this.#ops.start(Op.STATX, dirfd, 0, cpath, 0, mask, flags, out, 'statx', p, [cpath, out], o.signal, () => parseStatx(out));
+      return this.#ops.start(Op.STATX, dirfd, 0, p.c, 0, mask, flags, out, 'statx', p.shown, [p.c, out], o.signal, () => parseStatx(out));
     } catch (e) {
       return Promise.reject(e);
     }

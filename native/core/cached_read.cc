@@ -68,19 +68,15 @@ int OpenCached(const char* path, CachedFile* out) {
 }
 
 int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size) {
-  // One byte more than the size: a file that grew shows it.
-  iovec iov{buf, static_cast<size_t>(size) + 1};
+  // Exactly `size` bytes, as node:fs reads `size` bytes after its fstat of
+  // the same fd: the statx above is of this inode, so a full read is the
+  // file as Node would return it (a file that grew since gives its first
+  // `size` bytes, as Node's). With RWF_NOWAIT a read also stops short where
+  // a page is not cached: short, the ring reads it.
+  iovec iov{buf, static_cast<size_t>(size)};
   ssize_t n = ReadNowait(fd, &iov, 0);
   if (n < 0) return errno == EAGAIN || errno == EOPNOTSUPP ? 0 : -errno;
-  if (static_cast<uint64_t>(n) != size) return 0;
-  // Exactly `size` came back. With RWF_NOWAIT a read also stops short where
-  // the next page is not cached, so the end is confirmed by a read at
-  // `size`: 0 bytes only when the file ends there.
-  uint8_t probe;
-  iovec one{&probe, 1};
-  n = ReadNowait(fd, &one, size);
-  if (n < 0) return errno == EAGAIN || errno == EOPNOTSUPP ? 0 : -errno;
-  return n == 0 ? 1 : 0;
+  return static_cast<uint64_t>(n) == size ? 1 : 0;
 }
 
 int ClearNonblock(int fd) {

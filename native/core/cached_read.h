@@ -30,11 +30,10 @@ struct CachedFile {
 // Node's. The fd is O_NONBLOCK; ClearNonblock before anything else reads it.
 int OpenCached(const char* path, CachedFile* out);
 
-// Reads the whole file of `size` bytes into buf (room for size + 1) with
-// preadv2(RWF_NOWAIT): 1 when buf holds exactly the file (size bytes came
-// back and a read at `size` found the end), 0 when that is not known (not
-// all in the page cache, shorter, longer, RWF_NOWAIT unsupported), -errno
-// for any other failure.
+// Reads the `size` bytes statx gave into buf with preadv2(RWF_NOWAIT): 1
+// when all of them came back (what node:fs's read after its fstat returns),
+// 0 when not (not all in the page cache, shorter, RWF_NOWAIT unsupported),
+// -errno for any other failure.
 int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size);
 
 // Clears O_NONBLOCK on the fd (io_uring would fail reads with EAGAIN on an

@@ -14,6 +14,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitThreadpool(env, exports);
   InitDigest(env, exports);
   InitCachedRead(env, exports);
+  InitResultBuffer(env, exports);
+  InitDirUnlink(env, exports);
   InitBlkdev(env, exports);
   return exports;
 }

@@ -19,7 +19,7 @@ Napi::Value Pair(Napi::Env env, Napi::Value a, Napi::Value b) {
 }
 
 // readCached(path, max) ->
-//   a Buffer of size + 1 bytes whose first `size` are the whole file, closed;
+//   a Buffer of the file's `size` bytes, closed;
 //   [that Buffer, fd]: the whole file read, the fd still to close (a
 //     filesystem with no block device, where close may call its ->flush:
 //     the caller closes on the ring, which runs such a close on io-wq);
@@ -38,7 +38,7 @@ Napi::Value ReadCached(const Napi::CallbackInfo& info) {
   if (f.regular && f.size > 0 && size <= max) {
     Napi::Buffer<uint8_t> data;
     try {
-      data = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(f.size) + 1);
+      data = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(f.size));
     } catch (...) {
       close(f.fd);
       throw;

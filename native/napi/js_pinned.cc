@@ -94,11 +94,23 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Value DioAlign(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
+  // The path: a string, or a Buffer of its bytes ending in NUL (a name that
+  // is not UTF-8 reaches the kernel as it is).
   std::string path;
-  bool by_path = info.Length() > 1 && info[1].IsString();
-  if (by_path) path = info[1].As<Napi::String>().Utf8Value();
+  const char* c_path = nullptr;
+  if (info.Length() > 1 && info[1].IsString()) {
+    path = info[1].As<Napi::String>().Utf8Value();
+    c_path = path.c_str();
+  } else if (info.Length() > 1 && info[1].IsBuffer()) {
+    Napi::Buffer<char> bytes = info[1].As<Napi::Buffer<char>>();
+    if (bytes.Length() == 0 || bytes.Data()[bytes.Length() - 1] != '\0') {
+      Napi::TypeError::New(env, "statxDioAlign: a path Buffer must end in NUL").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    c_path = bytes.Data();
+  }
   DioInfo d;
-  int r = StatxDioAlign(fd, by_path ? path.c_str() : nullptr, &d);
+  int r = StatxDioAlign(fd, c_path, &d);
   if (r < 0) return Napi::Number::New(env, r);
   Napi::Object o = Napi::Object::New(env);
   o.Set("mask", d.mask);

@@ -1,0 +1,28 @@
+// Memory for the Buffers that readFile returns for big files. A fresh Buffer
+// from Node's allocator (glibc malloc) of megabytes is a fresh anonymous
+// mapping, and the kernel's copy of the file into it takes a page fault
+// every 4 KiB (in this KVM guest most of readFile's CPU for a 64 MiB file).
+// Here the mapping is aligned to 2 MiB and asks for transparent huge pages
+// (MADV_HUGEPAGE): one fault per 2 MiB instead of 512, and fewer TLB misses
+// in the copy. Plain C++ that knows nothing of JavaScript.
+#pragma once
+
+#include <cstddef>
+
+namespace kaio {
+
+// Below this a mapping holds no whole huge page: Node's allocator serves.
+constexpr size_t kResultHugeFrom = 2 * 1024 * 1024;
+
+struct ResultChunk {
+  void* base = nullptr;
+  size_t mapped = 0;  // what ResultFree needs back
+};
+
+// At least `length` writable bytes, 2 MiB-aligned, huge pages asked for
+// where the kernel has them; false when no memory could be mapped.
+bool ResultAlloc(size_t length, ResultChunk* out);
+// Unmaps a chunk from ResultAlloc. Safe from any thread.
+void ResultFree(const ResultChunk& chunk);
+
+}  // namespace kaio
