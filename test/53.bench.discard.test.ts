@@ -137,6 +137,28 @@ describe('53 kaio bench: trims on a block device are discards (BLKDISCARD), as f
     assert.equal(fs.statSync(img).blocks, blocks0);
   });
 
+  it('refuses a device that does not discard (a loop device over ramfs, which cannot punch holes): fio fails its trims with EOPNOTSUPP', function () {
+    const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-53d-ramfs-'));
+    if (spawnSync('mount', ['-t', 'ramfs', 'ramfs', mnt]).status !== 0) {
+      fs.rmdirSync(mnt);
+      skip(this, 'cannot mount a ramfs');
+    }
+    let dev = '';
+    try {
+      fs.writeFileSync(path.join(mnt, 'img'), Buffer.alloc(MiB, 7));
+      dev = execFileSync('losetup', ['--find', '--show', path.join(mnt, 'img')], { encoding: 'utf8' }).trim();
+      assert.equal(fs.readFileSync(`/sys/block/${path.basename(dev)}/queue/discard_max_bytes`, 'utf8').trim(), '0');
+      const job = [`--filename=${dev}`, '--name=t', '--rw=trim', '--size=64k', '--ioengine=psync'];
+      refused(kaio(job), 1, /does not discard.*discard_max_bytes is 0.*EOPNOTSUPP/);
+      assert.ok(fs.readFileSync(dev).every((x) => x === 7));
+      if (haveFio) assert.match(fio(job).stdout, /err=95/);
+    } finally {
+      if (dev) spawnSync('losetup', ['-d', dev]);
+      spawnSync('umount', [mnt]);
+      fs.rmdirSync(mnt);
+    }
+  });
+
   it('refuses a trim on a regular file (BLKDISCARD needs a block device), trimwrite on a queued engine, and names the kernel\'s EINVAL for a misaligned range', () => {
     const file = path.join(dir, 'plain');
     fs.writeFileSync(file, Buffer.alloc(MiB, 1));
