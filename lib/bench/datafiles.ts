@@ -146,6 +146,8 @@ export class DataFiles {
         c.cursor = c.start;
         c.seqLeft = 0;
       }
+      // The job's copy of the current file's position is stale now: the next op loads its file afresh.
+      this.cur = -1;
       i = this.chooser.next(this.openFile);
     }
     return i;
