@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitCachedRead(env, exports);
   InitResultBuffer(env, exports);
   InitDirUnlink(env, exports);
+  InitBlkdev(env, exports);
   return exports;
 }
 

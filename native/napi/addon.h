@@ -29,5 +29,6 @@ void InitDigest(Napi::Env env, Napi::Object exports);      // js_digest.cc
 void InitCachedRead(Napi::Env env, Napi::Object exports);  // js_cached_read.cc
 void InitResultBuffer(Napi::Env env, Napi::Object exports);  // js_result_buffer.cc
 void InitDirUnlink(Napi::Env env, Napi::Object exports);   // js_dir_unlink.cc
+void InitBlkdev(Napi::Env env, Napi::Object exports);      // js_blkdev.cc
 
 }  // namespace kaio
