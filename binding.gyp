@@ -29,7 +29,8 @@
         "native/napi/js_cached_read.cc",
         "native/napi/js_bench.cc",
         "native/napi/js_result_buffer.cc",
-        "native/napi/js_dir_unlink.cc"
+        "native/napi/js_dir_unlink.cc",
+        "native/napi/js_blkdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

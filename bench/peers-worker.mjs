@@ -16,6 +16,7 @@ const [workload, api, secondsArg, paramsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const P = JSON.parse(paramsArg);
 const kaio = api.startsWith('kaio') ? createRequire(import.meta.url)(P.kaioPath) : undefined;
+const kaioFsp = api.startsWith('kaio') ? createRequire(import.meta.url)(path.join(P.kaioPath, 'fs', 'promises')) : undefined;
 
 // Random 4 KiB-block offsets, the same sequence in every runtime.
 let seed = 12345;
@@ -192,17 +193,23 @@ async function wal() {
   return ops;
 }
 
-/** Stream copy of one file (ops = copies; bytes counted). */
+/** Stream copy of one file, or (copy-api) each runtime's copy function (ops = copies). */
 async function copy() {
   const end = performance.now() + seconds * 1000;
   let ops = 0;
   do {
     if (api === 'bun') {
       await globalThis.Bun.write(P.dest, globalThis.Bun.file(P.src));
+    } else if (api === 'deno' && workload === 'copy-api') {
+      await globalThis.Deno.copyFile(P.src, P.dest);
     } else if (api === 'deno') {
       const src = await globalThis.Deno.open(P.src, { read: true });
       const dst = await globalThis.Deno.open(P.dest, { write: true, create: true, truncate: true });
       await src.readable.pipeTo(dst.writable);
+    } else if (api === 'fsp-copyfile') {
+      await fsp.copyFile(P.src, P.dest);
+    } else if (api === 'kaio-copyfile') {
+      await kaioFsp.copyFile(P.src, P.dest);
     } else if (api === 'kaio-fh') {
       const src = await kaio.open(P.src, 'r');
       const dst = await kaio.open(P.dest, 'w');
@@ -227,6 +234,7 @@ const workloads = {
   'append-64': appendLog,
   wal,
   copy,
+  'copy-api': copy,
 };
 
 const cpu0 = process.cpuUsage();

@@ -12,6 +12,8 @@
 // the order of the cells of a workload; the table gives medians, and each
 // kaio cell's ratio to the best non-kaio cell, the median of per-round ratios.
 // --cold drops the page cache (echo 3 > /proc/sys/vm/drop_caches, root) before every cell.
+// Then the HTTP static file server rows (bench/peers-http.js, wrk; --only=http-4k,http-64k,http-large
+// selects them, and --http-runtime=3 sets their seconds per cell), in the same table.
 // writefile-new: each cell creates its files in a directory of its own, after
 // a sync; they are removed once the workload's rounds are over, not between
 // cells (ext4 scans past inodes deleted in the last 30 s when it allocates
@@ -20,6 +22,7 @@
 // of its own instead (mkfs on a loop image in /dev/shm), free of the other
 // files of the machine's disk.
 const { execFileSync, spawnSync } = require('node:child_process');
+const peersHttp = require('./peers-http');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -105,6 +108,9 @@ const CELLS = {
   'node flush': { rt: 'node', api: 'fsp-flush' },
   'kaio flush': { rt: 'node', api: 'kaio-flush', kaio: true },
   'kaio inPlace flush': { rt: 'node', api: 'kaio-inplace-flush', kaio: true },
+  'node copyFile': { rt: 'node', api: 'fsp-copyfile' },
+  'kaio copyFile': { rt: 'node', api: 'kaio-copyfile', kaio: true },
+  'kaio copyFile rw': { rt: 'node', api: 'kaio-copyfile', kaio: true, env: { KAIO_COPY_SPLICE: '0' } },
   'deno fsp': { rt: 'deno', api: 'fsp' },
   'deno fh': { rt: 'deno', api: 'fsp-fh' },
   'deno streams': { rt: 'deno', api: 'fsp' },
@@ -157,6 +163,11 @@ function workloads() {
     },
     {
       name: 'copy', label: `stream copy of a ${copyMiB} MiB file (MiB/s)`, cells: ['node streams', 'node uring fsp', 'kaio fh', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
+      params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+    },
+    {
+      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'kaio copyFile rw', 'Bun.*', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
@@ -221,7 +232,7 @@ function fmt(rate) {
   return rate.toFixed(rate >= 100 ? 0 : 1);
 }
 
-function main() {
+async function main() {
   const bins = runtimes();
   const list = workloads();
   const load0 = os.loadavg();
@@ -246,6 +257,10 @@ function main() {
     console.log(`${w.name}: ${cells}`);
     console.log(`  best peer ${bestPeer}; kaio: ${Object.entries(row.ratios).map(([c, x]) => `${c} ${x.toFixed(2)}x`).join(', ')}`);
   }
+  const httpOnly = only?.filter((n) => peersHttp.HTTP_ROWS.includes(n));
+  const httpRows = !only || httpOnly.length ? await peersHttp.runHttp({
+    ...peersHttp.optionsFromArgv(), runtime: Number(arg('http-runtime', 3)), only: httpOnly, cells: onlyCells,
+  }) : [];
   const load1 = os.loadavg();
   console.log(`\nload average at the end: ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
   // The markdown table: one row per workload, median rate per cell, CPU µs per op.
@@ -256,6 +271,11 @@ function main() {
     const cells = w.cells.map((c) => `${c} ${fmt(median(per[c].map((x) => x.rate)))} (${median(per[c].map((x) => x.cpuUs)).toFixed(w.mib ? 0 : 1)})`).join('; ');
     console.log(`| ${w.label} | ${bestPeer} ${fmt(median(per[bestPeer].map((x) => x.rate)))} | ${bestKaio} ${fmt(median(per[bestKaio].map((x) => x.rate)))} | **${ratio.toFixed(2)}×** | ${cells} |`);
   }
+  // HTTP rows: req/s, and the server's CPU µs per request.
+  for (const r of httpRows) console.log(r);
 }
 
-main();
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -9,6 +9,7 @@ export const enum Op {
   FSYNC = 3, // 5.1
   READ_FIXED = 4, // 5.1
   WRITE_FIXED = 5, // 5.1
+  POLL_ADD = 6, // 5.1
   ASYNC_CANCEL = 14, // 5.5
   FALLOCATE = 17, // 5.6
   OPENAT = 18, // 5.6
@@ -16,6 +17,7 @@ export const enum Op {
   STATX = 21, // 5.6
   READ = 22, // 5.6
   WRITE = 23, // 5.6
+  SPLICE = 30, // 5.7
   RENAMEAT = 35, // 5.11
   UNLINKAT = 36, // 5.11
   MKDIRAT = 37, // 5.15

@@ -7,12 +7,13 @@ import type { ContextStats, FsyncOptions, RwOptions } from './types';
 import { invalidArgType, outOfRange, stateError, unsupported } from './errors';
 import { fixedFileSlot } from './ring/fixed-file';
 import { OpQueue, type OpSink } from './op-queue';
+import { toVoid, type Transform } from './slots';
 import { createPool, poolOf, type BufferPool, type BufferPoolOptions, type Pinner } from './pool';
 import { checkedMemory, validateBoolean, validateInteger, validateOptions, validatePosition } from './validate';
 
 const EAGAIN = -osConstants.errno.EAGAIN;
 const NO_OPTIONS: RwOptions = Object.freeze({});
-const toVoid = (): void => undefined;
+
 const SYSCALL = ['read', 'write', 'readv', 'writev', 'fsync', 'fdatasync'];
 
 /** Most ops one AIO or thread-pool context holds at once. */
@@ -202,7 +203,7 @@ export abstract class QueuedContext {
     rwFlags: number,
     keep: unknown,
     signal: AbortSignal | undefined,
-    transform?: () => unknown,
+    transform?: Transform,
   ): Promise<T> {
     const syscall = SYSCALL[op];
     // Last: checking the arguments may have run the caller's code (a getter).

@@ -130,7 +130,12 @@ export interface Binding {
   probe(): NativeProbe;
   /** ioprio_set(2) on the calling thread (IOPRIO_WHO_PROCESS, 0): 0 or -errno. */
   ioprioSet(ioprio: number): number;
-  /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
+  /** pipe2(O_CLOEXEC) grown with F_SETPIPE_SZ toward `size` bytes: [read fd, write fd, capacity]; throws the errno error. */
+  pipe(size: number): [number, number, number];
+  /** fcntl(fd, F_DUPFD_CLOEXEC): a second fd for the same open file; throws the errno error. */
+  dupFd(fd: number): number;
+  /** ioctl(fd, BLKDISCARD, [offset, length]) on the calling thread: 0 or -errno (js_blkdev.cc). */
+  blkDiscard(fd: number, offset: number, length: number): number;
   /** kaio bench's verify digests (native/core/digest.h): kind's digest of src[start, end), little-endian into dst at dstOffset. */
   digestInto(kind: number, src: Uint8Array, start: number, end: number, dst: Uint8Array, dstOffset: number): void;
   /** fio's CRC-32C (starts at ~0, no final inversion) of src[start, end). */
@@ -145,6 +150,7 @@ export interface Binding {
     offset: number, numberio: number, checkSeed: boolean, seedHigh: number, seedLow: number, pattern?: Uint8Array): number;
   /** Whether crc32c uses the CPU's CRC instruction. */
   readonly crc32cHardware: boolean;
+  /** Page-aligned (or `alignment`-aligned) anonymous memory as an external ArrayBuffer, or -errno. */
   pinnedAlloc(length: number, hugePages: boolean, alignment?: number): ArrayBuffer | number;
   /** mlock(2)/munlock(2) of a pinnedAlloc mapping: 0 or -errno. */
   pinnedLock(memory: ArrayBuffer): number;

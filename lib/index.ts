@@ -1,6 +1,6 @@
 // kaio: kernel async file I/O for Node.js.
 export { Ring, MAX_ENTRIES, MAX_CQ_ENTRIES, MAX_FIXED_FILES } from './ring';
-export type { OpOptions, RwOptions, FsyncOptions, FallocateOptions, OpenOptions, StatxOptions, StatxResult, DirfdOptions, UnlinkatOptions, TwoPathOptions } from './types';
+export type { OpOptions, SpliceOptions, RwOptions, FsyncOptions, FallocateOptions, OpenOptions, StatxOptions, StatxResult, DirfdOptions, UnlinkatOptions, TwoPathOptions } from './types';
 export type { IoContext, Backend, ContextStats } from './types';
 export type {
   RingOptions,
@@ -26,6 +26,8 @@ export type { ThreadpoolContextOptions, ThreadpoolContextStats } from './threadp
 export type { ErrnoError } from './errors';
 export { open, FileHandle, File, defaultContext, readFile, writeFile, appendFile } from './file';
 export { createReadStream, createWriteStream } from './fs/streams';
+export { sendFile } from './fs/sendfile';
+export type { SendFileOptions, SendFileError } from './fs/sendfile';
 export type { KaioReadStreamOptions, KaioWriteStreamOptions, KaioStreamOptions } from './fs/streams';
 export type {
   FileIo,

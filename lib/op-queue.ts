@@ -5,9 +5,12 @@
 // continuation sees its bytes before a waiting pool.release() detaches them).
 // Sits on slots.ts and pool.ts; Ring, AioContext and ThreadpoolContext sit on it.
 import { AbortError } from './errors';
-import { dropPools, hasLivePools, holdPools, type HeldPools } from './pool';
+import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } from './pool';
 import { IdQueue, SlotTable, type Transform } from './slots';
 import { abortReason, isAborted, validateSignal } from './validate';
+
+/** Taken once at load (see scheduleFlush). */
+const nextTick = process.nextTick;
 
 /** What a backend's native side does for the promise layer. */
 export interface OpSink {
@@ -38,8 +41,12 @@ export class OpQueue {
   readonly #sink: OpSink;
   /** Pools an op uses (released only after it settles), by slot. */
   readonly #held: Array<HeldPools | undefined> = [];
-  /** Slots native holds (abort must go through native then). */
-  readonly #inNative: boolean[] = [];
+  /**
+   * Slots whose op waits here for room (native never saw it; abort settles
+   * it here). Set only on that path and cleared when the op leaves the
+   * queue, so an op native takes at once costs no store here.
+   */
+  readonly #waiting: boolean[] = [];
   // Ops waiting for room, FIFO; their arguments wait in the q* arrays.
   readonly #queue = new IdQueue();
   readonly #qOp: number[] = [];
@@ -66,7 +73,9 @@ export class OpQueue {
   /**
    * Starts one op. The caller has checked its arguments and its own state
    * (closed, supported); `keep` is everything the kernel may touch, held
-   * until the op completes. Rejects (never throws).
+   * until the op completes. `pool`: keep is one of that pool's own buffers
+   * (ownPool() said so), which spares looking it up again. Rejects (never
+   * throws).
    */
   start<T>(
     op: number,
@@ -82,6 +91,7 @@ export class OpQueue {
     keep: unknown,
     signal: AbortSignal | undefined,
     transform?: Transform,
+    pool?: BufferPool,
   ): Promise<T> {
     let held: HeldPools | undefined;
     try {
@@ -92,7 +102,12 @@ export class OpQueue {
         if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
       }
       // Throws for a pool being released, before anything is taken.
-      held = hasLivePools() ? holdPools(keep) : undefined;
+      if (pool !== undefined) {
+        pool._hold();
+        held = pool;
+      } else {
+        held = hasLivePools() ? holdPools(keep) : undefined;
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -110,7 +125,6 @@ export class OpQueue {
       }
     }
     if (started) {
-      this.#inNative[id] = true;
       this.scheduleFlush();
     } else {
       this.#qOp[id] = op;
@@ -121,7 +135,7 @@ export class OpQueue {
       this.#qLen[id] = len;
       this.#qOpFlags[id] = opFlags;
       this.#qAux[id] = aux;
-      this.#inNative[id] = false;
+      this.#waiting[id] = true;
       this.#queue.push(id);
       // What fills native may be ops no flush would submit otherwise (the
       // batch API's prepared SQEs): submit them, so completions make room.
@@ -138,7 +152,6 @@ export class OpQueue {
 
   /** A completion from native: settles the op, then drops what it held. */
   complete(id: number, res: number): void {
-    this.#inNative[id] = false;
     this.slots.settle(id, res);
     if (this.#held[id] !== undefined) this.#drop(id);
   }
@@ -150,14 +163,17 @@ export class OpQueue {
    */
   startWaiting(): void {
     if (this.#cancels.length !== 0) this.retryCancels();
-    if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued) > 0) this.scheduleFlush();
+    if (this.#queue.length !== 0 && this.#queue.drain(this.slots, this.#startQueued, this.#discardQueued) > 0) this.scheduleFlush();
   }
 
   /** One flush per tick, however many ops the tick started. */
   scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(this.#flush);
+    // nextTick taken once at load: `process.nextTick` read here cost a
+    // global and a property load through V8's generic ICs (about 360
+    // instructions) on every tick that starts ops.
+    nextTick(this.#flush);
   }
 
   /**
@@ -194,7 +210,7 @@ export class OpQueue {
     let sent = false;
     for (let i = 0; i < waiting.length; i++) {
       const id = waiting[i];
-      if (!this.#inNative[id] || !this.slots.aborted[id] || this.slots.isSettled(id)) continue;
+      if (this.#waiting[id] || !this.slots.aborted[id] || this.slots.isSettled(id)) continue;
       if (this.#cancels.length === 0 && this.#sink.cancel(id)) {
         sent = true;
         continue;
@@ -221,18 +237,25 @@ export class OpQueue {
       );
     } catch (e) {
       // Runs inside a completion batch: fail this op, never the batch.
+      this.#waiting[id] = false;
       this.#fail(id, e);
       return true;
     }
     if (!started) return false;
     this.#qMem[id] = undefined;
     this.#qAux[id] = undefined;
-    this.#inNative[id] = true;
+    this.#waiting[id] = false;
     return true;
   };
 
+  /** A waiting op settled meanwhile (aborted, or failed by failWaiting) leaves the queue: its id is free again. */
+  readonly #discardQueued = (id: number): void => {
+    this.#waiting[id] = false;
+    this.slots.free(id);
+  };
+
   #abort(id: number): void {
-    if (this.#inNative[id]) {
+    if (!this.#waiting[id]) {
       // A cancel never gets lost: kept here until native has room for it.
       if (this.#cancels.length === 0 && this.#sink.cancel(id)) this.scheduleFlush();
       else this.#cancels.push(id);

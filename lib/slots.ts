@@ -11,6 +11,8 @@ const ECANCELED = -constants.errno.ECANCELED;
 const EINTR = -constants.errno.EINTR;
 
 export type Transform = (res: number, id: number) => unknown;
+/** The transform of ops that resolve to nothing (settle() knows it and does not call it). */
+export const toVoid: Transform = (): undefined => undefined;
 /** The syscall name of an op that resolves to its -errno instead of rejecting (kaio's internal callers). */
 export const RAW_RESULT = '';
 
@@ -42,10 +44,35 @@ export function rejectWithCallers(resolve: (value: unknown) => void, error: Erro
   open();
 }
 
+/**
+ * Rejects the promise `resolve` belongs to with `error` as it is. Resolving
+ * with a rejected promise settles it two microtasks later than its reject
+ * function would; only failures pay.
+ */
+function rejectWith(resolve: (value: unknown) => void, error: unknown): void {
+  resolve(promiseReject(error));
+}
+/** Promise.reject as it was at load (a caller's replacement of it later is not called here). */
+const promiseReject = Promise.reject.bind(Promise) as (reason: unknown) => Promise<never>;
+
+// The executor of every op's promise: one function for all (so the Promise
+// constructor's call of it is a known target that the optimizing compiler
+// inlines), told where to store the resolve function through these two.
+let executorTable: Array<((value: any) => void) | undefined> = [];
+let executorId = 0;
+function executor(resolve: (value: any) => void): void {
+  executorTable[executorId] = resolve;
+}
+
 /** Its count (Pending's) is the ids in use; whenIdle() waits until none is. */
 export class SlotTable extends Pending {
+  /**
+   * Each op's resolve function, its only settle function kept: a failure
+   * resolves with a rejected promise (rejectWith), so that an op stores one
+   * new closure, not two (each such store into these long-lived arrays
+   * costs a write barrier's slow path).
+   */
   resolve: Array<((value: any) => void) | undefined> = [];
-  reject: Array<((reason: unknown) => void) | undefined> = [];
   /** Memory the kernel may touch (buffer, iovec list, path); dropped at settle. */
   keep: unknown[] = [];
   syscall: string[] = [];
@@ -55,21 +82,18 @@ export class SlotTable extends Pending {
   onAbort: Array<(() => void) | undefined> = [];
   aborted: boolean[] = [];
   #free: number[] = [];
-  #next = -1;
 
-  /** A bound executor: no closure is made per op. */
-  readonly #executor = (resolve: (value: any) => void, reject: (reason: unknown) => void): void => {
-    this.resolve[this.#next] = resolve;
-    this.reject[this.#next] = reject;
-  };
 
   alloc(): number {
     this.enter();
     const id = this.#free.pop();
-    if (id !== undefined) return id;
+    return id !== undefined ? id : this.#grow();
+  }
+
+  /** A new id, past the ones made so far (kept out of alloc() so that alloc stays small enough to inline). */
+  #grow(): number {
     const fresh = this.resolve.length;
     this.resolve.push(undefined);
-    this.reject.push(undefined);
     this.keep.push(undefined);
     this.syscall.push('');
     this.path.push(undefined);
@@ -82,8 +106,9 @@ export class SlotTable extends Pending {
 
   /** Makes the promise of slot id. */
   promise<T>(id: number): Promise<T> {
-    this.#next = id;
-    return new Promise<T>(this.#executor);
+    executorTable = this.resolve;
+    executorId = id;
+    return new Promise<T>(executor);
   }
 
   /** Fills the bookkeeping for an op; returns its promise. */
@@ -112,9 +137,21 @@ export class SlotTable extends Pending {
 
   /** Settles slot id with a kernel result (res >= 0 or -errno) and frees it. */
   settle(id: number, res: number): void {
+    // The common case first, small enough for the optimizing compiler to
+    // inline into the completion loop: a result, no signal, no transform but
+    // toVoid. Everything else (and every failure) goes through #settleRare.
     const resolve = this.resolve[id];
-    const reject = this.reject[id];
-    if (!resolve || !reject) {
+    const transform = this.transform[id];
+    if (resolve !== undefined && res >= 0 && this.signal[id] === undefined && (transform === undefined || transform === toVoid)) {
+      this.free(id);
+      resolve(transform === undefined ? res : undefined);
+      return;
+    }
+    this.#settleRare(id, res, resolve);
+  }
+
+  #settleRare(id: number, res: number, resolve: ((value: any) => void) | undefined): void {
+    if (resolve === undefined) {
       // Rejected early (aborted while still queued): only the id is left.
       this.free(id);
       return;
@@ -143,14 +180,14 @@ export class SlotTable extends Pending {
     this.free(id);
     if (error === undefined) resolve(value);
     else if (error instanceof Error) rejectWithCallers(resolve, error);
-    else reject(error);
+    else rejectWith(resolve, error);
   }
 
   /** Settles slot id with an error that did not come from the kernel, and frees it. */
   fail(id: number, error: unknown): void {
-    const reject = this.reject[id];
+    const resolve = this.resolve[id];
     this.free(id);
-    reject?.(error);
+    if (resolve !== undefined) rejectWith(resolve, error);
   }
 
   /**
@@ -158,12 +195,11 @@ export class SlotTable extends Pending {
    * refers to it, and settle() frees it when that is done.
    */
   rejectEarly(id: number, error: unknown): void {
-    const reject = this.reject[id];
+    const resolve = this.resolve[id];
     this.resolve[id] = undefined;
-    this.reject[id] = undefined;
     this.keep[id] = undefined;
     this.#unwatch(id);
-    reject?.(error);
+    if (resolve !== undefined) rejectWith(resolve, error);
   }
 
   isSettled(id: number): boolean {
@@ -182,7 +218,6 @@ export class SlotTable extends Pending {
     // Only what an op set is cleared (a store costs more than a load).
     if (this.signal[id] !== undefined) this.#unwatch(id);
     this.resolve[id] = undefined;
-    this.reject[id] = undefined;
     this.keep[id] = undefined;
     if (this.path[id] !== undefined) this.path[id] = undefined;
     if (this.transform[id] !== undefined) this.transform[id] = undefined;
@@ -215,17 +250,17 @@ export class IdQueue {
 
   /**
    * Starts queued ops in order while start(id) says it could; an op whose
-   * slot was settled while it waited (aborted) is only freed. Returns how
-   * many were started.
+   * slot was settled while it waited (aborted) is only discarded (which
+   * frees its id). Returns how many were started.
    */
-  drain(slots: SlotTable, start: (id: number) => boolean): number {
+  drain(slots: SlotTable, start: (id: number) => boolean, discard: (id: number) => void): number {
     const q = this.#ids;
     let head = this.#head;
     let started = 0;
     while (head < q.length) {
       const id = q[head];
       if (slots.isSettled(id)) {
-        slots.free(id);
+        discard(id);
       } else if (start(id)) {
         started++;
       } else {

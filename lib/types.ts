@@ -9,6 +9,11 @@ export interface OpOptions {
   signal?: AbortSignal;
 }
 
+export interface SpliceOptions extends OpOptions {
+  /** SPLICE_F_* flags (SPLICE_F_MOVE 1, SPLICE_F_NONBLOCK 2, SPLICE_F_MORE 4); default 0. */
+  flags?: number;
+}
+
 export interface RwOptions extends OpOptions {
   /** RWF_* flags for preadv2/pwritev2 semantics (RWF_HIPRI, RWF_DSYNC, RWF_NOWAIT, ...). */
   flags?: number;

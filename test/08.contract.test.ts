@@ -25,7 +25,7 @@ describe('08 the JS<->native contract', () => {
     const ops = new Set(table.map((r) => r.op));
     const native = (lib('binding').binding as { contract: { ops: Record<string, number> } }).contract.ops;
     for (const name of ['NOP', 'READ', 'WRITE', 'READV', 'WRITEV', 'FSYNC', 'FALLOCATE', 'OPENAT', 'CLOSE', 'STATX',
-      'RENAMEAT', 'UNLINKAT', 'MKDIRAT', 'SYMLINKAT', 'LINKAT', 'FTRUNCATE'])
+      'RENAMEAT', 'UNLINKAT', 'MKDIRAT', 'SYMLINKAT', 'LINKAT', 'FTRUNCATE', 'SPLICE', 'POLL_ADD'])
       assert.ok(ops.has(native[name]), `${name} has a row`);
     assert.strictEqual(ops.size, table.length, 'one row per op');
   });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Ring } from 'kaio';
-import { tmpPath, randomFile, root, skip, threads, waitFor, type KaioError } from './helpers';
+import { pkgRoot, tmpPath, randomFile, root, skip, threads, waitFor, type KaioError } from './helpers';
 
 describe('14 Ring: file ops and setup modes', () => {
   let ring: Ring;
@@ -132,6 +132,41 @@ describe('14 Ring: file ops and setup modes', () => {
     } finally {
       fs.closeSync(dfd);
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('splice: file -> pipe -> file at offsets, the bytes moved; pipe offsets are -1; EINVAL between two files', async function () {
+    if (!ring.supports('SPLICE')) skip(this, 'kernel lacks IORING_OP_SPLICE');
+    const { binding } = require(path.join(pkgRoot, 'dist', 'lib', 'binding')) as { binding: { pipe(size: number): [number, number, number] } };
+    const { path: p, data } = randomFile(300_000);
+    const src = fs.openSync(p, 'r');
+    const q = tmpPath();
+    const dst = fs.openSync(q, 'w+');
+    const [r, w, cap] = binding.pipe(1 << 20);
+    try {
+      assert.ok(cap >= 4096, `pipe capacity ${cap}`);
+      let moved = 0;
+      for (let at = 1000; at < data.length;) {
+        const n = await ring.splice(src, at, w, -1, Math.min(cap, data.length - at));
+        assert.ok(n > 0);
+        for (let done = 0; done < n;) done += await ring.splice(r, -1, dst, 10 + moved + done, n - done);
+        at += n;
+        moved += n;
+      }
+      assert.strictEqual(moved, data.length - 1000);
+      const got = fs.readFileSync(q);
+      assert.ok(got.subarray(10).equals(data.subarray(1000)), 'the bytes from offset 1000, at offset 10');
+      // At the end of the file: 0.
+      assert.strictEqual(await ring.splice(src, data.length, w, -1, 100), 0);
+      // Neither fd a pipe: the kernel's EINVAL, as splice(2)'s.
+      await assert.rejects(ring.splice(src, 0, dst, 0, 10), { code: 'EINVAL', syscall: 'splice' });
+      // Arguments fail before the kernel.
+      await assert.rejects(ring.splice(src, -2, w, -1, 1), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(ring.splice('3' as unknown as number, 0, w, -1, 1), { code: 'ERR_INVALID_ARG_TYPE' });
+      await assert.rejects(ring.splice(src, 0, w, -1, 2 ** 31), { code: 'ERR_OUT_OF_RANGE' });
+      await assert.rejects(ring.splice(src, 0, w, -1, 1, { flags: 16 }), { code: 'ERR_OUT_OF_RANGE' });
+    } finally {
+      for (const fd of [src, dst, r, w]) fs.closeSync(fd);
     }
   });
 

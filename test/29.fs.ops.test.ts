@@ -9,6 +9,7 @@
 // a tree while files are added, and the errors of an unprivileged user.
 import assert from 'node:assert/strict';
 import cp from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -214,6 +215,20 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
           const n = fs.statSync(path.join(dir, `n${i}`));
           assert.strictEqual(k.mode, n.mode, `mode of copy ${i}`);
           assert.ok(fs.readFileSync(path.join(dir, `k${i}`)).equals(fs.readFileSync(srcs[i])), `data of copy ${i}`);
+        }
+      });
+
+      it('copyFile of files from 256 KiB (spliced through a pipe on io_uring) copies byte for byte, as Node\'s', async () => {
+        const dir = path.join(suite.base, `${backend}-large`);
+        fs.mkdirSync(dir);
+        for (const size of [(256 << 10) - 1, 256 << 10, (3 << 20) + 4097]) {
+          const src = path.join(dir, `s${size}`);
+          fs.writeFileSync(src, crypto.randomBytes(size));
+          // Over an existing, longer file: truncated first, as Node's.
+          fs.writeFileSync(path.join(dir, `k${size}`), Buffer.alloc(size + 5000, 1));
+          await kfs.copyFile(src, path.join(dir, `k${size}`));
+          await fsp.copyFile(src, path.join(dir, `n${size}`));
+          assert.ok(fs.readFileSync(path.join(dir, `k${size}`)).equals(fs.readFileSync(path.join(dir, `n${size}`))), `copy of ${size} bytes`);
         }
       });
 

@@ -78,7 +78,7 @@ describe('52 kaio command: probe and bench', () => {
   });
 
   it('refuses unknown flags and bad values with exit code 2', () => {
-    for (const args of [['--rw=sideways'], ['--bs=4q'], ['--iodepth=0'], ['--nope=1'], ['--rw=trim'], ['--api=fast'], ['stray']]) {
+    for (const args of [['--rw=sideways'], ['--bs=4q'], ['--iodepth=0'], ['--nope=1'], ['--rw=trimwrite'], ['--api=fast'], ['stray']]) {
       const r = kaio('bench', ...args);
       assert.equal(r.status, 2, args.join(' '));
       assert.match(r.stderr, /kaio bench: /);

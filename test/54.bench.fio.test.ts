@@ -609,8 +609,8 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
   it('every bad input: one line on stderr, exit 2, nothing run', () => {
     const bad: [string[], RegExp][] = [
       [['--rw=sideways'], /--rw/],
-      [['--rw=trim'], /trim/],
-      [['--rw=randtrim'], /trim/],
+      [['--rw=trim', '--ioengine=fs'], /fs has no trim op/],
+      [['--rw=trimwrite'], /trimwrite.*io_uring cannot mix/],
       [['--bs=4q'], /--bs/],
       [['--bs=4k,8k,4k,1k'], /at most 3/],
       [['--bssplit=4k/60:8k/60'], /120/],

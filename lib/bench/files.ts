@@ -33,6 +33,13 @@ export const layoutFree = (e: string): boolean => e === 'filecreate' || e === 'd
 
 const bad = (name: string, why: string): Error => invalidArgValue(name, why);
 
+/** Engines whose trims are ioctl(BLKDISCARD) on a block device, as fio's (trimwrite: the synchronous ones only). */
+export const BLKDISCARD_ENGINES: readonly string[] = ['io_uring', 'libaio', 'psync', 'sync', 'fs-sync', 'pvsync2'];
+export const BLKDISCARD_SYNC_ENGINES: readonly string[] = ['psync', 'sync', 'fs-sync'];
+
+/** The data engines that take several files per job (datafiles.ts). */
+export const MULTI_FILE_ENGINES: readonly string[] = ['io_uring', 'libaio', 'psync', 'sync', 'fs-sync', 'pvsync2'];
+
 /** fio's file_service_type: random|roundrobin|sequential[:N], zipf[:θ], pareto[:h], normal|gauss[:σ]. */
 export function parseFileService(text: string, n: string): FileService {
   const colon = text.indexOf(':');
@@ -239,6 +246,9 @@ export async function layOutFiles(
   return notes;
 }
 
+/** FileChooser.next with `busy`: the file chosen is not open and the openfiles limit is reached. */
+export const FILE_BUSY = -3;
+
 /**
  * Which file the next op goes to (fio's get_next_file): file_service_type
  * decides, a file whose bytes are done for this loop is skipped (a skewed
@@ -275,7 +285,8 @@ export class FileChooser {
     if (this.#skewed) {
       // As fio: the distribution over nrfiles << 10 values, cut back to a file.
       const dist: Distribution = { kind: service.kind as 'zipf' | 'pareto' | 'normal', param: service.kind === 'normal' ? Math.max(service.param, 1e-9) : service.param };
-      this.#picker = new SkewedPicker(n * 1024, this.#rand, dist);
+      // fio draws a file with the hash disabled: the ranks in order, rotated by a random offset.
+      this.#picker = new SkewedPicker(n * 1024, this.#rand, dist, true);
     }
     for (let i = 0; i < n; i++) if (this.left[i] < minOp) this.#finish(i);
   }
@@ -296,8 +307,11 @@ export class FileChooser {
    * The file for the next op, or -1 when every file is done. `openFile(i)`
    * is called when a file is first used (fio's open_file: where the file
    * engines do their op); a false return means it failed and the job stops.
+   * With `busy`, a chosen file that cannot be opened for the openfiles
+   * limit ends the choice at once with FILE_BUSY, the choice having moved
+   * on (fio's get_next_file returns EBUSY: the job reaps, then chooses again).
    */
-  next(openFile: (i: number) => boolean): number {
+  next(openFile: (i: number) => boolean, busy = false): number {
     if (this.finished) return -1;
     const cur = this.#cur;
     if (cur >= 0 && this.open[cur] && !this.done[cur]) {
@@ -317,6 +331,7 @@ export class FileChooser {
       else i = Math.floor(this.#rand.next() * n);
       const got = this.#take(i, openFile);
       if (got !== -2) return got;
+      if (busy && !this.done[i]) return FILE_BUSY;
     }
     // A draw that keeps missing the files left (a very skewed one near the end): the first one left.
     for (let i = 0; i < n; i++) {
@@ -345,7 +360,7 @@ export class FileChooser {
    * and `closeFile(i)` is called for it; a skewed choice starts it over
    * instead (fio resets such a file and keeps it open).
    */
-  used(i: number, bytes: number, closeFile: (i: number) => void): void {
+  used(i: number, bytes: number, closeFile: (i: number) => void | boolean): void {
     this.left[i] -= bytes;
     if (this.left[i] >= this.minOp) return;
     if (this.#skewed) {
@@ -354,10 +369,18 @@ export class FileChooser {
     }
     this.#finish(i);
     if (this.open[i]) {
+      // false: closed later (ops in flight on it), by closed(i); until then it counts as open (fio's nr_open_files).
+      if (closeFile(i) === false) return;
       this.open[i] = 0;
       this.nOpen--;
-      closeFile(i);
     }
+  }
+
+  /** A file whose close was put off (used()'s closeFile returned false) is closed now. */
+  closed(i: number): void {
+    if (!this.open[i]) return;
+    this.open[i] = 0;
+    this.nOpen--;
   }
 
   /** A new loop over the files (time_based, loops): every file full again, nothing open. */
@@ -386,6 +409,8 @@ export interface FileJob {
   endFsync: boolean;
   nrfiles: number;
   filename: string;
+  registerfiles: boolean;
+  zone: { mode: string };
 }
 
 const TRIMS = ['trim', 'randtrim', 'trimwrite'];
@@ -394,8 +419,13 @@ const TRIMS = ['trim', 'randtrim', 'trimwrite'];
 export function checkFileJob(job: FileJob): void {
   const e = job.ioengine;
   const trims = TRIMS.includes(job.rw);
-  if (trims && e !== 'falloc')
-    throw bad('--rw', `${job.rw}: kaio bench trims through fallocate(FALLOC_FL_PUNCH_HOLE) with --ioengine=falloc only; ${e} has no trim op here`);
+  if (trims && e !== 'falloc' && !(job.rw === 'trimwrite' ? BLKDISCARD_SYNC_ENGINES : BLKDISCARD_ENGINES).includes(e))
+    throw bad(
+      '--rw',
+      job.rw === 'trimwrite'
+        ? `trimwrite: kaio bench trims a block device (BLKDISCARD) and writes it with ${BLKDISCARD_SYNC_ENGINES.join(', ')}, or punches holes with falloc; ${e} cannot mix its queued writes with the synchronous trims`
+        : `${job.rw}: kaio bench trims a block device (BLKDISCARD) with ${BLKDISCARD_ENGINES.join(', ')}, or punches holes with falloc; ${e} has no trim op`,
+    );
   if (isFileOpEngine(e)) {
     if (trims || job.rw === 'nop') throw bad('--rw', `${job.rw} means nothing to --ioengine=${e} (its op is on the file, read or write only names the direction reported)`);
     if (job.verify) throw bad('--verify', `cannot check data with --ioengine=${e} (no data is read or written)`);
@@ -406,8 +436,17 @@ export function checkFileJob(job: FileJob): void {
   if ((e === 'falloc' || e === 'ftruncate') && job.verify) throw bad('--verify', `cannot check data with --ioengine=${e} (no data is written)`);
   const listed = job.filename ? job.filename.split(':').length : 0;
   const files = listed || job.nrfiles;
-  if (files > 1 && !isFileOpEngine(e))
-    throw bad('--nrfiles', `${files} files per job: kaio bench spreads ops over several files with the file engines (filecreate, filestat, filedelete, dir*) only; ${e} takes one file`);
+  if (files > 1 && !isFileOpEngine(e) && !MULTI_FILE_ENGINES.includes(e))
+    throw bad('--nrfiles', `${files} files per job: kaio bench spreads ops over several files with ${MULTI_FILE_ENGINES.join(', ')} and the file engines (filecreate, filestat, filedelete, dir*); ${e} takes one file`);
+  if (files > 1 && MULTI_FILE_ENGINES.includes(e)) {
+    // Every option kaio bench cannot combine with several files, named at once.
+    const no: string[] = [];
+    if (job.fsync) no.push('--fsync (fio syncs the file of the next op; kaio bench has end_fsync only with several files)');
+    if (job.fdatasync) no.push('--fdatasync (likewise)');
+    if (job.registerfiles) no.push('--registerfiles (files open and close as file_service_type picks them)');
+    if (job.zone.mode === 'strided') no.push('--zonemode=strided');
+    if (no.length) throw bad('--nrfiles', `${files} files per job cannot go with ${no.join(', ')}`);
+  }
 }
 
 /** The parts of a job its file set is made from (options.ts's BenchJob). */

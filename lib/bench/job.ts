@@ -27,6 +27,8 @@ import { startLine } from './control';
 import type { PlannedFile } from './files';
 import { arriveAndWait } from './gate';
 import { loopTags } from './engines/native-loop';
+import { DataFiles, MULTI_FILE_ENGINES } from './datafiles';
+import { FILE_BUSY } from './files';
 
 /** Slots of the shared progress array. */
 export const P_IOS = 0; // + 2 * ddir
@@ -160,11 +162,12 @@ export class Run {
   /** rate, thinktime, flow, latency_target (pace.ts); null for a job without them, whose loop never looks further. */
   readonly pace: Pacer | null;
   jobStart = 0;
-  readonly start: number;
-  readonly end: number;
+  // The region, blocks and picker of the file being used (with several files, datafiles.ts swaps them per file).
+  start: number;
+  end: number;
   readonly unit: number;
-  readonly blocks: number;
-  readonly picker: BlockPicker | undefined;
+  blocks: number;
+  picker: BlockPicker | undefined;
   readonly rand: Rand;
   readonly mixRand: Rand;
   readonly bsRand: Rand;
@@ -263,6 +266,8 @@ export class Run {
   /** Per direction, per clat_prio index. */
   readonly prioHist: Histogram[][] | undefined;
   readonly zones: StridedZones | undefined;
+  /** Several files per job on a data engine (datafiles.ts): each op's file and fd; undefined with one file. */
+  readonly df: DataFiles | undefined;
 
   constructor(
     readonly setup: JobSetup,
@@ -338,6 +343,53 @@ export class Run {
       this.prioHist = [0, 1, 2].map(() => Array.from({ length: n }, () => new Histogram()));
     } else if (job.prio.jobSet) this.slotPrio.fill(jobIoprio(job.prio));
     if (job.zone.mode === 'strided') this.zones = new StridedZones(job.zone, this.start, this.end, this.unit);
+    if (setup.files !== undefined && setup.files.length > 1 && MULTI_FILE_ENGINES.includes(job.ioengine))
+      this.df = new DataFiles({
+        files: setup.files,
+        service: job.fileService,
+        openFiles: job.openFiles,
+        seed: job.randseed + setup.jobnum,
+        flags: openFlags(this),
+        unit: this.unit,
+        minOp: Math.min(...(usedLens.length ? usedLens : lens)),
+        random: this.random
+          ? { rand: this.rand, lfsr: job.randomGenerator === 'lfsr', distribution: job.distribution, randommap: !job.norandommap, seed }
+          : undefined,
+        slots: d,
+      });
+  }
+
+  /** The op's file becomes file i of the set (its region, position and random map become the job's); -1: none (see choose). */
+  #toFile(): number {
+    const df = this.df!;
+    const i = df.choose(this.inFlight);
+    // The file chosen waits for a file still closing: reap first (fio's EBUSY), the job goes on.
+    if (i === FILE_BUSY) return -1;
+    if (i < 0) {
+      this.error ??= df.openError ?? { errno: 5, message: `no file of ${this.filename}'s set could be chosen` };
+      this.stopping = true;
+      return -1;
+    }
+    if (i !== df.cur) {
+      if (df.cur >= 0) {
+        const c = df.cursors[df.cur];
+        c.cursor = this.cursor;
+        c.seqLeft = this.seqLeft;
+        c.lastOff = this.lastOff;
+        c.lastLen = this.lastLen;
+      }
+      const c = df.cursors[i];
+      this.start = c.start;
+      this.end = c.end;
+      this.blocks = c.blocks;
+      this.picker = c.picker;
+      this.cursor = c.cursor;
+      this.seqLeft = c.seqLeft;
+      this.lastOff = c.lastOff;
+      this.lastLen = c.lastLen;
+      df.cur = i;
+    }
+    return i;
   }
 
   directionsUsed(): [boolean, boolean] {
@@ -471,6 +523,8 @@ export class Run {
       dir = this.pace.admit(dir, tag, now, this);
       if (dir < 0) return false;
     }
+    const fi = this.df !== undefined ? this.#toFile() : 0;
+    if (fi < 0) return false;
     const len = this.fixedLen[dir] || this.#len(dir);
     let off: number;
     const { seqNr, seqAdd } = this.job;
@@ -510,6 +564,11 @@ export class Run {
     this.lastOff = off;
     this.lastLen = len;
     if (this.trimWrite) this.writeTrimmed = true;
+    if (this.df !== undefined) {
+      this.df.assign(tag, fi);
+      // trimwrite: the block's bytes count when its write is issued (the file stays open for it).
+      if (!this.trimWrite) this.df.used(fi, len);
+    }
     this.slotDir[tag] = dir;
     this.slotOff[tag] = off;
     this.slotLen[tag] = len;
@@ -538,6 +597,10 @@ export class Run {
     this.slotDir[tag] = 1;
     this.slotOff[tag] = this.lastOff;
     this.slotLen[tag] = this.lastLen;
+    if (this.df !== undefined) {
+      this.df.assign(tag, this.df.cur);
+      this.df.used(this.df.cur, this.lastLen);
+    }
     // As fio: the write of a trimmed block is not counted against the job's size (trimwrite does size twice).
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;
@@ -578,8 +641,10 @@ export class Run {
     const len = this.slotLen[tag];
     if (res < 0) {
       this.fail(tag, -res);
+      this.df?.done(tag);
       return;
     }
+    if (this.df !== undefined) this.df.done(tag);
     if (this.ramping && now >= this.rampEnd) this.endRamp(now);
     // An engine that times its own ops (F_NOSTATS: the file engines) gives its samples through clatSample().
     if (this.tClat && !this.noStats) this.hist[dir].clat.record((now - this.tSub[tag]) * 1e6);
@@ -641,7 +706,7 @@ export class Run {
       const dir = DIR_NAMES[this.slotDir[tag]];
       this.error = {
         errno,
-        message: `io error on ${this.filename}: ${errnoCode(errno)}: ${dir} offset=${this.slotOff[tag]}, buflen=${this.slotLen[tag]}`,
+        message: `io error on ${this.df !== undefined ? this.df.pathOf(tag) : this.filename}: ${errnoCode(errno)}: ${dir} offset=${this.slotOff[tag]}, buflen=${this.slotLen[tag]}`,
       };
     }
     this.stopping = true;
@@ -719,7 +784,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
   const { job } = run;
   const nop = job.rw === 'nop';
   const engine = createEngine(job, openFlags(run));
-  const fd = nop || engine.flags & F_NOFILE ? -1 : openTarget(run);
+  // Several files (datafiles.ts): each opened when first chosen, none here.
+  const fd = nop || engine.flags & F_NOFILE || run.df !== undefined ? -1 : openTarget(run);
   let fixedOps = 0;
   const progress = run.progress;
   try {
@@ -744,9 +810,10 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     if (!run.tEnd) run.tEnd = performance.now();
     run.cpu = cpuSince(run.cpu0);
     const mainMs = run.tEnd - run.t0;
-    if (!run.error && !run.vr?.failure && job.endFsync && fd >= 0 && run.directionsUsed()[1] && !run.dry) {
+    if (!run.error && !run.vr?.failure && job.endFsync && (fd >= 0 || run.df !== undefined) && run.directionsUsed()[1] && !run.dry) {
       const t = performance.now();
-      fs.fsyncSync(fd);
+      if (run.df !== undefined) run.df.fsyncAll();
+      else fs.fsyncSync(fd);
       run.syncDone(t, performance.now());
     }
     // fio's do_verify: after the writes, unless the job was stopped (runtime, Ctrl-C) or failed;
@@ -775,6 +842,7 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     run.log?.finish(run.tEnd);
   } finally {
     if (fd >= 0) fs.closeSync(fd);
+    run.df?.closeAll();
     progress[P_STATE] = S_DONE;
   }
   const out = run.outcome(fixedOps);

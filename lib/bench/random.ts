@@ -136,6 +136,12 @@ export class SkewedPicker implements BlockPicker {
     readonly n: number,
     readonly rand: Rand,
     readonly dist: Distribution,
+    /**
+     * Ranks only rotated by a random offset, kept in order (fio's
+     * zipf_disable_hash, which its file_service_type uses): the hot ranks
+     * stay together, so a few files take them.
+     */
+    readonly rotateOnly = false,
   ) {
     if (dist.kind === 'zipf') {
       // Gray et al.'s method (zeta over at most 10M items, like fio's cap).
@@ -197,6 +203,7 @@ export class SkewedPicker implements BlockPicker {
     if (this.dist.zones) return this.#zoned(this.dist.zones);
     const r = Math.max(0, this.#rank());
     if (this.dist.kind === 'normal') return r;
+    if (this.rotateOnly) return (r + this.#add) % this.n;
     return (r * this.#mul + this.#add) % this.n;
   }
 }

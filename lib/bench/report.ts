@@ -27,6 +27,12 @@ export interface Reported {
   dirs: Array<{ ios: number; bytes: number; short: number; slat: Histogram; clat: Histogram; lat: Histogram; bw: number[]; iops: number[] }>;
   sync: { ios: number; lat: Histogram };
   runtimeMs: number;
+  /**
+   * fio's total_run_time: each instance's runtime, summed over a group's
+   * instances (job_runtime and the CPU percentages), where runtimeMs and the
+   * per-direction runtimes are the longest instance's (fio's runtime[ddir]).
+   */
+  totalRunMs: number;
   /** Per direction where the job's differ (a verify pass is the reads'). */
   dirMs: number[] | undefined;
   depth: number[];
@@ -60,6 +66,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
     dirs: DDIR.map(() => ({ ios: 0, bytes: 0, short: 0, slat: new Histogram(), clat: new Histogram(), lat: new Histogram(), bw: [], iops: [] })),
     sync: { ios: 0, lat: new Histogram() },
     runtimeMs: 0,
+    totalRunMs: 0,
     dirMs: undefined,
     depth: new Array(7).fill(0),
     submit: new Array(7).fill(0),
@@ -88,6 +95,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       r.errorMessage ??= o.error.message;
     }
     r.runtimeMs = Math.max(r.runtimeMs, o.runtimeMs);
+    r.totalRunMs += o.runtimeMs;
     if (o.jobStart && (!r.jobStart || o.jobStart < r.jobStart)) r.jobStart = o.jobStart;
     if (o.latencyDepth) r.latencyDepth = o.latencyDepth;
     if (o.dirMs) r.dirMs = (r.dirMs ?? [0, 0, 0]).map((v, k) => Math.max(v, o.dirMs![k]));
@@ -120,7 +128,8 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
   // CPU: each job thread's own (/proc/thread-self), as fio reports its threads'
   // rusage; the process's, shared evenly, where that is not available.
   if (threadCpu.length === insts.length && threadCpu.length) {
-    const ms = Math.max(...threadCpu.map((c) => c.ms)) || 1;
+    // fio sums the threads' CPU times and their runtimes (sum_thread_stats): the group's share of one CPU over its job-time.
+    const ms = threadCpu.reduce((a, c) => a + c.ms, 0) || 1;
     const sum = (k: 'usr' | 'sys' | 'ctx' | 'majf' | 'minf'): number => threadCpu.reduce((a, c) => a + c[k], 0);
     r.cpu = { usr: (sum('usr') * 1e5) / ms, sys: (sum('sys') * 1e5) / ms, ctx: sum('ctx'), majf: sum('majf'), minf: sum('minf') };
   }
@@ -291,7 +300,7 @@ function jobJson(r: Reported, plus: boolean, groupBytes: number[]): Record<strin
     write: dirJson(r, 1, plus, groupBytes[1]),
     trim: dirJson(r, 2, plus, groupBytes[2]),
     sync: { total_ios: r.sync.ios, lat_ns: latJson(r.sync.lat, r.sync.ios ? r.job.percentileList : undefined, plus) },
-    job_runtime: Math.round(r.runtimeMs),
+    job_runtime: Math.round(r.totalRunMs),
     usr_cpu: r.cpu.usr,
     sys_cpu: r.cpu.sys,
     ctx: r.cpu.ctx,

@@ -15,6 +15,7 @@ import type { BenchJob, Program } from './options';
 import { DISKLESS_ENGINES } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareFillTarget, prepareTarget } from './target';
 import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
+import { checkDiscardTarget } from './discard';
 import { newGate, openGate } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
 import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
@@ -226,6 +227,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
             throw new BenchError((e as Error).message);
           }
           if (usesFileSet(job)) {
+            checkDiscardTarget(job, job.filename && !job.filename.includes(':') ? job.filename : undefined);
             // nrfiles, filesize, the file engines...: files.ts plans and lays out the instance's files.
             const set = await prepareFileSet(job, n, {
               blockDevice: (file) => {
@@ -270,6 +272,7 @@ export async function runProgram(program: Program, hooks: RunHooks): Promise<Pro
               result.cleanup.push(filename);
             } else filename = path.join(job.directory || '.', base);
           }
+          if (!diskless) checkDiscardTarget(job, filename);
           let size = job.size || 1024 ** 3;
           // fio's offset_increment: sibling n starts n increments further.
           const instOffset = job.offset + n * job.offsetIncrement;

@@ -3,13 +3,16 @@
 // mode, O_EXCL for COPYFILE_EXCL; unless exclusive: the same file is left
 // alone, an existing one truncated; the mode set with fchmod; the size of
 // the source copied; on any failure the destination is removed), with each
-// step an io_uring op: openat, statx, ftruncate (6.9), read and write pairs,
-// close, unlinkat. fchmod has no io_uring op: it goes to node:fs when the
+// step an io_uring op: openat, statx, ftruncate (6.9), the data (from
+// 256 KiB: splice through a pipe, file -> pipe -> file, so the bytes stay in
+// the kernel; below, or where the file system refuses splice: read and
+// write pairs), close, unlinkat. fchmod has no io_uring op: it goes to node:fs when the
 // destination's mode is not already the source's. Every error is Node's:
 // "copyfile 'src' -> 'dest'" with code, errno, path and dest.
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import { systemError, type ErrnoError } from '../errors';
+import { binding } from '../binding';
 import type { Ring } from '../ring';
 import { STATX_BASIC_STATS } from '../abi';
 import { statxPerm } from './stats';
@@ -90,6 +93,77 @@ async function copyData(ring: Ring, src: number, dest: number, size: number): Pr
   return 0;
 }
 
+/** Files from this size up are copied by splice through a pipe (below it, one read and one write cost less). */
+export const SPLICE_MIN = 256 << 10;
+/** The pipe's size asked for (the kernel may give less: /proc/sys/fs/pipe-max-size). */
+const PIPE_SIZE = 1 << 20;
+const EINVAL = -E.EINVAL;
+const ECANCELED = -E.ECANCELED;
+
+/**
+ * Copies `size` bytes from the start of src to dest inside the kernel:
+ * IORING_OP_SPLICE from the file into a pipe (the page cache's pages, not
+ * copied), then from the pipe into dest. 0, -errno, or 1 when the first
+ * splice is refused with EINVAL (a file system without splice): nothing was
+ * written, copy with read and write.
+ */
+async function spliceData(ring: Ring, src: number, dest: number, size: number): Promise<number> {
+  let pipe: [number, number, number];
+  try {
+    pipe = binding.pipe(PIPE_SIZE);
+  } catch (e) {
+    return errnoOf(e);
+  }
+  const [r, w, cap] = pipe;
+  let result = 0;
+  try {
+    for (let at = 0; at < size;) {
+      // file -> pipe linked to pipe -> file: one submission, and the kernel
+      // runs the second right after the first moved the whole chunk.
+      const want = Math.min(cap, size - at);
+      const inP = settle(ring._spliceLinked(src, at, w, -1, want));
+      const outP = settle(ring.splice(r, -1, dest, at, want));
+      const n = await inP;
+      const out = await outP;
+      if (typeof n !== 'number') {
+        result = failure(n);
+        if (result === EINVAL && at === 0) result = 1;
+        break;
+      }
+      // The source ended early (it shrank): what was there is copied, as libuv's loop ends.
+      if (n === 0) break;
+      let done = 0;
+      if (typeof out === 'number') done = out;
+      // A short first splice cancels the second (ECANCELED): the pipe still holds the n bytes.
+      else if (n === want || failure(out) !== ECANCELED) return (result = failure(out));
+      for (; done < n;) {
+        const m = await settle(ring.splice(r, -1, dest, at + done, n - done));
+        if (typeof m !== 'number') return (result = failure(m));
+        // A pipe holding n - done bytes gives at least one: 0 would be a kernel fault.
+        if (m === 0) return (result = -E.EIO);
+        done += m;
+      }
+      at += n;
+    }
+  } finally {
+    await ring.closeFd(w).catch(() => undefined);
+    await ring.closeFd(r).catch(() => undefined);
+  }
+  return result;
+}
+
+/** KAIO_COPY_SPLICE=0 copies with read and write whatever the size (bench/peers.js compares the two). */
+const SPLICE_ON = process.env.KAIO_COPY_SPLICE !== '0';
+
+/** Copies `size` bytes: by splice when the ring has it and the file is large enough, else read/write. */
+async function copyBytes(ring: Ring, src: number, dest: number, size: number): Promise<number> {
+  if (SPLICE_ON && size >= SPLICE_MIN && ring.supports('SPLICE')) {
+    const r = await spliceData(ring, src, dest, size);
+    if (r !== 1) return r;
+  }
+  return copyData(ring, src, dest, size);
+}
+
 /**
  * copyFile(src, dest[, COPYFILE_EXCL]) on the ring. `src`/`dest` are the
  * paths as given (their text goes into errors).
@@ -128,7 +202,7 @@ export async function copyFileRing(ring: Ring, src: KernelPath, dest: KernelPath
       const have = to ? to.perm : from.perm & ~process.umask();
       const owner = to ? to.uid === euid || euid === 0 : true;
       if (have !== from.perm || (from.perm & 0o7000) !== 0 || !owner) result = await fchmod(destFd, from.perm);
-      if (result === 0) result = await copyData(ring, srcFd, destFd, from.size);
+      if (result === 0) result = await copyBytes(ring, srcFd, destFd, from.size);
     }
   } catch (e) {
     result = errnoOf(e);

@@ -80,6 +80,8 @@ export const OP_TABLE: readonly OpRow[] = [
   { op: Op.MKDIRAT, addr: AddrKind.CString, off: OffKind.Number, fields: { fd: 'dirfd', addr: 'path', len: 'mode' } },
   { op: Op.SYMLINKAT, addr: AddrKind.CString, off: OffKind.View, fields: { fd: 'new dirfd', addr: 'target', off: 'link path (addr2)' } },
   { op: Op.FTRUNCATE, addr: AddrKind.None, off: OffKind.Number, fields: { fd: 'file', off: 'length' } },
+  { op: Op.POLL_ADD, addr: AddrKind.None, off: OffKind.Number, fields: { fd: 'the fd to wait on', opFlags: 'poll events (POLLOUT...), one shot' } },
+  { op: Op.SPLICE, addr: AddrKind.Number, off: OffKind.Number, fields: { fd: 'fd_out', off: 'off_out (-1: a pipe)', addr: 'off_in (-1: a pipe)', len: 'bytes', opFlags: 'SPLICE_F_*; fd_in goes in Field.Fixed' } },
   { op: Op.LINKAT, addr: AddrKind.CString, off: OffKind.View, fields: { fd: 'old dirfd', addr: 'old path', len: 'new dirfd', off: 'new path (addr2)', opFlags: 'AT_SYMLINK_FOLLOW' } },
 ];
 

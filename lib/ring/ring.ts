@@ -28,7 +28,7 @@ import {
   STATX_DEFAULT_MASK,
 } from '../abi';
 import { Pending } from '../pending';
-import { RAW_RESULT } from '../slots';
+import { RAW_RESULT, toVoid } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
 import {
   validateBoolean,
@@ -50,7 +50,7 @@ import { HEAD_IOPRIO } from './op-table';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags } from './args';
-import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
+import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptions, OpOptions, RwOptions, SpliceOptions, StatxOptions, StatxResult, TwoPathOptions, UnlinkatOptions } from '../types';
 
 /** HEAD_IOPRIO as passed with the SQE flags (staging shifts them by 8); a module-local copy for the per-op path. */
 const IOPRIO_SQE_FLAG: number = HEAD_IOPRIO >>> 8;
@@ -152,15 +152,17 @@ export class Ring implements IoContext {
   /** How the promise layer hands ops to this ring. */
   readonly #sink: OpSink = {
     tryStart: (id, op, fd, sqeFlags, mem, offset, len, opFlags, aux) => {
-      const held = mem === undefined ? undefined : this.#ops.heldBy(id);
-      const fixed = held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
-      return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
+      // A read or write on one of pool.buffers: #rw found its registered
+      // index in this ring (-1: none) and passes it as aux, which these ops
+      // use for nothing else here.
+      if ((op === Op.READ || op === Op.WRITE) && typeof aux === 'number')
+        return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, undefined, id, 0, aux < 0 ? -1 : aux * INDEX_UNIT);
+      if (mem === undefined) return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, -1);
+      return this.#stageWithMemory(id, op, fd, sqeFlags, mem, offset, len, opFlags, aux);
     },
-    refuse: (op, syscall) => {
-      if (this.#closing) return stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`);
-      if (this.#info.ops[op] !== 1) return unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
-      return undefined;
-    },
+    // (The errors are made out of line, so that this stays small enough to
+    // be inlined into every op's path.)
+    refuse: (op, syscall) => (this.#closing || this.#info.ops[op] !== 1 ? this.#refusal(op, syscall) : undefined),
     flush: () => {
       this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
@@ -329,6 +331,44 @@ export class Ring implements IoContext {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * splice(2) as IORING_OP_SPLICE (5.7): moves up to `length` bytes from
+   * `fdIn` at `offIn` to `fdOut` at `offOut`, one of them a pipe, whose
+   * offset is -1 (for a file, -1 is its current position). Plain fds only.
+   * Resolves to the bytes moved (0: the input is at its end, or a pipe
+   * without writers). The kernel runs it on an io-wq worker.
+   */
+  splice(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number, options?: SpliceOptions): Promise<number> {
+    try {
+      validateInteger(fdIn, 'fdIn', 0, 0x7fffffff);
+      validateInteger(offIn, 'offIn', -1, Number.MAX_SAFE_INTEGER);
+      validateInteger(fdOut, 'fdOut', 0, 0x7fffffff);
+      validateInteger(offOut, 'offOut', -1, Number.MAX_SAFE_INTEGER);
+      validateInteger(length, 'length', 0, 0x7fffffff);
+      const o = validateOptions<SpliceOptions>(options, ['flags', 'signal']);
+      const flags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0xf);
+      return this.#ops.start(Op.SPLICE, fdOut, 0, fdIn, offOut, length, flags, offIn, 'splice', undefined, undefined, o.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * splice() whose SQE is IOSQE_IO_LINK-ed to the op started next (in the
+   * same tick, so in the same submission): the kernel starts that one only
+   * after this one moved all `length` bytes, else cancels it (ECANCELED).
+   * Plain numbers, checked by the caller. For copyFile.
+   * @internal
+   */
+  _spliceLinked(fdIn: number, offIn: number, fdOut: number, offOut: number, length: number): Promise<number> {
+    return this.#ops.start(Op.SPLICE, fdOut, SQE_IO_LINK, fdIn, offOut, length, 0, offIn, 'splice', undefined, undefined, undefined);
+  }
+
+  /** IORING_OP_POLL_ADD, one shot: resolves to the poll events of `events` (POLLOUT...) that `fd` has, once it has one (kaio's sendFile). */
+  _pollAdd(fd: number, events: number, signal?: AbortSignal): Promise<number> {
+    return this.#ops.start(Op.POLL_ADD, fd, 0, undefined, 0, 0, events, undefined, 'poll', undefined, undefined, signal);
   }
 
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
@@ -698,6 +738,20 @@ export class Ring implements IoContext {
 
   // ── internals ──────────────────────────────────────────────────────────
 
+  /** The sink's tryStart for an op that names memory #rw did not look at. */
+  #stageWithMemory(id: number, op: number, fd: number, sqeFlags: number, mem: unknown, offset: number | bigint, len: number, opFlags: number, aux: unknown): boolean {
+    const held = this.#ops.heldBy(id);
+    // A splice's fd_in travels in Field.Fixed (it names no memory).
+    const fixed = op === Op.SPLICE ? (mem as number) : held === undefined ? -1 : this.#fixedAt(op, held, mem, len);
+    return this.#staging.add(op, fd, sqeFlags, mem, offset, len, opFlags, aux, id, 0, fixed);
+  }
+
+  /** Why the sink refuses op `op` (see its refuse). */
+  #refusal(op: number, syscall: string): Error {
+    if (this.#closing) return stateError('ERR_KAIO_CLOSED', `Ring is closed (${syscall})`);
+    return unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+  }
+
   /** Staging field [7] of a read or write whose memory lies in `held` (see staging.ts fixedAt). */
   #fixedAt(op: number, held: HeldPools | undefined, mem: unknown, bytes: number): number {
     if (held === undefined || (op !== Op.READ && op !== Op.WRITE) || Array.isArray(held)) return -1;
@@ -714,6 +768,16 @@ export class Ring implements IoContext {
       // One of pool.buffers: its size is known while the pool lives (it is
       // never detached before release), so the view is not asked.
       const pool = vectored ? undefined : ownPool(data);
+      if (pool !== undefined && options === undefined && typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)) {
+        // The commonest op, and the bar's loop: one of pool.buffers, a plain
+        // position, no options. Its registered index in this ring (or -1) is
+        // found here once, and the pool it lies in is not looked up again.
+        // (Passed on as the buffer's index, a small integer: its Field.Fixed,
+        // index * INDEX_UNIT, would be a heap number through the calls.)
+        const first = pool._fixedFirst(this);
+        const index = first < 0 ? -1 : first + poolBufferIndex(data as object);
+        return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), data, position, pool.size, 0, index, syscall, undefined, data, undefined, undefined, pool);
+      }
       const mem = pool === undefined ? checkedMemory(data, vectored, this.#checked) : data;
       const bytes = pool === undefined ? this.#checked.bytes : pool.size;
       const pos = typeof position === 'number' && position >= 0 && position <= Number.MAX_SAFE_INTEGER && Number.isInteger(position)
@@ -721,7 +785,7 @@ export class Ring implements IoContext {
         : this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal);
+      return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, pool);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -909,13 +973,13 @@ export class Ring implements IoContext {
 const NO_OPTIONS: RwOptions = Object.freeze({});
 /** IOSQE_FIXED_FILE for a registered file's index (checked by Ring#fd), else 0. */
 const sqeFlagsOf = (fd: Fd): number => (typeof fd === 'number' ? 0 : SQE_FIXED_FILE);
-const toVoid = (): void => undefined;
 
 const AT_REMOVEDIR = 0x200;
 /** The empty path of a statx on an fd (AT_EMPTY_PATH). */
 const EMPTY_CPATH = Buffer.from('\0');
 /** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
 const SQE_IO_HARDLINK = 1 << 3;
+const SQE_IO_LINK = 1 << 2;
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);

@@ -165,6 +165,7 @@ enum Op : uint8_t {
   kOpFsync = 3,           // 5.1
   kOpReadFixed = 4,       // 5.1
   kOpWriteFixed = 5,      // 5.1
+  kOpPollAdd = 6,         // 5.1
   kOpAsyncCancel = 14,    // 5.5
   kOpFallocate = 17,      // 5.6
   kOpOpenat = 18,         // 5.6
@@ -172,6 +173,7 @@ enum Op : uint8_t {
   kOpStatx = 21,          // 5.6
   kOpRead = 22,           // 5.6
   kOpWrite = 23,          // 5.6
+  kOpSplice = 30,         // 5.7
   kOpRenameat = 35,       // 5.11
   kOpUnlinkat = 36,       // 5.11
   kOpMkdirat = 37,        // 5.15

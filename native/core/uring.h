@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 #include "abi.h"
 
@@ -58,8 +59,15 @@ class Uring {
   }
 
   // Next free SQE, zeroed, or nullptr when the SQ is full. The SQE becomes
-  // visible to the kernel at the next Submit().
-  abi::Sqe* GetSqe();
+  // visible to the kernel at the next Submit(). Inline: it is on every op's path.
+  abi::Sqe* GetSqe() {
+    uint32_t head = sq_khead_->load(std::memory_order_acquire);
+    if (sqe_tail_ - head >= sq_entries_) return nullptr;
+    abi::Sqe* sqe = &sqes_[sqe_tail_ & sq_mask_];
+    sqe_tail_++;
+    std::memset(sqe, 0, sizeof(*sqe));
+    return sqe;
+  }
   unsigned IndexOf(const abi::Sqe* sqe) const {
     return static_cast<unsigned>(sqe - sqes_);
   }

@@ -6,21 +6,11 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "uring.h"
 #include "uring_sys.h"
 
 namespace kaio {
-
-abi::Sqe* Uring::GetSqe() {
-  uint32_t head = sq_khead_->load(std::memory_order_acquire);
-  if (sqe_tail_ - head >= sq_entries_) return nullptr;
-  abi::Sqe* sqe = &sqes_[sqe_tail_ & sq_mask_];
-  sqe_tail_++;
-  std::memset(sqe, 0, sizeof(*sqe));
-  return sqe;
-}
 
 int Uring::Submit(unsigned wait_nr) {
   if (sqe_tail_ != sqe_head_) {

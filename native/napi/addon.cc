@@ -9,6 +9,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("contract", RingContract(env));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("ioprioSet", Napi::Function::New(env, IoprioSet, "ioprioSet"));
+  exports.Set("pipe", Napi::Function::New(env, MakePipe, "pipe"));
+  exports.Set("dupFd", Napi::Function::New(env, DupFd, "dupFd"));
   InitPinned(env, exports);
   InitAio(env, exports);
   InitThreadpool(env, exports);
@@ -17,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBench(env, exports);
   InitResultBuffer(env, exports);
   InitDirUnlink(env, exports);
+  InitBlkdev(env, exports);
   return exports;
 }
 

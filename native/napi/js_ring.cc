@@ -715,6 +715,12 @@ bool RingWrap::PutStagedPlain(const double* e) {
   sqe->len = static_cast<uint32_t>(e[kFieldLen]);
   sqe->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
   sqe->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
+  if (sqe->opcode == abi::kOpSplice) {
+    // addr is splice_off_in, -1 for a pipe (as off is off_out); fd_in is in
+    // Field.Fixed, which an op without memory does not use otherwise.
+    if (e[kFieldAddr] < 0) sqe->addr = ~0ull;
+    sqe->file_index = static_cast<int32_t>(e[kFieldFixed]);
+  }
   Started();
   return true;
 }
@@ -810,6 +816,8 @@ Napi::Object RingContract(Napi::Env env) {
   ops.Set("SYMLINKAT", static_cast<double>(abi::kOpSymlinkat));
   ops.Set("LINKAT", static_cast<double>(abi::kOpLinkat));
   ops.Set("FTRUNCATE", static_cast<double>(abi::kOpFtruncate));
+  ops.Set("SPLICE", static_cast<double>(abi::kOpSplice));
+  ops.Set("POLL_ADD", static_cast<double>(abi::kOpPollAdd));
   ops.Set("READV_FIXED", static_cast<double>(abi::kOpReadvFixed));
   ops.Set("WRITEV_FIXED", static_cast<double>(abi::kOpWritevFixed));
   c.Set("ops", ops);

@@ -15,6 +15,10 @@ import { Pvsync2Engine } from './pvsync2';
 
 /** The engine for `job`; `openFlags` are the flags the job's file is opened with (for engines that open their own). */
 export function createEngine(job: BenchJob, openFlags: number): IoEngine {
+  // A trim job on the queued engines: fio's io_uring, libaio and pvsync2 trim synchronously
+  // (BLKDISCARD in their queue step, FIO_ASYNCIO_SYNC_TRIM); kaio bench does the same ops through psync's loop.
+  if ((job.rw === 'trim' || job.rw === 'randtrim') && (job.ioengine === 'io_uring' || job.ioengine === 'libaio' || job.ioengine === 'pvsync2'))
+    return new PsyncEngine(job.ioengine, true);
   switch (job.ioengine) {
     case 'io_uring':
       return job.api === 'batch' ? new IoUringEngine() : new IoUringPromiseEngine();

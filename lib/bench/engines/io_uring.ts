@@ -87,11 +87,13 @@ export class IoUringEngine implements IoEngine {
     const run = this.run;
     // cmdprio: the op's ioprio in its SQE (0 without cmdprio: nothing more per op).
     const prio = run.prioPick !== undefined ? run.slotPrio[tag] : 0;
+    // Several files per job: the op's own fd (datafiles.ts).
+    const file = run.df === undefined ? this.file : run.df.slotFd[tag];
     const ok = this.nop
       ? this.ring.prepNop(tag)
       : run.slotDir[tag] === 1
-        ? this.ring.prepWrite(this.file, run.buf(tag), run.slotOff[tag], tag, 0, prio)
-        : this.ring.prepRead(this.file, run.buf(tag), run.slotOff[tag], tag, 0, prio);
+        ? this.ring.prepWrite(file, run.buf(tag), run.slotOff[tag], tag, 0, prio)
+        : this.ring.prepRead(file, run.buf(tag), run.slotOff[tag], tag, 0, prio);
     return ok ? Q_QUEUED : Q_BUSY;
   }
 
@@ -197,11 +199,12 @@ export class IoUringPromiseEngine implements IoEngine {
 
   queue(tag: number): number {
     const run = this.run;
+    const file = run.df === undefined ? this.file : run.df.slotFd[tag];
     const p: Promise<number | void> = this.nop
       ? this.ring.nop()
       : run.slotDir[tag] === 1
-        ? this.ring.write(this.file, run.buf(tag), run.slotOff[tag])
-        : this.ring.read(this.file, run.buf(tag), run.slotOff[tag]);
+        ? this.ring.write(file, run.buf(tag), run.slotOff[tag])
+        : this.ring.read(file, run.buf(tag), run.slotOff[tag]);
     p.then(this.ok[tag], this.fail[tag]);
     return Q_QUEUED;
   }

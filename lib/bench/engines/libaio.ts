@@ -59,9 +59,11 @@ export class LibaioEngine implements IoEngine {
   queue(tag: number): number {
     const run = this.run;
     const op = run.slotDir[tag] === 1 ? BackendOp.Write : BackendOp.Read;
+    // Several files per job: the op's own fd (datafiles.ts).
+    const fd = run.df === undefined ? this.fd : run.df.slotFd[tag];
     // cmdprio: the op's ioprio in aio_reqprio (IOCB_FLAG_IOPRIO); without it, the call is as before.
-    if (run.prioPick !== undefined) return this.native!.prep(op, this.fd, run.buf(tag), run.slotOff[tag], 0, tag, run.slotLen[tag], run.slotPrio[tag]) !== 0 ? Q_QUEUED : Q_BUSY;
-    return this.native!.prep(op, this.fd, run.buf(tag), run.slotOff[tag], 0, tag, run.slotLen[tag]) !== 0 ? Q_QUEUED : Q_BUSY;
+    if (run.prioPick !== undefined) return this.native!.prep(op, fd, run.buf(tag), run.slotOff[tag], 0, tag, run.slotLen[tag], run.slotPrio[tag]) !== 0 ? Q_QUEUED : Q_BUSY;
+    return this.native!.prep(op, fd, run.buf(tag), run.slotOff[tag], 0, tag, run.slotLen[tag]) !== 0 ? Q_QUEUED : Q_BUSY;
   }
 
   queueSync(tag: number, datasync: boolean): number {

@@ -76,6 +76,7 @@ export function nativeLoopFits(run: Run, fd: number): boolean {
     run.dir0 !== 2 &&
     job.rampTime === 0 &&
     run.setup.logFiles.length === 0 &&
+    run.df === undefined &&
     !run.dry &&
     run.depthMax <= 65535 &&
     run.slotDir.length >= blockOps(run.maxLen) + run.depthMax + 1 &&

@@ -30,7 +30,9 @@ export class Pvsync2Engine implements IoEngine {
   queue(tag: number): number {
     const run = this.run;
     const ctx = this.ctx!;
-    const p = run.slotDir[tag] === 1 ? ctx.write(this.fd, run.buf(tag), run.slotOff[tag], this.opts) : ctx.read(this.fd, run.buf(tag), run.slotOff[tag], this.opts);
+    // Several files per job: the op's own fd (datafiles.ts).
+    const fd = run.df === undefined ? this.fd : run.df.slotFd[tag];
+    const p = run.slotDir[tag] === 1 ? ctx.write(fd, run.buf(tag), run.slotOff[tag], this.opts) : ctx.read(fd, run.buf(tag), run.slotOff[tag], this.opts);
     p.then(this.ok[tag], this.fail[tag]);
     return Q_QUEUED;
   }
