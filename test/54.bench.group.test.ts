@@ -56,9 +56,13 @@ describe('54 kaio bench: group_reporting runtimes (fio stat.c: job runtime summe
     fs.mkdirSync(fd);
     const f = doc(fio(job(fd))).jobs;
     assert.equal(f.length, 1);
-    // Both the same multiple of the direction's runtime: the instances' count.
+    // Both a sum of three instances' runtimes over the longest one: above 2 (the longest plus two
+    // others of at least the 1000 ms runtime), at most 3 (all as long as the longest). A loaded
+    // machine can stretch one instance (a descheduled thread), so the two need not be equal;
+    // reporting the longest alone, as kaio did before, gives 1.
     const ratio = (j: Job): number => j.job_runtime / j.read.runtime;
-    assert.ok(Math.abs(ratio(k[0]) - ratio(f[0])) < 0.3, `kaio ${k[0].job_runtime}/${k[0].read.runtime}, fio ${f[0].job_runtime}/${f[0].read.runtime}`);
+    const summed = (j: Job): boolean => ratio(j) > 2 && ratio(j) <= 3.01;
+    assert.ok(summed(k[0]) && summed(f[0]), `kaio ${k[0].job_runtime}/${k[0].read.runtime}, fio ${f[0].job_runtime}/${f[0].read.runtime}`);
     assert.ok(Math.abs(k[0].read.runtime - f[0].read.runtime) < 300, `read.runtime kaio ${k[0].read.runtime}, fio ${f[0].read.runtime}`);
   });
 
