@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
 import * as kfs from 'kaio/fs/promises';
+import { binding } from '../dist/lib/binding';
 import { BACKENDS, mountTmpfs, packageForAnyUser, skip } from './helpers';
 import { type AnyFn, fsSuite, type AsyncFn, LONG_NAME, outcome, resolveArgs, ringOps, show, tree } from './fs-compare';
 
@@ -560,5 +561,18 @@ describe('29 kaio/fs/promises: rm -r lists and unlinks each directory natively, 
       assert.deepStrictEqual([e.code, e.syscall, e.path], ['ENAMETOOLONG', 'unlink', `<D>${deepest}/${'c'.repeat(150)}`], kind);
       assert.ok(fs.existsSync(path.join(kDir, deepest)) && fs.existsSync(path.join(nDir, deepest)), `${kind}: the deepest directory is left in both`);
     }
+  });
+
+  it('the native step does not follow a symlink put where the directory was (ENOTDIR: O_DIRECTORY with O_NOFOLLOW), and the link\'s target keeps its files', async () => {
+    const target = path.join(base, 'swap-target');
+    fs.mkdirSync(target);
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(target, `f${i}`), 'keep');
+    const link = path.join(base, 'swap-link');
+    fs.symlinkSync(target, link);
+    // What rm -r's walk would call if the directory it lstat()ed were swapped for this link since.
+    const r = await binding.unlinkEntries(Buffer.from(link), true);
+    assert.equal(r, -os.constants.errno.ENOTDIR);
+    assert.deepEqual(fs.readdirSync(target).sort(), ['f0', 'f1', 'f2', 'f3', 'f4']);
+    assert.ok(fs.lstatSync(link).isSymbolicLink());
   });
 });

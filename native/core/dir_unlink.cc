@@ -37,8 +37,10 @@ void Put(std::vector<uint8_t>* out, EntryKind kind, int err, const char* name, s
 
 int UnlinkEntries(const std::string& dir, bool rmdir, std::vector<uint8_t>* out, int* rmdir_result) {
   *rmdir_result = 1;
-  // As Node's readdir (uv_fs_scandir): the path is followed.
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // The caller found a directory here (lstat, or d_type): O_NOFOLLOW keeps
+  // this step from unlinking through a symlink swapped in since then
+  // (ENOTDIR: the caller then goes on as Node's rimraf does, by path).
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return -errno;
   // The whole listing first, then the unlinks (as Node's readdir, then its
   // rimraf of each entry): no filesystem's readdir has to cope with the
