@@ -64,6 +64,11 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     const data = crypto.randomBytes((5 << 20) + 12345);
     fs.writeFileSync(p, data);
     const results: number[] = [];
+    // The client has a body once its last byte arrives, which can be before
+    // the server's sendFile promise settles: the check waits for the handlers.
+    let handled = 0;
+    let allHandled!: () => void;
+    const handlersDone = new Promise<void>((resolve) => { allHandled = resolve; });
     srv.set(async (req, res) => {
       const [start, length] = (req.url ?? '/').slice(1).split('-').map(Number);
       res.writeHead(200, { 'content-length': length });
@@ -80,6 +85,7 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
         }
       }
       res.end();
+      if (++handled === 4) allHandled();
     });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -90,6 +96,7 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
         assert.ok(body.equals(data.subarray(start, start + length)), `bytes of ${start}+${length}`);
         if (i > 0) assert.strictEqual((res as http.IncomingMessage & { req: { reusedSocket: boolean } }).req.reusedSocket, true, 'keep-alive: the same socket');
       }
+      await handlersDone;
       assert.deepStrictEqual(results, cases.map(([, l]) => l));
     } finally {
       agent.destroy();
