@@ -10,27 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_process';
-import { pkgRoot, skip } from './helpers';
+import { fio, haveFio, kaio, doc as parseDoc, refused } from './bench-cli';
+import { skip } from './helpers';
 
-const bin = path.join(pkgRoot, 'bin', 'kaio');
 type Dir = { total_ios: number; io_bytes: number; clat_ns: { N: number } };
 type Doc = { jobs: Array<{ error: number; read: Dir; write: Dir; trim: Dir; kaio?: { notes: string[] } }> };
-const kaio = (args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [bin, 'bench', '--eta=never', ...args], { encoding: 'utf8', timeout: 60000 });
-const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
-const fio = (args: string[]): SpawnSyncReturns<string> => spawnSync('fio', args, { encoding: 'utf8', timeout: 60000 });
-const doc = (r: SpawnSyncReturns<string>): Doc => {
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
-};
-/** One line on stderr (after notes), "kaio bench: ...", the status given, no stack. */
-function refused(r: SpawnSyncReturns<string>, status: number, re: RegExp): void {
-  assert.equal(r.status, status, r.stderr);
-  const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('kaio bench: note:'));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^kaio bench: /);
-  assert.match(lines[0], re);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-}
+const doc = (r: SpawnSyncReturns<string>): Doc => parseDoc<Doc>(r);
 
 const MiB = 1024 * 1024;
 const DEV_SIZE = 8 * MiB;

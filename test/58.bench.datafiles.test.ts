@@ -8,28 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { pkgRoot, mountTmpfs, skip } from './helpers';
+import { fio, haveFio, kaio, doc as parseDoc, refused } from './bench-cli';
+import { mountTmpfs, skip } from './helpers';
 
-const bin = path.join(pkgRoot, 'bin', 'kaio');
 type Dir = { total_ios: number; io_bytes: number };
 type Doc = { jobs: Array<{ jobname: string; error: number; read: Dir; write: Dir }> };
 
-const kaio = (args: string[]): SpawnSyncReturns<string> => spawnSync(process.execPath, [bin, 'bench', '--eta=never', ...args], { encoding: 'utf8', timeout: 60000 });
-const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
-const fio = (args: string[]): SpawnSyncReturns<string> => spawnSync('fio', args, { encoding: 'utf8', timeout: 60000 });
-const doc = (r: SpawnSyncReturns<string>): Doc => {
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
-};
-/** One line on stderr, "kaio bench: ...", the given exit status, no stack. */
-function refused(r: SpawnSyncReturns<string>, status: number, re: RegExp): void {
-  assert.equal(r.status, status, r.stderr);
-  const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('kaio bench: note:'));
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0], /^kaio bench: /);
-  assert.match(lines[0], re);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-}
+const doc = (r: SpawnSyncReturns<string>): Doc => parseDoc<Doc>(r);
 /** Per file of the set, the 4 KiB blocks holding anything but zeros (the blocks a write job wrote). */
 function written(dir: string, n: number): number[] {
   return Array.from({ length: n }, (_, i) => {

@@ -182,13 +182,7 @@ int BenchLoop::Commit() {
     int r = ring_.Submit(0);
     state_[kBsEnters] += static_cast<double>(ring_.enter_calls() - enters);
     if (r > 0) {
-      unsigned n = static_cast<unsigned>(r) > q_len_ ? q_len_ : static_cast<unsigned>(r);
-      state_[kBsSubmit + BatchBucket(n)]++;
-      double t = o_.stamp_submit ? Now() : loop_now_;
-      for (unsigned i = 0; i < n; i++) t_sub_[queued_[q_start_ + i]] = t;
-      q_start_ += n;
-      q_len_ -= n;
-      if (q_len_ == 0) q_start_ = 0;
+      Submitted(static_cast<unsigned>(r));
       continue;
     }
     if (r != 0 && r != -EAGAIN && r != -EBUSY) return r;
@@ -203,6 +197,18 @@ int BenchLoop::Commit() {
   return 0;
 }
 
+// The kernel took the first `taken` queued ops: each is stamped as
+// submitted now, and the queue moves past them.
+void BenchLoop::Submitted(unsigned taken) {
+  unsigned n = taken > q_len_ ? q_len_ : taken;
+  state_[kBsSubmit + BatchBucket(n)]++;
+  double t = o_.stamp_submit ? Now() : loop_now_;
+  for (unsigned i = 0; i < n; i++) t_sub_[queued_[q_start_ + i]] = t;
+  q_start_ += n;
+  q_len_ -= n;
+  if (q_len_ == 0) q_start_ = 0;
+}
+
 // io_submit of the queued iocbs (again for the rest when the kernel takes
 // part of them): each op taken is stamped when the call returns. An iocb the
 // kernel refuses is that op's error (as fio's io_u), and ends the job.
@@ -211,13 +217,7 @@ int BenchLoop::CommitAio() {
     int r = aio_.Submit(iocb_ptrs_.data() + q_start_, q_len_);
     state_[kBsEnters]++;
     if (r > 0) {
-      unsigned n = static_cast<unsigned>(r) > q_len_ ? q_len_ : static_cast<unsigned>(r);
-      state_[kBsSubmit + BatchBucket(n)]++;
-      double t = o_.stamp_submit ? Now() : loop_now_;
-      for (unsigned i = 0; i < n; i++) t_sub_[queued_[q_start_ + i]] = t;
-      q_start_ += n;
-      q_len_ -= n;
-      if (q_len_ == 0) q_start_ = 0;
+      Submitted(static_cast<unsigned>(r));
       continue;
     }
     if (r == -EAGAIN && in_flight_ > q_len_) {

@@ -90,6 +90,7 @@ class BenchLoop {
   int CommitAio();
   int ReapAio();
   int Commit();
+  void Submitted(unsigned taken);
   int Reap();
   void Record(unsigned tag, int32_t res, double now);
   void Complete(const abi::IoEvent& ev, double now);
