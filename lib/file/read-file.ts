@@ -1,9 +1,10 @@
 // Module-level readFile, writeFile and appendFile, with node:fs/promises'
 // arguments, options, results and errors.
 //
-// readFile of a path on io_uring: first, in the calling thread and only where
-// nothing can wait for the disk, open + statx + read of a file in the page
-// cache (readCached, below); when that cannot finish, the ring:
+// readFile of a path on io_uring: with KAIO_CACHED_READ=1, first, in the
+// calling thread and only where nothing can wait for the disk, open + statx +
+// read of a file in the page cache (readCached, below); otherwise, or when
+// that cannot finish, the ring:
 // openat and statx go out in one submission,
 // then the read, sized from statx, and the close go out together in the next
 // (the read is ahead of the close in the SQ and holds its own reference to
@@ -313,7 +314,7 @@ const HINT_TRIES = 2;
  * 64 readFiles of 64 KiB used ~1.2 of 2 CPUs (BENCHMARKS.md, peers); on
  * workers the copies run beside the JavaScript. Below these, a worker's
  * wake-up costs more than the copy it moves: a lone 64 KiB readFile took
- * 2.3x longer async, 64 of 16 KiB gained nothing (BENCHMARKS.md, "readFile
+ * 2.3x longer async, 64 of 16 KiB gained little (BENCHMARKS.md, "readFile
  * of 64 KiB files"). KAIO_READ_ASYNC=1 sends every such read to a worker,
  * 0 none.
  */
@@ -399,8 +400,9 @@ async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEnc
   let closing: Promise<void> | undefined;
   const body = async (): Promise<string | Buffer | undefined> => {
     checkAborted(signal);
-    // The read and the close in one submission, the read first (it holds
-    // its own reference to the file, so the close cannot pull it away).
+    // The read and the close in one submission, the read first (inline, it
+    // takes its own reference to the file before the close runs; sent to
+    // io-wq, it is hard-linked to the close, see wholeRead).
     const buffer = resultBuffer(hint + 1);
     const read = wholeRead(ring, fd, buffer, hint);
     closing = ring.closeFd(fd);
