@@ -688,7 +688,7 @@ export class FileHandle extends EventEmitter {
    * (direct.ts): it opens without O_APPEND and appends itself.
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, (p) => this.#readAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, [view], (p, v) => this.#readAt(fd, v[0], p));
     return this.#readAt(fd, view, at);
   }
 
@@ -730,7 +730,7 @@ export class FileHandle extends EventEmitter {
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     if (at === -1 && !this.#direct) {
       const position = (this.#position ??= new CurrentPosition());
-      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, (p) => this.#vectoredAt(false, fd, buffers, p));
+      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, buffers, (p, v) => this.#vectoredAt(false, fd, v, p));
     }
     return this.#vectoredAt(write, fd, buffers, at);
   }
