@@ -233,8 +233,11 @@ export class CurrentPosition {
         else e.reject(systemError(EFAULT, 'write'));
         return;
       }
-      const views = skipBytes(e, e.done);
+      let views = skipBytes(e, e.done);
       if (batch.length > 0 && (this.#solo || iovs.length + views.length > BATCH_IOVS)) break;
+      // One writev(buffers) of more buffers than a writev takes: its first
+      // IOV_MAX now, the rest in the next trips (as libuv loops over them).
+      if (views.length > BATCH_IOVS) views = views.slice(0, BATCH_IOVS);
       batch.push(e);
       lengths.push(e.bytes - e.done);
       iovs = batch.length === 1 ? views : iovs.concat(views);
