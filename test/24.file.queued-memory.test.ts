@@ -125,6 +125,56 @@ describe('24 FileHandle: queued current-position ops use the memory checked at t
         }
       });
 
+      it('{ direct: true }: an unaligned write of a buffer shrunk after the call fails with EFAULT and leaves the old blocks (it threw a TypeError, code undefined)', async function () {
+        const ctx = context(this, backend);
+        const p = tmpPath('direct-shrink');
+        fs.writeFileSync(p, Buffer.alloc(8192, 0x2e));
+        let fh: kaio.FileHandle;
+        try {
+          fh = await kaio.open(p, 'r+', 0o644, { context: ctx, direct: true });
+        } catch (e) {
+          skip(this, `O_DIRECT is not available here: ${(e as Error).message}`);
+        }
+        try {
+          const rab = new ArrayBuffer(100, { maxByteLength: 200 });
+          new Uint8Array(rab).fill(0x41);
+          const w = fh.write(new Uint8Array(rab), 0, 100, 10);
+          rab.resize(0);
+          await assert.rejects(w, { code: 'EFAULT', syscall: 'write' });
+          const rab2 = new ArrayBuffer(8, { maxByteLength: 64 });
+          const r = fh.read(new Uint8Array(rab2), 0, 8, 1);
+          rab2.resize(2);
+          await assert.rejects(r, { code: 'EFAULT', syscall: 'read' });
+        } finally {
+          await fh.close();
+        }
+        assert.deepStrictEqual(fs.readFileSync(p), Buffer.alloc(8192, 0x2e));
+      });
+
+      it('{ direct: true }: a readv whose first buffer grew after the call fills each buffer with its own bytes (the first took the second\'s)', async function () {
+        const ctx = context(this, backend);
+        const p = tmpPath('direct-readv');
+        fs.writeFileSync(p, '0123456789'.repeat(10));
+        let fh: kaio.FileHandle;
+        try {
+          fh = await kaio.open(p, 'r', 0o644, { context: ctx, direct: true });
+        } catch (e) {
+          skip(this, `O_DIRECT is not available here: ${(e as Error).message}`);
+        }
+        try {
+          const rab = new ArrayBuffer(4, { maxByteLength: 64 });
+          const a = new Uint8Array(rab);
+          const b = Buffer.alloc(4);
+          const r = fh.readv([a, b], 1);
+          rab.resize(8);
+          assert.strictEqual((await r).bytesRead, 8);
+          assert.strictEqual(Buffer.from(rab).toString('latin1'), '1234\0\0\0\0');
+          assert.strictEqual(b.toString('latin1'), '5678');
+        } finally {
+          await fh.close();
+        }
+      });
+
       it("a view whose byteLength/buffer/byteOffset getters lie: the counts and the file are those of the same writes at explicit positions (no byte outside the view, none twice)", async function () {
         const ctx = context(this, backend);
         const mem = new ArrayBuffer(64);
