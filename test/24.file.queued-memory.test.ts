@@ -175,6 +175,24 @@ describe('24 FileHandle: queued current-position ops use the memory checked at t
         }
       });
 
+      it('a readv/writev list with a view detached before the call is refused as at an explicit position (ERR_INVALID_ARG_VALUE naming buffers[i]), nothing written', async function () {
+        const ctx = context(this, backend);
+        const p = tmpPath('detached-list');
+        const fh = await kaio.open(p, 'w+', 0o644, { context: ctx });
+        try {
+          const ab = new ArrayBuffer(8);
+          const v = new Uint8Array(ab);
+          structuredClone(ab, { transfer: [ab] });
+          for (const position of [0, null]) {
+            await assert.rejects(fh.writev([Buffer.from('ab'), v], position), { code: 'ERR_INVALID_ARG_VALUE', message: /'buffers\[1\]' is detached/ });
+            await assert.rejects(fh.readv([Buffer.alloc(2), v], position), { code: 'ERR_INVALID_ARG_VALUE', message: /'buffers\[1\]' is detached/ });
+          }
+        } finally {
+          await fh.close();
+        }
+        assert.strictEqual(fs.statSync(p).size, 0);
+      });
+
       it("a view whose byteLength/buffer/byteOffset getters lie: the counts and the file are those of the same writes at explicit positions (no byte outside the view, none twice)", async function () {
         const ctx = context(this, backend);
         const mem = new ArrayBuffer(64);

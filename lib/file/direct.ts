@@ -329,7 +329,7 @@ class Direct implements DirectIo {
 
   async vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     // One bounce for the whole list; each view's memory and length as they are now, at the call.
-    const parts = buffers.map((b) => new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), checkedLength(b)));
+    const parts = buffers.map((b, i) => new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), checkedLength(b, `buffers[${i}]`)));
     const lengths = parts.map((v) => viewBytes(v));
     const total = lengths.reduce((s, n) => s + n, 0);
     const flat = new Uint8Array(total);

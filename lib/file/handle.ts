@@ -688,7 +688,7 @@ export class FileHandle extends EventEmitter {
    * (direct.ts): it opens without O_APPEND and appends itself.
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, [view], (p, v) => this.#readAt(fd, v[0], p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, [view], false, (p, v) => this.#readAt(fd, v[0], p));
     return this.#readAt(fd, view, at);
   }
 
@@ -706,7 +706,7 @@ export class FileHandle extends EventEmitter {
    * with the current-position writes queued next to it; see position.ts).
    */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], this.#writeViews(fd));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], false, this.#writeViews(fd));
     return this.#writeAt(fd, view, at);
   }
 
@@ -736,7 +736,7 @@ export class FileHandle extends EventEmitter {
     }
     if (at === -1 && !this.#direct) {
       const position = (this.#position ??= new CurrentPosition());
-      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, buffers, (p, v) => this.#vectoredAt(false, fd, v, p));
+      return write ? position.write(fd, buffers, true, this.#writeViews(fd)) : position.run(fd, buffers, true, (p, v) => this.#vectoredAt(false, fd, v, p));
     }
     return this.#vectoredAt(write, fd, buffers, at);
   }
@@ -748,7 +748,7 @@ export class FileHandle extends EventEmitter {
    * nothing was written), as libuv's loop. The views' memory as checked now.
    */
   async #writevAll(fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
-    let rest = buffers.map((v) => u8(v));
+    let rest = buffers.map((v, i) => new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), checkedLength(v, `buffers[${i}]`)));
     let total = 0;
     while (rest.length > 0) {
       const chunk = rest.slice(0, IOV_MAX);

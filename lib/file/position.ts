@@ -78,13 +78,13 @@ interface Entry {
 const BATCH_IOVS = IOV_MAX;
 
 /** The views pinned at the call: each view's buffer, offset and length as the engine sees them now. */
-function pin(views: ArrayBufferView[]): { parts: Uint8Array[]; lengths: number[]; bytes: number } {
+function pin(views: ArrayBufferView[], list: boolean): { parts: Uint8Array[]; lengths: number[]; bytes: number } {
   const parts: Uint8Array[] = new Array(views.length);
   const lengths: number[] = new Array(views.length);
   let bytes = 0;
   for (let i = 0; i < views.length; i++) {
     const v = views[i];
-    const n = checkedLength(v);
+    const n = checkedLength(v, list ? `buffers[${i}]` : 'buffer');
     parts[i] = new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), n);
     lengths[i] = n;
     bytes += n;
@@ -141,8 +141,8 @@ export class CurrentPosition {
    * past the bytes it read. A failed op leaves the offset where it was, as
    * read(2) does.
    */
-  run(fd: number, views: ArrayBufferView[], op: (at: number | bigint, views: Uint8Array[]) => Promise<number>): Promise<number> {
-    return this.#enqueue(fd, false, views, op);
+  run(fd: number, views: ArrayBufferView[], list: boolean, op: (at: number | bigint, views: Uint8Array[]) => Promise<number>): Promise<number> {
+    return this.#enqueue(fd, false, views, list, op);
   }
 
   /**
@@ -151,15 +151,15 @@ export class CurrentPosition {
    * (`writev`), and moves the offset past what the kernel wrote (to the end
    * of the file in append mode). Resolves with this caller's bytes written.
    */
-  write(fd: number, views: ArrayBufferView[], writev: WriteViews): Promise<number> {
+  write(fd: number, views: ArrayBufferView[], list: boolean, writev: WriteViews): Promise<number> {
     this.#writev = writev;
-    return this.#enqueue(fd, true, views, undefined);
+    return this.#enqueue(fd, true, views, list, undefined);
   }
 
   #writev: WriteViews | undefined;
 
-  #enqueue(fd: number, write: boolean, views: ArrayBufferView[], op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined): Promise<number> {
-    const { parts, lengths, bytes } = pin(views); // throws (a detached view) before anything is queued
+  #enqueue(fd: number, write: boolean, views: ArrayBufferView[], list: boolean, op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined): Promise<number> {
+    const { parts, lengths, bytes } = pin(views, list); // throws (a detached view) before anything is queued
     return new Promise<number>((resolve, reject) => {
       this.#queue.push({ parts, lengths, bytes, write, op, done: 0, resolve, reject });
       if (this.#running) return;
