@@ -35,8 +35,8 @@ async function calls(fh: Vectored): Promise<unknown[]> {
 describe('22 FileHandle writev/readv of more than IOV_MAX buffers, as node:fs', function () {
   this.timeout(60000);
 
-  for (const backend of BACKENDS) {
-    it(`${backend}: writev of 2000/1025/3000 buffers writes them all, readv of 1500 reads into the first 1024; the results and the file are node:fs's`, async function () {
+  for (const backend of BACKENDS) for (const direct of [false, true]) {
+    it(`${backend}${direct ? ', { direct: true }' : ''}: writev of 2000/1025/3000 buffers writes them all, readv of 1500 reads into the first 1024; the results and the file are node:fs's`, async function () {
       let context: kaio.IoContext;
       try {
         context = kaio.createContext({ backend });
@@ -46,7 +46,13 @@ describe('22 FileHandle writev/readv of more than IOV_MAX buffers, as node:fs', 
       const p = tmpPath(`iovmax-${backend}`);
       const ref = `${p}.node`;
       let got: unknown[];
-      const fh = await kaio.open(p, 'w+', 0o644, { context });
+      let fh: kaio.FileHandle;
+      try {
+        fh = await kaio.open(p, 'w+', 0o644, { context, direct });
+      } catch (e) {
+        await context.close();
+        skip(this, `O_DIRECT is not available here: ${(e as Error).message}`);
+      }
       try {
         got = await calls(fh as unknown as Vectored);
       } finally {

@@ -729,10 +729,12 @@ export class FileHandle extends EventEmitter {
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     // As libuv: a readv(2) takes IOV_MAX buffers at most (the rest are not
-    // read: a short read), and a writev of more goes on over all of them.
+    // read: a short read), and a writev of more goes on over all of them
+    // (at the current position, the queue does; a direct handle's one
+    // bounce buffer takes any number).
     if (buffers.length > IOV_MAX) {
       if (!write) buffers = buffers.slice(0, IOV_MAX);
-      else if (at !== -1 || this.#direct) return this.#writevAll(fd, buffers, at);
+      else if (at !== -1 && !this.#direct) return this.#writevAll(fd, buffers, at);
     }
     if (at === -1 && !this.#direct) {
       const position = (this.#position ??= new CurrentPosition());
@@ -746,6 +748,7 @@ export class FileHandle extends EventEmitter {
    * each going on from the first byte the one before did not write, until
    * all are written or one writes nothing or fails (its error only when
    * nothing was written), as libuv's loop. The views' memory as checked now.
+   * (Not for a direct handle, nor at the current position: see #vectored.)
    */
   async #writevAll(fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     let rest = buffers.map((v, i) => new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), checkedLength(v, `buffers[${i}]`)));
@@ -754,7 +757,7 @@ export class FileHandle extends EventEmitter {
       const chunk = rest.slice(0, IOV_MAX);
       let n: number;
       try {
-        n = await this.#vectoredAt(true, fd, chunk, at === -1 ? -1 : typeof at === 'bigint' ? at + BigInt(total) : at + total);
+        n = await this.#vectoredAt(true, fd, chunk, typeof at === 'bigint' ? at + BigInt(total) : at + total);
       } catch (e) {
         if (total === 0) throw e;
         return total;
