@@ -29,7 +29,7 @@ import * as os from 'node:os';
 import { binding } from '../binding';
 import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
-import { asRing, defaultContext, fsClose, openWith } from './open';
+import { asRing, closeOnRing, defaultContext, fsClose, openWith } from './open';
 import { RESULT_MEMORY_FROM, RESULT_READ_STEP, resultBuffer } from './result-buffer';
 
 export interface KaioReadFileOptions {
@@ -129,7 +129,7 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
       const view = bytes as ArrayBufferView;
       const data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
       const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
-      const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
+      const close = (): Promise<void> => (ring.closed ? fsClose(fd) : closeOnRing(ring, fd));
       await closeAfter(writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush), close);
       return;
     }
@@ -172,7 +172,7 @@ async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number):
       () => false,
     );
     if (!mine) {
-      await ring.closeFd(fd).catch(noop);
+      await closeOnRing(ring, fd).catch(noop);
       return ring.openat(p, flags, mode);
     }
   }
@@ -358,7 +358,7 @@ async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEnc
     } else {
       // Opened, not read: the ring reads and closes that fd.
       const [fd, size] = r as [number, number];
-      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => ring.closeFd(fd));
+      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
       if (size <= 0 || size > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
       const data = await readSizedAndClose(ring, fd, size, encoding);
       if (data !== undefined) return data;
@@ -405,14 +405,14 @@ async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEnc
     // io-wq, it is hard-linked to the close, see wholeRead).
     const buffer = resultBuffer(hint + 1);
     const read = wholeRead(ring, fd, buffer, hint);
-    closing = ring.closeFd(fd);
+    closing = closeOnRing(ring, fd);
     closing.catch(noop);
     const n = await read;
     if (n !== hint) return undefined;
     const out = buffer.subarray(0, n);
     return encoding ? out.toString(encoding) : out;
   };
-  return closeAfter(body(), () => closing ?? ring.closeFd(fd));
+  return closeAfter(body(), () => closing ?? closeOnRing(ring, fd));
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
@@ -422,7 +422,7 @@ async function ringReadFileSized(ring: Ring, p: KernelPath, encoding: BufferEnco
 
 /** readOpened on the ring, then the close, whose error counts as Node's handleFdClose counts it (closeAfter). */
 function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  return closeAfter(readOpened(ring, fd, encoding, signal), () => ring.closeFd(fd));
+  return closeAfter(readOpened(ring, fd, encoding, signal), () => closeOnRing(ring, fd));
 }
 
 /**
@@ -433,7 +433,7 @@ function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefin
 function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: BufferEncoding | undefined): Promise<string | Buffer | undefined> {
   const buffer = resultBuffer(size + 1);
   const read = wholeRead(ring, fd, buffer, size);
-  const closing = ring.closeFd(fd);
+  const closing = closeOnRing(ring, fd);
   closing.catch(noop);
   const data = read.then((n) => {
     if (n !== size) return undefined;
@@ -494,7 +494,7 @@ async function cachedResult(ring: Ring, r: Buffer | [Buffer, number], encoding: 
   let buffer: Buffer;
   if (Array.isArray(r)) {
     buffer = r[0];
-    await ring.closeFd(r[1]);
+    await closeOnRing(ring, r[1]);
   } else {
     buffer = r;
     await nextTurn();
