@@ -17,7 +17,7 @@
 // returned and reaped, so its completions wait for the next event-loop turn,
 // where the unlinked ops complete inside the enter.
 import { STATX_BASIC_STATS } from '../abi';
-import { AbortError, invalidArgType } from '../errors';
+import { AbortError, invalidArgType, systemError } from '../errors';
 import type { Ring } from '../ring';
 import type { KernelPath } from '../ring/args';
 import { getOptions, openFlags, validatePath } from './args';
@@ -87,22 +87,75 @@ export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions
   }
 }
 
+const WRITE_DEFAULTS: KaioWriteFileOptions = { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false };
+const APPEND_DEFAULTS: KaioWriteFileOptions = { encoding: 'utf8', mode: 0o666, flag: 'a' };
+
 /** Writes data to a file (replacing it, with the default flag 'w'). */
-export async function writeFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
-  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false } as KaioWriteFileOptions);
-  return writeWith(path, data, o, o.flag || 'w');
+export function writeFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
+  // Not async itself: writeWith's promise is the result (one async frame
+  // per call, not two); writeWith rejects for every bad argument.
+  return writeWith(path, data, options, WRITE_DEFAULTS, 'w');
 }
 
 /** Appends data to a file (flag 'a' by default), creating it. */
-export async function appendFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
-  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' } as KaioWriteFileOptions);
-  return writeWith(path, data, o, o.flag || 'a');
+export function appendFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
+  return writeWith(path, data, options, APPEND_DEFAULTS, 'a');
 }
 
 const { O_TRUNC, O_APPEND, O_RDONLY, O_CREAT, O_EXCL } = nodeFs.constants;
 const O_ACCMODE = 3;
 
-async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFileOptions, flag: string | number): Promise<void> {
+/** What writeFile/appendFile of a path will do, every argument checked. */
+interface WriteJob {
+  o: KaioWriteFileOptions;
+  bytes: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>;
+  p: KernelPath;
+  mode: number;
+  context: FileIo;
+  inPlace: boolean;
+  flush: boolean;
+  openAs: number;
+  /** One buffer on io_uring: the ring and the buffer's bytes (checked view). */
+  ring?: Ring;
+  data?: Uint8Array;
+}
+
+/**
+ * writeFile/appendFile. Not async itself: the arguments are checked in the
+ * calling turn (a bad one rejects), and an inline write (writeInPlaceCached)
+ * settles through one promise (nextTurn); the rest is writeOnRing or
+ * writeThroughHandle.
+ */
+function writeWith(path: PathOrHandle, data: WriteFileData, options: KaioWriteFileOptions | BufferEncoding | null | undefined, defaults: KaioWriteFileOptions, dfltFlag: string): Promise<void> {
+  let job: WriteJob | Promise<void>;
+  try {
+    job = writeJob(path, data, options, defaults, dfltFlag);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (!('o' in job)) return job;
+  const { ring, data: view } = job;
+  if (!ring || !view) return writeThroughHandle(job);
+  const p = job.p;
+  if (job.inPlace && !job.flush && typeof p === 'string' && view.byteLength <= INLINE_WRITE_MAX && (job.openAs & ~INLINE_WRITE_FLAGS) === 0 && inlineWriteNow()) {
+    const r = binding.writeInPlaceCached(p, view, job.openAs & O_ACCMODE, createProtected() ? (process.geteuid?.() ?? -1) : -1);
+    if (r === 0 || r === 1) {
+      if (r === 1) inlineWriteAfter = Date.now() + INLINE_WRITE_BACKOFF_MS;
+      return nextTurn();
+    }
+    if (Array.isArray(r)) {
+      if (r.length === 2) return Promise.reject(systemError(r[0], r[1]));
+      return writeOnRing(job, ring, view, r[0]); // opened, not a regular file on a block device
+    }
+    // Nothing opened: the ring does it all and reports its own errors.
+    if (r === -ENOSYS || r === -EINVAL || r === -EPERM) inlineWrites = false; // no openat2 or RESOLVE_CACHED: never again
+  }
+  return writeOnRing(job, ring, view, undefined);
+}
+
+function writeJob(path: PathOrHandle, data: WriteFileData, options: KaioWriteFileOptions | BufferEncoding | null | undefined, defaults: KaioWriteFileOptions, dfltFlag: string): WriteJob | Promise<void> {
+  const o = getOptions(options, defaults);
+  const flag = o.flag || dfltFlag;
   const flush = o.flush ?? false;
   if (typeof flush !== 'boolean') throw invalidArgType('options.flush', 'of type boolean', flush);
   const inPlaceAsked = o.inPlace ?? false;
@@ -117,27 +170,86 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   // In place: only for a flag that truncates, writes, and does not append.
   const inPlace = inPlaceAsked && (flags & O_TRUNC) !== 0 && (flags & O_APPEND) === 0 && (flags & O_ACCMODE) !== O_RDONLY;
   const openAs = inPlace ? flags & ~O_TRUNC : flags;
+  const job: WriteJob = { o, bytes, p, mode, context, inPlace, flush, openAs };
+  const ring = ArrayBuffer.isView(bytes) ? writeRing(context) : undefined;
+  if (ring) {
+    // The view's memory through the engine's getters (a subclass or an
+    // own `buffer` property cannot redirect it), its length checked now.
+    const view = bytes as ArrayBufferView;
+    job.ring = ring;
+    job.data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
+  }
+  return job;
+}
+
+/**
+ * One buffer on io_uring: the ring's openat (unless `fd` is open already),
+ * writes and close, no FileHandle in between (what it adds, current-position
+ * order and a GC guard, a fd nobody else sees does not need).
+ */
+async function writeOnRing(job: WriteJob, ring: Ring, data: Uint8Array, fd: number | undefined): Promise<void> {
   try {
-    const ring = ArrayBuffer.isView(bytes) ? asRing(context, 'OPENAT', 'WRITE', 'CLOSE') : undefined;
-    if (ring) {
-      // One buffer on io_uring: the ring's openat, writes and close, no
-      // FileHandle in between (what it adds, current-position order and
-      // a GC guard, a fd nobody else sees does not need).
-      // The view's memory through the engine's getters (a subclass or an
-      // own `buffer` property cannot redirect it), its length checked now.
-      const view = bytes as ArrayBufferView;
-      const data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
-      const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
-      const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
-      await closeAfter(writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush), close);
-      return;
-    }
-    const handle = await openWith(context, p, openAs, mode, false);
-    const work = writeBody(context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), inPlace, flush);
+    const opened = fd ?? (await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777));
+    const close = (): Promise<void> => (ring.closed ? fsClose(opened) : ring.closeFd(opened));
+    const signal = job.o.signal;
+    await closeAfter(writeBody(job.context, opened, (cursor) => ringWriteAll(ring, opened, data, signal, cursor), () => ring.fsync(opened), job.inPlace, job.flush), close);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/** Iterables, strings on AIO and the thread pool: through a FileHandle. */
+async function writeThroughHandle(job: WriteJob): Promise<void> {
+  try {
+    const { o, bytes } = job;
+    const handle = await openWith(job.context, job.p, job.openAs, job.mode, false);
+    const work = writeBody(job.context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), job.inPlace, job.flush);
     await closeAfter(work, () => handle.close());
   } catch (e) {
     throw withCallerStack(e);
   }
+}
+
+/** The last context found to have openat, write and close (what a ring supports never changes). */
+let lastWriteRing: Ring | undefined;
+function writeRing(context: FileIo): Ring | undefined {
+  if (context === lastWriteRing && !lastWriteRing.closed) return lastWriteRing;
+  const ring = asRing(context, 'OPENAT', 'WRITE', 'CLOSE');
+  if (ring) lastWriteRing = ring;
+  return ring;
+}
+
+/**
+ * writeFile with inPlace of one buffer of up to INLINE_WRITE_MAX bytes over
+ * a file that exists, on io_uring: first, in the calling thread
+ * (binding.writeInPlaceCached, native/core/cached_write.h), openat2 with
+ * RESOLVE_CACHED of the path (no wait for the disk in the path walk), statx,
+ * and only for a regular file of the caller's on a filesystem with a block
+ * device an open of that inode, pwrite from 0, ftruncate to the length when
+ * the file was longer, close: Bun's four system calls plus three, and no
+ * ring trip, promise chain or io-wq punt (io_uring sends a buffered write on
+ * ext4 to an io-wq worker). The one step that can wait is the write itself:
+ * when dirty pages pass the kernel's limit, the writer sleeps in
+ * balance_dirty_pages(). A call that took over 2 ms (slept, or preempted)
+ * sends the next INLINE_WRITE_BACKOFF_MS of writeFiles to the ring, where an
+ * io-wq worker waits instead of the event loop. Nothing else is tried
+ * inline: a missing file (created on the ring), a flag beyond 'w'/'w+'
+ * (O_EXCL, O_SYNC, O_APPEND, numeric extras), `flush`, a Buffer path, a FIFO,
+ * a device, tmpfs, NFS, FUSE, overlayfs. The result settles no earlier than
+ * the event loop's next turn, as from the ring. KAIO_CACHED_WRITE=0 in the
+ * environment never tries it.
+ */
+const INLINE_WRITE_MAX = 64 * 1024;
+const INLINE_WRITE_BACKOFF_MS = 250;
+const INLINE_WRITE_FLAGS = O_ACCMODE | O_CREAT | 0o2000000; // O_CLOEXEC
+let inlineWrites = process.env.KAIO_CACHED_WRITE !== '0';
+let inlineWriteAfter = 0;
+function inlineWriteNow(): boolean {
+  if (!inlineWrites) return false;
+  if (inlineWriteAfter === 0) return true;
+  if (Date.now() < inlineWriteAfter) return false;
+  inlineWriteAfter = 0;
+  return true;
 }
 
 /**

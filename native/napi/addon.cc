@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitThreadpool(env, exports);
   InitDigest(env, exports);
   InitCachedRead(env, exports);
+  InitCachedWrite(env, exports);
   InitBench(env, exports);
   InitResultBuffer(env, exports);
   InitDirUnlink(env, exports);
