@@ -174,15 +174,6 @@ export interface Binding {
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
   /**
-   * writeFile's inline path with inPlace (native/core/cached_write.h): 0
-   * done, 1 done but slow (> 2 ms, and the thread slept), -errno nothing opened or written (the
-   * ring's turn), [fd] opened but not a regular file on a block device
-   * (nothing written, O_NONBLOCK cleared: the ring writes and closes it),
-   * [-errno, syscall] failed after the open (nothing open; the file holds the
-   * data's bytes that reached it, cut there). euid -1: no owner check.
-   */
-  writeInPlaceCached(path: string, data: Uint8Array, accmode: number, euid: number): number | [number] | [number, string];
-  /**
    * A Buffer of `length` (>= 1) uninitialized bytes over a 2 MiB-aligned
    * mapping with transparent huge pages asked for (native/core/result_memory.h),
    * unmapped when the Buffer is collected; undefined when none was mapped.

@@ -17,7 +17,7 @@
 // returned and reaped, so its completions wait for the next event-loop turn,
 // where the unlinked ops complete inside the enter.
 import { STATX_BASIC_STATS } from '../abi';
-import { AbortError, invalidArgType, systemError } from '../errors';
+import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
 import type { KernelPath } from '../ring/args';
 import { getOptions, openFlags, validatePath } from './args';
@@ -121,10 +121,8 @@ interface WriteJob {
 }
 
 /**
- * writeFile/appendFile. Not async itself: the arguments are checked in the
- * calling turn (a bad one rejects), and an inline write (writeInPlaceCached)
- * settles through one promise (nextTurn); the rest is writeOnRing or
- * writeThroughHandle.
+ * writeFile/appendFile: the arguments checked in the calling turn (a bad one
+ * rejects), then writeOnRing or writeThroughHandle, one async frame per call.
  */
 function writeWith(path: PathOrHandle, data: WriteFileData, options: KaioWriteFileOptions | BufferEncoding | null | undefined, defaults: KaioWriteFileOptions, dfltFlag: string): Promise<void> {
   let job: WriteJob | Promise<void>;
@@ -136,21 +134,7 @@ function writeWith(path: PathOrHandle, data: WriteFileData, options: KaioWriteFi
   if (!('o' in job)) return job;
   const { ring, data: view } = job;
   if (!ring || !view) return writeThroughHandle(job);
-  const p = job.p;
-  if (job.inPlace && !job.flush && typeof p === 'string' && view.byteLength <= INLINE_WRITE_MAX && (job.openAs & ~INLINE_WRITE_FLAGS) === 0 && inlineWriteNow()) {
-    const r = binding.writeInPlaceCached(p, view, job.openAs & O_ACCMODE, createProtected() ? (process.geteuid?.() ?? -1) : -1);
-    if (r === 0 || r === 1) {
-      if (r === 1) inlineWriteAfter = Date.now() + INLINE_WRITE_BACKOFF_MS;
-      return nextTurn();
-    }
-    if (Array.isArray(r)) {
-      if (r.length === 2) return Promise.reject(systemError(r[0], r[1]));
-      return writeOnRing(job, ring, view, r[0]); // opened, not a regular file on a block device
-    }
-    // Nothing opened: the ring does it all and reports its own errors.
-    if (r === -ENOSYS || r === -EINVAL || r === -EPERM) inlineWrites = false; // no openat2 or RESOLVE_CACHED: never again
-  }
-  return writeOnRing(job, ring, view, undefined);
+  return writeOnRing(job, ring, view);
 }
 
 function writeJob(path: PathOrHandle, data: WriteFileData, options: KaioWriteFileOptions | BufferEncoding | null | undefined, defaults: KaioWriteFileOptions, dfltFlag: string): WriteJob | Promise<void> {
@@ -183,13 +167,13 @@ function writeJob(path: PathOrHandle, data: WriteFileData, options: KaioWriteFil
 }
 
 /**
- * One buffer on io_uring: the ring's openat (unless `fd` is open already),
- * writes and close, no FileHandle in between (what it adds, current-position
- * order and a GC guard, a fd nobody else sees does not need).
+ * One buffer on io_uring: the ring's openat, writes and close, no FileHandle
+ * in between (what it adds, current-position order and a GC guard, a fd
+ * nobody else sees does not need).
  */
-async function writeOnRing(job: WriteJob, ring: Ring, data: Uint8Array, fd: number | undefined): Promise<void> {
+async function writeOnRing(job: WriteJob, ring: Ring, data: Uint8Array): Promise<void> {
   try {
-    const opened = fd ?? (await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777));
+    const opened = await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777);
     const close = (): Promise<void> => (ring.closed ? fsClose(opened) : ring.closeFd(opened));
     const signal = job.o.signal;
     await closeAfter(writeBody(job.context, opened, (cursor) => ringWriteAll(ring, opened, data, signal, cursor), () => ring.fsync(opened), job.inPlace, job.flush), close);
@@ -217,39 +201,6 @@ function writeRing(context: FileIo): Ring | undefined {
   const ring = asRing(context, 'OPENAT', 'WRITE', 'CLOSE');
   if (ring) lastWriteRing = ring;
   return ring;
-}
-
-/**
- * writeFile with inPlace of one buffer of up to INLINE_WRITE_MAX bytes over
- * a file that exists, on io_uring: first, in the calling thread
- * (binding.writeInPlaceCached, native/core/cached_write.h), openat2 with
- * RESOLVE_CACHED of the path (no wait for the disk in the path walk), statx,
- * and only for a regular file of the caller's on a filesystem with a block
- * device an open of that inode, pwrite from 0, ftruncate to the length when
- * the file was longer, close: Bun's four system calls plus three, and no
- * ring trip, promise chain or io-wq punt (io_uring sends a buffered write on
- * ext4 to an io-wq worker). The one step that can wait is the write itself:
- * when dirty pages pass the kernel's limit, the writer sleeps in
- * balance_dirty_pages(). A call that took over 2 ms (slept, or preempted)
- * sends the next INLINE_WRITE_BACKOFF_MS of writeFiles to the ring, where an
- * io-wq worker waits instead of the event loop. Nothing else is tried
- * inline: a missing file (created on the ring), a flag beyond 'w'/'w+'
- * (O_EXCL, O_SYNC, O_APPEND, numeric extras), `flush`, a Buffer path, a FIFO,
- * a device, tmpfs, NFS, FUSE, overlayfs. The result settles no earlier than
- * the event loop's next turn, as from the ring. KAIO_CACHED_WRITE=0 in the
- * environment never tries it.
- */
-const INLINE_WRITE_MAX = 64 * 1024;
-const INLINE_WRITE_BACKOFF_MS = 250;
-const INLINE_WRITE_FLAGS = O_ACCMODE | O_CREAT | 0o2000000; // O_CLOEXEC
-let inlineWrites = process.env.KAIO_CACHED_WRITE !== '0';
-let inlineWriteAfter = 0;
-function inlineWriteNow(): boolean {
-  if (!inlineWrites) return false;
-  if (inlineWriteAfter === 0) return true;
-  if (Date.now() < inlineWriteAfter) return false;
-  inlineWriteAfter = 0;
-  return true;
 }
 
 /**

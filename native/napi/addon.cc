@@ -16,7 +16,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitThreadpool(env, exports);
   InitDigest(env, exports);
   InitCachedRead(env, exports);
-  InitCachedWrite(env, exports);
   InitBench(env, exports);
   InitResultBuffer(env, exports);
   InitDirUnlink(env, exports);

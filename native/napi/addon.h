@@ -27,7 +27,6 @@ void InitAio(Napi::Env env, Napi::Object exports);         // js_aio.cc
 void InitThreadpool(Napi::Env env, Napi::Object exports);  // js_threadpool.cc
 void InitDigest(Napi::Env env, Napi::Object exports);      // js_digest.cc
 void InitCachedRead(Napi::Env env, Napi::Object exports);  // js_cached_read.cc
-void InitCachedWrite(Napi::Env env, Napi::Object exports);  // js_cached_write.cc
 void InitBench(Napi::Env env, Napi::Object exports);       // js_bench.cc
 void InitResultBuffer(Napi::Env env, Napi::Object exports);  // js_result_buffer.cc
 void InitDirUnlink(Napi::Env env, Napi::Object exports);   // js_dir_unlink.cc
