@@ -278,14 +278,15 @@ async function writeBody(context: FileIo, fd: number, writeAll: (cursor: { at: n
     } catch (e) {
       // The file keeps what reached it, as with O_TRUNC: the new bytes up
       // to the failure, not the old bytes after them.
-      await seen;
-      if (cursor.at >= 0) await ftruncate(fd, cursor.at).catch(noop);
+      const { key } = await seen;
+      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key).catch(noop);
       throw e;
     }
     // Our writes only ever extend the file up to cursor.at: a size seen at
     // any time before the cut that is not beyond it means the old file was
     // not longer, and there is nothing to cut.
-    if (cursor.at >= 0 && (await seen) > cursor.at) await cutTo(fd, cursor.at);
+    const { size, key } = await seen;
+    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key);
   }
   if (flush) await sync();
 }
@@ -303,14 +304,50 @@ const ftruncate = (fd: number, length: number): Promise<void> => fsCall<void>((d
  * submission as the first write, no thread-pool trip), or Infinity where it
  * is unknown (no ring, statx failed): then inPlace always cuts. A file that
  * is not regular gives -1: it ignores O_TRUNC, so inPlace does not cut it.
+ * `key` names the inode (device and inode number) for shrinkTo.
  */
-function sizeSeen(context: FileIo, fd: number): Promise<number> {
+function sizeSeen(context: FileIo, fd: number): Promise<{ size: number; key: string }> {
   const ring = asRing(context, 'STATX');
-  if (!ring) return Promise.resolve(Infinity);
+  if (!ring) return Promise.resolve({ size: Infinity, key: '' });
   return ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS }).then(
-    (st) => (st.isFile() ? Number(st.size) : -1),
-    () => Infinity,
+    (st) => ({ size: st.isFile() ? Number(st.size) : -1, key: `${st.dev}:${st.ino}` }),
+    () => ({ size: Infinity, key: '' }),
   );
+}
+
+/** Each inode's last shrinkTo, for the next one to wait on (deleted when the last is done). */
+const shrinking = new Map<string, Promise<void>>();
+
+/**
+ * inPlace's cut: ftruncate(length), but only while the file is longer than
+ * `length`, checked just before, and one cut of an inode at a time in this
+ * thread. ftruncate also lengthens a file: two writeFiles of one file at once
+ * (A writes 10,000 bytes, B writes 1,000 and cuts to 1,000, then A, which
+ * saw the old file longer, cuts "to" 10,000) would otherwise leave bytes
+ * 1,000-9,999 as zeros, which neither wrote (test 25). Serialised per inode
+ * (`key`, '' for unknown), a check and its cut have no other cut of this
+ * thread between them, so a cut here never lengthens the file. (Another
+ * process cutting the same file between the check and the cut still can:
+ * inPlace is for files one writer owns.)
+ */
+function shrinkTo(context: FileIo, fd: number, length: number, key: string): Promise<void> {
+  const before = shrinking.get(key);
+  const mine = before ? before.then(() => shrinkNow(context, fd, length)) : shrinkNow(context, fd, length);
+  const settled = mine.then(noop, noop);
+  shrinking.set(key, settled);
+  void settled.then(() => {
+    if (shrinking.get(key) === settled) shrinking.delete(key);
+  });
+  return mine;
+}
+
+async function shrinkNow(context: FileIo, fd: number, length: number): Promise<void> {
+  let { size } = await sizeSeen(context, fd);
+  if (size === Infinity) {
+    // No statx on the ring: fstat on the thread pool (a failure: cut, as before).
+    size = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done)).then((st) => (st.isFile() ? st.size : -1), () => Infinity);
+  }
+  if (size > length) await cutTo(fd, length);
 }
 
 /**
