@@ -123,15 +123,17 @@ const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun f
 
 function workloads() {
   fs.mkdirSync(dataDir, { recursive: true });
+  // Only the data files of the workloads asked for (--only) are made.
+  const wanted = (...names) => !only || names.some((n) => only.includes(n));
   const big = path.join(dataDir, 'big-256m');
-  fillFile(big, 256 << 20);
+  if (wanted('pread-qd1', 'pread-qd32')) fillFile(big, 256 << 20);
   const mid = path.join(dataDir, 'mid-64m');
-  fillFile(mid, 64 << 20);
+  if (wanted('readfile-64m')) fillFile(mid, 64 << 20);
   const src = path.join(dataDir, `copy-src-${copyMiB}m`);
-  fillFile(src, copyMiB << 20);
-  const small4 = fileSet('files-4k', 2000, 4096);
-  const small64 = fileSet('files-64k', 2000, 65536);
-  const existing = fileSet('existing-4k', 512, 4096);
+  if (wanted('copy', 'copy-api')) fillFile(src, copyMiB << 20);
+  const small4 = wanted('readfile-4k') ? fileSet('files-4k', 2000, 4096) : [];
+  const small64 = wanted('readfile-64k') ? fileSet('files-64k', 2000, 65536) : [];
+  const existing = wanted('writefile-existing', 'writefile-options') ? fileSet('existing-4k', 512, 4096) : [];
   const scratch = path.join(dataDir, 'scratch');
   return [
     { name: 'readfile-4k', label: 'readFile, 2,000 files of 4 KiB, 64 in flight', cells: readCells, params: { files: small4, inFlight: 64 }, warm: small4 },
