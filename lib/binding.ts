@@ -187,6 +187,15 @@ export interface Binding {
    * -errno of opening or listing the directory (nothing unlinked).
    */
   unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
+  /**
+   * copyFile's data step (native/core/copy_range.h), on libuv's thread pool:
+   * up to `size` bytes from offset 0 of `src` to offset 0 of `dst` with
+   * copy_file_range(2), after an ioctl FICLONE where `clone` or `cloneForce`
+   * asks. Resolves to [0 (done: `copied` bytes, fewer where the source
+   * ended first), 1 (refused with errno `refused`: copy the rest from
+   * `copied` another way), or -errno; copied; refused].
+   */
+  copyRange(src: number, dst: number, size: number, clone: boolean, cloneForce: boolean): Promise<[number, number, number]>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -66,13 +66,13 @@ const fchmod = (fd: number, mode: number): Promise<number> =>
 const settle = (p: Promise<number>): Promise<number | Error> => p.then((n) => n, (e: unknown) => e as Error);
 const failure = (r: Error): number => errnoOf(r);
 
-/** Copies `size` bytes from the start of src to dest: 0, or -errno. */
-async function copyData(ring: Ring, src: number, dest: number, size: number): Promise<number> {
-  if (size === 0) return 0;
-  let cur = Buffer.allocUnsafe(Math.min(size, CHUNK));
-  let spare = size > CHUNK ? Buffer.allocUnsafe(CHUNK) : undefined;
-  let at = 0;
-  let read = settle(ring.read(src, cur, 0));
+/** Copies bytes `from` up to `size` of src to the same offsets of dest: 0, or -errno. */
+async function copyData(ring: Ring, src: number, dest: number, size: number, from: number): Promise<number> {
+  if (size <= from) return 0;
+  let cur = Buffer.allocUnsafe(Math.min(size - from, CHUNK));
+  let spare = size - from > CHUNK ? Buffer.allocUnsafe(CHUNK) : undefined;
+  let at = from;
+  let read = settle(ring.read(src, cur, from));
   while (at < size) {
     const n = await read;
     if (typeof n !== 'number') return failure(n);
@@ -101,13 +101,13 @@ const EINVAL = -E.EINVAL;
 const ECANCELED = -E.ECANCELED;
 
 /**
- * Copies `size` bytes from the start of src to dest inside the kernel:
+ * Copies bytes `from` up to `size` of src to dest inside the kernel:
  * IORING_OP_SPLICE from the file into a pipe (the page cache's pages, not
  * copied), then from the pipe into dest. 0, -errno, or 1 when the first
  * splice is refused with EINVAL (a file system without splice): nothing was
  * written, copy with read and write.
  */
-async function spliceData(ring: Ring, src: number, dest: number, size: number): Promise<number> {
+async function spliceData(ring: Ring, src: number, dest: number, size: number, from: number): Promise<number> {
   let pipe: [number, number, number];
   try {
     pipe = binding.pipe(PIPE_SIZE);
@@ -117,7 +117,7 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
   const [r, w, cap] = pipe;
   let result = 0;
   try {
-    for (let at = 0; at < size;) {
+    for (let at = from; at < size;) {
       // file -> pipe linked to pipe -> file: one submission, and the kernel
       // runs the second right after the first moved the whole chunk.
       const want = Math.min(cap, size - at);
@@ -127,7 +127,7 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
       const out = await outP;
       if (typeof n !== 'number') {
         result = failure(n);
-        if (result === EINVAL && at === 0) result = 1;
+        if (result === EINVAL && at === from) result = 1;
         break;
       }
       // The source ended early (it shrank): what was there is copied, as libuv's loop ends.
@@ -154,21 +154,47 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
 
 /** KAIO_COPY_SPLICE=0 copies with read and write whatever the size (bench/peers.js compares the two). */
 const SPLICE_ON = process.env.KAIO_COPY_SPLICE !== '0';
+/**
+ * Files from this size up are copied by copy_file_range(2) on libuv's pool
+ * (binding.copyRange): below it, io_uring's read and write cost less.
+ * KAIO_COPY_RANGE=0 leaves copy_file_range out (bench/peers.js compares).
+ */
+export const COPY_RANGE_MIN = 0;
+const COPY_RANGE_ON = process.env.KAIO_COPY_RANGE !== '0';
 
-/** Copies `size` bytes: by splice when the ring has it and the file is large enough, else read/write. */
-async function copyBytes(ring: Ring, src: number, dest: number, size: number): Promise<number> {
-  if (SPLICE_ON && size >= SPLICE_MIN && ring.supports('SPLICE')) {
-    const r = await spliceData(ring, src, dest, size);
-    if (r !== 1) return r;
-  }
-  return copyData(ring, src, dest, size);
+/** How copyFile's mode asks for a clone (COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE). */
+export const enum Clone {
+  No = 0,
+  Try = 1,
+  Force = 2,
 }
 
 /**
- * copyFile(src, dest[, COPYFILE_EXCL]) on the ring. `src`/`dest` are the
- * paths as given (their text goes into errors).
+ * Copies `size` bytes from src to dest: first with copy_file_range (and the
+ * clone asked for) on libuv's pool; what it refuses, from where it stopped,
+ * by splice on the ring when the file is large enough, else read/write.
+ * 0 or -errno.
  */
-export async function copyFileRing(ring: Ring, src: KernelPath, dest: KernelPath, excl: boolean): Promise<void> {
+async function copyBytes(ring: Ring, src: number, dest: number, size: number, clone: Clone): Promise<number> {
+  let from = 0;
+  if (clone !== Clone.No || (COPY_RANGE_ON && size > 0 && size >= COPY_RANGE_MIN)) {
+    const [r, copied] = await binding.copyRange(src, dest, size, clone === Clone.Try, clone === Clone.Force);
+    // Done (all of it, or up to where the source ended), or its error.
+    if (r <= 0) return r;
+    from = copied;
+  }
+  if (SPLICE_ON && size - from >= SPLICE_MIN && ring.supports('SPLICE')) {
+    const r = await spliceData(ring, src, dest, size, from);
+    if (r !== 1) return r;
+  }
+  return copyData(ring, src, dest, size, from);
+}
+
+/**
+ * copyFile(src, dest[, mode]) on the ring. `src`/`dest` are the paths as
+ * given (their text goes into errors); excl: COPYFILE_EXCL.
+ */
+export async function copyFileRing(ring: Ring, src: KernelPath, dest: KernelPath, excl: boolean, clone: Clone = Clone.No): Promise<void> {
   const error = (errno: number): ErrnoError =>
     systemError(errno, 'copyfile', typeof src === 'string' ? src : src.toString(), undefined, typeof dest === 'string' ? dest : dest.toString());
   let srcFd: number;
@@ -202,7 +228,7 @@ export async function copyFileRing(ring: Ring, src: KernelPath, dest: KernelPath
       const have = to ? to.perm : from.perm & ~process.umask();
       const owner = to ? to.uid === euid || euid === 0 : true;
       if (have !== from.perm || (from.perm & 0o7000) !== 0 || !owner) result = await fchmod(destFd, from.perm);
-      if (result === 0) result = await copyBytes(ring, srcFd, destFd, from.size);
+      if (result === 0) result = await copyBytes(ring, srcFd, destFd, from.size, clone);
     }
   } catch (e) {
     result = errnoOf(e);
