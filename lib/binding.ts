@@ -188,14 +188,12 @@ export interface Binding {
    */
   unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
   /**
-   * copyFile's data step (native/core/copy_range.h), on libuv's thread pool:
-   * up to `size` bytes from offset 0 of `src` to offset 0 of `dst` with
-   * copy_file_range(2), after an ioctl FICLONE where `clone` or `cloneForce`
-   * asks. Resolves to [0 (done: `copied` bytes, fewer where the source
-   * ended first), 1 (refused with errno `refused`: copy the rest from
-   * `copied` another way), or -errno; copied; refused].
+   * copyFile as one native step (native/core/copy_range.h), on libuv's
+   * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode
+   * Node's COPYFILE_* bits. Resolves to [0 or -errno, the ways the bytes
+   * went: 1 FICLONE, 2 copy_file_range, 4 sendfile, 8 pread/pwrite].
    */
-  copyRange(src: number, dst: number, size: number, clone: boolean, cloneForce: boolean): Promise<[number, number, number]>;
+  copyFile(src: Buffer, dest: Buffer, mode: number): Promise<[number, number]>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -154,14 +154,6 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number, f
 
 /** KAIO_COPY_SPLICE=0 copies with read and write whatever the size (bench/peers.js compares the two). */
 const SPLICE_ON = process.env.KAIO_COPY_SPLICE !== '0';
-/**
- * Files from this size up are copied by copy_file_range(2) on libuv's pool
- * (binding.copyRange): below it, io_uring's read and write cost less.
- * KAIO_COPY_RANGE=0 leaves copy_file_range out (bench/peers.js compares).
- */
-export const COPY_RANGE_MIN = 0;
-const COPY_RANGE_ON = process.env.KAIO_COPY_RANGE !== '0';
-
 /** How copyFile's mode asks for a clone (COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE). */
 export const enum Clone {
   No = 0,
@@ -169,25 +161,32 @@ export const enum Clone {
   Force = 2,
 }
 
-/**
- * Copies `size` bytes from src to dest: first with copy_file_range (and the
- * clone asked for) on libuv's pool; what it refuses, from where it stopped,
- * by splice on the ring when the file is large enough, else read/write.
- * 0 or -errno.
- */
-async function copyBytes(ring: Ring, src: number, dest: number, size: number, clone: Clone): Promise<number> {
-  let from = 0;
-  if (clone !== Clone.No || (COPY_RANGE_ON && size > 0 && size >= COPY_RANGE_MIN)) {
-    const [r, copied] = await binding.copyRange(src, dest, size, clone === Clone.Try, clone === Clone.Force);
-    // Done (all of it, or up to where the source ended), or its error.
-    if (r <= 0) return r;
-    from = copied;
-  }
-  if (SPLICE_ON && size - from >= SPLICE_MIN && ring.supports('SPLICE')) {
-    const r = await spliceData(ring, src, dest, size, from);
+/** Copies `size` bytes: by splice when the ring has it and the file is large enough, else read/write. */
+async function copyBytes(ring: Ring, src: number, dest: number, size: number, _clone: Clone): Promise<number> {
+  if (SPLICE_ON && size >= SPLICE_MIN && ring.supports('SPLICE')) {
+    const r = await spliceData(ring, src, dest, size, 0);
     if (r !== 1) return r;
   }
-  return copyData(ring, src, dest, size, from);
+  return copyData(ring, src, dest, size, 0);
+}
+
+/** The ways copyFileNative's bytes went (native/core/copy_range.h's kMoved*). */
+export const MOVED_CLONE = 1;
+export const MOVED_COPY_RANGE = 2;
+export const MOVED_SENDFILE = 4;
+export const MOVED_READ_WRITE = 8;
+
+const bytesOf = (p: KernelPath): Buffer => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p);
+
+/**
+ * copyFile(src, dest[, mode]) as one native step on libuv's pool (mode:
+ * Node's COPYFILE_* bits, 0..7). Resolves to the MOVED_* bits of how the
+ * data went; rejects with Node's error ("copyfile", path, dest).
+ */
+export async function copyFileNative(src: KernelPath, dest: KernelPath, mode: number): Promise<number> {
+  const [r, moved] = await binding.copyFile(bytesOf(src), bytesOf(dest), mode);
+  if (r !== 0) throw systemError(r, 'copyfile', typeof src === 'string' ? src : src.toString(), undefined, typeof dest === 'string' ? dest : dest.toString());
+  return moved;
 }
 
 /**

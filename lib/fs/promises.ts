@@ -21,7 +21,7 @@ import { withCallerStack } from '../file/errors';
 import { cPath, type KernelPath } from '../ring/args';
 import { statsFromStatx } from './stats';
 import { mkdirp, rmTree } from './tree';
-import { Clone, copyFileRing } from './copy';
+import { Clone, copyFileNative, copyFileRing } from './copy';
 import { closeAfter } from '../file/read-file';
 import * as file from '../file';
 import * as streams from './streams';
@@ -279,7 +279,8 @@ const copyFile = ((src: unknown, dest: unknown, ...rest: unknown[]) => {
   const m = mode as number;
   const { COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE } = nodeFs.constants;
   const clone = m & COPYFILE_FICLONE_FORCE ? Clone.Force : m & COPYFILE_FICLONE ? Clone.Try : Clone.No;
-  return onRing(copyFileRing(ring, s, d, (m & COPYFILE_EXCL) !== 0, clone));
+  if (process.env.KAIO_COPYFILE === 'ring' && clone === Clone.No) return onRing(copyFileRing(ring, s, d, (m & COPYFILE_EXCL) !== 0, clone));
+  return onRing(copyFileNative(s, d, m).then(() => undefined));
 }) as typeof fsp.copyFile;
 
 // ── kaio's own: FileHandle and whole-file calls (lib/file/) ──────────────

@@ -1,30 +1,41 @@
-// copyFile's data step (kaio/fs/promises, lib/fs/copy.ts): the bytes of one
-// open file into another inside the kernel, with copy_file_range(2) (which
-// io_uring has no op for), in the calling thread (a thread of libuv's pool).
-// First, where asked, a clone of the whole file (ioctl FICLONE), as
-// COPYFILE_FICLONE / COPYFILE_FICLONE_FORCE ask of libuv's uv_fs_copyfile.
-// What copy_file_range cannot do here (another filesystem on kernels before
-// 5.19 or of another type, a filesystem without it, a seccomp filter that
-// refuses it) goes back to the caller, with the bytes already copied, to
-// finish another way. Plain C++ that speaks -errno.
+// copyFile of kaio/fs/promises (lib/fs/copy.ts) as one native step, in the
+// calling thread (a thread of libuv's pool, one trip for the whole copy):
+// the steps of libuv's uv_fs_copyfile, written here, with the data moved
+// inside the kernel by copy_file_range(2), which io_uring has no op for.
+// What copy_file_range refuses (another filesystem: EXDEV before 5.19 or of
+// another type since; a filesystem or kind of file without it: EINVAL,
+// EOPNOTSUPP; a kernel or seccomp filter without it: ENOSYS, EPERM) is
+// copied from where it stopped by sendfile(2), and what sendfile refuses by
+// pread/pwrite. Plain C++ that speaks -errno.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace kaio {
 
-// How CopyRange ended (besides -errno, a failure to report).
-enum CopyRangeEnd : int {
-  kCopyDone = 0,      // size bytes copied, or the source ended first (EOF): *copied says how many
-  kCopyFallback = 1,  // copy_file_range refused (the errno is in *refused): the caller copies the rest from *copied
-};
+// copyFile's mode bits (Node's fs.constants.COPYFILE_*).
+constexpr int kCopyExcl = 1;
+constexpr int kCopyClone = 2;
+constexpr int kCopyCloneForce = 4;
 
-// Copies up to `size` bytes from offset 0 of src to offset 0 of dst, the
-// file offsets of neither fd used or moved. clone: try ioctl(dst, FICLONE,
-// src) first (done on success, *copied = size); clone_force: its failure is
-// the result (-errno). Short copies go on where they stopped; EINTR is
-// retried; a copy that returns 0 before `size` stops there (the source
-// shrank). Returns kCopyDone, kCopyFallback, or -errno.
-int CopyRange(int src, int dst, int64_t size, bool clone, bool clone_force, int64_t* copied, int* refused);
+// How the data went (for tests and benchmarks): a bit per way used.
+constexpr int kMovedClone = 1;
+constexpr int kMovedCopyRange = 2;
+constexpr int kMovedSendfile = 4;
+constexpr int kMovedReadWrite = 8;
+
+// Copies the file at src to dest as Node's copyFile(src, dest, mode):
+// open src; its mode and size (fstat); open dest O_WRONLY|O_CREAT (O_EXCL
+// with kCopyExcl) with src's mode; unless exclusive, a dest that is src
+// itself is left alone and done, an existing one is truncated (EACCES on an
+// empty file is no failure: ceph-fuse); fchmod to src's mode (EPERM on
+// CIFS/SMB is no failure); with kCopyClone or kCopyCloneForce an ioctl
+// FICLONE first (done if it works; with kCopyCloneForce its error is the
+// result); then src's size in bytes, or up to where src ends if it shrank
+// meanwhile (Node's libuv loops forever there: kaio stops). On failure a
+// dest this call opened is unlinked. Returns 0 or -errno; *moved gets the
+// kMoved* bits of the ways the bytes went.
+int CopyFile(const std::string& src, const std::string& dest, int mode, int* moved);
 
 }  // namespace kaio
