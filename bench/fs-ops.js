@@ -113,10 +113,10 @@ async function child(peer) {
   process.stdout.write(JSON.stringify({ iops: calls / secs, cpuus: (cpu.user + cpu.system) / calls, userus: cpu.user / calls, sysus: cpu.system / calls }));
 }
 
-function run(peer, env = {}) {
+function run(peer) {
   const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, ...(dirArg ? [dirArg] : [])], {
     encoding: 'utf8',
-    env: { ...process.env, ...(backend ? { KAIO_BACKEND: backend } : {}), ...env },
+    env: { ...process.env, ...(backend ? { KAIO_BACKEND: backend } : {}) },
   });
   return JSON.parse(out);
 }
@@ -141,8 +141,6 @@ if (childArg) {
     const rows = c.rounds([
       { name: `kaio ${job}`, run: () => run(`${job}:kaio`) },
       { name: `fs.promises ${job}`, run: () => run(`${job}:node`) },
-      // kaio's copy without copy_file_range (io_uring read and write only), to see what it buys.
-      ...(job === 'copy' ? [{ name: 'kaio copy, ring path', run: () => run(`${job}:kaio`, { KAIO_COPYFILE: 'ring' }) }] : []),
     ]);
     // Where each side's CPU goes: user (JavaScript, libuv, the addon) and
     // system (the kernel, io-wq workers included), medians over the rounds.

@@ -190,10 +190,10 @@ export interface Binding {
   /**
    * copyFile as one native step (native/core/copy_range.h), on libuv's
    * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode
-   * Node's COPYFILE_* bits. Resolves to [0 or -errno, the ways the bytes
-   * went: 1 FICLONE, 2 copy_file_range, 4 sendfile, 8 pread/pwrite].
+   * Node's COPYFILE_* bits. Resolves to -errno, or (done) the ways the
+   * bytes went: 1 FICLONE, 2 copy_file_range, 4 sendfile, 8 pread/pwrite.
    */
-  copyFile(src: Buffer, dest: Buffer, mode: number): Promise<[number, number]>;
+  copyFile(src: Buffer, dest: Buffer, mode: number): Promise<number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -32,7 +32,7 @@ const shown = (p: KernelPath): string => (typeof p === 'string' ? p : p.toString
  * rejects with Node's error.
  */
 export async function copyFileNative(src: KernelPath, dest: KernelPath, mode: number): Promise<number> {
-  const [r, moved] = await binding.copyFile(bytesOf(src), bytesOf(dest), mode);
-  if (r !== 0) throw systemError(r, 'copyfile', shown(src), undefined, shown(dest));
-  return moved;
+  const r = await binding.copyFile(bytesOf(src), bytesOf(dest), mode);
+  if (r < 0) throw systemError(r, 'copyfile', shown(src), undefined, shown(dest));
+  return r;
 }

@@ -24,13 +24,8 @@ class CopyFileWork : public Napi::AsyncWorker {
 
   void Execute() override { result_ = CopyFile(src_, dest_, mode_, &moved_); }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Array out = Napi::Array::New(env, 2);
-    out.Set(0u, Napi::Number::New(env, result_));
-    out.Set(1u, Napi::Number::New(env, moved_));
-    deferred_.Resolve(out);
-  }
+  // -errno, or (done) the ways the bytes went: one number, no array.
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), result_ < 0 ? result_ : moved_)); }
 
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
@@ -44,7 +39,7 @@ class CopyFileWork : public Napi::AsyncWorker {
 };
 
 // copyFile(src: Buffer, dest: Buffer (each a path's bytes, no NUL inside), mode: 0..7)
-//   -> Promise<[0 | -errno, how the bytes went (kMoved* bits)]> (core/copy_range.h)
+//   -> Promise<-errno | how the bytes went (kMoved* bits, >= 0)> (core/copy_range.h)
 Napi::Value CopyFileJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Buffer<char> src = info[0].As<Napi::Buffer<char>>();
