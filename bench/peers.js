@@ -110,7 +110,6 @@ const CELLS = {
   'kaio inPlace flush': { rt: 'node', api: 'kaio-inplace-flush', kaio: true },
   'node copyFile': { rt: 'node', api: 'fsp-copyfile' },
   'kaio copyFile': { rt: 'node', api: 'kaio-copyfile', kaio: true },
-  'kaio copyFile rw': { rt: 'node', api: 'kaio-copyfile', kaio: true, env: { KAIO_COPY_SPLICE: '0' } },
   'deno fsp': { rt: 'deno', api: 'fsp' },
   'deno fh': { rt: 'deno', api: 'fsp-fh' },
   'deno streams': { rt: 'deno', api: 'fsp' },
@@ -169,7 +168,7 @@ function workloads() {
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
     {
-      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'kaio copyFile rw', 'Bun.*', 'Deno.*'],
+      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
