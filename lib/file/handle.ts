@@ -28,8 +28,9 @@ const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
 import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
-import { CurrentPosition, type WriteViews } from './position';
+import { CurrentPosition, viewsBytes, type WriteViews } from './position';
 import { Pending } from '../pending';
+import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
 
 
@@ -67,6 +68,12 @@ export const READ_UNKNOWN_CHUNK = 64 * 1024;
 export const WRITE_CHUNK = 512 * 1024;
 /** Node's kIoMaxLength: the largest file readFile reads (2 GiB). */
 export const IO_MAX = 2 ** 31 - 1;
+/**
+ * Streams read chunks in the page cache in the calling thread (see
+ * _streamRead); KAIO_INLINE_STREAM_READ=0 sends every chunk through the context.
+ */
+const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
+
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const AT_EMPTY_PATH = 0x1000;
@@ -286,6 +293,59 @@ export class FileHandle extends EventEmitter {
     } finally {
       this.#settled();
     }
+  }
+
+  /**
+   * @internal The read of this handle's streams (streams.ts): all of `view`
+   * (a Buffer the stream made) at `position` (not a number: the current
+   * position), the count or the error to `done`, in a later event-loop turn.
+   * A chunk in the page cache is read here, in this thread (preadv2 with
+   * RWF_NOWAIT: the copy io_uring would make inline in io_uring_enter,
+   * without the ring's round trip, the lseek and the promises). What is not
+   * cached, the rest of a chunk cached in part, and every error go through
+   * the context as read() does. At the current position only when no
+   * current-position op of the handle is queued (else it queues behind them).
+   */
+  _streamRead(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number) => void): void {
+    let fd: number;
+    try {
+      fd = this.#check('read');
+    } catch (e) {
+      setImmediate(done, e);
+      return;
+    }
+    const at = typeof position === 'number' ? position : -1;
+    const len = viewBytes(view);
+    this.#pending.enter();
+    let first = 0;
+    if (inlineStreamReads && !this.#direct && len > 0 && (at !== -1 || this.#position === undefined || this.#position.idle)) {
+      const r = binding.readNowait(fd, view, at);
+      if (r === len || r === 0) {
+        // All of it, or the end of the file.
+        setImmediate(() => {
+          this.#settled();
+          done(null, r);
+        });
+        return;
+      }
+      // Short: the end of the file, or of what is cached; the rest from the
+      // context (the file position, at -1, has moved past what was read).
+      // An error: the context's read reports it, as it would have.
+      if (r > 0) first = r;
+    }
+    const rest = first === 0 ? view : view.subarray(first);
+    this.#read(fd, rest, at === -1 ? -1 : at + first).then(
+      (n) => {
+        this.#settled();
+        done(null, first + n);
+      },
+      (e) => {
+        this.#settled();
+        // Bytes read before the error: the count, as read(2) gives it; the next read meets the error.
+        if (first > 0) done(null, first);
+        else done(withCallerStack(e));
+      },
+    );
   }
 
   /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
@@ -688,7 +748,7 @@ export class FileHandle extends EventEmitter {
    * (direct.ts): it opens without O_APPEND and appends itself.
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, (p) => this.#readAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, viewBytes(view), (p) => this.#readAt(fd, view, p));
     return this.#readAt(fd, view, at);
   }
 
@@ -730,7 +790,7 @@ export class FileHandle extends EventEmitter {
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     if (at === -1 && !this.#direct) {
       const position = (this.#position ??= new CurrentPosition());
-      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, (p) => this.#vectoredAt(false, fd, buffers, p));
+      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, viewsBytes(buffers), (p) => this.#vectoredAt(false, fd, buffers, p));
     }
     return this.#vectoredAt(write, fd, buffers, at);
   }

@@ -6,15 +6,24 @@
 // flight both read offset 0) and leaves f_pos where it was when a write
 // completes short (the next write then overwrites the start of the file).
 // Instead each current-position op of a handle runs after the one before it,
-// at the offset lseek(2) reports, and moves the offset past what the kernel
-// says it transferred. Pipes, sockets and ttys (lseek: ESPIPE) have no
+// at the offset lseek(2) reports, and the offset ends past what the kernel
+// says it transferred. With no other op of the handle in flight, the op goes
+// out with -1 after that lseek: the kernel reads or writes at f_pos (the
+// offset lseek just gave) and moves f_pos past the bytes when the op
+// completes in full, which saves the lseek after each op (a stream made two
+// per chunk). An op that comes back short or fails may have left f_pos
+// behind (io_uring: a partial transfer retried, then an error, reports the
+// partial count and, since Linux 6.6, leaves f_pos), so then the offset is
+// set to where the count says, as before. (A context that refuses -1, a
+// ring without IORING_FEAT_RW_CUR_POS, gets the offset and the lseek
+// after.) Pipes, sockets and ttys (lseek: ESPIPE) have no
 // offset: their ops go out with -1, still one at a time. Writes queued
 // behind each other go out as one writev (see CurrentPosition), and in
 // append mode without the lseek before it (O_APPEND picks the end).
 import * as fs from 'node:fs';
 import { binding } from '../binding';
 import { systemError } from '../errors';
-import { IOV_MAX } from '../validate';
+import { IOV_MAX, viewBytes } from '../validate';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
@@ -56,6 +65,8 @@ interface Entry {
   readonly views: ArrayBufferView[] | undefined;
   /** A read, run alone at the offset. */
   readonly op: ((at: number | bigint) => Promise<number>) | undefined;
+  /** A read's length (what a full read returns). */
+  readonly bytes: number;
   /** A write's bytes that reached the file in earlier, short writes. */
   done: number;
   resolve(n: number): void;
@@ -68,6 +79,13 @@ const BATCH_IOVS = IOV_MAX;
 function bytesOf(views: ArrayBufferView[]): number {
   let n = 0;
   for (const v of views) n += v.byteLength;
+  return n;
+}
+
+/** The bytes views hold, as the kernel sees them (not their own byteLength properties). */
+export function viewsBytes(views: readonly ArrayBufferView[]): number {
+  let n = 0;
+  for (const v of views) n += viewBytes(v);
   return n;
 }
 
@@ -104,6 +122,8 @@ export class CurrentPosition {
   #append: boolean | undefined;
   /** The fd has no offset (a pipe, socket or tty): ops go out with -1. */
   #noOffset = false;
+  /** Ops at the offset go out with -1 (see the top); false once the context refused -1. */
+  #kernelOffset = true;
 
   /**
    * Runs the read `op` at the current offset once every earlier
@@ -111,8 +131,8 @@ export class CurrentPosition {
    * past the bytes it read. A failed op leaves the offset where it was, as
    * read(2) does.
    */
-  run(fd: number, op: (at: number | bigint) => Promise<number>): Promise<number> {
-    return this.#enqueue(fd, undefined, op);
+  run(fd: number, bytes: number, op: (at: number | bigint) => Promise<number>): Promise<number> {
+    return this.#enqueue(fd, undefined, op, bytes);
   }
 
   /**
@@ -123,14 +143,19 @@ export class CurrentPosition {
    */
   write(fd: number, views: ArrayBufferView[], writev: WriteViews): Promise<number> {
     this.#writev = writev;
-    return this.#enqueue(fd, views, undefined);
+    return this.#enqueue(fd, views, undefined, 0);
   }
 
   #writev: WriteViews | undefined;
 
-  #enqueue(fd: number, views: ArrayBufferView[] | undefined, op: ((at: number | bigint) => Promise<number>) | undefined): Promise<number> {
+  /** No current-position op of this handle is queued or running. */
+  get idle(): boolean {
+    return !this.#running && this.#head === this.#queue.length;
+  }
+
+  #enqueue(fd: number, views: ArrayBufferView[] | undefined, op: ((at: number | bigint) => Promise<number>) | undefined, bytes: number): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ views, op, done: 0, resolve, reject });
+      this.#queue.push({ views, op, bytes, done: 0, resolve, reject });
       if (this.#running) return;
       this.#running = true;
       // One microtask later: the calls of this turn's synchronous code queue first, and go together.
@@ -173,14 +198,44 @@ export class CurrentPosition {
     this.#shift();
     try {
       const at = currentOffset(fd, 'read');
-      const n = await entry.op!(at);
-      // Cannot fail on the fd the op just used (close() waits for the op); if
-      // it did, the next op's lseek reports it, and this op's count stays true.
-      if (at !== -1) binding.seek(fd, advance(at, n), SEEK_SET);
+      const n = await this.#atOffset(fd, at, entry.bytes, entry.op!);
       entry.resolve(n);
     } catch (e) {
       entry.reject(e);
     }
+  }
+
+  /**
+   * op at `at`, the offset lseek gave (-1: the fd has none), leaving the
+   * offset past the bytes the op says it transferred (where it was if it
+   * failed). `bytes`: what a full op transfers.
+   */
+  async #atOffset(fd: number, at: number | bigint, bytes: number, op: (at: number | bigint) => Promise<number>): Promise<number> {
+    if (at === -1) return op(-1);
+    if (this.#kernelOffset) {
+      let n: number;
+      try {
+        n = await op(-1);
+      } catch (e) {
+        if ((e as { code?: unknown } | null)?.code === 'ERR_KAIO_UNSUPPORTED') {
+          // Refused before it started: this context takes the offset.
+          this.#kernelOffset = false;
+          return this.#atOffset(fd, at, bytes, op);
+        }
+        // Nothing transferred (a partial transfer reports its count): the
+        // offset goes back to where the op started, whatever the kernel did.
+        binding.seek(fd, at, SEEK_SET);
+        throw e;
+      }
+      // In full: the kernel moved f_pos past the bytes. Short: set it.
+      if (n !== bytes) binding.seek(fd, advance(at, n), SEEK_SET);
+      return n;
+    }
+    const n = await op(at);
+    // Cannot fail on the fd the op just used (close() waits for the op); if
+    // it did, the next op's lseek reports it, and this op's count stays true.
+    if (n > 0) binding.seek(fd, advance(at, n), SEEK_SET);
+    return n;
   }
 
   async #writeBatch(fd: number): Promise<void> {
@@ -210,8 +265,12 @@ export class CurrentPosition {
         if (at === -1) this.#noOffset = true;
         else this.#append ??= isAppend(fd);
       }
-      n = await this.#writev!(iovs, at);
-      if (at !== -1 && n > 0) binding.seek(fd, this.#append ? 0 : advance(at, n), this.#append ? SEEK_END : SEEK_SET);
+      if (at === -1 || this.#append) {
+        n = await this.#writev!(iovs, at);
+        if (at !== -1 && n > 0) binding.seek(fd, 0, SEEK_END);
+      } else {
+        n = await this.#atOffset(fd, at, viewsBytes(iovs), (p) => this.#writev!(iovs, p));
+      }
     } catch (e) {
       if (batch.length > 1) {
         // Whose error: the first write again, alone.
