@@ -232,6 +232,40 @@ describe('24 streams: chunks read in the calling thread when cached', function (
     assert.strictEqual(fh.fd, -1, 'autoClose closed the handle');
   });
 
+  it("a FIFO's stream gives each write's bytes as they come (a short read is a chunk), as node:fs", async function () {
+    // A chunk read in part in the calling thread went on reading the rest
+    // through the context, which on a FIFO waits for more bytes: the first
+    // writes never came out before 64 KiB or the writer's close.
+    async function run(make: (p: string) => Promise<NodeJS.ReadableStream>): Promise<string[]> {
+      const fifo = tmpPath('fifo-live');
+      cp.execFileSync('mkfifo', [fifo]);
+      const w = fs.openSync(fifo, fs.constants.O_RDWR); // keeps a writer while the reader opens
+      const s = await make(fifo);
+      const got: string[] = [];
+      const next = (): Promise<string> => new Promise((resolve, reject) => {
+        const guard = setTimeout(() => reject(new Error(`no chunk 5 s after the write; got ${JSON.stringify(got)}`)), 5000);
+        s.once('data', (c: Buffer) => {
+          clearTimeout(guard);
+          got.push(c.toString());
+          resolve(c.toString());
+        });
+      });
+      for (const piece of ['abc', 'defgh', 'i']) {
+        const chunk = next();
+        // The reader is waiting (or will find the bytes inline): write, then the chunk comes.
+        fs.writeSync(w, piece);
+        await chunk;
+      }
+      (s as unknown as { destroy(): void }).destroy();
+      fs.closeSync(w);
+      return got;
+    }
+    const want = await run(async (p) => fs.createReadStream(p));
+    assert.deepStrictEqual(want, ['abc', 'defgh', 'i']);
+    assert.deepStrictEqual(await run(async (p) => (await kaio.open(p, 'r')).createReadStream()), want);
+    assert.deepStrictEqual(await run(async (p) => kaioCreateReadStream(p)), want);
+  });
+
   it('KAIO_INLINE_STREAM_READ=0: every chunk through the context, the same chunks', function () {
     const p = tmpPath('env');
     fs.writeFileSync(p, blocks(300 * KiB));

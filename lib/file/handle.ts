@@ -328,10 +328,21 @@ export class FileHandle extends EventEmitter {
         });
         return;
       }
-      // Short: the end of the file, or of what is cached; the rest from the
-      // context (the file position, at -1, has moved past what was read).
+      if (r > 0) {
+        // Short. A pipe, socket or tty: what it had, as read(2) returns it
+        // (the context's read of the rest would wait for more). A regular
+        // file: the end of the file, or of what is cached; the rest from the
+        // context (the file position, at -1, has moved past what was read).
+        if (!this.#isRegular(fd)) {
+          setImmediate(() => {
+            this.#settled();
+            done(null, r);
+          });
+          return;
+        }
+        first = r;
+      }
       // An error: the context's read reports it, as it would have.
-      if (r > 0) first = r;
     }
     const rest = first === 0 ? view : view.subarray(first);
     this.#read(fd, rest, at === -1 ? -1 : at + first).then(
@@ -347,6 +358,24 @@ export class FileHandle extends EventEmitter {
       },
     );
   }
+
+  /** Whether fd is a regular file (fstat once per fd; false when fstat fails). */
+  #isRegular(fd: number): boolean {
+    if (this.#regularFd !== fd) {
+      let regular = false;
+      try {
+        regular = fs.fstatSync(fd).isFile();
+      } catch {
+        // not known: treated as not regular (a short read is delivered as it is)
+      }
+      this.#regular = regular;
+      this.#regularFd = fd;
+    }
+    return this.#regular;
+  }
+
+  #regular = false;
+  #regularFd = -1;
 
   /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
