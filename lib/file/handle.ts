@@ -319,28 +319,29 @@ export class FileHandle extends EventEmitter {
     this.#pending.enter();
     let first = 0;
     if (inlineStreamReads && !this.#direct && len > 0 && (at !== -1 || this.#position === undefined || this.#position.idle)) {
-      const r = binding.readNowait(fd, view, at);
-      if (r === len || r === 0) {
-        // All of it, or the end of the file.
+      let got = binding.readNowait(fd, view, at);
+      // Short (got > 0): a pipe, socket or tty gives what it had, as read(2)
+      // (the context's read of the rest would wait for more). A regular file
+      // was at its end, or at the end of what is cached: one more try
+      // tells (0: the end; EAGAIN: the rest from the context). The file
+      // position, at -1, has moved past what was read.
+      if (got > 0 && got < len && this.#isRegular(fd)) {
+        while (got < len) {
+          const more = binding.readNowait(fd, view.subarray(got), at === -1 ? -1 : at + got);
+          if (more <= 0) {
+            if (more < 0) first = got;
+            break;
+          }
+          got += more;
+        }
+      }
+      if (got >= 0 && first === 0) {
+        // All of it, the end of the file, or what a pipe had.
         setImmediate(() => {
           this.#settled();
-          done(null, r);
+          done(null, got);
         });
         return;
-      }
-      if (r > 0) {
-        // Short. A pipe, socket or tty: what it had, as read(2) returns it
-        // (the context's read of the rest would wait for more). A regular
-        // file: the end of the file, or of what is cached; the rest from the
-        // context (the file position, at -1, has moved past what was read).
-        if (!this.#isRegular(fd)) {
-          setImmediate(() => {
-            this.#settled();
-            done(null, r);
-          });
-          return;
-        }
-        first = r;
       }
       // An error: the context's read reports it, as it would have.
     }
