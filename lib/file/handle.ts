@@ -318,7 +318,17 @@ export class FileHandle extends EventEmitter {
     const len = viewBytes(view);
     this.#pending.enter();
     let first = 0;
-    if (inlineStreamReads && !this.#direct && len > 0 && (at !== -1 || this.#position === undefined || this.#position.idle)) {
+    // Only after a full chunk: a stream's first read (all of a small file,
+    // read short) goes through the context, where the reads of many
+    // streams share one io_uring_enter (an HTTP server's 64 in flight);
+    // the chunks of a long stream after it come from here.
+    const inline = this.#streamFull;
+    this.#streamFull = false;
+    const settle = (n: number): number => {
+      this.#streamFull = n === len;
+      return n;
+    };
+    if (inline && inlineStreamReads && !this.#direct && len > 0 && (at !== -1 || this.#position === undefined || this.#position.idle)) {
       let got = binding.readNowait(fd, view, at);
       // Short (got > 0): a pipe, socket or tty gives what it had, as read(2)
       // (the context's read of the rest would wait for more). A regular file
@@ -337,6 +347,7 @@ export class FileHandle extends EventEmitter {
       }
       if (got >= 0 && first === 0) {
         // All of it, the end of the file, or what a pipe had.
+        settle(got);
         setImmediate(() => {
           this.#settled();
           done(null, got);
@@ -349,7 +360,7 @@ export class FileHandle extends EventEmitter {
     this.#read(fd, rest, at === -1 ? -1 : at + first).then(
       (n) => {
         this.#settled();
-        done(null, first + n);
+        done(null, settle(first + n));
       },
       (e) => {
         this.#settled();
@@ -377,6 +388,8 @@ export class FileHandle extends EventEmitter {
 
   #regular = false;
   #regularFd = -1;
+  /** The last stream read of this handle filled its buffer: the next may be read in the calling thread. */
+  #streamFull = false;
 
   /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
