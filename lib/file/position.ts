@@ -23,13 +23,14 @@
 import * as fs from 'node:fs';
 import { binding } from '../binding';
 import { systemError } from '../errors';
-import { IOV_MAX, viewBytes } from '../validate';
+import { IOV_MAX, checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const SEEK_END = 2;
 const ESPIPE = -29;
 const O_APPEND = 0o2000;
+const EFAULT = -14;
 
 /** The file's current offset, or -1 for a file that has none (a pipe, socket or tty). */
 function currentOffset(fd: number, syscall: string): number | bigint {
@@ -61,12 +62,21 @@ export type WriteViews = (views: ArrayBufferView[], at: number | bigint) => Prom
 
 /** One queued current-position op. */
 interface Entry {
-  /** A write's buffers (it may share one writev with its neighbours), or undefined for a read. */
-  readonly views: ArrayBufferView[] | undefined;
-  /** A read, run alone at the offset. */
-  readonly op: ((at: number | bigint) => Promise<number>) | undefined;
-  /** A read's length (what a full read returns). */
+  /**
+   * The op's memory as validated at the call: a fixed-length Uint8Array per
+   * view over the view's own buffer and offset (intrinsics, never the
+   * caller's getters), and its byte length then. What the op later uses, and
+   * all it uses: a resizable buffer grown meanwhile still gives the checked
+   * bytes; one shrunk or detached meanwhile fails the op with EFAULT, as an
+   * op at an explicit position does (docs/api.md).
+   */
+  readonly parts: Uint8Array[];
+  readonly lengths: number[];
   readonly bytes: number;
+  /** A write (it may share one writev with its neighbours); a read runs alone. */
+  readonly write: boolean;
+  /** A read, run alone at the offset with `parts`. */
+  readonly op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined;
   /** A write's bytes that reached the file in earlier, short writes. */
   done: number;
   resolve(n: number): void;
@@ -76,28 +86,39 @@ interface Entry {
 /** Most buffers one batched writev carries (UIO_MAXIOV). */
 const BATCH_IOVS = IOV_MAX;
 
-function bytesOf(views: ArrayBufferView[]): number {
-  let n = 0;
-  for (const v of views) n += v.byteLength;
-  return n;
+/** The views pinned at the call: each view's buffer, offset and length as the engine sees them now. */
+function pin(views: ArrayBufferView[], list: boolean): { parts: Uint8Array[]; lengths: number[]; bytes: number } {
+  const parts: Uint8Array[] = new Array(views.length);
+  const lengths: number[] = new Array(views.length);
+  let bytes = 0;
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i];
+    const n = checkedLength(v, list ? `buffers[${i}]` : 'buffer');
+    parts[i] = new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), n);
+    lengths[i] = n;
+    bytes += n;
+  }
+  return { parts, lengths, bytes };
 }
 
-/** The bytes views hold, as the kernel sees them (not their own byteLength properties). */
-export function viewsBytes(views: readonly ArrayBufferView[]): number {
-  let n = 0;
-  for (const v of views) n += viewBytes(v);
-  return n;
+/** Every pinned view still has its bytes (not shrunk out of bounds or detached since the call). */
+function intact(entry: Entry): boolean {
+  for (let i = 0; i < entry.parts.length; i++) if (viewBytes(entry.parts[i]) !== entry.lengths[i]) return false;
+  return true;
 }
 
-/** views without their first `skip` bytes. */
-function skipBytes(views: ArrayBufferView[], skip: number): ArrayBufferView[] {
-  const out: ArrayBufferView[] = [];
-  for (const v of views) {
-    if (skip >= v.byteLength) {
-      skip -= v.byteLength;
+/** The entry's views without their first `skip` bytes. */
+function skipBytes(entry: Entry, skip: number): Uint8Array[] {
+  if (skip === 0) return entry.parts;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < entry.parts.length; i++) {
+    const len = entry.lengths[i];
+    if (skip >= len) {
+      skip -= len;
       continue;
     }
-    out.push(skip === 0 ? v : new Uint8Array(v.buffer, v.byteOffset + skip, v.byteLength - skip));
+    const v = entry.parts[i];
+    out.push(skip === 0 ? v : new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v) + skip, len - skip));
     skip = 0;
   }
   return out;
@@ -125,14 +146,19 @@ export class CurrentPosition {
   /** Ops at the offset go out with -1 (see the top); false once the context refused -1. */
   #kernelOffset = true;
 
+  /** No current-position op of this handle is queued or running. */
+  get idle(): boolean {
+    return !this.#running && this.#head === this.#queue.length;
+  }
+
   /**
    * Runs the read `op` at the current offset once every earlier
    * current-position op of this handle has settled, then moves the offset
    * past the bytes it read. A failed op leaves the offset where it was, as
    * read(2) does.
    */
-  run(fd: number, bytes: number, op: (at: number | bigint) => Promise<number>): Promise<number> {
-    return this.#enqueue(fd, undefined, op, bytes);
+  run(fd: number, views: ArrayBufferView[], list: boolean, op: (at: number | bigint, views: Uint8Array[]) => Promise<number>): Promise<number> {
+    return this.#enqueue(fd, false, views, list, op);
   }
 
   /**
@@ -141,21 +167,17 @@ export class CurrentPosition {
    * (`writev`), and moves the offset past what the kernel wrote (to the end
    * of the file in append mode). Resolves with this caller's bytes written.
    */
-  write(fd: number, views: ArrayBufferView[], writev: WriteViews): Promise<number> {
+  write(fd: number, views: ArrayBufferView[], list: boolean, writev: WriteViews): Promise<number> {
     this.#writev = writev;
-    return this.#enqueue(fd, views, undefined, 0);
+    return this.#enqueue(fd, true, views, list, undefined);
   }
 
   #writev: WriteViews | undefined;
 
-  /** No current-position op of this handle is queued or running. */
-  get idle(): boolean {
-    return !this.#running && this.#head === this.#queue.length;
-  }
-
-  #enqueue(fd: number, views: ArrayBufferView[] | undefined, op: ((at: number | bigint) => Promise<number>) | undefined, bytes: number): Promise<number> {
+  #enqueue(fd: number, write: boolean, views: ArrayBufferView[], list: boolean, op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined): Promise<number> {
+    const { parts, lengths, bytes } = pin(views, list); // throws (a detached view) before anything is queued
     return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ views, op, bytes, done: 0, resolve, reject });
+      this.#queue.push({ parts, lengths, bytes, write, op, done: 0, resolve, reject });
       if (this.#running) return;
       this.#running = true;
       // One microtask later: the calls of this turn's synchronous code queue first, and go together.
@@ -188,7 +210,7 @@ export class CurrentPosition {
   async #pump(fd: number): Promise<void> {
     while (this.#head < this.#queue.length) {
       const first = this.#queue[this.#head];
-      if (first.views === undefined) await this.#read(fd, first);
+      if (!first.write) await this.#read(fd, first);
       else await this.#writeBatch(fd);
     }
     this.#running = false;
@@ -197,8 +219,9 @@ export class CurrentPosition {
   async #read(fd: number, entry: Entry): Promise<void> {
     this.#shift();
     try {
+      if (!intact(entry)) throw systemError(EFAULT, 'read');
       const at = currentOffset(fd, 'read');
-      const n = await this.#atOffset(fd, at, entry.bytes, entry.op!);
+      const n = await this.#atOffset(fd, at, entry.bytes, (p) => entry.op!(p, entry.parts));
       entry.resolve(n);
     } catch (e) {
       entry.reject(e);
@@ -244,14 +267,25 @@ export class CurrentPosition {
     // The writes queued next to each other, up to one writev's iovecs.
     const batch: Entry[] = [];
     const lengths: number[] = [];
-    let iovs: ArrayBufferView[] = [];
+    let iovs: Uint8Array[] = [];
     for (let i = this.#head; i < q.length; i++) {
       const e = q[i];
-      if (e.views === undefined) break;
-      const views = e.done === 0 ? e.views : skipBytes(e.views, e.done);
+      if (!e.write) break;
+      if (!intact(e)) {
+        // Shrunk or detached since the call: EFAULT for it alone, as its own write(2) would (bytes an earlier short write took stay counted).
+        if (batch.length > 0) break;
+        this.#shift();
+        if (e.done > 0) e.resolve(e.done);
+        else e.reject(systemError(EFAULT, 'write'));
+        return;
+      }
+      let views = skipBytes(e, e.done);
       if (batch.length > 0 && (this.#solo || iovs.length + views.length > BATCH_IOVS)) break;
+      // One writev(buffers) of more buffers than a writev takes: its first
+      // IOV_MAX now, the rest in the next trips (as libuv loops over them).
+      if (views.length > BATCH_IOVS) views = views.slice(0, BATCH_IOVS);
       batch.push(e);
-      lengths.push(bytesOf(views));
+      lengths.push(e.bytes - e.done);
       iovs = batch.length === 1 ? views : iovs.concat(views);
     }
     this.#solo = false;
@@ -269,7 +303,9 @@ export class CurrentPosition {
         n = await this.#writev!(iovs, at);
         if (at !== -1 && n > 0) binding.seek(fd, 0, SEEK_END);
       } else {
-        n = await this.#atOffset(fd, at, viewsBytes(iovs), (p) => this.#writev!(iovs, p));
+        let bytes = 0;
+        for (const v of iovs) bytes += viewBytes(v);
+        n = await this.#atOffset(fd, at, bytes, (p) => this.#writev!(iovs, p));
       }
     } catch (e) {
       if (batch.length > 1) {

@@ -16,6 +16,7 @@ import { binding } from '../binding';
 import type { Ring } from '../ring';
 import { STATX_BASIC_STATS } from '../abi';
 import { statxPerm } from './stats';
+import { closeOnRing } from '../file/open';
 
 const { errno: E } = constants;
 const EACCES = -E.EACCES;
@@ -146,8 +147,8 @@ async function spliceData(ring: Ring, src: number, dest: number, size: number): 
       at += n;
     }
   } finally {
-    await ring.closeFd(w).catch(() => undefined);
-    await ring.closeFd(r).catch(() => undefined);
+    await closeOnRing(ring, w).catch(() => undefined);
+    await closeOnRing(ring, r).catch(() => undefined);
   }
   return result;
 }
@@ -179,6 +180,8 @@ export async function copyFileRing(ring: Ring, src: KernelPath, dest: KernelPath
   }
   let destFd = -1;
   let result = 0;
+  /** A failure that is no kernel error (the ring closed under the copy: ERR_KAIO_CLOSED): thrown after the cleanup. */
+  let thrown: unknown;
   try {
     const from = await fstat(ring, srcFd);
     destFd = await ring.openat(dest, O_WRONLY | O_CREAT | (excl ? O_EXCL : 0), from.perm);
@@ -205,15 +208,20 @@ export async function copyFileRing(ring: Ring, src: KernelPath, dest: KernelPath
       if (result === 0) result = await copyBytes(ring, srcFd, destFd, from.size);
     }
   } catch (e) {
-    result = errnoOf(e);
+    if (typeof (e as ErrnoError | undefined)?.errno === 'number') result = (e as ErrnoError).errno;
+    else {
+      thrown = e;
+      result = -E.EIO;
+    }
   }
   if (destFd >= 0) {
-    const c = await ring.closeFd(destFd).then(() => 0, errnoOf);
+    const c = await closeOnRing(ring, destFd).then(() => 0, errnoOf);
     if (result === 0) result = c;
     // As libuv: a failed copy leaves no destination behind (the unlink's own result is ignored).
-    if (result !== 0) await ring.unlinkat(dest).catch(() => undefined);
+    if (result !== 0) await (ring.closed ? fs.promises.unlink(dest) : ring.unlinkat(dest)).catch(() => undefined);
   }
-  const c = await ring.closeFd(srcFd).then(() => 0, errnoOf);
+  const c = await closeOnRing(ring, srcFd).then(() => 0, errnoOf);
   if (result === 0) result = c;
+  if (thrown !== undefined) throw thrown;
   if (result !== 0) throw error(result);
 }

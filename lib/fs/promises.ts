@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
 import type { Ring } from '../ring';
-import { asRing, defaultContext } from '../file/open';
+import { asRing, closeOnRing, defaultContext } from '../file/open';
 import { withCallerStack } from '../file/errors';
 import { cPath, type KernelPath } from '../ring/args';
 import { statsFromStatx } from './stats';
@@ -260,7 +260,7 @@ const truncate = ((path: unknown, ...rest: unknown[]) => {
   const p = n >= 0 ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('OPENAT', 'FTRUNCATE', 'CLOSE') : undefined;
   if (p === undefined || !ring) return (fsp.truncate as (...a: unknown[]) => Promise<void>)(path, ...rest);
-  return onRing(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => ring.closeFd(fd))));
+  return onRing(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => closeOnRing(ring, fd))));
 }) as typeof fsp.truncate;
 
 /**
