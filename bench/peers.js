@@ -98,6 +98,8 @@ const CELLS = {
   'kaio inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '1' } },
   'kaio inPlace': { rt: 'node', api: 'kaio-inplace', kaio: true },
   'kaio fh': { rt: 'node', api: 'kaio-fh', kaio: true },
+  // Streams with every chunk through the ring (no inline preadv2 RWF_NOWAIT of cached chunks): --cells= to compare.
+  'kaio fh no inline': { rt: 'node', api: 'kaio-fh', kaio: true, env: { KAIO_INLINE_STREAM_READ: '0' } },
   'kaio ring': { rt: 'node', api: 'kaio-ring', kaio: true },
   'bun fsp': { rt: 'bun', api: 'fsp' },
   'bun fh': { rt: 'bun', api: 'fsp-fh' },
@@ -163,7 +165,7 @@ function workloads() {
       params: { log: path.join(dataDir, 'wal.log'), producers: 64, record: 256 }, after: () => fs.rmSync(path.join(dataDir, 'wal.log'), { force: true }),
     },
     {
-      name: 'copy', label: `stream copy of a ${copyMiB} MiB file (MiB/s)`, cells: ['node streams', 'node uring fsp', 'kaio fh', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
+      name: 'copy', label: `stream copy of a ${copyMiB} MiB file (MiB/s)`, cells: ['node streams', 'node uring fsp', 'kaio fh', 'kaio fh no inline', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },

@@ -173,6 +173,8 @@ export interface Binding {
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /** preadv2(fd, view, position, RWF_NOWAIT) in this thread (-1: the file position): bytes or -errno. */
+  readNowait(fd: number, view: Uint8Array, position: number): number;
   /**
    * A Buffer of `length` (>= 1) uninitialized bytes over a 2 MiB-aligned
    * mapping with transparent huge pages asked for (native/core/result_memory.h),

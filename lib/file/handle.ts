@@ -30,6 +30,7 @@ import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
+import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
 
 
@@ -67,6 +68,12 @@ export const READ_UNKNOWN_CHUNK = 64 * 1024;
 export const WRITE_CHUNK = 512 * 1024;
 /** Node's kIoMaxLength: the largest file readFile reads (2 GiB). */
 export const IO_MAX = 2 ** 31 - 1;
+/**
+ * Streams read chunks in the page cache in the calling thread (see
+ * _streamRead); KAIO_INLINE_STREAM_READ=0 sends every chunk through the context.
+ */
+const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
+
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const AT_EMPTY_PATH = 0x1000;
@@ -287,6 +294,102 @@ export class FileHandle extends EventEmitter {
       this.#settled();
     }
   }
+
+  /**
+   * @internal The read of this handle's streams (streams.ts): all of `view`
+   * (a Buffer the stream made) at `position` (not a number: the current
+   * position), the count or the error to `done`, in a later event-loop turn.
+   * A chunk in the page cache is read here, in this thread (preadv2 with
+   * RWF_NOWAIT: the copy io_uring would make inline in io_uring_enter,
+   * without the ring's round trip, the lseek and the promises). What is not
+   * cached, the rest of a chunk cached in part, and every error go through
+   * the context as read() does. At the current position only when no
+   * current-position op of the handle is queued (else it queues behind them).
+   */
+  _streamRead(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number) => void): void {
+    let fd: number;
+    try {
+      fd = this.#check('read');
+    } catch (e) {
+      setImmediate(done, e);
+      return;
+    }
+    const at = typeof position === 'number' ? position : -1;
+    const len = viewBytes(view);
+    this.#pending.enter();
+    let first = 0;
+    // Only after a full chunk: a stream's first read (all of a small file,
+    // read short) goes through the context, where the reads of many
+    // streams share one io_uring_enter (an HTTP server's 64 in flight);
+    // the chunks of a long stream after it come from here.
+    const inline = this.#streamFull;
+    this.#streamFull = false;
+    const settle = (n: number): number => {
+      this.#streamFull = n === len;
+      return n;
+    };
+    if (inline && inlineStreamReads && !this.#direct && len > 0 && (at !== -1 || this.#position === undefined || this.#position.idle)) {
+      let got = binding.readNowait(fd, view, at);
+      // Short (got > 0): a pipe, socket or tty gives what it had, as read(2)
+      // (the context's read of the rest would wait for more). A regular file
+      // was at its end, or at the end of what is cached: one more try
+      // tells (0: the end; EAGAIN: the rest from the context). The file
+      // position, at -1, has moved past what was read.
+      if (got > 0 && got < len && this.#isRegular(fd)) {
+        while (got < len) {
+          const more = binding.readNowait(fd, view.subarray(got), at === -1 ? -1 : at + got);
+          if (more <= 0) {
+            if (more < 0) first = got;
+            break;
+          }
+          got += more;
+        }
+      }
+      if (got >= 0 && first === 0) {
+        // All of it, the end of the file, or what a pipe had.
+        settle(got);
+        setImmediate(() => {
+          this.#settled();
+          done(null, got);
+        });
+        return;
+      }
+      // An error: the context's read reports it, as it would have.
+    }
+    const rest = first === 0 ? view : view.subarray(first);
+    this.#read(fd, rest, at === -1 ? -1 : at + first).then(
+      (n) => {
+        this.#settled();
+        done(null, settle(first + n));
+      },
+      (e) => {
+        this.#settled();
+        // Bytes read before the error: the count, as read(2) gives it; the next read meets the error.
+        if (first > 0) done(null, first);
+        else done(withCallerStack(e));
+      },
+    );
+  }
+
+  /** Whether fd is a regular file (fstat once per fd; false when fstat fails). */
+  #isRegular(fd: number): boolean {
+    if (this.#regularFd !== fd) {
+      let regular = false;
+      try {
+        regular = fs.fstatSync(fd).isFile();
+      } catch {
+        // not known: treated as not regular (a short read is delivered as it is)
+      }
+      this.#regular = regular;
+      this.#regularFd = fd;
+    }
+    return this.#regular;
+  }
+
+  #regular = false;
+  #regularFd = -1;
+  /** The last stream read of this handle filled its buffer: the next may be read in the calling thread. */
+  #streamFull = false;
 
   /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {

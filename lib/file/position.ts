@@ -6,8 +6,17 @@
 // flight both read offset 0) and leaves f_pos where it was when a write
 // completes short (the next write then overwrites the start of the file).
 // Instead each current-position op of a handle runs after the one before it,
-// at the offset lseek(2) reports, and moves the offset past what the kernel
-// says it transferred. Pipes, sockets and ttys (lseek: ESPIPE) have no
+// at the offset lseek(2) reports, and the offset ends past what the kernel
+// says it transferred. With no other op of the handle in flight, the op goes
+// out with -1 after that lseek: the kernel reads or writes at f_pos (the
+// offset lseek just gave) and moves f_pos past the bytes when the op
+// completes in full, which saves the lseek after each op (a stream made two
+// per chunk). An op that comes back short or fails may have left f_pos
+// behind (io_uring: a partial transfer retried, then an error, reports the
+// partial count and, since Linux 6.6, leaves f_pos), so then the offset is
+// set to where the count says, as before. (A context that refuses -1, a
+// ring without IORING_FEAT_RW_CUR_POS, gets the offset and the lseek
+// after.) Pipes, sockets and ttys (lseek: ESPIPE) have no
 // offset: their ops go out with -1, still one at a time. Writes queued
 // behind each other go out as one writev (see CurrentPosition), and in
 // append mode without the lseek before it (O_APPEND picks the end).
@@ -134,6 +143,13 @@ export class CurrentPosition {
   #append: boolean | undefined;
   /** The fd has no offset (a pipe, socket or tty): ops go out with -1. */
   #noOffset = false;
+  /** Ops at the offset go out with -1 (see the top); false once the context refused -1. */
+  #kernelOffset = true;
+
+  /** No current-position op of this handle is queued or running. */
+  get idle(): boolean {
+    return !this.#running && this.#head === this.#queue.length;
+  }
 
   /**
    * Runs the read `op` at the current offset once every earlier
@@ -205,14 +221,44 @@ export class CurrentPosition {
     try {
       if (!intact(entry)) throw systemError(EFAULT, 'read');
       const at = currentOffset(fd, 'read');
-      const n = await entry.op!(at, entry.parts);
-      // Cannot fail on the fd the op just used (close() waits for the op); if
-      // it did, the next op's lseek reports it, and this op's count stays true.
-      if (at !== -1) binding.seek(fd, advance(at, n), SEEK_SET);
+      const n = await this.#atOffset(fd, at, entry.bytes, (p) => entry.op!(p, entry.parts));
       entry.resolve(n);
     } catch (e) {
       entry.reject(e);
     }
+  }
+
+  /**
+   * op at `at`, the offset lseek gave (-1: the fd has none), leaving the
+   * offset past the bytes the op says it transferred (where it was if it
+   * failed). `bytes`: what a full op transfers.
+   */
+  async #atOffset(fd: number, at: number | bigint, bytes: number, op: (at: number | bigint) => Promise<number>): Promise<number> {
+    if (at === -1) return op(-1);
+    if (this.#kernelOffset) {
+      let n: number;
+      try {
+        n = await op(-1);
+      } catch (e) {
+        if ((e as { code?: unknown } | null)?.code === 'ERR_KAIO_UNSUPPORTED') {
+          // Refused before it started: this context takes the offset.
+          this.#kernelOffset = false;
+          return this.#atOffset(fd, at, bytes, op);
+        }
+        // Nothing transferred (a partial transfer reports its count): the
+        // offset goes back to where the op started, whatever the kernel did.
+        binding.seek(fd, at, SEEK_SET);
+        throw e;
+      }
+      // In full: the kernel moved f_pos past the bytes. Short: set it.
+      if (n !== bytes) binding.seek(fd, advance(at, n), SEEK_SET);
+      return n;
+    }
+    const n = await op(at);
+    // Cannot fail on the fd the op just used (close() waits for the op); if
+    // it did, the next op's lseek reports it, and this op's count stays true.
+    if (n > 0) binding.seek(fd, advance(at, n), SEEK_SET);
+    return n;
   }
 
   async #writeBatch(fd: number): Promise<void> {
@@ -253,8 +299,14 @@ export class CurrentPosition {
         if (at === -1) this.#noOffset = true;
         else this.#append ??= isAppend(fd);
       }
-      n = await this.#writev!(iovs, at);
-      if (at !== -1 && n > 0) binding.seek(fd, this.#append ? 0 : advance(at, n), this.#append ? SEEK_END : SEEK_SET);
+      if (at === -1 || this.#append) {
+        n = await this.#writev!(iovs, at);
+        if (at !== -1 && n > 0) binding.seek(fd, 0, SEEK_END);
+      } else {
+        let bytes = 0;
+        for (const v of iovs) bytes += viewBytes(v);
+        n = await this.#atOffset(fd, at, bytes, (p) => this.#writev!(iovs, p));
+      }
     } catch (e) {
       if (batch.length > 1) {
         // Whose error: the first write again, alone.

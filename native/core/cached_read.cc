@@ -96,6 +96,12 @@ int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size) {
   return static_cast<uint64_t>(n) == size ? 1 : 0;
 }
 
+long ReadNowaitAt(int fd, uint8_t* buf, size_t len, int64_t offset) {
+  iovec iov{buf, len};
+  long n = syscall(SYS_preadv2, fd, &iov, 1, static_cast<long>(offset), 0L, kRwfNowait);
+  return n < 0 ? -errno : n;
+}
+
 int ClearNonblock(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0) return -errno;
