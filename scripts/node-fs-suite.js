@@ -20,7 +20,7 @@
 // that uses fs.promises. --node runs the same files without the redirect
 // (Node against itself: what a file does on this machine without kaio).
 // --adapt runs the files of ADAPT (below) as adapted copies, written under
-// the tree's test/kaio-adapted/ (next to test/common, outside this
+// the tree's test/kaio-adapted-<pid>/ (next to test/common, outside this
 // repository): each adaptation takes out or replaces one part that tests a
 // Node internal, or calls node:fs with a kaio handle where kaio's module has
 // the call; the reason is printed. Files in NOT_APPLICABLE are marked so
@@ -133,7 +133,8 @@ function flagsOf(file) {
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
-const adaptedDir = path.join(root, 'test', 'kaio-adapted');
+// One per run: two runs at once must not remove each other's copies.
+const adaptedDir = path.join(root, 'test', `kaio-adapted-${process.pid}`);
 if (adapt) fs.mkdirSync(adaptedDir, { recursive: true });
 const results = [];
 for (const f of files) {
