@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Node's own fs/promises tests, pointed at kaio/fs/promises.
 //
-//   node scripts/node-fs-suite.js <node-source-tree> [--all] [--adapt] [--json] [--node] [name-filter...]
+//   node scripts/node-fs-suite.js <node-source-tree> [--all] [--adapt] [--json] [--node] [--uid=N] [name-filter...]
 //
 // <node-source-tree> is a Node source tree of the running major version
 // (`apt-get source nodejs`, or an unpacked node-vXX.tar.xz): its
@@ -11,7 +11,8 @@
 // is copied here. Each file runs with a preload (--require, --import) that
 // makes `require('fs/promises')`, `require('node:fs/promises')`,
 // `require('fs').promises` and `import ... from 'fs/promises'` give kaio's
-// module (kaio's own modules still get Node's: it builds on it).
+// module (kaio's own modules still get Node's: it builds on it); the same
+// preloads run any package's tests on kaio (scripts/dropin-preload.js).
 //
 // The files: test/parallel/test-fs-promises*, test-fs-*filehandle*, and
 // the *-promises* read/write tests (KAIO_BACKEND in the environment picks
@@ -19,11 +20,14 @@
 // that uses fs.promises. --node runs the same files without the redirect
 // (Node against itself: what a file does on this machine without kaio).
 // --adapt runs the files of ADAPT (below) as adapted copies, written under
-// the tree's test/kaio-adapted/ (next to test/common, outside this
+// the tree's test/kaio-adapted-<pid>/ (next to test/common, outside this
 // repository): each adaptation takes out or replaces one part that tests a
 // Node internal, or calls node:fs with a kaio handle where kaio's module has
 // the call; the reason is printed. Files in NOT_APPLICABLE are marked so
-// when they fail. Exit status 0 when every file ran; the counts are the output.
+// when they fail. A file that skips itself (test/common skip(), e.g. as
+// root) is counted as skipped, not passed, and a pass that made no call to
+// kaio (counted in every process the file starts) is named. Exit status 0
+// when every file ran; the counts are the output.
 'use strict';
 const cp = require('node:child_process');
 const fs = require('node:fs');
@@ -40,16 +44,24 @@ const all = flag('--all');
 const adapt = flag('--adapt');
 const asJson = flag('--json');
 const plainNode = flag('--node');
+// --uid=N: each file runs as user N (group N, no supplementary groups), for
+// the files that skip themselves as root (access and permission checks).
+const uidArg = args.find((a) => a.startsWith('--uid='));
+if (uidArg) args.splice(args.indexOf(uidArg), 1);
+const uid = uidArg ? Number(uidArg.slice('--uid='.length)) : undefined;
+if (uid !== undefined && !(Number.isInteger(uid) && uid > 0)) {
+  console.error('--uid takes a user id other than 0');
+  process.exit(2);
+}
 const tree = args.shift();
 if (!tree || !fs.existsSync(path.join(tree, 'test', 'common', 'index.js'))) {
-  console.error('usage: node scripts/node-fs-suite.js <node-source-tree> [--all] [--json] [--node] [name-filter...]');
+  console.error('usage: node scripts/node-fs-suite.js <node-source-tree> [--all] [--adapt] [--json] [--node] [--uid=N] [name-filter...]');
   console.error('  (a Node source tree with test/common: `apt-get source nodejs`, or nodejs.org/dist/vX/node-vX.tar.xz)');
   process.exit(2);
 }
 const filters = args;
 const root = path.resolve(tree);
 const parallel = path.join(root, 'test', 'parallel');
-const kaioPromises = require.resolve(path.join(__dirname, '..', 'dist', 'lib', 'fs', 'promises.js'));
 
 const CORE = /^test-fs-(promises.*|.*filehandle.*|read(v)?-promises.*|writev-promises.*)\.(m?js)$/;
 const usesPromises = (f) => /fs\.promises|['"](node:)?fs\/promises['"]|\{\s*promises\b/.test(fs.readFileSync(path.join(parallel, f), 'utf8'));
@@ -58,33 +70,24 @@ const files = fs.readdirSync(parallel)
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 
-// The preload, written next to nothing of Node's: a temporary directory.
+// The preloads (scripts/dropin-preload.js), written next to nothing of
+// Node's: a temporary directory.
 const os = require('node:os');
+const { writePreload } = require('./dropin-preload.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-node-suite-'));
-const preloadCjs = path.join(tmp, 'redirect.cjs');
-const hooks = path.join(tmp, 'hooks.mjs');
-const preloadEsm = path.join(tmp, 'register.mjs');
-const kaioDist = path.dirname(path.dirname(kaioPromises)) + path.sep;
-fs.writeFileSync(preloadCjs, `'use strict';
-const Module = require('node:module');
-const fs = require('node:fs');
-const KAIO = ${JSON.stringify(kaioPromises)};
-const KAIO_DIST = ${JSON.stringify(kaioDist)};
-const kfs = require(KAIO);
-const load = Module._load;
-Module._load = function (request, parent, isMain) {
-  if ((request === 'fs/promises' || request === 'node:fs/promises') && !(parent && parent.filename && parent.filename.startsWith(KAIO_DIST))) return kfs;
-  return load.apply(this, arguments);
-};
-Object.defineProperty(fs, 'promises', { configurable: true, enumerable: true, get: () => kfs });
-`);
-fs.writeFileSync(hooks, `const KAIO = ${JSON.stringify('file://' + kaioPromises)};
-export async function resolve(specifier, context, next) {
-  if ((specifier === 'fs/promises' || specifier === 'node:fs/promises') && !(context.parentURL || '').includes(${JSON.stringify(kaioDist)})) return { url: KAIO, shortCircuit: true, format: 'commonjs' };
-  return next(specifier, context);
+// As another user: the preloads readable, test/common's tmpdir (NODE_TEST_DIR) and the call logs theirs.
+let testDir = path.join(root, 'test');
+if (uid !== undefined) {
+  fs.chmodSync(tmp, 0o755);
+  testDir = path.join(tmp, 'test-dir');
+  fs.mkdirSync(testDir);
+  fs.chownSync(testDir, uid, uid);
+  fs.mkdirSync(path.join(tmp, 'calls'));
+  fs.chownSync(path.join(tmp, 'calls'), uid, uid);
 }
-`);
-fs.writeFileSync(preloadEsm, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
+// Each file is its own entry point, so Node's require() of an ES module
+// (which skips the resolve hook) is left as Node has it.
+const redirect = writePreload(tmp).options.filter((o) => o !== '--no-experimental-require-module');
 
 /**
  * Files that test Node's internals in one part, and the edit that takes that
@@ -103,6 +106,11 @@ const ADAPT = {
     why: "fs.createReadStream(null, { fd: handle }) is node:fs's, which refuses a kaio handle; kaio's module has the same call",
     edits: [[/fs\.createReadStream\(null, \{ fd: streamFileHandle \}\)/, 'fs.promises.createReadStream(null, { fd: streamFileHandle })']],
   },
+};
+// --all, as a user other than root (--uid): the stack of access()'s error.
+ADAPT['test-fs-access.js'] = {
+  why: "expects `at async Object.access`, the frame of Node's own async function in node:internal/fs/promises; kaio's access names itself as the frame that awaits the ring op (`at Object.access`), above the same caller frames (test 26)",
+  edits: [[/\/at async Object\\\.access\//, '/at (async )?Object\\.access/']],
 };
 // node:fs's streams over a handle (--all): kaio's module has the same calls.
 for (const f of ['test-fs-read-stream-file-handle.js', 'test-fs-write-stream-file-handle.js', 'test-fs-write-stream-file-handle-2.js']) {
@@ -125,7 +133,8 @@ function flagsOf(file) {
   return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
-const adaptedDir = path.join(root, 'test', 'kaio-adapted');
+// One per run: two runs at once must not remove each other's copies.
+const adaptedDir = path.join(root, 'test', `kaio-adapted-${process.pid}`);
 if (adapt) fs.mkdirSync(adaptedDir, { recursive: true });
 const results = [];
 for (const f of files) {
@@ -141,19 +150,30 @@ for (const f of files) {
     fs.writeFileSync(file, text);
   }
   const flags = flagsOf(file);
-  const redirect = plainNode ? [] : ['--require', preloadCjs, '--import', preloadEsm];
   const t0 = Date.now();
-  const r = cp.spawnSync(process.execPath, [...flags, ...redirect, file], {
-    cwd: root, encoding: 'utf8', timeout: 120_000,
-    env: { ...process.env, NODE_TEST_DIR: path.join(root, 'test'), TEST_SERIAL_ID: '0', NODE_COMMON_PORT: '12346' },
-  });
+  // The preloads go in NODE_OPTIONS, so that the processes a test starts run
+  // on kaio too; each process appends the calls kaio took to `calls`.
+  const calls = path.join(tmp, uid === undefined ? '' : 'calls', `calls-${results.length}.jsonl`);
+  const env = { ...process.env, NODE_TEST_DIR: testDir, TEST_SERIAL_ID: '0', NODE_COMMON_PORT: '12346' };
+  if (!plainNode) Object.assign(env, { NODE_OPTIONS: [process.env.NODE_OPTIONS, ...redirect].filter(Boolean).join(' '), KAIO_DROPIN_LOG: calls });
+  const r = cp.spawnSync(process.execPath, [...flags, file], { cwd: root, encoding: 'utf8', timeout: 120_000, env, uid, gid: uid });
   const ok = r.status === 0 && !r.signal;
+  // test/common's skip(): `1..0 # Skipped: <why>` and exit 0 (as root, some files test nothing).
+  const skipped = ok ? /^1\.\.0 # Skipped: (.*)$/m.exec(r.stdout || '')?.[1] : undefined;
+  let kaioCalls;
+  if (!plainNode) {
+    kaioCalls = 0;
+    const lines = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean) : [];
+    for (const line of lines) for (const n of Object.values(JSON.parse(line).counts)) kaioCalls += n;
+  }
   const out = (r.stderr || '') + (r.stdout || '');
   const why = ok ? '' : (/^\s*(AssertionError|TypeError|Error|\w+Error)[^\n]*$/m.exec(r.stderr || '')?.[0] ?? `exit ${r.status}${r.signal ? ` ${r.signal}` : ''}`).trim();
   const na = ok || plainNode ? undefined : NOT_APPLICABLE[f];
-  results.push({ file: f, ok, adapted: adaptation?.why, notApplicable: na, flags: flags.join(' '), ms: Date.now() - t0, why, out: ok ? '' : out.slice(-3000) });
+  results.push({ file: f, ok: ok && !skipped, skipped, kaioCalls, adapted: adaptation?.why, notApplicable: na, flags: flags.join(' '), ms: Date.now() - t0, why, out: ok ? '' : out.slice(-3000) });
   if (!asJson) {
-    console.log(`${ok ? 'pass' : na ? 'n/a ' : 'FAIL'}  ${f}${flags.length ? `  (${flags.join(' ')})` : ''}${adaptation ? '  [adapted]' : ''}${ok ? '' : `\n      ${why}`}`);
+    const calledKaio = ok && !skipped && kaioCalls === 0 ? '  (no call reached kaio)' : '';
+    console.log(`${skipped ? 'skip' : ok ? 'pass' : na ? 'n/a ' : 'FAIL'}  ${f}${flags.length ? `  (${flags.join(' ')})` : ''}${adaptation ? '  [adapted]' : ''}${calledKaio}${ok ? '' : `\n      ${why}`}`);
+    if (skipped) console.log(`      skipped: ${skipped}`);
     if (adaptation) console.log(`      adapted: ${adaptation.why}`);
     if (na) console.log(`      not applicable: ${na}`);
   }
@@ -161,9 +181,13 @@ for (const f of files) {
 if (adapt) fs.rmSync(adaptedDir, { recursive: true, force: true });
 fs.rmSync(tmp, { recursive: true, force: true });
 const passed = results.filter((r) => r.ok).length;
-if (asJson) console.log(JSON.stringify({ passed, total: results.length, results }, null, 1));
+const skippedFiles = results.filter((r) => r.skipped).map((r) => r.file);
+const idle = results.filter((r) => r.ok && r.kaioCalls === 0).map((r) => r.file);
+if (asJson) console.log(JSON.stringify({ passed, skipped: skippedFiles.length, total: results.length, results }, null, 1));
 else {
   const na = results.filter((r) => r.notApplicable).length;
   const adapted = results.filter((r) => r.adapted).length;
-  console.log(`\n${passed}/${results.length} passed${plainNode ? ' (node:fs/promises itself)' : ` (kaio/fs/promises${adapt ? `, ${adapted} adapted` : ''}); ${na} not applicable, ${results.length - passed - na} failing`}`);
+  const failing = results.length - passed - skippedFiles.length - na;
+  console.log(`\n${passed}/${results.length} passed${plainNode ? ' (node:fs/promises itself)' : ` (kaio/fs/promises${adapt ? `, ${adapted} adapted` : ''}); ${na} not applicable, ${failing} failing`}${skippedFiles.length ? `; ${skippedFiles.length} skipped by the test itself (${skippedFiles.join(', ')})` : ''}`);
+  if (idle.length) console.log(`${idle.length} of the passes made no call to kaio (they test node:fs, or only what kaio's module takes from Node): ${idle.join(', ')}`);
 }

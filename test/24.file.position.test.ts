@@ -777,6 +777,26 @@ describe('24 FileHandle lifetime and construction', function () {
     assert.deepStrictEqual(res.codes, ['DEP0137']);
   });
 
+  it("the garbage collector's warnings for an unclosed handle are node:fs/promises' (name, code and message)", function () {
+    // One child per module: each drops one handle unclosed and prints the warnings it sees (fd numbers as N).
+    const seen = (mod: string): unknown => {
+      const script = `
+        const fsp = require(${JSON.stringify(mod)});
+        const seen = [];
+        process.on('warning', (w) => seen.push([w.name, w.code, w.message.replace(/\\d+/g, 'N')]));
+        (async () => {
+          await fsp.open(process.argv[1]);
+          for (let i = 0; i < 50 && seen.length < 2; i++) { global.gc(); await new Promise((r) => setImmediate(r)); }
+          process.stdout.write(JSON.stringify(seen));
+        })();
+      `;
+      return JSON.parse(cp.execFileSync(process.execPath, ['--expose-gc', '--no-warnings', '-e', script, __filename], { encoding: 'utf8' }));
+    };
+    const node = seen('node:fs/promises');
+    assert.strictEqual((node as unknown[]).length, 2, `node:fs/promises gave ${JSON.stringify(node)}`);
+    assert.deepStrictEqual(seen(path.join(pkgRoot, 'fs', 'promises')), node);
+  });
+
   it('close() unregisters the handle: a closed handle that is collected gives no warning', async () => {
     const p = tmpPath('gc-inflight');
     fs.writeFileSync(p, pattern(4, 64 * 1024));

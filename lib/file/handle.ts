@@ -147,8 +147,8 @@ let gcDeprecationShown = false;
 
 /**
  * Handles that were never closed: the garbage collector closes their fd, as
- * Node's FileHandle does, and says so (a warning each time, the deprecation
- * once), since a handle dropped unclosed is a bug in the caller. The held
+ * Node's FileHandle does, and says so in Node's words (a warning each time,
+ * the deprecation once), since a handle dropped unclosed is a bug in the caller. The held
  * value is the fd number alone: nothing here keeps a handle alive. A handle
  * with ops in flight is reachable from their promises, so it is never
  * collected under them.
@@ -158,9 +158,13 @@ const unclosed = new FinalizationRegistry<number>((fd) => {
   process.emitWarning(`Closing file descriptor ${fd} on garbage collection`);
   if (!gcDeprecationShown) {
     gcDeprecationShown = true;
+    // Node's words for DEP0137, as for the warning above: a deprecation is
+    // found by its text as much as by its code (logs, --throw-deprecation,
+    // a search), and both describe what kaio's handle does.
     process.emitWarning(
-      'A FileHandle was closed by the garbage collector. Close each FileHandle with close() when done; ' +
-        'a future version may throw instead.',
+      'Closing a FileHandle object on garbage collection is deprecated. Please close FileHandle objects ' +
+        'explicitly using FileHandle.prototype.close(). In the future, an error will be thrown if a file ' +
+        'descriptor is closed during garbage collection.',
       'DeprecationWarning',
       'DEP0137',
     );

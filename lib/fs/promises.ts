@@ -63,13 +63,38 @@ function ringWith(...ops: string[]): Ring | undefined {
   return asRing(defaultContext(), ...ops);
 }
 
-async function onRing<T>(op: Promise<T>): Promise<T> {
-  try {
-    return await op;
-  } catch (e) {
-    throw withCallerStack(e);
-  }
+/**
+ * The function that awaits a call's ring op, one per call and named after it,
+ * so that an op's error shows the call (`at access (...)`) above the caller's
+ * async frames, where Node's shows `at async Object.access`: the same frames
+ * for the same cost as one shared function (no second promise per call).
+ */
+function onRingAs(name: string): <T>(op: Promise<T>) => Promise<T> {
+  const named = {
+    async [name]<T>(op: Promise<T>): Promise<T> {
+      try {
+        return await op;
+      } catch (e) {
+        throw withCallerStack(e);
+      }
+    },
+  };
+  return named[name] as <T>(op: Promise<T>) => Promise<T>;
 }
+const onRing = {
+  stat: onRingAs('stat'),
+  lstat: onRingAs('lstat'),
+  access: onRingAs('access'),
+  unlink: onRingAs('unlink'),
+  rmdir: onRingAs('rmdir'),
+  mkdir: onRingAs('mkdir'),
+  rm: onRingAs('rm'),
+  rename: onRingAs('rename'),
+  link: onRingAs('link'),
+  symlink: onRingAs('symlink'),
+  truncate: onRingAs('truncate'),
+  copyFile: onRingAs('copyFile'),
+};
 
 // ── stat, lstat ──────────────────────────────────────────────────────────
 
@@ -84,7 +109,7 @@ function statWith(syscall: 'stat' | 'lstat', node: typeof fsp.stat, path: unknow
   if (p === undefined || !ring) return (node as (...a: unknown[]) => Promise<nodeFs.Stats>)(path, options);
   const bigint = options === undefined ? false : Boolean((options as { bigint?: unknown }).bigint);
   const flags = syscall === 'lstat' ? AT_SYMLINK_NOFOLLOW : 0;
-  return onRing(ring._statxBytes(p, flags, STAT_MASK, syscall, shownPath(p)).then((out) => statsFromStatx(out, bigint)));
+  return onRing[syscall](ring._statxBytes(p, flags, STAT_MASK, syscall, shownPath(p)).then((out) => statsFromStatx(out, bigint)));
 }
 
 const stat = ((path: unknown, options?: unknown) => statWith('stat', fsp.stat, path, options)) as typeof fsp.stat;
@@ -98,7 +123,7 @@ const unlink = ((path: unknown) => {
   const p = kernelPath(path);
   const ring = p !== undefined ? ringWith('UNLINKAT') : undefined;
   if (p === undefined || !ring) return (fsp.unlink as (a: unknown) => Promise<void>)(path);
-  return onRing(ring.unlinkat(p));
+  return onRing.unlink(ring.unlinkat(p));
 }) as typeof fsp.unlink;
 
 /** rmdir(path): the ring; any options (recursive, retries) are Node's to check and handle. */
@@ -106,7 +131,7 @@ const rmdir = ((path: unknown, ...rest: unknown[]) => {
   const p = rest.length === 0 || rest[0] === undefined ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('UNLINKAT') : undefined;
   if (p === undefined || !ring) return (fsp.rmdir as (...a: unknown[]) => Promise<void>)(path, ...rest);
-  return onRing(ring.unlinkat(p, { flags: AT_REMOVEDIR }));
+  return onRing.rmdir(ring.unlinkat(p, { flags: AT_REMOVEDIR }));
 }) as typeof fsp.rmdir;
 
 /** A plain object's own data property (undefined when absent); NOT_PLAIN for a getter or a Proxy. */
@@ -154,8 +179,8 @@ const mkdir = ((path: unknown, ...rest: unknown[]) => {
   // Node's mkdir -p walks string paths: a Buffer one is Node's.
   const ring = p !== undefined && (!recursive || typeof p === 'string') ? ringWith('MKDIRAT', ...(recursive ? ['STATX'] : [])) : undefined;
   if (p === undefined || !ring) return (fsp.mkdir as (...a: unknown[]) => Promise<string | undefined>)(path, ...rest);
-  if (recursive) return onRing(mkdirp(ring, p as string, mode));
-  return onRing(ring.mkdirat(p, mode));
+  if (recursive) return onRing.mkdir(mkdirp(ring, p as string, mode));
+  return onRing.mkdir(ring.mkdirat(p, mode));
 }) as typeof fsp.mkdir;
 
 /**
@@ -172,7 +197,7 @@ const rm = ((path: unknown, ...rest: unknown[]) => {
   const ring = p !== undefined ? ringWith('STATX', 'UNLINKAT') : undefined;
   const node = (): Promise<void> => (fsp.rm as (...a: unknown[]) => Promise<void>)(path, ...rest);
   if (p === undefined || !ring) return node();
-  return onRing(rmTree(ring, p, o!.recursive === true, o!.force === true).then((done) => (done ? undefined : node())));
+  return onRing.rm(rmTree(ring, p, o!.recursive === true, o!.force === true).then((done) => (done ? undefined : node())));
 }) as typeof fsp.rm;
 
 // ── rename, link, symlink ────────────────────────────────────────────────
@@ -182,7 +207,7 @@ const rename = ((oldPath: unknown, newPath: unknown) => {
   const to = from !== undefined ? kernelPath(newPath) : undefined;
   const ring = to !== undefined ? ringWith('RENAMEAT') : undefined;
   if (from === undefined || to === undefined || !ring) return (fsp.rename as (a: unknown, b: unknown) => Promise<void>)(oldPath, newPath);
-  return onRing(ring.renameat(from, to));
+  return onRing.rename(ring.renameat(from, to));
 }) as typeof fsp.rename;
 
 const link = ((existingPath: unknown, newPath: unknown) => {
@@ -190,7 +215,7 @@ const link = ((existingPath: unknown, newPath: unknown) => {
   const to = from !== undefined ? kernelPath(newPath) : undefined;
   const ring = to !== undefined ? ringWith('LINKAT') : undefined;
   if (from === undefined || to === undefined || !ring) return (fsp.link as (a: unknown, b: unknown) => Promise<void>)(existingPath, newPath);
-  return onRing(ring.linkat(from, to));
+  return onRing.link(ring.linkat(from, to));
 }) as typeof fsp.link;
 
 /** symlink(target, path[, type]): the ring; a type (it means something on Windows only) is Node's to check. */
@@ -199,7 +224,7 @@ const symlink = ((target: unknown, path: unknown, ...rest: unknown[]) => {
   const p = t !== undefined ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('SYMLINKAT') : undefined;
   if (t === undefined || p === undefined || !ring) return (fsp.symlink as (...a: unknown[]) => Promise<void>)(target, path, ...rest);
-  return onRing(ring.symlinkat(t, p));
+  return onRing.symlink(ring.symlinkat(t, p));
 }) as typeof fsp.symlink;
 
 // ── access, truncate, copyFile ───────────────────────────────────────────
@@ -247,7 +272,7 @@ const access = ((path: unknown, ...rest: unknown[]) => {
   const p = mode === undefined || mode === null || mode === nodeFs.constants.F_OK ? kernelPath(path) : undefined;
   const ring = p !== undefined && accessByStatxExact() ? ringWith('STATX') : undefined;
   if (p === undefined || !ring) return (fsp.access as (...a: unknown[]) => Promise<void>)(path, ...rest);
-  return onRing(ring._statxBytes(p, AT_NO_AUTOMOUNT, STATX_TYPE, 'access', shownPath(p)).then(() => undefined));
+  return onRing.access(ring._statxBytes(p, AT_NO_AUTOMOUNT, STATX_TYPE, 'access', shownPath(p)).then(() => undefined));
 }) as typeof fsp.access;
 
 /**
@@ -260,7 +285,7 @@ const truncate = ((path: unknown, ...rest: unknown[]) => {
   const p = n >= 0 ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('OPENAT', 'FTRUNCATE', 'CLOSE') : undefined;
   if (p === undefined || !ring) return (fsp.truncate as (...a: unknown[]) => Promise<void>)(path, ...rest);
-  return onRing(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => closeOnRing(ring, fd))));
+  return onRing.truncate(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => closeOnRing(ring, fd))));
 }) as typeof fsp.truncate;
 
 /**
@@ -275,7 +300,7 @@ const copyFile = ((src: unknown, dest: unknown, ...rest: unknown[]) => {
   const s = ok ? kernelPath(src) : undefined;
   const d = s !== undefined ? kernelPath(dest) : undefined;
   if (s === undefined || d === undefined) return (fsp.copyFile as (...a: unknown[]) => Promise<void>)(src, dest, ...rest);
-  return onRing(copyFileNative(s, d, mode as number).then(() => undefined));
+  return onRing.copyFile(copyFileNative(s, d, mode as number).then(() => undefined));
 }) as typeof fsp.copyFile;
 
 // ── kaio's own: FileHandle and whole-file calls (lib/file/) ──────────────
