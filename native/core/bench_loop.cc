@@ -57,6 +57,12 @@ int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
     *what = "bench loop arguments";
     return -EINVAL;
   }
+  for (auto& dir : o_.hist)
+    for (double* h : dir)
+      if (h != nullptr && o_.hist_stats == nullptr) {
+        *what = "bench loop arguments";
+        return -EINVAL;
+      }
   int r;
   if (o_.aio) {
     *what = "io_setup";
