@@ -105,6 +105,8 @@ export class NativeLoop {
   /** Buffers (tags) no op holds: not in the input, in flight or not yet taken back. */
   readonly free: Int32Array;
   nFree = 0;
+  /** Where the next op goes in the input ring (state[S_IN_COUNT] modulo the ring, kept as an integer). */
+  inAt = 0;
 
   constructor(
     readonly run: Run,
@@ -218,9 +220,10 @@ export class NativeLoop {
       return;
     }
     const now = performance.now();
-    let count = st[S_IN_COUNT];
-    const room = Math.min(max, this.block - (count - st[S_IN_POS]));
-    for (let n = 0; n < room && this.nFree !== 0; n++) {
+    const room = Math.min(max, this.block - (st[S_IN_COUNT] - st[S_IN_POS]));
+    let n = 0;
+    let at = this.inAt;
+    for (; n < room && this.nFree !== 0; n++) {
       const tag = this.free[this.nFree - 1];
       if (!run.next(tag, now)) {
         st[S_IN_END] = 1;
@@ -229,14 +232,15 @@ export class NativeLoop {
       this.nFree--;
       // The native loop counts its ops in flight itself.
       run.inFlight--;
-      const b = (count % this.block) * IN;
+      const b = at * IN;
       input[b] = run.slotOff[tag];
       input[b + 1] = run.slotLen[tag];
       input[b + 2] = run.slotDir[tag];
       input[b + 3] = tag;
-      count++;
+      if (++at === this.block) at = 0;
     }
-    st[S_IN_COUNT] = count;
+    this.inAt = at;
+    st[S_IN_COUNT] += n;
   }
 
   /**
