@@ -37,6 +37,8 @@ const CELLS = {
   'node stream': { rt: 'node', api: 'node-stream' },
   'kaio readFile': { rt: 'node', api: 'kaio-readfile', kaio: true },
   'kaio stream': { rt: 'node', api: 'kaio-stream', kaio: true },
+  // Every chunk through the ring (no inline preadv2 RWF_NOWAIT of cached chunks): --cells= to compare.
+  'kaio stream no inline': { rt: 'node', api: 'kaio-stream', kaio: true, env: { KAIO_INLINE_STREAM_READ: '0' } },
   'kaio sendFile': { rt: 'node', api: 'kaio-sendfile', kaio: true },
   // node:http with the bytes in memory: what node:http itself costs (not a peer; left out of the ratios).
   'node memory': { rt: 'node', api: 'node-memory', ref: true },
@@ -91,7 +93,7 @@ function startServer(bins, cellName) {
   const cell = CELLS[cellName];
   const bin = cell.rt === 'node' ? process.execPath : bins[cell.rt];
   const pre = cell.rt === 'deno' ? ['run', '--allow-all', '--quiet'] : [];
-  const child = spawn(bin, [...pre, server, cell.api, JSON.stringify({ dir: dataDir, kaioPath: root })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, [...pre, server, cell.api, JSON.stringify({ dir: dataDir, kaioPath: root })], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(cell.env || {}) } });
   let err = '';
   child.stderr.on('data', (d) => { err += d; });
   return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
 // kaio against the other runtimes' file APIs, on the same workloads, in one run:
 //   node bench/peers.js [--rounds=3] [--runtime=1.5] [--only=readfile-4k,wal,...] [--copy-mib=256] [--cold]
 //   node bench/peers.js --only=writefile-options   (O_TRUNC, inPlace, rename-replace, flush)
-//   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no inline,bun fsp'   (some cells only)
+//   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no async,bun fsp'   (some cells only)
 //   node bench/peers.js --only=writefile-new --fresh-fs   (each cell on a new ext4; root)
 // Peers: node:fs/promises (node, and node with UV_USE_IO_URING=1), kaio
 // (module API, FileHandle, Ring), Bun (node:fs, Bun.file/Bun.write) and Deno
@@ -94,10 +94,12 @@ const CELLS = {
   'node uring fh': { rt: 'node', api: 'fsp-fh', env: { UV_USE_IO_URING: '1' } },
   'node streams': { rt: 'node', api: 'fsp' },
   'kaio': { rt: 'node', api: 'kaio', kaio: true },
-  'kaio no inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '0' } },
+  'kaio no async': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_READ_ASYNC: '0' } },
   'kaio inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '1' } },
   'kaio inPlace': { rt: 'node', api: 'kaio-inplace', kaio: true },
   'kaio fh': { rt: 'node', api: 'kaio-fh', kaio: true },
+  // Streams with every chunk through the ring (no inline preadv2 RWF_NOWAIT of cached chunks): --cells= to compare.
+  'kaio fh no inline': { rt: 'node', api: 'kaio-fh', kaio: true, env: { KAIO_INLINE_STREAM_READ: '0' } },
   'kaio ring': { rt: 'node', api: 'kaio-ring', kaio: true },
   'bun fsp': { rt: 'bun', api: 'fsp' },
   'bun fh': { rt: 'bun', api: 'fsp-fh' },
@@ -110,28 +112,29 @@ const CELLS = {
   'kaio inPlace flush': { rt: 'node', api: 'kaio-inplace-flush', kaio: true },
   'node copyFile': { rt: 'node', api: 'fsp-copyfile' },
   'kaio copyFile': { rt: 'node', api: 'kaio-copyfile', kaio: true },
-  'kaio copyFile rw': { rt: 'node', api: 'kaio-copyfile', kaio: true, env: { KAIO_COPY_SPLICE: '0' } },
   'deno fsp': { rt: 'deno', api: 'fsp' },
   'deno fh': { rt: 'deno', api: 'fsp-fh' },
   'deno streams': { rt: 'deno', api: 'fsp' },
   'Deno.*': { rt: 'deno', api: 'deno' },
 };
 
-const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no inline', 'kaio inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
+const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no async', 'kaio inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 const preadCells = ['node fh', 'node uring fh', 'kaio fh', 'kaio ring', 'bun fh', 'Bun.*', 'deno fh', 'Deno.*'];
 const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 
 function workloads() {
   fs.mkdirSync(dataDir, { recursive: true });
+  // Only the data files of the workloads asked for (--only) are made.
+  const wanted = (...names) => !only || names.some((n) => only.includes(n));
   const big = path.join(dataDir, 'big-256m');
-  fillFile(big, 256 << 20);
+  if (wanted('pread-qd1', 'pread-qd32')) fillFile(big, 256 << 20);
   const mid = path.join(dataDir, 'mid-64m');
-  fillFile(mid, 64 << 20);
+  if (wanted('readfile-64m')) fillFile(mid, 64 << 20);
   const src = path.join(dataDir, `copy-src-${copyMiB}m`);
-  fillFile(src, copyMiB << 20);
-  const small4 = fileSet('files-4k', 2000, 4096);
-  const small64 = fileSet('files-64k', 2000, 65536);
-  const existing = fileSet('existing-4k', 512, 4096);
+  if (wanted('copy', 'copy-api')) fillFile(src, copyMiB << 20);
+  const small4 = wanted('readfile-4k') ? fileSet('files-4k', 2000, 4096) : [];
+  const small64 = wanted('readfile-64k') ? fileSet('files-64k', 2000, 65536) : [];
+  const existing = wanted('writefile-existing', 'writefile-options') ? fileSet('existing-4k', 512, 4096) : [];
   const scratch = path.join(dataDir, 'scratch');
   return [
     { name: 'readfile-4k', label: 'readFile, 2,000 files of 4 KiB, 64 in flight', cells: readCells, params: { files: small4, inFlight: 64 }, warm: small4 },
@@ -162,12 +165,12 @@ function workloads() {
       params: { log: path.join(dataDir, 'wal.log'), producers: 64, record: 256 }, after: () => fs.rmSync(path.join(dataDir, 'wal.log'), { force: true }),
     },
     {
-      name: 'copy', label: `stream copy of a ${copyMiB} MiB file (MiB/s)`, cells: ['node streams', 'node uring fsp', 'kaio fh', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
+      name: 'copy', label: `stream copy of a ${copyMiB} MiB file (MiB/s)`, cells: ['node streams', 'node uring fsp', 'kaio fh', 'kaio fh no inline', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
     {
-      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'kaio copyFile rw', 'Bun.*', 'Deno.*'],
+      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },

@@ -173,12 +173,15 @@ export interface Binding {
    * O_NONBLOCK cleared; size -1: not a regular file); or -errno (nothing open).
    */
   readCached(path: string, max: number): Buffer | [Buffer, number] | [number, number] | number;
+  /** preadv2(fd, view, position, RWF_NOWAIT) in this thread (-1: the file position): bytes or -errno. */
+  readNowait(fd: number, view: Uint8Array, position: number): number;
   /**
    * A Buffer of `length` (>= 1) uninitialized bytes over a 2 MiB-aligned
    * mapping with transparent huge pages asked for (native/core/result_memory.h),
    * unmapped when the Buffer is collected; undefined when none was mapped.
    */
   resultBuffer(length: number): Buffer | undefined;
+  keptBuffer(length: number): Buffer | undefined;
   /**
    * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
    * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
@@ -187,6 +190,13 @@ export interface Binding {
    * -errno of opening or listing the directory (nothing unlinked).
    */
   unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
+  /**
+   * copyFile as one native step (native/core/copy_range.h), on libuv's
+   * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode
+   * Node's COPYFILE_* bits. Resolves to -errno, or (done) the ways the
+   * bytes went: 1 FICLONE, 2 copy_file_range, 4 sendfile, 8 pread/pwrite.
+   */
+  copyFile(src: Buffer, dest: Buffer, mode: number): Promise<number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

@@ -25,11 +25,12 @@ import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
 import { statsFromStatx } from '../fs/stats';
 /** What libuv's fstat asks statx for. */
 const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
-import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
+import { IOV_MAX, checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
+import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
 
 
@@ -67,6 +68,12 @@ export const READ_UNKNOWN_CHUNK = 64 * 1024;
 export const WRITE_CHUNK = 512 * 1024;
 /** Node's kIoMaxLength: the largest file readFile reads (2 GiB). */
 export const IO_MAX = 2 ** 31 - 1;
+/**
+ * Streams read chunks in the page cache in the calling thread (see
+ * _streamRead); KAIO_INLINE_STREAM_READ=0 sends every chunk through the context.
+ */
+const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
+
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const AT_EMPTY_PATH = 0x1000;
@@ -287,6 +294,102 @@ export class FileHandle extends EventEmitter {
       this.#settled();
     }
   }
+
+  /**
+   * @internal The read of this handle's streams (streams.ts): all of `view`
+   * (a Buffer the stream made) at `position` (not a number: the current
+   * position), the count or the error to `done`, in a later event-loop turn.
+   * A chunk in the page cache is read here, in this thread (preadv2 with
+   * RWF_NOWAIT: the copy io_uring would make inline in io_uring_enter,
+   * without the ring's round trip, the lseek and the promises). What is not
+   * cached, the rest of a chunk cached in part, and every error go through
+   * the context as read() does. At the current position only when no
+   * current-position op of the handle is queued (else it queues behind them).
+   */
+  _streamRead(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number) => void): void {
+    let fd: number;
+    try {
+      fd = this.#check('read');
+    } catch (e) {
+      setImmediate(done, e);
+      return;
+    }
+    const at = typeof position === 'number' ? position : -1;
+    const len = viewBytes(view);
+    this.#pending.enter();
+    let first = 0;
+    // Only after a full chunk: a stream's first read (all of a small file,
+    // read short) goes through the context, where the reads of many
+    // streams share one io_uring_enter (an HTTP server's 64 in flight);
+    // the chunks of a long stream after it come from here.
+    const inline = this.#streamFull;
+    this.#streamFull = false;
+    const settle = (n: number): number => {
+      this.#streamFull = n === len;
+      return n;
+    };
+    if (inline && inlineStreamReads && !this.#direct && len > 0 && (at !== -1 || this.#position === undefined || this.#position.idle)) {
+      let got = binding.readNowait(fd, view, at);
+      // Short (got > 0): a pipe, socket or tty gives what it had, as read(2)
+      // (the context's read of the rest would wait for more). A regular file
+      // was at its end, or at the end of what is cached: one more try
+      // tells (0: the end; EAGAIN: the rest from the context). The file
+      // position, at -1, has moved past what was read.
+      if (got > 0 && got < len && this.#isRegular(fd)) {
+        while (got < len) {
+          const more = binding.readNowait(fd, view.subarray(got), at === -1 ? -1 : at + got);
+          if (more <= 0) {
+            if (more < 0) first = got;
+            break;
+          }
+          got += more;
+        }
+      }
+      if (got >= 0 && first === 0) {
+        // All of it, the end of the file, or what a pipe had.
+        settle(got);
+        setImmediate(() => {
+          this.#settled();
+          done(null, got);
+        });
+        return;
+      }
+      // An error: the context's read reports it, as it would have.
+    }
+    const rest = first === 0 ? view : view.subarray(first);
+    this.#read(fd, rest, at === -1 ? -1 : at + first).then(
+      (n) => {
+        this.#settled();
+        done(null, settle(first + n));
+      },
+      (e) => {
+        this.#settled();
+        // Bytes read before the error: the count, as read(2) gives it; the next read meets the error.
+        if (first > 0) done(null, first);
+        else done(withCallerStack(e));
+      },
+    );
+  }
+
+  /** Whether fd is a regular file (fstat once per fd; false when fstat fails). */
+  #isRegular(fd: number): boolean {
+    if (this.#regularFd !== fd) {
+      let regular = false;
+      try {
+        regular = fs.fstatSync(fd).isFile();
+      } catch {
+        // not known: treated as not regular (a short read is delivered as it is)
+      }
+      this.#regular = regular;
+      this.#regularFd = fd;
+    }
+    return this.#regular;
+  }
+
+  #regular = false;
+  #regularFd = -1;
+  /** The last stream read of this handle filled its buffer: the next may be read in the calling thread. */
+  #streamFull = false;
 
   /** readv(buffers, position?): scatter read; a non-number position reads at the current position. */
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | bigint | null): Promise<{ bytesRead: number; buffers: T }> {
@@ -688,7 +791,7 @@ export class FileHandle extends EventEmitter {
    * (direct.ts): it opens without O_APPEND and appends itself.
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, (p) => this.#readAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, [view], false, (p, v) => this.#readAt(fd, v[0], p));
     return this.#readAt(fd, view, at);
   }
 
@@ -706,7 +809,7 @@ export class FileHandle extends EventEmitter {
    * with the current-position writes queued next to it; see position.ts).
    */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], this.#writeViews(fd));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], false, this.#writeViews(fd));
     return this.#writeAt(fd, view, at);
   }
 
@@ -728,11 +831,48 @@ export class FileHandle extends EventEmitter {
   }
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    // As libuv: a readv(2) takes IOV_MAX buffers at most (the rest are not
+    // read: a short read), and a writev of more goes on over all of them
+    // (at the current position, the queue does; a direct handle's one
+    // bounce buffer takes any number).
+    if (buffers.length > IOV_MAX) {
+      if (!write) buffers = buffers.slice(0, IOV_MAX);
+      else if (at !== -1 && !this.#direct) return this.#writevAll(fd, buffers, at);
+    }
     if (at === -1 && !this.#direct) {
       const position = (this.#position ??= new CurrentPosition());
-      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, (p) => this.#vectoredAt(false, fd, buffers, p));
+      return write ? position.write(fd, buffers, true, this.#writeViews(fd)) : position.run(fd, buffers, true, (p, v) => this.#vectoredAt(false, fd, v, p));
     }
     return this.#vectoredAt(write, fd, buffers, at);
+  }
+
+  /**
+   * A writev of more than IOV_MAX buffers at `at`, in writevs of IOV_MAX,
+   * each going on from the first byte the one before did not write, until
+   * all are written or one writes nothing or fails (its error only when
+   * nothing was written), as libuv's loop. The views' memory as checked now.
+   * (Not for a direct handle, nor at the current position: see #vectored.)
+   */
+  async #writevAll(fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    let rest = buffers.map((v, i) => new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), checkedLength(v, `buffers[${i}]`)));
+    let total = 0;
+    while (rest.length > 0) {
+      const chunk = rest.slice(0, IOV_MAX);
+      let n: number;
+      try {
+        n = await this.#vectoredAt(true, fd, chunk, typeof at === 'bigint' ? at + BigInt(total) : at + total);
+      } catch (e) {
+        if (total === 0) throw e;
+        return total;
+      }
+      if (n <= 0) break;
+      total += n;
+      let i = 0;
+      while (i < rest.length && n >= viewBytes(rest[i])) n -= viewBytes(rest[i++]);
+      rest = rest.slice(i);
+      if (n > 0) rest[0] = rest[0].subarray(n);
+    }
+    return total;
   }
 
   #vectoredAt(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {

@@ -16,6 +16,8 @@ export interface StreamHandle extends Pick<EventEmitter, 'on' | 'off'> {
   writev(buffers: Buffer[], position: number | bigint | null): Promise<{ bytesWritten: number; buffers: Buffer[] }>;
   sync(): Promise<void>;
   close(): Promise<void>;
+  /** FileHandle's read for streams (whole buffer, a later turn); without it, read(). */
+  _streamRead?(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number) => void): void;
 }
 
 export interface ReadStreamOptions {
@@ -57,6 +59,11 @@ function handleOps(handle: StreamHandle, hold: StreamHold | undefined): Record<s
       done(null, handle.fd);
     },
     read(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
+      // Node's ReadStream reads a whole Buffer of its own, at offset 0.
+      if (off === 0 && len === buf.length && handle._streamRead !== undefined) {
+        handle._streamRead(buf, pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, buf)));
+        return;
+      }
       handle.read(buf, off, len, pos ?? null).then((r) => done(null, r.bytesRead, buf), (e) => done(e));
     },
     write(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {

@@ -75,6 +75,11 @@ function pathOps(context: FileIo | undefined, autoClose: boolean): Record<string
       }, (e) => done(e));
     },
     read(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
+      // Node's ReadStream reads a whole Buffer of its own, at offset 0 (see FileHandle#_streamRead).
+      if (handle && off === 0 && len === buf.length) {
+        handle._streamRead(buf, pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, buf)));
+        return;
+      }
       on(done, (h) => h.read(buf, off, len, pos ?? null).then((r) => r.bytesRead), buf);
     },
     write(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {

@@ -40,4 +40,11 @@ int ReadCachedWhole(int fd, uint8_t* buf, uint64_t size);
 // O_NONBLOCK fd instead of waiting): 0 or -errno.
 int ClearNonblock(int fd);
 
+// A stream's read of a chunk that is in the page cache, in the calling
+// thread: preadv2(fd, [buf, len], offset, RWF_NOWAIT), offset -1 reading at
+// the file position (and moving it, as read(2)). Bytes read (0: end of
+// file; fewer than len: the end of the file or of what is cached), or
+// -errno (EAGAIN: nothing of it cached, or it would wait for a lock).
+long ReadNowaitAt(int fd, uint8_t* buf, size_t len, int64_t offset);
+
 }  // namespace kaio

@@ -59,10 +59,27 @@ Napi::Value ReadCached(const Napi::CallbackInfo& info) {
   return Pair(env, Napi::Number::New(env, f.fd), Napi::Number::New(env, size));
 }
 
+// readNowait(fd, view, position) -> bytes read or -errno (ReadNowaitAt):
+// position -1 reads at the file position. The memory is the view's as the
+// engine holds it (a detached or empty view: -EAGAIN, nothing read).
+Napi::Value ReadNowait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::TypedArray view = info[1].As<Napi::TypedArray>();
+  double pos = info[2].As<Napi::Number>().DoubleValue();
+  size_t len = view.ByteLength();
+  void* base = view.ArrayBuffer().Data();
+  if (len == 0 || base == nullptr) return Napi::Number::New(env, -EAGAIN);
+  auto* buf = static_cast<uint8_t*>(base) + view.ByteOffset();
+  long n = ReadNowaitAt(fd, buf, len, pos < 0 ? -1 : static_cast<int64_t>(pos));
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
 }  // namespace
 
 void InitCachedRead(Napi::Env env, Napi::Object exports) {
   exports.Set("readCached", Napi::Function::New(env, ReadCached, "readCached"));
+  exports.Set("readNowait", Napi::Function::New(env, ReadNowait, "readNowait"));
 }
 
 }  // namespace kaio
