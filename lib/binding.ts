@@ -214,6 +214,8 @@ export interface Binding {
   ) => NativeBenchLoop;
   /** CLOCK_MONOTONIC in ns: the bench loop's clock. */
   benchNow(): number;
+  /** Records samples (ns) into fio's histogram buckets and stats [count, sum, sumSq, min, max] as the bench loop does (for tests). */
+  benchHistRecord(counts: Float64Array, stats: Float64Array, samples: Float64Array): void;
 }
 
 export interface NativeBenchLoopOptions {
@@ -233,10 +235,21 @@ export interface NativeBenchLoopOptions {
   stampPrep: boolean;
   stampSubmit: boolean;
   stampReap: boolean;
+  /** [read slat, clat, lat, write slat, clat, lat]: fio's buckets (Histogram.counts), or null for a figure not timed. */
+  hists: (Float64Array | null)[];
+  /** Per histogram: count, sum, sumSq, min, max since JavaScript last took them. */
+  histStats: Float64Array;
+  /** fio's scramble_buffers, done at each write's prep. */
+  scramble: boolean;
+  /** Returns 3 (more input wanted) when the input holds fewer ops than this. */
+  lowWater: number;
 }
 
 export interface NativeBenchLoop {
-  /** Turns the loop until it needs input (1), its records must be folded (2) or the job is over (0); throws a failed enter. */
+  /**
+   * Turns the loop until it needs input (1), its records must be taken or it polls (2),
+   * it would take more input (3) or the job is over (0); throws a failed enter.
+   */
   run(): number;
   /** Waits for the ops in flight, closes the ring. */
   close(): void;

@@ -1,12 +1,8 @@
 // The kaio command: `kaio probe` and `kaio bench` (results are not timed here,
 // only checked for shape and for what the ops must have done).
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { tmpPath, pkgRoot } from './helpers';
-
-const bin = path.join(pkgRoot, 'bin', 'kaio');
-const kaio = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
+import { tmpPath } from './helpers';
+import { doc, kaio, kaioCommand, refused } from './bench-cli';
 
 interface FioDir {
   total_ios: number;
@@ -34,7 +30,7 @@ function summary(doc: FioDoc) {
 
 describe('52 kaio command: probe and bench', () => {
   it('kaio probe prints probe() as JSON', () => {
-    const r = kaio('probe');
+    const r = kaioCommand(['probe']);
     assert.equal(r.status, 0, r.stderr);
     const p = JSON.parse(r.stdout);
     assert.equal(typeof p.kernel, 'string');
@@ -43,9 +39,7 @@ describe('52 kaio command: probe and bench', () => {
 
   it('kaio bench runs NOPs through both kaio APIs and counts every op', () => {
     for (const api of ['batch', 'promise']) {
-      const r = kaio('bench', '--rw=nop', `--api=${api}`, '--iodepth=16', '--number_ios=5000', '--runtime=60', '--output-format=json');
-      assert.equal(r.status, 0, r.stderr);
-      const res = summary(JSON.parse(r.stdout));
+      const res = summary(doc(kaio(['--rw=nop', `--api=${api}`, '--iodepth=16', '--number_ios=5000', '--runtime=60', '--output-format=json'])));
       assert.equal(res.ops, 5000);
       assert.equal(res.job.api, api);
       assert.ok(res.iops > 0);
@@ -56,10 +50,8 @@ describe('52 kaio command: probe and bench', () => {
     const file = tmpPath('bench');
     for (const api of ['batch', 'promise', 'node-promises', 'node-callback', 'node-sync']) {
       for (const rw of ['randwrite', 'read']) {
-        const r = kaio('bench', `--filename=${file}`, '--size=1m', `--rw=${rw}`, '--bs=4k', '--iodepth=4', `--api=${api}`,
-          '--number_ios=200', '--runtime=60', '--lat', '--output-format=json');
-        assert.equal(r.status, 0, `${api} ${rw}: ${r.stderr}`);
-        const res = summary(JSON.parse(r.stdout));
+        const res = summary(doc(kaio([`--filename=${file}`, '--size=1m', `--rw=${rw}`, '--bs=4k', '--iodepth=4', `--api=${api}`,
+          '--number_ios=200', '--runtime=60', '--lat', '--output-format=json'])));
         assert.equal(res.ops, 200, `${api} ${rw}`);
         assert.equal(res.bytes, 200 * 4096, `${api} ${rw}`);
         assert.ok(res.lat.p50 > 0 && res.lat.p99 >= res.lat.p50, `${api} ${rw}`);
@@ -69,20 +61,16 @@ describe('52 kaio command: probe and bench', () => {
 
   it('kaio bench --fixedbufs --registerfiles uses READ_FIXED (no note about unfixed ops)', () => {
     const file = tmpPath('bench-fixed');
-    const r = kaio('bench', `--filename=${file}`, '--size=2m', '--rw=randread', '--iodepth=4', '--api=batch', '--fixedbufs',
-      '--registerfiles', '--number_ios=500', '--runtime=60', '--output-format=json');
-    assert.equal(r.status, 0, r.stderr);
-    const res = summary(JSON.parse(r.stdout));
+    const res = summary(doc(kaio([`--filename=${file}`, '--size=2m', '--rw=randread', '--iodepth=4', '--api=batch', '--fixedbufs',
+      '--registerfiles', '--number_ios=500', '--runtime=60', '--output-format=json'])));
     assert.equal(res.ops, 500);
     assert.ok(!res.notes.some((n: string) => /fixedbufs/.test(n)) || /not pinned/.test(res.notes.join()), res.notes.join());
   });
 
   it('refuses unknown flags and bad values with exit code 2', () => {
     for (const args of [['--rw=sideways'], ['--bs=4q'], ['--iodepth=0'], ['--nope=1'], ['--rw=trimwrite'], ['--api=fast'], ['stray']]) {
-      const r = kaio('bench', ...args);
-      assert.equal(r.status, 2, args.join(' '));
-      assert.match(r.stderr, /kaio bench: /);
+      refused(kaio(args), 2, undefined, args.join(' '));
     }
-    assert.equal(kaio('frobnicate').status, 2);
+    assert.equal(kaioCommand(['frobnicate']).status, 2);
   });
 });

@@ -6,13 +6,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync, type SpawnSyncOptions, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 // The bench internals (not part of the package's API) from their built
 // declarations; the paths hold from test/ (for tsc) and from dist-test/.
-import { parseCommandLine, DEFAULT_PERCENTILES } from '../dist/lib/bench/options';
+import { DEFAULT_PERCENTILES } from '../dist/lib/bench/options';
 import { Histogram, bucketOf, bucketValue, PLAT_NR } from '../dist/lib/bench/histogram';
 import { Rand, UniformPicker, SkewedPicker } from '../dist/lib/bench/random';
 import { pkgRoot, fixture, skip, waitFor, type KaioError } from './helpers';
+import { json, kaio, parse, refused } from './bench-cli';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 
@@ -41,29 +42,6 @@ type FioJob = {
   kaio: { jobs: number; ioengine: string; api?: string; size: number; notes: string[]; verified_blocks: number };
 };
 type FioDoc = { jobs: FioJob[]; 'global options': Record<string, string>; disk_util: Record<string, unknown>[] };
-const fioDoc = (text: string): FioDoc => JSON.parse(text);
-
-const kaio = (args: string[], opts: Omit<SpawnSyncOptions, 'encoding'> = {}) =>
-  spawnSync(process.execPath, [bin, 'bench', ...args], { encoding: 'utf8', timeout: 60000, ...opts });
-const noFile = (): never => {
-  throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-};
-const parse = (args: string[], files: Record<string, string> = {}) =>
-  parseCommandLine(args, (p) => {
-    const key = Object.keys(files).find((k) => p === k || p.endsWith(`/${k}`));
-    return key === undefined ? noFile() : files[key];
-  });
-
-/** Exit status, one line on stderr starting "kaio bench: ", no stack trace. */
-function assertOneLine(r: SpawnSyncReturns<string>, status: number, re: RegExp | undefined, what: string): void {
-  assert.equal(r.status, status, `${what}: status ${r.status}, stderr: ${r.stderr}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `${what}: stderr is not one line:\n${r.stderr}`);
-  assert.match(lines[0], /^kaio bench: /, what);
-  if (re) assert.match(lines[0], re, what);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: stack trace`);
-}
-
 describe('54 kaio bench: fio options on the command line', () => {
   it("defaults are fio's (rw=read, bs=4k, iodepth=1, invalidate=1, randrepeat=1, rwmixread=50, fio's percentile list)", () => {
     const [job] = parse(['--name=a', '--filename=f']).jobs;
@@ -251,7 +229,7 @@ group_reporting
       assert.deepEqual(fs.readdirSync(dir), ['a.fio'], 'parse-only made files');
       fs.appendFileSync(job, 'bogus=1\ncgroup=x\n');
       const q = kaio(['--parse-only', job]);
-      assertOneLine(q, 2, /2 options kaio bench does not support: bogus \(.*a\.fio:11\), cgroup \(.*a\.fio:12\)/, 'parse-only, bad file');
+      refused(q, 2, /2 options kaio bench does not support: bogus \(.*a\.fio:11\), cgroup \(.*a\.fio:12\)/, 'parse-only, bad file');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -264,7 +242,7 @@ group_reporting
       fs.writeFileSync(path.join(dir, 'job.fio'), `[global]\nfilename=${data}\nsize=1m\nnumber_ios=100\n[a]\nrw=read\n[b]\nstonewall\nrw=randread\nnumjobs=3\ngroup_reporting\n`);
       const r = kaio([path.join(dir, 'job.fio'), '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      const doc = fioDoc(r.stdout);
+      const doc = json<FioDoc>(r.stdout);
       assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.groupid, j.read.total_ios]), [['a', 0, 100], ['b', 1, 300]]);
       assert.equal(doc.jobs[1].kaio.jobs, 3);
       // fio's JSON: the file's [global] under "global options", each job's own section under "job options".
@@ -298,11 +276,11 @@ describe("54 kaio bench: output in fio's shape", () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('--output-format=json has every field of a fio 3.33 document, same types and units', () => {
-    const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randrw.json'), 'utf8'));
+    const sample = json<FioDoc>(fs.readFileSync(fixture('fio-3.33-randrw.json'), 'utf8'));
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=sample', '--size=2m', '--rw=randrw', '--rwmixread=70', '--iodepth=4',
       '--number_ios=400', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const ours = fioDoc(r.stdout);
+    const ours = json<FioDoc>(r.stdout);
     // 'job options' holds what was given, so its keys differ by design.
     const { jobs: [fioJob], disk_util: fioDisks, ...top } = sample;
     assertShape(top, ours, '$');
@@ -324,10 +302,10 @@ describe("54 kaio bench: output in fio's shape", () => {
   });
 
   it('json+ adds clat_ns.bins like fio, keyed by bucket start in ns, counting every op', () => {
-    const sample = fioDoc(fs.readFileSync(fixture('fio-3.33-randread.jsonplus.json'), 'utf8'));
+    const sample = json<FioDoc>(fs.readFileSync(fixture('fio-3.33-randread.jsonplus.json'), 'utf8'));
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=p', '--size=2m', '--rw=randread', '--iodepth=4', '--number_ios=500', '--output-format=json+']);
     assert.equal(r.status, 0, r.stderr);
-    const j = fioDoc(r.stdout).jobs[0];
+    const j = json<FioDoc>(r.stdout).jobs[0];
     assertShape(sample.jobs[0].read.clat_ns, j.read.clat_ns, 'clat_ns', new Set(['bins', 'percentile']));
     const bins = j.read.clat_ns.bins;
     assert.equal(Object.values(bins).reduce((a, b) => a + b, 0), 500);
@@ -355,7 +333,7 @@ describe("54 kaio bench: output in fio's shape", () => {
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=o', '--size=1m', '--number_ios=50', '--output-format=json', `--output=${out}`]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, '');
-    assert.equal(fioDoc(fs.readFileSync(out, 'utf8')).jobs[0].read.total_ios, 50);
+    assert.equal(json<FioDoc>(fs.readFileSync(out, 'utf8')).jobs[0].read.total_ios, 50);
   });
 
   it('--plot FILE.svg draws IOPS over time: one line per job and direction, one point per 500 ms sample', () => {
@@ -363,7 +341,7 @@ describe("54 kaio bench: output in fio's shape", () => {
     const r = kaio([`--filename=${path.join(dir, 'j')}`, '--name=pl', '--size=1m', '--rw=randrw', '--time_based', '--runtime=1s',
       `--plot=${svg}`, '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const j = fioDoc(r.stdout).jobs[0];
+    const j = json<FioDoc>(r.stdout).jobs[0];
     const text = fs.readFileSync(svg, 'utf8');
     assert.match(text, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>[\s\S]*<\/svg>\n$/);
     const lines = [...text.matchAll(/<polyline [^>]*points="([^"]*)"><title>([^<]*)<\/title>/g)];
@@ -377,7 +355,7 @@ describe("54 kaio bench: output in fio's shape", () => {
       [`--filename=${path.join(dir, 'j')}`, '--size=1m', '--rw=randread', '--iodepth=8', '--iodepth_batch_complete_min=4']]) {
       const r = kaio(['--name=pb', '--api=batch', '--time_based', '--runtime=1s', ...args, '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      const d = fioDoc(r.stdout).jobs[0].read as FioDir & { iops_min: number; bw_samples: number };
+      const d = json<FioDoc>(r.stdout).jobs[0].read as FioDir & { iops_min: number; bw_samples: number };
       assert.ok(d.total_ios > 0, args[0]);
       assert.ok(d.iops_samples >= 1 && d.bw_samples === d.iops_samples, `${args[0]}: ${d.iops_samples} samples`);
       assert.ok(d.iops_min > 0, `${args[0]}: a sample without ops (iops_min ${d.iops_min})`);
@@ -410,7 +388,7 @@ describe('54 kaio bench: what the jobs do', () => {
     for (const [e, api] of engines) args.push(`--name=${e}-${api || ''}`, `--ioengine=${e}`, ...(api ? [`--api=${api}`] : []));
     const r = kaio(args);
     assert.equal(r.status, 0, r.stderr);
-    const jobs = fioDoc(r.stdout).jobs;
+    const jobs = json<FioDoc>(r.stdout).jobs;
     assert.equal(jobs.length, engines.length);
     jobs.forEach((j, i) => {
       const [e, api] = engines[i];
@@ -465,7 +443,7 @@ describe('54 kaio bench: what the jobs do', () => {
       assert.equal(await exited, 130, err);
       assert.ok(flags.length >= engines.length, `every job has the target open: ${flags.length} fds`);
       for (const fl of flags) assert.equal((fl & fs.constants.O_DIRECT) !== 0, direct === 1, `direct=${direct}: flags 0${fl.toString(8)}`);
-      assert.deepEqual(fioDoc(out).jobs.map((j) => j.kaio.ioengine), engines);
+      assert.deepEqual(json<FioDoc>(out).jobs.map((j) => j.kaio.ioengine), engines);
     }
   });
 
@@ -474,7 +452,7 @@ describe('54 kaio bench: what the jobs do', () => {
     for (const [mix, args] of [[70, ['--rwmixread=70']], [25, ['--rwmixwrite=75']]] as [number, string[]][]) {
       const r = kaio([`--filename=${f}`, '--name=m', '--size=1m', '--rw=randrw', ...args, '--iodepth=8', '--number_ios=10000', '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      const j = fioDoc(r.stdout).jobs[0];
+      const j = json<FioDoc>(r.stdout).jobs[0];
       const share = (j.read.total_ios / (j.read.total_ios + j.write.total_ios)) * 100;
       assert.ok(Math.abs(share - mix) < 3, `rwmixread=${mix}: ${share.toFixed(1)}% reads`);
     }
@@ -484,11 +462,11 @@ describe('54 kaio bench: what the jobs do', () => {
     const f = path.join(dir, 'bs');
     let r = kaio([`--filename=${f}`, '--name=b', '--size=1m', '--rw=randrw', '--bs=4k,16k', '--number_ios=400', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    let j = fioDoc(r.stdout).jobs[0];
+    let j = json<FioDoc>(r.stdout).jobs[0];
     assert.equal(j.read.io_bytes, j.read.total_ios * 4096);
     assert.equal(j.write.io_bytes, j.write.total_ios * 16384);
     r = kaio([`--filename=${f}`, '--name=b', '--size=1m', '--rw=randread', '--bssplit=4k/50:8k/50', '--number_ios=2000', '--output-format=json']);
-    j = fioDoc(r.stdout).jobs[0];
+    j = json<FioDoc>(r.stdout).jobs[0];
     const avg = j.read.io_bytes / j.read.total_ios;
     assert.ok(avg > 5500 && avg < 6800, `mean block ${avg}`);
   });
@@ -497,10 +475,10 @@ describe('54 kaio bench: what the jobs do', () => {
     const r = kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--rw=randread', '--numjobs=3', '--iodepth=2', '--number_ios=100',
       '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const doc = fioDoc(r.stdout);
+    const doc = json<FioDoc>(r.stdout);
     assert.deepEqual(doc.jobs.map((j) => [j.jobname, j.read.total_ios]), [['nj', 100], ['nj', 100], ['nj', 100]]);
     for (let n = 0; n < 3; n++) assert.equal(fs.statSync(path.join(dir, `nj.${n}.0`)).size, 512 * 1024, "fio's name.jobnum.filenum");
-    const g = fioDoc(kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--numjobs=3', '--number_ios=100', '--group_reporting',
+    const g = json<FioDoc>(kaio([`--directory=${dir}`, '--name=nj', '--size=512k', '--numjobs=3', '--number_ios=100', '--group_reporting',
       '--output-format=json']).stdout);
     assert.equal(g.jobs.length, 1);
     assert.equal(g.jobs[0].read.total_ios, 300);
@@ -515,7 +493,7 @@ describe('54 kaio bench: what the jobs do', () => {
     args.push('--name=end', '--rw=write', '--fsync=0', '--end_fsync=1', '--number_ios=16');
     const r = kaio(args);
     assert.equal(r.status, 0, r.stderr);
-    const jobs = fioDoc(r.stdout).jobs;
+    const jobs = json<FioDoc>(r.stdout).jobs;
     engines.forEach((e, i) => assert.equal(jobs[i].sync.total_ios, 8, e));
     assert.equal(jobs[engines.length].sync.total_ios, 1, 'end_fsync');
   });
@@ -534,7 +512,7 @@ describe('54 kaio bench: what the jobs do', () => {
     let r = kaio([`--filename=${f}`, '--name=i', '--rw=read', '--number_ios=1', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(cached()! < 4 << 20, `still cached: ${cached()}`);
-    assert.deepEqual(fioDoc(r.stdout).jobs[0].kaio.notes, []);
+    assert.deepEqual(json<FioDoc>(r.stdout).jobs[0].kaio.notes, []);
     fs.readFileSync(f);
     r = kaio([`--filename=${f}`, '--name=i', '--rw=read', '--number_ios=1', '--invalidate=0']);
     assert.equal(r.status, 0, r.stderr);
@@ -546,11 +524,11 @@ describe('54 kaio bench: what the jobs do', () => {
     fs.writeFileSync(f, Buffer.alloc(1 << 20, 3));
     let r = kaio([`--filename=${f}`, '--name=p', '--size=25%', '--rw=read', '--bs=4k', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const j = fioDoc(r.stdout).jobs[0];
+    const j = json<FioDoc>(r.stdout).jobs[0];
     assert.equal(j.read.io_bytes, 256 * 1024);
     assert.equal(j.kaio.size, 256 * 1024);
     r = kaio([`--filename=${path.join(dir, 'nope')}`, '--name=p', '--size=25%']);
-    assertOneLine(r, 1, /percentage needs an existing file/, 'missing file');
+    refused(r, 1, /percentage needs an existing file/, 'missing file');
     assert.throws(() => parse(['--size=0%']), /percentage/);
   });
 
@@ -558,7 +536,7 @@ describe('54 kaio bench: what the jobs do', () => {
     const f = path.join(dir, 'seq');
     const r = kaio([`--filename=${f}`, '--name=s', '--size=1m', '--offset=256k', '--rw=read', '--bs=64k', '--output-format=json']);
     assert.equal(r.status, 0, r.stderr);
-    const j = fioDoc(r.stdout).jobs[0];
+    const j = json<FioDoc>(r.stdout).jobs[0];
     assert.equal(j.read.total_ios, 16);
     assert.equal(j.read.io_bytes, 1024 * 1024);
   });
@@ -578,7 +556,7 @@ describe('54 kaio bench: verify', () => {
       let r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=randwrite', '--bs=4k', '--iodepth=4', `--verify=${kind}`, '--invalidate=0', ...extra,
         '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(fioDoc(r.stdout).jobs[0].kaio.verified_blocks, 64, 'every block written was read back and checked');
+      assert.equal(json<FioDoc>(r.stdout).jobs[0].kaio.verified_blocks, 64, 'every block written was read back and checked');
       // Read back: clean (once; the other kinds go straight to the flipped byte).
       if (kind === 'crc32c') r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, '--invalidate=0', ...extra, '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
@@ -593,7 +571,7 @@ describe('54 kaio bench: verify', () => {
       r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, '--invalidate=0', ...extra]);
       // fio's words: the bad interval's file offset and length, the requested block; the digests or the bad byte.
       const where = `verify failed at file .* offset ${37 * 4096}, length 4096 \\(requested block: offset=${37 * 4096}, length=4096\\)`;
-      assertOneLine(r, 1, new RegExp(kind === 'pattern' ? `bad pattern block offset 1000 pattern: ${where}` : `${kind}: ${where} Expected CRC: [0-9a-f]+ Received CRC: [0-9a-f]+`), kind);
+      refused(r, 1, new RegExp(kind === 'pattern' ? `bad pattern block offset 1000 pattern: ${where}` : `${kind}: ${where} Expected CRC: [0-9a-f]+ Received CRC: [0-9a-f]+`), kind);
       assert.match(r.stdout, /err=84/, 'the job reports the error');
     });
   }
@@ -601,7 +579,7 @@ describe('54 kaio bench: verify', () => {
   it('verify on data never written with a verify header fails with the block offset', () => {
     const f = path.join(dir, 'plain');
     const r = kaio([`--filename=${f}`, '--name=v', '--size=64k', '--rw=read', '--verify=crc32c', '--invalidate=0']);
-    assertOneLine(r, 1, /verify: bad magic header [0-9a-f]+, wanted acca at file .* offset 0, length 4096 \(requested block: offset=0, length=4096\)/, 'plain data');
+    refused(r, 1, /verify: bad magic header [0-9a-f]+, wanted acca at file .* offset 0, length 4096 \(requested block: offset=0, length=4096\)/, 'plain data');
   });
 });
 
@@ -666,7 +644,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
     assert.equal(picked.length, viaCli.length);
     for (const [args, re] of picked) {
       const r = kaio(args);
-      assertOneLine(r, 2, re, args.join(' '));
+      refused(r, 2, re, args.join(' '));
       assert.equal(r.stdout, '', args.join(' '));
     }
   });
@@ -674,8 +652,8 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
   it('an I/O error is one line naming file, op, offset and length (exit 1)', () => {
     // /dev/full takes no writes: ENOSPC on the first one.
     const r = kaio(['--filename=/dev/full', '--name=full', '--rw=write', '--size=64k', '--number_ios=4', '--output-format=json']);
-    assertOneLine(r, 1, /io error on \/dev\/full: ENOSPC: write offset=0, buflen=4096/, '/dev/full');
-    assert.equal(fioDoc(r.stdout).jobs[0].error, 28);
+    refused(r, 1, /io error on \/dev\/full: ENOSPC: write offset=0, buflen=4096/, '/dev/full');
+    assert.equal(json<FioDoc>(r.stdout).jobs[0].error, 28);
   });
 
   it('SIGINT stops the jobs and prints what they did so far (exit 130), in JSON too', async () => {
@@ -700,7 +678,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       assert.equal(code, 130, err);
       assert.match(err, /terminating on signal SIGINT/);
-      const j = fioDoc(out).jobs[0];
+      const j = json<FioDoc>(out).jobs[0];
       assert.ok(j.read.total_ios > 0);
       assert.equal(j.read.clat_ns.N, j.read.total_ios);
     } finally {

@@ -9,12 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
-import { parseCommandLine } from '../dist/lib/bench/options';
 import { FullCyclePicker } from '../dist/lib/bench/lfsr';
-import { directSupported, pkgRoot } from './helpers';
-
-const bin = path.join(pkgRoot, 'bin', 'kaio');
+import { directSupported } from './helpers';
+import { fioAside, haveFio, kaioAside, parse, type Ran as RanAside } from './bench-cli';
 
 type Dir = { total_ios: number; io_bytes: number; bw_bytes: number; iops: number };
 type Job = {
@@ -41,45 +38,9 @@ type Job = {
 };
 type Doc = { jobs: Job[] };
 
-const noFile = (): never => {
-  throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
-};
-const parse = (args: string[], files: Record<string, string> = {}) =>
-  parseCommandLine(args, (p) => {
-    const key = Object.keys(files).find((k) => p === k || p.endsWith(`/${k}`));
-    return key === undefined ? noFile() : files[key];
-  });
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-  doc?: Doc;
-}
-
-/** Runs a command to its end (asynchronously, so that two can run side by side). */
-function run(cmd: string, args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('error', reject);
-    c.on('close', (status) => {
-      let doc: Doc | undefined;
-      try {
-        doc = JSON.parse(stdout.slice(stdout.indexOf('{')));
-      } catch {
-        doc = undefined;
-      }
-      resolve({ status, stdout, stderr, doc });
-    });
-  });
-}
-const kaio = (args: string[]): Promise<Ran> => run(process.execPath, [bin, 'bench', '--output-format=json', ...args]);
-const fio = (args: string[]): Promise<Ran> => run('fio', ['--output-format=json', ...args]);
-const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
+type Ran = RanAside<Doc>;
+const kaio = (args: string[]): Promise<Ran> => kaioAside<Doc>(args);
+const fio = (args: string[]): Promise<Ran> => fioAside<Doc>(args);
 
 let dir: string;
 let file: string;
@@ -254,7 +215,9 @@ describe('59 kaio bench: pacing and job control', function () {
   });
 
   it('wait_for: the waiting job starts when its waitee has ended (job_start in the JSON)', async () => {
-    const jf = jobFile('wait.fio', '[global]\nfilename=FILE\nbs=4k\nioengine=psync\n[first]\nrw=read\nnumber_ios=40\nthinktime=5ms\n[second]\nwait_for=first\nrw=read\nnumber_ios=10\n[third]\nrw=read\nnumber_ios=10\n');
+    // first runs for about 800 ms (40 thinks of 20 ms): third, set free with it, starts well inside
+    // that even when a loaded machine is slow to schedule its thread.
+    const jf = jobFile('wait.fio', '[global]\nfilename=FILE\nbs=4k\nioengine=psync\n[first]\nrw=read\nnumber_ios=40\nthinktime=20ms\n[second]\nwait_for=first\nrw=read\nnumber_ios=10\n[third]\nrw=read\nnumber_ios=10\n');
     const r = await kaio([jf]);
     assert.equal(r.status, 0, r.stderr);
     const [a, b, c] = ['first', 'second', 'third'].map((n) => job(r, n));

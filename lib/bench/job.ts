@@ -246,6 +246,8 @@ export class Run {
   noStats = false;
   /** Depth levels are counted at submit (batch API), else at issue. */
   batched = false;
+  /** scramble_buffers is done at each write's prep by the native loop (native-loop.ts), not when the op is chosen. */
+  scrambleAtPrep = false;
   ramping: boolean;
   cpu0: ThreadCpu | undefined;
   cpu: ThreadCpu | undefined;
@@ -584,7 +586,7 @@ export class Run {
         // verify_only: nothing is written; the write is only logged.
       } else if (this.vr !== undefined) this.vr.fillWrite(this, tag, off, now);
       else if (this.content.refill) this.content.fill(this.buf(tag));
-      else if (this.content.scramble) this.content.scrambleWrite(this.buf(tag), off, now);
+      else if (this.content.scramble && !this.scrambleAtPrep) this.content.scrambleWrite(this.buf(tag), off, now);
     }
     this.inFlight++;
     if (!this.batched) this.depthLevels[depthBucket(this.inFlight)]++;

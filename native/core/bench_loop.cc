@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 
 namespace kaio {
 
@@ -22,6 +23,26 @@ unsigned BatchBucket(unsigned n) {
 
 }  // namespace
 
+unsigned BenchBucket(double ns) {
+  // Whole nanoseconds, as histogram.ts's bucketOf (and fio's, whose samples are integers).
+  uint64_t v = ns < 1.8e19 ? static_cast<uint64_t>(ns) : ~uint64_t{0};
+  if (v < 2 * kBenchPlatVal) return static_cast<unsigned>(v);
+  // The top bit and the kBenchPlatBits below it pick the bucket; the bits under those are dropped.
+  unsigned drop = 63 - static_cast<unsigned>(__builtin_clzll(v)) - kBenchPlatBits;
+  unsigned idx = (drop + 1) * kBenchPlatVal + static_cast<unsigned>((v >> drop) & (kBenchPlatVal - 1));
+  return idx < kBenchPlatNr ? idx : kBenchPlatNr - 1;
+}
+
+void BenchHistRecord(double* counts, double* stats, double ns) {
+  double v = ns > 0 ? ns : 0;
+  counts[BenchBucket(v)]++;
+  stats[0]++;
+  stats[1] += v;
+  stats[2] += v * v;
+  if (v < stats[3]) stats[3] = v;
+  if (v > stats[4]) stats[4] = v;
+}
+
 double BenchLoop::Now() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -36,6 +57,12 @@ int BenchLoop::Setup(const BenchLoopOptions& options, const char** what) {
     *what = "bench loop arguments";
     return -EINVAL;
   }
+  for (auto& dir : o_.hist)
+    for (double* h : dir)
+      if (h != nullptr && o_.hist_stats == nullptr) {
+        *what = "bench loop arguments";
+        return -EINVAL;
+      }
   int r;
   if (o_.aio) {
     *what = "io_setup";
@@ -103,8 +130,9 @@ int BenchLoop::Fill(double loop_now) {
       state_[kBsStop] = 1;
       break;
     }
-    unsigned pos = static_cast<unsigned>(pos_d);
-    if (pos >= in_cap_) return -EINVAL;
+    // JavaScript never puts more than the ring holds ahead of the loop.
+    if (!(pos_d >= 0 && count_d - pos_d <= in_cap_ && count_d < 9.0e15)) return -EINVAL;
+    uint64_t pos = static_cast<uint64_t>(pos_d) % in_cap_;
     const double* op = in_ + static_cast<size_t>(pos) * kBenchInStride;
     unsigned tag = free_[n_free_ - 1];
     double len_d = op[1];
@@ -155,6 +183,8 @@ int BenchLoop::Fill(double loop_now) {
     len_[tag] = len;
     off_[tag] = op[0];
     t_prep_[tag] = o_.stamp_prep ? Now() : loop_now;
+    // As fio: after the prep and its stamp (inside slat), with that stamp.
+    if (dir && o_.scramble) Scramble(bi, len, op[0], t_prep_[tag]);
     queued_[q_start_ + q_len_++] = tag;
     in_flight_++;
     if (q_len_ >= o_.batch_submit) {
@@ -260,7 +290,12 @@ int BenchLoop::ReapAio() {
   unsigned cap = o_.complete_max > in_flight_ ? in_flight_ : o_.complete_max;
   if (cap < min) cap = min;
   unsigned got = 0;
-  if (aio_.Ready() >= min) {
+  unsigned ready = aio_.Ready();
+  if (ready == 0) {
+    int b = BeforeWait();
+    if (b != 0) return b;
+  }
+  if (ready >= min) {
     double now = o_.stamp_reap ? Now() : loop_now_;
     got = aio_.Reap([&](const abi::IoEvent& ev) { Complete(ev, now); }, cap);
   } else {
@@ -277,13 +312,28 @@ int BenchLoop::ReapAio() {
   return 0;
 }
 
+// One reaped op: its samples (fio's: slat even for an op that failed, clat and
+// lat only for one that did not), its counts, and the record JavaScript gets.
 void BenchLoop::Record(unsigned tag, int32_t res, double now) {
+  offered_ = false;
+  unsigned dir = dir_[tag];
+  double* const* h = o_.hist[dir];
+  double* stats = o_.hist_stats + dir * 3 * kBenchHistStats;
+  if (h[0] != nullptr) BenchHistRecord(h[0], stats, t_sub_[tag] - t_prep_[tag]);
+  if (res >= 0) {
+    if (h[1] != nullptr) BenchHistRecord(h[1], stats + kBenchHistStats, now - t_sub_[tag]);
+    if (h[2] != nullptr) BenchHistRecord(h[2], stats + 2 * kBenchHistStats, now - t_prep_[tag]);
+    double* done = state_ + kBsDone + 3 * dir;
+    done[0]++;
+    done[1] += res;
+    if (static_cast<uint32_t>(res) < len_[tag]) done[2]++;
+  }
   double at = state_[kBsOutCount];
   // Fill() keeps room for every op in flight; the check guards the array all the same.
   if (!(at >= 0 && at < out_cap_)) return;
   double* rec = out_ + static_cast<size_t>(at) * kBenchOutStride;
   rec[0] = res;
-  rec[1] = dir_[tag];
+  rec[1] = dir;
   rec[2] = len_[tag];
   rec[3] = off_[tag];
   rec[4] = t_prep_[tag];
@@ -293,14 +343,54 @@ void BenchLoop::Record(unsigned tag, int32_t res, double now) {
   state_[kBsOutCount]++;
 }
 
+// content.ts's scrambleWrite: in each whole 512-byte block of the write, one of
+// its eight 64-byte lines (chosen by the time and the block's offset) gets the
+// block's offset and the time, as two little-endian 64-bit numbers.
+void BenchLoop::Scramble(unsigned bi, uint32_t len, double off, double now) {
+  uint64_t ns = static_cast<uint64_t>(now);
+  uint64_t boff = static_cast<uint64_t>(off);
+  unsigned line = static_cast<unsigned>((ns ^ (boff / 512)) & 7) * 64;
+  unsigned char* p = static_cast<unsigned char*>(o_.buffers[bi]);
+  for (uint32_t at = 0; at + 512 <= len; at += 512) {
+    uint64_t words[2] = {boff + at, ns};
+    std::memcpy(p + at + line, words, sizeof(words));  // x86-64, aarch64: little-endian
+  }
+}
+
+bool BenchLoop::InputLow() const {
+  return state_[kBsInEnd] == 0 && state_[kBsStop] == 0 && state_[kBsInCount] - state_[kBsInPos] < o_.low_water;
+}
+
+// The loop is about to wait for a completion and none is ready: the moment to
+// let JavaScript add input or poll, since no op waits for the thread meanwhile.
+// Once per wait (a call that adds nothing does not ask again until a reap).
+// At depth 1 the one op in flight would wait for JavaScript: the top of the
+// turn, with nothing in flight, offers instead.
+int BenchLoop::BeforeWait() {
+  if (offered_ || o_.depth == 1) return 0;
+  if (InputLow()) {
+    offered_ = true;
+    return kBenchWantInput;
+  }
+  if (Now() - run_start_ >= static_cast<double>(o_.yield_ns)) {
+    offered_ = true;
+    return kBenchOutFull;
+  }
+  return 0;
+}
+
 // Waits for iodepth_batch_complete_min completions (at most the ops in
 // flight) and reaps up to iodepth_batch_complete_max of what is ready,
-// stamped with one clock read: 0 or -errno.
+// stamped with one clock read: 0, -errno, or BeforeWait()'s status (nothing reaped).
 int BenchLoop::Reap() {
   if (o_.aio) return ReapAio();
   unsigned min = o_.complete_min < in_flight_ ? o_.complete_min : in_flight_;
   if (min == 0) min = 1;
   unsigned ready = ring_.CqCount();
+  if (ready == 0 && !ring_.NeedsFlush()) {
+    int b = BeforeWait();
+    if (b != 0) return b;
+  }
   while (ready < min) {
     uint64_t enters = ring_.enter_calls();
     int r = ring_.Enter(0, min, abi::kEnterGetevents);
@@ -364,13 +454,19 @@ void BenchLoop::Close() {
 int BenchLoop::Run() {
   if (o_.aio ? !aio_.is_open() : !ring_.is_open()) return -EBADF;
   const double start = Now();
+  run_start_ = start;
+  offered_ = false;
   for (;;) {
     if (!mid_fill_) {
       loop_now_ = Now();
-      // Between turns: fold when the next reap might not fit, and let
-      // JavaScript poll and publish at least every yield_ns.
-      if (static_cast<double>(state_[kBsOutCount]) + o_.depth > out_cap_) return kBenchOutFull;
-      if (loop_now_ - start >= static_cast<double>(o_.yield_ns) && state_[kBsOutCount] != 0) return kBenchOutFull;
+      // Between turns: with nothing in flight, JavaScript's turn costs no op
+      // anything (depth 1: every turn); else let it poll and publish at least
+      // every 4 yield_ns, should the loop never wait (BeforeWait() offers every yield_ns).
+      if (in_flight_ == 0 && state_[kBsOutCount] != 0) {
+        if (InputLow()) return kBenchWantInput;
+        if (loop_now_ - start >= static_cast<double>(o_.yield_ns)) return kBenchOutFull;
+      }
+      if (loop_now_ - start >= 4 * static_cast<double>(o_.yield_ns) && state_[kBsOutCount] != 0) return kBenchOutFull;
       // The shared stop flags (Ctrl-C, a sibling's end): every 16th turn, as the JavaScript loop.
       if ((turns_++ & 15) == 0 && ((o_.stop_flag && __atomic_load_n(o_.stop_flag, __ATOMIC_SEQ_CST) != 0) ||
                                     (o_.term_flag && __atomic_load_n(o_.term_flag, __ATOMIC_SEQ_CST) != 0)))
@@ -390,6 +486,7 @@ int BenchLoop::Run() {
     r = Reap();
     if (r < 0) return r;
     state_[kBsInFlight] = in_flight_;
+    if (r > 0) return r;
   }
 }
 

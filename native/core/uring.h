@@ -21,6 +21,11 @@ struct UringOptions {
   // Newer setup flags are tried first and dropped one by one on EINVAL.
   bool coop_taskrun = true;
   bool single_issuer = true;
+  // IORING_SETUP_DEFER_TASKRUN (6.1, as fio's io_uring engine): completions
+  // are posted only when the thread that set the ring up enters to wait for
+  // them, instead of interrupting it. Only for a ring that one thread both
+  // submits to and waits on (kaio bench's loop); not with SQPOLL.
+  bool defer_taskrun = false;
   // IORING_SETUP_SUBMIT_ALL (5.18): keep submitting past a failing SQE.
   // Off only to exercise the older kernels' partial submission.
   bool submit_all = true;

@@ -37,9 +37,11 @@ int Uring::Setup(const UringOptions& o) {
   }
   // Optional flags, newest first: an older kernel answers EINVAL and is
   // asked again without the newest one left.
-  uint32_t ladder[4];
+  uint32_t ladder[5];
   unsigned steps = 0;
   if (o.no_sqarray) ladder[steps++] = abi::kSetupNoSqarray;
+  // DEFER_TASKRUN needs SINGLE_ISSUER (dropped before it) and no SQPOLL.
+  if (o.defer_taskrun && o.single_issuer && !o.sqpoll) ladder[steps++] = abi::kSetupDeferTaskrun;
   if (o.single_issuer) ladder[steps++] = abi::kSetupSingleIssuer;
   // COOP_TASKRUN only matters for the submitting task; SQPOLL has its own.
   if (o.coop_taskrun && !o.sqpoll)

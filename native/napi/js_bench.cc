@@ -13,6 +13,14 @@ namespace kaio {
 
 namespace {
 
+double* BenchLoopWrapF64(const Napi::CallbackInfo& info, size_t at, size_t* len) {
+  if (!info[at].IsTypedArray() || info[at].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(info.Env(), "expected a Float64Array");
+  Napi::Float64Array a = info[at].As<Napi::Float64Array>();
+  *len = a.ElementLength();
+  return a.Data();
+}
+
 class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -58,11 +66,34 @@ class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
     opt.stamp_prep = Bool(o, "stampPrep");
     opt.stamp_submit = Bool(o, "stampSubmit");
     opt.stamp_reap = Bool(o, "stampReap");
+    opt.scramble = Bool(o, "scramble");
+    opt.low_water = U32(o, "lowWater");
+    opt.uring.defer_taskrun = true;
     opt.stop_flag = Flag(info, 5);
     opt.term_flag = Flag(info, 6);
+    // The histograms: [read slat, clat, lat, write slat, clat, lat], each a
+    // Float64Array of fio's buckets or null; their stats, 2 * 3 * kBenchHistStats.
+    Napi::Value hv = o.Get("hists");
+    if (!hv.IsArray() || hv.As<Napi::Array>().Length() != 6) throw Napi::TypeError::New(env, "options.hists must be an array of 6");
+    Napi::Array hists = hv.As<Napi::Array>();
+    Napi::Value sv = o.Get("histStats");
+    if (!sv.IsTypedArray() || sv.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        sv.As<Napi::Float64Array>().ElementLength() < 2 * 3 * kBenchHistStats)
+      throw Napi::TypeError::New(env, "options.histStats must be a Float64Array of 30");
+    opt.hist_stats = sv.As<Napi::Float64Array>().Data();
+    for (uint32_t i = 0; i < 6; i++) {
+      Napi::Value h = hists.Get(i);
+      if (h.IsNull()) continue;
+      if (!h.IsTypedArray() || h.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+          h.As<Napi::Float64Array>().ElementLength() < kBenchPlatNr)
+        throw Napi::TypeError::New(env, "options.hists[i] must be null or a Float64Array of fio's buckets");
+      opt.hist[i / 3][i % 3] = h.As<Napi::Float64Array>().Data();
+    }
     // Keep what the loop points into alive.
-    refs_ = Napi::Persistent(Napi::Array::New(env, 6));
+    refs_ = Napi::Persistent(Napi::Array::New(env, 8));
     for (uint32_t i = 1; i <= 6; i++) refs_.Value().Set(i - 1, info[i]);
+    refs_.Value().Set(6u, hists);
+    refs_.Value().Set(7u, sv);
     loop_.reset(new BenchLoop(in, static_cast<unsigned>(in_len_ / kBenchInStride), out, static_cast<unsigned>(out_len_ / kBenchOutStride), state));
     const char* what = nullptr;
     int r = loop_->Setup(opt, &what);
@@ -101,13 +132,7 @@ class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
     return Napi::Number::New(info.Env(), static_cast<double>(loop_ ? loop_->fixed_ops() : fixed_ops_));
   }
 
-  static double* F64(const Napi::CallbackInfo& info, size_t at, size_t* len) {
-    if (!info[at].IsTypedArray() || info[at].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-      throw Napi::TypeError::New(info.Env(), "expected a Float64Array");
-    Napi::Float64Array a = info[at].As<Napi::Float64Array>();
-    *len = a.ElementLength();
-    return a.Data();
-  }
+  static double* F64(const Napi::CallbackInfo& info, size_t at, size_t* len) { return BenchLoopWrapF64(info, at, len); }
 
   static const int32_t* Flag(const Napi::CallbackInfo& info, size_t at) {
     if (info[at].IsNull() || info[at].IsUndefined()) return nullptr;
@@ -139,11 +164,25 @@ Napi::Value BenchNow(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), BenchLoop::Now());
 }
 
+// benchHistRecord(counts Float64Array, stats Float64Array, samples Float64Array):
+// the samples (ns) into the histogram as the loop records them (for tests:
+// the same buckets and stats as lib/bench/histogram.ts's Histogram.record).
+Napi::Value BenchHistRecordJs(const Napi::CallbackInfo& info) {
+  size_t n_counts = 0, n_stats = 0, n = 0;
+  double* counts = BenchLoopWrapF64(info, 0, &n_counts);
+  double* stats = BenchLoopWrapF64(info, 1, &n_stats);
+  double* samples = BenchLoopWrapF64(info, 2, &n);
+  if (n_counts < kBenchPlatNr || n_stats < kBenchHistStats) throw Napi::RangeError::New(info.Env(), "counts or stats too short");
+  for (size_t i = 0; i < n; i++) BenchHistRecord(counts, stats, samples[i]);
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitBench(Napi::Env env, Napi::Object exports) {
   exports.Set("BenchLoop", BenchLoopWrap::Define(env));
   exports.Set("benchNow", Napi::Function::New(env, BenchNow, "benchNow"));
+  exports.Set("benchHistRecord", Napi::Function::New(env, BenchHistRecordJs, "benchHistRecord"));
 }
 
 }  // namespace kaio

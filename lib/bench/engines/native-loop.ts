@@ -1,26 +1,30 @@
 // kaio bench's native inner loop for io_uring's batch API and libaio (the common case):
-// JavaScript chooses the ops in blocks (run.next, as the JavaScript loop
-// does, into the input array), each with a buffer of its own from a free
-// list (a write's data and verify headers are written into it then; a read
-// is checked in it when its record comes back; the buffer returns to the
-// list after that); native/core/bench_loop.cc preps, commits,
-// reaps and stamps them per op with CLOCK_MONOTONIC by fio's definitions
-// (slat: prep until the enter that took the op returned; clat: from then
-// until the reap; lat: both), turning once per op at fio's defaults as the
-// JavaScript loop (loop.ts) does; the records of reaped ops are folded into
-// the histograms and counters here, in bulk. A job with any option this
-// loop does not do (nativeLoopFits) runs the JavaScript loop instead.
-// KAIO_BENCH_LOOP=js in the environment forces the JavaScript loop (to
-// compare the two).
+// JavaScript chooses the ops (run.next, as the JavaScript loop does) into a
+// ring of input, each with a buffer of its own from a free list (a write's data
+// and verify headers are written into it then; a read is checked in it when
+// its record comes back; the buffer returns to the list after that);
+// native/core/bench_loop.cc preps, commits, reaps and stamps them per op with
+// CLOCK_MONOTONIC by fio's definitions (slat: prep until the enter that took
+// the op returned; clat: from then until the reap; lat: both), turning once
+// per op at fio's defaults as the JavaScript loop (loop.ts) does, and puts
+// each reaped op's samples into the job's histograms (fio's buckets, the
+// Histogram objects' own arrays) and counts. What JavaScript reads back per
+// op is its result and buffer (the record has its stamps too). The loop gives the thread back when no op waits for it
+// (nothing in flight, or about to wait for a completion), and JavaScript then
+// adds a few ops (CHUNK) at a time, so that a completion seldom waits while
+// JavaScript works, and not long; a full block only when nothing is in flight. A job with any option this loop does not do (nativeLoopFits) runs
+// the JavaScript loop instead. KAIO_BENCH_LOOP=js in the environment forces
+// the JavaScript loop (to compare the two).
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { binding, type NativeBenchLoop } from '../../binding';
 import { alignedBuffer } from '../../pool';
 import type { Run } from '../job';
 
-// bench_loop.h: kBenchInStride, kBenchOutStride, BenchState, BenchStatus.
+// bench_loop.h: kBenchInStride, kBenchOutStride, kBenchHistStats, BenchState, BenchStatus.
 const IN = 4;
 const OUT = 8;
+const HS = 5;
 const S_DEPTH = 0;
 const S_SUBMIT = 7;
 const S_COMPLETE = 14;
@@ -30,9 +34,14 @@ const S_IN_END = 23;
 const S_OUT_COUNT = 24;
 const S_DEADLINE = 25;
 const S_STOP = 26;
-const S_SLOTS = 29;
+const S_IN_FLIGHT = 27;
+const S_DONE = 29;
+const S_SLOTS = 35;
 const DONE = 0;
 const NEED_INPUT = 1;
+const WANT_INPUT = 3;
+/** Ops chosen per turn of JavaScript's while ops are in flight (a few µs of run.next). */
+const CHUNK = 32;
 
 /**
  * Ops chosen per block: up to 256, fewer for large blocks (their buffers,
@@ -84,16 +93,20 @@ export function nativeLoopFits(run: Run, fd: number): boolean {
   );
 }
 
-/** The native loop of one job instance: the ring, its arrays, the fold. */
+/** The native loop of one job instance: the ring, its arrays, what comes back. */
 export class NativeLoop {
   readonly block: number;
   readonly input: Float64Array;
   readonly output: Float64Array;
   readonly state = new Float64Array(S_SLOTS);
+  /** Per histogram (read slat, clat, lat, write slat, clat, lat): count, sum, sumSq, min, max since the last take. */
+  readonly histStats = new Float64Array(6 * HS);
   readonly native: NativeBenchLoop;
-  /** Buffers (tags) no op holds: not in the input, in flight or unfolded. */
+  /** Buffers (tags) no op holds: not in the input, in flight or not yet taken back. */
   readonly free: Int32Array;
   nFree = 0;
+  /** Where the next op goes in the input ring (state[S_IN_COUNT] modulo the ring, kept as an integer). */
+  inAt = 0;
 
   constructor(
     readonly run: Run,
@@ -105,7 +118,8 @@ export class NativeLoop {
     this.block = blockOps(run.maxLen);
     const tags = this.block + depth;
     this.input = new Float64Array(this.block * IN);
-    this.output = new Float64Array(Math.max(64, 4 * depth) * OUT);
+    // A record per tag: every op chosen ends as one, and none is taken back before its tag is free.
+    this.output = new Float64Array(Math.max(tags, 2 * depth) * OUT);
     // job.ts made depth + 1 buffers (none with io_uring's fixedbufs, left to the engine): the rest here.
     while (run.buffers.length < tags) {
       const b = alignedBuffer(Math.ceil(run.maxLen / 4096) * 4096).subarray(0, run.maxLen);
@@ -114,6 +128,14 @@ export class NativeLoop {
     }
     this.free = new Int32Array(tags);
     for (let t = tags - 1; t >= 0; t--) this.free[this.nFree++] = t;
+    this.clearStats();
+    // scramble_buffers at the prep, as fio (the JavaScript loop's run.next does it when choosing).
+    const scramble = run.vr === undefined && run.content.scramble;
+    run.scrambleAtPrep = scramble;
+    const timed = (d: number): (Float64Array | null)[] => {
+      const h = run.hist[d];
+      return [run.tSlat ? h.slat.counts : null, run.tClat ? h.clat.counts : null, run.tLat ? h.lat.counts : null] as (Float64Array | null)[];
+    };
     let entries = job.entries;
     // libaio: the context holds the depth (as the JavaScript engine's).
     if (aio) entries = Math.max(depth, 8);
@@ -135,6 +157,11 @@ export class NativeLoop {
         stampPrep: run.tLat || run.tSlat,
         stampSubmit: run.tSlat || run.tClat,
         stampReap: run.tLat || run.tClat,
+        hists: [...timed(0), ...timed(1)],
+        histStats: this.histStats,
+        scramble,
+        // Top up while half the ring is left: it does not run dry between two waits.
+        lowWater: Math.max(1, this.block >> 1),
       },
       this.input,
       this.output,
@@ -143,6 +170,14 @@ export class NativeLoop {
       run.stopFlag,
       run.termFlag,
     );
+  }
+
+  clearStats(): void {
+    const hs = this.histStats;
+    for (let i = 0; i < 6 * HS; i += HS) {
+      hs[i] = hs[i + 1] = hs[i + 2] = hs[i + 4] = 0;
+      hs[i + 3] = Infinity;
+    }
   }
 
   /** Runs the job (after run.begin()) to its end. */
@@ -156,81 +191,103 @@ export class NativeLoop {
     const offset = ns - ((a + b) / 2) * 1e6;
     st[S_DEADLINE] = run.deadline === Infinity ? Infinity : run.deadline * 1e6 + offset;
     if (!run.poll(performance.now())) st[S_STOP] = 1;
-    this.refill();
+    this.refill(this.block);
     for (;;) {
       const s = this.native.run();
-      this.fold();
+      this.take();
       if (s === DONE) break;
-      if (s === NEED_INPUT) this.refill();
+      // With ops in flight, a few at a time: a completion that comes meanwhile waits for JavaScript.
+      if (s === NEED_INPUT || s === WANT_INPUT) this.refill(st[S_IN_FLIGHT] === 0 ? this.block : CHUNK);
       if (!run.poll(performance.now())) st[S_STOP] = 1;
     }
     // Ops chosen but never started (the runtime or a stop came first) are not issued.
     for (let i = st[S_IN_POS]; i < st[S_IN_COUNT]; i++) {
       run.issued--;
-      run.issuedBytes -= this.input[i * IN + 1];
+      run.issuedBytes -= this.input[(i % this.block) * IN + 1];
     }
     if (st[S_STOP] !== 0) run.stopping = true;
     // The job's time ends with its last reap, as fio's (not with the ring's or context's teardown).
     run.tEnd = performance.now();
   }
 
-  /** The next block of ops: run.next into a free buffer's tag, as the JavaScript loop chooses them. */
-  refill(): void {
+  /** Up to `max` more ops into the input ring: run.next into a free buffer's tag, as the JavaScript loop chooses them. */
+  refill(max: number): void {
     const run = this.run;
     const st = this.state;
     const input = this.input;
+    if (st[S_STOP] !== 0 || st[S_IN_END] !== 0) {
+      st[S_IN_END] = 1;
+      return;
+    }
     const now = performance.now();
+    const room = Math.min(max, this.block - (st[S_IN_COUNT] - st[S_IN_POS]));
     let n = 0;
-    if (st[S_STOP] === 0) {
-      for (; n < this.block && this.nFree !== 0; n++) {
-        const tag = this.free[this.nFree - 1];
-        if (!run.next(tag, now)) {
-          st[S_IN_END] = 1;
-          break;
-        }
-        this.nFree--;
-        // The native loop counts its ops in flight itself.
-        run.inFlight--;
-        const b = n * IN;
-        input[b] = run.slotOff[tag];
-        input[b + 1] = run.slotLen[tag];
-        input[b + 2] = run.slotDir[tag];
-        input[b + 3] = tag;
+    let at = this.inAt;
+    for (; n < room && this.nFree !== 0; n++) {
+      const tag = this.free[this.nFree - 1];
+      if (!run.next(tag, now)) {
+        st[S_IN_END] = 1;
+        break;
       }
-    } else st[S_IN_END] = 1;
-    st[S_IN_COUNT] = n;
-    st[S_IN_POS] = 0;
+      this.nFree--;
+      // The native loop counts its ops in flight itself.
+      run.inFlight--;
+      const b = at * IN;
+      input[b] = run.slotOff[tag];
+      input[b + 1] = run.slotLen[tag];
+      input[b + 2] = run.slotDir[tag];
+      input[b + 3] = tag;
+      if (++at === this.block) at = 0;
+    }
+    this.inAt = at;
+    st[S_IN_COUNT] += n;
   }
 
-  /** The reaped ops into the histograms and counters (run.submitted and run.done's work, in bulk). */
-  fold(): void {
+  /**
+   * What the loop reaped since the last call: the buffers back to the free
+   * list, an error to the job, a verify's read checked; the counts and the
+   * histograms' stats (their buckets are filled in place) added to the job's.
+   */
+  take(): void {
     const run = this.run;
     const st = this.state;
     const out = this.output;
     const n = st[S_OUT_COUNT];
-    const { tSlat, tClat, tLat, hist, ios, bytes, shorts, vr } = run;
+    const vr = run.vr;
     for (let i = 0, b = 0; i < n; i++, b += OUT) {
       const res = out[b];
-      const dir = out[b + 1];
       const tag = out[b + 7];
       this.free[this.nFree++] = tag;
-      const h = hist[dir];
-      if (tSlat) h.slat.record(out[b + 5] - out[b + 4]);
-      if (res < 0) {
-        run.fail(tag, -res);
-        continue;
-      }
-      if (tClat) h.clat.record(out[b + 6] - out[b + 5]);
-      if (tLat) h.lat.record(out[b + 6] - out[b + 4]);
-      ios[dir]++;
-      bytes[dir] += res;
-      if (res < out[b + 2]) shorts[dir]++;
-      if (vr !== undefined) {
-        if (dir === 1) vr.written(tag, run.slotOff[tag], res);
+      if (res < 0) run.fail(tag, -res);
+      else if (vr !== undefined) {
+        if (run.slotDir[tag] === 1) vr.written(tag, run.slotOff[tag], res);
         else if (!vr.readDone(run, tag, res)) run.stopping = true;
       }
     }
     st[S_OUT_COUNT] = 0;
+    const { ios, bytes, shorts } = run;
+    for (let d = 0; d < 2; d++) {
+      const o = S_DONE + 3 * d;
+      if (st[o] === 0 && st[o + 2] === 0) continue;
+      ios[d] += st[o];
+      bytes[d] += st[o + 1];
+      shorts[d] += st[o + 2];
+      st[o] = st[o + 1] = st[o + 2] = 0;
+    }
+    const hs = this.histStats;
+    for (let k = 0; k < 6; k++) {
+      const i = k * HS;
+      if (hs[i] === 0) continue;
+      const h = run.hist[k < 3 ? 0 : 1];
+      const hist = k % 3 === 0 ? h.slat : k % 3 === 1 ? h.clat : h.lat;
+      hist.count += hs[i];
+      hist.sum += hs[i + 1];
+      hist.sumSq += hs[i + 2];
+      if (hs[i + 3] < hist.min) hist.min = hs[i + 3];
+      if (hs[i + 4] > hist.max) hist.max = hs[i + 4];
+      hs[i] = hs[i + 1] = hs[i + 2] = hs[i + 4] = 0;
+      hs[i + 3] = Infinity;
+    }
     for (let j = 0; j < 7; j++) {
       run.depthLevels[j] += st[S_DEPTH + j];
       run.submitLevels[j] += st[S_SUBMIT + j];
