@@ -129,6 +129,7 @@ constexpr uint32_t kSetupSubmitAll = 1u << 7;       // 5.18
 constexpr uint32_t kSetupCoopTaskrun = 1u << 8;     // 5.19
 constexpr uint32_t kSetupTaskrunFlag = 1u << 9;     // 5.19
 constexpr uint32_t kSetupSingleIssuer = 1u << 12;   // 6.0
+constexpr uint32_t kSetupDeferTaskrun = 1u << 13;   // 6.1
 constexpr uint32_t kSetupNoSqarray = 1u << 16;      // 6.6
 
 // features reported by io_uring_setup
