@@ -2,7 +2,7 @@
 // kaio against the other runtimes' file APIs, on the same workloads, in one run:
 //   node bench/peers.js [--rounds=3] [--runtime=1.5] [--only=readfile-4k,wal,...] [--copy-mib=256] [--cold]
 //   node bench/peers.js --only=writefile-options   (O_TRUNC, inPlace, rename-replace, flush)
-//   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no inline,bun fsp'   (some cells only)
+//   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no async,bun fsp'   (some cells only)
 //   node bench/peers.js --only=writefile-new --fresh-fs   (each cell on a new ext4; root)
 // Peers: node:fs/promises (node, and node with UV_USE_IO_URING=1), kaio
 // (module API, FileHandle, Ring), Bun (node:fs, Bun.file/Bun.write) and Deno
@@ -94,7 +94,7 @@ const CELLS = {
   'node uring fh': { rt: 'node', api: 'fsp-fh', env: { UV_USE_IO_URING: '1' } },
   'node streams': { rt: 'node', api: 'fsp' },
   'kaio': { rt: 'node', api: 'kaio', kaio: true },
-  'kaio no inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '0' } },
+  'kaio no async': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_READ_ASYNC: '0' } },
   'kaio inline': { rt: 'node', api: 'kaio', kaio: true, env: { KAIO_CACHED_READ: '1' } },
   'kaio inPlace': { rt: 'node', api: 'kaio-inplace', kaio: true },
   'kaio fh': { rt: 'node', api: 'kaio-fh', kaio: true },
@@ -117,7 +117,7 @@ const CELLS = {
   'Deno.*': { rt: 'deno', api: 'deno' },
 };
 
-const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no inline', 'kaio inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
+const readCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio no async', 'kaio inline', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 const preadCells = ['node fh', 'node uring fh', 'kaio fh', 'kaio ring', 'bun fh', 'Bun.*', 'deno fh', 'Deno.*'];
 const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun fsp', 'Bun.*', 'deno fsp', 'Deno.*'];
 

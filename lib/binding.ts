@@ -181,6 +181,7 @@ export interface Binding {
    * unmapped when the Buffer is collected; undefined when none was mapped.
    */
   resultBuffer(length: number): Buffer | undefined;
+  keptBuffer(length: number): Buffer | undefined;
   /**
    * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
    * thread pool: lists `dir` (its path's bytes) and unlinks each entry that

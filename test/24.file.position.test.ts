@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
 import { binding } from '../dist/lib/binding';
+import { _setCachedReads as setCachedReads } from '../dist/lib/file/read-file';
 import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
 
 const BLOCK = 4096;
@@ -400,14 +401,13 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
     }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-24-inline-'));
   });
-  // The inline try is taken while readFile's results average 16 KiB or more:
-  // a few reads of a 512 KiB file first.
-  beforeEach(async () => {
-    const big = path.join(dir, 'prime');
-    if (!fs.existsSync(big)) fs.writeFileSync(big, pattern(7, 512 * 1024));
-    for (let i = 0; i < 24; i++) await kaio.readFile(big, { context: ring });
+  // The inline try is off unless KAIO_CACHED_READ=1 (lib/file/read-file.ts): on for these tests.
+  let wasOn = false;
+  before(() => {
+    wasOn = setCachedReads(true);
   });
   after(async () => {
+    setCachedReads(wasOn);
     if (ring) await ring.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });

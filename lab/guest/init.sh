@@ -9,6 +9,8 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
+# Loopback: tests that serve HTTP or connect to 127.0.0.1 (sendFile) need it up.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 dmesg -n 1
 echo "KAIO-LAB-BOOTED $(uname -r) $(cut -d' ' -f1 /proc/uptime)s"
 

@@ -1,9 +1,10 @@
 // Module-level readFile, writeFile and appendFile, with node:fs/promises'
 // arguments, options, results and errors.
 //
-// readFile of a path on io_uring: first, in the calling thread and only where
-// nothing can wait for the disk, open + statx + read of a file in the page
-// cache (readCached, below); when that cannot finish, the ring:
+// readFile of a path on io_uring: with KAIO_CACHED_READ=1, first, in the
+// calling thread and only where nothing can wait for the disk, open + statx +
+// read of a file in the page cache (readCached, below); otherwise, or when
+// that cannot finish, the ring:
 // openat and statx go out in one submission,
 // then the read, sized from statx, and the close go out together in the next
 // (the read is ahead of the close in the SQ and holds its own reference to
@@ -29,7 +30,7 @@ import { binding } from '../binding';
 import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, defaultContext, fsClose, openWith } from './open';
-import { RESULT_MEMORY_FROM, RESULT_READ_STEP } from './result-buffer';
+import { RESULT_MEMORY_FROM, RESULT_READ_STEP, resultBuffer } from './result-buffer';
 
 export interface KaioReadFileOptions {
   encoding?: BufferEncoding | null;
@@ -305,15 +306,46 @@ const AT_EMPTY_PATH = 0x1000;
 /** Fast-path attempts before readFile falls back to sizing the file from its fd. */
 const HINT_TRIES = 2;
 
+/**
+ * A readFile read of at least ASYNC_READ_FROM bytes goes to an io-wq worker
+ * (IOSQE_ASYNC, see Ring#_readFileRead) while at least ASYNC_READ_DEPTH
+ * readFiles are in flight in this thread. Inline in io_uring_enter, every
+ * cached read's copy runs on the thread that submits, the event loop's, so
+ * 64 readFiles of 64 KiB used ~1.2 of 2 CPUs (BENCHMARKS.md, peers); on
+ * workers the copies run beside the JavaScript. Below these, a worker's
+ * wake-up costs more than the copy it moves: a lone 64 KiB readFile took
+ * 2.3x longer async, 64 of 16 KiB gained little (BENCHMARKS.md, "readFile
+ * of 64 KiB files"). KAIO_READ_ASYNC=1 sends every such read to a worker,
+ * 0 none.
+ */
+const ASYNC_READ_FROM = 32 * 1024;
+const ASYNC_READ_DEPTH = 32;
+const asyncReads: 'auto' | 'always' | 'never' = process.env.KAIO_READ_ASYNC === '1' ? 'always' : process.env.KAIO_READ_ASYNC === '0' ? 'never' : 'auto';
+/** readFiles of a path on a ring, started and not settled. */
+let readFilesInFlight = 0;
+
+/**
+ * readFile's read of a whole file of `size` bytes (`buffer` is size + 1)
+ * from offset 0, async as said above. An async read is hard-linked to the op
+ * started next, which must be its close (see Ring#_readFileRead).
+ */
+function wholeRead(ring: Ring, fd: number, buffer: Buffer, size: number): Promise<number> {
+  const async = asyncReads === 'always' || (asyncReads === 'auto' && size >= ASYNC_READ_FROM && readFilesInFlight >= ASYNC_READ_DEPTH);
+  return ring._readFileRead(fd, buffer, 0, async);
+}
+
 async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  const data = await ringReadFileAnyWay(ring, p, encoding, signal);
-  typicalSize += (data.length - typicalSize) / 8;
-  return data;
+  readFilesInFlight++;
+  try {
+    return await ringReadFileAnyWay(ring, p, encoding, signal);
+  } finally {
+    readFilesInFlight--;
+  }
 }
 
 async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
-  if (typeof p === 'string' && (cachedReads === 'always' || (cachedReads && typicalSize >= CACHED_READ_FROM))) {
+  if (cachedReads && typeof p === 'string') {
     const r = binding.readCached(p, READ_CHUNK);
     if (typeof r === 'number') {
       // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
@@ -368,10 +400,11 @@ async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEnc
   let closing: Promise<void> | undefined;
   const body = async (): Promise<string | Buffer | undefined> => {
     checkAborted(signal);
-    // The read and the close in one submission, the read first (it holds
-    // its own reference to the file, so the close cannot pull it away).
-    const buffer = Buffer.allocUnsafeSlow(hint + 1);
-    const read = ring.read(fd, buffer, 0);
+    // The read and the close in one submission, the read first (inline, it
+    // takes its own reference to the file before the close runs; sent to
+    // io-wq, it is hard-linked to the close, see wholeRead).
+    const buffer = resultBuffer(hint + 1);
+    const read = wholeRead(ring, fd, buffer, hint);
     closing = ring.closeFd(fd);
     closing.catch(noop);
     const n = await read;
@@ -398,8 +431,8 @@ function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefin
  * file no longer has `size` bytes.
  */
 function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: BufferEncoding | undefined): Promise<string | Buffer | undefined> {
-  const buffer = Buffer.allocUnsafeSlow(size + 1);
-  const read = ring.read(fd, buffer, 0);
+  const buffer = resultBuffer(size + 1);
+  const read = wholeRead(ring, fd, buffer, size);
   const closing = ring.closeFd(fd);
   closing.catch(noop);
   const data = read.then((n) => {
@@ -419,22 +452,23 @@ function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: Buffe
  * not in the dentry cache or a page not in the page cache says EAGAIN, and
  * the ring takes over). A file in the page cache then costs no trip through
  * the ring (and its result settles in the next turn, see cachedResult).
+ *
+ * Off unless KAIO_CACHED_READ=1. Measured in one process, alternating with
+ * the ring path every 200 ms (BENCHMARKS.md, "readFile of 64 KiB files"):
+ * the inline try made fewer files per second and used more CPU per file
+ * at every size tried (4, 16, 32 and 64 KiB) and depth (1 and 64): its six
+ * system calls per file, one of them an open through /proc/self/fd, cost
+ * more than the ring's share of an io_uring_enter, and its copy runs on the
+ * event loop's thread where the ring's can go to a worker (wholeRead).
  */
-let cachedReads: boolean | 'always' = process.env.KAIO_CACHED_READ === '1' ? 'always' : process.env.KAIO_CACHED_READ !== '0';
+let cachedReads: boolean = process.env.KAIO_CACHED_READ === '1';
 
-/**
- * The inline try is taken while the files this process reads are large
- * enough that it pays: `typicalSize`, a moving average of readFile's
- * results on the ring (each moves it 1/8 of the way), is at least 16 KiB.
- * Measured (BENCHMARKS.md, peers; a KVM guest where a syscall costs ~1 us):
- * for 64 KiB files, 64 in flight, the inline read used ~40% less CPU per
- * file than the ring's two trips and made more files per second; for 4 KiB
- * files it made fewer: its six syscalls per file cost more than one
- * io_uring_enter shared by every file of a turn. KAIO_CACHED_READ=1 tries
- * inline whatever the size, 0 never.
- */
-const CACHED_READ_FROM = 16 * 1024;
-let typicalSize = 0;
+/** Turns the inline try on or off in this thread (tests); returns what it was. Not part of the API. */
+export function _setCachedReads(on: boolean): boolean {
+  const was = cachedReads;
+  cachedReads = on;
+  return was;
+}
 
 let waiting: (() => void)[] = [];
 const wakeAll = (): void => {

@@ -804,6 +804,25 @@ export class Ring implements IoContext {
     }
   }
 
+  /**
+   * readFile's read (internal): `buffer` (a Buffer readFile just allocated)
+   * from `position` of a plain fd, with IOSQE_ASYNC when `async`: the kernel
+   * hands the read to an io-wq worker instead of trying it inline in the
+   * submitting io_uring_enter, so a cached file's copy runs on another CPU.
+   * An async read is IOSQE_IO_HARDLINK-ed to the op started next (readFile's
+   * close of the fd): the worker takes its file only when it runs the read,
+   * and a close in the same submission would run inline before it.
+   * @internal
+   */
+  _readFileRead(fd: number, buffer: Buffer, position: number, async: boolean): Promise<number> {
+    try {
+      const mem = checkedMemory(buffer, false, this.#checked);
+      return this.#ops.start(Op.READ, this.#fd(fd), async ? SQE_ASYNC | SQE_IO_HARDLINK : 0, mem, position, this.#checked.bytes, 0, undefined, 'read', undefined, mem, undefined, undefined, undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   #position(position: unknown): number | bigint {
     const pos = validatePosition(position);
     if (pos === -1 && !(this.#info.features & FEAT_RW_CUR_POS))
@@ -993,6 +1012,8 @@ const EMPTY_CPATH = Buffer.from('\0');
 /** IOSQE_IO_HARDLINK: the next SQE runs after this one, whatever its result (5.5). */
 const SQE_IO_HARDLINK = 1 << 3;
 const SQE_IO_LINK = 1 << 2;
+/** IOSQE_ASYNC: always to an io-wq worker, never tried inline (5.6). */
+const SQE_ASYNC = 1 << 4;
 
 function dirfdOf(o: DirfdOptions): number {
   return o.dirfd === undefined ? AT_FDCWD : validateInteger(o.dirfd, 'options.dirfd', -100, 0x7fffffff);

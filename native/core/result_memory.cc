@@ -5,6 +5,9 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
 
 namespace kaio {
 
@@ -40,6 +43,65 @@ bool ResultAlloc(size_t length, ResultChunk* out) {
 
 void ResultFree(const ResultChunk& chunk) {
   if (chunk.base) munmap(chunk.base, chunk.mapped);
+}
+
+namespace {
+
+// Size classes of whole pages: class n holds chunks of n pages.
+struct Kept {
+  std::mutex lock;
+  std::vector<std::vector<void*>> free_by_pages;
+  size_t bytes = 0;
+};
+
+Kept& KeptState() {
+  static Kept* kept = new Kept();  // never destroyed: a finalizer may run at exit
+  return *kept;
+}
+
+}  // namespace
+
+bool KeptAlloc(size_t length, ResultChunk* out) {
+  if (length == 0 || length >= kResultHugeFrom) return false;
+  size_t page = PageSize();
+  size_t pages = RoundUp(length, page) / page;
+  size_t size = pages * page;
+  Kept& k = KeptState();
+  {
+    std::lock_guard<std::mutex> hold(k.lock);
+    if (pages < k.free_by_pages.size() && !k.free_by_pages[pages].empty()) {
+      out->base = k.free_by_pages[pages].back();
+      k.free_by_pages[pages].pop_back();
+      k.bytes -= size;
+      out->mapped = size;
+      return true;
+    }
+  }
+  void* p = std::malloc(size);
+  if (p == nullptr) return false;
+  out->base = p;
+  out->mapped = size;
+  return true;
+}
+
+void KeptFree(const ResultChunk& chunk) {
+  if (chunk.base == nullptr) return;
+  size_t pages = chunk.mapped / PageSize();
+  Kept& k = KeptState();
+  {
+    std::lock_guard<std::mutex> hold(k.lock);
+    if (k.bytes + chunk.mapped <= kKeptBytes) {
+      try {
+        if (k.free_by_pages.size() <= pages) k.free_by_pages.resize(pages + 1);
+        k.free_by_pages[pages].push_back(chunk.base);
+        k.bytes += chunk.mapped;
+        return;
+      } catch (...) {
+        // no room to keep it: free it
+      }
+    }
+  }
+  std::free(chunk.base);
 }
 
 }  // namespace kaio

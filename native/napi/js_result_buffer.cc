@@ -41,10 +41,31 @@ Napi::Value ResultBuffer(const Napi::CallbackInfo& info) {
   return ChunkBuffer(env, chunk, static_cast<size_t>(length));
 }
 
+void FreeKept(napi_env, void* data, void* hint) {
+  KeptFree(ResultChunk{data, reinterpret_cast<uintptr_t>(hint)});
+}
+
+// keptBuffer(length) -> a Buffer of `length` (> 0, below 2 MiB)
+// uninitialized bytes over core/result_memory.h's kept memory, or undefined
+// when there is none (allocator failure, or Node refuses external memory).
+Napi::Value KeptBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double length = info[0].As<Napi::Number>().DoubleValue();
+  ResultChunk chunk;
+  if (!(length >= 1) || !(length < kResultHugeFrom) || !KeptAlloc(static_cast<size_t>(length), &chunk)) return env.Undefined();
+  napi_value out;
+  napi_status s = napi_create_external_buffer(env, static_cast<size_t>(length), chunk.base, FreeKept,
+                                              reinterpret_cast<void*>(static_cast<uintptr_t>(chunk.mapped)), &out);
+  if (s == napi_ok) return Napi::Value(env, out);
+  KeptFree(chunk);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void InitResultBuffer(Napi::Env env, Napi::Object exports) {
   exports.Set("resultBuffer", Napi::Function::New(env, ResultBuffer, "resultBuffer"));
+  exports.Set("keptBuffer", Napi::Function::New(env, KeptBuffer, "keptBuffer"));
 }
 
 }  // namespace kaio
