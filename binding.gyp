@@ -17,6 +17,7 @@
         "native/core/bench_loop.cc",
         "native/core/result_memory.cc",
         "native/core/dir_unlink.cc",
+        "native/core/copy_range.cc",
         "native/napi/addon.cc",
         "native/napi/js_errors.cc",
         "native/napi/js_ring.cc",
@@ -30,6 +31,7 @@
         "native/napi/js_bench.cc",
         "native/napi/js_result_buffer.cc",
         "native/napi/js_dir_unlink.cc",
+        "native/napi/js_copy_range.cc",
         "native/napi/js_blkdev.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -110,7 +110,6 @@ const CELLS = {
   'kaio inPlace flush': { rt: 'node', api: 'kaio-inplace-flush', kaio: true },
   'node copyFile': { rt: 'node', api: 'fsp-copyfile' },
   'kaio copyFile': { rt: 'node', api: 'kaio-copyfile', kaio: true },
-  'kaio copyFile rw': { rt: 'node', api: 'kaio-copyfile', kaio: true, env: { KAIO_COPY_SPLICE: '0' } },
   'deno fsp': { rt: 'deno', api: 'fsp' },
   'deno fh': { rt: 'deno', api: 'fsp-fh' },
   'deno streams': { rt: 'deno', api: 'fsp' },
@@ -123,15 +122,17 @@ const writeCells = ['node fsp', 'node uring fsp', 'kaio', 'kaio inPlace', 'bun f
 
 function workloads() {
   fs.mkdirSync(dataDir, { recursive: true });
+  // Only the data files of the workloads asked for (--only) are made.
+  const wanted = (...names) => !only || names.some((n) => only.includes(n));
   const big = path.join(dataDir, 'big-256m');
-  fillFile(big, 256 << 20);
+  if (wanted('pread-qd1', 'pread-qd32')) fillFile(big, 256 << 20);
   const mid = path.join(dataDir, 'mid-64m');
-  fillFile(mid, 64 << 20);
+  if (wanted('readfile-64m')) fillFile(mid, 64 << 20);
   const src = path.join(dataDir, `copy-src-${copyMiB}m`);
-  fillFile(src, copyMiB << 20);
-  const small4 = fileSet('files-4k', 2000, 4096);
-  const small64 = fileSet('files-64k', 2000, 65536);
-  const existing = fileSet('existing-4k', 512, 4096);
+  if (wanted('copy', 'copy-api')) fillFile(src, copyMiB << 20);
+  const small4 = wanted('readfile-4k') ? fileSet('files-4k', 2000, 4096) : [];
+  const small64 = wanted('readfile-64k') ? fileSet('files-64k', 2000, 65536) : [];
+  const existing = wanted('writefile-existing', 'writefile-options') ? fileSet('existing-4k', 512, 4096) : [];
   const scratch = path.join(dataDir, 'scratch');
   return [
     { name: 'readfile-4k', label: 'readFile, 2,000 files of 4 KiB, 64 in flight', cells: readCells, params: { files: small4, inFlight: 64 }, warm: small4 },
@@ -167,7 +168,7 @@ function workloads() {
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
     {
-      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'kaio copyFile rw', 'Bun.*', 'Deno.*'],
+      name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },

@@ -190,6 +190,13 @@ export interface Binding {
    * -errno of opening or listing the directory (nothing unlinked).
    */
   unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
+  /**
+   * copyFile as one native step (native/core/copy_range.h), on libuv's
+   * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode
+   * Node's COPYFILE_* bits. Resolves to -errno, or (done) the ways the
+   * bytes went: 1 FICLONE, 2 copy_file_range, 4 sendfile, 8 pread/pwrite.
+   */
+  copyFile(src: Buffer, dest: Buffer, mode: number): Promise<number>;
   pageSize: number;
   hugePageSize: number;
   Aio: NativeBackendConstructor<NativeAioOptions, NativeAio>;

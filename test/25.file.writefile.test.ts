@@ -13,7 +13,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as kaio from 'kaio';
-import { BACKENDS, contextPerBackend, skip, tmpPath, type KaioError } from './helpers';
+import { BACKENDS, contextPerBackend, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
 
 /** A file holding `old`, and the path of a twin written by node:fs. */
 function existing(old: Buffer): { p: string; twin: string } {
@@ -262,5 +262,134 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
         assert.equal(got.left.length, ref.left.length);
       });
     }
+  });
+});
+
+describe('25 writeFile inPlace: failure paths and writers at once', function () {
+  this.timeout(60000);
+  const contexts = contextPerBackend();
+
+  /** 32 writers' data: writer k writes lens[k] bytes of k + 1 (the lengths all different, in a shuffled order). */
+  const N = 32;
+  const lens = Array.from({ length: N }, (_, k) => 1000 + 397 * ((k * 7) % N));
+  const datas = lens.map((l, k) => Buffer.alloc(l, k + 1));
+  /** Whether every byte of `buf` is some writer's byte at that offset, and its length one writer's length. */
+  function fromWriters(buf: Buffer): boolean {
+    if (!lens.includes(buf.length)) return false;
+    for (let i = 0; i < buf.length; i++) {
+      const w = buf[i] - 1;
+      if (w < 0 || w >= N || lens[w] <= i) return false;
+    }
+    return true;
+  }
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: 32 writeFiles of one path at once leave one writer's length and only writers' bytes, never zeros or old bytes (as node:fs)`, async function () {
+      const c = contexts[backend];
+      if (c instanceof Error) skip(this, `${backend}: ${(c as KaioError).message}`);
+      const context = c as kaio.IoContext;
+      for (let round = 0; round < 5; round++) {
+        const { p, twin } = existing(Buffer.alloc(20000, 0xee));
+        await Promise.all(datas.map((d) => kaio.writeFile(p, d, { context, inPlace: true })));
+        await Promise.all(datas.map((d) => fsp.writeFile(twin, d)));
+        const got = fs.readFileSync(p);
+        // Not one whole writer's data: the writes and cuts of different
+        // writers interleave (node:fs's O_TRUNC writers do too). But a cut
+        // never lengthens the file: before the fix, a writer that had seen
+        // the old file longer cut "to" its length after a shorter writer's
+        // cut, and the bytes in between read as zeros.
+        assert.ok(fromWriters(got), `round ${round}: ${got.length} bytes, first ${got.subarray(0, 4).toString('hex')}, zeros ${got.includes(0)}`);
+        assert.ok(fromWriters(fs.readFileSync(twin)), 'node:fs');
+      }
+    });
+  }
+
+  it('every backend: under RLIMIT_FSIZE, inPlace over a longer file rejects with EFBIG and leaves exactly the prefix that fit, as node:fs', function () {
+    const limit = 32 * 512; // ulimit -f counts 512-byte blocks
+    const old = Buffer.alloc(64 * 1024, 0x6f); // longer than the limit and the data: made before the limit
+    const base = tmpPath('efbig-inplace');
+    const names = [...BACKENDS, 'node'];
+    for (const n of names) fs.writeFileSync(`${base}-${n}`, old);
+    const script = `
+      const kaio = require(${JSON.stringify(pkgRoot)});
+      const fsp = require('node:fs/promises');
+      const fs = require('node:fs');
+      const data = Buffer.alloc(40000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 9)) & 0xff;
+      (async () => {
+        const out = {};
+        const look = (p, e) => { const got = fs.readFileSync(p); return { err: e && e.code, syscall: e && e.syscall, size: got.length, prefix: got.equals(data.subarray(0, got.length)) }; };
+        for (const backend of ${JSON.stringify(BACKENDS)}) {
+          let context;
+          try { context = kaio.createContext({ backend }); } catch { continue; }
+          const p = process.argv[1] + '-' + backend;
+          const e = await kaio.writeFile(p, data, { context, inPlace: true }).then(() => undefined, (x) => x);
+          out[backend] = look(p, e);
+          await context.close();
+        }
+        const p = process.argv[1] + '-node';
+        out.node = look(p, await fsp.writeFile(p, data).then(() => undefined, (x) => x));
+        process.stdout.write(JSON.stringify(out));
+      })();
+    `;
+    const out = cp.execFileSync('sh', ['-c', `trap '' XFSZ; ulimit -f 32; exec "$0" -e "$1" "$2"`, process.execPath, script, base], { encoding: 'utf8' });
+    const res = JSON.parse(out) as Record<string, { err: string; syscall: string; size: number; prefix: boolean }>;
+    assert.deepStrictEqual(res.node, { err: 'EFBIG', syscall: 'write', size: limit, prefix: true });
+    for (const backend of BACKENDS) {
+      if (!res[backend]) continue;
+      assert.deepStrictEqual(res[backend], res.node, backend);
+    }
+  });
+
+  for (const backend of BACKENDS) {
+    it(`${backend}: a 4 KiB writeFile over a 1 MiB file is cut to exactly 4 KiB; over an empty one it is 4 KiB`, async function () {
+      const c = contexts[backend];
+      if (c instanceof Error) skip(this, `${backend}: ${(c as KaioError).message}`);
+      const context = c as kaio.IoContext;
+      const data = crypto.randomBytes(4096);
+      const { p } = existing(crypto.randomBytes(1 << 20));
+      await kaio.writeFile(p, data, { context, inPlace: true });
+      assert.ok(fs.readFileSync(p).equals(data));
+      const empty = existing(Buffer.alloc(0));
+      await kaio.writeFile(empty.p, data, { context, inPlace: true });
+      assert.ok(fs.readFileSync(empty.p).equals(data));
+    });
+  }
+
+  it('an abort right after the call: AbortError, and the file holds a prefix of the new data, no old byte (as node:fs: empty)', async () => {
+    for (const inPlace of [true, false]) {
+      const { p, twin } = existing(Buffer.alloc(100000, 0x6f));
+      const data = crypto.randomBytes(2 << 20); // four 512 KiB writes
+      const ac = new AbortController();
+      const done = kaio.writeFile(p, data, { inPlace, signal: ac.signal });
+      ac.abort();
+      await assert.rejects(done, { name: 'AbortError' });
+      const ref = new AbortController();
+      const nodeDone = fsp.writeFile(twin, data, { signal: ref.signal });
+      ref.abort();
+      await assert.rejects(nodeDone, { name: 'AbortError' });
+      const got = fs.readFileSync(p);
+      assert.ok(got.equals(data.subarray(0, got.length)), `inPlace ${inPlace}: ${got.length} bytes`);
+      assert.equal(fs.readFileSync(twin).length, 0);
+    }
+  });
+
+  it('bad arguments reject (never throw in the calling turn), before anything is opened', async () => {
+    const p = tmpPath('wf-bad');
+    const calls: (() => Promise<void>)[] = [
+      () => kaio.writeFile(p, 'x', { flush: 'yes' as unknown as boolean }),
+      () => kaio.writeFile(p, 'x', { inPlace: 1 as unknown as boolean }),
+      () => kaio.writeFile(p, 42 as unknown as string),
+      () => kaio.writeFile(p, 'x', { flag: 'nope' }),
+      () => kaio.writeFile(p, 'x', { mode: 'rwx' }),
+      () => kaio.writeFile(p, 'x', 7 as unknown as null),
+      () => kaio.appendFile(p, 'x', { signal: AbortSignal.abort() }),
+    ];
+    for (const call of calls) {
+      let promise: Promise<void> | undefined;
+      assert.doesNotThrow(() => (promise = call()));
+      await assert.rejects(promise!, (e: KaioError) => e.name === 'AbortError' || /^ERR_/.test(String(e.code)));
+    }
+    assert.equal(fs.existsSync(p), false);
   });
 });

@@ -100,6 +100,7 @@ const SCRIPT: [string, ...unknown[]][] = [
   // copyFile, cp
   ['copyFile', '@f', '@c1'], ['copyFile', '@f', '@c1', COPYFILE_EXCL], ['copyFile', '@missing', '@c2'], ['copyFile', '@d', '@c3'], ['copyFile', '@f', '@d'],
   ['copyFile', '@l', '@c4'], ['copyFile', '@big', '@c5'], ['copyFile', '@f', '@missing/c'], ['copyFile', B('@f'), U('@c6')],
+  ['copyFile', '@big', '@c7', fs.constants.COPYFILE_FICLONE], ['copyFile', '@big', '@c8', fs.constants.COPYFILE_FICLONE_FORCE], ['copyFile', '@f', '@c5', COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE_FORCE],
   ['cp', '@d', '@cpd', { recursive: true }], ['cp', '@d', '@cpd2'], ['cp', '@f', '@cpf'], ['cp', '@missing', '@cpm'], ['cp', '@ld', '@cpl', { recursive: true, verbatimSymlinks: true }],
   ['cp', '@f', '@cpf', { errorOnExist: true, force: false }],
   // mkdir, mkdtemp, rename, link, symlink
@@ -168,12 +169,11 @@ const BYTES_SCRIPT: [string, ...unknown[]][] = [
 /** The io_uring ops of the calls kaio/fs/promises makes on the ring (with the arguments above). */
 const RING_OPS: Record<string, string[]> = {
   stat: ['STATX'], lstat: ['STATX'], unlink: ['UNLINKAT'], rmdir: ['UNLINKAT'], rename: ['RENAMEAT'], link: ['LINKAT'], symlink: ['SYMLINKAT'],
-  truncate: ['OPENAT', 'FTRUNCATE', 'CLOSE'], copyFile: ['OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT'], rm: ['STATX', 'UNLINKAT'],
+  truncate: ['OPENAT', 'FTRUNCATE', 'CLOSE'], rm: ['STATX', 'UNLINKAT'],
   open: ['OPENAT'], readFile: ['OPENAT', 'STATX', 'READ', 'CLOSE'], writeFile: ['OPENAT', 'WRITE', 'CLOSE'], appendFile: ['OPENAT', 'WRITE', 'CLOSE'],
 };
-/** Calls above that stay Node's: a FICLONE copy, mkdir -p of a Buffer path. */
-const NODE_CALLS = (name: string, args: unknown[]): boolean =>
-  (name === 'copyFile' && args[2] === fs.constants.COPYFILE_FICLONE) || (name === 'mkdir' && args[1] !== undefined);
+/** Calls above that stay Node's: mkdir -p of a Buffer path. (copyFile is a native step on libuv's pool, off the ring.) */
+const NODE_CALLS = (name: string, args: unknown[]): boolean => name === 'mkdir' && args[1] !== undefined;
 
 /** Bad arguments: Node's own checks give the error; kaio must give the same. */
 const BAD: [string, ...unknown[]][] = [];

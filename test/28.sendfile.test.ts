@@ -213,6 +213,50 @@ describe('28 sendFile: a file to a socket by splice on io_uring', function () {
     assert.ok(got < size, `the client got ${got} bytes of ${size}`);
   });
 
+  it('the file cut while its bytes wait in the pipe (the socket full): what goes out is the file\'s bytes up to the cut, never the zeros the cut leaves in those pages, and the send fails with ERR_KAIO_FILE_TRUNCATED', async () => {
+    // A Unix socket (a small buffer) whose peer does not read: the file
+    // (no more than one pipe) is in the pipe after the first splice pair,
+    // and most of it stays there. A truncate to an offset inside a page
+    // zeroes that page past it, in the pipe too (the pipe holds the page
+    // cache's pages); the old code sent those zeros and resolved the size.
+    const ring = new kaio.Ring({ entries: 8 });
+    const sockPath = path.join(dir, 'cut.sock');
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(sockPath, resolve));
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const client = net.connect(sockPath);
+    client.pause();
+    const sock = await accepted;
+    const p = path.join(dir, 'cut-in-pipe');
+    const size = 1 << 20;
+    const cut = size - 5000;
+    fs.writeFileSync(p, Buffer.alloc(size, 0x61));
+    const chunks: Buffer[] = [];
+    try {
+      const sending = kaio.sendFile(sock, p, { context: ring }).then((n) => n, (e: unknown) => e);
+      // The first splice pair (file -> pipe, pipe -> socket) has completed: the file is in the pipe and the socket.
+      while (ring.stats.completed < 2) await new Promise((resolve) => setImmediate(resolve));
+      fs.truncateSync(p, cut);
+      client.on('data', (c: Buffer) => chunks.push(c));
+      client.resume();
+      const r = await sending;
+      const got = Buffer.concat(chunks);
+      const e = r as kaio.SendFileError;
+      assert.strictEqual(e.code, 'ERR_KAIO_FILE_TRUNCATED', `sendFile resolved ${String(r)}`);
+      assert.strictEqual(e.bytesSent, cut);
+      sock.destroy();
+      await new Promise((resolve) => client.once('close', resolve));
+      const all = Buffer.concat(chunks);
+      assert.ok(got.length <= cut && all.length === cut, `the client got ${all.length} bytes; the file has ${cut}`);
+      assert.strictEqual(all.indexOf(0), -1, `a zero at ${all.indexOf(0)}: bytes that were never the file's`);
+    } finally {
+      client.destroy();
+      sock.destroy();
+      server.close();
+      await ring.close();
+    }
+  });
+
   it('bad arguments fail before the kernel with Node\'s codes; a closed socket or FileHandle is refused', async () => {
     const p = path.join(dir, 'args');
     fs.writeFileSync(p, 'abc');

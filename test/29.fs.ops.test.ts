@@ -72,7 +72,9 @@ const SCRIPT: [string, ...unknown[]][] = [
   ['copyFile', '@x0777', '@c3'], ['copyFile', '@x0600', '@c3'], ['copyFile', '@suid', '@c4'], ['copyFile', '@empty', '@c5'],
   ['copyFile', '@f', '@f'], ['copyFile', '@f', '@l'], ['copyFile', '@l', '@c6'], ['copyFile', '@f', '@dl'], ['copyFile', '@missing', '@c7'],
   ['copyFile', '@f', '@missing/c8'], ['copyFile', '@f', '@d'], ['copyFile', '@d', '@c9'], ['copyFile', '@f', '@c10', COPYFILE_FICLONE],
-  ['copyFile', '@f', '@c11', COPYFILE_FICLONE_FORCE], ['copyFile', '@f', '@c12', 99], ['copyFile', '@é ü', '@c13'], ['copyFile', '@f', `@${LONG_NAME}`],
+  ['copyFile', '@f', '@c11', COPYFILE_FICLONE_FORCE], ['copyFile', '@f', '@c12', 99], ['copyFile', '@big', '@c3', COPYFILE_FICLONE_FORCE],
+  ['copyFile', '@big', '@c14', COPYFILE_FICLONE | COPYFILE_EXCL], ['copyFile', '@big', '@c14', COPYFILE_FICLONE | COPYFILE_EXCL], ['copyFile', '@f', '@c15', null], ['copyFile', '@f', '@c16', 7],
+  ['copyFile', '@f', '@c17', 8], ['copyFile', '@f', '@c18', -1], ['copyFile', '@f', '@c19', 1.5], ['copyFile', '@missing', '@c20', COPYFILE_FICLONE_FORCE], ['copyFile', '@d', '@c21', COPYFILE_FICLONE], ['copyFile', '@é ü', '@c13'], ['copyFile', '@f', `@${LONG_NAME}`],
   // rm: files, links, missing (with and without force), dirs without and with recursive
   ['rm', '@c1'], ['rm', '@l'], ['rm', '@dl'], ['rm', '@missing'], ['rm', '@missing', { force: true }], ['rm', '@missing/x', { force: true }],
   ['rm', '@f/x', { force: true }], ['rm', '@e'], ['rm', '@e', { recursive: true }], ['rm', '@ld', { recursive: true }], ['rm', '@d', { recursive: true }],
@@ -83,7 +85,8 @@ const SCRIPT: [string, ...unknown[]][] = [
 /** The io_uring ops behind each call, when this kernel has them all. */
 const OPS_OF: Record<string, string[]> = {
   mkdir: ['MKDIRAT', 'STATX'], rm: ['STATX', 'UNLINKAT'], access: ['STATX'], truncate: ['OPENAT', 'FTRUNCATE', 'CLOSE'],
-  copyFile: ['OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT'],
+  // copyFile is one native step on libuv's pool, on every backend: no ring op (its own tests below).
+  copyFile: [],
 };
 
 describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io_uring', function () {
@@ -117,7 +120,8 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
           assert.deepStrictEqual(tree(kaioDir), tree(nodeDir), `the trees after ${show(name, args)}`);
         }
         for (const name of Object.keys(OPS_OF)) {
-          if (hasOps(name)) assert.ok(viaRing[name] > 0, `${name}: on the ring`);
+          if (name === 'copyFile') assert.strictEqual(viaRing[name], 0, 'copyFile: native, off the ring');
+          else if (hasOps(name)) assert.ok(viaRing[name] > 0, `${name}: on the ring`);
           else assert.strictEqual(viaRing[name], 0, `${name}: ${ring ? 'this kernel lacks one of its ops' : 'not a ring'}, so node:fs does it`);
         }
       });
@@ -608,5 +612,232 @@ describe('29 kaio/fs/promises: rm -r lists and unlinks each directory natively, 
     assert.equal(r, -os.constants.errno.ENOTDIR);
     assert.deepEqual(fs.readdirSync(target).sort(), ['f0', 'f1', 'f2', 'f3', 'f4']);
     assert.ok(fs.lstatSync(link).isSymbolicLink());
+  });
+});
+
+// copyFile's native step (binding.copyFile: libuv's steps in one call on
+// libuv's pool, the data by copy_file_range, then sendfile, then
+// pread/pwrite where the one before refuses) against node:fs/promises.
+describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), with Node\'s results', function () {
+  this.timeout(120000);
+  let base: string;
+  const { MOVED_CLONE, MOVED_COPY_RANGE, MOVED_SENDFILE, MOVED_READ_WRITE, copyFileNative } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('../dist/lib/fs/copy') as typeof import('../dist/lib/fs/copy');
+  const helper = path.join(__dirname, '..', 'test', 'fixtures', 'seccomp-exec.py');
+  const child = path.join(__dirname, '..', 'test', 'fixtures', 'copyfile-child.js');
+  const kernelAtLeast = (major: number, minor: number): boolean => {
+    const [a, b] = os.release().split('.').map((x) => parseInt(x, 10));
+    return a > major || (a === major && b >= minor);
+  };
+  const pattern = (size: number, seed = 0): Buffer => {
+    const b = Buffer.allocUnsafe(size);
+    for (let i = 0; i < size; i++) b[i] = (i * 2654435761 + seed) >>> 24;
+    return b;
+  };
+  const run = (cmd: string[], timeout = 60000): cp.SpawnSyncReturns<string> =>
+    cp.spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout });
+
+  before(() => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), 'kaio-fsops29-copy-'));
+  });
+  after(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  it('copies 0, 1, 4095 bytes, 64 KiB, 300 KiB and 17 MiB byte for byte with copy_file_range, over longer files, as Node\'s', async () => {
+    for (const size of [0, 1, 4095, 64 << 10, 300 << 10, 17 << 20]) {
+      const src = path.join(base, `s${size}`);
+      const data = pattern(size, size);
+      fs.writeFileSync(src, data);
+      fs.chmodSync(src, 0o640);
+      const k = path.join(base, `k${size}`);
+      const n = path.join(base, `n${size}`);
+      for (const p of [k, n]) fs.writeFileSync(p, Buffer.alloc(size + 5000, 1));
+      const moved = await copyFileNative(src, k, 0);
+      await fsp.copyFile(src, n);
+      // An empty file has no data to move; the others go by copy_file_range alone (one filesystem).
+      assert.strictEqual(moved, size === 0 ? 0 : MOVED_COPY_RANGE, `the ways ${size} bytes went`);
+      assert.ok(fs.readFileSync(k).equals(data), `data of ${size} bytes`);
+      assert.ok(fs.readFileSync(n).equals(data));
+      assert.strictEqual(fs.statSync(k).mode, fs.statSync(n).mode);
+      // kaio/fs/promises' own copyFile is this step.
+      fs.rmSync(k);
+      await kfs.copyFile(src, k);
+      assert.ok(fs.readFileSync(k).equals(data), `kfs.copyFile of ${size} bytes`);
+    }
+  });
+
+  it('a sparse source: the same bytes and size as Node\'s copy', async () => {
+    const src = path.join(base, 'sparse');
+    const fd = fs.openSync(src, 'w');
+    fs.ftruncateSync(fd, 64 << 20);
+    fs.writeSync(fd, pattern(4096, 7), 0, 4096, 32 << 20);
+    fs.writeSync(fd, pattern(100, 9), 0, 100, (64 << 20) - 100);
+    fs.closeSync(fd);
+    await kfs.copyFile(src, path.join(base, 'sparse-k'));
+    await fsp.copyFile(src, path.join(base, 'sparse-n'));
+    const k = fs.readFileSync(path.join(base, 'sparse-k'));
+    assert.strictEqual(k.length, 64 << 20);
+    assert.ok(k.equals(fs.readFileSync(src)));
+    assert.ok(k.equals(fs.readFileSync(path.join(base, 'sparse-n'))));
+  });
+
+  it('a source that grows while it is copied: its size at the start is copied, as Node\'s (no byte invented)', async () => {
+    for (const [who, copy] of [['kaio', kfs.copyFile], ['node', fsp.copyFile]] as const) {
+      const src = path.join(base, `grow-${who}`);
+      const first = pattern(16 << 20, 3);
+      fs.writeFileSync(src, first);
+      const dest = path.join(base, `grow-${who}-copy`);
+      let stop = false;
+      let appended = 0;
+      const writer = (async () => {
+        const h = await fsp.open(src, 'a');
+        while (!stop) appended += (await h.write(pattern(64 << 10, 100 + appended))).bytesWritten;
+        await h.close();
+      })();
+      await copy(src, dest);
+      stop = true;
+      await writer;
+      const got = fs.readFileSync(dest);
+      const now = fs.readFileSync(src);
+      assert.ok(got.length >= first.length && got.length <= now.length, `${who}: ${got.length} bytes of ${first.length}..${now.length}`);
+      assert.ok(got.equals(now.subarray(0, got.length)), `${who}: the copy is the source's first ${got.length} bytes`);
+    }
+  });
+
+  it('a source that shrinks while it is copied: what it holds is copied, no byte invented (Node copies the same or loops)', async () => {
+    // Truncated during the copy: the copy ends where the source ends. A
+    // copy that ran before the truncation is whole; either way a prefix of
+    // the original.
+    for (let round = 0; round < 5; round++) {
+      const src = path.join(base, `shrink${round}`);
+      const data = pattern(32 << 20, round);
+      fs.writeFileSync(src, data);
+      const dest = path.join(base, `shrink${round}-copy`);
+      const copying = kfs.copyFile(src, dest);
+      await new Promise((resolve) => setImmediate(resolve));
+      fs.truncateSync(src, 1 << 20);
+      await copying;
+      const got = fs.readFileSync(dest);
+      assert.ok(got.length >= 1 << 20 && got.length <= data.length, `${got.length} bytes`);
+      assert.ok(got.equals(data.subarray(0, got.length)), 'a prefix of the original');
+    }
+    // A sysfs file says 4096 bytes and holds fewer, every time: kaio copies
+    // what it holds; Node's libuv (1.46) calls copy_file_range for the rest
+    // again and again (each returns 0), and its copyFile never settles.
+    const sys = '/sys/kernel/mm/transparent_hugepage/enabled';
+    if (fs.existsSync(sys) && fs.statSync(sys).size > fs.readFileSync(sys).length) {
+      await kfs.copyFile(sys, path.join(base, 'sys-k'));
+      assert.strictEqual(fs.readFileSync(path.join(base, 'sys-k'), 'utf8'), fs.readFileSync(sys, 'utf8'));
+      const r = run([process.execPath, child, 'node', sys, path.join(base, 'sys-n')], 3000);
+      if (r.error === undefined) assert.deepStrictEqual(JSON.parse(r.stdout), { equal: true }, 'a node that settles copies the same');
+      else assert.strictEqual((r.error as NodeJS.ErrnoException).code, 'ETIMEDOUT');
+    }
+  });
+
+  it('a /proc file (size 0): an empty copy, as Node\'s', async () => {
+    await kfs.copyFile('/proc/self/status', path.join(base, 'proc-k'));
+    await fsp.copyFile('/proc/self/status', path.join(base, 'proc-n'));
+    assert.strictEqual(fs.statSync(path.join(base, 'proc-k')).size, 0);
+    assert.strictEqual(fs.statSync(path.join(base, 'proc-n')).size, 0);
+    assert.strictEqual(fs.statSync(path.join(base, 'proc-k')).mode, fs.statSync(path.join(base, 'proc-n')).mode);
+  });
+
+  it('from a tmpfs (/dev/shm) to ext4: copy_file_range refuses (EXDEV since 5.19), sendfile copies the rest', async function () {
+    if (!fs.existsSync('/dev/shm')) skip(this, 'no /dev/shm here');
+    const src = fs.mkdtempSync('/dev/shm/kaio-copy-');
+    try {
+      const data = pattern((5 << 20) + 3, 11);
+      fs.writeFileSync(path.join(src, 'f'), data);
+      const moved = await copyFileNative(path.join(src, 'f'), path.join(base, 'from-shm'), 0);
+      assert.ok(fs.readFileSync(path.join(base, 'from-shm')).equals(data));
+      assert.ok(moved & MOVED_COPY_RANGE);
+      // 5.3 to 5.18 copy between any two filesystems; since 5.19 only within one type.
+      if (kernelAtLeast(5, 19)) assert.strictEqual(moved, MOVED_COPY_RANGE | MOVED_SENDFILE);
+      // And back, ext4 to tmpfs.
+      await kfs.copyFile(path.join(base, 'from-shm'), path.join(src, 'back'));
+      assert.ok(fs.readFileSync(path.join(src, 'back')).equals(data));
+    } finally {
+      fs.rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  it('ENOSPC from copy_file_range itself (both files on one small tmpfs): Node\'s error, no destination left', async function () {
+    const fsx = mountTmpfs('4m');
+    if (!fsx.mounted) skip(this, `cannot mount a tmpfs here: ${fsx.why}`);
+    try {
+      const src = path.join(fsx.dir, 'src');
+      fs.writeFileSync(src, pattern(3 << 20, 5));
+      const results: unknown[] = [];
+      for (const m of [kfs, fsp]) {
+        results.push(await outcome(() => (m.copyFile as AsyncFn)(src, path.join(fsx.dir, 'dest')), fsx.dir));
+        assert.deepStrictEqual(fs.readdirSync(fsx.dir), ['src'], 'the failed copy removed its destination');
+      }
+      assert.deepStrictEqual(results[0], results[1]);
+      assert.strictEqual((results[0] as { error: { code: string } }).error.code, 'ENOSPC');
+      const e = await copyFileNative(src, path.join(fsx.dir, 'dest'), 0).then(() => undefined, (x: NodeJS.ErrnoException & { dest?: string }) => x);
+      assert.strictEqual(e?.code, 'ENOSPC');
+      assert.strictEqual(e?.errno, -os.constants.errno.ENOSPC);
+      assert.strictEqual(e?.syscall, 'copyfile');
+      assert.strictEqual(e?.path, src);
+      assert.strictEqual(e?.dest, path.join(fsx.dir, 'dest'));
+    } finally {
+      fsx.unmount();
+    }
+  });
+
+  it('EFBIG past RLIMIT_FSIZE (a child under prlimit): Node\'s error, no destination left', function () {
+    const src = path.join(base, 'efbig-src');
+    fs.writeFileSync(src, pattern(3 << 20, 1));
+    const outs = ['kaio', 'node'].map((who) => {
+      const r = run(['prlimit', '--fsize=1048576', process.execPath, child, who, src, path.join(base, `efbig-${who}`)]);
+      if (r.error || r.status !== 0) skip(this, `prlimit: ${r.error?.message ?? r.stderr}`);
+      return JSON.parse(r.stdout);
+    });
+    assert.strictEqual(outs[0].error.code, 'EFBIG');
+    assert.strictEqual(outs[0].error.syscall, 'copyfile');
+    const shown = (o: { error: { message: string } }, who: string) => ({ ...o.error, message: o.error.message.replace(path.join(base, `efbig-${who}`), 'DEST') });
+    assert.deepStrictEqual(shown(outs[0], 'kaio'), shown(outs[1], 'node'));
+    assert.strictEqual(outs[0].destLeft, false);
+    assert.strictEqual(outs[1].destLeft, false);
+  });
+
+  it('under a seccomp filter that refuses copy_file_range (and then sendfile too): the other ways copy it whole', function () {
+    const src = path.join(base, 'seccomp-src');
+    fs.writeFileSync(src, pattern((3 << 20) + 77, 2));
+    const cases: [string, number][] = [
+      ['copy_file_range', MOVED_COPY_RANGE | MOVED_SENDFILE],
+      ['copy_file_range:ENOSYS', MOVED_COPY_RANGE | MOVED_SENDFILE],
+      ['copy_file_range,sendfile', MOVED_COPY_RANGE | MOVED_SENDFILE | MOVED_READ_WRITE],
+      ['copy_file_range:EOPNOTSUPP,sendfile:EINVAL', MOVED_COPY_RANGE | MOVED_SENDFILE | MOVED_READ_WRITE],
+    ];
+    for (const [rules, want] of cases) {
+      const dest = path.join(base, `seccomp-${rules.replace(/[:,]/g, '-')}`);
+      const r = run(['python3', helper, rules, '--', process.execPath, child, 'kaio', src, dest]);
+      if (r.error || r.status === 77 || r.status === 127) skip(this, `no seccomp filter here: ${r.error?.message ?? r.stderr}`);
+      assert.strictEqual(r.status, 0, r.stderr);
+      assert.deepStrictEqual(JSON.parse(r.stdout), { moved: want, equal: true }, rules);
+    }
+  });
+
+  it('COPYFILE_FICLONE tries an ioctl FICLONE and copies where it fails; COPYFILE_FICLONE_FORCE fails with Node\'s error and leaves nothing', async () => {
+    const src = path.join(base, 'clone-src');
+    fs.writeFileSync(src, pattern(100000, 4));
+    // Whether this filesystem clones (btrfs, xfs with reflink) or not (ext4, tmpfs): kaio as Node.
+    const nodeForce = await fsp.copyFile(src, path.join(base, 'clone-n'), COPYFILE_FICLONE_FORCE).then(() => 'ok', (e: NodeJS.ErrnoException) => e.code);
+    const moved = await copyFileNative(src, path.join(base, 'clone-k'), COPYFILE_FICLONE);
+    assert.ok(fs.readFileSync(path.join(base, 'clone-k')).equals(fs.readFileSync(src)));
+    assert.strictEqual(moved, nodeForce === 'ok' ? MOVED_CLONE : MOVED_COPY_RANGE);
+    for (const mode of [COPYFILE_FICLONE_FORCE, COPYFILE_FICLONE_FORCE | COPYFILE_EXCL, COPYFILE_FICLONE_FORCE | COPYFILE_FICLONE]) {
+      const results = [];
+      for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
+        const dest = path.join(base, `force-${mode}-${who}`);
+        fs.writeFileSync(dest, 'old');
+        if (mode & COPYFILE_EXCL) fs.rmSync(dest);
+        const r = await (m.copyFile as AsyncFn)(src, dest, mode).then(() => 'ok', (e: NodeJS.ErrnoException) => [e.code, e.errno, e.syscall, e.message.replace(dest, 'DEST')]);
+        results.push([r, fs.existsSync(dest)]);
+      }
+      assert.deepStrictEqual(results[0], results[1], `mode ${mode}`);
+      if (nodeForce !== 'ok') assert.strictEqual(results[0][1], false, 'the failed clone removed the destination');
+    }
   });
 });

@@ -20,7 +20,7 @@ import { dioAlignment } from '../dio';
 import { systemError } from '../errors';
 import { alignedBuffer } from '../pool';
 import type { FileIo } from './file-io';
-import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
+import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 
 export interface DirectIo {
   read(fd: number, view: Uint8Array, at: number | bigint): Promise<number>;
@@ -30,6 +30,7 @@ export interface DirectIo {
 
 const EBADF = -9;
 const EACCES = -13;
+const EFAULT = -14;
 const EINVAL = -22;
 const isEinval = (e: unknown): boolean => (e as { errno?: number })?.errno === EINVAL;
 const { O_APPEND, O_RDONLY, O_RDWR, O_WRONLY } = fs.constants;
@@ -159,9 +160,11 @@ class Direct implements DirectIo {
   read(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
     // As read(2) on an fd opened write-only.
     if (!this.#readable) return Promise.reject(systemError(EBADF, 'read'));
-    if (at !== -1) return this.#readAt(fd, view, Number(at));
+    // The length checked at the call: a view shrunk or detached since reads as shorter, and fails with EFAULT.
+    const len = viewBytes(view);
+    if (at !== -1) return this.#readAt(fd, view, Number(at), len);
     return this.#inTurn(async () => {
-      const n = await this.#readAt(fd, view, this.#pos);
+      const n = await this.#readAt(fd, view, this.#pos, len);
       this.#pos += n;
       return n;
     });
@@ -172,11 +175,12 @@ class Direct implements DirectIo {
    * offset or length is not aligned, or the kernel said EINVAL (the buffer's
    * address was not, which JS cannot see): then the bounce path does it.
    */
-  async #straight(write: boolean, fd: number, view: Uint8Array, at: number): Promise<number | undefined> {
-    if (!this.#aligned(at, view.byteLength)) return undefined;
-    const lane = this.#lanes.enter(at, at + view.byteLength, false);
+  async #straight(write: boolean, fd: number, view: Uint8Array, at: number, len: number): Promise<number | undefined> {
+    if (!this.#aligned(at, len)) return undefined;
+    const lane = this.#lanes.enter(at, at + len, false);
     try {
       if (lane.ready) await lane.ready;
+      intact(view, len, write);
       return await (write ? this.#io.write(fd, view, at) : this.#io.read(fd, view, at));
     } catch (e) {
       if (!isEinval(e)) throw e;
@@ -186,10 +190,9 @@ class Direct implements DirectIo {
     }
   }
 
-  async #readAt(fd: number, view: Uint8Array, at: number): Promise<number> {
-    const len = view.byteLength;
+  async #readAt(fd: number, view: Uint8Array, at: number, len: number): Promise<number> {
     if (len === 0) return 0;
-    const n = await this.#straight(false, fd, view, at);
+    const n = await this.#straight(false, fd, view, at, len);
     if (n !== undefined) return n;
     const start = at - (at % this.#off);
     const end = Math.ceil((at + len) / this.#off) * this.#off;
@@ -197,6 +200,7 @@ class Direct implements DirectIo {
       const bounce = alignedBuffer(end - start, Math.max(this.#mem, this.#off));
       const got = await this.#io.read(fd, bounce, start);
       const n = Math.max(0, Math.min(got - (at - start), len));
+      intact(view, len, false);
       if (n > 0) view.set(bounce.subarray(at - start, at - start + n));
       return n;
     });
@@ -205,61 +209,62 @@ class Direct implements DirectIo {
   write(fd: number, view: Uint8Array, at: number | bigint): Promise<number> {
     // As write(2) on an fd opened read-only.
     if (!this.#writable) return Promise.reject(systemError(EBADF, 'write'));
+    const len = viewBytes(view);
     if (this.#append) {
       // O_APPEND: every write goes to the end, whatever the position (as
       // pwrite(2) on Linux); one at the current position moves it there.
-      if (at !== -1) return this.#appendWrite(fd, view);
+      if (at !== -1) return this.#appendWrite(fd, view, len);
       return this.#inTurn(async () => {
-        const { end, n } = await this.#appendAt(fd, view);
+        const { end, n } = await this.#appendAt(fd, view, len);
         if (n > 0) this.#pos = end;
         return n;
       });
     }
-    if (at !== -1) return this.#writeAt(fd, view, Number(at));
+    if (at !== -1) return this.#writeAt(fd, view, Number(at), len);
     return this.#inTurn(async () => {
-      const n = await this.#writeAt(fd, view, this.#pos);
+      const n = await this.#writeAt(fd, view, this.#pos, len);
       this.#pos += n;
       return n;
     });
   }
 
-  async #appendWrite(fd: number, view: Uint8Array): Promise<number> {
-    return (await this.#appendAt(fd, view)).n;
+  async #appendWrite(fd: number, view: Uint8Array, len: number): Promise<number> {
+    return (await this.#appendAt(fd, view, len)).n;
   }
 
   /**
    * An append: at the file size, holding the whole file, so two appends of
    * this handle never pick the same end. Resolves the count and where it ended.
    */
-  #appendAt(fd: number, view: Uint8Array): Promise<{ end: number; n: number }> {
+  #appendAt(fd: number, view: Uint8Array, len: number): Promise<{ end: number; n: number }> {
     return this.#lanes.hold(0, Infinity, true, async () => {
-      if (view.byteLength === 0) return { end: 0, n: 0 };
+      if (len === 0) return { end: 0, n: 0 };
       const size = await fstatSize(fd);
-      const n = this.#aligned(size, view.byteLength) ? await this.#alignedOrPatch(fd, view, size) : await this.#patch(fd, view, size);
+      const n = this.#aligned(size, len) ? await this.#alignedOrPatch(fd, view, size, len) : await this.#patch(fd, view, size, len);
       return { end: size + n, n };
     });
   }
 
-  async #writeAt(fd: number, view: Uint8Array, at: number): Promise<number> {
-    const len = view.byteLength;
+  async #writeAt(fd: number, view: Uint8Array, at: number, len: number): Promise<number> {
     if (len === 0) return 0;
-    const n = await this.#straight(true, fd, view, at);
+    const n = await this.#straight(true, fd, view, at, len);
     if (n !== undefined) return n;
     // From the first block to the end of the file: the write-back may pad
     // the file past its end until the trim, which later ops must not see
     // (nor extend the file meanwhile, to be cut by the trim).
     const start = at - (at % this.#off);
-    return this.#lanes.hold(start, Infinity, true, () => this.#patch(fd, view, at));
+    return this.#lanes.hold(start, Infinity, true, () => this.#patch(fd, view, at, len));
   }
 
   /** An aligned write (the caller holds its range), through the bounce if the kernel refuses the memory. */
-  async #alignedOrPatch(fd: number, view: Uint8Array, at: number): Promise<number> {
+  async #alignedOrPatch(fd: number, view: Uint8Array, at: number, len: number): Promise<number> {
     try {
+      intact(view, len, true);
       return await this.#io.write(fd, view, at);
     } catch (e) {
       if (!isEinval(e)) throw e;
     }
-    return this.#patch(fd, view, at);
+    return this.#patch(fd, view, at, len);
   }
 
   /**
@@ -270,8 +275,7 @@ class Direct implements DirectIo {
    * file is trimmed to the old size or the end of those bytes, whichever is
    * further, so it never keeps padding.
    */
-  async #patch(fd: number, view: Uint8Array, at: number): Promise<number> {
-    const len = view.byteLength;
+  async #patch(fd: number, view: Uint8Array, at: number, len: number): Promise<number> {
     // Not a regular file: read the old blocks wherever they are, trim nothing.
     const size = this.#regular ? await fstatSize(fd) : Infinity;
     const start = at - (at % this.#off);
@@ -300,6 +304,10 @@ class Direct implements DirectIo {
         throw asWriteError(e);
       }
     }
+    // The caller's bytes as checked at the call: shrunk or detached since,
+    // they are gone, and the old blocks must not be written back as if they
+    // were them (EFAULT, nothing written, as write(2)).
+    intact(view, len, true);
     bounce.set(view, at - start);
     let done = 0;
     let failure: unknown;
@@ -320,24 +328,26 @@ class Direct implements DirectIo {
   }
 
   async vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
-    // One bounce for the whole list.
-    const total = buffers.reduce((s, b) => s + checkedLength(b), 0);
+    // One bounce for the whole list; each view's memory and length as they are now, at the call.
+    const parts = buffers.map((b, i) => new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), checkedLength(b, `buffers[${i}]`)));
+    const lengths = parts.map((v) => viewBytes(v));
+    const total = lengths.reduce((s, n) => s + n, 0);
     const flat = new Uint8Array(total);
     if (write) {
       let o = 0;
-      for (const b of buffers) {
-        const bytes = checkedLength(b);
-        flat.set(new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), bytes), o);
-        o += bytes;
+      for (const v of parts) {
+        flat.set(v, o);
+        o += viewBytes(v);
       }
       return this.write(fd, flat, at);
     }
     const n = await this.read(fd, flat, at);
+    // A view resized or detached since the call cannot take its share (EFAULT, as readv(2)).
+    for (let i = 0; i < parts.length; i++) if (viewBytes(parts[i]) !== lengths[i]) throw systemError(EFAULT, 'read');
     let o = 0;
-    for (const b of buffers) {
-      if (o >= n) break;
-      const take = Math.min(checkedLength(b), n - o);
-      new Uint8Array(viewBuffer(b) as ArrayBuffer, viewByteOffset(b), take).set(flat.subarray(o, o + take));
+    for (let i = 0; i < parts.length && o < n; i++) {
+      const take = Math.min(lengths[i], n - o);
+      parts[i].set(flat.subarray(o, o + take));
       o += take;
     }
     return n;
@@ -353,6 +363,15 @@ export async function makeDirect(io: FileIo, fd: number, flags: number, fdReads 
   const a = dioAlignment(fd);
   const mode = await new Promise<number>((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st.mode))));
   return new Direct(io, a.memory || 4096, a.offset || 4096, flags, fdReads, (mode & fs.constants.S_IFMT) === fs.constants.S_IFREG);
+}
+
+/**
+ * The caller's memory still has the length checked at the call: a view
+ * shrunk or detached since cannot give or take its bytes (EFAULT, as
+ * read(2)/write(2) with such memory), and must never be used at another length.
+ */
+function intact(view: Uint8Array, len: number, write: boolean): void {
+  if (viewBytes(view) !== len) throw systemError(EFAULT, write ? 'write' : 'read');
 }
 
 /** An error of the read half of a read-modify-write, reported as the write's (same code and errno). */

@@ -25,7 +25,7 @@ import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
 import { statsFromStatx } from '../fs/stats';
 /** What libuv's fstat asks statx for. */
 const STAT_MASK = STATX_BASIC_STATS | STATX_BTIME;
-import { checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
+import { IOV_MAX, checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 import { fileClosed, withCallerStack } from './errors';
 import { readLines, readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from './streams';
 import { CurrentPosition, type WriteViews } from './position';
@@ -688,7 +688,7 @@ export class FileHandle extends EventEmitter {
    * (direct.ts): it opens without O_APPEND and appends itself.
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, (p) => this.#readAt(fd, view, p));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, [view], false, (p, v) => this.#readAt(fd, v[0], p));
     return this.#readAt(fd, view, at);
   }
 
@@ -706,7 +706,7 @@ export class FileHandle extends EventEmitter {
    * with the current-position writes queued next to it; see position.ts).
    */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
-    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], this.#writeViews(fd));
+    if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], false, this.#writeViews(fd));
     return this.#writeAt(fd, view, at);
   }
 
@@ -728,11 +728,48 @@ export class FileHandle extends EventEmitter {
   }
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    // As libuv: a readv(2) takes IOV_MAX buffers at most (the rest are not
+    // read: a short read), and a writev of more goes on over all of them
+    // (at the current position, the queue does; a direct handle's one
+    // bounce buffer takes any number).
+    if (buffers.length > IOV_MAX) {
+      if (!write) buffers = buffers.slice(0, IOV_MAX);
+      else if (at !== -1 && !this.#direct) return this.#writevAll(fd, buffers, at);
+    }
     if (at === -1 && !this.#direct) {
       const position = (this.#position ??= new CurrentPosition());
-      return write ? position.write(fd, buffers, this.#writeViews(fd)) : position.run(fd, (p) => this.#vectoredAt(false, fd, buffers, p));
+      return write ? position.write(fd, buffers, true, this.#writeViews(fd)) : position.run(fd, buffers, true, (p, v) => this.#vectoredAt(false, fd, v, p));
     }
     return this.#vectoredAt(write, fd, buffers, at);
+  }
+
+  /**
+   * A writev of more than IOV_MAX buffers at `at`, in writevs of IOV_MAX,
+   * each going on from the first byte the one before did not write, until
+   * all are written or one writes nothing or fails (its error only when
+   * nothing was written), as libuv's loop. The views' memory as checked now.
+   * (Not for a direct handle, nor at the current position: see #vectored.)
+   */
+  async #writevAll(fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    let rest = buffers.map((v, i) => new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), checkedLength(v, `buffers[${i}]`)));
+    let total = 0;
+    while (rest.length > 0) {
+      const chunk = rest.slice(0, IOV_MAX);
+      let n: number;
+      try {
+        n = await this.#vectoredAt(true, fd, chunk, typeof at === 'bigint' ? at + BigInt(total) : at + total);
+      } catch (e) {
+        if (total === 0) throw e;
+        return total;
+      }
+      if (n <= 0) break;
+      total += n;
+      let i = 0;
+      while (i < rest.length && n >= viewBytes(rest[i])) n -= viewBytes(rest[i++]);
+      rest = rest.slice(i);
+      if (n > 0) rest[0] = rest[0].subarray(n);
+    }
+    return total;
   }
 
   #vectoredAt(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {

@@ -27,6 +27,14 @@ export interface OpenFileOptions {
 export const fsClose = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve())));
 
+/**
+ * Closes an fd kaio opened on `ring`: on the ring, or through node:fs once
+ * the ring is closing (it refuses new ops then: an fd opened before must
+ * still be closed, not leaked, when its context closes under the op).
+ */
+export const closeOnRing = (ring: { readonly closed: boolean; closeFd(fd: number): Promise<void> }, fd: number): Promise<void> =>
+  ring.closed ? fsClose(fd) : ring.closeFd(fd);
+
 let shared: IoContext | undefined;
 
 /**
@@ -76,7 +84,7 @@ export async function openWith(context: FileIo, p: KernelPath, flags: number, mo
     fd = await openAs(asked);
     fdReads = false;
   }
-  const closeFd = ring && ring.supports('CLOSE') ? (n: number) => (ring.closed ? fsClose(n) : ring.closeFd(n)) : undefined;
+  const closeFd = ring && ring.supports('CLOSE') ? (n: number) => closeOnRing(ring, n) : undefined;
   try {
     return new FileHandle(fd, context, direct ? await makeDirect(context, fd, flags, fdReads) : undefined, closeFd);
   } catch (e) {

@@ -14,13 +14,14 @@
 import * as fs from 'node:fs';
 import { binding } from '../binding';
 import { systemError } from '../errors';
-import { IOV_MAX } from '../validate';
+import { IOV_MAX, checkedLength, viewBuffer, viewByteOffset, viewBytes } from '../validate';
 
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const SEEK_END = 2;
 const ESPIPE = -29;
 const O_APPEND = 0o2000;
+const EFAULT = -14;
 
 /** The file's current offset, or -1 for a file that has none (a pipe, socket or tty). */
 function currentOffset(fd: number, syscall: string): number | bigint {
@@ -52,10 +53,21 @@ export type WriteViews = (views: ArrayBufferView[], at: number | bigint) => Prom
 
 /** One queued current-position op. */
 interface Entry {
-  /** A write's buffers (it may share one writev with its neighbours), or undefined for a read. */
-  readonly views: ArrayBufferView[] | undefined;
-  /** A read, run alone at the offset. */
-  readonly op: ((at: number | bigint) => Promise<number>) | undefined;
+  /**
+   * The op's memory as validated at the call: a fixed-length Uint8Array per
+   * view over the view's own buffer and offset (intrinsics, never the
+   * caller's getters), and its byte length then. What the op later uses, and
+   * all it uses: a resizable buffer grown meanwhile still gives the checked
+   * bytes; one shrunk or detached meanwhile fails the op with EFAULT, as an
+   * op at an explicit position does (docs/api.md).
+   */
+  readonly parts: Uint8Array[];
+  readonly lengths: number[];
+  readonly bytes: number;
+  /** A write (it may share one writev with its neighbours); a read runs alone. */
+  readonly write: boolean;
+  /** A read, run alone at the offset with `parts`. */
+  readonly op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined;
   /** A write's bytes that reached the file in earlier, short writes. */
   done: number;
   resolve(n: number): void;
@@ -65,21 +77,39 @@ interface Entry {
 /** Most buffers one batched writev carries (UIO_MAXIOV). */
 const BATCH_IOVS = IOV_MAX;
 
-function bytesOf(views: ArrayBufferView[]): number {
-  let n = 0;
-  for (const v of views) n += v.byteLength;
-  return n;
+/** The views pinned at the call: each view's buffer, offset and length as the engine sees them now. */
+function pin(views: ArrayBufferView[], list: boolean): { parts: Uint8Array[]; lengths: number[]; bytes: number } {
+  const parts: Uint8Array[] = new Array(views.length);
+  const lengths: number[] = new Array(views.length);
+  let bytes = 0;
+  for (let i = 0; i < views.length; i++) {
+    const v = views[i];
+    const n = checkedLength(v, list ? `buffers[${i}]` : 'buffer');
+    parts[i] = new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v), n);
+    lengths[i] = n;
+    bytes += n;
+  }
+  return { parts, lengths, bytes };
 }
 
-/** views without their first `skip` bytes. */
-function skipBytes(views: ArrayBufferView[], skip: number): ArrayBufferView[] {
-  const out: ArrayBufferView[] = [];
-  for (const v of views) {
-    if (skip >= v.byteLength) {
-      skip -= v.byteLength;
+/** Every pinned view still has its bytes (not shrunk out of bounds or detached since the call). */
+function intact(entry: Entry): boolean {
+  for (let i = 0; i < entry.parts.length; i++) if (viewBytes(entry.parts[i]) !== entry.lengths[i]) return false;
+  return true;
+}
+
+/** The entry's views without their first `skip` bytes. */
+function skipBytes(entry: Entry, skip: number): Uint8Array[] {
+  if (skip === 0) return entry.parts;
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < entry.parts.length; i++) {
+    const len = entry.lengths[i];
+    if (skip >= len) {
+      skip -= len;
       continue;
     }
-    out.push(skip === 0 ? v : new Uint8Array(v.buffer, v.byteOffset + skip, v.byteLength - skip));
+    const v = entry.parts[i];
+    out.push(skip === 0 ? v : new Uint8Array(viewBuffer(v) as ArrayBuffer, viewByteOffset(v) + skip, len - skip));
     skip = 0;
   }
   return out;
@@ -111,8 +141,8 @@ export class CurrentPosition {
    * past the bytes it read. A failed op leaves the offset where it was, as
    * read(2) does.
    */
-  run(fd: number, op: (at: number | bigint) => Promise<number>): Promise<number> {
-    return this.#enqueue(fd, undefined, op);
+  run(fd: number, views: ArrayBufferView[], list: boolean, op: (at: number | bigint, views: Uint8Array[]) => Promise<number>): Promise<number> {
+    return this.#enqueue(fd, false, views, list, op);
   }
 
   /**
@@ -121,16 +151,17 @@ export class CurrentPosition {
    * (`writev`), and moves the offset past what the kernel wrote (to the end
    * of the file in append mode). Resolves with this caller's bytes written.
    */
-  write(fd: number, views: ArrayBufferView[], writev: WriteViews): Promise<number> {
+  write(fd: number, views: ArrayBufferView[], list: boolean, writev: WriteViews): Promise<number> {
     this.#writev = writev;
-    return this.#enqueue(fd, views, undefined);
+    return this.#enqueue(fd, true, views, list, undefined);
   }
 
   #writev: WriteViews | undefined;
 
-  #enqueue(fd: number, views: ArrayBufferView[] | undefined, op: ((at: number | bigint) => Promise<number>) | undefined): Promise<number> {
+  #enqueue(fd: number, write: boolean, views: ArrayBufferView[], list: boolean, op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined): Promise<number> {
+    const { parts, lengths, bytes } = pin(views, list); // throws (a detached view) before anything is queued
     return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ views, op, done: 0, resolve, reject });
+      this.#queue.push({ parts, lengths, bytes, write, op, done: 0, resolve, reject });
       if (this.#running) return;
       this.#running = true;
       // One microtask later: the calls of this turn's synchronous code queue first, and go together.
@@ -163,7 +194,7 @@ export class CurrentPosition {
   async #pump(fd: number): Promise<void> {
     while (this.#head < this.#queue.length) {
       const first = this.#queue[this.#head];
-      if (first.views === undefined) await this.#read(fd, first);
+      if (!first.write) await this.#read(fd, first);
       else await this.#writeBatch(fd);
     }
     this.#running = false;
@@ -172,8 +203,9 @@ export class CurrentPosition {
   async #read(fd: number, entry: Entry): Promise<void> {
     this.#shift();
     try {
+      if (!intact(entry)) throw systemError(EFAULT, 'read');
       const at = currentOffset(fd, 'read');
-      const n = await entry.op!(at);
+      const n = await entry.op!(at, entry.parts);
       // Cannot fail on the fd the op just used (close() waits for the op); if
       // it did, the next op's lseek reports it, and this op's count stays true.
       if (at !== -1) binding.seek(fd, advance(at, n), SEEK_SET);
@@ -189,14 +221,25 @@ export class CurrentPosition {
     // The writes queued next to each other, up to one writev's iovecs.
     const batch: Entry[] = [];
     const lengths: number[] = [];
-    let iovs: ArrayBufferView[] = [];
+    let iovs: Uint8Array[] = [];
     for (let i = this.#head; i < q.length; i++) {
       const e = q[i];
-      if (e.views === undefined) break;
-      const views = e.done === 0 ? e.views : skipBytes(e.views, e.done);
+      if (!e.write) break;
+      if (!intact(e)) {
+        // Shrunk or detached since the call: EFAULT for it alone, as its own write(2) would (bytes an earlier short write took stay counted).
+        if (batch.length > 0) break;
+        this.#shift();
+        if (e.done > 0) e.resolve(e.done);
+        else e.reject(systemError(EFAULT, 'write'));
+        return;
+      }
+      let views = skipBytes(e, e.done);
       if (batch.length > 0 && (this.#solo || iovs.length + views.length > BATCH_IOVS)) break;
+      // One writev(buffers) of more buffers than a writev takes: its first
+      // IOV_MAX now, the rest in the next trips (as libuv loops over them).
+      if (views.length > BATCH_IOVS) views = views.slice(0, BATCH_IOVS);
       batch.push(e);
-      lengths.push(bytesOf(views));
+      lengths.push(e.bytes - e.done);
       iovs = batch.length === 1 ? views : iovs.concat(views);
     }
     this.#solo = false;

@@ -29,7 +29,7 @@ import * as os from 'node:os';
 import { binding } from '../binding';
 import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
-import { asRing, defaultContext, fsClose, openWith } from './open';
+import { asRing, closeOnRing, defaultContext, openWith } from './open';
 import { RESULT_MEMORY_FROM, RESULT_READ_STEP, resultBuffer } from './result-buffer';
 
 export interface KaioReadFileOptions {
@@ -88,22 +88,59 @@ export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions
   }
 }
 
+const WRITE_DEFAULTS: KaioWriteFileOptions = { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false };
+const APPEND_DEFAULTS: KaioWriteFileOptions = { encoding: 'utf8', mode: 0o666, flag: 'a' };
+
 /** Writes data to a file (replacing it, with the default flag 'w'). */
-export async function writeFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
-  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false } as KaioWriteFileOptions);
-  return writeWith(path, data, o, o.flag || 'w');
+export function writeFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
+  // Not async itself: writeWith's promise is the result (one async frame
+  // per call, not two); writeWith rejects for every bad argument.
+  return writeWith(path, data, options, WRITE_DEFAULTS, 'w');
 }
 
 /** Appends data to a file (flag 'a' by default), creating it. */
-export async function appendFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
-  const o = getOptions(options, { encoding: 'utf8', mode: 0o666, flag: 'a' } as KaioWriteFileOptions);
-  return writeWith(path, data, o, o.flag || 'a');
+export function appendFile(path: PathOrHandle, data: WriteFileData, options?: KaioWriteFileOptions | BufferEncoding | null): Promise<void> {
+  return writeWith(path, data, options, APPEND_DEFAULTS, 'a');
 }
 
 const { O_TRUNC, O_APPEND, O_RDONLY, O_CREAT, O_EXCL } = nodeFs.constants;
 const O_ACCMODE = 3;
 
-async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFileOptions, flag: string | number): Promise<void> {
+/** What writeFile/appendFile of a path will do, every argument checked. */
+interface WriteJob {
+  o: KaioWriteFileOptions;
+  bytes: ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>;
+  p: KernelPath;
+  mode: number;
+  context: FileIo;
+  inPlace: boolean;
+  flush: boolean;
+  openAs: number;
+  /** One buffer on io_uring: the ring and the buffer's bytes (checked view). */
+  ring?: Ring;
+  data?: Uint8Array;
+}
+
+/**
+ * writeFile/appendFile: the arguments checked in the calling turn (a bad one
+ * rejects), then writeOnRing or writeThroughHandle, one async frame per call.
+ */
+function writeWith(path: PathOrHandle, data: WriteFileData, options: KaioWriteFileOptions | BufferEncoding | null | undefined, defaults: KaioWriteFileOptions, dfltFlag: string): Promise<void> {
+  let job: WriteJob | Promise<void>;
+  try {
+    job = writeJob(path, data, options, defaults, dfltFlag);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (!('o' in job)) return job;
+  const { ring, data: view } = job;
+  if (!ring || !view) return writeThroughHandle(job);
+  return writeOnRing(job, ring, view);
+}
+
+function writeJob(path: PathOrHandle, data: WriteFileData, options: KaioWriteFileOptions | BufferEncoding | null | undefined, defaults: KaioWriteFileOptions, dfltFlag: string): WriteJob | Promise<void> {
+  const o = getOptions(options, defaults);
+  const flag = o.flag || dfltFlag;
   const flush = o.flush ?? false;
   if (typeof flush !== 'boolean') throw invalidArgType('options.flush', 'of type boolean', flush);
   const inPlaceAsked = o.inPlace ?? false;
@@ -118,27 +155,53 @@ async function writeWith(path: PathOrHandle, data: WriteFileData, o: KaioWriteFi
   // In place: only for a flag that truncates, writes, and does not append.
   const inPlace = inPlaceAsked && (flags & O_TRUNC) !== 0 && (flags & O_APPEND) === 0 && (flags & O_ACCMODE) !== O_RDONLY;
   const openAs = inPlace ? flags & ~O_TRUNC : flags;
+  const job: WriteJob = { o, bytes, p, mode, context, inPlace, flush, openAs };
+  const ring = ArrayBuffer.isView(bytes) ? writeRing(context) : undefined;
+  if (ring) {
+    // The view's memory through the engine's getters (a subclass or an
+    // own `buffer` property cannot redirect it), its length checked now.
+    const view = bytes as ArrayBufferView;
+    job.ring = ring;
+    job.data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
+  }
+  return job;
+}
+
+/**
+ * One buffer on io_uring: the ring's openat, writes and close, no FileHandle
+ * in between (what it adds, current-position order and a GC guard, a fd
+ * nobody else sees does not need).
+ */
+async function writeOnRing(job: WriteJob, ring: Ring, data: Uint8Array): Promise<void> {
   try {
-    const ring = ArrayBuffer.isView(bytes) ? asRing(context, 'OPENAT', 'WRITE', 'CLOSE') : undefined;
-    if (ring) {
-      // One buffer on io_uring: the ring's openat, writes and close, no
-      // FileHandle in between (what it adds, current-position order and
-      // a GC guard, a fd nobody else sees does not need).
-      // The view's memory through the engine's getters (a subclass or an
-      // own `buffer` property cannot redirect it), its length checked now.
-      const view = bytes as ArrayBufferView;
-      const data = new Uint8Array(viewBuffer(view) as ArrayBuffer, viewByteOffset(view), checkedLength(view));
-      const fd = await ringOpen(ring, p, openAs, mode & 0o7777);
-      const close = (): Promise<void> => (ring.closed ? fsClose(fd) : ring.closeFd(fd));
-      await closeAfter(writeBody(context, fd, (cursor) => ringWriteAll(ring, fd, data, o.signal, cursor), () => ring.fsync(fd), inPlace, flush), close);
-      return;
-    }
-    const handle = await openWith(context, p, openAs, mode, false);
-    const work = writeBody(context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), inPlace, flush);
+    const opened = await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777);
+    const close = (): Promise<void> => closeOnRing(ring, opened);
+    const signal = job.o.signal;
+    await closeAfter(writeBody(job.context, opened, (cursor) => ringWriteAll(ring, opened, data, signal, cursor), () => ring.fsync(opened), job.inPlace, job.flush), close);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/** Iterables, strings on AIO and the thread pool: through a FileHandle. */
+async function writeThroughHandle(job: WriteJob): Promise<void> {
+  try {
+    const { o, bytes } = job;
+    const handle = await openWith(job.context, job.p, job.openAs, job.mode, false);
+    const work = writeBody(job.context, handle.fd, (cursor) => handle.writeAll(handle.fd, bytes, o.signal, o.encoding ?? undefined, cursor.at, cursor), () => handle.sync(), job.inPlace, job.flush);
     await closeAfter(work, () => handle.close());
   } catch (e) {
     throw withCallerStack(e);
   }
+}
+
+/** The last context found to have openat, write and close (what a ring supports never changes). */
+let lastWriteRing: Ring | undefined;
+function writeRing(context: FileIo): Ring | undefined {
+  if (context === lastWriteRing && !lastWriteRing.closed) return lastWriteRing;
+  const ring = asRing(context, 'OPENAT', 'WRITE', 'CLOSE');
+  if (ring) lastWriteRing = ring;
+  return ring;
 }
 
 /**
@@ -172,7 +235,7 @@ async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number):
       () => false,
     );
     if (!mine) {
-      await ring.closeFd(fd).catch(noop);
+      await closeOnRing(ring, fd).catch(noop);
       return ring.openat(p, flags, mode);
     }
   }
@@ -216,14 +279,15 @@ async function writeBody(context: FileIo, fd: number, writeAll: (cursor: { at: n
     } catch (e) {
       // The file keeps what reached it, as with O_TRUNC: the new bytes up
       // to the failure, not the old bytes after them.
-      await seen;
-      if (cursor.at >= 0) await ftruncate(fd, cursor.at).catch(noop);
+      const { key } = await seen;
+      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key).catch(noop);
       throw e;
     }
     // Our writes only ever extend the file up to cursor.at: a size seen at
     // any time before the cut that is not beyond it means the old file was
     // not longer, and there is nothing to cut.
-    if (cursor.at >= 0 && (await seen) > cursor.at) await cutTo(fd, cursor.at);
+    const { size, key } = await seen;
+    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key);
   }
   if (flush) await sync();
 }
@@ -241,14 +305,50 @@ const ftruncate = (fd: number, length: number): Promise<void> => fsCall<void>((d
  * submission as the first write, no thread-pool trip), or Infinity where it
  * is unknown (no ring, statx failed): then inPlace always cuts. A file that
  * is not regular gives -1: it ignores O_TRUNC, so inPlace does not cut it.
+ * `key` names the inode (device and inode number) for shrinkTo.
  */
-function sizeSeen(context: FileIo, fd: number): Promise<number> {
+function sizeSeen(context: FileIo, fd: number): Promise<{ size: number; key: string }> {
   const ring = asRing(context, 'STATX');
-  if (!ring) return Promise.resolve(Infinity);
+  if (!ring) return Promise.resolve({ size: Infinity, key: '' });
   return ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS }).then(
-    (st) => (st.isFile() ? Number(st.size) : -1),
-    () => Infinity,
+    (st) => ({ size: st.isFile() ? Number(st.size) : -1, key: `${st.dev}:${st.ino}` }),
+    () => ({ size: Infinity, key: '' }),
   );
+}
+
+/** Each inode's last shrinkTo, for the next one to wait on (deleted when the last is done). */
+const shrinking = new Map<string, Promise<void>>();
+
+/**
+ * inPlace's cut: ftruncate(length), but only while the file is longer than
+ * `length`, checked just before, and one cut of an inode at a time in this
+ * thread. ftruncate also lengthens a file: two writeFiles of one file at once
+ * (A writes 10,000 bytes, B writes 1,000 and cuts to 1,000, then A, which
+ * saw the old file longer, cuts "to" 10,000) would otherwise leave bytes
+ * 1,000-9,999 as zeros, which neither wrote (test 25). Serialised per inode
+ * (`key`, '' for unknown), a check and its cut have no other cut of this
+ * thread between them, so a cut here never lengthens the file. (Another
+ * process cutting the same file between the check and the cut still can:
+ * inPlace is for files one writer owns.)
+ */
+function shrinkTo(context: FileIo, fd: number, length: number, key: string): Promise<void> {
+  const before = shrinking.get(key);
+  const mine = before ? before.then(() => shrinkNow(context, fd, length)) : shrinkNow(context, fd, length);
+  const settled = mine.then(noop, noop);
+  shrinking.set(key, settled);
+  void settled.then(() => {
+    if (shrinking.get(key) === settled) shrinking.delete(key);
+  });
+  return mine;
+}
+
+async function shrinkNow(context: FileIo, fd: number, length: number): Promise<void> {
+  let { size } = await sizeSeen(context, fd);
+  if (size === Infinity) {
+    // No statx on the ring: fstat on the thread pool (a failure: cut, as before).
+    size = await fsCall<nodeFs.Stats>((done) => nodeFs.fstat(fd, done)).then((st) => (st.isFile() ? st.size : -1), () => Infinity);
+  }
+  if (size > length) await cutTo(fd, length);
 }
 
 /**
@@ -358,7 +458,7 @@ async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEnc
     } else {
       // Opened, not read: the ring reads and closes that fd.
       const [fd, size] = r as [number, number];
-      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => ring.closeFd(fd));
+      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
       if (size <= 0 || size > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
       const data = await readSizedAndClose(ring, fd, size, encoding);
       if (data !== undefined) return data;
@@ -405,14 +505,14 @@ async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEnc
     // io-wq, it is hard-linked to the close, see wholeRead).
     const buffer = resultBuffer(hint + 1);
     const read = wholeRead(ring, fd, buffer, hint);
-    closing = ring.closeFd(fd);
+    closing = closeOnRing(ring, fd);
     closing.catch(noop);
     const n = await read;
     if (n !== hint) return undefined;
     const out = buffer.subarray(0, n);
     return encoding ? out.toString(encoding) : out;
   };
-  return closeAfter(body(), () => closing ?? ring.closeFd(fd));
+  return closeAfter(body(), () => closing ?? closeOnRing(ring, fd));
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
@@ -422,7 +522,7 @@ async function ringReadFileSized(ring: Ring, p: KernelPath, encoding: BufferEnco
 
 /** readOpened on the ring, then the close, whose error counts as Node's handleFdClose counts it (closeAfter). */
 function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  return closeAfter(readOpened(ring, fd, encoding, signal), () => ring.closeFd(fd));
+  return closeAfter(readOpened(ring, fd, encoding, signal), () => closeOnRing(ring, fd));
 }
 
 /**
@@ -433,7 +533,7 @@ function readAndClose(ring: Ring, fd: number, encoding: BufferEncoding | undefin
 function readSizedAndClose(ring: Ring, fd: number, size: number, encoding: BufferEncoding | undefined): Promise<string | Buffer | undefined> {
   const buffer = resultBuffer(size + 1);
   const read = wholeRead(ring, fd, buffer, size);
-  const closing = ring.closeFd(fd);
+  const closing = closeOnRing(ring, fd);
   closing.catch(noop);
   const data = read.then((n) => {
     if (n !== size) return undefined;
@@ -494,7 +594,7 @@ async function cachedResult(ring: Ring, r: Buffer | [Buffer, number], encoding: 
   let buffer: Buffer;
   if (Array.isArray(r)) {
     buffer = r[0];
-    await ring.closeFd(r[1]);
+    await closeOnRing(ring, r[1]);
   } else {
     buffer = r;
     await nextTurn();

@@ -16,12 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { types } from 'node:util';
 import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
 import type { Ring } from '../ring';
-import { asRing, defaultContext } from '../file/open';
+import { asRing, closeOnRing, defaultContext } from '../file/open';
 import { withCallerStack } from '../file/errors';
 import { cPath, type KernelPath } from '../ring/args';
 import { statsFromStatx } from './stats';
 import { mkdirp, rmTree } from './tree';
-import { copyFileRing } from './copy';
+import { copyFileNative } from './copy';
 import { closeAfter } from '../file/read-file';
 import * as file from '../file';
 import * as streams from './streams';
@@ -260,22 +260,22 @@ const truncate = ((path: unknown, ...rest: unknown[]) => {
   const p = n >= 0 ? kernelPath(path) : undefined;
   const ring = p !== undefined ? ringWith('OPENAT', 'FTRUNCATE', 'CLOSE') : undefined;
   if (p === undefined || !ring) return (fsp.truncate as (...a: unknown[]) => Promise<void>)(path, ...rest);
-  return onRing(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => ring.closeFd(fd))));
+  return onRing(ring.openat(p, 'r+').then((fd) => closeAfter(ring.ftruncate(fd, n), () => closeOnRing(ring, fd))));
 }) as typeof fsp.truncate;
 
 /**
- * copyFile(src, dest[, mode]): libuv's copy as io_uring ops (lib/fs/copy.ts)
- * for mode 0 and COPYFILE_EXCL; FICLONE and FICLONE_FORCE (an ioctl, which
- * io_uring has no op for) are Node's.
+ * copyFile(src, dest[, mode]): libuv's copy as one native step on libuv's
+ * pool, whatever the backend (lib/fs/copy.ts): the data by copy_file_range,
+ * COPYFILE_FICLONE and COPYFILE_FICLONE_FORCE by an ioctl FICLONE first, as
+ * libuv does. A mode that is not an integer 0..7 goes to Node's (its errors).
  */
 const copyFile = ((src: unknown, dest: unknown, ...rest: unknown[]) => {
-  const mode = rest[0];
-  const excl = mode === nodeFs.constants.COPYFILE_EXCL;
-  const s = mode === undefined || mode === 0 || excl ? kernelPath(src) : undefined;
+  const mode = rest[0] === undefined ? 0 : rest[0];
+  const ok = typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 7;
+  const s = ok ? kernelPath(src) : undefined;
   const d = s !== undefined ? kernelPath(dest) : undefined;
-  const ring = d !== undefined ? ringWith('OPENAT', 'STATX', 'FTRUNCATE', 'READ', 'WRITE', 'CLOSE', 'UNLINKAT') : undefined;
-  if (s === undefined || d === undefined || !ring) return (fsp.copyFile as (...a: unknown[]) => Promise<void>)(src, dest, ...rest);
-  return onRing(copyFileRing(ring, s, d, excl));
+  if (s === undefined || d === undefined) return (fsp.copyFile as (...a: unknown[]) => Promise<void>)(src, dest, ...rest);
+  return onRing(copyFileNative(s, d, mode as number).then(() => undefined));
 }) as typeof fsp.copyFile;
 
 // ── kaio's own: FileHandle and whole-file calls (lib/file/) ──────────────

@@ -78,6 +78,15 @@ function tlsError(): Error {
   return unsupported('sendFile', 'on a TLS socket (the file\'s bytes would bypass the encryption)');
 }
 
+function truncatedError(at: number, length: number, sent: number): SendFileError {
+  return Object.assign(stateError('ERR_KAIO_FILE_TRUNCATED', `The file ended at offset ${at}, before the ${length} bytes asked for were sent (${sent} sent)`), { bytesSent: sent });
+}
+
+/** The size of the open file now (fstat of kaio's own fd). */
+function fileSize(fd: number): number {
+  return fs.fstatSync(fd).size;
+}
+
 function closedError(sent: number): SendFileError {
   return Object.assign(stateError('ERR_KAIO_SOCKET_CLOSED', `The socket is closed or not writable (${sent} bytes of the file sent)`), { bytesSent: sent });
 }
@@ -174,6 +183,9 @@ export async function sendFile(target: net.Socket | http.ServerResponse, file: s
       if (start > size) throw outOfRange('options.start', `<= the file's size (${size})`, start);
       length = size - start;
     }
+    const length0 = length;
+    /** Where the file was found cut (its new end) while its bytes waited in the pipe, or -1. */
+    let cutAt = -1;
     const [r, w, cap] = binding.pipe(PIPE_SIZE);
     fds.push(r, w);
     const opSignal = ac.signal;
@@ -190,15 +202,23 @@ export async function sendFile(target: net.Socket | http.ServerResponse, file: s
         const n = await inP;
         out = await outP;
         if (typeof n !== 'number') throw n;
-        if (n === 0) {
-          throw Object.assign(stateError('ERR_KAIO_FILE_TRUNCATED', `The file ended at offset ${pos}, before the ${length} bytes asked for were sent (${sent} sent)`), { bytesSent: sent });
-        }
+        if (n === 0) throw truncatedError(pos, length, sent);
         pos += n;
         inPipe = n;
         // A short first splice cancelled the second: send what the pipe holds.
         if (typeof out !== 'number' && n < want && (out as ErrnoError).errno === ECANCELED) continue;
       } else {
-        out = await settle(ring.splice(r, -1, sock, -1, inPipe, { signal: opSignal }));
+        // The pipe's bytes waited (the socket took part of them, or none):
+        // a truncate meanwhile zeroes the file's pages past its new end, and
+        // the pipe holds those pages, not copies. Only the bytes still inside
+        // the file go out; then the send fails as the file ended.
+        const inside = Math.max(0, Math.min(inPipe, fileSize(src) - (pos - inPipe)));
+        if (inside < inPipe) {
+          cutAt = pos - inPipe + inside;
+          length = sent + inside;
+          if (inside === 0) break;
+        }
+        out = await settle(ring.splice(r, -1, sock, -1, Math.min(inPipe, length - sent), { signal: opSignal }));
       }
       if (typeof out !== 'number') {
         if ((out as ErrnoError).errno !== EAGAIN) throw out;
@@ -209,7 +229,16 @@ export async function sendFile(target: net.Socket | http.ServerResponse, file: s
       sent += out;
       inPipe -= out;
     }
-    if (sent < length) throw opSignal.aborted && !signal?.aborted ? closedError(sent) : new AbortError();
+    if (cutAt < 0 && sent < length) throw opSignal.aborted && !signal?.aborted ? closedError(sent) : new AbortError();
+    // The socket's buffer holds the last bytes as the file's pages too (TCP
+    // takes spliced pages by reference): a file cut below what was sent
+    // before this point may have zeroed bytes not yet on the wire, so it
+    // fails as a file that ended early.
+    if (cutAt < 0) {
+      const size = fileSize(src);
+      if (size < start + length) cutAt = Math.max(size, start);
+    }
+    if (cutAt >= 0) throw truncatedError(cutAt, length0, sent);
     return sent;
   } catch (e) {
     if ((e as Error).name === 'AbortError') {

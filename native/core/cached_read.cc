@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@ constexpr int kRwfNowait = 0x8;            // RWF_NOWAIT, 4.14 (reads)
 constexpr int kAtStatxDontSync = 0x4000;   // AT_STATX_DONT_SYNC
 constexpr unsigned kStatxType = 0x1;
 constexpr unsigned kStatxSize = 0x200;
+constexpr unsigned kStatxIno = 0x100;
 
 // preadv2 as a raw system call (musl before 1.2.5 has no wrapper); the
 // offset's high half is ignored on 64-bit targets.
@@ -46,9 +48,10 @@ int OpenCached(const char* path, CachedFile* out) {
   abi::Statx st;
   std::memset(&st, 0, sizeof(st));
   int e = 0;
-  if (syscall(SYS_statx, static_cast<int>(where), "", abi::kAtEmptyPath | kAtStatxDontSync, kStatxType | kStatxSize, &st) < 0) {
+  constexpr unsigned kWant = kStatxType | kStatxSize | kStatxIno;
+  if (syscall(SYS_statx, static_cast<int>(where), "", abi::kAtEmptyPath | kAtStatxDontSync, kWant, &st) < 0) {
     e = errno;
-  } else if ((st.stx_mask & (kStatxType | kStatxSize)) != (kStatxType | kStatxSize) || !S_ISREG(st.stx_mode)) {
+  } else if ((st.stx_mask & kWant) != kWant || !S_ISREG(st.stx_mode)) {
     e = EAGAIN;  // not a regular file (or no type or size): the ring's open
   }
   int fd = -1;
@@ -56,7 +59,21 @@ int OpenCached(const char* path, CachedFile* out) {
     char self[40];
     std::snprintf(self, sizeof(self), "/proc/self/fd/%d", static_cast<int>(where));
     fd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) e = errno == ENOENT ? ENOSYS : errno;  // ENOENT: no /proc here
+    if (fd < 0) {
+      e = errno == ENOENT ? ENOSYS : errno;  // ENOENT: no /proc here
+    } else {
+      // Only procfs's magic link reopens the inode itself: under a /proc
+      // that is something else (a tmpfs mounted there, a directory of plain
+      // files) the name is just a name, and the file it gives is another
+      // one. Then there is no /proc to use (ENOSYS: never again).
+      struct stat same;
+      if (fstat(fd, &same) != 0 || same.st_ino != st.stx_ino || major(same.st_dev) != st.stx_dev_major ||
+          minor(same.st_dev) != st.stx_dev_minor) {
+        close(fd);
+        fd = -1;
+        e = ENOSYS;
+      }
+    }
   }
   close(static_cast<int>(where));
   if (e) return -e;

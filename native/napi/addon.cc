@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBench(env, exports);
   InitResultBuffer(env, exports);
   InitDirUnlink(env, exports);
+  InitCopyRange(env, exports);
   InitBlkdev(env, exports);
   return exports;
 }

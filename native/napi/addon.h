@@ -30,6 +30,7 @@ void InitCachedRead(Napi::Env env, Napi::Object exports);  // js_cached_read.cc
 void InitBench(Napi::Env env, Napi::Object exports);       // js_bench.cc
 void InitResultBuffer(Napi::Env env, Napi::Object exports);  // js_result_buffer.cc
 void InitDirUnlink(Napi::Env env, Napi::Object exports);   // js_dir_unlink.cc
+void InitCopyRange(Napi::Env env, Napi::Object exports);   // js_copy_range.cc
 void InitBlkdev(Napi::Env env, Napi::Object exports);      // js_blkdev.cc
 
 }  // namespace kaio

@@ -1,0 +1,176 @@
+#include "copy_range.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <memory>
+
+#ifndef FICLONE
+#define FICLONE _IOW(0x94, 9, int)
+#endif
+
+namespace kaio {
+
+namespace {
+
+// The most one call is asked for: the kernel moves at most MAX_RW_COUNT
+// (INT_MAX rounded down to a page) per call anyway.
+constexpr int64_t kMaxCall = INT_MAX & ~int64_t{4095};
+// The buffer of the last way, pread and pwrite.
+constexpr size_t kBounce = 1 << 20;
+
+// Errors after which another way of copying can still work: none of this
+// syscall in the kernel or under a seccomp filter (ENOSYS, EPERM), none
+// between these two filesystems (EXDEV), none on this filesystem or for
+// this kind of file (EINVAL, EOPNOTSUPP). EPERM is also what an immutable
+// or append-only destination gives: the next way then fails with its own.
+bool Refusal(int err) { return err == ENOSYS || err == EXDEV || err == EINVAL || err == EOPNOTSUPP || err == EPERM; }
+
+int64_t Want(int64_t left) { return left < kMaxCall ? left : kMaxCall; }
+
+// What each way below returns: 0 (done: *at reached size, or the source
+// ended first), 1 (refused: go on from *at another way), or -errno.
+constexpr int kRefused = 1;
+
+int ByCopyRange(int src, int dst, int64_t size, int64_t* at) {
+#ifdef SYS_copy_file_range
+  while (*at < size) {
+    // Explicit offsets: neither fd's own position is used or moved.
+    loff_t in = *at;
+    loff_t out = *at;
+    long n = syscall(SYS_copy_file_range, src, &in, dst, &out, static_cast<size_t>(Want(size - *at)), 0u);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Refusal(errno) ? kRefused : -errno;
+    }
+    if (n == 0) return 0;  // the source ends before the size it had
+    *at += n;
+  }
+  return 0;
+#else
+  (void)src, (void)dst, (void)size, (void)at;
+  return kRefused;
+#endif
+}
+
+int BySendfile(int src, int dst, int64_t size, int64_t* at) {
+  // sendfile writes at dst's position: dst is new or truncated and nothing
+  // wrote through this fd yet, so its position is *at only once set.
+  if (lseek(dst, *at, SEEK_SET) < 0) return -errno;
+  while (*at < size) {
+    off_t in = *at;
+    ssize_t n = sendfile(dst, src, &in, static_cast<size_t>(Want(size - *at)));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Refusal(errno) ? kRefused : -errno;
+    }
+    if (n == 0) return 0;
+    *at += n;
+  }
+  return 0;
+}
+
+int ByReadWrite(int src, int dst, int64_t size, int64_t* at) {
+  std::unique_ptr<char[]> buf(new (std::nothrow) char[kBounce]);
+  if (!buf) return -ENOMEM;
+  while (*at < size) {
+    int64_t left = size - *at;
+    ssize_t n = pread(src, buf.get(), left < static_cast<int64_t>(kBounce) ? static_cast<size_t>(left) : kBounce, *at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) return 0;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = pwrite(dst, buf.get() + done, static_cast<size_t>(n - done), *at + done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return -errno;
+      }
+      done += w;
+    }
+    *at += n;
+  }
+  return 0;
+}
+
+// CIFS and SMB (whose fchmod fails with EPERM unless mounted noperm).
+bool IsCifs(int fd) {
+  struct statfs s;
+  if (fstatfs(fd, &s) != 0) return false;
+  auto t = static_cast<unsigned long>(s.f_type);
+  return t == 0xFF534D42ul || t == 0xFE534D42ul || t == 0x517Bul;
+}
+
+int CopyData(int src, int dst, int mode, int64_t size, int* moved) {
+  if (mode & (kCopyClone | kCopyCloneForce)) {
+    if (ioctl(dst, FICLONE, src) == 0) {
+      *moved |= kMovedClone;
+      return 0;
+    }
+    if (mode & kCopyCloneForce) return -errno;
+  }
+  int64_t at = 0;
+  if (size == 0) return 0;
+  *moved |= kMovedCopyRange;
+  int r = ByCopyRange(src, dst, size, &at);
+  if (r != kRefused) return r;
+  *moved |= kMovedSendfile;
+  r = BySendfile(src, dst, size, &at);
+  if (r != kRefused) return r;
+  *moved |= kMovedReadWrite;
+  return ByReadWrite(src, dst, size, &at);
+}
+
+int Close(int fd) { return close(fd) == 0 || errno == EINTR ? 0 : -errno; }
+
+}  // namespace
+
+int CopyFile(const std::string& src, const std::string& dest, int mode, int* moved) {
+  *moved = 0;
+  int s = open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (s < 0) return -errno;
+  struct stat from;
+  if (fstat(s, &from) != 0) {
+    int r = -errno;
+    close(s);
+    return r;
+  }
+  int d = open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | ((mode & kCopyExcl) ? O_EXCL : 0), from.st_mode);
+  if (d < 0) {
+    int r = -errno;
+    close(s);
+    return r;
+  }
+  int result = 0;
+  bool same = false;
+  if (!(mode & kCopyExcl)) {
+    struct stat to;
+    if (fstat(d, &to) != 0) {
+      result = -errno;
+    } else if (to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
+      same = true;
+    } else if (ftruncate(d, 0) != 0 && (errno != EACCES || to.st_size > 0)) {
+      result = -errno;
+    }
+  }
+  if (!same && result == 0 && fchmod(d, from.st_mode) != 0 && (errno != EPERM || !IsCifs(d))) result = -errno;
+  if (!same && result == 0) result = CopyData(s, d, mode, from.st_size, moved);
+  int c = Close(d);
+  if (result == 0) result = c;
+  // A failed copy leaves no destination behind (the unlink's own result is ignored).
+  if (result != 0) unlink(dest.c_str());
+  c = Close(s);
+  if (result == 0) result = c;
+  return result;
+}
+
+}  // namespace kaio
