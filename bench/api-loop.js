@@ -8,10 +8,13 @@
 // loops: pagecache-batch, pagecache-promise (4 KiB random reads, QD 32, fixed
 // buffers and files), nop-batch, nop-promise (depth 128), qd1-batch,
 // qd1-promise (4 KiB random O_DIRECT reads at QD 1, latency of every op).
+// A loop name ending in -defer runs on a ring with deferTaskrun: true.
 const fs = require('node:fs');
 const { Ring } = require('..');
 
-const [loop, secondsArg, file] = process.argv.slice(2);
+const [loopArg, secondsArg, file] = process.argv.slice(2);
+const deferTaskrun = loopArg.endsWith('-defer');
+const loop = deferTaskrun ? loopArg.slice(0, -'-defer'.length) : loopArg;
 const seconds = Number(secondsArg);
 const BS = 4096;
 
@@ -104,7 +107,7 @@ function percentile(sorted, p) {
 
 async function main() {
   if (loop.startsWith('nop-')) {
-    const ring = new Ring({ entries: 256 });
+    const ring = new Ring({ entries: 256, deferTaskrun });
     const body = loop === 'nop-batch'
       ? batchLoop(ring, 128, 32, (tag) => ring.prepNop(tag))
       : promiseLoops(128, () => ring.nop());
@@ -115,7 +118,7 @@ async function main() {
   if (loop.startsWith('pagecache-')) {
     const fd = openLikeTIoUring(file, fs.constants.O_RDONLY);
     const blocks = Math.floor(fs.fstatSync(fd).size / BS);
-    const ring = new Ring({ entries: 64 });
+    const ring = new Ring({ entries: 64, deferTaskrun });
     const pool = ring.registerBuffers({ count: 32, size: BS });
     const [ff] = ring.registerFiles([fd]);
     const next = picker(blocks);
@@ -131,7 +134,7 @@ async function main() {
   if (loop.startsWith('qd1-')) {
     const fd = openLikeTIoUring(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
     const blocks = Math.floor(fs.fstatSync(fd).size / BS);
-    const ring = new Ring({ entries: 8 });
+    const ring = new Ring({ entries: 8, deferTaskrun });
     const pool = ring.registerBuffers({ count: 1, size: BS });
     const [ff] = ring.registerFiles([fd]);
     const next = picker(blocks);

@@ -13,6 +13,8 @@ export interface NativeRingOptions {
   submitAll: boolean;
   /** IORING_REGISTER_RING_FDS where the kernel and the thread's table allow. */
   registerRingFd: boolean;
+  /** IORING_SETUP_DEFER_TASKRUN with an eventfd, where the kernel has it. */
+  deferTaskrun: boolean;
   /** Most staged SQEs per io_uring_enter; 0: all. */
   submitBatch: number;
 }

@@ -113,7 +113,9 @@ export class OpQueue {
     }
     const slots = this.slots;
     const id = slots.alloc();
-    this.#held[id] = held;
+    // A free slot's entry is undefined already (#drop): an op that holds no
+    // pool (a NOP, fsync, most fs calls) costs no store here.
+    if (held !== undefined) this.#held[id] = held;
     const promise = slots.start<T>(id, syscall, keep, path, transform);
     let started = false;
     if (this.#queue.length === 0) {

@@ -114,8 +114,9 @@ export class SlotTable extends Pending {
   /** Fills the bookkeeping for an op; returns its promise. */
   start<T>(id: number, syscall: string, keep: unknown, path?: string, transform?: Transform): Promise<T> {
     this.syscall[id] = syscall;
-    this.keep[id] = keep;
-    // free() left both undefined
+    // free() left keep, path and transform undefined: only what an op has
+    // is stored (a NOP keeps no memory).
+    if (keep !== undefined) this.keep[id] = keep;
     if (path !== undefined) this.path[id] = path;
     if (transform !== undefined) this.transform[id] = transform;
     return this.promise<T>(id);
@@ -143,7 +144,15 @@ export class SlotTable extends Pending {
     const resolve = this.resolve[id];
     const transform = this.transform[id];
     if (resolve !== undefined && res >= 0 && this.signal[id] === undefined && (transform === undefined || transform === toVoid)) {
-      this.free(id);
+      // free(id), knowing what the checks above found: no signal to unwatch,
+      // a transform only when toVoid, and aborted false (only a signal's
+      // listener sets it, and its slot keeps the signal until free()).
+      this.resolve[id] = undefined;
+      if (this.keep[id] !== undefined) this.keep[id] = undefined;
+      if (this.path[id] !== undefined) this.path[id] = undefined;
+      if (transform !== undefined) this.transform[id] = undefined;
+      this.#free.push(id);
+      this.leave();
       resolve(transform === undefined ? res : undefined);
       return;
     }

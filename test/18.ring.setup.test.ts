@@ -3,9 +3,10 @@
 // IORING_SETUP_NO_SQARRAY (6.6) in the setup flag ladder.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ring, type BufferPool } from 'kaio';
-import { randomFile, pkgRoot, skip, kernelAtLeast, type KaioError } from './helpers';
+import { randomFile, pkgRoot, skip, kernelAtLeast, directSupported, fifoPair, tmpPath, type KaioError } from './helpers';
 
 // One op of each path through a ring: a staged read, a prep() op (openat is
 // never staged), a NOP.
@@ -109,6 +110,142 @@ describe('18 Ring: set-up levers discovered at run time', () => {
     await assert.rejects(bad, { code: 'EBADF' });
     assert.equal(await good, 8);
     await ring.close();
+  });
+});
+
+describe('18 Ring: deferTaskrun (IORING_SETUP_DEFER_TASKRUN with an eventfd)', () => {
+  let file: { path: string; data: Buffer };
+  let fd: number;
+  before(() => {
+    file = randomFile(256 * 1024);
+    fd = fs.openSync(file.path, 'r');
+  });
+  after(() => fs.closeSync(fd));
+
+  it('sets the ring up with DEFER_TASKRUN on 6.1+ only when asked, never without SINGLE_ISSUER; validated', async () => {
+    const on = new Ring({ entries: 8, deferTaskrun: true });
+    assert.equal(on.params.setupFlags.includes('DEFER_TASKRUN'), kernelAtLeast(6, 1));
+    if (kernelAtLeast(6, 1)) assert.ok(on.params.setupFlags.includes('SINGLE_ISSUER'));
+    await exercise(on, fd, file.data);
+    await on.close();
+    const off = new Ring({ entries: 8 });
+    assert.ok(!off.params.setupFlags.includes('DEFER_TASKRUN'), 'off by default');
+    await off.close();
+    // The kernel takes DEFER_TASKRUN only with SINGLE_ISSUER: kaio does not ask.
+    const plain = new Ring({ entries: 8, deferTaskrun: true, singleIssuer: false });
+    assert.ok(!plain.params.setupFlags.includes('DEFER_TASKRUN'));
+    await exercise(plain, fd, file.data);
+    await plain.close();
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+    assert.throws(() => new Ring({ deferTaskrun: 'yes' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  for (const deferTaskrun of [true, false]) {
+    describe(`completions that arrive while the loop sleeps wake it (deferTaskrun: ${deferTaskrun})`, () => {
+      let ring: Ring;
+      beforeEach(() => {
+        ring = new Ring({ entries: 64, deferTaskrun });
+      });
+      afterEach(async () => {
+        await ring.close();
+      });
+
+      it('a read the kernel finishes from a poll wake-up (a FIFO written later, from a timer)', async () => {
+        const f = fifoPair();
+        try {
+          const bufs = [Buffer.alloc(3), Buffer.alloc(3)];
+          const first = ring.read(f.r, bufs[0], -1);
+          // The loop has nothing else to do until the timer writes.
+          setTimeout(() => fs.writeSync(f.w, 'abc'), 30);
+          assert.equal(await first, 3);
+          assert.equal(bufs[0].toString(), 'abc');
+          // Again, the loop idle in between (a second wake-up of the same ring).
+          const second = ring.read(f.r, bufs[1], -1);
+          setTimeout(() => fs.writeSync(f.w, 'xyz'), 30);
+          assert.equal(await second, 3);
+          assert.equal(bufs[1].toString(), 'xyz');
+        } finally {
+          f.close();
+        }
+      });
+
+      it('ops io-wq finishes (statx and openat of many paths at once)', async () => {
+        const paths = Array.from({ length: 48 }, (_, i) => (i % 2 ? file.path : '/dev/null'));
+        const sizes = await Promise.all(paths.map((p) => ring.statx(p).then((st) => Number(st.size))));
+        assert.deepEqual(sizes, paths.map((p) => (p === file.path ? file.data.length : 0)));
+        const fds = await Promise.all(paths.map((p) => ring.openat(p, 'r')));
+        await Promise.all(fds.map((d) => ring.closeFd(d)));
+      });
+
+      it('O_DIRECT reads the device completes by interrupt: one at a time, and 64 at once (more than one enter runs)', async function () {
+        const dir = path.dirname(tmpPath('dio'));
+        if (!directSupported(dir)) skip(this, 'O_DIRECT is not supported on the test directory');
+        const dfd = fs.openSync(file.path, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+        const pool = ring.registerBuffers({ count: 64, size: 4096 });
+        try {
+          for (let i = 0; i < 20; i++) {
+            const at = (i * 7) % 64;
+            assert.equal(await ring.read(dfd, pool.buffers[0], at * 4096), 4096);
+            assert.deepEqual(pool.buffers[0], file.data.subarray(at * 4096, at * 4096 + 4096));
+          }
+          const n = await Promise.all(pool.buffers.map((b, i) => ring.read(dfd, b, ((i * 5) % 64) * 4096)));
+          assert.deepEqual(n, pool.buffers.map(() => 4096));
+          pool.buffers.forEach((b, i) => {
+            const at = ((i * 5) % 64) * 4096;
+            assert.deepEqual(b, file.data.subarray(at, at + 4096));
+          });
+        } finally {
+          await pool.release();
+          fs.closeSync(dfd);
+        }
+      });
+
+      it('the batch API waits in the kernel for such completions', async () => {
+        const f = fifoPair();
+        try {
+          const seen: [number, number][] = [];
+          ring.onCompletion((tag, res) => seen.push([tag, res]));
+          assert.equal(ring.prepRead(f.r, Buffer.alloc(2), -1, 5), true);
+          assert.equal(ring.submit(), 1);
+          assert.equal(ring.submitAndWait(0), 0);
+          fs.writeSync(f.w, 'hi');
+          assert.equal(ring.submitAndWait(1), 1);
+          assert.deepEqual(seen, [[5, 2]]);
+        } finally {
+          f.close();
+        }
+      });
+    });
+  }
+
+  it('a deferTaskrun ring in a worker thread: its ops complete and the worker ends by itself', async () => {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const fs = require('node:fs');
+      const { Ring } = require(${JSON.stringify(pkgRoot)});
+      (async () => {
+        const ring = new Ring({ entries: 8, deferTaskrun: true });
+        const fd = fs.openSync(workerData, 'r');
+        const buf = Buffer.alloc(4096);
+        let total = 0;
+        for (let i = 0; i < 16; i++) total += await ring.read(fd, buf, i * 4096);
+        const st = await ring.statx(workerData);
+        parentPort.postMessage({ total, size: Number(st.size), flags: ring.params.setupFlags });
+        // Left in flight and staged at the end: the worker still ends.
+        ring.read(fd, buf, 0);
+        ring.nop();
+      })();`;
+    const w = new Worker(code, { eval: true, workerData: file.path });
+    const [msg, exitCode] = await new Promise<[{ total: number; size: number; flags: string[] }, number]>((resolve, reject) => {
+      let m: { total: number; size: number; flags: string[] };
+      w.once('message', (x) => (m = x));
+      w.once('error', reject);
+      w.once('exit', (c) => resolve([m, c]));
+    });
+    assert.equal(exitCode, 0);
+    assert.equal(msg.total, 16 * 4096);
+    assert.equal(msg.size, file.data.length);
+    assert.equal(msg.flags.includes('DEFER_TASKRUN'), kernelAtLeast(6, 1));
   });
 });
 

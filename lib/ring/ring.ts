@@ -97,9 +97,20 @@ export interface RingOptions {
    * Default true; kaio uses the fd where the kernel or a full table says no.
    */
   registerRingFd?: boolean;
+  /**
+   * IORING_SETUP_DEFER_TASKRUN where the kernel has it (6.1; needs
+   * singleIssuer; not with sqpoll or iopoll), with an eventfd the event loop
+   * watches: a completion finished outside the thread (a device interrupt,
+   * io-wq) no longer interrupts the loop's epoll_wait (EINTR, then a second
+   * epoll_wait); kaio runs the kernel's deferred work with one
+   * io_uring_enter when the eventfd wakes the loop. Default false (see
+   * docs/api.md for what it costs and what it saves); the ring is used only
+   * from the thread that made it, as with singleIssuer.
+   */
+  deferTaskrun?: boolean;
 }
 
-const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch', 'registerRingFd'] as const;
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch', 'registerRingFd', 'deferTaskrun'] as const;
 
 export interface RingStats {
   /** SQEs the kernel has consumed. */
@@ -220,6 +231,7 @@ export class Ring implements IoContext {
       singleIssuer: flag(o.singleIssuer, 'singleIssuer', true),
       submitAll: flag(o.submitAll, 'submitAll', true),
       registerRingFd: flag(o.registerRingFd, 'registerRingFd', true),
+      deferTaskrun: flag(o.deferTaskrun, 'deferTaskrun', false),
       submitBatch: o.submitBatch === undefined ? 0 : validateInteger(o.submitBatch, 'options.submitBatch', 0, MAX_ENTRIES),
     };
     // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
@@ -374,8 +386,9 @@ export class Ring implements IoContext {
   /** IORING_OP_NOP: a round trip through the kernel that does nothing. */
   nop(options?: OpOptions): Promise<void> {
     try {
-      const o = validateOptions<OpOptions>(options, ['signal']);
-      return this.#ops.start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, o.signal, toVoid);
+      // No options object made up per call when none is given.
+      const signal = options === undefined ? undefined : validateOptions<OpOptions>(options, ['signal']).signal;
+      return this.#ops.start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, signal, toVoid);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -49,6 +49,8 @@ export class Staging {
   readonly #cq: number;
   /** Ops staged and not yet in the SQ. */
   count = 0;
+  /** #mem's entries past this are all undefined (filled() clears only up to it). */
+  #memEnd = 0;
   /** The last fill found no room: completions must make some first. */
   stalled = false;
 
@@ -82,7 +84,10 @@ export class Staging {
     st[e + Field.UserHigh] = high;
     st[e + Field.Len] = len;
     st[e + Field.Fixed] = fixed;
-    if (mem !== undefined && fixed < 0) this.#mem[2 * n] = mem;
+    if (mem !== undefined && fixed < 0) {
+      this.#mem[2 * n] = mem;
+      this.#memEnd = 2 * n + 2;
+    }
     // Kept small so that V8 inlines it into the per-op paths: the rarer
     // shapes (a bigint position, a third value) are written by #rare.
     if (typeof off === 'number' && aux === undefined) st[e + Field.Off] = off;
@@ -105,13 +110,16 @@ export class Staging {
       head |= OFF_BIGINT;
       st[e + Field.Off] = 0;
       this.#mem[2 * n + 1] = off;
+      this.#memEnd = 2 * n + 2;
     }
     if (aux !== undefined) {
       if (((head >>> OFF_SHIFT) & 0xf) === OffKind.View) {
         this.#mem[2 * n + 1] = aux;
+        this.#memEnd = 2 * n + 2;
       } else if (typeof aux === 'bigint') {
         head = (head & ~(0xf << ADDR_SHIFT)) | (AddrKind.BigInt << ADDR_SHIFT);
         this.#mem[2 * n] = aux;
+        this.#memEnd = 2 * n + 2;
       } else {
         st[e + Field.Addr] = aux as number;
       }
@@ -137,8 +145,11 @@ export class Staging {
   /** Native took every staged op (fillStaged, or submitAndReap's fill). */
   filled(): void {
     this.stalled = false;
+    // Only the entries ops wrote: ops on registered memory and ops without
+    // memory (NOPs, fsync) write none, and cost no store here.
     const mem = this.#mem;
-    for (let i = 0, n = 2 * this.count; i < n; i++) mem[i] = undefined;
+    for (let i = 0, n = this.#memEnd; i < n; i++) mem[i] = undefined;
+    this.#memEnd = 0;
     this.count = 0;
   }
 }

@@ -21,11 +21,6 @@ struct UringOptions {
   // Newer setup flags are tried first and dropped one by one on EINVAL.
   bool coop_taskrun = true;
   bool single_issuer = true;
-  // IORING_SETUP_DEFER_TASKRUN (6.1, as fio's io_uring engine): completions
-  // are posted only when the thread that set the ring up enters to wait for
-  // them, instead of interrupting it. Only for a ring that one thread both
-  // submits to and waits on (kaio bench's loop); not with SQPOLL.
-  bool defer_taskrun = false;
   // IORING_SETUP_SUBMIT_ALL (5.18): keep submitting past a failing SQE.
   // Off only to exercise the older kernels' partial submission.
   bool submit_all = true;
@@ -37,6 +32,23 @@ struct UringOptions {
   // that enters it. Falls back to the fd when the kernel or the table (16
   // slots per thread) says no.
   bool register_ring_fd = true;
+  // IORING_SETUP_DEFER_TASKRUN (6.1, with SINGLE_ISSUER, not with SQPOLL or
+  // IOPOLL here): a completion the kernel finishes outside our thread (a
+  // device interrupt, io-wq) waits as work on the ring instead of as task
+  // work on the thread, which would interrupt whatever the thread is
+  // blocked in (libuv's epoll_wait: EINTR, then a second epoll_wait). It
+  // runs when we enter with GETEVENTS. Such work wakes nobody polling the
+  // ring fd, so the ring gets an eventfd (IORING_REGISTER_EVENTFD), which
+  // the kernel signals when work is queued and when CQEs are posted: watch
+  // wake_fd(), and call Rearm() after each reap. Off where the kernel lacks
+  // the flag or the eventfd cannot be registered. Only the thread that set
+  // the ring up may enter it (as with SINGLE_ISSUER already). kaio bench's
+  // loop sets it too, as fio's io_uring engine does.
+  bool defer_taskrun = false;
+  // With defer_taskrun: the eventfd above, for a poller to watch (libuv).
+  // Off for a ring whose one thread waits inside io_uring_enter itself
+  // (kaio bench's loop), which needs no wake-up from outside.
+  bool defer_wake_eventfd = true;
 };
 
 class Uring {
@@ -52,6 +64,19 @@ class Uring {
   bool is_open() const { return fd_ >= 0; }
 
   int fd() const { return fd_; }
+  // The fd that becomes readable when there is something to reap: the
+  // eventfd of a DEFER_TASKRUN ring, else the ring fd itself.
+  int wake_fd() const { return event_fd_ >= 0 ? event_fd_ : fd_; }
+  bool defer_taskrun() const { return setup_flags_ & abi::kSetupDeferTaskrun; }
+  // After reaping, with an eventfd: consumes its count, then raises it
+  // again if anything is still to reap (CQEs left, or work the kernel holds
+  // for an enter), so that a level-triggered watcher of wake_fd() comes back
+  // for it and never sleeps on it. The kernel sets IORING_SQ_TASKRUN before
+  // it signals the eventfd, so work queued around the read is either still
+  // counted or seen by the check after it. No-op without an eventfd.
+  void Rearm();
+  // Waits until wake_fd() is readable or timeout_ms pass (teardown only).
+  void WaitWake(int timeout_ms);
   unsigned sq_entries() const { return sq_entries_; }
   unsigned cq_entries() const { return cq_entries_; }
   uint32_t features() const { return features_; }
@@ -143,8 +168,11 @@ class Uring {
   // runs when we enter, or (IOPOLL) completions it finds only when asked to
   // poll: an enter with GETEVENTS moves them into the CQ.
   bool NeedsFlush() const {
-    return iopoll() || (sq_kflags_->load(std::memory_order_acquire) &
-                        (abi::kSqCqOverflow | abi::kSqTaskrun));
+    if (iopoll()) return true;
+    // DEFER_TASKRUN work is visible only through IORING_SQ_TASKRUN, which
+    // needs TASKRUN_FLAG; without it, always enter.
+    if ((setup_flags_ & (abi::kSetupDeferTaskrun | abi::kSetupTaskrunFlag)) == abi::kSetupDeferTaskrun) return true;
+    return sq_kflags_->load(std::memory_order_acquire) & (abi::kSqCqOverflow | abi::kSqTaskrun);
   }
   int FlushCompletions();
 
@@ -153,10 +181,13 @@ class Uring {
   uint64_t enter_calls() const { return enter_calls_; }
 
  private:
+  int SetupOnce(const UringOptions& options);
   int MapRings(const abi::Params& p);
   void RegisterRingFd();
+  int RegisterEventfd();
 
   int fd_ = -1;
+  int event_fd_ = -1;  // DEFER_TASKRUN only: registered with the ring
   // What io_uring_enter is given: the fd, or with kEnterRegisteredRing the
   // slot in this thread's registered-ring table.
   int enter_fd_ = -1;

@@ -1,5 +1,7 @@
 // io_uring_setup(2) and the shared rings: setup with the flags this kernel
 // takes, mapping the SQ/CQ/SQE memory, teardown, and the opcode probe.
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,6 +25,19 @@ T* at(void* base, uint32_t offset) {
 
 int Uring::Setup(const UringOptions& o) {
   if (fd_ >= 0) return -EBUSY;
+  int r = SetupOnce(o);
+  if (r < 0 || !defer_taskrun() || !o.defer_wake_eventfd) return r;
+  r = RegisterEventfd();
+  if (r == 0) return 0;
+  // A DEFER_TASKRUN ring nobody can be woken for is no use: set up again
+  // without the flag (the ring fd is then the one to watch).
+  Close();
+  UringOptions plain = o;
+  plain.defer_taskrun = false;
+  return SetupOnce(plain);
+}
+
+int Uring::SetupOnce(const UringOptions& o) {
   abi::Params p;
   std::memset(&p, 0, sizeof(p));
   p.flags = abi::kSetupClamp;
@@ -40,8 +55,9 @@ int Uring::Setup(const UringOptions& o) {
   uint32_t ladder[5];
   unsigned steps = 0;
   if (o.no_sqarray) ladder[steps++] = abi::kSetupNoSqarray;
-  // DEFER_TASKRUN needs SINGLE_ISSUER (dropped before it) and no SQPOLL.
-  if (o.defer_taskrun && o.single_issuer && !o.sqpoll) ladder[steps++] = abi::kSetupDeferTaskrun;
+  // DEFER_TASKRUN needs SINGLE_ISSUER, which the ladder drops after it.
+  if (o.defer_taskrun && o.single_issuer && !o.sqpoll && !o.iopoll)
+    ladder[steps++] = abi::kSetupDeferTaskrun;
   if (o.single_issuer) ladder[steps++] = abi::kSetupSingleIssuer;
   // COOP_TASKRUN only matters for the submitting task; SQPOLL has its own.
   if (o.coop_taskrun && !o.sqpoll)
@@ -71,6 +87,45 @@ int Uring::Setup(const UringOptions& o) {
   }
   if (o.register_ring_fd) RegisterRingFd();
   return 0;
+}
+
+int Uring::RegisterEventfd() {
+  int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (efd < 0) return -errno;
+  int r = Register(abi::kRegisterEventfd, &efd, 1);
+  if (r < 0) {
+    close(efd);
+    return r;
+  }
+  event_fd_ = efd;
+  return 0;
+}
+
+void Uring::Rearm() {
+  if (event_fd_ < 0) return;
+  uint64_t count = 1;
+  // Something is ready already (it completed while the callback ran): only
+  // make sure the count is not 0 (it may be: CQEs left over past what one
+  // reap takes raise nothing), without reading it first.
+  bool ready = CqReady() || NeedsFlush();
+  if (!ready) {
+    // EAGAIN: the count was 0 already.
+    while (read(event_fd_, &count, sizeof count) < 0 && errno == EINTR) {
+    }
+    // The read (the eventfd's lock) orders the kernel's IORING_SQ_TASKRUN or
+    // CQ tail store before a signal we consumed against these loads.
+    ready = CqReady() || NeedsFlush();
+  }
+  if (!ready) return;
+  count = 1;
+  while (write(event_fd_, &count, sizeof count) < 0 && errno == EINTR) {
+  }
+}
+
+void Uring::WaitWake(int timeout_ms) {
+  if (fd_ < 0) return;
+  pollfd p = {wake_fd(), POLLIN, 0};
+  poll(&p, 1, timeout_ms);
 }
 
 void Uring::RegisterRingFd() {
@@ -153,6 +208,9 @@ void Uring::Close() {
   enter_fd_ = -1;
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+  // After the ring, which held a reference to it.
+  if (event_fd_ >= 0) close(event_fd_);
+  event_fd_ = -1;
 }
 
 int ProbeOps(int ring_fd, bool supported[256]) {

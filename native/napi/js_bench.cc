@@ -68,7 +68,8 @@ class BenchLoopWrap : public Napi::ObjectWrap<BenchLoopWrap> {
     opt.stamp_reap = Bool(o, "stampReap");
     opt.scramble = Bool(o, "scramble");
     opt.low_water = U32(o, "lowWater");
-    opt.uring.defer_taskrun = true;
+    opt.uring.defer_taskrun = true;  // as fio's io_uring engine
+    opt.uring.defer_wake_eventfd = false;  // the loop waits inside io_uring_enter
     opt.stop_flag = Flag(info, 5);
     opt.term_flag = Flag(info, 6);
     // The histograms: [read slat, clat, lat, write slat, clat, lat], each a

@@ -6,7 +6,6 @@
 // views it holds itself, lists it copied, and the byte length it checked.
 // Native never reads a caller's object (so no caller code runs here) and
 // never trusts a view's current length over the checked one.
-#include <poll.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -117,6 +116,21 @@ bool Vectored(uint8_t op) { return op == abi::kOpReadv || op == abi::kOpWritev; 
 void StagedRegion(const double* e, unsigned* index, size_t* off) {
   *index = static_cast<unsigned>(e[kFieldFixed] * (1 / kStageIndexUnit));  // exact: a power of two
   *off = static_cast<size_t>(e[kFieldFixed] - *index * kStageIndexUnit);
+}
+
+// A staged number that is a non-negative integer below 2^63 (offsets, user
+// data words) as uint64: through int64, one conversion instruction, where
+// a double to uint64 conversion branches on the value's range.
+inline uint64_t StagedU64(double d) { return static_cast<uint64_t>(static_cast<int64_t>(d)); }
+
+// user_data from its two staged 32-bit words.
+inline uint64_t StagedUserData(const double* e) {
+  return StagedU64(e[kFieldUserLow]) | (StagedU64(e[kFieldUserHigh]) << 32);
+}
+
+// Field.Off: a position, or -1 for the current one (~0 in the SQE).
+inline uint64_t StagedOff(const double* e) {
+  return e[kFieldOff] < 0 ? ~0ull : StagedU64(e[kFieldOff]);
 }
 
 uint64_t BigIntAt(napi_env env, napi_value mem, uint32_t i) {
@@ -239,6 +253,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
   opts.single_issuer = o.Get("singleIssuer").ToBoolean();
   opts.submit_all = o.Get("submitAll").ToBoolean();
   opts.register_ring_fd = o.Get("registerRingFd").ToBoolean();
+  opts.defer_taskrun = o.Get("deferTaskrun").ToBoolean();
   submit_batch_ = o.Get("submitBatch").As<Napi::Number>().Uint32Value();
 
   CheckArrays(info, 1);
@@ -259,7 +274,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
   napi_get_uv_event_loop(env, &loop);
   // IOPOLL rings post nothing until asked to poll, so their fd never wakes
   // the loop: they are polled on each loop turn while ops are in flight.
-  r = poller_.Start(loop, ring_.fd(), ring_.iopoll(), &RingWrap::OnReadable, this);
+  r = poller_.Start(loop, ring_.wake_fd(), ring_.iopoll(), &RingWrap::OnReadable, this);
   if (r < 0) {
     ring_.Close();
     ThrowErrno(env, r, "uv_poll_init");
@@ -463,8 +478,12 @@ unsigned RingWrap::ReapInto() {
   auto cqe = [&](const abi::Cqe& c) { copy(c.user_data, c.res, c.flags); };
   ring_.Drain(cqe, out_capacity_ - n);
   if (n < out_capacity_ && in_flight_ > seen && ring_.NeedsFlush()) {
-    ring_.FlushCompletions();
-    ring_.Drain(cqe, out_capacity_ - n);
+    // A DEFER_TASKRUN enter runs a bounded batch of the work the kernel
+    // holds (about 20 items twice) and leaves IORING_SQ_TASKRUN set for the
+    // rest: enter again while it posts CQEs and there is room for them.
+    while (ring_.FlushCompletions() >= 0 && ring_.Drain(cqe, out_capacity_ - n) != 0 &&
+           ring_.defer_taskrun() && n < out_capacity_ && in_flight_ > seen && ring_.NeedsFlush()) {
+    }
   }
   if (seen) Completed(seen);
   SyncCounters();
@@ -485,6 +504,10 @@ void RingWrap::Dispatch() {
     once = true;
     return ReapInto();
   });
+  // A DEFER_TASKRUN ring's eventfd stays readable until read: consume it,
+  // and raise it again if something is left (ring.h, Rearm). After the
+  // callback, whose submits may have posted CQEs (and closed the ring).
+  if (ring_.is_open()) ring_.Rearm();
 }
 
 // Completions nobody will see (teardown): drained and counted only.
@@ -523,8 +546,10 @@ void RingWrap::Quiesce() {
     if (ring_.iopoll()) {
       ring_.Enter(0, 1, abi::kEnterGetevents);
     } else {
-      pollfd p = {ring_.fd(), POLLIN, 0};
-      poll(&p, 1, 1000);
+      // With an eventfd: consumed, then raised again if something is ready,
+      // so the wait below returns at once for it and sleeps otherwise.
+      ring_.Rearm();
+      ring_.WaitWake(1000);
     }
     if (!warned && MonotonicMs() - start >= kQuiesceWarnMs) {
       warned = true;
@@ -682,11 +707,11 @@ bool RingWrap::PutStagedFixed(const double* e) {
   sqe->opcode = op == abi::kOpRead ? abi::kOpReadFixed : abi::kOpWriteFixed;
   sqe->flags = static_cast<uint8_t>(head >> 8);
   sqe->fd = static_cast<int32_t>(e[kFieldFd]);
-  sqe->off = e[kFieldOff] < 0 ? ~0ull : static_cast<uint64_t>(e[kFieldOff]);
+  sqe->off = StagedOff(e);
   sqe->addr = addr;
   sqe->len = len;
   sqe->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
-  sqe->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
+  sqe->user_data = StagedUserData(e);
   sqe->buf_index = static_cast<uint16_t>(index);
   if (head & kHeadIoprio) sqe->ioprio = static_cast<uint16_t>(e[kFieldAddr]);
   counters_[kFixedOps]++;
@@ -710,11 +735,11 @@ bool RingWrap::PutStagedPlain(const double* e) {
   sqe->opcode = static_cast<uint8_t>(head & 0xff);
   sqe->flags = static_cast<uint8_t>((head >> 8) & 0xff);
   sqe->fd = static_cast<int32_t>(e[kFieldFd]);
-  sqe->off = e[kFieldOff] < 0 ? ~0ull : static_cast<uint64_t>(e[kFieldOff]);
+  sqe->off = StagedOff(e);
   sqe->addr = addr_kind == kAddrNumber ? static_cast<uint64_t>(e[kFieldAddr]) : 0;
   sqe->len = static_cast<uint32_t>(e[kFieldLen]);
   sqe->op_flags = static_cast<uint32_t>(e[kFieldOpFlags]);
-  sqe->user_data = static_cast<uint64_t>(e[kFieldUserLow]) | (static_cast<uint64_t>(e[kFieldUserHigh]) << 32);
+  sqe->user_data = StagedUserData(e);
   if (sqe->opcode == abi::kOpSplice) {
     // addr is splice_off_in, -1 for a pipe (as off is off_out); fd_in is in
     // Field.Fixed, which an op without memory does not use otherwise.
