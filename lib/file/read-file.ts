@@ -434,13 +434,16 @@ function wholeRead(ring: Ring, fd: number, buffer: Buffer, size: number): Promis
   return ring._readFileRead(fd, buffer, 0, async);
 }
 
-async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+const readFileSettled = (): void => {
+  readFilesInFlight--;
+};
+
+/** ringReadFileAnyWay, counted in readFilesInFlight while it runs (a reaction, not another async frame). */
+function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   readFilesInFlight++;
-  try {
-    return await ringReadFileAnyWay(ring, p, encoding, signal);
-  } finally {
-    readFilesInFlight--;
-  }
+  const reading = ringReadFileAnyWay(ring, p, encoding, signal); // async: never throws here
+  reading.then(readFileSettled, readFileSettled);
+  return reading;
 }
 
 async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
