@@ -15,7 +15,7 @@ import path from 'node:path';
 import * as kaio from 'kaio';
 import { binding } from '../dist/lib/binding';
 import { _setCachedReads as setCachedReads } from '../dist/lib/file/read-file';
-import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError } from './helpers';
+import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError, contextPerBackend } from './helpers';
 
 const BLOCK = 4096;
 
@@ -49,23 +49,11 @@ function dropCache(p: string): void {
 describe('24 FileHandle: the current position', function () {
   this.timeout(60000);
 
-  const contexts: Record<string, kaio.IoContext> = {};
-  before(function () {
-    for (const backend of BACKENDS) {
-      try {
-        contexts[backend] = kaio.createContext({ backend });
-      } catch {
-        // not available: those tests skip
-      }
-    }
-  });
-  after(async () => {
-    for (const c of Object.values(contexts)) await c.close();
-  });
+  const contexts = contextPerBackend();
 
   function ctx(ctxThis: Mocha.Context, backend: string): kaio.IoContext {
     const c = contexts[backend];
-    if (!c) skip(ctxThis, `${backend} is not available here`);
+    if (c instanceof Error) skip(ctxThis, `${backend} is not available here: ${c.message}`);
     return c;
   }
 

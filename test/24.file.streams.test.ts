@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as kaio from 'kaio';
 import { createReadStream as kaioCreateReadStream } from 'kaio/fs/promises';
-import { BACKENDS, pkgRoot, skip, tmpPath } from './helpers';
+import { BACKENDS, pkgRoot, skip, tmpPath, contextPerBackend } from './helpers';
 
 const KiB = 1024;
 
@@ -47,19 +47,7 @@ function dropCache(p: string): boolean {
 describe('24 streams: chunks read in the calling thread when cached', function () {
   this.timeout(60000);
 
-  const contexts: Record<string, kaio.IoContext> = {};
-  before(function () {
-    for (const backend of BACKENDS) {
-      try {
-        contexts[backend] = kaio.createContext({ backend });
-      } catch {
-        // not available: those tests skip
-      }
-    }
-  });
-  after(async () => {
-    for (const c of Object.values(contexts)) await c.close();
-  });
+  const contexts = contextPerBackend();
 
   const cases: [string, Record<string, number>][] = [
     ['default options', {}],
@@ -72,7 +60,7 @@ describe('24 streams: chunks read in the calling thread when cached', function (
     for (const [name, opts] of cases) {
       it(`${backend}, ${name}: the chunks (sizes and bytes) of handle and path streams are node:fs's`, async function () {
         const context = contexts[backend];
-        if (!context) skip(this, `${backend} is not available here`);
+        if (context instanceof Error) skip(this, `${backend} is not available here: ${context.message}`);
         const data = blocks(300 * KiB + 123);
         const p = tmpPath('chunks');
         fs.writeFileSync(p, data);
