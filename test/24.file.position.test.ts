@@ -15,7 +15,7 @@ import path from 'node:path';
 import * as kaio from 'kaio';
 import { binding } from '../dist/lib/binding';
 import { _setCachedReads as setCachedReads } from '../dist/lib/file/read-file';
-import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError, contextPerBackend } from './helpers';
+import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError, contextPerBackend, dropCache } from './helpers';
 
 const BLOCK = 4096;
 
@@ -25,26 +25,6 @@ function pattern(seed: number, len: number): Buffer {
   return b;
 }
 
-/**
- * Drops a file's pages (fsync, then POSIX_FADV_DONTNEED through dd's iflag=nocache), so reads go to the disk.
- * A dd without it (busybox, as in the kernel lab's guest): every clean page, through drop_caches (root).
- */
-function dropCache(p: string): void {
-  // Written back first: POSIX_FADV_DONTNEED drops only clean pages.
-  const fd = fs.openSync(p, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  try {
-    cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'pipe' });
-  } catch {
-    fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
-    return;
-  }
-  // POSIX_FADV_DONTNEED drains only its own CPU's page batches: a page still
-  // in another CPU's batch stays cached (a CI run read 512 KiB "cold" file
-  // inline). As root, drop_caches drains every CPU's first.
-  if (process.getuid?.() === 0) fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
-}
 
 describe('24 FileHandle: the current position', function () {
   this.timeout(60000);
@@ -69,7 +49,7 @@ describe('24 FileHandle: the current position', function () {
             const sync = fs.openSync(p, 'r');
             fs.fsyncSync(sync);
             fs.closeSync(sync);
-            dropCache(p);
+            assert.ok(dropCache(p), 'the page cache cannot be dropped here (not root, no dd iflag=nocache)');
           }
           const fh = await kaio.open(p, 'r', 0o666, { context });
           try {
@@ -414,7 +394,7 @@ describe('24 module readFile: the inline first try (RESOLVE_CACHED open, RWF_NOW
       if (size > 0 && size <= 512 * 1024 && ring.stats.completed === before) inline++;
       assert.ok(cached.equals(fs.readFileSync(p)), `${size} bytes, cached`);
       // Out of the page cache: RWF_NOWAIT says EAGAIN (or reads short), and the ring reads it.
-      dropCache(p);
+      assert.ok(dropCache(p), 'the page cache cannot be dropped here (not root, no dd iflag=nocache)');
       const coldBefore = ring.stats.completed;
       const cold = await kaio.readFile(p, { context: ring });
       assert.ok(ring.stats.completed > coldBefore, `${size} bytes out of the page cache: read on the ring`);

@@ -11,7 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as kaio from 'kaio';
 import { createReadStream as kaioCreateReadStream } from 'kaio/fs/promises';
-import { BACKENDS, pkgRoot, skip, tmpPath, contextPerBackend } from './helpers';
+import { BACKENDS, pkgRoot, skip, tmpPath, contextPerBackend, dropCache } from './helpers';
 
 const KiB = 1024;
 
@@ -31,18 +31,6 @@ async function collect(s: NodeJS.ReadableStream): Promise<Buffer[]> {
 
 const lengths = (chunks: Buffer[]): number[] => chunks.map((c) => c.length);
 
-/** Drops the file's pages from the page cache (written back first), so reads go to the disk. */
-function dropCache(p: string): boolean {
-  const fd = fs.openSync(p, 'r');
-  fs.fsyncSync(fd);
-  fs.closeSync(fd);
-  try {
-    cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('24 streams: chunks read in the calling thread when cached', function () {
   this.timeout(60000);

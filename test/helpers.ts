@@ -244,3 +244,26 @@ export function fifoPair(): { r: number; w: number; close: () => void } {
 
 /** One turn of the event loop: the ops started in this tick have been submitted. */
 export const tick = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Drops a file's pages from the page cache, so reads go to the disk: fsync (POSIX_FADV_DONTNEED
+ * drops only clean pages), then POSIX_FADV_DONTNEED through dd's iflag=nocache. That drains only
+ * its own CPU's page batches (a page still in another CPU's batch stays cached: a CI run read a
+ * 512 KiB "cold" file inline), so as root drop_caches follows, which drains every CPU's first; as
+ * root it is also the way where dd has no iflag=nocache (busybox, the kernel lab's guest). False
+ * when neither way is open (not root, no such dd).
+ */
+export function dropCache(p: string): boolean {
+  const fd = fs.openSync(p, 'r');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  let dd = true;
+  try {
+    cp.execFileSync('dd', [`if=${p}`, 'iflag=nocache', 'count=0', 'status=none'], { stdio: 'pipe' });
+  } catch {
+    dd = false;
+  }
+  if (process.getuid?.() !== 0) return dd;
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
+  return true;
+}
