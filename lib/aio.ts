@@ -74,6 +74,7 @@ export class AioContext extends QueuedContext implements IoContext {
         name: 'AioContext',
         currentPosition: false,
         currentPositionWhy: 'by Linux AIO (every iocb carries an explicit offset)',
+        bounce: true,
       },
       entries,
       (onComplete, completions, counters) => {

@@ -7,6 +7,7 @@ import type { ContextStats, FsyncOptions, RwOptions } from './types';
 import { invalidArgType, outOfRange, stateError, unsupported } from './errors';
 import { fixedFileSlot } from './ring/fixed-file';
 import { OpQueue, type OpSink } from './op-queue';
+import { bounceFor, giveBounce, needsBounce, pairsBytes, type Bounce } from './bounce';
 import { toVoid, type Transform } from './slots';
 import { createPool, poolOf, type BufferPool, type BufferPoolOptions, type Pinner } from './pool';
 import { checkedMemory, validateBoolean, validateInteger, validateOptions, validatePosition } from './validate';
@@ -26,6 +27,12 @@ export interface BackendTraits {
   currentPosition: boolean;
   /** Why position -1 is refused, when it is. */
   currentPositionWhy?: string;
+  /**
+   * Native hands the caller's memory to the kernel as it is (AIO): reads and
+   * writes on it go through bounce memory here (lib/bounce.ts). False where
+   * native copies every op through its own bounce buffers (the thread pool).
+   */
+  bounce?: boolean;
 }
 
 export type NativeFactory = (
@@ -178,7 +185,14 @@ export abstract class QueuedContext {
         throw unsupported('position -1 (current file position)', this.#traits.currentPositionWhy ?? `on ${this.#traits.name}`);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      return this.#start<number>(op, this.#fd(fd), mem, pos, bytes, rwFlags, mem, o.signal);
+      const rawFd = this.#fd(fd);
+      if (this.#traits.bounce && needsBounce(mem, vectored, bytes)) {
+        const total = vectored ? pairsBytes(mem as Array<ArrayBufferView | number>) : bytes;
+        const b = bounceFor(mem, vectored, total, op === BackendOp.Write || op === BackendOp.Writev);
+        const own = vectored ? [b.view(total), total] : b.view(bytes);
+        return this.#start<number>(op, rawFd, own, pos, bytes, rwFlags, own, o.signal, undefined, b);
+      }
+      return this.#start<number>(op, rawFd, mem, pos, bytes, rwFlags, mem, o.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -204,12 +218,16 @@ export abstract class QueuedContext {
     keep: unknown,
     signal: AbortSignal | undefined,
     transform?: Transform,
+    bounce?: Bounce,
   ): Promise<T> {
     const syscall = SYSCALL[op];
     // Last: checking the arguments may have run the caller's code (a getter).
-    if (this.#closing) return Promise.reject(stateError('ERR_KAIO_CLOSED', `${this.#traits.name} is closed (${syscall})`));
-    if (keep !== undefined && this.#countsPoolOp(keep)) this.#poolOps++;
-    return this.#ops.start<T>(op, fd, 0, mem, pos, bytes, rwFlags, undefined, syscall, undefined, keep, signal, transform);
+    if (this.#closing) {
+      if (bounce !== undefined) giveBounce(bounce);
+      return Promise.reject(stateError('ERR_KAIO_CLOSED', `${this.#traits.name} is closed (${syscall})`));
+    }
+    if (bounce === undefined && keep !== undefined && this.#countsPoolOp(keep)) this.#poolOps++;
+    return this.#ops.start<T>(op, fd, 0, mem, pos, bytes, rwFlags, undefined, syscall, undefined, keep, signal, transform, undefined, bounce);
   }
 
   #countsPoolOp(keep: unknown): boolean {

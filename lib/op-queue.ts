@@ -5,6 +5,7 @@
 // continuation sees its bytes before a waiting pool.release() detaches them).
 // Sits on slots.ts and pool.ts; Ring, AioContext and ThreadpoolContext sit on it.
 import { AbortError } from './errors';
+import { finishBounce, giveBounce, type Bounce } from './bounce';
 import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } from './pool';
 import { IdQueue, SlotTable, type Transform } from './slots';
 import { abortReason, isAborted, validateSignal } from './validate';
@@ -41,6 +42,8 @@ export class OpQueue {
   readonly #sink: OpSink;
   /** Pools an op uses (released only after it settles), by slot. */
   readonly #held: Array<HeldPools | undefined> = [];
+  /** Bounce memory an op uses in place of its caller's (lib/bounce.ts), by slot. */
+  readonly #bounce: Array<Bounce | undefined> = [];
   /**
    * Slots whose op waits here for room (native never saw it; abort settles
    * it here). Set only on that path and cleared when the op leaves the
@@ -74,7 +77,9 @@ export class OpQueue {
    * Starts one op. The caller has checked its arguments and its own state
    * (closed, supported); `keep` is everything the kernel may touch, held
    * until the op completes. `pool`: keep is one of that pool's own buffers
-   * (ownPool() said so), which spares looking it up again. Rejects (never
+   * (ownPool() said so), which spares looking it up again. `bounce`: mem
+   * is that bounce buffer's, standing in for the caller's memory (a read's
+   * data is copied out at completion, see lib/bounce.ts). Rejects (never
    * throws).
    */
   start<T>(
@@ -92,14 +97,21 @@ export class OpQueue {
     signal: AbortSignal | undefined,
     transform?: Transform,
     pool?: BufferPool,
+    bounce?: Bounce,
   ): Promise<T> {
     let held: HeldPools | undefined;
     try {
       const refused = this.#sink.refuse?.(op, syscall);
-      if (refused !== undefined) return Promise.reject(refused);
+      if (refused !== undefined) {
+        if (bounce !== undefined) giveBounce(bounce);
+        return Promise.reject(refused);
+      }
       if (signal !== undefined) {
         validateSignal(signal);
-        if (isAborted(signal)) return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
+        if (isAborted(signal)) {
+          if (bounce !== undefined) giveBounce(bounce);
+          return Promise.reject(new AbortError(undefined, { cause: abortReason(signal) }));
+        }
       }
       // Throws for a pool being released, before anything is taken.
       if (pool !== undefined) {
@@ -109,6 +121,7 @@ export class OpQueue {
         held = hasLivePools() ? holdPools(keep) : undefined;
       }
     } catch (e) {
+      if (bounce !== undefined) giveBounce(bounce);
       return Promise.reject(e);
     }
     const slots = this.slots;
@@ -116,6 +129,7 @@ export class OpQueue {
     // A free slot's entry is undefined already (#drop): an op that holds no
     // pool (a NOP, fsync, most fs calls) costs no store here.
     if (held !== undefined) this.#held[id] = held;
+    if (bounce !== undefined) this.#bounce[id] = bounce;
     const promise = slots.start<T>(id, syscall, keep, path, transform);
     let started = false;
     if (this.#queue.length === 0) {
@@ -154,6 +168,12 @@ export class OpQueue {
 
   /** A completion from native: settles the op, then drops what it held. */
   complete(id: number, res: number): void {
+    const b = this.#bounce[id];
+    if (b !== undefined) {
+      // The kernel is done with it: a read's data goes to the caller now.
+      this.#bounce[id] = undefined;
+      res = finishBounce(b, res);
+    }
     this.slots.settle(id, res);
     if (this.#held[id] !== undefined) this.#drop(id);
   }
@@ -189,6 +209,7 @@ export class OpQueue {
       this.#qMem[id] = undefined;
       this.#qAux[id] = undefined;
       if (this.#held[id] !== undefined) this.#drop(id);
+      this.#unbounce(id);
       this.slots.rejectEarly(id, error());
       n++;
     });
@@ -267,12 +288,22 @@ export class OpQueue {
     this.#qMem[id] = undefined;
     this.#qAux[id] = undefined;
     if (this.#held[id] !== undefined) this.#drop(id);
+    this.#unbounce(id);
     this.slots.rejectEarly(id, new AbortError(undefined, { cause: abortReason(this.slots.signal[id]) }));
   }
 
   #fail(id: number, error: unknown): void {
     if (this.#held[id] !== undefined) this.#drop(id);
+    this.#unbounce(id);
     this.slots.fail(id, error);
+  }
+
+  /** Gives back the bounce buffer of an op native never took (nothing was read). */
+  #unbounce(id: number): void {
+    const b = this.#bounce[id];
+    if (b === undefined) return;
+    this.#bounce[id] = undefined;
+    giveBounce(b);
   }
 
   #drop(id: number): void {

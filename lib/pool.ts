@@ -26,6 +26,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { constants as osConstants } from 'node:os';
 import { markAsUntransferable } from 'node:worker_threads';
+import { markOwnMemory } from './bounce';
 import { binding } from './binding';
 import { illegalConstructor, invalidArgType, invalidArgValue, outOfRange, stateError, systemError, type ErrnoError } from './errors';
 import { Pending } from './pending';
@@ -303,6 +304,7 @@ export class BufferPool {
     this.buffers = buffers;
     // postMessage/structuredClone must never move the memory out from under us.
     markAsUntransferable(memory);
+    markOwnMemory(memory);
     poolByMemory.set(memory, this);
     livePools++;
   }
@@ -478,5 +480,6 @@ export function alignedBuffer(size: number, alignment: number = PAGE_SIZE): Buff
   const memory = binding.pinnedAlloc(size, false, alignment);
   if (typeof memory === 'number') throw systemError(memory, 'mmap');
   markAsUntransferable(memory);
+  markOwnMemory(memory);
   return Buffer.from(memory, 0, size);
 }

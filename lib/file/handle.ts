@@ -32,6 +32,7 @@ import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
 import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
+import { bounceFor, finishBounce, giveBounce, needsBounce } from '../bounce';
 
 
 
@@ -92,6 +93,49 @@ function readPosition(p: unknown): number | bigint {
     return p <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(p) : p;
   }
   return -1;
+}
+
+
+/**
+ * A read or write through node:fs (libuv's workers, which touch the memory
+ * while the JS thread runs on) on kaio's bounce memory when `views` are the
+ * caller's: a write's bytes are copied at the call, a read's copied into the
+ * views at completion only if none was detached or shrunk meanwhile (else
+ * EFAULT, see lib/bounce.ts). One view: read/write; several: readv/writev.
+ */
+function nodeRw(write: boolean, fd: number, views: ArrayBufferView[], pos: number | bigint | null): Promise<number> {
+  const vectored = views.length !== 1;
+  const pairs: Array<ArrayBufferView | number> = [];
+  let total = 0;
+  for (const v of views) {
+    const n = viewBytes(v);
+    pairs.push(v, n < 0 ? 0 : n);
+    total += n < 0 ? 0 : n;
+  }
+  const direct = (): Promise<number> =>
+    cb<number>((done) =>
+      vectored
+        ? write ? fs.writev(fd, views as NodeJS.ArrayBufferView[], pos as number | null, done) : fs.readv(fd, views as NodeJS.ArrayBufferView[], pos as number | null, done)
+        : write ? fs.write(fd, views[0] as NodeJS.ArrayBufferView, 0, total, pos as number | null, done) : fs.read(fd, views[0] as NodeJS.ArrayBufferView, 0, total, pos as number | null, done));
+  if (total === 0 || !needsBounce(pairs, true, 0)) return direct();
+  const b = bounceFor(vectored ? pairs : views[0], vectored, total, write);
+  if (!vectored) b.bytes = total;
+  const mem = b.view(total);
+  return cb<number>((done) =>
+    vectored
+      ? write ? fs.writev(fd, [mem], pos as number | null, done) : fs.readv(fd, [mem], pos as number | null, done)
+      : write ? fs.write(fd, mem, 0, total, pos as number | null, done) : fs.read(fd, mem, 0, total, pos as number | null, done),
+  ).then(
+    (n) => {
+      const r = finishBounce(b, n);
+      if (r < 0) throw systemError(r, write ? (vectored ? 'writev' : 'write') : vectored ? 'readv' : 'read');
+      return r;
+    },
+    (e) => {
+      giveBounce(b);
+      throw e;
+    },
+  );
 }
 
 /**
@@ -803,7 +847,7 @@ export class FileHandle extends EventEmitter {
   #readAt(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
     if (this.#direct) return this.#direct.read(fd, u8(view), at);
     if (at === -1 && !this.#currentPosition)
-      return cb<number>((done) => fs.read(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
+      return nodeRw(false, fd, [view], null);
     const op = this.#io.read(fd, view, at);
     return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, false));
   }
@@ -821,7 +865,7 @@ export class FileHandle extends EventEmitter {
   #writeAt(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
     if (this.#direct) return this.#direct.write(fd, u8(view), at);
     if (at === -1 && !this.#currentPosition)
-      return cb<number>((done) => fs.write(fd, view as NodeJS.ArrayBufferView, 0, view.byteLength, null, done));
+      return nodeRw(true, fd, [view], null);
     const op = this.#io.write(fd, view, at);
     return this.#currentPosition ? op : op.catch((e) => aioFallback(e, fd, view, at, true));
   }
@@ -882,7 +926,7 @@ export class FileHandle extends EventEmitter {
   #vectoredAt(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
     if (this.#direct) return this.#direct.vectored(write, fd, buffers, at);
     if (at === -1 && !this.#currentPosition)
-      return cb<number>((done) => (write ? fs.writev(fd, buffers as NodeJS.ArrayBufferView[], null, done) : fs.readv(fd, buffers as NodeJS.ArrayBufferView[], null, done)));
+      return nodeRw(write, fd, buffers, null);
     return write ? this.#io.writev(fd, buffers, at) : this.#io.readv(fd, buffers, at);
   }
 }
@@ -940,9 +984,7 @@ export async function aioFallback(e: unknown, fd: number, view: ArrayBufferView,
   if ((e as { errno?: number })?.errno !== -22) throw e;
   const st = await cb<fs.Stats>((done) => fs.fstat(fd, done)).catch(() => undefined);
   if (st?.isDirectory()) throw systemError(-21, write ? 'write' : 'read');
-  const pos = at as number; // node:fs takes a bigint position too
-  const v = view as NodeJS.ArrayBufferView;
-  return cb<number>((done) => (write ? fs.write(fd, v, 0, view.byteLength, pos, done) : fs.read(fd, v, 0, view.byteLength, pos, done)));
+  return nodeRw(write, fd, [view], at); // node:fs takes a bigint position too
 }
 
 /** Node's ERR_FS_FILE_TOO_LARGE. */

@@ -4,6 +4,7 @@
 // memory (0: none); ids are recycled. In-flight ops never exceed the CQ size
 // (<= 2^16), so user_data stays below 2^53, exact in a double.
 import { Kind } from '../abi';
+import { finishBounce, type Bounce } from '../bounce';
 import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } from '../pool';
 
 export type CompletionHandler = (tag: number, res: number, flags: number) => void;
@@ -21,6 +22,8 @@ export class BatchOps {
   readonly #mem: unknown[] = [undefined];
   /** Registered pools that memory lies in (released after the CQE). */
   readonly #held: Array<HeldPools | undefined> = [undefined];
+  /** Bounce memory standing in for the caller's (lib/bounce.ts), by keep id. */
+  readonly #bounce: Array<Bounce | undefined> = [undefined];
   readonly #free: number[] = [];
   /**
    * For ops on one of pool.buffers (Kind.BatchFixed), the pool by buffer
@@ -36,7 +39,7 @@ export class BatchOps {
    * ERR_KAIO_POOL_RELEASED for one being released); returns the user_data
    * high word for an op of `kind`.
    */
-  hold(mem: unknown, kind: number): number {
+  hold(mem: unknown, kind: number, bounce?: Bounce): number {
     if (mem === undefined) {
       this.lastHeld = undefined;
       return kind;
@@ -46,6 +49,7 @@ export class BatchOps {
     const id = this.#free.length !== 0 ? this.#free.pop()! : this.#mem.length;
     this.#mem[id] = mem;
     this.#held[id] = held;
+    this.#bounce[id] = bounce;
     return kind + id * KEEP_UNIT;
   }
 
@@ -65,17 +69,28 @@ export class BatchOps {
     this.#fixedPools[high >>> KEEP_SHIFT]!._drop();
   }
 
-  /** Lets go of what the op with user_data high word `high` held. */
-  release(high: number): void {
+  /**
+   * Lets go of what the op with user_data high word `high` held, once the
+   * kernel is done with it (res: its result; negative when it never ran).
+   * Returns the op's result: a read on bounce memory has its data copied to
+   * the caller's view now, or fails with -EFAULT (lib/bounce.ts).
+   */
+  release(high: number, res: number): number {
     const id = high >>> KEEP_SHIFT;
-    if (id === 0) return;
+    if (id === 0) return res;
     this.#mem[id] = undefined;
+    const bounce = this.#bounce[id];
+    if (bounce !== undefined) {
+      this.#bounce[id] = undefined;
+      res = finishBounce(bounce, res);
+    }
     const held = this.#held[id];
     if (held !== undefined) {
       this.#held[id] = undefined;
       dropPools(held);
     }
     this.#free.push(id);
+    return res;
   }
 
   /** Calls the handler; an error it throws is reported like any callback's, without unwinding the batch. */

@@ -30,6 +30,7 @@ import {
 import { Pending } from '../pending';
 import { RAW_RESULT, toVoid } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
+import { bounceFor, giveBounce, needsBounce, pairsBytes, type Bounce } from '../bounce';
 import {
   validateBoolean,
   checkedLength,
@@ -675,6 +676,10 @@ export class Ring implements IoContext {
         return false;
       }
     }
+    if (pool === undefined && needsBounce(buffer, false, bytes)) {
+      const b = bounceFor(buffer, false, bytes, op === Op.WRITE);
+      return this.#prepUser(op, rawFd, sqeFlags, b.view(bytes), bytes, pos, flags, tag, prio, b);
+    }
     return this.#prepUser(op, rawFd, sqeFlags, buffer, bytes, pos, flags, tag, prio);
   }
 
@@ -688,6 +693,10 @@ export class Ring implements IoContext {
     // Again: reading the list ran the caller's code (a getter, a Proxy
     // trap), which may have closed the ring.
     this.#prepCheck(tag);
+    if (needsBounce(list.pairs, true, 0)) {
+      const b = bounceFor(list.pairs, true, list.bytes, op === Op.WRITEV);
+      return this.#prepUser(op, rawFd, sqeFlags, [b.view(list.bytes), list.bytes], 0, pos, flags, tag, undefined, b);
+    }
     return this.#prepUser(op, rawFd, sqeFlags, list.pairs, 0, pos, flags, tag);
   }
 
@@ -708,16 +717,26 @@ export class Ring implements IoContext {
    * is a view with its checked byte length, or kaio's [view, length, ...]
    * copy of a readv/writev list; it is held until the op's completion.
    */
-  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number, ioprio?: number): boolean {
+  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number, ioprio?: number, bounce?: Bounce): boolean {
     // The caller checked the state after its arguments (only a readv/writev
     // list runs the caller's code: views, fds and FixedFiles are checked
     // through intrinsics and brands).
-    if (this.#info.ops[op] !== 1) throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+    if (this.#info.ops[op] !== 1) {
+      if (bounce !== undefined) giveBounce(bounce);
+      throw unsupported(`IORING_OP_${opName(op)}`, 'by this kernel (see probe())');
+    }
     // A registered pool cannot be released while an op uses its memory.
-    const high = this.#batch.hold(mem, Kind.Batch);
+    let high: number;
+    try {
+      high = this.#batch.hold(mem, Kind.Batch, bounce);
+    } catch (e) {
+      if (bounce !== undefined) giveBounce(bounce);
+      throw e;
+    }
     const fixed = typeof pos === 'number' ? this.#fixedAt(op, this.#batch.lastHeld, mem, bytes) : -1;
     if (this.#staging.add(op, fd, sqeFlags, mem, pos, bytes, opFlags, ioprio, tag, high, fixed)) return true;
-    this.#batch.release(high);
+    // Not staged: nothing was read, and the bounce buffer goes back.
+    this.#batch.release(high, -1);
     return false;
   }
 
@@ -798,7 +817,14 @@ export class Ring implements IoContext {
         : this.#position(position);
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
-      return this.#ops.start(op, this.#fd(fd), sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, pool);
+      const rawFd = this.#fd(fd);
+      if (pool === undefined && needsBounce(mem, vectored, bytes)) {
+        // The caller's memory: the kernel gets kaio's (lib/bounce.ts).
+        const b = bounceFor(mem, vectored, vectored ? pairsBytes(mem as Array<ArrayBufferView | number>) : bytes, op === Op.WRITE || op === Op.WRITEV);
+        const own = vectored ? [b.view(pairsBytes(mem as Array<ArrayBufferView | number>)), pairsBytes(mem as Array<ArrayBufferView | number>)] : b.view(bytes);
+        return this.#ops.start(op, rawFd, sqeFlagsOf(fd), own, pos, bytes, rwFlags, undefined, syscall, undefined, own, o.signal, undefined, undefined, b);
+      }
+      return this.#ops.start(op, rawFd, sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, pool);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -903,9 +929,10 @@ export class Ring implements IoContext {
         user++;
         batch.deliver(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
       } else if (kind === Kind.Batch) {
-        batch.release(high);
+        // (A read on bounce memory is copied to the caller's view here, or fails with EFAULT.)
+        const res = batch.release(high, cq[base + 2]);
         user++;
-        batch.deliver(cq[base] >>> 0, cq[base + 2], cq[base + 3] >>> 0);
+        batch.deliver(cq[base] >>> 0, res, cq[base + 3] >>> 0);
       }
     }
     batch.dispatching = false;
