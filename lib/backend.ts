@@ -190,7 +190,7 @@ export abstract class QueuedContext {
         const total = vectored ? pairsBytes(mem as Array<ArrayBufferView | number>) : bytes;
         const b = bounceFor(mem, vectored, total, op === BackendOp.Write || op === BackendOp.Writev);
         const own = vectored ? [b.view(total), total] : b.view(bytes);
-        return this.#start<number>(op, rawFd, own, pos, bytes, rwFlags, own, o.signal, undefined, b);
+        return this.#start<number>(op, rawFd, own, pos, bytes, rwFlags, mem, o.signal, undefined, b);
       }
       return this.#start<number>(op, rawFd, mem, pos, bytes, rwFlags, mem, o.signal);
     } catch (e) {

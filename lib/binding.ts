@@ -160,6 +160,8 @@ export interface Binding {
   /** Detaches the ArrayBuffer (every view becomes length 0) and unmaps. False if already released. */
   pinnedRelease(memory: ArrayBuffer): boolean;
   pinnedInfo(memory: ArrayBuffer): { huge: boolean; locked: boolean; mappedLength: number } | undefined;
+  /** The address of an ArrayBuffer's memory modulo 4096, or -1 (detached or empty). */
+  pageOffset(memory: ArrayBufferLike): number;
   /** statx(2) STATX_DIOALIGN of an fd, or of path when given: info or -errno. */
   /** path: text, or a NUL-terminated Buffer of the path's bytes. */
   statxDioAlign(fd: number, path?: string | Buffer): NativeDioInfo | number;

@@ -42,6 +42,20 @@ export function markOwnMemory(memory: ArrayBufferLike): void {
   ownMemory.add(memory);
 }
 
+/**
+ * Lends kaio's trust to `memory` (a fresh ArrayBuffer no caller can reach,
+ * e.g. readFile's result before it is returned) until unlend(): its reads
+ * go to the kernel without a bounce. Only for memory kaio reads into one op
+ * at a time and hands out after the last one settled.
+ */
+export function lendOwnMemory(memory: ArrayBufferLike): void {
+  ownMemory.add(memory);
+}
+
+export function unlendOwnMemory(memory: ArrayBufferLike): void {
+  ownMemory.delete(memory);
+}
+
 /** True when `view` lies in memory kaio owns (no bounce needed). */
 export function isOwnMemory(view: ArrayBufferView): boolean {
   return ownMemory.has(viewBuffer(view));
@@ -58,9 +72,12 @@ export class Bounce {
   readonly full: Uint8Array;
   readonly cls: number;
   readonly capacity: number;
-  /** A view of the first `cutBytes` bytes (the op's length), kept for the next op of that length. */
+  /** Where the op's bytes start: the caller's memory's offset within a page (see pageOffsetOf). */
+  at = 0;
+  /** A view of `cutBytes` bytes from `cutAt` (the op's), kept for the next op of that shape. */
   cut: Uint8Array;
   cutBytes: number;
+  cutAt = 0;
   /** While a read uses it: the caller's view (or [view, length, ...] list) to fill, and its checked bytes. */
   target: unknown = undefined;
   bytes = 0;
@@ -72,13 +89,19 @@ export class Bounce {
     this.cutBytes = capacity;
   }
 
-  /** The first `bytes` bytes, as the view handed to native. */
+  /** The op's `bytes` bytes from `at`, as the view handed to native. */
   view(bytes: number): Uint8Array {
-    if (this.cutBytes !== bytes) {
-      this.cut = bytes === this.capacity ? this.full : new U8(this.full.buffer, this.full.byteOffset, bytes);
+    if (this.cutBytes !== bytes || this.cutAt !== this.at) {
+      this.cut = bytes === this.capacity ? this.full : new U8(this.full.buffer, this.full.byteOffset + this.at, bytes);
       this.cutBytes = bytes;
+      this.cutAt = this.at;
     }
     return this.cut;
+  }
+
+  /** `n` bytes from `from` past the op's start. */
+  part(from: number, n: number): Uint8Array {
+    return new U8(this.full.buffer, this.full.byteOffset + this.at + from, n);
   }
 }
 
@@ -109,15 +132,39 @@ function refill(cls: number): Bounce {
   return new Bounce(new U8(memory, 0, capacity), cls, capacity);
 }
 
-/** A bounce buffer of at least `bytes` (> 0) bytes. Throws (mmap's error) only when memory runs out. */
-export function takeBounce(bytes: number): Bounce {
+/**
+ * A bounce buffer for `bytes` (> 0) bytes starting `at` bytes into a page.
+ * Throws (mmap's error) only when memory runs out.
+ */
+export function takeBounce(bytes: number, at = 0): Bounce {
   stats.taken++;
-  const cls = classOf(bytes);
+  const cls = classOf(bytes + at);
   const list = free[cls];
-  const b = list === undefined ? undefined : list.pop();
-  if (b === undefined) return refill(cls);
-  keptBytes -= b.capacity;
+  let b = list === undefined ? undefined : list.pop();
+  if (b === undefined) b = refill(cls);
+  else keptBytes -= b.capacity;
+  b.at = at;
   return b;
+}
+
+// Each ArrayBuffer's memory's offset within a page, asked of native once.
+const baseOffsets = new WeakMap<object, number>();
+
+/**
+ * Where a view's memory starts within a page (its address modulo 4096).
+ * Bounce memory starts at the same offset, so O_DIRECT (which wants the
+ * address aligned) refuses the op with EINVAL exactly when it would have
+ * refused the caller's memory, and takes it when it would have.
+ */
+function pageOffsetOf(view: ArrayBufferView): number {
+  const ab = viewBuffer(view);
+  let base = baseOffsets.get(ab);
+  if (base === undefined) {
+    base = binding.pageOffset(ab);
+    if (base < 0) return 0;
+    baseOffsets.set(ab, base);
+  }
+  return (base + viewByteOffset(view)) & (PAGE - 1);
 }
 
 /** Gives a bounce buffer back once no op can touch it. */
@@ -143,7 +190,21 @@ function bytesOf(view: ArrayBufferView, bytes: number): Uint8Array | undefined {
  * A write's (copy) bytes are copied in now; a read's target is recorded.
  */
 export function bounceFor(mem: unknown, vectored: boolean, bytes: number, copy: boolean): Bounce {
-  const b = takeBounce(bytes);
+  let at: number;
+  if (!vectored) {
+    at = pageOffsetOf(mem as ArrayBufferView);
+  } else {
+    // One bounce iovec for the list: it is misaligned (at its lowest set
+    // bit) when any of the list's addresses or lengths was.
+    const pairs = mem as Array<ArrayBufferView | number>;
+    let mis = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      const n = pairs[i + 1] as number;
+      if (n !== 0) mis |= pageOffsetOf(pairs[i] as ArrayBufferView) | (n & (PAGE - 1));
+    }
+    at = mis & -mis;
+  }
+  const b = takeBounce(bytes, at);
   if (!copy) {
     b.target = mem;
     b.bytes = bytes;
@@ -152,7 +213,7 @@ export function bounceFor(mem: unknown, vectored: boolean, bytes: number, copy: 
   if (!vectored) {
     // (checked a moment ago: the view has these bytes)
     const src = bytesOf(mem as ArrayBufferView, bytes)!;
-    taSet(b.full, src.length === bytes ? src : new U8(src.buffer, src.byteOffset, bytes));
+    taSet(b.view(bytes), src.length === bytes ? src : new U8(src.buffer, src.byteOffset, bytes));
     return b;
   }
   const pairs = mem as Array<ArrayBufferView | number>;
@@ -160,7 +221,7 @@ export function bounceFor(mem: unknown, vectored: boolean, bytes: number, copy: 
     const n = pairs[i + 1] as number;
     if (n === 0) continue;
     const src = bytesOf(pairs[i] as ArrayBufferView, n)!;
-    taSet(new U8(b.full.buffer, b.full.byteOffset + at, n), src.length === n ? src : new U8(src.buffer, src.byteOffset, n));
+    taSet(b.part(at, n), src.length === n ? src : new U8(src.buffer, src.byteOffset, n));
     at += n;
   }
   return b;
@@ -186,7 +247,7 @@ export function copyBack(b: Bounce, target: unknown, bytes: number, res: number)
   if (!Array.isArray(target)) {
     const dst = bytesOf(target as ArrayBufferView, bytes);
     if (dst === undefined) return EFAULT;
-    taSet(dst, res === b.capacity ? b.full : new U8(b.full.buffer, b.full.byteOffset, res));
+    taSet(dst, res === bytes ? b.view(bytes) : b.part(0, res));
     return res;
   }
   const pairs = target as Array<ArrayBufferView | number>;
@@ -203,7 +264,7 @@ export function copyBack(b: Bounce, target: unknown, bytes: number, res: number)
     const n = pairs[i + 1] as number;
     if (n === 0) continue;
     const take = res - at < n ? res - at : n;
-    taSet(dsts[j++], new U8(b.full.buffer, b.full.byteOffset + at, take));
+    taSet(dsts[j++], b.part(at, take));
     at += take;
   }
   return res;

@@ -32,7 +32,7 @@ import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
 import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
-import { bounceFor, finishBounce, giveBounce, needsBounce } from '../bounce';
+import { bounceFor, finishBounce, giveBounce, lendOwnMemory, needsBounce, unlendOwnMemory } from '../bounce';
 
 
 
@@ -1015,14 +1015,22 @@ export async function readLoop(
   };
   if (size > 0) {
     const buffer = resultBuffer(size);
+    // Nobody else can reach it until it is returned, and each read settles
+    // before the next starts: it is read into without a bounce (lib/bounce.ts).
+    const memory = viewBuffer(buffer);
+    lendOwnMemory(memory);
     let total = 0;
-    while (total < size) {
-      checkAborted(signal);
-      const n = await read(buffer.subarray(total, Math.min(size, total + step)), at);
-      if (n === 0) break;
-      total += n;
-      next(n);
-      if (size <= READ_CHUNK && n !== size) break; // a short single read: the file shrank
+    try {
+      while (total < size) {
+        checkAborted(signal);
+        const n = await read(buffer.subarray(total, Math.min(size, total + step)), at);
+        if (n === 0) break;
+        total += n;
+        next(n);
+        if (size <= READ_CHUNK && n !== size) break; // a short single read: the file shrank
+      }
+    } finally {
+      unlendOwnMemory(memory);
     }
     const out = total === size ? buffer : buffer.subarray(0, total);
     return encoding ? out.toString(encoding) : out;
@@ -1034,7 +1042,14 @@ export async function readLoop(
   for (;;) {
     checkAborted(signal);
     const chunk = Buffer.allocUnsafeSlow(READ_UNKNOWN_CHUNK);
-    const n = await read(chunk, at);
+    const memory = viewBuffer(chunk);
+    lendOwnMemory(memory);
+    let n: number;
+    try {
+      n = await read(chunk, at);
+    } finally {
+      unlendOwnMemory(memory);
+    }
     if (n === 0) break;
     next(n);
     total += n;

@@ -822,7 +822,9 @@ export class Ring implements IoContext {
         // The caller's memory: the kernel gets kaio's (lib/bounce.ts).
         const b = bounceFor(mem, vectored, vectored ? pairsBytes(mem as Array<ArrayBufferView | number>) : bytes, op === Op.WRITE || op === Op.WRITEV);
         const own = vectored ? [b.view(pairsBytes(mem as Array<ArrayBufferView | number>)), pairsBytes(mem as Array<ArrayBufferView | number>)] : b.view(bytes);
-        return this.#ops.start(op, rawFd, sqeFlagsOf(fd), own, pos, bytes, rwFlags, undefined, syscall, undefined, own, o.signal, undefined, undefined, b);
+        // (The op keeps the caller's memory too: a pool a list also names is
+        // held, so pool.release() waits and a released one is refused.)
+        return this.#ops.start(op, rawFd, sqeFlagsOf(fd), own, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, undefined, b);
       }
       return this.#ops.start(op, rawFd, sqeFlagsOf(fd), mem, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, pool);
     } catch (e) {

@@ -78,6 +78,19 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// pageOffset(ab) -> where the ArrayBuffer's memory starts within a page
+// (its address modulo 4096), or -1 (detached, empty, not an ArrayBuffer).
+// Bounce memory keeps a caller's offset within a page (lib/bounce.ts), so
+// O_DIRECT refuses a misaligned buffer as it would the caller's memory.
+Napi::Value PageOffset(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, info[0], &data, &length) != napi_ok || !data)
+    return Napi::Number::New(env, -1);
+  return Napi::Number::New(env, static_cast<double>(reinterpret_cast<uintptr_t>(data) & 4095));
+}
+
 // pinnedInfo(ab) -> { huge, locked, mappedLength } or undefined.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -163,6 +176,7 @@ void InitPinned(Napi::Env env, Napi::Object exports) {
   exports.Set("pinnedUnlock", Napi::Function::New(env, Unlock, "pinnedUnlock"));
   exports.Set("pinnedRelease", Napi::Function::New(env, Release, "pinnedRelease"));
   exports.Set("pinnedInfo", Napi::Function::New(env, Info, "pinnedInfo"));
+  exports.Set("pageOffset", Napi::Function::New(env, PageOffset, "pageOffset"));
   exports.Set("statxDioAlign", Napi::Function::New(env, DioAlign, "statxDioAlign"));
   exports.Set("seek", Napi::Function::New(env, SeekFd, "seek"));
   exports.Set("statusFlags", Napi::Function::New(env, FdStatusFlags, "statusFlags"));
