@@ -5,7 +5,7 @@
 // registered pool's buffers (READ_FIXED, zero copy) and alignedBuffer()
 // memory (kaio's own, zero copy). Load-independent: callgrind counts
 // instructions. Each case runs twice, A and B reads; per op = (B - A) / (B - A
-// reads), all threads of the process.
+// reads), all threads of the process. The file: bench/peers.js's 256 MiB one.
 //   node bench/bounce-insns.js [--kaio=/path/to/kaio] [--a=5000] [--b=25000] [--cases=alloc,pool,aligned]
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -18,8 +18,8 @@ const kaioDir = path.resolve(arg('kaio', path.join(__dirname, '..')));
 const A = Number(arg('a', 5000));
 const B = Number(arg('b', 25000));
 const cases = arg('cases', 'alloc,pool,aligned').split(',');
-const file = path.join(__dirname, '..', '.bench-data', 'pc.dat');
-if (!fs.existsSync(file)) throw new Error(`${file} is missing: run bench/insns-per-op.js once to make it`);
+const file = path.join(__dirname, '..', '.bench-data', 'peers-data', 'big-256m');
+if (!fs.existsSync(file)) throw new Error(`${file} is missing: run bench/peers.js --only=pread-qd1 once to make it`);
 
 if (process.argv[2] === '--child') {
   const [, , , dir, kind, n] = process.argv;

@@ -156,8 +156,7 @@ const baseOffsets = new WeakMap<object, number>();
  * address aligned) refuses the op with EINVAL exactly when it would have
  * refused the caller's memory, and takes it when it would have.
  */
-function pageOffsetOf(view: ArrayBufferView): number {
-  const ab = viewBuffer(view);
+function pageOffsetOf(view: ArrayBufferView, ab: ArrayBufferLike = viewBuffer(view)): number {
   let base = baseOffsets.get(ab);
   if (base === undefined) {
     base = binding.pageOffset(ab);
@@ -291,4 +290,23 @@ export function finishBounce(b: Bounce, res: number): number {
   if (target !== undefined) res = copyBack(b, target, b.bytes, res);
   giveBounce(b);
   return res;
+}
+
+/**
+ * The one-view form of needsBounce + bounceFor, asking the engine for the
+ * view's ArrayBuffer once: undefined for kaio's own memory (or no bytes).
+ */
+export function bounceView(view: ArrayBufferView, bytes: number, copy: boolean): Bounce | undefined {
+  if (bytes === 0) return undefined;
+  const ab = viewBuffer(view);
+  if (ownMemory.has(ab)) return undefined;
+  const b = takeBounce(bytes, pageOffsetOf(view, ab));
+  if (!copy) {
+    b.target = view;
+    b.bytes = bytes;
+    return b;
+  }
+  const src = bytesOf(view, bytes)!;
+  taSet(b.view(bytes), src.length === bytes ? src : new U8(src.buffer, src.byteOffset, bytes));
+  return b;
 }

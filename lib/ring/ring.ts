@@ -30,7 +30,7 @@ import {
 import { Pending } from '../pending';
 import { RAW_RESULT, toVoid } from '../slots';
 import { OpQueue, type OpSink } from '../op-queue';
-import { bounceFor, giveBounce, needsBounce, pairsBytes, type Bounce } from '../bounce';
+import { bounceFor, bounceView, giveBounce, needsBounce, pairsBytes, type Bounce } from '../bounce';
 import {
   validateBoolean,
   checkedLength,
@@ -818,8 +818,14 @@ export class Ring implements IoContext {
       const o = options === undefined ? NO_OPTIONS : validateOptions<RwOptions>(options, ['flags', 'signal']);
       const rwFlags = o.flags === undefined ? 0 : validateInteger(o.flags, 'options.flags', 0, 0x7fffffff);
       const rawFd = this.#fd(fd);
-      if (pool === undefined && needsBounce(mem, vectored, bytes)) {
+      if (pool === undefined && !vectored) {
         // The caller's memory: the kernel gets kaio's (lib/bounce.ts).
+        const b = bounceView(mem as ArrayBufferView, bytes, op === Op.WRITE);
+        if (b !== undefined) {
+          const own = b.view(bytes);
+          return this.#ops.start(op, rawFd, sqeFlagsOf(fd), own, pos, bytes, rwFlags, undefined, syscall, undefined, mem, o.signal, undefined, undefined, b);
+        }
+      } else if (pool === undefined && needsBounce(mem, vectored, bytes)) {
         const b = bounceFor(mem, vectored, vectored ? pairsBytes(mem as Array<ArrayBufferView | number>) : bytes, op === Op.WRITE || op === Op.WRITEV);
         const own = vectored ? [b.view(pairsBytes(mem as Array<ArrayBufferView | number>)), pairsBytes(mem as Array<ArrayBufferView | number>)] : b.view(bytes);
         // (The op keeps the caller's memory too: a pool a list also names is
