@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as kaio from 'kaio';
 import { _bounceStats as bounceStats } from '../dist/lib/bounce';
+import { binding } from '../dist/lib/binding';
 import { BACKENDS, contextPerBackend, directSupported, root, skip, tick, tmpPath, type KaioError } from './helpers';
 
 /** A FIFO with a reader fd (blocking) and a writer fd; reads on it wait until the test writes. */
@@ -365,11 +366,10 @@ describe('24 an ArrayBuffer transferred or overwritten while its op is in flight
     fs.writeFileSync(p, Buffer.alloc(4096, 0x41));
     const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
     try {
-      // Caller memory O_DIRECT takes: a big ArrayBuffer is an mmap with a
-      // 16-byte header in glibc, so 4080 bytes in is page-aligned. (Were it
-      // not, the old code failed with EINVAL, and this test with it.)
-      const ab = new ArrayBuffer(1 << 20);
-      const view = new Uint8Array(ab, 4096 - 16, 4096);
+      // Caller memory O_DIRECT takes: page-aligned, found with kaio's own
+      // look at where the ArrayBuffer's memory starts.
+      const ab = new ArrayBuffer(3 * 4096);
+      const view = new Uint8Array(ab, (4096 - binding.pageOffset(ab)) & 4095, 4096);
       const read = c.read(fd, view, 0);
       // Before the flush's io_submit: the read was given bounce memory at
       // the call, and its view is found detached at completion. (The old
