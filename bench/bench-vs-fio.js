@@ -13,9 +13,11 @@
 //    command line: 4 KiB random read at QD 1 and QD 32, random write QD 32, 128 KiB sequential
 //    read QD 8, randrw 70/30 QD 32, numjobs=2 random read QD 32 (group_reporting); IOPS and
 //    clat p50/p99 of each, and kaio's over fio's.
-//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs [--only=4,6] [--rt]]
+//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs [--only=4,6] [--rt] [--fio-thread]]
 // --only: with --jobs, only these jobs (1-based, in the table's order). --rt: with --jobs, both
 // tools under SCHED_FIFO (chrt -f 50), so that other load on the machine does not preempt them.
+// --fio-thread: fio's jobs as threads of one process (--thread), as kaio's are: fio's default
+// forks a process per job that calls setsid(), an autogroup (CPU share) of its own per job.
 // --ab: only the IOPS table, fio and kaio bench with io_uring.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -91,13 +93,14 @@ function latTable(rows) {
 
 const headToHead = process.argv.includes('--jobs');
 const rtJobs = process.argv.includes('--rt');
+const fioThread = process.argv.includes('--fio-thread');
 const onlyJobs = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7).split(',').filter(Boolean).map(Number);
 
 /** One run of `tool` on a head-to-head job: IOPS of every direction, clat p50/p99 (µs) of the first that ran. */
 function jobRun(tool, flags) {
   const args = ['--name=h2h', ...flags, '--ioengine=io_uring', '--direct=1', `--filename=${file}`, '--size=1g', '--time_based',
     `--runtime=${c.settings.runtime}`, '--randrepeat=0', '--invalidate=0', '--group_reporting', '--output-format=json'];
-  const [cmd, argv] = tool === 'fio' ? ['fio', args] : [process.execPath, [kaioBin, 'bench', ...args]];
+  const [cmd, argv] = tool === 'fio' ? ['fio', fioThread ? [...args, '--thread'] : args] : [process.execPath, [kaioBin, 'bench', ...args]];
   const out = rtJobs
     ? execFileSync('chrt', ['-f', '50', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
     : execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -136,6 +139,7 @@ if (headToHead) {
   console.log('Both tools: `--ioengine=io_uring --direct=1 --size=1g --filename=.bench-data/bench-1g.dat --time_based ' +
     `--runtime=${c.settings.runtime} --randrepeat=0 --invalidate=0 --group_reporting\` plus the job's options; medians of ${c.settings.rounds} interleaved rounds.\n`);
   if (rtJobs) console.log('Both tools under SCHED_FIFO (chrt -f 50).\n');
+  if (fioThread) console.log('fio with --thread (its jobs threads of one process, as kaio\'s).\n');
   console.log('| job | fio IOPS | kaio IOPS | kaio/fio | fio clat p50 / p99 (µs) | kaio clat p50 / p99 (µs) | fio p99 range over rounds | kaio p99 range |');
   console.log('|---|---|---|---|---|---|---|---|');
   JOBS.forEach(([name], i) => {
