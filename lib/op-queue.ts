@@ -44,6 +44,8 @@ export class OpQueue {
   readonly #held: Array<HeldPools | undefined> = [];
   /** Bounce memory an op uses in place of its caller's (lib/bounce.ts), by slot. */
   readonly #bounce: Array<Bounce | undefined> = [];
+  /** Ops holding a bounce buffer: at 0 (pool memory only) complete() does not look. */
+  #bounced = 0;
   /**
    * Slots whose op waits here for room (native never saw it; abort settles
    * it here). Set only on that path and cleared when the op leaves the
@@ -129,7 +131,10 @@ export class OpQueue {
     // A free slot's entry is undefined already (#drop): an op that holds no
     // pool (a NOP, fsync, most fs calls) costs no store here.
     if (held !== undefined) this.#held[id] = held;
-    if (bounce !== undefined) this.#bounce[id] = bounce;
+    if (bounce !== undefined) {
+      this.#bounce[id] = bounce;
+      this.#bounced++;
+    }
     const promise = slots.start<T>(id, syscall, keep, path, transform);
     let started = false;
     if (this.#queue.length === 0) {
@@ -168,11 +173,14 @@ export class OpQueue {
 
   /** A completion from native: settles the op, then drops what it held. */
   complete(id: number, res: number): void {
-    const b = this.#bounce[id];
-    if (b !== undefined) {
-      // The kernel is done with it: a read's data goes to the caller now.
-      this.#bounce[id] = undefined;
-      res = finishBounce(b, res);
+    if (this.#bounced !== 0) {
+      const b = this.#bounce[id];
+      if (b !== undefined) {
+        // The kernel is done with it: a read's data goes to the caller now.
+        this.#bounce[id] = undefined;
+        this.#bounced--;
+        res = finishBounce(b, res);
+      }
     }
     this.slots.settle(id, res);
     if (this.#held[id] !== undefined) this.#drop(id);
@@ -300,9 +308,11 @@ export class OpQueue {
 
   /** Gives back the bounce buffer of an op native never took (nothing was read). */
   #unbounce(id: number): void {
+    if (this.#bounced === 0) return;
     const b = this.#bounce[id];
     if (b === undefined) return;
     this.#bounce[id] = undefined;
+    this.#bounced--;
     giveBounce(b);
   }
 
