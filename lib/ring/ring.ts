@@ -453,6 +453,26 @@ export class Ring implements IoContext {
   }
 
   /**
+   * readFile's first trip: openat(path, O_RDONLY | O_CLOEXEC) and statx of
+   * the same path (mask `mask`) in one submission, from one C string of the
+   * path. The open resolves to the fd or rejects as openat does; the statx
+   * resolves to the kernel's struct statx bytes, or to -errno (never rejects
+   * for a kernel error).
+   * @internal
+   */
+  _openStatx(path: string | Buffer, mask: number): [Promise<number>, Promise<Uint8Array | number>] {
+    try {
+      const { c, shown } = cPath(path);
+      const out = new Uint8Array(STATX_BUF_SIZE);
+      const opened = this.#ops.start<number>(Op.OPENAT, AT_FDCWD, 0, c, 0, 0, O_CLOEXEC, undefined, 'open', shown, c, undefined);
+      const statted = this.#ops.start<Uint8Array | number>(Op.STATX, AT_FDCWD, 0, c, 0, mask, 0, out, RAW_RESULT, shown, [c, out], undefined, () => out);
+      return [opened, statted];
+    } catch (e) {
+      return [Promise.reject(e), Promise.resolve(-E.EINVAL)];
+    }
+  }
+
+  /**
    * mkdirat(2) of each path in order, in one submission, each SQE
    * IOSQE_IO_HARDLINK-ed to the next: the kernel runs them one after the
    * other and a failure does not cut the chain. Resolves to each one's
