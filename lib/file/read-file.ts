@@ -481,6 +481,11 @@ async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding 
   }
 }
 
+/** statx out memory of hinted paths that completed, for the next ones (a 256-byte typed array is its own malloc'd ArrayBuffer). */
+const statxOut: Uint8Array[] = [];
+const STATX_OUT_KEPT = 256;
+const STATX_BUF_SIZE = 256;
+
 /** STATX_TYPE | STATX_SIZE: what the hinted path needs of its statx. */
 const STATX_TYPE_SIZE = 0x1 | 0x200;
 
@@ -511,7 +516,8 @@ function regularSize(st: Uint8Array): number {
  */
 async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
   // statx's kernel errors resolve (-errno); it rejects only when the ring refuses it.
-  const [opened, statted] = ring._openStatx(p, STATX_TYPE_SIZE);
+  const stOut = statxOut.pop() ?? new Uint8Array(STATX_BUF_SIZE);
+  const [opened, statted] = ring._openStatx(p, STATX_TYPE_SIZE, stOut);
   let fd: number;
   try {
     fd = await opened;
@@ -523,7 +529,11 @@ async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEnc
   try {
     const st = await statted;
     // statx failed where openat did not (a race with rename): size it from the fd
-    if (typeof st !== 'number') hint = regularSize(st);
+    if (typeof st !== 'number') {
+      hint = regularSize(st);
+      // The kernel is done with it: the next hinted path's statx writes it.
+      if (statxOut.length < STATX_OUT_KEPT) statxOut.push(st);
+    }
   } catch {
     // refused by the ring: readAndClose reports what the ring says, and closes
   }

@@ -457,13 +457,15 @@ export class Ring implements IoContext {
    * the same path (mask `mask`) in one submission, from one C string of the
    * path. The open resolves to the fd or rejects as openat does; the statx
    * resolves to the kernel's struct statx bytes, or to -errno (never rejects
-   * for a kernel error).
+   * for a kernel error) in `out` (STATX_BUF_SIZE bytes, which the caller
+   * must not touch until then). (An openat sent to io-wq with IOSQE_ASYNC
+   * at depth measured no faster for 4 KiB files: the lookup stays inline.)
    * @internal
    */
-  _openStatx(path: string | Buffer, mask: number): [Promise<number>, Promise<Uint8Array | number>] {
+  _openStatx(path: string | Buffer, mask: number, out: Uint8Array): [Promise<number>, Promise<Uint8Array | number>] {
     try {
       const { c, shown } = cPath(path);
-      const out = new Uint8Array(STATX_BUF_SIZE);
+      if (out.byteLength !== STATX_BUF_SIZE) throw outOfRange('out.byteLength', `${STATX_BUF_SIZE}`, out.byteLength);
       const opened = this.#ops.start<number>(Op.OPENAT, AT_FDCWD, 0, c, 0, 0, O_CLOEXEC, undefined, 'open', shown, c, undefined);
       const statted = this.#ops.start<Uint8Array | number>(Op.STATX, AT_FDCWD, 0, c, 0, mask, 0, out, RAW_RESULT, shown, [c, out], undefined, () => out);
       return [opened, statted];
