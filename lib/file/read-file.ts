@@ -71,18 +71,33 @@ const noop = (): void => undefined;
 export function readFile(path: PathOrHandle, options?: { encoding?: null; flag?: string | number; signal?: AbortSignal; context?: FileIo } | null): Promise<Buffer>;
 export function readFile(path: PathOrHandle, options: { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal; context?: FileIo } | BufferEncoding): Promise<string>;
 export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
-export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
-  const o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
-  if (path instanceof FileHandle) return path.readFile(o);
-  const flags = openFlags(o.flag || 'r');
-  const p = validatePath(path);
-  checkAborted(o.signal);
-  const context = o.context ?? defaultContext();
-  const encoding = o.encoding ?? undefined;
+export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+  // Not async itself (a bad argument rejects): on the ring, ringReadFile's
+  // promise is the result, one async frame fewer per call.
+  let o: KaioReadFileOptions;
+  let flags: number;
+  let p: KernelPath;
+  let context: FileIo;
   try {
-    const ring = flags === 0 ? readRing(context) : undefined;
-    if (ring) return await ringReadFile(ring, p, encoding, o.signal);
-    return await plainReadFile(context, p, flags, encoding, o.signal);
+    o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
+    if (path instanceof FileHandle) return path.readFile(o);
+    flags = openFlags(o.flag || 'r');
+    p = validatePath(path);
+    checkAborted(o.signal);
+    context = o.context ?? defaultContext();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const encoding = o.encoding ?? undefined;
+  const ring = flags === 0 ? readRing(context) : undefined;
+  if (ring) return ringReadFile(ring, p, encoding, o.signal);
+  return plainReadFileOf(context, p, flags, encoding, o.signal);
+}
+
+/** plainReadFile, its errors with the caller's stack. */
+async function plainReadFileOf(io: FileIo, p: KernelPath, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  try {
+    return await plainReadFile(io, p, flags, encoding, signal);
   } catch (e) {
     throw withCallerStack(e);
   }
@@ -445,7 +460,8 @@ function wholeRead(ring: Ring, fd: number, buffer: Buffer, size: number): Promis
 
 /**
  * readFile of a path on the ring, counted in readFilesInFlight while it runs
- * (in this frame: no reaction and no async frame of its own).
+ * (in this frame: no reaction and no async frame of its own); its errors get
+ * the caller's stack.
  */
 async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   readFilesInFlight++;
@@ -476,6 +492,8 @@ async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding 
       if (data !== undefined) return data;
     }
     return await ringReadFileSized(ring, p, encoding, signal);
+  } catch (e) {
+    throw withCallerStack(e);
   } finally {
     readFilesInFlight--;
   }
