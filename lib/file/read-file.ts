@@ -71,21 +71,45 @@ const noop = (): void => undefined;
 export function readFile(path: PathOrHandle, options?: { encoding?: null; flag?: string | number; signal?: AbortSignal; context?: FileIo } | null): Promise<Buffer>;
 export function readFile(path: PathOrHandle, options: { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal; context?: FileIo } | BufferEncoding): Promise<string>;
 export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
-export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
-  const o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
-  if (path instanceof FileHandle) return path.readFile(o);
-  const flags = openFlags(o.flag || 'r');
-  const p = validatePath(path);
-  checkAborted(o.signal);
-  const context = o.context ?? defaultContext();
-  const encoding = o.encoding ?? undefined;
+export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+  // Not async itself (a bad argument rejects): on the ring, ringReadFile's
+  // promise is the result, one async frame fewer per call.
+  let o: KaioReadFileOptions;
+  let flags: number;
+  let p: KernelPath;
+  let context: FileIo;
   try {
-    const ring = flags === 0 ? asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ') : undefined;
-    if (ring) return await ringReadFile(ring, p, encoding, o.signal);
-    return await plainReadFile(context, p, flags, encoding, o.signal);
+    o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
+    if (path instanceof FileHandle) return path.readFile(o);
+    flags = openFlags(o.flag || 'r');
+    p = validatePath(path);
+    checkAborted(o.signal);
+    context = o.context ?? defaultContext();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const encoding = o.encoding ?? undefined;
+  const ring = flags === 0 ? readRing(context) : undefined;
+  if (ring) return ringReadFile(ring, p, encoding, o.signal);
+  return plainReadFileOf(context, p, flags, encoding, o.signal);
+}
+
+/** plainReadFile, its errors with the caller's stack. */
+async function plainReadFileOf(io: FileIo, p: KernelPath, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  try {
+    return await plainReadFile(io, p, flags, encoding, signal);
   } catch (e) {
     throw withCallerStack(e);
   }
+}
+
+/** The last context found to have openat, statx, close and read (what a ring supports never changes). */
+let lastReadRing: Ring | undefined;
+function readRing(context: FileIo): Ring | undefined {
+  if (context === lastReadRing && !lastReadRing.closed) return lastReadRing;
+  const ring = asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ');
+  if (ring) lastReadRing = ring;
+  return ring;
 }
 
 const WRITE_DEFAULTS: KaioWriteFileOptions = { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false };
@@ -434,45 +458,64 @@ function wholeRead(ring: Ring, fd: number, buffer: Buffer, size: number): Promis
   return ring._readFileRead(fd, buffer, 0, async);
 }
 
-const readFileSettled = (): void => {
-  readFilesInFlight--;
-};
-
-/** ringReadFileAnyWay, counted in readFilesInFlight while it runs (a reaction, not another async frame). */
-function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+/**
+ * readFile of a path on the ring, counted in readFilesInFlight while it runs
+ * (in this frame: no reaction and no async frame of its own); its errors get
+ * the caller's stack.
+ */
+async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   readFilesInFlight++;
-  const reading = ringReadFileAnyWay(ring, p, encoding, signal); // async: never throws here
-  reading.then(readFileSettled, readFileSettled);
-  return reading;
+  try {
+    // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
+    if (cachedReads && typeof p === 'string') {
+      const r = binding.readCached(p, READ_CHUNK);
+      if (typeof r === 'number') {
+        // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
+        // where seccomp refuses it, never again; every other failure goes to
+        // the ring, which makes the error readFile reports (EAGAIN: the path
+        // was not all in the dentry cache).
+        if (r === -ENOSYS || r === -EINVAL || r === -EPERM) cachedReads = false;
+      } else if (!Array.isArray(r) || typeof r[0] !== 'number') {
+        return await cachedResult(ring, r as Buffer | [Buffer, number], encoding);
+      } else {
+        // Opened, not read: the ring reads and closes that fd.
+        const [fd, size] = r as [number, number];
+        if (signal?.aborted) return await closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
+        if (size <= 0 || size > READ_CHUNK) return await readAndClose(ring, fd, encoding, signal);
+        const data = await readSizedAndClose(ring, fd, size, encoding);
+        if (data !== undefined) return data;
+        // It grew or shrank since its statx: from the start, as the hinted path does.
+      }
+    }
+    for (let attempt = 0; attempt < HINT_TRIES; attempt++) {
+      const data = await ringReadFileHinted(ring, p, encoding, signal);
+      if (data !== undefined) return data;
+    }
+    return await ringReadFileSized(ring, p, encoding, signal);
+  } catch (e) {
+    throw withCallerStack(e);
+  } finally {
+    readFilesInFlight--;
+  }
 }
 
-async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
-  if (cachedReads && typeof p === 'string') {
-    const r = binding.readCached(p, READ_CHUNK);
-    if (typeof r === 'number') {
-      // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
-      // where seccomp refuses it, never again; every other failure goes to
-      // the ring, which makes the error readFile reports (EAGAIN: the path
-      // was not all in the dentry cache).
-      if (r === -ENOSYS || r === -EINVAL || r === -EPERM) cachedReads = false;
-    } else if (!Array.isArray(r) || typeof r[0] !== 'number') {
-      return cachedResult(ring, r as Buffer | [Buffer, number], encoding);
-    } else {
-      // Opened, not read: the ring reads and closes that fd.
-      const [fd, size] = r as [number, number];
-      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
-      if (size <= 0 || size > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
-      const data = await readSizedAndClose(ring, fd, size, encoding);
-      if (data !== undefined) return data;
-      // It grew or shrank since its statx: from the start, as the hinted path does.
-    }
-  }
-  for (let attempt = 0; attempt < HINT_TRIES; attempt++) {
-    const data = await ringReadFileHinted(ring, p, encoding, signal);
-    if (data !== undefined) return data;
-  }
-  return ringReadFileSized(ring, p, encoding, signal);
+/** statx out memory of hinted paths that completed, for the next ones (a 256-byte typed array is its own malloc'd ArrayBuffer). */
+const statxOut: Uint8Array[] = [];
+const STATX_OUT_KEPT = 256;
+const STATX_BUF_SIZE = 256;
+
+/** STATX_TYPE | STATX_SIZE: what the hinted path needs of its statx. */
+const STATX_TYPE_SIZE = 0x1 | 0x200;
+
+/**
+ * The size in a struct statx's bytes (stx_size, at 40) of a regular file
+ * (stx_mode, at 28), else 0; a size of 4 GiB and more as Infinity (the
+ * hinted path sends anything above READ_CHUNK to readAndClose anyway).
+ */
+function regularSize(st: Uint8Array): number {
+  if (((st[28] | (st[29] << 8)) & 0o170000) !== 0o100000) return 0;
+  if ((st[44] | st[45] | st[46] | st[47]) !== 0) return Infinity;
+  return (st[40] | (st[41] << 8) | (st[42] << 16) | (st[43] << 24)) >>> 0;
 }
 
 /**
@@ -485,37 +528,59 @@ async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEnc
  * buffered read of a regular file comes back short only at its end).
  * Anything else (the file grew, shrank or was replaced) gives undefined and
  * the caller starts again. Files larger than one read chunk, or not regular,
- * go to the path that sizes the file from its fd.
+ * go to the path that sizes the file from its fd. One async frame: the
+ * close's error counts as Node's handleFdClose counts it (closeAfter's
+ * rules, written out here).
  */
 async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
-  const opened = ring.openat(p, O_RDONLY_CLOEXEC);
-  const statted = ring.statx(p, { mask: STATX_BASIC_STATS });
-  statted.catch(noop);
-  const fd = await opened;
+  // statx's kernel errors resolve (-errno); it rejects only when the ring refuses it.
+  const stOut = statxOut.pop() ?? new Uint8Array(STATX_BUF_SIZE);
+  const [opened, statted] = ring._openStatx(p, STATX_TYPE_SIZE, stOut);
+  let fd: number;
+  try {
+    fd = await opened;
+  } catch (e) {
+    statted.catch(noop);
+    throw e;
+  }
   let hint = 0;
   try {
     const st = await statted;
-    hint = st.isFile() ? Number(st.size) : 0;
-  } catch {
     // statx failed where openat did not (a race with rename): size it from the fd
+    if (typeof st !== 'number') {
+      hint = regularSize(st);
+      // The kernel is done with it: the next hinted path's statx writes it.
+      if (statxOut.length < STATX_OUT_KEPT) statxOut.push(st);
+    }
+  } catch {
+    // refused by the ring: readAndClose reports what the ring says, and closes
   }
   if (hint === 0 || hint > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
+  if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
+  // The read and the close in one submission, the read first (inline, it
+  // takes its own reference to the file before the close runs; sent to
+  // io-wq, it is hard-linked to the close, see wholeRead).
+  const buffer = resultBuffer(hint + 1);
+  let n: number;
   let closing: Promise<void> | undefined;
-  const body = async (): Promise<string | Buffer | undefined> => {
-    checkAborted(signal);
-    // The read and the close in one submission, the read first (inline, it
-    // takes its own reference to the file before the close runs; sent to
-    // io-wq, it is hard-linked to the close, see wholeRead).
-    const buffer = resultBuffer(hint + 1);
+  try {
     const read = wholeRead(ring, fd, buffer, hint);
     closing = closeOnRing(ring, fd);
     closing.catch(noop);
-    const n = await read;
-    if (n !== hint) return undefined;
-    const out = buffer.subarray(0, n);
-    return encoding ? out.toString(encoding) : out;
-  };
-  return closeAfter(body(), () => closing ?? closeOnRing(ring, fd));
+    n = await read;
+  } catch (e) {
+    let closeFailed = false;
+    let closeError: unknown;
+    await (closing ?? closeOnRing(ring, fd)).catch((c: unknown) => {
+      closeFailed = true;
+      closeError = c;
+    });
+    throw closeFailed ? bothFailed(e, closeError) : e;
+  }
+  await closing;
+  if (n !== hint) return undefined;
+  const out = buffer.subarray(0, n);
+  return encoding ? out.toString(encoding) : out;
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */
