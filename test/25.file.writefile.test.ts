@@ -186,16 +186,33 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
     await kaio.writeFile('/dev/null', 'x', { inPlace: true }); // ftruncate: EINVAL, ignored as O_TRUNC is
   });
 
-  it('inPlace into a FIFO: the write at offset 0 fails ESPIPE and goes in order, nothing is cut (as node:fs)', async () => {
-    for (const write of [(p: string, d: Buffer) => kaio.writeFile(p, d, { inPlace: true }), (p: string, d: Buffer) => fsp.writeFile(p, d)]) {
-      const p = tmpPath('fifo-inplace');
+  it('into a FIFO with no reader yet: writeFile (inPlace or not) and appendFile wait for the reader, write in order, cut nothing (as node:fs)', async () => {
+    const writers: Array<[string, (p: string, d: Buffer) => Promise<void>]> = [
+      ['kaio inPlace', (p, d) => kaio.writeFile(p, d, { inPlace: true })],
+      ['kaio appendFile', (p, d) => kaio.appendFile(p, d)],
+      ['kaio writeFile', (p, d) => kaio.writeFile(p, d)],
+      ['node:fs writeFile', (p, d) => fsp.writeFile(p, d)],
+      ['node:fs appendFile', (p, d) => fsp.appendFile(p, d)],
+    ];
+    for (const [name, write] of writers) {
+      const p = tmpPath('fifo-writer');
       fs.rmSync(p, { force: true });
       cp.execFileSync('mkfifo', [p]);
-      const reading = fsp.readFile(p);
       const data = crypto.randomBytes(3000);
-      await write(p, data);
-      assert.ok((await reading).equals(data));
+      // The writer first: its open reaches the kernel (the ring submits by
+      // the next turn; node:fs's pool thread blocks) while nothing reads.
+      // io_uring's inline open is non-blocking, and a FIFO without a reader
+      // refuses a non-blocking writer (ENXIO), where open(2) waits.
+      const writing = write(p, data).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      await new Promise((r) => setImmediate(r));
+      const reading = fsp.readFile(p);
+      const err = await writing;
+      // A writer that failed left the reader waiting for one: release it.
+      if (err) fs.closeSync(fs.openSync(p, 'w'));
+      const got = await reading;
       fs.rmSync(p);
+      assert.equal(err, undefined, `${name}: ${err?.code} ${err?.message}`);
+      assert.ok(got.equals(data), name);
     }
   });
 

@@ -280,7 +280,8 @@ function writeRing(context: FileIo): Ring | undefined {
  * again with it: O_CREAT on a file that exists changes nothing, and a file
  * removed in between is created, as one O_CREAT open a moment later would.
  * O_EXCL ('wx', 'ax') keeps its one exclusive open, and O_TRUNC (plain 'w')
- * its one open: it goes to io-wq anyway.
+ * its one open: it goes to io-wq anyway. A FIFO without a reader (ENXIO
+ * inline) is opened again the same way, to wait for one as open(2) does.
  */
 async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number): Promise<number> {
   if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
@@ -288,7 +289,12 @@ async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number):
   try {
     fd = await ring.openat(p, flags & ~O_CREAT, mode);
   } catch (e) {
-    if ((e as { code?: string })?.code !== 'ENOENT') throw e;
+    // ENXIO: io_uring's inline try opens with O_NONBLOCK, and a FIFO with no
+    // reader yet refuses a non-blocking writer (fifo(7)) where open(2)
+    // waits for one, as node:fs does. The O_CREAT open runs on io-wq,
+    // blocking, and waits likewise (a socket or absent device: ENXIO again).
+    const code = (e as { code?: string })?.code;
+    if (code !== 'ENOENT' && code !== 'ENXIO') throw e;
     return ring.openat(p, flags, mode);
   }
   // fs.protected_regular / protected_fifos: an O_CREAT open of a file
