@@ -18,6 +18,7 @@
 // returned and reaped, so its completions wait for the next event-loop turn,
 // where the unlinked ops complete inside the enter.
 import { STATX_BASIC_STATS } from '../abi';
+import { RAW_RESULT } from '../slots';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
 import type { KernelPath } from '../ring/args';
@@ -27,7 +28,7 @@ import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
 import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import { binding } from '../binding';
-import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import { FileHandle, IO_MAX, READ_CHUNK, WRITE_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, closeOnRing, defaultContext, openWith } from './open';
 import { RESULT_MEMORY_FROM, RESULT_READ_STEP, resultBuffer } from './result-buffer';
@@ -197,11 +198,77 @@ function writeJob(path: PathOrHandle, data: WriteFileData, options: KaioWriteFil
  * nobody else sees does not need).
  */
 async function writeOnRing(job: WriteJob, ring: Ring, data: Uint8Array): Promise<void> {
+  if (job.inPlace && !job.flush && data.byteLength > 0 && data.byteLength <= WRITE_CHUNK) return replaceOnRing(job, ring, data);
   try {
     const opened = await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777);
     const close = (): Promise<void> => closeOnRing(ring, opened);
     const signal = job.o.signal;
     await closeAfter(writeBody(job.context, opened, (cursor) => ringWriteAll(ring, opened, data, signal, cursor), () => ring.fsync(opened), job.inPlace, job.flush), close);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/**
+ * inPlace of one buffer of at most WRITE_CHUNK bytes, without flush (what a
+ * service rewriting small files does): writeOnRing, writeBody and closeAfter
+ * in one async frame, the same steps and results. The first write goes
+ * straight to the ring; a short one, a pipe (ESPIPE) or an abort continue
+ * in writeAllAt as on the general path.
+ */
+async function replaceOnRing(job: WriteJob, ring: Ring, data: Uint8Array): Promise<void> {
+  let fd: number;
+  try {
+    fd = await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+  const { context } = job;
+  const signal = job.o.signal;
+  const seen = sizeSeen(context, fd);
+  const cursor = { at: 0 };
+  let failed = false;
+  let error: unknown;
+  try {
+    try {
+      checkAborted(signal);
+      let n = -1;
+      try {
+        n = await ring.write(fd, data, 0);
+      } catch (e) {
+        if ((e as { errno?: number })?.errno !== ESPIPE) throw e;
+      }
+      if (n < 0) {
+        await ringWriteAll(ring, fd, data, signal, cursor);
+      } else {
+        cursor.at = n;
+        if (n < data.byteLength) await ringWriteAll(ring, fd, data.subarray(n), signal, cursor);
+        else checkAborted(signal);
+      }
+    } catch (e) {
+      // As writeBody: the file keeps the new bytes that reached it, not the old ones after them.
+      const { key } = await seen;
+      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key()).catch(noop);
+      throw e;
+    }
+    const { size, key } = await seen;
+    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key());
+  } catch (e) {
+    failed = true;
+    error = e;
+  }
+  if (failed) {
+    // closeAfter's rule: both errors when the close fails too.
+    let closeFailed = false;
+    let closeError: unknown;
+    await closeOnRing(ring, fd).catch((c: unknown) => {
+      closeFailed = true;
+      closeError = c;
+    });
+    throw withCallerStack(closeFailed ? bothFailed(error, closeError) : error);
+  }
+  try {
+    await closeOnRing(ring, fd);
   } catch (e) {
     throw withCallerStack(e);
   }
@@ -237,7 +304,8 @@ function writeRing(context: FileIo): Ring | undefined {
  * again with it: O_CREAT on a file that exists changes nothing, and a file
  * removed in between is created, as one O_CREAT open a moment later would.
  * O_EXCL ('wx', 'ax') keeps its one exclusive open, and O_TRUNC (plain 'w')
- * its one open: it goes to io-wq anyway.
+ * its one open: it goes to io-wq anyway. A FIFO without a reader (ENXIO
+ * inline) is opened again the same way, to wait for one as open(2) does.
  */
 async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number): Promise<number> {
   if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
@@ -245,7 +313,12 @@ async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number):
   try {
     fd = await ring.openat(p, flags & ~O_CREAT, mode);
   } catch (e) {
-    if ((e as { code?: string })?.code !== 'ENOENT') throw e;
+    // ENXIO: io_uring's inline try opens with O_NONBLOCK, and a FIFO with no
+    // reader yet refuses a non-blocking writer (fifo(7)) where open(2)
+    // waits for one, as node:fs does. The O_CREAT open runs on io-wq,
+    // blocking, and waits likewise (a socket or absent device: ENXIO again).
+    const code = (e as { code?: string })?.code;
+    if (code !== 'ENOENT' && code !== 'ENXIO') throw e;
     return ring.openat(p, flags, mode);
   }
   // fs.protected_regular / protected_fifos: an O_CREAT open of a file
@@ -304,14 +377,14 @@ async function writeBody(context: FileIo, fd: number, writeAll: (cursor: { at: n
       // The file keeps what reached it, as with O_TRUNC: the new bytes up
       // to the failure, not the old bytes after them.
       const { key } = await seen;
-      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key).catch(noop);
+      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key()).catch(noop);
       throw e;
     }
     // Our writes only ever extend the file up to cursor.at: a size seen at
     // any time before the cut that is not beyond it means the old file was
     // not longer, and there is nothing to cut.
     const { size, key } = await seen;
-    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key);
+    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key());
   }
   if (flush) await sync();
 }
@@ -324,20 +397,43 @@ function ringWriteAll(ring: Ring, fd: number, bytes: Uint8Array, signal: AbortSi
 
 const ftruncate = (fd: number, length: number): Promise<void> => fsCall<void>((done) => nodeFs.ftruncate(fd, length, done));
 
+/** What sizeSeen tells: the file's size, and (lazily, for shrinkTo) which inode it is. */
+interface SizeSeen {
+  size: number;
+  /** The inode's key for shrinkTo (device and inode number), '' where unknown. */
+  key(): string;
+}
+
+const unknownSize: SizeSeen = { size: Infinity, key: () => '' };
+const STATX_TYPE = 0x1;
+const STATX_INO = 0x100;
+const STATX_SIZE = 0x200;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
 /**
  * The size of the open file, from statx of its fd on the ring (in the same
  * submission as the first write, no thread-pool trip), or Infinity where it
- * is unknown (no ring, statx failed): then inPlace always cuts. A file that
- * is not regular gives -1: it ignores O_TRUNC, so inPlace does not cut it.
- * `key` names the inode (device and inode number) for shrinkTo.
+ * is unknown (no ring, statx failed, the filesystem gave no size): then
+ * inPlace always cuts. A file that is not regular gives -1: it ignores
+ * O_TRUNC, so inPlace does not cut it. Only the type, size and inode are
+ * asked for and read out of the kernel's struct statx (no Stats object, no
+ * bigints: this runs once per inPlace writeFile).
  */
-function sizeSeen(context: FileIo, fd: number): Promise<{ size: number; key: string }> {
+function sizeSeen(context: FileIo, fd: number): Promise<SizeSeen> {
   const ring = asRing(context, 'STATX');
-  if (!ring) return Promise.resolve({ size: Infinity, key: '' });
-  return ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS }).then(
-    (st) => ({ size: st.isFile() ? Number(st.size) : -1, key: `${st.dev}:${st.ino}` }),
-    () => ({ size: Infinity, key: '' }),
-  );
+  if (!ring) return Promise.resolve(unknownSize);
+  return ring._statxBytes('', AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE | STATX_INO, RAW_RESULT, undefined, fd).then(decodeSize, () => unknownSize);
+}
+
+function decodeSize(out: Uint8Array | number): SizeSeen {
+  if (typeof out === 'number') return unknownSize;
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const got = v.getUint32(0, true);
+  if ((got & (STATX_TYPE | STATX_SIZE)) !== (STATX_TYPE | STATX_SIZE)) return unknownSize;
+  const size = (v.getUint16(28, true) & S_IFMT) !== S_IFREG ? -1 : v.getUint32(40, true) + v.getUint32(44, true) * 2 ** 32;
+  // stx_ino at 32, stx_dev_major/minor at 136/140.
+  return { size, key: () => ((got & STATX_INO) === 0 ? '' : `${v.getUint32(136, true)}:${v.getUint32(140, true)}:${v.getUint32(32, true)}:${v.getUint32(36, true)}`) };
 }
 
 /** Each inode's last shrinkTo, for the next one to wait on (deleted when the last is done). */
@@ -424,7 +520,7 @@ export function bothFailed(opError: unknown, closeError: unknown): unknown {
 }
 
 const O_RDONLY_CLOEXEC = 0;
-const { ENOSYS, EINVAL, EPERM } = os.constants.errno;
+const { ENOSYS, EINVAL, EPERM, ESPIPE } = os.constants.errno;
 
 const AT_EMPTY_PATH = 0x1000;
 /** Fast-path attempts before readFile falls back to sizing the file from its fd. */
