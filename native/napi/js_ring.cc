@@ -6,6 +6,7 @@
 // views it holds itself, lists it copied, and the byte length it checked.
 // Native never reads a caller's object (so no caller code runs here) and
 // never trusts a view's current length over the checked one.
+#include <poll.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -176,6 +177,8 @@ class RingWrap : public JsContext<RingWrap> {
   Napi::Value SubmitAndReap(const Napi::CallbackInfo& info);
   Napi::Value DrainSq(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value WaitLone(const Napi::CallbackInfo& info);
+  bool LoopIdleFor(int64_t* wait_ns);
 
   template <Napi::Value (RingWrap::*M)(const Napi::CallbackInfo&)>
   static Napi::Value Bound(const Napi::CallbackInfo& info) {
@@ -217,6 +220,9 @@ class RingWrap : public JsContext<RingWrap> {
   unsigned staging_cap_ = 0;  // in ops
   Napi::Reference<Napi::Array> staged_mem_ref_;
   unsigned submit_batch_ = 0;  // most staged SQEs per io_uring_enter; 0: all
+  uv_loop_t* loop_ = nullptr;
+  // waitInline: longest in-thread wait for a lone op, in ns; 0: never.
+  int64_t wait_inline_ns_ = 0;
 };
 
 Napi::Function RingWrap::Define(Napi::Env env) {
@@ -236,6 +242,7 @@ Napi::Function RingWrap::Define(Napi::Env env) {
                          InstanceMethod<&RingWrap::SubmitAndReap>("submitAndReap"),
                          InstanceMethod<&RingWrap::DrainSq>("drainSq"),
                          InstanceMethod<&RingWrap::Cancel>("cancel"),
+                         InstanceMethod<&RingWrap::WaitLone>("waitLone"),
                      });
 }
 
@@ -255,6 +262,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
   opts.register_ring_fd = o.Get("registerRingFd").ToBoolean();
   opts.defer_taskrun = o.Get("deferTaskrun").ToBoolean();
   submit_batch_ = o.Get("submitBatch").As<Napi::Number>().Uint32Value();
+  wait_inline_ns_ = static_cast<int64_t>(o.Get("waitInline").As<Napi::Number>().Uint32Value()) * 1000;
 
   CheckArrays(info, 1);
 
@@ -272,6 +280,10 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
 
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
+  loop_ = loop;
+  // The in-thread wait needs a timeout on the enter (EXT_ARG, 5.11); an
+  // IOPOLL ring's enter polls instead of sleeping. Neither: never wait.
+  if (!ring_.has_ext_arg() || ring_.iopoll()) wait_inline_ns_ = 0;
   // IOPOLL rings post nothing until asked to poll, so their fd never wakes
   // the loop: they are polled on each loop turn while ops are in flight.
   r = poller_.Start(loop, ring_.wake_fd(), ring_.iopoll(), &RingWrap::OnReadable, this);
@@ -294,6 +306,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
       Napi::PropertyDescriptor::Value("submitAndReap", Napi::Function::New(env, &Bound<&RingWrap::SubmitAndReap>, "submitAndReap", this)),
       Napi::PropertyDescriptor::Value("submit", Napi::Function::New(env, &Bound<&RingWrap::Submit>, "submit", this)),
       Napi::PropertyDescriptor::Value("fillStaged", Napi::Function::New(env, &Bound<&RingWrap::FillStaged>, "fillStaged", this)),
+      Napi::PropertyDescriptor::Value("waitLone", Napi::Function::New(env, &Bound<&RingWrap::WaitLone>, "waitLone", this)),
   });
 }
 
@@ -659,6 +672,48 @@ Napi::Value RingWrap::Cancel(const Napi::CallbackInfo& info) {
   sqe->user_data = kCancelUserData;
   Started();
   return Napi::Number::New(env, 1);
+}
+
+// Whether the event loop has nothing to do for the next *wait_ns (which
+// this shortens to when its next timer is due): no immediate, pending or
+// closing callback (uv_backend_timeout says 0 then), no timer due sooner,
+// and nothing ready in the loop's epoll set, which holds every fd and
+// wake-up source libuv watches (sockets, pipes, the thread pool's and
+// other threads' async handles, signals, this ring's own fd).
+bool RingWrap::LoopIdleFor(int64_t* wait_ns) {
+  int timeout_ms = uv_backend_timeout(loop_);
+  if (timeout_ms == 0) return false;
+  if (timeout_ms > 0) {
+    // The loop's clock stopped when this turn began (and may lag the
+    // precise one by a tick): the timer is due at loop time + timeout.
+    int64_t due_ns = (static_cast<int64_t>(uv_now(loop_)) + timeout_ms) * 1000000;
+    int64_t left = due_ns - static_cast<int64_t>(uv_hrtime());
+    if (left <= 0) return false;
+    if (left < *wait_ns) *wait_ns = left;
+  }
+  pollfd p = {uv_backend_fd(loop_), POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
+}
+
+// waitLone() -> completions reaped into the shared array (deliver them),
+// or 0. With waitInline, when exactly one op is in the kernel and the loop
+// has nothing else to do (LoopIdleFor), waits for it inside io_uring_enter
+// for at most waitInline (less when a timer is due sooner), as fio does at
+// QD 1: the completion then costs no wake-up of the loop's epoll_wait (an
+// EINTR from the task work, then a second epoll_wait). Whatever becomes
+// ready meanwhile waits at most that long, and the next call looks again
+// before it waits. Out of time or interrupted: 0, and the completion
+// arrives through the loop as usual.
+Napi::Value RingWrap::WaitLone(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  int64_t wait_ns = wait_inline_ns_;
+  if (wait_ns == 0 || !ring_.is_open() || in_flight_ != 1 || !failed_.empty() || ring_.CqReady() ||
+      ring_.SqPending() != 0 || !LoopIdleFor(&wait_ns))
+    return Napi::Number::New(env, 0);
+  BusyHold::Deferral deferral(hold_, in_flight_);
+  int r = ring_.WaitTimeout(1, wait_ns);
+  if (r < 0 && !ring_.CqReady()) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, ReapInto());
 }
 
 bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
