@@ -416,7 +416,8 @@ export class Ring implements IoContext {
   nop(options?: OpOptions): Promise<void> {
     try {
       // No options object made up per call when none is given.
-      const signal = options === undefined ? undefined : validateOptions<OpOptions>(options, ['signal']).signal;
+      if (options === undefined) return this.#ops.startBare(Op.NOP, -1, 0, 0, 0, 'nop', toVoid);
+      const signal = validateOptions<OpOptions>(options, ['signal']).signal;
       return this.#ops.start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, signal, toVoid);
     } catch (e) {
       return Promise.reject(e);

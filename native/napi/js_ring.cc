@@ -223,6 +223,7 @@ class RingWrap : public JsContext<RingWrap> {
   uv_loop_t* loop_ = nullptr;
   // waitInline: longest in-thread wait for a lone op, in ns; 0: never.
   int64_t wait_inline_ns_ = 0;
+  unsigned fixed_put_ = 0;  // FillStagedOps: registered-buffer SQEs written
 };
 
 Napi::Function RingWrap::Define(Napi::Env env) {
@@ -439,9 +440,8 @@ bool RingWrap::PutSqe(const OpSpec& s) {
   }
   if (s.fixed >= 0) {
     sqe->buf_index = static_cast<uint16_t>(s.fixed);
-    counters_[kFixedOps]++;
+    fixed_put_++;
   }
-  Started();
   return true;
 }
 
@@ -725,6 +725,11 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
     if (ring_.SqFree() < count) return false;
   }
   napi_value mem = staged_mem_ref_.Value();
+  // The staged ops count as started together, after the loop (one update of
+  // in_flight_ and the shared counters per batch, not per op): nothing in
+  // the loop reaps, and a submitBatch enter's error takes SQEs back into
+  // failed_, which only the next reap counts against in_flight_.
+  fixed_put_ = 0;
   for (unsigned i = 0; i < count; i++) {
     // room was checked above
     const double* e = staging_ + i * kStageFields;
@@ -737,6 +742,8 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
     // for the device); the last one goes with the caller's submit.
     if (submit_batch_ && (i + 1) % submit_batch_ == 0 && i + 1 < count) SubmitNow(0);
   }
+  counters_[kFixedOps] += fixed_put_;
+  if (count) Started(count);
   SyncCounters();
   return true;
 }
@@ -769,8 +776,7 @@ bool RingWrap::PutStagedFixed(const double* e) {
   sqe->user_data = StagedUserData(e);
   sqe->buf_index = static_cast<uint16_t>(index);
   if (head & kHeadIoprio) sqe->ioprio = static_cast<uint16_t>(e[kFieldAddr]);
-  counters_[kFixedOps]++;
-  Started();
+  fixed_put_++;
   return true;
 }
 
@@ -801,7 +807,6 @@ bool RingWrap::PutStagedPlain(const double* e) {
     if (e[kFieldAddr] < 0) sqe->addr = ~0ull;
     sqe->file_index = static_cast<int32_t>(e[kFieldFixed]);
   }
-  Started();
   return true;
 }
 
