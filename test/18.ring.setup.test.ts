@@ -288,7 +288,8 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
     if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
     const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
     const f = fifoPair();
-    const w = writerThread(f.w, 100, 'abc');
+    // 300 ms: ample for this thread to be in the wait first, even on a loaded machine.
+    const w = writerThread(f.w, 300, 'abc');
     try {
       await new Promise((resolve) => w.once('online', resolve));
       // The worker's start-up messages are handled: the loop has nothing else to do.
@@ -301,7 +302,7 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
       const t0 = performance.now();
       assert.equal(await ring.read(f.r, buf, -1), 3);
       assert.equal(buf.toString(), 'abc');
-      assert.ok(performance.now() - t0 < 900, 'completed by the write, not by the bound');
+      assert.ok(performance.now() - t0 < 1000, 'completed by the write, not by the bound');
       assert.equal(ring.stats.inlineWaits, 1);
       assert.equal(ring.stats.inFlight, 0);
       // Ops that complete at submit (a NOP) are never waited for.
