@@ -8,13 +8,15 @@
 // loops: pagecache-batch, pagecache-promise (4 KiB random reads, QD 32, fixed
 // buffers and files), nop-batch, nop-promise (depth 128), qd1-batch,
 // qd1-promise (4 KiB random O_DIRECT reads at QD 1, latency of every op).
-// A loop name ending in -defer runs on a ring with deferTaskrun: true.
+// A loop name ending in -defer runs on a ring with deferTaskrun: true; one
+// ending in -inline on a ring with waitInline: 1000 (µs).
 const fs = require('node:fs');
 const { Ring } = require('..');
 
 const [loopArg, secondsArg, file] = process.argv.slice(2);
 const deferTaskrun = loopArg.endsWith('-defer');
-const loop = deferTaskrun ? loopArg.slice(0, -'-defer'.length) : loopArg;
+const waitInline = loopArg.endsWith('-inline') ? 1000 : 0;
+const loop = loopArg.replace(/-(defer|inline)$/, '');
 const seconds = Number(secondsArg);
 const BS = 4096;
 
@@ -134,7 +136,7 @@ async function main() {
   if (loop.startsWith('qd1-')) {
     const fd = openLikeTIoUring(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
     const blocks = Math.floor(fs.fstatSync(fd).size / BS);
-    const ring = new Ring({ entries: 8, deferTaskrun });
+    const ring = new Ring({ entries: 8, deferTaskrun, waitInline });
     const pool = ring.registerBuffers({ count: 1, size: BS });
     const [ff] = ring.registerFiles([fd]);
     const next = picker(blocks);

@@ -58,6 +58,7 @@ if (only.includes('qd1')) {
     { name: 'batch API (prepRead + submitAndWait(1))', run: () => loop('qd1-batch') },
     { name: 'promise API (await ring.read())', run: () => loop('qd1-promise') },
     { name: 'promise API, deferTaskrun: true', run: () => loop('qd1-promise-defer') },
+    { name: 'promise API, waitInline: 1000', run: () => loop('qd1-promise-inline') },
     {
       name: 'fio io_uring',
       skip: c.fioVersion ? undefined : c.FIO_MISSING,

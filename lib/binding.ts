@@ -74,6 +74,12 @@ export interface NativeRing {
   /** Writes the first count staged ops into the SQ, all or none: 1, or 0 when there is no room. */
   fillStaged(count: number): number;
   /**
+   * With the ring's waitInline: waits inside io_uring_enter for a lone op
+   * in flight while the loop has nothing else to do; returns the
+   * completions reaped into the shared array (0: none, deliver nothing).
+   */
+  waitLone(): number;
+  /**
    * fillStaged(count) + submitAndWait(minComplete) + reap() in one call:
    * 2 * reaped + (1 if the staged ops were filled), or -errno.
    */

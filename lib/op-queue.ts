@@ -166,6 +166,43 @@ export class OpQueue {
     return promise;
   }
 
+  /**
+   * start() for an op that names no memory and has no signal (a NOP, an
+   * fsync, a close without options): nothing to hold, watch or keep, so
+   * none of start()'s checks for them, and fewer arguments through the
+   * call (the NOP loop's per-op path). Rejects (never throws).
+   */
+  startBare<T>(op: number, fd: number, sqeFlags: number, len: number, opFlags: number, syscall: string, transform: Transform | undefined): Promise<T> {
+    const refused = this.#sink.refuse?.(op, syscall);
+    if (refused !== undefined) return Promise.reject(refused);
+    const slots = this.slots;
+    const id = slots.alloc();
+    const promise = slots.start<T>(id, syscall, undefined, undefined, transform);
+    let started = false;
+    if (this.#queue.length === 0) {
+      try {
+        started = this.#sink.tryStart(id, op, fd, sqeFlags, undefined, 0, len, opFlags, undefined);
+      } catch (e) {
+        this.#fail(id, e);
+        return promise;
+      }
+    }
+    if (!started) {
+      this.#qOp[id] = op;
+      this.#qFd[id] = fd;
+      this.#qSqeFlags[id] = sqeFlags;
+      this.#qMem[id] = undefined;
+      this.#qOffset[id] = 0;
+      this.#qLen[id] = len;
+      this.#qOpFlags[id] = opFlags;
+      this.#qAux[id] = undefined;
+      this.#waiting[id] = true;
+      this.#queue.push(id);
+    }
+    this.scheduleFlush();
+    return promise;
+  }
+
   /** The pools op `id` holds (what holdPools() gave for its memory). */
   heldBy(id: number): HeldPools | undefined {
     return this.#held[id];

@@ -249,6 +249,157 @@ describe('18 Ring: deferTaskrun (IORING_SETUP_DEFER_TASKRUN with an eventfd)', (
   });
 });
 
+describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () => {
+  // A FIFO read completes when something writes: outside this thread (a
+  // worker) or from this loop (a timer, an immediate), whichever the test needs.
+  function writerThread(wfd: number, delayMs: number, text: string): Worker {
+    return new Worker(
+      `const { workerData: d, parentPort } = require('node:worker_threads');
+       const fs = require('node:fs');
+       parentPort.once('message', () => {
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, d.delayMs);
+         fs.writeSync(d.wfd, d.text);
+       });`,
+      { eval: true, workerData: { wfd, delayMs, text } },
+    );
+  }
+
+  it('is validated: microseconds, 0 to 1,000,000; 0 (default) never waits', async () => {
+    // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
+    assert.throws(() => new Ring({ waitInline: '5' }), { code: 'ERR_INVALID_ARG_TYPE' });
+    assert.throws(() => new Ring({ waitInline: -1 }), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => new Ring({ waitInline: 1.5 }), { code: 'ERR_OUT_OF_RANGE' });
+    assert.throws(() => new Ring({ waitInline: 1_000_001 }), { code: 'ERR_OUT_OF_RANGE' });
+    const ring = new Ring({ entries: 8 });
+    const f = fifoPair();
+    try {
+      const buf = Buffer.alloc(3);
+      const p = ring.read(f.r, buf, -1);
+      setTimeout(() => fs.writeSync(f.w, 'abc'), 20);
+      assert.equal(await p, 3);
+      assert.equal(ring.stats.inlineWaits, 0);
+    } finally {
+      f.close();
+      await ring.close();
+    }
+  });
+
+  it('a lone read another thread completes is reaped by the wait, with its bytes; the loop goes on after it', async function () {
+    if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
+    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
+    const f = fifoPair();
+    // 300 ms: ample for this thread to be in the wait first, even on a loaded machine.
+    const w = writerThread(f.w, 300, 'abc');
+    try {
+      await new Promise((resolve) => w.once('online', resolve));
+      // The worker's start-up messages are handled: the loop has nothing else to do.
+      await new Promise((resolve) => setImmediate(resolve));
+      w.postMessage('go');
+      // From a timer's callback: an immediate's would find Node's immediate
+      // handle still active, and the loop busy.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const buf = Buffer.alloc(3);
+      const t0 = performance.now();
+      assert.equal(await ring.read(f.r, buf, -1), 3);
+      assert.equal(buf.toString(), 'abc');
+      assert.ok(performance.now() - t0 < 1000, 'completed by the write, not by the bound');
+      assert.equal(ring.stats.inlineWaits, 1);
+      assert.equal(ring.stats.inFlight, 0);
+      // Ops that complete at submit (a NOP) are never waited for.
+      await ring.nop();
+      assert.equal(ring.stats.inlineWaits, 1);
+    } finally {
+      await w.terminate();
+      f.close();
+      await ring.close();
+    }
+  });
+
+  it('a timer due sooner than waitInline cuts the wait: the timer runs on time, and the op completes through the loop', async function () {
+    if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
+    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
+    const f = fifoPair();
+    try {
+      const buf = Buffer.alloc(3);
+      const t0 = performance.now();
+      let late = -1;
+      setTimeout(() => {
+        late = performance.now() - t0 - 50;
+        fs.writeSync(f.w, 'xyz');
+      }, 50);
+      assert.equal(await ring.read(f.r, buf, -1), 3);
+      assert.equal(buf.toString(), 'xyz');
+      // Without the cut, the timer would run after the whole second's wait.
+      assert.ok(late >= -1 && late < 400, `timer late by ${late} ms`);
+      assert.equal(ring.stats.inlineWaits, 0);
+    } finally {
+      f.close();
+      await ring.close();
+    }
+  });
+
+  it('never waits while the loop has work: an immediate pending runs at once (here it writes what the op reads)', async function () {
+    if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
+    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
+    const f = fifoPair();
+    try {
+      const buf = Buffer.alloc(3);
+      const t0 = performance.now();
+      let ranAfter = -1;
+      setImmediate(() => {
+        ranAfter = performance.now() - t0;
+        fs.writeSync(f.w, 'imm');
+      });
+      assert.equal(await ring.read(f.r, buf, -1), 3);
+      assert.equal(buf.toString(), 'imm');
+      assert.ok(ranAfter >= 0 && ranAfter < 500, `immediate ran after ${ranAfter} ms`);
+      assert.equal(ring.stats.inlineWaits, 0);
+    } finally {
+      f.close();
+      await ring.close();
+    }
+  });
+
+  it('O_DIRECT reads at QD 1 in a chain: right bytes, and a timer of the loop still runs on time meanwhile', async function () {
+    if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
+    const dir = path.dirname(tmpPath('dio'));
+    if (!directSupported(dir)) skip(this, 'O_DIRECT is not supported on the test directory');
+    const file = randomFile(256 * 1024);
+    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
+    const dfd = fs.openSync(file.path, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+    const pool = ring.registerBuffers({ count: 1, size: 4096 });
+    try {
+      const lateness: number[] = [];
+      let stop = false;
+      // A 5 ms interval timer: each run is measured against when it was due.
+      let due = performance.now() + 5;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        lateness.push(now - due);
+        due = now + 5;
+      }, 5);
+      const t0 = performance.now();
+      let n = 0;
+      while (!stop) {
+        const at = ((n * 7) % 64) * 4096;
+        assert.equal(await ring.read(dfd, pool.buffers[0], at), 4096);
+        assert.deepEqual(pool.buffers[0], file.data.subarray(at, at + 4096));
+        n++;
+        if (performance.now() - t0 > 300) stop = true;
+      }
+      clearInterval(timer);
+      assert.ok(lateness.length >= 10, `the interval ran ${lateness.length} times in 300 ms`);
+      // Not the waits' bound (1 s): at most a device read late, plus this machine's scheduling.
+      lateness.sort((a, b) => a - b);
+      assert.ok(lateness[lateness.length >> 1] < 50, `median lateness ${lateness[lateness.length >> 1]} ms`);
+    } finally {
+      await pool.release();
+      fs.closeSync(dfd);
+      await ring.close();
+    }
+  });
+});
+
 describe('18 Ring: registered memory staged as a buffer index and offset', () => {
   let file: { path: string; data: Buffer };
   let fd: number;

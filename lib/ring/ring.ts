@@ -64,6 +64,8 @@ const EBADF = -E.EBADF;
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
 export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
+/** The longest RingOptions.waitInline: one second (in microseconds). */
+const MAX_WAIT_INLINE_US = 1_000_000;
 
 export interface RingOptions {
   /** SQ size (rounded up to a power of two by the kernel). Default 256. */
@@ -109,9 +111,20 @@ export interface RingOptions {
    * from the thread that made it, as with singleIssuer.
    */
   deferTaskrun?: boolean;
+  /**
+   * Microseconds the event loop's thread may wait inside io_uring_enter for
+   * a lone op (exactly one in flight) after submitting it, as fio does at
+   * QD 1, instead of returning to the loop and being woken for it: only
+   * when the loop has nothing else to do (no immediate or pending callback,
+   * no timer due sooner, no fd of the loop ready). Whatever becomes ready
+   * during the wait waits at most this long. 0 (default): never. Needs
+   * Linux 5.11 (IORING_FEAT_EXT_ARG); ignored before that and with iopoll.
+   * See docs/api.md.
+   */
+  waitInline?: number;
 }
 
-const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch', 'registerRingFd', 'deferTaskrun'] as const;
+const RING_OPTIONS = ['entries', 'cqEntries', 'sqpoll', 'sqThreadIdle', 'iopoll', 'coopTaskrun', 'singleIssuer', 'submitAll', 'submitBatch', 'registerRingFd', 'deferTaskrun', 'waitInline'] as const;
 
 export interface RingStats {
   /** SQEs the kernel has consumed. */
@@ -126,6 +139,8 @@ export interface RingStats {
   fixedOps: number;
   /** io_uring_enter(2) calls. */
   enterCalls: number;
+  /** Completions reaped by an in-thread wait (RingOptions.waitInline). */
+  inlineWaits: number;
 }
 
 export interface RingParams {
@@ -178,6 +193,14 @@ export class Ring implements IoContext {
     flush: () => {
       this.#staging.fill();
       this.#afterSubmit(this.#native.submit());
+      // waitInline: a lone op may be waited for here (native decides).
+      if (this.#waitInline && this.#counters[Counter.InFlight] === 1) {
+        const n = this.#native.waitLone();
+        if (n > 0) {
+          this.#inlineWaits += n;
+          this.#dispatch(n);
+        }
+      }
     },
     cancel: (id) => {
       // The op's SQE goes first (it may still be staged), so the cancel
@@ -202,6 +225,9 @@ export class Ring implements IoContext {
   readonly #ops = new OpQueue(this.#sink);
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** RingOptions.waitInline is on (and the kernel can). */
+  #waitInline = false;
+  #inlineWaits = 0;
   /** The batch API's handler and the memory its ops hold (batch.ts). */
   readonly #batch = new BatchOps();
   /**
@@ -234,6 +260,7 @@ export class Ring implements IoContext {
       registerRingFd: flag(o.registerRingFd, 'registerRingFd', true),
       deferTaskrun: flag(o.deferTaskrun, 'deferTaskrun', false),
       submitBatch: o.submitBatch === undefined ? 0 : validateInteger(o.submitBatch, 'options.submitBatch', 0, MAX_ENTRIES),
+      waitInline: o.waitInline === undefined ? 0 : validateInteger(o.waitInline, 'options.waitInline', 0, MAX_WAIT_INLINE_US),
     };
     // The CQ can never hold more than MAX_CQ_ENTRIES; size the array for that
     // bound lazily from what the kernel granted.
@@ -246,6 +273,7 @@ export class Ring implements IoContext {
       throw ringSetupError(e);
     }
     this.#info = this.#native.info();
+    this.#waitInline = nativeOptions.waitInline > 0;
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
     this.#staging = new Staging(this.#native, this.#info, this.#counters);
     liveRings++;
@@ -280,6 +308,7 @@ export class Ring implements IoContext {
       queued: this.#ops.queued,
       fixedOps: c[Counter.FixedOps],
       enterCalls: c[Counter.EnterCalls],
+      inlineWaits: this.#inlineWaits,
     };
   }
 
@@ -388,7 +417,8 @@ export class Ring implements IoContext {
   nop(options?: OpOptions): Promise<void> {
     try {
       // No options object made up per call when none is given.
-      const signal = options === undefined ? undefined : validateOptions<OpOptions>(options, ['signal']).signal;
+      if (options === undefined) return this.#ops.startBare(Op.NOP, -1, 0, 0, 0, 'nop', toVoid);
+      const signal = validateOptions<OpOptions>(options, ['signal']).signal;
       return this.#ops.start(Op.NOP, -1, 0, undefined, 0, 0, 0, undefined, 'nop', undefined, undefined, signal, toVoid);
     } catch (e) {
       return Promise.reject(e);

@@ -137,11 +137,25 @@ constexpr uint32_t kFeatSingleMmap = 1u << 0;
 constexpr uint32_t kFeatNodrop = 1u << 1;
 constexpr uint32_t kFeatSubmitStable = 1u << 2;
 constexpr uint32_t kFeatRwCurPos = 1u << 3;
+constexpr uint32_t kFeatExtArg = 1u << 8;  // 5.11
 
 // io_uring_enter flags
 constexpr uint32_t kEnterGetevents = 1u << 0;
 constexpr uint32_t kEnterSqWakeup = 1u << 1;
+constexpr uint32_t kEnterExtArg = 1u << 3;         // 5.11
 constexpr uint32_t kEnterRegisteredRing = 1u << 4;  // 5.18
+
+// io_uring_enter's argument with kEnterExtArg (struct io_uring_getevents_arg).
+struct GeteventsArg {
+  uint64_t sigmask;
+  uint32_t sigmask_sz;
+  uint32_t min_wait_usec;  // 6.12; 0 here
+  uint64_t ts;             // address of a KernelTimespec, or 0
+};
+struct KernelTimespec {
+  int64_t tv_sec;
+  int64_t tv_nsec;
+};
 
 // sq_flags bits the kernel sets
 constexpr uint32_t kSqNeedWakeup = 1u << 0;

@@ -175,6 +175,12 @@ class Uring {
     return sq_kflags_->load(std::memory_order_acquire) & (abi::kSqCqOverflow | abi::kSqTaskrun);
   }
   int FlushCompletions();
+  // Waits inside io_uring_enter until min_complete CQEs are ready or
+  // timeout_ns pass (IORING_ENTER_EXT_ARG, 5.11): the count entered with,
+  // -ETIME when the time ran out, -EINTR for a signal (not retried: the
+  // caller's loop must see it), -EINVAL where the kernel has no EXT_ARG.
+  int WaitTimeout(unsigned min_complete, int64_t timeout_ns);
+  bool has_ext_arg() const { return features_ & abi::kFeatExtArg; }
 
   int Enter(unsigned to_submit, unsigned min_complete, unsigned flags);
   int Register(unsigned opcode, const void* arg, unsigned nr_args);

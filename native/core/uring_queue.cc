@@ -75,6 +75,14 @@ int Uring::FlushCompletions() {
   return Enter(0, 0, abi::kEnterGetevents);
 }
 
+int Uring::WaitTimeout(unsigned min_complete, int64_t timeout_ns) {
+  abi::KernelTimespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
+  abi::GeteventsArg arg = {};
+  arg.ts = reinterpret_cast<uintptr_t>(&ts);
+  enter_calls_++;
+  return sys::EnterArg(enter_fd_, 0, min_complete, abi::kEnterGetevents | enter_flags_, &arg);
+}
+
 int Uring::Enter(unsigned to_submit, unsigned min_complete, unsigned flags) {
   int r;
   do {

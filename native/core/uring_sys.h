@@ -19,6 +19,12 @@ inline int Enter(int fd, unsigned to_submit, unsigned min_complete, unsigned fla
   return r < 0 ? -errno : static_cast<int>(r);
 }
 
+// io_uring_enter with IORING_ENTER_EXT_ARG: arg is an abi::GeteventsArg.
+inline int EnterArg(int fd, unsigned to_submit, unsigned min_complete, unsigned flags, const abi::GeteventsArg* arg) {
+  long r = syscall(abi::kSysIoUringEnter, fd, to_submit, min_complete, flags | abi::kEnterExtArg, arg, sizeof(*arg));
+  return r < 0 ? -errno : static_cast<int>(r);
+}
+
 inline int Register(int fd, unsigned opcode, const void* arg, unsigned nr) {
   long r = syscall(abi::kSysIoUringRegister, fd, opcode, arg, nr);
   return r < 0 ? -errno : static_cast<int>(r);

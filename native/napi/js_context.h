@@ -114,8 +114,8 @@ class JsContext : public Napi::ObjectWrap<T> {
     external_.Release();
   }
 
-  void Started() {
-    in_flight_++;
+  void Started(unsigned n = 1) {
+    in_flight_ += n;
     counters_[kCounterInFlight] = static_cast<double>(in_flight_);
     hold_.Take();
   }

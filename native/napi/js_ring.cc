@@ -6,6 +6,7 @@
 // views it holds itself, lists it copied, and the byte length it checked.
 // Native never reads a caller's object (so no caller code runs here) and
 // never trusts a view's current length over the checked one.
+#include <poll.h>
 #include <sys/uio.h>
 
 #include <cerrno>
@@ -176,6 +177,8 @@ class RingWrap : public JsContext<RingWrap> {
   Napi::Value SubmitAndReap(const Napi::CallbackInfo& info);
   Napi::Value DrainSq(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value WaitLone(const Napi::CallbackInfo& info);
+  bool LoopIdleFor(int64_t* wait_ns);
 
   template <Napi::Value (RingWrap::*M)(const Napi::CallbackInfo&)>
   static Napi::Value Bound(const Napi::CallbackInfo& info) {
@@ -217,6 +220,10 @@ class RingWrap : public JsContext<RingWrap> {
   unsigned staging_cap_ = 0;  // in ops
   Napi::Reference<Napi::Array> staged_mem_ref_;
   unsigned submit_batch_ = 0;  // most staged SQEs per io_uring_enter; 0: all
+  uv_loop_t* loop_ = nullptr;
+  // waitInline: longest in-thread wait for a lone op, in ns; 0: never.
+  int64_t wait_inline_ns_ = 0;
+  unsigned fixed_put_ = 0;  // FillStagedOps: registered-buffer SQEs written
 };
 
 Napi::Function RingWrap::Define(Napi::Env env) {
@@ -236,6 +243,7 @@ Napi::Function RingWrap::Define(Napi::Env env) {
                          InstanceMethod<&RingWrap::SubmitAndReap>("submitAndReap"),
                          InstanceMethod<&RingWrap::DrainSq>("drainSq"),
                          InstanceMethod<&RingWrap::Cancel>("cancel"),
+                         InstanceMethod<&RingWrap::WaitLone>("waitLone"),
                      });
 }
 
@@ -255,6 +263,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
   opts.register_ring_fd = o.Get("registerRingFd").ToBoolean();
   opts.defer_taskrun = o.Get("deferTaskrun").ToBoolean();
   submit_batch_ = o.Get("submitBatch").As<Napi::Number>().Uint32Value();
+  wait_inline_ns_ = static_cast<int64_t>(o.Get("waitInline").As<Napi::Number>().Uint32Value()) * 1000;
 
   CheckArrays(info, 1);
 
@@ -272,6 +281,10 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
 
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
+  loop_ = loop;
+  // The in-thread wait needs a timeout on the enter (EXT_ARG, 5.11); an
+  // IOPOLL ring's enter polls instead of sleeping. Neither: never wait.
+  if (!ring_.has_ext_arg() || ring_.iopoll()) wait_inline_ns_ = 0;
   // IOPOLL rings post nothing until asked to poll, so their fd never wakes
   // the loop: they are polled on each loop turn while ops are in flight.
   r = poller_.Start(loop, ring_.wake_fd(), ring_.iopoll(), &RingWrap::OnReadable, this);
@@ -294,6 +307,7 @@ RingWrap::RingWrap(const Napi::CallbackInfo& info) : JsContext<RingWrap>(info) {
       Napi::PropertyDescriptor::Value("submitAndReap", Napi::Function::New(env, &Bound<&RingWrap::SubmitAndReap>, "submitAndReap", this)),
       Napi::PropertyDescriptor::Value("submit", Napi::Function::New(env, &Bound<&RingWrap::Submit>, "submit", this)),
       Napi::PropertyDescriptor::Value("fillStaged", Napi::Function::New(env, &Bound<&RingWrap::FillStaged>, "fillStaged", this)),
+      Napi::PropertyDescriptor::Value("waitLone", Napi::Function::New(env, &Bound<&RingWrap::WaitLone>, "waitLone", this)),
   });
 }
 
@@ -426,9 +440,8 @@ bool RingWrap::PutSqe(const OpSpec& s) {
   }
   if (s.fixed >= 0) {
     sqe->buf_index = static_cast<uint16_t>(s.fixed);
-    counters_[kFixedOps]++;
+    fixed_put_++;
   }
-  Started();
   return true;
 }
 
@@ -661,6 +674,48 @@ Napi::Value RingWrap::Cancel(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 1);
 }
 
+// Whether the event loop has nothing to do for the next *wait_ns (which
+// this shortens to when its next timer is due): no immediate, pending or
+// closing callback (uv_backend_timeout says 0 then), no timer due sooner,
+// and nothing ready in the loop's epoll set, which holds every fd and
+// wake-up source libuv watches (sockets, pipes, the thread pool's and
+// other threads' async handles, signals, this ring's own fd).
+bool RingWrap::LoopIdleFor(int64_t* wait_ns) {
+  int timeout_ms = uv_backend_timeout(loop_);
+  if (timeout_ms == 0) return false;
+  if (timeout_ms > 0) {
+    // The loop's clock stopped when this turn began (and may lag the
+    // precise one by a tick): the timer is due at loop time + timeout.
+    int64_t due_ns = (static_cast<int64_t>(uv_now(loop_)) + timeout_ms) * 1000000;
+    int64_t left = due_ns - static_cast<int64_t>(uv_hrtime());
+    if (left <= 0) return false;
+    if (left < *wait_ns) *wait_ns = left;
+  }
+  pollfd p = {uv_backend_fd(loop_), POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
+}
+
+// waitLone() -> completions reaped into the shared array (deliver them),
+// or 0. With waitInline, when exactly one op is in the kernel and the loop
+// has nothing else to do (LoopIdleFor), waits for it inside io_uring_enter
+// for at most waitInline (less when a timer is due sooner), as fio does at
+// QD 1: the completion then costs no wake-up of the loop's epoll_wait (an
+// EINTR from the task work, then a second epoll_wait). Whatever becomes
+// ready meanwhile waits at most that long, and the next call looks again
+// before it waits. Out of time or interrupted: 0, and the completion
+// arrives through the loop as usual.
+Napi::Value RingWrap::WaitLone(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  int64_t wait_ns = wait_inline_ns_;
+  if (wait_ns == 0 || !ring_.is_open() || in_flight_ != 1 || !failed_.empty() || ring_.CqReady() ||
+      ring_.SqPending() != 0 || !LoopIdleFor(&wait_ns))
+    return Napi::Number::New(env, 0);
+  BusyHold::Deferral deferral(hold_, in_flight_);
+  int r = ring_.WaitTimeout(1, wait_ns);
+  if (r < 0 && !ring_.CqReady()) return Napi::Number::New(env, 0);
+  return Napi::Number::New(env, ReapInto());
+}
+
 bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
   if (count > staging_cap_) throw Napi::RangeError::New(env, "staged count out of range");
   if (in_flight_ + count > ring_.cq_entries()) return false;
@@ -670,6 +725,11 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
     if (ring_.SqFree() < count) return false;
   }
   napi_value mem = staged_mem_ref_.Value();
+  // The staged ops count as started together, after the loop (one update of
+  // in_flight_ and the shared counters per batch, not per op): nothing in
+  // the loop reaps, and a submitBatch enter's error takes SQEs back into
+  // failed_, which only the next reap counts against in_flight_.
+  fixed_put_ = 0;
   for (unsigned i = 0; i < count; i++) {
     // room was checked above
     const double* e = staging_ + i * kStageFields;
@@ -682,6 +742,8 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
     // for the device); the last one goes with the caller's submit.
     if (submit_batch_ && (i + 1) % submit_batch_ == 0 && i + 1 < count) SubmitNow(0);
   }
+  counters_[kFixedOps] += fixed_put_;
+  if (count) Started(count);
   SyncCounters();
   return true;
 }
@@ -714,8 +776,7 @@ bool RingWrap::PutStagedFixed(const double* e) {
   sqe->user_data = StagedUserData(e);
   sqe->buf_index = static_cast<uint16_t>(index);
   if (head & kHeadIoprio) sqe->ioprio = static_cast<uint16_t>(e[kFieldAddr]);
-  counters_[kFixedOps]++;
-  Started();
+  fixed_put_++;
   return true;
 }
 
@@ -746,7 +807,6 @@ bool RingWrap::PutStagedPlain(const double* e) {
     if (e[kFieldAddr] < 0) sqe->addr = ~0ull;
     sqe->file_index = static_cast<int32_t>(e[kFieldFixed]);
   }
-  Started();
   return true;
 }
 
