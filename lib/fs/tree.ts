@@ -24,10 +24,12 @@ const EEXIST = -E.EEXIST;
 const EACCES = -E.EACCES;
 const ENOSPC = -E.ENOSPC;
 const ENOTDIR = -E.ENOTDIR;
+const ELOOP = -E.ELOOP;
 const EPERM = -E.EPERM;
 const EISDIR = -E.EISDIR;
 const ENOTEMPTY = -E.ENOTEMPTY;
 const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
 
@@ -217,6 +219,19 @@ async function afterUnlink(ring: Ring, p: Buffer, r: number): Promise<void> {
 async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
   const dir = typeof p === 'string' ? Buffer.from(p) : p;
   const listed = await binding.unlinkEntries(dir, true);
+  // No longer a directory (O_NOFOLLOW): a symlink put there since the rmdir
+  // said ENOTEMPTY. Node's readdir, below, would follow the link, and rm
+  // would empty its target, outside the tree: the link itself is removed
+  // instead, as rimraf removes a symlink it meets. Anything else that is
+  // not a directory: readdir's error, without a readdir.
+  if (listed === ENOTDIR || listed === ELOOP) {
+    const st = await ring._statxBytes(dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, '', undefined);
+    if (typeof st === 'number') throw fail(st, 'scandir', p);
+    if (statxType(st) !== S_IFLNK) throw fail(listed, 'scandir', p);
+    const r = await ring._unlinkatLinked(p, 0, false);
+    if (r !== 0 && r !== ENOENT) throw fail(r, 'unlink', p);
+    return;
+  }
   // Not listed (the directory went, or cannot be read): Node's readdir,
   // below, gives Node's error (or the listing, if the directory is back).
   if (typeof listed !== 'number') return rmLeftEntries(ring, p, dir, listed[0], listed[1]);
@@ -241,6 +256,9 @@ async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
   const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
   if (r !== 0) throw fail(r, 'rmdir', p);
 }
+
+/** rmChildren for tests (the step after rmdir's ENOTEMPTY): not part of the API. */
+export const _rmChildren = rmChildren;
 
 /** Entry kinds of binding.unlinkEntries' list (native/core/dir_unlink.h). */
 const ENTRY_DIR = 0;

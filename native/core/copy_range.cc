@@ -144,7 +144,23 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
     close(s);
     return r;
   }
-  int d = open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | ((mode & kCopyExcl) ? O_EXCL : 0), from.st_mode);
+  // The destination: created here (O_EXCL) or opened as it was. Only a
+  // file this call created is removed when the copy fails, so it is known
+  // which: an exclusive create first, and when something is there already,
+  // an open of it without O_CREAT. (libuv opens with O_CREAT alone and
+  // unlinks the destination on any failure after that: Node's copyFile onto
+  // an existing file whose copy fails removes it, onto a device that refuses
+  // ftruncate, /dev/null as root, the device node itself.)
+  bool created = false;
+  int d = open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, from.st_mode);
+  if (d >= 0) {
+    created = true;
+  } else if (errno == EEXIST && !(mode & kCopyExcl)) {
+    d = open(dest.c_str(), O_WRONLY | O_CLOEXEC);
+    // Gone since (or a dangling symlink, whose target O_CREAT creates, as
+    // Node's open does): not known to be this call's, so never removed.
+    if (d < 0 && errno == ENOENT) d = open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, from.st_mode);
+  }
   if (d < 0) {
     int r = -errno;
     close(s);
@@ -152,11 +168,12 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
   }
   int result = 0;
   bool same = false;
-  if (!(mode & kCopyExcl)) {
-    struct stat to;
-    if (fstat(d, &to) != 0) {
-      result = -errno;
-    } else if (to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
+  struct stat to;
+  if (fstat(d, &to) != 0) {
+    result = -errno;
+    created = false;  // cannot be told from another file at that path
+  } else if (!(mode & kCopyExcl)) {
+    if (to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
       same = true;
     } else if (ftruncate(d, 0) != 0 && (errno != EACCES || to.st_size > 0)) {
       result = -errno;
@@ -166,8 +183,12 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
   if (!same && result == 0) result = CopyData(s, d, mode, from.st_size, moved);
   int c = Close(d);
   if (result == 0) result = c;
-  // A failed copy leaves no destination behind (the unlink's own result is ignored).
-  if (result != 0) unlink(dest.c_str());
+  // A failed copy leaves no destination that it created (the unlink's own
+  // result is ignored). Only while the path still names that file: another
+  // process may have put its own file there since the create.
+  struct stat now;
+  if (result != 0 && created && lstat(dest.c_str(), &now) == 0 && now.st_dev == to.st_dev && now.st_ino == to.st_ino)
+    unlink(dest.c_str());
   c = Close(s);
   if (result == 0) result = c;
   return result;
