@@ -650,6 +650,33 @@ describe('29 kaio/fs/promises: rm -r lists and unlinks each directory natively, 
     assert.deepEqual(k, n);
     assert.deepEqual(fs.readdirSync(tree), ['file']);
   });
+
+  it('a level above the directory swapped for a symlink to outside the tree (rm -r of tree, at tree/sub/deeper): ELOOP, the files outside stay (Node\'s walk by path follows it)', async () => {
+    const { _rmChildren } = require('../dist/lib/fs/tree') as typeof import('../dist/lib/fs/tree'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const outside = path.join(base, 'swap3-outside');
+    fs.mkdirSync(path.join(outside, 'deeper'), { recursive: true });
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(outside, 'deeper', `g${i}`), 'keep');
+    const tree = path.join(base, 'swap3-tree');
+    fs.mkdirSync(tree);
+    // tree/sub was a directory when tree was listed, and tree/sub/deeper when tree/sub was; now tree/sub is a link.
+    fs.symlinkSync(outside, path.join(tree, 'sub'));
+    const err = await _rmChildren(ring!, path.join(tree, 'sub', 'deeper'), Buffer.byteLength(tree)).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    assert.deepEqual(fs.readdirSync(path.join(outside, 'deeper')).sort(), ['g0', 'g1', 'g2', 'g3', 'g4'], 'nothing outside the tree removed');
+    assert.equal(err?.code, 'ELOOP');
+    assert.equal(err?.syscall, 'scandir');
+    // The same walk from the root the user named, through a symlink of its own: followed, as the path says.
+    const real = path.join(base, 'swap3-real');
+    fs.mkdirSync(path.join(real, 'a', 'b'), { recursive: true });
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(real, 'a', 'b', `h${i}`), 'x');
+    fs.symlinkSync(real, path.join(base, 'swap3-via'));
+    const via = path.join(base, 'swap3-via');
+    await _rmChildren(ring!, path.join(via, 'a', 'b'), Buffer.byteLength(path.join(via, 'a')));
+    assert.equal(fs.existsSync(path.join(real, 'a', 'b')), false);
+    fs.mkdirSync(path.join(real, 'a', 'c', 'd'), { recursive: true });
+    fs.writeFileSync(path.join(real, 'a', 'c', 'd', 'e'), 'x');
+    await kfs.rm(path.join(via, 'a'), { recursive: true });
+    assert.deepEqual(fs.readdirSync(real), []);
+  });
 });
 
 // copyFile's native step (binding.copyFile: libuv's steps in one call on
