@@ -13,7 +13,11 @@
 //    command line: 4 KiB random read at QD 1 and QD 32, random write QD 32, 128 KiB sequential
 //    read QD 8, randrw 70/30 QD 32, numjobs=2 random read QD 32 (group_reporting); IOPS and
 //    clat p50/p99 of each, and kaio's over fio's.
-//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs]
+//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs [--only=4,6] [--rt] [--fio-thread]]
+// --only: with --jobs, only these jobs (1-based, in the table's order). --rt: with --jobs, both
+// tools under SCHED_FIFO (chrt -f 50), so that other load on the machine does not preempt them.
+// --fio-thread: fio's jobs as threads of one process (--thread), as kaio's are: fio's default
+// forks a process per job that calls setsid(), an autogroup (CPU share) of its own per job.
 // --ab: only the IOPS table, fio and kaio bench with io_uring.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -88,14 +92,18 @@ function latTable(rows) {
 }
 
 const headToHead = process.argv.includes('--jobs');
+const rtJobs = process.argv.includes('--rt');
+const fioThread = process.argv.includes('--fio-thread');
+const onlyJobs = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7).split(',').filter(Boolean).map(Number);
 
 /** One run of `tool` on a head-to-head job: IOPS of every direction, clat p50/p99 (µs) of the first that ran. */
 function jobRun(tool, flags) {
   const args = ['--name=h2h', ...flags, '--ioengine=io_uring', '--direct=1', `--filename=${file}`, '--size=1g', '--time_based',
     `--runtime=${c.settings.runtime}`, '--randrepeat=0', '--invalidate=0', '--group_reporting', '--output-format=json'];
-  const out = tool === 'fio'
-    ? execFileSync('fio', args, { encoding: 'utf8', maxBuffer: 1 << 24 })
-    : execFileSync(process.execPath, [kaioBin, 'bench', ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const [cmd, argv] = tool === 'fio' ? ['fio', fioThread ? [...args, '--thread'] : args] : [process.execPath, [kaioBin, 'bench', ...args]];
+  const out = rtJobs
+    ? execFileSync('chrt', ['-f', '50', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
+    : execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   const j = JSON.parse(out.slice(out.indexOf('{'))).jobs[0];
   if (j.error) throw new Error(`${tool} ${flags.join(' ')}: error ${j.error}`);
   const dir = j.read.io_bytes > 0 ? j.read : j.write;
@@ -104,7 +112,7 @@ function jobRun(tool, flags) {
 }
 
 if (headToHead) {
-  const JOBS = [
+  const ALL = [
     ['4 KiB randread QD 1', ['--rw=randread', '--bs=4k', '--iodepth=1']],
     ['4 KiB randread QD 32', ['--rw=randread', '--bs=4k', '--iodepth=32']],
     ['4 KiB randwrite QD 32', ['--rw=randwrite', '--bs=4k', '--iodepth=32']],
@@ -112,6 +120,7 @@ if (headToHead) {
     ['4 KiB randrw 70/30 QD 32', ['--rw=randrw', '--rwmixread=70', '--bs=4k', '--iodepth=32']],
     ['4 KiB randread QD 32 numjobs=2', ['--rw=randread', '--bs=4k', '--iodepth=32', '--numjobs=2']],
   ];
+  const JOBS = onlyJobs.length ? ALL.filter((_, i) => onlyJobs.includes(i + 1)) : ALL;
   const samples = JOBS.map(() => ({ fio: [], kaio: [] }));
   for (let r = 0; r < c.settings.rounds; r++) {
     JOBS.forEach(([name, flags], i) => {
@@ -125,16 +134,20 @@ if (headToHead) {
   }
   const med = (xs, k) => c.median(xs.map((x) => x[k]));
   const fmt = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const range = (xs) => `${fmt(Math.min(...xs.map((x) => x.clat99)))}-${fmt(Math.max(...xs.map((x) => x.clat99)))}`;
   console.log(c.header('kaio bench vs fio: head-to-head jobs (io_uring, O_DIRECT)'));
   console.log('Both tools: `--ioengine=io_uring --direct=1 --size=1g --filename=.bench-data/bench-1g.dat --time_based ' +
     `--runtime=${c.settings.runtime} --randrepeat=0 --invalidate=0 --group_reporting\` plus the job's options; medians of ${c.settings.rounds} interleaved rounds.\n`);
-  console.log('| job | fio IOPS | kaio IOPS | kaio/fio | fio clat p50 / p99 (µs) | kaio clat p50 / p99 (µs) |');
-  console.log('|---|---|---|---|---|---|');
+  if (rtJobs) console.log('Both tools under SCHED_FIFO (chrt -f 50).\n');
+  if (fioThread) console.log('fio with --thread (its jobs threads of one process, as kaio\'s).\n');
+  console.log('| job | fio IOPS | kaio IOPS | kaio/fio | fio clat p50 / p99 (µs) | kaio clat p50 / p99 (µs) | fio p99 range over rounds | kaio p99 range |');
+  console.log('|---|---|---|---|---|---|---|---|');
   JOBS.forEach(([name], i) => {
     const f = samples[i].fio;
     const k = samples[i].kaio;
     console.log(`| ${name} | ${c.fmtOps(med(f, 'iops'))} | ${c.fmtOps(med(k, 'iops'))} | ${(med(k, 'iops') / med(f, 'iops')).toFixed(2)}x | ` +
-      `${fmt(med(f, 'clat50'))} / ${fmt(med(f, 'clat99'))} | ${fmt(med(k, 'clat50'))} / ${fmt(med(k, 'clat99'))} |`);
+      `${fmt(med(f, 'clat50'))} / ${fmt(med(f, 'clat99'))} | ${fmt(med(k, 'clat50'))} / ${fmt(med(k, 'clat99'))} | ` +
+      `${range(f)} | ${range(k)} |`);
   });
   process.exit(0);
 }

@@ -193,14 +193,19 @@ async function wal() {
   return ops;
 }
 
-/** Stream copy of one file, or (copy-api) each runtime's copy function (ops = copies). */
+/**
+ * Stream copy of one file, or (copy-api) each runtime's copy function (ops = copies).
+ * copy-sync, copy-api-sync: each copy then made durable, the destination's
+ * data on the disk (node:fs openSync, fdatasyncSync, closeSync: the same
+ * calls in every runtime), inside the clock.
+ */
 async function copy() {
   const end = performance.now() + seconds * 1000;
   let ops = 0;
   do {
     if (api === 'bun') {
       await globalThis.Bun.write(P.dest, globalThis.Bun.file(P.src));
-    } else if (api === 'deno' && workload === 'copy-api') {
+    } else if (api === 'deno' && workload.startsWith('copy-api')) {
       await globalThis.Deno.copyFile(P.src, P.dest);
     } else if (api === 'deno') {
       const src = await globalThis.Deno.open(P.src, { read: true });
@@ -216,6 +221,11 @@ async function copy() {
       await pipeline(src.createReadStream(), dst.createWriteStream());
     } else {
       await pipeline(fs.createReadStream(P.src), fs.createWriteStream(P.dest));
+    }
+    if (P.sync) {
+      const fd = fs.openSync(P.dest, 'r+');
+      fs.fdatasyncSync(fd);
+      fs.closeSync(fd);
     }
     ops++;
   } while (performance.now() < end);
@@ -235,6 +245,8 @@ const workloads = {
   wal,
   copy,
   'copy-api': copy,
+  'copy-sync': copy,
+  'copy-api-sync': copy,
 };
 
 const cpu0 = process.cpuUsage();

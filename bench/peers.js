@@ -12,6 +12,9 @@
 // the order of the cells of a workload; the table gives medians, and each
 // kaio cell's ratio to the best non-kaio cell, the median of per-round ratios.
 // --cold drops the page cache (echo 3 > /proc/sys/vm/drop_caches, root) before every cell.
+// copy-sync and copy-api-sync: the copy rows again with each copy fdatasync'ed inside the
+// clock (in copy and copy-api a copy that skips ext4's writeback at close, Bun.write's
+// fallocate, never writes its data: the next copy's truncation drops it).
 // Then the HTTP static file server rows (bench/peers-http.js, wrk; --only=http-4k,http-64k,http-large
 // selects them, and --http-runtime=3 sets their seconds per cell), in the same table.
 // writefile-new: each cell creates its files in a directory of its own, after
@@ -131,7 +134,7 @@ function workloads() {
   const mid = path.join(dataDir, 'mid-64m');
   if (wanted('readfile-64m')) fillFile(mid, 64 << 20);
   const src = path.join(dataDir, `copy-src-${copyMiB}m`);
-  if (wanted('copy', 'copy-api')) fillFile(src, copyMiB << 20);
+  if (wanted('copy', 'copy-api', 'copy-sync', 'copy-api-sync')) fillFile(src, copyMiB << 20);
   const small4 = wanted('readfile-4k') ? fileSet('files-4k', 2000, 4096) : [];
   const small64 = wanted('readfile-64k') ? fileSet('files-64k', 2000, 65536) : [];
   const existing = wanted('writefile-existing', 'writefile-options') ? fileSet('existing-4k', 512, 4096) : [];
@@ -172,6 +175,24 @@ function workloads() {
     {
       name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
       params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+    },
+    // The two copies again, each then made durable (fdatasync of the
+    // destination inside the clock). Above, each copy's O_TRUNC or ftruncate
+    // of the destination throws away the last copy's dirty pages before they
+    // are written back: a copy whose close does not start writeback (Bun.write
+    // fallocates, so ext4's auto_da_alloc flush on close finds no delayed
+    // blocks) never writes its data to the disk in that loop, while node's,
+    // kaio's and Deno's (truncate, then delayed allocation: flush on close)
+    // write each copy. Here every cell writes every copy.
+    {
+      name: 'copy-sync', label: `stream copy of a ${copyMiB} MiB file, then fdatasync (MiB/s)`, cells: ['node streams', 'kaio fh', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
+      params: { src, dest: path.join(dataDir, 'copy-dest'), sync: true }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+    },
+    {
+      name: 'copy-api-sync', label: `copy of a ${copyMiB} MiB file, each runtime's copy function, then fdatasync (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
+      params: { src, dest: path.join(dataDir, 'copy-dest'), sync: true }, warm: [src], mib: copyMiB,
       after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
     },
   ].filter((w) => (only ? only.includes(w.name) : !w.optional))

@@ -730,6 +730,110 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
     }
   });
 
+  it('a new destination is not truncated, so ext4 does not write it back in the call (its blocks still delayed after it), where an existing one is, as Node\'s', async function () {
+    // filefrag -v (FIEMAP) flags an extent whose blocks ext4 has not yet
+    // allocated "delalloc". A truncation to 0 (Node's libuv makes one on
+    // every destination, new or not) marks the inode so that its close
+    // writes back what the copy dirtied (ext4's auto_da_alloc): then the
+    // blocks are allocated when copyFile settles. kaio truncates only a
+    // destination with bytes in it. Fails on the old code (it truncated every destination).
+    if (cp.spawnSync('filefrag', ['-V']).error) skip(this, 'no filefrag (e2fsprogs) here');
+    const fsType = cp.spawnSync('stat', ['-f', '-c', '%T', base], { encoding: 'utf8' }).stdout.trim();
+    if (fsType !== 'ext2/ext3') skip(this, `the temp dir is on ${fsType}, not ext4`);
+    const delayed = (p: string): boolean => /delalloc/.test(cp.execFileSync('filefrag', ['-v', p], { encoding: 'utf8' }));
+    const src = path.join(base, 'da-src');
+    const data = pattern(300 << 10, 21);
+    fs.writeFileSync(src, data);
+    const k = path.join(base, 'da-k');
+    const n = path.join(base, 'da-n');
+    await fsp.copyFile(src, n);
+    if (delayed(n)) skip(this, 'this ext4 does not write back at close after a truncation (mounted noauto_da_alloc)');
+    await kfs.copyFile(src, k);
+    const kDelayed = delayed(k);
+    assert.ok(fs.readFileSync(k).equals(data) && fs.readFileSync(n).equals(data));
+    assert.strictEqual(kDelayed, true, 'kaio\'s copy into a new file is left to the kernel\'s writeback');
+    // Over a file with bytes in it (which must be truncated): as Node's.
+    fs.writeFileSync(k, pattern(500 << 10, 3));
+    await kfs.copyFile(src, k);
+    assert.strictEqual(delayed(k), false, 'truncated, then written back at close, as Node\'s');
+    assert.ok(fs.readFileSync(k).equals(data));
+  });
+
+  it('an existing empty destination: the source\'s bytes and mode, and (empty source) the times a truncation sets, as Node\'s', async () => {
+    const old = new Date('2001-02-03T04:05:06Z');
+    for (const [size, mode, destMode] of [[5000, 0o640, 0o600], [5000, 0o644, 0o644], [0, 0o640, 0o640], [0, 0o604, 0o600]]) {
+      const src = path.join(base, `empty-dest-src-${size}`);
+      fs.writeFileSync(src, pattern(size, 8));
+      fs.chmodSync(src, mode);
+      const got = [];
+      for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
+        const dest = path.join(base, `empty-dest-${size}-${mode.toString(8)}-${who}`);
+        fs.writeFileSync(dest, '');
+        fs.chmodSync(dest, destMode);
+        fs.utimesSync(dest, old, old);
+        await (m.copyFile as AsyncFn)(src, dest);
+        const st = fs.statSync(dest);
+        got.push({ equal: fs.readFileSync(dest).equals(fs.readFileSync(src)), mode: st.mode, mtimeMoved: st.mtimeMs > old.getTime() });
+      }
+      assert.deepStrictEqual(got[0], got[1], `${size} bytes, mode ${mode.toString(8)} onto an empty file of mode ${destMode.toString(8)}`);
+      assert.deepStrictEqual(got[0], { equal: true, mode: 0o100000 | mode, mtimeMoved: true });
+    }
+  });
+
+  it('a new destination under a umask that strips the source\'s mode: the source\'s mode all the same, as Node\'s', async () => {
+    const src = path.join(base, 'umask-src');
+    fs.writeFileSync(src, pattern(70000, 6));
+    fs.chmodSync(src, 0o755);
+    const before = process.umask(0o077);
+    try {
+      await kfs.copyFile(src, path.join(base, 'umask-k'));
+      await fsp.copyFile(src, path.join(base, 'umask-n'));
+    } finally {
+      process.umask(before);
+    }
+    assert.strictEqual(fs.statSync(path.join(base, 'umask-k')).mode, 0o100755);
+    assert.strictEqual(fs.statSync(path.join(base, 'umask-n')).mode, 0o100755);
+    assert.ok(fs.readFileSync(path.join(base, 'umask-k')).equals(fs.readFileSync(src)));
+  });
+
+  it('as nobody, over an existing destination with the source\'s mode: another\'s fails in fchmod (EPERM), a set-group-ID one loses the bit, as Node\'s', function () {
+    if (process.getuid?.() !== 0) skip(this, 'needs root to make files of other users');
+    fs.chmodSync(base, 0o755); // for nobody to reach the files
+    const src = path.join(base, 'perm-src');
+    const outs: Record<string, unknown>[] = [];
+    for (const [label, owner, mode] of [['root\'s', 0, 0o666], ['set-group-ID', 65534, 0o2666]] as const) {
+      fs.writeFileSync(src, pattern(9000, 12));
+      fs.chmodSync(src, mode);
+      for (const who of ['kaio', 'node']) {
+        const dir = path.join(base, `perm-${owner}-${who}`);
+        fs.mkdirSync(dir);
+        fs.chmodSync(dir, 0o777);
+        const dest = path.join(dir, 'dest');
+        fs.writeFileSync(dest, 'old bytes');
+        fs.chownSync(dest, owner, 0);
+        fs.chmodSync(dest, mode);
+        const r = run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, child, who, src, dest]);
+        if (r.error || r.status === 127) skip(this, `no setpriv here: ${r.error?.message ?? r.stderr}`);
+        assert.strictEqual(r.status, 0, r.stderr);
+        const o = JSON.parse(r.stdout);
+        delete o.moved;
+        if (o.error) o.error.message = o.error.message.replace(dest, 'DEST');
+        outs.push({ label, who, ...o, mode: fs.existsSync(dest) ? (fs.statSync(dest).mode & 0o7777).toString(8) : 'gone' });
+      }
+      const [k, n] = outs.slice(-2);
+      if (k.error) {
+        // Node's libuv unlinks the destination it failed on, root's file here; kaio leaves a file it did not create.
+        assert.deepStrictEqual([k.destLeft, n.destLeft, n.mode], [true, false, 'gone'], label);
+        assert.strictEqual(k.mode, (mode & 0o7777).toString(8));
+        delete k.destLeft, delete n.destLeft, delete k.mode, delete n.mode;
+      }
+      assert.deepStrictEqual({ ...k, who: 'x' }, { ...n, who: 'x' }, label);
+    }
+    assert.strictEqual((outs[0].error as { code: string }).code, 'EPERM');
+    assert.strictEqual((outs[0].error as { syscall: string }).syscall, 'copyfile');
+    assert.deepStrictEqual([outs[2].equal, outs[2].mode], [true, '666']);
+  });
+
   it('a sparse source: the same bytes and size as Node\'s copy', async () => {
     const src = path.join(base, 'sparse');
     const fd = fs.openSync(src, 'w');
@@ -838,6 +942,17 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
       }
       assert.deepStrictEqual(results[0], results[1]);
       assert.strictEqual((results[0] as { error: { code: string } }).error.code, 'ENOSPC');
+      // Onto an existing empty destination (kaio does not truncate it): the
+      // same error; Node's libuv removes the file, kaio leaves it (it did not create it).
+      const onEmpty: unknown[] = [];
+      for (const m of [kfs, fsp]) {
+        fs.writeFileSync(path.join(fsx.dir, 'dest'), '');
+        onEmpty.push(await outcome(() => (m.copyFile as AsyncFn)(src, path.join(fsx.dir, 'dest')), fsx.dir));
+        assert.deepStrictEqual(fs.readdirSync(fsx.dir), m === kfs ? ['dest', 'src'] : ['src'], 'the failed copy left the destination that was there (kaio)');
+        fs.rmSync(path.join(fsx.dir, 'dest'), { force: true });
+      }
+      assert.deepStrictEqual(onEmpty[0], onEmpty[1]);
+      assert.deepStrictEqual(onEmpty[0], results[0]);
       const e = await copyFileNative(src, path.join(fsx.dir, 'dest'), 0).then(() => undefined, (x: NodeJS.ErrnoException & { dest?: string }) => x);
       assert.strictEqual(e?.code, 'ENOSPC');
       assert.strictEqual(e?.errno, -os.constants.errno.ENOSPC);
@@ -852,18 +967,24 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
   it('EFBIG past RLIMIT_FSIZE (a child under the shell\'s ulimit -f): Node\'s error, no destination left', function () {
     const src = path.join(base, 'efbig-src');
     fs.writeFileSync(src, pattern(3 << 20, 1));
-    const outs = ['kaio', 'node'].map((who) => {
-      // 1 MiB in ulimit's 512-byte blocks; SIGXFSZ ignored so that the write fails with EFBIG instead.
-      const r = run(['sh', '-c', 'trap \'\' XFSZ; ulimit -f 2048; exec "$@"', 'sh', process.execPath, child, who, src, path.join(base, `efbig-${who}`)]);
-      assert.ok(!r.error && r.status === 0, `the child: ${r.error?.message ?? r.stderr}`);
-      return JSON.parse(r.stdout);
-    });
-    assert.strictEqual(outs[0].error.code, 'EFBIG');
-    assert.strictEqual(outs[0].error.syscall, 'copyfile');
-    const shown = (o: { error: { message: string } }, who: string) => ({ ...o.error, message: o.error.message.replace(path.join(base, `efbig-${who}`), 'DEST') });
-    assert.deepStrictEqual(shown(outs[0], 'kaio'), shown(outs[1], 'node'));
-    assert.strictEqual(outs[0].destLeft, false);
-    assert.strictEqual(outs[1].destLeft, false);
+    // A new destination, then an existing empty one (which kaio does not truncate).
+    for (const existing of [false, true]) {
+      const outs = ['kaio', 'node'].map((who) => {
+        if (existing) fs.writeFileSync(path.join(base, `efbig-${who}`), '');
+        // 1 MiB in ulimit's 512-byte blocks; SIGXFSZ ignored so that the write fails with EFBIG instead.
+        const r = run(['sh', '-c', 'trap \'\' XFSZ; ulimit -f 2048; exec "$@"', 'sh', process.execPath, child, who, src, path.join(base, `efbig-${who}`)]);
+        assert.ok(!r.error && r.status === 0, `the child: ${r.error?.message ?? r.stderr}`);
+        return JSON.parse(r.stdout);
+      });
+      assert.strictEqual(outs[0].error.code, 'EFBIG');
+      assert.strictEqual(outs[0].error.syscall, 'copyfile');
+      const shown = (o: { error: { message: string } }, who: string) => ({ ...o.error, message: o.error.message.replace(path.join(base, `efbig-${who}`), 'DEST') });
+      assert.deepStrictEqual(shown(outs[0], 'kaio'), shown(outs[1], 'node'));
+      // A new destination is removed; an existing one Node's libuv removes, kaio leaves.
+      assert.strictEqual(outs[0].destLeft, existing, `kaio, ${existing ? 'existing empty' : 'new'} destination`);
+      assert.strictEqual(outs[1].destLeft, false);
+      for (const who of ['kaio', 'node']) fs.rmSync(path.join(base, `efbig-${who}`), { force: true });
+    }
   });
 
   it('under a seccomp filter that refuses copy_file_range (and then sendfile too): the other ways copy it whole', function () {
@@ -923,6 +1044,7 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
     if (process.getuid?.() !== 0) skip(this, 'mknod needs root');
     const src = path.join(base, 'dev-src');
     fs.writeFileSync(src, 'data');
+    fs.chmodSync(src, 0o600);
     const results = [];
     for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
       const dev = path.join(base, `null-${who}`);
@@ -936,6 +1058,8 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
     assert.deepStrictEqual(results[0].slice(0, 4), results[1].slice(0, 4), 'Node\'s error');
     assert.strictEqual(results[0][4], true, 'kaio left the device node');
     assert.ok(fs.lstatSync(path.join(base, 'null-k')).isCharacterDevice());
+    // Its mode as mknod made it: not the source's (no fchmod after the refused ftruncate, as Node's).
+    assert.strictEqual(fs.lstatSync(path.join(base, 'null-k')).mode & 0o7777, 0o666 & ~process.umask());
   });
 
   it('COPYFILE_EXCL onto an existing file, a dangling symlink, a directory: Node\'s EEXIST, nothing removed or created', async () => {

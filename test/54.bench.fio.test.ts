@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { DEFAULT_PERCENTILES } from '../dist/lib/bench/options';
 import { Histogram, bucketOf, bucketValue, PLAT_NR } from '../dist/lib/bench/histogram';
 import { Rand, UniformPicker, SkewedPicker } from '../dist/lib/bench/random';
-import { pkgRoot, fixture, skip, waitFor, type KaioError } from './helpers';
+import { pkgRoot, fixture, flipByte, skip, waitFor, type KaioError } from './helpers';
 import { json, kaio, parse, refused } from './bench-cli';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
@@ -561,13 +561,7 @@ describe('54 kaio bench: verify', () => {
       if (kind === 'crc32c') r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, '--invalidate=0', ...extra, '--output-format=json']);
       assert.equal(r.status, 0, r.stderr);
       // Flip one byte in the middle of block 37's payload.
-      const at = 37 * 4096 + 1000;
-      const fd = fs.openSync(f, 'r+');
-      const b = Buffer.alloc(1);
-      fs.readSync(fd, b, 0, 1, at);
-      b[0] ^= 0x40;
-      fs.writeSync(fd, b, 0, 1, at);
-      fs.closeSync(fd);
+      flipByte(f, 37 * 4096 + 1000);
       r = kaio([`--filename=${f}`, '--name=v', '--size=256k', '--rw=read', '--bs=4k', `--verify=${kind}`, '--invalidate=0', ...extra]);
       // fio's words: the bad interval's file offset and length, the requested block; the digests or the bad byte.
       const where = `verify failed at file .* offset ${37 * 4096}, length 4096 \\(requested block: offset=${37 * 4096}, length=4096\\)`;

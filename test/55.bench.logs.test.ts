@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { Ring } from 'kaio';
 import { pkgRoot, skip } from './helpers';
 import { binding } from '../dist/lib/binding';
+import { OpLog, defaultLogOptions } from '../dist/lib/bench/logs';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 const haveFio = spawnSync('fio', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -105,17 +106,47 @@ describe('55 kaio bench: fio logs and reports', function () {
       const fl = lines(path.join(a, f));
       assert.ok(Math.abs(kl.length - fl.length) <= 2, `${f}: kaio ${kl.length} lines, fio ${fl.length}`);
       assert.ok(kl.length >= 3 && kl.length <= 7, `${f}: ${kl.length}`);
-      for (const l of kl) assert.equal(l.length, 5, `${f}: ${l.join(', ')}`);
-      // A window closes at the first op past its end, and the next one starts at the last multiple of
-      // 200 ms before that: each line falls in a later 200 ms slot than the one before, and the first
-      // after one window.
-      assert.ok(Number(kl[0][0]) >= 199, `${f}: first window closed at ${kl[0][0]} ms`);
-      for (let i = 1; i < kl.length; i++) assert.ok(Math.floor(Number(kl[i][0]) / 200) > Math.floor(Number(kl[i - 1][0]) / 200), `${f}: windows ${kl[i - 1][0]} then ${kl[i][0]}`);
-      if (f.includes('lat')) for (const l of kl) assert.equal(l[3], '0');
+      // value, mean-or-max, direction, bs (0 on an averaged line, as fio's), prio: fio's columns
+      for (const l of kl) assert.deepEqual(l.slice(2), fl[0].slice(2), `${f}: ${l.join(', ')} against fio's ${fl[0].join(', ')}`);
+      // fio's windows (the test below checks them at chosen times): the first starts at the job's start; a
+      // window closes at the first sample at or past its end (bw and iops: within 1 ms of it), and the next
+      // starts at the last multiple of 200 ms before that sample. The job's end closes the open latency
+      // window (a line at or past the runtime).
+      const slack = f.includes('lat') ? 0 : 1;
+      const t = kl.map((l) => Number(l[0]));
+      assert.ok(t[0] >= 200 - slack, `${f}: first window closed at ${t[0]} ms`);
+      for (let i = 1; i < t.length; i++) {
+        const end = t[i - 1] - (t[i - 1] % 200) + 200 - slack;
+        const last = i === t.length - 1 && slack === 0;
+        assert.ok(t[i] >= end || (last && t[i] >= 1000 && t[i] >= t[i - 1]), `${f}: windows ${t[i - 1]} then ${t[i]}`);
+      }
     }
     // psync has no slat, in fio as in kaio: the file exists and is empty.
     assert.equal(fs.readFileSync(path.join(b, 'w_slat.1.log'), 'utf8'), '');
     assert.equal(fs.readFileSync(path.join(a, 'w_slat.1.log'), 'utf8'), '');
+  });
+
+  it('log_avg_msec windows at chosen times, by fio\'s add_log_sample and finalize_logs', () => {
+    const d = dir();
+    const files: Array<['bw' | 'iops' | 'clat', string]> = [['bw', path.join(d, 'bw.log')], ['iops', path.join(d, 'iops.log')], ['clat', path.join(d, 'clat.log')]];
+    const log = new OpLog({ options: { ...defaultLogOptions(), avgMsec: 200, bw: 'x', lat: 'x', iops: 'x' }, files, epoch: 1000, slat: false, clat: true, lat: false });
+    // Reads of 4 KiB (clat in ns) reaped at these ms since the job's start.
+    const ops: Array<[number, number]> = [[10, 100e3], [150, 300e3], [199.9, 500e3], [200, 700e3], [399, 900e3], [650, 1100e3], [700, 1300e3]];
+    for (const [t, clat] of ops) log.op(1000 + t, 0, 4096, 0, 0, clat, NaN);
+    log.finish(1000 + 1001.5);
+    const read = (f: string): string[] => fs.readFileSync(f, 'utf8').trimEnd().split('\n');
+    // clat: the first window is [0, 200) from the job's start (not from the first op) and closes with the op at
+    // 200 (the four ops' mean); 399 is inside [200, 400) and closes nothing; 650 closes it; the job's end
+    // closes [600, ...) with the op at 700.
+    assert.deepEqual(read(files[2][1]), ['200, 400000, 0, 0, 0', '650, 1000000, 0, 0, 0', '1001, 1300000, 0, 0, 0']);
+    // bw and iops: a rate over what was done since the last rate sample, taken once 199 ms have passed
+    // (fio's LOG_MSEC_SLACK); its window closes within 1 ms of its end: 199.9 (floored to 199) closes
+    // [0, 200) with 3 ops over 199 ms; 399 closes [0, 400) from 199 with 2 ops in 200 ms; 650 closes [200, ...)
+    // from 399 with 1 op in 251 ms. 700 is left in the open window: the job's end does not close a bw/iops
+    // window (fio's finalize_logs leaves these logs as they are). No bs on an averaged line.
+    const kib = (ios: number, ms: number): number => Math.floor(Math.floor((ios * 4096 * 1000) / ms) / 1024);
+    assert.deepEqual(read(files[0][1]), [`199, ${kib(3, 199)}, 0, 0, 0`, `399, ${kib(2, 200)}, 0, 0, 0`, `650, ${kib(1, 251)}, 0, 0, 0`]);
+    assert.deepEqual(read(files[1][1]), [`199, ${Math.floor(3000 / 199)}, 0, 0, 0`, `399, ${Math.floor(2000 / 200)}, 0, 0, 0`, `650, ${Math.floor(1000 / 251)}, 0, 0, 0`]);
   });
 
   it('--status-interval: a report per interval in each format, then the final one, as fio', () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { parseCommandLine } from '../dist/lib/bench/options';
-import { pkgRoot, fixture, mountTmpfs, skip } from './helpers';
+import { pkgRoot, fixture, flipByte, mountTmpfs, skip } from './helpers';
 
 const bin = path.join(pkgRoot, 'bin', 'kaio');
 
@@ -42,16 +42,6 @@ function failedJobs(args: string[]): Map<string, string> {
   assert.equal(r.status, 1, r.stderr);
   const doc = JSON.parse(r.stdout) as Failed;
   return new Map(doc.jobs.map((j) => [j.jobname, j.error === 84 ? j.kaio.error_message ?? '' : `error ${j.error}`]));
-}
-
-/** Flips bit 6 of the byte at `at`. */
-function flip(file: string, at: number): void {
-  const fd = fs.openSync(file, 'r+');
-  const b = Buffer.alloc(1);
-  fs.readSync(fd, b, 0, 1, at);
-  b[0] ^= 0x40;
-  fs.writeSync(fd, b, 0, 1, at);
-  fs.closeSync(fd);
 }
 
 /** The one stderr line of a failed run: exit 1, "kaio bench: ..." */
@@ -98,7 +88,7 @@ describe('56 kaio bench: verify', () => {
     for (const j of doc.jobs) assert.equal(j.kaio.verified_blocks, 16, `${j.jobname}: every block checks`);
     // One flipped byte in block 9: in the data, or for meta in the header, which is all meta checks.
     const block = 9 * 4096;
-    for (const [k] of kinds) flip(file(k), block + (k === 'meta' ? 20 : 3000));
+    for (const [k] of kinds) flipByte(file(k), block + (k === 'meta' ? 20 : 3000));
     const failed = failedJobs([check]);
     for (const [kind] of kinds) {
       const line = failed.get(kind) ?? '';
@@ -166,7 +156,7 @@ describe('56 kaio bench: verify', () => {
       assert.equal(Number(raw.readBigUInt64LE(at + 100 + 16)), at, `offset field of interval ${at}`);
     }
     json([...common, '--rw=read', '--verify_only']);
-    flip(f, 4096 + 1536 + 300);
+    flipByte(f, 4096 + 1536 + 300);
     const line = failure(kaio([...common, '--rw=read', '--verify_only']), 'interval');
     assert.match(line, new RegExp(`crc32c: verify failed at file ${f} offset ${4096 + 1536}, length 512 \\(requested block: offset=4096, length=4096\\)`));
   });
@@ -175,8 +165,8 @@ describe('56 kaio bench: verify', () => {
     const f = path.join(dir, 'fatal');
     const common = [`--filename=${f}`, '--name=v', '--size=8k', '--bs=4k', '--verify=crc32c', '--verify_interval=1024'];
     json([...common, '--rw=write', '--do_verify=0']);
-    flip(f, 1024 + 500);
-    flip(f, 3072 + 500);
+    flipByte(f, 1024 + 500);
+    flipByte(f, 3072 + 500);
     const all = failure(kaio([...common, '--rw=read', '--verify_only']), 'fatal=0');
     assert.equal(all.match(/verify failed at file/g)?.length, 2, all);
     const first = failure(kaio([...common, '--rw=read', '--verify_only', '--verify_fatal=1']), 'fatal=1');
@@ -190,7 +180,7 @@ describe('56 kaio bench: verify', () => {
     const common = [`--filename=${f}`, '--name=v', '--size=16k', '--bs=4k', '--verify=crc32c'];
     json([...common, '--rw=write', '--do_verify=0']);
     const original = fs.readFileSync(f).subarray(8192, 12288);
-    flip(f, 8192 + 2000);
+    flipByte(f, 8192 + 2000);
     const line = failure(kaio([...common, '--rw=read', '--verify_only', '--verify_dump=1'], { cwd }), 'dump');
     assert.match(line, /received data dumped as data\.8192\.received.*expected data dumped as data\.8192\.expected/);
     const received = fs.readFileSync(path.join(cwd, 'data.8192.received'));
@@ -223,7 +213,7 @@ describe('56 kaio bench: verify', () => {
     const doc = json([check]);
     for (const j of doc.jobs) assert.equal(j.read.io_bytes, sizes.get(j.jobname), j.jobname);
     // meta checks only the header: the flip goes there (the last block's offset field); else into the data.
-    for (const [name] of cases) flip(file(name), name === 'meta' ? sizes.get(name)! - 512 + 17 : sizes.get(name)! - 100);
+    for (const [name] of cases) flipByte(file(name), name === 'meta' ? sizes.get(name)! - 512 + 17 : sizes.get(name)! - 100);
     const failed = failedJobs([check]);
     for (const [name] of cases) assert.match(failed.get(name) ?? '', /verify failed at file|bad header|got pattern/, name);
   });
@@ -242,7 +232,7 @@ describe('56 kaio bench: verify', () => {
         });
       let r = fio();
       assert.equal(r.status, 0, `${kind}: ${String(r.stderr)}`);
-      flip(f, 5 * 4096 + (kind === 'meta' ? 20 : 2000));
+      flipByte(f, 5 * 4096 + (kind === 'meta' ? 20 : 2000));
       r = fio();
       assert.notEqual(r.status, 0, `${kind}: fio finds the flipped byte`);
       assert.match(String(r.stderr), new RegExp(`verify failed at file ${f} offset ${5 * 4096}|bad header offset`), kind);

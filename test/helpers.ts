@@ -267,3 +267,16 @@ export function dropCache(p: string): boolean {
   fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
   return true;
 }
+
+/** Flips bit 6 of the byte at `at` in a file, in place (a verify test's damaged block). */
+export function flipByte(file: string, at: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, at);
+    b[0] ^= 0x40;
+    fs.writeSync(fd, b, 0, 1, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

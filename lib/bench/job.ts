@@ -426,13 +426,10 @@ export class Run {
     this.jobStart = Date.now();
     if (this.pace !== null) this.pace.begin(now);
     if (this.setup.logFiles.length) {
-      const b = this.job.bs;
-      const fixed = (d: number): number => (this.job.bssplit[d].length ? 0 : b[d]);
       this.log = new OpLog({
         options: this.job.logs,
         files: this.setup.logFiles,
         epoch: now,
-        fixedBs: [fixed(0), fixed(1)],
         slat: this.tSlat && this.slatMeasured,
         clat: this.tClat,
         lat: this.tLat,
@@ -841,7 +838,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
       run.dirMs = ms;
       run.t0 = run.tEnd - (job.verifyOnly && w ? passMs : mainMs + passMs);
     }
-    run.log?.finish(run.tEnd);
+    // fio's finalize_logs: the open windows close now, after the loop saw the runtime out
+    run.log?.finish(performance.now());
   } finally {
     if (fd >= 0) fs.closeSync(fd);
     run.df?.closeAll();

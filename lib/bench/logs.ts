@@ -135,8 +135,8 @@ class Window {
   n = 0;
   mean = 0;
   max = 0;
-  /** Start of the window, ms since the epoch (fio's avg_last). */
-  last = -1;
+  /** Start of the window, ms since the job's epoch (fio's avg_last, which starts at 0). */
+  last = 0;
   add(v: number): void {
     this.n++;
     this.mean += (v - this.mean) / this.n;
@@ -152,19 +152,26 @@ class Window {
 /** fio's LOG_MSEC_SLACK: a window this close to its end is closed. */
 const SLACK_MS = 1;
 
-/** One averaged latency log: a window per direction. */
+/**
+ * One averaged log: a window per direction (fio's add_log_sample with
+ * log_avg_msec). A window closes at the first sample at or past its end, or,
+ * for a log fed from outside the op path (`slack`: the bw and iops logs, fio's
+ * non-inline logs), within SLACK_MS of it; the next one starts at the last
+ * multiple of the window before that sample.
+ */
 class AvgLog {
   readonly lines = new Lines();
   readonly win = [new Window(), new Window(), new Window()];
   constructor(
     readonly avg: number,
     readonly maxValue: number,
+    readonly slack = 0,
   ) {}
   sample(elapsed: number, dir: number, v: number): void {
     const w = this.win[dir];
-    if (w.last < 0) w.last = elapsed;
     w.add(v);
-    if (elapsed - w.last < this.avg) return;
+    const spent = elapsed - w.last;
+    if (spent < this.avg && (this.slack === 0 || this.avg - spent > this.slack)) return;
     this.close(elapsed, dir);
     w.last = elapsed - (elapsed % this.avg);
   }
@@ -184,8 +191,6 @@ export interface OpLogSetup {
   files: Array<[LogKind, string]>;
   /** performance.now() of the job's start (fio's td->epoch). */
   epoch: number;
-  /** The read and write block size when fixed (a bw/iops window's bs column), else 0. */
-  fixedBs: [number, number];
   /** The job measures slat / clat / lat. */
   slat: boolean;
   clat: boolean;
@@ -212,11 +217,11 @@ export class OpLog {
   readonly slatLines: Lines | undefined;
   // Averaged mode.
   readonly avg: Partial<Record<'clat' | 'slat' | 'lat', AvgLog>> = {};
-  readonly rateLines: Record<'bw' | 'iops', Lines> = { bw: new Lines(), iops: new Lines() };
+  /** log_avg_msec: the bw and iops windows their rate samples are averaged in (fio's avg_window of those logs). */
+  readonly rateAvg: Record<'bw' | 'iops', AvgLog> | undefined;
   readonly rateBytes = new Float64Array(3);
   readonly rateIos = new Float64Array(3);
   rateLast = 0;
-  readonly fixedBs: [number, number];
   // Histogram log.
   readonly histLines: Array<{ t: number; dir: number; bs: number; counts: Float64Array }> = [];
   readonly histPrev: Float64Array[] = [new Float64Array(PLAT_NR), new Float64Array(PLAT_NR), new Float64Array(PLAT_NR)];
@@ -226,7 +231,6 @@ export class OpLog {
     this.o = s.options;
     this.epoch = s.epoch;
     this.files = s.files;
-    this.fixedBs = s.fixedBs;
     const kinds = new Set(s.files.map(([k]) => k));
     this.want = {
       bw: kinds.has('bw'),
@@ -242,6 +246,7 @@ export class OpLog {
       if (this.want.slat) this.slatLines = new Lines();
     } else {
       for (const k of ['clat', 'slat', 'lat'] as const) if (this.want[k]) this.avg[k] = new AvgLog(this.o.avgMsec, this.o.maxValue);
+      this.rateAvg = { bw: new AvgLog(this.o.avgMsec, this.o.maxValue, SLACK_MS), iops: new AvgLog(this.o.avgMsec, this.o.maxValue, SLACK_MS) };
     }
     let base = 0;
     if (this.o.alternateEpoch) base = this.o.alternateClock === 1 ? Math.floor(Number(process.hrtime.bigint() / 1000000n) - (performance.now() - s.epoch)) : Math.floor(performance.timeOrigin + s.epoch);
@@ -300,10 +305,10 @@ export class OpLog {
     for (let d = 0; d < 3; d++) {
       const b = this.rateBytes[d];
       if (!b && !this.rateIos[d]) continue;
-      const bs = d < 2 ? this.fixedBs[d] : 0;
       if (spent > 0) {
-        this.rateLines.bw.add(elapsed, Math.floor(Math.floor((b * 1000) / spent) / 1024), 0, d, bs, 0, 0);
-        this.rateLines.iops.add(elapsed, Math.floor((this.rateIos[d] * 1000) / spent), 0, d, bs, 0, 0);
+        // fio's __add_samples: a rate since the last sample, averaged into the log's window (whose line has no bs).
+        this.rateAvg!.bw.sample(elapsed, d, Math.floor(Math.floor((b * 1000) / spent) / 1024));
+        this.rateAvg!.iops.sample(elapsed, d, Math.floor((this.rateIos[d] * 1000) / spent));
       }
       this.rateBytes[d] = 0;
       this.rateIos[d] = 0;
@@ -314,6 +319,7 @@ export class OpLog {
   /** The job ended at `now`: the open latency windows are closed (fio's finalize_logs) and every file written. */
   finish(now: number): void {
     const elapsed = Math.floor(now - this.epoch);
+    // (not the bw and iops windows: fio's finalize_logs leaves a log_avg_msec bw/iops log as it is)
     for (const a of Object.values(this.avg)) for (let d = 0; d < 3; d++) a.close(elapsed, d);
     for (const [kind, file] of this.files) {
       const text = this.#text(kind);
@@ -360,9 +366,9 @@ export class OpLog {
                 ? (i) => (clat[i] > 0 ? Math.floor((bs[i] * 1e6) / Math.round(clat[i])) : 0)
                 : () => 1;
       }
-    } else if (kind === 'bw' || kind === 'iops') lines = this.rateLines[kind];
-    else {
-      lines = this.avg[kind]?.lines;
+    } else {
+      // fio prints the window's max beside its mean on every averaged log (log_max_value=2)
+      lines = kind === 'bw' || kind === 'iops' ? this.rateAvg?.[kind].lines : this.avg[kind]?.lines;
       both = o.maxValue === 2;
     }
     if (!lines) return '';

@@ -2,7 +2,9 @@
 // (binding.copyFile, native/core/copy_range.cc), libuv's uv_fs_copyfile
 // step for step (open the source, its mode and size, open the destination
 // with that mode, O_EXCL for COPYFILE_EXCL; unless exclusive: the same file
-// is left alone, an existing one truncated; the mode set with fchmod; an
+// is left alone, an existing one with bytes truncated (not an empty one: on
+// ext4 that would make close write back the copy); the mode set with fchmod
+// where it differs; an
 // ioctl FICLONE where COPYFILE_FICLONE or COPYFILE_FICLONE_FORCE asks; the
 // size of the source copied; on any failure the destination is removed).
 // The data moves inside the kernel with copy_file_range(2), which io_uring

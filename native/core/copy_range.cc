@@ -168,6 +168,12 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
   }
   int result = 0;
   bool same = false;
+  // Whether dest needs fchmod: always after O_EXCL (the mode given to open
+  // went through the umask); otherwise unless its permission bits already
+  // are src's, it is this user's (another's: Node's fchmod fails with EPERM
+  // even for the same mode) and not set-group-ID (which Node's fchmod
+  // clears where this user is not of the file's group).
+  bool chmod = true;
   struct stat to;
   if (fstat(d, &to) != 0) {
     result = -errno;
@@ -175,11 +181,21 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
   } else if (!(mode & kCopyExcl)) {
     if (to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
       same = true;
-    } else if (ftruncate(d, 0) != 0 && (errno != EACCES || to.st_size > 0)) {
-      result = -errno;
+    } else {
+      chmod = (to.st_mode & 07777) != (from.st_mode & 07777) || to.st_uid != geteuid() || (to.st_mode & S_ISGID) != 0;
+      // An empty dest is not truncated when the copy writes into it: the
+      // truncation changes nothing there, but on ext4 (auto_da_alloc) a
+      // truncation to 0 marks the inode so that its close writes back all
+      // the data the copy just dirtied, in this call (Node's libuv truncates
+      // unconditionally; with COPYFILE_EXCL it does not either). An empty
+      // source still truncates, for the times it sets as Node's does. Only a
+      // regular file: a device (size 0) gets Node's ftruncate and its EINVAL,
+      // not an fchmod to src's mode and a copy into it.
+      bool truncate = to.st_size > 0 || from.st_size == 0 || !S_ISREG(to.st_mode);
+      if (truncate && ftruncate(d, 0) != 0 && (errno != EACCES || to.st_size > 0)) result = -errno;
     }
   }
-  if (!same && result == 0 && fchmod(d, from.st_mode) != 0 && (errno != EPERM || !IsCifs(d))) result = -errno;
+  if (!same && result == 0 && chmod && fchmod(d, from.st_mode) != 0 && (errno != EPERM || !IsCifs(d))) result = -errno;
   if (!same && result == 0) result = CopyData(s, d, mode, from.st_size, moved);
   int c = Close(d);
   if (result == 0) result = c;

@@ -29,8 +29,10 @@ constexpr int kMovedReadWrite = 8;
 // open src; its mode and size (fstat); create dest O_WRONLY|O_CREAT|O_EXCL
 // with src's mode, or, unless kCopyExcl, open the one there O_WRONLY; unless exclusive, a dest that is src
 // itself is left alone and done, an existing one is truncated (EACCES on an
-// empty file is no failure: ceph-fuse); fchmod to src's mode (EPERM on
-// CIFS/SMB is no failure); with kCopyClone or kCopyCloneForce an ioctl
+// empty file is no failure: ceph-fuse) unless it is empty and src is not
+// (on ext4 a truncation to 0 makes close write back what was copied);
+// fchmod to src's mode unless dest's permission bits already are src's
+// (EPERM on CIFS/SMB is no failure); with kCopyClone or kCopyCloneForce an ioctl
 // FICLONE first (done if it works; with kCopyCloneForce its error is the
 // result); then src's size in bytes, or up to where src ends if it shrank
 // meanwhile (Node's libuv loops forever there: kaio stops). On failure a
