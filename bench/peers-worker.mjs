@@ -179,6 +179,7 @@ async function wal() {
         buf = buf.subarray(written);
       }
       await h.datasync();
+      extra.commits = (extra.commits ?? 0) + 1;
       for (const done of batch) done();
     }
   })();
@@ -249,10 +250,13 @@ const workloads = {
   'copy-api-sync': copy,
 };
 
+/** Workload facts beside the rate (wal: commits, i.e. fdatasyncs). */
+const extra = {};
+
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const ops = await workloads[workload]();
 const elapsed = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(`${JSON.stringify({ ops, seconds: elapsed, cpuUs: cpu.user + cpu.system })}\n`);
+process.stdout.write(`${JSON.stringify({ ops, seconds: elapsed, cpuUs: cpu.user + cpu.system, ...extra })}\n`);
 process.exit(0);

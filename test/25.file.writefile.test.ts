@@ -186,6 +186,36 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
     await kaio.writeFile('/dev/null', 'x', { inPlace: true }); // ftruncate: EINVAL, ignored as O_TRUNC is
   });
 
+  it('into a FIFO with no reader yet: writeFile (inPlace or not) and appendFile wait for the reader, write in order, cut nothing (as node:fs)', async () => {
+    const writers: Array<[string, (p: string, d: Buffer) => Promise<void>]> = [
+      ['kaio inPlace', (p, d) => kaio.writeFile(p, d, { inPlace: true })],
+      ['kaio appendFile', (p, d) => kaio.appendFile(p, d)],
+      ['kaio writeFile', (p, d) => kaio.writeFile(p, d)],
+      ['node:fs writeFile', (p, d) => fsp.writeFile(p, d)],
+      ['node:fs appendFile', (p, d) => fsp.appendFile(p, d)],
+    ];
+    for (const [name, write] of writers) {
+      const p = tmpPath('fifo-writer');
+      fs.rmSync(p, { force: true });
+      cp.execFileSync('mkfifo', [p]);
+      const data = crypto.randomBytes(3000);
+      // The writer first: its open reaches the kernel (the ring submits by
+      // the next turn; node:fs's pool thread blocks) while nothing reads.
+      // io_uring's inline open is non-blocking, and a FIFO without a reader
+      // refuses a non-blocking writer (ENXIO), where open(2) waits.
+      const writing = write(p, data).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+      await new Promise((r) => setImmediate(r));
+      const reading = fsp.readFile(p);
+      const err = await writing;
+      // A writer that failed left the reader waiting for one: release it.
+      if (err) fs.closeSync(fs.openSync(p, 'w'));
+      const got = await reading;
+      fs.rmSync(p);
+      assert.equal(err, undefined, `${name}: ${err?.code} ${err?.message}`);
+      assert.ok(got.equals(data), name);
+    }
+  });
+
   it('inPlace: an aborted write leaves the bytes written, not the old tail', async () => {
     const { p } = existing(Buffer.alloc(10000, 0x6f));
     const ac = new AbortController();
@@ -259,6 +289,38 @@ describe('25 writeFile over existing files (O_TRUNC, inPlace)', function () {
         // What reached the file: a prefix of the new data, no old byte after it.
         assert.ok(got.left.length < got.data.length);
         assert.ok(got.left.equals(got.data.subarray(0, got.left.length)));
+        assert.equal(got.left.length, ref.left.length);
+      });
+    }
+
+    // A buffer of at most 512 KiB (one write chunk) takes inPlace's one-frame
+    // path on io_uring: 100 KiB of old bytes, 400 KiB of new, 224 KiB free.
+    // The first write comes back short (what fitted), the next one ENOSPC;
+    // node:fs's O_TRUNC frees the old 100 KiB first, so the same bytes fit.
+    for (const backend of BACKENDS) {
+      it(`${backend}, inPlace, one chunk: a short write then ENOSPC leave the prefix that fitted and reject, as node:fs`, async function () {
+        if (!mounted) skip(this, `cannot mount a tmpfs here: ${why}`);
+        const c = contexts[backend];
+        if (c instanceof Error) skip(this, `${backend}: ${(c as KaioError).message}`);
+        const context = c as kaio.IoContext;
+        const data = crypto.randomBytes(400 * 1024);
+        const run = async (write: (p: string) => Promise<void>): Promise<{ err?: NodeJS.ErrnoException; left: Buffer }> => {
+          for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+          fs.writeFileSync(path.join(dir, 'filler'), Buffer.alloc(700 * 1024, 0x66));
+          const p = path.join(dir, 'target');
+          fs.writeFileSync(p, Buffer.alloc(100 * 1024, 0x6f));
+          let err: NodeJS.ErrnoException | undefined;
+          await write(p).catch((e) => (err = e));
+          return { err, left: fs.readFileSync(p) };
+        };
+        const ref = await run((p) => fsp.writeFile(p, data));
+        const got = await run((p) => kaio.writeFile(p, data, { inPlace: true, context }));
+        assert.equal(ref.err?.code, 'ENOSPC', 'node:fs: the data must not fit');
+        assert.equal(got.err?.code, 'ENOSPC');
+        assert.equal(got.err?.syscall, 'write');
+        assert.equal(typeof got.err?.errno, 'number');
+        assert.ok(got.left.length > 100 * 1024 && got.left.length < data.length, `${got.left.length} bytes left`);
+        assert.ok(got.left.equals(data.subarray(0, got.left.length)), 'a prefix of the new data, no old byte');
         assert.equal(got.left.length, ref.left.length);
       });
     }

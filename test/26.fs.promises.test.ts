@@ -170,6 +170,53 @@ describe('26 kaio/fs/promises', function () {
         else assert.strictEqual(viaRing, 0);
       });
 
+      it('stat/lstat: every field of the Stats (and BigIntStats) as Node\'s where fields pass 32 bits or go below zero, and the same errors', async () => {
+        const dir = path.join(suite.base, `${backend}-fields`);
+        fs.mkdirSync(dir);
+        // A sparse file of 2^40 + 3 bytes; times before 1970 and past 2106
+        // (seconds past 32 bits) with fractions; a directory; /dev/null
+        // (rdev 1,3); symlinks, one dangling, two in a loop.
+        const big = path.join(dir, 'big');
+        fs.writeFileSync(big, 'x');
+        fs.truncateSync(big, 2 ** 40 + 3);
+        const old = path.join(dir, 'old');
+        fs.writeFileSync(old, 'y');
+        fs.utimesSync(old, -1234567.891, 2 ** 33 + 0.123456);
+        fs.symlinkSync('big', path.join(dir, 'link'));
+        fs.symlinkSync('missing', path.join(dir, 'dangling'));
+        fs.symlinkSync('loop2', path.join(dir, 'loop1'));
+        fs.symlinkSync('loop1', path.join(dir, 'loop2'));
+        const fields = (s: fs.Stats | fs.BigIntStats): unknown => ({
+          ctor: s.constructor.name, isStats: s instanceof fs.Stats, proto: Object.getPrototypeOf(s) === Object.getPrototypeOf(fs.statSync('/', { bigint: typeof s.size === 'bigint' })),
+          own: Object.entries(s).map(([k, v]) => [k, typeof v, String(v)]),
+          dates: [s.atime, s.mtime, s.ctime, s.birthtime].map((d) => d.getTime()),
+          kinds: [s.isFile(), s.isDirectory(), s.isSymbolicLink(), s.isCharacterDevice(), s.isBlockDevice(), s.isFIFO(), s.isSocket()],
+        });
+        const shape = async (fn: () => Promise<fs.Stats | fs.BigIntStats>): Promise<unknown> => {
+          try {
+            return { ok: fields(await fn()) };
+          } catch (e) {
+            const x = e as NodeJS.ErrnoException;
+            return { error: [x.constructor.name, x.message, x.code, x.errno, x.syscall, x.path] };
+          }
+        };
+        const paths = [big, old, dir, '/dev/null', path.join(dir, 'link'), path.join(dir, 'dangling'), path.join(dir, 'loop1'),
+          path.join(dir, 'missing'), path.join(old, 'x'), path.join(dir, LONG_NAME), path.join(dir, LONG_PATH)];
+        let viaRing = 0;
+        for (const name of ['stat', 'lstat'])
+          for (const p of paths)
+            for (const options of [undefined, { bigint: false }, { bigint: true }]) {
+              const want = await shape(() => NODE[name](p, options) as Promise<fs.Stats>);
+              let got: unknown;
+              viaRing += await ringOps(async () => {
+                got = await shape(() => KAIO[name](p, options) as Promise<fs.Stats>);
+              });
+              assert.deepStrictEqual(got, want, `${name}(${p.slice(0, 80)}, ${JSON.stringify(options)})`);
+            }
+        assert.ok(JSON.stringify(await shape(() => fsp.stat(big))).includes(String(2 ** 40 + 3)), 'the size passed 32 bits');
+        if (onRing) assert.strictEqual(viaRing, 2 * paths.length * 3, 'every call a statx on the ring');
+      });
+
       it("an error's stack names the call first, then the caller's async frames, as Node's does (kaio's rm on the ring too)", async () => {
         const dir = path.join(suite.base, `${backend}-stack`);
         fs.mkdirSync(dir);

@@ -18,6 +18,7 @@
 // returned and reaped, so its completions wait for the next event-loop turn,
 // where the unlinked ops complete inside the enter.
 import { STATX_BASIC_STATS } from '../abi';
+import { RAW_RESULT } from '../slots';
 import { AbortError, invalidArgType } from '../errors';
 import type { Ring } from '../ring';
 import type { KernelPath } from '../ring/args';
@@ -27,7 +28,7 @@ import { checkedLength, viewBuffer, viewByteOffset } from '../validate';
 import * as nodeFs from 'node:fs';
 import * as os from 'node:os';
 import { binding } from '../binding';
-import { FileHandle, IO_MAX, READ_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
+import { FileHandle, IO_MAX, READ_CHUNK, WRITE_CHUNK, aioFallback, writeAllAt, renameSyscall, fileTooLarge, readLoop, writeFileData, type FileIo, type WriteFileData } from './handle';
 import { fileMode } from './args';
 import { asRing, closeOnRing, defaultContext, openWith } from './open';
 import { RESULT_MEMORY_FROM, RESULT_READ_STEP, resultBuffer } from './result-buffer';
@@ -71,21 +72,45 @@ const noop = (): void => undefined;
 export function readFile(path: PathOrHandle, options?: { encoding?: null; flag?: string | number; signal?: AbortSignal; context?: FileIo } | null): Promise<Buffer>;
 export function readFile(path: PathOrHandle, options: { encoding: BufferEncoding; flag?: string | number; signal?: AbortSignal; context?: FileIo } | BufferEncoding): Promise<string>;
 export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer>;
-export async function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
-  const o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
-  if (path instanceof FileHandle) return path.readFile(o);
-  const flags = openFlags(o.flag || 'r');
-  const p = validatePath(path);
-  checkAborted(o.signal);
-  const context = o.context ?? defaultContext();
-  const encoding = o.encoding ?? undefined;
+export function readFile(path: PathOrHandle, options?: KaioReadFileOptions | BufferEncoding | null): Promise<string | Buffer> {
+  // Not async itself (a bad argument rejects): on the ring, ringReadFile's
+  // promise is the result, one async frame fewer per call.
+  let o: KaioReadFileOptions;
+  let flags: number;
+  let p: KernelPath;
+  let context: FileIo;
   try {
-    const ring = flags === 0 ? asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ') : undefined;
-    if (ring) return await ringReadFile(ring, p, encoding, o.signal);
-    return await plainReadFile(context, p, flags, encoding, o.signal);
+    o = getOptions(options, { flag: 'r' } as KaioReadFileOptions);
+    if (path instanceof FileHandle) return path.readFile(o);
+    flags = openFlags(o.flag || 'r');
+    p = validatePath(path);
+    checkAborted(o.signal);
+    context = o.context ?? defaultContext();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const encoding = o.encoding ?? undefined;
+  const ring = flags === 0 ? readRing(context) : undefined;
+  if (ring) return ringReadFile(ring, p, encoding, o.signal);
+  return plainReadFileOf(context, p, flags, encoding, o.signal);
+}
+
+/** plainReadFile, its errors with the caller's stack. */
+async function plainReadFileOf(io: FileIo, p: KernelPath, flags: number, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+  try {
+    return await plainReadFile(io, p, flags, encoding, signal);
   } catch (e) {
     throw withCallerStack(e);
   }
+}
+
+/** The last context found to have openat, statx, close and read (what a ring supports never changes). */
+let lastReadRing: Ring | undefined;
+function readRing(context: FileIo): Ring | undefined {
+  if (context === lastReadRing && !lastReadRing.closed) return lastReadRing;
+  const ring = asRing(context, 'OPENAT', 'STATX', 'CLOSE', 'READ');
+  if (ring) lastReadRing = ring;
+  return ring;
 }
 
 const WRITE_DEFAULTS: KaioWriteFileOptions = { encoding: 'utf8', mode: 0o666, flag: 'w', flush: false };
@@ -173,11 +198,77 @@ function writeJob(path: PathOrHandle, data: WriteFileData, options: KaioWriteFil
  * nobody else sees does not need).
  */
 async function writeOnRing(job: WriteJob, ring: Ring, data: Uint8Array): Promise<void> {
+  if (job.inPlace && !job.flush && data.byteLength > 0 && data.byteLength <= WRITE_CHUNK) return replaceOnRing(job, ring, data);
   try {
     const opened = await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777);
     const close = (): Promise<void> => closeOnRing(ring, opened);
     const signal = job.o.signal;
     await closeAfter(writeBody(job.context, opened, (cursor) => ringWriteAll(ring, opened, data, signal, cursor), () => ring.fsync(opened), job.inPlace, job.flush), close);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+}
+
+/**
+ * inPlace of one buffer of at most WRITE_CHUNK bytes, without flush (what a
+ * service rewriting small files does): writeOnRing, writeBody and closeAfter
+ * in one async frame, the same steps and results. The first write goes
+ * straight to the ring; a short one, a pipe (ESPIPE) or an abort continue
+ * in writeAllAt as on the general path.
+ */
+async function replaceOnRing(job: WriteJob, ring: Ring, data: Uint8Array): Promise<void> {
+  let fd: number;
+  try {
+    fd = await ringOpen(ring, job.p, job.openAs, job.mode & 0o7777);
+  } catch (e) {
+    throw withCallerStack(e);
+  }
+  const { context } = job;
+  const signal = job.o.signal;
+  const seen = sizeSeen(context, fd);
+  const cursor = { at: 0 };
+  let failed = false;
+  let error: unknown;
+  try {
+    try {
+      checkAborted(signal);
+      let n = -1;
+      try {
+        n = await ring.write(fd, data, 0);
+      } catch (e) {
+        if ((e as { errno?: number })?.errno !== ESPIPE) throw e;
+      }
+      if (n < 0) {
+        await ringWriteAll(ring, fd, data, signal, cursor);
+      } else {
+        cursor.at = n;
+        if (n < data.byteLength) await ringWriteAll(ring, fd, data.subarray(n), signal, cursor);
+        else checkAborted(signal);
+      }
+    } catch (e) {
+      // As writeBody: the file keeps the new bytes that reached it, not the old ones after them.
+      const { key } = await seen;
+      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key()).catch(noop);
+      throw e;
+    }
+    const { size, key } = await seen;
+    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key());
+  } catch (e) {
+    failed = true;
+    error = e;
+  }
+  if (failed) {
+    // closeAfter's rule: both errors when the close fails too.
+    let closeFailed = false;
+    let closeError: unknown;
+    await closeOnRing(ring, fd).catch((c: unknown) => {
+      closeFailed = true;
+      closeError = c;
+    });
+    throw withCallerStack(closeFailed ? bothFailed(error, closeError) : error);
+  }
+  try {
+    await closeOnRing(ring, fd);
   } catch (e) {
     throw withCallerStack(e);
   }
@@ -213,7 +304,8 @@ function writeRing(context: FileIo): Ring | undefined {
  * again with it: O_CREAT on a file that exists changes nothing, and a file
  * removed in between is created, as one O_CREAT open a moment later would.
  * O_EXCL ('wx', 'ax') keeps its one exclusive open, and O_TRUNC (plain 'w')
- * its one open: it goes to io-wq anyway.
+ * its one open: it goes to io-wq anyway. A FIFO without a reader (ENXIO
+ * inline) is opened again the same way, to wait for one as open(2) does.
  */
 async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number): Promise<number> {
   if ((flags & O_CREAT) === 0 || (flags & (O_EXCL | O_TRUNC)) !== 0) return ring.openat(p, flags, mode);
@@ -221,7 +313,12 @@ async function ringOpen(ring: Ring, p: KernelPath, flags: number, mode: number):
   try {
     fd = await ring.openat(p, flags & ~O_CREAT, mode);
   } catch (e) {
-    if ((e as { code?: string })?.code !== 'ENOENT') throw e;
+    // ENXIO: io_uring's inline try opens with O_NONBLOCK, and a FIFO with no
+    // reader yet refuses a non-blocking writer (fifo(7)) where open(2)
+    // waits for one, as node:fs does. The O_CREAT open runs on io-wq,
+    // blocking, and waits likewise (a socket or absent device: ENXIO again).
+    const code = (e as { code?: string })?.code;
+    if (code !== 'ENOENT' && code !== 'ENXIO') throw e;
     return ring.openat(p, flags, mode);
   }
   // fs.protected_regular / protected_fifos: an O_CREAT open of a file
@@ -280,14 +377,14 @@ async function writeBody(context: FileIo, fd: number, writeAll: (cursor: { at: n
       // The file keeps what reached it, as with O_TRUNC: the new bytes up
       // to the failure, not the old bytes after them.
       const { key } = await seen;
-      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key).catch(noop);
+      if (cursor.at >= 0) await shrinkTo(context, fd, cursor.at, key()).catch(noop);
       throw e;
     }
     // Our writes only ever extend the file up to cursor.at: a size seen at
     // any time before the cut that is not beyond it means the old file was
     // not longer, and there is nothing to cut.
     const { size, key } = await seen;
-    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key);
+    if (cursor.at >= 0 && size > cursor.at) await shrinkTo(context, fd, cursor.at, key());
   }
   if (flush) await sync();
 }
@@ -300,20 +397,43 @@ function ringWriteAll(ring: Ring, fd: number, bytes: Uint8Array, signal: AbortSi
 
 const ftruncate = (fd: number, length: number): Promise<void> => fsCall<void>((done) => nodeFs.ftruncate(fd, length, done));
 
+/** What sizeSeen tells: the file's size, and (lazily, for shrinkTo) which inode it is. */
+interface SizeSeen {
+  size: number;
+  /** The inode's key for shrinkTo (device and inode number), '' where unknown. */
+  key(): string;
+}
+
+const unknownSize: SizeSeen = { size: Infinity, key: () => '' };
+const STATX_TYPE = 0x1;
+const STATX_INO = 0x100;
+const STATX_SIZE = 0x200;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+
 /**
  * The size of the open file, from statx of its fd on the ring (in the same
  * submission as the first write, no thread-pool trip), or Infinity where it
- * is unknown (no ring, statx failed): then inPlace always cuts. A file that
- * is not regular gives -1: it ignores O_TRUNC, so inPlace does not cut it.
- * `key` names the inode (device and inode number) for shrinkTo.
+ * is unknown (no ring, statx failed, the filesystem gave no size): then
+ * inPlace always cuts. A file that is not regular gives -1: it ignores
+ * O_TRUNC, so inPlace does not cut it. Only the type, size and inode are
+ * asked for and read out of the kernel's struct statx (no Stats object, no
+ * bigints: this runs once per inPlace writeFile).
  */
-function sizeSeen(context: FileIo, fd: number): Promise<{ size: number; key: string }> {
+function sizeSeen(context: FileIo, fd: number): Promise<SizeSeen> {
   const ring = asRing(context, 'STATX');
-  if (!ring) return Promise.resolve({ size: Infinity, key: '' });
-  return ring.statx('', { dirfd: fd, flags: AT_EMPTY_PATH, mask: STATX_BASIC_STATS }).then(
-    (st) => ({ size: st.isFile() ? Number(st.size) : -1, key: `${st.dev}:${st.ino}` }),
-    () => ({ size: Infinity, key: '' }),
-  );
+  if (!ring) return Promise.resolve(unknownSize);
+  return ring._statxBytes('', AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE | STATX_INO, RAW_RESULT, undefined, fd).then(decodeSize, () => unknownSize);
+}
+
+function decodeSize(out: Uint8Array | number): SizeSeen {
+  if (typeof out === 'number') return unknownSize;
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const got = v.getUint32(0, true);
+  if ((got & (STATX_TYPE | STATX_SIZE)) !== (STATX_TYPE | STATX_SIZE)) return unknownSize;
+  const size = (v.getUint16(28, true) & S_IFMT) !== S_IFREG ? -1 : v.getUint32(40, true) + v.getUint32(44, true) * 2 ** 32;
+  // stx_ino at 32, stx_dev_major/minor at 136/140.
+  return { size, key: () => ((got & STATX_INO) === 0 ? '' : `${v.getUint32(136, true)}:${v.getUint32(140, true)}:${v.getUint32(32, true)}:${v.getUint32(36, true)}`) };
 }
 
 /** Each inode's last shrinkTo, for the next one to wait on (deleted when the last is done). */
@@ -400,7 +520,7 @@ export function bothFailed(opError: unknown, closeError: unknown): unknown {
 }
 
 const O_RDONLY_CLOEXEC = 0;
-const { ENOSYS, EINVAL, EPERM } = os.constants.errno;
+const { ENOSYS, EINVAL, EPERM, ESPIPE } = os.constants.errno;
 
 const AT_EMPTY_PATH = 0x1000;
 /** Fast-path attempts before readFile falls back to sizing the file from its fd. */
@@ -434,45 +554,64 @@ function wholeRead(ring: Ring, fd: number, buffer: Buffer, size: number): Promis
   return ring._readFileRead(fd, buffer, 0, async);
 }
 
-const readFileSettled = (): void => {
-  readFilesInFlight--;
-};
-
-/** ringReadFileAnyWay, counted in readFilesInFlight while it runs (a reaction, not another async frame). */
-function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
+/**
+ * readFile of a path on the ring, counted in readFilesInFlight while it runs
+ * (in this frame: no reaction and no async frame of its own); its errors get
+ * the caller's stack.
+ */
+async function ringReadFile(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
   readFilesInFlight++;
-  const reading = ringReadFileAnyWay(ring, p, encoding, signal); // async: never throws here
-  reading.then(readFileSettled, readFileSettled);
-  return reading;
+  try {
+    // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
+    if (cachedReads && typeof p === 'string') {
+      const r = binding.readCached(p, READ_CHUNK);
+      if (typeof r === 'number') {
+        // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
+        // where seccomp refuses it, never again; every other failure goes to
+        // the ring, which makes the error readFile reports (EAGAIN: the path
+        // was not all in the dentry cache).
+        if (r === -ENOSYS || r === -EINVAL || r === -EPERM) cachedReads = false;
+      } else if (!Array.isArray(r) || typeof r[0] !== 'number') {
+        return await cachedResult(ring, r as Buffer | [Buffer, number], encoding);
+      } else {
+        // Opened, not read: the ring reads and closes that fd.
+        const [fd, size] = r as [number, number];
+        if (signal?.aborted) return await closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
+        if (size <= 0 || size > READ_CHUNK) return await readAndClose(ring, fd, encoding, signal);
+        const data = await readSizedAndClose(ring, fd, size, encoding);
+        if (data !== undefined) return data;
+        // It grew or shrank since its statx: from the start, as the hinted path does.
+      }
+    }
+    for (let attempt = 0; attempt < HINT_TRIES; attempt++) {
+      const data = await ringReadFileHinted(ring, p, encoding, signal);
+      if (data !== undefined) return data;
+    }
+    return await ringReadFileSized(ring, p, encoding, signal);
+  } catch (e) {
+    throw withCallerStack(e);
+  } finally {
+    readFilesInFlight--;
+  }
 }
 
-async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer> {
-  // (The inline try takes text: a Buffer path goes to the ring as its bytes.)
-  if (cachedReads && typeof p === 'string') {
-    const r = binding.readCached(p, READ_CHUNK);
-    if (typeof r === 'number') {
-      // Nothing open. Without openat2 or RESOLVE_CACHED (before 5.12), or
-      // where seccomp refuses it, never again; every other failure goes to
-      // the ring, which makes the error readFile reports (EAGAIN: the path
-      // was not all in the dentry cache).
-      if (r === -ENOSYS || r === -EINVAL || r === -EPERM) cachedReads = false;
-    } else if (!Array.isArray(r) || typeof r[0] !== 'number') {
-      return cachedResult(ring, r as Buffer | [Buffer, number], encoding);
-    } else {
-      // Opened, not read: the ring reads and closes that fd.
-      const [fd, size] = r as [number, number];
-      if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
-      if (size <= 0 || size > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
-      const data = await readSizedAndClose(ring, fd, size, encoding);
-      if (data !== undefined) return data;
-      // It grew or shrank since its statx: from the start, as the hinted path does.
-    }
-  }
-  for (let attempt = 0; attempt < HINT_TRIES; attempt++) {
-    const data = await ringReadFileHinted(ring, p, encoding, signal);
-    if (data !== undefined) return data;
-  }
-  return ringReadFileSized(ring, p, encoding, signal);
+/** statx out memory of hinted paths that completed, for the next ones (a 256-byte typed array is its own malloc'd ArrayBuffer). */
+const statxOut: Uint8Array[] = [];
+const STATX_OUT_KEPT = 256;
+const STATX_BUF_SIZE = 256;
+
+/** STATX_TYPE | STATX_SIZE: what the hinted path needs of its statx. */
+const STATX_TYPE_SIZE = 0x1 | 0x200;
+
+/**
+ * The size in a struct statx's bytes (stx_size, at 40) of a regular file
+ * (stx_mode, at 28), else 0; a size of 4 GiB and more as Infinity (the
+ * hinted path sends anything above READ_CHUNK to readAndClose anyway).
+ */
+function regularSize(st: Uint8Array): number {
+  if (((st[28] | (st[29] << 8)) & 0o170000) !== 0o100000) return 0;
+  if ((st[44] | st[45] | st[46] | st[47]) !== 0) return Infinity;
+  return (st[40] | (st[41] << 8) | (st[42] << 16) | (st[43] << 24)) >>> 0;
 }
 
 /**
@@ -485,37 +624,59 @@ async function ringReadFileAnyWay(ring: Ring, p: KernelPath, encoding: BufferEnc
  * buffered read of a regular file comes back short only at its end).
  * Anything else (the file grew, shrank or was replaced) gives undefined and
  * the caller starts again. Files larger than one read chunk, or not regular,
- * go to the path that sizes the file from its fd.
+ * go to the path that sizes the file from its fd. One async frame: the
+ * close's error counts as Node's handleFdClose counts it (closeAfter's
+ * rules, written out here).
  */
 async function ringReadFileHinted(ring: Ring, p: KernelPath, encoding: BufferEncoding | undefined, signal: AbortSignal | undefined): Promise<string | Buffer | undefined> {
-  const opened = ring.openat(p, O_RDONLY_CLOEXEC);
-  const statted = ring.statx(p, { mask: STATX_BASIC_STATS });
-  statted.catch(noop);
-  const fd = await opened;
+  // statx's kernel errors resolve (-errno); it rejects only when the ring refuses it.
+  const stOut = statxOut.pop() ?? new Uint8Array(STATX_BUF_SIZE);
+  const [opened, statted] = ring._openStatx(p, STATX_TYPE_SIZE, stOut);
+  let fd: number;
+  try {
+    fd = await opened;
+  } catch (e) {
+    statted.catch(noop);
+    throw e;
+  }
   let hint = 0;
   try {
     const st = await statted;
-    hint = st.isFile() ? Number(st.size) : 0;
-  } catch {
     // statx failed where openat did not (a race with rename): size it from the fd
+    if (typeof st !== 'number') {
+      hint = regularSize(st);
+      // The kernel is done with it: the next hinted path's statx writes it.
+      if (statxOut.length < STATX_OUT_KEPT) statxOut.push(st);
+    }
+  } catch {
+    // refused by the ring: readAndClose reports what the ring says, and closes
   }
   if (hint === 0 || hint > READ_CHUNK) return readAndClose(ring, fd, encoding, signal);
+  if (signal?.aborted) return closeAfter(Promise.reject(new AbortError(undefined, { cause: signal.reason })), () => closeOnRing(ring, fd));
+  // The read and the close in one submission, the read first (inline, it
+  // takes its own reference to the file before the close runs; sent to
+  // io-wq, it is hard-linked to the close, see wholeRead).
+  const buffer = resultBuffer(hint + 1);
+  let n: number;
   let closing: Promise<void> | undefined;
-  const body = async (): Promise<string | Buffer | undefined> => {
-    checkAborted(signal);
-    // The read and the close in one submission, the read first (inline, it
-    // takes its own reference to the file before the close runs; sent to
-    // io-wq, it is hard-linked to the close, see wholeRead).
-    const buffer = resultBuffer(hint + 1);
+  try {
     const read = wholeRead(ring, fd, buffer, hint);
     closing = closeOnRing(ring, fd);
     closing.catch(noop);
-    const n = await read;
-    if (n !== hint) return undefined;
-    const out = buffer.subarray(0, n);
-    return encoding ? out.toString(encoding) : out;
-  };
-  return closeAfter(body(), () => closing ?? closeOnRing(ring, fd));
+    n = await read;
+  } catch (e) {
+    let closeFailed = false;
+    let closeError: unknown;
+    await (closing ?? closeOnRing(ring, fd)).catch((c: unknown) => {
+      closeFailed = true;
+      closeError = c;
+    });
+    throw closeFailed ? bothFailed(e, closeError) : e;
+  }
+  await closing;
+  if (n !== hint) return undefined;
+  const out = buffer.subarray(0, n);
+  return encoding ? out.toString(encoding) : out;
 }
 
 /** The sure path: openat, then statx of the fd it gave, then Node's read loop. */

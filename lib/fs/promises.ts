@@ -109,8 +109,12 @@ function statWith(syscall: 'stat' | 'lstat', node: typeof fsp.stat, path: unknow
   if (p === undefined || !ring) return (node as (...a: unknown[]) => Promise<nodeFs.Stats>)(path, options);
   const bigint = options === undefined ? false : Boolean((options as { bigint?: unknown }).bigint);
   const flags = syscall === 'lstat' ? AT_SYMLINK_NOFOLLOW : 0;
-  return onRing[syscall](ring._statxBytes(p, flags, STAT_MASK, syscall, shownPath(p)).then((out) => statsFromStatx(out, bigint)));
+  return onRing[syscall](ring._statxAs(p, flags, STAT_MASK, syscall, shownPath(p), bigint ? bigStats : numberStats));
 }
+
+type MakeStats = (out: Uint8Array) => nodeFs.Stats | nodeFs.BigIntStats;
+const numberStats: MakeStats = (out) => statsFromStatx(out, false);
+const bigStats: MakeStats = (out) => statsFromStatx(out, true);
 
 const stat = ((path: unknown, options?: unknown) => statWith('stat', fsp.stat, path, options)) as typeof fsp.stat;
 const lstat = ((path: unknown, options?: unknown) => statWith('lstat', fsp.lstat, path, options)) as typeof fsp.lstat;
