@@ -198,8 +198,10 @@ export interface Binding {
    * is not a directory; resolves to [rmdir's result (1: not tried, as
    * entries were left; else 0 or -errno), the entries left, packed], or to
    * -errno of opening or listing the directory (nothing unlinked).
+   * `rootLen`: the byte length of the path rm -r was given, when `dir` is
+   * below it: no symlink is followed after it (ELOOP).
    */
-  unlinkEntries(dir: Buffer, rmdir: boolean): Promise<[number, Buffer] | number>;
+  unlinkEntries(dir: Buffer, rmdir: boolean, rootLen?: number): Promise<[number, Buffer] | number>;
   /**
    * copyFile as one native step (native/core/copy_range.h), on libuv's
    * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode

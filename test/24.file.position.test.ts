@@ -39,6 +39,45 @@ describe('24 FileHandle: the current position', function () {
 
   for (const backend of BACKENDS) {
     describe(backend, () => {
+      it('an explicit position on a FIFO (no offset): Node\'s ESPIPE for read, readv, write, writev and a ReadStream with start, and no byte of the FIFO taken or given', async function () {
+        const context = ctx(this, backend);
+        const fifo = tmpPath(`pos-fifo-${backend}`);
+        cp.execFileSync('mkfifo', [fifo]);
+        const shape = (e: KaioError): unknown[] => [e.code, e.errno, e.syscall, e.message];
+        const results: Record<string, unknown[]> = {};
+        for (const who of ['kaio', 'node'] as const) {
+          // Both ends open in this process: the reader non-blocking (the open), the writer then plain.
+          const rfd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+          const wh = (who === 'kaio' ? await kaio.open(fifo, 'w', 0o666, { context }) : await fsp.open(fifo, 'w')) as unknown as fsp.FileHandle;
+          fs.closeSync(rfd);
+          const rfd2 = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+          const rh = (who === 'kaio' ? await kaio.open(`/proc/self/fd/${rfd2}`, 'r', 0o666, { context }) : await fsp.open(`/proc/self/fd/${rfd2}`, 'r')) as unknown as fsp.FileHandle;
+          fs.closeSync(rfd2);
+          const out: unknown[] = [];
+          fs.writeSync(wh.fd, 'hello fifo');
+          const tryOp = async (fn: () => Promise<unknown>): Promise<void> => {
+            out.push(await fn().then(() => 'ok', (e: KaioError) => shape(e)));
+          };
+          await tryOp(() => rh.read(Buffer.alloc(4), 0, 4, 0));
+          await tryOp(() => rh.read(Buffer.alloc(4), 0, 4, 3));
+          await tryOp(() => rh.readv([Buffer.alloc(4)], 0));
+          await tryOp(() => wh.write(Buffer.from('xyz'), 0, 3, 0));
+          await tryOp(() => wh.writev([Buffer.from('xyz')], 5));
+          await tryOp(async () => {
+            for await (const chunk of rh.createReadStream({ start: 0, autoClose: false })) void chunk;
+          });
+          // Every byte written is still in the FIFO, and nothing else.
+          const left = Buffer.alloc(64);
+          out.push(left.subarray(0, fs.readSync(rh.fd, left)).toString());
+          await rh.close();
+          await wh.close();
+          results[who] = out;
+        }
+        assert.deepStrictEqual(results.kaio, results.node);
+        assert.deepStrictEqual(results.kaio[0], ['ESPIPE', -29, 'read', 'ESPIPE: invalid seek, read']);
+        assert.strictEqual(results.kaio.at(-1), 'hello fifo');
+      });
+
       for (const cache of ['cold', 'warm'] as const) {
         it(`reads in flight together at the current position read blocks 0, 1, 2 in call order, then EOF (${cache} page cache), as node:fs`, async function () {
           const context = ctx(this, backend);

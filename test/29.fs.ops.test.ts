@@ -72,7 +72,7 @@ const SCRIPT: [string, ...unknown[]][] = [
   ['copyFile', '@x0777', '@c3'], ['copyFile', '@x0600', '@c3'], ['copyFile', '@suid', '@c4'], ['copyFile', '@empty', '@c5'],
   ['copyFile', '@f', '@f'], ['copyFile', '@f', '@l'], ['copyFile', '@l', '@c6'], ['copyFile', '@f', '@dl'], ['copyFile', '@missing', '@c7'],
   ['copyFile', '@f', '@missing/c8'], ['copyFile', '@f', '@d'], ['copyFile', '@d', '@c9'], ['copyFile', '@f', '@c10', COPYFILE_FICLONE],
-  ['copyFile', '@f', '@c11', COPYFILE_FICLONE_FORCE], ['copyFile', '@f', '@c12', 99], ['copyFile', '@big', '@c3', COPYFILE_FICLONE_FORCE],
+  ['copyFile', '@f', '@c11', COPYFILE_FICLONE_FORCE], ['copyFile', '@f', '@c12', 99], ['copyFile', '@big', '@c22', COPYFILE_FICLONE_FORCE],
   ['copyFile', '@big', '@c14', COPYFILE_FICLONE | COPYFILE_EXCL], ['copyFile', '@big', '@c14', COPYFILE_FICLONE | COPYFILE_EXCL], ['copyFile', '@f', '@c15', null], ['copyFile', '@f', '@c16', 7],
   ['copyFile', '@f', '@c17', 8], ['copyFile', '@f', '@c18', -1], ['copyFile', '@f', '@c19', 1.5], ['copyFile', '@missing', '@c20', COPYFILE_FICLONE_FORCE], ['copyFile', '@d', '@c21', COPYFILE_FICLONE], ['copyFile', '@é ü', '@c13'], ['copyFile', '@f', `@${LONG_NAME}`],
   // rm: files, links, missing (with and without force), dirs without and with recursive
@@ -270,12 +270,17 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
           }
           assert.deepStrictEqual(results[0], results[2]);
           assert.strictEqual((results[0] as { error: { code: string } }).error.code, 'ENOSPC');
-          // Over an existing file that does not fit: it is removed too (libuv unlinks the destination on any failure).
+          // Over an existing file that does not fit: Node's error; Node's
+          // libuv unlinks the file (it unlinks the destination on any
+          // failure), kaio leaves the file that was there (what fit of the copy).
           for (const m of [kfs, fsp]) {
             const dest = path.join(fsx.dir, 'keep');
             fs.writeFileSync(dest, 'old');
+            const ino = fs.statSync(dest).ino;
             await assert.rejects((m.copyFile as AsyncFn)(src, dest), { code: 'ENOSPC', syscall: 'copyfile' });
-            assert.strictEqual(fs.existsSync(dest), false);
+            if (m === fsp) assert.strictEqual(fs.existsSync(dest), false);
+            else assert.strictEqual(fs.statSync(dest).ino, ino, 'kaio left the destination that was there');
+            fs.rmSync(dest, { force: true });
           }
         } finally {
           fsx.unmount();
@@ -622,6 +627,56 @@ describe('29 kaio/fs/promises: rm -r lists and unlinks each directory natively, 
     assert.deepEqual(fs.readdirSync(target).sort(), ['f0', 'f1', 'f2', 'f3', 'f4']);
     assert.ok(fs.lstatSync(link).isSymbolicLink());
   });
+
+  it('a directory swapped for a symlink to outside the tree after its rmdir said ENOTEMPTY: the link goes, the files outside stay (Node\'s readdir would follow it)', async () => {
+    const { _rmChildren } = require('../dist/lib/fs/tree') as typeof import('../dist/lib/fs/tree'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const outside = path.join(base, 'swap2-outside');
+    fs.mkdirSync(path.join(outside, 'deeper'), { recursive: true });
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(outside, `f${i}`), 'keep');
+    fs.writeFileSync(path.join(outside, 'deeper', 'g'), 'keep');
+    const tree = path.join(base, 'swap2-tree');
+    fs.mkdirSync(tree);
+    fs.symlinkSync(outside, path.join(tree, 'sub'));
+    // The step rm -r takes for tree/sub after rmdir(tree/sub) said ENOTEMPTY, with the swap made in between.
+    const err = await _rmChildren(ring!, path.join(tree, 'sub')).then(() => undefined, (e: Error) => e);
+    assert.deepEqual(fs.readdirSync(outside).sort(), ['deeper', 'f0', 'f1', 'f2', 'f3', 'f4'], 'nothing outside the tree removed');
+    assert.equal(err, undefined);
+    assert.deepEqual(fs.readdirSync(path.join(outside, 'deeper')), ['g']);
+    assert.deepEqual(fs.readdirSync(tree), [], 'the link itself removed');
+    // A file swapped in: Node's readdir error (ENOTDIR, scandir), as before.
+    fs.writeFileSync(path.join(tree, 'file'), 'x');
+    const k = await _rmChildren(ring!, Buffer.from(path.join(tree, 'file'))).then(() => undefined, (e: NodeJS.ErrnoException) => [e.code, e.errno, e.syscall, e.path, e.message]);
+    const n = await fsp.readdir(path.join(tree, 'file')).then(() => undefined, (e: NodeJS.ErrnoException) => [e.code, e.errno, e.syscall, e.path, e.message]);
+    assert.deepEqual(k, n);
+    assert.deepEqual(fs.readdirSync(tree), ['file']);
+  });
+
+  it('a level above the directory swapped for a symlink to outside the tree (rm -r of tree, at tree/sub/deeper): ELOOP, the files outside stay (Node\'s walk by path follows it)', async () => {
+    const { _rmChildren } = require('../dist/lib/fs/tree') as typeof import('../dist/lib/fs/tree'); // eslint-disable-line @typescript-eslint/no-require-imports
+    const outside = path.join(base, 'swap3-outside');
+    fs.mkdirSync(path.join(outside, 'deeper'), { recursive: true });
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(outside, 'deeper', `g${i}`), 'keep');
+    const tree = path.join(base, 'swap3-tree');
+    fs.mkdirSync(tree);
+    // tree/sub was a directory when tree was listed, and tree/sub/deeper when tree/sub was; now tree/sub is a link.
+    fs.symlinkSync(outside, path.join(tree, 'sub'));
+    const err = await _rmChildren(ring!, path.join(tree, 'sub', 'deeper'), Buffer.byteLength(tree)).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    assert.deepEqual(fs.readdirSync(path.join(outside, 'deeper')).sort(), ['g0', 'g1', 'g2', 'g3', 'g4'], 'nothing outside the tree removed');
+    assert.equal(err?.code, 'ELOOP');
+    assert.equal(err?.syscall, 'scandir');
+    // The same walk from the root the user named, through a symlink of its own: followed, as the path says.
+    const real = path.join(base, 'swap3-real');
+    fs.mkdirSync(path.join(real, 'a', 'b'), { recursive: true });
+    for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(real, 'a', 'b', `h${i}`), 'x');
+    fs.symlinkSync(real, path.join(base, 'swap3-via'));
+    const via = path.join(base, 'swap3-via');
+    await _rmChildren(ring!, path.join(via, 'a', 'b'), Buffer.byteLength(path.join(via, 'a')));
+    assert.equal(fs.existsSync(path.join(real, 'a', 'b')), false);
+    fs.mkdirSync(path.join(real, 'a', 'c', 'd'), { recursive: true });
+    fs.writeFileSync(path.join(real, 'a', 'c', 'd', 'e'), 'x');
+    await kfs.rm(path.join(via, 'a'), { recursive: true });
+    assert.deepEqual(fs.readdirSync(real), []);
+  });
 });
 
 // copyFile's native step (binding.copyFile: libuv's steps in one call on
@@ -766,6 +821,12 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
         outs.push({ label, who, ...o, mode: fs.existsSync(dest) ? (fs.statSync(dest).mode & 0o7777).toString(8) : 'gone' });
       }
       const [k, n] = outs.slice(-2);
+      if (k.error) {
+        // Node's libuv unlinks the destination it failed on, root's file here; kaio leaves a file it did not create.
+        assert.deepStrictEqual([k.destLeft, n.destLeft, n.mode], [true, false, 'gone'], label);
+        assert.strictEqual(k.mode, (mode & 0o7777).toString(8));
+        delete k.destLeft, delete n.destLeft, delete k.mode, delete n.mode;
+      }
       assert.deepStrictEqual({ ...k, who: 'x' }, { ...n, who: 'x' }, label);
     }
     assert.strictEqual((outs[0].error as { code: string }).code, 'EPERM');
@@ -881,12 +942,14 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
       }
       assert.deepStrictEqual(results[0], results[1]);
       assert.strictEqual((results[0] as { error: { code: string } }).error.code, 'ENOSPC');
-      // Onto an existing empty destination (kaio does not truncate it): the same, and it is removed too.
+      // Onto an existing empty destination (kaio does not truncate it): the
+      // same error; Node's libuv removes the file, kaio leaves it (it did not create it).
       const onEmpty: unknown[] = [];
       for (const m of [kfs, fsp]) {
         fs.writeFileSync(path.join(fsx.dir, 'dest'), '');
         onEmpty.push(await outcome(() => (m.copyFile as AsyncFn)(src, path.join(fsx.dir, 'dest')), fsx.dir));
-        assert.deepStrictEqual(fs.readdirSync(fsx.dir), ['src'], 'the failed copy removed the empty destination');
+        assert.deepStrictEqual(fs.readdirSync(fsx.dir), m === kfs ? ['dest', 'src'] : ['src'], 'the failed copy left the destination that was there (kaio)');
+        fs.rmSync(path.join(fsx.dir, 'dest'), { force: true });
       }
       assert.deepStrictEqual(onEmpty[0], onEmpty[1]);
       assert.deepStrictEqual(onEmpty[0], results[0]);
@@ -917,8 +980,10 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
       assert.strictEqual(outs[0].error.syscall, 'copyfile');
       const shown = (o: { error: { message: string } }, who: string) => ({ ...o.error, message: o.error.message.replace(path.join(base, `efbig-${who}`), 'DEST') });
       assert.deepStrictEqual(shown(outs[0], 'kaio'), shown(outs[1], 'node'));
-      assert.strictEqual(outs[0].destLeft, false, `kaio, ${existing ? 'existing empty' : 'new'} destination`);
+      // A new destination is removed; an existing one Node's libuv removes, kaio leaves.
+      assert.strictEqual(outs[0].destLeft, existing, `kaio, ${existing ? 'existing empty' : 'new'} destination`);
       assert.strictEqual(outs[1].destLeft, false);
+      for (const who of ['kaio', 'node']) fs.rmSync(path.join(base, `efbig-${who}`), { force: true });
     }
   });
 
@@ -952,13 +1017,72 @@ describe('29 kaio/fs/promises: copyFile in one native step (copy_file_range), wi
       const results = [];
       for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
         const dest = path.join(base, `force-${mode}-${who}`);
-        fs.writeFileSync(dest, 'old');
-        if (mode & COPYFILE_EXCL) fs.rmSync(dest);
+        // A new destination: the failed clone removes it.
         const r = await (m.copyFile as AsyncFn)(src, dest, mode).then(() => 'ok', (e: NodeJS.ErrnoException) => [e.code, e.errno, e.syscall, e.message.replace(dest, 'DEST')]);
         results.push([r, fs.existsSync(dest)]);
       }
       assert.deepStrictEqual(results[0], results[1], `mode ${mode}`);
-      if (nodeForce !== 'ok') assert.strictEqual(results[0][1], false, 'the failed clone removed the destination');
+      if (nodeForce !== 'ok') assert.strictEqual(results[0][1], false, 'the failed clone removed the destination it created');
+    }
+    if (nodeForce !== 'ok') {
+      // A destination that was there before: Node's error, but kaio leaves
+      // the file (Node's libuv unlinks it, as it unlinks whatever it opened).
+      const errors = [];
+      for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
+        const dest = path.join(base, `force-old-${who}`);
+        fs.writeFileSync(dest, 'old');
+        fs.linkSync(dest, `${dest}-link`);
+        errors.push(await (m.copyFile as AsyncFn)(src, dest, COPYFILE_FICLONE_FORCE).then(() => 'ok', (e: NodeJS.ErrnoException) => [e.code, e.errno, e.syscall, e.message.replace(dest, 'DEST')]));
+      }
+      assert.deepStrictEqual(errors[0], errors[1]);
+      assert.ok(fs.existsSync(path.join(base, 'force-old-k')), 'kaio left the destination that was there');
+      assert.strictEqual(fs.statSync(path.join(base, 'force-old-k')).ino, fs.statSync(path.join(base, 'force-old-k-link')).ino, 'the same file');
+    }
+  });
+
+  it('a destination that is a device node refusing ftruncate (as root): Node\'s EINVAL, and the node is left (Node\'s libuv unlinks it)', async function () {
+    if (process.getuid?.() !== 0) skip(this, 'mknod needs root');
+    const src = path.join(base, 'dev-src');
+    fs.writeFileSync(src, 'data');
+    fs.chmodSync(src, 0o600);
+    const results = [];
+    for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
+      const dev = path.join(base, `null-${who}`);
+      // A second /dev/null (char 1,3): what copyFile(src, '/dev/null') meets as root.
+      const r = run(['mknod', dev, 'c', '1', '3']);
+      if (r.status !== 0) skip(this, `mknod: ${r.stderr}`);
+      const e = await (m.copyFile as AsyncFn)(src, dev).then(() => undefined, (x: NodeJS.ErrnoException) => x);
+      results.push([e?.code, e?.errno, e?.syscall, e?.message.replace(dev, 'DEST'), fs.existsSync(dev)]);
+    }
+    assert.strictEqual(results[0][0], 'EINVAL');
+    assert.deepStrictEqual(results[0].slice(0, 4), results[1].slice(0, 4), 'Node\'s error');
+    assert.strictEqual(results[0][4], true, 'kaio left the device node');
+    assert.ok(fs.lstatSync(path.join(base, 'null-k')).isCharacterDevice());
+    // Its mode as mknod made it: not the source's (no fchmod after the refused ftruncate, as Node's).
+    assert.strictEqual(fs.lstatSync(path.join(base, 'null-k')).mode & 0o7777, 0o666 & ~process.umask());
+  });
+
+  it('COPYFILE_EXCL onto an existing file, a dangling symlink, a directory: Node\'s EEXIST, nothing removed or created', async () => {
+    const src = path.join(base, 'excl-src');
+    fs.writeFileSync(src, 'new');
+    for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
+      const d = path.join(base, `excl-${who}`);
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'file'), 'old');
+      fs.symlinkSync('nowhere', path.join(d, 'dangling'));
+      fs.mkdirSync(path.join(d, 'dir'));
+      for (const name of ['file', 'dangling', 'dir']) {
+        await assert.rejects((m.copyFile as AsyncFn)(src, path.join(d, name), COPYFILE_EXCL), { code: 'EEXIST', syscall: 'copyfile' }, `${who} ${name}`);
+      }
+      assert.strictEqual(fs.readFileSync(path.join(d, 'file'), 'utf8'), 'old');
+      assert.deepStrictEqual(fs.readdirSync(d).sort(), ['dangling', 'dir', 'file']);
+    }
+    // Without COPYFILE_EXCL a dangling symlink's target is created and written, as Node's.
+    for (const [who, m] of [['k', kfs], ['n', fsp]] as const) {
+      const d = path.join(base, `excl-${who}`);
+      await (m.copyFile as AsyncFn)(src, path.join(d, 'dangling'));
+      assert.strictEqual(fs.readFileSync(path.join(d, 'nowhere'), 'utf8'), 'new', who);
+      assert.ok(fs.lstatSync(path.join(d, 'dangling')).isSymbolicLink());
     }
   });
 });

@@ -79,6 +79,7 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const AT_EMPTY_PATH = 0x1000;
 const ESPIPE = -29;
+const SEEK_CUR = 1;
 
 function cb<T>(fn: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -840,8 +841,28 @@ export class FileHandle extends EventEmitter {
    */
   #read(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
     if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).run(fd, [view], false, (p, v) => this.#readAt(fd, v[0], p));
+    if (this.#noOffset(fd)) return Promise.reject(systemError(ESPIPE, 'read'));
     return this.#readAt(fd, view, at);
   }
+
+  /**
+   * An explicit position on a file that has no offset (a pipe, FIFO, socket
+   * or tty: lseek says ESPIPE) is pread's ESPIPE, as Node's: io_uring and
+   * AIO ignore the offset there and would read or write the stream at
+   * whatever point it is (lseek once per fd; a direct handle is a regular
+   * file or device).
+   */
+  #noOffset(fd: number): boolean {
+    if (this.#direct) return false;
+    if (this.#seekFd !== fd) {
+      this.#seekless = binding.seek(fd, 0, SEEK_CUR) === ESPIPE;
+      this.#seekFd = fd;
+    }
+    return this.#seekless;
+  }
+
+  #seekless = false;
+  #seekFd = -1;
 
   /** One read at `at` (-1 only on a file with no offset: a pipe, socket or tty). */
   #readAt(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
@@ -858,6 +879,7 @@ export class FileHandle extends EventEmitter {
    */
   #write(fd: number, view: ArrayBufferView, at: number | bigint): Promise<number> {
     if (at === -1 && !this.#direct) return (this.#position ??= new CurrentPosition()).write(fd, [view], false, this.#writeViews(fd));
+    if (this.#noOffset(fd)) return Promise.reject(systemError(ESPIPE, 'write'));
     return this.#writeAt(fd, view, at);
   }
 
@@ -879,6 +901,7 @@ export class FileHandle extends EventEmitter {
   }
 
   #vectored(write: boolean, fd: number, buffers: ArrayBufferView[], at: number | bigint): Promise<number> {
+    if (at !== -1 && this.#noOffset(fd)) return Promise.reject(systemError(ESPIPE, write ? 'write' : 'read'));
     // As libuv: a readv(2) takes IOV_MAX buffers at most (the rest are not
     // read: a short read), and a writev of more goes on over all of them
     // (at the current position, the queue does; a direct handle's one

@@ -24,10 +24,12 @@ const EEXIST = -E.EEXIST;
 const EACCES = -E.EACCES;
 const ENOSPC = -E.ENOSPC;
 const ENOTDIR = -E.ENOTDIR;
+const ELOOP = -E.ELOOP;
 const EPERM = -E.EPERM;
 const EISDIR = -E.EISDIR;
 const ENOTEMPTY = -E.ENOTEMPTY;
 const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
 
@@ -161,12 +163,12 @@ const fail = (errno: number, syscall: string, p: KernelPath): ErrnoError => syst
  * Node's rimraf (retries off): removes p, whatever it is; a missing entry is
  * no error. `isDir`: what lstat (or the parent's readdir) said p is.
  */
-async function rimraf(ring: Ring, p: KernelPath, isDir: boolean): Promise<void> {
+async function rimraf(ring: Ring, p: KernelPath, isDir: boolean, root: number): Promise<void> {
   try {
-    if (isDir) return await rmdirThenChildren(ring, p, undefined);
+    if (isDir) return await rmdirThenChildren(ring, p, undefined, root);
     const r = await ring._unlinkatLinked(p, 0, false);
     if (r === 0) return;
-    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p));
+    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p), root);
     throw fail(r, 'unlink', p);
   } catch (e) {
     if ((e as ErrnoError).code === 'ENOENT') return;
@@ -175,10 +177,10 @@ async function rimraf(ring: Ring, p: KernelPath, isDir: boolean): Promise<void> 
 }
 
 /** Node's _rmdir: rmdir(p); a directory that is not empty loses its children first. */
-async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoError | undefined): Promise<void> {
+async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoError | undefined, root: number): Promise<void> {
   const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
   if (r === 0) return;
-  if (r === ENOTEMPTY || r === EEXIST || r === EPERM) return rmChildren(ring, p);
+  if (r === ENOTEMPTY || r === EEXIST || r === EPERM) return rmChildren(ring, p, root);
   if (r === ENOTDIR) {
     if (originalErr !== undefined) throw originalErr;
     return;
@@ -190,10 +192,10 @@ async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoEr
 const CHAIN = 1024;
 
 /** Node's rimraf of a child that readdir says is not a directory, from its unlinkat's result. */
-async function afterUnlink(ring: Ring, p: Buffer, r: number): Promise<void> {
+async function afterUnlink(ring: Ring, p: Buffer, r: number, root: number): Promise<void> {
   if (r === 0 || r === ENOENT) return;
   try {
-    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p));
+    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p), root);
   } catch (e) {
     if ((e as ErrnoError).code === 'ENOENT') return;
     throw e;
@@ -214,26 +216,39 @@ async function afterUnlink(ring: Ring, p: Buffer, r: number): Promise<void> {
  * as Node does it. The first failure rejects; the other entries go on, as
  * Node's do.
  */
-async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
+async function rmChildren(ring: Ring, p: KernelPath, root = 0): Promise<void> {
   const dir = typeof p === 'string' ? Buffer.from(p) : p;
-  const listed = await binding.unlinkEntries(dir, true);
+  const listed = await binding.unlinkEntries(dir, true, root);
+  // No longer a directory (O_NOFOLLOW): a symlink put there since the rmdir
+  // said ENOTEMPTY. Node's readdir, below, would follow the link, and rm
+  // would empty its target, outside the tree: the link itself is removed
+  // instead, as rimraf removes a symlink it meets. Anything else that is
+  // not a directory: readdir's error, without a readdir.
+  if (listed === ENOTDIR || listed === ELOOP) {
+    const st = await ring._statxBytes(dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, '', undefined);
+    if (typeof st === 'number') throw fail(st, 'scandir', p);
+    if (statxType(st) !== S_IFLNK) throw fail(listed, 'scandir', p);
+    const r = await ring._unlinkatLinked(p, 0, false);
+    if (r !== 0 && r !== ENOENT) throw fail(r, 'unlink', p);
+    return;
+  }
   // Not listed (the directory went, or cannot be read): Node's readdir,
   // below, gives Node's error (or the listing, if the directory is back).
-  if (typeof listed !== 'number') return rmLeftEntries(ring, p, dir, listed[0], listed[1]);
+  if (typeof listed !== 'number') return rmLeftEntries(ring, p, dir, listed[0], listed[1], root);
   const entries = await fsp.readdir(dir, { encoding: 'buffer', withFileTypes: true });
   const prefix = Buffer.concat([dir, SEP]);
   const work: Promise<void>[] = [];
   const files: Buffer[] = [];
   for (const d of entries) {
     const child = Buffer.concat([prefix, d.name as unknown as Buffer]);
-    if (d.isDirectory()) work.push(rimraf(ring, child, true));
+    if (d.isDirectory()) work.push(rimraf(ring, child, true, root));
     else files.push(child);
   }
   const closing = files.length !== 0 && files.length < CHAIN && work.length === 0;
   for (let i = 0; i < files.length; i++) {
     const link = closing || ((i + 1) % CHAIN !== 0 && i + 1 < files.length);
     const child = files[i];
-    work.push(ring._unlinkatLinked(child, 0, link).then((r) => afterUnlink(ring, child, r)));
+    work.push(ring._unlinkatLinked(child, 0, link).then((r) => afterUnlink(ring, child, r, root)));
   }
   const early = closing ? ring._unlinkatLinked(p, AT_REMOVEDIR, false).catch(() => -1) : undefined;
   await Promise.all(work);
@@ -242,16 +257,19 @@ async function rmChildren(ring: Ring, p: KernelPath): Promise<void> {
   if (r !== 0) throw fail(r, 'rmdir', p);
 }
 
+/** rmChildren for tests (the step after rmdir's ENOTEMPTY; `root`: the byte length of the path rm was given): not part of the API. */
+export const _rmChildren = rmChildren;
+
 /** Entry kinds of binding.unlinkEntries' list (native/core/dir_unlink.h). */
 const ENTRY_DIR = 0;
 const ENTRY_UNKNOWN = 1;
 const ENTRY_LONG = 2;
 
 /** Node's _rimraf of an entry whose type readdir did not give: lstat, then a directory's rmdir or an unlink (also when lstat failed). */
-async function rimrafUnknown(ring: Ring, p: Buffer): Promise<void> {
+async function rimrafUnknown(ring: Ring, p: Buffer, root: number): Promise<void> {
   const st = await ring._statxBytes(p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, '', undefined);
   if (st === ENOENT) return;
-  return rimraf(ring, p, typeof st !== 'number' && statxType(st) === S_IFDIR);
+  return rimraf(ring, p, typeof st !== 'number' && statxType(st) === S_IFDIR, root);
 }
 
 /**
@@ -262,7 +280,7 @@ async function rimrafUnknown(ring: Ring, p: Buffer): Promise<void> {
  * failed unlinks, each as Node's rimraf of that child goes on), then p's
  * rmdir, which the native step made already when it left nothing.
  */
-async function rmLeftEntries(ring: Ring, p: KernelPath, dir: Buffer, rmdirResult: number, left: Buffer): Promise<void> {
+async function rmLeftEntries(ring: Ring, p: KernelPath, dir: Buffer, rmdirResult: number, left: Buffer, root: number): Promise<void> {
   if (rmdirResult === 0) return;
   if (rmdirResult !== 1) throw fail(rmdirResult, 'rmdir', p);
   const prefix = Buffer.concat([dir, SEP]);
@@ -273,10 +291,10 @@ async function rmLeftEntries(ring: Ring, p: KernelPath, dir: Buffer, rmdirResult
     const len = left.readUInt16LE(at + 5);
     const child = Buffer.concat([prefix, left.subarray(at + 7, at + 7 + len)]);
     at += 7 + len;
-    if (kind === ENTRY_DIR) work.push(rimraf(ring, child, true));
-    else if (kind === ENTRY_UNKNOWN) work.push(rimrafUnknown(ring, child));
-    else if (kind === ENTRY_LONG) work.push(rimraf(ring, child, false));
-    else work.push(afterUnlink(ring, child, -errno));
+    if (kind === ENTRY_DIR) work.push(rimraf(ring, child, true, root));
+    else if (kind === ENTRY_UNKNOWN) work.push(rimrafUnknown(ring, child, root));
+    else if (kind === ENTRY_LONG) work.push(rimraf(ring, child, false, root));
+    else work.push(afterUnlink(ring, child, -errno, root));
   }
   await Promise.all(work);
   const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
@@ -298,6 +316,8 @@ export async function rmTree(ring: Ring, path: KernelPath, recursive: boolean, f
     throw e;
   }
   if (isDir && !recursive) return false;
-  await rimraf(ring, path, isDir);
+  // Below this path's bytes, the native step follows no symlink (dir_unlink.h).
+  const root = typeof path === 'string' ? Buffer.byteLength(path) : path.length;
+  await rimraf(ring, path, isDir, root);
   return true;
 }

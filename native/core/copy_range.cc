@@ -144,7 +144,23 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
     close(s);
     return r;
   }
-  int d = open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | ((mode & kCopyExcl) ? O_EXCL : 0), from.st_mode);
+  // The destination: created here (O_EXCL) or opened as it was. Only a
+  // file this call created is removed when the copy fails, so it is known
+  // which: an exclusive create first, and when something is there already,
+  // an open of it without O_CREAT. (libuv opens with O_CREAT alone and
+  // unlinks the destination on any failure after that: Node's copyFile onto
+  // an existing file whose copy fails removes it, onto a device that refuses
+  // ftruncate, /dev/null as root, the device node itself.)
+  bool created = false;
+  int d = open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, from.st_mode);
+  if (d >= 0) {
+    created = true;
+  } else if (errno == EEXIST && !(mode & kCopyExcl)) {
+    d = open(dest.c_str(), O_WRONLY | O_CLOEXEC);
+    // Gone since (or a dangling symlink, whose target O_CREAT creates, as
+    // Node's open does): not known to be this call's, so never removed.
+    if (d < 0 && errno == ENOENT) d = open(dest.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, from.st_mode);
+  }
   if (d < 0) {
     int r = -errno;
     close(s);
@@ -158,11 +174,12 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
   // even for the same mode) and not set-group-ID (which Node's fchmod
   // clears where this user is not of the file's group).
   bool chmod = true;
-  if (!(mode & kCopyExcl)) {
-    struct stat to;
-    if (fstat(d, &to) != 0) {
-      result = -errno;
-    } else if (to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
+  struct stat to;
+  if (fstat(d, &to) != 0) {
+    result = -errno;
+    created = false;  // cannot be told from another file at that path
+  } else if (!(mode & kCopyExcl)) {
+    if (to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
       same = true;
     } else {
       chmod = (to.st_mode & 07777) != (from.st_mode & 07777) || to.st_uid != geteuid() || (to.st_mode & S_ISGID) != 0;
@@ -171,8 +188,10 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
       // truncation to 0 marks the inode so that its close writes back all
       // the data the copy just dirtied, in this call (Node's libuv truncates
       // unconditionally; with COPYFILE_EXCL it does not either). An empty
-      // source still truncates, for the times it sets as Node's does.
-      bool truncate = to.st_size > 0 || from.st_size == 0;
+      // source still truncates, for the times it sets as Node's does. Only a
+      // regular file: a device (size 0) gets Node's ftruncate and its EINVAL,
+      // not an fchmod to src's mode and a copy into it.
+      bool truncate = to.st_size > 0 || from.st_size == 0 || !S_ISREG(to.st_mode);
       if (truncate && ftruncate(d, 0) != 0 && (errno != EACCES || to.st_size > 0)) result = -errno;
     }
   }
@@ -180,8 +199,12 @@ int CopyFile(const std::string& src, const std::string& dest, int mode, int* mov
   if (!same && result == 0) result = CopyData(s, d, mode, from.st_size, moved);
   int c = Close(d);
   if (result == 0) result = c;
-  // A failed copy leaves no destination behind (the unlink's own result is ignored).
-  if (result != 0) unlink(dest.c_str());
+  // A failed copy leaves no destination that it created (the unlink's own
+  // result is ignored). Only while the path still names that file: another
+  // process may have put its own file there since the create.
+  struct stat now;
+  if (result != 0 && created && lstat(dest.c_str(), &now) == 0 && now.st_dev == to.st_dev && now.st_ino == to.st_ino)
+    unlink(dest.c_str());
   c = Close(s);
   if (result == 0) result = c;
   return result;

@@ -26,8 +26,8 @@ constexpr int kMovedSendfile = 4;
 constexpr int kMovedReadWrite = 8;
 
 // Copies the file at src to dest as Node's copyFile(src, dest, mode):
-// open src; its mode and size (fstat); open dest O_WRONLY|O_CREAT (O_EXCL
-// with kCopyExcl) with src's mode; unless exclusive, a dest that is src
+// open src; its mode and size (fstat); create dest O_WRONLY|O_CREAT|O_EXCL
+// with src's mode, or, unless kCopyExcl, open the one there O_WRONLY; unless exclusive, a dest that is src
 // itself is left alone and done, an existing one is truncated (EACCES on an
 // empty file is no failure: ceph-fuse) unless it is empty and src is not
 // (on ext4 a truncation to 0 makes close write back what was copied);
@@ -36,7 +36,9 @@ constexpr int kMovedReadWrite = 8;
 // FICLONE first (done if it works; with kCopyCloneForce its error is the
 // result); then src's size in bytes, or up to where src ends if it shrank
 // meanwhile (Node's libuv loops forever there: kaio stops). On failure a
-// dest this call opened is unlinked. Returns 0 or -errno; *moved gets the
+// dest this call created is unlinked (while the path still names it); one
+// that was there before is left (Node's libuv unlinks it too, even a device
+// node that refused the ftruncate). Returns 0 or -errno; *moved gets the
 // kMoved* bits of the ways the bytes went.
 int CopyFile(const std::string& src, const std::string& dest, int mode, int* moved);
 

@@ -25,6 +25,40 @@ struct Dirent64 {
 
 constexpr size_t kListBytes = 64 * 1024;
 
+#ifndef SYS_openat2
+#define SYS_openat2 437  // the same number on x86_64 and arm64
+#endif
+
+struct OpenHow {  // struct open_how (linux/openat2.h)
+  uint64_t flags;
+  uint64_t mode;
+  uint64_t resolve;
+};
+constexpr uint64_t kResolveNoSymlinks = 0x04;  // RESOLVE_NO_SYMLINKS, 5.6
+
+constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+// dir, a directory rm -r found below the root it was asked for (its first
+// root_len bytes, then '/'): the root as the path names it, then the rest
+// with no symlink followed on the way (openat2 RESOLVE_NO_SYMLINKS: ELOOP).
+// Every level below the root was a directory when its parent was listed; a
+// level swapped for a symlink since must not lead the unlinks out of the
+// tree (open(2) of the whole path follows every symlink but the last).
+// Without openat2 (before 5.6, or refused), the whole path as before.
+int OpenBelow(const std::string& dir, size_t root_len) {
+  if (root_len == 0 || root_len + 1 >= dir.size() || dir[root_len] != '/') return open(dir.c_str(), kDirFlags);
+  std::string root = dir.substr(0, root_len);
+  int r = open(root.c_str(), kDirFlags);
+  if (r < 0) return -1;
+  OpenHow how{static_cast<uint64_t>(kDirFlags), 0, kResolveNoSymlinks};
+  long fd = syscall(SYS_openat2, r, dir.c_str() + root_len + 1, &how, sizeof(how));
+  int err = errno;
+  close(r);
+  if (fd < 0 && (err == ENOSYS || err == EPERM || err == E2BIG)) return open(dir.c_str(), kDirFlags);
+  errno = err;
+  return static_cast<int>(fd);
+}
+
 void Put(std::vector<uint8_t>* out, EntryKind kind, int err, const char* name, size_t len) {
   out->push_back(kind);
   for (int i = 0; i < 4; i++) out->push_back(static_cast<uint8_t>(static_cast<uint32_t>(err) >> (8 * i)));
@@ -35,12 +69,12 @@ void Put(std::vector<uint8_t>* out, EntryKind kind, int err, const char* name, s
 
 }  // namespace
 
-int UnlinkEntries(const std::string& dir, bool rmdir, std::vector<uint8_t>* out, int* rmdir_result) {
+int UnlinkEntries(const std::string& dir, size_t root_len, bool rmdir, std::vector<uint8_t>* out, int* rmdir_result) {
   *rmdir_result = 1;
   // The caller found a directory here (lstat, or d_type): O_NOFOLLOW keeps
   // this step from unlinking through a symlink swapped in since then
-  // (ENOTDIR: the caller then goes on as Node's rimraf does, by path).
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  // (ENOTDIR), and below the root no level may be a symlink (ELOOP).
+  int fd = OpenBelow(dir, root_len);
   if (fd < 0) return -errno;
   // The whole listing first, then the unlinks (as Node's readdir, then its
   // rimraf of each entry): no filesystem's readdir has to cope with the

@@ -31,6 +31,9 @@ enum EntryKind : uint8_t {
 // (rmdir(2) by its path) and *rmdir_result is 0 or -errno; else it is 1 (not
 // tried). Returns 0, or -errno of opening or listing the directory (then
 // nothing was unlinked).
-int UnlinkEntries(const std::string& dir, bool rmdir, std::vector<uint8_t>* out, int* rmdir_result);
+// root_len: the length of the root rm -r was asked for, when dir is below
+// it (dir[root_len] is '/'): no symlink is followed after it (ELOOP where a
+// level was swapped for one); 0: dir is opened by its whole path.
+int UnlinkEntries(const std::string& dir, size_t root_len, bool rmdir, std::vector<uint8_t>* out, int* rmdir_result);
 
 }  // namespace kaio
