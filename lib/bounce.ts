@@ -19,7 +19,10 @@
 // Bounce buffers are page-aligned (so O_DIRECT takes them), in power-of-two
 // sizes from 4 KiB, and recycled per thread: an op takes one from a free
 // list, so the steady state maps nothing. Below 64 KiB they are cut from
-// 64 KiB mappings.
+// 64 KiB mappings. An op of more than KEEP_BYTES gets a mapping of its own
+// size (page-rounded, not the next power of two), unmapped as soon as the
+// op is done: a thread keeps at most KEEP_BYTES, plus one buffer of each
+// size up to KEEP_BYTES, whatever sizes its ops had.
 import { binding } from './binding';
 import { systemError } from './errors';
 import { viewBuffer, viewByteOffset, viewBytes } from './validate';
@@ -63,9 +66,12 @@ export function isOwnMemory(view: ArrayBufferView): boolean {
 
 const MIN_SHIFT = 12; // 4 KiB
 const CHUNK = 64 * 1024;
-/** Bytes of free bounce buffers kept for reuse per thread (one of each size is always kept). */
+/** Bytes of free bounce buffers kept for reuse per thread (one of each size up to this is always kept). */
 const KEEP_BYTES = 16 * 1024 * 1024;
+/** The class of a buffer larger than KEEP_BYTES: its own mapping, never kept. */
+const UNKEPT = -1;
 const PAGE = 4096;
+const EFAULT = -14;
 
 /** One bounce buffer: page-aligned memory of `capacity` bytes, and its last exact-length view. */
 export class Bounce {
@@ -138,6 +144,16 @@ function refill(cls: number): Bounce {
  */
 export function takeBounce(bytes: number, at = 0): Bounce {
   stats.taken++;
+  if (bytes + at > KEEP_BYTES) {
+    // Never kept (giveBounce unmaps it): mapped at its size, rounded to pages.
+    const capacity = Math.ceil((bytes + at) / PAGE) * PAGE;
+    const memory = binding.pinnedAlloc(capacity, false, PAGE);
+    if (typeof memory === 'number') throw systemError(memory, 'mmap');
+    ownMemory.add(memory);
+    const big = new Bounce(new U8(memory, 0, capacity), UNKEPT, capacity);
+    big.at = at;
+    return big;
+  }
   const cls = classOf(bytes + at);
   const list = free[cls];
   let b = list === undefined ? undefined : list.pop();
@@ -169,6 +185,13 @@ function pageOffsetOf(view: ArrayBufferView, ab: ArrayBufferLike = viewBuffer(vi
 /** Gives a bounce buffer back once no op can touch it. */
 export function giveBounce(b: Bounce): void {
   b.target = undefined;
+  if (b.cls === UNKEPT) {
+    // Unmapped now: kept, it would hold its pages (as many as the largest op
+    // touched) for the thread's life. Its mapping is this buffer's alone,
+    // and no op uses it any more: detached, the views of it read as empty.
+    binding.pinnedRelease(b.full.buffer as ArrayBuffer);
+    return;
+  }
   const list = (free[b.cls] ??= []);
   if (list.length !== 0 && keptBytes + b.capacity > KEEP_BYTES) return; // the GC unmaps it
   list.push(b);
@@ -210,8 +233,8 @@ export function bounceFor(mem: unknown, vectored: boolean, bytes: number, copy: 
     return b;
   }
   if (!vectored) {
-    // (checked a moment ago: the view has these bytes)
-    const src = bytesOf(mem as ArrayBufferView, bytes)!;
+    const src = bytesOf(mem as ArrayBufferView, bytes);
+    if (src === undefined) return writeFault(b, 'write');
     taSet(b.view(bytes), src.length === bytes ? src : new U8(src.buffer, src.byteOffset, bytes));
     return b;
   }
@@ -219,11 +242,23 @@ export function bounceFor(mem: unknown, vectored: boolean, bytes: number, copy: 
   for (let i = 0, at = 0; i < pairs.length; i += 2) {
     const n = pairs[i + 1] as number;
     if (n === 0) continue;
-    const src = bytesOf(pairs[i] as ArrayBufferView, n)!;
+    const src = bytesOf(pairs[i] as ArrayBufferView, n);
+    if (src === undefined) return writeFault(b, 'writev');
     taSet(b.part(at, n), src.length === n ? src : new U8(src.buffer, src.byteOffset, n));
     at += n;
   }
   return b;
+}
+
+/**
+ * A write whose view was detached or shrunk between its check and its copy
+ * (the caller's code ran in between: an options getter, a later element's
+ * getter in a list): nothing is sent, the op fails with EFAULT, as a read
+ * whose view went away does (and as the thread pool's own copy does).
+ */
+function writeFault(b: Bounce, syscall: string): never {
+  giveBounce(b);
+  throw systemError(EFAULT, syscall);
 }
 
 /** Total bytes of a [view, length, ...] list. */
@@ -233,7 +268,6 @@ export function pairsBytes(pairs: Array<ArrayBufferView | number>): number {
   return total;
 }
 
-const EFAULT = -14;
 
 /**
  * A read's completion: copies the first `res` bytes of `b` into `target` (a
@@ -306,7 +340,8 @@ export function bounceView(view: ArrayBufferView, bytes: number, copy: boolean):
     b.bytes = bytes;
     return b;
   }
-  const src = bytesOf(view, bytes)!;
+  const src = bytesOf(view, bytes);
+  if (src === undefined) return writeFault(b, 'write');
   taSet(b.view(bytes), src.length === bytes ? src : new U8(src.buffer, src.byteOffset, bytes));
   return b;
 }

@@ -33,6 +33,7 @@ import { Pending } from '../pending';
 import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
 import { bounceFor, finishBounce, giveBounce, lendOwnMemory, needsBounce, unlendOwnMemory } from '../bounce';
+import { dropPools, hasLivePools, holdPools } from '../pool';
 
 
 
@@ -105,6 +106,32 @@ function readPosition(p: unknown): number | bigint {
  * EFAULT, see lib/bounce.ts). One view: read/write; several: readv/writev.
  */
 function nodeRw(write: boolean, fd: number, views: ArrayBufferView[], pos: number | bigint | null): Promise<number> {
+  // A pool the views lie in is held until libuv's worker is done with them
+  // (pool memory goes to it as it is, with no bounce): pool.release() waits,
+  // as it does for the context's own ops, instead of unmapping the memory a
+  // worker may still read or write (and which the next mapping may reuse).
+  let held;
+  try {
+    held = hasLivePools() ? holdPools(views) : undefined;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (held === undefined) return nodeRwHeld(write, fd, views, pos);
+  const pools = held;
+  let op: Promise<number>;
+  try {
+    op = nodeRwHeld(write, fd, views, pos);
+  } catch (e) {
+    dropPools(pools);
+    return Promise.reject(e);
+  }
+  // Dropped as the op settles (before the caller's continuation runs).
+  const drop = (): void => dropPools(pools);
+  op.then(drop, drop);
+  return op;
+}
+
+function nodeRwHeld(write: boolean, fd: number, views: ArrayBufferView[], pos: number | bigint | null): Promise<number> {
   const vectored = views.length !== 1;
   const pairs: Array<ArrayBufferView | number> = [];
   let total = 0;

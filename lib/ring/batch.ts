@@ -37,14 +37,17 @@ export class BatchOps {
   /**
    * Holds `mem` for one op (and the pools it lies in: throws
    * ERR_KAIO_POOL_RELEASED for one being released); returns the user_data
-   * high word for an op of `kind`.
+   * high word for an op of `kind`. With `bounce` (mem is bounce memory), the
+   * pools held are those of the memory a read's data is copied into at its
+   * completion (a list may name pool buffers next to the caller's):
+   * pool.release() waits for the op. (A write's bytes were copied already.)
    */
   hold(mem: unknown, kind: number, bounce?: Bounce): number {
     if (mem === undefined) {
       this.lastHeld = undefined;
       return kind;
     }
-    const held = hasLivePools() ? holdPools(mem) : undefined;
+    const held = hasLivePools() ? holdPools(bounce === undefined ? mem : bounce.target) : undefined;
     this.lastHeld = held;
     const id = this.#free.length !== 0 ? this.#free.pop()! : this.#mem.length;
     this.#mem[id] = mem;
