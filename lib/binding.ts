@@ -193,15 +193,16 @@ export interface Binding {
   resultBuffer(length: number): Buffer | undefined;
   keptBuffer(length: number): Buffer | undefined;
   /**
-   * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
-   * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
-   * is not a directory; resolves to [rmdir's result (1: not tried, as
-   * entries were left; else 0 or -errno), the entries left, packed], or to
-   * -errno of opening or listing the directory (nothing unlinked).
-   * `rootLen`: the byte length of the path rm -r was given, when `dir` is
-   * below it: no symlink is followed after it (ELOOP).
+   * rm -r below `dir` (its path's bytes), a directory whose rmdir said
+   * ENOTEMPTY, EEXIST or EPERM (native/core/dir_unlink.h): Node's
+   * _rmchildren of it, then its rmdir, as one walk on libuv's thread pool,
+   * every op relative to its parent directory's fd (openat O_NOFOLLOW |
+   * O_DIRECTORY, unlinkat). Resolves to 0, or to the first failure:
+   * [-errno, syscall (0 rmdir, 1 unlink, 2 scandir), its path's bytes].
    */
-  unlinkEntries(dir: Buffer, rmdir: boolean, rootLen?: number): Promise<[number, Buffer] | number>;
+  rmChildren(dir: Buffer): Promise<0 | [number, number, Buffer]>;
+  /** Test hook of rmChildren's walk (native/core/dir_unlink.h SetRmHook): not part of the API. */
+  _rmHook(when: number, name: string, from: string, to: string, link: string): void;
   /**
    * copyFile as one native step (native/core/copy_range.h), on libuv's
    * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode
