@@ -195,12 +195,18 @@ export interface Binding {
   /**
    * rm -r below `dir` (its path's bytes), a directory whose rmdir said
    * ENOTEMPTY, EEXIST or EPERM (native/core/dir_unlink.h): Node's
-   * _rmchildren of it, then its rmdir, as one walk on libuv's thread pool,
-   * every op relative to its parent directory's fd (openat O_NOFOLLOW |
-   * O_DIRECTORY, unlinkat). Resolves to 0, or to the first failure:
-   * [-errno, syscall (0 rmdir, 1 unlink, 2 scandir), its path's bytes].
+   * _rmchildren of it, then its rmdir, on libuv's thread pool, every op
+   * relative to its parent directory's fd (openat O_NOFOLLOW | O_DIRECTORY,
+   * unlinkat). rmChildrenBegin opens and lists `dir` and removes its entries
+   * that are not directories; it resolves to 0 (done), a failure
+   * [-errno, syscall (0 rmdir, 1 unlink, 2 scandir), its path's bytes], or
+   * [held directory, its subdirectories' names, 0 or the first failure]:
+   * then rmSubtree of each name (in parallel), then rmChildrenEnd (its
+   * rmdir when `rmdir`; closes it either way).
    */
-  rmChildren(dir: Buffer): Promise<0 | [number, number, Buffer]>;
+  rmChildrenBegin(dir: Buffer): Promise<0 | [number, number, Buffer] | [object, Buffer[], 0 | [number, number, Buffer]]>;
+  rmSubtree(held: object, name: Buffer): Promise<0 | [number, number, Buffer]>;
+  rmChildrenEnd(held: object, rmdir: boolean): Promise<0 | [number, number, Buffer]>;
   /** Test hook of rmChildren's walk (native/core/dir_unlink.h SetRmHook): not part of the API. */
   _rmHook(when: number, name: string, from: string, to: string, link: string): void;
   /**

@@ -626,7 +626,7 @@ describe('29 kaio/fs/promises: rm -r lists and unlinks each directory natively, 
     const link = path.join(base, 'swap-link');
     fs.symlinkSync(target, link);
     // What rm -r's walk would call if the directory it lstat()ed were swapped for this link since.
-    const r = await binding.rmChildren(Buffer.from(link));
+    const r = await binding.rmChildrenBegin(Buffer.from(link));
     assert.equal(r, 0);
     assert.deepEqual(fs.readdirSync(target).sort(), ['f0', 'f1', 'f2', 'f3', 'f4']);
     assert.equal(fs.existsSync(link), false);

@@ -186,21 +186,35 @@ async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoEr
 }
 
 const SYSCALLS = ['rmdir', 'unlink', 'scandir'];
+type WalkError = [number, number, Buffer];
+const walkError = (e: WalkError): ErrnoError => fail(e[0], SYSCALLS[e[1]], e[2]);
 
 /**
- * Node's _rmchildren of p, then its rmdir: one native walk on libuv's pool
- * (binding.rmChildren, native/core/dir_unlink.h), every op below p relative
- * to its parent directory's fd (openat O_NOFOLLOW | O_DIRECTORY, then
- * getdents64 and unlinkat), Node's steps and errors: a level swapped for a
- * symlink or renamed while it runs makes an op fail or go on in the
- * directory it opened, never reach outside the tree. The first failure
- * rejects, after the other entries were done (Node's go on after its
- * rejection).
+ * Node's _rmchildren of p, then its rmdir, natively on libuv's pool
+ * (binding.rmChildrenBegin, native/core/dir_unlink.h), every op below p
+ * relative to its parent directory's fd (openat O_NOFOLLOW | O_DIRECTORY,
+ * then getdents64 and unlinkat), Node's steps and errors: a level swapped
+ * for a symlink or renamed while it runs makes an op fail or go on in the
+ * directory it opened, never reach outside the tree. p's subdirectories go
+ * in parallel (one pool work each, each walking its subtree), as Node's
+ * rimraf runs its children at once. The first failure rejects, once the
+ * other entries are done (Node's go on after its rejection).
  */
 async function rmChildren(_ring: Ring, p: KernelPath): Promise<void> {
-  const r = await binding.rmChildren(typeof p === 'string' ? Buffer.from(p) : p);
+  const r = await binding.rmChildrenBegin(typeof p === 'string' ? Buffer.from(p) : p);
   if (r === 0) return;
-  throw fail(r[0], SYSCALLS[r[1]], r[2]);
+  if (typeof r[0] === 'number') throw walkError(r as WalkError);
+  const [held, dirs, early] = r as [object, Buffer[], 0 | WalkError];
+  let first: WalkError | undefined = early === 0 ? undefined : early;
+  try {
+    await Promise.all(dirs.map((name) => binding.rmSubtree(held, name).then((e) => {
+      if (e !== 0) first ??= e;
+    })));
+  } finally {
+    const e = await binding.rmChildrenEnd(held, first === undefined);
+    if (e !== 0) first ??= e;
+  }
+  if (first !== undefined) throw walkError(first);
 }
 
 /** rmChildren for tests (the step after rmdir's ENOTEMPTY on the path rm was given): not part of the API. */

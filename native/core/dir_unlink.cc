@@ -66,21 +66,41 @@ class Walk {
 
   // Node's _rmchildren of the directory `name` in pfd, then its rmdir.
   bool Children(int pfd, const std::string& path, const char* name, RmError* e) {
+    int fd = -1;
+    int opened = Open(pfd, path, name, &fd, e);
+    if (opened != kOpened) return opened == kDone;
+    bool ok = Entries(fd, path, nullptr, e);
+    close(fd);
+    return ok && FinalRmdir(pfd, path, name, e);
+  }
+
+  enum { kDone = 0, kFailed = 1, kOpened = 2 };
+
+  // The directory `name` in pfd, opened to be listed: kOpened (*fd), or
+  // kDone / kFailed (*e) when it is no longer a directory.
+  int Open(int pfd, const std::string& path, const char* name, int* fd, RmError* e) {
     MaybeHook(kRmHookBeforeOpen, name);
-    int fd = openat(pfd, name, kDirFlags);
-    if (fd < 0) {
-      int err = errno;
-      // Not a directory now (it was one when its rmdir said ENOTEMPTY): a
-      // symlink put there is removed, as rimraf removes a link it meets
-      // (Node's readdir would follow it out of the tree); anything else is
-      // readdir's error.
-      if (err != ENOTDIR && err != ELOOP) return Fail(e, err, kRmScandir, path);
-      struct stat st;
-      if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Fail(e, errno, kRmScandir, path);
-      if (!S_ISLNK(st.st_mode)) return Fail(e, err, kRmScandir, path);
-      if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT) return true;
-      return Fail(e, errno, kRmUnlink, path);
-    }
+    *fd = openat(pfd, name, kDirFlags);
+    if (*fd >= 0) return kOpened;
+    int err = errno;
+    // Not a directory now (it was one when its rmdir said ENOTEMPTY): a
+    // symlink put there is removed, as rimraf removes a link it meets
+    // (Node's readdir would follow it out of the tree); anything else is
+    // readdir's error.
+    if (err != ENOTDIR && err != ELOOP) return Fail(e, err, kRmScandir, path), kFailed;
+    struct stat st;
+    if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return Fail(e, errno, kRmScandir, path), kFailed;
+    if (!S_ISLNK(st.st_mode)) return Fail(e, err, kRmScandir, path), kFailed;
+    if (unlinkat(pfd, name, 0) == 0 || errno == ENOENT) return kDone;
+    return Fail(e, errno, kRmUnlink, path), kFailed;
+  }
+
+  // Lists the directory open as fd (path: its whole path), then Node's
+  // rimraf of each entry; with dirs, the entries the listing says are
+  // directories are put there instead (the caller removes them). Every
+  // entry is done even after one fails (Node's rimraf goes on with those
+  // under way); *e: the first failure.
+  bool Entries(int fd, const std::string& path, std::vector<std::string>* dirs, RmError* e) {
     // The whole listing first, then the removals (as Node's readdir, then
     // its rimraf of each entry): no filesystem's readdir has to cope with
     // the directory changing under it.
@@ -91,9 +111,7 @@ class Walk {
       long n = syscall(SYS_getdents64, fd, buf_.get(), kListBytes);
       if (n < 0) {
         if (errno == EINTR) continue;
-        int err = errno;
-        close(fd);
-        return Fail(e, err, kRmScandir, path);
+        return Fail(e, errno, kRmScandir, path);
       }
       if (n == 0) break;
       for (long at = 0; at < n;) {
@@ -106,8 +124,6 @@ class Walk {
         types.push_back(d->d_type);
       }
     }
-    // Node's rimraf goes on with every entry after one fails (they are all
-    // under way): so does this, and reports the first failure.
     bool ok = true;
     std::string child = path;
     child.push_back('/');
@@ -115,6 +131,10 @@ class Walk {
       const char* entry = names.data() + at;
       size_t len = strlen(entry);
       at += len + 1;
+      if (dirs != nullptr && types[i] == DT_DIR) {
+        dirs->emplace_back(entry, len);
+        continue;
+      }
       child.resize(path.size() + 1);
       child.append(entry, len);
       RmError ce;
@@ -123,8 +143,11 @@ class Walk {
         *e = std::move(ce);
       }
     }
-    close(fd);
-    if (!ok) return false;
+    return ok;
+  }
+
+  // The directory's own rmdir once its entries are gone.
+  bool FinalRmdir(int pfd, const std::string& path, const char* name, RmError* e) {
     MaybeHook(kRmHookBeforeFinalRmdir, name);
     if (unlinkat(pfd, name, AT_REMOVEDIR) == 0) return true;
     return Fail(e, errno, kRmRmdir, path);
@@ -175,12 +198,14 @@ class Walk {
 
 }  // namespace
 
-bool RemoveChildren(const std::string& dir, RmError* e) {
+int RemoveChildrenBegin(const std::string& dir, RmDirHandle* h, std::vector<std::string>* dirs, RmError* e) {
   // dir's parent, by its path (as rmdir(dir) would resolve it), held for
   // dir's open and its final rmdir; a path whose last part is not a plain
   // name ('/', '.', '..', a trailing '/') is used whole.
-  int pfd = AT_FDCWD;
-  std::string name = dir;
+  h->pfd = AT_FDCWD;
+  h->fd = -1;
+  h->path = dir;
+  h->name = dir;
   size_t slash = dir.rfind('/');
   std::string last = slash == std::string::npos ? dir : dir.substr(slash + 1);
   if (!last.empty() && last != "." && last != "..") {
@@ -188,17 +213,50 @@ bool RemoveChildren(const std::string& dir, RmError* e) {
       std::string parent = slash == 0 ? std::string("/") : dir.substr(0, slash);
       int fd = open(parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (fd >= 0) {
-        pfd = fd;
-        name = last;
+        h->pfd = fd;
+        h->name = last;
       }
     } else {
-      name = last;
+      h->name = last;
     }
   }
   Walk walk;
-  bool ok = walk.Children(pfd, dir, name.c_str(), e);
-  if (pfd != AT_FDCWD) close(pfd);
+  int opened = walk.Open(h->pfd, h->path, h->name.c_str(), &h->fd, e);
+  if (opened == Walk::kOpened) {
+    bool ok = walk.Entries(h->fd, h->path, dirs, e);
+    // Nothing left for the caller: the directory's rmdir now (after a failure, none).
+    if (dirs->empty()) return RemoveChildrenEnd(h, ok, e) && ok ? kRmDone : kRmFailed;
+    return kRmHeld;
+  }
+  CloseRmDir(h);
+  return opened == Walk::kDone ? kRmDone : kRmFailed;
+}
+
+bool RemoveSubtree(const RmDirHandle& h, const std::string& name, RmError* e) {
+  Walk walk;
+  std::string path = h.path;
+  path.push_back('/');
+  path.append(name);
+  return walk.Rimraf(h.fd, path, name.c_str(), DT_DIR, e);
+}
+
+bool RemoveChildrenEnd(RmDirHandle* h, bool rmdir, RmError* e) {
+  bool ok = true;
+  if (h->fd >= 0) close(h->fd);
+  h->fd = -1;
+  if (rmdir) {
+    Walk walk;
+    ok = walk.FinalRmdir(h->pfd, h->path, h->name.c_str(), e);
+  }
+  CloseRmDir(h);
   return ok;
+}
+
+void CloseRmDir(RmDirHandle* h) {
+  if (h->fd >= 0) close(h->fd);
+  if (h->pfd >= 0) close(h->pfd);
+  h->fd = -1;
+  h->pfd = -1;
 }
 
 void SetRmHook(int when, const std::string& name, const std::string& from, const std::string& to, const std::string& link) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kaio {
 
@@ -25,15 +26,36 @@ struct RmError {
 };
 
 // Node's _rmchildren of dir (a directory whose rmdir said ENOTEMPTY, EEXIST
-// or EPERM): every entry as Node's rimraf removes it, then dir's rmdir.
-// dir itself is reached as its path names it (its parent opened by path,
-// symlinks followed, then dir with O_NOFOLLOW: a symlink found there is
-// unlinked, not followed); nothing below it is reached by path. Returns
-// true, or false with *e the first error (ENOENT as Node's rimraf gives it
-// for dir itself; below, a missing entry is no error). An entry whose whole
-// path reaches PATH_MAX is Node's ENAMETOOLONG from unlink (Node's rimraf
-// walks by path), left untouched.
-bool RemoveChildren(const std::string& dir, RmError* e);
+// or EPERM): every entry as Node's rimraf removes it, then dir's rmdir, in
+// three calls so that the caller can run dir's subdirectories in parallel:
+// RemoveChildrenBegin, RemoveSubtree for each directory it left, then
+// RemoveChildrenEnd. dir itself is reached as its path names it (its parent
+// opened by path, symlinks followed, then dir with O_NOFOLLOW: a symlink
+// found there is unlinked, not followed); nothing below it is reached by
+// path. Errors as Node's rimraf gives them (a missing entry below dir is no
+// error; ENOENT of dir itself is the caller's). An entry whose whole path
+// reaches PATH_MAX is Node's ENAMETOOLONG from unlink (Node's rimraf walks
+// by path), left untouched.
+struct RmDirHandle {
+  int pfd = -1;  // dir's parent (O_PATH), or AT_FDCWD
+  int fd = -1;   // dir, open to be listed
+  std::string path;  // dir's whole path
+  std::string name;  // dir's name in pfd
+};
+enum RmBegin : int { kRmDone = 0, kRmFailed = 1, kRmHeld = 2 };
+// Opens and lists dir and removes its entries that are not directories:
+// kRmDone (dir removed: nothing was left; or a symlink found there
+// unlinked), kRmFailed (*e; nothing held), or kRmHeld: *h holds dir's
+// fds, *dirs names its subdirectories, and e->err is 0 or the first failure
+// among the entries done.
+int RemoveChildrenBegin(const std::string& dir, RmDirHandle* h, std::vector<std::string>* dirs, RmError* e);
+// Node's rimraf of the subdirectory `name` of h's directory (thread-safe:
+// several at once on one h).
+bool RemoveSubtree(const RmDirHandle& h, const std::string& name, RmError* e);
+// Closes h's fds; with rmdir, h's directory is removed first (relative to
+// its parent's fd).
+bool RemoveChildrenEnd(RmDirHandle* h, bool rmdir, RmError* e);
+void CloseRmDir(RmDirHandle* h);
 
 // Test hook: once, when the walk reaches the moment `when` for an entry
 // named `name`, rename(from, to) (if from is not empty), then
