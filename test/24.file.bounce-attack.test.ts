@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as kaio from 'kaio';
 import { _bounceStats as bounceStats } from '../dist/lib/bounce';
-import { BACKENDS, contextPerBackend, root, skip, tick, tmpPath, type KaioError } from './helpers';
+import { BACKENDS, backendContext, contextPerBackend, root, tick, tmpPath, type KaioError } from './helpers';
 
 /** A FIFO with a reader fd (blocking) and a writer fd; reads on it wait until the test writes. */
 function fifo(): { path: string; r: number; w: number; close: () => void } {
@@ -49,11 +49,7 @@ describe('24 bounce memory attacked', function () {
 
   const contexts = contextPerBackend();
 
-  function ctx(ctxThis: Mocha.Context, backend: string): kaio.IoContext {
-    const c = contexts[backend];
-    if (c instanceof Error) skip(ctxThis, `${backend} is not available here: ${c.message}`);
-    return c;
-  }
+  const ctx = (ctxThis: Mocha.Context, backend: string): kaio.IoContext => backendContext(contexts, ctxThis, backend);
 
   // AIO refuses position -1; on a FIFO its ops run on the thread pool's workers.
   const at = (backend: string): number => (backend === 'aio' ? 0 : -1);
