@@ -252,15 +252,29 @@ describe('18 Ring: deferTaskrun (IORING_SETUP_DEFER_TASKRUN with an eventfd)', (
 describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () => {
   // A FIFO read completes when something writes: outside this thread (a
   // worker) or from this loop (a timer, an immediate), whichever the test needs.
-  function writerThread(wfd: number, delayMs: number, text: string): Worker {
+  /**
+   * A thread that, once told 'go', writes `text` to `wfd` as soon as this
+   * process's main thread sleeps inside io_uring_enter (syscall 426, state
+   * S in /proc): the event the test waits for, not a delay. It gives up
+   * looking after 20 s and writes anyway (the test then fails on its count).
+   */
+  function writerThread(wfd: number, text: string): Worker {
     return new Worker(
       `const { workerData: d, parentPort } = require('node:worker_threads');
        const fs = require('node:fs');
+       const task = '/proc/self/task/' + d.tid;
+       const asleepInEnter = () => {
+         try {
+           const state = fs.readFileSync(task + '/stat', 'latin1').replace(/^.*\\) /s, '')[0];
+           return state === 'S' && fs.readFileSync(task + '/syscall', 'latin1').split(' ')[0] === '426';
+         } catch { return false; }
+       };
        parentPort.once('message', () => {
-         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, d.delayMs);
+         const tick = new Int32Array(new SharedArrayBuffer(4));
+         for (let i = 0; i < 20000 && !asleepInEnter(); i++) Atomics.wait(tick, 0, 0, 1);
          fs.writeSync(d.wfd, d.text);
        });`,
-      { eval: true, workerData: { wfd, delayMs, text } },
+      { eval: true, workerData: { wfd, text, tid: process.pid } },
     );
   }
 
@@ -288,8 +302,8 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
     if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
     const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
     const f = fifoPair();
-    // 300 ms: ample for this thread to be in the wait first, even on a loaded machine.
-    const w = writerThread(f.w, 300, 'abc');
+    // It writes once this thread sleeps in the wait.
+    const w = writerThread(f.w, 'abc');
     try {
       await new Promise((resolve) => w.once('online', resolve));
       // The worker's start-up messages are handled: the loop has nothing else to do.

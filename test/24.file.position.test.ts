@@ -15,7 +15,7 @@ import path from 'node:path';
 import * as kaio from 'kaio';
 import { binding } from '../dist/lib/binding';
 import { _setCachedReads as setCachedReads } from '../dist/lib/file/read-file';
-import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError, contextPerBackend, dropCache } from './helpers';
+import { BACKENDS, mountTmpfs, pkgRoot, skip, tmpPath, type KaioError, backendContext, contextPerBackend, dropCache } from './helpers';
 
 const BLOCK = 4096;
 
@@ -31,11 +31,7 @@ describe('24 FileHandle: the current position', function () {
 
   const contexts = contextPerBackend();
 
-  function ctx(ctxThis: Mocha.Context, backend: string): kaio.IoContext {
-    const c = contexts[backend];
-    if (c instanceof Error) skip(ctxThis, `${backend} is not available here: ${c.message}`);
-    return c;
-  }
+  const ctx = (ctxThis: Mocha.Context, backend: string): kaio.IoContext => backendContext(contexts, ctxThis, backend);
 
   for (const backend of BACKENDS) {
     describe(backend, () => {

@@ -14,7 +14,7 @@ import { Worker } from 'node:worker_threads';
 import * as kaio from 'kaio';
 import { _bounceStats as bounceStats } from '../dist/lib/bounce';
 import { binding } from '../dist/lib/binding';
-import { BACKENDS, contextPerBackend, directSupported, root, skip, tick, tmpPath, type KaioError } from './helpers';
+import { BACKENDS, backendContext, contextPerBackend, directSupported, root, skip, tick, tmpPath, type KaioError } from './helpers';
 
 /** A FIFO with a reader fd (blocking) and a writer fd; reads on it wait until the test writes. */
 function fifo(): { path: string; r: number; w: number; close: () => void } {
@@ -76,11 +76,7 @@ describe('24 an ArrayBuffer transferred or overwritten while its op is in flight
 
   const contexts = contextPerBackend();
 
-  function ctx(ctxThis: Mocha.Context, backend: string): kaio.IoContext {
-    const c = contexts[backend];
-    if (c instanceof Error) skip(ctxThis, `${backend} is not available here: ${c.message}`);
-    return c;
-  }
+  const ctx = (ctxThis: Mocha.Context, backend: string): kaio.IoContext => backendContext(contexts, ctxThis, backend);
 
   // AIO refuses position -1; on a FIFO its ops run on the thread pool's workers, at the pipe's position.
   const at = (backend: string): number => (backend === 'aio' ? 0 : -1);

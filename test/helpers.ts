@@ -226,6 +226,13 @@ export function contextPerBackend(): Record<string, import('kaio').IoContext | K
   return contexts;
 }
 
+/** The context of `backend` from contextPerBackend(), or the running test skipped with the reason it is not available. */
+export function backendContext(contexts: Record<string, import('kaio').IoContext | KaioError>, ctx: Mocha.Context, backend: string): import('kaio').IoContext {
+  const c = contexts[backend];
+  if (c instanceof Error) skip(ctx, `${backend} is not available here: ${c.message}`);
+  return c;
+}
+
 /** A FIFO opened for reading (non-blocking open) and writing: reads block until data is written. */
 export function fifoPair(): { r: number; w: number; close: () => void } {
   const p = path.join(fs.mkdtempSync(path.join(root, 'fifo-')), 'f');
