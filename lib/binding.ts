@@ -193,15 +193,22 @@ export interface Binding {
   resultBuffer(length: number): Buffer | undefined;
   keptBuffer(length: number): Buffer | undefined;
   /**
-   * rm -r's step for one directory (native/core/dir_unlink.h), on libuv's
-   * thread pool: lists `dir` (its path's bytes) and unlinks each entry that
-   * is not a directory; resolves to [rmdir's result (1: not tried, as
-   * entries were left; else 0 or -errno), the entries left, packed], or to
-   * -errno of opening or listing the directory (nothing unlinked).
-   * `rootLen`: the byte length of the path rm -r was given, when `dir` is
-   * below it: no symlink is followed after it (ELOOP).
+   * rm -r below `dir` (its path's bytes), a directory whose rmdir said
+   * ENOTEMPTY, EEXIST or EPERM (native/core/dir_unlink.h): Node's
+   * _rmchildren of it, then its rmdir, on libuv's thread pool, every op
+   * relative to its parent directory's fd (openat O_NOFOLLOW | O_DIRECTORY,
+   * unlinkat). rmChildrenBegin opens and lists `dir` and removes its entries
+   * that are not directories; it resolves to 0 (done), a failure
+   * [-errno, syscall (0 rmdir, 1 unlink, 2 scandir), its path's bytes], or
+   * [held directory, its subdirectories' names, 0 or the first failure]:
+   * then rmSubtree of each name (in parallel), then rmChildrenEnd (its
+   * rmdir when `rmdir`; closes it either way).
    */
-  unlinkEntries(dir: Buffer, rmdir: boolean, rootLen?: number): Promise<[number, Buffer] | number>;
+  rmChildrenBegin(dir: Buffer): Promise<0 | [number, number, Buffer] | [object, Buffer[], 0 | [number, number, Buffer]]>;
+  rmSubtree(held: object, name: Buffer): Promise<0 | [number, number, Buffer]>;
+  rmChildrenEnd(held: object, rmdir: boolean): Promise<0 | [number, number, Buffer]>;
+  /** Test hook of rmChildren's walk (native/core/dir_unlink.h SetRmHook): not part of the API. */
+  _rmHook(when: number, name: string, from: string, to: string, link: string): void;
   /**
    * copyFile as one native step (native/core/copy_range.h), on libuv's
    * thread pool: `src` and `dest` are the paths' bytes (no NUL), mode

@@ -3,14 +3,14 @@
 // that results, errors and the tree left behind are Node's; what changes is
 // how the ops reach the kernel. mkdir -p sends the missing levels as one
 // chain of mkdirat SQEs (IOSQE_IO_HARDLINK: in order, a failure does not cut
-// the chain) instead of one thread-pool round trip per level; rm -r lists
-// each directory and unlinks its entries that are not directories in one
-// native step on libuv's pool (binding.unlinkEntries: getdents64, then
-// unlinkat relative to the directory, no JavaScript per file), and skips
-// Node's lstat of every child (the listing's d_type says which entries are
-// directories, as Node's Dirent does); the rmdirs, and what the step
-// leaves, are ring ops.
-import * as fsp from 'node:fs/promises';
+// the chain) instead of one thread-pool round trip per level. rm -r takes
+// the path it was given on the ring (lstat, rmdir or unlink); below it, one
+// native walk on libuv's pool (binding.rmChildren) removes the tree with
+// every op relative to its parent directory's fd (openat O_NOFOLLOW, then
+// getdents64 and unlinkat: no JavaScript, no path walk per entry, and no
+// op that a level swapped for a symlink or renamed could lead outside the
+// tree), skipping Node's lstat of every child (the listing's d_type says
+// which entries are directories, as Node's Dirent does).
 import { constants } from 'node:os';
 import { systemError, type ErrnoError } from '../errors';
 import type { Ring } from '../ring';
@@ -24,12 +24,10 @@ const EEXIST = -E.EEXIST;
 const EACCES = -E.EACCES;
 const ENOSPC = -E.ENOSPC;
 const ENOTDIR = -E.ENOTDIR;
-const ELOOP = -E.ELOOP;
 const EPERM = -E.EPERM;
 const EISDIR = -E.EISDIR;
 const ENOTEMPTY = -E.ENOTEMPTY;
 const S_IFDIR = 0o040000;
-const S_IFLNK = 0o120000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
 
@@ -154,21 +152,20 @@ export async function mkdirp(ring: Ring, path: string, mode: number): Promise<st
 
 type KernelPath = string | Buffer;
 const shown = (p: KernelPath): string => (typeof p === 'string' ? p : p.toString());
-const SEP = Buffer.from('/');
 
 /** A failed op's error, as Node's callback fs would give it. */
 const fail = (errno: number, syscall: string, p: KernelPath): ErrnoError => systemError(errno, syscall, shown(p));
 
 /**
- * Node's rimraf (retries off): removes p, whatever it is; a missing entry is
- * no error. `isDir`: what lstat (or the parent's readdir) said p is.
+ * Node's rimraf (retries off) of the path rm was given: removes p, whatever
+ * it is; a missing entry is no error. `isDir`: what lstat said p is.
  */
-async function rimraf(ring: Ring, p: KernelPath, isDir: boolean, root: number): Promise<void> {
+async function rimraf(ring: Ring, p: KernelPath, isDir: boolean): Promise<void> {
   try {
-    if (isDir) return await rmdirThenChildren(ring, p, undefined, root);
+    if (isDir) return await rmdirThenChildren(ring, p, undefined);
     const r = await ring._unlinkatLinked(p, 0, false);
     if (r === 0) return;
-    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p), root);
+    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p));
     throw fail(r, 'unlink', p);
   } catch (e) {
     if ((e as ErrnoError).code === 'ENOENT') return;
@@ -177,10 +174,10 @@ async function rimraf(ring: Ring, p: KernelPath, isDir: boolean, root: number): 
 }
 
 /** Node's _rmdir: rmdir(p); a directory that is not empty loses its children first. */
-async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoError | undefined, root: number): Promise<void> {
+async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoError | undefined): Promise<void> {
   const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
   if (r === 0) return;
-  if (r === ENOTEMPTY || r === EEXIST || r === EPERM) return rmChildren(ring, p, root);
+  if (r === ENOTEMPTY || r === EEXIST || r === EPERM) return rmChildren(ring, p);
   if (r === ENOTDIR) {
     if (originalErr !== undefined) throw originalErr;
     return;
@@ -188,118 +185,40 @@ async function rmdirThenChildren(ring: Ring, p: KernelPath, originalErr: ErrnoEr
   throw fail(r, 'rmdir', p);
 }
 
-/** Most unlinkat ops in one hard-linked chain (one io-wq work item runs a chain, one op after the other). */
-const CHAIN = 1024;
+const SYSCALLS = ['rmdir', 'unlink', 'scandir'];
+type WalkError = [number, number, Buffer];
+const walkError = (e: WalkError): ErrnoError => fail(e[0], SYSCALLS[e[1]], e[2]);
 
-/** Node's rimraf of a child that readdir says is not a directory, from its unlinkat's result. */
-async function afterUnlink(ring: Ring, p: Buffer, r: number, root: number): Promise<void> {
-  if (r === 0 || r === ENOENT) return;
+/**
+ * Node's _rmchildren of p, then its rmdir, natively on libuv's pool
+ * (binding.rmChildrenBegin, native/core/dir_unlink.h), every op below p
+ * relative to its parent directory's fd (openat O_NOFOLLOW | O_DIRECTORY,
+ * then getdents64 and unlinkat), Node's steps and errors: a level swapped
+ * for a symlink or renamed while it runs makes an op fail or go on in the
+ * directory it opened, never reach outside the tree. p's subdirectories go
+ * in parallel (one pool work each, each walking its subtree), as Node's
+ * rimraf runs its children at once. The first failure rejects, once the
+ * other entries are done (Node's go on after its rejection).
+ */
+async function rmChildren(_ring: Ring, p: KernelPath): Promise<void> {
+  const r = await binding.rmChildrenBegin(typeof p === 'string' ? Buffer.from(p) : p);
+  if (r === 0) return;
+  if (typeof r[0] === 'number') throw walkError(r as WalkError);
+  const [held, dirs, early] = r as [object, Buffer[], 0 | WalkError];
+  let first: WalkError | undefined = early === 0 ? undefined : early;
   try {
-    if (r === EISDIR || r === EPERM) return await rmdirThenChildren(ring, p, fail(r, 'unlink', p), root);
-  } catch (e) {
-    if ((e as ErrnoError).code === 'ENOENT') return;
-    throw e;
+    await Promise.all(dirs.map((name) => binding.rmSubtree(held, name).then((e) => {
+      if (e !== 0) first ??= e;
+    })));
+  } finally {
+    const e = await binding.rmChildrenEnd(held, first === undefined);
+    if (e !== 0) first ??= e;
   }
-  throw fail(r, 'unlink', p);
+  if (first !== undefined) throw walkError(first);
 }
 
-/**
- * Node's _rmchildren: every entry at once, then the directory. First the
- * native step (rmLeftEntries); when it could not list the directory, as
- * before it: Node's readdir (its error is Node's), and the entries
- * that are not directories are unlinked by hard-linked chains of unlinkat
- * SQEs in one submission: one io-wq worker runs each chain, so the
- * directory's lock is not fought over by a worker per entry. When the chain
- * holds every entry, the directory's rmdir ends it; that result is used
- * only if it succeeded (the directory was empty then, as Node's rmdir after
- * its children finds it), else the rmdir is done again after the entries,
- * as Node does it. The first failure rejects; the other entries go on, as
- * Node's do.
- */
-async function rmChildren(ring: Ring, p: KernelPath, root = 0): Promise<void> {
-  const dir = typeof p === 'string' ? Buffer.from(p) : p;
-  const listed = await binding.unlinkEntries(dir, true, root);
-  // No longer a directory (O_NOFOLLOW): a symlink put there since the rmdir
-  // said ENOTEMPTY. Node's readdir, below, would follow the link, and rm
-  // would empty its target, outside the tree: the link itself is removed
-  // instead, as rimraf removes a symlink it meets. Anything else that is
-  // not a directory: readdir's error, without a readdir.
-  if (listed === ENOTDIR || listed === ELOOP) {
-    const st = await ring._statxBytes(dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, '', undefined);
-    if (typeof st === 'number') throw fail(st, 'scandir', p);
-    if (statxType(st) !== S_IFLNK) throw fail(listed, 'scandir', p);
-    const r = await ring._unlinkatLinked(p, 0, false);
-    if (r !== 0 && r !== ENOENT) throw fail(r, 'unlink', p);
-    return;
-  }
-  // Not listed (the directory went, or cannot be read): Node's readdir,
-  // below, gives Node's error (or the listing, if the directory is back).
-  if (typeof listed !== 'number') return rmLeftEntries(ring, p, dir, listed[0], listed[1], root);
-  const entries = await fsp.readdir(dir, { encoding: 'buffer', withFileTypes: true });
-  const prefix = Buffer.concat([dir, SEP]);
-  const work: Promise<void>[] = [];
-  const files: Buffer[] = [];
-  for (const d of entries) {
-    const child = Buffer.concat([prefix, d.name as unknown as Buffer]);
-    if (d.isDirectory()) work.push(rimraf(ring, child, true, root));
-    else files.push(child);
-  }
-  const closing = files.length !== 0 && files.length < CHAIN && work.length === 0;
-  for (let i = 0; i < files.length; i++) {
-    const link = closing || ((i + 1) % CHAIN !== 0 && i + 1 < files.length);
-    const child = files[i];
-    work.push(ring._unlinkatLinked(child, 0, link).then((r) => afterUnlink(ring, child, r, root)));
-  }
-  const early = closing ? ring._unlinkatLinked(p, AT_REMOVEDIR, false).catch(() => -1) : undefined;
-  await Promise.all(work);
-  if (early !== undefined && (await early) === 0) return;
-  const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
-  if (r !== 0) throw fail(r, 'rmdir', p);
-}
-
-/** rmChildren for tests (the step after rmdir's ENOTEMPTY; `root`: the byte length of the path rm was given): not part of the API. */
+/** rmChildren for tests (the step after rmdir's ENOTEMPTY on the path rm was given): not part of the API. */
 export const _rmChildren = rmChildren;
-
-/** Entry kinds of binding.unlinkEntries' list (native/core/dir_unlink.h). */
-const ENTRY_DIR = 0;
-const ENTRY_UNKNOWN = 1;
-const ENTRY_LONG = 2;
-
-/** Node's _rimraf of an entry whose type readdir did not give: lstat, then a directory's rmdir or an unlink (also when lstat failed). */
-async function rimrafUnknown(ring: Ring, p: Buffer, root: number): Promise<void> {
-  const st = await ring._statxBytes(p, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, '', undefined);
-  if (st === ENOENT) return;
-  return rimraf(ring, p, typeof st !== 'number' && statxType(st) === S_IFDIR, root);
-}
-
-/**
- * The rest of Node's _rmchildren after binding.unlinkEntries listed p and
- * unlinked its entries that are not directories (in libuv's pool, relative
- * to the directory: no JavaScript per file, no path walk per file): the
- * entries it left (directories, entries of unknown type, paths too long,
- * failed unlinks, each as Node's rimraf of that child goes on), then p's
- * rmdir, which the native step made already when it left nothing.
- */
-async function rmLeftEntries(ring: Ring, p: KernelPath, dir: Buffer, rmdirResult: number, left: Buffer, root: number): Promise<void> {
-  if (rmdirResult === 0) return;
-  if (rmdirResult !== 1) throw fail(rmdirResult, 'rmdir', p);
-  const prefix = Buffer.concat([dir, SEP]);
-  const work: Promise<void>[] = [];
-  for (let at = 0; at < left.length;) {
-    const kind = left[at];
-    const errno = left.readInt32LE(at + 1);
-    const len = left.readUInt16LE(at + 5);
-    const child = Buffer.concat([prefix, left.subarray(at + 7, at + 7 + len)]);
-    at += 7 + len;
-    if (kind === ENTRY_DIR) work.push(rimraf(ring, child, true, root));
-    else if (kind === ENTRY_UNKNOWN) work.push(rimrafUnknown(ring, child, root));
-    else if (kind === ENTRY_LONG) work.push(rimraf(ring, child, false, root));
-    else work.push(afterUnlink(ring, child, -errno, root));
-  }
-  await Promise.all(work);
-  const r = await ring._unlinkatLinked(p, AT_REMOVEDIR, false);
-  if (r !== 0) throw fail(r, 'rmdir', p);
-}
 
 /**
  * rm(path, { recursive, force }) on the ring. Node first lstats the path
@@ -316,8 +235,6 @@ export async function rmTree(ring: Ring, path: KernelPath, recursive: boolean, f
     throw e;
   }
   if (isDir && !recursive) return false;
-  // Below this path's bytes, the native step follows no symlink (dir_unlink.h).
-  const root = typeof path === 'string' ? Buffer.byteLength(path) : path.length;
-  await rimraf(ring, path, isDir, root);
+  await rimraf(ring, path, isDir);
   return true;
 }
