@@ -12,9 +12,10 @@
 // the call, nothing is copied and the op fails with EFAULT.
 //
 // kaio's own memory (a BufferPool's, alignedBuffer()'s, this module's) is
-// untransferable (markAsUntransferable) and its mapping lives as long as the
-// ArrayBuffer kaio made, which an op in flight keeps reachable (through the
-// view it holds): it goes to the kernel as it is, with no copy.
+// untransferable (markAsUntransferable) and its mapping lives as long as
+// some ArrayBuffer uses it (native/napi/js_pinned.cc: freed with the backing
+// store, so a transfer() moves it safely), which an op in flight ensures
+// (through the view it holds): it goes to the kernel as it is, with no copy.
 //
 // Bounce buffers are page-aligned (so O_DIRECT takes them), in power-of-two
 // sizes from 4 KiB, and recycled per thread: an op takes one from a free

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { Ring } from 'kaio';
-import { randomFile, tmpPath, pkgRoot, settled, severalPoolsPerRing } from './helpers';
+import { fixture, randomFile, tmpPath, pkgRoot, settled, severalPoolsPerRing } from './helpers';
 
 const pkg = pkgRoot;
 
@@ -236,5 +236,43 @@ describe('33 registered buffers: release, close and lifetime', () => {
     if (process.env.KAIO_DEBUG) console.log(grown, left);
     assert.ok(grown >= 72 * 1024, `mapped ${grown} kB`);
     assert.ok(left < grown / 2, `${left} kB of ${grown} kB still mapped after GC`);
+  });
+
+  // ArrayBuffer.prototype.transfer() (Node 22; Node 20 under
+  // --harmony-rab-gsab-transfer) moves kaio's memory to a new ArrayBuffer,
+  // markAsUntransferable or not. The mapping then lives as long as the new
+  // one: collecting the old ArrayBuffer, or releasing its pool, unmaps
+  // nothing. (Before: the new ArrayBuffer read other memory or SIGSEGV.)
+  describe('memory moved to a new ArrayBuffer by transfer()', () => {
+    const native = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+    const flags = ['--expose-gc', ...(native ? [] : ['--harmony-rab-gsab-transfer'])];
+
+    function child(mode: string): string {
+      const r = spawnSync(process.execPath, [...flags, fixture('transfer-pinned.js'), mode], { encoding: 'utf8', timeout: 60000 });
+      assert.equal(r.signal, null, `the child died by ${r.signal}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /^done$/m);
+      return r.stdout;
+    }
+
+    it('alignedBuffer(): the old ArrayBuffer collected, the new one keeps its bytes and takes writes', () => {
+      const out = child('aligned');
+      assert.match(out, /^ok aligned transferred/m);
+      assert.match(out, /^collected 1$/m, 'the old ArrayBuffer was collected (else this tests nothing)');
+    });
+
+    it('a pool: transferred, then released and collected; the new ArrayBuffer keeps the memory', () => {
+      const out = child('pool');
+      assert.match(out, /^ok pool released after its memory was transferred$/m);
+      assert.match(out, /^ok pool collected$/m);
+      assert.match(out, /^collected 1$/m);
+    });
+
+    it('a read in flight into a pool buffer whose memory is transferred: the data reaches the new owner (io_uring), nothing is freed', () => {
+      const out = child('inflight');
+      assert.match(out, /^ok io_uring read in flight while transferred \(9\)$/m);
+      // AIO on a FIFO and the thread pool copy out on the JS thread: EFAULT into a detached view, the new owner untouched.
+      for (const b of ['aio', 'threadpool']) assert.match(out, new RegExp(`^(ok ${b} read in flight while transferred \\((9|EFAULT)\\)|skip ${b}: .*)$`, 'm'));
+    });
   });
 });

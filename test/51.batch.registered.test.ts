@@ -75,6 +75,46 @@ describe('51 batch API with registered buffers and files', () => {
     await ring.close();
   });
 
+  it('prepReadv/prepWritev of a list mixing caller and pool buffers (bounced) hold the pool until the CQE, as the promise API', async function () {
+    const { path, data } = randomFile(8192);
+    const fd = fs.openSync(path, 'r');
+    const out = tmpPath();
+    const wfd = fs.openSync(out, 'w+');
+    const ring = new Ring({ entries: 8 });
+    const pool = ring.registerBuffers({ count: 2, size: 4096, fallback: true });
+    const got: [number, number][] = [];
+    ring.onCompletion((tag, res) => got.push([tag, res]));
+    const mine = Buffer.alloc(4096);
+    const buf = pool.buffers[1];
+    assert.ok(ring.prepReadv(fd, [mine, buf], 0, 7));
+    assert.equal(pool.inUse, 1, 'the readv holds the pool its list names');
+    let released = false;
+    const release = pool.release().then(() => (released = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(released, false, 'release waits for the prepared readv');
+    assert.equal(buf.length, 4096, 'not detached while in use');
+    while (got.length < 1) ring.submitAndWait(1);
+    assert.deepEqual(got, [[7, 8192]]);
+    assert.deepEqual(mine, data.subarray(0, 4096));
+    assert.deepEqual(Buffer.from(buf), data.subarray(4096), 'the pool buffer got its share');
+    await release;
+    assert.equal(pool.inUse, 0);
+    // A writev naming a pool being released is refused at the call, as a write on its buffer is.
+    const pool2 = ring.registerBuffers({ count: 1, size: 4096, fallback: true });
+    pool2.buffers[0].fill(0x61);
+    assert.ok(ring.prepWritev(wfd, [Buffer.from('b'), pool2.buffers[0]], 0, 8));
+    assert.equal(pool2.inUse, 1, 'the writev holds the pool its list names');
+    const release2 = pool2.release();
+    assert.throws(() => ring.prepWritev(wfd, [Buffer.from('c'), pool2.buffers[0]], 0, 9), { code: 'ERR_KAIO_POOL_RELEASED' });
+    while (got.length < 2) ring.submitAndWait(1);
+    assert.deepEqual(got[1], [8, 4097]);
+    await release2;
+    assert.deepEqual(fs.readFileSync(out), Buffer.concat([Buffer.from('b'), Buffer.alloc(4096, 0x61)]));
+    fs.closeSync(fd);
+    fs.closeSync(wfd);
+    await ring.close();
+  });
+
   it('ops use the slot a FixedFile was made with, whatever its `index` property says; a Proxy of one is refused without running its traps', async function () {
     const a = randomFile(4096);
     const b = randomFile(4096);

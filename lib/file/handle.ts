@@ -34,6 +34,7 @@ import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
 import { bounceFor, finishBounce, giveBounce, lendOwnMemory, needsBounce, unlendOwnMemory } from '../bounce';
 import { dropPools, hasLivePools, holdPools } from '../pool';
+import { encodeOwn, lendOwn, unlendOwn } from '../own-buffer';
 
 
 
@@ -199,7 +200,8 @@ export function writeFileData(data: unknown, encoding: BufferEncoding | null | u
   if (isCustomIterable(data)) return data;
   if (typeof data !== 'string')
     throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
-  return Buffer.from(data, encoding || 'utf8');
+  // Encoded by kaio and never handed out: written without a bounce (lib/own-buffer.ts).
+  return encodeOwn(data, encoding || 'utf8');
 }
 
 const IO_METHODS = ['read', 'write', 'readv', 'writev', 'fsync'] as const;
@@ -319,6 +321,7 @@ export class FileHandle extends EventEmitter {
   ): Promise<ReadResult<T>> {
     const fd = this.#check('read');
     let buffer: T;
+    let lent: Buffer | undefined;
     let offset: unknown = offsetOrOptions;
     let len: unknown = length;
     let pos: unknown = position;
@@ -328,7 +331,9 @@ export class FileHandle extends EventEmitter {
       if (Array.isArray(bufferOrOptions)) throw invalidArgType('options', 'of type object', bufferOrOptions);
       const o = (bufferOrOptions ?? {}) as ReadOptions<T>;
       const given = o.buffer;
-      buffer = given === undefined ? (Buffer.alloc(16384) as unknown as T) : given;
+      // Node's default: 16 KiB of zeros, kaio's own until returned (read without a bounce).
+      if (given === undefined) lent = lendOwn(16384, true);
+      buffer = given === undefined ? (lent as unknown as T) : given;
       offset = o.offset;
       if (offset === undefined) offset = 0;
       validateBufferArg(buffer);
@@ -353,7 +358,10 @@ export class FileHandle extends EventEmitter {
     else validateInteger(offset, 'offset', 0);
     const off = offset as number;
     if (len === undefined || len === null) len = size - off;
-    if (len === 0) return { __proto__: null, bytesRead: 0, buffer } as unknown as ReadResult<T>;
+    if (len === 0) {
+      if (lent !== undefined) unlendOwn(lent);
+      return { __proto__: null, bytesRead: 0, buffer } as unknown as ReadResult<T>;
+    }
     if (size === 0) throw invalidArgValue('buffer', `is empty and cannot be written. Received ${inspectShort(buffer)}`);
     if (typeof len !== 'number') throw invalidArgType('length', 'of type number', len);
     if (len < 0) throw outOfRange('length', '>= 0', len);
@@ -367,6 +375,7 @@ export class FileHandle extends EventEmitter {
     } catch (e) {
       throw withCallerStack(e);
     } finally {
+      if (lent !== undefined) unlendOwn(lent);
       this.#settled();
     }
   }
@@ -381,8 +390,11 @@ export class FileHandle extends EventEmitter {
    * cached, the rest of a chunk cached in part, and every error go through
    * the context as read() does. At the current position only when no
    * current-position op of the handle is queued (else it queues behind them).
+   * A whole chunk read through the context lands in a Buffer kaio makes
+   * (lib/own-buffer.ts: no caller can reach it while the read is in flight,
+   * so no bounce copy; `view` is anyone's), given to `done` as the chunk.
    */
-  _streamRead(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number) => void): void {
+  _streamRead(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number, chunk?: Uint8Array) => void): void {
     let fd: number;
     try {
       fd = this.#check('read');
@@ -432,13 +444,17 @@ export class FileHandle extends EventEmitter {
       }
       // An error: the context's read reports it, as it would have.
     }
-    const rest = first === 0 ? view : view.subarray(first);
+    // (An O_DIRECT handle keeps the stream's memory: its alignment decides, as Node's would.)
+    const own = first === 0 && !this.#direct && len > 0 ? lendOwn(len) : undefined;
+    const rest = own !== undefined ? own : first === 0 ? view : view.subarray(first);
     this.#read(fd, rest, at === -1 ? -1 : at + first).then(
       (n) => {
         this.#settled();
-        done(null, settle(first + n));
+        if (own !== undefined) unlendOwn(own);
+        done(null, settle(first + n), own);
       },
       (e) => {
+        if (own !== undefined) unlendOwn(own);
         this.#settled();
         // Bytes read before the error: the count, as read(2) gives it; the next read meets the error.
         if (first > 0) done(null, first);
@@ -581,7 +597,7 @@ export class FileHandle extends EventEmitter {
       const encoding = typeof lengthOrEncoding === 'string' && Buffer.isEncoding(lengthOrEncoding) ? lengthOrEncoding : 'utf8';
       if (encoding.toLowerCase() === 'hex' && data.length % 2 !== 0)
         throw invalidArgValue('encoding', `is invalid for data of length ${data.length}. Received ${inspect(lengthOrEncoding)}`);
-      view = Buffer.from(data, encoding);
+      view = encodeOwn(data, encoding); // kaio's, never handed out: no bounce
       at = typeof offsetOrOptions === 'number' || typeof offsetOrOptions === 'bigint' ? readPosition(offsetOrOptions) : -1;
     }
     this.#pending.enter();
@@ -653,7 +669,7 @@ export class FileHandle extends EventEmitter {
     if (!ArrayBuffer.isView(data)) {
       for await (const item of data as AsyncIterable<unknown>) {
         checkAborted(signal);
-        const chunk = ArrayBuffer.isView(item) ? u8(item) : Buffer.from(item as string, encoding || 'utf8');
+        const chunk = ArrayBuffer.isView(item) ? u8(item) : encodeOwn(item as string, encoding || 'utf8');
         await this.#writeChunks(fd, chunk, signal, cursor);
       }
       return;
@@ -1091,14 +1107,12 @@ export async function readLoop(
   let text = '';
   for (;;) {
     checkAborted(signal);
-    const chunk = Buffer.allocUnsafeSlow(READ_UNKNOWN_CHUNK);
-    const memory = viewBuffer(chunk);
-    lendOwnMemory(memory);
+    const chunk = lendOwn(READ_UNKNOWN_CHUNK);
     let n: number;
     try {
       n = await read(chunk, at);
     } finally {
-      unlendOwnMemory(memory);
+      unlendOwn(chunk);
     }
     if (n === 0) break;
     next(n);

@@ -26,11 +26,14 @@ export const KEPT_FROM = 16 * 1024;
  */
 export const RESULT_READ_STEP = 2 * 1024 * 1024;
 
+/** As kaio loaded (a caller replacing Buffer's functions later never gets readFile's memory in flight). */
+const allocUnsafeSlow = Buffer.allocUnsafeSlow;
+
 /** `size` (> 0) uninitialized bytes for a file's contents. */
 export function resultBuffer(size: number): Buffer {
   if (size >= KEPT_FROM) {
     const b = size >= RESULT_MEMORY_FROM ? binding.resultBuffer(size) : binding.keptBuffer(size);
     if (b !== undefined) return b;
   }
-  return Buffer.allocUnsafeSlow(size);
+  return allocUnsafeSlow(size);
 }

@@ -17,7 +17,7 @@ export interface StreamHandle extends Pick<EventEmitter, 'on' | 'off'> {
   sync(): Promise<void>;
   close(): Promise<void>;
   /** FileHandle's read for streams (whole buffer, a later turn); without it, read(). */
-  _streamRead?(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number) => void): void;
+  _streamRead?(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number, chunk?: Uint8Array) => void): void;
 }
 
 export interface ReadStreamOptions {
@@ -61,7 +61,8 @@ function handleOps(handle: StreamHandle, hold: StreamHold | undefined): Record<s
     read(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
       // Node's ReadStream reads a whole Buffer of its own, at offset 0.
       if (off === 0 && len === buf.length && handle._streamRead !== undefined) {
-        handle._streamRead(buf, pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, buf)));
+        // The chunk: `buf`, or a Buffer kaio read into instead (see _streamRead).
+        handle._streamRead(buf, pos, (e, n, chunk) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, chunk ?? buf)));
         return;
       }
       handle.read(buf, off, len, pos ?? null).then((r) => done(null, r.bytesRead, buf), (e) => done(e));

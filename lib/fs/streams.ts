@@ -77,7 +77,8 @@ function pathOps(context: FileIo | undefined, autoClose: boolean): Record<string
     read(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
       // Node's ReadStream reads a whole Buffer of its own, at offset 0 (see FileHandle#_streamRead).
       if (handle && off === 0 && len === buf.length) {
-        handle._streamRead(buf, pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, buf)));
+        // The chunk: `buf`, or a Buffer kaio read into instead (see _streamRead).
+        handle._streamRead(buf, pos, (e, n, chunk) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, chunk ?? buf)));
         return;
       }
       on(done, (h) => h.read(buf, off, len, pos ?? null).then((r) => r.bytesRead), buf);

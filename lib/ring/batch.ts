@@ -35,19 +35,18 @@ export class BatchOps {
   lastHeld: HeldPools | undefined;
 
   /**
-   * Holds `mem` for one op (and the pools it lies in: throws
-   * ERR_KAIO_POOL_RELEASED for one being released); returns the user_data
-   * high word for an op of `kind`. With `bounce` (mem is bounce memory), the
-   * pools held are those of the memory a read's data is copied into at its
-   * completion (a list may name pool buffers next to the caller's):
-   * pool.release() waits for the op. (A write's bytes were copied already.)
+   * Holds `mem` for one op (and the pools `named` lies in, by default mem's:
+   * throws ERR_KAIO_POOL_RELEASED for one being released); returns the
+   * user_data high word for an op of `kind`. A bounced op passes the
+   * caller's memory as `named`: a list mixing pool and caller buffers holds
+   * its pools until the CQE, as the promise API's op does.
    */
-  hold(mem: unknown, kind: number, bounce?: Bounce): number {
+  hold(mem: unknown, kind: number, bounce?: Bounce, named: unknown = mem): number {
     if (mem === undefined) {
       this.lastHeld = undefined;
       return kind;
     }
-    const held = hasLivePools() ? holdPools(bounce === undefined ? mem : bounce.target) : undefined;
+    const held = hasLivePools() ? holdPools(named) : undefined;
     this.lastHeld = held;
     const id = this.#free.length !== 0 ? this.#free.pop()! : this.#mem.length;
     this.#mem[id] = mem;

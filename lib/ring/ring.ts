@@ -783,7 +783,7 @@ export class Ring implements IoContext {
     this.#prepCheck(tag);
     if (needsBounce(list.pairs, true, 0)) {
       const b = bounceFor(list.pairs, true, list.bytes, op === Op.WRITEV);
-      return this.#prepUser(op, rawFd, sqeFlags, [b.view(list.bytes), list.bytes], 0, pos, flags, tag, undefined, b);
+      return this.#prepUser(op, rawFd, sqeFlags, [b.view(list.bytes), list.bytes], 0, pos, flags, tag, undefined, b, list.pairs);
     }
     return this.#prepUser(op, rawFd, sqeFlags, list.pairs, 0, pos, flags, tag);
   }
@@ -805,7 +805,7 @@ export class Ring implements IoContext {
    * is a view with its checked byte length, or kaio's [view, length, ...]
    * copy of a readv/writev list; it is held until the op's completion.
    */
-  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number, ioprio?: number, bounce?: Bounce): boolean {
+  #prepUser(op: number, fd: number, sqeFlags: number, mem: unknown, bytes: number, pos: number | bigint, opFlags: number, tag: number, ioprio?: number, bounce?: Bounce, named?: unknown): boolean {
     // The caller checked the state after its arguments (only a readv/writev
     // list runs the caller's code: views, fds and FixedFiles are checked
     // through intrinsics and brands).
@@ -816,7 +816,7 @@ export class Ring implements IoContext {
     // A registered pool cannot be released while an op uses its memory.
     let high: number;
     try {
-      high = this.#batch.hold(mem, Kind.Batch, bounce);
+      high = this.#batch.hold(mem, Kind.Batch, bounce, named ?? mem);
     } catch (e) {
       if (bounce !== undefined) giveBounce(bounce);
       throw e;

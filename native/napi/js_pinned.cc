@@ -1,7 +1,14 @@
 // N-API adapter for pinned memory (core/pinned.h). The memory reaches JS
-// as one external ArrayBuffer per mapping; the mapping is attached to that
-// ArrayBuffer (napi_wrap), so it lives exactly as long as some view of it
-// can be reached, and release detaches every view before the unmap.
+// as one external ArrayBuffer per mapping. The mapping belongs to that
+// ArrayBuffer's backing store, not to the ArrayBuffer object: the store's
+// finalizer unmaps it once no ArrayBuffer uses the memory any more. (A
+// transfer(), ArrayBuffer.prototype.transfer on Node 22 or under
+// --harmony-rab-gsab-transfer, moves the store to a new ArrayBuffer and
+// detaches the old one, which markAsUntransferable does not prevent: the old
+// object is then collected while the new one still uses the memory.) The
+// ArrayBuffer kaio made also carries the mapping (napi_wrap, no unmap) so
+// that pinnedLock/Unlock/Release/Info find it; release detaches every view
+// before the unmap, and unmaps nothing once the memory has moved away.
 #include <fcntl.h>
 
 #include <cerrno>
@@ -17,18 +24,42 @@ namespace kaio {
 
 namespace {
 
-void FinalizeMapping(napi_env, void* data, void*) {
-  auto* m = static_cast<PinnedMapping*>(data);
-  PinnedFree(m);
-  delete m;
+// One mapping and its two owners: the backing store (whose finalizer
+// unmaps) and the wrap on the ArrayBuffer kaio made (whose finalizer only
+// lets go). Both finalizers run on the JS thread, one at a time; the last
+// one frees this bookkeeping.
+struct PinnedHold {
+  PinnedMapping m;
+  int owners = 2;
+};
+
+void LetGo(PinnedHold* h) {
+  if (--h->owners == 0) delete h;
 }
 
-PinnedMapping* MappingOf(napi_env env, napi_value ab) {
+// The backing store is freed: no ArrayBuffer uses the memory any more.
+void FreeStore(napi_env, void*, void* hint) {
+  auto* h = static_cast<PinnedHold*>(hint);
+  PinnedFree(&h->m);
+  LetGo(h);
+}
+
+// The ArrayBuffer kaio made is collected (its memory may live on elsewhere).
+void ForgetWrap(napi_env, void* data, void*) {
+  LetGo(static_cast<PinnedHold*>(data));
+}
+
+PinnedHold* HoldOf(napi_env env, napi_value ab) {
   bool is = false;
   if (napi_is_arraybuffer(env, ab, &is) != napi_ok || !is) return nullptr;
   void* data = nullptr;
   if (napi_unwrap(env, ab, &data) != napi_ok) return nullptr;
-  return static_cast<PinnedMapping*>(data);
+  return static_cast<PinnedHold*>(data);
+}
+
+PinnedMapping* MappingOf(napi_env env, napi_value ab) {
+  PinnedHold* h = HoldOf(env, ab);
+  return h ? &h->m : nullptr;
 }
 
 // pinnedAlloc(length, huge, alignment?) -> ArrayBuffer, or -errno.
@@ -39,17 +70,27 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   size_t alignment = info.Length() > 2 && info[2].IsNumber()
                          ? static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue())
                          : 0;
-  auto* m = new PinnedMapping();
-  int r = PinnedAlloc(static_cast<size_t>(length), huge, alignment, m);
+  auto* h = new PinnedHold();
+  int r = PinnedAlloc(static_cast<size_t>(length), huge, alignment, &h->m);
   if (r < 0) {
-    delete m;
+    delete h;
     return Napi::Number::New(env, r);
   }
+  // Two owners from here: the store's finalizer, and this call (handed to
+  // the wrap). Node may run the store's finalizer even when the call fails
+  // (a length past its limit), or later (an ArrayBuffer made but not
+  // returned), so a failure only lets go of this call's share: the
+  // ArrayBuffer never reached JS, so the memory is unmapped now.
   napi_value ab;
-  if (napi_create_external_arraybuffer(env, m->base, m->length, nullptr, nullptr, &ab) != napi_ok ||
-      napi_wrap(env, ab, m, FinalizeMapping, nullptr, nullptr) != napi_ok) {
-    PinnedFree(m);
-    delete m;
+  if (napi_create_external_arraybuffer(env, h->m.base, h->m.length, FreeStore, h, &ab) != napi_ok) {
+    PinnedFree(&h->m);
+    LetGo(h);
+    throw Napi::Error::New(env, "cannot wrap pinned memory in an ArrayBuffer");
+  }
+  if (napi_wrap(env, ab, h, ForgetWrap, nullptr, nullptr) != napi_ok) {
+    napi_detach_arraybuffer(env, ab);
+    PinnedFree(&h->m);
+    LetGo(h);
     throw Napi::Error::New(env, "cannot wrap pinned memory in an ArrayBuffer");
   }
   return Napi::Value(env, ab);
@@ -66,12 +107,18 @@ Napi::Value Unlock(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), m ? PinnedUnlock(m) : -EINVAL);
 }
 
-// pinnedRelease(ab): detaches the ArrayBuffer (every view reads as length 0)
-// and unmaps. The wrap's finalizer later only frees the bookkeeping.
+// pinnedRelease(ab) -> true when it detached the ArrayBuffer (every view
+// reads as length 0) and unmapped; false when there was nothing to release:
+// already released, or the ArrayBuffer was detached by someone else (its
+// memory transferred to a new ArrayBuffer, which still uses it: the store's
+// finalizer unmaps it once that one is gone too).
 Napi::Value Release(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   PinnedMapping* m = MappingOf(env, info[0]);
   if (!m || !m->base) return Napi::Boolean::New(env, false);
+  bool detached = true;
+  if (napi_is_detached_arraybuffer(env, info[0], &detached) != napi_ok || detached)
+    return Napi::Boolean::New(env, false);
   if (napi_detach_arraybuffer(env, info[0]) != napi_ok)
     throw Napi::Error::New(env, "cannot detach pinned memory");
   PinnedFree(m);
