@@ -278,6 +278,19 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
     );
   }
 
+  /** A ring with waitInline: 1 s over a FIFO pair, both closed after `body` (skipped before 5.11: IORING_FEAT_EXT_ARG). */
+  async function onWaitRing(ctx: Mocha.Context, body: (ring: Ring, f: ReturnType<typeof fifoPair>) => Promise<void>): Promise<void> {
+    if (!kernelAtLeast(5, 11)) skip(ctx, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
+    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
+    const f = fifoPair();
+    try {
+      await body(ring, f);
+    } finally {
+      f.close();
+      await ring.close();
+    }
+  }
+
   it('is validated: microseconds, 0 to 1,000,000; 0 (default) never waits', async () => {
     // @ts-expect-error bad input on purpose: a JS caller gets a runtime error
     assert.throws(() => new Ring({ waitInline: '5' }), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -330,10 +343,7 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
   });
 
   it('a timer due sooner than waitInline cuts the wait: the timer runs on time, and the op completes through the loop', async function () {
-    if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
-    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
-    const f = fifoPair();
-    try {
+    await onWaitRing(this, async (ring, f) => {
       const buf = Buffer.alloc(3);
       const t0 = performance.now();
       let late = -1;
@@ -346,17 +356,11 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
       // Without the cut, the timer would run after the whole second's wait.
       assert.ok(late >= -1 && late < 400, `timer late by ${late} ms`);
       assert.equal(ring.stats.inlineWaits, 0);
-    } finally {
-      f.close();
-      await ring.close();
-    }
+    });
   });
 
   it('never waits while the loop has work: an immediate pending runs at once (here it writes what the op reads)', async function () {
-    if (!kernelAtLeast(5, 11)) skip(this, 'IORING_FEAT_EXT_ARG needs Linux 5.11');
-    const ring = new Ring({ entries: 8, waitInline: 1_000_000 });
-    const f = fifoPair();
-    try {
+    await onWaitRing(this, async (ring, f) => {
       const buf = Buffer.alloc(3);
       const t0 = performance.now();
       let ranAfter = -1;
@@ -368,10 +372,7 @@ describe('18 Ring: waitInline (a lone op waited for inside io_uring_enter)', () 
       assert.equal(buf.toString(), 'imm');
       assert.ok(ranAfter >= 0 && ranAfter < 500, `immediate ran after ${ranAfter} ms`);
       assert.equal(ring.stats.inlineWaits, 0);
-    } finally {
-      f.close();
-      await ring.close();
-    }
+    });
   });
 
   it('O_DIRECT reads at QD 1 in a chain: right bytes, and a timer of the loop still runs on time meanwhile', async function () {
