@@ -79,6 +79,33 @@ describe('24 module readFile at depth: io-wq reads and kept result memory', func
     text.forEach((s, i) => assert.strictEqual(s, want[i % files.length].toString(enc[i % enc.length]), `${SIZES[i % files.length]} bytes as ${enc[i % enc.length]}`));
   });
 
+  it('rings of 4, 8 and 32 entries, 256 readFiles of 40 KiB files at once: every result is its own file\'s bytes; none fails (an io-wq read and its close never reach the kernel apart)', async function () {
+    // Far more readFiles than the ring has room for: ops wait for room and go
+    // as completions make it. An async read went to the kernel at the end of
+    // one submission, its hard-linked close in a later one, which ran first:
+    // the read failed EBADF (or read the file its fd number named next).
+    const files = Array.from({ length: 256 }, (_, i) => {
+      const p = path.join(dir, `same${i}`);
+      fs.writeFileSync(p, pattern(1000 + i, 40 * KiB));
+      return p;
+    });
+    const want = files.map((p) => fs.readFileSync(p));
+    for (const entries of [4, 8, 32]) {
+      const small = new kaio.Ring({ entries });
+      try {
+        for (let round = 0; round < 10; round++) {
+          const got = await Promise.allSettled(files.map((p) => kaio.readFile(p, { context: small })));
+          got.forEach((r, i) => {
+            if (r.status === 'rejected') assert.fail(`${entries} entries, round ${round}, file ${i}: ${(r.reason as Error).message}`);
+            assert.ok(r.value.equals(want[i]), `${entries} entries, round ${round}: file ${i} read other bytes`);
+          });
+        }
+      } finally {
+        await small.close();
+      }
+    }
+  });
+
   it(`${DEPTH} readFiles of 256 KiB files in the page cache: the copies run on io-wq workers (their CPU time grows), not all on this thread`, async function () {
     const files = Array.from({ length: DEPTH }, (_, i) => {
       const p = path.join(dir, `w${i}`);

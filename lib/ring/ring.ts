@@ -275,7 +275,7 @@ export class Ring implements IoContext {
     this.#info = this.#native.info();
     this.#waitInline = nativeOptions.waitInline > 0;
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
-    this.#staging = new Staging(this.#native, this.#info, this.#counters);
+    this.#staging = new Staging(this.#native, this.#info, this.#counters, () => this.#ops.queued !== 0);
     liveRings++;
     ringGone.register(this, undefined, this);
     this.#registration = new Registration(this.#native, this);
@@ -723,9 +723,10 @@ export class Ring implements IoContext {
       validateInteger(minComplete, 'minComplete', 0, 2 ** 32 - 1);
     if (this.#batch.dispatching) throw stateError('ERR_KAIO_REENTRANT', 'submitAndWait() cannot be called from a completion handler');
     // One native call: fill what is staged, enter, reap.
-    const r = this.#native.submitAndReap(this.#staging.count, minComplete);
+    const ready = this.#staging.ready;
+    const r = this.#native.submitAndReap(ready, minComplete);
     if (r < 0) throw this.#enterError(r);
-    if (r & 1) this.#staging.filled();
+    if (r & 1) this.#staging.filled(ready);
     else if (this.#staging.count !== 0) this.#staging.stalled = true;
     const n = r >>> 1;
     return n === 0 ? 0 : this.#dispatch(n);

@@ -20,6 +20,8 @@ const KINDS: Uint32Array = HEAD_KINDS;
 const OFF_BIGINT: number = OffKind.BigInt << OFF_SHIFT;
 /** Registered buffers are at most 1 GiB: offsets in one stay below this. */
 export const INDEX_UNIT = 2 ** 30;
+/** IOSQE_IO_LINK | IOSQE_IO_HARDLINK: the SQE's successor runs after it. */
+const LINKS = (1 << 2) | (1 << 3);
 
 /**
  * Field.Fixed for `bytes` of `view`, which lies in `pool` (held by the op):
@@ -53,10 +55,18 @@ export class Staging {
   #memEnd = 0;
   /** The last fill found no room: completions must make some first. */
   stalled = false;
+  /**
+   * Where the staged ops' last link chain starts, while it is open (its last
+   * op so far asks for a successor); -1: none open. See fill().
+   */
+  #chainFrom = -1;
+  /** Whether an op started after the staged ones waits for room (OpQueue's FIFO). */
+  readonly #successorWaiting: () => boolean;
 
-  constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array) {
+  constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array, successorWaiting: () => boolean) {
     this.#native = native;
     this.#counters = counters;
+    this.#successorWaiting = successorWaiting;
     this.#ops = new Float64Array(info.sqEntries * STAGE_FIELDS);
     this.#sq = info.sqEntries;
     this.#cq = info.cqEntries;
@@ -74,7 +84,11 @@ export class Staging {
    */
   add(op: number, fd: number, sqeFlags: number, mem: unknown, off: number | bigint, len: number, opFlags: number, aux: unknown, low: number, high: number, fixed: number): boolean {
     const n = this.count;
-    if (n >= this.#sq || this.#counters[Counter.InFlight] + n >= this.#cq) return false;
+    // A linked op is staged only with room for its successor too (see fill).
+    const need = (sqeFlags & LINKS) !== 0 && this.#sq > 1 ? n + 2 : n + 1;
+    if (need > this.#sq || this.#counters[Counter.InFlight] + need > this.#cq) return false;
+    if ((sqeFlags & LINKS) === 0) this.#chainFrom = -1;
+    else if (this.#chainFrom < 0) this.#chainFrom = n;
     const e = n * FIELDS;
     const st = this.#ops;
     st[e + Field.Head] = op | (sqeFlags << 8) | KINDS[op];
@@ -128,28 +142,59 @@ export class Staging {
   }
 
   /**
-   * Moves staged ops into the SQ, all or none; false when there is no room
-   * yet. Before an op takes the direct prep() path, so that staged ops keep
-   * their place and count against the SQ and CQ budget.
+   * Moves staged ops into the SQ; false when there is no room yet, or when
+   * ops stay staged. Before an op takes the direct prep() path, so that
+   * staged ops keep their place and count against the SQ and CQ budget.
+   *
+   * A link chain never reaches the kernel open: the kernel runs an SQE that
+   * asks for a successor and has none in its submission as if unlinked. For
+   * readFile's async read, hard-linked to its close, that let the close run
+   * first, while the io-wq worker had not yet taken the fd's file: the read
+   * failed EBADF, or read whatever file the fd number named by then. So
+   * while the op started after the chain waits in OpQueue's FIFO for room,
+   * the chain stays staged (the ops before it go) and goes with that op.
+   * Only a chain that fills the whole SQ, which no op could join, goes open.
    */
   fill(): boolean {
-    if (this.count === 0) return true;
-    if (!this.#native.fillStaged(this.count)) {
+    const count = this.count;
+    if (count === 0) return true;
+    const k = this.ready;
+    if (k === 0) return false;
+    if (!this.#native.fillStaged(k)) {
       this.stalled = true;
       return false;
     }
-    this.filled();
-    return true;
+    this.filled(k);
+    return k === count;
   }
 
-  /** Native took every staged op (fillStaged, or submitAndReap's fill). */
-  filled(): void {
+  /** How many of the staged ops may go to the kernel now (fill()'s rule; for submitAndReap, which fills and submits in one native call). */
+  get ready(): number {
+    const from = this.#chainFrom;
+    const count = this.count;
+    return from >= 0 && !(from === 0 && count >= this.#sq) && this.#successorWaiting() ? from : count;
+  }
+
+  /** Native took the first `k` staged ops (fillStaged, or submitAndReap's fill); the rest move to the front. */
+  filled(k: number = this.count): void {
     this.stalled = false;
+    const mem = this.#mem;
+    const rest = this.count - k;
+    if (rest > 0) {
+      // Only an open chain stays (see fill): rare, so the copy is not avoided.
+      this.#ops.copyWithin(0, k * FIELDS, this.count * FIELDS);
+      const end = this.#memEnd;
+      for (let i = 0; i < end; i++) mem[i] = i + 2 * k < end ? mem[i + 2 * k] : undefined;
+      this.#memEnd = Math.max(0, end - 2 * k);
+      this.#chainFrom = this.#chainFrom >= k ? this.#chainFrom - k : -1;
+      this.count = rest;
+      return;
+    }
     // Only the entries ops wrote: ops on registered memory and ops without
     // memory (NOPs, fsync) write none, and cost no store here.
-    const mem = this.#mem;
     for (let i = 0, n = this.#memEnd; i < n; i++) mem[i] = undefined;
     this.#memEnd = 0;
+    this.#chainFrom = -1;
     this.count = 0;
   }
 }
