@@ -201,6 +201,8 @@ async function wal() {
  * calls in every runtime), inside the clock.
  */
 async function copy() {
+  // copy-hwm: both streams' highWaterMark (default: each stream's own, 64 KiB and 16 KiB).
+  const hwm = P.hwm ? { highWaterMark: P.hwm } : undefined;
   const end = performance.now() + seconds * 1000;
   let ops = 0;
   do {
@@ -219,9 +221,9 @@ async function copy() {
     } else if (api === 'kaio-fh') {
       const src = await kaio.open(P.src, 'r');
       const dst = await kaio.open(P.dest, 'w');
-      await pipeline(src.createReadStream(), dst.createWriteStream());
+      await pipeline(src.createReadStream(hwm), dst.createWriteStream(hwm));
     } else {
-      await pipeline(fs.createReadStream(P.src), fs.createWriteStream(P.dest));
+      await pipeline(fs.createReadStream(P.src, hwm), fs.createWriteStream(P.dest, hwm));
     }
     if (P.sync) {
       const fd = fs.openSync(P.dest, 'r+');
@@ -245,6 +247,7 @@ const workloads = {
   'append-64': appendLog,
   wal,
   copy,
+  'copy-hwm': copy,
   'copy-api': copy,
   'copy-sync': copy,
   'copy-api-sync': copy,

@@ -4,6 +4,7 @@
 //   node bench/peers.js --only=writefile-options   (O_TRUNC, inPlace, rename-replace, flush)
 //   node bench/peers.js --only=readfile-4k --cells='kaio,kaio no async,bun fsp'   (some cells only)
 //   node bench/peers.js --only=writefile-new --fresh-fs   (each cell on a new ext4; root)
+//   node bench/peers.js --only=writefile-new --cells='kaio,bun fsp' --old=../wt-x   (each kaio cell also on another build)
 // Peers: node:fs/promises (node, and node with UV_USE_IO_URING=1), kaio
 // (module API, FileHandle, Ring), Bun (node:fs, Bun.file/Bun.write) and Deno
 // (node:fs, Deno.*). Bun and Deno are fetched from the npm registry on first
@@ -47,6 +48,9 @@ const cold = process.argv.includes('--cold');
 const freshFs = process.argv.includes('--fresh-fs');
 // --cells=a,b: only these cells (by name, from CELLS) of each workload, e.g. to compare two kaio variants.
 const onlyCells = arg('cells', '') ? arg('cells', '').split(',') : undefined;
+// --old=PATH: beside each kaio cell, the same cell on another built kaio tree (e.g. a worktree of an
+// older commit), named '<cell> old', in the same rounds: an interleaved A/B of two builds.
+const oldKaio = arg('old', '') ? path.resolve(arg('old', '')) : undefined;
 
 /** The Bun and Deno binaries, installed on demand with npm into .bench-data/peers/. */
 function runtimes() {
@@ -134,11 +138,20 @@ function workloads() {
   const mid = path.join(dataDir, 'mid-64m');
   if (wanted('readfile-64m')) fillFile(mid, 64 << 20);
   const src = path.join(dataDir, `copy-src-${copyMiB}m`);
-  if (wanted('copy', 'copy-api', 'copy-sync', 'copy-api-sync')) fillFile(src, copyMiB << 20);
+  if (wanted('copy', 'copy-hwm', 'copy-api', 'copy-sync', 'copy-api-sync')) fillFile(src, copyMiB << 20);
   const small4 = wanted('readfile-4k') ? fileSet('files-4k', 2000, 4096) : [];
   const small64 = wanted('readfile-64k') ? fileSet('files-64k', 2000, 65536) : [];
   const existing = wanted('writefile-existing', 'writefile-options') ? fileSet('existing-4k', 512, 4096) : [];
-  const scratch = path.join(dataDir, 'scratch');
+  // This run's own (another run's done() must not remove the directories of this one's cells).
+  const scratch = path.join(dataDir, `scratch-${process.pid}`);
+  const dest = path.join(dataDir, `copy-dest-${process.pid}`);
+  // In the stream copy rows, measured and shown but not the peer kaio's streams are compared with:
+  // neither passes the chunks through JavaScript. Bun.write(dst, Bun.file(src)) is one
+  // copy_file_range in the kernel (its copy function, as in copy-api); Deno's
+  // FsFile.readable.pipeTo(FsFile.writable) copies between the two files in Deno's own threads
+  // (read/write, up to 16 MiB a time), the chunks never in JavaScript. See BENCHMARKS.md
+  // "Stream copy: what each peer does".
+  const notStreams = ['Bun.*', 'Deno.*'];
   return [
     { name: 'readfile-4k', label: 'readFile, 2,000 files of 4 KiB, 64 in flight', cells: readCells, params: { files: small4, inFlight: 64 }, warm: small4 },
     { name: 'readfile-64k', label: 'readFile, 2,000 files of 64 KiB, 64 in flight', cells: readCells, params: { files: small64, inFlight: 64 }, warm: small64 },
@@ -169,13 +182,21 @@ function workloads() {
     },
     {
       name: 'copy', label: `stream copy of a ${copyMiB} MiB file (MiB/s)`, cells: ['node streams', 'node uring fsp', 'kaio fh', 'kaio fh no inline', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
-      params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
-      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+      aside: notStreams,
+      params: { src, dest }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(dest, { force: true }),
+    },
+    {
+      // Only with --only=copy-hwm: the stream copy with 1 MiB chunks (highWaterMark on both streams), Node's stream API in every runtime.
+      name: 'copy-hwm', label: `stream copy of a ${copyMiB} MiB file, highWaterMark 1 MiB (MiB/s)`, optional: true,
+      cells: ['node streams', 'kaio fh', 'bun streams', 'deno streams'],
+      params: { src, dest, hwm: 1 << 20 }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(dest, { force: true }),
     },
     {
       name: 'copy-api', label: `copy of a ${copyMiB} MiB file, each runtime's copy function (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
-      params: { src, dest: path.join(dataDir, 'copy-dest') }, warm: [src], mib: copyMiB,
-      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+      params: { src, dest }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(dest, { force: true }),
     },
     // The two copies again, each then made durable (fdatasync of the
     // destination inside the clock). Above, each copy's O_TRUNC or ftruncate
@@ -187,16 +208,25 @@ function workloads() {
     // write each copy. Here every cell writes every copy.
     {
       name: 'copy-sync', label: `stream copy of a ${copyMiB} MiB file, then fdatasync (MiB/s)`, cells: ['node streams', 'kaio fh', 'bun streams', 'Bun.*', 'deno streams', 'Deno.*'],
-      params: { src, dest: path.join(dataDir, 'copy-dest'), sync: true }, warm: [src], mib: copyMiB,
-      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+      aside: notStreams,
+      params: { src, dest, sync: true }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(dest, { force: true }),
     },
     {
       name: 'copy-api-sync', label: `copy of a ${copyMiB} MiB file, each runtime's copy function, then fdatasync (MiB/s)`, cells: ['node copyFile', 'kaio copyFile', 'Bun.*', 'Deno.*'],
-      params: { src, dest: path.join(dataDir, 'copy-dest'), sync: true }, warm: [src], mib: copyMiB,
-      after: () => fs.rmSync(path.join(dataDir, 'copy-dest'), { force: true }),
+      params: { src, dest, sync: true }, warm: [src], mib: copyMiB,
+      after: () => fs.rmSync(dest, { force: true }),
     },
   ].filter((w) => (only ? only.includes(w.name) : !w.optional))
-    .map((w) => (onlyCells ? { ...w, cells: onlyCells.filter((c) => CELLS[c]) } : w));
+    .map((w) => (onlyCells ? { ...w, cells: onlyCells.filter((c) => CELLS[c]) } : w))
+    .map((w) => (oldKaio ? { ...w, cells: w.cells.flatMap((c) => (CELLS[c].kaio ? [c, oldCell(c)] : [c])) } : w));
+}
+
+/** The '<cell> old' twin of a kaio cell (--old). */
+function oldCell(c) {
+  const name = `${c} old`;
+  CELLS[name] = { ...CELLS[c], kaioPath: oldKaio };
+  return name;
 }
 
 let newFilesCell = 0;
@@ -230,7 +260,7 @@ function runCell(bins, w, cellName) {
   const bin = cell.rt === 'node' ? process.execPath : bins[cell.rt];
   const pre = cell.rt === 'deno' ? ['run', '--allow-all', '--quiet'] : [];
   const extra = w.before ? w.before() : undefined;
-  const params = JSON.stringify({ ...w.params, ...extra, kaioPath: root });
+  const params = JSON.stringify({ ...w.params, ...extra, kaioPath: cell.kaioPath || root });
   if (cold) fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
   else for (const f of w.warm || []) warm(f);
   const r = spawnSync(bin, [...pre, worker, w.name, cell.api, String(runtime), params], {
@@ -270,7 +300,9 @@ async function main() {
       for (const c of order) per[c].push(runCell(bins, w, c));
     }
     if (w.done) w.done();
-    const peers = w.cells.filter((c) => !CELLS[c].kaio);
+    const others = w.cells.filter((c) => !CELLS[c].kaio);
+    const compared = others.filter((c) => !(w.aside || []).includes(c));
+    const peers = compared.length ? compared : others;
     const bestPeer = peers.reduce((a, b) => (median(per[a].map((x) => x.rate)) >= median(per[b].map((x) => x.rate)) ? a : b));
     const row = { w, per, bestPeer, ratios: {} };
     for (const c of w.cells.filter((x) => CELLS[x].kaio)) {
@@ -279,7 +311,8 @@ async function main() {
     results.push(row);
     const cells = w.cells.map((c) => `${c} ${fmt(median(per[c].map((x) => x.rate)))} (${median(per[c].map((x) => x.cpuUs)).toFixed(w.mib ? 0 : 1)} µs CPU)`).join(' | ');
     console.log(`${w.name}: ${cells}`);
-    console.log(`  best peer ${bestPeer}; kaio: ${Object.entries(row.ratios).map(([c, x]) => `${c} ${x.toFixed(2)}x`).join(', ')}`);
+    console.log(`  rounds: ${w.cells.map((c) => `${c} ${per[c].map((x) => fmt(x.rate)).join('/')}`).join(' | ')}`);
+    console.log(`  best peer ${bestPeer}${w.aside ? ` (not compared: ${w.aside.join(', ')})` : ''}; kaio: ${Object.entries(row.ratios).map(([c, x]) => `${c} ${x.toFixed(2)}x`).join(', ')}`);
   }
   const httpOnly = only?.filter((n) => peersHttp.HTTP_ROWS.includes(n));
   const httpRows = !only || httpOnly.length ? await peersHttp.runHttp({
@@ -292,7 +325,8 @@ async function main() {
   console.log('|---|---|---|---|---|');
   for (const { w, per, bestPeer, ratios } of results) {
     const [bestKaio, ratio] = Object.entries(ratios).reduce((a, b) => (b[1] > a[1] ? b : a));
-    const cells = w.cells.map((c) => `${c} ${fmt(median(per[c].map((x) => x.rate)))} (${median(per[c].map((x) => x.cpuUs)).toFixed(w.mib ? 0 : 1)})`).join('; ');
+    const aside = (c) => ((w.aside || []).includes(c) ? ', not compared' : '');
+    const cells = w.cells.map((c) => `${c} ${fmt(median(per[c].map((x) => x.rate)))} (${median(per[c].map((x) => x.cpuUs)).toFixed(w.mib ? 0 : 1)}${aside(c)})`).join('; ');
     console.log(`| ${w.label} | ${bestPeer} ${fmt(median(per[bestPeer].map((x) => x.rate)))} | ${bestKaio} ${fmt(median(per[bestKaio].map((x) => x.rate)))} | **${ratio.toFixed(2)}×** | ${cells} |`);
   }
   // HTTP rows: req/s, and the server's CPU µs per request.
