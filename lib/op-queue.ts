@@ -203,6 +203,16 @@ export class OpQueue {
     return promise;
   }
 
+  /**
+   * The SQE flags of the oldest op waiting for room (the op started right
+   * after the ones native holds), or -1 when none waits or it was settled
+   * while it waited (it will only be dropped).
+   */
+  nextWaiting(): number {
+    const id = this.#queue.first();
+    return id < 0 || this.slots.isSettled(id) ? -1 : this.#qSqeFlags[id];
+  }
+
   /** The pools op `id` holds (what holdPools() gave for its memory). */
   heldBy(id: number): HeldPools | undefined {
     return this.#held[id];

@@ -248,6 +248,11 @@ export class IdQueue {
     return this.#ids.length - this.#head;
   }
 
+  /** The oldest waiting id, or -1. */
+  first(): number {
+    return this.#head < this.#ids.length ? this.#ids[this.#head] : -1;
+  }
+
   /** Calls fn for each waiting id, oldest first. */
   forEach(fn: (id: number) => void): void {
     for (let i = this.#head; i < this.#ids.length; i++) fn(this.#ids[i]);

@@ -60,13 +60,22 @@ export class Staging {
    * op so far asks for a successor); -1: none open. See fill().
    */
   #chainFrom = -1;
-  /** Whether an op started after the staged ones waits for room (OpQueue's FIFO). */
-  readonly #successorWaiting: () => boolean;
+  /**
+   * The SQE flags of the op started after the staged ones, which waits for
+   * room in OpQueue's FIFO; -1 when none waits (or it was aborted there).
+   */
+  readonly #successor: () => number;
+  /**
+   * A chain sent cut (see fill): the slot id of its last op sent, whose
+   * successor waits in OpQueue's FIFO, which takes nothing until that op's
+   * completion (Ring#dispatch); -1: none.
+   */
+  cutId = -1;
 
-  constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array, successorWaiting: () => boolean) {
+  constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array, successor: () => number) {
     this.#native = native;
     this.#counters = counters;
-    this.#successorWaiting = successorWaiting;
+    this.#successor = successor;
     this.#ops = new Float64Array(info.sqEntries * STAGE_FIELDS);
     this.#sq = info.sqEntries;
     this.#cq = info.cqEntries;
@@ -153,7 +162,10 @@ export class Staging {
    * failed EBADF, or read whatever file the fd number named by then. So
    * while the op started after the chain waits in OpQueue's FIFO for room,
    * the chain stays staged (the ops before it go) and goes with that op.
-   * Only a chain that fills the whole SQ, which no op could join, goes open.
+   * A chain that op could never join (with it, longer than the SQ: mkdir -p
+   * of many levels, any chain on a 1-entry SQ) goes cut, and nothing from
+   * the FIFO follows until its last op sent has completed (cutId): what the
+   * link asked, that the next op run after it, kaio keeps across the cut.
    */
   fill(): boolean {
     const count = this.count;
@@ -172,12 +184,19 @@ export class Staging {
   get ready(): number {
     const from = this.#chainFrom;
     const count = this.count;
-    return from >= 0 && !(from === 0 && count >= this.#sq) && this.#successorWaiting() ? from : count;
+    if (from < 0) return count;
+    const next = this.#successor();
+    if (next < 0) return count;
+    // The room the next op needs (add's rule): it can join once the ops before the chain go.
+    const need = (next & LINKS) !== 0 && this.#sq > 1 ? 2 : 1;
+    return count - from + need <= this.#sq ? from : count;
   }
+
 
   /** Native took the first `k` staged ops (fillStaged, or submitAndReap's fill); the rest move to the front. */
   filled(k: number = this.count): void {
     this.stalled = false;
+    if (k === this.count && this.#chainFrom >= 0 && this.#successor() >= 0) this.#cut();
     const mem = this.#mem;
     const rest = this.count - k;
     if (rest > 0) {
@@ -196,5 +215,10 @@ export class Staging {
     this.#memEnd = 0;
     this.#chainFrom = -1;
     this.count = 0;
+  }
+
+  /** The staged chain goes cut (see fill): its last op is the one the FIFO waits for. */
+  #cut(): void {
+    this.cutId = this.#ops[(this.count - 1) * FIELDS + Field.UserLow];
   }
 }
