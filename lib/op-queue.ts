@@ -10,6 +10,9 @@ import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } f
 import { IdQueue, SlotTable, type Transform } from './slots';
 import { abortReason, isAborted, validateSignal } from './validate';
 
+/** IOSQE_IO_LINK | IOSQE_IO_HARDLINK: an op linked to the one started after it. */
+const LINKS = (1 << 2) | (1 << 3);
+
 /** Taken once at load (see scheduleFlush). */
 const nextTick = process.nextTick;
 
@@ -211,6 +214,30 @@ export class OpQueue {
   nextWaiting(): number {
     const id = this.#queue.first();
     return id < 0 || this.slots.isSettled(id) ? -1 : this.#qSqeFlags[id];
+  }
+
+  /**
+   * The oldest op waiting for room settles as the kernel settles an op whose
+   * soft-linked predecessor failed (-ECANCELED), and so does each waiting op
+   * it was linked to in turn: their predecessor's link was cut by the SQ's
+   * size (lib/ring/staging.ts), so the kernel cannot do it.
+   */
+  cancelLinkedWaiting(ecanceled: number): void {
+    let more = true;
+    this.#queue.forEach((id) => {
+      if (!more) return;
+      // One aborted meanwhile never reached the kernel: the chain ended there.
+      if (this.slots.isSettled(id)) {
+        more = false;
+        return;
+      }
+      more = (this.#qSqeFlags[id] & LINKS) !== 0;
+      this.#qMem[id] = undefined;
+      this.#qAux[id] = undefined;
+      if (this.#held[id] !== undefined) this.#drop(id);
+      this.#unbounce(id);
+      this.slots.settleEarly(id, ecanceled);
+    });
   }
 
   /** The pools op `id` holds (what holdPools() gave for its memory). */

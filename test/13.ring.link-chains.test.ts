@@ -107,4 +107,34 @@ describe('13 ring link chains: kaio\'s linked ops keep the kernel\'s order and r
     }
   });
 
+  it('sendFile of more than the file holds on a 1-entry ring: ERR_KAIO_FILE_TRUNCATED as on a 256-entry ring (the second splice is cancelled as its soft link says, not left waiting on an empty pipe)', async function () {
+    const p = path.join(dir, 'short');
+    fs.writeFileSync(p, Buffer.alloc(10000, 0x61));
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const outcome = async (entries: number): Promise<unknown[]> => {
+        const ring = new kaio.Ring({ entries });
+        const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+        const client = net.connect(port, '127.0.0.1');
+        client.resume();
+        const sock = await accepted;
+        try {
+          const e = await kaio.sendFile(sock, p, { length: 20000, context: ring }).then(() => undefined, (err: kaio.SendFileError) => err);
+          return [e?.code, e?.bytesSent];
+        } finally {
+          sock.destroy();
+          client.destroy();
+          await ring.close();
+        }
+      };
+      const want = await outcome(256);
+      assert.deepEqual(want, ['ERR_KAIO_FILE_TRUNCATED', 10000]);
+      assert.deepEqual(await outcome(1), want);
+    } finally {
+      server.close();
+    }
+  });
+
 });

@@ -61,6 +61,7 @@ const EAGAIN = -E.EAGAIN;
 const EBUSY = -E.EBUSY;
 const EINTR = -E.EINTR;
 const EBADF = -E.EBADF;
+const ECANCELED = -E.ECANCELED;
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
 export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
@@ -1018,6 +1019,7 @@ export class Ring implements IoContext {
     const staging = this.#staging;
     // A chain sent cut (staging.ts): whether this batch has its last op's completion.
     const cutAt = staging.cutId < 0 ? -1 : this.#cutAt(count);
+    const cutRes = cutAt < 0 ? 0 : cq[cutAt + 2];
     batch.dispatching = true;
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
       const high = cq[base + 1];
@@ -1037,8 +1039,12 @@ export class Ring implements IoContext {
     }
     batch.dispatching = false;
     if (staging.cutId < 0 || cutAt >= 0) {
-      // The op the cut chain's next op waited for is done.
-      if (cutAt >= 0) staging.cutId = -1;
+      if (cutAt >= 0) {
+        // The op the cut chain's next op waited for is done: a soft link
+        // it failed (an error, or a short count) cancels what followed it.
+        if (staging.cutSoft && (cutRes < 0 || (staging.cutLen >= 0 && cutRes !== staging.cutLen))) ops.cancelLinkedWaiting(ECANCELED);
+        staging.cutId = -1;
+      }
       ops.startWaiting();
     } else {
       // The FIFO waits for it; cancels do not.

@@ -9,6 +9,7 @@ import { Counter, type NativeRing, type NativeRingInfo } from '../binding';
 import { AddrKind, Field, HEAD_KINDS, OFF_SHIFT, ADDR_SHIFT, OffKind, STAGE_FIELDS } from './op-table';
 import { poolBufferIndex, type BufferPool } from '../pool';
 import { viewByteOffset } from '../validate';
+import { Op } from '../abi';
 
 // (No re-export of op-table's values from here: an accessor on this module's
 // exports object turns ring.ts's per-op load of INDEX_UNIT into a generic
@@ -22,6 +23,7 @@ const OFF_BIGINT: number = OffKind.BigInt << OFF_SHIFT;
 export const INDEX_UNIT = 2 ** 30;
 /** IOSQE_IO_LINK | IOSQE_IO_HARDLINK: the SQE's successor runs after it. */
 const LINKS = (1 << 2) | (1 << 3);
+const HARDLINK = 1 << 3;
 
 /**
  * Field.Fixed for `bytes` of `view`, which lies in `pool` (held by the op):
@@ -71,6 +73,10 @@ export class Staging {
    * completion (Ring#dispatch); -1: none.
    */
   cutId = -1;
+  /** That op's link is IOSQE_IO_LINK: its failure or short count cancels the successor, as the kernel would (Ring#dispatch). */
+  cutSoft = false;
+  /** The count that op must give for its soft link to hold (a read's, a write's, a splice's length), or -1 (any result >= 0). */
+  cutLen = -1;
 
   constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array, successor: () => number) {
     this.#native = native;
@@ -219,6 +225,13 @@ export class Staging {
 
   /** The staged chain goes cut (see fill): its last op is the one the FIFO waits for. */
   #cut(): void {
-    this.cutId = this.#ops[(this.count - 1) * FIELDS + Field.UserLow];
+    const e = (this.count - 1) * FIELDS;
+    const st = this.#ops;
+    this.cutId = st[e + Field.UserLow];
+    const head = st[e + Field.Head];
+    this.cutSoft = ((head >>> 8) & HARDLINK) === 0;
+    // The kernel breaks a soft link on a short read, write or splice too.
+    const op = head & 0xff;
+    this.cutLen = op === Op.READ || op === Op.WRITE || op === Op.SPLICE ? st[e + Field.Len] : -1;
   }
 }
