@@ -33,6 +33,12 @@ export interface OpSink {
   /** Submits what tryStart took since the last flush (once per tick). */
   flush(): void;
   /**
+   * The op started right after the ones native holds left the FIFO without
+   * reaching native (aborted, or failed, while it waited): native ends a
+   * link chain it holds open for it (lib/ring/staging.ts).
+   */
+  successorGone?(): void;
+  /**
    * Asks native to cancel an op it already holds. False when there is no
    * room for the cancel now: OpQueue keeps it and calls again at the next
    * flush and after the next completions (retryCancels), until it is taken.
@@ -357,6 +363,8 @@ export class OpQueue {
   readonly #discardQueued = (id: number): void => {
     this.#waiting[id] = false;
     this.slots.free(id);
+    // It was the op started after the ones native took before it in this drain (or earlier).
+    this.#sink.successorGone?.();
   };
 
   #abort(id: number): void {

@@ -137,4 +137,37 @@ describe('13 ring link chains: kaio\'s linked ops keep the kernel\'s order and r
     }
   });
 
+  it('an op aborted while it waits to join a soft-linked splice: the op started after it is not linked in its place (it runs, not ECANCELED)', async function () {
+    const ring = new kaio.Ring({ entries: 4, cqEntries: 4 });
+    const block = blockingPipe(dir, 'block');
+    const sink = blockingPipe(dir, 'sink');
+    const src = fs.openSync(path.join(dir, 'src'), 'w+');
+    fs.writeSync(src, 'source');
+    const out = fs.openSync(path.join(dir, 'out'), 'w+');
+    try {
+      // The CQ budget full (4 reads in flight): what comes next waits for room.
+      const reads = Array.from({ length: 4 }, () => ring.read(block.r, Buffer.alloc(1), -1));
+      await tick();
+      const ac = new AbortController();
+      // A splice at the file's end (0 bytes: short, so its soft link fails
+      // what follows it), the splice it links to, and an unrelated write.
+      const linked = (ring as unknown as Internal)._spliceLinked(src, 6, sink.w, -1, 100);
+      const next = ring.splice(sink.r, -1, out, 0, 100, { signal: ac.signal });
+      const write = ring.write(out, Buffer.from('written'), 0);
+      assert.equal(ring.stats.queued, 3);
+      ac.abort();
+      await assert.rejects(next, { name: 'AbortError' });
+      fs.writeSync(block.w, 'abcd');
+      assert.deepEqual(await Promise.all(reads), [1, 1, 1, 1]);
+      assert.equal(await linked, 0);
+      assert.equal(await write, 7);
+      assert.equal(fs.readFileSync(path.join(dir, 'out'), 'utf8'), 'written');
+    } finally {
+      block.close();
+      sink.close();
+      fs.closeSync(src);
+      fs.closeSync(out);
+      await ring.close();
+    }
+  });
 });

@@ -222,6 +222,7 @@ export class Ring implements IoContext {
       // soon, makes OpQueue offer this one again.
       return r === 1;
     },
+    successorGone: () => this.#staging.successorGone(),
   };
   readonly #ops = new OpQueue(this.#sink);
   #closing = false;

@@ -198,6 +198,18 @@ export class Staging {
     return count - from + need <= this.#sq ? from : count;
   }
 
+  /**
+   * The op started after the staged ones left OpQueue's FIFO without
+   * reaching the kernel (aborted there): an open chain ends where it is
+   * (its last op's link bits cleared), so that the op started after that
+   * one is not linked in its place.
+   */
+  successorGone(): void {
+    if (this.#chainFrom < 0) return;
+    const e = (this.count - 1) * FIELDS + Field.Head;
+    this.#ops[e] = this.#ops[e] & ~(LINKS << 8);
+    this.#chainFrom = -1;
+  }
 
   /** Native took the first `k` staged ops (fillStaged, or submitAndReap's fill); the rest move to the front. */
   filled(k: number = this.count): void {
