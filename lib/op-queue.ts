@@ -10,6 +10,9 @@ import { dropPools, hasLivePools, holdPools, type BufferPool, type HeldPools } f
 import { IdQueue, SlotTable, type Transform } from './slots';
 import { abortReason, isAborted, validateSignal } from './validate';
 
+/** IOSQE_IO_LINK | IOSQE_IO_HARDLINK: an op linked to the one started after it. */
+const LINKS = (1 << 2) | (1 << 3);
+
 /** Taken once at load (see scheduleFlush). */
 const nextTick = process.nextTick;
 
@@ -29,6 +32,12 @@ export interface OpSink {
   refuse?(op: number, syscall: string): Error | undefined;
   /** Submits what tryStart took since the last flush (once per tick). */
   flush(): void;
+  /**
+   * The op started right after the ones native holds left the FIFO without
+   * reaching native (aborted, or failed, while it waited): native ends a
+   * link chain it holds open for it (lib/ring/staging.ts).
+   */
+  successorGone?(): void;
   /**
    * Asks native to cancel an op it already holds. False when there is no
    * room for the cancel now: OpQueue keeps it and calls again at the next
@@ -203,6 +212,40 @@ export class OpQueue {
     return promise;
   }
 
+  /**
+   * The SQE flags of the oldest op waiting for room (the op started right
+   * after the ones native holds), or -1 when none waits or it was settled
+   * while it waited (it will only be dropped).
+   */
+  nextWaiting(): number {
+    const id = this.#queue.first();
+    return id < 0 || this.slots.isSettled(id) ? -1 : this.#qSqeFlags[id];
+  }
+
+  /**
+   * The oldest op waiting for room settles as the kernel settles an op whose
+   * soft-linked predecessor failed (-ECANCELED), and so does each waiting op
+   * it was linked to in turn: their predecessor's link was cut by the SQ's
+   * size (lib/ring/staging.ts), so the kernel cannot do it.
+   */
+  cancelLinkedWaiting(ecanceled: number): void {
+    let more = true;
+    this.#queue.forEach((id) => {
+      if (!more) return;
+      // One aborted meanwhile never reached the kernel: the chain ended there.
+      if (this.slots.isSettled(id)) {
+        more = false;
+        return;
+      }
+      more = (this.#qSqeFlags[id] & LINKS) !== 0;
+      this.#qMem[id] = undefined;
+      this.#qAux[id] = undefined;
+      if (this.#held[id] !== undefined) this.#drop(id);
+      this.#unbounce(id);
+      this.slots.settleEarly(id, ecanceled);
+    });
+  }
+
   /** The pools op `id` holds (what holdPools() gave for its memory). */
   heldBy(id: number): HeldPools | undefined {
     return this.#held[id];
@@ -320,6 +363,8 @@ export class OpQueue {
   readonly #discardQueued = (id: number): void => {
     this.#waiting[id] = false;
     this.slots.free(id);
+    // It was the op started after the ones native took before it in this drain (or earlier).
+    this.#sink.successorGone?.();
   };
 
   #abort(id: number): void {

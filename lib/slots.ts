@@ -159,7 +159,17 @@ export class SlotTable extends Pending {
     this.#settleRare(id, res, resolve);
   }
 
-  #settleRare(id: number, res: number, resolve: ((value: any) => void) | undefined): void {
+  /**
+   * Settles slot id with a result the kernel would have given (res >= 0 or
+   * -errno) but keeps the id taken, as rejectEarly does: for an op that
+   * waits in a queue, which frees the id when it drops it.
+   */
+  settleEarly(id: number, res: number): void {
+    const resolve = this.resolve[id];
+    if (resolve !== undefined) this.#settleRare(id, res, resolve, true);
+  }
+
+  #settleRare(id: number, res: number, resolve: ((value: any) => void) | undefined, early = false): void {
     if (resolve === undefined) {
       // Rejected early (aborted while still queued): only the id is left.
       this.free(id);
@@ -186,7 +196,8 @@ export class SlotTable extends Pending {
         }
       }
     }
-    this.free(id);
+    if (early) this.#release(id);
+    else this.free(id);
     if (error === undefined) resolve(value);
     else if (error instanceof Error) rejectWithCallers(resolve, error);
     else rejectWith(resolve, error);
@@ -224,6 +235,13 @@ export class SlotTable extends Pending {
   }
 
   free(id: number): void {
+    this.#release(id);
+    this.#free.push(id);
+    this.leave();
+  }
+
+  /** What free() clears, the id kept taken. */
+  #release(id: number): void {
     // Only what an op set is cleared (a store costs more than a load).
     if (this.signal[id] !== undefined) this.#unwatch(id);
     this.resolve[id] = undefined;
@@ -231,8 +249,6 @@ export class SlotTable extends Pending {
     if (this.path[id] !== undefined) this.path[id] = undefined;
     if (this.transform[id] !== undefined) this.transform[id] = undefined;
     if (this.aborted[id]) this.aborted[id] = false;
-    this.#free.push(id);
-    this.leave();
   }
 }
 
@@ -246,6 +262,11 @@ export class IdQueue {
 
   get length(): number {
     return this.#ids.length - this.#head;
+  }
+
+  /** The oldest waiting id, or -1. */
+  first(): number {
+    return this.#head < this.#ids.length ? this.#ids[this.#head] : -1;
   }
 
   /** Calls fn for each waiting id, oldest first. */

@@ -61,6 +61,7 @@ const EAGAIN = -E.EAGAIN;
 const EBUSY = -E.EBUSY;
 const EINTR = -E.EINTR;
 const EBADF = -E.EBADF;
+const ECANCELED = -E.ECANCELED;
 /** Linux limits for io_uring_setup (IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES). */
 export const MAX_ENTRIES = 32768;
 export const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
@@ -221,6 +222,7 @@ export class Ring implements IoContext {
       // soon, makes OpQueue offer this one again.
       return r === 1;
     },
+    successorGone: () => this.#staging.successorGone(),
   };
   readonly #ops = new OpQueue(this.#sink);
   #closing = false;
@@ -275,7 +277,7 @@ export class Ring implements IoContext {
     this.#info = this.#native.info();
     this.#waitInline = nativeOptions.waitInline > 0;
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
-    this.#staging = new Staging(this.#native, this.#info, this.#counters, () => this.#ops.queued !== 0);
+    this.#staging = new Staging(this.#native, this.#info, this.#counters, () => this.#ops.nextWaiting());
     liveRings++;
     ringGone.register(this, undefined, this);
     this.#registration = new Registration(this.#native, this);
@@ -1015,6 +1017,10 @@ export class Ring implements IoContext {
     const ops = this.#ops;
     let user = 0;
     const batch = this.#batch;
+    const staging = this.#staging;
+    // A chain sent cut (staging.ts): whether this batch has its last op's completion.
+    const cutAt = staging.cutId < 0 ? -1 : this.#cutAt(count);
+    const cutRes = cutAt < 0 ? 0 : cq[cutAt + 2];
     batch.dispatching = true;
     for (let i = 0, base = 0; i < count; i++, base += CQE_INTS) {
       const high = cq[base + 1];
@@ -1033,13 +1039,38 @@ export class Ring implements IoContext {
       }
     }
     batch.dispatching = false;
-    ops.startWaiting();
+    if (staging.cutId < 0 || cutAt >= 0) {
+      if (cutAt >= 0) {
+        // The op the cut chain's next op waited for is done: a soft link
+        // it failed (an error, or a short count) cancels what followed it.
+        if (staging.cutSoft && (cutRes < 0 || (staging.cutLen >= 0 && cutRes !== staging.cutLen))) ops.cancelLinkedWaiting(ECANCELED);
+        staging.cutId = -1;
+      }
+      ops.startWaiting();
+    } else {
+      // The FIFO waits for it; cancels do not.
+      ops.retryCancels();
+    }
     // Staged ops that found no room at the last flush (or that close() is
     // waiting for) go out now that completions made some; so do batch ops
     // the handler prepared, when promise ops still wait behind them for room.
     if ((this.#staging.count !== 0 && (this.#staging.stalled || this.#closing)) || ops.queued !== 0) ops.scheduleFlush();
     this.#countBusy();
     return user;
+  }
+
+  /**
+   * Where the completion of the cut chain's last op sent (staging.cutId) is
+   * among the `count` CQEs just reaped (its index in #cq), or -1. (While
+   * that op is in flight its slot id is no other op's.)
+   */
+  #cutAt(count: number): number {
+    const cq = this.#cq;
+    const id = this.#staging.cutId;
+    for (let base = 0, end = count * CQE_INTS; base < end; base += CQE_INTS) {
+      if ((cq[base + 1] & KIND_MASK) === Kind.Promise && cq[base] === id) return base;
+    }
+    return -1;
   }
 
   // ── registered buffers and files (registration.ts) ─────────────────────

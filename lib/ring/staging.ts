@@ -9,6 +9,7 @@ import { Counter, type NativeRing, type NativeRingInfo } from '../binding';
 import { AddrKind, Field, HEAD_KINDS, OFF_SHIFT, ADDR_SHIFT, OffKind, STAGE_FIELDS } from './op-table';
 import { poolBufferIndex, type BufferPool } from '../pool';
 import { viewByteOffset } from '../validate';
+import { Op } from '../abi';
 
 // (No re-export of op-table's values from here: an accessor on this module's
 // exports object turns ring.ts's per-op load of INDEX_UNIT into a generic
@@ -22,6 +23,7 @@ const OFF_BIGINT: number = OffKind.BigInt << OFF_SHIFT;
 export const INDEX_UNIT = 2 ** 30;
 /** IOSQE_IO_LINK | IOSQE_IO_HARDLINK: the SQE's successor runs after it. */
 const LINKS = (1 << 2) | (1 << 3);
+const HARDLINK = 1 << 3;
 
 /**
  * Field.Fixed for `bytes` of `view`, which lies in `pool` (held by the op):
@@ -60,13 +62,26 @@ export class Staging {
    * op so far asks for a successor); -1: none open. See fill().
    */
   #chainFrom = -1;
-  /** Whether an op started after the staged ones waits for room (OpQueue's FIFO). */
-  readonly #successorWaiting: () => boolean;
+  /**
+   * The SQE flags of the op started after the staged ones, which waits for
+   * room in OpQueue's FIFO; -1 when none waits (or it was aborted there).
+   */
+  readonly #successor: () => number;
+  /**
+   * A chain sent cut (see fill): the slot id of its last op sent, whose
+   * successor waits in OpQueue's FIFO, which takes nothing until that op's
+   * completion (Ring#dispatch); -1: none.
+   */
+  cutId = -1;
+  /** That op's link is IOSQE_IO_LINK: its failure or short count cancels the successor, as the kernel would (Ring#dispatch). */
+  cutSoft = false;
+  /** The count that op must give for its soft link to hold (a read's, a write's, a splice's length), or -1 (any result >= 0). */
+  cutLen = -1;
 
-  constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array, successorWaiting: () => boolean) {
+  constructor(native: NativeRing, info: NativeRingInfo, counters: Float64Array, successor: () => number) {
     this.#native = native;
     this.#counters = counters;
-    this.#successorWaiting = successorWaiting;
+    this.#successor = successor;
     this.#ops = new Float64Array(info.sqEntries * STAGE_FIELDS);
     this.#sq = info.sqEntries;
     this.#cq = info.cqEntries;
@@ -153,7 +168,10 @@ export class Staging {
    * failed EBADF, or read whatever file the fd number named by then. So
    * while the op started after the chain waits in OpQueue's FIFO for room,
    * the chain stays staged (the ops before it go) and goes with that op.
-   * Only a chain that fills the whole SQ, which no op could join, goes open.
+   * A chain that op could never join (with it, longer than the SQ: mkdir -p
+   * of many levels, any chain on a 1-entry SQ) goes cut, and nothing from
+   * the FIFO follows until its last op sent has completed (cutId): what the
+   * link asked, that the next op run after it, kaio keeps across the cut.
    */
   fill(): boolean {
     const count = this.count;
@@ -172,12 +190,31 @@ export class Staging {
   get ready(): number {
     const from = this.#chainFrom;
     const count = this.count;
-    return from >= 0 && !(from === 0 && count >= this.#sq) && this.#successorWaiting() ? from : count;
+    if (from < 0) return count;
+    const next = this.#successor();
+    if (next < 0) return count;
+    // The room the next op needs (add's rule): it can join once the ops before the chain go.
+    const need = (next & LINKS) !== 0 && this.#sq > 1 ? 2 : 1;
+    return count - from + need <= this.#sq ? from : count;
+  }
+
+  /**
+   * The op started after the staged ones left OpQueue's FIFO without
+   * reaching the kernel (aborted there): an open chain ends where it is
+   * (its last op's link bits cleared), so that the op started after that
+   * one is not linked in its place.
+   */
+  successorGone(): void {
+    if (this.#chainFrom < 0) return;
+    const e = (this.count - 1) * FIELDS + Field.Head;
+    this.#ops[e] = this.#ops[e] & ~(LINKS << 8);
+    this.#chainFrom = -1;
   }
 
   /** Native took the first `k` staged ops (fillStaged, or submitAndReap's fill); the rest move to the front. */
   filled(k: number = this.count): void {
     this.stalled = false;
+    if (k === this.count && this.#chainFrom >= 0 && this.#successor() >= 0) this.#cut();
     const mem = this.#mem;
     const rest = this.count - k;
     if (rest > 0) {
@@ -196,5 +233,17 @@ export class Staging {
     this.#memEnd = 0;
     this.#chainFrom = -1;
     this.count = 0;
+  }
+
+  /** The staged chain goes cut (see fill): its last op is the one the FIFO waits for. */
+  #cut(): void {
+    const e = (this.count - 1) * FIELDS;
+    const st = this.#ops;
+    this.cutId = st[e + Field.UserLow];
+    const head = st[e + Field.Head];
+    this.cutSoft = ((head >>> 8) & HARDLINK) === 0;
+    // The kernel breaks a soft link on a short read, write or splice too.
+    const op = head & 0xff;
+    this.cutLen = op === Op.READ || op === Op.WRITE || op === Op.SPLICE ? st[e + Field.Len] : -1;
   }
 }
