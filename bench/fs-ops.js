@@ -2,8 +2,9 @@
 // kaio/fs/promises against node:fs/promises on the calls issue 22 names:
 //   stat of 10,000 files; mkdir -p of 1,000 three-level trees (t/a/b);
 //   rm -r of one tree of 10,000 files (100 directories of 100);
-//   copyFile of 1,000 files of 64 KiB.
-//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,rm,copy] [--backend=io_uring|aio|threadpool] [--dir=PATH]
+//   copyFile of 1,000 files of 64 KiB; and (--jobs=fstat, not run by
+//   default) FileHandle#stat: 100,000 calls over 64 open handles.
+//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,rm,copy,fstat] [--backend=io_uring|aio|threadpool] [--dir=PATH]
 // --qd: calls in flight (a service's concurrency); --qd=1 is a sequential
 // await loop. rm -r is one call whatever --qd says. Each measurement is a
 // fresh process on a fresh ext4 tree under .bench-data/ (the files written and
@@ -36,6 +37,8 @@ const RM_DIRS = 100;
 const RM_FILES_PER_DIR = 100;
 const COPIES = 1000;
 const COPY_SIZE = 64 * 1024;
+const FSTATS = 100000;
+const FSTAT_HANDLES = 64;
 
 /** The job's tree, made before the clock starts; returns what the timed part needs. */
 function setup(job, dir) {
@@ -48,6 +51,15 @@ function setup(job, dir) {
       names.push(p);
     }
     for (const p of names) fs.statSync(p);
+    return names;
+  }
+  if (job === 'fstat') {
+    const names = [];
+    for (let i = 0; i < FSTAT_HANDLES; i++) {
+      const p = path.join(dir, `f${i}`);
+      fs.writeFileSync(p, 'x');
+      names.push(p);
+    }
     return names;
   }
   if (job === 'mkdir') return Array.from({ length: TREES }, (_, i) => path.join(dir, `t${i}`, 'a', 'b'));
@@ -79,6 +91,7 @@ async function child(peer) {
     mkdir: (p) => fsp.mkdir(p, { recursive: true }),
     rm: (p) => fsp.rm(p, { recursive: true }),
     copy: ([s, d]) => fsp.copyFile(s, d),
+    fstat: (fh) => fh.stat(),
   }[job];
   const qd = job === 'rm' ? 1 : QD;
   const pass = async (items) => {
@@ -93,11 +106,20 @@ async function child(peer) {
   // io-wq workers, Node's thread pool all up).
   const warmDir = path.join(dataRoot, `${job}-${who}-${process.pid}-warm`);
   fs.rmSync(warmDir, { recursive: true, force: true });
-  await pass(setup(job, warmDir));
+  // fstat: FSTATS calls spread over FSTAT_HANDLES handles opened by the module measured.
+  const handlesOf = async (names) => {
+    const fhs = await Promise.all(names.map((p) => fsp.open(p, 'r')));
+    return Array.from({ length: FSTATS }, (_, i) => fhs[i % fhs.length]);
+  };
+  const prepare = (d) => (job === 'fstat' ? handlesOf(setup(job, d)) : setup(job, d));
+  const closeAll = (items) => (job === 'fstat' ? Promise.all([...new Set(items)].map((fh) => fh.close())) : undefined);
+  const warmItems = await prepare(warmDir);
+  await pass(warmItems);
+  await closeAll(warmItems);
   fs.rmSync(warmDir, { recursive: true, force: true });
   const dir = path.join(dataRoot, `${job}-${who}-${process.pid}`);
   fs.rmSync(dir, { recursive: true, force: true });
-  const items = setup(job, dir);
+  const items = await prepare(dir);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await pass(items);
@@ -107,6 +129,8 @@ async function child(peer) {
   if (job === 'rm' && fs.existsSync(items[0])) throw new Error('rm -r left the tree');
   if (job === 'mkdir' && !fs.statSync(items[items.length - 1]).isDirectory()) throw new Error('mkdir -p made no tree');
   if (job === 'copy' && fs.statSync(items[0][1]).size !== COPY_SIZE) throw new Error('copyFile copied nothing');
+  if (job === 'fstat' && (await items[0].stat()).size !== 1) throw new Error('fstat: wrong size');
+  await closeAll(items);
   const calls = job === 'rm' ? RM_DIRS * RM_FILES_PER_DIR : items.length;
   if (who === 'kaio') await require('..').defaultContext().close();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -126,6 +150,7 @@ const TITLES = {
   mkdir: `mkdir -p of ${TREES} three-level trees (t/a/b, all three missing), ${QD} in flight (trees/s)`,
   rm: `rm -r of one tree of ${RM_DIRS * RM_FILES_PER_DIR} files in ${RM_DIRS} directories (files removed/s)`,
   copy: `copyFile of ${COPIES} files of 64 KiB, ${QD} in flight (copies/s)`,
+  fstat: `FileHandle#stat, ${FSTATS} calls over ${FSTAT_HANDLES} open handles, ${QD} in flight (stats/s)`,
 };
 
 const childArg = process.argv.find((a) => a.startsWith('--child='));
