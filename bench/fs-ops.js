@@ -24,12 +24,21 @@ const QD = qdArg ? Number(qdArg.slice(5)) : 64;
 const backendArg = process.argv.find((a) => a.startsWith('--backend='));
 const backend = backendArg ? backendArg.slice(10) : undefined;
 const jobsArg = process.argv.find((a) => a.startsWith('--jobs='));
-const JOBS = jobsArg ? jobsArg.slice(7).split(',') : ['stat', 'mkdir', 'rm', 'copy'];
+const JOBS = jobsArg ? jobsArg.slice(7).split(',') : ['stat', 'mkdir', 'copy', 'rm'];
 // --dir: where the trees go (default .bench-data/fs-ops, on the worktree's
 // filesystem); e.g. a tmpfs, to see the calls without a disk filesystem's
 // inode allocation, which dominates mkdir and copyFile on ext4.
 const dirArg = process.argv.find((a) => a.startsWith('--dir='));
 const dataRoot = dirArg ? path.resolve(dirArg.slice(6)) : path.join(__dirname, '..', '.bench-data', 'fs-ops');
+// Every child's trees stay until the whole run is over (the parent removes
+// runRoot last): an ext4 without a journal (this machine's) makes each new
+// inode skip past the inodes freed in the last 60 s (360 s while their inode
+// table block is dirty; fs/ext4/ialloc.c recently_deleted()), so a child that
+// created its trees just after the previous child deleted its own measured
+// that scan, growing round after round (mkdir -p: 190 to 1,700 µs of CPU per
+// tree within one minute), on both sides. rm -r, which must delete, runs last.
+const runArg = process.argv.find((a) => a.startsWith('--run='));
+const runRoot = path.join(dataRoot, `run-${runArg ? runArg.slice(6) : process.pid}`);
 
 const STAT_FILES = 10000;
 const TREES = 1000;
@@ -104,8 +113,7 @@ async function child(peer) {
   // A warm-up pass of the same job on a tree of its own, outside the clock:
   // a service is a long-running process (JIT-compiled code, the ring and its
   // io-wq workers, Node's thread pool all up).
-  const warmDir = path.join(dataRoot, `${job}-${who}-${process.pid}-warm`);
-  fs.rmSync(warmDir, { recursive: true, force: true });
+  const warmDir = path.join(runRoot, `${job}-${who}-${process.pid}-warm`);
   // fstat: FSTATS calls spread over FSTAT_HANDLES handles opened by the module measured.
   const handlesOf = async (names) => {
     const fhs = await Promise.all(names.map((p) => fsp.open(p, 'r')));
@@ -116,9 +124,7 @@ async function child(peer) {
   const warmItems = await prepare(warmDir);
   await pass(warmItems);
   await closeAll(warmItems);
-  fs.rmSync(warmDir, { recursive: true, force: true });
-  const dir = path.join(dataRoot, `${job}-${who}-${process.pid}`);
-  fs.rmSync(dir, { recursive: true, force: true });
+  const dir = path.join(runRoot, `${job}-${who}-${process.pid}`);
   const items = await prepare(dir);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -133,12 +139,11 @@ async function child(peer) {
   await closeAll(items);
   const calls = job === 'rm' ? RM_DIRS * RM_FILES_PER_DIR : items.length;
   if (who === 'kaio') await require('..').defaultContext().close();
-  fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(JSON.stringify({ iops: calls / secs, cpuus: (cpu.user + cpu.system) / calls, userus: cpu.user / calls, sysus: cpu.system / calls }));
 }
 
 function run(peer) {
-  const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, ...(dirArg ? [dirArg] : [])], {
+  const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, `--run=${process.pid}`, ...(dirArg ? [dirArg] : [])], {
     encoding: 'utf8',
     env: { ...process.env, ...(backend ? { KAIO_BACKEND: backend } : {}) },
   });
@@ -177,4 +182,5 @@ if (childArg) {
   console.log(c.header(`kaio/fs/promises vs node:fs/promises (kaio on ${backend || 'its default context'}), --qd=${QD}`));
   console.log(`Load average at the start: ${loadAtStart}; at the end: ${load}. Command: node bench/fs-ops.js ${process.argv.slice(2).join(' ')}\n`);
   console.log(tables.join('\n\n'));
+  fs.rmSync(runRoot, { recursive: true, force: true });
 }
