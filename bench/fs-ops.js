@@ -4,7 +4,7 @@
 //   rm -r of one tree of 10,000 files (100 directories of 100);
 //   copyFile of 1,000 files of 64 KiB; and (--jobs=fstat, not run by
 //   default) FileHandle#stat: 100,000 calls over 64 open handles.
-//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,rm,copy,fstat] [--backend=io_uring|aio|threadpool] [--dir=PATH]
+//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,copy,rm,fstat] [--backend=io_uring|aio|threadpool] [--dir=PATH]
 // --qd: calls in flight (a service's concurrency); --qd=1 is a sequential
 // await loop. rm -r is one call whatever --qd says. Each measurement is a
 // fresh process on a fresh ext4 tree under .bench-data/ (the files written and
@@ -37,6 +37,8 @@ const dataRoot = dirArg ? path.resolve(dirArg.slice(6)) : path.join(__dirname, '
 // created its trees just after the previous child deleted its own measured
 // that scan, growing round after round (mkdir -p: 190 to 1,700 µs of CPU per
 // tree within one minute), on both sides. rm -r, which must delete, runs last.
+// A child run by hand (--child=JOB:kaio|node [--run=ID]) leaves its trees in
+// run-ID (its pid without --run) for whoever runs it to remove.
 const runArg = process.argv.find((a) => a.startsWith('--run='));
 const runRoot = path.join(dataRoot, `run-${runArg ? runArg.slice(6) : process.pid}`);
 
