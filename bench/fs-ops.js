@@ -2,8 +2,9 @@
 // kaio/fs/promises against node:fs/promises on the calls issue 22 names:
 //   stat of 10,000 files; mkdir -p of 1,000 three-level trees (t/a/b);
 //   rm -r of one tree of 10,000 files (100 directories of 100);
-//   copyFile of 1,000 files of 64 KiB.
-//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,rm,copy] [--backend=io_uring|aio|threadpool] [--dir=PATH]
+//   copyFile of 1,000 files of 64 KiB; and (--jobs=fstat, not run by
+//   default) FileHandle#stat: 100,000 calls over 64 open handles.
+//   node bench/fs-ops.js [--rounds=5] [--qd=64] [--jobs=stat,mkdir,copy,rm,fstat] [--backend=io_uring|aio|threadpool] [--dir=PATH]
 // --qd: calls in flight (a service's concurrency); --qd=1 is a sequential
 // await loop. rm -r is one call whatever --qd says. Each measurement is a
 // fresh process on a fresh ext4 tree under .bench-data/ (the files written and
@@ -23,12 +24,23 @@ const QD = qdArg ? Number(qdArg.slice(5)) : 64;
 const backendArg = process.argv.find((a) => a.startsWith('--backend='));
 const backend = backendArg ? backendArg.slice(10) : undefined;
 const jobsArg = process.argv.find((a) => a.startsWith('--jobs='));
-const JOBS = jobsArg ? jobsArg.slice(7).split(',') : ['stat', 'mkdir', 'rm', 'copy'];
+const JOBS = jobsArg ? jobsArg.slice(7).split(',') : ['stat', 'mkdir', 'copy', 'rm'];
 // --dir: where the trees go (default .bench-data/fs-ops, on the worktree's
 // filesystem); e.g. a tmpfs, to see the calls without a disk filesystem's
 // inode allocation, which dominates mkdir and copyFile on ext4.
 const dirArg = process.argv.find((a) => a.startsWith('--dir='));
 const dataRoot = dirArg ? path.resolve(dirArg.slice(6)) : path.join(__dirname, '..', '.bench-data', 'fs-ops');
+// Every child's trees stay until the whole run is over (the parent removes
+// runRoot last): an ext4 without a journal (this machine's) makes each new
+// inode skip past the inodes freed in the last 60 s (360 s while their inode
+// table block is dirty; fs/ext4/ialloc.c recently_deleted()), so a child that
+// created its trees just after the previous child deleted its own measured
+// that scan, growing round after round (mkdir -p: 190 to 1,700 µs of CPU per
+// tree within one minute), on both sides. rm -r, which must delete, runs last.
+// A child run by hand (--child=JOB:kaio|node [--run=ID]) leaves its trees in
+// run-ID (its pid without --run) for whoever runs it to remove.
+const runArg = process.argv.find((a) => a.startsWith('--run='));
+const runRoot = path.join(dataRoot, `run-${runArg ? runArg.slice(6) : process.pid}`);
 
 const STAT_FILES = 10000;
 const TREES = 1000;
@@ -36,6 +48,8 @@ const RM_DIRS = 100;
 const RM_FILES_PER_DIR = 100;
 const COPIES = 1000;
 const COPY_SIZE = 64 * 1024;
+const FSTATS = 100000;
+const FSTAT_HANDLES = 64;
 
 /** The job's tree, made before the clock starts; returns what the timed part needs. */
 function setup(job, dir) {
@@ -48,6 +62,15 @@ function setup(job, dir) {
       names.push(p);
     }
     for (const p of names) fs.statSync(p);
+    return names;
+  }
+  if (job === 'fstat') {
+    const names = [];
+    for (let i = 0; i < FSTAT_HANDLES; i++) {
+      const p = path.join(dir, `f${i}`);
+      fs.writeFileSync(p, 'x');
+      names.push(p);
+    }
     return names;
   }
   if (job === 'mkdir') return Array.from({ length: TREES }, (_, i) => path.join(dir, `t${i}`, 'a', 'b'));
@@ -79,6 +102,7 @@ async function child(peer) {
     mkdir: (p) => fsp.mkdir(p, { recursive: true }),
     rm: (p) => fsp.rm(p, { recursive: true }),
     copy: ([s, d]) => fsp.copyFile(s, d),
+    fstat: (fh) => fh.stat(),
   }[job];
   const qd = job === 'rm' ? 1 : QD;
   const pass = async (items) => {
@@ -91,13 +115,19 @@ async function child(peer) {
   // A warm-up pass of the same job on a tree of its own, outside the clock:
   // a service is a long-running process (JIT-compiled code, the ring and its
   // io-wq workers, Node's thread pool all up).
-  const warmDir = path.join(dataRoot, `${job}-${who}-${process.pid}-warm`);
-  fs.rmSync(warmDir, { recursive: true, force: true });
-  await pass(setup(job, warmDir));
-  fs.rmSync(warmDir, { recursive: true, force: true });
-  const dir = path.join(dataRoot, `${job}-${who}-${process.pid}`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  const items = setup(job, dir);
+  const warmDir = path.join(runRoot, `${job}-${who}-${process.pid}-warm`);
+  // fstat: FSTATS calls spread over FSTAT_HANDLES handles opened by the module measured.
+  const handlesOf = async (names) => {
+    const fhs = await Promise.all(names.map((p) => fsp.open(p, 'r')));
+    return Array.from({ length: FSTATS }, (_, i) => fhs[i % fhs.length]);
+  };
+  const prepare = (d) => (job === 'fstat' ? handlesOf(setup(job, d)) : setup(job, d));
+  const closeAll = (items) => (job === 'fstat' ? Promise.all([...new Set(items)].map((fh) => fh.close())) : undefined);
+  const warmItems = await prepare(warmDir);
+  await pass(warmItems);
+  await closeAll(warmItems);
+  const dir = path.join(runRoot, `${job}-${who}-${process.pid}`);
+  const items = await prepare(dir);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await pass(items);
@@ -107,14 +137,15 @@ async function child(peer) {
   if (job === 'rm' && fs.existsSync(items[0])) throw new Error('rm -r left the tree');
   if (job === 'mkdir' && !fs.statSync(items[items.length - 1]).isDirectory()) throw new Error('mkdir -p made no tree');
   if (job === 'copy' && fs.statSync(items[0][1]).size !== COPY_SIZE) throw new Error('copyFile copied nothing');
+  if (job === 'fstat' && (await items[0].stat()).size !== 1) throw new Error('fstat: wrong size');
+  await closeAll(items);
   const calls = job === 'rm' ? RM_DIRS * RM_FILES_PER_DIR : items.length;
   if (who === 'kaio') await require('..').defaultContext().close();
-  fs.rmSync(dir, { recursive: true, force: true });
   process.stdout.write(JSON.stringify({ iops: calls / secs, cpuus: (cpu.user + cpu.system) / calls, userus: cpu.user / calls, sysus: cpu.system / calls }));
 }
 
 function run(peer) {
-  const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, ...(dirArg ? [dirArg] : [])], {
+  const out = execFileSync(process.execPath, [__filename, `--child=${peer}`, `--run=${process.pid}`, ...(dirArg ? [dirArg] : [])], {
     encoding: 'utf8',
     env: { ...process.env, ...(backend ? { KAIO_BACKEND: backend } : {}) },
   });
@@ -126,6 +157,7 @@ const TITLES = {
   mkdir: `mkdir -p of ${TREES} three-level trees (t/a/b, all three missing), ${QD} in flight (trees/s)`,
   rm: `rm -r of one tree of ${RM_DIRS * RM_FILES_PER_DIR} files in ${RM_DIRS} directories (files removed/s)`,
   copy: `copyFile of ${COPIES} files of 64 KiB, ${QD} in flight (copies/s)`,
+  fstat: `FileHandle#stat, ${FSTATS} calls over ${FSTAT_HANDLES} open handles, ${QD} in flight (stats/s)`,
 };
 
 const childArg = process.argv.find((a) => a.startsWith('--child='));
@@ -152,4 +184,5 @@ if (childArg) {
   console.log(c.header(`kaio/fs/promises vs node:fs/promises (kaio on ${backend || 'its default context'}), --qd=${QD}`));
   console.log(`Load average at the start: ${loadAtStart}; at the end: ${load}. Command: node bench/fs-ops.js ${process.argv.slice(2).join(' ')}\n`);
   console.log(tables.join('\n\n'));
+  fs.rmSync(runRoot, { recursive: true, force: true });
 }

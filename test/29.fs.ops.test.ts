@@ -188,6 +188,62 @@ describe('29 kaio/fs/promises: mkdir -p, rm -r, copyFile, truncate, access on io
         await nr.close();
       });
 
+      it('FileHandle stat(): every field of the Stats and BigIntStats as Node\'s (a 2^40-byte sparse file, times before 1970 and past 2106, a directory, /dev/null), 300 calls in flight over 100 handles each get their own file\'s, and a closed handle\'s error', async () => {
+        const dir = path.join(suite.base, `${backend}-fhstat`);
+        fs.mkdirSync(dir);
+        const big = path.join(dir, 'big');
+        fs.writeFileSync(big, 'x');
+        fs.truncateSync(big, 2 ** 40 + 3);
+        const old = path.join(dir, 'old');
+        fs.writeFileSync(old, 'y');
+        fs.utimesSync(old, -1234567.891, 2 ** 33 + 0.123456);
+        const fields = (s: fs.Stats | fs.BigIntStats): unknown => ({
+          ctor: s.constructor.name, proto: Object.getPrototypeOf(s) === Object.getPrototypeOf(fs.statSync('/', { bigint: typeof s.size === 'bigint' })),
+          own: Object.entries(s).map(([k, v]) => [k, typeof v, String(v)]),
+          dates: [s.atime, s.mtime, s.ctime, s.birthtime].map((d) => d.getTime()),
+          kinds: [s.isFile(), s.isDirectory(), s.isSymbolicLink(), s.isCharacterDevice(), s.isBlockDevice(), s.isFIFO(), s.isSocket()],
+        });
+        let viaRing = 0;
+        for (const p of [big, old, dir, '/dev/null']) {
+          const kh = await kfs.open(p, 'r');
+          const nh = await fsp.open(p, 'r');
+          try {
+            for (const options of [undefined, { bigint: false }, { bigint: true }] as const) {
+              let got: unknown;
+              viaRing += await ringOps(async () => {
+                got = fields(await kh.stat(options as never));
+              });
+              assert.deepStrictEqual(got, fields(await nh.stat(options as never)), `${p} ${JSON.stringify(options)}`);
+            }
+          } finally {
+            await kh.close();
+            await nh.close();
+          }
+        }
+        if (ring) assert.strictEqual(viaRing, 12, 'every stat a statx on the ring');
+        else assert.strictEqual(viaRing, 0);
+        // Many at once (more than a slab of struct statx buffers): each call
+        // resolves to its own file's size and inode.
+        const names = Array.from({ length: 100 }, (_, i) => path.join(dir, `s${i}`));
+        names.forEach((n, i) => fs.writeFileSync(n, Buffer.alloc(i * 7 + 1)));
+        const handles = await Promise.all(names.map((n) => kfs.open(n, 'r')));
+        try {
+          const all = await Promise.all(Array.from({ length: 300 }, (_, j) => handles[j % 100].stat(j % 2 ? { bigint: true } : undefined)));
+          all.forEach((s, j) => {
+            const want = fs.statSync(names[j % 100], { bigint: j % 2 === 1 });
+            assert.deepStrictEqual([s.size, s.ino], [want.size, want.ino], `call ${j}`);
+          });
+        } finally {
+          await Promise.all(handles.map((h) => h.close()));
+        }
+        // A closed handle: the same error as Node's.
+        const kc = await kfs.open(old, 'r');
+        const nc = await fsp.open(old, 'r');
+        await kc.close();
+        await nc.close();
+        assert.deepStrictEqual(await outcome(() => kc.stat(), dir), await outcome(() => nc.stat(), dir));
+      });
+
       it('Buffer paths whose bytes are not UTF-8 name the same files as Node\'s (copyFile, truncate, rm, access)', async () => {
         const results: unknown[] = [];
         for (const [name, m] of [['kaio', kfs], ['node', fsp]] as const) {

@@ -80,6 +80,10 @@ const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const AT_EMPTY_PATH = 0x1000;
+/** Stats from a struct statx, built on the op's completion (Ring#_statxAs). */
+type MakeStats = (out: Uint8Array) => fs.Stats | fs.BigIntStats;
+const numberStats: MakeStats = (out) => statsFromStatx(out, false);
+const bigStats: MakeStats = (out) => statsFromStatx(out, true);
 const ESPIPE = -29;
 const SEEK_CUR = 1;
 
@@ -691,7 +695,9 @@ export class FileHandle extends EventEmitter {
     const bigint = options?.bigint === true;
     // fstat(2) as statx(fd, "", AT_EMPTY_PATH) on the ring, where it has the op.
     const ring = asRing(this.#io, 'STATX');
-    if (ring) return this.#onRing(ring._statxBytes('', AT_EMPTY_PATH, STAT_MASK, 'fstat', undefined, fd).then((b) => statsFromStatx(b, bigint)));
+    // The Stats are built on the completion (no second promise), in a slab's
+    // 256 bytes, as kaio/fs/promises' stat.
+    if (ring) return this.#onRing(ring._statxAs('', AT_EMPTY_PATH, STAT_MASK, 'fstat', undefined, bigint ? bigStats : numberStats, fd));
     return this.#meta((done) => fs.fstat(fd, { bigint }, done as never));
   }
 

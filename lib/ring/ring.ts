@@ -530,14 +530,16 @@ export class Ring implements IoContext {
   /**
    * statx(2) as IORING_OP_STATX at AT_FDCWD, resolving to `make(struct
    * statx)`, called on the completion (kaio/fs/promises' stat and lstat build
-   * Node's Stats there: no second promise per call).
+   * Node's Stats there: no second promise per call). With path '' and
+   * `dirfd`, statx(dirfd, "", flags) (FileHandle#stat's fstat: flags then
+   * hold AT_EMPTY_PATH).
    * @internal
    */
-  _statxAs<T>(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, make: (out: Uint8Array) => T): Promise<T> {
+  _statxAs<T>(path: string | Buffer | URL, flags: number, mask: number, syscall: string, shown: string | undefined, make: (out: Uint8Array) => T, dirfd = AT_FDCWD): Promise<T> {
     try {
-      const c = cPath(path).c;
+      const c = path === '' ? EMPTY_CPATH : cPath(path).c;
       const out = this.#statxOut();
-      return this.#ops.start(Op.STATX, AT_FDCWD, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => make(out));
+      return this.#ops.start(Op.STATX, dirfd, 0, c, 0, mask, flags, out, syscall, shown, [c, out], undefined, () => make(out));
     } catch (e) {
       return Promise.reject(e);
     }
