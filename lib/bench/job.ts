@@ -127,6 +127,8 @@ export interface JobOutcome {
   notes: string[];
   error?: { message: string; errno: number };
   verified: number;
+  /** The process the instance ran in (its own with thread=0). */
+  pid?: number;
   /** Milliseconds per direction when they differ from runtimeMs (fio's runtime[ddir]: the verify pass is the reads'). */
   dirMs?: [number, number, number];
   fixedOps: number;
@@ -731,6 +733,7 @@ export class Run {
       lat: h.lat.toJSON(),
     })) as JobOutcome['dirs'];
     return {
+      pid: process.pid,
       dirs,
       sync: { ios: this.syncIos, lat: this.syncLat.toJSON() },
       runtimeMs: Math.max(0, (this.tEnd || performance.now()) - this.t0),
