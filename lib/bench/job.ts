@@ -847,6 +847,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     if (fd >= 0) fs.closeSync(fd);
     run.df?.closeAll();
     progress[P_STATE] = S_DONE;
+    // A job process (proc.ts) passes its counters on at once: a wait_for job starts on this.
+    parentPort?.postMessage({ done: true });
   }
   const out = run.outcome(fixedOps);
   if (run.vr?.failure) out.error = { errno: osConstants.errno.EILSEQ, message: run.vr.failure };

@@ -1962,7 +1962,7 @@ function defaults(): BenchJob {
     timeBased: false,
     rampTime: 0,
     numjobs: 1,
-    thread: true,
+    thread: false,
     groupReporting: false,
     ioengine: 'io_uring',
     api: 'batch',

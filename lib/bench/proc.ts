@@ -3,9 +3,9 @@
 // (and a CPU autogroup) of its own, as each of fio's job processes is. The
 // job runs in a worker thread here exactly as it does under thread=1; this
 // thread relays between the worker's shared memory and the parent's pipe:
-//  - to the parent: the progress counters (every RELAY_MS, and before every
-//    other message), the arrival at the group's gate, the
-//    snapshots, the outcome or error;
+//  - to the parent: the progress counters (every RELAY_MS, before every
+//    other message, and when the job's I/O is done), the arrival at the
+//    group's gate, the snapshots, the outcome or error;
 //  - from the parent: stop (Ctrl-C), term (exitall, steady state), open (the
 //    group's gate), start (a wait_for job's start line), snap (a
 //    --status-interval request).
@@ -77,9 +77,9 @@ process.once('message', (first: ProcSetup) => {
     if (!ended) send({ arrived: true });
   });
   const timer = setInterval(relay, RELAY_MS);
-  w.on('message', (m: FromChild) => {
+  w.on('message', (m: FromChild & { done?: true }) => {
     relay();
-    send(m);
+    if (!m.done) send(m);
   });
   w.on('error', (e) => {
     relay();
