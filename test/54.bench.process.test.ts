@@ -210,8 +210,11 @@ describe('54 kaio bench: thread=0, a process per job instance in its own session
     const kids = await k.seen;
     assert.equal(kids.length, 2);
     // The signal may come while the processes are still setting up: the stop is relayed whatever their stage.
+    const t0 = Date.now();
     k.child.kill('SIGINT');
     const r = await k.done;
+    // Stopped, not run to the end of its 60 s.
+    assert.ok(Date.now() - t0 < 20000, `ended ${Date.now() - t0} ms after the signal`);
     // 130 as for threads: interrupted, with the results so far
     assert.equal(r.status, 130, r.stderr);
     assert.match(r.stderr, /terminating on signal SIGINT/);
