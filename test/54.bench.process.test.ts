@@ -42,7 +42,12 @@ function childrenOf(pid: number): Stat[] {
   return out;
 }
 
-/** Starts a command; resolves with its children once `want` of them exist (or with what there is when it exits). */
+/**
+ * Starts a command; resolves with its children once `want` of them exist and
+ * each leads its own session (or with what there is when it exits). A child is
+ * seen from its fork on, before it has called setsid(): its session is its
+ * parent's for that moment, so one look is not enough.
+ */
 function runWatching(cmd: string, args: string[], want: number): { child: ChildProcess; seen: Promise<Stat[]>; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -55,7 +60,7 @@ function runWatching(cmd: string, args: string[], want: number): { child: ChildP
   const seen = new Promise<Stat[]>((resolve) => {
     const look = (): void => {
       const kids = childrenOf(child.pid!);
-      if (kids.length >= want || exited) return resolve(kids);
+      if ((kids.length >= want && kids.every((k) => k.sid === k.pid)) || exited) return resolve(kids);
       setTimeout(look, 10);
     };
     look();
