@@ -13,11 +13,13 @@
 //    command line: 4 KiB random read at QD 1 and QD 32, random write QD 32, 128 KiB sequential
 //    read QD 8, randrw 70/30 QD 32, numjobs=2 random read QD 32 (group_reporting); IOPS and
 //    clat p50/p99 of each, and kaio's over fio's.
-//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs [--only=4,6] [--rt] [--fio-thread]]
+//   node bench/bench-vs-fio.js [--rounds=3] [--runtime=3] [--lat-only] [--ab] [--jobs [--only=4,6] [--rt] [--fio-thread] [--kaio-b=DIR] [--kaio-b-args=ARGS]]
 // --only: with --jobs, only these jobs (1-based, in the table's order). --rt: with --jobs, both
 // tools under SCHED_FIFO (chrt -f 50), so that other load on the machine does not preempt them.
 // --fio-thread: fio's jobs as threads of one process (--thread), as kaio's are: fio's default
 // forks a process per job that calls setsid(), an autogroup (CPU share) of its own per job.
+// --kaio-b=DIR: with --jobs, also the kaio build in checkout DIR, a third peer interleaved with the two;
+// --kaio-b-args="ARGS": options added to kaio-b's command line (alone: this checkout with them).
 // --ab: only the IOPS table, fio and kaio bench with io_uring.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -95,12 +97,20 @@ const headToHead = process.argv.includes('--jobs');
 const rtJobs = process.argv.includes('--rt');
 const fioThread = process.argv.includes('--fio-thread');
 const onlyJobs = (process.argv.find((a) => a.startsWith('--only=')) ?? '').slice(7).split(',').filter(Boolean).map(Number);
+// --kaio-b=DIR: with --jobs, a second kaio checkout (built) run as a third peer, interleaved,
+// so that two builds are compared in one run.
+// --kaio-b-args="A B": extra options for kaio-b (without --kaio-b: this checkout's build), e.g.
+// --kaio-b-args=--thread=0 to set kaio's jobs as processes against its threads.
+const kaioBArgs = (process.argv.find((a) => a.startsWith('--kaio-b-args=')) ?? '').slice(14).split(' ').filter(Boolean);
+const kaioB = (process.argv.find((a) => a.startsWith('--kaio-b=')) ?? '').slice(9) || (kaioBArgs.length ? path.join(__dirname, '..') : '');
+const kaioBinOf = { kaio: kaioBin, 'kaio-b': kaioB ? path.resolve(kaioB, 'bin', 'kaio') : '' };
 
 /** One run of `tool` on a head-to-head job: IOPS of every direction, clat p50/p99 (µs) of the first that ran. */
 function jobRun(tool, flags) {
   const args = ['--name=h2h', ...flags, '--ioengine=io_uring', '--direct=1', `--filename=${file}`, '--size=1g', '--time_based',
     `--runtime=${c.settings.runtime}`, '--randrepeat=0', '--invalidate=0', '--group_reporting', '--output-format=json'];
-  const [cmd, argv] = tool === 'fio' ? ['fio', fioThread ? [...args, '--thread'] : args] : [process.execPath, [kaioBin, 'bench', ...args]];
+  const extra = tool === 'kaio-b' ? kaioBArgs : [];
+  const [cmd, argv] = tool === 'fio' ? ['fio', fioThread ? [...args, '--thread'] : args] : [process.execPath, [kaioBinOf[tool], 'bench', ...args, ...extra]];
   const out = rtJobs
     ? execFileSync('chrt', ['-f', '50', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
     : execFileSync(cmd, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -121,10 +131,11 @@ if (headToHead) {
     ['4 KiB randread QD 32 numjobs=2', ['--rw=randread', '--bs=4k', '--iodepth=32', '--numjobs=2']],
   ];
   const JOBS = onlyJobs.length ? ALL.filter((_, i) => onlyJobs.includes(i + 1)) : ALL;
-  const samples = JOBS.map(() => ({ fio: [], kaio: [] }));
+  const tools = kaioB ? ['fio', 'kaio', 'kaio-b'] : ['fio', 'kaio'];
+  const samples = JOBS.map(() => ({ fio: [], kaio: [], 'kaio-b': [] }));
   for (let r = 0; r < c.settings.rounds; r++) {
     JOBS.forEach(([name, flags], i) => {
-      const order = (r + i) % 2 === 0 ? ['fio', 'kaio'] : ['kaio', 'fio'];
+      const order = tools.map((_, j) => tools[(j + r + i) % tools.length]);
       for (const tool of order) {
         const res = jobRun(tool, flags);
         samples[i][tool].push(res);
@@ -140,14 +151,18 @@ if (headToHead) {
     `--runtime=${c.settings.runtime} --randrepeat=0 --invalidate=0 --group_reporting\` plus the job's options; medians of ${c.settings.rounds} interleaved rounds.\n`);
   if (rtJobs) console.log('Both tools under SCHED_FIFO (chrt -f 50).\n');
   if (fioThread) console.log('fio with --thread (its jobs threads of one process, as kaio\'s).\n');
-  console.log('| job | fio IOPS | kaio IOPS | kaio/fio | fio clat p50 / p99 (µs) | kaio clat p50 / p99 (µs) | fio p99 range over rounds | kaio p99 range |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  if (kaioB) console.log(`kaio-b: the build in ${path.relative(process.cwd(), kaioB) || '.'}${kaioBArgs.length ? `, with ${kaioBArgs.join(' ')}` : ''}.\n`);
+  const bHead = kaioB ? ' kaio-b IOPS | kaio-b/fio | kaio-b clat p50 / p99 (µs) |' : '';
+  console.log(`| job | fio IOPS | kaio IOPS | kaio/fio | fio clat p50 / p99 (µs) | kaio clat p50 / p99 (µs) | fio p99 range over rounds | kaio p99 range |${bHead}`);
+  console.log(`|---|---|---|---|---|---|---|---|${kaioB ? '---|---|---|' : ''}`);
   JOBS.forEach(([name], i) => {
     const f = samples[i].fio;
     const k = samples[i].kaio;
+    const b = samples[i]['kaio-b'];
+    const bCols = kaioB ? ` ${c.fmtOps(med(b, 'iops'))} | ${(med(b, 'iops') / med(f, 'iops')).toFixed(2)}x | ${fmt(med(b, 'clat50'))} / ${fmt(med(b, 'clat99'))} |` : '';
     console.log(`| ${name} | ${c.fmtOps(med(f, 'iops'))} | ${c.fmtOps(med(k, 'iops'))} | ${(med(k, 'iops') / med(f, 'iops')).toFixed(2)}x | ` +
       `${fmt(med(f, 'clat50'))} / ${fmt(med(f, 'clat99'))} | ${fmt(med(k, 'clat50'))} / ${fmt(med(k, 'clat99'))} | ` +
-      `${range(f)} | ${range(k)} |`);
+      `${range(f)} | ${range(k)} |${bCols}`);
   });
   process.exit(0);
 }

@@ -120,7 +120,9 @@ describe('53 kaio bench on block devices', function () {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('read jobs through every API leave the device byte-for-byte unchanged (with and without --size)', () => {
+  it('read jobs through every API leave the device byte-for-byte unchanged (with and without --size)', function () {
+    // Eleven runs of kaio bench, each a Node start and a job process's: over a minute on a busy machine.
+    this.timeout(180000);
     const dev = loopDevice('reads');
     const before = sha256(dev);
     assert.equal(before, crypto.createHash('sha256').update(pattern(DEV_SIZE)).digest('hex'));

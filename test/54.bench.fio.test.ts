@@ -412,20 +412,38 @@ describe('54 kaio bench: what the jobs do', () => {
     } catch (e) {
       skip(this, `${os.tmpdir()} does not support O_DIRECT (${(e as KaioError).code})`);
     }
-    /** Flags of every fd of `pid` open on `f`. */
+    /** kaio bench and its job processes (thread=0, the default: each job opens the file in its own). */
+    const family = (pid: number | undefined): number[] => {
+      const kids = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+        try {
+          const st = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+          return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+        } catch {
+          return false;
+        }
+      });
+      return [pid!, ...kids.map(Number)];
+    };
+    /** Flags of every fd of `pid` (or its children) open on `f`. */
     const openFlags = (pid: number | undefined) => {
       const flags: number[] = [];
-      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      for (const [p, fd] of family(pid).flatMap((p) => {
         try {
-          if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) !== f) continue;
-          flags.push(parseInt(/^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))![1], 8));
+          return fs.readdirSync(`/proc/${p}/fd`).map((fd) => [p, fd] as const);
+        } catch {
+          return [];
+        }
+      })) {
+        try {
+          if (fs.readlinkSync(`/proc/${p}/fd/${fd}`) !== f) continue;
+          flags.push(parseInt(/^flags:\s+([0-7]+)/m.exec(fs.readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8'))![1], 8));
         } catch {
           // closed meanwhile
         }
       }
       return flags;
     };
-    // One process per setting, one job per engine (each in its own worker, each opening the file).
+    // One run per setting, one job per engine (each in its own process, each opening the file).
     for (const [direct, engines] of [[1, ['io_uring', 'libaio', 'psync', 'pvsync2', 'fs', 'fs-sync']], [0, ['io_uring', 'libaio', 'fs']]] as [number, string[]][]) {
       const args = [`--filename=${f}`, '--size=1m', `--direct=${direct}`, '--rw=randread', '--time_based', '--runtime=60', '--output-format=json'];
       for (const e of engines) args.push(`--name=${e}`, `--ioengine=${e}`);
@@ -690,7 +708,7 @@ describe('54 kaio bench: errors, Ctrl-C and the default job', () => {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d) => {
           out += d;
-          if (/Starting 1 thread/.test(out)) resolve();
+          if (/Starting 1 process/.test(out)) resolve();
         });
         child.on('exit', () => reject(new Error(`exited early: ${err}`)));
       });

@@ -127,6 +127,8 @@ export interface JobOutcome {
   notes: string[];
   error?: { message: string; errno: number };
   verified: number;
+  /** The process the instance ran in (its own with thread=0). */
+  pid?: number;
   /** Milliseconds per direction when they differ from runtimeMs (fio's runtime[ddir]: the verify pass is the reads'). */
   dirMs?: [number, number, number];
   fixedOps: number;
@@ -731,6 +733,7 @@ export class Run {
       lat: h.lat.toJSON(),
     })) as JobOutcome['dirs'];
     return {
+      pid: process.pid,
       dirs,
       sync: { ios: this.syncIos, lat: this.syncLat.toJSON() },
       runtimeMs: Math.max(0, (this.tEnd || performance.now()) - this.t0),
@@ -844,6 +847,8 @@ export async function runJobInstance(setup: JobSetup): Promise<JobOutcome> {
     if (fd >= 0) fs.closeSync(fd);
     run.df?.closeAll();
     progress[P_STATE] = S_DONE;
+    // A job process (proc.ts) passes its counters on at once: a wait_for job starts on this.
+    parentPort?.postMessage({ done: true });
   }
   const out = run.outcome(fixedOps);
   if (run.vr?.failure) out.error = { errno: osConstants.errno.EILSEQ, message: run.vr.failure };

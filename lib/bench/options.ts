@@ -78,6 +78,8 @@ export interface BenchJob {
   timeBased: boolean;
   rampTime: number;
   numjobs: number;
+  /** fio's thread: instances are threads of kaio bench's process; else each is a process of its own (setsid). */
+  thread: boolean;
   groupReporting: boolean;
   ioengine: Engine;
   /** io_uring only: the batch API (prep/submit/wait, like fio) or the promise API. */
@@ -913,9 +915,9 @@ const OPTS: Record<string, OptDef> = {
   thread: {
     kind: 'set',
     hint: '',
-    help: 'accepted: jobs always run as threads',
+    help: 'run each job instance as a thread of this process (default: a process of its own, in its own session)',
     set: (job, value, n) => {
-      parseBool(value, n);
+      job.thread = parseBool(value, n);
     },
   },  cpuload: {
     kind: 'int',
@@ -1960,6 +1962,7 @@ function defaults(): BenchJob {
     timeBased: false,
     rampTime: 0,
     numjobs: 1,
+    thread: false,
     groupReporting: false,
     ioengine: 'io_uring',
     api: 'batch',

@@ -45,6 +45,8 @@ export interface Reported {
   verified: number;
   /** Wall clock ms when the first instance started its I/O (fio's job_start). */
   jobStart: number;
+  /** The first instance's process (fio prints the first job's pid). */
+  pid?: number;
   /** fio's latency_depth: the depth latency_target settled on, else iodepth. */
   latencyDepth: number;
   steady?: SteadyResult;
@@ -90,6 +92,7 @@ function fromInstances(insts: Instance[], cpu: GroupResult['cpu']): Reported {
       r.errorMessage ??= inst.failure;
     }
     if (!o) continue;
+    r.pid ??= o.pid;
     if (o.error) {
       r.errno ||= o.error.errno;
       r.errorMessage ??= o.error.message;
@@ -514,7 +517,7 @@ export function toText(res: ProgramResult, started: Date): string {
   for (const g of res.groups) {
     for (const r of byGroup.get(g.id) ?? []) {
       out.push('');
-      out.push(...jobText(r, res, process.pid, started));
+      out.push(...jobText(r, res, r.pid ?? process.pid, started));
     }
   }
   for (const g of res.groups) {
@@ -555,10 +558,13 @@ export function toText(res: ProgramResult, started: Date): string {
 export function headerText(jobs: BenchJob[]): string {
   const lines: string[] = [];
   let g = -1;
-  let n = 0;
+  let threads = 0;
+  let procs = 0;
   for (const job of jobs) {
     if (g < 0 || job.stonewall) g++;
-    n += job.numjobs;
+    // A job of a flow runs as threads whatever thread says (run.ts: its counters are shared memory).
+    if (job.thread || job.pace.flow > 0) threads += job.numjobs;
+    else procs += job.numjobs;
     const bs = job.bs
       .map((b, i) => {
         const sizes = job.bssplit[i].length ? job.bssplit[i].map(([x]) => x) : [b];
@@ -571,6 +577,10 @@ export function headerText(jobs: BenchJob[]): string {
     if (job.numjobs > 1) lines.push('...');
   }
   lines.push(VERSION);
-  lines.push(`Starting ${n} thread${n === 1 ? '' : 's'}`);
+  // fio's wording: "Starting 2 threads", "Starting 1 thread and 2 processes".
+  const parts: string[] = [];
+  if (threads) parts.push(`${threads} thread${threads > 1 ? 's' : ''}`);
+  if (procs) parts.push(`${procs} process${procs > 1 ? 'es' : ''}`);
+  lines.push(`Starting ${parts.join(' and ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@
 // (stonewall), samples their counters every 500 ms for the bw/iops samples
 // and the live status line, stops them on Ctrl-C, and gathers what they
 // measured with the process's CPU use and the disk's utilisation.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,10 +16,11 @@ import { DISKLESS_ENGINES } from './options';
 import { BenchError, claimBlockDevice, devNumbers, prepareFile, prepareFillTarget, prepareTarget } from './target';
 import { prepareFileSet, usesFileSet, type PlannedFile } from './files';
 import { checkDiscardTarget } from './discard';
-import { newGate, openGate } from './gate';
+import { newGate, openGate, whenSet } from './gate';
 import { createLogFiles, logFiles, type LogKind } from './logs';
 import { Flows, onJobEnd, releaseStartLine, startLineFor, terminate, type Controlled } from './control';
 import { SteadyUnit, type SteadySource, type SteadyWindow } from './steadystate';
+import type { FromChild, ProcSetup, ToChild } from './proc';
 
 export interface Instance {
   job: BenchJob;
@@ -56,6 +57,10 @@ export interface Instance {
   /** fio's thread number (1-based over the run's job instances). */
   threadNumber: number;
   logFiles: Array<[LogKind, string]>;
+  /** thread=0: sends to the instance's process (proc.ts) while it runs. */
+  post?: (m: ToChild) => void;
+  /** thread=0: when the counters in progress were read in the instance's process (performance.now() of this one). */
+  progressAt?: number;
 }
 
 export interface DiskStat {
@@ -495,8 +500,10 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl:
   const t0 = performance.now();
   const last = instances.map(() => ({ t: 0, v: new Float64Array(P_SLOTS) }));
   const sample = (final: boolean): void => {
-    const now = performance.now();
+    const wall = performance.now();
     instances.forEach((inst, k) => {
+      // A job process's counters: when it read them, not when they arrived.
+      const now = inst.progressAt ?? wall;
       const p = new Float64Array(inst.progress);
       const state = p[P_STATE];
       const l = last[k];
@@ -576,7 +583,10 @@ async function runGroup(id: number, instances: Instance[], hooks: RunHooks, ctl:
       if (!running.length) return;
       waiting = new Set(running);
       seq++;
-      for (const i of running) new Float64Array(i.progress)[P_SNAP] = seq;
+      for (const i of running) {
+        new Float64Array(i.progress)[P_SNAP] = seq;
+        i.post?.({ snap: seq });
+      }
     }, hooks.statusInterval * 1000);
   }
   try {
@@ -649,26 +659,111 @@ function startInstance(inst: Instance, stop: SharedArrayBuffer, answered: (inst:
     gateTotal,
     threads: threadCount,
   };
+  const onMessage = (m: { outcome?: JobOutcome; snapshot?: JobOutcome; error?: { message: string } }): void => {
+    if (m.snapshot) {
+      inst.snapshot = m.snapshot;
+      answered(inst);
+    } else if (m.outcome) {
+      inst.outcome = m.outcome;
+      inst.notes.push(...m.outcome.notes);
+    } else if (m.error) inst.failure = m.error.message;
+  };
+  const onExit = (code: number | string | null, resolve: () => void): void => {
+    // An instance that ended before the gate (its setup failed) must not hold the others there.
+    openGate(gate);
+    if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
+    answered(inst);
+    resolve();
+  };
+  if (inProcess(inst)) return startProcess(inst, setup, onMessage, onExit);
   return new Promise((resolve) => {
     const w = new Worker(path.join(__dirname, 'worker.js'), { workerData: setup });
-    w.on('message', (m: { outcome?: JobOutcome; snapshot?: JobOutcome; error?: { message: string } }) => {
-      if (m.snapshot) {
-        inst.snapshot = m.snapshot;
-        answered(inst);
-      } else if (m.outcome) {
-        inst.outcome = m.outcome;
-        inst.notes.push(...m.outcome.notes);
-      } else if (m.error) inst.failure = m.error.message;
-    });
+    w.on('message', onMessage);
     w.on('error', (e) => {
       inst.failure ??= e.message.replace(/\s*\n\s*/g, ' ');
     });
-    w.on('exit', (code) => {
-      // An instance that ended before the gate (its setup failed) must not hold the others there.
-      openGate(gate);
-      if (!inst.outcome && !inst.failure) inst.failure = `job ${inst.job.name} (${inst.jobnum}) ended without a result (exit code ${code})`;
-      answered(inst);
-      resolve();
+    w.on('exit', (code) => onExit(code, resolve));
+  });
+}
+
+/**
+ * thread=0 (fio's default): the instance runs in a process of its own. Not for a
+ * job of a flow (flow=N): its counters are memory the flow's jobs share.
+ */
+function inProcess(inst: Instance): boolean {
+  return !inst.job.thread && !inst.flow;
+}
+
+/** Job processes still running: killed if kaio bench exits before they end (a second Ctrl-C). */
+const liveChildren = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Forks proc.js with detached: true (a new session, as fio's job processes
+ * call setsid()), sends it the setup, and mirrors the shared memory the
+ * instance would have shared as a thread: the parent's copies of the stop,
+ * term, gate and start flags are watched and passed on; the progress
+ * counters the child sends are written into inst.progress, so that the
+ * sampling, status line, steady state and wait_for read them as they read a
+ * thread's.
+ */
+function startProcess(
+  inst: Instance,
+  setup: JobSetup,
+  onMessage: (m: { outcome?: JobOutcome; snapshot?: JobOutcome; error?: { message: string } }) => void,
+  onExit: (code: number | string | null, resolve: () => void) => void,
+): Promise<void> {
+  const { progress, stop, term, flow, start, gate, gateTotal, ...rest } = setup;
+  void flow;
+  return new Promise((resolve) => {
+    const child = fork(path.join(__dirname, 'proc.js'), [], {
+      detached: true,
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    liveChildren.add(child);
+    if (!exitHook) {
+      exitHook = true;
+      process.on('exit', () => {
+        for (const c of liveChildren) c.kill('SIGKILL');
+      });
+    }
+    let ended = false;
+    const post = (m: ToChild): void => {
+      if (!ended && child.connected) child.send(m);
+    };
+    inst.post = post;
+    const mirror = new Float64Array(progress);
+    const first: ProcSetup = { setup: rest, start: !!start };
+    child.send(first);
+    child.on('message', (m: FromChild) => {
+      if (m.p) {
+        // P_SNAP is the parent's to set: a copy never takes back a request not yet seen.
+        const snap = mirror[P_SNAP];
+        mirror.set(m.p);
+        mirror[P_SNAP] = Math.max(snap, m.p[P_SNAP]);
+        inst.progressAt = m.t! - performance.timeOrigin;
+      }
+      if (m.arrived) {
+        const g = new Int32Array(gate!);
+        if (Atomics.add(g, 0, 1) + 1 >= gateTotal!) openGate(gate!);
+      }
+      onMessage(m as { outcome?: JobOutcome; snapshot?: JobOutcome; error?: { message: string } });
+    });
+    whenSet(new Int32Array(stop), 0, () => post({ stop: true }));
+    if (term) whenSet(new Int32Array(term), 0, () => post({ term: true }));
+    if (gate) whenSet(new Int32Array(gate), 1, () => post({ open: true }));
+    if (start) whenSet(new Int32Array(start), 1, () => post({ start: true }));
+    child.on('error', (e) => {
+      inst.failure ??= `job process: ${e.message}`;
+    });
+    child.on('exit', (code, signal) => {
+      ended = true;
+      liveChildren.delete(child);
+      inst.post = undefined;
+      // Its last counters came before it exited; a child killed by a signal says so.
+      mirror[P_STATE] = S_DONE;
+      onExit(code ?? signal, resolve);
     });
   });
 }
