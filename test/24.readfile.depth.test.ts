@@ -14,21 +14,42 @@ import vm from 'node:vm';
 import * as kaio from 'kaio';
 import { packageForAnyUser, skip, type KaioError } from './helpers';
 
-/** CPU clock ticks (user + system) of this process's io-wq workers (threads iou-wrk-*), counted now. */
-function workerTicks(): number {
-  let ticks = 0;
+/** CPU clock ticks (user + system) of each of this process's io-wq workers (threads iou-wrk-*) alive now, by thread id. */
+function workerTicks(): Map<string, number> {
+  const ticks = new Map<string, number>();
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
       const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (!comm.startsWith('iou-wrk')) continue;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of stat)
+      ticks.set(tid, Number(f[11]) + Number(f[12])); // utime, stime (fields 14 and 15 of stat)
     } catch {
       // the thread ended meanwhile
     }
   }
   return ticks;
+}
+
+/**
+ * The clock ticks io-wq workers ran since `start` (workerTicks() then), from
+ * the latest sample of each (`seen`, updated by sample()): a worker that
+ * exits (idle for 5 s) takes its ticks with it, so a plain sum of the live
+ * ones can fall. Each worker counts what it ran from its first sample to
+ * its last; one that ends between samples loses only its last stretch.
+ */
+class WorkerClock {
+  readonly #start = workerTicks();
+  readonly #seen = new Map(this.#start);
+  sample(): void {
+    for (const [tid, t] of workerTicks()) this.#seen.set(tid, t);
+  }
+  ran(): number {
+    this.sample();
+    let n = 0;
+    for (const [tid, t] of this.#seen) n += t - (this.#start.get(tid) ?? 0);
+    return n;
+  }
 }
 
 v8.setFlagsFromString('--expose-gc');
@@ -119,14 +140,15 @@ describe('24 module readFile at depth: io-wq reads and kept result memory', func
       fs.closeSync(fd);
       fs.readFileSync(p);
     }
-    const before = workerTicks();
+    const clock = new WorkerClock();
     for (let round = 0; round < 40; round++) {
       const got = await Promise.all(files.map((p) => kaio.readFile(p, { context: ring })));
       assert.ok(got.every((b) => b.length === 256 * KiB));
+      clock.sample();
     }
-    const after = workerTicks();
+    const ran = clock.ran();
     // About 640 MiB copied: tens of clock ticks wherever it runs.
-    assert.ok(after - before >= 3, `io-wq workers ran ${after - before} clock ticks for 640 MiB of readFile copies`);
+    assert.ok(ran >= 3, `io-wq workers ran ${ran} clock ticks for 640 MiB of readFile copies`);
   });
 
   it('results in kept memory stay theirs: collected results give their memory to later ones, live results are never written', async function () {
