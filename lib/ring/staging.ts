@@ -154,13 +154,18 @@ export class Staging {
    * while the op started after the chain waits in OpQueue's FIFO for room,
    * the chain stays staged (the ops before it go) and goes with that op.
    * Only a chain that fills the whole SQ, which no op could join, goes open.
+   *
+   * `enter` 1: the caller submits right after, with no other JS in between
+   * (the ring's flush), so direct reads keep the caller's memory until that
+   * io_uring_enter; otherwise they fail EFAULT and are read again through
+   * bounce memory (native KeepDirect).
    */
-  fill(): boolean {
+  fill(enter = 0): boolean {
     const count = this.count;
     if (count === 0) return true;
     const k = this.ready;
     if (k === 0) return false;
-    if (!this.#native.fillStaged(k)) {
+    if (!this.#native.fillStaged(k, enter)) {
       this.stalled = true;
       return false;
     }
