@@ -194,7 +194,7 @@ describe('24 FileHandle.read(): page-cache first try with RWF_NOWAIT into the ca
     }
   });
 
-  it('an fd with O_DIRECT is never tried (its read would finish after io_uring_enter): the file\'s bytes through bounce memory', async function () {
+  it('an fd with O_DIRECT is never tried (its read would finish after io_uring_enter): node:fs\'s bytes or EINVAL, through bounce memory', async function () {
     if (!directSupported(root)) skip(this, 'no O_DIRECT here');
     const data = pattern(64 * KiB, 5);
     const p = uncachedFile('nowait-odirect', data);
@@ -204,12 +204,19 @@ describe('24 FileHandle.read(): page-cache first try with RWF_NOWAIT into the ca
     try {
       const s = nowaitStats();
       const bounces = bounceStats().taken;
-      // Caller memory at a page boundary, and one byte past it (kaio aligns
-      // an O_DIRECT handle's reads itself, through its bounce memory).
+      // Caller memory at a page boundary (O_DIRECT takes it) and one byte
+      // past it (EINVAL), as node:fs reads into the same memory.
       const ab = new ArrayBuffer(3 * 4096);
       const at = (4096 - binding.pageOffset(ab)) % 4096;
+      const nodeFd = fs.openSync(p, flags);
+      try {
+        assert.equal(fs.readSync(nodeFd, Buffer.from(ab, at, 4096), 0, 4096, 8192), 4096);
+        assert.throws(() => fs.readSync(nodeFd, Buffer.from(ab, at + 1, 4096), 0, 4096, 8192), { code: 'EINVAL' });
+      } finally {
+        fs.closeSync(nodeFd);
+      }
       assert.deepStrictEqual(await kaioRead(fh, 4096, 8192, Buffer.from(ab, at, 4096)), data.subarray(8192, 12288));
-      assert.deepStrictEqual(await kaioRead(fh, 4096, 8192, Buffer.from(ab, at + 1, 4096)), data.subarray(8192, 12288));
+      assert.deepStrictEqual(await kaioRead(fh, 4096, 8192, Buffer.from(ab, at + 1, 4096)), 'EINVAL');
       assert.deepStrictEqual(await kaioRead(direct, 100, 5), data.subarray(5, 105));
       assert.equal(delta(s).tries, 0);
       assert.ok(bounceStats().taken > bounces, 'through bounce memory, as before');
