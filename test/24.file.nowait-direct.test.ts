@@ -280,6 +280,27 @@ describe('24 FileHandle.read(): page-cache first try with RWF_NOWAIT into the ca
     }
   });
 
+  it('not cached, and detached while the rest is read through bounce memory: EFAULT, the new owner never written', async function () {
+    if (!directSupported(root)) skip(this, 'no O_DIRECT here to write a file around the page cache');
+    const data = pattern(1 * MiB, 9);
+    const p = uncachedFile('nowait-detach-cold', data);
+    const fh = await kaio.open(p, 'r', 0o666, { context: ring });
+    try {
+      const s = nowaitStats();
+      const buf = Buffer.alloc(256 * KiB);
+      const read = fh.read(buf, 0, buf.length, 512 * KiB);
+      // The first try ends inside the flush's enter (EAGAIN); the read from
+      // the disk is in flight on bounce memory when the view goes.
+      await new Promise((resolve) => setImmediate(resolve));
+      const moved = structuredClone(buf.buffer, { transfer: [buf.buffer] });
+      await assert.rejects(read, { code: 'EFAULT', syscall: 'read' });
+      assert.ok(Buffer.from(moved).every((b) => b === 0), 'the kernel wrote into memory that had moved to a new owner');
+      assert.equal(delta(s).missed, 1);
+    } finally {
+      await fh.close();
+    }
+  });
+
   it('a direct read put in the SQ by a cancel (no io_uring_enter with it) loses the caller\'s address: read through bounce memory, node:fs\'s bytes', async () => {
     const data = pattern(64 * KiB, 8);
     const p = tmpPath('nowait-cancel');

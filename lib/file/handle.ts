@@ -87,6 +87,7 @@ export function _nowaitStats(): { tries: number; whole: number; part: number; mi
 /** Reads a missing first try skips at most before it tries again (a cold file pays one failed try in this many). */
 const NOWAIT_BACKOFF_MAX = 64;
 const O_DIRECT_FLAG = fs.constants.O_DIRECT ?? 0o40000;
+const EFAULT = -14;
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -505,12 +506,12 @@ export class FileHandle extends EventEmitter {
         if (this.#nowaitBackoff < NOWAIT_BACKOFF_MAX) this.#nowaitBackoff *= 2;
       } else {
         nowaitCounts.refused++;
-        // The view was detached or shrunk since the call: EFAULT, as the bounce path gives it.
-        if (code === 'EFAULT' && viewBytes(view) < len) throw e;
         // A file without RWF_NOWAIT support: never again on this fd.
         if (code === 'EOPNOTSUPP') this.#directOk = false;
       }
-      // Any other error is the usual read's to meet and report.
+      // The view detached or shrunk since the call: EFAULT, as the bounce
+      // path gives it. Any other error is the usual read's to meet and report.
+      if (viewBytes(view) < len) throw systemError(EFAULT, 'read');
       return this.#read(fd, view, at);
     }
     this.#nowaitBackoff = 1;
@@ -520,6 +521,7 @@ export class FileHandle extends EventEmitter {
     }
     // Short: the end of the file, or of what is cached.
     nowaitCounts.part++;
+    if (viewBytes(view) < len) throw systemError(EFAULT, 'read');
     return this.#readRest(fd, u8(view), at, got);
   }
 
@@ -531,7 +533,9 @@ export class FileHandle extends EventEmitter {
   async #readRest(fd: number, view: Uint8Array, at: number, first: number): Promise<number> {
     try {
       return first + (await this.#read(fd, view.subarray(first), at + first));
-    } catch {
+    } catch (e) {
+      // (A view detached meanwhile: its EFAULT, as a bounced read's.)
+      if (viewBytes(view) === 0) throw e;
       return first;
     }
   }
