@@ -380,11 +380,30 @@ export class FileHandle extends EventEmitter {
     if (off + len > size) throw outOfRange('length', `<= ${size - off}`, len);
     const view = off === 0 && len === size ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
-    const direct = lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 && this.#directRing(fd) !== undefined && !isOwnMemory(view);
-    if (!direct && this.#skipNowait > 0) this.#skipNowait--;
+    const ring = lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 && !isOwnMemory(view) ? this.#directRing(fd) : undefined;
+    if (ring === undefined && this.#skipNowait > 0) this.#skipNowait--;
     this.#pending.enter();
     try {
-      const bytesRead = direct ? await this.#readDirect(fd, view, at as number, len) : await this.#read(fd, view, at);
+      let bytesRead: number;
+      if (ring === undefined) {
+        bytesRead = await this.#read(fd, view, at);
+      } else {
+        // The page-cache first try (see #directRest); one await when it has it all.
+        nowaitCounts.tries++;
+        let failed: unknown;
+        try {
+          bytesRead = await ring._readDirect(fd, view, at as number, len);
+        } catch (e) {
+          failed = e;
+          bytesRead = -1;
+        }
+        if (bytesRead === len || bytesRead === 0) {
+          nowaitCounts.whole++;
+          this.#nowaitBackoff = 1;
+        } else {
+          bytesRead = await this.#directRest(fd, view, at as number, len, bytesRead, failed);
+        }
+      }
       return { __proto__: null, bytesRead, buffer } as unknown as ReadResult<T>;
     } catch (e) {
       throw withCallerStack(e);
@@ -487,17 +506,14 @@ export class FileHandle extends EventEmitter {
    * KeepDirect lists what the kernel's read path does with such a read,
    * and refuses every case where it would be issued elsewhere). What the
    * page cache did not have comes back as EAGAIN (nothing) or a short
-   * count (part); the rest is read as before, through bounce memory, and
-   * the caller sees one read with the whole count. A view detached before
+   * count (part): this reads the rest as before, through bounce memory, and
+   * the caller sees one read with the whole count (`got`: the first try's
+   * count, or -1 when it failed with `failed`). A view detached before
    * the flush fails EFAULT, as the bounce path's does.
    */
-  async #readDirect(fd: number, view: ArrayBufferView, at: number, len: number): Promise<number> {
-    nowaitCounts.tries++;
-    let got: number;
-    try {
-      got = await this.#directRing(fd)!._readDirect(fd, view, at, len);
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
+  #directRest(fd: number, view: ArrayBufferView, at: number, len: number, got: number, failed: unknown): Promise<number> {
+    if (got < 0) {
+      const code = (failed as { code?: unknown }).code;
       if (code === 'EAGAIN') {
         // Not cached: the context's read waits for it. Misses in a row
         // send the next reads straight there (1, 2, 4, ... up to 64).
@@ -511,17 +527,13 @@ export class FileHandle extends EventEmitter {
       }
       // The view detached or shrunk since the call: EFAULT, as the bounce
       // path gives it. Any other error is the usual read's to meet and report.
-      if (viewBytes(view) < len) throw systemError(EFAULT, 'read');
+      if (viewBytes(view) < len) return Promise.reject(systemError(EFAULT, 'read'));
       return this.#read(fd, view, at);
     }
-    this.#nowaitBackoff = 1;
-    if (got === len || got === 0) {
-      nowaitCounts.whole++;
-      return got;
-    }
     // Short: the end of the file, or of what is cached.
+    this.#nowaitBackoff = 1;
     nowaitCounts.part++;
-    if (viewBytes(view) < len) throw systemError(EFAULT, 'read');
+    if (viewBytes(view) < len) return Promise.reject(systemError(EFAULT, 'read'));
     return this.#readRest(fd, u8(view), at, got);
   }
 
