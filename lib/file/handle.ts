@@ -380,7 +380,8 @@ export class FileHandle extends EventEmitter {
     if (off + len > size) throw outOfRange('length', `<= ${size - off}`, len);
     const view = off === 0 && len === size ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
-    const ring = lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 && !isOwnMemory(view) ? this.#directRing(fd) : undefined;
+    let ring = lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 ? this.#directRing(fd) : undefined;
+    if (ring !== undefined && isOwnMemory(view)) ring = undefined;
     if (ring === undefined && this.#skipNowait > 0) this.#skipNowait--;
     this.#pending.enter();
     try {
