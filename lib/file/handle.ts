@@ -78,7 +78,13 @@ export const IO_MAX = 2 ** 31 - 1;
  */
 const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
 /** KAIO_NOWAIT_READ=0: read() of caller memory always goes through bounce memory (see #readDirect; for A/B runs). */
-const directReadsOn = process.env.KAIO_NOWAIT_READ !== '0';
+let directReadsOn = process.env.KAIO_NOWAIT_READ !== '0';
+/** Turns the first try on or off in this thread (for benchmarks' in-process A/B; not exported by the package); returns what it was. */
+export function _setNowaitReads(on: boolean): boolean {
+  const was = directReadsOn;
+  directReadsOn = on;
+  return was;
+}
 /** What read()'s page-cache first try (#readDirect) did, in this thread (for tests; not exported by the package). */
 const nowaitCounts = { tries: 0, whole: 0, part: 0, missed: 0, refused: 0 };
 export function _nowaitStats(): { tries: number; whole: number; part: number; missed: number; refused: number } {
@@ -380,7 +386,7 @@ export class FileHandle extends EventEmitter {
     if (off + len > size) throw outOfRange('length', `<= ${size - off}`, len);
     const view = off === 0 && len === size ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
-    let ring = lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 ? this.#directRing(fd) : undefined;
+    let ring = directReadsOn && lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 ? this.#directRing(fd) : undefined;
     if (ring !== undefined && isOwnMemory(view)) ring = undefined;
     if (ring === undefined && this.#skipNowait > 0) this.#skipNowait--;
     this.#pending.enter();
@@ -566,7 +572,7 @@ export class FileHandle extends EventEmitter {
   #directRing(fd: number): Ring | undefined {
     if (this.#directFd !== fd) {
       let ok = false;
-      const ring = directReadsOn && !this.#direct ? asRing(this.#io) : undefined;
+      const ring = !this.#direct ? asRing(this.#io) : undefined;
       if (ring !== undefined && ring._directReads) {
         const flags = binding.statusFlags(fd);
         try {

@@ -807,8 +807,7 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
       OpSpec s;
       DecodeStaged(env, mem, i, &s);
       uint32_t at = ring_.SqeTail();
-      PutSqe(s);
-      if (static_cast<uint32_t>(e[kFieldHead]) & kHeadNowaitDirect) {
+      if (PutSqe(s) && (static_cast<uint32_t>(e[kFieldHead]) & kHeadNowaitDirect)) {
         if (s.addr != 0 && KeepDirect(at)) direct_at_.push_back(at);
         else ring_.SqeAt(at)->addr = 0;
       }
