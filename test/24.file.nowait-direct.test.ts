@@ -339,6 +339,27 @@ describe('24 FileHandle.read(): page-cache first try with RWF_NOWAIT into the ca
     }
   });
 
+  it('a direct read that would join a link chain (the SQE before it asks for a successor) loses the caller\'s address: read through bounce memory, node:fs\'s bytes', async () => {
+    const data = pattern(64 * KiB, 10);
+    const p = tmpPath('nowait-link');
+    fs.writeFileSync(p, data);
+    const fd = fs.openSync(p, 'r');
+    const fh = await kaio.open(p, 'r', 0o666, { context: ring });
+    try {
+      const s = nowaitStats();
+      // readFile's io-wq read, hard-linked to the op started next: here the direct read,
+      // which the kernel would issue only when the linked read completes, after the enter.
+      const linked = (ring as unknown as { _readFileRead(fd: number, b: Buffer, at: number, async: boolean): Promise<number> })._readFileRead(fd, Buffer.alloc(64 * KiB), 0, true);
+      const read = kaioRead(fh, 4096, 8192);
+      assert.equal(await linked, 64 * KiB);
+      assert.deepStrictEqual(await read, data.subarray(8192, 12288));
+      assert.deepStrictEqual(delta(s), { tries: 1, whole: 0, part: 0, missed: 0, refused: 1 });
+    } finally {
+      fs.closeSync(fd);
+      await fh.close();
+    }
+  });
+
   it('KAIO_NOWAIT_READ=0 turns it off (every read of caller memory through bounce memory, as before)', () => {
     const out = cp.execFileSync(process.execPath, ['-e', `
       const kaio = require(${JSON.stringify(path.join(__dirname, '..'))});

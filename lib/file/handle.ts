@@ -77,7 +77,7 @@ export const IO_MAX = 2 ** 31 - 1;
  * _streamRead); KAIO_INLINE_STREAM_READ=0 sends every chunk through the context.
  */
 const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
-/** KAIO_NOWAIT_READ=0: read() of caller memory always goes through bounce memory (see #readDirect; for A/B runs). */
+/** KAIO_NOWAIT_READ=0: read() of caller memory always goes through bounce memory (see #directRest; for A/B runs). */
 let directReadsOn = process.env.KAIO_NOWAIT_READ !== '0';
 /** Turns the first try on or off in this thread (for benchmarks' in-process A/B; not exported by the package); returns what it was. */
 export function _setNowaitReads(on: boolean): boolean {
@@ -85,7 +85,7 @@ export function _setNowaitReads(on: boolean): boolean {
   directReadsOn = on;
   return was;
 }
-/** What read()'s page-cache first try (#readDirect) did, in this thread (for tests; not exported by the package). */
+/** What read()'s page-cache first try (#directRest) did, in this thread (for tests; not exported by the package). */
 const nowaitCounts = { tries: 0, whole: 0, part: 0, missed: 0, refused: 0 };
 export function _nowaitStats(): { tries: number; whole: number; part: number; missed: number; refused: number } {
   return { ...nowaitCounts };
