@@ -108,6 +108,8 @@ const CELLS = {
   // Streams with every chunk through the ring (no inline preadv2 RWF_NOWAIT of cached chunks): --cells= to compare.
   'kaio fh no inline': { rt: 'node', api: 'kaio-fh', kaio: true, env: { KAIO_INLINE_STREAM_READ: '0' } },
   'kaio ring': { rt: 'node', api: 'kaio-ring', kaio: true },
+  // FileHandle.read() into caller memory without its RWF_NOWAIT first try (every read bounced): --cells= to compare.
+  'kaio fh bounce': { rt: 'node', api: 'kaio-fh', kaio: true, env: { KAIO_NOWAIT_READ: '0' } },
   'bun fsp': { rt: 'bun', api: 'fsp' },
   'bun fh': { rt: 'bun', api: 'fsp-fh' },
   'bun streams': { rt: 'bun', api: 'fsp' },

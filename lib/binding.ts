@@ -72,7 +72,8 @@ export interface NativeRing {
   /** The batch API's staging area: STAGE_FIELDS doubles per op, and their buffers. */
   setStaging(ops: Float64Array, buffers: unknown[]): void;
   /** Writes the first count staged ops into the SQ, all or none: 1, or 0 when there is no room. */
-  fillStaged(count: number): number;
+  /** enter 1: submit() follows at once (direct reads keep the caller's address until it; see native KeepDirect). */
+  fillStaged(count: number, enter?: number): number;
   /**
    * With the ring's waitInline: waits inside io_uring_enter for a lone op
    * in flight while the loop has nothing else to do; returns the

@@ -21,6 +21,7 @@ import {
 } from './args';
 import type { DirectIo } from './direct';
 import { asRing } from './ring-ops';
+import type { Ring } from '../ring';
 import { STATX_BASIC_STATS, STATX_BTIME } from '../abi';
 import { statsFromStatx } from '../fs/stats';
 /** What libuv's fstat asks statx for. */
@@ -32,7 +33,7 @@ import { CurrentPosition, type WriteViews } from './position';
 import { Pending } from '../pending';
 import { binding } from '../binding';
 import { resultBuffer } from './result-buffer';
-import { bounceFor, finishBounce, giveBounce, lendOwnMemory, needsBounce, unlendOwnMemory } from '../bounce';
+import { bounceFor, finishBounce, giveBounce, isOwnMemory, lendOwnMemory, needsBounce, unlendOwnMemory } from '../bounce';
 import { dropPools, hasLivePools, holdPools } from '../pool';
 import { encodeOwn, lendOwn, unlendOwn } from '../own-buffer';
 
@@ -76,6 +77,23 @@ export const IO_MAX = 2 ** 31 - 1;
  * _streamRead); KAIO_INLINE_STREAM_READ=0 sends every chunk through the context.
  */
 const inlineStreamReads = process.env.KAIO_INLINE_STREAM_READ !== '0';
+/** KAIO_NOWAIT_READ=0: read() of caller memory always goes through bounce memory (see #directRest; for A/B runs). */
+let directReadsOn = process.env.KAIO_NOWAIT_READ !== '0';
+/** Turns the first try on or off in this thread (for benchmarks' in-process A/B; not exported by the package); returns what it was. */
+export function _setNowaitReads(on: boolean): boolean {
+  const was = directReadsOn;
+  directReadsOn = on;
+  return was;
+}
+/** What read()'s page-cache first try (#directRest) did, in this thread (for tests; not exported by the package). */
+const nowaitCounts = { tries: 0, whole: 0, part: 0, missed: 0, refused: 0 };
+export function _nowaitStats(): { tries: number; whole: number; part: number; missed: number; refused: number } {
+  return { ...nowaitCounts };
+}
+/** Reads a missing first try skips at most before it tries again (a cold file pays one failed try in this many). */
+const NOWAIT_BACKOFF_MAX = 64;
+const O_DIRECT_FLAG = fs.constants.O_DIRECT ?? 0o40000;
+const EFAULT = -14;
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -372,9 +390,31 @@ export class FileHandle extends EventEmitter {
     if (off + len > size) throw outOfRange('length', `<= ${size - off}`, len);
     const view = off === 0 && len === size ? buffer : u8(buffer, off, len);
     const at = readPosition(pos);
+    let ring = directReadsOn && lent === undefined && typeof at === 'number' && at >= 0 && this.#skipNowait === 0 ? this.#directRing(fd) : undefined;
+    if (ring !== undefined && isOwnMemory(view)) ring = undefined;
+    if (ring === undefined && this.#skipNowait > 0) this.#skipNowait--;
     this.#pending.enter();
     try {
-      const bytesRead = await this.#read(fd, view, at);
+      let bytesRead: number;
+      if (ring === undefined) {
+        bytesRead = await this.#read(fd, view, at);
+      } else {
+        // The page-cache first try (see #directRest); one await when it has it all.
+        nowaitCounts.tries++;
+        let failed: unknown;
+        try {
+          bytesRead = await ring._readDirect(fd, view, at as number, len);
+        } catch (e) {
+          failed = e;
+          bytesRead = -1;
+        }
+        if (bytesRead === len || bytesRead === 0) {
+          nowaitCounts.whole++;
+          this.#nowaitBackoff = 1;
+        } else {
+          bytesRead = await this.#directRest(fd, view, at as number, len, bytesRead, failed);
+        }
+      }
       return { __proto__: null, bytesRead, buffer } as unknown as ReadResult<T>;
     } catch (e) {
       throw withCallerStack(e);
@@ -466,6 +506,100 @@ export class FileHandle extends EventEmitter {
       },
     );
   }
+
+  /**
+   * read()'s page-cache first try, for caller memory at a position: one
+   * io_uring read with RWF_NOWAIT straight into `view`, with no bounce
+   * memory (Ring._readDirect). It is safe because the kernel can fill the
+   * view only inside the io_uring_enter of this tick's flush, while this
+   * thread is in that system call: no JS runs then, so nothing can detach
+   * or free the memory, and RWF_NOWAIT leaves nothing for later (native
+   * KeepDirect lists what the kernel's read path does with such a read,
+   * and refuses every case where it would be issued elsewhere). What the
+   * page cache did not have comes back as EAGAIN (nothing) or a short
+   * count (part): this reads the rest as before, through bounce memory, and
+   * the caller sees one read with the whole count (`got`: the first try's
+   * count, or -1 when it failed with `failed`). A view detached before
+   * the flush fails EFAULT, as the bounce path's does.
+   */
+  #directRest(fd: number, view: ArrayBufferView, at: number, len: number, got: number, failed: unknown): Promise<number> {
+    if (got < 0) {
+      const code = (failed as { code?: unknown }).code;
+      if (code === 'EAGAIN') {
+        // Not cached: the context's read waits for it. Misses in a row
+        // send the next reads straight there (1, 2, 4, ... up to 64).
+        nowaitCounts.missed++;
+        this.#skipNowait = this.#nowaitBackoff;
+        if (this.#nowaitBackoff < NOWAIT_BACKOFF_MAX) this.#nowaitBackoff *= 2;
+      } else {
+        nowaitCounts.refused++;
+        // A file without RWF_NOWAIT support: never again on this fd.
+        if (code === 'EOPNOTSUPP') this.#directOk = false;
+      }
+      // The view detached or shrunk since the call: EFAULT, as the bounce
+      // path gives it. Any other error is the usual read's to meet and report.
+      if (viewBytes(view) < len) return Promise.reject(systemError(EFAULT, 'read'));
+      return this.#read(fd, view, at);
+    }
+    // Short: the end of the file, or of what is cached.
+    this.#nowaitBackoff = 1;
+    nowaitCounts.part++;
+    if (viewBytes(view) < len) return Promise.reject(systemError(EFAULT, 'read'));
+    return this.#readRest(fd, u8(view), at, got);
+  }
+
+  /**
+   * The rest of a read whose first `first` bytes are in: the context reads
+   * it (into bounce memory). The count is first + what it read; an error
+   * after those bytes gives just them, as read(2) does.
+   */
+  async #readRest(fd: number, view: Uint8Array, at: number, first: number): Promise<number> {
+    try {
+      return first + (await this.#read(fd, view.subarray(first), at + first));
+    } catch (e) {
+      // (A view detached meanwhile: its EFAULT, as a bounced read's.)
+      if (viewBytes(view) === 0) throw e;
+      return first;
+    }
+  }
+
+  /**
+   * The ring read()'s first try goes through, or undefined: a Ring that
+   * keeps the caller's memory for it (Ring._directReads: no SQPOLL or
+   * IOPOLL, Linux 5.10+), and an fd that is a regular file or block device
+   * without O_DIRECT (fstat and F_GETFL once per fd). An O_DIRECT read
+   * returns -EIOCBQUEUED inside the kernel and the device writes the memory
+   * later, after io_uring_enter returned: never here. So does a file that
+   * gets O_DIRECT through fcntl(F_SETFL) after this looked (Node has no way
+   * to do that; a native addon could). Pipes, sockets and ttys are left out too.
+   */
+  #directRing(fd: number): Ring | undefined {
+    if (this.#directFd !== fd) {
+      let ok = false;
+      const ring = !this.#direct ? asRing(this.#io) : undefined;
+      if (ring !== undefined && ring._directReads) {
+        const flags = binding.statusFlags(fd);
+        try {
+          const st = fs.fstatSync(fd);
+          ok = flags >= 0 && (flags & O_DIRECT_FLAG) === 0 && (st.isFile() || st.isBlockDevice());
+        } catch {
+          // not known: the usual read
+        }
+      }
+      this.#directOk = ok;
+      this.#directFd = fd;
+    }
+    if (!this.#directOk) return undefined;
+    const ring = this.#io as Ring;
+    return ring.closed ? undefined : ring;
+  }
+
+  #directOk = false;
+  #directFd = -1;
+  /** Reads left to send straight to the usual path after a first try missed. */
+  #skipNowait = 0;
+  /** What the next miss sets #skipNowait to (doubles per miss, back to 1 on a hit). */
+  #nowaitBackoff = 1;
 
   /** Whether fd is a regular file (fstat once per fd; false when fstat fails). */
   #isRegular(fd: number): boolean {

@@ -5,7 +5,7 @@
 // side only fails the suite instead of mis-encoding ops.
 import { FEAT_RW_CUR_POS, FSYNC_DATASYNC, Kind, KIND_SHIFT, Op, SQE_FIXED_FILE } from '../abi';
 import { BackendCounter, BackendOp, CQE_INTS, Counter, type NativeContract } from '../binding';
-import { AddrKind, Field, HEAD_IOPRIO, OffKind, STAGE_FIELDS } from './op-table';
+import { AddrKind, Field, HEAD_IOPRIO, HEAD_NOWAIT_DIRECT, OffKind, STAGE_FIELDS } from './op-table';
 import { INDEX_UNIT } from './staging';
 
 export function tsContract(): NativeContract {
@@ -24,7 +24,7 @@ export function tsContract(): NativeContract {
       addrNone: AddrKind.None, addrView: AddrKind.View, addrIovecs: AddrKind.Iovecs, addrCString: AddrKind.CString,
       addrNumber: AddrKind.Number, addrBigInt: AddrKind.BigInt,
       offNumber: OffKind.Number, offBigInt: OffKind.BigInt, offView: OffKind.View,
-      headIoprio: HEAD_IOPRIO,
+      headIoprio: HEAD_IOPRIO, headNowaitDirect: HEAD_NOWAIT_DIRECT,
     },
     counters: {
       Submitted: Counter.Submitted, Completed: Counter.Completed, EnterCalls: Counter.EnterCalls,

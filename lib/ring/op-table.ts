@@ -106,5 +106,12 @@ export const STAGED_OPS = (() => {
  */
 export const HEAD_IOPRIO = 1 << 24;
 
+/**
+ * Field.Head bit: a read with RWF_NOWAIT straight into the caller's memory
+ * (FileHandle's page-cache first try; native KeepDirect says when its SQE
+ * keeps that address).
+ */
+export const HEAD_NOWAIT_DIRECT = 1 << 25;
+
 export const ADDR_SHIFT = 16;
 export const OFF_SHIFT = 20;

@@ -17,6 +17,7 @@ import {
   FEAT_RW_CUR_POS,
   FEAT_SQPOLL_NONFIXED,
   SETUP_SQPOLL,
+  SETUP_IOPOLL,
   FSYNC_DATASYNC,
   Kind,
   Op,
@@ -47,7 +48,8 @@ import { FixedFile, fixedFileIndex, fixedFileOwner, fixedFileSlot } from './fixe
 import { ownPool, poolBufferIndex, type BufferPool, type BufferPoolOptions, type HeldPools } from '../pool';
 import { parseStatx } from './statx';
 import { fixedAt, INDEX_UNIT, Staging } from './staging';
-import { HEAD_IOPRIO } from './op-table';
+import { HEAD_IOPRIO, HEAD_NOWAIT_DIRECT } from './op-table';
+import { release } from 'node:os';
 import { BatchOps, KIND_MASK } from './batch';
 import { MAX_FIXED_FILES, Registration, type RegisterFilesOptions } from './registration';
 import { AT_FDCWD, cPath, fileList, O_CLOEXEC, parseOpenFlags } from './args';
@@ -55,6 +57,24 @@ import type { DirfdOptions, FallocateOptions, FsyncOptions, IoContext, OpenOptio
 
 /** HEAD_IOPRIO as passed with the SQE flags (staging shifts them by 8); a module-local copy for the per-op path. */
 const IOPRIO_SQE_FLAG: number = HEAD_IOPRIO >>> 8;
+/** _readDirect's mark, through the SQE-flags argument into Field.Head. */
+const NOWAIT_DIRECT_SQE_FLAG: number = HEAD_NOWAIT_DIRECT >>> 8;
+const RWF_NOWAIT = 0x8;
+/** KAIO_NOWAIT_READ=0: FileHandle reads of caller memory always go through bounce memory (for A/B runs). */
+const directReadsOn = process.env.KAIO_NOWAIT_READ !== '0';
+let honoursNowait: boolean | undefined;
+/**
+ * Linux 5.10 or later: io_read completes an RWF_NOWAIT read as it is
+ * (REQ_F_NOWAIT: no io-wq punt, no poll, no async buffered-read retry).
+ * The oldest kernel whose read path this was checked against.
+ */
+function kernelHonoursNowait(): boolean {
+  if (honoursNowait === undefined) {
+    const m = /^(\d+)\.(\d+)/.exec(release());
+    honoursNowait = m !== null && (Number(m[1]) > 5 || (Number(m[1]) === 5 && Number(m[2]) >= 10));
+  }
+  return honoursNowait;
+}
 
 const { errno: E } = osConstants;
 const EAGAIN = -E.EAGAIN;
@@ -173,6 +193,8 @@ export class Ring implements IoContext {
   readonly #info: NativeRingInfo;
   /** An SQPOLL ring on a kernel before 5.11 takes registered files only. */
   readonly #fixedFilesOnly: boolean;
+  /** See _directReads. */
+  readonly #directReads: boolean;
   readonly #cq: Int32Array;
   readonly #counters: Float64Array;
   /** Registered buffers and files. */
@@ -192,7 +214,8 @@ export class Ring implements IoContext {
     // be inlined into every op's path.)
     refuse: (op, syscall) => (this.#closing || this.#info.ops[op] !== 1 ? this.#refusal(op, syscall) : undefined),
     flush: () => {
-      this.#staging.fill();
+      // (Nothing between the fill and the submit: see Staging.fill's `enter`.)
+      this.#staging.fill(1);
       this.#afterSubmit(this.#native.submit());
       // waitInline: a lone op may be waited for here (native decides).
       if (this.#waitInline && this.#counters[Counter.InFlight] === 1) {
@@ -277,6 +300,7 @@ export class Ring implements IoContext {
     this.#info = this.#native.info();
     this.#waitInline = nativeOptions.waitInline > 0;
     this.#fixedFilesOnly = (this.#info.setupFlags & SETUP_SQPOLL) !== 0 && (this.#info.features & FEAT_SQPOLL_NONFIXED) === 0;
+    this.#directReads = directReadsOn && (this.#info.setupFlags & (SETUP_SQPOLL | SETUP_IOPOLL)) === 0 && kernelHonoursNowait();
     this.#staging = new Staging(this.#native, this.#info, this.#counters, () => this.#ops.nextWaiting());
     liveRings++;
     ringGone.register(this, undefined, this);
@@ -948,6 +972,35 @@ export class Ring implements IoContext {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * FileHandle's page-cache first try (internal): `bytes` bytes of
+   * `view` (caller memory, checked by the caller) from `position` of `fd`,
+   * a regular file or block device opened without O_DIRECT, with
+   * RWF_NOWAIT straight into the view: no bounce memory. Native keeps the
+   * view's address in the SQE only inside the io_uring_enter of this
+   * tick's flush (KeepDirect in native/napi/js_ring.cc); anything else
+   * (a view detached before the flush, a link or drain around it, an enter
+   * that left it in the SQ) fails EFAULT. Resolves to the kernel's count
+   * (short: the end of the file, or of what is cached); rejects with
+   * EAGAIN (nothing cached), EFAULT, EOPNOTSUPP or the read's error: the
+   * caller then reads the rest through the usual path. Only where
+   * `directReads` is true.
+   * @internal
+   */
+  _readDirect(fd: number, view: ArrayBufferView, position: number, bytes: number): Promise<number> {
+    return this.#ops.start(Op.READ, fd, NOWAIT_DIRECT_SQE_FLAG, view, position, bytes, RWF_NOWAIT, undefined, 'read', undefined, view, undefined);
+  }
+
+  /**
+   * Whether _readDirect can keep the caller's memory on this ring: not
+   * SQPOLL or IOPOLL (their reads are issued outside io_uring_enter, or
+   * polled), and a kernel whose io_uring read honours RWF_NOWAIT (5.10+).
+   * @internal
+   */
+  get _directReads(): boolean {
+    return this.#directReads;
   }
 
   #position(position: unknown): number | bigint {

@@ -172,13 +172,18 @@ export class Staging {
    * of many levels, any chain on a 1-entry SQ) goes cut, and nothing from
    * the FIFO follows until its last op sent has completed (cutId): what the
    * link asked, that the next op run after it, kaio keeps across the cut.
+   *
+   * `enter` 1: the caller submits right after, with no other JS in between
+   * (the ring's flush), so direct reads keep the caller's memory until that
+   * io_uring_enter; otherwise they fail EFAULT and are read again through
+   * bounce memory (native KeepDirect).
    */
-  fill(): boolean {
+  fill(enter = 0): boolean {
     const count = this.count;
     if (count === 0) return true;
     const k = this.ready;
     if (k === 0) return false;
-    if (!this.#native.fillStaged(k)) {
+    if (!this.#native.fillStaged(k, enter)) {
       this.stalled = true;
       return false;
     }

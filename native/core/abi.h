@@ -164,6 +164,10 @@ constexpr uint32_t kSqTaskrun = 1u << 2;
 
 // sqe->flags
 constexpr uint8_t kSqeFixedFile = 1u << 0;
+constexpr uint8_t kSqeIoDrain = 1u << 1;
+constexpr uint8_t kSqeIoLink = 1u << 2;
+constexpr uint8_t kSqeIoHardlink = 1u << 3;
+constexpr uint8_t kSqeAsync = 1u << 4;
 
 // op-specific flags
 constexpr uint32_t kFsyncDatasync = 1u << 0;

@@ -102,6 +102,10 @@ class Uring {
     return static_cast<unsigned>(sqe - sqes_);
   }
   uint32_t SqHead() const { return sq_khead_->load(std::memory_order_acquire); }
+  // The next SQE GetSqe() hands out is at this position; the one at
+  // position p is SqeAt(p) until the kernel consumes it (SqHead() passes p).
+  uint32_t SqeTail() const { return sqe_tail_; }
+  abi::Sqe* SqeAt(uint32_t p) { return &sqes_[p & sq_mask_]; }
   // SQEs written since the last Submit().
   unsigned Unsubmitted() const { return sqe_tail_ - sqe_head_; }
   // SQEs GetSqe() can still hand out before the kernel consumes some.

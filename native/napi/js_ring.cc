@@ -72,6 +72,11 @@ constexpr double kStageIndexUnit = 1 << 30;  // > any registered buffer's size
 // (unused by the View addr kind those ops have). Ops without it pay one
 // test of a bit of the head they already hold; the SQE is zeroed anyway.
 constexpr uint32_t kHeadIoprio = 1u << 24;
+// Bit 25 of field 0: a read with RWF_NOWAIT straight into the caller's
+// memory (FileHandle's page-cache first try, lib/file/handle.ts). Its SQE
+// carries the caller's address only while this thread is inside the native
+// call that enters the kernel with it; see KeepDirect.
+constexpr uint32_t kHeadNowaitDirect = 1u << 25;
 
 // user_data of ops kaio issues for itself (cancel-all at teardown); their
 // CQEs are never shown to JS.
@@ -192,6 +197,8 @@ class RingWrap : public JsContext<RingWrap> {
   void CollectIovecs(napi_env env, napi_value pairs, OpSpec* s);
   bool PutSqe(const OpSpec& s);
   bool FillStagedOps(napi_env env, unsigned count);
+  bool KeepDirect(uint32_t at);
+  void DisarmDirect();
   int SubmitNow(unsigned wait_nr);
   unsigned ReapInto();
   unsigned ReapDiscard();
@@ -224,6 +231,14 @@ class RingWrap : public JsContext<RingWrap> {
   // waitInline: longest in-thread wait for a lone op, in ns; 0: never.
   int64_t wait_inline_ns_ = 0;
   unsigned fixed_put_ = 0;  // FillStagedOps: registered-buffer SQEs written
+  // SQ positions of direct reads (kHeadNowaitDirect) written with the
+  // caller's address and not yet entered: DisarmDirect() takes the address
+  // out of those the kernel did not consume before this thread returns to JS.
+  std::vector<uint32_t> direct_at_;
+  // An SQE with IOSQE_IO_DRAIN was written on this ring: the kernel may
+  // defer every later SQE until earlier ones complete, so no direct read
+  // keeps the caller's address from then on.
+  bool drain_seen_ = false;
 };
 
 Napi::Function RingWrap::Define(Napi::Env env) {
@@ -424,6 +439,7 @@ void RingWrap::CollectIovecs(napi_env env, napi_value pairs, OpSpec* s) {
 bool RingWrap::PutSqe(const OpSpec& s) {
   abi::Sqe* sqe = ring_.GetSqe();
   if (!sqe) return false;
+  if (s.sqe_flags & abi::kSqeIoDrain) drain_seen_ = true;
   sqe->opcode = s.fixed >= 0 ? FixedVariant(s.op) : s.op;
   sqe->flags = s.sqe_flags;
   sqe->fd = s.fd;
@@ -461,8 +477,56 @@ int RingWrap::SubmitNow(unsigned wait_nr) {
   int r = ring_.Submit(wait_nr);
   if (r < 0 && !Transient(r))
     ring_.Retract([&](const abi::Sqe& sqe) { failed_.emplace_back(sqe.user_data, r); });
+  DisarmDirect();
   SyncCounters();
   return r;
+}
+
+// Whether the direct read just written at SQ position `at` may keep the
+// caller's address: only if the kernel can only ever copy into it inside
+// the io_uring_enter this native call is about to make. That holds when
+// the SQE is issued inline in that enter (io_submit_sqes -> io_issue_sqe
+// with IO_URING_F_NONBLOCK) and RWF_NOWAIT keeps it from being retried
+// anywhere else: the kernel's read sets REQ_F_NOWAIT for an IOCB_NOWAIT
+// kiocb, and then -EAGAIN and a short read complete as they are (io_read
+// on 5.10-5.19, __io_read on 6.x: "if (req->flags & REQ_F_NOWAIT) goto
+// done"; io_rw_should_retry "never retry for NOWAIT", so no page-unlock
+// callback copies later; the punt to io-wq or a poll is skipped for
+// REQ_F_NOWAIT in __io_queue_sqe / io_queue_async). A buffered read copies
+// from the page cache in filemap_read, in the issuing context. What would
+// issue it elsewhere, later:
+// - an SQPOLL ring (the kernel thread issues) or an IOPOLL ring;
+// - IOSQE_ASYNC (io-wq), a link (the SQE before it asks for a successor:
+//   issued when that one completes) or a drain (this one or any earlier:
+//   the kernel may defer every later SQE);
+// - an SQE the enter leaves in the SQ (EAGAIN/EBUSY, a failing SQE before
+//   it): DisarmDirect() takes the address out before JS runs again.
+// O_DIRECT (-EIOCBQUEUED: the device writes later) and files that are not
+// regular files or block devices are never marked direct (JS knows the fd).
+// Refused here, the SQE gets address 0: the read fails EFAULT, and JS reads
+// it again through bounce memory.
+bool RingWrap::KeepDirect(uint32_t at) {
+  abi::Sqe* sqe = ring_.SqeAt(at);
+  if (ring_.setup_flags() & (abi::kSetupSqpoll | abi::kSetupIopoll)) return false;
+  constexpr uint8_t kElsewhere = abi::kSqeIoDrain | abi::kSqeIoLink | abi::kSqeIoHardlink | abi::kSqeAsync;
+  if (drain_seen_ || (sqe->flags & kElsewhere) || sqe->opcode != abi::kOpRead) return false;
+  uint32_t prev = at - 1;
+  bool prev_pending = static_cast<int32_t>(prev - ring_.SqHead()) >= 0;
+  if (prev_pending && (ring_.SqeAt(prev)->flags & (abi::kSqeIoLink | abi::kSqeIoHardlink))) return false;
+  return true;
+}
+
+// Takes the caller's address out of every direct read the kernel has not
+// consumed (it reads the SQ only inside io_uring_enter on a ring without
+// SQPOLL): each then fails EFAULT when it is submitted, and is read again
+// through bounce memory.
+void RingWrap::DisarmDirect() {
+  if (direct_at_.empty()) return;
+  uint32_t head = ring_.SqHead();
+  uint32_t tail = ring_.SqeTail();
+  for (uint32_t at : direct_at_)
+    if (static_cast<int32_t>(at - head) >= 0 && static_cast<int32_t>(tail - at) > 0) ring_.SqeAt(at)->addr = 0;
+  direct_at_.clear();
 }
 
 // submit() -> SQEs consumed, or -errno (then, unless transient, the ops not
@@ -603,10 +667,16 @@ Napi::Value RingWrap::SetStaging(const Napi::CallbackInfo& info) {
 // none. Returns 1, or 0 when the SQ (after submitting what it holds) or the
 // CQ budget has no room for all of them; the caller keeps them staged then.
 // One native call per batch instead of one per op is the point.
+//
+// fillStaged(count, 1): the caller's next call is submit(), with no JS of
+// anyone else's in between: direct reads (kHeadNowaitDirect) keep the
+// caller's address until that enter. Otherwise they lose it now.
 Napi::Value RingWrap::FillStaged(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   if (!ring_.is_open()) ThrowErrno(env, -EBADF, "io_uring_enter");
-  return Napi::Number::New(env, FillStagedOps(env, ToU32(env, info[0])) ? 1 : 0);
+  bool filled = FillStagedOps(env, ToU32(env, info[0]));
+  if (!(info.Length() > 1 && info[1].IsNumber() && info[1].As<Napi::Number>().Uint32Value() == 1)) DisarmDirect();
+  return Napi::Number::New(env, filled ? 1 : 0);
 }
 
 // submitAndReap(count, minComplete): fillStaged(count), submit, wait for
@@ -736,7 +806,11 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
     if (!PutStagedFixed(e) && !PutStagedPlain(e)) {
       OpSpec s;
       DecodeStaged(env, mem, i, &s);
-      PutSqe(s);
+      uint32_t at = ring_.SqeTail();
+      if (PutSqe(s) && (static_cast<uint32_t>(e[kFieldHead]) & kHeadNowaitDirect)) {
+        if (s.addr != 0 && KeepDirect(at)) direct_at_.push_back(at);
+        else ring_.SqeAt(at)->addr = 0;
+      }
     }
     // With submitBatch, every full chunk is its own io_uring_enter (a doorbell
     // for the device); the last one goes with the caller's submit.
@@ -768,6 +842,7 @@ bool RingWrap::PutStagedFixed(const double* e) {
   if (!sqe) return false;
   sqe->opcode = op == abi::kOpRead ? abi::kOpReadFixed : abi::kOpWriteFixed;
   sqe->flags = static_cast<uint8_t>(head >> 8);
+  if (sqe->flags & abi::kSqeIoDrain) drain_seen_ = true;
   sqe->fd = static_cast<int32_t>(e[kFieldFd]);
   sqe->off = StagedOff(e);
   sqe->addr = addr;
@@ -795,6 +870,7 @@ bool RingWrap::PutStagedPlain(const double* e) {
   if (!sqe) return false;
   sqe->opcode = static_cast<uint8_t>(head & 0xff);
   sqe->flags = static_cast<uint8_t>((head >> 8) & 0xff);
+  if (sqe->flags & abi::kSqeIoDrain) drain_seen_ = true;
   sqe->fd = static_cast<int32_t>(e[kFieldFd]);
   sqe->off = StagedOff(e);
   sqe->addr = addr_kind == kAddrNumber ? static_cast<uint64_t>(e[kFieldAddr]) : 0;
@@ -928,6 +1004,7 @@ Napi::Object RingContract(Napi::Env env) {
   stage.Set("offBigInt", static_cast<double>(kOffBigInt));
   stage.Set("offView", static_cast<double>(kOffView));
   stage.Set("headIoprio", static_cast<double>(kHeadIoprio));
+  stage.Set("headNowaitDirect", static_cast<double>(kHeadNowaitDirect));
   c.Set("stage", stage);
   Napi::Object counters = Napi::Object::New(env);
   counters.Set("Submitted", static_cast<double>(kCounterSubmitted));
