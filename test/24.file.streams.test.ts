@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as kaio from 'kaio';
-import { createReadStream as kaioCreateReadStream } from 'kaio/fs/promises';
-import { BACKENDS, pkgRoot, skip, tmpPath, contextPerBackend, dropCache } from './helpers';
+import { createReadStream as kaioCreateReadStream, createWriteStream as kaioCreateWriteStream } from 'kaio/fs/promises';
+import { BACKENDS, pkgRoot, skip, tmpPath, contextPerBackend, backendContext, dropCache, mountTmpfs } from './helpers';
 
 const KiB = 1024;
 
@@ -317,4 +317,238 @@ describe('24 streams: write streams at the current position', function () {
     assert.deepStrictEqual(res.node, want);
     for (const backend of BACKENDS) if (res[backend]) assert.deepStrictEqual(res[backend], want, backend);
   });
+});
+
+// The kernel's offset of an open fd, as /proc/self/fdinfo gives it.
+function fdPos(fd: number): number {
+  return Number(/^pos:\s+(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]);
+}
+
+type Fh = kaio.FileHandle | fsp.FileHandle;
+
+/**
+ * What a write stream over `fh` does with `chunks` written one at a time
+ * (each after the one before called back, so each goes out alone), other
+ * writers of the fd at its current position between them (node:fs on the fd
+ * after chunk 1 mod 3, the handle's own write after chunk 2 mod 3), then the
+ * end: the events in order, bytesWritten, the kernel's offset after each
+ * callback and at 'finish', and after the stream one more write of the
+ * handle at the current position.
+ */
+async function driveWriteStream(fh: Fh, opts: Record<string, unknown>, chunks: Buffer[]): Promise<Record<string, unknown>> {
+  const ws = fh.createWriteStream({ ...opts, autoClose: false } as never) as fs.WriteStream;
+  const events: string[] = [];
+  const positions: number[] = [];
+  ws.on('finish', () => {
+    events.push('finish');
+    positions.push(fdPos(fh.fd));
+  });
+  ws.on('error', (e: NodeJS.ErrnoException) => events.push(`error ${e.code}`));
+  for (let i = 0; i < chunks.length; i++) {
+    await new Promise<void>((resolve) =>
+      ws.write(chunks[i], (e) => {
+        events.push(e ? `cb${i} ${(e as NodeJS.ErrnoException).code}` : `cb${i}`);
+        positions.push(fdPos(fh.fd));
+        resolve();
+      }),
+    );
+    if (i % 3 === 1) fs.writeSync(fh.fd, Buffer.from(`<node:fs ${i}>`));
+    if (i % 3 === 2) await (fh as kaio.FileHandle).write(Buffer.from(`<handle ${i}>`));
+  }
+  await new Promise<void>((resolve) => ws.end(resolve));
+  await (fh as kaio.FileHandle).write(Buffer.from('<after>'));
+  const end = fdPos(fh.fd);
+  await new Promise<void>((resolve) => {
+    ws.once('close', resolve);
+    ws.destroy();
+  });
+  return { events, positions, end, bytesWritten: ws.bytesWritten };
+}
+
+/** Chunks of 1 to 70 KiB with different bytes. */
+function writeChunks(): Buffer[] {
+  const sizes = [65536, 1, 4096, 70000, 12345, 65536, 65536, 300, 65536, 33333];
+  return sizes.map((n, i) => Buffer.alloc(n, 0x41 + i));
+}
+
+describe('24 streams: write streams without start, chunk by chunk, as node:fs', function () {
+  this.timeout(60000);
+  const contexts = contextPerBackend();
+
+  // Flags, an offset the fd has before the stream (r+: moved by a read), start or none.
+  const cases: [string, Record<string, unknown>, boolean][] = [
+    ['w', {}, false],
+    ['w', { start: 1000 }, false],
+    ['a', {}, false],
+    ['a', { start: 5 }, false],
+    ['r+', {}, true],
+    ['r+', { start: 2000 }, true],
+  ];
+  for (const backend of BACKENDS) {
+    for (const [flags, opts, seekFirst] of cases) {
+      it(`${backend}, '${flags}'${'start' in opts ? `, start ${opts.start}` : ', no start'}: the file's bytes, the fd's offset after every chunk and at 'finish', events and bytesWritten are node:fs's, with node:fs and the handle writing the fd between chunks`, async function () {
+        const context = backendContext(contexts, this, backend);
+        const old = Buffer.alloc(50000, 0x2e);
+        const run = async (p: string, fh: Fh): Promise<Record<string, unknown>> => {
+          if (seekFirst) fs.readSync(fh.fd, Buffer.alloc(3000), 0, 3000, null);
+          const out = await driveWriteStream(fh, opts, writeChunks());
+          await fh.close();
+          return { ...out, file: fs.readFileSync(p).toString('latin1') };
+        };
+        const pn = tmpPath('ws-node');
+        fs.writeFileSync(pn, old);
+        const want = await run(pn, await fsp.open(pn, flags));
+        const pk = tmpPath('ws-kaio');
+        fs.writeFileSync(pk, old);
+        const got = await run(pk, await kaio.open(pk, flags, 0o666, { context }));
+        assert.deepStrictEqual({ ...got, file: undefined }, { ...want, file: undefined });
+        assert.ok(got.file === want.file, `the files differ (${(got.file as string).length} against ${(want.file as string).length} bytes)`);
+      });
+    }
+
+    it(`${backend}: a path stream (kaio/fs/promises createWriteStream) leaves the fd where node:fs's does at 'finish', with the events in node:fs's order`, async function () {
+      const context = backendContext(contexts, this, backend);
+      const run = async (make: (p: string) => fs.WriteStream, p: string): Promise<Record<string, unknown>> => {
+        const ws = make(p);
+        const events: string[] = [];
+        let pos = -1;
+        ws.on('open', () => events.push('open'));
+        ws.on('ready', () => events.push('ready'));
+        ws.on('finish', () => {
+          events.push('finish');
+          pos = fdPos((ws as unknown as { fd: number }).fd);
+        });
+        const chunks = writeChunks();
+        for (let i = 0; i < chunks.length; i++) await new Promise<void>((resolve) => ws.write(chunks[i], () => (events.push(`cb${i}`), resolve())));
+        await new Promise<void>((resolve) => {
+          ws.on('close', () => (events.push('close'), resolve()));
+          ws.end();
+        });
+        return { events, pos, bytesWritten: ws.bytesWritten, file: fs.readFileSync(p).toString('latin1') };
+      };
+      for (const flags of ['w', 'a']) {
+        const pn = tmpPath('wsp-node');
+        const pk = tmpPath('wsp-kaio');
+        fs.writeFileSync(pn, 'x'.repeat(777));
+        fs.writeFileSync(pk, 'x'.repeat(777));
+        const want = await run((p) => fs.createWriteStream(p, { flags }), pn);
+        const got = await run((p) => kaioCreateWriteStream(p, { flags, context }), pk);
+        assert.deepStrictEqual(got, want, flags);
+      }
+    });
+  }
+});
+
+describe('24 streams: a write stream without start, chunk by chunk, under RLIMIT_FSIZE (EFBIG)', function () {
+  this.timeout(60000);
+
+  it("every backend, 'w' and 'a': the short write at the limit, then EFBIG: events, bytesWritten, the file and the fd's offset are node:fs's", function () {
+    const script = `
+      const kaio = require(${JSON.stringify(pkgRoot)});
+      const fsp = require('node:fs/promises');
+      const fs = require('node:fs');
+      const data = Buffer.alloc(2 << 20);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 13 + (i >> 12)) & 0xff;
+      const fdPos = (fd) => Number(/^pos:\\s+(\\d+)/m.exec(fs.readFileSync('/proc/self/fdinfo/' + fd, 'utf8'))[1]);
+      async function one(open, p, flags) {
+        fs.writeFileSync(p, Buffer.alloc(1000, 1));
+        const fh = await open(p, flags);
+        const ws = fh.createWriteStream({ autoClose: false });
+        const events = [];
+        ws.on('error', (e) => events.push('error ' + e.code + ' ' + e.syscall));
+        ws.on('finish', () => events.push('finish'));
+        // 100 KiB chunks, each after the one before called back: the limit falls inside one.
+        for (let at = 0; at < data.length; at += 100 * 1024) {
+          const e = await new Promise((resolve) => ws.write(data.subarray(at, at + 100 * 1024), resolve));
+          events.push(e ? 'cb ' + e.code : 'cb');
+          if (e) break;
+        }
+        const pos = fdPos(fh.fd);
+        await new Promise((resolve) => { ws.once('close', resolve); ws.destroy(); });
+        await fh.close();
+        const got = fs.readFileSync(p);
+        const body = flags === 'a' ? got.subarray(1000) : got;
+        return { events, pos, size: got.length, prefix: body.equals(data.subarray(0, body.length)), bytesWritten: ws.bytesWritten };
+      }
+      (async () => {
+        const out = {};
+        for (const flags of ['w', 'a']) {
+          out['node ' + flags] = await one((p, f) => fsp.open(p, f), process.argv[1] + '-node', flags);
+          for (const backend of ${JSON.stringify(BACKENDS)}) {
+            let context;
+            try { context = kaio.createContext({ backend }); } catch { continue; }
+            out[backend + ' ' + flags] = await one((p, f) => kaio.open(p, f, 0o666, { context }), process.argv[1] + '-' + backend, flags);
+            await context.close();
+          }
+        }
+        process.stdout.write(JSON.stringify(out));
+      })();
+    `;
+    const base = tmpPath('efbig-chunks');
+    // 3000 blocks of 512 bytes: 1,536,000 bytes, inside the 15th 100 KiB chunk.
+    const out = cp.execFileSync('sh', ['-c', `trap '' XFSZ; ulimit -f 3000; exec "$0" -e "$1" "$2"`, process.execPath, script, base], { encoding: 'utf8' });
+    const res = JSON.parse(out) as Record<string, Record<string, unknown>>;
+    for (const flags of ['w', 'a']) {
+      const want = res[`node ${flags}`];
+      assert.strictEqual(want.size, 3000 * 512, flags);
+      assert.ok((want.events as string[]).includes('error EFBIG write'), JSON.stringify(want));
+      for (const backend of BACKENDS) if (res[`${backend} ${flags}`]) assert.deepStrictEqual(res[`${backend} ${flags}`], want, `${backend} ${flags}`);
+    }
+  });
+});
+
+describe('24 streams: a write stream without start, chunk by chunk, on a full tmpfs (ENOSPC)', function () {
+  this.timeout(60000);
+  const contexts = contextPerBackend();
+  let fsys: ReturnType<typeof mountTmpfs> | undefined;
+  before(function () {
+    fsys = mountTmpfs('1m');
+    if (!fsys.mounted) {
+      const why = fsys.why;
+      fsys.unmount();
+      fsys = undefined;
+      skip(this, `cannot mount a tmpfs here (${why})`);
+    }
+  });
+  after(() => fsys?.unmount());
+
+  for (const backend of BACKENDS) {
+    for (const flags of ['w', 'a']) {
+      it(`${backend}, '${flags}': a short write, then ENOSPC: events, bytesWritten, the file and the fd's offset are node:fs's`, async function () {
+        const context = backendContext(contexts, this, backend);
+        // 100 KiB chunks one at a time: the 11th is cut short at 1 MiB, Node's stream writes its rest and gets ENOSPC.
+        const data = Buffer.alloc(1300 * KiB);
+        for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 10)) & 0xff;
+        const run = async (fh: Fh, p: string): Promise<Record<string, unknown>> => {
+          const ws = fh.createWriteStream({ autoClose: false }) as fs.WriteStream;
+          const events: string[] = [];
+          ws.on('error', (e: NodeJS.ErrnoException) => events.push(`error ${e.code} ${e.syscall}`));
+          ws.on('finish', () => events.push('finish'));
+          for (let at = 0; at < data.length; at += 100 * KiB) {
+            const e = await new Promise<unknown>((resolve) => ws.write(data.subarray(at, at + 100 * KiB), resolve));
+            events.push(e ? `cb ${(e as NodeJS.ErrnoException).code}` : 'cb');
+            if (e) break;
+          }
+          const pos = fdPos(fh.fd);
+          await new Promise<void>((resolve) => {
+            ws.once('close', resolve);
+            ws.destroy();
+          });
+          await fh.close();
+          const file = fs.readFileSync(p);
+          fs.unlinkSync(p);
+          // 'w' truncated the 4 KiB there before; 'a' wrote after them.
+          const body = flags === 'a' ? file.subarray(4 * KiB) : file;
+          return { events, pos, bytesWritten: ws.bytesWritten, size: file.length, prefix: body.equals(data.subarray(0, body.length)) };
+        };
+        const p = path.join(fsys!.dir, `enospc-${backend}`);
+        fs.writeFileSync(p, Buffer.alloc(4 * KiB, 1));
+        const want = await run(await fsp.open(p, flags), p);
+        assert.ok((want.events as string[]).includes('error ENOSPC write'), JSON.stringify(want));
+        fs.writeFileSync(p, Buffer.alloc(4 * KiB, 1));
+        const got = await run(await kaio.open(p, flags, 0o666, { context }), p);
+        assert.deepStrictEqual(got, want);
+      });
+    }
+  }
 });

@@ -601,6 +601,55 @@ export class FileHandle extends EventEmitter {
   /** What the next miss sets #skipNowait to (doubles per miss, back to 1 on a hit). */
   #nowaitBackoff = 1;
 
+  /**
+   * @internal The write of this handle's streams (streams.ts): all of
+   * `views` (the stream's Buffers) at `position` (not a number: the current
+   * position), the count or the error to `done`, after the op settles. As
+   * write()/writev() with those arguments, without their promise: at the
+   * current position with no current-position op of the handle queued, the
+   * chunk goes out at once (CurrentPosition#lone: the same lseek and write
+   * the queue would make, none of its JS). Anything else (a direct handle,
+   * a closed one, an empty or detached view, the fd's first write) takes
+   * write()/writev().
+   */
+  _streamWrite(views: Uint8Array[], position: number | null | undefined, done: (err: unknown, bytesWritten?: number) => void): void {
+    const fd = this.#fd;
+    let bytes = 0;
+    let ok = fd !== -1 && !this.#direct && views.length <= IOV_MAX;
+    for (let i = 0; ok && i < views.length; i++) {
+      const n = viewBytes(views[i]);
+      ok = n > 0;
+      bytes += n;
+    }
+    const at = typeof position === 'number' ? readPosition(position) : -1;
+    let op: Promise<number> | undefined;
+    if (ok) {
+      this.#pending.enter();
+      try {
+        if (at !== -1) op = views.length === 1 ? this.#write(fd, views[0], at) : this.#vectored(true, fd, views, at);
+        else if (this.#position !== undefined) op = this.#position.lone(fd, views, bytes, this.#writeViews(fd));
+      } catch (e) {
+        op = Promise.reject(e);
+      }
+      if (op === undefined) this.#settled();
+    }
+    if (op === undefined) {
+      const p = views.length === 1 ? this.write(views[0], 0, viewBytes(views[0]), position ?? null) : this.writev(views, position ?? null);
+      p.then((r) => done(null, r.bytesWritten), (e) => done(e));
+      return;
+    }
+    op.then(
+      (n) => {
+        this.#settled();
+        done(null, n);
+      },
+      (e) => {
+        this.#settled();
+        done(withCallerStack(views.length === 1 ? e : renameSyscall(e, 'writev', 'write')));
+      },
+    );
+  }
+
   /** Whether fd is a regular file (fstat once per fd; false when fstat fails). */
   #isRegular(fd: number): boolean {
     if (this.#regularFd !== fd) {

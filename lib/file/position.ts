@@ -174,6 +174,79 @@ export class CurrentPosition {
 
   #writev: WriteViews | undefined;
 
+  /**
+   * A write at the current offset with nothing of this handle's queued or
+   * running (a write stream's chunk: its next comes after this one's
+   * callback), without the queue: no entry, no microtask, no async steps.
+   * The kernel sees what the queue would give it (the lseek, then the
+   * write with -1 or, in append mode, the write and the lseek to the end),
+   * and the offset ends where the queue would leave it. Ops that come
+   * meanwhile queue behind it. `views`: the caller's, not pinned (as a
+   * write at an explicit position). Undefined when it cannot go this way
+   * (something queued, the first write of the fd, no offset, a context
+   * that refuses -1): then write().
+   */
+  lone(fd: number, views: Uint8Array[], bytes: number, writev: WriteViews): Promise<number> | undefined {
+    const append = this.#append;
+    if (this.#running || this.#head !== this.#queue.length || append === undefined || this.#noOffset || !this.#kernelOffset) return undefined;
+    let at: number | bigint = 0;
+    if (!append) {
+      at = currentOffset(fd, 'write'); // throws (EBADF...) before anything runs
+      if (at === -1) {
+        this.#noOffset = true;
+        return undefined;
+      }
+    }
+    this.#running = true;
+    let op: Promise<number>;
+    try {
+      op = writev(views, append ? 0 : -1);
+    } catch (e) {
+      this.#loneDone(fd);
+      throw e;
+    }
+    return op.then(
+      (n) => {
+        if (append) {
+          if (n > 0) binding.seek(fd, 0, SEEK_END);
+        } else if (n !== bytes) binding.seek(fd, advance(at, n), SEEK_SET);
+        this.#loneDone(fd);
+        return n;
+      },
+      (e) => {
+        if (!append) binding.seek(fd, at, SEEK_SET);
+        if (append || (e as { code?: unknown } | null)?.code !== 'ERR_KAIO_UNSUPPORTED') {
+          this.#loneDone(fd);
+          throw e;
+        }
+        // Refused before it started: this context takes the offset. The
+        // write goes again the queue's way, ahead of what queued meanwhile.
+        this.#kernelOffset = false;
+        this.#writev = writev;
+        return new Promise<number>((resolve, reject) => {
+          let pinned: ReturnType<typeof pin>;
+          try {
+            pinned = pin(views, true);
+          } catch (err) {
+            this.#loneDone(fd);
+            reject(err);
+            return;
+          }
+          this.#queue.splice(this.#head, 0, { ...pinned, write: true, op: undefined, done: 0, resolve, reject });
+          this.#loneDone(fd);
+        });
+      },
+    );
+  }
+
+  /** The lone write has settled: ops queued meanwhile run now. */
+  #loneDone(fd: number): void {
+    this.#running = false;
+    if (this.#head === this.#queue.length) return;
+    this.#running = true;
+    this.#pump(fd).catch((e) => this.#failAll(e));
+  }
+
   #enqueue(fd: number, write: boolean, views: ArrayBufferView[], list: boolean, op: ((at: number | bigint, views: Uint8Array[]) => Promise<number>) | undefined): Promise<number> {
     const { parts, lengths, bytes } = pin(views, list); // throws (a detached view) before anything is queued
     return new Promise<number>((resolve, reject) => {

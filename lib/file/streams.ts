@@ -18,6 +18,8 @@ export interface StreamHandle extends Pick<EventEmitter, 'on' | 'off'> {
   close(): Promise<void>;
   /** FileHandle's read for streams (whole buffer, a later turn); without it, read(). */
   _streamRead?(view: Uint8Array, position: number | null | undefined, done: (err: unknown, bytesRead?: number, chunk?: Uint8Array) => void): void;
+  /** FileHandle's write for streams (whole buffers, no promise of its own); without it, write()/writev(). */
+  _streamWrite?(views: Uint8Array[], position: number | null | undefined, done: (err: unknown, bytesWritten?: number) => void): void;
 }
 
 export interface ReadStreamOptions {
@@ -68,9 +70,18 @@ function handleOps(handle: StreamHandle, hold: StreamHold | undefined): Record<s
       handle.read(buf, off, len, pos ?? null).then((r) => done(null, r.bytesRead, buf), (e) => done(e));
     },
     write(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
+      // Node's WriteStream writes a whole chunk (what is left of it after a short write: a new Buffer), at offset 0.
+      if (off === 0 && len === buf.length && handle._streamWrite !== undefined) {
+        handle._streamWrite([buf], pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, buf)));
+        return;
+      }
       handle.write(buf, off, len, pos ?? null).then((r) => done(null, r.bytesWritten, buf), (e) => done(e));
     },
     writev(_fd: number, bufs: Buffer[], pos: number | undefined | null, done: Done) {
+      if (handle._streamWrite !== undefined) {
+        handle._streamWrite(bufs, pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, bufs)));
+        return;
+      }
       handle.writev(bufs, pos ?? null).then((r) => done(null, r.bytesWritten, bufs), (e) => done(e));
     },
     fsync(_fd: number, done: Done) {

@@ -84,9 +84,18 @@ function pathOps(context: FileIo | undefined, autoClose: boolean): Record<string
       on(done, (h) => h.read(buf, off, len, pos ?? null).then((r) => r.bytesRead), buf);
     },
     write(_fd: number, buf: Buffer, off: number, len: number, pos: number | undefined | null, done: Done) {
+      // Node's WriteStream writes a whole chunk at offset 0 (see FileHandle#_streamWrite).
+      if (handle && off === 0 && len === buf.length) {
+        handle._streamWrite([buf], pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, buf)));
+        return;
+      }
       on(done, (h) => h.write(buf, off, len, pos ?? null).then((r) => r.bytesWritten), buf);
     },
     writev(_fd: number, bufs: Buffer[], pos: number | undefined | null, done: Done) {
+      if (handle) {
+        handle._streamWrite(bufs, pos, (e, n) => (e ? done(e as NodeJS.ErrnoException) : done(null, n, bufs)));
+        return;
+      }
       on(done, (h) => h.writev(bufs, pos ?? null).then((r) => r.bytesWritten), bufs);
     },
     fsync(_fd: number, done: Done) {
