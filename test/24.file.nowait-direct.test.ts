@@ -234,6 +234,58 @@ describe('24 FileHandle.read(): page-cache first try with RWF_NOWAIT into the ca
     }
   });
 
+  it('the handle\'s fd closed behind its back and its number taken by a file opened with O_DIRECT: never straight into caller memory (a view detached after the flush: EFAULT, its new owner never written), then node:fs\'s bytes or EINVAL', async function () {
+    if (!directSupported(root)) skip(this, 'no O_DIRECT here');
+    const p = tmpPath('nowait-reuse-a');
+    fs.writeFileSync(p, pattern(16 * KiB, 11));
+    const data = pattern(64 * KiB, 12);
+    const q = uncachedFile('nowait-reuse-odirect', data);
+    const fh = await kaio.open(p, 'r', 0o666, { context: ring });
+    let closed = false;
+    try {
+      // The handle's first read: its fd is looked at, a regular file without O_DIRECT.
+      assert.deepStrictEqual(await kaioRead(fh, 4096, 0), pattern(16 * KiB, 11).subarray(0, 4096));
+      // Its fd closed behind its back; files opened with O_DIRECT until one takes the number.
+      const n = fh.fd;
+      fs.closeSync(n);
+      closed = true;
+      const others: number[] = [];
+      for (;;) {
+        const fd = fs.openSync(q, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
+        if (fd === n) break;
+        others.push(fd);
+      }
+      others.forEach((fd) => fs.closeSync(fd));
+      closed = false;
+      const s = nowaitStats();
+      // Memory O_DIRECT takes (a page boundary), detached in the tick right
+      // after the flush's io_uring_enter. An O_DIRECT read straight into it
+      // would be in the device then (-EIOCBQUEUED) and land in the new owner.
+      const ab = new ArrayBuffer(3 * 4096);
+      const at = (4096 - binding.pageOffset(ab)) % 4096;
+      const read = fh.read(new Uint8Array(ab, at, 4096), 0, 4096, 8192);
+      let moved: ArrayBuffer | undefined;
+      process.nextTick(() => {
+        moved = structuredClone(ab, { transfer: [ab] });
+      });
+      await assert.rejects(read, { code: 'EFAULT', errno: -14, syscall: 'read' });
+      assert.ok(moved !== undefined);
+      assert.equal(Buffer.from(moved).toString('hex'), '00'.repeat(3 * 4096), 'the kernel wrote into memory that had moved to a new owner');
+      // The handle reads on through bounce memory, as node:fs reads the
+      // O_DIRECT file: its bytes into a page boundary, EINVAL one byte past it.
+      const bounces = bounceStats().taken;
+      const ab2 = new ArrayBuffer(3 * 4096);
+      const at2 = (4096 - binding.pageOffset(ab2)) % 4096;
+      assert.deepStrictEqual(await kaioRead(fh, 4096, 4096, Buffer.from(ab2, at2, 4096)), data.subarray(4096, 8192));
+      assert.deepStrictEqual(await kaioRead(fh, 4096, 4096, Buffer.from(ab2, at2 + 1, 4096)), 'EINVAL');
+      assert.ok(bounceStats().taken >= bounces + 1, 'through bounce memory');
+      // One refused try, then the fd looked at again: no more tries on it.
+      assert.deepStrictEqual(delta(s), { tries: 1, whole: 0, part: 0, missed: 0, refused: 1 });
+    } finally {
+      if (!closed) await fh.close();
+    }
+  });
+
   it('an SQPOLL ring is never tried (its kernel thread issues reads outside io_uring_enter): node:fs\'s bytes through bounce memory', async function () {
     let sq: kaio.Ring;
     try {

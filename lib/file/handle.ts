@@ -534,7 +534,10 @@ export class FileHandle extends EventEmitter {
       } else {
         nowaitCounts.refused++;
         // A file without RWF_NOWAIT support: never again on this fd.
+        // Anything else (native refused the try: the fd number may name
+        // another file now, opened with O_DIRECT): the next read looks at the fd again.
         if (code === 'EOPNOTSUPP') this.#directOk = false;
+        else this.#directFd = -1;
       }
       // The view detached or shrunk since the call: EFAULT, as the bounce
       // path gives it. Any other error is the usual read's to meet and report.
@@ -569,9 +572,14 @@ export class FileHandle extends EventEmitter {
    * IOPOLL, Linux 5.10+), and an fd that is a regular file or block device
    * without O_DIRECT (fstat and F_GETFL once per fd). An O_DIRECT read
    * returns -EIOCBQUEUED inside the kernel and the device writes the memory
-   * later, after io_uring_enter returned: never here. So does a file that
-   * gets O_DIRECT through fcntl(F_SETFL) after this looked (Node has no way
-   * to do that; a native addon could). Pipes, sockets and ttys are left out too.
+   * later, after io_uring_enter returned: never here. Pipes, sockets and
+   * ttys are left out too. The fd can have O_DIRECT by a later read (the
+   * caller closed the handle's fd behind its back and a file opened with
+   * O_DIRECT took the number; fcntl(F_SETFL) from a native addon): native
+   * looks at O_DIRECT again in each flush, just before the enter
+   * (BufferedFd in js_ring.cc), and refuses the try; this then looks at
+   * the fd again. (Another thread changing the fd between that look and
+   * the enter is not covered.)
    */
   #directRing(fd: number): Ring | undefined {
     if (this.#directFd !== fd) {

@@ -6,6 +6,7 @@
 // views it holds itself, lists it copied, and the byte length it checked.
 // Native never reads a caller's object (so no caller code runs here) and
 // never trusts a view's current length over the checked one.
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/uio.h>
 
@@ -198,6 +199,7 @@ class RingWrap : public JsContext<RingWrap> {
   bool PutSqe(const OpSpec& s);
   bool FillStagedOps(napi_env env, unsigned count);
   bool KeepDirect(uint32_t at);
+  bool BufferedFd(int fd);
   void DisarmDirect();
   int SubmitNow(unsigned wait_nr);
   unsigned ReapInto();
@@ -239,6 +241,9 @@ class RingWrap : public JsContext<RingWrap> {
   // defer every later SQE until earlier ones complete, so no direct read
   // keeps the caller's address from then on.
   bool drain_seen_ = false;
+  // BufferedFd's answer for the last fd it asked about, within one
+  // FillStagedOps call (-1: none yet).
+  int buffered_fd_ = -1;
 };
 
 Napi::Function RingWrap::Define(Napi::Env env) {
@@ -502,7 +507,8 @@ int RingWrap::SubmitNow(unsigned wait_nr) {
 // - an SQE the enter leaves in the SQ (EAGAIN/EBUSY, a failing SQE before
 //   it): DisarmDirect() takes the address out before JS runs again.
 // O_DIRECT (-EIOCBQUEUED: the device writes later) and files that are not
-// regular files or block devices are never marked direct (JS knows the fd).
+// regular files or block devices are never marked direct (JS looks at the
+// fd once); O_DIRECT is looked at again for each fill (BufferedFd).
 // Refused here, the SQE gets address 0: the read fails EFAULT, and JS reads
 // it again through bounce memory.
 bool RingWrap::KeepDirect(uint32_t at) {
@@ -513,6 +519,23 @@ bool RingWrap::KeepDirect(uint32_t at) {
   uint32_t prev = at - 1;
   bool prev_pending = static_cast<int32_t>(prev - ring_.SqHead()) >= 0;
   if (prev_pending && (ring_.SqeAt(prev)->flags & (abi::kSqeIoLink | abi::kSqeIoHardlink))) return false;
+  return true;
+}
+
+// Whether `fd` names, now, a file opened without O_DIRECT (fcntl F_GETFL,
+// once per fd per FillStagedOps call: no JS runs before the enter). JS
+// checks an fd once (FileHandle#directRing), but the number can name
+// another file by the next read: the caller closed the handle's fd behind
+// its back and opened a file with O_DIRECT, which took the number. Such a
+// read returns -EIOCBQUEUED and the device writes the caller's memory after
+// io_uring_enter returned, when JS may have detached or freed it. Another
+// thread changing the fd table between this look and the enter is not
+// covered (nor is fcntl(F_SETFL, O_DIRECT) from another thread).
+bool RingWrap::BufferedFd(int fd) {
+  if (fd == buffered_fd_) return true;
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || (flags & O_DIRECT)) return false;
+  buffered_fd_ = fd;
   return true;
 }
 
@@ -800,6 +823,7 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
   // the loop reaps, and a submitBatch enter's error takes SQEs back into
   // failed_, which only the next reap counts against in_flight_.
   fixed_put_ = 0;
+  buffered_fd_ = -1;
   for (unsigned i = 0; i < count; i++) {
     // room was checked above
     const double* e = staging_ + i * kStageFields;
@@ -808,7 +832,7 @@ bool RingWrap::FillStagedOps(napi_env env, unsigned count) {
       DecodeStaged(env, mem, i, &s);
       uint32_t at = ring_.SqeTail();
       if (PutSqe(s) && (static_cast<uint32_t>(e[kFieldHead]) & kHeadNowaitDirect)) {
-        if (s.addr != 0 && KeepDirect(at)) direct_at_.push_back(at);
+        if (s.addr != 0 && KeepDirect(at) && BufferedFd(s.fd)) direct_at_.push_back(at);
         else ring_.SqeAt(at)->addr = 0;
       }
     }
