@@ -5,7 +5,9 @@
 // count. The bytes and errors are node:fs's in every case: cached, not
 // cached, cached in part, the end of the file, a FIFO, O_DIRECT, an SQPOLL
 // ring. The memory stays safe: a view detached or shrunk after the call
-// fails EFAULT and its memory's new owner is never written, and a direct
+// fails EFAULT and its memory's new owner is never written (also when the
+// handle's fd number was closed behind its back and reused by a file
+// opened with O_DIRECT, checked again before each enter), and a direct
 // read that leaves the flush's io_uring_enter (here: a cancel fills the SQ
 // without entering) goes through bounce memory instead.
 import assert from 'node:assert';
