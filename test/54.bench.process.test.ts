@@ -276,7 +276,8 @@ describe('54 kaio bench: thread=0, a process per job instance in its own session
     for (const c of kids) assert.equal(stat(c.pid), undefined, `job process ${c.pid} still running`);
   });
 
-  it('kaio bench stopped (SIGSTOP, as Ctrl-Z stops it but not its job processes) until its jobs have ended: each job\'s outcome still reaches it', async function () {
+  /** Starts the 2-instance job for 12 s, stops kaio bench (SIGSTOP) once both run their I/O, and resolves once each job's worker thread (or process) has ended. */
+  async function stoppedUntilJobsEnd(): Promise<{ k: ReturnType<typeof runWatching>; kids: Stat[] }> {
     // 12 s of progress messages the stopped parent does not read fill the
     // IPC socket, so the outcome waits in the job process's write queue.
     const k = runWatching(process.execPath, [bin, 'bench', '--eta=never', '--thread=0', '--output-format=json', ...job(dir, ['--runtime=12'])], 2);
@@ -286,19 +287,21 @@ describe('54 kaio bench: thread=0, a process per job instance in its own session
     const base = kids.map((c) => ioCount(c.pid, 'syscr'));
     await until(() => kids.every((c, i) => ioCount(c.pid, 'syscr') - base[i] > 2000));
     process.kill(k.child.pid!, 'SIGSTOP');
-    try {
-      // Each job's worker thread ends (the thread count drops from its peak), or the process does.
-      const peak = kids.map((c) => threadCount(c.pid));
-      await until(() =>
-        kids.every((c, i) => {
-          const n = threadCount(c.pid);
-          peak[i] = Math.max(peak[i], n);
-          return n < peak[i];
-        }),
-      );
-    } finally {
-      process.kill(k.child.pid!, 'SIGCONT');
-    }
+    // Each job's worker thread ends (the thread count drops from its peak), or the process does.
+    const peak = kids.map((c) => threadCount(c.pid));
+    await until(() =>
+      kids.every((c, i) => {
+        const n = threadCount(c.pid);
+        peak[i] = Math.max(peak[i], n);
+        return n < peak[i];
+      }),
+    );
+    return { k, kids };
+  }
+
+  it('kaio bench stopped (SIGSTOP, as Ctrl-Z stops it but not its job processes) until its jobs have ended: each job\'s outcome still reaches it', async function () {
+    const { k } = await stoppedUntilJobsEnd();
+    process.kill(k.child.pid!, 'SIGCONT');
     const r = await k.done;
     assert.equal(r.status, 0, r.stderr);
     const d = json<Doc>(r.stdout);
@@ -307,6 +310,16 @@ describe('54 kaio bench: thread=0, a process per job instance in its own session
       assert.equal(j.error, 0);
       assert.ok(j.read.total_ios > 0);
     }
+  });
+
+  it('kaio bench killed while stopped, its job processes\' last messages unread: they exit all the same', async function () {
+    const { k, kids } = await stoppedUntilJobsEnd();
+    k.child.kill('SIGKILL');
+    await k.done;
+    // Polled until gone, up to 20 s.
+    const end = Date.now() + 20000;
+    while (kids.some((c) => stat(c.pid)) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
+    for (const c of kids) assert.equal(stat(c.pid), undefined, `job process ${c.pid} still running`);
   });
 
   it('a failure in the job process comes back as the job\'s error, as with threads (verify of data it did not write)', () => {
