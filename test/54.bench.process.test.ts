@@ -68,6 +68,43 @@ function runWatching(cmd: string, args: string[], want: number): { child: ChildP
   return { child, seen, done };
 }
 
+
+/** A /proc/<pid>/io counter (0 once the process is gone). */
+function ioCount(pid: number, key: string): number {
+  try {
+    return Number(new RegExp(`${key}: (\\d+)`).exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))![1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The process's threads, without io_uring's workers (iou-*); -1 once it is gone. */
+function threadCount(pid: number): number {
+  let tasks: string[];
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return -1;
+  }
+  let n = 0;
+  for (const t of tasks) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').startsWith('iou-')) n++;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return n;
+}
+
+/** Resolves once cond() holds, looking every 10 ms. */
+function until(cond: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const look = (): void => (cond() ? resolve() : void setTimeout(look, 10));
+    look();
+  });
+}
+
 type Job = { jobname: string; job_start: number; elapsed: number; job_runtime: number; error: number; read: { total_ios: number; io_bytes: number; iops: number; iops_mean: number; iops_samples: number; bw_samples: number }; write: { total_ios: number; io_bytes: number } };
 type Doc = { jobs: Job[] };
 
@@ -236,6 +273,52 @@ describe('54 kaio bench: thread=0, a process per job instance in its own session
     // Each stops its job and exits: polled until gone, up to 20 s (the runtime is 60 s).
     const until = Date.now() + 20000;
     while (kids.some((c) => stat(c.pid)) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    for (const c of kids) assert.equal(stat(c.pid), undefined, `job process ${c.pid} still running`);
+  });
+
+  /** Starts the 2-instance job for 12 s, stops kaio bench (SIGSTOP) once both run their I/O, and resolves once each job's worker thread (or process) has ended. */
+  async function stoppedUntilJobsEnd(): Promise<{ k: ReturnType<typeof runWatching>; kids: Stat[] }> {
+    // 12 s of progress messages the stopped parent does not read fill the
+    // IPC socket, so the outcome waits in the job process's write queue.
+    const k = runWatching(process.execPath, [bin, 'bench', '--eta=never', '--thread=0', '--output-format=json', ...job(dir, ['--runtime=12'])], 2);
+    const kids = await k.seen;
+    assert.equal(kids.length, 2);
+    // Stopped once both run their I/O (the group's gate is the parent's to open).
+    const base = kids.map((c) => ioCount(c.pid, 'syscr'));
+    await until(() => kids.every((c, i) => ioCount(c.pid, 'syscr') - base[i] > 2000));
+    process.kill(k.child.pid!, 'SIGSTOP');
+    // Each job's worker thread ends (the thread count drops from its peak), or the process does.
+    const peak = kids.map((c) => threadCount(c.pid));
+    await until(() =>
+      kids.every((c, i) => {
+        const n = threadCount(c.pid);
+        peak[i] = Math.max(peak[i], n);
+        return n < peak[i];
+      }),
+    );
+    return { k, kids };
+  }
+
+  it('kaio bench stopped (SIGSTOP, as Ctrl-Z stops it but not its job processes) until its jobs have ended: each job\'s outcome still reaches it', async function () {
+    const { k } = await stoppedUntilJobsEnd();
+    process.kill(k.child.pid!, 'SIGCONT');
+    const r = await k.done;
+    assert.equal(r.status, 0, r.stderr);
+    const d = json<Doc>(r.stdout);
+    assert.equal(d.jobs.length, 2);
+    for (const j of d.jobs) {
+      assert.equal(j.error, 0);
+      assert.ok(j.read.total_ios > 0);
+    }
+  });
+
+  it('kaio bench killed while stopped, its job processes\' last messages unread: they exit all the same', async function () {
+    const { k, kids } = await stoppedUntilJobsEnd();
+    k.child.kill('SIGKILL');
+    await k.done;
+    // Polled until gone, up to 20 s.
+    const end = Date.now() + 20000;
+    while (kids.some((c) => stat(c.pid)) && Date.now() < end) await new Promise((res) => setTimeout(res, 50));
     for (const c of kids) assert.equal(stat(c.pid), undefined, `job process ${c.pid} still running`);
   });
 

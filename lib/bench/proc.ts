@@ -39,8 +39,29 @@ export interface FromChild {
   error?: { message: string; code?: string };
 }
 
+/** Messages handed to process.send whose bytes are not all in the pipe yet. */
+let unsent = 0;
+/** Called once every message sent so far is in the pipe (or the pipe is gone). */
+let whenSent: (() => void) | undefined;
+
 function send(m: FromChild): void {
-  if (process.connected) process.send!(m);
+  if (!process.connected) return;
+  unsent++;
+  // A parent slow to read (stopped with Ctrl-Z, busy) leaves a message in
+  // this process's write queue: disconnect() would drop it (Node closes the
+  // channel without flushing), so the end waits for this callback.
+  process.send!(m, undefined, undefined, () => {
+    if (--unsent === 0 && whenSent) whenSent();
+  });
+}
+
+/** Disconnects once the last message has left (the outcome must reach the parent, however late it reads). */
+function disconnectWhenSent(): void {
+  whenSent = () => {
+    whenSent = undefined;
+    if (process.connected) process.disconnect();
+  };
+  if (unsent === 0) whenSent();
 }
 
 process.once('message', (first: ProcSetup) => {
@@ -91,6 +112,6 @@ process.once('message', (first: ProcSetup) => {
     if (p[P_STATE] !== S_DONE && code !== 0) p[P_STATE] = S_DONE;
     relay();
     process.exitCode = code;
-    process.disconnect?.();
+    disconnectWhenSent();
   });
 });
